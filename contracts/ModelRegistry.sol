@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {AccessManaged} from "@openzeppelin/contracts/access/manager/AccessManaged.sol";
+import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
+import {IConsortium} from "./interfaces/IConsortium.sol";
+import {IDatasetRegistry} from "./interfaces/IDatasetRegistry.sol";
+import {
+    Role, RiskClass, VersionStatus, PolicyMetric, DatasetStatus, MedprovConstants
+} from "./generated/MedprovConstants.sol";
+
+/// @title ModelRegistry
+/// @notice See {IModelRegistry}.
+/// @dev Invariant: only {approveVersion} and {reinstateVersion} make a version APPROVED, and neither
+/// starts from RECALLED, so a recalled version is never approved again.
+contract ModelRegistry is IModelRegistry, AccessManaged {
+    string public constant VERSION = "1.0.0";
+
+    IConsortium public immutable consortium;
+    IDatasetRegistry public immutable datasets;
+
+    mapping(bytes32 modelId => Model) private _models;
+    mapping(bytes32 versionId => Version) private _versions;
+    mapping(RiskClass riskClass => Policy) private _policies;
+    mapping(bytes32 filingCodeHash => bool) private _filingCodes;
+    mapping(bytes32 versionId => mapping(uint32 hospital => bool)) private _deployed;
+    mapping(bytes32 reportId => bool) private _reports;
+
+    constructor(address manager, IConsortium consortium_, IDatasetRegistry datasets_) AccessManaged(manager) {
+        consortium = consortium_;
+        datasets = datasets_;
+        _setPolicy(
+            RiskClass.HIGH,
+            Policy(
+                MedprovConstants.HIGH_MIN_AUC,
+                MedprovConstants.HIGH_MAX_SUBGROUP_AUC_GAP,
+                MedprovConstants.HIGH_MIN_BIAS_TEST_CASES,
+                MedprovConstants.HIGH_MIN_GRASSROOTS_SHARE
+            )
+        );
+        _setPolicy(
+            RiskClass.MEDIUM,
+            Policy(
+                MedprovConstants.MEDIUM_MIN_AUC,
+                MedprovConstants.MEDIUM_MAX_SUBGROUP_AUC_GAP,
+                MedprovConstants.MEDIUM_MIN_BIAS_TEST_CASES,
+                MedprovConstants.MEDIUM_MIN_GRASSROOTS_SHARE
+            )
+        );
+        _setPolicy(
+            RiskClass.LOW,
+            Policy(
+                MedprovConstants.LOW_MIN_AUC,
+                MedprovConstants.LOW_MAX_SUBGROUP_AUC_GAP,
+                MedprovConstants.LOW_MIN_BIAS_TEST_CASES,
+                MedprovConstants.LOW_MIN_GRASSROOTS_SHARE
+            )
+        );
+    }
+
+    // ───────────────────────────── developer ─────────────────────────────
+
+    /// @inheritdoc IModelRegistry
+    function registerModel(string calldata name, string calldata intendedUse, RiskClass riskClass)
+        external
+        returns (bytes32 modelId)
+    {
+        uint32 developer = consortium.requireMember(msg.sender, Role.MODEL_DEVELOPER);
+        if (bytes(name).length == 0 || bytes(intendedUse).length == 0 || riskClass == RiskClass.NONE) {
+            revert ModelRegistryInvalidModel();
+        }
+        modelId = modelIdOf(developer, name);
+        if (_models[modelId].developer != 0) revert ModelRegistryModelExists(modelId);
+        _models[modelId] = Model(developer, riskClass);
+        emit ModelRegistered(modelId, developer, riskClass, name, intendedUse);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function registerVersion(bytes32 modelId, VersionInput calldata input) external returns (bytes32 versionId) {
+        uint32 developer = _requireDeveloperOf(modelId);
+        _checkVersionInput(input);
+        versionId = versionIdOf(modelId, input.weightsHash);
+        if (_versions[versionId].status != VersionStatus.NONE) revert ModelRegistryVersionExists(versionId);
+        _versions[versionId] = Version(modelId, VersionStatus.SUBMITTED, input.evaluation);
+        emit VersionRegistered(versionId, modelId, developer, input);
+        emit VersionStatusChanged(versionId, VersionStatus.NONE, VersionStatus.SUBMITTED, developer, 0);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function retireVersion(bytes32 versionId, bytes32 reason) external {
+        Version storage v = _version(versionId);
+        uint32 developer = _requireDeveloperOf(v.modelId);
+        VersionStatus s = v.status;
+        if (s != VersionStatus.SUBMITTED && s != VersionStatus.APPROVED && s != VersionStatus.SUSPENDED) {
+            revert ModelRegistryInvalidTransition(versionId, s, VersionStatus.RETIRED);
+        }
+        _setStatus(versionId, v, VersionStatus.RETIRED, developer, reason);
+    }
+
+    // ───────────────────────────── regulator ─────────────────────────────
+
+    /// @inheritdoc IModelRegistry
+    function approveVersion(bytes32 versionId, string calldata filingCode) external {
+        uint32 regulator = consortium.requireMember(msg.sender, Role.REGULATOR);
+        Version storage v = _version(versionId);
+        if (v.status != VersionStatus.SUBMITTED) revert ModelRegistryInvalidTransition(versionId, v.status, VersionStatus.APPROVED);
+        bytes32 codeHash = keccak256(bytes(filingCode));
+        if (bytes(filingCode).length == 0 || _filingCodes[codeHash]) revert ModelRegistryInvalidFilingCode(filingCode);
+        _checkPolicy(versionId, v.evaluation, _policies[_models[v.modelId].riskClass]);
+        _filingCodes[codeHash] = true;
+        _setStatus(versionId, v, VersionStatus.APPROVED, regulator, codeHash);
+        emit VersionApproved(versionId, regulator, filingCode);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function suspendVersion(bytes32 versionId, bytes32 reason) external {
+        _regulatorMove(versionId, VersionStatus.APPROVED, VersionStatus.SUSPENDED, reason);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function reinstateVersion(bytes32 versionId, bytes32 reason) external {
+        _regulatorMove(versionId, VersionStatus.SUSPENDED, VersionStatus.APPROVED, reason);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function recallVersion(bytes32 versionId, bytes32 reason) external {
+        uint32 regulator = consortium.requireMember(msg.sender, Role.REGULATOR);
+        Version storage v = _version(versionId);
+        VersionStatus s = v.status;
+        if (s != VersionStatus.APPROVED && s != VersionStatus.SUSPENDED && s != VersionStatus.RETIRED) {
+            revert ModelRegistryInvalidTransition(versionId, s, VersionStatus.RECALLED);
+        }
+        _setStatus(versionId, v, VersionStatus.RECALLED, regulator, reason);
+    }
+
+    // ───────────────────────────── governance ─────────────────────────────
+
+    /// @inheritdoc IModelRegistry
+    function setPolicy(RiskClass riskClass, Policy calldata p) external restricted {
+        _setPolicy(riskClass, p);
+    }
+
+    // ───────────────────────────── hospital ─────────────────────────────
+
+    /// @inheritdoc IModelRegistry
+    function recordDeployment(bytes32 versionId) external {
+        uint32 hospital = consortium.requireMember(msg.sender, Role.HOSPITAL);
+        VersionStatus s = _version(versionId).status;
+        if (s != VersionStatus.APPROVED) revert ModelRegistryNotApproved(versionId, s);
+        if (_deployed[versionId][hospital]) revert ModelRegistryAlreadyDeployed(versionId, hospital);
+        _deployed[versionId][hospital] = true;
+        emit DeploymentRecorded(versionId, hospital);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function fileReport(bytes32 versionId, PerformanceReport calldata report) external returns (bytes32 reportId) {
+        uint32 hospital = consortium.requireMember(msg.sender, Role.HOSPITAL);
+        Version storage v = _version(versionId);
+        if (!_deployed[versionId][hospital]) revert ModelRegistryNotDeployed(versionId, hospital);
+        reportId = reportIdOf(versionId, hospital, report.periodStart, report.periodEnd);
+        if (
+            _reports[reportId] || report.periodEnd < report.periodStart || report.periodEnd > block.timestamp
+                || report.auc > MedprovConstants.BPS || report.reportHash == 0
+                || report.subgroups.length > MedprovConstants.MAX_SUBGROUPS
+        ) revert ModelRegistryInvalidReport(reportId);
+        _reports[reportId] = true;
+        uint32 gap = _subgroupGap(reportId, report.subgroups);
+        emit PerformanceReported(versionId, hospital, reportId, report);
+        uint32 limit = _policies[_models[v.modelId].riskClass].maxSubgroupAucGap;
+        if (gap > limit) emit FairnessAlert(versionId, hospital, reportId, gap, limit);
+    }
+
+    // ───────────────────────────── views ─────────────────────────────
+
+    /// @inheritdoc IModelRegistry
+    function policy(RiskClass riskClass) external view returns (Policy memory) {
+        return _policies[riskClass];
+    }
+
+    /// @inheritdoc IModelRegistry
+    function model(bytes32 modelId) external view returns (Model memory) {
+        return _models[modelId];
+    }
+
+    /// @inheritdoc IModelRegistry
+    function version(bytes32 versionId) external view returns (Version memory) {
+        return _versions[versionId];
+    }
+
+    /// @inheritdoc IModelRegistry
+    function versionStatus(bytes32 versionId) external view returns (VersionStatus) {
+        return _versions[versionId].status;
+    }
+
+    /// @inheritdoc IModelRegistry
+    function modelIdOf(uint32 developer, string calldata name) public pure returns (bytes32) {
+        return keccak256(abi.encode(developer, name));
+    }
+
+    /// @inheritdoc IModelRegistry
+    function versionIdOf(bytes32 modelId, bytes32 weightsHash) public pure returns (bytes32) {
+        return keccak256(abi.encode(modelId, weightsHash));
+    }
+
+    /// @inheritdoc IModelRegistry
+    function reportIdOf(bytes32 versionId, uint32 hospital, uint64 periodStart, uint64 periodEnd)
+        public
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(versionId, hospital, periodStart, periodEnd));
+    }
+
+    // ───────────────────────────── internals ─────────────────────────────
+
+    function _regulatorMove(bytes32 versionId, VersionStatus from, VersionStatus to, bytes32 reason) private {
+        uint32 regulator = consortium.requireMember(msg.sender, Role.REGULATOR);
+        Version storage v = _version(versionId);
+        if (v.status != from) revert ModelRegistryInvalidTransition(versionId, v.status, to);
+        _setStatus(versionId, v, to, regulator, reason);
+    }
+
+    function _setStatus(bytes32 versionId, Version storage v, VersionStatus to, uint32 actor, bytes32 reason) private {
+        VersionStatus previous = v.status;
+        v.status = to;
+        emit VersionStatusChanged(versionId, previous, to, actor, reason);
+    }
+
+    function _requireDeveloperOf(bytes32 modelId) private view returns (uint32 developer) {
+        developer = consortium.requireMember(msg.sender, Role.MODEL_DEVELOPER);
+        uint32 owner = _models[modelId].developer;
+        if (owner == 0) revert ModelRegistryUnknownModel(modelId);
+        if (owner != developer) revert ModelRegistryNotDeveloper(modelId, developer, owner);
+    }
+
+    function _version(bytes32 versionId) private view returns (Version storage v) {
+        v = _versions[versionId];
+        if (v.status == VersionStatus.NONE) revert ModelRegistryUnknownVersion(versionId);
+    }
+
+    function _checkVersionInput(VersionInput calldata input) private view {
+        Evaluation calldata e = input.evaluation;
+        uint256 n = input.trainingDatasets.length;
+        if (
+            input.weightsHash == 0 || input.modelCardHash == 0 || n == 0 || n > MedprovConstants.MAX_LIST_LENGTH
+                || e.auc > MedprovConstants.BPS || e.sensitivity > MedprovConstants.BPS
+                || e.specificity > MedprovConstants.BPS || e.subgroupAucGap > MedprovConstants.BPS
+                || e.grassrootsShare > MedprovConstants.BPS
+        ) revert ModelRegistryInvalidVersion();
+        if (input.parent != 0) _version(input.parent);
+        for (uint256 i = 0; i < n; ++i) {
+            bytes32 id = input.trainingDatasets[i];
+            IDatasetRegistry.Dataset memory d = datasets.dataset(id);
+            if (
+                d.custodian == 0 || d.status == DatasetStatus.DESTROYED
+                    || (d.allowedPurposes >> MedprovConstants.PURPOSE_MODEL_TRAINING) & 1 == 0
+            ) revert ModelRegistryDatasetNotForTraining(id);
+        }
+    }
+
+    function _checkPolicy(bytes32 versionId, Evaluation memory e, Policy memory p) private pure {
+        if (e.auc < p.minAuc) revert ModelRegistryPolicyNotMet(versionId, PolicyMetric.AUC, e.auc, p.minAuc);
+        if (e.subgroupAucGap > p.maxSubgroupAucGap) {
+            revert ModelRegistryPolicyNotMet(versionId, PolicyMetric.SUBGROUP_AUC_GAP, e.subgroupAucGap, p.maxSubgroupAucGap);
+        }
+        if (e.biasTestCases < p.minBiasTestCases) {
+            revert ModelRegistryPolicyNotMet(versionId, PolicyMetric.BIAS_TEST_CASES, e.biasTestCases, p.minBiasTestCases);
+        }
+        if (e.grassrootsShare < p.minGrassrootsShare) {
+            revert ModelRegistryPolicyNotMet(versionId, PolicyMetric.GRASSROOTS_SHARE, e.grassrootsShare, p.minGrassrootsShare);
+        }
+    }
+
+    function _setPolicy(RiskClass riskClass, Policy memory p) private {
+        if (
+            riskClass == RiskClass.NONE || p.minAuc > MedprovConstants.BPS || p.maxSubgroupAucGap > MedprovConstants.BPS
+                || p.minGrassrootsShare > MedprovConstants.BPS
+        ) revert ModelRegistryInvalidPolicy(riskClass);
+        _policies[riskClass] = p;
+        emit PolicySet(riskClass, p);
+    }
+
+    /// @dev Largest minus smallest subgroup AUC; zero with fewer than two subgroups.
+    function _subgroupGap(bytes32 reportId, SubgroupFigure[] calldata groups) private pure returns (uint32) {
+        if (groups.length < 2) return 0;
+        uint16 lo = type(uint16).max;
+        uint16 hi;
+        for (uint256 i = 0; i < groups.length; ++i) {
+            uint16 auc = groups[i].auc;
+            if (auc > MedprovConstants.BPS) revert ModelRegistryInvalidReport(reportId);
+            if (auc < lo) lo = auc;
+            if (auc > hi) hi = auc;
+        }
+        return hi - lo;
+    }
+}

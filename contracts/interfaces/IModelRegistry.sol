@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {RiskClass, VersionStatus, PolicyMetric} from "../generated/MedprovConstants.sol";
+
+/// @title IModelRegistry
+/// @notice Models, versions with training-data lineage and evaluation figures, regulator approval
+/// against a governed per-risk-class policy, deployments and post-market reports (DESIGN §4.4).
+interface IModelRegistry {
+    /// @notice Evaluation figures of a version, in basis points except the case count.
+    struct Evaluation {
+        uint16 auc;
+        uint16 sensitivity;
+        uint16 specificity;
+        uint16 subgroupAucGap; // largest AUC difference between subgroups
+        uint32 biasTestCases;
+        uint16 grassrootsShare; // share of primary-care data in training
+    }
+
+    /// @notice What a developer registers for a version.
+    struct VersionInput {
+        bytes32 parent; // zero for a first version
+        bytes32 weightsHash;
+        bytes32 modelCardHash;
+        bytes32[] trainingDatasets;
+        Evaluation evaluation;
+    }
+
+    /// @notice Approval thresholds for one risk class.
+    struct Policy {
+        uint32 minAuc;
+        uint32 maxSubgroupAucGap;
+        uint32 minBiasTestCases;
+        uint32 minGrassrootsShare;
+    }
+
+    /// @notice One subgroup's real-world figures in a performance report. `subgroup` is a band
+    /// label such as "sex:FEMALE" or "region:WEST", never an identifier.
+    struct SubgroupFigure {
+        bytes32 subgroup;
+        uint16 auc;
+        uint32 cases;
+    }
+
+    /// @notice A hospital's post-market performance report for one period.
+    struct PerformanceReport {
+        uint64 periodStart;
+        uint64 periodEnd;
+        uint32 cases;
+        uint16 auc;
+        SubgroupFigure[] subgroups;
+        bytes32 reportHash; // hash of the full report kept by the hospital
+    }
+
+    /// @notice Stored per model.
+    struct Model {
+        uint32 developer;
+        RiskClass riskClass;
+    }
+
+    /// @notice Stored per version.
+    struct Version {
+        bytes32 modelId;
+        VersionStatus status;
+        Evaluation evaluation;
+    }
+
+    /// @notice A developer registered a model.
+    event ModelRegistered(bytes32 indexed modelId, uint32 indexed developer, RiskClass riskClass, string name, string intendedUse);
+    /// @notice A developer registered a version of `modelId`; status SUBMITTED.
+    event VersionRegistered(bytes32 indexed versionId, bytes32 indexed modelId, uint32 indexed developer, VersionInput input);
+    /// @notice A version's status changed. `actor` is the organisation that moved it; `reason` is the
+    /// hash of the regulator's or developer's notice (zero when none).
+    event VersionStatusChanged(
+        bytes32 indexed versionId, VersionStatus previous, VersionStatus status, uint32 indexed actor, bytes32 reason
+    );
+    /// @notice A regulator approved a version under a unique filing code.
+    event VersionApproved(bytes32 indexed versionId, uint32 indexed regulator, string filingCode);
+    /// @notice Governance set the approval policy of a risk class.
+    event PolicySet(RiskClass indexed riskClass, Policy policy);
+    /// @notice A hospital deployed an approved version.
+    event DeploymentRecorded(bytes32 indexed versionId, uint32 indexed hospital);
+    /// @notice A hospital filed a post-market performance report.
+    event PerformanceReported(bytes32 indexed versionId, uint32 indexed hospital, bytes32 indexed reportId, PerformanceReport report);
+    /// @notice A report's subgroup AUC gap exceeded the policy limit of the model's risk class.
+    event FairnessAlert(bytes32 indexed versionId, uint32 indexed hospital, bytes32 indexed reportId, uint32 gap, uint32 limit);
+
+    /// @notice No model has this id.
+    error ModelRegistryUnknownModel(bytes32 modelId);
+    /// @notice No version has this id.
+    error ModelRegistryUnknownVersion(bytes32 versionId);
+    /// @notice The developer already has a model of this name.
+    error ModelRegistryModelExists(bytes32 modelId);
+    /// @notice The model already has a version with these weights.
+    error ModelRegistryVersionExists(bytes32 versionId);
+    /// @notice Empty name or intended use, or risk class NONE.
+    error ModelRegistryInvalidModel();
+    /// @notice Zero hashes, no or too many training datasets, or a figure above 10,000 bps.
+    error ModelRegistryInvalidVersion();
+    /// @notice The caller's organisation is not the model's developer.
+    error ModelRegistryNotDeveloper(bytes32 modelId, uint32 caller, uint32 developer);
+    /// @notice A training dataset does not allow MODEL_TRAINING, or was destroyed.
+    error ModelRegistryDatasetNotForTraining(bytes32 datasetId);
+    /// @notice The move is not allowed from the version's current status.
+    error ModelRegistryInvalidTransition(bytes32 versionId, VersionStatus status, VersionStatus requested);
+    /// @notice The version misses its risk class's policy on `metric`.
+    error ModelRegistryPolicyNotMet(bytes32 versionId, PolicyMetric metric, uint256 actual, uint256 required);
+    /// @notice The filing code is empty or was used before.
+    error ModelRegistryInvalidFilingCode(string filingCode);
+    /// @notice The policy is out of range (a bps figure above 10,000) or the risk class is NONE.
+    error ModelRegistryInvalidPolicy(RiskClass riskClass);
+    /// @notice The version is not APPROVED.
+    error ModelRegistryNotApproved(bytes32 versionId, VersionStatus status);
+    /// @notice The hospital already recorded a deployment of this version.
+    error ModelRegistryAlreadyDeployed(bytes32 versionId, uint32 hospital);
+    /// @notice The hospital never deployed this version.
+    error ModelRegistryNotDeployed(bytes32 versionId, uint32 hospital);
+    /// @notice A report for the same version, hospital and period exists, or the report is malformed.
+    error ModelRegistryInvalidReport(bytes32 reportId);
+
+    /// @notice Registers a model; caller: an active MODEL_DEVELOPER key.
+    function registerModel(string calldata name, string calldata intendedUse, RiskClass riskClass) external returns (bytes32 modelId);
+
+    /// @notice Registers a version of one of the caller's models; status SUBMITTED.
+    function registerVersion(bytes32 modelId, VersionInput calldata input) external returns (bytes32 versionId);
+
+    /// @notice SUBMITTED → APPROVED under `filingCode`; caller: an active REGULATOR key. Reverts with
+    /// {ModelRegistryPolicyNotMet} when the evaluation misses the risk class's policy.
+    function approveVersion(bytes32 versionId, string calldata filingCode) external;
+
+    /// @notice APPROVED → SUSPENDED; caller: an active REGULATOR key.
+    function suspendVersion(bytes32 versionId, bytes32 reason) external;
+
+    /// @notice SUSPENDED → APPROVED; caller: an active REGULATOR key.
+    function reinstateVersion(bytes32 versionId, bytes32 reason) external;
+
+    /// @notice APPROVED, SUSPENDED or RETIRED → RECALLED (final); caller: an active REGULATOR key.
+    function recallVersion(bytes32 versionId, bytes32 reason) external;
+
+    /// @notice SUBMITTED, APPROVED or SUSPENDED → RETIRED; caller: a key of the model's developer.
+    function retireVersion(bytes32 versionId, bytes32 reason) external;
+
+    /// @notice Sets a risk class's approval policy. Governance only (AccessManager, delayed).
+    function setPolicy(RiskClass riskClass, Policy calldata policy) external;
+
+    /// @notice Records that the caller's hospital deployed an APPROVED version.
+    function recordDeployment(bytes32 versionId) external;
+
+    /// @notice Files a post-market report for a version the caller's hospital deployed; emits
+    /// {FairnessAlert} when the subgroup AUC gap exceeds policy.
+    function fileReport(bytes32 versionId, PerformanceReport calldata report) external returns (bytes32 reportId);
+
+    /// @notice The policy of a risk class.
+    function policy(RiskClass riskClass) external view returns (Policy memory);
+
+    /// @notice Stored facts of a model (developer 0: unknown).
+    function model(bytes32 modelId) external view returns (Model memory);
+
+    /// @notice Stored facts of a version (status NONE: unknown).
+    function version(bytes32 versionId) external view returns (Version memory);
+
+    /// @notice Just the status of a version; what the trace anchor checks.
+    function versionStatus(bytes32 versionId) external view returns (VersionStatus);
+
+    /// @notice keccak256(abi.encode(developer, name)), mirrored by the SDK.
+    function modelIdOf(uint32 developer, string calldata name) external pure returns (bytes32);
+
+    /// @notice keccak256(abi.encode(modelId, weightsHash)), mirrored by the SDK.
+    function versionIdOf(bytes32 modelId, bytes32 weightsHash) external pure returns (bytes32);
+
+    /// @notice keccak256(abi.encode(versionId, hospital, periodStart, periodEnd)), mirrored by the SDK.
+    function reportIdOf(bytes32 versionId, uint32 hospital, uint64 periodStart, uint64 periodEnd) external pure returns (bytes32);
+}

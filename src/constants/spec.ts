@@ -1,0 +1,104 @@
+/**
+ * The one source of truth for every enumerated value and policy number that the
+ * contracts, SDK, indexer and API share. `npm run gen:constants` turns this file
+ * into `contracts/generated/MedprovConstants.sol`; a test fails when the two drift.
+ *
+ * Enum order is ABI: append new members at the end, never reorder.
+ */
+
+/** Consortium member roles (DESIGN §1). One role per organisation. */
+export const ROLES = ["NONE", "HOSPITAL", "MODEL_DEVELOPER", "REGULATOR", "AUDITOR"] as const;
+/** Membership status; REMOVED is final. */
+export const MEMBER_STATUSES = ["NONE", "ACTIVE", "SUSPENDED", "REMOVED"] as const;
+/** Dataset lifecycle: ACTIVE → RETIRED → DESTROYED (DESIGN §4.3). */
+export const DATASET_STATUSES = ["NONE", "ACTIVE", "RETIRED", "DESTROYED"] as const;
+/** Model version status (DESIGN §4.4). RECALLED is final. */
+export const VERSION_STATUSES = ["NONE", "SUBMITTED", "APPROVED", "SUSPENDED", "RECALLED", "RETIRED"] as const;
+/** Risk class of a model's intended use (DESIGN §4.4). */
+export const RISK_CLASSES = ["NONE", "HIGH", "MEDIUM", "LOW"] as const;
+/** Human–AI collaboration tier derived from model confidence (DESIGN §4.5). */
+export const TIERS = ["NONE", "REVIEW", "DIFFERENTIAL", "TAKEOVER"] as const;
+/** What the clinician did with the model's output (DESIGN §4.5). */
+export const CLINICIAN_ACTIONS = ["NONE", "ACCEPTED", "MODIFIED", "REJECTED", "TAKEOVER"] as const;
+/** Policy metrics named in approval refusals. */
+export const POLICY_METRICS = ["AUC", "SUBGROUP_AUC_GAP", "BIAS_TEST_CASES", "GRASSROOTS_SHARE"] as const;
+
+/**
+ * The purpose catalogue a fresh deployment starts with; ids are the array index.
+ * Governance may append purposes on-chain up to MAX_PURPOSES.
+ */
+export const DEFAULT_PURPOSES = [
+  "TREATMENT",
+  "CLINICAL_DECISION_SUPPORT",
+  "RESEARCH",
+  "MODEL_TRAINING",
+  "COMMERCIAL_USE",
+  "CROSS_BORDER_TRANSFER",
+] as const;
+
+/** Demographic summary bands of a dataset; every group's shares add up to BPS. */
+export const AGE_BANDS = ["0-17", "18-44", "45-64", "65+"] as const;
+export const SEX_BANDS = ["FEMALE", "MALE", "OTHER_OR_UNKNOWN"] as const;
+export const REGION_BANDS = ["EAST", "CENTRAL", "WEST", "NORTHEAST"] as const;
+
+export const NUMBERS = {
+  /** Basis points in one whole. */
+  BPS: 10_000,
+  /** Consent grantee meaning "any active member organisation". */
+  ANY_MEMBER: 0,
+  /** Purposes fit a uint64 bitmask. */
+  MAX_PURPOSES: 64,
+  /** Confidence at or above this → REVIEW tier (paper: ≥ 95%). */
+  TIER_REVIEW_MIN_BPS: 9_500,
+  /** Confidence at or above this (and below REVIEW) → DIFFERENTIAL tier (paper: 80–95%); below → TAKEOVER. */
+  TIER_DIFFERENTIAL_MIN_BPS: 8_000,
+  /** Seconds a hospital's clock may run ahead of the chain when anchoring traces. */
+  MAX_CLOCK_SKEW: 300,
+  /** Training datasets and referenced versions per write; bounds gas of a single call. */
+  MAX_LIST_LENGTH: 64,
+  /** Subgroup figures per performance report. */
+  MAX_SUBGROUPS: 32,
+} as const;
+
+/**
+ * Approval policy per risk class, in basis points (and a case count).
+ * HIGH comes from the seed paper (AUC ≥ 0.90, subgroup gap ≤ 0.05, ≥ 300 bias cases,
+ * grassroots share ≥ 20%). MEDIUM and LOW are medprov's defaults, not the paper's:
+ * progressively looser, and governance can change all three on-chain.
+ */
+export const DEFAULT_POLICIES = {
+  HIGH: { minAuc: 9_000, maxSubgroupAucGap: 500, minBiasTestCases: 300, minGrassrootsShare: 2_000 },
+  MEDIUM: { minAuc: 8_500, maxSubgroupAucGap: 800, minBiasTestCases: 200, minGrassrootsShare: 1_500 },
+  LOW: { minAuc: 8_000, maxSubgroupAucGap: 1_000, minBiasTestCases: 100, minGrassrootsShare: 1_000 },
+} as const;
+
+/** Domain names of the EIP-712 signers; the SDK still reads the live domain with eip712Domain(). */
+export const EIP712 = { CONSENT_NAME: "medprov.ConsentRegistry", VERSION: "1" } as const;
+
+/** The Solidity enums generated from this file, in declaration order. */
+export const SOLIDITY_ENUMS = {
+  Role: ROLES,
+  MemberStatus: MEMBER_STATUSES,
+  DatasetStatus: DATASET_STATUSES,
+  VersionStatus: VERSION_STATUSES,
+  RiskClass: RISK_CLASSES,
+  Tier: TIERS,
+  ClinicianAction: CLINICIAN_ACTIONS,
+  PolicyMetric: POLICY_METRICS,
+} as const;
+
+/** AccessManager role ids used by a medprov deployment (0 is OpenZeppelin's ADMIN_ROLE). */
+export const ACCESS_ROLES = { ADMIN: 0n, GOVERNOR: 1n } as const;
+
+/**
+ * Governance functions, per contract, that the AccessManager restricts to GOVERNOR.
+ * Consortium.suspendMember and revokeKey also have fast paths for regulators and a member's own keys.
+ */
+export const GOVERNED_FUNCTIONS = {
+  Consortium: ["admitMember", "removeMember", "suspendMember", "reinstateMember", "addKey", "revokeKey"],
+  ConsentRegistry: ["addPurpose"],
+  ModelRegistry: ["setPolicy"],
+} as const;
+
+/** Default execution delay (seconds) on governance: two days. */
+export const DEFAULT_GOVERNANCE_DELAY = 2 * 24 * 3600;
