@@ -1,0 +1,57 @@
+/** Valid inputs for the registries, with overrides; each test changes only what it is about. */
+import { id as keccakText } from "ethers";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import type { IDatasetRegistry, IModelRegistry, ITraceAnchor } from "../../typechain-types";
+import { DEFAULT_POLICIES, Purpose, RiskClass, purposeMask } from "../../src/constants";
+import type { Ledger } from "./fixture";
+
+let counter = 0;
+/** A fresh non-zero bytes32 each call. */
+export const h = (label = "x") => keccakText(`${label}-${++counter}`);
+
+export function registration(overrides: Partial<IDatasetRegistry.RegistrationStruct> = {}): IDatasetRegistry.RegistrationStruct {
+  return {
+    contentRoot: h("content"),
+    cohortRoot: h("cohort"),
+    metadataHash: h("meta"),
+    uri: "s3://hospital-a/encrypted/ds.tar.age",
+    allowedPurposes: purposeMask([Purpose.RESEARCH, Purpose.MODEL_TRAINING]),
+    parents: [],
+    demographics: { ageBps: [1000, 4000, 3000, 2000], sexBps: [5000, 4900, 100], regionBps: [4000, 3000, 2000, 1000], grassrootsBps: 2500 },
+    ...overrides,
+  };
+}
+
+export const passingEvaluation = (overrides: Partial<IModelRegistry.EvaluationStruct> = {}): IModelRegistry.EvaluationStruct => ({
+  auc: DEFAULT_POLICIES.HIGH.minAuc,
+  sensitivity: 8800,
+  specificity: 9100,
+  subgroupAucGap: DEFAULT_POLICIES.HIGH.maxSubgroupAucGap,
+  biasTestCases: DEFAULT_POLICIES.HIGH.minBiasTestCases,
+  grassrootsShare: DEFAULT_POLICIES.HIGH.minGrassrootsShare,
+  ...overrides,
+});
+
+export function versionInput(trainingDatasets: string[], overrides: Partial<IModelRegistry.VersionInputStruct> = {}): IModelRegistry.VersionInputStruct {
+  return { parent: "0x" + "00".repeat(32), weightsHash: h("weights"), modelCardHash: h("card"), trainingDatasets, evaluation: passingEvaluation(), ...overrides };
+}
+
+/** Registers a dataset (hospital A), a HIGH-risk model and a version; optionally approves it. */
+export async function modelWithVersion(l: Ledger, opts: { approve?: boolean; risk?: number; name?: string } = {}) {
+  const reg = registration();
+  const datasetId = await l.datasets.connect(l.hospitalA).registerDataset.staticCall(reg);
+  await (await l.datasets.connect(l.hospitalA).registerDataset(reg)).wait();
+  const name = opts.name ?? `model-${++counter}`;
+  const modelId = await l.models.connect(l.developer).registerModel.staticCall(name, "diagnosis", opts.risk ?? RiskClass.HIGH);
+  await (await l.models.connect(l.developer).registerModel(name, "diagnosis", opts.risk ?? RiskClass.HIGH)).wait();
+  const input = versionInput([datasetId]);
+  const versionId = await l.models.connect(l.developer).registerVersion.staticCall(modelId, input);
+  await (await l.models.connect(l.developer).registerVersion(modelId, input)).wait();
+  if (opts.approve) await (await l.models.connect(l.regulator).approveVersion(versionId, `NMPA-${++counter}`)).wait();
+  return { datasetId, modelId, versionId };
+}
+
+export async function batch(firstSeq: bigint | number, versions: string[], overrides: Partial<ITraceAnchor.BatchStruct> = {}): Promise<ITraceAnchor.BatchStruct> {
+  const now = BigInt(await time.latest());
+  return { root: h("root"), firstSeq, count: 10, fromTime: now - 60n, toTime: now, versions, ...overrides };
+}
