@@ -43,7 +43,8 @@ contract DatasetRegistry is IDatasetRegistry {
 
     /// @inheritdoc IDatasetRegistry
     function recordUse(bytes32 datasetId, uint8 purpose) external {
-        (uint32 org,) = consortium.requireAnyMember(msg.sender);
+        (uint32 org, Role role) = consortium.requireAnyMember(msg.sender);
+        if (role != Role.HOSPITAL && role != Role.MODEL_DEVELOPER) revert DatasetRegistryRoleCannotUse(org, role);
         Dataset memory d = _known(datasetId);
         if (d.status != DatasetStatus.ACTIVE) revert DatasetRegistryNotActive(datasetId, d.status);
         if (d.suspended) revert DatasetRegistrySuspended(datasetId);

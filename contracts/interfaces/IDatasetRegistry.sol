@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {DatasetStatus} from "../generated/MedprovConstants.sol";
+import {DatasetStatus, Role} from "../generated/MedprovConstants.sol";
 
 /// @title IDatasetRegistry
 /// @notice Dataset registrations, lineage, uses and lifecycle (DESIGN §4.3). Only roots and hashes
@@ -65,13 +65,15 @@ interface IDatasetRegistry {
     error DatasetRegistryNotCustodian(bytes32 datasetId, uint32 caller, uint32 custodian);
     /// @notice The lifecycle does not allow this move.
     error DatasetRegistryInvalidTransition(bytes32 datasetId, DatasetStatus status, DatasetStatus requested);
+    /// @notice Only hospitals and model developers use data; regulators and auditors never write uses.
+    error DatasetRegistryRoleCannotUse(uint32 org, Role role);
     /// @notice The suspension flag already has this value.
     error DatasetRegistrySuspensionUnchanged(bytes32 datasetId, bool suspended);
 
     /// @notice Registers a dataset; caller: an active HOSPITAL key, whose organisation becomes custodian.
     function registerDataset(Registration calldata registration) external returns (bytes32 datasetId);
 
-    /// @notice Records that the caller's organisation used the dataset for `purpose`; caller: any active member key.
+    /// @notice Records that the caller's organisation used the dataset for `purpose`; caller: an active HOSPITAL or MODEL_DEVELOPER key.
     function recordUse(bytes32 datasetId, uint8 purpose) external;
 
     /// @notice ACTIVE → RETIRED; custodian only.
