@@ -24,3 +24,15 @@ const config: HardhatUserConfig = {
 };
 
 export default config;
+
+// `npm run coverage`: solidity-coverage runs Hardhat's Mocha test task in this process; map the
+// suites' `vitest` imports onto Mocha so the same tests measure coverage (see test/coverage/).
+if (process.env.MEDPROV_COVERAGE === "1") {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Module = require("node:module");
+  const shim = require.resolve("./test/coverage/vitest-shim.ts");
+  const resolve = Module._resolveFilename;
+  Module._resolveFilename = function (request: string, ...rest: unknown[]) {
+    return request === "vitest" ? shim : resolve.call(this, request, ...rest);
+  };
+}

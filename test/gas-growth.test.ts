@@ -4,7 +4,6 @@
  * a few transactions.
  */
 import { describe, it, expect, beforeAll } from "vitest";
-import hre from "hardhat";
 import { SigningKey, computeAddress, keccak256, toBeHex, type TypedDataDomain } from "ethers";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";

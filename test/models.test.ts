@@ -49,6 +49,8 @@ describe("ModelRegistry", () => {
       const v = await l.models.version(versionId);
       expect(v.modelId).toBe(modelId);
       expect(v.status).toBe(BigInt(VersionStatus.SUBMITTED));
+      const m = await l.models.model(modelId);
+      expect([m.developer, m.riskClass]).toEqual([BigInt(ORG.DEVELOPER), BigInt(RiskClass.HIGH)]);
       const [reg] = await l.models.queryFilter(l.models.filters.VersionRegistered(versionId));
       expect(versionIdOf(modelId, reg.args.input.weightsHash)).toBe(versionId);
       expect(reg.args.input.trainingDatasets).toEqual([datasetId]);

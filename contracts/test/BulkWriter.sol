@@ -29,7 +29,11 @@ contract BulkWriter {
     }
 
     /// @notice Relays signed grants.
-    function relayGrants(IConsentRegistry registry, IConsentRegistry.GrantRequest[] calldata requests, bytes[] calldata signatures) external {
+    function relayGrants(
+        IConsentRegistry registry,
+        IConsentRegistry.GrantRequest[] calldata requests,
+        bytes[] calldata signatures
+    ) external {
         for (uint256 i = 0; i < requests.length; ++i) registry.grantConsentBySig(requests[i], signatures[i]);
     }
 }

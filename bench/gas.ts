@@ -1,0 +1,102 @@
+/**
+ * Gas of every ledger write, measured on the in-process Hardhat network (EDR, cancun).
+ * Run: npm run bench:gas. Prints a markdown table and writes docs/bench-gas.md.
+ */
+import hre from "hardhat";
+import { writeFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import os from "node:os";
+import { encodeBytes32String } from "ethers";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import { ledgerFixture, ORG } from "../test/helpers/fixture";
+import { batch, h, modelWithVersion, registration, versionInput } from "../test/helpers/builders";
+import { readDomain, signGrant, signRevoke } from "../src/sdk/consent-signing";
+import { Purpose, RiskClass, Role, DEFAULT_POLICIES } from "../src/constants";
+
+type Tx = Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>;
+const rows: { write: string; gas: bigint; target?: number }[] = [];
+async function measure(write: string, tx: Tx, target?: number) {
+  const receipt = await (await tx).wait();
+  rows.push({ write, gas: receipt!.gasUsed, target });
+}
+
+async function main() {
+  const l = await ledgerFixture();
+  const far = BigInt(await time.latest()) + 365n * 86400n;
+  const domain = await readDomain(l.consents);
+  const c = l.consortium;
+
+  // Governance (gas of the AccessManager.execute that carries the call).
+  const exec = async (label: string, data: string) => {
+    await (await l.manager.connect(l.governance).schedule(await c.getAddress(), data, 0)).wait();
+    await time.increase(Number(await l.manager.getTargetAdminDelay(await c.getAddress())) + 3600);
+    await measure(label, l.manager.connect(l.governance).execute(await c.getAddress(), data));
+  };
+  await exec("Consortium.admitMember (1 key, via AccessManager.execute)", c.interface.encodeFunctionData("admitMember", ["Hospital D", Role.HOSPITAL, [l.spare[0].address]]));
+  await exec("Consortium.addKey (via execute)", c.interface.encodeFunctionData("addKey", [ORG.HOSPITAL_B, l.spare[1].address]));
+  await measure("Consortium.suspendMember (regulator fast path)", c.connect(l.regulator).suspendMember(8));
+  await measure("Consortium.revokeKey (own organisation)", c.connect(l.hospitalB).revokeKey(l.spare[1].address));
+
+  // Consent.
+  await measure("ConsentRegistry.grantConsent (direct, new slot)", l.consents.connect(l.patient).grantConsent(l.patient.address, Purpose.RESEARCH, ORG.HOSPITAL_A, far), 60_000);
+  await measure("ConsentRegistry.grantConsent (direct, renewal)", l.consents.connect(l.patient).grantConsent(l.patient.address, Purpose.RESEARCH, ORG.HOSPITAL_A, far + 1n));
+  await measure("ConsentRegistry.revokeConsent (direct)", l.consents.connect(l.patient).revokeConsent(l.patient.address, Purpose.RESEARCH, ORG.HOSPITAL_A), 35_000);
+  const g = { subject: l.patient2.address, signer: l.patient2.address, purpose: Purpose.MODEL_TRAINING, grantee: ORG.HOSPITAL_A, expiresAt: far, nonce: 0n, deadline: far };
+  await measure("ConsentRegistry.grantConsentBySig (relayed, new slot)", l.consents.connect(l.hospitalA).grantConsentBySig(g, await signGrant(l.patient2, domain, g)), 95_000);
+  const r = { subject: l.patient2.address, signer: l.patient2.address, purpose: Purpose.MODEL_TRAINING, grantee: ORG.HOSPITAL_A, nonce: 1n, deadline: far };
+  await measure("ConsentRegistry.revokeConsentBySig (relayed by a non-member)", l.consents.connect(l.outsider).revokeConsentBySig(r, await signRevoke(l.patient2, domain, r)), 35_000);
+  await measure("ConsentRegistry.appointDelegate", l.consents.connect(l.patient).appointDelegate(l.guardian.address));
+  await measure("ConsentRegistry.removeDelegate", l.consents.connect(l.patient).removeDelegate(l.guardian.address));
+
+  // Datasets.
+  const parent = registration();
+  const parentId = await l.datasets.connect(l.hospitalA).registerDataset.staticCall(parent);
+  await measure("DatasetRegistry.registerDataset (no parents)", l.datasets.connect(l.hospitalA).registerDataset(parent));
+  const child = registration({ parents: [parentId] });
+  const childId = await l.datasets.connect(l.hospitalA).registerDataset.staticCall(child);
+  await measure("DatasetRegistry.registerDataset (1 parent)", l.datasets.connect(l.hospitalA).registerDataset(child));
+  await measure("DatasetRegistry.recordUse", l.datasets.connect(l.developer).recordUse(parentId, Purpose.MODEL_TRAINING));
+  await measure("DatasetRegistry.setSuspended", l.datasets.connect(l.regulator).setSuspended(childId, true));
+  await measure("DatasetRegistry.retireDataset", l.datasets.connect(l.hospitalA).retireDataset(childId));
+  await measure("DatasetRegistry.destroyDataset", l.datasets.connect(l.hospitalA).destroyDataset(childId, h()));
+
+  // Models.
+  await measure("ModelRegistry.registerModel", l.models.connect(l.developer).registerModel("ecg-arrhythmia", "diagnosis", RiskClass.HIGH));
+  const modelId = await l.models.modelIdOf(ORG.DEVELOPER, "ecg-arrhythmia");
+  const vIn = versionInput([parentId]);
+  const vid = await l.models.connect(l.developer).registerVersion.staticCall(modelId, vIn);
+  await measure("ModelRegistry.registerVersion (1 training dataset)", l.models.connect(l.developer).registerVersion(modelId, vIn));
+  await measure("ModelRegistry.approveVersion", l.models.connect(l.regulator).approveVersion(vid, "NMPA-2026-0001"));
+  await measure("ModelRegistry.suspendVersion", l.models.connect(l.regulator).suspendVersion(vid, h()));
+  await measure("ModelRegistry.reinstateVersion", l.models.connect(l.regulator).reinstateVersion(vid, h()));
+  await measure("ModelRegistry.recordDeployment", l.models.connect(l.hospitalA).recordDeployment(vid));
+  const now = BigInt(await time.latest());
+  const subgroups = ["sex:FEMALE", "sex:MALE", "region:WEST"].map((s, i) => ({ subgroup: encodeBytes32String(s), auc: 9000 + i * 300, cases: 200 }));
+  await measure("ModelRegistry.fileReport (3 subgroups, raises FairnessAlert)", l.models.connect(l.hospitalA).fileReport(vid, { periodStart: now - 86400n, periodEnd: now, cases: 600, auc: 9100, subgroups, reportHash: h() }));
+  await (await l.govern({ target: l.models, data: l.models.interface.encodeFunctionData("setPolicy", [RiskClass.HIGH, DEFAULT_POLICIES.HIGH]) }));
+
+  // Traces: the root is the same 32 bytes whatever the batch size.
+  for (const count of [1, 1_000, 100_000]) {
+    const seq = await l.traces.nextSequence(ORG.HOSPITAL_A);
+    await measure(`TraceAnchor.anchorBatch (${count.toLocaleString("en")} traces, 1 version)`, l.traces.connect(l.hospitalA).anchorBatch(await batch(seq, [vid], { count })), 60_000);
+  }
+  const others = await Promise.all([0, 1, 2].map(async () => (await modelWithVersion(l, { approve: true })).versionId));
+  await measure("TraceAnchor.anchorBatch (1,000 traces, 4 versions)", l.traces.connect(l.hospitalA).anchorBatch(await batch(await l.traces.nextSequence(ORG.HOSPITAL_A), [vid, ...others], { count: 1000 })));
+  await measure("ModelRegistry.recallVersion", l.models.connect(l.regulator).recallVersion(vid, h()));
+  await measure("ModelRegistry.retireVersion", l.models.connect(l.developer).retireVersion(others[0], h()));
+
+  const table = [
+    "| write | gas | target | within |",
+    "| --- | ---: | ---: | :---: |",
+    ...rows.map((x) => `| ${x.write} | ${x.gas.toLocaleString("en")} | ${x.target ? "≤ " + x.target.toLocaleString("en") : ""} | ${x.target ? (x.gas <= BigInt(x.target) ? "yes" : "**no**") : ""} |`),
+  ].join("\n");
+  const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length}× ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.version}, Hardhat ${hre.version} (EDR, ${hre.config.networks.hardhat.hardfork}), solc ${hre.config.solidity.compilers[0].version} optimizer runs ${hre.config.solidity.compilers[0].settings.optimizer.runs}. Gas is deterministic: it does not depend on the machine.`;
+  console.log(header + "\n\n" + table);
+  mkdirSync(join(__dirname, "..", "docs"), { recursive: true });
+  writeFileSync(join(__dirname, "..", "docs", "bench-gas.md"), `# Gas per write\n\nRegenerate with \`npm run bench:gas\`.\n\n${header}\n\n${table}\n`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
