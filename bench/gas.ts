@@ -20,6 +20,19 @@ async function measure(write: string, tx: Tx, target?: number) {
   rows.push({ write, gas: receipt!.gasUsed, target });
 }
 
+/** Why the anchoring and relayed-revocation figures sit where they do (see the table for the numbers). */
+const WHY = `Where anchoring's gas goes: 21,000 base; 22,100 to store the new root (a new slot, unavoidable for
+an on-chain \`verifyTrace\`); 5,000 to advance the hospital's contiguous sequence; about 7,000 for
+the membership check (a cold call to \`Consortium\`: key and organisation slots) and 5,000 per
+referenced model version (a cold call to \`ModelRegistry\` for its status); the rest is calldata and
+the event. The floor with these guarantees (member active, versions APPROVED, no sequence gap) is
+about 61,000 before calldata and the event, so the 60,000 target would need one of them dropped.
+Merging Consortium, ModelRegistry and TraceAnchor into one contract (about 20.8 KB of code, under
+the 24 KiB limit) would save only the two cold account accesses (about 6,000 gas with call overhead)
+and still land near 66,000, at the cost of one large contract; we kept them apart. A hospital's
+first batch also pays for creating its sequence slot. Batch size never changes the cost. The 35,000 revocation target is met by a direct revocation; a relayed one adds signature
+recovery, the EIP-712 digest and the signature's calldata.`;
+
 async function main() {
   const l = await ledgerFixture();
   const far = BigInt(await time.latest()) + 365n * 86400n;
@@ -78,7 +91,8 @@ async function main() {
   // Traces: the root is the same 32 bytes whatever the batch size.
   for (const count of [1, 1_000, 100_000]) {
     const seq = await l.traces.nextSequence(ORG.HOSPITAL_A);
-    await measure(`TraceAnchor.anchorBatch (${count.toLocaleString("en")} traces, 1 version)`, l.traces.connect(l.hospitalA).anchorBatch(await batch(seq, [vid], { count })), 60_000);
+    const first = seq === 0n ? ", hospital's first batch" : "";
+    await measure(`TraceAnchor.anchorBatch (${count.toLocaleString("en")} traces, 1 version${first})`, l.traces.connect(l.hospitalA).anchorBatch(await batch(seq, [vid], { count })), 60_000);
   }
   const others = await Promise.all([0, 1, 2].map(async () => (await modelWithVersion(l, { approve: true })).versionId));
   await measure("TraceAnchor.anchorBatch (1,000 traces, 4 versions)", l.traces.connect(l.hospitalA).anchorBatch(await batch(await l.traces.nextSequence(ORG.HOSPITAL_A), [vid, ...others], { count: 1000 })));
@@ -93,7 +107,9 @@ async function main() {
   const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length}× ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.version}, Hardhat ${hre.version} (EDR, ${hre.config.networks.hardhat.hardfork}), solc ${hre.config.solidity.compilers[0].version} optimizer runs ${hre.config.solidity.compilers[0].settings.optimizer.runs}. Gas is deterministic: it does not depend on the machine.`;
   console.log(header + "\n\n" + table);
   mkdirSync(join(__dirname, "..", "docs"), { recursive: true });
-  writeFileSync(join(__dirname, "..", "docs", "bench-gas.md"), `# Gas per write\n\nRegenerate with \`npm run bench:gas\`.\n\n${header}\n\n${table}\n`);
+  const misses = rows.filter((x) => x.target && x.gas > BigInt(x.target)).map((x) => `- ${x.write}: ${x.gas.toLocaleString("en")} > ${x.target!.toLocaleString("en")}`);
+  const notes = misses.length === 0 ? "Every write with a target is within it." : `Targets missed:\n\n${misses.join("\n")}\n\n${WHY}`;
+  writeFileSync(join(__dirname, "..", "docs", "bench-gas.md"), `# Gas per write\n\nRegenerate with \`npm run bench:gas\`.\n\n${header}\n\n${table}\n\n${notes}\n`);
 }
 
 main().catch((e) => {
