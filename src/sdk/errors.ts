@@ -3,6 +3,7 @@
  * so decoding uses the union of every medprov (and AccessManager) error, not one contract's ABI.
  */
 import { Interface, isError, type ErrorDescription } from "ethers";
+import { explain } from "./explain";
 import {
   AccessManager__factory,
   ConsentRegistry__factory,
@@ -52,4 +53,67 @@ export function decodeRevert(error: unknown): DecodedRevert | undefined {
   const description = LEDGER_ERRORS.parseError(data);
   if (!description) return undefined;
   return { name: description.name, args: description.args.toArray(), description };
+}
+
+/**
+ * Base of every error medprov code raises on purpose. `code` is stable (tests, API and CLI key on
+ * it); `retryable` says whether trying again unchanged can succeed.
+ */
+export class MedprovError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly retryable = false,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = "MedprovError";
+  }
+}
+
+/** Input that does not fit a schema or a file format; nothing was sent. */
+export class InputError extends MedprovError {
+  constructor(code: string, message: string, details: Record<string, unknown> = {}) {
+    super(code, message, false, details);
+    this.name = "InputError";
+  }
+}
+
+/** The ledger refused a call with a named custom error. `code` is the error's name. */
+export class LedgerRevertError extends MedprovError {
+  constructor(readonly revert: DecodedRevert) {
+    super(revert.name, explain(revert.name, revert.args), false, { args: revert.args.map(String) });
+    this.name = "LedgerRevertError";
+  }
+}
+
+/** The RPC could not be reached or answered badly; trying again may work. */
+export class RpcError extends MedprovError {
+  constructor(message: string, cause?: unknown) {
+    super("RPC_UNAVAILABLE", message, true);
+    this.name = "RpcError";
+    this.cause = cause;
+  }
+}
+
+/** Turns whatever ethers threw into a domain error; keeps MedprovErrors as they are. */
+export function toDomainError(error: unknown): Error {
+  if (error instanceof MedprovError) return error;
+  const decoded = decodeRevert(error);
+  if (decoded) return new LedgerRevertError(decoded);
+  if (isError(error, "NETWORK_ERROR") || isError(error, "TIMEOUT") || isError(error, "SERVER_ERROR")) {
+    return new RpcError(`the chain's RPC did not answer: ${(error as Error).message.split("\n")[0]}`, error);
+  }
+  const code = (error as { code?: string })?.code;
+  if (code === "ECONNREFUSED" || code === "ECONNRESET") return new RpcError(`cannot reach the chain's RPC (${code})`, error);
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** Runs `action`, rethrowing failures as domain errors. */
+export async function domain<T>(action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (e) {
+    throw toDomainError(e);
+  }
 }

@@ -37,9 +37,9 @@ export const TRACE_RECORD_FIELDS: readonly { name: string; type: string }[] = ((
 export const TRACE_LEAF_ENCODING: readonly string[] = TRACE_RECORD_FIELDS.map((f) => f.type);
 
 /** Values of a record in leaf order. */
-export function traceLeafValues(record: Readonly<Record<string, unknown>>): unknown[] {
-  return TRACE_RECORD_FIELDS.map((f) => record[f.name]);
+export function traceLeafValues(record: object): unknown[] {
+  return TRACE_RECORD_FIELDS.map((f) => (record as Record<string, unknown>)[f.name]);
 }
 
 /** keccak256(abi.encode(record)) — the inner hash the contract double-hashes into a leaf. */
-export const traceRecordHash = (record: Readonly<Record<string, unknown>>) => hashOf(TRACE_LEAF_ENCODING, traceLeafValues(record));
+export const traceRecordHash = (record: object) => hashOf(TRACE_LEAF_ENCODING, traceLeafValues(record));

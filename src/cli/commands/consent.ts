@@ -1,0 +1,76 @@
+import { writeFileSync } from "node:fs";
+import type { Command } from "commander";
+import { Hospital, Patient, InputError, consentHistory, type SignedGrant, type SignedRevoke } from "../../sdk";
+import { DEFAULT_PURPOSES, nameOf } from "../../constants";
+import { addressArg, expiryArg, granteeArg, purposeArg, readJson } from "../parse";
+import type { Run } from "../run";
+
+const who = (g: number) => (g === 0 ? "any member" : `organisation ${g}`);
+
+export function consentCommands(program: Command, run: Run) {
+  const consent = program.command("consent").description("grant, revoke, sign, relay and list patient consents");
+  const target = (c: Command) =>
+    c
+      .requiredOption("--purpose <purpose>", `one of ${DEFAULT_PURPOSES.join(", ")}`, purposeArg)
+      .requiredOption("--grantee <org>", 'organisation id, or "any" for any member', granteeArg)
+      .option("--subject <address>", "act for this subject as its delegate (guardian)", addressArg);
+
+  target(consent.command("grant").description("grant consent directly (the patient's key pays gas)"))
+    .requiredOption("--expires <when>", "30d, 12h, an ISO date or unix seconds", (v) => expiryArg(v))
+    .action(run(async (ctx, o) => {
+      const r = await new Patient(await ctx.ledger(), await ctx.signer()).grant({ purpose: o.purpose, grantee: o.grantee, expiresAt: o.expires, subject: o.subject });
+      ctx.print(r, `granted ${nameOf(DEFAULT_PURPOSES, o.purpose)} to ${who(o.grantee)} until ${new Date(Number(o.expires) * 1000).toISOString()} (tx ${r.txHash})`);
+    }));
+
+  target(consent.command("revoke").description("revoke consent directly; takes effect in the block that records it"))
+    .action(run(async (ctx, o) => {
+      const r = await new Patient(await ctx.ledger(), await ctx.signer()).revoke({ purpose: o.purpose, grantee: o.grantee, subject: o.subject });
+      ctx.print(r, `revoked ${nameOf(DEFAULT_PURPOSES, o.purpose)} for ${who(o.grantee)} (tx ${r.txHash})`);
+    }));
+
+  target(consent.command("sign-grant").description("sign a grant for a hospital to relay (no gas needed)"))
+    .requiredOption("--expires <when>", "30d, 12h, an ISO date or unix seconds", (v) => expiryArg(v))
+    .requiredOption("--out <file>", "where to write the signed request")
+    .action(run(async (ctx, o) => {
+      const signed = await new Patient(await ctx.ledger(), await ctx.signer()).signGrant({ purpose: o.purpose, grantee: o.grantee, expiresAt: o.expires, subject: o.subject });
+      writeFileSync(o.out, JSON.stringify(signed, null, 2));
+      ctx.print(signed, `signed grant written to ${o.out}; a member hospital can relay it with: medprov consent relay ${o.out}`);
+    }));
+
+  target(consent.command("sign-revoke").description("sign a revocation that anyone may relay"))
+    .requiredOption("--out <file>", "where to write the signed request")
+    .action(run(async (ctx, o) => {
+      const signed = await new Patient(await ctx.ledger(), await ctx.signer()).signRevoke({ purpose: o.purpose, grantee: o.grantee, subject: o.subject });
+      writeFileSync(o.out, JSON.stringify(signed, null, 2));
+      ctx.print(signed, `signed revocation written to ${o.out}; anyone can relay it with: medprov consent relay ${o.out}`);
+    }));
+
+  consent.command("relay <file>").description("relay a signed grant (hospital key) or revocation (any key)")
+    .action(run(async (ctx, _o, file: string) => {
+      const { value } = readJson(file);
+      const signed = value as SignedGrant | SignedRevoke;
+      if (signed?.kind !== "grant" && signed?.kind !== "revoke") throw new InputError("BAD_SIGNED_REQUEST", `${file} is not a signed grant or revocation (kind must be "grant" or "revoke")`);
+      const h = new Hospital(await ctx.ledger(), await ctx.signer());
+      const r = signed.kind === "grant" ? await h.relayGrant(signed) : await h.relayRevoke(signed);
+      ctx.print(r, `relayed ${signed.kind} for ${signed.request.subject} (tx ${r.txHash})`);
+    }));
+
+  consent.command("list").description("a subject's consent history, oldest first")
+    .option("--subject <address>", "whose history (default: the key's own)", addressArg)
+    .action(run(async (ctx, o) => {
+      const ledger = await ctx.ledger();
+      const subject = o.subject ?? (await (await ctx.signer()).getAddress());
+      const history = await consentHistory(ledger, subject, ctx.deployment.deploymentBlock);
+      ctx.print(history, history.length === 0 ? `no consents recorded for ${subject}` : history.map((e) => `block ${e.blockNumber}  ${e.kind.padEnd(7)} ${nameOf(DEFAULT_PURPOSES, e.purpose).padEnd(26)} ${who(e.grantee)}${e.expiresAt ? ` until ${new Date(e.expiresAt * 1000).toISOString()}` : ""}`));
+    }));
+
+  const delegate = program.command("delegate").description("appoint or remove a guardian who may act for you");
+  delegate.command("appoint <address>").action(run(async (ctx, _o, address: string) => {
+    const r = await new Patient(await ctx.ledger(), await ctx.signer()).appointDelegate(addressArg(address));
+    ctx.print(r, `appointed ${address} (tx ${r.txHash})`);
+  }));
+  delegate.command("remove <address>").action(run(async (ctx, _o, address: string) => {
+    const r = await new Patient(await ctx.ledger(), await ctx.signer()).removeDelegate(addressArg(address));
+    ctx.print(r, `removed ${address} (tx ${r.txHash})`);
+  }));
+}

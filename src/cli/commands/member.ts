@@ -1,0 +1,49 @@
+import type { Command } from "commander";
+import { Governance, type GovernedCall } from "../../sdk";
+import { ROLES } from "../../constants";
+import { addressArg, orgArg } from "../parse";
+import type { CliContext } from "../context";
+import type { Run } from "../run";
+
+/** Schedules a governed call, or executes it with --execute once its delay has passed. */
+async function govern(ctx: CliContext, o: { execute?: boolean }, make: (g: Governance) => GovernedCall) {
+  const g = new Governance(await ctx.ledger(), await ctx.signer());
+  const call = make(g);
+  if (o.execute) {
+    const r = await g.execute(call);
+    ctx.print(r, `executed: ${call.description} (tx ${r.txHash})`);
+  } else {
+    const r = await g.schedule(call);
+    ctx.print(r, `scheduled: ${call.description}; executable after ${new Date(r.readyAt * 1000).toISOString()} — run the same command with --execute then`);
+  }
+}
+
+export function memberCommands(program: Command, run: Run) {
+  const member = program.command("member").description("consortium membership (governance key; every change waits out the governance delay)");
+  const withExecute = (c: Command) => c.option("--execute", "execute the call scheduled earlier, once its delay has passed");
+  withExecute(member.command("admit").description("admit an organisation with one role and its first keys"))
+    .requiredOption("--name <name>", "public name of the organisation")
+    .requiredOption("--role <role>", ROLES.slice(1).join(" | "))
+    .requiredOption("--key <address...>", "signing key(s)")
+    .action(run((ctx, o) => govern(ctx, o, (g) => g.calls.admitMember(o.name, String(o.role).toUpperCase(), o.key.map(addressArg)))));
+  withExecute(member.command("add-key <org> <address>").description("add a signing key to an organisation"))
+    .action(run((ctx, o, org: string, key: string) => govern(ctx, o, (g) => g.calls.addKey(orgArg(org), addressArg(key)))));
+  withExecute(member.command("reinstate <org>").description("reinstate a suspended organisation"))
+    .action(run((ctx, o, org: string) => govern(ctx, o, (g) => g.calls.reinstateMember(orgArg(org)))));
+  withExecute(member.command("remove <org>").description("remove an organisation for good"))
+    .action(run((ctx, o, org: string) => govern(ctx, o, (g) => g.calls.removeMember(orgArg(org)))));
+  member.command("suspend <org>").description("suspend an organisation at once (regulator key) or through governance")
+    .action(run(async (ctx, _o, org: string) => {
+      const c = (await ctx.ledger()).consortium.connect(await ctx.signer());
+      const { sendWrite } = await import("../../sdk");
+      const r = await sendWrite(c, () => c.suspendMember(orgArg(org)));
+      ctx.print(r, `suspended organisation ${org} (tx ${r.txHash})`);
+    }));
+  member.command("revoke-key <address>").description("revoke a key at once (a key of the same organisation) or through governance")
+    .action(run(async (ctx, _o, key: string) => {
+      const c = (await ctx.ledger()).consortium.connect(await ctx.signer());
+      const { sendWrite } = await import("../../sdk");
+      const r = await sendWrite(c, () => c.revokeKey(addressArg(key)));
+      ctx.print(r, `revoked key ${key} (tx ${r.txHash})`);
+    }));
+}

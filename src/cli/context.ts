@@ -1,0 +1,88 @@
+/**
+ * What every CLI command needs: the chain, the deployment, a signing key, and a way to report.
+ * Keys come from an encrypted JSON keystore (password in MEDPROV_KEYSTORE_PASSWORD) or from the
+ * MEDPROV_PRIVATE_KEY environment variable — never from a plain command-line argument.
+ */
+import { readFileSync } from "node:fs";
+import { JsonRpcProvider, Wallet, type Signer } from "ethers";
+import { SingleBar, Presets } from "cli-progress";
+import { connectLedger, readDeployment, InputError, RpcError, type Deployment, type LedgerContracts } from "../sdk";
+
+export interface GlobalOptions {
+  rpc: string;
+  deployment: string;
+  keystore?: string;
+  json?: boolean;
+  debug?: boolean;
+}
+
+export class CliContext {
+  private cachedProvider?: JsonRpcProvider;
+  private cachedDeployment?: Deployment;
+
+  constructor(readonly options: GlobalOptions) {}
+
+  get provider(): JsonRpcProvider {
+    this.cachedProvider ??= new JsonRpcProvider(this.options.rpc, undefined, { staticNetwork: true, batchMaxCount: 1 });
+    return this.cachedProvider;
+  }
+
+  get deployment(): Deployment {
+    this.cachedDeployment ??= readDeployment(this.options.deployment);
+    return this.cachedDeployment;
+  }
+
+  /** Checks that the RPC answers and serves the deployment's chain. */
+  async ledger(): Promise<LedgerContracts> {
+    let chainId: bigint;
+    try {
+      chainId = BigInt(await this.provider.send("eth_chainId", []));
+    } catch (e) {
+      throw new RpcError(`cannot reach the chain at ${this.options.rpc}; start a node or pass --rpc`, e);
+    }
+    if (Number(chainId) !== this.deployment.chainId) {
+      throw new InputError("WRONG_CHAIN", `${this.options.rpc} serves chain ${chainId} but ${this.options.deployment} is for chain ${this.deployment.chainId}`);
+    }
+    return connectLedger(this.deployment, this.provider);
+  }
+
+  /** The signing key, from the keystore or MEDPROV_PRIVATE_KEY. */
+  async signer(): Promise<Signer> {
+    if (this.options.keystore) {
+      const password = process.env.MEDPROV_KEYSTORE_PASSWORD;
+      if (password === undefined) throw new InputError("KEY_NO_PASSWORD", `set MEDPROV_KEYSTORE_PASSWORD to unlock ${this.options.keystore}`);
+      let json: string;
+      try {
+        json = readFileSync(this.options.keystore, "utf8");
+      } catch {
+        throw new InputError("KEY_NOT_FOUND", `cannot read keystore ${this.options.keystore}`);
+      }
+      try {
+        return (await Wallet.fromEncryptedJson(json, password)).connect(this.provider);
+      } catch {
+        throw new InputError("KEY_LOCKED", `cannot unlock ${this.options.keystore}: wrong password or not a keystore file`);
+      }
+    }
+    const raw = process.env.MEDPROV_PRIVATE_KEY;
+    if (!raw) throw new InputError("KEY_MISSING", "no signing key: pass --keystore <file> (password in MEDPROV_KEYSTORE_PASSWORD) or set MEDPROV_PRIVATE_KEY");
+    try {
+      return new Wallet(raw, this.provider);
+    } catch {
+      throw new InputError("KEY_INVALID", "MEDPROV_PRIVATE_KEY is not a valid private key");
+    }
+  }
+
+  /** Prints a result: JSON with --json, else the human lines. */
+  print(result: unknown, human: string | string[]): void {
+    if (this.options.json) process.stdout.write(JSON.stringify(result, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n");
+    else process.stdout.write((Array.isArray(human) ? human.join("\n") : human) + "\n");
+  }
+
+  /** A progress bar on a terminal; a no-op when piped or with --json. */
+  progress(label: string, total: number) {
+    if (!process.stderr.isTTY || this.options.json) return { update: (_n: number) => undefined, stop: () => undefined };
+    const bar = new SingleBar({ format: `${label} [{bar}] {value}/{total} {eta_formatted}`, stream: process.stderr }, Presets.shades_classic);
+    bar.start(total, 0);
+    return { update: (n: number) => bar.update(n), stop: () => bar.stop() };
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * `medprov`: every role's ledger actions from a terminal. Run `medprov --help`.
+ */
+import { Command } from "commander";
+import { makeRun } from "./run";
+import { consentCommands } from "./commands/consent";
+import { datasetCommands } from "./commands/dataset";
+import { modelCommands } from "./commands/model";
+import { traceCommands } from "./commands/trace";
+import { receiptCommands } from "./commands/receipt";
+import { memberCommands } from "./commands/member";
+import { keyCommands } from "./commands/key";
+
+export function buildProgram(): Command {
+  const program = new Command("medprov")
+    .description("medprov: a permissioned provenance ledger for medical AI — consent, datasets, models and decision traces")
+    .option("--rpc <url>", "JSON-RPC URL of the consortium chain", process.env.MEDPROV_RPC ?? "http://127.0.0.1:8545")
+    .option("--deployment <file>", "deployment manifest", process.env.MEDPROV_DEPLOYMENT ?? "deployments/localhost.json")
+    .option("--keystore <file>", "encrypted JSON keystore of the signing key (password in MEDPROV_KEYSTORE_PASSWORD); else MEDPROV_PRIVATE_KEY")
+    .option("--json", "machine-readable output")
+    .option("--debug", "show stack traces")
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText("after", "\nKeys are never taken as plain arguments: use --keystore, or MEDPROV_PRIVATE_KEY in the environment.\nExit codes: 0 ok, 1 refused or invalid input, 3 chain unreachable (retry).");
+  const run = makeRun(program);
+  for (const register of [consentCommands, datasetCommands, modelCommands, traceCommands, receiptCommands, memberCommands, keyCommands]) register(program, run);
+  return program;
+}
+
+export async function main(argv = process.argv): Promise<void> {
+  await buildProgram().parseAsync(argv);
+}

@@ -1,0 +1,81 @@
+/** Parsers for command-line values; each throws an InputError that says what was expected. */
+import { readFileSync } from "node:fs";
+import { getAddress, isHexString } from "ethers";
+import { DEFAULT_PURPOSES, NUMBERS } from "../constants";
+import { InputError } from "../sdk";
+
+export function purposeArg(value: string): number {
+  const byName = (DEFAULT_PURPOSES as readonly string[]).indexOf(value.toUpperCase());
+  if (byName >= 0) return byName;
+  if (/^\d+$/.test(value) && Number(value) < NUMBERS.MAX_PURPOSES) return Number(value);
+  throw new InputError("BAD_PURPOSE", `purpose "${value}" is not one of ${DEFAULT_PURPOSES.join(", ")} (or a catalogue id)`);
+}
+
+export const purposesArg = (value: string) => value.split(",").map((p) => purposeArg(p.trim()));
+
+export function granteeArg(value: string): number {
+  if (value.toLowerCase() === "any") return NUMBERS.ANY_MEMBER;
+  if (/^\d+$/.test(value) && Number(value) < 2 ** 32) return Number(value);
+  throw new InputError("BAD_GRANTEE", `grantee "${value}" must be an organisation id or "any"`);
+}
+
+export function orgArg(value: string): number {
+  if (/^[1-9]\d*$/.test(value) && Number(value) < 2 ** 32) return Number(value);
+  throw new InputError("BAD_ORG", `organisation "${value}" must be a positive id`);
+}
+
+export function addressArg(value: string): string {
+  try {
+    return getAddress(value);
+  } catch {
+    throw new InputError("BAD_ADDRESS", `"${value}" is not an address`);
+  }
+}
+
+export function bytes32Arg(value: string): string {
+  if (!isHexString(value, 32)) throw new InputError("BAD_ID", `"${value}" must be a 32-byte hex id (0x + 64 hex digits)`);
+  return value.toLowerCase();
+}
+
+/** "30d", "12h", "90m", an ISO date, or unix seconds → unix seconds. */
+export function expiryArg(value: string, now = Math.floor(Date.now() / 1000)): bigint {
+  const m = /^(\d+)([dhm])$/.exec(value);
+  if (m) return BigInt(now + Number(m[1]) * { d: 86400, h: 3600, m: 60 }[m[2] as "d" | "h" | "m"]);
+  if (/^\d{9,}$/.test(value)) return BigInt(value);
+  const t = Date.parse(value);
+  if (!Number.isNaN(t)) return BigInt(Math.floor(t / 1000));
+  throw new InputError("BAD_EXPIRY", `expiry "${value}" must be a duration (30d, 12h, 90m), an ISO date or unix seconds`);
+}
+
+/** Reads and parses a JSON file; the error names the file and the problem. */
+export function readJson(path: string): { value: unknown; text: string } {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new InputError("FILE_NOT_FOUND", `cannot read ${path}`);
+  }
+  try {
+    return { value: JSON.parse(text), text };
+  } catch (e) {
+    throw new InputError("BAD_JSON", `${path} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Reads a JSON file holding one object, or a JSONL file holding one object a line. */
+export function readJsonOrLines(path: string): unknown[] {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new InputError("FILE_NOT_FOUND", `cannot read ${path}`);
+  }
+  const lines = path.endsWith(".jsonl") ? text.split("\n").filter((l) => l.trim() !== "") : [text];
+  return lines.map((line, i) => {
+    try {
+      return JSON.parse(line);
+    } catch (e) {
+      throw new InputError("BAD_JSON", `${path}${lines.length > 1 ? ` line ${i + 1}` : ""} is not valid JSON: ${(e as Error).message}`);
+    }
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * The deployment manifest (`deployments/<network>.json`): where the contracts live and from which
+ * block to read them. The indexer and the SDK take addresses only from here.
+ */
+import { readFileSync } from "node:fs";
+import { getAddress, type ContractRunner } from "ethers";
+import {
+  AccessManager__factory,
+  ConsentRegistry__factory,
+  Consortium__factory,
+  DatasetRegistry__factory,
+  ModelRegistry__factory,
+  TraceAnchor__factory,
+} from "../../typechain-types";
+import { InputError } from "./errors";
+import type { ContractName, Deployment, LedgerContracts } from "./deploy";
+
+export type { Deployment, ContractName, LedgerContracts };
+
+export const CONTRACT_NAMES: readonly ContractName[] = ["manager", "consortium", "consents", "datasets", "models", "traces"];
+
+/** Checks a parsed manifest and normalises its addresses; throws InputError naming the bad field. */
+export function parseDeployment(raw: unknown, source = "deployment"): Deployment {
+  const fail = (field: string, why: string) => {
+    throw new InputError("DEPLOYMENT_INVALID", `${source}: ${field} ${why}`, { field });
+  };
+  if (!raw || typeof raw !== "object") fail("(root)", "must be a JSON object");
+  const d = raw as Record<string, unknown>;
+  if (!Number.isInteger(d.chainId) || (d.chainId as number) <= 0) fail("chainId", "must be a positive integer");
+  if (!Number.isInteger(d.deploymentBlock) || (d.deploymentBlock as number) < 0) fail("deploymentBlock", "must be a block number");
+  const addresses = d.addresses as Record<string, unknown> | undefined;
+  if (!addresses || typeof addresses !== "object") fail("addresses", "must be an object");
+  const normalised = {} as Record<ContractName, string>;
+  for (const name of CONTRACT_NAMES) {
+    try {
+      normalised[name] = getAddress(String(addresses![name]));
+    } catch {
+      fail(`addresses.${name}`, "must be a contract address");
+    }
+  }
+  return {
+    chainId: d.chainId as number,
+    deploymentBlock: d.deploymentBlock as number,
+    governance: typeof d.governance === "string" ? d.governance : "",
+    governanceDelay: Number(d.governanceDelay ?? 0),
+    addresses: normalised,
+    versions: (d.versions as Deployment["versions"]) ?? {},
+  };
+}
+
+/** Reads and checks a manifest file. */
+export function readDeployment(path: string): Deployment {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new InputError("DEPLOYMENT_NOT_FOUND", `cannot read deployment manifest ${path}; deploy first or pass --deployment`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new InputError("DEPLOYMENT_INVALID", `${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  return parseDeployment(raw, path);
+}
+
+/** TypeChain clients for every contract of a deployment. */
+export function connectLedger(deployment: Deployment, runner: ContractRunner): LedgerContracts {
+  const a = deployment.addresses;
+  return {
+    manager: AccessManager__factory.connect(a.manager, runner),
+    consortium: Consortium__factory.connect(a.consortium, runner),
+    consents: ConsentRegistry__factory.connect(a.consents, runner),
+    datasets: DatasetRegistry__factory.connect(a.datasets, runner),
+    models: ModelRegistry__factory.connect(a.models, runner),
+    traces: TraceAnchor__factory.connect(a.traces, runner),
+  };
+}

@@ -1,0 +1,22 @@
+/**
+ * medprov SDK: typed clients and role facades over the ledger contracts.
+ * This file is the SDK's one door; import from here.
+ */
+export * from "./errors";
+export { explain } from "./explain";
+export * from "./ids";
+export * from "./tx";
+export * from "./consent-signing";
+export { deployLedger, type DeployOptions } from "./deploy";
+export * from "./deployment";
+export * from "./datasets/build";
+export * from "./traces/record";
+export * from "./traces/receipt";
+export { TraceVault, type AnchoredTrace, type QuarantinedTrace } from "./traces/vault";
+export { TraceBatcher, type BatcherOptions, type FlushedBatch } from "./traces/batcher";
+export { Patient, consentHistory, type SignedGrant, type SignedRevoke, type ConsentEvent } from "./roles/patient";
+export { Hospital, type ReportInput, type DatasetRegistered } from "./roles/hospital";
+export { Developer, parseModelCard, type ModelCard } from "./roles/developer";
+export { Regulator } from "./roles/regulator";
+export { Governance, governedCalls, type GovernedCall, type Policy } from "./roles/governance";
+export { Auditor, VERIFY_REASONS, type VerifyResult, type VerifyReason, type VerifyReasonCode, type ConsentAtTime } from "./roles/auditor";

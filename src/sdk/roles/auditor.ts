@@ -1,0 +1,189 @@
+/**
+ * Auditor: verifies trace receipts against the chain. Each failed check is one named reason.
+ * Consent-at-the-time comes from a pluggable checker (the indexer, when it runs).
+ */
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import type { Provider } from "ethers";
+import type { Deployment, LedgerContracts } from "../deploy";
+import { InputError } from "../errors";
+import { TRACE_LEAF_ENCODING, traceLeafValues } from "../ids";
+import { ClinicianAction, Purpose, Tier, VersionStatus, VERSION_STATUSES, tierFor, nameOf } from "../../constants";
+import { leafOf, parseReceipt, type TraceReceipt } from "../traces/receipt";
+
+export const VERIFY_REASONS = [
+  "RECEIPT_MALFORMED",
+  "WRONG_CHAIN",
+  "WRONG_CONTRACT",
+  "LEAF_MISMATCH",
+  "BATCH_UNKNOWN",
+  "PROOF_INVALID",
+  "SEQUENCE_OUTSIDE_BATCH",
+  "SEQUENCE_GAP",
+  "HOSPITAL_MISMATCH",
+  "VERSION_NOT_IN_BATCH",
+  "VERSION_NOT_APPROVED_AT_TIME",
+  "TIER_MISMATCH",
+  "ACCEPTED_AT_TAKEOVER",
+  "CONSENT_NOT_VALID_AT_TIME",
+] as const;
+export type VerifyReasonCode = (typeof VERIFY_REASONS)[number];
+
+export interface VerifyReason {
+  code: VerifyReasonCode;
+  message: string;
+}
+
+export interface VerifyResult {
+  valid: boolean;
+  reasons: VerifyReason[];
+  /** Checks that could not run (for example consent, without an indexer). */
+  skipped: string[];
+}
+
+/** Answers "was this consent valid at this time?"; undefined when it cannot tell. */
+export type ConsentAtTime = (subject: string, purpose: number, grantee: number, time: bigint) => Promise<boolean | undefined>;
+
+interface BatchFacts {
+  hospital: number;
+  firstSeq: bigint;
+  count: number;
+  versions: string[];
+  blockNumber: number;
+}
+
+export class Auditor {
+  private readonly batches = new Map<string, Promise<BatchFacts | undefined>>();
+  private readonly gaps = new Map<number, Promise<bigint[]>>();
+  private readonly histories = new Map<string, Promise<{ time: number; status: number }[]>>();
+  private readonly blockTimes = new Map<number, Promise<number>>();
+
+  constructor(
+    private readonly ledger: LedgerContracts,
+    private readonly deployment: Deployment,
+    private readonly provider: Provider,
+    private readonly consentAt?: ConsentAtTime,
+  ) {}
+
+  /** Verifies one receipt (an object or its parsed JSON). Never throws for a bad receipt: it says why. */
+  async verifyReceipt(raw: unknown): Promise<VerifyResult> {
+    const reasons: VerifyReason[] = [];
+    const skipped: string[] = [];
+    const fail = (code: VerifyReasonCode, message: string) => reasons.push({ code, message });
+    let receipt: TraceReceipt;
+    let leaf: string;
+    try {
+      receipt = parseReceipt(raw);
+      leaf = leafOf(receipt);
+    } catch (e) {
+      fail("RECEIPT_MALFORMED", e instanceof InputError ? e.message : String(e));
+      return { valid: false, reasons, skipped };
+    }
+    const r = receipt.record;
+    if (receipt.chainId !== this.deployment.chainId) fail("WRONG_CHAIN", `receipt is for chain ${receipt.chainId}; this ledger is chain ${this.deployment.chainId}`);
+    if (receipt.traceAnchor.toLowerCase() !== this.deployment.addresses.traces.toLowerCase()) {
+      fail("WRONG_CONTRACT", `receipt names TraceAnchor ${receipt.traceAnchor}; this ledger's is ${this.deployment.addresses.traces}`);
+    }
+    if (leaf !== receipt.leaf.toLowerCase()) fail("LEAF_MISMATCH", `the record hashes to leaf ${leaf}, not the receipt's ${receipt.leaf}`);
+
+    const root = await this.ledger.traces.batchRoot(receipt.batchId);
+    if (/^0x0{64}$/.test(root)) {
+      fail("BATCH_UNKNOWN", `batch ${receipt.batchId} was never anchored on this ledger`);
+      return { valid: false, reasons, skipped };
+    }
+    if (!StandardMerkleTree.verify(root, [...TRACE_LEAF_ENCODING], traceLeafValues(r), receipt.proof)) {
+      fail("PROOF_INVALID", `the proof does not lead from the record to batch ${receipt.batchId}'s anchored root ${root}`);
+    }
+
+    const batch = await this.batch(receipt.batchId);
+    if (batch) {
+      const seq = BigInt(r.seq);
+      if (Number(r.hospital) !== batch.hospital) fail("HOSPITAL_MISMATCH", `record says hospital ${r.hospital}; batch was anchored by hospital ${batch.hospital}`);
+      if (seq < batch.firstSeq || seq >= batch.firstSeq + BigInt(batch.count)) {
+        fail("SEQUENCE_OUTSIDE_BATCH", `sequence ${seq} is outside batch ${batch.firstSeq}..${batch.firstSeq + BigInt(batch.count) - 1n}`);
+      }
+      const missing = await this.gapsBefore(batch.hospital, batch.firstSeq);
+      if (missing.length > 0) fail("SEQUENCE_GAP", `hospital ${batch.hospital}'s log has a gap before this batch, at sequence ${missing.join(", ")}`);
+      if (!batch.versions.map((v) => v.toLowerCase()).includes(r.modelVersion.toLowerCase())) {
+        fail("VERSION_NOT_IN_BATCH", `version ${r.modelVersion} is not among the versions batch ${receipt.batchId} declared`);
+      }
+    }
+
+    const status = await this.statusAt(r.modelVersion, Number(r.time));
+    if (status !== VersionStatus.APPROVED) {
+      fail("VERSION_NOT_APPROVED_AT_TIME", `model version ${r.modelVersion} was ${nameOf(VERSION_STATUSES, status)} at the trace's time ${new Date(Number(r.time) * 1000).toISOString()}`);
+    }
+    const expectedTier = Tier[tierFor(Number(r.confidenceBps))];
+    if (Number(r.tier) !== expectedTier) fail("TIER_MISMATCH", `confidence ${r.confidenceBps} bps demands tier ${tierFor(Number(r.confidenceBps))}, the record says tier ${r.tier}`);
+    if (expectedTier === Tier.TAKEOVER && Number(r.action) === ClinicianAction.ACCEPTED) {
+      fail("ACCEPTED_AT_TAKEOVER", `the clinician ACCEPTED a TAKEOVER-tier output (confidence ${r.confidenceBps} bps); a human must take over`);
+    }
+    if (this.consentAt) {
+      const ok = await this.consentAt(r.subject, Purpose.CLINICAL_DECISION_SUPPORT, Number(r.hospital), BigInt(r.time));
+      if (ok === false) fail("CONSENT_NOT_VALID_AT_TIME", `subject ${r.subject} had no valid CLINICAL_DECISION_SUPPORT consent for hospital ${r.hospital} at the trace's time`);
+      if (ok === undefined) skipped.push("CONSENT_NOT_VALID_AT_TIME");
+    } else {
+      skipped.push("CONSENT_NOT_VALID_AT_TIME");
+    }
+    return { valid: reasons.length === 0, reasons, skipped };
+  }
+
+  private batch(batchId: string): Promise<BatchFacts | undefined> {
+    let p = this.batches.get(batchId);
+    if (!p) {
+      p = (async () => {
+        const traces = this.ledger.traces;
+        const [e] = await traces.queryFilter(traces.filters.BatchAnchored(batchId), this.deployment.deploymentBlock);
+        if (!e) return undefined;
+        return { hospital: Number(e.args.hospital), firstSeq: e.args.firstSeq, count: Number(e.args.count), versions: [...e.args.versions], blockNumber: e.blockNumber };
+      })();
+      this.batches.set(batchId, p);
+    }
+    return p;
+  }
+
+  /** Sequence numbers below `before` that no batch of the hospital covers (the first of each gap). */
+  private async gapsBefore(hospital: number, before: bigint): Promise<bigint[]> {
+    let p = this.gaps.get(hospital);
+    if (!p) {
+      p = (async () => {
+        const traces = this.ledger.traces;
+        const events = await traces.queryFilter(traces.filters.BatchAnchored(undefined, hospital), this.deployment.deploymentBlock);
+        const ranges = events.map((e) => [e.args.firstSeq, e.args.firstSeq + e.args.count] as const).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+        const missing: bigint[] = [];
+        let next = 0n;
+        for (const [from, to] of ranges) {
+          if (from > next) missing.push(next);
+          if (to > next) next = to;
+        }
+        return missing;
+      })();
+      this.gaps.set(hospital, p);
+    }
+    return (await p).filter((s) => s < before);
+  }
+
+  /** A version's status at a unix time, from its VersionStatusChanged history. */
+  private async statusAt(versionId: string, time: number): Promise<number> {
+    let p = this.histories.get(versionId);
+    if (!p) {
+      p = (async () => {
+        const models = this.ledger.models;
+        const events = await models.queryFilter(models.filters.VersionStatusChanged(versionId), this.deployment.deploymentBlock);
+        return Promise.all(events.map(async (e) => ({ time: await this.blockTime(e.blockNumber), status: Number(e.args.status) })));
+      })();
+      this.histories.set(versionId, p);
+    }
+    let status = VersionStatus.NONE;
+    for (const change of await p) if (change.time <= time) status = change.status;
+    return status;
+  }
+
+  private blockTime(n: number): Promise<number> {
+    let p = this.blockTimes.get(n);
+    if (!p) {
+      p = this.provider.getBlock(n).then((b) => b!.timestamp);
+      this.blockTimes.set(n, p);
+    }
+    return p;
+  }
+}

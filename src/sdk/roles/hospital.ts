@@ -1,0 +1,102 @@
+/**
+ * Hospital (data custodian and clinical site): registers datasets from files, records uses,
+ * relays patients' signed consents, records deployments and files post-market reports.
+ */
+import { writeFileSync } from "node:fs";
+import { encodeBytes32String, type Signer } from "ethers";
+import type { LedgerContracts } from "../deploy";
+import { InputError } from "../errors";
+import { datasetIdOf } from "../ids";
+import { buildDataset, manifestPathFor, type BuiltDataset } from "../datasets/build";
+import { sendWrite, eventNamed, type WriteResult } from "../tx";
+import { Role, purposeMask } from "../../constants";
+import type { SignedGrant, SignedRevoke } from "./patient";
+
+export interface DatasetRegistered extends Partial<WriteResult> {
+  datasetId: string;
+  built: BuiltDataset;
+  manifestPath: string;
+  /** False when the same dataset was already registered (an idempotent retry). */
+  created: boolean;
+}
+
+export interface ReportInput {
+  periodStart: number;
+  periodEnd: number;
+  cases: number;
+  auc: number;
+  subgroups: { subgroup: string; auc: number; cases: number }[];
+  reportHash: string;
+}
+
+export class Hospital {
+  constructor(
+    private readonly ledger: LedgerContracts,
+    private readonly signer: Signer,
+  ) {}
+
+  /** This key's organisation id (reverts with the named reason when the key may not act as a hospital). */
+  async orgId(): Promise<number> {
+    return Number(await this.ledger.consortium.requireMember(await this.signer.getAddress(), Role.HOSPITAL));
+  }
+
+  /**
+   * Hashes a directory of JSON records or a JSONL file, writes the cohort manifest beside it, and
+   * registers the dataset. Registering the same data again returns the existing id.
+   */
+  async registerDataset(
+    source: string,
+    o: { purposes: number[]; uri: string; parents?: string[]; onRecord?: (n: number) => void },
+  ): Promise<DatasetRegistered> {
+    if (o.purposes.length === 0) throw new InputError("DATASET_NO_PURPOSES", "name at least one allowed purpose");
+    const custodian = await this.orgId();
+    const built = await buildDataset(source, o.onRecord);
+    const manifestPath = manifestPathFor(source);
+    writeFileSync(manifestPath, JSON.stringify({ contentRoot: built.contentRoot, cohortRoot: built.cohortRoot, subjects: built.subjects, cohortTree: built.cohortTree }, null, 2));
+    const datasetId = datasetIdOf(custodian, built.contentRoot, built.cohortRoot, built.metadataHash);
+    if ((await this.ledger.datasets.dataset(datasetId)).custodian !== 0n) return { datasetId, built, manifestPath, created: false };
+    const d = this.ledger.datasets.connect(this.signer);
+    const sent = await sendWrite(d, () =>
+      d.registerDataset({
+        contentRoot: built.contentRoot,
+        cohortRoot: built.cohortRoot,
+        metadataHash: built.metadataHash,
+        uri: o.uri,
+        allowedPurposes: purposeMask(o.purposes),
+        parents: o.parents ?? [],
+        demographics: built.demographics,
+      }),
+    );
+    return { datasetId: eventNamed(sent, "DatasetRegistered").args.datasetId, built, manifestPath, created: true, ...sent };
+  }
+
+  recordUse(datasetId: string, purpose: number): Promise<WriteResult> {
+    const d = this.ledger.datasets.connect(this.signer);
+    return sendWrite(d, () => d.recordUse(datasetId, purpose));
+  }
+
+  /** Relays a patient-signed grant (the hospital pays gas). */
+  relayGrant(signed: SignedGrant): Promise<WriteResult> {
+    const c = this.ledger.consents.connect(this.signer);
+    return sendWrite(c, () => c.grantConsentBySig(signed.request, signed.signature));
+  }
+
+  /** Relays a patient-signed revocation. */
+  relayRevoke(signed: SignedRevoke): Promise<WriteResult> {
+    const c = this.ledger.consents.connect(this.signer);
+    return sendWrite(c, () => c.revokeConsentBySig(signed.request, signed.signature));
+  }
+
+  deployVersion(versionId: string): Promise<WriteResult> {
+    const m = this.ledger.models.connect(this.signer);
+    return sendWrite(m, () => m.recordDeployment(versionId));
+  }
+
+  /** Files a post-market report; `alert` carries the FairnessAlert when the subgroup gap broke policy. */
+  async fileReport(versionId: string, r: ReportInput): Promise<WriteResult & { reportId: string; alert?: { gap: number; limit: number } }> {
+    const m = this.ledger.models.connect(this.signer);
+    const sent = await sendWrite(m, () => m.fileReport(versionId, { ...r, subgroups: r.subgroups.map((s) => ({ ...s, subgroup: encodeBytes32String(s.subgroup) })) }));
+    const alert = sent.events.find((e) => e.name === "FairnessAlert");
+    return { ...sent, reportId: eventNamed(sent, "PerformanceReported").args.reportId, alert: alert ? { gap: Number(alert.args.gap), limit: Number(alert.args.limit) } : undefined };
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * TraceBatcher: a hospital appends decision traces; the batcher seals them into batches with
+ * contiguous sequence numbers, anchors each batch's Merkle root, and stores every record with its
+ * proof in the vault.
+ *
+ * Crash safety, step by step (each arrow is one atomic vault write):
+ *   append  → q:<id>                                  (acknowledged: the trace will be anchored)
+ *   seal    → sealed{firstSeq, records}, −q:…, meta:nextSeq
+ *   anchor  → (chain) anchorBatch; if the chain already holds this batch, it is not sent again
+ *   finish  → a:<seq>{record, proof}, t:<traceId>, −sealed
+ * Restarting at any point resumes from the vault: nothing appended is lost and nothing is anchored
+ * twice, because the chain's `nextSequence` tells whether the sealed batch already landed.
+ * One batcher per hospital: two would race for the same sequence numbers.
+ */
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import type { Signer } from "ethers";
+import type { LedgerContracts } from "../deploy";
+import { MedprovError } from "../errors";
+import { TRACE_LEAF_ENCODING, batchIdOf, traceLeafValues } from "../ids";
+import { sendWrite } from "../tx";
+import { VersionStatus, NUMBERS, Role } from "../../constants";
+import { recordFromJson, recordToJson, sealTrace, validateTraceInput, type TraceRecord } from "./record";
+import { TraceVault, queueKey, seqKey, type AnchoredTrace, type SealedBatch } from "./vault";
+
+export interface BatcherOptions {
+  vaultPath: string;
+  ledger: LedgerContracts;
+  signer: Signer;
+  /** Anchor when this many traces are queued (and never more in one batch). */
+  maxBatch?: number;
+  /** Anchor queued traces at least this often, in milliseconds (0: only on flush()). */
+  maxAgeMs?: number;
+  /** Progress callback for long flushes. */
+  onProgress?: (event: { phase: "seal" | "anchor" | "store"; done: number; total: number }) => void;
+}
+
+export interface FlushedBatch {
+  batchId: string;
+  firstSeq: bigint;
+  count: number;
+  root: string;
+  anchorTx: string;
+  quarantined: number;
+  /** Milliseconds spent hashing (tree, proofs), writing the vault, and waiting for the chain. */
+  timing: { hashMs: number; vaultMs: number; chainMs: number };
+}
+
+const asTree = (records: TraceRecord[]) => StandardMerkleTree.of(records.map(traceLeafValues), [...TRACE_LEAF_ENCODING]);
+
+export class TraceBatcher {
+  private flushing: Promise<FlushedBatch[]> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private nextQueue = 0;
+  private queuedCount = 0;
+
+  private constructor(
+    private readonly vault: TraceVault,
+    private readonly options: Required<Omit<BatcherOptions, "onProgress">> & Pick<BatcherOptions, "onProgress">,
+    readonly hospital: number,
+  ) {}
+
+  /** Opens the vault, resolves the signer's hospital, and finishes any batch a crash interrupted. */
+  static async open(options: BatcherOptions): Promise<TraceBatcher> {
+    const hospital = Number(await options.ledger.consortium.requireMember(await options.signer.getAddress(), Role.HOSPITAL));
+    const vault = await TraceVault.open(options.vaultPath);
+    const batcher = new TraceBatcher(vault, { maxBatch: 10_000, maxAgeMs: 0, ...options }, hospital);
+    batcher.nextQueue = (await vault.get<number>("meta:nextQueue")) ?? 0;
+    batcher.queuedCount = await vault.countQueued();
+    if (await vault.get("sealed")) await batcher.flush();
+    if (batcher.options.maxAgeMs > 0) {
+      batcher.timer = setInterval(() => void batcher.flush().catch(() => undefined), batcher.options.maxAgeMs);
+      batcher.timer.unref();
+    }
+    return batcher;
+  }
+
+  /** Validates and durably queues traces; resolves once they are in the vault (acknowledged). */
+  async append(...inputs: unknown[]): Promise<{ queueIds: number[] }> {
+    const valid = inputs.map((i) => validateTraceInput(i));
+    const ids = valid.map(() => this.nextQueue++);
+    await this.vault.write([
+      ...valid.map((input, i) => ({ type: "put" as const, key: queueKey(ids[i]), value: input })),
+      { type: "put", key: "meta:nextQueue", value: this.nextQueue },
+    ]);
+    this.queuedCount += valid.length;
+    if (this.queuedCount >= this.options.maxBatch && !this.flushing) void this.flush().catch(() => undefined);
+    return { queueIds: ids };
+  }
+
+  /** Anchors everything queued (and any interrupted batch). Concurrent calls share one run. */
+  flush(): Promise<FlushedBatch[]> {
+    this.flushing ??= this.flushAll().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async flushAll(): Promise<FlushedBatch[]> {
+    const done: FlushedBatch[] = [];
+    for (;;) {
+      const result = await this.flushOne();
+      if (!result) return done;
+      if (result.count > 0) done.push(result);
+    }
+  }
+
+  /** Seals (unless a sealed batch is pending), anchors and stores one batch. */
+  private async flushOne(): Promise<FlushedBatch | undefined> {
+    const timing = { hashMs: 0, vaultMs: 0, chainMs: 0 };
+    let sealed = await this.vault.get<SealedBatch>("sealed");
+    let quarantined = 0;
+    if (!sealed) {
+      const queued = await this.vault.queued(this.options.maxBatch);
+      if (queued.length === 0) return undefined;
+      const t0 = Date.now();
+      const statuses = await this.versionStatuses(queued.map((q) => q.input.modelVersion));
+      const firstSeq = await this.nextSequence();
+      timing.chainMs += Date.now() - t0;
+      const accepted = queued.filter((q) => statuses.get(q.input.modelVersion) === VersionStatus.APPROVED);
+      const rejected = queued.filter((q) => statuses.get(q.input.modelVersion) !== VersionStatus.APPROVED);
+      quarantined = rejected.length;
+      this.queuedCount = Math.max(0, this.queuedCount - queued.length);
+      const t1 = Date.now();
+      const records = accepted.map((q, i) => sealTrace(q.input, this.hospital, firstSeq + BigInt(i)));
+      const root = records.length > 0 ? asTree(records).root : "";
+      timing.hashMs += Date.now() - t1;
+      this.options.onProgress?.({ phase: "seal", done: records.length, total: queued.length });
+      const t2 = Date.now();
+      sealed = records.length > 0 ? { firstSeq: firstSeq.toString(), root, records: records.map(recordToJson) } : undefined;
+      await this.vault.write([
+        ...queued.map((q) => ({ type: "del" as const, key: q.key })),
+        ...rejected.map((q) => ({
+          type: "put" as const,
+          key: `x:${q.key.slice(2)}`,
+          value: { input: q.input, reason: `model version ${q.input.modelVersion} is not APPROVED (status ${statuses.get(q.input.modelVersion)}) at anchoring time` },
+        })),
+        ...(sealed ? [{ type: "put" as const, key: "sealed", value: sealed }] : []),
+        { type: "put", key: "meta:nextSeq", value: (firstSeq + BigInt(records.length)).toString() },
+      ]);
+      timing.vaultMs += Date.now() - t2;
+      if (!sealed) return { batchId: "", firstSeq, count: 0, root: "", anchorTx: "", quarantined, timing };
+    }
+    return this.anchorSealed(sealed, quarantined, timing);
+  }
+
+  private async anchorSealed(sealed: SealedBatch, quarantined: number, timing: FlushedBatch["timing"]): Promise<FlushedBatch> {
+    const { traces } = this.options.ledger;
+    const t0 = Date.now();
+    const records = sealed.records.map(recordFromJson);
+    const tree = asTree(records);
+    timing.hashMs += Date.now() - t0;
+    if (tree.root !== sealed.root) throw new MedprovError("VAULT_CORRUPT", `sealed batch at ${sealed.firstSeq} no longer hashes to its root`);
+    const firstSeq = BigInt(sealed.firstSeq);
+    const batchId = batchIdOf(this.hospital, firstSeq);
+    const t1 = Date.now();
+    const chainNext = await traces.nextSequence(this.hospital);
+    let anchorTx: string;
+    let blockNumber: number;
+    if (chainNext === firstSeq) {
+      const times = records.map((r) => r.time);
+      const versions = [...new Set(records.map((r) => r.modelVersion))];
+      const fromTime = times.reduce((a, b) => (b < a ? b : a));
+      const toTime = times.reduce((a, b) => (b > a ? b : a));
+      this.options.onProgress?.({ phase: "anchor", done: 0, total: records.length });
+      const sent = await sendWrite(traces, () => traces.connect(this.options.signer).anchorBatch({ root: sealed.root, firstSeq, count: records.length, fromTime, toTime, versions }));
+      anchorTx = sent.txHash;
+      blockNumber = sent.blockNumber;
+    } else if (chainNext >= firstSeq + BigInt(records.length)) {
+      // A previous run sent this batch and crashed before storing the proofs: do not anchor it twice.
+      const onChain = await traces.batchRoot(batchId);
+      if (onChain !== sealed.root) throw new MedprovError("VAULT_CHAIN_MISMATCH", `batch ${batchId} on chain has root ${onChain}, the vault sealed ${sealed.root}`);
+      const [event] = await traces.queryFilter(traces.filters.BatchAnchored(batchId, this.hospital));
+      if (!event) throw new MedprovError("VAULT_CHAIN_MISMATCH", `batch ${batchId} has a root but no BatchAnchored event was found`, true);
+      anchorTx = event.transactionHash;
+      blockNumber = event.blockNumber;
+    } else {
+      throw new MedprovError("VAULT_CHAIN_MISMATCH", `the vault expects hospital ${this.hospital}'s next batch at ${firstSeq} but the chain is at ${chainNext}; is another batcher anchoring for this hospital?`);
+    }
+    timing.chainMs += Date.now() - t1;
+    const t2 = Date.now();
+    const stored: { type: "put" | "del"; key: string; value?: unknown }[] = [];
+    for (const [i, r] of records.entries()) {
+      const value: AnchoredTrace = { record: sealed.records[i], proof: tree.getProof(i), leaf: tree.leafHash(traceLeafValues(r)), batchId, anchorTx, blockNumber };
+      stored.push({ type: "put", key: seqKey(r.seq), value }, { type: "put", key: `t:${r.traceId}`, value: r.seq.toString() });
+    }
+    timing.hashMs += Date.now() - t2;
+    const t3 = Date.now();
+    stored.push({ type: "del", key: "sealed" });
+    await this.vault.write(stored as never);
+    timing.vaultMs += Date.now() - t3;
+    this.options.onProgress?.({ phase: "store", done: records.length, total: records.length });
+    return { batchId, firstSeq, count: records.length, root: sealed.root, anchorTx, quarantined, timing };
+  }
+
+  private async nextSequence(): Promise<bigint> {
+    const stored = await this.vault.get<string>("meta:nextSeq");
+    return stored !== undefined ? BigInt(stored) : await this.options.ledger.traces.nextSequence(this.hospital);
+  }
+
+  private async versionStatuses(versions: string[]): Promise<Map<string, number>> {
+    const unique = [...new Set(versions)];
+    if (unique.length > NUMBERS.MAX_LIST_LENGTH) {
+      throw new MedprovError("BATCH_TOO_MANY_VERSIONS", `a batch may reference at most ${NUMBERS.MAX_LIST_LENGTH} model versions; lower maxBatch`);
+    }
+    const statuses = await Promise.all(unique.map((v) => this.options.ledger.models.versionStatus(v)));
+    return new Map(unique.map((v, i) => [v, Number(statuses[i])]));
+  }
+
+  /** The stored anchored trace for a trace id, or undefined. */
+  async find(traceId: string): Promise<AnchoredTrace | undefined> {
+    const seq = await this.vault.get<string>(`t:${traceId.toLowerCase()}`);
+    return seq === undefined ? undefined : this.vault.get<AnchoredTrace>(seqKey(BigInt(seq)));
+  }
+
+  get storage(): TraceVault {
+    return this.vault;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.flushing?.catch(() => undefined);
+    await this.vault.close();
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The canonical trace record (DESIGN §4.5). A hospital supplies a TraceInput; the batcher seals it
+ * into a TraceRecord by adding its hospital, sequence number, derived tier and a random salt.
+ * Anything outside the schema is refused, never stripped: a record carrying a patient's name or
+ * a medical record number must not reach the vault at all.
+ */
+import { getAddress, hexlify, isHexString, randomBytes } from "ethers";
+import { CLINICIAN_ACTIONS, ClinicianAction, NUMBERS, Tier, tierFor, type ClinicianActionName } from "../../constants";
+import { InputError } from "../errors";
+
+/** What the hospital supplies for one AI-assisted decision. Identities are hashes or a pseudonymous address. */
+export interface TraceInput {
+  traceId: string; // bytes32, unique per hospital
+  modelVersion: string; // bytes32 version id
+  subject: string; // the patient's pseudonymous address
+  inputHash: string;
+  outputHash: string;
+  confidenceBps: number;
+  action: ClinicianActionName;
+  clinicianHash: string;
+  finalDecisionHash: string;
+  time: number; // unix seconds
+}
+
+/** The sealed record; its fields and order are those of ITraceAnchor.TraceRecord. */
+export interface TraceRecord {
+  traceId: string;
+  hospital: number;
+  seq: bigint;
+  modelVersion: string;
+  subject: string;
+  inputHash: string;
+  outputHash: string;
+  confidenceBps: number;
+  tier: number;
+  action: number;
+  clinicianHash: string;
+  finalDecisionHash: string;
+  time: bigint;
+  salt: string;
+}
+
+type FieldCheck = (v: unknown) => unknown;
+const bytes32: FieldCheck = (v) => (typeof v === "string" && isHexString(v, 32) && !/^0x0{64}$/.test(v) ? v.toLowerCase() : undefined);
+const INPUT_SCHEMA: Record<keyof TraceInput, [FieldCheck, string]> = {
+  traceId: [bytes32, "a non-zero 32-byte hex string"],
+  modelVersion: [bytes32, "a model version id (32-byte hex)"],
+  subject: [(v) => { try { return typeof v === "string" ? getAddress(v) : undefined; } catch { return undefined; } }, "the patient's pseudonymous address"],
+  inputHash: [bytes32, "a 32-byte hash of the model input"],
+  outputHash: [bytes32, "a 32-byte hash of the model output"],
+  confidenceBps: [(v) => (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= NUMBERS.BPS ? v : undefined), `an integer 0..${NUMBERS.BPS} (basis points)`],
+  action: [(v) => (typeof v === "string" && (CLINICIAN_ACTIONS as readonly string[]).includes(v) && v !== "NONE" ? v : undefined), CLINICIAN_ACTIONS.slice(1).join(" | ")],
+  clinicianHash: [bytes32, "a 32-byte hash of the clinician's identity"],
+  finalDecisionHash: [bytes32, "a 32-byte hash of the final decision"],
+  time: [(v) => (Number.isInteger(v) && (v as number) > 0 ? v : undefined), "unix seconds"],
+};
+export const TRACE_INPUT_FIELDS = Object.keys(INPUT_SCHEMA) as (keyof TraceInput)[];
+
+/** Checks a hospital's trace input against the schema; throws InputError naming the first problem. */
+export function validateTraceInput(raw: unknown, now = Math.floor(Date.now() / 1000)): TraceInput {
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new InputError("TRACE_NOT_OBJECT", "a trace record must be a JSON object");
+  const obj = raw as Record<string, unknown>;
+  for (const key of Object.keys(obj)) {
+    if (!(key in INPUT_SCHEMA)) {
+      throw new InputError("TRACE_UNKNOWN_FIELD", `field "${key}" is not part of the trace schema; traces carry only hashes and a pseudonymous subject (allowed: ${TRACE_INPUT_FIELDS.join(", ")})`, { field: key });
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, [check, expected]] of Object.entries(INPUT_SCHEMA)) {
+    if (!(key in obj)) throw new InputError("TRACE_MISSING_FIELD", `field "${key}" is missing; expected ${expected}`, { field: key });
+    const value = check(obj[key]);
+    if (value === undefined) throw new InputError("TRACE_BAD_FIELD", `field "${key}" must be ${expected}, got ${JSON.stringify(obj[key])}`, { field: key });
+    out[key] = value;
+  }
+  if ((out.time as number) > now + NUMBERS.MAX_CLOCK_SKEW) {
+    throw new InputError("TRACE_FUTURE_TIME", `field "time" (${out.time}) is more than ${NUMBERS.MAX_CLOCK_SKEW}s in the future`, { field: "time" });
+  }
+  return out as unknown as TraceInput;
+}
+
+/** Seals an input: adds hospital, sequence number, the tier its confidence demands, and a salt. */
+export function sealTrace(input: TraceInput, hospital: number, seq: bigint, salt: string = hexlify(randomBytes(32))): TraceRecord {
+  return {
+    traceId: input.traceId,
+    hospital,
+    seq,
+    modelVersion: input.modelVersion,
+    subject: input.subject,
+    inputHash: input.inputHash,
+    outputHash: input.outputHash,
+    confidenceBps: input.confidenceBps,
+    tier: Tier[tierFor(input.confidenceBps)],
+    action: ClinicianAction[input.action],
+    clinicianHash: input.clinicianHash,
+    finalDecisionHash: input.finalDecisionHash,
+    time: BigInt(input.time),
+    salt,
+  };
+}
+
+/** JSON form of a record, ABI-ready: 64-bit numbers as decimal strings, enums as their numbers. */
+export interface TraceRecordJson extends Omit<TraceRecord, "seq" | "time"> {
+  seq: string;
+  time: string;
+}
+
+export const recordToJson = (r: TraceRecord): TraceRecordJson => ({ ...r, seq: r.seq.toString(), time: r.time.toString() });
+
+export const recordFromJson = (j: TraceRecordJson): TraceRecord => ({ ...j, seq: BigInt(j.seq), time: BigInt(j.time) });
