@@ -23,7 +23,7 @@ export class CliContext {
   constructor(readonly options: GlobalOptions) {}
 
   get provider(): JsonRpcProvider {
-    this.cachedProvider ??= new JsonRpcProvider(this.options.rpc, undefined, { staticNetwork: true, batchMaxCount: 1 });
+    this.cachedProvider ??= new JsonRpcProvider(this.options.rpc, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
     return this.cachedProvider;
   }
 

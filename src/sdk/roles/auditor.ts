@@ -51,6 +51,17 @@ interface BatchFacts {
   blockNumber: number;
 }
 
+/** The first sequence number of every gap in a hospital's batches ([from, to) ranges), from 0. */
+export function missingSequences(ranges: readonly (readonly [bigint, bigint])[]): bigint[] {
+  const missing: bigint[] = [];
+  let next = 0n;
+  for (const [from, to] of [...ranges].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+    if (from > next) missing.push(next);
+    if (to > next) next = to;
+  }
+  return missing;
+}
+
 export class Auditor {
   private readonly batches = new Map<string, Promise<BatchFacts | undefined>>();
   private readonly gaps = new Map<number, Promise<bigint[]>>();
@@ -148,14 +159,7 @@ export class Auditor {
       p = (async () => {
         const traces = this.ledger.traces;
         const events = await traces.queryFilter(traces.filters.BatchAnchored(undefined, hospital), this.deployment.deploymentBlock);
-        const ranges = events.map((e) => [e.args.firstSeq, e.args.firstSeq + e.args.count] as const).sort((a, b) => (a[0] < b[0] ? -1 : 1));
-        const missing: bigint[] = [];
-        let next = 0n;
-        for (const [from, to] of ranges) {
-          if (from > next) missing.push(next);
-          if (to > next) next = to;
-        }
-        return missing;
+        return missingSequences(events.map((e) => [e.args.firstSeq, e.args.firstSeq + e.args.count] as const));
       })();
       this.gaps.set(hospital, p);
     }

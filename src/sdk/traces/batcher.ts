@@ -31,7 +31,7 @@ export interface BatcherOptions {
   /** Anchor queued traces at least this often, in milliseconds (0: only on flush()). */
   maxAgeMs?: number;
   /** Progress callback for long flushes. */
-  onProgress?: (event: { phase: "seal" | "anchor" | "store"; done: number; total: number }) => void;
+  onProgress?: (event: { phase: "seal" | "anchor" | "anchored" | "store"; done: number; total: number }) => void;
 }
 
 export interface FlushedBatch {
@@ -52,6 +52,8 @@ export class TraceBatcher {
   private timer: NodeJS.Timeout | undefined;
   private nextQueue = 0;
   private queuedCount = 0;
+  /** Latest chain time seen; traces are checked against it as well as the local clock. */
+  private chainTime = 0;
 
   private constructor(
     private readonly vault: TraceVault,
@@ -66,6 +68,7 @@ export class TraceBatcher {
     const batcher = new TraceBatcher(vault, { maxBatch: 10_000, maxAgeMs: 0, ...options }, hospital);
     batcher.nextQueue = (await vault.get<number>("meta:nextQueue")) ?? 0;
     batcher.queuedCount = await vault.countQueued();
+    await batcher.refreshChainTime();
     if (await vault.get("sealed")) await batcher.flush();
     if (batcher.options.maxAgeMs > 0) {
       batcher.timer = setInterval(() => void batcher.flush().catch(() => undefined), batcher.options.maxAgeMs);
@@ -74,17 +77,30 @@ export class TraceBatcher {
     return batcher;
   }
 
-  /** Validates and durably queues traces; resolves once they are in the vault (acknowledged). */
-  async append(...inputs: unknown[]): Promise<{ queueIds: number[] }> {
-    const valid = inputs.map((i) => validateTraceInput(i));
-    const ids = valid.map(() => this.nextQueue++);
-    await this.vault.write([
-      ...valid.map((input, i) => ({ type: "put" as const, key: queueKey(ids[i]), value: input })),
-      { type: "put", key: "meta:nextQueue", value: this.nextQueue },
-    ]);
-    this.queuedCount += valid.length;
+  /**
+   * Validates and durably queues traces; resolves once they are in the vault (acknowledged).
+   * Idempotent by trace id: a trace already queued or anchored is not queued again, so a client
+   * that retries after a crash cannot get a trace anchored twice.
+   */
+  async append(...inputs: unknown[]): Promise<{ queueIds: number[]; duplicates: number }> {
+    const now = Math.max(Math.floor(Date.now() / 1000), this.chainTime);
+    const valid = inputs.map((i) => validateTraceInput(i, now));
+    const seen = new Set<string>();
+    const known = await this.vault.getMany(valid.map((v) => `id:${v.traceId}`));
+    const fresh = valid.filter((v, i) => known[i] === undefined && !seen.has(v.traceId) && seen.add(v.traceId));
+    const ids = fresh.map(() => this.nextQueue++);
+    if (fresh.length > 0) {
+      await this.vault.write([
+        ...fresh.flatMap((input, i) => [
+          { type: "put" as const, key: queueKey(ids[i]), value: input },
+          { type: "put" as const, key: `id:${input.traceId}`, value: ids[i] },
+        ]),
+        { type: "put", key: "meta:nextQueue", value: this.nextQueue },
+      ]);
+    }
+    this.queuedCount += fresh.length;
     if (this.queuedCount >= this.options.maxBatch && !this.flushing) void this.flush().catch(() => undefined);
-    return { queueIds: ids };
+    return { queueIds: ids, duplicates: valid.length - fresh.length };
   }
 
   /** Anchors everything queued (and any interrupted batch). Concurrent calls share one run. */
@@ -93,7 +109,13 @@ export class TraceBatcher {
     return this.flushing;
   }
 
+  private async refreshChainTime(): Promise<void> {
+    const block = await this.options.signer.provider?.getBlock("latest");
+    if (block) this.chainTime = Math.max(this.chainTime, block.timestamp);
+  }
+
   private async flushAll(): Promise<FlushedBatch[]> {
+    await this.refreshChainTime();
     const done: FlushedBatch[] = [];
     for (;;) {
       const result = await this.flushOne();
@@ -175,6 +197,7 @@ export class TraceBatcher {
       throw new MedprovError("VAULT_CHAIN_MISMATCH", `the vault expects hospital ${this.hospital}'s next batch at ${firstSeq} but the chain is at ${chainNext}; is another batcher anchoring for this hospital?`);
     }
     timing.chainMs += Date.now() - t1;
+    this.options.onProgress?.({ phase: "anchored", done: records.length, total: records.length });
     const t2 = Date.now();
     const stored: { type: "put" | "del"; key: string; value?: unknown }[] = [];
     for (const [i, r] of records.entries()) {

@@ -7,7 +7,7 @@
  *   meta:nextQueue → number      q:<queue id>  → TraceInput
  *   meta:nextSeq   → string      sealed        → SealedBatch (at most one)
  *   a:<seq>        → AnchoredTrace               t:<traceId> → seq
- *   x:<queue id>   → QuarantinedTrace
+ *   x:<queue id>   → QuarantinedTrace            id:<traceId> → queue id (appends are idempotent)
  */
 import { Level } from "level";
 import type { TraceInput, TraceRecordJson } from "./record";
@@ -52,6 +52,10 @@ export class TraceVault {
 
   async get<T>(key: string): Promise<T | undefined> {
     return (await this.db.get(key)) as T | undefined;
+  }
+
+  async getMany(keys: string[]): Promise<unknown[]> {
+    return keys.length === 0 ? [] : this.db.getMany(keys);
   }
 
   async write(ops: Op[]): Promise<void> {

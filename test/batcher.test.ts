@@ -1,0 +1,166 @@
+import { describe, it, expect } from "vitest";
+import hre from "hardhat";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
+import { modelWithVersion } from "./helpers/builders";
+import { clock, traceInput } from "./helpers/traces";
+import { Auditor, TraceBatcher, InputError, missingSequences, receiptFor, type TraceReceipt } from "../src/sdk";
+import { Tier } from "../src/constants";
+
+const vaultDir = () => join(mkdtempSync(join(tmpdir(), "medprov-vault-")), "vault");
+const deploymentOf = async (l: Ledger) => ({
+  chainId: 31337, deploymentBlock: 0, governance: "", governanceDelay: 0,
+  addresses: Object.fromEntries(await Promise.all((["manager", "consortium", "consents", "datasets", "models", "traces"] as const).map(async (k) => [k, await l[k].getAddress()]))) as never,
+  versions: {},
+});
+
+async function setup() {
+  const l = await loadFixture(ledgerFixture);
+  const { versionId } = await modelWithVersion(l, { approve: true });
+  await time.increase(10);
+  const chainNow = await time.latest();
+  clock.now = () => chainNow;
+  const batcher = await TraceBatcher.open({ vaultPath: vaultDir(), ledger: l, signer: l.hospitalA, maxBatch: 100 });
+  const deployment = await deploymentOf(l);
+  const auditor = new Auditor(l, deployment, hre.ethers.provider);
+  return { l, versionId, batcher, deployment, auditor };
+}
+
+async function receipts(batcher: TraceBatcher, deployment: Awaited<ReturnType<typeof deploymentOf>>): Promise<TraceReceipt[]> {
+  const out: TraceReceipt[] = [];
+  for await (const a of batcher.storage.anchored()) out.push(receiptFor(a, deployment));
+  return out;
+}
+
+describe("TraceBatcher", () => {
+  it("anchors appended traces in contiguous batches and every receipt verifies", async () => {
+    const { l, versionId, batcher, deployment, auditor } = await setup();
+    await batcher.append(...Array.from({ length: 250 }, () => traceInput(versionId)));
+    const flushed = await batcher.flush();
+    expect(flushed.map((b) => [b.firstSeq, b.count])).toEqual([[0n, 100], [100n, 100], [200n, 50]]);
+    expect(await l.traces.nextSequence(ORG.HOSPITAL_A)).toBe(250n);
+    const all = await receipts(batcher, deployment);
+    expect(all.map((r) => r.record.seq)).toEqual(Array.from({ length: 250 }, (_, i) => String(i)));
+    for (const r of all.slice(0, 20)) expect(await auditor.verifyReceipt(JSON.parse(JSON.stringify(r)))).toEqual({ valid: true, reasons: [], skipped: ["CONSENT_NOT_VALID_AT_TIME"] });
+    await batcher.close();
+  });
+
+  it("appends are idempotent by trace id", async () => {
+    const { versionId, batcher, deployment } = await setup();
+    const t = traceInput(versionId);
+    expect((await batcher.append(t, t)).duplicates).toBe(1);
+    await batcher.flush();
+    expect((await batcher.append(t)).duplicates).toBe(1);
+    await batcher.flush();
+    expect((await receipts(batcher, deployment)).length).toBe(1);
+    await batcher.close();
+  });
+
+  it("refuses fields outside the schema, missing and mistyped fields, and future times — writing nothing", async () => {
+    const { versionId, batcher } = await setup();
+    const cases: [Record<string, unknown>, string][] = [
+      [{ ...traceInput(versionId), patientName: "Zhang San" }, "TRACE_UNKNOWN_FIELD"],
+      [{ ...traceInput(versionId), mrn: "MRN-0012345" }, "TRACE_UNKNOWN_FIELD"],
+      [(({ inputHash: _, ...rest }) => rest)(traceInput(versionId)), "TRACE_MISSING_FIELD"],
+      [{ ...traceInput(versionId), confidenceBps: "high" }, "TRACE_BAD_FIELD"],
+      [{ ...traceInput(versionId), confidenceBps: 10001 }, "TRACE_BAD_FIELD"],
+      [{ ...traceInput(versionId), subject: "patient-17" }, "TRACE_BAD_FIELD"],
+      [{ ...traceInput(versionId), action: "IGNORED" }, "TRACE_BAD_FIELD"],
+      [{ ...traceInput(versionId), time: clock.now() + 3600 }, "TRACE_FUTURE_TIME"],
+    ];
+    for (const [input, code] of cases) {
+      const err = await batcher.append(traceInput(versionId), input).then(() => undefined, (e) => e);
+      expect(err).toBeInstanceOf(InputError);
+      expect(err.code).toBe(code);
+    }
+    expect(await batcher.storage.countQueued()).toBe(0); // the valid trace in each call was not written either
+    await batcher.close();
+  });
+
+  it("quarantines traces whose version is no longer APPROVED, keeping sequences contiguous", async () => {
+    const { l, versionId, batcher } = await setup();
+    const other = (await modelWithVersion(l, { approve: true })).versionId;
+    await batcher.append(traceInput(versionId), traceInput(other), traceInput(versionId));
+    await (await l.models.connect(l.regulator).suspendVersion(other, "0x" + "11".repeat(32))).wait();
+    const [b] = await batcher.flush();
+    expect([b.firstSeq, b.count, b.quarantined]).toEqual([0n, 2, 1]);
+    const q = [];
+    for await (const x of batcher.storage.quarantined()) q.push(x);
+    expect(q.map((x) => x.input.modelVersion)).toEqual([other]);
+    expect(await l.traces.nextSequence(ORG.HOSPITAL_A)).toBe(2n);
+    await batcher.close();
+  });
+});
+
+describe("Auditor.verifyReceipt", () => {
+  async function anchoredReceipts(inputs: (v: string) => ReturnType<typeof traceInput>[]) {
+    const s = await setup();
+    await s.batcher.append(...inputs(s.versionId));
+    await s.batcher.flush();
+    const all = await receipts(s.batcher, s.deployment);
+    await s.batcher.close();
+    return { ...s, all };
+  }
+
+  it("names a flipped byte in the record, the proof, the batch and the leaf", async () => {
+    const { all, auditor } = await anchoredReceipts((v) => Array.from({ length: 8 }, () => traceInput(v)));
+    const flip = (hex: string) => hex.slice(0, -1) + (hex.endsWith("0") ? "1" : "0");
+    const codes = async (r: TraceReceipt) => (await auditor.verifyReceipt(r)).reasons.map((x) => x.code);
+    const r = all[3];
+    expect(await codes({ ...r, record: { ...r.record, outputHash: flip(r.record.outputHash) } })).toEqual(["LEAF_MISMATCH", "PROOF_INVALID"]);
+    expect(await codes({ ...r, proof: [flip(r.proof[0]), ...r.proof.slice(1)] })).toEqual(["PROOF_INVALID"]);
+    expect(await codes({ ...r, leaf: flip(r.leaf) })).toEqual(["LEAF_MISMATCH"]);
+    expect(await codes({ ...r, batchId: flip(r.batchId) })).toEqual(["BATCH_UNKNOWN"]);
+    expect(await codes({ ...r, chainId: 1 })).toEqual(["WRONG_CHAIN"]);
+    expect(await codes({ ...r, record: { ...r.record, salt: flip(r.record.salt) } })).toEqual(["LEAF_MISMATCH", "PROOF_INVALID"]);
+    expect((await auditor.verifyReceipt({ ...r, record: { ...r.record, patientName: "x" } })).reasons.map((x) => x.code)).toEqual(["RECEIPT_MALFORMED"]);
+    expect((await auditor.verifyReceipt("not a receipt")).reasons.map((x) => x.code)).toEqual(["RECEIPT_MALFORMED"]);
+  });
+
+  it("flags an ACCEPTED output at TAKEOVER tier, and a trace from before the version was approved", async () => {
+    const { all, auditor, l } = await anchoredReceipts((v) => [
+      traceInput(v, { confidenceBps: 7000, action: "ACCEPTED" }),
+      traceInput(v, { confidenceBps: 7000, action: "TAKEOVER" }),
+      traceInput(v, { time: 1_000_000 }),
+    ]);
+    void l;
+    const byConfidence = (c: number, a: number) => all.find((r) => r.record.confidenceBps === c && r.record.action === a)!;
+    const takeoverAccepted = await auditor.verifyReceipt(byConfidence(7000, 1));
+    expect(takeoverAccepted.reasons.map((x) => x.code)).toEqual(["ACCEPTED_AT_TAKEOVER"]);
+    expect(byConfidence(7000, 1).record.tier).toBe(Tier.TAKEOVER);
+    expect((await auditor.verifyReceipt(byConfidence(7000, 4))).valid).toBe(true);
+    const early = all.find((r) => r.record.time === "1000000")!;
+    expect((await auditor.verifyReceipt(early)).reasons.map((x) => x.code)).toEqual(["VERSION_NOT_APPROVED_AT_TIME"]);
+  });
+
+  it("flags a record whose tier does not match its confidence (anchored by a non-conforming client)", async () => {
+    const { l, versionId, deployment, auditor } = await setup();
+    const { StandardMerkleTree } = await import("@openzeppelin/merkle-tree");
+    const { sealTrace, recordToJson, TRACE_LEAF_ENCODING, traceLeafValues } = await import("../src/sdk");
+    const wrong = { ...sealTrace(traceInput(versionId, { confidenceBps: 8500 }), ORG.HOSPITAL_A, 0n), tier: Tier.REVIEW };
+    const tree = StandardMerkleTree.of([traceLeafValues(wrong)], [...TRACE_LEAF_ENCODING]);
+    const now = BigInt(await time.latest());
+    await (await l.traces.connect(l.hospitalA).anchorBatch({ root: tree.root, firstSeq: 0, count: 1, fromTime: now - 100n, toTime: now, versions: [versionId] })).wait();
+    const batchId = await l.traces.batchIdOf(ORG.HOSPITAL_A, 0);
+    const r = receiptFor({ record: recordToJson(wrong), proof: [], leaf: tree.leafHash(traceLeafValues(wrong)), batchId, anchorTx: "0x" + "00".repeat(32), blockNumber: 0 }, deployment);
+    expect((await auditor.verifyReceipt(r)).reasons.map((x) => x.code)).toEqual(["TIER_MISMATCH"]);
+  });
+
+  it("finds gaps in a hospital's sequence ranges", () => {
+    expect(missingSequences([[0n, 10n], [10n, 20n]])).toEqual([]);
+    expect(missingSequences([[10n, 20n], [0n, 5n], [25n, 30n]])).toEqual([5n, 20n]);
+    expect(missingSequences([[3n, 4n]])).toEqual([0n]);
+  });
+
+  it("consults the consent checker when one is given", async () => {
+    const { all, l, deployment } = await anchoredReceipts((v) => [traceInput(v)]);
+    const seen: unknown[] = [];
+    const strict = new Auditor(l, deployment, hre.ethers.provider, async (...args) => (seen.push(args), false));
+    const result = await strict.verifyReceipt(all[0]);
+    expect(result.reasons.map((x) => x.code)).toEqual(["CONSENT_NOT_VALID_AT_TIME"]);
+    expect(seen[0]).toEqual([all[0].record.subject, 1, ORG.HOSPITAL_A, BigInt(all[0].record.time)]);
+  });
+});
