@@ -12,11 +12,12 @@
  * twice, because the chain's `nextSequence` tells whether the sealed batch already landed.
  * One batcher per hospital: two would race for the same sequence numbers.
  */
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { randomBytes } from "node:crypto";
 import type { Signer } from "ethers";
 import type { LedgerContracts } from "../deploy";
 import { MedprovError } from "../errors";
-import { TRACE_LEAF_ENCODING, batchIdOf, traceLeafValues } from "../ids";
+import { batchIdOf, traceLeafValues } from "../ids";
+import { TraceTree, traceLeafHash } from "./merkle";
 import { sendWrite } from "../tx";
 import { VersionStatus, NUMBERS, Role } from "../../constants";
 import { recordFromJson, recordToJson, sealTrace, validateTraceInput, type TraceRecord } from "./record";
@@ -45,7 +46,7 @@ export interface FlushedBatch {
   timing: { hashMs: number; vaultMs: number; chainMs: number };
 }
 
-const asTree = (records: TraceRecord[]) => StandardMerkleTree.of(records.map(traceLeafValues), [...TRACE_LEAF_ENCODING]);
+const asTree = (records: TraceRecord[]) => TraceTree.of(records.map((r) => traceLeafHash(traceLeafValues(r))));
 
 export class TraceBatcher {
   private flushing: Promise<FlushedBatch[]> | undefined;
@@ -141,12 +142,13 @@ export class TraceBatcher {
       quarantined = rejected.length;
       this.queuedCount = Math.max(0, this.queuedCount - queued.length);
       const t1 = Date.now();
-      const records = accepted.map((q, i) => sealTrace(q.input, this.hospital, firstSeq + BigInt(i)));
-      const root = records.length > 0 ? asTree(records).root : "";
+      const salts = randomBytes(32 * accepted.length);
+      const records = accepted.map((q, i) => sealTrace(q.input, this.hospital, firstSeq + BigInt(i), "0x" + salts.subarray(32 * i, 32 * i + 32).toString("hex")));
+      const tree = records.length > 0 ? asTree(records) : undefined;
       timing.hashMs += Date.now() - t1;
       this.options.onProgress?.({ phase: "seal", done: records.length, total: queued.length });
       const t2 = Date.now();
-      sealed = records.length > 0 ? { firstSeq: firstSeq.toString(), root, records: records.map(recordToJson) } : undefined;
+      sealed = tree ? { firstSeq: firstSeq.toString(), root: tree.root, records: records.map(recordToJson) } : undefined;
       await this.vault.write([
         ...queued.map((q) => ({ type: "del" as const, key: q.key })),
         ...rejected.map((q) => ({
@@ -159,16 +161,18 @@ export class TraceBatcher {
       ]);
       timing.vaultMs += Date.now() - t2;
       if (!sealed) return { batchId: "", firstSeq, count: 0, root: "", anchorTx: "", quarantined, timing };
+      return this.anchorSealed(sealed, records, tree!, quarantined, timing);
     }
-    return this.anchorSealed(sealed, quarantined, timing);
-  }
-
-  private async anchorSealed(sealed: SealedBatch, quarantined: number, timing: FlushedBatch["timing"]): Promise<FlushedBatch> {
-    const { traces } = this.options.ledger;
+    // Resuming after a crash: rebuild the tree from the sealed records.
     const t0 = Date.now();
     const records = sealed.records.map(recordFromJson);
     const tree = asTree(records);
     timing.hashMs += Date.now() - t0;
+    return this.anchorSealed(sealed, records, tree, quarantined, timing);
+  }
+
+  private async anchorSealed(sealed: SealedBatch, records: TraceRecord[], tree: TraceTree, quarantined: number, timing: FlushedBatch["timing"]): Promise<FlushedBatch> {
+    const { traces } = this.options.ledger;
     if (tree.root !== sealed.root) throw new MedprovError("VAULT_CORRUPT", `sealed batch at ${sealed.firstSeq} no longer hashes to its root`);
     const firstSeq = BigInt(sealed.firstSeq);
     const batchId = batchIdOf(this.hospital, firstSeq);
@@ -201,7 +205,7 @@ export class TraceBatcher {
     const t2 = Date.now();
     const stored: { type: "put" | "del"; key: string; value?: unknown }[] = [];
     for (const [i, r] of records.entries()) {
-      const value: AnchoredTrace = { record: sealed.records[i], proof: tree.getProof(i), leaf: tree.leafHash(traceLeafValues(r)), batchId, anchorTx, blockNumber };
+      const value: AnchoredTrace = { record: sealed.records[i], proof: tree.getProof(i), leaf: tree.leafHash(i), batchId, anchorTx, blockNumber };
       stored.push({ type: "put", key: seqKey(r.seq), value }, { type: "put", key: `t:${r.traceId}`, value: r.seq.toString() });
     }
     timing.hashMs += Date.now() - t2;

@@ -41,11 +41,28 @@ export interface TraceRecord {
 }
 
 type FieldCheck = (v: unknown) => unknown;
+/** Checksummed addresses cost a keccak each; subjects repeat across traces, so remember them. */
+const addressCache = new Map<string, string>();
+function checkedAddress(v: unknown): string | undefined {
+  if (typeof v !== "string") return undefined;
+  let a = addressCache.get(v);
+  if (a === undefined) {
+    try {
+      a = getAddress(v);
+    } catch {
+      return undefined;
+    }
+    if (addressCache.size >= 100_000) addressCache.clear();
+    addressCache.set(v, a);
+  }
+  return a;
+}
+
 const bytes32: FieldCheck = (v) => (typeof v === "string" && isHexString(v, 32) && !/^0x0{64}$/.test(v) ? v.toLowerCase() : undefined);
 const INPUT_SCHEMA: Record<keyof TraceInput, [FieldCheck, string]> = {
   traceId: [bytes32, "a non-zero 32-byte hex string"],
   modelVersion: [bytes32, "a model version id (32-byte hex)"],
-  subject: [(v) => { try { return typeof v === "string" ? getAddress(v) : undefined; } catch { return undefined; } }, "the patient's pseudonymous address"],
+  subject: [checkedAddress, "the patient's pseudonymous address"],
   inputHash: [bytes32, "a 32-byte hash of the model input"],
   outputHash: [bytes32, "a 32-byte hash of the model output"],
   confidenceBps: [(v) => (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= NUMBERS.BPS ? v : undefined), `an integer 0..${NUMBERS.BPS} (basis points)`],

@@ -1,0 +1,42 @@
+/**
+ * The batcher's fast tree must be exactly OpenZeppelin's StandardMerkleTree: same leaf hashes,
+ * same root, same proofs, for any set of records (property test).
+ */
+import { describe, it, expect } from "vitest";
+import fc from "fast-check";
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { TRACE_LEAF_ENCODING, traceLeafValues, type TraceRecord } from "../src/sdk";
+import { TraceTree, traceLeafHash } from "../src/sdk/traces/merkle";
+
+const hex32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => "0x" + Buffer.from(b).toString("hex"));
+const record: fc.Arbitrary<TraceRecord> = fc.record({
+  traceId: hex32, hospital: fc.integer({ min: 0, max: 2 ** 32 - 1 }), seq: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), modelVersion: hex32,
+  subject: fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => "0x" + Buffer.from(b).toString("hex")),
+  inputHash: hex32, outputHash: hex32, confidenceBps: fc.integer({ min: 0, max: 65535 }), tier: fc.integer({ min: 0, max: 255 }), action: fc.integer({ min: 0, max: 255 }),
+  clinicianHash: hex32, finalDecisionHash: hex32, time: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), salt: hex32,
+});
+
+describe("TraceTree equals StandardMerkleTree", () => {
+  it("leaf hashes, roots and proofs agree for random record sets", () => {
+    fc.assert(
+      fc.property(fc.array(record, { minLength: 1, maxLength: 40 }), (records) => {
+        const values = records.map(traceLeafValues);
+        const std = StandardMerkleTree.of(values, [...TRACE_LEAF_ENCODING]);
+        const fast = TraceTree.of(values.map(traceLeafHash));
+        expect(fast.root).toBe(std.root);
+        values.forEach((v, i) => {
+          expect(fast.leafHash(i)).toBe(std.leafHash(v));
+          expect(fast.getProof(i)).toEqual(std.getProof(i));
+        });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("refuses values that do not fit their type", () => {
+    const base = traceLeafValues({ traceId: "0x" + "11".repeat(32), hospital: 1, seq: 0n, modelVersion: "0x" + "22".repeat(32), subject: "0x" + "33".repeat(20), inputHash: "0x" + "44".repeat(32), outputHash: "0x" + "55".repeat(32), confidenceBps: 1, tier: 1, action: 1, clinicianHash: "0x" + "66".repeat(32), finalDecisionHash: "0x" + "77".repeat(32), time: 1n, salt: "0x" + "88".repeat(32) });
+    expect(() => traceLeafHash(base.map((v, i) => (i === 1 ? 2 ** 32 : v)))).toThrow(RangeError);
+    expect(() => traceLeafHash(base.map((v, i) => (i === 0 ? "0x1234" : v)))).toThrow(RangeError);
+    expect(() => TraceTree.of([])).toThrow(RangeError);
+  });
+});
