@@ -147,6 +147,14 @@ describe("medprov CLI", () => {
     expect(await verifyReceiptIndependently(receipt, node.url)).toBe(false);
   });
 
+  it("governance sets a risk class's thresholds (zero delay on this test chain, so --execute directly)", async () => {
+    const args = ["policy", "set", "--risk", "MEDIUM", "--min-auc", "8600", "--max-gap", "700", "--min-bias-cases", "250", "--min-grassroots", "1500", "--execute"];
+    await refused("regulator", args, "AccessManagerUnauthorizedCall");
+    const r = await cli("governance", args);
+    expect(r.stdout).toContain("executed: set MEDIUM policy");
+    await refused("governance", ["policy", "set", "--risk", "MEDIUM", "--min-auc", "86000", "--max-gap", "700", "--min-bias-cases", "250", "--min-grassroots", "1500"], "BAD_POLICY");
+  });
+
   describe("bad input: one line, non-zero exit, nothing written", () => {
     it("malformed JSON, missing, extra and mistyped trace fields leave the vault untouched", async () => {
       const vault = f("vault");

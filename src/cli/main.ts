@@ -2,13 +2,14 @@
  * `medprov`: every role's ledger actions from a terminal. Run `medprov --help`.
  */
 import { Command } from "commander";
+import { MedprovError } from "../sdk";
 import { makeRun } from "./run";
 import { consentCommands } from "./commands/consent";
 import { datasetCommands } from "./commands/dataset";
 import { modelCommands } from "./commands/model";
 import { traceCommands } from "./commands/trace";
 import { receiptCommands } from "./commands/receipt";
-import { memberCommands } from "./commands/member";
+import { memberCommands, policyCommands } from "./commands/member";
 import { keyCommands } from "./commands/key";
 
 export function buildProgram(): Command {
@@ -22,10 +23,18 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .addHelpText("after", "\nKeys are never taken as plain arguments: use --keystore, or MEDPROV_PRIVATE_KEY in the environment.\nExit codes: 0 ok, 1 refused or invalid input, 3 chain unreachable (retry).");
   const run = makeRun(program);
-  for (const register of [consentCommands, datasetCommands, modelCommands, traceCommands, receiptCommands, memberCommands, keyCommands]) register(program, run);
+  for (const register of [consentCommands, datasetCommands, modelCommands, traceCommands, receiptCommands, memberCommands, policyCommands, keyCommands]) register(program, run);
   return program;
 }
 
 export async function main(argv = process.argv): Promise<void> {
-  await buildProgram().parseAsync(argv);
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    // Option parsers throw InputErrors (a bad purpose, id or number) before any action runs.
+    if (!(e instanceof MedprovError)) throw e;
+    if (argv.includes("--json")) process.stderr.write(JSON.stringify({ error: { code: e.code, message: e.message } }) + "\n");
+    else process.stderr.write(`medprov: ${e.message} [${e.code}]\n`);
+    process.exitCode = 1;
+  }
 }

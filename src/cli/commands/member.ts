@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { Governance, type GovernedCall } from "../../sdk";
-import { ROLES } from "../../constants";
+import { RISK_CLASSES, ROLES } from "../../constants";
+import { InputError } from "../../sdk";
 import { addressArg, orgArg } from "../parse";
 import type { CliContext } from "../context";
 import type { Run } from "../run";
@@ -46,4 +47,24 @@ export function memberCommands(program: Command, run: Run) {
       const r = await sendWrite(c, () => c.revokeKey(addressArg(key)));
       ctx.print(r, `revoked key ${key} (tx ${r.txHash})`);
     }));
+}
+
+const bps = (name: string) => (v: string) => {
+  if (!/^\d+$/.test(v) || Number(v) > 10_000) throw new InputError("BAD_POLICY", `${name} must be an integer 0..10000 (basis points)`);
+  return Number(v);
+};
+
+export function policyCommands(program: Command, run: Run) {
+  const policy = program.command("policy").description("approval thresholds per risk class (governance role; delayed like membership)");
+  policy.command("set").description("schedule (or --execute) new thresholds for a risk class")
+    .requiredOption("--risk <class>", RISK_CLASSES.slice(1).join(" | "))
+    .requiredOption("--min-auc <bps>", "minimum AUC", bps("--min-auc"))
+    .requiredOption("--max-gap <bps>", "maximum subgroup AUC gap", bps("--max-gap"))
+    .requiredOption("--min-bias-cases <n>", "minimum bias-test cases", (v) => {
+      if (!/^\d+$/.test(v)) throw new InputError("BAD_POLICY", "--min-bias-cases must be a whole number");
+      return Number(v);
+    })
+    .requiredOption("--min-grassroots <bps>", "minimum grassroots data share", bps("--min-grassroots"))
+    .option("--execute", "execute the call scheduled earlier, once its delay has passed")
+    .action(run((ctx, o) => govern(ctx, o, (g) => g.calls.setPolicy(String(o.risk).toUpperCase(), { minAuc: o.minAuc, maxSubgroupAucGap: o.maxGap, minBiasTestCases: o.minBiasCases, minGrassrootsShare: o.minGrassroots }))));
 }
