@@ -1,0 +1,56 @@
+import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "commander";
+import pino from "pino";
+import { IndexStore, createIndexer, createQueries } from "../../indexer";
+import { InputError } from "../../sdk";
+import type { Run } from "../run";
+
+const intArg = (name: string) => (v: string) => {
+  if (!/^\d+$/.test(v)) throw new InputError("BAD_NUMBER", `${name} must be a whole number`);
+  return Number(v);
+};
+
+export function indexCommands(program: Command, run: Run) {
+  program
+    .command("index")
+    .description("index every ledger event into LevelDB and follow the chain (Ctrl-C stops cleanly)")
+    .option("--db <dir>", "index database directory", ".medprov/index")
+    .option("--rebuild", "delete the database first and index from the deployment block")
+    .option("--once", "stop when caught up with the head, printing the state digest")
+    .option("--confirmations <n>", "blocks to wait before indexing (0 on instant-finality chains)", intArg("--confirmations"), 0)
+    .option("--finality <n>", "deepest reorg to handle; deeper ones stop the indexer", intArg("--finality"), 64)
+    .option("--max-range <n>", "largest eth_getLogs block range", intArg("--max-range"), 5000)
+    .option("--poll <ms>", "head polling interval", intArg("--poll"), 1000)
+    .option("--manifests <dir>", "cohort manifests (*.cohort.json named <datasetId>.cohort.json) to check and load after syncing")
+    .action(run(async (ctx, o) => {
+      const deployment = ctx.deployment;
+      await ctx.ledger(); // checks the RPC serves the deployment's chain
+      if (o.rebuild) rmSync(o.db, { recursive: true, force: true });
+      const store = await IndexStore.open(o.db);
+      const logger = pino({ level: ctx.options.json ? "warn" : "info" }, pino.destination(2));
+      const indexer = createIndexer({ provider: ctx.provider, deployment, store, confirmations: o.confirmations, finality: o.finality, maxRange: o.maxRange, pollMs: o.poll, logger });
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+      try {
+        if (o.once) await indexer.syncOnce(stop.signal);
+        else await indexer.run(stop.signal);
+        if (o.manifests) {
+          const q = createQueries(store);
+          for (const f of readdirSync(o.manifests).filter((x) => x.endsWith(".cohort.json"))) {
+            const r = await q.addCohortManifest(f.replace(/\.cohort\.json$/, ""), JSON.parse(readFileSync(join(o.manifests, f), "utf8")));
+            logger.info(r, "cohort manifest loaded");
+          }
+        }
+        const stats = indexer.stats();
+        const digest = await store.digest();
+        ctx.print({ ...stats, digest }, [`indexed to block ${stats.indexed} (head ${stats.head}, lag ${stats.lag}), ${stats.events} events`, `state digest ${digest}`]);
+      } finally {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+        await store.close();
+      }
+    }));
+}

@@ -1,0 +1,160 @@
+/**
+ * How each ledger event changes the index. Handlers read only the event and the index itself
+ * (never the chain), so a rebuild from logs gives the same state as the incremental run.
+ */
+import { Interface, type LogDescription, type Result } from "ethers";
+import {
+  ConsentRegistry__factory,
+  Consortium__factory,
+  DatasetRegistry__factory,
+  ModelRegistry__factory,
+  TraceAnchor__factory,
+} from "../../typechain-types";
+import type { ContractName } from "../sdk";
+import { K, checkpoint, lc } from "./keys";
+import type { BlockWriter, Json } from "./store";
+
+/** The contracts whose events are indexed, with their ABIs. The AccessManager's are not needed. */
+export const INDEXED: Partial<Record<ContractName, Interface>> = {
+  consortium: Consortium__factory.createInterface() as unknown as Interface,
+  consents: ConsentRegistry__factory.createInterface() as unknown as Interface,
+  datasets: DatasetRegistry__factory.createInterface() as unknown as Interface,
+  models: ModelRegistry__factory.createInterface() as unknown as Interface,
+  traces: TraceAnchor__factory.createInterface() as unknown as Interface,
+};
+
+export interface EventMeta {
+  block: number;
+  logIndex: number;
+  time: number;
+  tx: string;
+}
+
+/** A decoded Result as plain JSON: named fields, bigints as decimal strings, addresses lower-case. */
+export function plain(value: unknown): Json {
+  if (typeof value === "bigint") return value.toString();
+  if (typeof value === "string") return /^0x[0-9a-fA-F]{40}$/.test(value) ? value.toLowerCase() : value;
+  if (value && typeof value === "object" && "toObject" in (value as object)) {
+    const r = value as Result;
+    let names: Record<string, unknown> | undefined;
+    try {
+      names = r.toObject();
+    } catch {
+      names = undefined; // unnamed tuple members
+    }
+    // Arrays come back with no names (or "_" placeholders); structs with every member named.
+    const keys = names ? Object.keys(names) : [];
+    if (keys.length > 0 && keys.every((k) => !/^_\d*$/.test(k))) {
+      return Object.fromEntries(keys.map((k) => [k, plain(names![k])]));
+    }
+    return r.toArray().map(plain);
+  }
+  if (Array.isArray(value)) return value.map(plain);
+  if (value === null || value === undefined) return null;
+  return value as Json;
+}
+
+const n = (v: unknown) => Number(v);
+type Handler = (w: BlockWriter, a: Result, m: EventMeta, cp: string) => Promise<void>;
+
+async function update(w: BlockWriter, key: string, patch: Record<string, Json>): Promise<void> {
+  const current = (await w.get<Record<string, Json>>(key)) ?? {};
+  await w.put(key, { ...current, ...patch });
+}
+
+const consentChange = (granted: boolean): Handler => async (w, a, m, cp) => {
+  const [s, p, g] = [lc(a.subject), n(a.purpose), n(a.grantee)];
+  const expiresAt = granted ? n(a.expiresAt) : n(((await w.get<Record<string, Json>>(K.consent(s, p, g))) ?? {}).expiresAt ?? 0);
+  const state = { granted, expiresAt, nonce: n(a.nonce), block: m.block, time: m.time };
+  if (granted) await w.put(K.consent(s, p, g), { subject: s, purpose: p, grantee: g, grantedAt: m.time, expiresAt, revokedAt: 0, nonce: n(a.nonce), block: m.block });
+  else await update(w, K.consent(s, p, g), { revokedAt: m.time, nonce: n(a.nonce), block: m.block });
+  await w.put(K.consentHistory(s, cp), { kind: granted ? "GRANTED" : "REVOKED", subject: s, purpose: p, grantee: g, ...(granted ? { expiresAt } : {}), actor: lc(a.actor), relayer: lc(a.relayer), nonce: n(a.nonce), block: m.block, logIndex: m.logIndex, time: m.time, tx: m.tx });
+  await w.put(K.consentAtBlock(s, p, g, cp), state);
+  await w.put(K.consentAtTime(s, p, g, m.time, cp), state);
+};
+
+const HANDLERS: Record<string, Handler> = {
+  // Consortium
+  MemberAdmitted: async (w, a, m, cp) => {
+    await w.put(K.org(n(a.orgId)), { orgId: n(a.orgId), role: n(a.role), name: a.name, status: 1, admittedBlock: m.block, admittedTime: m.time });
+    await w.put(K.orgHistory(n(a.orgId), cp), { kind: "ADMITTED", role: n(a.role), name: a.name, block: m.block, time: m.time, tx: m.tx });
+  },
+  MemberStatusChanged: async (w, a, m, cp) => {
+    await update(w, K.org(n(a.orgId)), { status: n(a.status) });
+    await w.put(K.orgHistory(n(a.orgId), cp), { kind: "STATUS", previous: n(a.previous), status: n(a.status), actor: lc(a.actor), block: m.block, time: m.time, tx: m.tx });
+  },
+  KeyAdded: async (w, a, m, cp) => {
+    await w.put(K.key(a.key), { key: lc(a.key), orgId: n(a.orgId), revoked: false, addedBlock: m.block });
+    await w.put(K.keyHistory(a.key, cp), { kind: "ADDED", orgId: n(a.orgId), block: m.block, time: m.time, tx: m.tx });
+    await w.put(K.orgHistory(n(a.orgId), cp), { kind: "KEY_ADDED", key: lc(a.key), block: m.block, time: m.time, tx: m.tx });
+  },
+  KeyRevoked: async (w, a, m, cp) => {
+    await update(w, K.key(a.key), { revoked: true, revokedBlock: m.block });
+    await w.put(K.keyHistory(a.key, cp), { kind: "REVOKED", orgId: n(a.orgId), actor: lc(a.actor), block: m.block, time: m.time, tx: m.tx });
+    await w.put(K.orgHistory(n(a.orgId), cp), { kind: "KEY_REVOKED", key: lc(a.key), actor: lc(a.actor), block: m.block, time: m.time, tx: m.tx });
+  },
+  // Consent
+  PurposeAdded: async (w, a) => w.put(K.purpose(n(a.purpose)), { id: n(a.purpose), name: a.name }),
+  ConsentGranted: consentChange(true),
+  ConsentRevoked: consentChange(false),
+  DelegateAppointed: async (w, a, m, cp) => {
+    await w.put(K.delegate(a.subject, a.delegate), { since: m.block });
+    await w.put(K.consentHistory(a.subject, cp), { kind: "DELEGATE_APPOINTED", subject: lc(a.subject), delegate: lc(a.delegate), block: m.block, logIndex: m.logIndex, time: m.time, tx: m.tx });
+  },
+  DelegateRemoved: async (w, a, m, cp) => {
+    await w.del(K.delegate(a.subject, a.delegate));
+    await w.put(K.consentHistory(a.subject, cp), { kind: "DELEGATE_REMOVED", subject: lc(a.subject), delegate: lc(a.delegate), block: m.block, logIndex: m.logIndex, time: m.time, tx: m.tx });
+  },
+  // Datasets
+  DatasetRegistered: async (w, a, m) => {
+    const r = plain(a.registration) as Record<string, Json>;
+    const id = lc(a.datasetId);
+    await w.put(K.dataset(id), { datasetId: id, custodian: n(a.custodian), ...r, status: 1, suspended: false, registeredBlock: m.block, registeredTime: m.time, tx: m.tx });
+    await w.put(K.datasetByCustodian(n(a.custodian), id), true);
+    for (const parent of r.parents as string[]) await w.put(K.datasetChild(parent, id), true);
+  },
+  DatasetUsed: async (w, a, m, cp) => w.put(K.datasetUse(a.datasetId, cp), { org: n(a.org), purpose: n(a.purpose), block: m.block, time: m.time, tx: m.tx }),
+  DatasetStatusChanged: async (w, a, m, cp) => {
+    await update(w, K.dataset(a.datasetId), { status: n(a.status), ...(n(a.status) === 3 ? { attestation: a.attestation } : {}) });
+    await w.put(K.datasetHistory(a.datasetId, cp), { kind: "STATUS", previous: n(a.previous), status: n(a.status), attestation: a.attestation, block: m.block, time: m.time, tx: m.tx });
+  },
+  DatasetSuspensionChanged: async (w, a, m, cp) => {
+    await update(w, K.dataset(a.datasetId), { suspended: a.suspended });
+    await w.put(K.datasetHistory(a.datasetId, cp), { kind: a.suspended ? "SUSPENDED" : "UNSUSPENDED", regulator: n(a.regulator), block: m.block, time: m.time, tx: m.tx });
+  },
+  // Models
+  ModelRegistered: async (w, a, m) => w.put(K.model(a.modelId), { modelId: lc(a.modelId), developer: n(a.developer), riskClass: n(a.riskClass), name: a.name, intendedUse: a.intendedUse, block: m.block, time: m.time }),
+  VersionRegistered: async (w, a, m, cp) => {
+    const input = plain(a.input) as Record<string, Json>;
+    const id = lc(a.versionId);
+    await w.put(K.version(id), { versionId: id, modelId: lc(a.modelId), developer: n(a.developer), ...input, status: 1, registeredBlock: m.block, registeredTime: m.time, registeredCheckpoint: cp, tx: m.tx });
+    await w.put(K.modelVersion(a.modelId, id), { block: m.block });
+    for (const ds of input.trainingDatasets as string[]) await w.put(K.trainedOn(ds, id), { block: m.block, time: m.time, checkpoint: cp });
+  },
+  VersionStatusChanged: async (w, a, m, cp) => {
+    await update(w, K.version(a.versionId), { status: n(a.status) });
+    await w.put(K.versionHistory(a.versionId, cp), { previous: n(a.previous), status: n(a.status), actor: n(a.actor), reason: a.reason, block: m.block, time: m.time, tx: m.tx });
+  },
+  VersionApproved: async (w, a) => update(w, K.version(a.versionId), { filingCode: a.filingCode, approvedBy: n(a.regulator) }),
+  PolicySet: async (w, a, m) => w.put(K.policy(n(a.riskClass)), { riskClass: n(a.riskClass), ...(plain(a.policy) as Record<string, Json>), block: m.block }),
+  DeploymentRecorded: async (w, a, m) => w.put(K.deployment(a.versionId, n(a.hospital)), { hospital: n(a.hospital), block: m.block, time: m.time, tx: m.tx }),
+  PerformanceReported: async (w, a, m, cp) => w.put(K.report(a.versionId, cp), { reportId: lc(a.reportId), hospital: n(a.hospital), ...(plain(a.report) as Record<string, Json>), block: m.block, time: m.time, tx: m.tx }),
+  FairnessAlert: async (w, a, m, cp) => w.put(K.alert(a.versionId, cp), { reportId: lc(a.reportId), hospital: n(a.hospital), gap: n(a.gap), limit: n(a.limit), block: m.block, time: m.time, tx: m.tx }),
+  // Traces
+  BatchAnchored: async (w, a, m, cp) => {
+    const id = lc(a.batchId);
+    const versions = (a.versions as string[]).map(lc);
+    await w.put(K.batch(id), { batchId: id, hospital: n(a.hospital), root: a.root, firstSeq: a.firstSeq.toString(), count: n(a.count), fromTime: n(a.fromTime), toTime: n(a.toTime), versions, block: m.block, time: m.time, tx: m.tx, checkpoint: cp });
+    await w.put(K.batchByHospital(n(a.hospital), a.firstSeq), id);
+    for (const v of new Set(versions)) await w.put(K.batchByVersion(v, cp), { batchId: id, hospital: n(a.hospital), count: n(a.count) });
+    await w.put(K.batchByTime(n(a.toTime), cp), id);
+  },
+};
+
+/** Applies one decoded event; unknown events (a newer contract) are skipped, not guessed at. */
+export async function applyEvent(w: BlockWriter, event: LogDescription, meta: EventMeta): Promise<boolean> {
+  const handler = HANDLERS[event.name];
+  if (!handler) return false;
+  await handler(w, event.args, meta, checkpoint(meta.block, meta.logIndex));
+  return true;
+}

@@ -1,0 +1,62 @@
+/**
+ * Key layout of the index. Fixed-width numbers make lexicographic order numeric, so "the state
+ * at or before checkpoint X" is one reverse iterator step. A checkpoint is block (12 digits) +
+ * log index (6 digits): the position of an event in the chain.
+ */
+export const pad = (n: number | bigint | string, width: number) => n.toString().padStart(width, "0");
+export const checkpoint = (block: number, logIndex: number) => `${pad(block, 12)}${pad(logIndex, 6)}`;
+export const CHECKPOINT_MAX = "9".repeat(18);
+export const org = (id: number) => pad(id, 10);
+export const lc = (a: string) => a.toLowerCase();
+
+/** Namespaces that hold chain-derived state (and so enter the digest). */
+export const STATE_PREFIXES = [
+  "org:", "orgh:", "key:", "keyh:", "purpose:",
+  "c:", "ch:", "cb:", "ct:", "dg:",
+  "ds:", "dsc:", "dsu:", "dsh:", "dso:",
+  "m:", "mv:", "v:", "vh:", "vd:", "vr:", "va:", "vt:", "pol:",
+  "b:", "bh:", "bv:", "bt:", "blk:",
+] as const;
+
+/** Not state: cursor and metrics (meta:), undo journal (j:), recent block hashes (h:), custodian-supplied manifests (x:). */
+export const META_PREFIXES = ["meta:", "j:", "h:", "x:"] as const;
+
+export const K = {
+  cursor: "meta:cursor",
+  org: (id: number) => `org:${org(id)}`,
+  orgHistory: (id: number, cp: string) => `orgh:${org(id)}:${cp}`,
+  key: (address: string) => `key:${lc(address)}`,
+  keyHistory: (address: string, cp: string) => `keyh:${lc(address)}:${cp}`,
+  purpose: (id: number) => `purpose:${pad(id, 3)}`,
+  consent: (s: string, p: number, g: number) => `c:${lc(s)}:${pad(p, 3)}:${org(g)}`,
+  consentHistory: (s: string, cp: string) => `ch:${lc(s)}:${cp}`,
+  consentAtBlock: (s: string, p: number, g: number, cp: string) => `cb:${lc(s)}:${pad(p, 3)}:${org(g)}:${cp}`,
+  consentAtTime: (s: string, p: number, g: number, time: number, cp: string) => `ct:${lc(s)}:${pad(p, 3)}:${org(g)}:${pad(time, 12)}${cp}`,
+  delegate: (s: string, d: string) => `dg:${lc(s)}:${lc(d)}`,
+  dataset: (id: string) => `ds:${lc(id)}`,
+  datasetChild: (parent: string, child: string) => `dsc:${lc(parent)}:${lc(child)}`,
+  datasetUse: (id: string, cp: string) => `dsu:${lc(id)}:${cp}`,
+  datasetHistory: (id: string, cp: string) => `dsh:${lc(id)}:${cp}`,
+  datasetByCustodian: (custodian: number, id: string) => `dso:${org(custodian)}:${lc(id)}`,
+  model: (id: string) => `m:${lc(id)}`,
+  modelVersion: (modelId: string, versionId: string) => `mv:${lc(modelId)}:${lc(versionId)}`,
+  version: (id: string) => `v:${lc(id)}`,
+  versionHistory: (id: string, cp: string) => `vh:${lc(id)}:${cp}`,
+  deployment: (id: string, hospital: number) => `vd:${lc(id)}:${org(hospital)}`,
+  report: (id: string, cp: string) => `vr:${lc(id)}:${cp}`,
+  alert: (id: string, cp: string) => `va:${lc(id)}:${cp}`,
+  trainedOn: (datasetId: string, versionId: string) => `vt:${lc(datasetId)}:${lc(versionId)}`,
+  policy: (risk: number) => `pol:${risk}`,
+  batch: (id: string) => `b:${lc(id)}`,
+  batchByHospital: (hospital: number, firstSeq: bigint | string) => `bh:${org(hospital)}:${pad(firstSeq, 20)}`,
+  batchByVersion: (versionId: string, cp: string) => `bv:${lc(versionId)}:${cp}`,
+  batchByTime: (toTime: number, cp: string) => `bt:${pad(toTime, 12)}:${cp}`,
+  blockTime: (block: number) => `blk:${pad(block, 12)}`,
+  journal: (block: number) => `j:${pad(block, 12)}`,
+  blockHash: (block: number) => `h:${pad(block, 12)}`,
+  manifestMember: (subject: string, datasetId: string) => `x:cm:${lc(subject)}:${lc(datasetId)}`,
+  manifest: (datasetId: string) => `x:manifest:${lc(datasetId)}`,
+};
+
+/** The exclusive upper bound of a prefix scan. */
+export const prefixEnd = (prefix: string) => prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);

@@ -1,0 +1,192 @@
+/**
+ * Read side of the index: everything the API answers comes from here. Each query is a prefix scan
+ * or a single ordered lookup; none reads the chain.
+ */
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { Purpose, VersionStatus, NUMBERS } from "../constants";
+import { InputError } from "../sdk";
+import { CHECKPOINT_MAX, K, checkpoint, lc, org, pad } from "./keys";
+import type { IndexStore, Json } from "./store";
+
+type Row = Record<string, Json>;
+const values = async (store: IndexStore, prefix: string) => (await store.list<Row>(prefix)).map((e) => e.value);
+const lastSegment = (key: string) => key.slice(key.lastIndexOf(":") + 1);
+
+export function createQueries(store: IndexStore) {
+  async function consentStateAt(subject: string, purpose: number, grantee: number, at: { block?: number; time: number }): Promise<boolean> {
+    const base = `${K.consent(subject, purpose, grantee).replace(/^c:/, at.block !== undefined ? "cb:" : "ct:")}:`;
+    const upTo = at.block !== undefined ? `${base}${checkpoint(at.block, 999_999)}` : `${base}${pad(at.time, 12)}${CHECKPOINT_MAX}`;
+    const hit = await store.latestAtOrBefore<Row>(base, upTo);
+    return !!hit && hit.value.granted === true && Number(hit.value.expiresAt) > at.time;
+  }
+
+  const q = {
+    digest: () => store.digest(),
+    cursor: () => store.cursor(),
+
+    // ── membership ──
+    members: () => values(store, "org:"),
+    member: (orgId: number) => store.get<Row>(K.org(orgId)),
+    memberHistory: (orgId: number) => values(store, `orgh:${org(orgId)}:`),
+    key: (address: string) => store.get<Row>(K.key(address)),
+    keyHistory: (address: string) => values(store, `keyh:${lc(address)}:`),
+    purposes: () => values(store, "purpose:"),
+
+    // ── consent ──
+    consents: (subject: string) => values(store, `c:${lc(subject)}:`),
+    consentHistory: (subject: string) => values(store, `ch:${lc(subject)}:`),
+    delegates: async (subject: string) => (await store.list(`dg:${lc(subject)}:`)).map((e) => lastSegment(e.key)),
+    /** Subjects that appointed `delegate` (a guardian sees their consents). */
+    delegators: async (delegate: string) => {
+      const out: string[] = [];
+      for (const e of await store.list("dg:")) if (lastSegment(e.key) === lc(delegate)) out.push(e.key.split(":")[1]);
+      return out;
+    },
+    /**
+     * Was (subject, purpose, grantee) consent valid at a block or a time? One ordered lookup per
+     * slot: the grantee's own, then "any member" when the grantee had been admitted by then.
+     * At a block, `time` must be that block's timestamp (expiry is judged by chain time).
+     */
+    async consentValidAt(subject: string, purpose: number, grantee: number, at: { block?: number; time: number }): Promise<boolean> {
+      if (await consentStateAt(subject, purpose, grantee, at)) return true;
+      if (grantee === NUMBERS.ANY_MEMBER) return false;
+      const member = await store.get<Row>(K.org(grantee));
+      if (!member) return false;
+      const admitted = at.block !== undefined ? Number(member.admittedBlock) <= at.block : Number(member.admittedTime) <= at.time;
+      return admitted && consentStateAt(subject, purpose, NUMBERS.ANY_MEMBER, at);
+    },
+    blockTime: (block: number) => store.get<number>(K.blockTime(block)),
+
+    // ── datasets ──
+    dataset: (id: string) => store.get<Row>(K.dataset(id)),
+    datasetsOf: async (custodian: number) => Promise.all((await store.list(`dso:${org(custodian)}:`)).map((e) => store.get<Row>(K.dataset(lastSegment(e.key))))),
+    datasets: () => values(store, "ds:"),
+    async lineage(id: string) {
+      const d = await store.get<Row>(K.dataset(id));
+      if (!d) return undefined;
+      const children = (await store.list(`dsc:${lc(id)}:`)).map((e) => lastSegment(e.key));
+      return { datasetId: lc(id), parents: d.parents as string[], children };
+    },
+    datasetUses: (id: string) => values(store, `dsu:${lc(id)}:`),
+    datasetHistory: (id: string) => values(store, `dsh:${lc(id)}:`),
+
+    // ── models ──
+    models: () => values(store, "m:"),
+    model: (id: string) => store.get<Row>(K.model(id)),
+    versionsOf: async (modelId: string) => Promise.all((await store.list(`mv:${lc(modelId)}:`)).map((e) => store.get<Row>(K.version(lastSegment(e.key))))),
+    version: (id: string) => store.get<Row>(K.version(id)),
+    versionHistory: (id: string) => values(store, `vh:${lc(id)}:`),
+    deployments: (id: string) => values(store, `vd:${lc(id)}:`),
+    reports: (id: string) => values(store, `vr:${lc(id)}:`),
+    alerts: (id: string) => values(store, `va:${lc(id)}:`),
+    allAlerts: () => values(store, "va:"),
+    /** A version's status at a time, from its history. */
+    async versionStatusAt(id: string, time: number): Promise<number> {
+      let status: number = VersionStatus.NONE;
+      for (const h of await values(store, `vh:${lc(id)}:`)) if (Number(h.time) <= time) status = Number(h.status);
+      return status;
+    },
+    policies: () => values(store, "pol:"),
+
+    // ── trace batches ──
+    batch: (id: string) => store.get<Row>(K.batch(id)),
+    /**
+     * Batches, oldest first, filtered by hospital, version or time; `after` is the checkpoint of the
+     * last batch of the previous page, so pages stay stable while new batches arrive.
+     */
+    async batches(f: { hospital?: number; version?: string; fromTime?: number; toTime?: number; after?: string; limit?: number }) {
+      const limit = Math.min(f.limit ?? 100, 1000);
+      const out: Row[] = [];
+      const take = async (ids: string[]) => {
+        for (const id of ids) {
+          const b = await store.get<Row>(K.batch(id));
+          if (!b) continue;
+          if (f.after && String(b.checkpoint) <= f.after) continue;
+          if (f.hospital !== undefined && Number(b.hospital) !== f.hospital) continue;
+          if (f.version && !(b.versions as string[]).includes(lc(f.version))) continue;
+          if (f.fromTime !== undefined && Number(b.toTime) < f.fromTime) continue;
+          if (f.toTime !== undefined && Number(b.fromTime) > f.toTime) continue;
+          out.push(b);
+          if (out.length >= limit) break;
+        }
+      };
+      if (f.version) await take((await store.list<Row>(`bv:${lc(f.version)}:`, f.after ? { gte: `bv:${lc(f.version)}:${f.after}` } : {})).map((e) => String(e.value.batchId)));
+      else if (f.hospital !== undefined) await take((await store.list<string>(`bh:${org(f.hospital)}:`)).map((e) => e.value));
+      else await take((await store.list<Row>("b:")).sort((a, b) => String(a.value.checkpoint).localeCompare(String(b.value.checkpoint))).map((e) => String(e.value.batchId)));
+      out.sort((a, b) => String(a.checkpoint).localeCompare(String(b.checkpoint)));
+      return { batches: out.slice(0, limit), next: out.length >= limit ? String(out[limit - 1].checkpoint) : null };
+    },
+
+    // ── impact reports ──
+    /** Batches, hospitals and trace counts that reference a version (for a recall). */
+    async recallImpact(versionId: string) {
+      const refs = await values(store, `bv:${lc(versionId)}:`);
+      const hospitals = new Map<number, { batches: number; traces: number }>();
+      for (const r of refs) {
+        const h = hospitals.get(Number(r.hospital)) ?? { batches: 0, traces: 0 };
+        h.batches++;
+        h.traces += Number(r.count);
+        hospitals.set(Number(r.hospital), h);
+      }
+      return {
+        versionId: lc(versionId),
+        status: Number((await store.get<Row>(K.version(versionId)))?.status ?? 0),
+        batches: refs.length,
+        traces: refs.reduce((n, r) => n + Number(r.count), 0),
+        hospitals: [...hospitals].map(([hospital, v]) => ({ hospital, ...v })),
+      };
+    },
+
+    /**
+     * For each MODEL_TRAINING or RESEARCH revocation of a subject: the datasets that include the
+     * subject (by custodians' verified cohort manifests) and the versions trained on them, each
+     * marked as registered before or after the revocation.
+     */
+    async revocationImpact(subject: string) {
+      const revocations = (await values(store, `ch:${lc(subject)}:`)).filter((e) => e.kind === "REVOKED" && [Purpose.MODEL_TRAINING, Purpose.RESEARCH].includes(Number(e.purpose) as 2 | 3));
+      const datasets = (await store.list(`x:cm:${lc(subject)}:`)).map((e) => lastSegment(e.key));
+      const trained = await Promise.all(
+        datasets.map(async (d) => ({ datasetId: d, versions: (await store.list<Row>(`vt:${d}:`)).map((e) => ({ versionId: lastSegment(e.key), block: Number(e.value.block), checkpoint: String(e.value.checkpoint) })) })),
+      );
+      return revocations.map((r) => {
+        const at = checkpoint(Number(r.block), Number(r.logIndex));
+        return {
+          purpose: Number(r.purpose),
+          grantee: Number(r.grantee),
+          revokedBlock: Number(r.block),
+          revokedTime: Number(r.time),
+          datasets: trained.map((d) => ({
+            datasetId: d.datasetId,
+            versions: d.versions.map((v) => ({ versionId: v.versionId, registeredBlock: Number(v.block), registered: String(v.checkpoint) < at ? "BEFORE_REVOCATION" : "AFTER_REVOCATION" })),
+          })),
+        };
+      });
+    },
+
+    /**
+     * Takes a custodian's cohort manifest, checks it against the dataset's on-chain cohort root,
+     * and records which subjects it includes. Manifests are off-chain facts: kept outside the digest.
+     */
+    async addCohortManifest(datasetId: string, manifest: { cohortTree: unknown }) {
+      const d = await store.get<Row>(K.dataset(datasetId));
+      if (!d) throw new InputError("MANIFEST_UNKNOWN_DATASET", `dataset ${datasetId} is not indexed (yet)`);
+      let tree: StandardMerkleTree<[string]>;
+      try {
+        tree = StandardMerkleTree.load(manifest.cohortTree as never);
+        tree.validate();
+      } catch (e) {
+        throw new InputError("MANIFEST_INVALID", `the cohort manifest is not a valid Merkle tree dump: ${(e as Error).message}`);
+      }
+      if (tree.root !== String(d.cohortRoot).toLowerCase()) throw new InputError("COHORT_MISMATCH", `manifest root ${tree.root} is not dataset ${datasetId}'s cohort root ${d.cohortRoot}`);
+      const subjects = [...tree.entries()].map(([, [s]]) => lc(s));
+      await store.db.batch([
+        { type: "put", key: K.manifest(datasetId), value: { subjects: subjects.length } },
+        ...subjects.map((s) => ({ type: "put" as const, key: K.manifestMember(s, datasetId), value: true })),
+      ] as never);
+      return { datasetId: lc(datasetId), subjects: subjects.length };
+    },
+  };
+  return q;
+}
+
+export type Queries = ReturnType<typeof createQueries>;

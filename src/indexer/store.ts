@@ -1,0 +1,163 @@
+/**
+ * The index's LevelDB. All writes of a block range go through one BlockWriter and land in one
+ * atomic batch together with the cursor and an undo journal (the previous value of every key a
+ * block touched), so a crash leaves the index at a range boundary and a reorg is undone exactly.
+ */
+import { Level } from "level";
+import { createHash } from "node:crypto";
+import { K, META_PREFIXES, STATE_PREFIXES, prefixEnd } from "./keys";
+
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+type Op = { type: "put"; key: string; value: Json } | { type: "del"; key: string };
+interface JournalEntry { key: string; prev: Json | undefined }
+
+export interface Cursor {
+  block: number;
+  hash: string;
+}
+
+export class IndexStore {
+  private constructor(readonly db: Level<string, Json>) {}
+
+  static async open(path: string): Promise<IndexStore> {
+    const db = new Level<string, Json>(path, { valueEncoding: "json" });
+    await db.open();
+    return new IndexStore(db);
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  async get<T extends Json>(key: string): Promise<T | undefined> {
+    return (await this.db.get(key)) as T | undefined;
+  }
+
+  async cursor(): Promise<Cursor | undefined> {
+    return this.get<Cursor & Json>(K.cursor) as Promise<Cursor | undefined>;
+  }
+
+  /** Entries under a prefix, in key order (or reversed), optionally bounded. */
+  async list<T extends Json>(prefix: string, o: { reverse?: boolean; limit?: number; gte?: string; lte?: string } = {}): Promise<{ key: string; value: T }[]> {
+    const out: { key: string; value: T }[] = [];
+    const range = { gte: o.gte ?? prefix, lt: prefixEnd(prefix), ...(o.lte ? { lte: o.lte } : {}) };
+    if (o.lte) delete (range as { lt?: string }).lt;
+    for await (const [key, value] of this.db.iterator({ ...range, reverse: o.reverse, limit: o.limit ?? -1 })) out.push({ key, value: value as T });
+    return out;
+  }
+
+  /** The last entry whose key is ≤ `upTo` among keys starting with `prefix`: one reverse step. */
+  async latestAtOrBefore<T extends Json>(prefix: string, upTo: string): Promise<{ key: string; value: T } | undefined> {
+    const [hit] = await this.list<T>(prefix, { reverse: true, limit: 1, lte: upTo });
+    return hit;
+  }
+
+  /**
+   * A deterministic hash over every chain-derived key and value, in key order. Equal on any two
+   * indexes of the same chain, whatever order they were built in.
+   */
+  async digest(): Promise<string> {
+    const h = createHash("sha256");
+    for (const prefix of [...STATE_PREFIXES].sort()) {
+      for await (const [key, value] of this.db.iterator({ gte: prefix, lt: prefixEnd(prefix) })) {
+        h.update(key).update("\0").update(JSON.stringify(value)).update("\n");
+      }
+    }
+    return "0x" + h.digest("hex");
+  }
+
+  /** Starts the writes of one block range. */
+  writer(): BlockWriter {
+    return new BlockWriter(this);
+  }
+
+  /** Undoes every block above `block` from the journal, in one atomic batch. */
+  async rollbackTo(block: number, hash: string): Promise<number> {
+    const journals = await this.list<JournalEntry[] & Json>("j:", { gte: K.journal(block + 1), reverse: true });
+    const ops: Op[] = [];
+    const restored = new Map<string, Json | undefined>();
+    for (const { key: jkey, value: entries } of journals) {
+      for (const e of [...(entries as unknown as JournalEntry[])].reverse()) restored.set(e.key, e.prev);
+      ops.push({ type: "del", key: jkey });
+    }
+    for (const [key, prev] of restored) ops.push(prev === undefined ? { type: "del", key } : { type: "put", key, value: prev });
+    for (const { key } of await this.list("h:", { gte: K.blockHash(block + 1) })) ops.push({ type: "del", key });
+    ops.push({ type: "put", key: K.cursor, value: { block, hash } });
+    await this.db.batch(ops as never);
+    return journals.length;
+  }
+
+  /** Namespaces excluded from the digest (for tests and tooling). */
+  static readonly metaPrefixes = META_PREFIXES;
+}
+
+/**
+ * Buffers a block range's writes with read-your-writes, journaling the first previous value of
+ * every key per block, then commits everything with the cursor in one batch.
+ */
+export class BlockWriter {
+  private readonly pending = new Map<string, Json | undefined>();
+  private readonly journals = new Map<number, JournalEntry[]>();
+  private readonly touched = new Map<number, Set<string>>();
+  private block = -1;
+  private journaling = true;
+  private extra: Op[] = [];
+
+  constructor(private readonly store: IndexStore) {}
+
+  /** Subsequent writes belong to `block`; journaling only matters for blocks that may still reorg. */
+  atBlock(block: number, journal: boolean): void {
+    this.block = block;
+    this.journaling = journal;
+  }
+
+  async get<T extends Json>(key: string): Promise<T | undefined> {
+    if (this.pending.has(key)) return this.pending.get(key) as T | undefined;
+    return this.store.get<T>(key);
+  }
+
+  private async remember(key: string): Promise<void> {
+    if (!this.journaling) return;
+    let seen = this.touched.get(this.block);
+    if (!seen) this.touched.set(this.block, (seen = new Set()));
+    if (seen.has(key)) return;
+    seen.add(key);
+    const prev = await this.get(key);
+    let j = this.journals.get(this.block);
+    if (!j) this.journals.set(this.block, (j = []));
+    j.push({ key, prev });
+  }
+
+  async put(key: string, value: Json): Promise<void> {
+    await this.remember(key);
+    this.pending.set(key, value);
+  }
+
+  async del(key: string): Promise<void> {
+    await this.remember(key);
+    this.pending.set(key, undefined);
+  }
+
+  /** Non-state bookkeeping written with the batch (block hashes), not journaled. */
+  raw(op: Op): void {
+    this.extra.push(op);
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  async commit(cursor: Cursor, pruneJournalBelow?: number): Promise<void> {
+    const ops: Op[] = [];
+    for (const [key, value] of this.pending) ops.push(value === undefined ? { type: "del", key } : { type: "put", key, value });
+    for (const [block, entries] of this.journals) ops.push({ type: "put", key: K.journal(block), value: entries as unknown as Json });
+    ops.push(...this.extra);
+    if (pruneJournalBelow !== undefined && pruneJournalBelow > 0) {
+      for (const prefix of ["j:", "h:"]) {
+        for await (const key of this.store.db.keys({ gte: prefix, lt: prefix === "j:" ? K.journal(pruneJournalBelow) : K.blockHash(pruneJournalBelow) })) ops.push({ type: "del", key });
+      }
+    }
+    ops.push({ type: "put", key: K.cursor, value: cursor as unknown as Json });
+    await this.store.db.batch(ops as never);
+  }
+}

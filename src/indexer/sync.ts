@@ -1,0 +1,297 @@
+/**
+ * The sync engine: backfills from the deployment block with batched eth_getLogs over a range
+ * that adapts to the provider, then follows the head by polling. It distrusts the RPC (logs must
+ * belong to the blocks and hashes it fetched, from the deployment's addresses only, without
+ * duplicates), writes each range atomically with its cursor and undo journal, and rolls back to the
+ * common ancestor on a reorg. A reorg deeper than `finality` stops it with a non-retryable error.
+ */
+import { getAddress, type LogDescription } from "ethers";
+import { MedprovError, type Deployment } from "../sdk";
+import { applyEvent, INDEXED } from "./handlers";
+import { K } from "./keys";
+import type { IndexStore } from "./store";
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface RpcSender {
+  send(method: string, params: unknown[]): Promise<unknown>;
+}
+
+const silent: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export interface IndexerOptions {
+  /** Anything that speaks JSON-RPC: an ethers JsonRpcProvider, or Hardhat's in-process provider. */
+  provider: RpcSender;
+  deployment: Deployment;
+  store: IndexStore;
+  /** Blocks to wait before indexing a block (0 for instant-finality chains such as QBFT). */
+  confirmations?: number;
+  /** Deepest reorg handled; deeper ones stop the indexer. Blocks within it are journaled. */
+  finality?: number;
+  /** Largest and first eth_getLogs block range. */
+  maxRange?: number;
+  pollMs?: number;
+  /** Attempts per RPC call before giving up (with exponential backoff). */
+  retries?: number;
+  logger?: Logger;
+}
+
+export interface IndexerStats {
+  head: number;
+  indexed: number;
+  lag: number;
+  events: number;
+  eventsPerSecond: number;
+  range: number;
+  reorgs: number;
+  rpcErrors: number;
+  ignoredLogs: number;
+}
+
+interface RawLog {
+  address: string;
+  topics: string[];
+  data: string;
+  blockNumber: string;
+  blockHash: string;
+  logIndex: string;
+  transactionHash: string;
+  removed?: boolean;
+}
+
+interface Header {
+  number: number;
+  hash: string;
+  parentHash: string;
+  timestamp: number;
+}
+
+/** A reorg deeper than the configured finality, or a chain that contradicts the index. */
+export class FatalIndexerError extends MedprovError {
+  constructor(code: string, message: string) {
+    super(code, message, false);
+    this.name = "FatalIndexerError";
+  }
+}
+
+/** The RPC returned something inconsistent; retry the range. */
+class RpcInconsistency extends Error {}
+
+const hex = (n: number) => "0x" + n.toString(16);
+const RANGE_REFUSAL = /range|too many|too large|limit|exceed|10000 results|query timeout/i;
+
+export function createIndexer(options: IndexerOptions) {
+  const { provider, deployment, store } = options;
+  const confirmations = options.confirmations ?? 0;
+  const finality = options.finality ?? 64;
+  const maxRange = options.maxRange ?? 5_000;
+  const retries = options.retries ?? 8;
+  const log = options.logger ?? silent;
+  const byAddress = new Map<string, { name: string; iface: (typeof INDEXED)[keyof typeof INDEXED] }>();
+  for (const [name, iface] of Object.entries(INDEXED)) byAddress.set(getAddress(deployment.addresses[name as keyof Deployment["addresses"]]).toLowerCase(), { name, iface });
+  const addresses = [...byAddress.keys()];
+  const stats: IndexerStats = { head: 0, indexed: 0, lag: 0, events: 0, eventsPerSecond: 0, range: maxRange, reorgs: 0, rpcErrors: 0, ignoredLogs: 0 };
+  let range = maxRange;
+  let successes = 0;
+
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  /** Retries transient failures with backoff; range refusals are rethrown at once to shrink. */
+  async function rpc<T>(method: string, params: unknown[]): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return (await provider.send(method, params)) as T;
+      } catch (e) {
+        stats.rpcErrors++;
+        const message = String((e as Error)?.message ?? e);
+        if (method === "eth_getLogs" && RANGE_REFUSAL.test(message)) throw e;
+        if (attempt + 1 >= retries) throw new MedprovError("RPC_UNAVAILABLE", `${method} failed ${retries} times: ${message.split("\n")[0]}`, true);
+        log.warn({ method, attempt, err: message.split("\n")[0] }, "rpc call failed; retrying");
+        await sleep(Math.min(100 * 2 ** attempt, 5_000));
+      }
+    }
+  }
+
+  async function header(n: number): Promise<Header> {
+    const b = await rpc<{ number: string; hash: string; parentHash: string; timestamp: string } | null>("eth_getBlockByNumber", [hex(n), false]);
+    if (!b || Number(b.number) !== n || !/^0x[0-9a-f]{64}$/i.test(b.hash)) throw new RpcInconsistency(`block ${n} came back missing or as another block`);
+    return { number: n, hash: b.hash.toLowerCase(), parentHash: b.parentHash.toLowerCase(), timestamp: Number(b.timestamp) };
+  }
+
+  async function headers(numbers: number[]): Promise<Map<number, Header>> {
+    const out = new Map<number, Header>();
+    for (let i = 0; i < numbers.length; i += 50) {
+      const chunk = numbers.slice(i, i + 50);
+      (await Promise.all(chunk.map(header))).forEach((h) => out.set(h.number, h));
+    }
+    return out;
+  }
+
+  /** eth_getLogs over [from, to], shrinking the range on refusals. Returns the range actually covered. */
+  async function fetchLogs(from: number, to: number): Promise<{ to: number; logs: RawLog[] }> {
+    for (;;) {
+      const end = Math.min(to, from + range - 1);
+      try {
+        const logs = await rpc<RawLog[]>("eth_getLogs", [{ fromBlock: hex(from), toBlock: hex(end), address: addresses }]);
+        if (!Array.isArray(logs)) throw new RpcInconsistency("eth_getLogs did not return an array");
+        if (++successes >= 3 && range < maxRange) {
+          range = Math.min(maxRange, range * 2);
+          successes = 0;
+        }
+        return { to: end, logs };
+      } catch (e) {
+        if (e instanceof MedprovError || range === 1) throw e;
+        range = Math.max(1, Math.floor(range / 2));
+        successes = 0;
+        log.warn({ from, range, err: String((e as Error).message).split("\n")[0] }, "eth_getLogs refused; shrinking range");
+      } finally {
+        stats.range = range;
+      }
+    }
+  }
+
+  /** Walks back to the newest block whose stored hash the chain still has, and rolls back to it. */
+  async function handleReorg(cursor: { block: number; hash: string }, head: number): Promise<void> {
+    stats.reorgs++;
+    for (let b = Math.min(cursor.block, head); b >= Math.max(deployment.deploymentBlock - 1, cursor.block - finality); b--) {
+      const stored = b === cursor.block ? cursor.hash : await store.get<string>(K.blockHash(b));
+      if (stored === undefined) continue;
+      if ((await header(b)).hash === stored) {
+        const undone = await store.rollbackTo(b, stored);
+        log.warn({ from: cursor.block, to: b, undone }, "reorg: rolled back to the common ancestor");
+        return;
+      }
+    }
+    throw new FatalIndexerError("REORG_TOO_DEEP", `the chain replaced blocks below ${cursor.block - finality}, deeper than the configured finality (${finality}); rebuild the index`);
+  }
+
+  /** Indexes one range (or handles one reorg). Returns false when already at the target. */
+  async function step(): Promise<boolean> {
+    const head = Number(await rpc<string>("eth_blockNumber", []));
+    const target = head - confirmations;
+    stats.head = head;
+    const cursor = (await store.cursor()) ?? { block: deployment.deploymentBlock - 1, hash: "" };
+    stats.indexed = cursor.block;
+    stats.lag = Math.max(0, target - cursor.block);
+    if (cursor.hash && cursor.block > head) {
+      // The chain is now shorter than the index: blocks were replaced.
+      await handleReorg(cursor, head);
+      return true;
+    }
+    if (cursor.hash && cursor.block >= 0 && cursor.block > head - finality - 1) {
+      const now = await header(cursor.block);
+      if (now.hash !== cursor.hash) {
+        await handleReorg(cursor, head);
+        return true;
+      }
+    }
+    if (cursor.block >= target) return false;
+    const from = cursor.block + 1;
+    const { to, logs } = await fetchLogs(from, target);
+
+    // Validate what the RPC returned.
+    const seen = new Set<string>();
+    const ours: RawLog[] = [];
+    for (const l of logs) {
+      const b = Number(l.blockNumber);
+      if (b < from || b > to) throw new RpcInconsistency(`eth_getLogs returned a log of block ${b} outside ${from}..${to}`);
+      const id = `${b}:${Number(l.logIndex)}`;
+      if (seen.has(id)) throw new RpcInconsistency(`eth_getLogs returned log ${id} twice`);
+      seen.add(id);
+      if (l.removed) throw new RpcInconsistency(`eth_getLogs returned a removed log ${id}`);
+      if (!byAddress.has(l.address.toLowerCase())) {
+        stats.ignoredLogs++;
+        continue; // never index a log of another address, whatever the RPC says
+      }
+      ours.push(l);
+    }
+    ours.sort((a, b) => Number(a.blockNumber) - Number(b.blockNumber) || Number(a.logIndex) - Number(b.logIndex));
+    const unfinalizedFrom = Math.max(from, head - finality + 1);
+    const wanted = new Set<number>([to, from, ...ours.map((l) => Number(l.blockNumber))]);
+    for (let b = unfinalizedFrom; b <= to; b++) wanted.add(b);
+    const hs = await headers([...wanted].sort((a, b) => a - b));
+    for (const l of ours) {
+      if (hs.get(Number(l.blockNumber))!.hash !== l.blockHash.toLowerCase()) throw new RpcInconsistency(`log ${l.blockNumber}:${l.logIndex} names block hash ${l.blockHash}, but block ${l.blockNumber} is ${hs.get(Number(l.blockNumber))!.hash}`);
+    }
+    // The range must continue the indexed chain, and recent blocks must link by parent hash.
+    if (cursor.hash && hs.get(from)!.parentHash !== cursor.hash) {
+      await handleReorg(cursor, head);
+      return true;
+    }
+    for (let b = unfinalizedFrom + 1; b <= to; b++) {
+      if (hs.get(b)!.parentHash !== hs.get(b - 1)!.hash) throw new RpcInconsistency(`block ${b} does not link to block ${b - 1}: the chain moved while fetching`);
+    }
+
+    const started = Date.now();
+    const w = store.writer();
+    let applied = 0;
+    for (const l of ours) {
+      const b = Number(l.blockNumber);
+      const { iface } = byAddress.get(l.address.toLowerCase())!;
+      let event: LogDescription | null = null;
+      try {
+        event = iface!.parseLog({ topics: l.topics, data: l.data });
+      } catch {
+        event = null;
+      }
+      if (!event) continue;
+      const time = hs.get(b)!.timestamp;
+      w.atBlock(b, b > head - finality);
+      if (await applyEvent(w, event, { block: b, logIndex: Number(l.logIndex), time, tx: l.transactionHash.toLowerCase() })) {
+        applied++;
+        await w.put(K.blockTime(b), time);
+      }
+    }
+    for (let b = unfinalizedFrom; b <= to; b++) w.raw({ type: "put", key: K.blockHash(b), value: hs.get(b)!.hash });
+    await w.commit({ block: to, hash: hs.get(to)!.hash }, head - finality);
+    stats.events += applied;
+    stats.indexed = to;
+    stats.lag = Math.max(0, target - to);
+    const seconds = Math.max((Date.now() - started) / 1000, 0.001);
+    stats.eventsPerSecond = applied > 0 ? Math.round(applied / seconds) : stats.eventsPerSecond;
+    log.info({ from, to, events: applied, lag: stats.lag }, "indexed range");
+    return true;
+  }
+
+  /** Runs steps until the index reaches the head's target. Inconsistent RPC answers are retried. */
+  async function syncOnce(signal?: AbortSignal): Promise<IndexerStats> {
+    let inconsistencies = 0;
+    while (!signal?.aborted) {
+      try {
+        if (!(await step())) break;
+        inconsistencies = 0;
+      } catch (e) {
+        if (!(e instanceof RpcInconsistency)) throw e;
+        stats.rpcErrors++;
+        if (++inconsistencies > retries) throw new MedprovError("RPC_INCONSISTENT", `the RPC kept answering inconsistently: ${e.message}`, true);
+        log.warn({ err: e.message }, "inconsistent RPC answer; retrying the range");
+        await sleep(Math.min(100 * 2 ** inconsistencies, 2_000));
+      }
+    }
+    return { ...stats };
+  }
+
+  /** Follows the head until `signal` aborts. Retryable failures back off; fatal ones throw. */
+  async function run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await syncOnce(signal);
+      } catch (e) {
+        if (e instanceof MedprovError && !e.retryable) throw e;
+        log.error({ err: String((e as Error).message) }, "sync failed; retrying");
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, options.pollMs ?? 1_000);
+        signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+      });
+    }
+  }
+
+  return { syncOnce, run, stats: () => ({ ...stats }) };
+}
+
+export type Indexer = ReturnType<typeof createIndexer>;

@@ -1,0 +1,127 @@
+import { describe, it, expect } from "vitest";
+import hre from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { ledgerFixture, ORG } from "./helpers/fixture";
+import { deploymentOf, inProcess, indexFresh, tempDb } from "./helpers/indexing";
+import { newState, prng, runWorkload } from "./helpers/workload";
+import { batch, registration, modelWithVersion } from "./helpers/builders";
+import { createIndexer, createQueries, IndexStore, type RpcSender } from "../src/indexer";
+import { deployLedger } from "../src/sdk";
+
+describe("indexer", () => {
+  it("a full rebuild and the incremental index of a random workload have equal digests", async () => {
+    const l = await loadFixture(ledgerFixture);
+    const deployment = await deploymentOf(l);
+    const store = await IndexStore.open(tempDb());
+    const incremental = createIndexer({ provider: inProcess, deployment, store, maxRange: 7 });
+    let s = newState();
+    for (let round = 0; round < 6; round++) {
+      s = await runWorkload(l, 1000 + round, 40, s);
+      await incremental.syncOnce();
+    }
+    const rebuilt = await indexFresh(deployment, { maxRange: 5000 });
+    expect(await store.digest()).toBe(await rebuilt.store.digest());
+    const q = createQueries(store);
+    expect((await q.members()).length).toBe(7);
+    expect((await q.datasets()).length).toBe(s.datasets.length);
+    expect(incremental.stats().events).toBeGreaterThan(100);
+    await Promise.all([store.close(), rebuilt.store.close()]);
+  });
+
+  it("rolls back reorgs of 1 to 10 blocks and ends identical to a fresh index of the new chain", async () => {
+    const l = await loadFixture(ledgerFixture);
+    const deployment = await deploymentOf(l);
+    await runWorkload(l, 7, 30);
+    const store = await IndexStore.open(tempDb());
+    const indexer = createIndexer({ provider: inProcess, deployment, store, finality: 32 });
+    await indexer.syncOnce();
+    for (let k = 1; k <= 10; k++) {
+      const snapshot = await hre.network.provider.send("evm_snapshot", []);
+      const base = await time.latestBlock();
+      // The old branch: k blocks, indexed.
+      for (let i = 0; i < k; i++) await (await l.consents.connect(l.patient).grantConsent(l.patient.address, i % 6, 1, (await time.latest()) + 1000 + i)).wait();
+      await indexer.syncOnce();
+      expect((await store.cursor())!.block).toBe(base + k);
+      // Replace them with a different branch one block longer.
+      await hre.network.provider.send("evm_revert", [snapshot]);
+      for (let i = 0; i <= k; i++) await (await l.consents.connect(l.patient2).grantConsent(l.patient2.address, i % 6, 2, (await time.latest()) + 2000 + i)).wait();
+      await indexer.syncOnce();
+      const fresh = await indexFresh(deployment);
+      expect(await store.digest(), `reorg depth ${k}`).toBe(await fresh.store.digest());
+      await fresh.store.close();
+    }
+    expect(indexer.stats().reorgs).toBeGreaterThanOrEqual(10);
+    await store.close();
+  });
+
+  it("stops with a non-retryable error on a reorg deeper than the configured finality", async () => {
+    const l = await loadFixture(ledgerFixture);
+    const deployment = await deploymentOf(l);
+    const snapshot = await hre.network.provider.send("evm_snapshot", []);
+    for (let i = 0; i < 6; i++) await (await l.consents.connect(l.patient).grantConsent(l.patient.address, 1, 1, (await time.latest()) + 1000)).wait();
+    const store = await IndexStore.open(tempDb());
+    const indexer = createIndexer({ provider: inProcess, deployment, store, finality: 3 });
+    await indexer.syncOnce();
+    await hre.network.provider.send("evm_revert", [snapshot]);
+    for (let i = 0; i < 8; i++) await (await l.consents.connect(l.patient2).grantConsent(l.patient2.address, 1, 1, (await time.latest()) + 1000)).wait();
+    await expect(indexer.syncOnce()).rejects.toMatchObject({ code: "REORG_TOO_DEEP", retryable: false });
+    await store.close();
+  });
+
+  it("never indexes a look-alike contract's events, even when the RPC slips them in", async () => {
+    const l = await loadFixture(ledgerFixture);
+    const deployment = await deploymentOf(l);
+    const { versionId } = await modelWithVersion(l, { approve: true });
+    await (await l.traces.connect(l.hospitalA).anchorBatch(await batch(0, [versionId]))).wait();
+    // A second, identical ledger: same ABI, same events, other addresses.
+    const { contracts: fake } = await deployLedger(l.deployer, { governance: l.deployer.address, governanceDelay: 0 });
+    await (await fake.consortium.connect(l.deployer).admitMember("Impostor", 1, [l.outsider.address])).wait();
+    await (await fake.datasets.connect(l.outsider).registerDataset(registration())).wait();
+    const fakeAddress = (await fake.datasets.getAddress()).toLowerCase();
+    const fakeLogs = await hre.network.provider.request({ method: "eth_getLogs", params: [{ fromBlock: "0x0", toBlock: "latest", address: fakeAddress }] }) as unknown[];
+    expect(fakeLogs.length).toBeGreaterThan(0);
+    // An RPC that adds the look-alike's logs to every answer.
+    const lying: RpcSender = {
+      send: async (method, params) => {
+        const result = await inProcess.send(method, params);
+        return method === "eth_getLogs" ? [...(result as unknown[]), ...fakeLogs] : result;
+      },
+    };
+    const honest = await indexFresh(deployment);
+    const store = await IndexStore.open(tempDb());
+    const indexer = createIndexer({ provider: lying, deployment, store });
+    await indexer.syncOnce();
+    expect(indexer.stats().ignoredLogs).toBeGreaterThan(0);
+    expect(await store.digest()).toBe(await honest.store.digest());
+    expect((await createQueries(store).datasets()).length).toBe(1); // only the real ledger's
+    expect((await createQueries(store).members()).length).toBe(7);
+    await Promise.all([store.close(), honest.store.close()]);
+  });
+
+  it("as-of consent answers equal the contract's isConsentValid at every historical block", async () => {
+    const l = await loadFixture(ledgerFixture);
+    const deployment = await deploymentOf(l);
+    const start = await time.latestBlock();
+    await runWorkload(l, 42, 80);
+    const { store } = await indexFresh(deployment);
+    const q = createQueries(store);
+    const head = await time.latestBlock();
+    const subjects = [l.patient, l.patient2, l.spare[0], l.spare[1]].map((s) => s.address);
+    const r = prng(5);
+    let compared = 0;
+    let valid = 0;
+    for (let b = start; b <= head; b++) {
+      const t = (await hre.ethers.provider.getBlock(b))!.timestamp;
+      for (let i = 0; i < 4; i++) {
+        const [s, p, g] = [r.pick(subjects), r.int(6), r.pick([0, 1, 2, ORG.HOSPITAL_SUSPENDED])];
+        const onChain = await l.consents.isConsentValid(s, p, g, { blockTag: b });
+        expect(await q.consentValidAt(s, p, g, { block: b, time: t }), `block ${b} ${s} ${p} ${g}`).toBe(onChain);
+        compared++;
+        if (onChain) valid++;
+      }
+    }
+    expect(compared).toBeGreaterThan(300);
+    expect(valid).toBeGreaterThan(5);
+    await store.close();
+  });
+});
