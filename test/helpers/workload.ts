@@ -60,7 +60,7 @@ export async function runWorkload(l: Ledger, seed: number, steps: number, s: Wor
     } else if (op === 5) {
       const [who] = r.pick(hospitals);
       const reg = registration({ parents: s.datasets.length && r.int(2) ? [r.pick(s.datasets)] : [] });
-      const id = await who.connect(who).provider!.call({ to: await l.datasets.getAddress(), data: l.datasets.interface.encodeFunctionData("registerDataset", [reg]), from: who.address }).then((x) => l.datasets.interface.decodeFunctionResult("registerDataset", x)[0] as string).catch(() => undefined);
+      const id = await l.datasets.connect(who).registerDataset.staticCall(reg).catch(() => undefined);
       if (id && (await attempt(() => l.datasets.connect(who).registerDataset(reg)))) s.datasets.push(id);
     } else if (op === 6 && s.datasets.length) {
       await attempt(() => l.datasets.connect(r.pick([l.hospitalA, l.developer])).recordUse(r.pick(s.datasets), r.int(6)));
