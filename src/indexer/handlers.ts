@@ -24,6 +24,8 @@ export const INDEXED: Partial<Record<ContractName, Interface>> = {
 };
 
 export interface EventMeta {
+  /** The emitting contract (always one of the deployment's addresses). */
+  address: string;
   block: number;
   logIndex: number;
   time: number;
@@ -74,6 +76,8 @@ const consentChange = (granted: boolean): Handler => async (w, a, m, cp) => {
 };
 
 const HANDLERS: Record<string, Handler> = {
+  // Governance wiring (OpenZeppelin AccessManaged): which AccessManager governs a contract.
+  AuthorityUpdated: async (w, a, m) => w.put(K.authority(m.address), { authority: lc(a.authority), block: m.block }),
   // Consortium
   MemberAdmitted: async (w, a, m, cp) => {
     await w.put(K.org(n(a.orgId)), { orgId: n(a.orgId), role: n(a.role), name: a.name, status: 1, admittedBlock: m.block, admittedTime: m.time });

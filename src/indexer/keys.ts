@@ -15,7 +15,7 @@ export const STATE_PREFIXES = [
   "c:", "ch:", "cb:", "ct:", "dg:",
   "ds:", "dsc:", "dsu:", "dsh:", "dso:",
   "m:", "mv:", "v:", "vh:", "vd:", "vr:", "va:", "vt:", "pol:",
-  "b:", "bh:", "bv:", "bt:", "blk:",
+  "b:", "bh:", "bv:", "bt:", "blk:", "auth:",
 ] as const;
 
 /** Not state: cursor and metrics (meta:), undo journal (j:), recent block hashes (h:), custodian-supplied manifests (x:). */
@@ -52,6 +52,7 @@ export const K = {
   batchByVersion: (versionId: string, cp: string) => `bv:${lc(versionId)}:${cp}`,
   batchByTime: (toTime: number, cp: string) => `bt:${pad(toTime, 12)}:${cp}`,
   blockTime: (block: number) => `blk:${pad(block, 12)}`,
+  authority: (contract: string) => `auth:${lc(contract)}`,
   journal: (block: number) => `j:${pad(block, 12)}`,
   blockHash: (block: number) => `h:${pad(block, 12)}`,
   manifestMember: (subject: string, datasetId: string) => `x:cm:${lc(subject)}:${lc(datasetId)}`,

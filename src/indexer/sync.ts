@@ -241,7 +241,7 @@ export function createIndexer(options: IndexerOptions) {
       if (!event) continue;
       const time = hs.get(b)!.timestamp;
       w.atBlock(b, b > head - finality);
-      if (await applyEvent(w, event, { block: b, logIndex: Number(l.logIndex), time, tx: l.transactionHash.toLowerCase() })) {
+      if (await applyEvent(w, event, { address: l.address.toLowerCase(), block: b, logIndex: Number(l.logIndex), time, tx: l.transactionHash.toLowerCase() })) {
         applied++;
         await w.put(K.blockTime(b), time);
       }
