@@ -7,7 +7,6 @@ import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { execFile, spawn } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { FetchRequest, JsonRpcProvider } from "ethers";
 import { startNode, bootstrapConsortium, type RpcNode, type RpcConsortium } from "./helpers/node";
 import { startFaultProxy } from "./helpers/fault-proxy";
 import { registration } from "./helpers/builders";
@@ -15,7 +14,7 @@ import { tempDb } from "./helpers/indexing";
 import { prng } from "./helpers/workload";
 import { BulkWriter__factory } from "../typechain-types";
 import { Governance, connectLedger } from "../src/sdk";
-import { IndexStore, createIndexer } from "../src/indexer";
+import { IndexStore, createIndexer, httpRpc } from "../src/indexer";
 
 const run = promisify(execFile);
 const BIN = join(__dirname, "..", "bin", "medprov");
@@ -82,11 +81,34 @@ describe("indexer process", () => {
     expect(resumed).toBe(clean);
   }, 600_000);
 
+  it("follows the head and shuts down cleanly on SIGINT and SIGTERM", async () => {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      const db = tempDb();
+      const result = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+        const child = spawn(process.execPath, [BIN, "--rpc", node.url, "--deployment", c.deploymentPath, "index", "--db", db, "--poll", "200"], { stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let signalled = false;
+        child.stdout!.on("data", (d) => (stdout += d));
+        child.stderr!.on("data", (d: Buffer) => {
+          if (!signalled && d.toString().includes("indexed range")) {
+            signalled = true;
+            setTimeout(() => child.kill(signal), 300);
+          }
+        });
+        child.on("exit", (code) => resolve({ code, stdout }));
+      });
+      expect(result.code, signal).toBe(0);
+      expect(result.stdout).toMatch(/state digest 0x[0-9a-f]{64}/);
+      // The database was closed properly: it opens again at once.
+      const reopened = await IndexStore.open(db);
+      expect((await reopened.cursor())!.block).toBeGreaterThan(0);
+      await reopened.close();
+    }
+  }, 120_000);
+
   it("a faulty RPC (errors, stalls, truncated answers, range refusals) yields no gap and no duplicate", async () => {
     const proxy = await startFaultProxy(node.url, { seed: 7, errorRate: 0.12, stallRate: 0.04, truncateRate: 0.1, stallMs: 1500, maxLogRange: 7 });
-    const request = new FetchRequest(proxy.url);
-    request.timeout = 700;
-    const faulty = new JsonRpcProvider(request, 31337, { staticNetwork: true, cacheTimeout: -1 });
+    const faulty = httpRpc(proxy.url, { timeoutMs: 700 });
     const store = await IndexStore.open(tempDb());
     const indexer = createIndexer({ provider: faulty, deployment: c.deployment, store, maxRange: 64, retries: 30 });
     await indexer.syncOnce();
@@ -95,7 +117,6 @@ describe("indexer process", () => {
     expect(await store.digest()).toBe(await reference.digest());
     expect(indexer.stats().events).toBe(events);
     for (const k of ["errors", "stalls", "truncated", "refusals"]) expect(proxy.counts[k], k).toBeGreaterThan(0);
-    faulty.destroy();
     await Promise.all([store.close(), reference.close(), proxy.close()]);
   }, 300_000);
 });

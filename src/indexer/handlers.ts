@@ -70,9 +70,9 @@ const consentChange = (granted: boolean): Handler => async (w, a, m, cp) => {
   const state = { granted, expiresAt, nonce: n(a.nonce), block: m.block, time: m.time };
   if (granted) await w.put(K.consent(s, p, g), { subject: s, purpose: p, grantee: g, grantedAt: m.time, expiresAt, revokedAt: 0, nonce: n(a.nonce), block: m.block });
   else await update(w, K.consent(s, p, g), { revokedAt: m.time, nonce: n(a.nonce), block: m.block });
-  await w.put(K.consentHistory(s, cp), { kind: granted ? "GRANTED" : "REVOKED", subject: s, purpose: p, grantee: g, ...(granted ? { expiresAt } : {}), actor: lc(a.actor), relayer: lc(a.relayer), nonce: n(a.nonce), block: m.block, logIndex: m.logIndex, time: m.time, tx: m.tx });
-  await w.put(K.consentAtBlock(s, p, g, cp), state);
-  await w.put(K.consentAtTime(s, p, g, m.time, cp), state);
+  await w.add(K.consentHistory(s, cp), { kind: granted ? "GRANTED" : "REVOKED", subject: s, purpose: p, grantee: g, ...(granted ? { expiresAt } : {}), actor: lc(a.actor), relayer: lc(a.relayer), nonce: n(a.nonce), block: m.block, logIndex: m.logIndex, time: m.time, tx: m.tx });
+  await w.add(K.consentAtBlock(s, p, g, cp), state);
+  await w.add(K.consentAtTime(s, p, g, m.time, cp), state);
 };
 
 const HANDLERS: Record<string, Handler> = {
@@ -81,21 +81,21 @@ const HANDLERS: Record<string, Handler> = {
   // Consortium
   MemberAdmitted: async (w, a, m, cp) => {
     await w.put(K.org(n(a.orgId)), { orgId: n(a.orgId), role: n(a.role), name: a.name, status: 1, admittedBlock: m.block, admittedTime: m.time });
-    await w.put(K.orgHistory(n(a.orgId), cp), { kind: "ADMITTED", role: n(a.role), name: a.name, block: m.block, time: m.time, tx: m.tx });
+    await w.add(K.orgHistory(n(a.orgId), cp), { kind: "ADMITTED", role: n(a.role), name: a.name, block: m.block, time: m.time, tx: m.tx });
   },
   MemberStatusChanged: async (w, a, m, cp) => {
     await update(w, K.org(n(a.orgId)), { status: n(a.status) });
-    await w.put(K.orgHistory(n(a.orgId), cp), { kind: "STATUS", previous: n(a.previous), status: n(a.status), actor: lc(a.actor), block: m.block, time: m.time, tx: m.tx });
+    await w.add(K.orgHistory(n(a.orgId), cp), { kind: "STATUS", previous: n(a.previous), status: n(a.status), actor: lc(a.actor), block: m.block, time: m.time, tx: m.tx });
   },
   KeyAdded: async (w, a, m, cp) => {
     await w.put(K.key(a.key), { key: lc(a.key), orgId: n(a.orgId), revoked: false, addedBlock: m.block });
-    await w.put(K.keyHistory(a.key, cp), { kind: "ADDED", orgId: n(a.orgId), block: m.block, time: m.time, tx: m.tx });
-    await w.put(K.orgHistory(n(a.orgId), cp), { kind: "KEY_ADDED", key: lc(a.key), block: m.block, time: m.time, tx: m.tx });
+    await w.add(K.keyHistory(a.key, cp), { kind: "ADDED", orgId: n(a.orgId), block: m.block, time: m.time, tx: m.tx });
+    await w.add(K.orgHistory(n(a.orgId), cp), { kind: "KEY_ADDED", key: lc(a.key), block: m.block, time: m.time, tx: m.tx });
   },
   KeyRevoked: async (w, a, m, cp) => {
     await update(w, K.key(a.key), { revoked: true, revokedBlock: m.block });
-    await w.put(K.keyHistory(a.key, cp), { kind: "REVOKED", orgId: n(a.orgId), actor: lc(a.actor), block: m.block, time: m.time, tx: m.tx });
-    await w.put(K.orgHistory(n(a.orgId), cp), { kind: "KEY_REVOKED", key: lc(a.key), actor: lc(a.actor), block: m.block, time: m.time, tx: m.tx });
+    await w.add(K.keyHistory(a.key, cp), { kind: "REVOKED", orgId: n(a.orgId), actor: lc(a.actor), block: m.block, time: m.time, tx: m.tx });
+    await w.add(K.orgHistory(n(a.orgId), cp), { kind: "KEY_REVOKED", key: lc(a.key), actor: lc(a.actor), block: m.block, time: m.time, tx: m.tx });
   },
   // Consent
   PurposeAdded: async (w, a) => w.put(K.purpose(n(a.purpose)), { id: n(a.purpose), name: a.name }),
@@ -103,11 +103,11 @@ const HANDLERS: Record<string, Handler> = {
   ConsentRevoked: consentChange(false),
   DelegateAppointed: async (w, a, m, cp) => {
     await w.put(K.delegate(a.subject, a.delegate), { since: m.block });
-    await w.put(K.consentHistory(a.subject, cp), { kind: "DELEGATE_APPOINTED", subject: lc(a.subject), delegate: lc(a.delegate), block: m.block, logIndex: m.logIndex, time: m.time, tx: m.tx });
+    await w.add(K.consentHistory(a.subject, cp), { kind: "DELEGATE_APPOINTED", subject: lc(a.subject), delegate: lc(a.delegate), block: m.block, logIndex: m.logIndex, time: m.time, tx: m.tx });
   },
   DelegateRemoved: async (w, a, m, cp) => {
     await w.del(K.delegate(a.subject, a.delegate));
-    await w.put(K.consentHistory(a.subject, cp), { kind: "DELEGATE_REMOVED", subject: lc(a.subject), delegate: lc(a.delegate), block: m.block, logIndex: m.logIndex, time: m.time, tx: m.tx });
+    await w.add(K.consentHistory(a.subject, cp), { kind: "DELEGATE_REMOVED", subject: lc(a.subject), delegate: lc(a.delegate), block: m.block, logIndex: m.logIndex, time: m.time, tx: m.tx });
   },
   // Datasets
   DatasetRegistered: async (w, a, m) => {
@@ -117,14 +117,14 @@ const HANDLERS: Record<string, Handler> = {
     await w.put(K.datasetByCustodian(n(a.custodian), id), true);
     for (const parent of r.parents as string[]) await w.put(K.datasetChild(parent, id), true);
   },
-  DatasetUsed: async (w, a, m, cp) => w.put(K.datasetUse(a.datasetId, cp), { org: n(a.org), purpose: n(a.purpose), block: m.block, time: m.time, tx: m.tx }),
+  DatasetUsed: async (w, a, m, cp) => w.add(K.datasetUse(a.datasetId, cp), { org: n(a.org), purpose: n(a.purpose), block: m.block, time: m.time, tx: m.tx }),
   DatasetStatusChanged: async (w, a, m, cp) => {
     await update(w, K.dataset(a.datasetId), { status: n(a.status), ...(n(a.status) === 3 ? { attestation: a.attestation } : {}) });
-    await w.put(K.datasetHistory(a.datasetId, cp), { kind: "STATUS", previous: n(a.previous), status: n(a.status), attestation: a.attestation, block: m.block, time: m.time, tx: m.tx });
+    await w.add(K.datasetHistory(a.datasetId, cp), { kind: "STATUS", previous: n(a.previous), status: n(a.status), attestation: a.attestation, block: m.block, time: m.time, tx: m.tx });
   },
   DatasetSuspensionChanged: async (w, a, m, cp) => {
     await update(w, K.dataset(a.datasetId), { suspended: a.suspended });
-    await w.put(K.datasetHistory(a.datasetId, cp), { kind: a.suspended ? "SUSPENDED" : "UNSUSPENDED", regulator: n(a.regulator), block: m.block, time: m.time, tx: m.tx });
+    await w.add(K.datasetHistory(a.datasetId, cp), { kind: a.suspended ? "SUSPENDED" : "UNSUSPENDED", regulator: n(a.regulator), block: m.block, time: m.time, tx: m.tx });
   },
   // Models
   ModelRegistered: async (w, a, m) => w.put(K.model(a.modelId), { modelId: lc(a.modelId), developer: n(a.developer), riskClass: n(a.riskClass), name: a.name, intendedUse: a.intendedUse, block: m.block, time: m.time }),
@@ -137,26 +137,26 @@ const HANDLERS: Record<string, Handler> = {
   },
   VersionStatusChanged: async (w, a, m, cp) => {
     await update(w, K.version(a.versionId), { status: n(a.status) });
-    await w.put(K.versionHistory(a.versionId, cp), { previous: n(a.previous), status: n(a.status), actor: n(a.actor), reason: a.reason, block: m.block, time: m.time, tx: m.tx });
+    await w.add(K.versionHistory(a.versionId, cp), { previous: n(a.previous), status: n(a.status), actor: n(a.actor), reason: a.reason, block: m.block, time: m.time, tx: m.tx });
   },
   VersionApproved: async (w, a) => update(w, K.version(a.versionId), { filingCode: a.filingCode, approvedBy: n(a.regulator) }),
   PolicySet: async (w, a, m) => w.put(K.policy(n(a.riskClass)), { riskClass: n(a.riskClass), ...(plain(a.policy) as Record<string, Json>), block: m.block }),
   DeploymentRecorded: async (w, a, m) => w.put(K.deployment(a.versionId, n(a.hospital)), { hospital: n(a.hospital), block: m.block, time: m.time, tx: m.tx }),
-  PerformanceReported: async (w, a, m, cp) => w.put(K.report(a.versionId, cp), { reportId: lc(a.reportId), hospital: n(a.hospital), ...(plain(a.report) as Record<string, Json>), block: m.block, time: m.time, tx: m.tx }),
-  FairnessAlert: async (w, a, m, cp) => w.put(K.alert(a.versionId, cp), { reportId: lc(a.reportId), hospital: n(a.hospital), gap: n(a.gap), limit: n(a.limit), block: m.block, time: m.time, tx: m.tx }),
+  PerformanceReported: async (w, a, m, cp) => w.add(K.report(a.versionId, cp), { reportId: lc(a.reportId), hospital: n(a.hospital), ...(plain(a.report) as Record<string, Json>), block: m.block, time: m.time, tx: m.tx }),
+  FairnessAlert: async (w, a, m, cp) => w.add(K.alert(a.versionId, cp), { reportId: lc(a.reportId), hospital: n(a.hospital), gap: n(a.gap), limit: n(a.limit), block: m.block, time: m.time, tx: m.tx }),
   // Traces
   BatchAnchored: async (w, a, m, cp) => {
     const id = lc(a.batchId);
     const versions = (a.versions as string[]).map(lc);
-    await w.put(K.batch(id), { batchId: id, hospital: n(a.hospital), root: a.root, firstSeq: a.firstSeq.toString(), count: n(a.count), fromTime: n(a.fromTime), toTime: n(a.toTime), versions, block: m.block, time: m.time, tx: m.tx, checkpoint: cp });
-    await w.put(K.batchByHospital(n(a.hospital), a.firstSeq), id);
-    for (const v of new Set(versions)) await w.put(K.batchByVersion(v, cp), { batchId: id, hospital: n(a.hospital), count: n(a.count) });
-    await w.put(K.batchByTime(n(a.toTime), cp), id);
+    await w.add(K.batch(id), { batchId: id, hospital: n(a.hospital), root: a.root, firstSeq: a.firstSeq.toString(), count: n(a.count), fromTime: n(a.fromTime), toTime: n(a.toTime), versions, block: m.block, time: m.time, tx: m.tx, checkpoint: cp });
+    await w.add(K.batchByHospital(n(a.hospital), a.firstSeq), id);
+    for (const v of new Set(versions)) await w.add(K.batchByVersion(v, cp), { batchId: id, hospital: n(a.hospital), count: n(a.count) });
+    await w.add(K.batchByTime(n(a.toTime), cp), id);
   },
 };
 
 /** Applies one decoded event; unknown events (a newer contract) are skipped, not guessed at. */
-export async function applyEvent(w: BlockWriter, event: LogDescription, meta: EventMeta): Promise<boolean> {
+export async function applyEvent(w: BlockWriter, event: Pick<LogDescription, "name" | "args">, meta: EventMeta): Promise<boolean> {
   const handler = HANDLERS[event.name];
   if (!handler) return false;
   await handler(w, event.args, meta, checkpoint(meta.block, meta.logIndex));

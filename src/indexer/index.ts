@@ -6,3 +6,4 @@ export { createIndexer, FatalIndexerError, type Indexer, type IndexerOptions, ty
 export { createQueries, type Queries } from "./queries";
 export { IndexStore } from "./store";
 export { INDEXED } from "./handlers";
+export { httpRpc, RpcCallError } from "./rpc";

@@ -116,13 +116,13 @@ export class BlockWriter {
     return this.store.get<T>(key);
   }
 
-  private async remember(key: string): Promise<void> {
+  private async remember(key: string, fresh = false): Promise<void> {
     if (!this.journaling) return;
     let seen = this.touched.get(this.block);
     if (!seen) this.touched.set(this.block, (seen = new Set()));
     if (seen.has(key)) return;
     seen.add(key);
-    const prev = await this.get(key);
+    const prev = fresh ? undefined : await this.get(key);
     let j = this.journals.get(this.block);
     if (!j) this.journals.set(this.block, (j = []));
     j.push({ key, prev });
@@ -130,6 +130,12 @@ export class BlockWriter {
 
   async put(key: string, value: Json): Promise<void> {
     await this.remember(key);
+    this.pending.set(key, value);
+  }
+
+  /** Puts a key that cannot exist yet (it embeds the event's checkpoint): no read to journal it. */
+  async add(key: string, value: Json): Promise<void> {
+    await this.remember(key, true);
     this.pending.set(key, value);
   }
 

@@ -5,7 +5,7 @@
  * duplicates), writes each range atomically with its cursor and undo journal, and rolls back to the
  * common ancestor on a reorg. A reorg deeper than `finality` stops it with a non-retryable error.
  */
-import { getAddress, type LogDescription } from "ethers";
+import { getAddress, type EventFragment, type Interface, type Result } from "ethers";
 import { MedprovError, type Deployment } from "../sdk";
 import { applyEvent, INDEXED } from "./handlers";
 import { K } from "./keys";
@@ -94,9 +94,20 @@ export function createIndexer(options: IndexerOptions) {
   const byAddress = new Map<string, { name: string; iface: (typeof INDEXED)[keyof typeof INDEXED] }>();
   for (const [name, iface] of Object.entries(INDEXED)) byAddress.set(getAddress(deployment.addresses[name as keyof Deployment["addresses"]]).toLowerCase(), { name, iface });
   const addresses = [...byAddress.keys()];
+  // Topic → event, computed once: ethers' parseLog re-hashes every event signature for every log.
+  const byTopic = new Map<string, { iface: Interface; fragment: EventFragment }>();
+  for (const iface of Object.values(INDEXED)) {
+    iface!.forEachEvent((fragment) => {
+      // decodeEventLog reads fragment.topicHash (a fresh keccak each time); give it the cached one.
+      const cached = Object.create(fragment, { topicHash: { value: fragment.topicHash } }) as EventFragment;
+      byTopic.set(fragment.topicHash, { iface: iface!, fragment: cached });
+    });
+  }
   const stats: IndexerStats = { head: 0, indexed: 0, lag: 0, events: 0, eventsPerSecond: 0, range: maxRange, reorgs: 0, rpcErrors: 0, ignoredLogs: 0 };
   let range = maxRange;
   let successes = 0;
+  /** During backfill the next range's logs are fetched while the current one is applied. */
+  let prefetched: { from: number; result: Promise<{ to: number; logs: RawLog[] } | undefined> } | undefined;
 
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -191,7 +202,13 @@ export function createIndexer(options: IndexerOptions) {
     }
     if (cursor.block >= target) return false;
     const from = cursor.block + 1;
-    const { to, logs } = await fetchLogs(from, target);
+    const early = prefetched?.from === from ? await prefetched.result : undefined;
+    prefetched = undefined;
+    const { to, logs } = early ?? (await fetchLogs(from, target));
+    if (to < target && to + 1 < head - finality) {
+      const next = fetchLogs(to + 1, Math.min(target, head - finality));
+      prefetched = { from: to + 1, result: next.catch(() => undefined) };
+    }
 
     // Validate what the RPC returned.
     const seen = new Set<string>();
@@ -231,14 +248,14 @@ export function createIndexer(options: IndexerOptions) {
     let applied = 0;
     for (const l of ours) {
       const b = Number(l.blockNumber);
-      const { iface } = byAddress.get(l.address.toLowerCase())!;
-      let event: LogDescription | null = null;
+      const known = byTopic.get(l.topics[0]);
+      if (!known) continue;
+      let event: { name: string; args: Result };
       try {
-        event = iface!.parseLog({ topics: l.topics, data: l.data });
+        event = { name: known.fragment.name, args: known.iface.decodeEventLog(known.fragment, l.data, l.topics) };
       } catch {
-        event = null;
+        continue; // a log our ABI cannot decode is not one of our events
       }
-      if (!event) continue;
       const time = hs.get(b)!.timestamp;
       w.atBlock(b, b > head - finality);
       if (await applyEvent(w, event, { address: l.address.toLowerCase(), block: b, logIndex: Number(l.logIndex), time, tx: l.transactionHash.toLowerCase() })) {

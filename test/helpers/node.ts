@@ -26,20 +26,25 @@ export function testWallets(n = 12): Wallet[] {
   return Array.from({ length: n }, (_, i) => HDNodeWallet.fromMnemonic(m, `m/44'/60'/0'/0/${i}`) as unknown as Wallet);
 }
 
-export async function startNode(): Promise<RpcNode> {
+/** A Hardhat node (default) or anvil, Foundry's independent implementation (faster eth_getLogs). */
+export async function startNode(kind: "hardhat" | "anvil" = "hardhat"): Promise<RpcNode> {
   const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const child: ChildProcess = spawn(join(ROOT, "node_modules", ".bin", "hardhat"), ["node", "--hostname", "127.0.0.1", "--port", String(port)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const [bin, args] =
+    kind === "anvil"
+      ? ["anvil", ["--host", "127.0.0.1", "--port", String(port), "--chain-id", "31337", "--mnemonic", MNEMONIC, "--silent"]]
+      : ["hardhat", ["node", "--hostname", "127.0.0.1", "--port", String(port)]];
+  const child: ChildProcess = spawn(join(ROOT, "node_modules", ".bin", bin), args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
   const url = `http://127.0.0.1:${port}`;
-  const provider = new JsonRpcProvider(url, 31337, { staticNetwork: true, cacheTimeout: -1 });
+  const provider = new JsonRpcProvider(url, 31337, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 50 });
   for (let i = 0; ; i++) {
     try {
       await provider.send("eth_chainId", []);
       break;
     } catch {
-      if (i > 150 || child.exitCode !== null) throw new Error(`hardhat node did not start:\n${output}`);
+      if (i > 150 || child.exitCode !== null) throw new Error(`${kind} did not start:\n${output}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }

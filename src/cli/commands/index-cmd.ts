@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import pino from "pino";
-import { IndexStore, createIndexer, createQueries } from "../../indexer";
+import { IndexStore, createIndexer, createQueries, httpRpc } from "../../indexer";
 import { InputError } from "../../sdk";
 import type { Run } from "../run";
 
@@ -29,7 +29,7 @@ export function indexCommands(program: Command, run: Run) {
       if (o.rebuild) rmSync(o.db, { recursive: true, force: true });
       const store = await IndexStore.open(o.db);
       const logger = pino({ level: ctx.options.json ? "warn" : "info" }, pino.destination(2));
-      const indexer = createIndexer({ provider: ctx.provider, deployment, store, confirmations: o.confirmations, finality: o.finality, maxRange: o.maxRange, pollMs: o.poll, logger });
+      const indexer = createIndexer({ provider: httpRpc(ctx.options.rpc), deployment, store, confirmations: o.confirmations, finality: o.finality, maxRange: o.maxRange, pollMs: o.poll, logger });
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once("SIGINT", onSignal);

@@ -1,0 +1,254 @@
+/**
+ * The audit API as a Fastify plugin: `buildApp` registers everything; `listen` lives in
+ * src/api/server.ts; tests use `inject()`. Every route declares its access rule and its schemas.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from "fastify";
+import helmet from "@fastify/helmet";
+import rateLimit from "@fastify/rate-limit";
+import cors from "@fastify/cors";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { Provider } from "ethers";
+import { Auditor, type Deployment, type LedgerContracts } from "../sdk";
+import type { IndexerStats, Queries } from "../indexer";
+import { NUMBERS } from "../constants";
+import { allowed, type Access } from "./access";
+import { createAuth, type AuthOptions, type Caller } from "./auth";
+import { ApiError, errorSchema } from "./errors";
+import * as sch from "./schemas";
+
+export interface AppOptions {
+  queries: Queries;
+  ledger: LedgerContracts;
+  deployment: Deployment;
+  provider: Provider;
+  auth: AuthOptions;
+  /** The running indexer's stats, for /readyz and /metrics. */
+  indexerStats?: () => IndexerStats;
+  /** Ready while the indexer's lag is at most this many blocks. */
+  maxLag?: number;
+  corsOrigins?: string[];
+  /** Requests per minute per IP (sign-in routes get a fifth). */
+  rateLimit?: number;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    caller: Caller;
+  }
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+}
+
+const { S } = sch;
+
+export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<void> {
+  const { queries: q } = o;
+  const auth = createAuth(o.ledger, o.auth);
+  const counters = new Map<string, { count: number; seconds: number }>();
+
+  await app.register(helmet, { contentSecurityPolicy: false });
+  await app.register(cors, { origin: o.corsOrigins ?? false });
+  await app.register(rateLimit, { max: o.rateLimit ?? 6000, timeWindow: "1 minute" });
+  await app.register(swagger, { openapi: { info: { title: "medprov audit API", version: "1.0.0", description: "Consents, datasets, models, trace batches, receipt verification and impact reports from the medprov ledger." }, components: { securitySchemes: { session: { type: "http", scheme: "bearer" } } } } });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+
+  app.decorateRequest("caller", undefined as unknown as Caller);
+  app.addHook("onRequest", async (req) => {
+    req.caller = await auth.caller(req.headers.authorization);
+  });
+  app.addHook("preHandler", async (req) => {
+    const access = req.routeOptions.config.access;
+    if (!access || allowed(access, req.caller.kind)) return;
+    if (req.caller.kind === "anonymous") throw new ApiError("UNAUTHENTICATED", "sign in with Ethereum first (POST /auth/nonce, then /auth/verify)");
+    throw new ApiError("FORBIDDEN", `a ${req.caller.kind.toLowerCase()} may not read this`);
+  });
+  app.addHook("onResponse", async (req, reply) => {
+    const key = `${req.method} ${req.routeOptions.url ?? "unmatched"} ${reply.statusCode}`;
+    const c = counters.get(key) ?? { count: 0, seconds: 0 };
+    c.count++;
+    c.seconds += reply.elapsedTime / 1000;
+    counters.set(key, c);
+  });
+
+  app.setErrorHandler((error: Error & { code?: string; statusCode?: number; validation?: unknown }, req, reply) => {
+    if (error instanceof ApiError) return reply.status(error.status).send({ error: { code: error.code, message: error.message } });
+    if (error.validation) return reply.status(400).send({ error: { code: "BAD_REQUEST", message: error.message } });
+    const status = error.statusCode ?? 500;
+    if (status === 413) return reply.status(413).send({ error: { code: "PAYLOAD_TOO_LARGE", message: "the request body is too large" } });
+    if (status === 429) return reply.status(429).send({ error: { code: "RATE_LIMITED", message: error.message } });
+    if (status >= 400 && status < 500) return reply.status(status).send({ error: { code: "BAD_REQUEST", message: error.message } });
+    req.log.error({ err: error }, "request failed");
+    return reply.status(500).send({ error: { code: "INTERNAL", message: "internal error" } });
+  });
+  app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: { code: "NOT_FOUND", message: `no route ${req.method} ${req.url}` } }));
+
+  const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema };
+  const route = (access: Access, schema: Record<string, unknown>, tags: string[]): RouteShorthandOptions => ({
+    config: { access },
+    schema: { tags, ...(access === "public" ? {} : { security: [{ session: [] }] }), ...schema, response: { ...errors, ...(schema.response as object) } },
+  });
+  const found = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined || value === null) throw new ApiError("NOT_FOUND", `${what} is not on this ledger`);
+    return value;
+  };
+
+  // ── health ──
+  app.get("/healthz", route("public", { response: { 200: S.obj({ status: S.str }) } }, ["health"]), async () => ({ status: "ok" }));
+  app.get("/readyz", route("public", { response: { 200: S.obj({ ready: S.bool, lag: S.int }), 503: S.obj({ ready: S.bool, lag: S.int }) } }, ["health"]), async (_req, reply) => {
+    const stats = o.indexerStats?.();
+    const lag = stats ? stats.lag : 0;
+    const ready = !!stats && stats.head > 0 && lag <= (o.maxLag ?? 5);
+    return reply.status(ready ? 200 : 503).send({ ready, lag });
+  });
+  app.get("/metrics", route("public", { response: { 200: S.str } }, ["health"]), async (_req, reply) => {
+    const s = o.indexerStats?.();
+    const lines = [
+      "# HELP medprov_indexer_lag_blocks Blocks between the chain head and the index.",
+      "# TYPE medprov_indexer_lag_blocks gauge",
+      `medprov_indexer_lag_blocks ${s?.lag ?? 0}`,
+      "# HELP medprov_indexer_events_per_second Events applied per second in the last range.",
+      "# TYPE medprov_indexer_events_per_second gauge",
+      `medprov_indexer_events_per_second ${s?.eventsPerSecond ?? 0}`,
+      "# HELP medprov_http_requests_total Requests by route and status.",
+      "# TYPE medprov_http_requests_total counter",
+      "# HELP medprov_http_request_seconds_sum Time spent answering, by route and status.",
+      "# TYPE medprov_http_request_seconds_sum counter",
+    ];
+    for (const [key, c] of counters) {
+      const [method, url, status] = key.split(" ");
+      const labels = `method="${method}",route="${url}",status="${status}"`;
+      lines.push(`medprov_http_requests_total{${labels}} ${c.count}`, `medprov_http_request_seconds_sum{${labels}} ${c.seconds.toFixed(6)}`);
+    }
+    return reply.type("text/plain; version=0.0.4").send(lines.join("\n") + "\n");
+  });
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
+  // ── sign-in ──
+  const signInLimit = { config: { rateLimit: { max: Math.max(1, Math.floor((o.rateLimit ?? 6000) / 5)), timeWindow: "1 minute" } } };
+  app.post("/auth/nonce", { ...route("public", { response: { 200: S.obj({ nonce: S.str }) } }, ["auth"]), ...signInLimit, config: { access: "public", ...signInLimit.config } }, async () => ({ nonce: auth.issueNonce() }));
+  app.post(
+    "/auth/verify",
+    { ...route("public", { body: S.obj({ message: { type: "string", maxLength: 4096 }, signature: { type: "string", pattern: "^0x[0-9a-fA-F]{130}$" } }, ["message", "signature"]), response: { 200: S.obj({ session: S.str, address: S.str, expiresAt: S.str }) } }, ["auth"]), config: { access: "public", ...signInLimit.config } },
+    async (req) => {
+      const { message, signature } = req.body as { message: string; signature: string };
+      return auth.signIn(message, signature);
+    },
+  );
+
+  // ── registry facts (public) ──
+  app.get("/members", route("public", { response: { 200: S.arr(sch.member) } }, ["registry"]), async () => q.members());
+  app.get("/models", route("public", { response: { 200: S.arr(sch.model) } }, ["registry"]), async () => q.models());
+  app.get("/models/:id", route("public", { params: sch.params.id, response: { 200: S.obj({ model: sch.model, versions: S.arr(sch.version) }) } }, ["registry"]), async (req) => {
+    const { id } = req.params as { id: string };
+    return { model: found(await q.model(id), `model ${id}`), versions: await q.versionsOf(id) };
+  });
+  app.get("/versions/:id", route("public", { params: sch.params.id, response: { 200: S.obj({ version: sch.version, history: S.arr(sch.statusChange) }) } }, ["registry"]), async (req) => {
+    const { id } = req.params as { id: string };
+    return { version: found(await q.version(id), `version ${id}`), history: await q.versionHistory(id) };
+  });
+  app.get("/datasets/:id", route("public", { params: sch.params.id, response: { 200: sch.dataset } }, ["registry"]), async (req) => found(await q.dataset((req.params as { id: string }).id), "the dataset"));
+  app.get("/datasets/:id/lineage", route("public", { params: sch.params.id, response: { 200: sch.lineage } }, ["registry"]), async (req) => found(await q.lineage((req.params as { id: string }).id), "the dataset"));
+
+  // ── consortium-internal facts ──
+  const versionList = (path: string, item: unknown, read: (id: string) => Promise<unknown>) =>
+    app.get(`/versions/:id/${path}`, route("members", { params: sch.params.id, response: { 200: S.arr(item) } }, ["models"]), async (req) => {
+      const { id } = req.params as { id: string };
+      found(await q.version(id), `version ${id}`);
+      return read(id);
+    });
+  versionList("deployments", sch.deployment, q.deployments);
+  versionList("reports", sch.report, q.reports);
+  versionList("alerts", sch.alert, q.alerts);
+  app.get("/datasets/:id/uses", route("hospital", { params: sch.params.id, response: { 200: S.arr(sch.use) } }, ["datasets"]), async (req) => {
+    const { id } = req.params as { id: string };
+    const d = found(await q.dataset(id), "the dataset");
+    if (req.caller.kind === "HOSPITAL" && Number(d.custodian) !== req.caller.orgId) throw new ApiError("FORBIDDEN", "a hospital sees the uses of its own datasets only");
+    return q.datasetUses(id);
+  });
+
+  // ── consents ──
+  async function consentScope(req: FastifyRequest): Promise<(grantee: number) => boolean> {
+    const { subject } = req.params as { subject: string };
+    const c = req.caller;
+    if (c.kind === "patient") {
+      const me = c.address!.toLowerCase();
+      if (subject.toLowerCase() !== me && !(await q.delegates(subject)).includes(me)) throw new ApiError("FORBIDDEN", "a patient sees only their own consents and those of subjects they are a delegate for");
+      return () => true;
+    }
+    if (c.kind === "HOSPITAL") return (g) => g === c.orgId || g === NUMBERS.ANY_MEMBER;
+    return () => true;
+  }
+  app.get("/consents/:subject", route("subject", { params: sch.params.subject, response: { 200: S.arr(sch.consent) } }, ["consents"]), async (req) => {
+    const inScope = await consentScope(req);
+    return (await q.consents((req.params as { subject: string }).subject)).filter((c) => inScope(Number(c.grantee)));
+  });
+  app.get("/consents/:subject/history", route("subject", { params: sch.params.subject, response: { 200: S.arr(sch.consentEvent) } }, ["consents"]), async (req) => {
+    const inScope = await consentScope(req);
+    const all = await q.consentHistory((req.params as { subject: string }).subject);
+    return req.caller.kind === "HOSPITAL" ? all.filter((e) => e.grantee !== undefined && inScope(Number(e.grantee))) : all;
+  });
+  app.get(
+    "/consents/:subject/valid",
+    route("subject", {
+      params: sch.params.subject,
+      querystring: S.obj({ purpose: { type: "integer", minimum: 0, maximum: 63 }, grantee: { type: "integer", minimum: 0, maximum: 4294967295 }, time: { type: "integer", minimum: 0 }, block: { type: "integer", minimum: 0 } }, ["purpose", "grantee"]),
+      response: { 200: S.obj({ valid: S.bool, purpose: S.int, grantee: S.int, time: S.int, block: S.int }) },
+    }, ["consents"]),
+    async (req) => {
+      const inScope = await consentScope(req);
+      const { subject } = req.params as { subject: string };
+      const { purpose, grantee, time, block } = req.query as { purpose: number; grantee: number; time?: number; block?: number };
+      if (!inScope(grantee)) throw new ApiError("FORBIDDEN", "a hospital may ask only about consents that name it");
+      let at: { block?: number; time: number };
+      if (block !== undefined) {
+        const b = await o.provider.getBlock(block);
+        if (!b) throw new ApiError("NOT_FOUND", `block ${block} is not on the chain`);
+        at = { block, time: b.timestamp };
+      } else at = { time: time ?? Math.floor(Date.now() / 1000) };
+      return { valid: await q.consentValidAt(subject, purpose, grantee, at), purpose, grantee, ...at };
+    },
+  );
+
+  // ── trace batches ──
+  app.get(
+    "/batches",
+    route("hospital", {
+      querystring: S.obj({ hospital: { type: "integer", minimum: 1 }, version: S.hex32, fromTime: { type: "integer", minimum: 0 }, toTime: { type: "integer", minimum: 0 }, after: { type: "string", pattern: "^[0-9]{18}$" }, limit: { type: "integer", minimum: 1, maximum: 1000 } }),
+      response: { 200: S.obj({ batches: S.arr(sch.batch), next: { type: ["string", "null"] } }) },
+    }, ["traces"]),
+    async (req) => {
+      const f = { ...(req.query as { hospital?: number; version?: string; fromTime?: number; toTime?: number; after?: string; limit?: number }) };
+      if (req.caller.kind === "HOSPITAL") {
+        if (f.hospital !== undefined && f.hospital !== req.caller.orgId) throw new ApiError("FORBIDDEN", "a hospital sees its own batches only");
+        f.hospital = req.caller.orgId;
+      }
+      return q.batches(f);
+    },
+  );
+
+  // ── verification ──
+  app.post(
+    "/verify",
+    route("verify", { body: S.obj({ receipts: { type: "array", minItems: 1, maxItems: 500, items: { type: "object" } } }, ["receipts"]), response: { 200: S.obj({ results: S.arr(sch.verifyResult) }) } }, ["verify"]),
+    async (req) => {
+      const auditor = new Auditor(o.ledger, o.deployment, o.provider, async (subject, purpose, grantee, time) => q.consentValidAt(subject, purpose, grantee, { time: Number(time) }));
+      const results = [];
+      for (const receipt of (req.body as { receipts: unknown[] }).receipts) results.push(await auditor.verifyReceipt(receipt));
+      return { results };
+    },
+  );
+
+  // ── reports ──
+  app.get("/reports/recall-impact/:id", route("oversight", { params: sch.params.id, response: { 200: sch.recallImpact } }, ["reports"]), async (req) => {
+    const { id } = req.params as { id: string };
+    found(await q.version(id), `version ${id}`);
+    return q.recallImpact(id);
+  });
+  app.get("/reports/revocation-impact/:subject", route("oversight", { params: sch.params.subject, response: { 200: sch.revocationImpact } }, ["reports"]), async (req) => q.revocationImpact((req.params as { subject: string }).subject));
+  app.get("/reports/fairness-alerts", route("oversight", { response: { 200: S.arr(sch.alert) } }, ["reports"]), async () => q.allAlerts());
+}
+
+/** Replies for tests and tools that want a plain JSON error. */
+export const sendError = (reply: FastifyReply, e: ApiError) => reply.status(e.status).send({ error: { code: e.code, message: e.message } });

@@ -1,0 +1,5 @@
+/** medprov audit API: the one door. */
+export { buildApp, type AppOptions } from "./app";
+export { createFastify, startService, type ServiceOptions } from "./server";
+export { ACCESS_RULES, CALLER_KINDS, allowed, type Access, type CallerKind } from "./access";
+export { ApiError, API_ERRORS } from "./errors";

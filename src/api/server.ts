@@ -1,0 +1,70 @@
+/**
+ * Starting the API: a Fastify instance configured the way the tests use it, plus `startService`,
+ * which opens the index, runs the indexer in the same process and listens.
+ */
+import Fastify, { type FastifyInstance } from "fastify";
+import { JsonRpcProvider } from "ethers";
+import { IndexStore, createIndexer, createQueries, httpRpc, type Logger } from "../indexer";
+import { connectLedger, type Deployment } from "../sdk";
+import { buildApp, type AppOptions } from "./app";
+
+/** Strict validation: extra fields are refused, not stripped; prototype poisoning is an error. */
+export function createFastify(o: { logger?: boolean | object } = {}): FastifyInstance {
+  return Fastify({
+    logger: o.logger ?? false,
+    bodyLimit: 1024 * 1024,
+    onProtoPoisoning: "error",
+    onConstructorPoisoning: "error",
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", allErrors: false } },
+  });
+}
+
+export interface ServiceOptions {
+  rpc: string;
+  deployment: Deployment;
+  db: string;
+  host?: string;
+  port?: number;
+  publicUrl?: string;
+  confirmations?: number;
+  logger?: boolean | object;
+  corsOrigins?: string[];
+}
+
+export async function startService(o: ServiceOptions) {
+  const store = await IndexStore.open(o.db);
+  const provider = new JsonRpcProvider(o.rpc, o.deployment.chainId, { staticNetwork: true, cacheTimeout: -1 });
+  const app = createFastify({ logger: o.logger ?? true });
+  const log = app.log as unknown as Logger;
+  const indexer = createIndexer({ provider: httpRpc(o.rpc), deployment: o.deployment, store, confirmations: o.confirmations ?? 0, logger: log, pollMs: 500 });
+  const stop = new AbortController();
+  await indexer.syncOnce(stop.signal);
+  const running = indexer.run(stop.signal).catch((e) => app.log.error({ err: e }, "indexer stopped"));
+  const host = o.host ?? "127.0.0.1";
+  const port = o.port ?? 8080;
+  const url = new URL(o.publicUrl ?? `http://${host}:${port}`);
+  const options: AppOptions = {
+    queries: createQueries(store),
+    ledger: connectLedger(o.deployment, provider),
+    deployment: o.deployment,
+    provider,
+    auth: { domain: url.host, uri: url.origin, chainId: o.deployment.chainId },
+    indexerStats: indexer.stats,
+    corsOrigins: o.corsOrigins,
+  };
+  await app.register(buildApp, options);
+  const address = await app.listen({ host, port });
+  return {
+    address,
+    app,
+    indexer,
+    store,
+    async close() {
+      stop.abort();
+      await app.close();
+      await running;
+      provider.destroy();
+      await store.close();
+    },
+  };
+}

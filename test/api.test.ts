@@ -1,0 +1,222 @@
+/**
+ * The audit API in-process (Fastify inject) over an indexed in-process ledger: the access matrix
+ * cell by cell, SIWE's refusals, schema-violating input, and receipt verification.
+ */
+import { describe, it, expect, beforeAll } from "vitest";
+import hre from "hardhat";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import { SiweMessage } from "siwe";
+import type { Signer } from "ethers";
+import type { FastifyInstance } from "fastify";
+import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
+import { deploymentOf, indexFresh } from "./helpers/indexing";
+import { modelWithVersion } from "./helpers/builders";
+import { clock, traceInput } from "./helpers/traces";
+import { TraceBatcher, receiptFor, type TraceReceipt } from "../src/sdk";
+import { Purpose } from "../src/constants";
+import { createQueries } from "../src/indexer";
+import { ACCESS_RULES, allowed, buildApp, createFastify, type Access, type CallerKind } from "../src/api";
+
+const AUTH = { domain: "medprov.test", uri: "https://medprov.test", chainId: 31337 };
+
+let l: Ledger;
+let app: FastifyInstance;
+let ids: { datasetId: string; modelId: string; versionId: string };
+let receipts: TraceReceipt[];
+let reindex: () => Promise<void>;
+
+async function siwe(signer: Signer, o: Partial<{ domain: string; uri: string; chainId: number; nonce: string; expirationTime: string }> = {}) {
+  const nonce = o.nonce ?? (await app.inject({ method: "POST", url: "/auth/nonce" })).json().nonce;
+  const message = new SiweMessage({ domain: o.domain ?? AUTH.domain, address: await signer.getAddress(), statement: "Sign in to medprov", uri: o.uri ?? AUTH.uri, version: "1", chainId: o.chainId ?? AUTH.chainId, nonce, issuedAt: new Date(Date.now() - 1000).toISOString(), expirationTime: o.expirationTime }).prepareMessage();
+  return { message, signature: await signer.signMessage(message), nonce };
+}
+
+async function signIn(signer: Signer): Promise<string> {
+  const { message, signature } = await siwe(signer);
+  const r = await app.inject({ method: "POST", url: "/auth/verify", payload: { message, signature } });
+  expect(r.statusCode, r.body).toBe(200);
+  return r.json().session;
+}
+
+beforeAll(async () => {
+  l = await ledgerFixture();
+  ids = await modelWithVersion(l, { approve: true });
+  await (await l.consents.connect(l.patient).grantConsent(l.patient.address, Purpose.CLINICAL_DECISION_SUPPORT, ORG.HOSPITAL_A, (await time.latest()) + 10 ** 6)).wait();
+  await (await l.consents.connect(l.patient).grantConsent(l.patient.address, Purpose.RESEARCH, ORG.HOSPITAL_B, (await time.latest()) + 10 ** 6)).wait();
+  await (await l.models.connect(l.hospitalA).recordDeployment(ids.versionId)).wait();
+  await time.increase(10);
+  const now = await time.latest();
+  clock.now = () => now;
+  const batcher = await TraceBatcher.open({ vaultPath: join(mkdtempSync(join(tmpdir(), "medprov-api-")), "vault"), ledger: l, signer: l.hospitalA });
+  await batcher.append(traceInput(ids.versionId, { subject: l.patient.address, time: now }), traceInput(ids.versionId, { time: now }));
+  await batcher.flush();
+  const deployment = await deploymentOf(l);
+  receipts = [];
+  for await (const a of batcher.storage.anchored()) receipts.push(receiptFor(a, deployment));
+  await batcher.close();
+  const { store, indexer } = await indexFresh(deployment);
+  reindex = async () => void (await indexer.syncOnce());
+  app = createFastify();
+  await app.register(buildApp, { queries: createQueries(store), ledger: l, deployment, provider: hre.ethers.provider, auth: AUTH, indexerStats: indexer.stats });
+  await app.ready();
+}, 120_000);
+
+describe("audit API", () => {
+  describe("access matrix: every role × every route", () => {
+    const roles: CallerKind[] = ["anonymous", "patient", "HOSPITAL", "MODEL_DEVELOPER", "REGULATOR", "AUDITOR"];
+    const routes = (): [string, string, Access, unknown?][] => [
+      ["GET", "/healthz", "public"],
+      ["GET", "/readyz", "public"],
+      ["GET", "/metrics", "public"],
+      ["GET", "/openapi.json", "public"],
+      ["GET", "/members", "public"],
+      ["GET", "/models", "public"],
+      ["GET", `/models/${ids.modelId}`, "public"],
+      ["GET", `/versions/${ids.versionId}`, "public"],
+      ["GET", `/datasets/${ids.datasetId}`, "public"],
+      ["GET", `/datasets/${ids.datasetId}/lineage`, "public"],
+      ["GET", `/versions/${ids.versionId}/deployments`, "members"],
+      ["GET", `/versions/${ids.versionId}/reports`, "members"],
+      ["GET", `/versions/${ids.versionId}/alerts`, "members"],
+      ["GET", `/datasets/${ids.datasetId}/uses`, "hospital"],
+      ["GET", `/consents/${l.patient.address}`, "subject"],
+      ["GET", `/consents/${l.patient.address}/history`, "subject"],
+      ["GET", `/consents/${l.patient.address}/valid?purpose=1&grantee=1`, "subject"],
+      ["GET", "/batches", "hospital"],
+      ["POST", "/verify", "verify", { receipts: [receipts[0]] }],
+      ["GET", `/reports/recall-impact/${ids.versionId}`, "oversight"],
+      ["GET", `/reports/revocation-impact/${l.patient.address}`, "oversight"],
+      ["GET", "/reports/fairness-alerts", "oversight"],
+    ];
+    it("answers each cell with the status the access table gives", async () => {
+      const signers: Record<CallerKind, Signer | undefined> = { anonymous: undefined, patient: l.patient, HOSPITAL: l.hospitalA, MODEL_DEVELOPER: l.developer, REGULATOR: l.regulator, AUDITOR: l.auditor };
+      let cells = 0;
+      for (const role of roles) {
+        const session = signers[role] ? await signIn(signers[role]!) : undefined;
+        for (const [method, url, access, payload] of routes()) {
+          const r = await app.inject({ method: method as "GET", url, payload: payload as object, headers: session ? { authorization: `Bearer ${session}` } : {} });
+          const expected = allowed(access, role) ? 200 : role === "anonymous" ? 401 : 403;
+          expect(r.statusCode, `${role} ${method} ${url}: ${r.body.slice(0, 200)}`).toBe(expected);
+          if (expected !== 200) expect(r.json().error.code).toBe(role === "anonymous" ? "UNAUTHENTICATED" : "FORBIDDEN");
+          cells++;
+        }
+      }
+      expect(cells).toBe(roles.length * routes().length);
+      expect(Object.keys(ACCESS_RULES).sort()).toEqual(["hospital", "members", "oversight", "public", "subject", "verify"]);
+    });
+
+    it("scopes within a rule: another patient, another hospital, another hospital's batches", async () => {
+      const other = await signIn(l.patient2);
+      expect((await app.inject({ url: `/consents/${l.patient.address}`, headers: { authorization: `Bearer ${other}` } })).statusCode).toBe(403);
+      const b = await signIn(l.hospitalB);
+      expect((await app.inject({ url: `/datasets/${ids.datasetId}/uses`, headers: { authorization: `Bearer ${b}` } })).statusCode).toBe(403);
+      expect((await app.inject({ url: "/batches?hospital=1", headers: { authorization: `Bearer ${b}` } })).statusCode).toBe(403);
+      expect((await app.inject({ url: "/batches", headers: { authorization: `Bearer ${b}` } })).json().batches).toEqual([]);
+      // Hospital B sees only the consent that names it.
+      const seen = (await app.inject({ url: `/consents/${l.patient.address}`, headers: { authorization: `Bearer ${b}` } })).json();
+      expect(seen.map((c: { grantee: number }) => c.grantee)).toEqual([ORG.HOSPITAL_B]);
+      // A delegate (guardian) sees the subject's consents.
+      await (await l.consents.connect(l.patient).appointDelegate(l.guardian.address)).wait();
+      await reindex();
+      const g = await signIn(l.guardian);
+      expect((await app.inject({ url: `/consents/${l.patient.address}`, headers: { authorization: `Bearer ${g}` } })).json()).toHaveLength(2);
+    });
+
+    it("a suspended member loses access on its next request", async () => {
+      const b = await signIn(l.hospitalB);
+      expect((await app.inject({ url: "/batches", headers: { authorization: `Bearer ${b}` } })).statusCode).toBe(200);
+      const snapshot = await hre.network.provider.send("evm_snapshot", []);
+      await (await l.consortium.connect(l.regulator).suspendMember(ORG.HOSPITAL_B)).wait();
+      const r = await app.inject({ url: "/batches", headers: { authorization: `Bearer ${b}` } });
+      expect([r.statusCode, r.json().error.code]).toEqual([403, "FORBIDDEN"]);
+      await hre.network.provider.send("evm_revert", [snapshot]);
+    });
+  });
+
+  describe("SIWE", () => {
+    const verify = async (payload: object) => app.inject({ method: "POST", url: "/auth/verify", payload });
+    it("issues a fresh session per sign-in and rejects a replayed nonce", async () => {
+      const { message, signature } = await siwe(l.auditor);
+      const m = { message, signature };
+      const first = await verify(m);
+      expect(first.statusCode).toBe(200);
+      const again = await verify(m);
+      expect([again.statusCode, again.json().error.code]).toEqual([401, "SIWE_INVALID"]);
+      expect(await signIn(l.auditor)).not.toBe(first.json().session);
+    });
+    it("rejects an expired message, a wrong domain, URI or chain, and another key's signature", async () => {
+      const cases = [
+        await siwe(l.auditor, { expirationTime: new Date(Date.now() - 60_000).toISOString() }),
+        await siwe(l.auditor, { domain: "evil.example" }),
+        await siwe(l.auditor, { uri: "https://evil.example" }),
+        await siwe(l.auditor, { chainId: 1 }),
+        { ...(await siwe(l.auditor)), signature: (await siwe(l.outsider)).signature },
+        { message: "hello", signature: "0x" + "11".repeat(65) },
+      ];
+      for (const c of cases) {
+        const r = await verify({ message: c.message, signature: c.signature });
+        expect(r.statusCode, r.body).toBe(401);
+        expect(r.json().error.code).toBe("SIWE_INVALID");
+      }
+      const r = await app.inject({ url: "/batches", headers: { authorization: "Bearer forged" } });
+      expect([r.statusCode, r.json().error.code]).toEqual([401, "UNAUTHENTICATED"]);
+    });
+  });
+
+  describe("bad input: 4xx with a code, never 500, nothing changed", () => {
+    it("wrong types, missing and extra fields, oversize bodies, __proto__ keys", async () => {
+      const s = await signIn(l.auditor);
+      const auth = { authorization: `Bearer ${s}` };
+      const cases: [string, string, unknown, number, string?][] = [
+        ["GET", "/consents/not-an-address", undefined, 400],
+        ["GET", `/consents/${l.patient.address}/valid?purpose=x&grantee=1`, undefined, 400],
+        ["GET", `/consents/${l.patient.address}/valid?grantee=1`, undefined, 400],
+        ["GET", `/consents/${l.patient.address}/valid?purpose=1&grantee=1&extra=1`, undefined, 400],
+        ["GET", "/datasets/0x1234", undefined, 400],
+        ["GET", `/datasets/${"0x" + "00".repeat(32)}`, undefined, 404],
+        ["GET", "/batches?limit=0", undefined, 400],
+        ["GET", "/batches?after=abc", undefined, 400],
+        ["POST", "/verify", { receipts: [] }, 400],
+        ["POST", "/verify", { receipt: receipts[0] }, 400],
+        ["POST", "/verify", { receipts: [receipts[0]], extra: true }, 400],
+        ["POST", "/verify", { receipts: "x" }, 400],
+        ["POST", "/verify", "{\"receipts\":[{\"__proto__\":{\"admin\":true}}]}", 400],
+        ["POST", "/verify", JSON.stringify({ receipts: [{ pad: "x".repeat(1_100_000) }] }), 413],
+        ["POST", "/auth/verify", { message: "m" }, 400],
+        ["POST", "/auth/verify", { message: 1, signature: 2 }, 400],
+        ["GET", "/nope", undefined, 404],
+      ];
+      for (const [method, url, payload, status] of cases) {
+        const r = await app.inject({ method: method as "GET", url, headers: { ...auth, "content-type": "application/json" }, payload: payload as string });
+        expect(r.statusCode, `${method} ${url} ${r.body.slice(0, 160)}`).toBe(status);
+        expect(typeof r.json().error.code).toBe("string");
+      }
+    });
+  });
+
+  describe("POST /verify", () => {
+    it("valid receipts pass every check including consent at the time; a flipped byte gets its named reason", async () => {
+      const s = await signIn(l.hospitalA);
+      const withConsent = receipts.find((r) => r.record.subject === l.patient.address)!;
+      const without = receipts.find((r) => r.record.subject !== l.patient.address)!;
+      const tampered = { ...withConsent, record: { ...withConsent.record, confidenceBps: withConsent.record.confidenceBps - 1 } };
+      const r = await app.inject({ method: "POST", url: "/verify", headers: { authorization: `Bearer ${s}` }, payload: { receipts: [withConsent, without, tampered] } });
+      const [ok, noConsent, bad] = r.json().results;
+      expect(ok).toEqual({ valid: true, reasons: [], skipped: [] });
+      expect(noConsent.reasons.map((x: { code: string }) => x.code)).toEqual(["CONSENT_NOT_VALID_AT_TIME"]);
+      expect(bad.reasons.map((x: { code: string }) => x.code)).toEqual(["LEAF_MISMATCH", "PROOF_INVALID"]);
+    });
+  });
+
+  it("serves an OpenAPI 3 document listing every route", async () => {
+    const doc = (await app.inject({ url: "/openapi.json" })).json();
+    expect(doc.openapi).toMatch(/^3\./);
+    for (const p of ["/consents/{subject}", "/batches", "/verify", "/reports/recall-impact/{id}", "/auth/verify"]) expect(Object.keys(doc.paths)).toContain(p);
+    const metrics = (await app.inject({ url: "/metrics" })).body;
+    expect(metrics).toContain("medprov_indexer_lag_blocks 0");
+    expect(metrics).toMatch(/medprov_http_requests_total\{method="GET",route="\/batches",status="200"\} \d+/);
+  });
+});

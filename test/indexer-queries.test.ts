@@ -1,0 +1,126 @@
+import { describe, it, expect } from "vitest";
+import hre from "hardhat";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
+import { deploymentOf, indexFresh } from "./helpers/indexing";
+import { batch, versionInput } from "./helpers/builders";
+import { Hospital } from "../src/sdk";
+import { Purpose, RiskClass } from "../src/constants";
+import { createQueries } from "../src/indexer";
+
+async function datasetWith(l: Ledger, subjects: string[], parents: string[] = []) {
+  const dir = mkdtempSync(join(tmpdir(), "medprov-q-"));
+  const file = join(dir, "records.jsonl");
+  writeFileSync(file, subjects.map((s, i) => JSON.stringify({ subject: s, ageBand: "18-44", sex: "MALE", region: "CENTRAL", grassroots: i % 2 === 0 })).join("\n"));
+  const r = await new Hospital(l, l.hospitalA).registerDataset(file, { purposes: [Purpose.RESEARCH, Purpose.MODEL_TRAINING], uri: "s3://x", parents });
+  return { ...r, manifest: JSON.parse(readFileSync(r.manifestPath, "utf8")) };
+}
+
+async function scenario() {
+  const l = await ledgerFixture();
+  const patient = l.patient.address;
+  const far = (await time.latest()) + 10 ** 7;
+  await (await l.consents.connect(l.patient).grantConsent(patient, Purpose.MODEL_TRAINING, 0, far)).wait();
+  const d1 = await datasetWith(l, [patient, l.patient2.address]);
+  const d2 = await datasetWith(l, [l.patient2.address], [d1.datasetId]);
+  const modelId = await l.models.modelIdOf(ORG.DEVELOPER, "cxr");
+  await (await l.models.connect(l.developer).registerModel("cxr", "diagnosis", RiskClass.HIGH)).wait();
+  const v1In = versionInput([d1.datasetId]);
+  const v1 = await l.models.versionIdOf(modelId, v1In.weightsHash);
+  await (await l.models.connect(l.developer).registerVersion(modelId, v1In)).wait();
+  await (await l.models.connect(l.regulator).approveVersion(v1, "F-1")).wait();
+  const revokedAt = await time.latestBlock();
+  await time.setNextBlockTimestamp((await time.latest()) + 5); // the revocation lands in a later second
+  await (await l.consents.connect(l.patient).revokeConsent(patient, Purpose.MODEL_TRAINING, 0)).wait();
+  const v2In = versionInput([d1.datasetId, d2.datasetId], { parent: v1 });
+  const v2 = await l.models.versionIdOf(modelId, v2In.weightsHash);
+  await (await l.models.connect(l.developer).registerVersion(modelId, v2In)).wait();
+  const seq = { [ORG.HOSPITAL_A]: 0, [ORG.HOSPITAL_B]: 0 };
+  for (const [who, orgId, count] of [[l.hospitalA, ORG.HOSPITAL_A, 10], [l.hospitalB, ORG.HOSPITAL_B, 7], [l.hospitalA, ORG.HOSPITAL_A, 3]] as const) {
+    await (await l.traces.connect(who).anchorBatch(await batch(seq[orgId], [v1], { count }))).wait();
+    seq[orgId] += count;
+  }
+  await (await l.models.connect(l.regulator).recallVersion(v1, "0x" + "99".repeat(32))).wait();
+  return { l, patient, d1, d2, v1, v2, revokedAt, seq };
+}
+
+describe("indexer queries", () => {
+  it("lineage: parents and children of datasets; versions and their status history", async () => {
+    const s = await loadFixture(scenario);
+    const { store } = await indexFresh(await deploymentOf(s.l));
+    const q = createQueries(store);
+    expect(await q.lineage(s.d1.datasetId)).toEqual({ datasetId: s.d1.datasetId.toLowerCase(), parents: [], children: [s.d2.datasetId.toLowerCase()] });
+    expect((await q.lineage(s.d2.datasetId))!.parents).toEqual([s.d1.datasetId.toLowerCase()]);
+    expect((await q.versionHistory(s.v1)).map((h) => h.status)).toEqual([1, 2, 4]);
+    expect((await q.version(s.v1))!.filingCode).toBe("F-1");
+    expect((await q.datasetsOf(ORG.HOSPITAL_A)).length).toBe(2);
+    const history = await q.memberHistory(ORG.HOSPITAL_A);
+    expect(history.map((h) => h.kind)).toEqual(["ADMITTED", "KEY_ADDED", "KEY_ADDED", "KEY_REVOKED"]);
+    await store.close();
+  });
+
+  it("revocation impact: datasets with the subject (by verified manifest), versions before and after the revocation", async () => {
+    const s = await loadFixture(scenario);
+    const { store } = await indexFresh(await deploymentOf(s.l));
+    const q = createQueries(store);
+    await expect(q.addCohortManifest(s.d1.datasetId, { cohortTree: s.d2.manifest.cohortTree })).rejects.toMatchObject({ code: "COHORT_MISMATCH" });
+    expect(await q.addCohortManifest(s.d1.datasetId, s.d1.manifest)).toEqual({ datasetId: s.d1.datasetId.toLowerCase(), subjects: 2 });
+    await q.addCohortManifest(s.d2.datasetId, s.d2.manifest);
+    const [impact] = await q.revocationImpact(s.patient);
+    expect(impact.purpose).toBe(Purpose.MODEL_TRAINING);
+    expect(impact.datasets.map((d) => d.datasetId)).toEqual([s.d1.datasetId.toLowerCase()]);
+    const byVersion = Object.fromEntries(impact.datasets[0].versions.map((v) => [v.versionId, v.registered]));
+    expect(byVersion).toEqual({ [s.v1.toLowerCase()]: "BEFORE_REVOCATION", [s.v2.toLowerCase()]: "AFTER_REVOCATION" });
+    // The digest ignores custodian-supplied manifests: members with different manifests still agree.
+    const other = await indexFresh(await deploymentOf(s.l));
+    expect(await other.store.digest()).toBe(await store.digest());
+    await Promise.all([store.close(), other.store.close()]);
+  });
+
+  it("recall impact: batches, hospitals and trace counts that reference the recalled version", async () => {
+    const s = await loadFixture(scenario);
+    const { store } = await indexFresh(await deploymentOf(s.l));
+    const impact = await createQueries(store).recallImpact(s.v1);
+    expect(impact).toEqual({
+      versionId: s.v1.toLowerCase(), status: 4, batches: 3, traces: 20,
+      hospitals: [{ hospital: ORG.HOSPITAL_A, batches: 2, traces: 13 }, { hospital: ORG.HOSPITAL_B, batches: 1, traces: 7 }],
+    });
+    await store.close();
+  });
+
+  it("batch pages stay stable while new batches arrive", async () => {
+    const s = await loadFixture(scenario);
+    const deployment = await deploymentOf(s.l);
+    const { store, indexer } = await indexFresh(deployment);
+    const q = createQueries(store);
+    const first = await q.batches({ limit: 2 });
+    expect(first.batches.map((b) => b.count)).toEqual([10, 7]);
+    const v = (await (await import("./helpers/builders")).modelWithVersion(s.l, { approve: true })).versionId;
+    await (await s.l.traces.connect(s.l.hospitalB).anchorBatch(await batch(s.seq[ORG.HOSPITAL_B], [v], { count: 4 }))).wait();
+    await indexer.syncOnce();
+    const second = await q.batches({ limit: 2, after: first.next! });
+    expect(second.batches.map((b) => b.count)).toEqual([3, 4]);
+    expect((await q.batches({ hospital: ORG.HOSPITAL_B })).batches.map((b) => b.count)).toEqual([7, 4]);
+    expect((await q.batches({ version: s.v1, limit: 10 })).batches.length).toBe(3);
+    const all = (await q.batches({ limit: 10 })).batches;
+    expect((await q.batches({ fromTime: Number(all[3].fromTime), limit: 10 })).batches.length).toBeGreaterThanOrEqual(1);
+    await store.close();
+  });
+
+  it("consent valid at a time agrees with valid at the block of that time", async () => {
+    const s = await loadFixture(scenario);
+    const { store } = await indexFresh(await deploymentOf(s.l));
+    const q = createQueries(store);
+    const before = (await hre.ethers.provider.getBlock(s.revokedAt))!;
+    expect(await q.consentValidAt(s.patient, Purpose.MODEL_TRAINING, ORG.HOSPITAL_A, { block: before.number, time: before.timestamp })).toBe(true);
+    expect(await q.consentValidAt(s.patient, Purpose.MODEL_TRAINING, ORG.HOSPITAL_A, { time: before.timestamp })).toBe(true);
+    const after = (await hre.ethers.provider.getBlock(s.revokedAt + 1))!;
+    expect(await q.consentValidAt(s.patient, Purpose.MODEL_TRAINING, ORG.HOSPITAL_A, { block: after.number, time: after.timestamp })).toBe(false);
+    expect(await q.consentValidAt(s.patient, Purpose.MODEL_TRAINING, ORG.HOSPITAL_A, { time: after.timestamp })).toBe(false);
+    expect((await q.consentHistory(s.patient)).map((e) => e.kind)).toEqual(["GRANTED", "REVOKED"]);
+    await store.close();
+  });
+});
