@@ -35,6 +35,8 @@ export interface IndexerOptions {
   /** Largest and first eth_getLogs block range. */
   maxRange?: number;
   pollMs?: number;
+  /** Most events applied in one atomic batch; larger answers are cut at a block boundary (flat memory). */
+  maxEventsPerRange?: number;
   /** Attempts per RPC call before giving up (with exponential backoff). */
   retries?: number;
   logger?: Logger;
@@ -204,7 +206,17 @@ export function createIndexer(options: IndexerOptions) {
     const from = cursor.block + 1;
     const early = prefetched?.from === from ? await prefetched.result : undefined;
     prefetched = undefined;
-    const { to, logs } = early ?? (await fetchLogs(from, target));
+    let { to, logs } = early ?? (await fetchLogs(from, target));
+    const maxEvents = options.maxEventsPerRange ?? 10_000;
+    if (logs.length > maxEvents) {
+      // Keep one batch's memory bounded: stop at the block where the cap is crossed, fetch the rest next.
+      const blocks = logs.map((l) => Number(l.blockNumber)).sort((a, b) => a - b);
+      const cut = blocks[maxEvents];
+      to = cut > from ? cut - 1 : cut;
+      logs = logs.filter((l) => Number(l.blockNumber) <= to);
+      range = Math.max(1, to - from + 1);
+      prefetched = undefined;
+    }
     if (to < target && to + 1 < head - finality) {
       const next = fetchLogs(to + 1, Math.min(target, head - finality));
       prefetched = { from: to + 1, result: next.catch(() => undefined) };
@@ -302,8 +314,9 @@ export function createIndexer(options: IndexerOptions) {
         log.error({ err: String((e as Error).message) }, "sync failed; retrying");
       }
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, options.pollMs ?? 1_000);
-        signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+        const wake = () => (clearTimeout(t), resolve());
+        const t = setTimeout(() => (signal.removeEventListener("abort", wake), resolve()), options.pollMs ?? 1_000);
+        signal.addEventListener("abort", wake, { once: true });
       });
     }
   }

@@ -1,0 +1,255 @@
+/**
+ * A deterministic, realistic demo consortium: 3 hospitals, 2 model developers, a regulator and an
+ * auditor; patients with varied consents (grants relayed for them, revocations, a guardian);
+ * datasets with lineage; models and versions through approval, a policy refusal, a suspension, a
+ * recall and a fairness alert; and decision traces anchored in batches. Patients exist on-chain only
+ * as their own addresses; each hospital keeps a synthetic MRN → address list off-chain.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { HDNodeWallet, Mnemonic, Wallet, hexlify, id as hashText, keccak256, toUtf8Bytes, type JsonRpcProvider } from "ethers";
+import {
+  Developer, Governance, Hospital, Patient, Regulator, TraceBatcher, connectLedger, deployLedger, receiptFor,
+  type Deployment, type LedgerContracts, type TraceInput,
+} from "../sdk";
+import { NUMBERS, Purpose, tierFor } from "../constants";
+
+export const DEMO_MNEMONIC = "test test test test test test test test test test test junk";
+
+export interface DemoSize {
+  patients: number;
+  traces: number;
+}
+export const DEMO_SIZES: Record<string, DemoSize> = { full: { patients: 300, traces: 20_000 }, small: { patients: 30, traces: 1_500 } };
+
+export interface DemoAccounts {
+  governance: Wallet;
+  hospitals: Wallet[];
+  developers: Wallet[];
+  regulator: Wallet;
+  auditor: Wallet;
+  guardian: Wallet;
+}
+
+export function demoAccounts(provider: JsonRpcProvider): DemoAccounts {
+  const m = Mnemonic.fromPhrase(DEMO_MNEMONIC);
+  const w = (i: number) => (HDNodeWallet.fromMnemonic(m, `m/44'/60'/0'/0/${i}`) as unknown as Wallet).connect(provider) as Wallet;
+  return { governance: w(0), hospitals: [w(1), w(2), w(3)], developers: [w(4), w(5)], regulator: w(6), auditor: w(7), guardian: w(8) };
+}
+
+/** Patient keys derived from a label: reproducible, and never funded (they sign, hospitals relay). */
+export const demoPatient = (i: number, provider: JsonRpcProvider) => new Wallet(keccak256(toUtf8Bytes(`medprov-demo-patient-${i}`)), provider);
+
+function prng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export type Progress = (step: string, done?: number, total?: number) => void;
+
+/** Deploys with a real governance delay and admits the members, travelling the local chain's clock over the delay. */
+export async function deployDemo(provider: JsonRpcProvider, accounts: DemoAccounts, delay: number, progress: Progress): Promise<Deployment> {
+  progress("deploying contracts");
+  const { deployment } = await deployLedger(accounts.governance, { governance: accounts.governance.address, governanceDelay: delay });
+  const ledger = connectLedger(deployment, provider);
+  const g = new Governance(ledger, accounts.governance);
+  const members: [string, string, Wallet][] = [
+    ["Xiangya Hospital (demo)", "HOSPITAL", accounts.hospitals[0]],
+    ["Bamako Hospital (demo)", "HOSPITAL", accounts.hospitals[1]],
+    ["Maastricht Medical Center (demo)", "HOSPITAL", accounts.hospitals[2]],
+    ["Lumen Imaging AI (demo)", "MODEL_DEVELOPER", accounts.developers[0]],
+    ["Cardiosense (demo)", "MODEL_DEVELOPER", accounts.developers[1]],
+    ["National Medical Products Administration (demo)", "REGULATOR", accounts.regulator],
+    ["Independent Audit Office (demo)", "AUDITOR", accounts.auditor],
+  ];
+  progress("scheduling member admissions (governance delay)");
+  const calls = members.map(([name, role, key]) => g.calls.admitMember(name, role, [key.address]));
+  for (const c of calls) await g.schedule(c);
+  await provider.send("evm_increaseTime", [delay + 1]);
+  await provider.send("evm_mine", []);
+  for (const [i, c] of calls.entries()) {
+    await g.execute(c);
+    progress("admitting members", i + 1, calls.length);
+  }
+  return deployment;
+}
+
+export interface SeedResult {
+  receipts: string[];
+  revokedSubject: string;
+  recalledVersion: string;
+  versions: Record<string, string>;
+}
+
+export async function seedDemo(provider: JsonRpcProvider, deployment: Deployment, accounts: DemoAccounts, size: DemoSize, dataDir: string, progress: Progress): Promise<SeedResult> {
+  const rand = prng(20261128);
+  const ledger: LedgerContracts = connectLedger(deployment, provider);
+  const hospitals = accounts.hospitals.map((k) => new Hospital(ledger, k));
+  const now = async () => (await provider.getBlock("latest"))!.timestamp;
+  const year = 365 * 24 * 3600;
+
+  // ── patients and consents ──
+  const patients = Array.from({ length: size.patients }, (_, i) => demoPatient(i, provider));
+  const home = (i: number) => i % 3; // hospital index (org id = index + 1)
+  for (let h = 0; h < 3; h++) {
+    const dir = join(dataDir, `hospital-${h + 1}`);
+    mkdirSync(dir, { recursive: true });
+    // Off-chain only: the hospital's own synthetic medical record numbers.
+    writeFileSync(join(dir, "patients.csv"), ["mrn,address", ...patients.map((p, i) => [i, p] as const).filter(([i]) => home(i) === h).map(([i, p]) => `MRN-${String(100000 + i)},${p.address}`)].join("\n") + "\n");
+  }
+  const expires = (await now()) + year;
+  const grants: { i: number; purpose: number; grantee: number }[] = [];
+  patients.forEach((_, i) => {
+    grants.push({ i, purpose: Purpose.CLINICAL_DECISION_SUPPORT, grantee: home(i) + 1 });
+    grants.push({ i, purpose: Purpose.TREATMENT, grantee: home(i) + 1 });
+    if (rand() < 0.6) grants.push({ i, purpose: Purpose.RESEARCH, grantee: NUMBERS.ANY_MEMBER });
+    if (rand() < 0.45 || i < 6) grants.push({ i, purpose: Purpose.MODEL_TRAINING, grantee: NUMBERS.ANY_MEMBER });
+  });
+  for (const [n, gr] of grants.entries()) {
+    const signed = await new Patient(ledger, patients[gr.i]).signGrant({ purpose: gr.purpose, grantee: gr.grantee, expiresAt: expires, deadlineSeconds: 3 * 24 * 3600 });
+    await hospitals[home(gr.i)].relayGrant(signed);
+    if (n % 25 === 0 || n === grants.length - 1) progress("relaying patients' signed consents", n + 1, grants.length);
+  }
+  // A guardian acts for patient 0 (who signs the appointment with a little gas from governance).
+  await (await accounts.governance.sendTransaction({ to: patients[0].address, value: 10n ** 16n })).wait();
+  await new Patient(ledger, patients[0]).appointDelegate(accounts.guardian.address);
+  // Some research revocations, relayed by anyone (here: the auditor's node).
+  const researchers = grants.filter((g) => g.purpose === Purpose.RESEARCH);
+  for (const gr of researchers.filter((_, k) => k % 9 === 4)) {
+    await hospitals[0].relayRevoke(await new Patient(ledger, patients[gr.i]).signRevoke({ purpose: Purpose.RESEARCH, grantee: NUMBERS.ANY_MEMBER, deadlineSeconds: 3 * 24 * 3600 }));
+  }
+  progress("consents recorded");
+
+  // ── datasets with lineage ──
+  const bands = { age: ["0-17", "18-44", "45-64", "65+"], sex: ["FEMALE", "MALE", "OTHER_OR_UNKNOWN"], region: ["EAST", "CENTRAL", "WEST", "NORTHEAST"] };
+  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
+  async function dataset(h: number, name: string, cohort: number[], purposes: number[], parents: string[] = []) {
+    const file = join(dataDir, `hospital-${h + 1}`, `${name}.jsonl`);
+    writeFileSync(file, cohort.map((i) => JSON.stringify({ subject: patients[i].address, ageBand: pick(bands.age), sex: pick(bands.sex.slice(0, 2)), region: pick(bands.region), grassroots: rand() < 0.3, finding: pick(["normal", "nodule", "effusion", "arrhythmia"]) })).join("\n") + "\n");
+    const r = await hospitals[h].registerDataset(file, { purposes, uri: `s3://hospital-${h + 1}/${name}.tar.age`, parents });
+    progress(`registered dataset ${name}`);
+    return r.datasetId;
+  }
+  const cohortOf = (h: number) => patients.map((_, i) => i).filter((i) => home(i) === h);
+  const train = [Purpose.RESEARCH, Purpose.MODEL_TRAINING];
+  const cxrRaw = await dataset(0, "cxr-raw", cohortOf(0), [Purpose.TREATMENT, ...train]);
+  const cxrDeid = await dataset(0, "cxr-deidentified", cohortOf(0), train, [cxrRaw]);
+  const cxrTrain = await dataset(0, "cxr-train-split", cohortOf(0).filter((_, k) => k % 4 !== 3), train, [cxrDeid]);
+  const ecgRaw = await dataset(1, "ecg-raw", cohortOf(1), train);
+  const ecgClean = await dataset(1, "ecg-cleaned", cohortOf(1), train, [ecgRaw]);
+  const notes = await dataset(2, "clinical-notes", cohortOf(2), train);
+  for (const [who, id] of [[accounts.developers[0], cxrTrain], [accounts.developers[1], ecgClean], [accounts.developers[1], notes]] as const) {
+    await new Hospital(ledger, who).recordUse(id, Purpose.MODEL_TRAINING);
+  }
+
+  // ── models and versions ──
+  const devs = accounts.developers.map((k) => new Developer(ledger, k));
+  const reg = new Regulator(ledger, accounts.regulator);
+  const versions: Record<string, string> = {};
+  let filing = 1;
+  async function version(dev: number, model: string, label: string, datasets: string[], evaluation: Record<string, number>, parent?: string) {
+    const card = { model, weightsHash: hashText(`weights:${model}:${label}`), trainingDatasets: datasets, evaluation: { auc: 9200, sensitivity: 8900, specificity: 9100, subgroupAucGap: 350, biasTestCases: 420, grassrootsShare: 2600, ...evaluation }, ...(parent ? { parent } : {}) };
+    const r = await devs[dev].registerVersion(card, JSON.stringify(card));
+    versions[`${model}@${label}`] = r.versionId;
+    return r.versionId;
+  }
+  const approve = (v: string) => reg.approve(v, `NMPA-DEMO-2026-${String(filing++).padStart(4, "0")}`);
+  await devs[0].registerModel({ name: "chest-xray-dx", intendedUse: "diagnosis: chest radiograph findings", riskClass: "HIGH" });
+  await devs[0].registerModel({ name: "triage-assistant", intendedUse: "triage and health advice", riskClass: "LOW" });
+  await devs[1].registerModel({ name: "ecg-arrhythmia", intendedUse: "diagnosis: arrhythmia detection", riskClass: "HIGH" });
+  await devs[1].registerModel({ name: "notes-structuring", intendedUse: "record structuring", riskClass: "MEDIUM" });
+  const cxr1 = await version(0, "chest-xray-dx", "1.0", [cxrTrain], {});
+  await approve(cxr1);
+  const cxr2 = await version(0, "chest-xray-dx", "1.1", [cxrTrain], { auc: 9350 }, cxr1);
+  await approve(cxr2);
+  progress("models: chest-xray-dx 1.0 and 1.1 approved");
+  const cxr3 = await version(0, "chest-xray-dx", "2.0-rc", [cxrTrain, cxrDeid], { auc: 8800, grassrootsShare: 1500 }, cxr2);
+  await approve(cxr3).catch((e) => progress(`approval refused by policy as intended: ${(e as Error).message}`));
+  const tri1 = await version(0, "triage-assistant", "1.0", [cxrDeid], { auc: 8300, subgroupAucGap: 800, biasTestCases: 150, grassrootsShare: 1200 });
+  await approve(tri1);
+  const tri2 = await version(0, "triage-assistant", "1.1", [cxrDeid], { auc: 8450, subgroupAucGap: 700, biasTestCases: 160, grassrootsShare: 1300 }, tri1);
+  await approve(tri2);
+  const ecg1 = await version(1, "ecg-arrhythmia", "1.0", [ecgClean], {});
+  await approve(ecg1);
+  const ecg2 = await version(1, "ecg-arrhythmia", "2.0", [ecgClean, ecgRaw], { auc: 9400 }, ecg1);
+  await approve(ecg2);
+  const nts1 = await version(1, "notes-structuring", "1.0", [notes], { auc: 8700, subgroupAucGap: 600, biasTestCases: 250, grassrootsShare: 1800 });
+  await approve(nts1);
+  await version(1, "notes-structuring", "1.1-beta", [notes], { auc: 8750, subgroupAucGap: 600, biasTestCases: 250, grassrootsShare: 1800 }, nts1);
+  const nts3 = await version(1, "notes-structuring", "1.2", [notes], { auc: 8800, subgroupAucGap: 550, biasTestCases: 260, grassrootsShare: 1900 }, nts1);
+  await approve(nts3);
+  await reg.suspend(ecg1, "post-market signal under review (demo)");
+  progress("models: 10 versions, one refused by policy, one suspended");
+
+  // One MODEL_TRAINING revocation after a version was trained on the patient's data, then a newer version.
+  const revoked = patients[0];
+  await hospitals[0].relayRevoke(await new Patient(ledger, revoked).signRevoke({ purpose: Purpose.MODEL_TRAINING, grantee: NUMBERS.ANY_MEMBER, deadlineSeconds: 3 * 24 * 3600 }));
+  const cxr4 = await version(0, "chest-xray-dx", "1.2", [cxrTrain], { auc: 9380 }, cxr2);
+  await approve(cxr4);
+
+  // ── deployments and post-market reports ──
+  const deployments: [number, string][] = [[0, cxr2], [0, tri2], [1, ecg2], [1, tri2], [2, nts1], [2, nts3], [0, cxr4]];
+  for (const [h, v] of deployments) await hospitals[h].deployVersion(v);
+  const t = await now();
+  await hospitals[1].fileReport(ecg2, { periodStart: t - 30 * 86400, periodEnd: t - 10, cases: 1200, auc: 9050, subgroups: [{ subgroup: "region:EAST", auc: 9300, cases: 600 }, { subgroup: "region:WEST", auc: 8400, cases: 150 }, { subgroup: "sex:FEMALE", auc: 9000, cases: 450 }], reportHash: hashText("ecg report Q3") });
+  await hospitals[0].fileReport(cxr2, { periodStart: t - 30 * 86400, periodEnd: t - 10, cases: 2400, auc: 9310, subgroups: [{ subgroup: "sex:FEMALE", auc: 9300, cases: 1200 }, { subgroup: "sex:MALE", auc: 9340, cases: 1200 }], reportHash: hashText("cxr report Q3") });
+  progress("deployments and post-market reports filed (one fairness alert)");
+
+  // ── decision traces ── (dated in the two hours after every approval above)
+  await provider.send("evm_increaseTime", [2 * 3600]);
+  await provider.send("evm_mine", []);
+  const inUse: Record<number, string[]> = { 0: [cxr2, tri2, cxr4], 1: [ecg2, tri2], 2: [nts1, nts3] };
+  const receipts: string[] = [];
+  mkdirSync(join(dataDir, "receipts"), { recursive: true });
+  let anchored = 0;
+  for (let h = 0; h < 3; h++) {
+    const batcher = await TraceBatcher.open({ vaultPath: join(dataDir, `hospital-${h + 1}`, "trace-vault"), ledger, signer: accounts.hospitals[h], maxBatch: 1000 });
+    const cohort = cohortOf(h);
+    const count = Math.floor(size.traces / 3) + (h === 0 ? size.traces % 3 : 0);
+    const start = (await now()) - 3600;
+    const inputs: TraceInput[] = [];
+    for (let k = 0; k < count; k++) {
+      const confidenceBps = 6000 + Math.floor(rand() * 4000);
+      const tier = tierFor(confidenceBps);
+      const r = rand();
+      const action = tier === "TAKEOVER" ? (r < 0.03 ? "ACCEPTED" : "TAKEOVER") : tier === "DIFFERENTIAL" ? (r < 0.6 ? "ACCEPTED" : r < 0.9 ? "MODIFIED" : "REJECTED") : r < 0.9 ? "ACCEPTED" : "MODIFIED";
+      inputs.push({
+        traceId: hexlify(keccak256(toUtf8Bytes(`trace-${h}-${k}`))), modelVersion: inUse[h][k % inUse[h].length], subject: patients[pick(cohort)].address,
+        inputHash: keccak256(toUtf8Bytes(`in-${h}-${k}`)), outputHash: keccak256(toUtf8Bytes(`out-${h}-${k}`)), confidenceBps, action: action as TraceInput["action"],
+        clinicianHash: keccak256(toUtf8Bytes(`clinician-${h}-${k % 17}`)), finalDecisionHash: keccak256(toUtf8Bytes(`final-${h}-${k}`)), time: start + Math.floor((k * 3600) / count),
+      });
+    }
+    for (let k = 0; k < inputs.length; k += 1000) {
+      await batcher.append(...inputs.slice(k, k + 1000));
+      await batcher.flush();
+      anchored += Math.min(1000, inputs.length - k);
+      progress("anchoring decision traces", anchored, size.traces);
+    }
+    // A few receipts for the walkthrough: clean ones, and one that breaks the TAKEOVER rule.
+    let clean = 0;
+    let violation = false;
+    for await (const a of batcher.storage.anchored()) {
+      const takeoverAccepted = a.record.tier === 3 && a.record.action === 1;
+      if (takeoverAccepted ? violation : clean >= 2) continue;
+      const file = join(dataDir, "receipts", `hospital-${h + 1}-trace-${a.record.seq}${takeoverAccepted ? "-accepted-at-takeover" : ""}.json`);
+      writeFileSync(file, JSON.stringify(receiptFor(a, deployment), null, 2));
+      if (takeoverAccepted) violation = true;
+      else {
+        clean++;
+        receipts.push(file);
+      }
+      if (clean >= 2 && violation) break;
+    }
+    await batcher.close();
+  }
+  // A recall after the version was used: its traces, batches and hospitals show up in the recall-impact report.
+  await reg.recall(ecg2, "recall: subgroup performance gap confirmed (demo)");
+  progress("ecg-arrhythmia 2.0 recalled after use");
+  return { receipts, revokedSubject: revoked.address, recalledVersion: ecg2, versions };
+}
