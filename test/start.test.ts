@@ -1,0 +1,108 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers of the API under test */
+/**
+ * End to end: `npm start` (scripts/start.ts) as a subprocess on a temporary data directory with the
+ * small demo; the README walkthrough through the API; Ctrl-C; nothing left running; a second start
+ * resumes without reseeding.
+ */
+import { describe, it, expect } from "vitest";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SiweMessage } from "siwe";
+import { Wallet } from "ethers";
+
+const ROOT = join(__dirname, "..");
+
+function start(data: string, chainPort: number, port: number) {
+  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", join(ROOT, "scripts/start.ts"), "--data", data, "--demo-size", "small", "--deployment", join(data, "deployment.json"), "--chain-port", String(chainPort), "--port", String(port)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  return { child, output: () => output };
+}
+
+async function waitReady(api: string, child: ChildProcess, output: () => string) {
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`start exited early:\n${output()}`);
+    try {
+      const r = await fetch(`${api}/readyz`);
+      if (r.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`not ready:\n${output()}`);
+}
+
+async function interrupt(child: ChildProcess): Promise<number | null> {
+  child.kill("SIGINT");
+  return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe("npm start", () => {
+  it("runs the consortium, answers the walkthrough, stops cleanly, and resumes", async () => {
+    const data = mkdtempSync(join(tmpdir(), "medprov-start-"));
+    const chainPort = 21_000 + Math.floor(Math.random() * 10_000);
+    const port = chainPort + 1;
+    const api = `http://127.0.0.1:${port}`;
+    const first = start(data, chainPort, port);
+    await waitReady(api, first.child, first.output);
+    const out = first.output();
+    expect(out).toContain("medprov is running.");
+    expect(out).toContain("approval refused by policy as intended");
+    const demo = JSON.parse(readFileSync(join(data, "demo.json"), "utf8"));
+
+    // Sign in as the auditor (its demo key is printed at start).
+    const auditor = new Wallet(/MEDPROV_PRIVATE_KEY=(0x[0-9a-f]{64})/.exec(out)![1]);
+    const { nonce } = (await (await fetch(`${api}/auth/nonce`, { method: "POST" })).json()) as { nonce: string };
+    const message = new SiweMessage({ domain: `127.0.0.1:${port}`, address: auditor.address, statement: "medprov walkthrough", uri: api, version: "1", chainId: 31337, nonce, issuedAt: new Date().toISOString() }).prepareMessage();
+    const signIn = await fetch(`${api}/auth/verify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message, signature: await auditor.signMessage(message) }) });
+    expect(signIn.status).toBe(200);
+    const headers = { authorization: `Bearer ${((await signIn.json()) as { session: string }).session}`, "content-type": "application/json" };
+
+    // Verify a receipt, then flip one byte.
+    const receipt = JSON.parse(readFileSync(demo.receipts[0], "utf8"));
+    const h: string = receipt.record.outputHash;
+    const flipped = { ...receipt, record: { ...receipt.record, outputHash: h.slice(0, -1) + (h.endsWith("0") ? "1" : "0") } };
+    const verified: any = await (await fetch(`${api}/verify`, { method: "POST", headers, body: JSON.stringify({ receipts: [receipt, flipped] }) })).json();
+    expect(verified.results[0]).toEqual({ valid: true, reasons: [], skipped: [] });
+    expect(verified.results[1].reasons.map((r: { code: string }) => r.code)).toContain("LEAF_MISMATCH");
+
+    // The MODEL_TRAINING revocation after training, and the recalled version's reach.
+    const revocation: any = await (await fetch(`${api}/reports/revocation-impact/${demo.revokedSubject}`, { headers })).json();
+    const marks = revocation.flatMap((r: { datasets: { versions: { registered: string }[] }[] }) => r.datasets.flatMap((d) => d.versions.map((v) => v.registered)));
+    expect(marks).toContain("BEFORE_REVOCATION");
+    expect(marks).toContain("AFTER_REVOCATION");
+    const recall: any = await (await fetch(`${api}/reports/recall-impact/${demo.recalledVersion}`, { headers })).json();
+    expect(recall.status).toBe(4);
+    expect(recall.traces).toBeGreaterThan(0);
+    const alerts: any = await (await fetch(`${api}/reports/fairness-alerts`, { headers })).json();
+    expect(alerts.length).toBeGreaterThanOrEqual(1);
+
+    expect(await interrupt(first.child)).toBe(0);
+    expect(first.output()).toContain("medprov: stopped");
+    // Nothing is left listening: the chain and the API ports are free.
+    await expect(fetch(`http://127.0.0.1:${chainPort}`, { method: "POST", body: "{}" })).rejects.toThrow();
+    await expect(fetch(`${api}/healthz`)).rejects.toThrow();
+    expect(alive(first.child.pid!)).toBe(false);
+
+    const second = start(data, chainPort, port);
+    await waitReady(api, second.child, second.output);
+    expect(second.output()).toContain("demo already seeded; resuming");
+    expect(second.output()).not.toContain("seeding the");
+    const again: any = await (await fetch(`${api}/versions/${demo.recalledVersion}`)).json();
+    expect(again.version.status).toBe(4);
+    expect(await interrupt(second.child)).toBe(0);
+  }, 600_000);
+});
