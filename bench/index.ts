@@ -15,6 +15,14 @@ import { Governance, connectLedger } from "../src/sdk";
 import { IndexStore, createIndexer, httpRpc } from "../src/indexer";
 
 const TARGET = Number(process.env.BENCH_EVENTS ?? 100_000);
+const NOTES = `Where the time goes (CPU profile of a 10,000-event run): ethers' ABI decoding of each log and
+LevelDB writes; the RPC itself is a small share on anvil. Already done: a topic → event map instead
+of ethers' parseLog (which re-hashes every event signature per log), no journal reads for keys that
+embed the event's checkpoint, a fetch-based JSON-RPC client (ethers decodes large bodies byte by byte),
+prefetching the next range during backfill, and at most 10,000 events per atomic batch (cut at a
+block boundary) so memory stays bounded. The targets are not met yet: the next steps are a
+hand-written decoder for the hot events (all static fields) and a binary value encoding.
+Writing the 100,000 events takes the bench most of its time (≈ 15 minutes here), indexing well under a minute.`;
 const PER_TX = 250;
 
 async function main() {
@@ -79,7 +87,7 @@ async function main() {
       `| index, first half | ${half.events.toLocaleString("en")} | ${(half.ms / 1000).toFixed(2)} s | ${Math.round((half.events * 1000) / half.ms).toLocaleString("en")} | | ${half.peakMb} MB |`,
       `| index, all | ${full.events.toLocaleString("en")} | ${(full.ms / 1000).toFixed(2)} s | ${rate.toLocaleString("en")} | ${(full.ms / bareMs).toFixed(2)}× | ${full.peakMb} MB |`,
     ].join("\n");
-    const body = `# Indexer catch-up\n\nRegenerate with \`npm run bench:index\`. Targets: ≥ 10,000 events/s and ≤ 1.5× the bare fetch time; memory flat as events grow.\n\n${header}\n\n${table}\n`;
+    const body = `# Indexer catch-up\n\nRegenerate with \`npm run bench:index\`. Targets: ≥ 10,000 events/s and ≤ 1.5× the bare fetch time; memory flat as events grow.\n\n${header}\n\n${table}\n\n${NOTES}\n`;
     console.log(body);
     mkdirSync(join(__dirname, "..", "docs"), { recursive: true });
     writeFileSync(join(__dirname, "..", "docs", "bench-index.md"), body);
