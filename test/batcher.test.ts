@@ -7,15 +7,11 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
 import { modelWithVersion } from "./helpers/builders";
 import { clock, traceInput } from "./helpers/traces";
-import { Auditor, TraceBatcher, InputError, missingSequences, receiptFor, type TraceReceipt } from "../src/sdk";
+import { deploymentOf } from "./helpers/indexing";
+import { Auditor, TraceBatcher, InputError, missingSequences, receiptFor, type Deployment, type TraceReceipt } from "../src/sdk";
 import { Tier } from "../src/constants";
 
 const vaultDir = () => join(mkdtempSync(join(tmpdir(), "medprov-vault-")), "vault");
-const deploymentOf = async (l: Ledger) => ({
-  chainId: 31337, deploymentBlock: 0, governance: "", governanceDelay: 0,
-  addresses: Object.fromEntries(await Promise.all((["manager", "consortium", "consents", "datasets", "models", "traces"] as const).map(async (k) => [k, await l[k].getAddress()]))) as never,
-  versions: {},
-});
 
 async function setup() {
   const l = await loadFixture(ledgerFixture);
@@ -29,7 +25,7 @@ async function setup() {
   return { l, versionId, batcher, deployment, auditor };
 }
 
-async function receipts(batcher: TraceBatcher, deployment: Awaited<ReturnType<typeof deploymentOf>>): Promise<TraceReceipt[]> {
+async function receipts(batcher: TraceBatcher, deployment: Deployment): Promise<TraceReceipt[]> {
   const out: TraceReceipt[] = [];
   for await (const a of batcher.storage.anchored()) out.push(receiptFor(a, deployment));
   return out;

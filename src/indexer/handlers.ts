@@ -3,25 +3,15 @@
  * (never the chain), so a rebuild from logs gives the same state as the incremental run.
  */
 import { Interface, type LogDescription, type Result } from "ethers";
-import {
-  ConsentRegistry__factory,
-  Consortium__factory,
-  DatasetRegistry__factory,
-  ModelRegistry__factory,
-  TraceAnchor__factory,
-} from "../../typechain-types";
+import { FACTORIES } from "../sdk/contracts";
 import type { ContractName } from "../sdk";
 import { K, checkpoint, lc } from "./keys";
 import type { BlockWriter, Json } from "./store";
 
 /** The contracts whose events are indexed, with their ABIs. The AccessManager's are not needed. */
-export const INDEXED: Partial<Record<ContractName, Interface>> = {
-  consortium: Consortium__factory.createInterface() as unknown as Interface,
-  consents: ConsentRegistry__factory.createInterface() as unknown as Interface,
-  datasets: DatasetRegistry__factory.createInterface() as unknown as Interface,
-  models: ModelRegistry__factory.createInterface() as unknown as Interface,
-  traces: TraceAnchor__factory.createInterface() as unknown as Interface,
-};
+export const INDEXED: Partial<Record<ContractName, Interface>> = Object.fromEntries(
+  (["consortium", "consents", "datasets", "models", "traces"] as const).map((name) => [name, FACTORIES[name].createInterface() as unknown as Interface]),
+);
 
 export interface EventMeta {
   /** The emitting contract (always one of the deployment's addresses). */

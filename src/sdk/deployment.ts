@@ -4,14 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { getAddress, type ContractRunner } from "ethers";
-import {
-  AccessManager__factory,
-  ConsentRegistry__factory,
-  Consortium__factory,
-  DatasetRegistry__factory,
-  ModelRegistry__factory,
-  TraceAnchor__factory,
-} from "../../typechain-types";
+import { FACTORIES } from "./contracts";
 import { InputError } from "./errors";
 import type { ContractName, Deployment, LedgerContracts } from "./deploy";
 
@@ -67,13 +60,5 @@ export function readDeployment(path: string): Deployment {
 
 /** TypeChain clients for every contract of a deployment. */
 export function connectLedger(deployment: Deployment, runner: ContractRunner): LedgerContracts {
-  const a = deployment.addresses;
-  return {
-    manager: AccessManager__factory.connect(a.manager, runner),
-    consortium: Consortium__factory.connect(a.consortium, runner),
-    consents: ConsentRegistry__factory.connect(a.consents, runner),
-    datasets: DatasetRegistry__factory.connect(a.datasets, runner),
-    models: ModelRegistry__factory.connect(a.models, runner),
-    traces: TraceAnchor__factory.connect(a.traces, runner),
-  };
+  return Object.fromEntries(CONTRACT_NAMES.map((name) => [name, FACTORIES[name].connect(deployment.addresses[name], runner)])) as unknown as LedgerContracts;
 }

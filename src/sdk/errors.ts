@@ -4,23 +4,9 @@
  */
 import { Interface, isError, type ErrorDescription } from "ethers";
 import { explain } from "./explain";
-import {
-  AccessManager__factory,
-  ConsentRegistry__factory,
-  Consortium__factory,
-  DatasetRegistry__factory,
-  ModelRegistry__factory,
-  TraceAnchor__factory,
-} from "../../typechain-types";
+import { FACTORIES } from "./contracts";
 
-const factories = [
-  Consortium__factory,
-  ConsentRegistry__factory,
-  DatasetRegistry__factory,
-  ModelRegistry__factory,
-  TraceAnchor__factory,
-  AccessManager__factory,
-];
+const factories = Object.values(FACTORIES);
 
 /** Every custom error a medprov transaction can revert with, once each. */
 export const LEDGER_ERRORS = new Interface(
