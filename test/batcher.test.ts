@@ -4,7 +4,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
+import { ledgerFixture, ORG } from "./helpers/fixture";
 import { modelWithVersion } from "./helpers/builders";
 import { clock, traceInput } from "./helpers/traces";
 import { deploymentOf } from "./helpers/indexing";
