@@ -90,6 +90,7 @@ describe("audit API", () => {
       ["GET", `/reports/recall-impact/${ids.versionId}`, "oversight"],
       ["GET", `/reports/revocation-impact/${l.patient.address}`, "oversight"],
       ["GET", "/reports/fairness-alerts", "oversight"],
+      ["POST", "/reports/traces", "oversight", { receipts }],
     ];
     it("answers each cell with the status the access table gives", async () => {
       const signers: Record<CallerKind, Signer | undefined> = { anonymous: undefined, patient: l.patient, HOSPITAL: l.hospitalA, MODEL_DEVELOPER: l.developer, REGULATOR: l.regulator, AUDITOR: l.auditor };
@@ -209,6 +210,15 @@ describe("audit API", () => {
       expect(noConsent.reasons.map((x: { code: string }) => x.code)).toEqual(["CONSENT_NOT_VALID_AT_TIME"]);
       expect(bad.reasons.map((x: { code: string }) => x.code)).toEqual(["LEAF_MISMATCH", "PROOF_INVALID"]);
     });
+  });
+
+  it("reports consent coverage, tier compliance and override rate per version over given receipts", async () => {
+    const s = await signIn(l.auditor);
+    const r = await app.inject({ method: "POST", url: "/reports/traces", headers: { authorization: `Bearer ${s}` }, payload: { receipts } });
+    expect(r.json()).toEqual([{
+      versionId: ids.versionId.toLowerCase(), traces: 2, anchored: 2, consentCovered: 1, tierCompliant: 2, overrides: 0, acceptedAtTakeover: 0,
+      consentCoverage: 0.5, tierCompliance: 1, overrideRate: 0,
+    }]);
   });
 
   it("serves an OpenAPI 3 document listing every route", async () => {

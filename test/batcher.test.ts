@@ -8,7 +8,7 @@ import { ledgerFixture, ORG } from "./helpers/fixture";
 import { modelWithVersion } from "./helpers/builders";
 import { clock, traceInput } from "./helpers/traces";
 import { deploymentOf } from "./helpers/indexing";
-import { Auditor, TraceBatcher, InputError, missingSequences, receiptFor, type Deployment, type TraceReceipt } from "../src/sdk";
+import { Auditor, TraceBatcher, InputError, missingSequences, receiptFor, summarizeTraces, type Deployment, type TraceReceipt } from "../src/sdk";
 import { Tier } from "../src/constants";
 
 const vaultDir = () => join(mkdtempSync(join(tmpdir(), "medprov-vault-")), "vault");
@@ -143,6 +143,20 @@ describe("Auditor.verifyReceipt", () => {
     const batchId = await l.traces.batchIdOf(ORG.HOSPITAL_A, 0);
     const r = receiptFor({ record: recordToJson(wrong), proof: [], leaf: tree.leafHash(traceLeafValues(wrong)), batchId, anchorTx: "0x" + "00".repeat(32), blockNumber: 0 }, deployment);
     expect((await auditor.verifyReceipt(r)).reasons.map((x) => x.code)).toEqual(["TIER_MISMATCH"]);
+  });
+
+  it("summarises traces per version: coverage, compliance, overrides", () => {
+    const ok = { valid: true, reasons: [], skipped: [] };
+    const bad = (code: string) => ({ valid: false, reasons: [{ code, message: "" }], skipped: [] }) as never;
+    const v = "0x" + "ab".repeat(32);
+    const [s] = summarizeTraces([
+      { record: { modelVersion: v, action: 1 }, result: ok },
+      { record: { modelVersion: v, action: 2 }, result: bad("CONSENT_NOT_VALID_AT_TIME") },
+      { record: { modelVersion: v, action: 1 }, result: bad("ACCEPTED_AT_TAKEOVER") },
+      { record: { modelVersion: v, action: 4 }, result: bad("PROOF_INVALID") },
+    ]);
+    expect(s).toEqual({ versionId: v, traces: 4, anchored: 3, consentCovered: 3, tierCompliant: 3, overrides: 2, acceptedAtTakeover: 1, consentCoverage: 0.75, tierCompliance: 0.75, overrideRate: 0.5 });
+    expect(summarizeTraces([{ record: { modelVersion: v, action: 1 }, result: { valid: true, reasons: [], skipped: ["CONSENT_NOT_VALID_AT_TIME"] } }])[0].consentCovered).toBe(0);
   });
 
   it("finds gaps in a hospital's sequence ranges", () => {

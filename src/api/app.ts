@@ -9,7 +9,7 @@ import cors from "@fastify/cors";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { Provider } from "ethers";
-import { Auditor, type Deployment, type LedgerContracts } from "../sdk";
+import { Auditor, summarizeTraces, type Deployment, type LedgerContracts, type VerifyResult } from "../sdk";
 import type { IndexerStats, Queries } from "../indexer";
 import { NUMBERS } from "../constants";
 import { allowed, type Access } from "./access";
@@ -229,16 +229,26 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
   );
 
   // ── verification ──
-  app.post(
-    "/verify",
-    route("verify", { body: S.obj({ receipts: { type: "array", minItems: 1, maxItems: 500, items: { type: "object" } } }, ["receipts"]), response: { 200: S.obj({ results: S.arr(sch.verifyResult) }) } }, ["verify"]),
-    async (req) => {
-      const auditor = new Auditor(o.ledger, o.deployment, o.provider, async (subject, purpose, grantee, time) => q.consentValidAt(subject, purpose, grantee, { time: Number(time) }));
-      const results = [];
-      for (const receipt of (req.body as { receipts: unknown[] }).receipts) results.push(await auditor.verifyReceipt(receipt));
-      return { results };
-    },
-  );
+  const receiptsBody = S.obj({ receipts: { type: "array", minItems: 1, maxItems: 500, items: { type: "object" } } }, ["receipts"]);
+  /** Verifies receipts with the checks at the trace's time, consent from the index. */
+  async function verifyAll(receipts: unknown[]): Promise<VerifyResult[]> {
+    const auditor = new Auditor(o.ledger, o.deployment, o.provider, async (subject, purpose, grantee, time) => q.consentValidAt(subject, purpose, grantee, { time: Number(time) }));
+    const results: VerifyResult[] = [];
+    for (const receipt of receipts) results.push(await auditor.verifyReceipt(receipt));
+    return results;
+  }
+  app.post("/verify", route("verify", { body: receiptsBody, response: { 200: S.obj({ results: S.arr(sch.verifyResult) }) } }, ["verify"]), async (req) => ({
+    results: await verifyAll((req.body as { receipts: unknown[] }).receipts),
+  }));
+  // Trace records stay with hospitals; this report runs over the receipts an auditor was given.
+  app.post("/reports/traces", route("oversight", { body: receiptsBody, response: { 200: sch.traceSummary } }, ["reports"]), async (req) => {
+    const receipts = (req.body as { receipts: { record?: { modelVersion?: unknown; action?: unknown } }[] }).receipts;
+    const results = await verifyAll(receipts);
+    const items = receipts
+      .map((r, i) => ({ record: r.record, result: results[i] }))
+      .filter((x): x is { record: { modelVersion: string; action: number }; result: VerifyResult } => typeof x.record?.modelVersion === "string" && x.result.reasons.every((r) => r.code !== "RECEIPT_MALFORMED"));
+    return summarizeTraces(items);
+  });
 
   // ── reports ──
   app.get("/reports/recall-impact/:id", route("oversight", { params: sch.params.id, response: { 200: sch.recallImpact } }, ["reports"]), async (req) => {

@@ -44,3 +44,7 @@ export const revocationImpact = arr(obj({
   purpose: int, grantee: int, revokedBlock: int, revokedTime: int,
   datasets: arr(obj({ datasetId: str, versions: arr(obj({ versionId: str, registeredBlock: int, registered: str })) })),
 }));
+export const traceSummary = arr(obj({
+  versionId: str, traces: int, anchored: int, consentCovered: int, tierCompliant: int, overrides: int, acceptedAtTakeover: int,
+  consentCoverage: { type: "number" }, tierCompliance: { type: "number" }, overrideRate: { type: "number" },
+}));

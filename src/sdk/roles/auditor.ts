@@ -191,3 +191,43 @@ export class Auditor {
     return p;
   }
 }
+
+export interface VersionTraceSummary {
+  versionId: string;
+  traces: number;
+  /** Receipts whose record is exactly what was anchored (leaf, proof, batch). */
+  anchored: number;
+  consentCovered: number;
+  tierCompliant: number;
+  overrides: number;
+  acceptedAtTakeover: number;
+  consentCoverage: number;
+  tierCompliance: number;
+  overrideRate: number;
+}
+
+const INTEGRITY: readonly VerifyReasonCode[] = ["RECEIPT_MALFORMED", "WRONG_CHAIN", "WRONG_CONTRACT", "LEAF_MISMATCH", "BATCH_UNKNOWN", "PROOF_INVALID"];
+
+/**
+ * Per model version: consent coverage, tier compliance and override rate of a set of verified
+ * receipts. Pure: takes each receipt's record and its verification result. An override is any
+ * clinician action other than ACCEPTED; tier compliance means the tier matches the confidence and
+ * no TAKEOVER-tier output was ACCEPTED.
+ */
+export function summarizeTraces(items: readonly { record: { modelVersion: string; action: number }; result: VerifyResult }[]): VersionTraceSummary[] {
+  const by = new Map<string, VersionTraceSummary>();
+  for (const { record, result } of items) {
+    const v = record.modelVersion.toLowerCase();
+    const s = by.get(v) ?? { versionId: v, traces: 0, anchored: 0, consentCovered: 0, tierCompliant: 0, overrides: 0, acceptedAtTakeover: 0, consentCoverage: 0, tierCompliance: 0, overrideRate: 0 };
+    const codes = new Set(result.reasons.map((r) => r.code));
+    s.traces++;
+    if (![...codes].some((c) => INTEGRITY.includes(c))) s.anchored++;
+    if (!codes.has("CONSENT_NOT_VALID_AT_TIME") && !result.skipped.includes("CONSENT_NOT_VALID_AT_TIME")) s.consentCovered++;
+    if (!codes.has("TIER_MISMATCH") && !codes.has("ACCEPTED_AT_TAKEOVER")) s.tierCompliant++;
+    if (codes.has("ACCEPTED_AT_TAKEOVER")) s.acceptedAtTakeover++;
+    if (Number(record.action) !== ClinicianAction.ACCEPTED) s.overrides++;
+    by.set(v, s);
+  }
+  const ratio = (n: number, d: number) => (d === 0 ? 0 : Math.round((n / d) * 10_000) / 10_000);
+  return [...by.values()].map((s) => ({ ...s, consentCoverage: ratio(s.consentCovered, s.traces), tierCompliance: ratio(s.tierCompliant, s.traces), overrideRate: ratio(s.overrides, s.traces) }));
+}
