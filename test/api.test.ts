@@ -188,6 +188,9 @@ describe("audit API", () => {
         ["POST", "/verify", JSON.stringify({ receipts: [{ pad: "x".repeat(1_100_000) }] }), 413],
         ["POST", "/auth/verify", { message: "m" }, 400],
         ["POST", "/auth/verify", { message: 1, signature: 2 }, 400],
+        ["POST", "/relay", { kind: "grant" }, 400],
+        ["POST", "/relay", { kind: "grant", request: { subject: "x" }, signature: "0x00" }, 400],
+        ["POST", "/reports/traces", { receipts: [] }, 400],
         ["GET", "/nope", undefined, 404],
       ];
       for (const [method, url, payload, status] of cases) {
@@ -219,6 +222,24 @@ describe("audit API", () => {
       versionId: ids.versionId.toLowerCase(), traces: 2, anchored: 2, consentCovered: 1, tierCompliant: 2, overrides: 0, acceptedAtTakeover: 0,
       consentCoverage: 0.5, tierCompliance: 1, overrideRate: 0,
     }]);
+  });
+
+  it("relays a patient's signed consent with the hospital's key, refusing replays by name", async () => {
+    const { Patient } = await import("../src/sdk");
+    const signed = await new Patient(l, l.patient2).signGrant({ purpose: Purpose.TREATMENT, grantee: ORG.HOSPITAL_A, expiresAt: (await time.latest()) + 86_400 });
+    expect((await app.inject({ method: "POST", url: "/relay", payload: signed })).json().error.code).toBe("RELAY_DISABLED");
+    const deployment = await deploymentOf(l);
+    const relaying = createFastify();
+    const { store } = await indexFresh(deployment);
+    await relaying.register(buildApp, { queries: createQueries(store), ledger: l, deployment, provider: hre.ethers.provider, auth: AUTH, relayer: l.hospitalA });
+    const r = await relaying.inject({ method: "POST", url: "/relay", payload: signed });
+    expect(r.statusCode, r.body).toBe(200);
+    expect(await l.consents.isConsentValid(l.patient2.address, Purpose.TREATMENT, ORG.HOSPITAL_A)).toBe(true);
+    const replay = await relaying.inject({ method: "POST", url: "/relay", payload: signed });
+    expect([replay.statusCode, replay.json().error.code]).toEqual([422, "ConsentRegistryInvalidNonce"]);
+    expect((await relaying.inject({ method: "POST", url: "/relay", payload: { ...signed, extra: 1 } })).statusCode).toBe(400);
+    await relaying.close();
+    await store.close();
   });
 
   it("serves an OpenAPI 3 document listing every route", async () => {

@@ -8,8 +8,8 @@ import rateLimit from "@fastify/rate-limit";
 import cors from "@fastify/cors";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import type { Provider } from "ethers";
-import { Auditor, summarizeTraces, type Deployment, type LedgerContracts, type VerifyResult } from "../sdk";
+import type { Provider, Signer } from "ethers";
+import { Auditor, Hospital, LedgerRevertError, summarizeTraces, type Deployment, type LedgerContracts, type SignedGrant, type SignedRevoke, type VerifyResult } from "../sdk";
 import type { IndexerStats, Queries } from "../indexer";
 import { NUMBERS } from "../constants";
 import { allowed, type Access } from "./access";
@@ -28,8 +28,10 @@ export interface AppOptions {
   /** Ready while the indexer's lag is at most this many blocks. */
   maxLag?: number;
   corsOrigins?: string[];
-  /** Requests per minute per IP (sign-in routes get a fifth). */
+  /** Requests per minute per IP (sign-in and relay routes get a fifth). */
   rateLimit?: number;
+  /** A hospital key that relays patients' signed consents (so patients need no gas); off when absent. */
+  relayer?: Signer;
 }
 
 declare module "fastify" {
@@ -74,6 +76,7 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
 
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number; validation?: unknown }, req, reply) => {
     if (error instanceof ApiError) return reply.status(error.status).send({ error: { code: error.code, message: error.message } });
+    if (error instanceof LedgerRevertError) return reply.status(422).send({ error: { code: error.code, message: error.message } });
     if (error.validation) return reply.status(400).send({ error: { code: "BAD_REQUEST", message: error.message } });
     const status = error.statusCode ?? 500;
     if (status === 413) return reply.status(413).send({ error: { code: "PAYLOAD_TOO_LARGE", message: "the request body is too large" } });
@@ -249,6 +252,27 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
       .filter((x): x is { record: { modelVersion: string; action: number }; result: VerifyResult } => typeof x.record?.modelVersion === "string" && x.result.reasons.every((r) => r.code !== "RECEIPT_MALFORMED"));
     return summarizeTraces(items);
   });
+
+  // ── relaying patients' signed consents ──
+  const u = { type: "string", pattern: "^[0-9]{1,78}$" };
+  const common = { subject: S.address, signer: S.address, purpose: { type: "integer", minimum: 0, maximum: 63 }, grantee: { type: "integer", minimum: 0, maximum: 4294967295 }, nonce: u, deadline: u };
+  const signedBody = {
+    oneOf: [
+      S.obj({ kind: { const: "grant" }, request: S.obj({ ...common, expiresAt: u }, ["subject", "signer", "purpose", "grantee", "expiresAt", "nonce", "deadline"]), signature: { type: "string", pattern: "^0x[0-9a-fA-F]{130}$" } }, ["kind", "request", "signature"]),
+      S.obj({ kind: { const: "revoke" }, request: S.obj(common, ["subject", "signer", "purpose", "grantee", "nonce", "deadline"]), signature: { type: "string", pattern: "^0x[0-9a-fA-F]{130}$" } }, ["kind", "request", "signature"]),
+    ],
+  };
+  app.post(
+    "/relay",
+    { ...route("public", { body: signedBody, response: { 200: S.obj({ txHash: S.str, blockNumber: S.int }), 422: errorSchema, 503: errorSchema } }, ["consents"]), config: { access: "public", ...signInLimit.config } },
+    async (req, reply) => {
+      if (!o.relayer) return reply.status(503).send({ error: { code: "RELAY_DISABLED", message: "this server does not relay consents; submit the signed request to a hospital that does" } });
+      const signed = req.body as SignedGrant | SignedRevoke;
+      const h = new Hospital(o.ledger, o.relayer);
+      const r = signed.kind === "grant" ? await h.relayGrant(signed) : await h.relayRevoke(signed);
+      return { txHash: r.txHash, blockNumber: r.blockNumber };
+    },
+  );
 
   // ── reports ──
   app.get("/reports/recall-impact/:id", route("oversight", { params: sch.params.id, response: { 200: sch.recallImpact } }, ["reports"]), async (req) => {

@@ -3,7 +3,7 @@
  * which opens the index, runs the indexer in the same process and listens.
  */
 import Fastify, { type FastifyInstance } from "fastify";
-import { JsonRpcProvider } from "ethers";
+import { JsonRpcProvider, Wallet } from "ethers";
 import { IndexStore, createIndexer, createQueries, httpRpc, type Logger } from "../indexer";
 import { connectLedger, type Deployment } from "../sdk";
 import { buildApp, type AppOptions } from "./app";
@@ -29,6 +29,8 @@ export interface ServiceOptions {
   confirmations?: number;
   logger?: boolean | object;
   corsOrigins?: string[];
+  /** Private key of a hospital key that relays patients' signed consents (off when absent). */
+  relayerKey?: string;
 }
 
 export async function startService(o: ServiceOptions) {
@@ -51,6 +53,7 @@ export async function startService(o: ServiceOptions) {
     auth: { domain: url.host, uri: url.origin, chainId: o.deployment.chainId },
     indexerStats: indexer.stats,
     corsOrigins: o.corsOrigins,
+    relayer: o.relayerKey ? new Wallet(o.relayerKey, provider) : undefined,
   };
   await app.register(buildApp, options);
   const address = await app.listen({ host, port });
