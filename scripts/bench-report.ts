@@ -4,7 +4,7 @@ import os from "node:os";
 import { join } from "node:path";
 
 const docs = join(__dirname, "..", "docs");
-const parts = ["bench-gas.md", "bench-anchor.md", "bench-index.md"].filter((f) => existsSync(join(docs, f)));
+const parts = ["bench-gas.md", "bench-anchor.md", "bench-api.md", "bench-index.md"].filter((f) => existsSync(join(docs, f)));
 const body = [
   "# Benchmarks",
   "",

@@ -31,6 +31,8 @@ export interface ServiceOptions {
   corsOrigins?: string[];
   /** Private key of a hospital key that relays patients' signed consents (off when absent). */
   relayerKey?: string;
+  /** Requests per minute per client IP. */
+  rateLimit?: number;
 }
 
 export async function startService(o: ServiceOptions) {
@@ -54,6 +56,7 @@ export async function startService(o: ServiceOptions) {
     indexerStats: indexer.stats,
     corsOrigins: o.corsOrigins,
     relayer: o.relayerKey ? new Wallet(o.relayerKey, provider) : undefined,
+    rateLimit: o.rateLimit,
   };
   await app.register(buildApp, options);
   const address = await app.listen({ host, port });

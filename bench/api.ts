@@ -1,0 +1,87 @@
+/**
+ * API throughput with autocannon, in one run against a server holding the (small) demo data:
+ * a hello-world Fastify route for reference, a consent-history query, a report, and POST /verify.
+ * Run: npm run bench:api (writes docs/bench-api.md). Loopback only; each load is bounded in time.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import os, { tmpdir } from "node:os";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import Fastify from "fastify";
+import { JsonRpcProvider } from "ethers";
+import { SiweMessage } from "siwe";
+import { startService } from "../src/api";
+import { httpRpc } from "../src/indexer";
+import { DEMO_MNEMONIC, DEMO_SIZES, demoAccounts, deployDemo, seedDemo } from "../src/demo/seed";
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = 100;
+const RECEIPTS_PER_REQUEST = 20;
+
+async function load(title: string, o: autocannon.Options) {
+  const r = await autocannon({ connections: CONNECTIONS, duration: SECONDS, ...o });
+  return { title, rps: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
+}
+
+async function main() {
+  const data = mkdtempSync(join(tmpdir(), "medprov-bench-api-"));
+  const chainPort = 23_000 + Math.floor(Math.random() * 5000);
+  const anvil = spawn(join(__dirname, "..", "node_modules", ".bin", "anvil"), ["--host", "127.0.0.1", "--port", String(chainPort), "--chain-id", "31337", "--mnemonic", DEMO_MNEMONIC, "--silent"], { stdio: "ignore" });
+  const rpc = `http://127.0.0.1:${chainPort}`;
+  for (let i = 0; ; i++) {
+    try {
+      await httpRpc(rpc, { timeoutMs: 500 }).send("eth_chainId", []);
+      break;
+    } catch {
+      if (i > 100) throw new Error("anvil did not start");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  const provider = new JsonRpcProvider(rpc, 31337, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 50 });
+  const accounts = demoAccounts(provider);
+  const deployment = await deployDemo(provider, accounts, 3600, () => undefined);
+  const demo = await seedDemo(provider, deployment, accounts, DEMO_SIZES.small, data, () => undefined);
+  // The load comes from one loopback client: lift the per-IP rate limit for the measurement.
+  const service = await startService({ rpc, deployment, db: join(data, "index"), port: chainPort + 1, logger: false, rateLimit: 1e9 });
+  const api = service.address;
+  const hello = Fastify();
+  hello.get("/", async () => ({ hello: "world" }));
+  const helloUrl = await hello.listen({ port: 0, host: "127.0.0.1" });
+  try {
+    const url = new URL(api);
+    const { nonce } = (await (await fetch(`${api}/auth/nonce`, { method: "POST" })).json()) as { nonce: string };
+    const message = new SiweMessage({ domain: url.host, address: accounts.auditor.address, uri: url.origin, version: "1", chainId: 31337, nonce, issuedAt: new Date().toISOString() }).prepareMessage();
+    const { session } = (await (await fetch(`${api}/auth/verify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message, signature: await accounts.auditor.signMessage(message) }) })).json()) as { session: string };
+    if (!session) throw new Error("could not sign in as the auditor");
+    const headers = { authorization: `Bearer ${session}`, "content-type": "application/json" };
+    const receipts = demo.receipts.map((f) => JSON.parse(readFileSync(f, "utf8")));
+    const batch = Array.from({ length: RECEIPTS_PER_REQUEST }, (_, i) => receipts[i % receipts.length]);
+    const rows = [
+      await load("hello-world Fastify route", { url: helloUrl }),
+      await load("GET /consents/:subject/history", { url: `${api}/consents/${demo.revokedSubject}/history`, headers }),
+      await load("GET /reports/recall-impact/:id", { url: `${api}/reports/recall-impact/${demo.recalledVersion}`, headers }),
+      await load(`POST /verify (${RECEIPTS_PER_REQUEST} receipts a request)`, { url: `${api}/verify`, method: "POST", headers, body: JSON.stringify({ receipts: batch }) }),
+    ];
+    const helloRps = rows[0].rps;
+    const table = [
+      "| route | req/s | vs hello-world | p50 ms | p99 ms | receipts/s | non-2xx or errors |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+      ...rows.map((r, i) => `| ${r.title} | ${r.rps.toLocaleString("en")} | ${((100 * r.rps) / helloRps).toFixed(0)}% | ${r.p50} | ${r.p99} | ${i === 3 ? (r.rps * RECEIPTS_PER_REQUEST).toLocaleString("en") : ""} | ${r.errors} |`),
+    ].join("\n");
+    const body = `# API throughput\n\nRegenerate with \`npm run bench:api\`. Targets: consent history ≥ 50% of hello-world req/s with p99 ≤ 20 ms at ${CONNECTIONS} connections; verification ≥ 2,000 receipts/s.\n\nMeasured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length}× ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.version}; autocannon, ${CONNECTIONS} connections, ${SECONDS} s a route, client and server on the same two cores; small demo on anvil.\n\n${table}\n`;
+    console.log(body);
+    mkdirSync(join(__dirname, "..", "docs"), { recursive: true });
+    writeFileSync(join(__dirname, "..", "docs", "bench-api.md"), body);
+  } finally {
+    await hello.close();
+    await service.close();
+    provider.destroy();
+    anvil.kill("SIGTERM");
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
