@@ -9,7 +9,7 @@ import cors from "@fastify/cors";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { Provider, Signer } from "ethers";
-import { Auditor, Hospital, LedgerRevertError, summarizeTraces, type Deployment, type LedgerContracts, type SignedGrant, type SignedRevoke, type VerifyResult } from "../sdk";
+import { Auditor, Hospital, LedgerRevertError, summarizeTraces, type LedgerFacts, type Deployment, type LedgerContracts, type SignedGrant, type SignedRevoke, type VerifyResult } from "../sdk";
 import type { IndexerStats, Queries } from "../indexer";
 import { NUMBERS } from "../constants";
 import { allowed, type Access } from "./access";
@@ -232,10 +232,20 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
   );
 
   // ── verification ──
+  // Verification reads batches and status histories from this member's own index, not the RPC.
+  const indexFacts: LedgerFacts = {
+    batchRoot: async (id) => String((await q.batch(id))?.root ?? "0x" + "00".repeat(32)),
+    batch: async (id) => {
+      const b = await q.batch(id);
+      return b ? { hospital: Number(b.hospital), firstSeq: BigInt(String(b.firstSeq)), count: Number(b.count), versions: b.versions as string[], blockNumber: Number(b.block) } : undefined;
+    },
+    hospitalRanges: (hospital) => q.batchRanges(hospital),
+    versionHistory: async (id) => (await q.versionHistory(id)).map((h) => ({ time: Number(h.time), status: Number(h.status) })),
+  };
   const receiptsBody = S.obj({ receipts: { type: "array", minItems: 1, maxItems: 500, items: { type: "object" } } }, ["receipts"]);
   /** Verifies receipts with the checks at the trace's time, consent from the index. */
   async function verifyAll(receipts: unknown[]): Promise<VerifyResult[]> {
-    const auditor = new Auditor(o.ledger, o.deployment, o.provider, async (subject, purpose, grantee, time) => q.consentValidAt(subject, purpose, grantee, { time: Number(time) }));
+    const auditor = new Auditor(o.ledger, o.deployment, o.provider, async (subject, purpose, grantee, time) => q.consentValidAt(subject, purpose, grantee, { time: Number(time) }), indexFacts);
     const results: VerifyResult[] = [];
     for (const receipt of receipts) results.push(await auditor.verifyReceipt(receipt));
     return results;

@@ -117,6 +117,13 @@ export function createQueries(store: IndexStore) {
       return { batches: out.slice(0, limit), next: out.length >= limit ? String(out[limit - 1].checkpoint) : null };
     },
 
+    /** [firstSeq, firstSeq + count) of each of a hospital's batches, in sequence order. */
+    async batchRanges(hospital: number): Promise<(readonly [bigint, bigint])[]> {
+      const ids = (await store.list<string>(`bh:${org(hospital)}:`)).map((e) => e.value);
+      const batches = await Promise.all(ids.map((id) => store.get<Row>(K.batch(id))));
+      return batches.filter((b): b is Row => !!b).map((b) => [BigInt(String(b.firstSeq)), BigInt(String(b.firstSeq)) + BigInt(Number(b.count))] as const);
+    },
+
     // ── impact reports ──
     /** Batches, hospitals and trace counts that reference a version (for a recall). */
     async recallImpact(versionId: string) {

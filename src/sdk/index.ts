@@ -19,4 +19,4 @@ export { Hospital, type ReportInput, type DatasetRegistered } from "./roles/hosp
 export { Developer, parseModelCard, type ModelCard } from "./roles/developer";
 export { Regulator } from "./roles/regulator";
 export { Governance, governedCalls, type GovernedCall, type Policy } from "./roles/governance";
-export { Auditor, missingSequences, summarizeTraces, VERIFY_REASONS, type VersionTraceSummary, type VerifyResult, type VerifyReason, type VerifyReasonCode, type ConsentAtTime } from "./roles/auditor";
+export { Auditor, missingSequences, summarizeTraces, VERIFY_REASONS, type VersionTraceSummary, type LedgerFacts, type BatchFacts, type VerifyResult, type VerifyReason, type VerifyReasonCode, type ConsentAtTime } from "./roles/auditor";

@@ -43,7 +43,7 @@ export interface VerifyResult {
 /** Answers "was this consent valid at this time?"; undefined when it cannot tell. */
 export type ConsentAtTime = (subject: string, purpose: number, grantee: number, time: bigint) => Promise<boolean | undefined>;
 
-interface BatchFacts {
+export interface BatchFacts {
   hospital: number;
   firstSeq: bigint;
   count: number;
@@ -62,18 +62,54 @@ export function missingSequences(ranges: readonly (readonly [bigint, bigint])[])
   return missing;
 }
 
+/**
+ * What verification needs to know about the ledger. The default reads the chain (events and views);
+ * an indexer can answer the same from its store, much faster (the API does).
+ */
+export interface LedgerFacts {
+  batchRoot(batchId: string): Promise<string>;
+  batch(batchId: string): Promise<BatchFacts | undefined>;
+  /** [firstSeq, firstSeq + count) of every batch a hospital anchored. */
+  hospitalRanges(hospital: number): Promise<(readonly [bigint, bigint])[]>;
+  /** A version's status changes with their block times, oldest first. */
+  versionHistory(versionId: string): Promise<{ time: number; status: number }[]>;
+}
+
 export class Auditor {
   private readonly batches = new Map<string, Promise<BatchFacts | undefined>>();
   private readonly gaps = new Map<number, Promise<bigint[]>>();
   private readonly histories = new Map<string, Promise<{ time: number; status: number }[]>>();
   private readonly blockTimes = new Map<number, Promise<number>>();
 
+  private readonly facts: LedgerFacts;
+
   constructor(
     private readonly ledger: LedgerContracts,
     private readonly deployment: Deployment,
     private readonly provider: Provider,
     private readonly consentAt?: ConsentAtTime,
-  ) {}
+    facts?: LedgerFacts,
+  ) {
+    this.facts = facts ?? this.chainFacts();
+  }
+
+  /** Facts read from the chain's views and events. */
+  private chainFacts(): LedgerFacts {
+    const { traces, models } = this.ledger;
+    const from = this.deployment.deploymentBlock;
+    return {
+      batchRoot: (batchId) => traces.batchRoot(batchId),
+      batch: async (batchId) => {
+        const [e] = await traces.queryFilter(traces.filters.BatchAnchored(batchId), from);
+        return e ? { hospital: Number(e.args.hospital), firstSeq: e.args.firstSeq, count: Number(e.args.count), versions: [...e.args.versions], blockNumber: e.blockNumber } : undefined;
+      },
+      hospitalRanges: async (hospital) => (await traces.queryFilter(traces.filters.BatchAnchored(undefined, hospital), from)).map((e) => [e.args.firstSeq, e.args.firstSeq + e.args.count] as const),
+      versionHistory: async (versionId) => {
+        const events = await models.queryFilter(models.filters.VersionStatusChanged(versionId), from);
+        return Promise.all(events.map(async (e) => ({ time: await this.blockTime(e.blockNumber), status: Number(e.args.status) })));
+      },
+    };
+  }
 
   /** Verifies one receipt (an object or its parsed JSON). Never throws for a bad receipt: it says why. */
   async verifyReceipt(raw: unknown): Promise<VerifyResult> {
@@ -96,7 +132,7 @@ export class Auditor {
     }
     if (leaf !== receipt.leaf.toLowerCase()) fail("LEAF_MISMATCH", `the record hashes to leaf ${leaf}, not the receipt's ${receipt.leaf}`);
 
-    const root = await this.ledger.traces.batchRoot(receipt.batchId);
+    const root = await this.facts.batchRoot(receipt.batchId);
     if (/^0x0{64}$/.test(root)) {
       fail("BATCH_UNKNOWN", `batch ${receipt.batchId} was never anchored on this ledger`);
       return { valid: false, reasons, skipped };
@@ -141,12 +177,7 @@ export class Auditor {
   private batch(batchId: string): Promise<BatchFacts | undefined> {
     let p = this.batches.get(batchId);
     if (!p) {
-      p = (async () => {
-        const traces = this.ledger.traces;
-        const [e] = await traces.queryFilter(traces.filters.BatchAnchored(batchId), this.deployment.deploymentBlock);
-        if (!e) return undefined;
-        return { hospital: Number(e.args.hospital), firstSeq: e.args.firstSeq, count: Number(e.args.count), versions: [...e.args.versions], blockNumber: e.blockNumber };
-      })();
+      p = this.facts.batch(batchId);
       this.batches.set(batchId, p);
     }
     return p;
@@ -156,11 +187,7 @@ export class Auditor {
   private async gapsBefore(hospital: number, before: bigint): Promise<bigint[]> {
     let p = this.gaps.get(hospital);
     if (!p) {
-      p = (async () => {
-        const traces = this.ledger.traces;
-        const events = await traces.queryFilter(traces.filters.BatchAnchored(undefined, hospital), this.deployment.deploymentBlock);
-        return missingSequences(events.map((e) => [e.args.firstSeq, e.args.firstSeq + e.args.count] as const));
-      })();
+      p = this.facts.hospitalRanges(hospital).then(missingSequences);
       this.gaps.set(hospital, p);
     }
     return (await p).filter((s) => s < before);
@@ -170,11 +197,7 @@ export class Auditor {
   private async statusAt(versionId: string, time: number): Promise<number> {
     let p = this.histories.get(versionId);
     if (!p) {
-      p = (async () => {
-        const models = this.ledger.models;
-        const events = await models.queryFilter(models.filters.VersionStatusChanged(versionId), this.deployment.deploymentBlock);
-        return Promise.all(events.map(async (e) => ({ time: await this.blockTime(e.blockNumber), status: Number(e.args.status) })));
-      })();
+      p = this.facts.versionHistory(versionId);
       this.histories.set(versionId, p);
     }
     let status = VersionStatus.NONE;
