@@ -6,7 +6,7 @@ import { describe, it, expect } from "vitest";
 import fc from "fast-check";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { TRACE_LEAF_ENCODING, traceLeafValues, type TraceRecord } from "../src/sdk";
-import { TraceTree, traceLeafHash } from "../src/sdk/traces/merkle";
+import { TraceTree, processProof, traceLeafHash } from "../src/sdk/traces/merkle";
 
 const hex32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => "0x" + Buffer.from(b).toString("hex"));
 const record: fc.Arbitrary<TraceRecord> = fc.record({
@@ -27,6 +27,7 @@ describe("TraceTree equals StandardMerkleTree", () => {
         values.forEach((v, i) => {
           expect(fast.leafHash(i)).toBe(std.leafHash(v));
           expect(fast.getProof(i)).toEqual(std.getProof(i));
+          expect(processProof(traceLeafHash(v), std.getProof(i))).toBe(std.root);
         });
       }),
       { numRuns: 200 },

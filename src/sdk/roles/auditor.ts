@@ -2,13 +2,12 @@
  * Auditor: verifies trace receipts against the chain. Each failed check is one named reason.
  * Consent-at-the-time comes from a pluggable checker (the indexer, when it runs).
  */
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import type { Provider } from "ethers";
 import type { Deployment, LedgerContracts } from "../deploy";
 import { InputError } from "../errors";
-import { TRACE_LEAF_ENCODING, traceLeafValues } from "../ids";
 import { ClinicianAction, Purpose, Tier, VersionStatus, VERSION_STATUSES, tierFor, nameOf } from "../../constants";
 import { leafOf, parseReceipt, type TraceReceipt } from "../traces/receipt";
+import { processProof } from "../traces/merkle";
 
 export const VERIFY_REASONS = [
   "RECEIPT_MALFORMED",
@@ -137,7 +136,7 @@ export class Auditor {
       fail("BATCH_UNKNOWN", `batch ${receipt.batchId} was never anchored on this ledger`);
       return { valid: false, reasons, skipped };
     }
-    if (!StandardMerkleTree.verify(root, [...TRACE_LEAF_ENCODING], traceLeafValues(r), receipt.proof)) {
+    if (processProof(Buffer.from(leaf.slice(2), "hex"), receipt.proof) !== root.toLowerCase()) {
       fail("PROOF_INVALID", `the proof does not lead from the record to batch ${receipt.batchId}'s anchored root ${root}`);
     }
 

@@ -77,3 +77,17 @@ export class TraceTree {
     return proof;
   }
 }
+
+/** Walks a proof from a leaf hash to a root with sorted-pair keccak, as StandardMerkleTree.verify does. */
+export function processProof(leaf: Uint8Array, proof: readonly string[]): string {
+  let node: Uint8Array = leaf;
+  const pair = new Uint8Array(64);
+  for (const sibling of proof) {
+    const s = Buffer.from(sibling.slice(2), "hex");
+    const [lo, hi] = Buffer.compare(node, s) <= 0 ? [node, s] : [s, node];
+    pair.set(lo, 0);
+    pair.set(hi, 32);
+    node = keccak_256(pair);
+  }
+  return hex(node);
+}

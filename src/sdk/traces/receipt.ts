@@ -3,11 +3,11 @@
  * record, its salt, its Merkle proof and where it was anchored; anyone can check it with
  * `@openzeppelin/merkle-tree`, ethers and an RPC URL of the chain.
  */
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { getAddress, isHexString } from "ethers";
 import type { Deployment } from "../deploy";
 import { InputError } from "../errors";
 import { TRACE_LEAF_ENCODING, TRACE_RECORD_FIELDS, traceLeafValues } from "../ids";
+import { traceLeafHash } from "./merkle";
 import type { AnchoredTrace } from "./vault";
 import type { TraceRecordJson } from "./record";
 
@@ -77,7 +77,7 @@ export function parseReceipt(raw: unknown): TraceReceipt {
 /** Recomputes the leaf hash of a receipt's record (throws if a value does not fit its type). */
 export function leafOf(receipt: TraceReceipt): string {
   try {
-    return StandardMerkleTree.of([traceLeafValues(receipt.record)], [...TRACE_LEAF_ENCODING]).leafHash(traceLeafValues(receipt.record));
+    return "0x" + Buffer.from(traceLeafHash(traceLeafValues(receipt.record))).toString("hex");
   } catch (e) {
     throw new InputError("RECEIPT_MALFORMED", `receipt record does not fit the leaf encoding: ${(e as Error).message.split("\n")[0]}`);
   }
