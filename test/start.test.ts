@@ -6,6 +6,7 @@
  */
 import { describe, it, expect } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
+import { freePort } from "./helpers/node";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,7 +28,7 @@ async function waitReady(api: string, child: ChildProcess, output: () => string)
     if (child.exitCode !== null) throw new Error(`start exited early:\n${output()}`);
     try {
       const r = await fetch(`${api}/readyz`);
-      if (r.status === 200) return;
+      if (r.status === 200 && ((await r.json()) as { ready?: boolean }).ready === true && output().includes("medprov is running.")) return;
     } catch {
       // not listening yet
     }
@@ -53,8 +54,8 @@ const alive = (pid: number) => {
 describe("npm start", () => {
   it("runs the consortium, answers the walkthrough, stops cleanly, and resumes", async () => {
     const data = mkdtempSync(join(tmpdir(), "medprov-start-"));
-    const chainPort = 21_000 + Math.floor(Math.random() * 10_000);
-    const port = chainPort + 1;
+    const chainPort = await freePort();
+    const port = await freePort();
     const api = `http://127.0.0.1:${port}`;
     const first = start(data, chainPort, port);
     await waitReady(api, first.child, first.output);

@@ -3,6 +3,7 @@
  * drive the CLI or other processes over RPC.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,9 +27,18 @@ export function testWallets(n = 12): Wallet[] {
   return Array.from({ length: n }, (_, i) => HDNodeWallet.fromMnemonic(m, `m/44'/60'/0'/0/${i}`) as unknown as Wallet);
 }
 
+/** A port the OS says is free now: test files run in parallel and each may start a node. */
+export const freePort = () =>
+  new Promise<number>((resolve) => {
+    const srv = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+
 /** A Hardhat node (default) or anvil, Foundry's independent implementation (faster eth_getLogs). */
 export async function startNode(kind: "hardhat" | "anvil" = "hardhat"): Promise<RpcNode> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const port = await freePort();
   const [bin, args] =
     kind === "anvil"
       ? ["anvil", ["--host", "127.0.0.1", "--port", String(port), "--chain-id", "31337", "--mnemonic", MNEMONIC, "--silent"]]
