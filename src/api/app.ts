@@ -2,7 +2,7 @@
  * The audit API as a Fastify plugin: `buildApp` registers everything; `listen` lives in
  * src/api/server.ts; tests use `inject()`. Every route declares its access rule and its schemas.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from "fastify";
+import type { FastifyInstance, FastifyRequest, RouteShorthandOptions } from "fastify";
 import helmet from "@fastify/helmet";
 import rateLimit from "@fastify/rate-limit";
 import cors from "@fastify/cors";
@@ -293,6 +293,3 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
   app.get("/reports/revocation-impact/:subject", route("oversight", { params: sch.params.subject, response: { 200: sch.revocationImpact } }, ["reports"]), async (req) => q.revocationImpact((req.params as { subject: string }).subject));
   app.get("/reports/fairness-alerts", route("oversight", { response: { 200: S.arr(sch.alert) } }, ["reports"]), async () => q.allAlerts());
 }
-
-/** Replies for tests and tools that want a plain JSON error. */
-export const sendError = (reply: FastifyReply, e: ApiError) => reply.status(e.status).send({ error: { code: e.code, message: e.message } });

@@ -139,7 +139,8 @@ const HANDLERS: Record<string, Handler> = {
     const id = lc(a.batchId);
     const versions = (a.versions as string[]).map(lc);
     await w.add(K.batch(id), { batchId: id, hospital: n(a.hospital), root: a.root, firstSeq: a.firstSeq.toString(), count: n(a.count), fromTime: n(a.fromTime), toTime: n(a.toTime), versions, block: m.block, time: m.time, tx: m.tx, checkpoint: cp });
-    await w.add(K.batchByHospital(n(a.hospital), a.firstSeq), id);
+    await w.add(K.batchByHospital(n(a.hospital), cp), id);
+    await w.add(K.batchByCheckpoint(cp), id);
     for (const v of new Set(versions)) await w.add(K.batchByVersion(v, cp), { batchId: id, hospital: n(a.hospital), count: n(a.count) });
     await w.add(K.batchByTime(n(a.toTime), cp), id);
   },

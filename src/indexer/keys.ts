@@ -15,7 +15,7 @@ export const STATE_PREFIXES = [
   "c:", "ch:", "cb:", "ct:", "dg:",
   "ds:", "dsc:", "dsu:", "dsh:", "dso:",
   "m:", "mv:", "v:", "vh:", "vd:", "vr:", "va:", "vt:", "pol:",
-  "b:", "bh:", "bv:", "bt:", "blk:", "auth:",
+  "b:", "bh:", "bc:", "bv:", "bt:", "blk:", "auth:",
 ] as const;
 
 /** Not state: cursor and metrics (meta:), undo journal (j:), recent block hashes (h:), custodian-supplied manifests (x:). */
@@ -48,7 +48,8 @@ export const K = {
   trainedOn: (datasetId: string, versionId: string) => `vt:${lc(datasetId)}:${lc(versionId)}`,
   policy: (risk: number) => `pol:${risk}`,
   batch: (id: string) => `b:${lc(id)}`,
-  batchByHospital: (hospital: number, firstSeq: bigint | string) => `bh:${org(hospital)}:${pad(firstSeq, 20)}`,
+  batchByHospital: (hospital: number, cp: string) => `bh:${org(hospital)}:${cp}`,
+  batchByCheckpoint: (cp: string) => `bc:${cp}`,
   batchByVersion: (versionId: string, cp: string) => `bv:${lc(versionId)}:${cp}`,
   batchByTime: (toTime: number, cp: string) => `bt:${pad(toTime, 12)}:${cp}`,
   blockTime: (block: number) => `blk:${pad(block, 12)}`,

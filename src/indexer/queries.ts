@@ -110,9 +110,13 @@ export function createQueries(store: IndexStore) {
           if (out.length >= limit) break;
         }
       };
-      if (f.version) await take((await store.list<Row>(`bv:${lc(f.version)}:`, f.after ? { gte: `bv:${lc(f.version)}:${f.after}` } : {})).map((e) => String(e.value.batchId)));
-      else if (f.hospital !== undefined) await take((await store.list<string>(`bh:${org(f.hospital)}:`)).map((e) => e.value));
-      else await take((await store.list<Row>("b:")).sort((a, b) => String(a.value.checkpoint).localeCompare(String(b.value.checkpoint))).map((e) => String(e.value.batchId)));
+      // Every index below is keyed by checkpoint, so a page starts right after `after`: no scan from the start.
+      const untimed = f.fromTime === undefined && f.toTime === undefined;
+      const from = (prefix: string) => ({ ...(f.after ? { gte: `${prefix}${f.after}` } : {}), ...(untimed ? { limit: limit + 1 } : {}) });
+      const ids = async (prefix: string) => (await store.list<Json>(prefix, from(prefix))).map((e) => (typeof e.value === "string" ? e.value : String((e.value as Row).batchId)));
+      if (f.version) await take(await ids(`bv:${lc(f.version)}:`));
+      else if (f.hospital !== undefined) await take(await ids(`bh:${org(f.hospital)}:`));
+      else await take(await ids("bc:"));
       out.sort((a, b) => String(a.checkpoint).localeCompare(String(b.checkpoint)));
       return { batches: out.slice(0, limit), next: out.length >= limit ? String(out[limit - 1].checkpoint) : null };
     },

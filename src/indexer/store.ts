@@ -5,7 +5,7 @@
  */
 import { Level } from "level";
 import { createHash } from "node:crypto";
-import { K, META_PREFIXES, STATE_PREFIXES, prefixEnd } from "./keys";
+import { K, STATE_PREFIXES, prefixEnd } from "./keys";
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Op = { type: "put"; key: string; value: Json } | { type: "del"; key: string };
@@ -86,9 +86,6 @@ export class IndexStore {
     await this.db.batch(ops as never);
     return journals.length;
   }
-
-  /** Namespaces excluded from the digest (for tests and tooling). */
-  static readonly metaPrefixes = META_PREFIXES;
 }
 
 /**
@@ -147,10 +144,6 @@ export class BlockWriter {
   /** Non-state bookkeeping written with the batch (block hashes), not journaled. */
   raw(op: Op): void {
     this.extra.push(op);
-  }
-
-  get size(): number {
-    return this.pending.size;
   }
 
   async commit(cursor: Cursor, pruneJournalBelow?: number): Promise<void> {

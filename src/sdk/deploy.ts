@@ -3,20 +3,15 @@
  * Used by `npm start`, the tests and any real consortium rollout.
  */
 import type { Interface, Signer } from "ethers";
-import {
-  AccessManager__factory,
-  ConsentRegistry__factory,
-  Consortium__factory,
-  DatasetRegistry__factory,
-  ModelRegistry__factory,
-  TraceAnchor__factory,
-  type AccessManager,
-  type ConsentRegistry,
-  type Consortium,
-  type DatasetRegistry,
-  type ModelRegistry,
-  type TraceAnchor,
+import type {
+  AccessManager,
+  ConsentRegistry,
+  Consortium,
+  DatasetRegistry,
+  ModelRegistry,
+  TraceAnchor,
 } from "../../typechain-types";
+import { FACTORIES } from "./contracts";
 import { ACCESS_ROLES, DEFAULT_GOVERNANCE_DELAY, GOVERNED_FUNCTIONS } from "../constants";
 
 export interface DeployOptions {
@@ -54,14 +49,14 @@ export async function deployLedger(deployer: Signer, options: DeployOptions): Pr
   const provider = deployer.provider;
   if (!provider) throw new Error("deployer signer has no provider");
 
-  const manager = await new AccessManager__factory(deployer).deploy(deployerAddress);
+  const manager = await new FACTORIES.manager(deployer).deploy(deployerAddress);
   const managerReceipt = await manager.deploymentTransaction()!.wait();
   const managerAddress = await manager.getAddress();
-  const consortium = await new Consortium__factory(deployer).deploy(managerAddress);
-  const consents = await new ConsentRegistry__factory(deployer).deploy(managerAddress, await consortium.getAddress());
-  const datasets = await new DatasetRegistry__factory(deployer).deploy(await consortium.getAddress(), await consents.getAddress());
-  const models = await new ModelRegistry__factory(deployer).deploy(managerAddress, await consortium.getAddress(), await datasets.getAddress());
-  const traces = await new TraceAnchor__factory(deployer).deploy(await consortium.getAddress(), await models.getAddress());
+  const consortium = await new FACTORIES.consortium(deployer).deploy(managerAddress);
+  const consents = await new FACTORIES.consents(deployer).deploy(managerAddress, await consortium.getAddress());
+  const datasets = await new FACTORIES.datasets(deployer).deploy(await consortium.getAddress(), await consents.getAddress());
+  const models = await new FACTORIES.models(deployer).deploy(managerAddress, await consortium.getAddress(), await datasets.getAddress());
+  const traces = await new FACTORIES.traces(deployer).deploy(await consortium.getAddress(), await models.getAddress());
   const contracts: LedgerContracts = { manager, consortium, consents, datasets, models, traces };
   await Promise.all(Object.values(contracts).map((c) => c.waitForDeployment()));
 
@@ -81,13 +76,8 @@ export async function deployLedger(deployer: Signer, options: DeployOptions): Pr
   const addresses = Object.fromEntries(
     await Promise.all(Object.entries(contracts).map(async ([k, c]) => [k, await c.getAddress()])),
   ) as Record<ContractName, string>;
-  const versions: Deployment["versions"] = {
-    consortium: await consortium.VERSION(),
-    consents: await consents.VERSION(),
-    datasets: await datasets.VERSION(),
-    models: await models.VERSION(),
-    traces: await traces.VERSION(),
-  };
+  const versioned = ["consortium", "consents", "datasets", "models", "traces"] as const;
+  const versions: Deployment["versions"] = Object.fromEntries(await Promise.all(versioned.map(async (k) => [k, await contracts[k].VERSION()])));
   const deployment: Deployment = {
     chainId: Number((await provider.getNetwork()).chainId),
     deploymentBlock: managerReceipt!.blockNumber,
