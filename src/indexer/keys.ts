@@ -18,8 +18,8 @@ export const STATE_PREFIXES = [
   "b:", "bh:", "bc:", "bv:", "bt:", "blk:", "auth:",
 ] as const;
 
-/** Not state: cursor and metrics (meta:), undo journal (j:), recent block hashes (h:), custodian-supplied manifests (x:). */
-export const META_PREFIXES = ["meta:", "j:", "h:", "x:"] as const;
+// Not state, so outside the digest: cursor (meta:), undo journal (j:), recent block hashes (h:),
+// custodian-supplied cohort manifests (x:).
 
 export const K = {
   cursor: "meta:cursor",

@@ -36,12 +36,6 @@ export function createQueries(store: IndexStore) {
     consents: (subject: string) => values(store, `c:${lc(subject)}:`),
     consentHistory: (subject: string) => values(store, `ch:${lc(subject)}:`),
     delegates: async (subject: string) => (await store.list(`dg:${lc(subject)}:`)).map((e) => lastSegment(e.key)),
-    /** Subjects that appointed `delegate` (a guardian sees their consents). */
-    delegators: async (delegate: string) => {
-      const out: string[] = [];
-      for (const e of await store.list("dg:")) if (lastSegment(e.key) === lc(delegate)) out.push(e.key.split(":")[1]);
-      return out;
-    },
     /**
      * Was (subject, purpose, grantee) consent valid at a block or a time? One ordered lookup per
      * slot: the grantee's own, then "any member" when the grantee had been admitted by then.
@@ -55,7 +49,6 @@ export function createQueries(store: IndexStore) {
       const admitted = at.block !== undefined ? Number(member.admittedBlock) <= at.block : Number(member.admittedTime) <= at.time;
       return admitted && consentStateAt(subject, purpose, NUMBERS.ANY_MEMBER, at);
     },
-    blockTime: (block: number) => store.get<number>(K.blockTime(block)),
 
     // ── datasets ──
     dataset: (id: string) => store.get<Row>(K.dataset(id)),
