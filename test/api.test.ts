@@ -12,6 +12,7 @@ import { SiweMessage } from "siwe";
 import type { Signer } from "ethers";
 import type { FastifyInstance } from "fastify";
 import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
+import { fhirProblems } from "./helpers/fhir-validate";
 import { deploymentOf, indexFresh } from "./helpers/indexing";
 import { modelWithVersion } from "./helpers/builders";
 import { clock, traceInput } from "./helpers/traces";
@@ -91,6 +92,10 @@ describe("audit API", () => {
       ["GET", `/reports/revocation-impact/${l.patient.address}`, "oversight"],
       ["GET", "/reports/fairness-alerts", "oversight"],
       ["POST", "/reports/traces", "oversight", { receipts }],
+      ["GET", `/fhir/Consent?patient=${l.patient.address}`, "subject"],
+      ["GET", `/fhir/Provenance?version=${ids.versionId}`, "public"],
+      ["GET", `/fhir/Provenance?batch=${receipts[0].batchId}`, "hospital"],
+      ["GET", "/fhir/AuditEvent", "members"],
     ];
     it("answers each cell with the status the access table gives", async () => {
       const signers: Record<CallerKind, Signer | undefined> = { anonymous: undefined, patient: l.patient, HOSPITAL: l.hospitalA, MODEL_DEVELOPER: l.developer, REGULATOR: l.regulator, AUDITOR: l.auditor };
@@ -191,6 +196,11 @@ describe("audit API", () => {
         ["POST", "/relay", { kind: "grant" }, 400],
         ["POST", "/relay", { kind: "grant", request: { subject: "x" }, signature: "0x00" }, 400],
         ["POST", "/reports/traces", { receipts: [] }, 400],
+        ["GET", "/fhir/Consent", undefined, 400],
+        ["GET", `/fhir/Provenance?version=${ids.versionId}&batch=${receipts[0].batchId}`, undefined, 400],
+        ["GET", "/fhir/Provenance", undefined, 400],
+        ["GET", `/fhir/Provenance?batch=${"0x" + "00".repeat(32)}`, undefined, 404],
+        ["GET", "/fhir/AuditEvent?since=yesterday", undefined, 400],
         ["GET", "/nope", undefined, 404],
       ];
       for (const [method, url, payload, status] of cases) {
@@ -240,6 +250,49 @@ describe("audit API", () => {
     expect((await relaying.inject({ method: "POST", url: "/relay", payload: { ...signed, extra: 1 } })).statusCode).toBe(400);
     await relaying.close();
     await store.close();
+  });
+
+  describe("FHIR R4 export", () => {
+    const bundle = async (url: string, signer?: Signer) => {
+      const r = await app.inject({ url, headers: signer ? { authorization: `Bearer ${await signIn(signer)}` } : {} });
+      expect(r.statusCode, r.body.slice(0, 200)).toBe(200);
+      expect(r.headers["content-type"]).toMatch(/^application\/fhir\+json/);
+      const b = r.json();
+      expect(fhirProblems(b)).toEqual([]);
+      return b as { total: number; entry: { resource: Record<string, any> }[] };
+    };
+
+    it("Consent per subject: valid R4, one per slot, scoped like /consents", async () => {
+      const all = await bundle(`/fhir/Consent?patient=${l.patient.address}`, l.auditor);
+      expect(all.entry.map((e) => [e.resource.status, e.resource.provision.purpose[0].code]).sort()).toEqual([["active", "CLINICAL_DECISION_SUPPORT"], ["active", "HRESCH"]]);
+      const seenByB = await bundle(`/fhir/Consent?patient=${l.patient.address}`, l.hospitalB);
+      expect(seenByB.entry.map((e) => e.resource.provision.actor[0].reference.identifier.value)).toEqual([String(ORG.HOSPITAL_B)]);
+      const r = await app.inject({ url: `/fhir/Consent?patient=${l.patient.address}`, headers: { authorization: `Bearer ${await signIn(l.patient2)}` } });
+      expect(r.statusCode).toBe(403);
+    });
+
+    it("Provenance for a model version and a trace batch: valid R4, naming the ledger's facts", async () => {
+      const v = (await bundle(`/fhir/Provenance?version=${ids.versionId}`)).entry[0].resource;
+      expect(v.target[0].identifier.value).toBe(ids.versionId.toLowerCase());
+      expect(v.entity.map((e: any) => e.what.identifier.value)).toContain(ids.datasetId.toLowerCase());
+      expect(v.agent.map((a: any) => a.type.coding[0].code)).toEqual(["author", "verifier"]);
+      const b = (await bundle(`/fhir/Provenance?batch=${receipts[0].batchId}`, l.auditor)).entry[0].resource;
+      expect(b.extension.find((e: any) => e.url.endsWith("trace-count")).valueInteger).toBe(2);
+      expect(b.agent[1].who.identifier.value).toBe(ids.versionId.toLowerCase());
+      const other = await app.inject({ url: `/fhir/Provenance?batch=${receipts[0].batchId}`, headers: { authorization: `Bearer ${await signIn(l.hospitalB)}` } });
+      expect([other.statusCode, other.json().error.code]).toEqual([403, "FORBIDDEN"]);
+    });
+
+    it("AuditEvent for membership, key and version status changes, in chain order", async () => {
+      const events = (await bundle("/fhir/AuditEvent", l.regulator)).entry.map((e) => e.resource);
+      const kinds = new Set(events.map((e) => e.subtype[0].code));
+      for (const k of ["MemberAdmitted", "KeyAdded", "MemberStatusChanged", "VersionStatusChanged:APPROVED"]) expect(kinds).toContain(k);
+      const times = events.map((e) => e.recorded);
+      expect(times).toEqual([...times].sort());
+      const last = Date.parse(times.at(-1)) / 1000;
+      expect((await bundle(`/fhir/AuditEvent?since=${last}`, l.regulator)).total).toBe(times.filter((t) => Date.parse(t) / 1000 >= last).length);
+      expect((await bundle(`/fhir/AuditEvent?since=${last + 1}`, l.regulator)).total).toBe(0);
+    });
   });
 
   it("serves an OpenAPI 3 document listing every route", async () => {

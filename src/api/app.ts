@@ -12,6 +12,7 @@ import type { Provider, Signer } from "ethers";
 import { Auditor, Hospital, LedgerRevertError, summarizeTraces, type LedgerFacts, type Deployment, type LedgerContracts, type SignedGrant, type SignedRevoke, type VerifyResult } from "../sdk";
 import type { IndexerStats, Queries } from "../indexer";
 import { NUMBERS } from "../constants";
+import { batchProvenance, consentResource, memberAuditEvent, searchBundle, versionAuditEvent, versionProvenance, type BatchRow, type ConsentRow, type FhirContext, type MemberChange, type VersionChange, type VersionRow } from "../fhir";
 import { allowed, type Access } from "./access";
 import { createAuth, type AuthOptions, type Caller } from "./auth";
 import { ApiError, errorSchema } from "./errors";
@@ -60,12 +61,12 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
   app.addHook("onRequest", async (req) => {
     req.caller = await auth.caller(req.headers.authorization);
   });
-  app.addHook("preHandler", async (req) => {
-    const access = req.routeOptions.config.access;
-    if (!access || allowed(access, req.caller.kind)) return;
-    if (req.caller.kind === "anonymous") throw new ApiError("UNAUTHENTICATED", "sign in with Ethereum first (POST /auth/nonce, then /auth/verify)");
-    throw new ApiError("FORBIDDEN", `a ${req.caller.kind.toLowerCase()} may not read this`);
-  });
+  const enforce = (access: Access | undefined, caller: Caller) => {
+    if (!access || allowed(access, caller.kind)) return;
+    if (caller.kind === "anonymous") throw new ApiError("UNAUTHENTICATED", "sign in with Ethereum first (POST /auth/nonce, then /auth/verify)");
+    throw new ApiError("FORBIDDEN", `a ${caller.kind.toLowerCase()} may not read this`);
+  };
+  app.addHook("preHandler", async (req) => enforce(req.routeOptions.config.access, req.caller));
   app.addHook("onResponse", async (req, reply) => {
     const key = `${req.method} ${req.routeOptions.url ?? "unmatched"} ${reply.statusCode}`;
     const c = counters.get(key) ?? { count: 0, seconds: 0 };
@@ -172,8 +173,7 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
   });
 
   // ── consents ──
-  async function consentScope(req: FastifyRequest): Promise<(grantee: number) => boolean> {
-    const { subject } = req.params as { subject: string };
+  async function consentScope(req: FastifyRequest, subject = (req.params as { subject: string }).subject): Promise<(grantee: number) => boolean> {
     const c = req.caller;
     if (c.kind === "patient") {
       const me = c.address!.toLowerCase();
@@ -283,6 +283,49 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
       return { txHash: r.txHash, blockNumber: r.blockNumber };
     },
   );
+
+  // ── FHIR R4 export ──
+  // Resources are built field by field in src/fhir, so the response schema only pins the Bundle.
+  const bundleSchema = S.obj({ resourceType: S.str, type: S.str, timestamp: S.str, total: S.int, entry: S.arr(S.obj({ resource: { type: "object", additionalProperties: true }, search: S.obj({ mode: S.str }) })) });
+  const fhirRoute = (access: Access, querystring: unknown) => route(access, { querystring, response: { 200: bundleSchema } }, ["fhir"]);
+  async function fhirContext(): Promise<FhirContext> {
+    const names = new Map((await q.members()).map((m) => [Number(m.orgId), String(m.name)]));
+    const purposes = new Map((await q.purposes()).map((p) => [Number(p.id), String(p.name)]));
+    const a = o.deployment.addresses;
+    return { chainId: o.deployment.chainId, addresses: { consortium: a.consortium, consents: a.consents, models: a.models, traces: a.traces }, orgName: (id) => names.get(id), purposeName: (id) => purposes.get(id) };
+  }
+  const now = () => Math.floor(Date.now() / 1000);
+  app.get("/fhir/Consent", fhirRoute("subject", S.obj({ patient: S.address }, ["patient"])), async (req, reply) => {
+    const { patient } = req.query as { patient: string };
+    const inScope = await consentScope(req, patient);
+    const ctx = await fhirContext();
+    const rows = (await q.consents(patient)).filter((c) => inScope(Number(c.grantee))) as unknown as ConsentRow[];
+    return reply.type("application/fhir+json").send(searchBundle(rows.map((r) => consentResource(ctx, r, now())), now()));
+  });
+  // A version's provenance is a public registry fact; a batch's follows the batch rule (its hospital, oversight).
+  app.get("/fhir/Provenance", fhirRoute("public", S.obj({ version: S.hex32, batch: S.hex32 })), async (req, reply) => {
+    const { version, batch } = req.query as { version?: string; batch?: string };
+    if ((version === undefined) === (batch === undefined)) throw new ApiError("BAD_REQUEST", "give exactly one of ?version=<versionId> or ?batch=<batchId>");
+    const ctx = await fhirContext();
+    let resource;
+    if (version !== undefined) resource = versionProvenance(ctx, found(await q.version(version), `version ${version}`) as unknown as VersionRow);
+    else {
+      enforce("hospital", req.caller);
+      const b = found(await q.batch(batch!), `batch ${batch}`) as unknown as BatchRow;
+      if (req.caller.kind === "HOSPITAL" && b.hospital !== req.caller.orgId) throw new ApiError("FORBIDDEN", "a hospital sees its own batches only");
+      resource = batchProvenance(ctx, b);
+    }
+    return reply.type("application/fhir+json").send(searchBundle([resource], now()));
+  });
+  app.get("/fhir/AuditEvent", fhirRoute("members", S.obj({ since: { type: "integer", minimum: 0 } })), async (req, reply) => {
+    const since = (req.query as { since?: number }).since ?? 0;
+    const ctx = await fhirContext();
+    const cp = (key: string) => key.slice(key.lastIndexOf(":") + 1);
+    const members = (await q.memberChanges()).map((e) => ({ cp: cp(e.key), event: memberAuditEvent(ctx, { ...(e.value as object), orgId: Number(e.key.split(":")[1]), checkpoint: cp(e.key) } as MemberChange), time: Number(e.value.time) }));
+    const versions = (await q.versionChanges()).map((e) => ({ cp: cp(e.key), event: versionAuditEvent(ctx, { ...(e.value as object), versionId: e.key.split(":")[1], checkpoint: cp(e.key) } as VersionChange), time: Number(e.value.time) }));
+    const events = [...members, ...versions].filter((e) => e.time >= since).sort((a, b) => a.cp.localeCompare(b.cp));
+    return reply.type("application/fhir+json").send(searchBundle(events.map((e) => e.event), now()));
+  });
 
   // ── reports ──
   app.get("/reports/recall-impact/:id", route("oversight", { params: sch.params.id, response: { 200: sch.recallImpact } }, ["reports"]), async (req) => {

@@ -31,6 +31,8 @@ export function createQueries(store: IndexStore) {
     key: (address: string) => store.get<Row>(K.key(address)),
     keyHistory: (address: string) => values(store, `keyh:${lc(address)}:`),
     purposes: () => values(store, "purpose:"),
+    /** Every membership and key change, keyed `orgh:<org>:<checkpoint>`. */
+    memberChanges: () => store.list<Row>("orgh:"),
 
     // ── consent ──
     consents: (subject: string) => values(store, `c:${lc(subject)}:`),
@@ -80,6 +82,8 @@ export function createQueries(store: IndexStore) {
       return status;
     },
     policies: () => values(store, "pol:"),
+    /** Every version status change, keyed `vh:<version>:<checkpoint>`. */
+    versionChanges: () => store.list<Row>("vh:"),
 
     // ── trace batches ──
     batch: (id: string) => store.get<Row>(K.batch(id)),

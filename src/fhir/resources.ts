@@ -1,0 +1,183 @@
+/**
+ * Ledger facts as FHIR R4 resources. Pure functions from index rows to resources: each field is
+ * named here (no row is spread into a resource), so nothing private can ride along.
+ *
+ * - Consent: one per (subject, purpose, grantee) slot.
+ * - Provenance: a model version (who built it from which datasets, who approved it) and a trace
+ *   batch (which hospital anchored which decisions, made with which model versions). Following
+ *   HL7's AI Transparency on FHIR, the model version takes part as a Device agent.
+ * - AuditEvent: membership, key and model-version status changes.
+ */
+import type { AuditEvent, Bundle, Consent, Device, Extension, Identifier, Organization, Provenance, Reference, Resource } from "@medplum/fhirtypes";
+import { DEFAULT_PURPOSES, MEMBER_STATUSES, NUMBERS, VERSION_STATUSES, nameOf } from "../constants";
+import * as C from "./codes";
+
+/** What every mapping needs to name ledger objects. */
+export interface FhirContext {
+  chainId: number;
+  /** Contract addresses: the registries that are the policy and the source of each fact. */
+  addresses: { consortium: string; consents: string; models: string; traces: string };
+  /** Display name of a member organisation, when known. */
+  orgName?: (orgId: number) => string | undefined;
+  /** Name of an on-chain purpose id (including purposes governance added later). */
+  purposeName?: (purpose: number) => string | undefined;
+}
+
+export interface ConsentRow { subject: string; purpose: number; grantee: number; grantedAt: number; expiresAt: number; revokedAt: number; nonce: number; block: number }
+export interface VersionRow {
+  versionId: string; modelId: string; developer: number; parent: string; weightsHash: string; modelCardHash: string; trainingDatasets: string[];
+  status: number; filingCode?: string; approvedBy?: number; registeredTime: number; tx: string;
+}
+export interface BatchRow { batchId: string; hospital: number; root: string; firstSeq: string; count: number; fromTime: number; toTime: number; versions: string[]; time: number; tx: string }
+/** A membership history row (`orgh:`) with the org it belongs to and its checkpoint. */
+export interface MemberChange { orgId: number; checkpoint: string; kind: "ADMITTED" | "STATUS" | "KEY_ADDED" | "KEY_REVOKED"; role?: number; name?: string; previous?: number; status?: number; key?: string; actor?: string; time: number; tx: string }
+/** A version status history row (`vh:`) with its version and checkpoint. */
+export interface VersionChange { versionId: string; checkpoint: string; previous: number; status: number; actor: number; reason: string; time: number; tx: string }
+
+const ZERO32 = "0x" + "00".repeat(32);
+export const instant = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString();
+const account = (ctx: FhirContext, address: string): Identifier => ({ system: C.SYSTEM.account, value: `eip155:${ctx.chainId}:${address.toLowerCase()}` });
+const contract = (ctx: FhirContext, name: keyof FhirContext["addresses"], display: string): Reference<Device> => ({ identifier: account(ctx, ctx.addresses[name]), display });
+const ext = (url: string, value: Omit<Extension, "url">): Extension => ({ url, ...value });
+
+export function orgReference(ctx: FhirContext, orgId: number): Reference<Organization> {
+  if (orgId === NUMBERS.ANY_MEMBER) return { type: "Organization", identifier: { system: C.SYSTEM.org, value: "0" }, display: "any active consortium member" };
+  const name = ctx.orgName?.(orgId);
+  return { type: "Organization", identifier: { system: C.SYSTEM.org, value: String(orgId) }, ...(name ? { display: name } : {}) };
+}
+const versionDevice = (id: string): Reference<Device> => ({ type: "Device", identifier: { system: C.SYSTEM.modelVersion, value: id.toLowerCase() } });
+
+function purposeCoding(ctx: FhirContext, purpose: number) {
+  const name = purpose < DEFAULT_PURPOSES.length ? DEFAULT_PURPOSES[purpose] : undefined;
+  if (name) return { coding: C.PURPOSE_CODING[name], scope: C.PURPOSE_SCOPE[name] };
+  const added = ctx.purposeName?.(purpose) ?? `PURPOSE_${purpose}`;
+  return { coding: { system: C.SYSTEM.purpose, code: added }, scope: "patient-privacy" as const };
+}
+
+/**
+ * One consent slot as a FHIR Consent: active while granted and unexpired at `now`, inactive once
+ * revoked or expired; the provision's period ends at the revocation or the expiry.
+ */
+export function consentResource(ctx: FhirContext, row: ConsentRow, now: number): Consent {
+  const { coding, scope } = purposeCoding(ctx, row.purpose);
+  const revoked = row.revokedAt > 0 && row.revokedAt >= row.grantedAt;
+  const active = !revoked && row.expiresAt > now;
+  const end = revoked ? row.revokedAt : row.expiresAt;
+  const subject = row.subject.toLowerCase();
+  return {
+    resourceType: "Consent",
+    id: `consent-${subject.slice(2)}-${row.purpose}-${row.grantee}`,
+    identifier: [{ system: C.SYSTEM.consentSlot, value: `${subject}:${row.purpose}:${row.grantee}` }],
+    status: active ? "active" : "inactive",
+    scope: { coding: [C.scopeCoding(scope)] },
+    category: [{ coding: [C.PATIENT_CONSENT] }],
+    patient: { identifier: account(ctx, subject) },
+    dateTime: instant(row.grantedAt),
+    performer: [{ identifier: account(ctx, subject) }],
+    policy: [{ uri: `urn:medprov:consent-registry:eip155:${ctx.chainId}:${ctx.addresses.consents.toLowerCase()}` }],
+    provision: {
+      type: "permit",
+      // Expiry "never" is uint64 max on-chain; FHIR dates end in year 9999, so an open period has no end.
+      period: { start: instant(row.grantedAt), ...(revoked || end < 253402300799 ? { end: instant(end) } : {}) },
+      actor: [{ role: { coding: [C.RECIPIENT] }, reference: orgReference(ctx, row.grantee) }],
+      purpose: [coding],
+    },
+  };
+}
+
+/** How a model version came to be: its developer, training datasets, parent version and approver. */
+export function versionProvenance(ctx: FhirContext, v: VersionRow): Provenance {
+  const entity: NonNullable<Provenance["entity"]> = v.trainingDatasets.map((d) => ({ role: "source" as const, what: { type: "DocumentReference", identifier: { system: C.SYSTEM.dataset, value: d.toLowerCase() } } }));
+  if (v.parent && v.parent !== ZERO32) entity.push({ role: "revision", what: versionDevice(v.parent) });
+  const agent: Provenance["agent"] = [{ type: { coding: [C.agentType("author")] }, who: orgReference(ctx, v.developer) }];
+  if (v.approvedBy) agent.push({ type: { coding: [C.agentType("verifier")] }, who: orgReference(ctx, v.approvedBy) });
+  return {
+    resourceType: "Provenance",
+    id: v.versionId.toLowerCase().slice(2), // FHIR ids are at most 64 characters: the bare hash
+    target: [versionDevice(v.versionId)],
+    recorded: instant(v.registeredTime),
+    policy: [`urn:medprov:model-registry:eip155:${ctx.chainId}:${ctx.addresses.models.toLowerCase()}`],
+    activity: { coding: [C.DATA_OPERATION("CREATE")] },
+    agent,
+    ...(entity.length ? { entity } : {}),
+    extension: [ext(`${C.SYSTEM.event}:status`, { valueCode: nameOf(VERSION_STATUSES, v.status) }), ...(v.filingCode ? [ext(`${C.SYSTEM.event}:filing-code`, { valueString: v.filingCode })] : [])],
+  };
+}
+
+/**
+ * A trace batch: the hospital anchored `count` clinical decision traces made with these model
+ * versions between fromTime and toTime; the Merkle root is what receipts prove against.
+ */
+export function batchProvenance(ctx: FhirContext, b: BatchRow): Provenance {
+  return {
+    resourceType: "Provenance",
+    id: b.batchId.toLowerCase().slice(2),
+    target: [{ identifier: { system: C.SYSTEM.traceBatch, value: b.batchId.toLowerCase() }, display: `trace batch of ${b.count} decisions from sequence ${b.firstSeq}` }],
+    occurredPeriod: { start: instant(b.fromTime), end: instant(b.toTime) },
+    recorded: instant(b.time),
+    policy: [`urn:medprov:trace-anchor:eip155:${ctx.chainId}:${ctx.addresses.traces.toLowerCase()}`],
+    activity: { coding: [C.DATA_OPERATION("CREATE")] },
+    agent: [
+      { type: { coding: [C.agentType("author")] }, who: orgReference(ctx, b.hospital) },
+      ...b.versions.map((v) => ({ type: { coding: [C.agentType("assembler")] }, who: versionDevice(v), onBehalfOf: orgReference(ctx, b.hospital) })),
+    ],
+    extension: [ext(C.SYSTEM.merkleRoot, { valueString: b.root }), ext(C.SYSTEM.traceCount, { valueInteger: b.count }), ext(`${C.SYSTEM.event}:tx`, { valueString: b.tx })],
+  };
+}
+
+const AUDIT_ACTION = { ADMITTED: "C", KEY_ADDED: "C", KEY_REVOKED: "D", STATUS: "U" } as const;
+const MEMBER_EVENT = { ADMITTED: "MemberAdmitted", KEY_ADDED: "KeyAdded", KEY_REVOKED: "KeyRevoked", STATUS: "MemberStatusChanged" } as const;
+
+function auditEvent(ctx: FhirContext, e: { id: string; type: AuditEvent["type"]; event: string; action: AuditEvent["action"]; time: number; who: Reference<Device | Organization>; what: Reference; details: Record<string, string> }): AuditEvent {
+  return {
+    resourceType: "AuditEvent",
+    id: e.id,
+    type: e.type,
+    subtype: [{ system: C.SYSTEM.event, code: e.event }],
+    action: e.action,
+    recorded: instant(e.time),
+    outcome: "0",
+    agent: [{ who: e.who, requestor: true }],
+    source: { site: "medprov", observer: contract(ctx, e.type === C.VERSION_STATUS_CHANGED ? "models" : "consortium", e.type === C.VERSION_STATUS_CHANGED ? "ModelRegistry contract" : "Consortium contract"), type: [C.APPLICATION_SERVER] },
+    entity: [{ what: e.what, type: C.SYSTEM_OBJECT, detail: Object.entries(e.details).map(([type, valueString]) => ({ type, valueString })) }],
+  };
+}
+
+/** A membership or key change. Admissions are executed by governance, so the agent is the consortium. */
+export function memberAuditEvent(ctx: FhirContext, c: MemberChange): AuditEvent {
+  const details: Record<string, string> = { transaction: c.tx };
+  if (c.kind === "STATUS") Object.assign(details, { previousStatus: nameOf(MEMBER_STATUSES, c.previous ?? 0), status: nameOf(MEMBER_STATUSES, c.status ?? 0) });
+  if (c.key) details.key = `eip155:${ctx.chainId}:${c.key.toLowerCase()}`;
+  return auditEvent(ctx, {
+    id: `member-${c.checkpoint}`,
+    type: C.SECURITY_ROLES_CHANGED,
+    event: MEMBER_EVENT[c.kind],
+    action: AUDIT_ACTION[c.kind],
+    time: c.time,
+    who: c.actor ? { identifier: account(ctx, c.actor) } : contract(ctx, "consortium", "consortium governance"),
+    what: orgReference(ctx, c.orgId),
+    details,
+  });
+}
+
+/** A model version status change (approve, suspend, reinstate, recall, retire). */
+export function versionAuditEvent(ctx: FhirContext, c: VersionChange): AuditEvent {
+  return auditEvent(ctx, {
+    id: `version-${c.checkpoint}`,
+    type: C.VERSION_STATUS_CHANGED,
+    event: `VersionStatusChanged:${nameOf(VERSION_STATUSES, c.status)}`,
+    action: "U",
+    time: c.time,
+    who: orgReference(ctx, c.actor),
+    what: versionDevice(c.versionId),
+    details: { transaction: c.tx, previousStatus: nameOf(VERSION_STATUSES, c.previous), status: nameOf(VERSION_STATUSES, c.status), ...(c.reason && c.reason !== ZERO32 ? { reasonHash: c.reason } : {}) },
+  });
+}
+
+/** A search result set. */
+export function searchBundle(resources: Resource[], now: number): Bundle {
+  // FHIR JSON forbids empty arrays, so an empty result has no `entry` at all.
+  const entry = resources.map((resource) => ({ resource, search: { mode: "match" as const } }));
+  return { resourceType: "Bundle", type: "searchset", timestamp: instant(now), total: resources.length, ...(entry.length ? { entry } : {}) };
+}
+

@@ -1,0 +1,123 @@
+/**
+ * FHIR R4 export as pure mappings: every resource type the API serves, in each state a ledger
+ * fact can be in, validated against FHIR R4 by existing libraries (test/helpers/fhir-validate.ts).
+ */
+import { describe, it, expect } from "vitest";
+import { Purpose, VersionStatus, MemberStatus, NUMBERS } from "../src/constants";
+import { batchProvenance, consentResource, memberAuditEvent, searchBundle, versionAuditEvent, versionProvenance, type ConsentRow, type FhirContext } from "../src/fhir";
+import { fhirProblems } from "./helpers/fhir-validate";
+
+const ctx: FhirContext = {
+  chainId: 31337,
+  addresses: { consortium: "0x" + "11".repeat(20), consents: "0x" + "22".repeat(20), models: "0x" + "33".repeat(20), traces: "0x" + "44".repeat(20) },
+  orgName: (id) => ({ 1: "Hospital A", 3: "Developer", 4: "Regulator" })[id],
+  purposeName: (id) => (id === 6 ? "PUBLIC_HEALTH_SURVEILLANCE" : undefined),
+};
+const SUBJECT = "0x" + "ab".repeat(20);
+const T0 = 1_780_000_000;
+const id32 = (b: string) => "0x" + b.repeat(32);
+const grant = (o: Partial<ConsentRow> = {}): ConsentRow => ({ subject: SUBJECT, purpose: Purpose.CLINICAL_DECISION_SUPPORT, grantee: 1, grantedAt: T0, expiresAt: T0 + 86_400, revokedAt: 0, nonce: 1, block: 10, ...o });
+const valid = (r: { resourceType: string }) => expect(fhirProblems(r), JSON.stringify(r)).toEqual([]);
+
+describe("FHIR R4 export", () => {
+  describe("Consent", () => {
+    it("a live grant is an active permit for its purpose and grantee, with its period", () => {
+      const c = consentResource(ctx, grant(), T0 + 10);
+      valid(c);
+      expect(c.status).toBe("active");
+      expect(c.patient?.identifier?.value).toBe(`eip155:31337:${SUBJECT}`);
+      expect(c.provision?.purpose?.[0].code).toBe("CLINICAL_DECISION_SUPPORT");
+      expect(c.provision?.actor?.[0].reference.identifier?.value).toBe("1");
+      expect(c.provision?.actor?.[0].reference.display).toBe("Hospital A");
+      expect(c.provision?.period).toEqual({ start: new Date(T0 * 1000).toISOString(), end: new Date((T0 + 86_400) * 1000).toISOString() });
+    });
+
+    it("revoked and expired grants are inactive; a revocation ends the period", () => {
+      const revoked = consentResource(ctx, grant({ revokedAt: T0 + 100 }), T0 + 200);
+      valid(revoked);
+      expect([revoked.status, revoked.provision?.period?.end]).toEqual(["inactive", new Date((T0 + 100) * 1000).toISOString()]);
+      const expired = consentResource(ctx, grant(), T0 + 86_400);
+      valid(expired);
+      expect(expired.status).toBe("inactive");
+    });
+
+    it("maps every default purpose, HL7 codes where HL7 has them, and purposes governance added later", () => {
+      for (const p of Object.values(Purpose)) valid(consentResource(ctx, grant({ purpose: p }), T0));
+      expect(consentResource(ctx, grant({ purpose: Purpose.RESEARCH }), T0).provision?.purpose?.[0]).toMatchObject({ system: "http://terminology.hl7.org/CodeSystem/v3-ActReason", code: "HRESCH" });
+      expect(consentResource(ctx, grant({ purpose: Purpose.RESEARCH }), T0).scope.coding?.[0].code).toBe("research");
+      const added = consentResource(ctx, grant({ purpose: 6 }), T0);
+      valid(added);
+      expect(added.provision?.purpose?.[0].code).toBe("PUBLIC_HEALTH_SURVEILLANCE");
+    });
+
+    it("a grant without expiry has an open period; 'any member' is named as such", () => {
+      const c = consentResource(ctx, grant({ expiresAt: 2 ** 64 - 1, grantee: NUMBERS.ANY_MEMBER }), T0);
+      valid(c);
+      expect(c.provision?.period?.end).toBeUndefined();
+      expect(c.provision?.actor?.[0].reference.display).toBe("any active consortium member");
+    });
+  });
+
+  describe("Provenance", () => {
+    const version = { versionId: id32("a1"), modelId: id32("b1"), developer: 3, parent: id32("00"), weightsHash: id32("c1"), modelCardHash: id32("d1"), trainingDatasets: [id32("e1"), id32("e2")], status: VersionStatus.SUBMITTED, registeredTime: T0, tx: id32("f1") };
+
+    it("a submitted version: its developer as author, its training datasets as sources", () => {
+      const p = versionProvenance(ctx, version);
+      valid(p);
+      expect(p.agent.map((a) => a.type?.coding?.[0].code)).toEqual(["author"]);
+      expect(p.entity?.map((e) => [e.role, e.what.identifier?.value])).toEqual([["source", id32("e1")], ["source", id32("e2")]]);
+    });
+
+    it("an approved revision: the regulator as verifier, the parent as a revision, the filing code", () => {
+      const p = versionProvenance(ctx, { ...version, parent: id32("a0"), status: VersionStatus.APPROVED, approvedBy: 4, filingCode: "NMPA-2026-0042" });
+      valid(p);
+      expect(p.agent.map((a) => [a.type?.coding?.[0].code, a.who.display])).toEqual([["author", "Developer"], ["verifier", "Regulator"]]);
+      expect(p.entity?.at(-1)).toMatchObject({ role: "revision", what: { type: "Device", identifier: { value: id32("a0") } } });
+      expect(p.extension?.map((e) => e.valueCode ?? e.valueString)).toEqual(["APPROVED", "NMPA-2026-0042"]);
+    });
+
+    it("a trace batch: the hospital as author, each model version as an assembling Device, the root", () => {
+      const p = batchProvenance(ctx, { batchId: id32("99"), hospital: 1, root: id32("77"), firstSeq: "0", count: 1000, fromTime: T0, toTime: T0 + 60, versions: [id32("a1"), id32("a2")], time: T0 + 90, tx: id32("f2") });
+      valid(p);
+      expect(p.agent.map((a) => [a.type?.coding?.[0].code, a.who.type])).toEqual([["author", "Organization"], ["assembler", "Device"], ["assembler", "Device"]]);
+      expect(p.occurredPeriod).toEqual({ start: new Date(T0 * 1000).toISOString(), end: new Date((T0 + 60) * 1000).toISOString() });
+      expect(p.extension?.find((e) => e.url.endsWith("merkle-root"))?.valueString).toBe(id32("77"));
+    });
+  });
+
+  describe("AuditEvent", () => {
+    it("admissions, status changes and key changes of members", () => {
+      const base = { orgId: 1, checkpoint: "000000000010000003", time: T0, tx: id32("f3") };
+      const events = [
+        memberAuditEvent(ctx, { ...base, kind: "ADMITTED", role: 1, name: "Hospital A" }),
+        memberAuditEvent(ctx, { ...base, kind: "STATUS", previous: MemberStatus.ACTIVE, status: MemberStatus.SUSPENDED, actor: "0x" + "cd".repeat(20) }),
+        memberAuditEvent(ctx, { ...base, kind: "KEY_ADDED", key: "0x" + "ef".repeat(20) }),
+        memberAuditEvent(ctx, { ...base, kind: "KEY_REVOKED", key: "0x" + "ef".repeat(20), actor: "0x" + "cd".repeat(20) }),
+      ];
+      for (const e of events) valid(e);
+      expect(events.map((e) => [e.action, e.subtype?.[0].code])).toEqual([["C", "MemberAdmitted"], ["U", "MemberStatusChanged"], ["C", "KeyAdded"], ["D", "KeyRevoked"]]);
+      expect(events[1].entity?.[0].detail?.map((d) => [d.type, d.valueString])).toContainEqual(["status", "SUSPENDED"]);
+    });
+
+    it("a model version's recall, with the regulator as agent and the notice hash", () => {
+      const e = versionAuditEvent(ctx, { versionId: id32("a1"), checkpoint: "000000000020000001", previous: VersionStatus.APPROVED, status: VersionStatus.RECALLED, actor: 4, reason: id32("12"), time: T0, tx: id32("f4") });
+      valid(e);
+      expect(e.subtype?.[0].code).toBe("VersionStatusChanged:RECALLED");
+      expect(e.agent[0].who?.display).toBe("Regulator");
+      expect(e.entity?.[0].detail?.find((d) => d.type === "reasonHash")?.valueString).toBe(id32("12"));
+    });
+  });
+
+  it("a search Bundle of mixed resources is valid", () => {
+    valid(searchBundle([consentResource(ctx, grant(), T0), versionProvenance(ctx, { versionId: id32("a1"), modelId: id32("b1"), developer: 3, parent: id32("00"), weightsHash: id32("c1"), modelCardHash: id32("d1"), trainingDatasets: [], status: 1, registeredTime: T0, tx: id32("f1") })], T0));
+  });
+
+  it("the validators do reject what R4 forbids (so the checks above can fail)", () => {
+    const c = consentResource(ctx, grant(), T0);
+    expect(fhirProblems({ ...c, status: "granted" } as never).join()).toMatch(/status/);
+    expect(fhirProblems({ ...c, category: [] } as never).join()).toMatch(/category/i);
+    expect(fhirProblems({ ...c, policy: undefined } as never).join()).toMatch(/ppc-1/);
+    expect(fhirProblems({ ...c, patientName: "Zhang San" } as never).join()).toMatch(/patientName/);
+    expect(fhirProblems({ ...c, dateTime: "yesterday" } as never).join()).toMatch(/dateTime/);
+  });
+});
