@@ -12,27 +12,30 @@ import { hexlify, randomBytes, Wallet } from "ethers";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { ledgerFixture } from "../test/helpers/fixture";
 import { modelWithVersion } from "../test/helpers/builders";
-import { TraceBatcher, type TraceInput } from "../src/sdk";
+import { TraceBatcher, type FlushedBatch, type TraceInput } from "../src/sdk";
 
 const SIZES = (process.env.BENCH_SIZES ?? "1000,10000,100000").split(",").map(Number);
+const STREAM = 20_000;
 
 function inputs(n: number, version: string, t: number): TraceInput[] {
   const pool = Array.from({ length: 64 }, () => Wallet.createRandom().address);
   const rnd = () => hexlify(randomBytes(32));
-  return Array.from({ length: n }, (_, i) => ({
+  // Traces reach a batcher parsed from JSON (a JSONL file, an HTTP body); round-trip them so the
+  // strings are what JSON.parse makes, not the concatenations hexlify returns.
+  return JSON.parse(JSON.stringify(Array.from({ length: n }, (_, i) => ({
     traceId: rnd(), modelVersion: version, subject: pool[i % pool.length], inputHash: rnd(), outputHash: rnd(),
     confidenceBps: 7000 + (i % 3000), action: "MODIFIED" as const, clinicianHash: rnd(), finalDecisionHash: rnd(), time: t,
-  }));
+  }))));
 }
 
-const NOTES = `The chain is never the bottleneck: one anchoring transaction per batch. The first version of the
-batcher used \`StandardMerkleTree\` directly and ran at about 520 traces/s (its generic ABI encoder
-costs ~0.4 ms a leaf); the batcher now encodes the all-static leaf by hand and hashes with the
-native \`keccak\` binding, checked leaf-for-leaf and proof-for-proof against StandardMerkleTree by a
-property test. What remains is about a third each: validating and queueing appends (JSON values in
-LevelDB), hashing, and writing every record with its own proof (about 1.5 KB per trace, twice:
-sealed, then stored). Reaching 20,000/s would mean storing each batch's tree once instead of a
-proof per record, and a binary value encoding; until then the target is not met.`;
+const NOTES = `What made it fast, in order of effect: StandardMerkleTree's generic encoder (~520 traces/s) was
+replaced by a hand encoder of the all-static leaf, property-tested equal to it; the vault stores each
+record once, ABI-encoded (the very bytes its leaf hashes), and each batch's tree once (64 bytes a
+trace) instead of a kilobyte of hex proof per record, cutting proofs from the stored tree when a
+receipt is asked for; keccak runs on the \`keccak\` package's native state directly (its stream
+wrapper costs as much as the hash); trace fields are checked in one pass instead of by regular
+expressions. The chain is never the bottleneck: one anchoring transaction per batch, overlapped with
+the next appends.`;
 
 async function main() {
   const l = await ledgerFixture();
@@ -40,24 +43,43 @@ async function main() {
   await time.increase(10);
   const t = await time.latest();
   const rows: string[] = [];
-  for (const n of SIZES) {
-    const data = inputs(n, versionId, t);
+  // Each size is a stream of traces anchored in batches of that size (maxBatch): appends go on while
+  // earlier batches are sealed and anchored, as in a hospital. At least STREAM traces per size, so a
+  // 1,000-trace batch size is measured over many batches. The first run is a discarded JIT warm-up.
+  for (const [run, size] of [2000, ...SIZES].entries()) {
+    const total = Math.max(size, STREAM);
+    const data = inputs(total, versionId, t);
     const dir = mkdtempSync(join(tmpdir(), "medprov-bench-"));
-    const batcher = await TraceBatcher.open({ vaultPath: join(dir, "vault"), ledger: l, signer: l.hospitalA, maxBatch: n });
+    const timing = { hashMs: 0, vaultMs: 0, chainMs: 0, batches: 0 };
+    const onBatch = (b: FlushedBatch) => {
+      timing.hashMs += b.timing.hashMs;
+      timing.vaultMs += b.timing.vaultMs;
+      timing.chainMs += b.timing.chainMs;
+      timing.batches++;
+    };
+    const batcher = await TraceBatcher.open({ vaultPath: join(dir, "vault"), ledger: l, signer: l.hospitalA, maxBatch: size, onBatch });
     const started = performance.now();
-    for (let i = 0; i < n; i += 1000) await batcher.append(...data.slice(i, i + 1000));
+    // Appends arrive as they would from a hospital's many workstations: chunks of 1,000, up to 4 in flight.
+    const appending: Promise<unknown>[] = [];
+    for (let i = 0; i < total; i += 1000) {
+      appending.push(batcher.append(...data.slice(i, i + 1000)));
+      if (appending.length >= 4) await appending.shift();
+    }
+    await Promise.all(appending);
     const appendMs = performance.now() - started;
-    const [batch] = await batcher.flush();
+    await batcher.flush();
     const totalMs = performance.now() - started;
     await batcher.close();
     rmSync(dir, { recursive: true, force: true });
+    if (timing.batches !== Math.ceil(total / size)) throw new Error(`expected ${Math.ceil(total / size)} batches, anchored ${timing.batches}`);
     const pct = (ms: number) => `${((100 * ms) / totalMs).toFixed(0)}%`;
-    const rate = Math.round((n * 1000) / totalMs);
-    rows.push(`| ${n.toLocaleString("en")} | ${rate.toLocaleString("en")} | ${(totalMs / 1000).toFixed(2)} s | ${pct(appendMs)} | ${pct(batch.timing.hashMs)} | ${pct(batch.timing.vaultMs)} | ${pct(batch.timing.chainMs)} |`);
+    const rate = Math.round((total * 1000) / totalMs);
+    if (run === 0) continue;
+    rows.push(`| ${size.toLocaleString("en")} | ${total.toLocaleString("en")} in ${timing.batches} | ${rate.toLocaleString("en")} | ${(totalMs / 1000).toFixed(2)} s | ${pct(appendMs)} | ${pct(timing.hashMs)} | ${pct(timing.vaultMs)} | ${pct(timing.chainMs)} |`);
     console.log(rows.at(-1));
   }
-  const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length}× ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.version}, in-process Hardhat ${hre.version} (EDR) as the chain. One batch per run (maxBatch = batch size).`;
-  const table = ["| traces | traces/s (append → anchored → proof stored) | total | append (validate + queue) | hashing (tree, proofs) | vault writes (seal, store) | chain (status, anchor tx) |", "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |", ...rows].join("\n");
+  const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length}× ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.version}, in-process Hardhat ${hre.version} (EDR) as the chain. Phases overlap (appends continue while batches are anchored), so their shares of the wall time need not add up to 100%.`;
+  const table = ["| batch size | traces in batches | traces/s (append → anchored → proof stored) | wall time | append until the last is acknowledged | hashing (leaves, tree) | vault writes (seal, store) | chain (status, anchor tx) |", "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |", ...rows].join("\n");
   const body = `# Trace anchoring throughput\n\nRegenerate with \`npm run bench:anchor\`. Target: ≥ 20,000 traces/s on a 2-core machine.\n\n${header}\n\n${table}\n\n${NOTES}\n`;
   console.log(body);
   mkdirSync(join(__dirname, "..", "docs"), { recursive: true });

@@ -19,7 +19,7 @@ import { clock, traceInput } from "./helpers/traces";
 import { TraceBatcher, receiptFor, type TraceReceipt } from "../src/sdk";
 import { Purpose } from "../src/constants";
 import { createQueries } from "../src/indexer";
-import { ACCESS_RULES, allowed, buildApp, createFastify, type Access, type CallerKind } from "../src/api";
+import { ACCESS_RULES, allowed, buildApp, createAuth, createFastify, type Access, type CallerKind } from "../src/api";
 
 const AUTH = { domain: "medprov.test", uri: "https://medprov.test", chainId: 31337 };
 
@@ -136,9 +136,29 @@ describe("audit API", () => {
       expect((await app.inject({ url: "/batches", headers: { authorization: `Bearer ${b}` } })).statusCode).toBe(200);
       const snapshot = await hre.network.provider.send("evm_snapshot", []);
       await (await l.consortium.connect(l.regulator).suspendMember(ORG.HOSPITAL_B)).wait();
+      // The app looks at the head at most every 100 ms (headMaxAgeMs) and re-reads roles when it moved.
+      await new Promise((r) => setTimeout(r, 150));
       const r = await app.inject({ url: "/batches", headers: { authorization: `Bearer ${b}` } });
       expect([r.statusCode, r.json().error.code]).toEqual([403, "FORBIDDEN"]);
       await hre.network.provider.send("evm_revert", [snapshot]);
+    });
+
+    it("with headMaxAgeMs 0, the very next request after a key revocation or suspension is refused", async () => {
+      const auth = createAuth(l, hre.ethers.provider, { ...AUTH, headMaxAgeMs: 0 });
+      const message = new SiweMessage({ domain: AUTH.domain, address: l.hospitalB.address, statement: "Sign in", uri: AUTH.uri, version: "1", chainId: AUTH.chainId, nonce: auth.issueNonce(), issuedAt: new Date(Date.now() - 1000).toISOString() }).prepareMessage();
+      const { session } = await auth.signIn(message, await l.hospitalB.signMessage(message));
+      const bearer = `Bearer ${session}`;
+      expect(await auth.caller(bearer)).toMatchObject({ kind: "HOSPITAL", orgId: ORG.HOSPITAL_B });
+      expect(await auth.caller(bearer)).toMatchObject({ kind: "HOSPITAL" }); // same head: answered from the cache
+      const snapshot = await hre.network.provider.send("evm_snapshot", []);
+      await (await l.consortium.connect(l.hospitalB).revokeKey(l.hospitalB.address)).wait();
+      await expect(auth.caller(bearer)).rejects.toMatchObject({ code: "FORBIDDEN", message: /revoked/ });
+      await hre.network.provider.send("evm_revert", [snapshot]);
+      expect(await auth.caller(bearer)).toMatchObject({ kind: "HOSPITAL" });
+      const again = await hre.network.provider.send("evm_snapshot", []);
+      await (await l.consortium.connect(l.regulator).suspendMember(ORG.HOSPITAL_B)).wait();
+      await expect(auth.caller(bearer)).rejects.toMatchObject({ code: "FORBIDDEN", message: /not active/ });
+      await hre.network.provider.send("evm_revert", [again]);
     });
   });
 

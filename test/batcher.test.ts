@@ -8,7 +8,7 @@ import { ledgerFixture, ORG } from "./helpers/fixture";
 import { modelWithVersion } from "./helpers/builders";
 import { clock, traceInput } from "./helpers/traces";
 import { deploymentOf } from "./helpers/indexing";
-import { Auditor, TraceBatcher, InputError, missingSequences, receiptFor, summarizeTraces, type Deployment, type TraceReceipt } from "../src/sdk";
+import { Auditor, TraceBatcher, TraceVault, VAULT_FORMAT, InputError, missingSequences, receiptFor, summarizeTraces, type Deployment, type TraceReceipt } from "../src/sdk";
 import { Tier } from "../src/constants";
 
 const vaultDir = () => join(mkdtempSync(join(tmpdir(), "medprov-vault-")), "vault");
@@ -52,6 +52,33 @@ describe("TraceBatcher", () => {
     expect((await batcher.append(t)).duplicates).toBe(1);
     await batcher.flush();
     expect((await receipts(batcher, deployment)).length).toBe(1);
+    await batcher.close();
+  });
+
+  it("refuses to open a vault written in another layout instead of misreading it", async () => {
+    const { Level } = await import("level");
+    const path = vaultDir();
+    const old = new Level<string, unknown>(path, { valueEncoding: "json" });
+    await old.put("a:00000000000000000000", { record: {}, proof: [] }); // layout 1 kept JSON records with proofs
+    await old.close();
+    await expect(TraceVault.open(path)).rejects.toMatchObject({ code: "VAULT_FORMAT" });
+    const fresh = await TraceVault.open(vaultDir());
+    expect(await fresh.get("meta:format")).toBe(VAULT_FORMAT);
+    await fresh.close();
+  });
+
+  it("concurrent appends (a client retrying while its first call is still writing) queue each trace once, in order", async () => {
+    const { versionId, batcher, deployment } = await setup();
+    const traces = Array.from({ length: 60 }, () => traceInput(versionId));
+    const calls = await Promise.all([batcher.append(...traces.slice(0, 40)), batcher.append(...traces.slice(20, 60)), batcher.append(...traces.slice(0, 60))]);
+    expect(calls.reduce((n, c) => n + c.queueIds.length, 0)).toBe(60);
+    expect(calls.reduce((n, c) => n + c.duplicates, 0)).toBe(140 - 60);
+    expect(calls.flatMap((c) => c.queueIds).sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    expect(await batcher.storage.get("meta:nextQueue")).toBe(60);
+    await batcher.flush();
+    const ids = (await receipts(batcher, deployment)).map((r) => r.record.traceId);
+    expect(new Set(ids)).toEqual(new Set(traces.map((t) => t.traceId.toLowerCase())));
+    expect(ids).toHaveLength(60);
     await batcher.close();
   });
 

@@ -110,6 +110,23 @@ describe("indexer queries", () => {
     await store.close();
   });
 
+  it("memoised answers never outlive a write: new events and a rollback both show on the next read", async () => {
+    const s = await loadFixture(scenario);
+    const { store, indexer } = await indexFresh(await deploymentOf(s.l));
+    const q = createQueries(store);
+    const before = await q.consentHistory(s.l.patient.address);
+    expect(await q.consentHistory(s.l.patient.address)).toBe(before); // same state: the same answer object
+    const cursor = (await store.cursor())!;
+    await (await s.l.consents.connect(s.l.patient).grantConsent(s.l.patient.address, Purpose.RESEARCH, ORG.HOSPITAL_B, (await time.latest()) + 1000)).wait();
+    await indexer.syncOnce();
+    const after = await q.consentHistory(s.l.patient.address);
+    expect(after.length).toBe(before.length + 1);
+    expect((await q.consents(s.l.patient.address)).map((c) => c.purpose)).toContain(Purpose.RESEARCH);
+    await store.rollbackTo(cursor.block, cursor.hash);
+    expect(await q.consentHistory(s.l.patient.address)).toEqual(before);
+    await store.close();
+  });
+
   it("consent valid at a time agrees with valid at the block of that time", async () => {
     const s = await loadFixture(scenario);
     const { store } = await indexFresh(await deploymentOf(s.l));

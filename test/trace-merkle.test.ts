@@ -6,7 +6,8 @@ import { describe, it, expect } from "vitest";
 import fc from "fast-check";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { TRACE_LEAF_ENCODING, traceLeafValues, type TraceRecord } from "../src/sdk";
-import { TraceTree, processProof, traceLeafHash } from "../src/sdk/traces/merkle";
+import { TraceTree, decodeTraceLeaf, encodeTraceLeaf, processProof, traceLeafHash } from "../src/sdk/traces/merkle";
+import { recordFromEncoding, recordToJson } from "../src/sdk/traces/record";
 
 const hex32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => "0x" + Buffer.from(b).toString("hex"));
 const record: fc.Arbitrary<TraceRecord> = fc.record({
@@ -22,8 +23,10 @@ describe("TraceTree equals StandardMerkleTree", () => {
       fc.property(fc.array(record, { minLength: 1, maxLength: 40 }), (records) => {
         const values = records.map(traceLeafValues);
         const std = StandardMerkleTree.of(values, [...TRACE_LEAF_ENCODING]);
-        const fast = TraceTree.of(values.map(traceLeafHash));
-        expect(fast.root).toBe(std.root);
+        const built = TraceTree.of(values.map(traceLeafHash));
+        // The vault stores trees as bytes and cuts proofs from the stored copy: check that copy.
+        const fast = TraceTree.fromBuffer(built.toBuffer());
+        expect([fast.root, fast.size]).toEqual([std.root, values.length]);
         values.forEach((v, i) => {
           expect(fast.leafHash(i)).toBe(std.leafHash(v));
           expect(fast.getProof(i)).toEqual(std.getProof(i));
@@ -34,10 +37,23 @@ describe("TraceTree equals StandardMerkleTree", () => {
     );
   });
 
+  it("a record survives the vault's ABI encoding exactly (the bytes its leaf hashes)", () => {
+    fc.assert(
+      fc.property(record, (r) => {
+        const encoded = encodeTraceLeaf(traceLeafValues(r));
+        expect(decodeTraceLeaf(encoded).map(String)).toEqual(traceLeafValues(r).map((v) => String(v).toLowerCase()));
+        const back = recordFromEncoding(encoded);
+        expect({ ...back, subject: back.subject.toLowerCase() }).toEqual(recordToJson(r));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it("refuses values that do not fit their type", () => {
     const base = traceLeafValues({ traceId: "0x" + "11".repeat(32), hospital: 1, seq: 0n, modelVersion: "0x" + "22".repeat(32), subject: "0x" + "33".repeat(20), inputHash: "0x" + "44".repeat(32), outputHash: "0x" + "55".repeat(32), confidenceBps: 1, tier: 1, action: 1, clinicianHash: "0x" + "66".repeat(32), finalDecisionHash: "0x" + "77".repeat(32), time: 1n, salt: "0x" + "88".repeat(32) });
     expect(() => traceLeafHash(base.map((v, i) => (i === 1 ? 2 ** 32 : v)))).toThrow(RangeError);
     expect(() => traceLeafHash(base.map((v, i) => (i === 0 ? "0x1234" : v)))).toThrow(RangeError);
     expect(() => TraceTree.of([])).toThrow(RangeError);
+    expect(() => TraceTree.fromBuffer(TraceTree.of([traceLeafHash(base)]).toBuffer().subarray(0, 30))).toThrow(RangeError);
   });
 });

@@ -48,7 +48,7 @@ const { S } = sch;
 
 export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<void> {
   const { queries: q } = o;
-  const auth = createAuth(o.ledger, o.auth);
+  const auth = createAuth(o.ledger, o.provider, o.auth);
   const counters = new Map<string, { count: number; seconds: number }>();
 
   await app.register(helmet, { contentSecurityPolicy: false });

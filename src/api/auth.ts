@@ -1,10 +1,12 @@
 /**
  * Sign-In with Ethereum (EIP-4361): single-use nonces that expire, domain/URI/chain checks, a new
- * session id at every sign-in, sessions that expire. The caller's role is looked up on-chain on
- * every request, so a suspended member or a revoked key loses access on its next request.
+ * session id at every sign-in, sessions that expire. The caller's role is read on-chain at the
+ * current head block and kept only while the head stays there: a suspension or key revocation takes
+ * effect on the first request after its block reaches this node (plus at most `headMaxAgeMs`).
  */
 import { randomBytes } from "node:crypto";
 import { SiweMessage } from "siwe";
+import type { Provider } from "ethers";
 import type { LedgerContracts } from "../sdk";
 import { MemberStatus, ROLES } from "../constants";
 import { ApiError } from "./errors";
@@ -16,6 +18,11 @@ export interface AuthOptions {
   chainId: number;
   nonceTtlMs?: number;
   sessionTtlMs?: number;
+  /**
+   * How old the last look at the chain head may be before a request looks again (one eth_blockNumber
+   * shared by concurrent requests). 0 looks on every request. Roles are re-read whenever the head moves.
+   */
+  headMaxAgeMs?: number;
 }
 
 export interface Caller {
@@ -24,11 +31,41 @@ export interface Caller {
   orgId?: number;
 }
 
-export function createAuth(ledger: LedgerContracts, o: AuthOptions) {
+export function createAuth(ledger: LedgerContracts, provider: Provider, o: AuthOptions) {
   const nonces = new Map<string, number>();
   const sessions = new Map<string, { address: string; expires: number }>();
   const nonceTtl = o.nonceTtlMs ?? 5 * 60_000;
   const sessionTtl = o.sessionTtlMs ?? 60 * 60_000;
+
+  const headMaxAge = o.headMaxAgeMs ?? 100;
+  let head = { block: -1, seenAt: 0 };
+  let looking: Promise<number> | undefined;
+  /** Roles (or the refusal) per address, valid for `rolesAt` only. */
+  const roles = new Map<string, Promise<Caller>>();
+  let rolesAt = -1;
+
+  async function headBlock(): Promise<number> {
+    if (headMaxAge > 0 && Date.now() - head.seenAt < headMaxAge) return head.block;
+    const look = async () => {
+      const seenAt = Date.now();
+      const block = await provider.getBlockNumber();
+      if (seenAt >= head.seenAt) head = { block, seenAt }; // the newest look wins, even if the head went back (a reorg)
+      return block;
+    };
+    if (headMaxAge === 0) return look();
+    looking ??= look().finally(() => (looking = undefined));
+    return looking;
+  }
+
+  /** A member's role as of `block` (so a cached answer is exactly the chain's at that block). */
+  async function roleAt(address: string, block: number): Promise<Caller> {
+    const [orgId, revoked] = await ledger.consortium.keyInfo(address, { blockTag: block });
+    if (orgId === 0n) return { kind: "patient", address };
+    if (revoked) throw new ApiError("FORBIDDEN", "this key was revoked by its organisation");
+    const [role, status] = await ledger.consortium.member(orgId, { blockTag: block });
+    if (Number(status) !== MemberStatus.ACTIVE) throw new ApiError("FORBIDDEN", `organisation ${orgId} is not active`);
+    return { kind: ROLES[Number(role)] as CallerKind, address, orgId: Number(orgId) };
+  }
 
   const sweep = (m: Map<string, number | { expires: number }>) => {
     const now = Date.now();
@@ -70,18 +107,31 @@ export function createAuth(ledger: LedgerContracts, o: AuthOptions) {
       sessions.delete(session);
     },
 
-    /** Resolves the caller of a request from its bearer session, with the role read on-chain now. */
+    /** Resolves the caller of a request from its bearer session, with its role at the chain's head. */
     async caller(authorization: string | undefined): Promise<Caller> {
       if (!authorization) return { kind: "anonymous" };
       const token = /^Bearer (.+)$/.exec(authorization)?.[1];
       const s = token ? sessions.get(token) : undefined;
       if (!s || s.expires < Date.now()) throw new ApiError("UNAUTHENTICATED", "the session is unknown or expired; sign in again");
-      const [orgId, revoked] = await ledger.consortium.keyInfo(s.address);
-      if (orgId === 0n) return { kind: "patient", address: s.address };
-      if (revoked) throw new ApiError("FORBIDDEN", "this key was revoked by its organisation");
-      const [role, status] = await ledger.consortium.member(orgId);
-      if (Number(status) !== MemberStatus.ACTIVE) throw new ApiError("FORBIDDEN", `organisation ${orgId} is not active`);
-      return { kind: ROLES[Number(role)] as CallerKind, address: s.address, orgId: Number(orgId) };
+      const block = await headBlock();
+      if (block !== rolesAt) {
+        roles.clear();
+        rolesAt = block;
+      }
+      let role = roles.get(s.address);
+      if (!role) {
+        // A head seen before the chain went back (a reorg, a dev chain's revert) no longer exists: look again once.
+        role = roleAt(s.address, block).catch(async (e) => {
+          if (e instanceof ApiError) throw e;
+          head = { block: -1, seenAt: 0 };
+          return roleAt(s.address, await headBlock());
+        });
+        roles.set(s.address, role);
+        // A failed read (RPC down) must not stick; a refusal (ApiError) is the chain's answer and may.
+        const mine = role;
+        role.catch((e) => (e instanceof ApiError || roles.get(s.address) !== mine ? undefined : roles.delete(s.address)));
+      }
+      return role;
     },
   };
 }

@@ -9,7 +9,10 @@ import { CHECKPOINT_MAX, K, checkpoint, lc, org, pad } from "./keys";
 import type { IndexStore, Json } from "./store";
 
 type Row = Record<string, Json>;
-const values = async (store: IndexStore, prefix: string) => (await store.list<Row>(prefix)).map((e) => e.value);
+// Whole-prefix reads and point reads are memoised until the index next changes (see IndexStore.memo).
+const values = (store: IndexStore, prefix: string) => store.memo(`list:${prefix}`, async () => (await store.list<Row>(prefix)).map((e) => e.value));
+const row = (store: IndexStore, key: string) => store.memo(`get:${key}`, () => store.get<Row>(key));
+const entries = (store: IndexStore, prefix: string) => store.memo(`entries:${prefix}`, () => store.list<Row>(prefix));
 const lastSegment = (key: string) => key.slice(key.lastIndexOf(":") + 1);
 
 export function createQueries(store: IndexStore) {
@@ -26,13 +29,13 @@ export function createQueries(store: IndexStore) {
 
     // ── membership ──
     members: () => values(store, "org:"),
-    member: (orgId: number) => store.get<Row>(K.org(orgId)),
+    member: (orgId: number) => row(store, K.org(orgId)),
     memberHistory: (orgId: number) => values(store, `orgh:${org(orgId)}:`),
-    key: (address: string) => store.get<Row>(K.key(address)),
+    key: (address: string) => row(store, K.key(address)),
     keyHistory: (address: string) => values(store, `keyh:${lc(address)}:`),
     purposes: () => values(store, "purpose:"),
     /** Every membership and key change, keyed `orgh:<org>:<checkpoint>`. */
-    memberChanges: () => store.list<Row>("orgh:"),
+    memberChanges: () => entries(store, "orgh:"),
 
     // ── consent ──
     consents: (subject: string) => values(store, `c:${lc(subject)}:`),
@@ -46,18 +49,18 @@ export function createQueries(store: IndexStore) {
     async consentValidAt(subject: string, purpose: number, grantee: number, at: { block?: number; time: number }): Promise<boolean> {
       if (await consentStateAt(subject, purpose, grantee, at)) return true;
       if (grantee === NUMBERS.ANY_MEMBER) return false;
-      const member = await store.get<Row>(K.org(grantee));
+      const member = await row(store, K.org(grantee));
       if (!member) return false;
       const admitted = at.block !== undefined ? Number(member.admittedBlock) <= at.block : Number(member.admittedTime) <= at.time;
       return admitted && consentStateAt(subject, purpose, NUMBERS.ANY_MEMBER, at);
     },
 
     // ── datasets ──
-    dataset: (id: string) => store.get<Row>(K.dataset(id)),
-    datasetsOf: async (custodian: number) => Promise.all((await store.list(`dso:${org(custodian)}:`)).map((e) => store.get<Row>(K.dataset(lastSegment(e.key))))),
+    dataset: (id: string) => row(store, K.dataset(id)),
+    datasetsOf: async (custodian: number) => Promise.all((await store.list(`dso:${org(custodian)}:`)).map((e) => row(store, K.dataset(lastSegment(e.key))))),
     datasets: () => values(store, "ds:"),
     async lineage(id: string) {
-      const d = await store.get<Row>(K.dataset(id));
+      const d = await row(store, K.dataset(id));
       if (!d) return undefined;
       const children = (await store.list(`dsc:${lc(id)}:`)).map((e) => lastSegment(e.key));
       return { datasetId: lc(id), parents: d.parents as string[], children };
@@ -67,9 +70,9 @@ export function createQueries(store: IndexStore) {
 
     // ── models ──
     models: () => values(store, "m:"),
-    model: (id: string) => store.get<Row>(K.model(id)),
-    versionsOf: async (modelId: string) => Promise.all((await store.list(`mv:${lc(modelId)}:`)).map((e) => store.get<Row>(K.version(lastSegment(e.key))))),
-    version: (id: string) => store.get<Row>(K.version(id)),
+    model: (id: string) => row(store, K.model(id)),
+    versionsOf: async (modelId: string) => Promise.all((await store.list(`mv:${lc(modelId)}:`)).map((e) => row(store, K.version(lastSegment(e.key))))),
+    version: (id: string) => row(store, K.version(id)),
     versionHistory: (id: string) => values(store, `vh:${lc(id)}:`),
     deployments: (id: string) => values(store, `vd:${lc(id)}:`),
     reports: (id: string) => values(store, `vr:${lc(id)}:`),
@@ -83,10 +86,10 @@ export function createQueries(store: IndexStore) {
     },
     policies: () => values(store, "pol:"),
     /** Every version status change, keyed `vh:<version>:<checkpoint>`. */
-    versionChanges: () => store.list<Row>("vh:"),
+    versionChanges: () => entries(store, "vh:"),
 
     // ── trace batches ──
-    batch: (id: string) => store.get<Row>(K.batch(id)),
+    batch: (id: string) => row(store, K.batch(id)),
     /**
      * Batches, oldest first, filtered by hospital, version or time; `after` is the checkpoint of the
      * last batch of the previous page, so pages stay stable while new batches arrive.
@@ -96,7 +99,7 @@ export function createQueries(store: IndexStore) {
       const out: Row[] = [];
       const take = async (ids: string[]) => {
         for (const id of ids) {
-          const b = await store.get<Row>(K.batch(id));
+          const b = await row(store, K.batch(id));
           if (!b) continue;
           if (f.after && String(b.checkpoint) <= f.after) continue;
           if (f.hospital !== undefined && Number(b.hospital) !== f.hospital) continue;
@@ -121,7 +124,7 @@ export function createQueries(store: IndexStore) {
     /** [firstSeq, firstSeq + count) of each of a hospital's batches, in sequence order. */
     async batchRanges(hospital: number): Promise<(readonly [bigint, bigint])[]> {
       const ids = (await store.list<string>(`bh:${org(hospital)}:`)).map((e) => e.value);
-      const batches = await Promise.all(ids.map((id) => store.get<Row>(K.batch(id))));
+      const batches = await Promise.all(ids.map((id) => row(store, K.batch(id))));
       return batches.filter((b): b is Row => !!b).map((b) => [BigInt(String(b.firstSeq)), BigInt(String(b.firstSeq)) + BigInt(Number(b.count))] as const);
     },
 
@@ -138,7 +141,7 @@ export function createQueries(store: IndexStore) {
       }
       return {
         versionId: lc(versionId),
-        status: Number((await store.get<Row>(K.version(versionId)))?.status ?? 0),
+        status: Number((await row(store, K.version(versionId)))?.status ?? 0),
         batches: refs.length,
         traces: refs.reduce((n, r) => n + Number(r.count), 0),
         hospitals: [...hospitals].map(([hospital, v]) => ({ hospital, ...v })),
@@ -176,7 +179,7 @@ export function createQueries(store: IndexStore) {
      * and records which subjects it includes. Manifests are off-chain facts: kept outside the digest.
      */
     async addCohortManifest(datasetId: string, manifest: { cohortTree: unknown }) {
-      const d = await store.get<Row>(K.dataset(datasetId));
+      const d = await row(store, K.dataset(datasetId));
       if (!d) throw new InputError("MANIFEST_UNKNOWN_DATASET", `dataset ${datasetId} is not indexed (yet)`);
       let tree: StandardMerkleTree<[string]>;
       try {
@@ -187,10 +190,10 @@ export function createQueries(store: IndexStore) {
       }
       if (tree.root !== String(d.cohortRoot).toLowerCase()) throw new InputError("COHORT_MISMATCH", `manifest root ${tree.root} is not dataset ${datasetId}'s cohort root ${d.cohortRoot}`);
       const subjects = [...tree.entries()].map(([, [s]]) => lc(s));
-      await store.db.batch([
+      await store.write([
         { type: "put", key: K.manifest(datasetId), value: { subjects: subjects.length } },
         ...subjects.map((s) => ({ type: "put" as const, key: K.manifestMember(s, datasetId), value: true })),
-      ] as never);
+      ]);
       return { datasetId: lc(datasetId), subjects: subjects.length };
     },
   };

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { K, STATE_PREFIXES, prefixEnd } from "./keys";
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-type Op = { type: "put"; key: string; value: Json } | { type: "del"; key: string };
+export type Op = { type: "put"; key: string; value: Json } | { type: "del"; key: string };
 interface JournalEntry { key: string; prev: Json | undefined }
 
 export interface Cursor {
@@ -16,7 +16,13 @@ export interface Cursor {
   hash: string;
 }
 
+/** Memoised query results kept at most; past this the memo starts over (reads stay correct, just cold). */
+const MEMO_LIMIT = 20_000;
+
 export class IndexStore {
+  /** Query results, valid until the next write: the index changes only when a batch is written. */
+  private readonly memos = new Map<string, Promise<unknown>>();
+
   private constructor(readonly db: Level<string, Json>) {}
 
   static async open(path: string): Promise<IndexStore> {
@@ -31,6 +37,30 @@ export class IndexStore {
 
   async get<T extends Json>(key: string): Promise<T | undefined> {
     return (await this.db.get(key)) as T | undefined;
+  }
+
+  /**
+   * Answers `read` once per state of the index: the same `key` returns the same result until the
+   * next write. Results are shared between callers, so callers must not mutate them.
+   */
+  memo<T>(key: string, read: () => Promise<T>): Promise<T> {
+    let hit = this.memos.get(key) as Promise<T> | undefined;
+    if (!hit) {
+      if (this.memos.size >= MEMO_LIMIT) this.memos.clear();
+      hit = read();
+      this.memos.set(key, hit);
+      hit.catch(() => this.memos.get(key) === hit && this.memos.delete(key));
+    }
+    return hit;
+  }
+
+  /** Every write to the index goes through here, so that memoised reads never outlive it. */
+  async write(ops: Op[]): Promise<void> {
+    try {
+      await this.db.batch(ops as never);
+    } finally {
+      this.memos.clear();
+    }
   }
 
   async cursor(): Promise<Cursor | undefined> {
@@ -83,7 +113,7 @@ export class IndexStore {
     for (const [key, prev] of restored) ops.push(prev === undefined ? { type: "del", key } : { type: "put", key, value: prev });
     for (const { key } of await this.list("h:", { gte: K.blockHash(block + 1) })) ops.push({ type: "del", key });
     ops.push({ type: "put", key: K.cursor, value: { block, hash } });
-    await this.db.batch(ops as never);
+    await this.write(ops);
     return journals.length;
   }
 }
@@ -157,6 +187,6 @@ export class BlockWriter {
       }
     }
     ops.push({ type: "put", key: K.cursor, value: cursor as unknown as Json });
-    await this.store.db.batch(ops as never);
+    await this.store.write(ops);
   }
 }

@@ -12,7 +12,7 @@ export * from "./deployment";
 export * from "./datasets/build";
 export * from "./traces/record";
 export * from "./traces/receipt";
-export { TraceVault, type AnchoredTrace, type QuarantinedTrace } from "./traces/vault";
+export { TraceVault, VAULT_FORMAT, type AnchoredTrace, type QuarantinedTrace } from "./traces/vault";
 export { TraceBatcher, type BatcherOptions, type FlushedBatch } from "./traces/batcher";
 export { Patient, consentHistory, type SignedGrant, type SignedRevoke, type ConsentEvent } from "./roles/patient";
 export { Hospital, type ReportInput, type DatasetRegistered } from "./roles/hospital";

@@ -4,10 +4,10 @@
  * proof in the vault.
  *
  * Crash safety, step by step (each arrow is one atomic vault write):
- *   append  → q:<id>                                  (acknowledged: the trace will be anchored)
- *   seal    → sealed{firstSeq, records}, −q:…, meta:nextSeq
+ *   append  → q:<id>, id:<traceId>                    (acknowledged: the trace will be anchored)
+ *   seal    → a:<seq>{record with salt, ABI-encoded}, id:<traceId>=seq, sealed{firstSeq, count, root}, −q:…, meta:nextSeq
  *   anchor  → (chain) anchorBatch; if the chain already holds this batch, it is not sent again
- *   finish  → a:<seq>{record, proof}, t:<traceId>, −sealed
+ *   finish  → b:<firstSeq>{batch, tx}, n:<firstSeq>{tree}, −sealed
  * Restarting at any point resumes from the vault: nothing appended is lost and nothing is anchored
  * twice, because the chain's `nextSequence` tells whether the sealed batch already landed.
  * One batcher per hospital: two would race for the same sequence numbers.
@@ -17,11 +17,11 @@ import type { Signer } from "ethers";
 import type { LedgerContracts } from "../deploy";
 import { MedprovError } from "../errors";
 import { batchIdOf, traceLeafValues } from "../ids";
-import { TraceTree, traceLeafHash } from "./merkle";
+import { TraceTree, encodeTraceLeaf, hashTraceLeaf } from "./merkle";
 import { sendWrite } from "../tx";
 import { VersionStatus, NUMBERS, Role } from "../../constants";
-import { recordFromJson, recordToJson, sealTrace, validateTraceInput, type TraceRecord } from "./record";
-import { TraceVault, queueKey, seqKey, type AnchoredTrace, type SealedBatch } from "./vault";
+import { recordFromEncoding, recordFromJson, sealTrace, validateTraceInput, type TraceRecord } from "./record";
+import { TraceVault, batchKey, queueKey, seqKey, treeKey, type AnchoredTrace, type SealedBatch, type StoredBatch, type VaultOp } from "./vault";
 
 export interface BatcherOptions {
   vaultPath: string;
@@ -31,6 +31,8 @@ export interface BatcherOptions {
   maxBatch?: number;
   /** Anchor queued traces at least this often, in milliseconds (0: only on flush()). */
   maxAgeMs?: number;
+  /** Called with each batch once it is anchored and stored (including batches flushed by count or age). */
+  onBatch?: (batch: FlushedBatch) => void;
   /** Progress callback for long flushes. */
   onProgress?: (event: { phase: "seal" | "anchor" | "anchored" | "store"; done: number; total: number }) => void;
 }
@@ -46,7 +48,8 @@ export interface FlushedBatch {
   timing: { hashMs: number; vaultMs: number; chainMs: number };
 }
 
-const asTree = (records: TraceRecord[]) => TraceTree.of(records.map((r) => traceLeafHash(traceLeafValues(r))));
+const encode = (records: TraceRecord[]) => records.map((r) => encodeTraceLeaf(traceLeafValues(r)));
+const asTree = (encoded: Buffer[]) => TraceTree.of(encoded.map(hashTraceLeaf));
 
 export class TraceBatcher {
   private flushing: Promise<FlushedBatch[]> | undefined;
@@ -55,10 +58,13 @@ export class TraceBatcher {
   private queuedCount = 0;
   /** Latest chain time seen; traces are checked against it as well as the local clock. */
   private chainTime = 0;
+  /** Trace ids whose append is being written. */
+  private readonly inFlight = new Set<string>();
+  private appendWrites: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly vault: TraceVault,
-    private readonly options: Required<Omit<BatcherOptions, "onProgress">> & Pick<BatcherOptions, "onProgress">,
+    private readonly options: Required<Omit<BatcherOptions, "onProgress" | "onBatch">> & Pick<BatcherOptions, "onProgress" | "onBatch">,
     readonly hospital: number,
   ) {}
 
@@ -86,22 +92,33 @@ export class TraceBatcher {
   async append(...inputs: unknown[]): Promise<{ queueIds: number[]; duplicates: number }> {
     const now = Math.max(Math.floor(Date.now() / 1000), this.chainTime);
     const valid = inputs.map((i) => validateTraceInput(i, now));
-    const seen = new Set<string>();
-    const known = await this.vault.getMany(valid.map((v) => `id:${v.traceId}`));
-    const fresh = valid.filter((v, i) => known[i] === undefined && !seen.has(v.traceId) && seen.add(v.traceId));
-    const ids = fresh.map(() => this.nextQueue++);
-    if (fresh.length > 0) {
-      await this.vault.write([
-        ...fresh.flatMap((input, i) => [
-          { type: "put" as const, key: queueKey(ids[i]), value: input },
-          { type: "put" as const, key: `id:${input.traceId}`, value: ids[i] },
-        ]),
-        { type: "put", key: "meta:nextQueue", value: this.nextQueue },
-      ]);
+    // Concurrent appends: ids another call is writing count as known, so a retry racing its original is still a duplicate.
+    const claimed = valid.filter((v) => !this.inFlight.has(v.traceId));
+    claimed.forEach((v) => this.inFlight.add(v.traceId));
+    try {
+      const known = await this.vault.getMany(claimed.map((v) => `id:${v.traceId}`));
+      const seen = new Set<string>();
+      const fresh = claimed.filter((v, i) => known[i] === undefined && !seen.has(v.traceId) && seen.add(v.traceId));
+      const ids = fresh.map(() => this.nextQueue++);
+      if (fresh.length > 0) {
+        const ops: VaultOp[] = [];
+        fresh.forEach((input, i) => ops.push({ type: "put", key: queueKey(ids[i]), value: input }, { type: "put", key: `id:${input.traceId}`, value: ids[i] }));
+        ops.push({ type: "put", key: "meta:nextQueue", value: this.nextQueue });
+        // Writes land in the order queue ids were handed out, so meta:nextQueue never goes back.
+        const write = this.appendWrites.then(() => this.vault.write(ops));
+        this.appendWrites = write.catch(() => undefined);
+        await write;
+      }
+      this.queuedCount += fresh.length;
+      return this.afterAppend(ids, valid.length - fresh.length);
+    } finally {
+      claimed.forEach((v) => this.inFlight.delete(v.traceId));
     }
-    this.queuedCount += fresh.length;
+  }
+
+  private afterAppend(ids: number[], duplicates: number): { queueIds: number[]; duplicates: number } {
     if (this.queuedCount >= this.options.maxBatch && !this.flushing) void this.flush().catch(() => undefined);
-    return { queueIds: ids, duplicates: valid.length - fresh.length };
+    return { queueIds: ids, duplicates };
   }
 
   /** Anchors everything queued (and any interrupted batch). Concurrent calls share one run. */
@@ -121,7 +138,10 @@ export class TraceBatcher {
     for (;;) {
       const result = await this.flushOne();
       if (!result) return done;
-      if (result.count > 0) done.push(result);
+      if (result.count > 0) {
+        done.push(result);
+        this.options.onBatch?.(result);
+      }
     }
   }
 
@@ -144,40 +164,50 @@ export class TraceBatcher {
       const t1 = Date.now();
       const salts = randomBytes(32 * accepted.length);
       const records = accepted.map((q, i) => sealTrace(q.input, this.hospital, firstSeq + BigInt(i), "0x" + salts.subarray(32 * i, 32 * i + 32).toString("hex")));
-      const tree = records.length > 0 ? asTree(records) : undefined;
+      const encoded = encode(records);
+      const tree = records.length > 0 ? asTree(encoded) : undefined;
       timing.hashMs += Date.now() - t1;
       this.options.onProgress?.({ phase: "seal", done: records.length, total: queued.length });
       const t2 = Date.now();
-      sealed = tree ? { firstSeq: firstSeq.toString(), root: tree.root, records: records.map(recordToJson) } : undefined;
-      await this.vault.write([
-        ...queued.map((q) => ({ type: "del" as const, key: q.key })),
-        ...rejected.map((q) => ({
-          type: "put" as const,
-          key: `x:${q.key.slice(2)}`,
-          value: { input: q.input, reason: `model version ${q.input.modelVersion} is not APPROVED (status ${statuses.get(q.input.modelVersion)}) at anchoring time` },
-        })),
-        ...(sealed ? [{ type: "put" as const, key: "sealed", value: sealed }] : []),
-        { type: "put", key: "meta:nextSeq", value: (firstSeq + BigInt(records.length)).toString() },
-      ]);
+      sealed = tree ? { firstSeq: firstSeq.toString(), count: records.length, root: tree.root } : undefined;
+      // Records go to their final place now (salts and sequence numbers must be durable before the root is sent).
+      const ops: VaultOp[] = [];
+      for (const q of queued) ops.push({ type: "del", key: q.key });
+      for (const q of rejected) {
+        ops.push({ type: "put", key: `x:${q.key.slice(2)}`, value: { input: q.input, reason: `model version ${q.input.modelVersion} is not APPROVED (status ${statuses.get(q.input.modelVersion)}) at anchoring time` } });
+      }
+      records.forEach((r, i) => {
+        ops.push({ type: "put", key: seqKey(r.seq), value: encoded[i], valueEncoding: "buffer" }, { type: "put", key: `id:${r.traceId}`, value: r.seq.toString() });
+      });
+      if (sealed) ops.push({ type: "put", key: "sealed", value: sealed });
+      ops.push({ type: "put", key: "meta:nextSeq", value: (firstSeq + BigInt(records.length)).toString() });
+      await this.vault.write(ops);
       timing.vaultMs += Date.now() - t2;
       if (!sealed) return { batchId: "", firstSeq, count: 0, root: "", anchorTx: "", quarantined, timing };
-      return this.anchorSealed(sealed, records, tree!, quarantined, timing);
+      return this.anchorSealed(sealed, records, tree!, quarantined, timing, true);
     }
     // Resuming after a crash: rebuild the tree from the sealed records.
     const t0 = Date.now();
-    const records = sealed.records.map(recordFromJson);
-    const tree = asTree(records);
+    const encoded = await this.vault.records(BigInt(sealed.firstSeq), sealed.count);
+    const records = encoded.map((e) => recordFromJson(recordFromEncoding(e)));
+    const tree = asTree(encoded);
     timing.hashMs += Date.now() - t0;
     return this.anchorSealed(sealed, records, tree, quarantined, timing);
   }
 
-  private async anchorSealed(sealed: SealedBatch, records: TraceRecord[], tree: TraceTree, quarantined: number, timing: FlushedBatch["timing"]): Promise<FlushedBatch> {
+  /**
+   * Anchors a sealed batch unless the chain already has it. Only a batch found sealed at start-up
+   * needs the chain asked whether a previous run already sent it; a batch sealed just now is sent
+   * directly (the contract refuses a firstSeq other than its count, and the batch then stays sealed
+   * for the resume path to diagnose).
+   */
+  private async anchorSealed(sealed: SealedBatch, records: TraceRecord[], tree: TraceTree, quarantined: number, timing: FlushedBatch["timing"], fresh = false): Promise<FlushedBatch> {
     const { traces } = this.options.ledger;
     if (tree.root !== sealed.root) throw new MedprovError("VAULT_CORRUPT", `sealed batch at ${sealed.firstSeq} no longer hashes to its root`);
     const firstSeq = BigInt(sealed.firstSeq);
     const batchId = batchIdOf(this.hospital, firstSeq);
     const t1 = Date.now();
-    const chainNext = await traces.nextSequence(this.hospital);
+    const chainNext = fresh ? firstSeq : await traces.nextSequence(this.hospital);
     let anchorTx: string;
     let blockNumber: number;
     if (chainNext === firstSeq) {
@@ -202,16 +232,13 @@ export class TraceBatcher {
     }
     timing.chainMs += Date.now() - t1;
     this.options.onProgress?.({ phase: "anchored", done: records.length, total: records.length });
-    const t2 = Date.now();
-    const stored: { type: "put" | "del"; key: string; value?: unknown }[] = [];
-    for (const [i, r] of records.entries()) {
-      const value: AnchoredTrace = { record: sealed.records[i], proof: tree.getProof(i), leaf: tree.leafHash(i), batchId, anchorTx, blockNumber };
-      stored.push({ type: "put", key: seqKey(r.seq), value }, { type: "put", key: `t:${r.traceId}`, value: r.seq.toString() });
-    }
-    timing.hashMs += Date.now() - t2;
     const t3 = Date.now();
-    stored.push({ type: "del", key: "sealed" });
-    await this.vault.write(stored as never);
+    const stored: StoredBatch = { ...sealed, batchId, anchorTx, blockNumber };
+    await this.vault.write([
+      { type: "put", key: batchKey(firstSeq), value: stored },
+      { type: "put", key: treeKey(firstSeq), value: tree.toBuffer(), valueEncoding: "buffer" },
+      { type: "del", key: "sealed" },
+    ]);
     timing.vaultMs += Date.now() - t3;
     this.options.onProgress?.({ phase: "store", done: records.length, total: records.length });
     return { batchId, firstSeq, count: records.length, root: sealed.root, anchorTx, quarantined, timing };
@@ -233,8 +260,9 @@ export class TraceBatcher {
 
   /** The stored anchored trace for a trace id, or undefined. */
   async find(traceId: string): Promise<AnchoredTrace | undefined> {
-    const seq = await this.vault.get<string>(`t:${traceId.toLowerCase()}`);
-    return seq === undefined ? undefined : this.vault.get<AnchoredTrace>(seqKey(BigInt(seq)));
+    // id: holds the queue id (a number) until the trace is sealed, then its sequence number (a string).
+    const seq = await this.vault.get<number | string>(`id:${traceId.toLowerCase()}`);
+    return typeof seq === "string" ? this.vault.anchoredAt(BigInt(seq)) : undefined;
   }
 
   get storage(): TraceVault {

@@ -7,14 +7,52 @@
  * checks roots, leaf hashes and proofs against StandardMerkleTree; receipts verify with it unchanged.
  * Hashing uses the `keccak` package's native binding (about 6x faster than a pure-JS keccak here).
  */
+import { dirname } from "node:path";
 import createKeccak from "keccak";
 import { TRACE_LEAF_ENCODING } from "../ids";
 
 const hex = (b: Uint8Array) => "0x" + Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
-const keccak_256 = (data: Uint8Array): Buffer => createKeccak("keccak256").update(Buffer.from(data.buffer, data.byteOffset, data.byteLength)).digest();
+const asBuffer = (b: Uint8Array) => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
+interface NativeKeccak {
+  initialize(rate: number, capacity: number): void;
+  absorb(data: Buffer): void;
+  absorbLastFewBits(bits: number): void;
+  squeeze(bytes: number): Buffer;
+}
+/**
+ * The `keccak` package wraps every hash in a Transform stream; reusing its native state directly
+ * hashes about twice as fast. Keccak-256: rate 1088, capacity 512, padding 0x01. Falls back to the
+ * package's API where the native addon is unavailable.
+ */
+const native: NativeKeccak | undefined = (() => {
+  try {
+    const load = require("node-gyp-build") as (dir: string) => new () => NativeKeccak; // untyped package
+    const State = load(dirname(require.resolve("keccak/package.json")));
+    return new State();
+  } catch {
+    return undefined;
+  }
+})();
+const keccak_256 = native
+  ? (data: Uint8Array): Buffer => {
+      native.initialize(1088, 512);
+      native.absorb(asBuffer(data));
+      native.absorbLastFewBits(0x01);
+      return native.squeeze(32);
+    }
+  : (data: Uint8Array): Buffer => createKeccak("keccak256").update(asBuffer(data)).digest();
 
 /** keccak256(keccak256(abi.encode(values))) for the trace record's static types. */
 export function traceLeafHash(values: readonly unknown[]): Uint8Array {
+  return hashTraceLeaf(encodeTraceLeaf(values));
+}
+
+/** The StandardMerkleTree leaf of an already encoded record. */
+export const hashTraceLeaf = (encoded: Uint8Array): Buffer => keccak_256(keccak_256(encoded));
+
+/** abi.encode of the trace record's values (all static words); the vault stores records in this form. */
+export function encodeTraceLeaf(values: readonly unknown[]): Buffer {
   const buf = Buffer.alloc(32 * TRACE_LEAF_ENCODING.length);
   TRACE_LEAF_ENCODING.forEach((type, i) => {
     const v = values[i];
@@ -30,7 +68,19 @@ export function traceLeafHash(values: readonly unknown[]): Uint8Array {
       buf.writeBigUInt64BE(n, at + 24);
     }
   });
-  return keccak_256(keccak_256(buf));
+  return buf;
+}
+
+/** The values of an encoded record: bytes32 and addresses as lower-case hex, integers as bigints. */
+export function decodeTraceLeaf(encoded: Uint8Array): (string | bigint)[] {
+  const b = asBuffer(encoded);
+  if (b.length !== 32 * TRACE_LEAF_ENCODING.length) throw new RangeError("not an encoded trace record");
+  return TRACE_LEAF_ENCODING.map((type, i) => {
+    const at = 32 * i;
+    if (type === "bytes32") return "0x" + b.toString("hex", at, at + 32);
+    if (type === "address") return "0x" + b.toString("hex", at + 12, at + 32);
+    return b.readBigUInt64BE(at + 24);
+  });
 }
 
 export class TraceTree {
@@ -43,7 +93,9 @@ export class TraceTree {
   /** Builds the tree over leaf hashes (in input order), as StandardMerkleTree.of does. */
   static of(leaves: Uint8Array[]): TraceTree {
     if (leaves.length === 0) throw new RangeError("a Merkle tree needs at least one leaf");
-    const order = leaves.map((_, i) => i).sort((a, b) => Buffer.compare(leaves[a], leaves[b]));
+    // Sort by hash: compare the first 48 bits as numbers (a native call per comparison is the slow part), bytes on a tie.
+    const prefix = leaves.map((l) => asBuffer(l).readUIntBE(0, 6));
+    const order = leaves.map((_, i) => i).sort((a, b) => prefix[a] - prefix[b] || Buffer.compare(leaves[a], leaves[b]));
     const nodes = new Array<Uint8Array>(2 * leaves.length - 1);
     const treeIndex = new Array<number>(leaves.length);
     order.forEach((valueIndex, i) => {
@@ -60,6 +112,31 @@ export class TraceTree {
       nodes[i] = keccak_256(pair);
     }
     return new TraceTree(nodes, treeIndex);
+  }
+
+  /** Leaves in the tree. */
+  get size(): number {
+    return this.treeIndex.length;
+  }
+
+  /** The whole tree in one buffer (for the vault): leaf count, nodes, then each value's tree index. */
+  toBuffer(): Buffer {
+    const n = this.treeIndex.length;
+    const out = Buffer.allocUnsafe(4 + 32 * this.nodes.length + 4 * n);
+    out.writeUInt32BE(n, 0);
+    this.nodes.forEach((node, i) => out.set(node, 4 + 32 * i));
+    const at = 4 + 32 * this.nodes.length;
+    this.treeIndex.forEach((t, i) => out.writeUInt32BE(t, at + 4 * i));
+    return out;
+  }
+
+  static fromBuffer(buf: Uint8Array): TraceTree {
+    const b = asBuffer(buf);
+    const n = b.readUInt32BE(0);
+    const nodes = Array.from({ length: 2 * n - 1 }, (_, i) => b.subarray(4 + 32 * i, 4 + 32 * (i + 1)));
+    const at = 4 + 32 * nodes.length;
+    if (b.length !== at + 4 * n) throw new RangeError("not a serialized trace tree");
+    return new TraceTree(nodes, Array.from({ length: n }, (_, i) => b.readUInt32BE(at + 4 * i)));
   }
 
   get root(): string {

@@ -4,9 +4,11 @@
  * Anything outside the schema is refused, never stripped: a record carrying a patient's name or
  * a medical record number must not reach the vault at all.
  */
-import { getAddress, hexlify, isHexString, randomBytes } from "ethers";
+import { getAddress, hexlify, randomBytes } from "ethers";
 import { CLINICIAN_ACTIONS, ClinicianAction, NUMBERS, Tier, tierFor, type ClinicianActionName } from "../../constants";
 import { InputError } from "../errors";
+import { TRACE_RECORD_FIELDS } from "../ids";
+import { decodeTraceLeaf } from "./merkle";
 
 /** What the hospital supplies for one AI-assisted decision. Identities are hashes or a pseudonymous address. */
 export interface TraceInput {
@@ -58,7 +60,24 @@ function checkedAddress(v: unknown): string | undefined {
   return a;
 }
 
-const bytes32: FieldCheck = (v) => (typeof v === "string" && isHexString(v, 32) && !/^0x0{64}$/.test(v) ? v.toLowerCase() : undefined);
+const ZERO32 = "0x" + "0".repeat(64);
+/**
+ * A non-zero 32-byte hex string, lower-cased. Hot path (seven fields a trace, ~100k traces/s): one
+ * pass over the characters is several times faster than /^0x[0-9a-fA-F]{64}$/.
+ */
+const bytes32: FieldCheck = (v) => {
+  if (typeof v !== "string" || v.length !== 66 || v.charCodeAt(0) !== 48 || v.charCodeAt(1) !== 120) return undefined;
+  let upper = false;
+  for (let i = 2; i < 66; i++) {
+    const c = v.charCodeAt(i);
+    if (c >= 48 && c <= 57) continue; // 0-9
+    if (c >= 97 && c <= 102) continue; // a-f
+    if (c >= 65 && c <= 70) upper = true; // A-F
+    else return undefined;
+  }
+  const lc = upper ? v.toLowerCase() : v;
+  return lc === ZERO32 ? undefined : lc;
+};
 const INPUT_SCHEMA: Record<keyof TraceInput, [FieldCheck, string]> = {
   traceId: [bytes32, "a non-zero 32-byte hex string"],
   modelVersion: [bytes32, "a model version id (32-byte hex)"],
@@ -72,18 +91,19 @@ const INPUT_SCHEMA: Record<keyof TraceInput, [FieldCheck, string]> = {
   time: [(v) => (Number.isInteger(v) && (v as number) > 0 ? v : undefined), "unix seconds"],
 };
 export const TRACE_INPUT_FIELDS = Object.keys(INPUT_SCHEMA) as (keyof TraceInput)[];
+const SCHEMA_ENTRIES = Object.entries(INPUT_SCHEMA);
 
 /** Checks a hospital's trace input against the schema; throws InputError naming the first problem. */
 export function validateTraceInput(raw: unknown, now = Math.floor(Date.now() / 1000)): TraceInput {
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new InputError("TRACE_NOT_OBJECT", "a trace record must be a JSON object");
   const obj = raw as Record<string, unknown>;
   for (const key of Object.keys(obj)) {
-    if (!(key in INPUT_SCHEMA)) {
+    if (!Object.hasOwn(INPUT_SCHEMA, key)) {
       throw new InputError("TRACE_UNKNOWN_FIELD", `field "${key}" is not part of the trace schema; traces carry only hashes and a pseudonymous subject (allowed: ${TRACE_INPUT_FIELDS.join(", ")})`, { field: key });
     }
   }
   const out: Record<string, unknown> = {};
-  for (const [key, [check, expected]] of Object.entries(INPUT_SCHEMA)) {
+  for (const [key, [check, expected]] of SCHEMA_ENTRIES) {
     if (!(key in obj)) throw new InputError("TRACE_MISSING_FIELD", `field "${key}" is missing; expected ${expected}`, { field: key });
     const value = check(obj[key]);
     if (value === undefined) throw new InputError("TRACE_BAD_FIELD", `field "${key}" must be ${expected}, got ${JSON.stringify(obj[key])}`, { field: key });
@@ -124,3 +144,16 @@ export interface TraceRecordJson extends Omit<TraceRecord, "seq" | "time"> {
 export const recordToJson = (r: TraceRecord): TraceRecordJson => ({ ...r, seq: r.seq.toString(), time: r.time.toString() });
 
 export const recordFromJson = (j: TraceRecordJson): TraceRecord => ({ ...j, seq: BigInt(j.seq), time: BigInt(j.time) });
+
+/** The JSON form of a record the vault holds ABI-encoded: 64-bit integers as strings, the subject checksummed. */
+export function recordFromEncoding(encoded: Uint8Array): TraceRecordJson {
+  const values = decodeTraceLeaf(encoded);
+  return Object.fromEntries(
+    TRACE_RECORD_FIELDS.map((f, i) => {
+      const v = values[i];
+      if (f.type === "address") return [f.name, checkedAddress(v)];
+      if (typeof v === "bigint") return [f.name, f.type === "uint64" ? v.toString() : Number(v)];
+      return [f.name, v];
+    }),
+  ) as unknown as TraceRecordJson;
+}
