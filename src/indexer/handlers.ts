@@ -2,7 +2,8 @@
  * How each ledger event changes the index. Handlers read only the event and the index itself
  * (never the chain), so a rebuild from logs gives the same state as the incremental run.
  */
-import { Interface, type LogDescription, type Result } from "ethers";
+import type { Interface } from "ethers";
+import type { Decoded, DecodedValue } from "./decode";
 import { FACTORIES } from "../sdk/contracts";
 import type { ContractName } from "../sdk";
 import { K, checkpoint, lc } from "./keys";
@@ -22,32 +23,20 @@ export interface EventMeta {
   tx: string;
 }
 
-/** A decoded Result as plain JSON: named fields, bigints as decimal strings, addresses lower-case. */
-export function plain(value: unknown): Json {
+/** A decoded value as plain JSON: bigints as decimal strings, addresses lower-case, structs as objects. */
+export function plain(value: DecodedValue | null | undefined): Json {
   if (typeof value === "bigint") return value.toString();
   if (typeof value === "string") return /^0x[0-9a-fA-F]{40}$/.test(value) ? value.toLowerCase() : value;
-  if (value && typeof value === "object" && "toObject" in (value as object)) {
-    const r = value as Result;
-    let names: Record<string, unknown> | undefined;
-    try {
-      names = r.toObject();
-    } catch {
-      names = undefined; // unnamed tuple members
-    }
-    // Arrays come back with no names (or "_" placeholders); structs with every member named.
-    const keys = names ? Object.keys(names) : [];
-    if (keys.length > 0 && keys.every((k) => !/^_\d*$/.test(k))) {
-      return Object.fromEntries(keys.map((k) => [k, plain(names![k])]));
-    }
-    return r.toArray().map(plain);
-  }
   if (Array.isArray(value)) return value.map(plain);
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
   if (value === null || value === undefined) return null;
-  return value as Json;
+  return value;
 }
 
 const n = (v: unknown) => Number(v);
-type Handler = (w: BlockWriter, a: Result, m: EventMeta, cp: string) => Promise<void>;
+// Handlers read fields by name; the ABI (checked against ethers by test) guarantees their types.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Handler = (w: BlockWriter, a: any, m: EventMeta, cp: string) => Promise<void>;
 
 async function update(w: BlockWriter, key: string, patch: Record<string, Json>): Promise<void> {
   const current = (await w.get<Record<string, Json>>(key)) ?? {};
@@ -147,7 +136,7 @@ const HANDLERS: Record<string, Handler> = {
 };
 
 /** Applies one decoded event; unknown events (a newer contract) are skipped, not guessed at. */
-export async function applyEvent(w: BlockWriter, event: Pick<LogDescription, "name" | "args">, meta: EventMeta): Promise<boolean> {
+export async function applyEvent(w: BlockWriter, event: { name: string; args: Decoded }, meta: EventMeta): Promise<boolean> {
   const handler = HANDLERS[event.name];
   if (!handler) return false;
   await handler(w, event.args, meta, checkpoint(meta.block, meta.logIndex));

@@ -5,9 +5,10 @@
  * duplicates), writes each range atomically with its cursor and undo journal, and rolls back to the
  * common ancestor on a reorg. A reorg deeper than `finality` stops it with a non-retryable error.
  */
-import { getAddress, type EventFragment, type Interface, type Result } from "ethers";
+import { getAddress } from "ethers";
 import { MedprovError, type Deployment } from "../sdk";
 import { applyEvent, INDEXED } from "./handlers";
+import { eventDecoder, type Decoded } from "./decode";
 import { K } from "./keys";
 import type { IndexStore } from "./store";
 
@@ -96,15 +97,9 @@ export function createIndexer(options: IndexerOptions) {
   const byAddress = new Map<string, { name: string; iface: (typeof INDEXED)[keyof typeof INDEXED] }>();
   for (const [name, iface] of Object.entries(INDEXED)) byAddress.set(getAddress(deployment.addresses[name as keyof Deployment["addresses"]]).toLowerCase(), { name, iface });
   const addresses = [...byAddress.keys()];
-  // Topic → event, computed once: ethers' parseLog re-hashes every event signature for every log.
-  const byTopic = new Map<string, { iface: Interface; fragment: EventFragment }>();
-  for (const iface of Object.values(INDEXED)) {
-    iface!.forEachEvent((fragment) => {
-      // decodeEventLog reads fragment.topicHash (a fresh keccak each time); give it the cached one.
-      const cached = Object.create(fragment, { topicHash: { value: fragment.topicHash } }) as EventFragment;
-      byTopic.set(fragment.topicHash, { iface: iface!, fragment: cached });
-    });
-  }
+  // Topic → compiled decoder, once: ethers' parseLog re-hashes every event signature for every log.
+  const byTopic = new Map<string, { name: string; decode: ReturnType<typeof eventDecoder> }>();
+  for (const iface of Object.values(INDEXED)) iface!.forEachEvent((fragment) => byTopic.set(fragment.topicHash, { name: fragment.name, decode: eventDecoder(fragment) }));
   const stats: IndexerStats = { head: 0, indexed: 0, lag: 0, events: 0, eventsPerSecond: 0, range: maxRange, reorgs: 0, rpcErrors: 0, ignoredLogs: 0 };
   let range = maxRange;
   let successes = 0;
@@ -258,13 +253,14 @@ export function createIndexer(options: IndexerOptions) {
     const started = Date.now();
     const w = store.writer();
     let applied = 0;
+    let timed = -1; // the block whose time was last written
     for (const l of ours) {
       const b = Number(l.blockNumber);
       const known = byTopic.get(l.topics[0]);
       if (!known) continue;
-      let event: { name: string; args: Result };
+      let event: { name: string; args: Decoded };
       try {
-        event = { name: known.fragment.name, args: known.iface.decodeEventLog(known.fragment, l.data, l.topics) };
+        event = { name: known.name, args: known.decode(l.topics, l.data) };
       } catch {
         continue; // a log our ABI cannot decode is not one of our events
       }
@@ -272,7 +268,8 @@ export function createIndexer(options: IndexerOptions) {
       w.atBlock(b, b > head - finality);
       if (await applyEvent(w, event, { address: l.address.toLowerCase(), block: b, logIndex: Number(l.logIndex), time, tx: l.transactionHash.toLowerCase() })) {
         applied++;
-        await w.put(K.blockTime(b), time);
+        if (b !== timed) await w.put(K.blockTime(b), time);
+        timed = b;
       }
     }
     for (let b = unfinalizedFrom; b <= to; b++) w.raw({ type: "put", key: K.blockHash(b), value: hs.get(b)!.hash });
