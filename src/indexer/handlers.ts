@@ -49,9 +49,9 @@ const consentChange = (granted: boolean): Handler => async (w, a, m, cp) => {
   const state = { granted, expiresAt, nonce: n(a.nonce), block: m.block, time: m.time };
   if (granted) await w.put(K.consent(s, p, g), { subject: s, purpose: p, grantee: g, grantedAt: m.time, expiresAt, revokedAt: 0, nonce: n(a.nonce), block: m.block });
   else await update(w, K.consent(s, p, g), { revokedAt: m.time, nonce: n(a.nonce), block: m.block });
-  await w.add(K.consentHistory(s, cp), { kind: granted ? "GRANTED" : "REVOKED", subject: s, purpose: p, grantee: g, ...(granted ? { expiresAt } : {}), actor: lc(a.actor), relayer: lc(a.relayer), nonce: n(a.nonce), block: m.block, logIndex: m.logIndex, time: m.time, tx: m.tx });
-  await w.add(K.consentAtBlock(s, p, g, cp), state);
-  await w.add(K.consentAtTime(s, p, g, m.time, cp), state);
+  w.add(K.consentHistory(s, cp), { kind: granted ? "GRANTED" : "REVOKED", subject: s, purpose: p, grantee: g, ...(granted ? { expiresAt } : {}), actor: lc(a.actor), relayer: lc(a.relayer), nonce: n(a.nonce), block: m.block, logIndex: m.logIndex, time: m.time, tx: m.tx });
+  w.add(K.consentAtBlock(s, p, g, cp), state);
+  w.add(K.consentAtTime(s, p, g, m.time, cp), state);
 };
 
 const HANDLERS: Record<string, Handler> = {
@@ -60,21 +60,21 @@ const HANDLERS: Record<string, Handler> = {
   // Consortium
   MemberAdmitted: async (w, a, m, cp) => {
     await w.put(K.org(n(a.orgId)), { orgId: n(a.orgId), role: n(a.role), name: a.name, status: 1, admittedBlock: m.block, admittedTime: m.time });
-    await w.add(K.orgHistory(n(a.orgId), cp), { kind: "ADMITTED", role: n(a.role), name: a.name, block: m.block, time: m.time, tx: m.tx });
+    w.add(K.orgHistory(n(a.orgId), cp), { kind: "ADMITTED", role: n(a.role), name: a.name, block: m.block, time: m.time, tx: m.tx });
   },
   MemberStatusChanged: async (w, a, m, cp) => {
     await update(w, K.org(n(a.orgId)), { status: n(a.status) });
-    await w.add(K.orgHistory(n(a.orgId), cp), { kind: "STATUS", previous: n(a.previous), status: n(a.status), actor: lc(a.actor), block: m.block, time: m.time, tx: m.tx });
+    w.add(K.orgHistory(n(a.orgId), cp), { kind: "STATUS", previous: n(a.previous), status: n(a.status), actor: lc(a.actor), block: m.block, time: m.time, tx: m.tx });
   },
   KeyAdded: async (w, a, m, cp) => {
     await w.put(K.key(a.key), { key: lc(a.key), orgId: n(a.orgId), revoked: false, addedBlock: m.block });
-    await w.add(K.keyHistory(a.key, cp), { kind: "ADDED", orgId: n(a.orgId), block: m.block, time: m.time, tx: m.tx });
-    await w.add(K.orgHistory(n(a.orgId), cp), { kind: "KEY_ADDED", key: lc(a.key), block: m.block, time: m.time, tx: m.tx });
+    w.add(K.keyHistory(a.key, cp), { kind: "ADDED", orgId: n(a.orgId), block: m.block, time: m.time, tx: m.tx });
+    w.add(K.orgHistory(n(a.orgId), cp), { kind: "KEY_ADDED", key: lc(a.key), block: m.block, time: m.time, tx: m.tx });
   },
   KeyRevoked: async (w, a, m, cp) => {
     await update(w, K.key(a.key), { revoked: true, revokedBlock: m.block });
-    await w.add(K.keyHistory(a.key, cp), { kind: "REVOKED", orgId: n(a.orgId), actor: lc(a.actor), block: m.block, time: m.time, tx: m.tx });
-    await w.add(K.orgHistory(n(a.orgId), cp), { kind: "KEY_REVOKED", key: lc(a.key), actor: lc(a.actor), block: m.block, time: m.time, tx: m.tx });
+    w.add(K.keyHistory(a.key, cp), { kind: "REVOKED", orgId: n(a.orgId), actor: lc(a.actor), block: m.block, time: m.time, tx: m.tx });
+    w.add(K.orgHistory(n(a.orgId), cp), { kind: "KEY_REVOKED", key: lc(a.key), actor: lc(a.actor), block: m.block, time: m.time, tx: m.tx });
   },
   // Consent
   PurposeAdded: async (w, a) => w.put(K.purpose(n(a.purpose)), { id: n(a.purpose), name: a.name }),
@@ -82,11 +82,11 @@ const HANDLERS: Record<string, Handler> = {
   ConsentRevoked: consentChange(false),
   DelegateAppointed: async (w, a, m, cp) => {
     await w.put(K.delegate(a.subject, a.delegate), { since: m.block });
-    await w.add(K.consentHistory(a.subject, cp), { kind: "DELEGATE_APPOINTED", subject: lc(a.subject), delegate: lc(a.delegate), block: m.block, logIndex: m.logIndex, time: m.time, tx: m.tx });
+    w.add(K.consentHistory(a.subject, cp), { kind: "DELEGATE_APPOINTED", subject: lc(a.subject), delegate: lc(a.delegate), block: m.block, logIndex: m.logIndex, time: m.time, tx: m.tx });
   },
   DelegateRemoved: async (w, a, m, cp) => {
     await w.del(K.delegate(a.subject, a.delegate));
-    await w.add(K.consentHistory(a.subject, cp), { kind: "DELEGATE_REMOVED", subject: lc(a.subject), delegate: lc(a.delegate), block: m.block, logIndex: m.logIndex, time: m.time, tx: m.tx });
+    w.add(K.consentHistory(a.subject, cp), { kind: "DELEGATE_REMOVED", subject: lc(a.subject), delegate: lc(a.delegate), block: m.block, logIndex: m.logIndex, time: m.time, tx: m.tx });
   },
   // Datasets
   DatasetRegistered: async (w, a, m) => {
@@ -99,11 +99,11 @@ const HANDLERS: Record<string, Handler> = {
   DatasetUsed: async (w, a, m, cp) => w.add(K.datasetUse(a.datasetId, cp), { org: n(a.org), purpose: n(a.purpose), block: m.block, time: m.time, tx: m.tx }),
   DatasetStatusChanged: async (w, a, m, cp) => {
     await update(w, K.dataset(a.datasetId), { status: n(a.status), ...(n(a.status) === 3 ? { attestation: a.attestation } : {}) });
-    await w.add(K.datasetHistory(a.datasetId, cp), { kind: "STATUS", previous: n(a.previous), status: n(a.status), attestation: a.attestation, block: m.block, time: m.time, tx: m.tx });
+    w.add(K.datasetHistory(a.datasetId, cp), { kind: "STATUS", previous: n(a.previous), status: n(a.status), attestation: a.attestation, block: m.block, time: m.time, tx: m.tx });
   },
   DatasetSuspensionChanged: async (w, a, m, cp) => {
     await update(w, K.dataset(a.datasetId), { suspended: a.suspended });
-    await w.add(K.datasetHistory(a.datasetId, cp), { kind: a.suspended ? "SUSPENDED" : "UNSUSPENDED", regulator: n(a.regulator), block: m.block, time: m.time, tx: m.tx });
+    w.add(K.datasetHistory(a.datasetId, cp), { kind: a.suspended ? "SUSPENDED" : "UNSUSPENDED", regulator: n(a.regulator), block: m.block, time: m.time, tx: m.tx });
   },
   // Models
   ModelRegistered: async (w, a, m) => w.put(K.model(a.modelId), { modelId: lc(a.modelId), developer: n(a.developer), riskClass: n(a.riskClass), name: a.name, intendedUse: a.intendedUse, block: m.block, time: m.time }),
@@ -116,7 +116,7 @@ const HANDLERS: Record<string, Handler> = {
   },
   VersionStatusChanged: async (w, a, m, cp) => {
     await update(w, K.version(a.versionId), { status: n(a.status) });
-    await w.add(K.versionHistory(a.versionId, cp), { previous: n(a.previous), status: n(a.status), actor: n(a.actor), reason: a.reason, block: m.block, time: m.time, tx: m.tx });
+    w.add(K.versionHistory(a.versionId, cp), { previous: n(a.previous), status: n(a.status), actor: n(a.actor), reason: a.reason, block: m.block, time: m.time, tx: m.tx });
   },
   VersionApproved: async (w, a) => update(w, K.version(a.versionId), { filingCode: a.filingCode, approvedBy: n(a.regulator) }),
   PolicySet: async (w, a, m) => w.put(K.policy(n(a.riskClass)), { riskClass: n(a.riskClass), ...(plain(a.policy) as Record<string, Json>), block: m.block }),
@@ -127,11 +127,11 @@ const HANDLERS: Record<string, Handler> = {
   BatchAnchored: async (w, a, m, cp) => {
     const id = lc(a.batchId);
     const versions = (a.versions as string[]).map(lc);
-    await w.add(K.batch(id), { batchId: id, hospital: n(a.hospital), root: a.root, firstSeq: a.firstSeq.toString(), count: n(a.count), fromTime: n(a.fromTime), toTime: n(a.toTime), versions, block: m.block, time: m.time, tx: m.tx, checkpoint: cp });
-    await w.add(K.batchByHospital(n(a.hospital), cp), id);
-    await w.add(K.batchByCheckpoint(cp), id);
-    for (const v of new Set(versions)) await w.add(K.batchByVersion(v, cp), { batchId: id, hospital: n(a.hospital), count: n(a.count) });
-    await w.add(K.batchByTime(n(a.toTime), cp), id);
+    w.add(K.batch(id), { batchId: id, hospital: n(a.hospital), root: a.root, firstSeq: a.firstSeq.toString(), count: n(a.count), fromTime: n(a.fromTime), toTime: n(a.toTime), versions, block: m.block, time: m.time, tx: m.tx, checkpoint: cp });
+    w.add(K.batchByHospital(n(a.hospital), cp), id);
+    w.add(K.batchByCheckpoint(cp), id);
+    for (const v of new Set(versions)) w.add(K.batchByVersion(v, cp), { batchId: id, hospital: n(a.hospital), count: n(a.count) });
+    w.add(K.batchByTime(n(a.toTime), cp), id);
   },
 };
 

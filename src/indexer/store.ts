@@ -96,9 +96,12 @@ export class IndexStore {
     return "0x" + h.digest("hex");
   }
 
-  /** Starts the writes of one block range. */
-  writer(): BlockWriter {
-    return new BlockWriter(this);
+  /**
+   * Starts the writes of one block range. `previous` is a writer whose commit may still be in
+   * flight: its writes are read through, so the next range can be applied meanwhile.
+   */
+  writer(previous?: BlockWriter): BlockWriter {
+    return new BlockWriter(this, previous);
   }
 
   /** Undoes every block above `block` from the journal, in one atomic batch. */
@@ -130,7 +133,10 @@ export class BlockWriter {
   private journaling = true;
   private extra: Op[] = [];
 
-  constructor(private readonly store: IndexStore) {}
+  constructor(
+    private readonly store: IndexStore,
+    private readonly previous?: BlockWriter,
+  ) {}
 
   /** Subsequent writes belong to `block`; journaling only matters for blocks that may still reorg. */
   atBlock(block: number, journal: boolean): void {
@@ -140,34 +146,42 @@ export class BlockWriter {
 
   async get<T extends Json>(key: string): Promise<T | undefined> {
     if (this.pending.has(key)) return this.pending.get(key) as T | undefined;
+    if (this.previous?.pending.has(key)) return this.previous.pending.get(key) as T | undefined;
     return this.store.get<T>(key);
   }
 
-  private async remember(key: string, fresh = false): Promise<void> {
-    if (!this.journaling) return;
+  /** First write of `key` in this block (when journaling): returns whether its previous value must be read. */
+  private firstTouch(key: string): boolean {
+    if (!this.journaling) return false;
     let seen = this.touched.get(this.block);
     if (!seen) this.touched.set(this.block, (seen = new Set()));
-    if (seen.has(key)) return;
+    if (seen.has(key)) return false;
     seen.add(key);
-    const prev = fresh ? undefined : await this.get(key);
+    return true;
+  }
+
+  private journal(key: string, prev: Json | undefined): void {
     let j = this.journals.get(this.block);
     if (!j) this.journals.set(this.block, (j = []));
     j.push({ key, prev });
   }
 
   async put(key: string, value: Json): Promise<void> {
-    await this.remember(key);
+    if (this.firstTouch(key)) this.journal(key, await this.get(key));
     this.pending.set(key, value);
   }
 
-  /** Puts a key that cannot exist yet (it embeds the event's checkpoint): no read to journal it. */
-  async add(key: string, value: Json): Promise<void> {
-    await this.remember(key, true);
+  /**
+   * Puts a key that cannot exist yet (it embeds the event's checkpoint): nothing to read to journal
+   * it, so this is synchronous (the hot path of a backfill).
+   */
+  add(key: string, value: Json): void {
+    if (this.firstTouch(key)) this.journal(key, undefined);
     this.pending.set(key, value);
   }
 
   async del(key: string): Promise<void> {
-    await this.remember(key);
+    if (this.firstTouch(key)) this.journal(key, await this.get(key));
     this.pending.set(key, undefined);
   }
 

@@ -9,6 +9,7 @@ import { getAddress } from "ethers";
 import { MedprovError, type Deployment } from "../sdk";
 import { applyEvent, INDEXED } from "./handlers";
 import { eventDecoder, type Decoded } from "./decode";
+import type { BlockWriter } from "./store";
 import { K } from "./keys";
 import type { IndexStore } from "./store";
 
@@ -33,7 +34,10 @@ export interface IndexerOptions {
   confirmations?: number;
   /** Deepest reorg handled; deeper ones stop the indexer. Blocks within it are journaled. */
   finality?: number;
-  /** Largest and first eth_getLogs block range. */
+  /**
+   * Largest eth_getLogs block range. The range starts at a tenth of this and then follows the log
+   * density, aiming at maxEventsPerRange logs a call, so memory stays flat on dense chains.
+   */
   maxRange?: number;
   pollMs?: number;
   /** Most events applied in one atomic batch; larger answers are cut at a block boundary (flat memory). */
@@ -101,8 +105,23 @@ export function createIndexer(options: IndexerOptions) {
   const byTopic = new Map<string, { name: string; decode: ReturnType<typeof eventDecoder> }>();
   for (const iface of Object.values(INDEXED)) iface!.forEachEvent((fragment) => byTopic.set(fragment.topicHash, { name: fragment.name, decode: eventDecoder(fragment) }));
   const stats: IndexerStats = { head: 0, indexed: 0, lag: 0, events: 0, eventsPerSecond: 0, range: maxRange, reorgs: 0, rpcErrors: 0, ignoredLogs: 0 };
-  let range = maxRange;
+  const maxEvents = options.maxEventsPerRange ?? 10_000;
+  let range = Math.max(1, Math.ceil(maxRange / 10));
   let successes = 0;
+  /**
+   * The last range's commit, left in flight while the next range is fetched and applied (its
+   * writer's values are read through). At most one: a commit starts only after the previous one landed.
+   */
+  let inFlight: { writer: BlockWriter; commit: Promise<void>; cursor: { block: number; hash: string } } | undefined;
+  async function settle(): Promise<void> {
+    const f = inFlight;
+    if (!f) return;
+    try {
+      await f.commit;
+    } finally {
+      if (inFlight === f) inFlight = undefined;
+    }
+  }
   /** During backfill the next range's logs are fetched while the current one is applied. */
   let prefetched: { from: number; result: Promise<{ to: number; logs: RawLog[] } | undefined> } | undefined;
 
@@ -146,8 +165,14 @@ export function createIndexer(options: IndexerOptions) {
       try {
         const logs = await rpc<RawLog[]>("eth_getLogs", [{ fromBlock: hex(from), toBlock: hex(end), address: addresses }]);
         if (!Array.isArray(logs)) throw new RpcInconsistency("eth_getLogs did not return an array");
-        if (++successes >= 3 && range < maxRange) {
-          range = Math.min(maxRange, range * 2);
+        const blocks = end - from + 1;
+        if (logs.length > maxEvents / 2) {
+          // Dense: size the next call to about maxEvents logs at this density.
+          range = Math.max(1, Math.min(maxRange, Math.floor((blocks * maxEvents) / logs.length)));
+          successes = 0;
+        } else if (++successes >= 3 && range < maxRange && blocks === range) {
+          // Sparse and calm: grow back (after a refusal or a dense stretch), at most to fit maxEvents.
+          range = Math.min(maxRange, range * 2, logs.length > 0 ? Math.floor((blocks * maxEvents) / logs.length) : Infinity);
           successes = 0;
         }
         return { to: end, logs };
@@ -164,6 +189,7 @@ export function createIndexer(options: IndexerOptions) {
 
   /** Walks back to the newest block whose stored hash the chain still has, and rolls back to it. */
   async function handleReorg(cursor: { block: number; hash: string }, head: number): Promise<void> {
+    await settle();
     stats.reorgs++;
     for (let b = Math.min(cursor.block, head); b >= Math.max(deployment.deploymentBlock - 1, cursor.block - finality); b--) {
       const stored = b === cursor.block ? cursor.hash : await store.get<string>(K.blockHash(b));
@@ -182,7 +208,7 @@ export function createIndexer(options: IndexerOptions) {
     const head = Number(await rpc<string>("eth_blockNumber", []));
     const target = head - confirmations;
     stats.head = head;
-    const cursor = (await store.cursor()) ?? { block: deployment.deploymentBlock - 1, hash: "" };
+    const cursor = inFlight?.cursor ?? (await store.cursor()) ?? { block: deployment.deploymentBlock - 1, hash: "" };
     stats.indexed = cursor.block;
     stats.lag = Math.max(0, target - cursor.block);
     if (cursor.hash && cursor.block > head) {
@@ -202,7 +228,6 @@ export function createIndexer(options: IndexerOptions) {
     const early = prefetched?.from === from ? await prefetched.result : undefined;
     prefetched = undefined;
     let { to, logs } = early ?? (await fetchLogs(from, target));
-    const maxEvents = options.maxEventsPerRange ?? 10_000;
     if (logs.length > maxEvents) {
       // Keep one batch's memory bounded: stop at the block where the cap is crossed, fetch the rest next.
       const blocks = logs.map((l) => Number(l.blockNumber)).sort((a, b) => a - b);
@@ -251,7 +276,7 @@ export function createIndexer(options: IndexerOptions) {
     }
 
     const started = Date.now();
-    const w = store.writer();
+    const w = store.writer(inFlight?.writer);
     let applied = 0;
     let timed = -1; // the block whose time was last written
     for (const l of ours) {
@@ -273,7 +298,11 @@ export function createIndexer(options: IndexerOptions) {
       }
     }
     for (let b = unfinalizedFrom; b <= to; b++) w.raw({ type: "put", key: K.blockHash(b), value: hs.get(b)!.hash });
-    await w.commit({ block: to, hash: hs.get(to)!.hash }, head - finality);
+    await settle();
+    const landed = { block: to, hash: hs.get(to)!.hash };
+    const commit = w.commit(landed, head - finality);
+    commit.catch(() => undefined); // observed by settle(); never an unhandled rejection
+    inFlight = { writer: w, commit, cursor: landed };
     stats.events += applied;
     stats.indexed = to;
     stats.lag = Math.max(0, target - to);
@@ -285,6 +314,15 @@ export function createIndexer(options: IndexerOptions) {
 
   /** Runs steps until the index reaches the head's target. Inconsistent RPC answers are retried. */
   async function syncOnce(signal?: AbortSignal): Promise<IndexerStats> {
+    try {
+      await syncSteps(signal);
+    } finally {
+      await settle(); // the index is on disk when syncOnce returns (or the write's error is thrown)
+    }
+    return { ...stats };
+  }
+
+  async function syncSteps(signal?: AbortSignal): Promise<void> {
     let inconsistencies = 0;
     while (!signal?.aborted) {
       try {
@@ -298,7 +336,6 @@ export function createIndexer(options: IndexerOptions) {
         await sleep(Math.min(100 * 2 ** inconsistencies, 2_000));
       }
     }
-    return { ...stats };
   }
 
   /** Follows the head until `signal` aborts. Retryable failures back off; fatal ones throw. */
