@@ -98,6 +98,48 @@ describe("indexer", () => {
     await Promise.all([store.close(), honest.store.close()]);
   });
 
+  it("detects an RPC that silently leaves out a recent block's logs (bloom, then receipts) and re-reads it", async () => {
+    const l = await loadFixture(ledgerFixture);
+    const deployment = await deploymentOf(l);
+    await runWorkload(l, 77, 30);
+    await (await l.consents.connect(l.patient).grantConsent(l.patient.address, 3, 2, (await time.latest()) + 1000)).wait();
+    const head = await time.latestBlock();
+    // A lagging backend behind a load balancer: the newest block's logs are missing from the first answers.
+    let lies = 0;
+    const lagging = (times: number): RpcSender => ({
+      send: async (method, params) => {
+        const out = await inProcess.send(method, params);
+        if (method !== "eth_getLogs" || lies >= times) return out;
+        const kept = (out as { blockNumber: string }[]).filter((log) => Number(log.blockNumber) !== head);
+        if (kept.length < (out as unknown[]).length) lies++;
+        return kept;
+      },
+    });
+    const store = await IndexStore.open(tempDb());
+    const indexer = createIndexer({ provider: lagging(2), deployment, store, retries: 5 });
+    await indexer.syncOnce();
+    expect(lies).toBe(2);
+    expect(indexer.stats().rpcErrors).toBeGreaterThanOrEqual(2);
+    const honest = await indexFresh(deployment);
+    expect(await store.digest()).toBe(await honest.store.digest());
+    // One that never catches up stops the indexer with a named error instead of skipping the block.
+    lies = 0;
+    const stuck = createIndexer({ provider: lagging(Infinity), deployment, store: await IndexStore.open(tempDb()), retries: 2 });
+    await expect(stuck.syncOnce()).rejects.toMatchObject({ code: "RPC_INCONSISTENT", message: new RegExp(`block ${head}`) });
+    await Promise.all([store.close(), honest.store.close()]);
+  });
+
+  it("logsBloom: a block's bloom holds the addresses that logged in it", async () => {
+    const { bloomBits, bloomMayContain } = await import("../src/indexer/bloom");
+    const l = await loadFixture(ledgerFixture);
+    const receipt = await (await l.consents.connect(l.patient).grantConsent(l.patient.address, 2, 1, (await time.latest()) + 1000)).wait();
+    const block = await hre.network.provider.request({ method: "eth_getBlockByNumber", params: ["0x" + receipt!.blockNumber.toString(16), false] }) as { logsBloom: string };
+    expect(bloomMayContain(block.logsBloom, bloomBits(await l.consents.getAddress()))).toBe(true);
+    const strangers = Array.from({ length: 20 }, (_, i) => "0x" + (i + 1).toString(16).padStart(40, "0"));
+    expect(strangers.filter((a) => bloomMayContain(block.logsBloom, bloomBits(a))).length).toBeLessThan(3);
+    expect(bloomMayContain("0x" + "00".repeat(256), bloomBits(await l.consents.getAddress()))).toBe(false);
+  });
+
   it("as-of consent answers equal the contract's isConsentValid at every historical block", async () => {
     const l = await loadFixture(ledgerFixture);
     const deployment = await deploymentOf(l);

@@ -9,6 +9,7 @@ import { getAddress } from "ethers";
 import { MedprovError, type Deployment } from "../sdk";
 import { applyEvent, INDEXED } from "./handlers";
 import { eventDecoder, type Decoded } from "./decode";
+import { bloomBits, bloomMayContain } from "./bloom";
 import type { BlockWriter } from "./store";
 import { K } from "./keys";
 import type { IndexStore } from "./store";
@@ -75,6 +76,7 @@ interface Header {
   hash: string;
   parentHash: string;
   timestamp: number;
+  logsBloom: string;
 }
 
 /** A reorg deeper than the configured finality, or a chain that contradicts the index. */
@@ -144,9 +146,9 @@ export function createIndexer(options: IndexerOptions) {
   }
 
   async function header(n: number): Promise<Header> {
-    const b = await rpc<{ number: string; hash: string; parentHash: string; timestamp: string } | null>("eth_getBlockByNumber", [hex(n), false]);
+    const b = await rpc<{ number: string; hash: string; parentHash: string; timestamp: string; logsBloom?: string } | null>("eth_getBlockByNumber", [hex(n), false]);
     if (!b || Number(b.number) !== n || !/^0x[0-9a-f]{64}$/i.test(b.hash)) throw new RpcInconsistency(`block ${n} came back missing or as another block`);
-    return { number: n, hash: b.hash.toLowerCase(), parentHash: b.parentHash.toLowerCase(), timestamp: Number(b.timestamp) };
+    return { number: n, hash: b.hash.toLowerCase(), parentHash: b.parentHash.toLowerCase(), timestamp: Number(b.timestamp), logsBloom: String(b.logsBloom ?? "") };
   }
 
   async function headers(numbers: number[]): Promise<Map<number, Header>> {
@@ -156,6 +158,26 @@ export function createIndexer(options: IndexerOptions) {
       (await Promise.all(chunk.map(header))).forEach((h) => out.set(h.number, h));
     }
     return out;
+  }
+
+  const addressBits = addresses.map(bloomBits);
+  /**
+   * How many logs of ours block `b`'s receipts hold (asked only when its bloom says it may hold
+   * some and eth_getLogs returned none). eth_getBlockReceipts where the node has it, else per tx.
+   */
+  async function receiptLogCount(b: number): Promise<number> {
+    type Receipt = { logs: { address: string }[] };
+    let receipts: Receipt[] | undefined;
+    try {
+      receipts = (await provider.send("eth_getBlockReceipts", [hex(b)])) as Receipt[];
+    } catch {
+      receipts = undefined;
+    }
+    if (!Array.isArray(receipts)) {
+      const block = await rpc<{ transactions: string[] } | null>("eth_getBlockByNumber", [hex(b), false]);
+      receipts = await Promise.all((block?.transactions ?? []).map((tx) => rpc<Receipt>("eth_getTransactionReceipt", [tx])));
+    }
+    return receipts.reduce((n, r) => n + (r?.logs ?? []).filter((l) => byAddress.has(String(l.address).toLowerCase())).length, 0);
   }
 
   /** eth_getLogs over [from, to], shrinking the range on refusals. Returns the range actually covered. */
@@ -273,6 +295,14 @@ export function createIndexer(options: IndexerOptions) {
     }
     for (let b = unfinalizedFrom + 1; b <= to; b++) {
       if (hs.get(b)!.parentHash !== hs.get(b - 1)!.hash) throw new RpcInconsistency(`block ${b} does not link to block ${b - 1}: the chain moved while fetching`);
+    }
+    // Recent blocks (whose headers are at hand) must not have lost logs: a load-balanced RPC may
+    // answer eth_getLogs from a node that has not caught up. Bloom first, receipts to confirm.
+    const withLogs = new Set(ours.map((l) => Number(l.blockNumber)));
+    for (let b = unfinalizedFrom; b <= to; b++) {
+      if (withLogs.has(b) || !addressBits.some((bits) => bloomMayContain(hs.get(b)!.logsBloom, bits))) continue;
+      const missing = await receiptLogCount(b);
+      if (missing > 0) throw new RpcInconsistency(`eth_getLogs returned no log of block ${b}, whose receipts hold ${missing} of ours`);
     }
 
     const started = Date.now();
