@@ -63,7 +63,12 @@ async function main() {
       // Index to `upTo` by pretending the head is there (confirmations), or to the real head.
       const indexer = createIndexer({ provider: httpRpc(node.url), deployment: c.deployment, store, confirmations: upTo ? head - upTo : 0 });
       let peak = 0;
-      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 25);
+      let peakHeap = 0;
+      const sampler = setInterval(() => {
+        const m = process.memoryUsage();
+        peak = Math.max(peak, m.rss);
+        peakHeap = Math.max(peakHeap, m.heapUsed);
+      }, 25);
       global.gc?.();
       const baseline = process.memoryUsage().rss;
       const started = performance.now();
@@ -72,18 +77,18 @@ async function main() {
       clearInterval(sampler);
       await store.close();
       rmSync(db, { recursive: true, force: true });
-      return { ms, events: stats.events, peakMb: Math.round((Math.max(peak, process.memoryUsage().rss) - baseline) / 2 ** 20) };
+      return { ms, events: stats.events, peakMb: Math.round((Math.max(peak, process.memoryUsage().rss) - baseline) / 2 ** 20), heapMb: Math.round(peakHeap / 2 ** 20) };
     }
     const half = await indexRun(halfBlock);
     const full = await indexRun();
     const rate = Math.round((full.events * 1000) / full.ms);
     const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length}× ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.version}, against anvil (Foundry) over JSON-RPC on loopback (${head} blocks, ${PER_TX} events a block).`;
     const table = [
-      "| run | events | time | events/s | ratio to bare eth_getLogs | peak RSS growth while indexing |",
-      "| --- | ---: | ---: | ---: | ---: | ---: |",
-      `| bare eth_getLogs loop | ${bare.toLocaleString("en")} | ${(bareMs / 1000).toFixed(2)} s | ${Math.round((bare * 1000) / bareMs).toLocaleString("en")} | 1.00× | |`,
-      `| index, first half | ${half.events.toLocaleString("en")} | ${(half.ms / 1000).toFixed(2)} s | ${Math.round((half.events * 1000) / half.ms).toLocaleString("en")} | | ${half.peakMb} MB |`,
-      `| index, all | ${full.events.toLocaleString("en")} | ${(full.ms / 1000).toFixed(2)} s | ${rate.toLocaleString("en")} | ${(full.ms / bareMs).toFixed(2)}× | ${full.peakMb} MB |`,
+      "| run | events | time | events/s | ratio to bare eth_getLogs | peak RSS growth while indexing | peak JS heap |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+      `| bare eth_getLogs loop | ${bare.toLocaleString("en")} | ${(bareMs / 1000).toFixed(2)} s | ${Math.round((bare * 1000) / bareMs).toLocaleString("en")} | 1.00× | | |`,
+      `| index, first half | ${half.events.toLocaleString("en")} | ${(half.ms / 1000).toFixed(2)} s | ${Math.round((half.events * 1000) / half.ms).toLocaleString("en")} | | ${half.peakMb} MB | ${half.heapMb} MB |`,
+      `| index, all | ${full.events.toLocaleString("en")} | ${(full.ms / 1000).toFixed(2)} s | ${rate.toLocaleString("en")} | ${(full.ms / bareMs).toFixed(2)}× | ${full.peakMb} MB | ${full.heapMb} MB |`,
     ].join("\n");
     const body = `# Indexer catch-up\n\nRegenerate with \`npm run bench:index\`. Targets: ≥ 10,000 events/s and ≤ 1.5× the bare fetch time; memory flat as events grow.\n\n${header}\n\n${table}\n\n${NOTES}\n`;
     console.log(body);

@@ -135,8 +135,13 @@ export class BlockWriter {
 
   constructor(
     private readonly store: IndexStore,
-    private readonly previous?: BlockWriter,
+    private previous?: BlockWriter,
   ) {}
+
+  /** The previous writer's commit has landed: read the store instead (and let that writer go). */
+  detach(): void {
+    this.previous = undefined;
+  }
 
   /** Subsequent writes belong to `block`; journaling only matters for blocks that may still reorg. */
   atBlock(block: number, journal: boolean): void {

@@ -36,8 +36,8 @@ export interface IndexerOptions {
   /** Deepest reorg handled; deeper ones stop the indexer. Blocks within it are journaled. */
   finality?: number;
   /**
-   * Largest eth_getLogs block range. The range starts at a tenth of this and then follows the log
-   * density, aiming at maxEventsPerRange logs a call, so memory stays flat on dense chains.
+   * Largest eth_getLogs block range. The range starts at a hundredth of this and then follows the
+   * log density, aiming at maxEventsPerRange logs a call, so memory stays flat on dense chains.
    */
   maxRange?: number;
   pollMs?: number;
@@ -108,7 +108,9 @@ export function createIndexer(options: IndexerOptions) {
   for (const iface of Object.values(INDEXED)) iface!.forEachEvent((fragment) => byTopic.set(fragment.topicHash, { name: fragment.name, decode: eventDecoder(fragment) }));
   const stats: IndexerStats = { head: 0, indexed: 0, lag: 0, events: 0, eventsPerSecond: 0, range: maxRange, reorgs: 0, rpcErrors: 0, ignoredLogs: 0 };
   const maxEvents = options.maxEventsPerRange ?? 10_000;
-  let range = Math.max(1, Math.ceil(maxRange / 10));
+  let range = Math.max(1, Math.ceil(maxRange / 100));
+  /** The range refusals allow; halved by each refusal, doubled back after every 3 answers. */
+  let ceiling = maxRange;
   let successes = 0;
   /**
    * The last range's commit, left in flight while the next range is fetched and applied (its
@@ -187,20 +189,18 @@ export function createIndexer(options: IndexerOptions) {
       try {
         const logs = await rpc<RawLog[]>("eth_getLogs", [{ fromBlock: hex(from), toBlock: hex(end), address: addresses }]);
         if (!Array.isArray(logs)) throw new RpcInconsistency("eth_getLogs did not return an array");
-        const blocks = end - from + 1;
-        if (logs.length > maxEvents / 2) {
-          // Dense: size the next call to about maxEvents logs at this density.
-          range = Math.max(1, Math.min(maxRange, Math.floor((blocks * maxEvents) / logs.length)));
-          successes = 0;
-        } else if (++successes >= 3 && range < maxRange && blocks === range) {
-          // Sparse and calm: grow back (after a refusal or a dense stretch), at most to fit maxEvents.
-          range = Math.min(maxRange, range * 2, logs.length > 0 ? Math.floor((blocks * maxEvents) / logs.length) : Infinity);
+        if (++successes >= 3 && ceiling < maxRange) {
+          ceiling = Math.min(maxRange, ceiling * 2);
           successes = 0;
         }
+        // Size the next call to about maxEvents logs at this density, growing at most 4× a call.
+        const fit = logs.length > 0 ? Math.floor(((end - from + 1) * maxEvents) / logs.length) : Infinity;
+        range = Math.max(1, Math.min(ceiling, range * 4, fit));
         return { to: end, logs };
       } catch (e) {
         if (e instanceof MedprovError || range === 1) throw e;
         range = Math.max(1, Math.floor(range / 2));
+        ceiling = range;
         successes = 0;
         log.warn({ from, range, err: String((e as Error).message).split("\n")[0] }, "eth_getLogs refused; shrinking range");
       } finally {
@@ -329,6 +329,7 @@ export function createIndexer(options: IndexerOptions) {
     }
     for (let b = unfinalizedFrom; b <= to; b++) w.raw({ type: "put", key: K.blockHash(b), value: hs.get(b)!.hash });
     await settle();
+    w.detach(); // otherwise each writer would keep the one before it, and so the whole backfill, alive
     const landed = { block: to, hash: hs.get(to)!.hash };
     const commit = w.commit(landed, head - finality);
     commit.catch(() => undefined); // observed by settle(); never an unhandled rejection
