@@ -18,10 +18,13 @@ const TARGET = Number(process.env.BENCH_EVENTS ?? 100_000);
 const PER_TX = 250;
 const NOTES = `What it takes: logs are decoded by a decoder compiled once per event from the ABI (src/indexer/decode.ts,
 property-tested equal to ethers' decodeEventLog, which built a tree of coder objects and a frozen Result per log and was
-most of the time); a fetch-based JSON-RPC client; the next range is fetched while the current one is applied; no journal
-reads for keys that embed the event's checkpoint; at most 10,000 events per atomic batch (cut at a block boundary) so
-memory stays bounded. What remains is mostly LevelDB's batch write (JSON values) and garbage collection. Writing the
-events is the slow part of this script (each block is a transaction of ${PER_TX} anchorings through a test contract).`;
+most of the time); a fetch-based JSON-RPC client; eth_getLogs ranges sized by log density (about 10,000 logs a call, so
+memory does not grow with the chain: compare the two runs); the next range fetched while the current one is applied, and
+applied while the previous one's atomic batch is being written; no journal reads for keys that embed the event's
+checkpoint. What remains per event is writing five to six index keys (JSON values) in LevelDB, decoding, and garbage
+collection, against a bare loop that only parses JSON: the ≤ 1.5× target would need a third of today's per-event work
+(fewer secondary keys or a binary value encoding). Writing the events is the slow part of this script (each block is one
+transaction of ${PER_TX} anchorings through a test contract).`;
 
 async function main() {
   // anvil: Hardhat's node answers eth_getLogs at ~0.3-0.6 ms a log, which would measure the node, not the indexer.
