@@ -33,6 +33,8 @@ export interface ServiceOptions {
   relayerKey?: string;
   /** Requests per minute per client IP. */
   rateLimit?: number;
+  /** How stale the chain head behind callers' roles may be, in ms (0: look on every request). Default 100. */
+  headMaxAgeMs?: number;
 }
 
 export async function startService(o: ServiceOptions) {
@@ -52,7 +54,7 @@ export async function startService(o: ServiceOptions) {
     ledger: connectLedger(o.deployment, provider),
     deployment: o.deployment,
     provider,
-    auth: { domain: url.host, uri: url.origin, chainId: o.deployment.chainId },
+    auth: { domain: url.host, uri: url.origin, chainId: o.deployment.chainId, headMaxAgeMs: o.headMaxAgeMs },
     indexerStats: indexer.stats,
     corsOrigins: o.corsOrigins,
     relayer: o.relayerKey ? new Wallet(o.relayerKey, provider) : undefined,
