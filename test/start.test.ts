@@ -6,7 +6,7 @@
  */
 import { describe, it, expect } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
-import { freePort } from "./helpers/node";
+import { freePort, startNode } from "./helpers/node";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,8 +15,8 @@ import { Wallet } from "ethers";
 
 const ROOT = join(__dirname, "..");
 
-function start(data: string, chainPort: number, port: number) {
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", join(ROOT, "scripts/start.ts"), "--data", data, "--demo-size", "small", "--deployment", join(data, "deployment.json"), "--chain-port", String(chainPort), "--port", String(port)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+function start(data: string, chainPort: number, port: number, extra: string[] = []) {
+  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", join(ROOT, "scripts/start.ts"), "--data", data, "--demo-size", "small", "--deployment", join(data, "deployment.json"), "--chain-port", String(chainPort), "--port", String(port), ...extra], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
@@ -105,5 +105,24 @@ describe("npm start", () => {
     const again: any = await (await fetch(`${api}/versions/${demo.recalledVersion}`)).json();
     expect(again.version.status).toBe(4);
     expect(await interrupt(second.child)).toBe(0);
+  }, 600_000);
+
+  it("attaches to a node it did not start (--rpc), and leaves that node running on Ctrl-C", async () => {
+    const node = await startNode("anvil");
+    try {
+      const data = mkdtempSync(join(tmpdir(), "medprov-attach-"));
+      const port = await freePort();
+      const api = `http://127.0.0.1:${port}`;
+      const run = start(data, await freePort(), port, ["--rpc", node.url]);
+      await waitReady(api, run.child, run.output);
+      const models: any = await (await fetch(`${api}/models`)).json();
+      expect(models.length).toBeGreaterThan(0);
+      const deployment = JSON.parse(readFileSync(join(data, "deployment.json"), "utf8"));
+      expect(await node.provider.getCode(deployment.addresses.traces)).not.toBe("0x");
+      expect(await interrupt(run.child)).toBe(0);
+      expect(await node.provider.getBlockNumber()).toBeGreaterThan(0); // the attached node is not ours to stop
+    } finally {
+      await node.stop();
+    }
   }, 600_000);
 });
