@@ -44,7 +44,7 @@ export interface FlushedBatch {
   root: string;
   anchorTx: string;
   quarantined: number;
-  /** Milliseconds spent hashing (tree, proofs), writing the vault, and waiting for the chain. */
+  /** Milliseconds spent hashing (leaves, tree), writing the vault, and waiting for the chain. */
   timing: { hashMs: number; vaultMs: number; chainMs: number };
 }
 
