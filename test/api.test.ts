@@ -143,6 +143,19 @@ describe("audit API", () => {
       await hre.network.provider.send("evm_revert", [snapshot]);
     });
 
+    it("an unreachable chain node is a 503 NOT_READY for signed-in callers, not a 500, and is not remembered", async () => {
+      let down = true;
+      const flaky = new Proxy(hre.ethers.provider, {
+        get: (target, prop, receiver) => (prop === "getBlockNumber" ? () => (down ? Promise.reject(new Error("connect ECONNREFUSED")) : target.getBlockNumber()) : Reflect.get(target, prop, receiver)),
+      });
+      const auth = createAuth(l, flaky, { ...AUTH, headMaxAgeMs: 0 });
+      const message = new SiweMessage({ domain: AUTH.domain, address: l.auditor.address, statement: "Sign in", uri: AUTH.uri, version: "1", chainId: AUTH.chainId, nonce: auth.issueNonce(), issuedAt: new Date(Date.now() - 1000).toISOString() }).prepareMessage();
+      const bearer = `Bearer ${(await auth.signIn(message, await l.auditor.signMessage(message))).session}`;
+      await expect(auth.caller(bearer)).rejects.toMatchObject({ code: "NOT_READY", status: 503 });
+      down = false;
+      expect(await auth.caller(bearer)).toMatchObject({ kind: "AUDITOR" });
+    });
+
     it("with headMaxAgeMs 0, the very next request after a key revocation or suspension is refused", async () => {
       const auth = createAuth(l, hre.ethers.provider, { ...AUTH, headMaxAgeMs: 0 });
       const message = new SiweMessage({ domain: AUTH.domain, address: l.hospitalB.address, statement: "Sign in", uri: AUTH.uri, version: "1", chainId: AUTH.chainId, nonce: auth.issueNonce(), issuedAt: new Date(Date.now() - 1000).toISOString() }).prepareMessage();

@@ -67,6 +67,29 @@ export function createAuth(ledger: LedgerContracts, provider: Provider, o: AuthO
     return { kind: ROLES[Number(role)] as CallerKind, address, orgId: Number(orgId) };
   }
 
+  /** The caller's role at the chain head: read once per head block and address, shared by concurrent requests. */
+  async function roleOf(address: string): Promise<Caller> {
+    const block = await headBlock();
+    if (block !== rolesAt) {
+      roles.clear();
+      rolesAt = block;
+    }
+    let role = roles.get(address);
+    if (!role) {
+      // A head seen before the chain went back (a reorg, a dev chain's revert) no longer exists: look again once.
+      role = roleAt(address, block).catch(async (e) => {
+        if (e instanceof ApiError) throw e;
+        head = { block: -1, seenAt: 0 };
+        return roleAt(address, await headBlock());
+      });
+      roles.set(address, role);
+      // A failed read (RPC down) must not stick; a refusal (ApiError) is the chain's answer and may.
+      const mine = role;
+      role.catch((e) => (e instanceof ApiError || roles.get(address) !== mine ? undefined : roles.delete(address)));
+    }
+    return role;
+  }
+
   const sweep = (m: Map<string, number | { expires: number }>) => {
     const now = Date.now();
     for (const [k, v] of m) if ((typeof v === "number" ? v : v.expires) < now) m.delete(k);
@@ -113,25 +136,13 @@ export function createAuth(ledger: LedgerContracts, provider: Provider, o: AuthO
       const token = /^Bearer (.+)$/.exec(authorization)?.[1];
       const s = token ? sessions.get(token) : undefined;
       if (!s || s.expires < Date.now()) throw new ApiError("UNAUTHENTICATED", "the session is unknown or expired; sign in again");
-      const block = await headBlock();
-      if (block !== rolesAt) {
-        roles.clear();
-        rolesAt = block;
+      try {
+        return await roleOf(s.address);
+      } catch (e) {
+        if (e instanceof ApiError) throw e;
+        // Not the caller's fault: the role cannot be read while the chain node does not answer.
+        throw new ApiError("NOT_READY", "the chain node did not answer, so the caller's role could not be read; try again shortly");
       }
-      let role = roles.get(s.address);
-      if (!role) {
-        // A head seen before the chain went back (a reorg, a dev chain's revert) no longer exists: look again once.
-        role = roleAt(s.address, block).catch(async (e) => {
-          if (e instanceof ApiError) throw e;
-          head = { block: -1, seenAt: 0 };
-          return roleAt(s.address, await headBlock());
-        });
-        roles.set(s.address, role);
-        // A failed read (RPC down) must not stick; a refusal (ApiError) is the chain's answer and may.
-        const mine = role;
-        role.catch((e) => (e instanceof ApiError || roles.get(s.address) !== mine ? undefined : roles.delete(s.address)));
-      }
-      return role;
     },
   };
 }
