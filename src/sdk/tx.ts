@@ -1,5 +1,5 @@
 /** Sending a write and reading its result back from the receipt. */
-import type { BaseContract, ContractTransactionResponse, LogDescription } from "ethers";
+import type { BaseContract, ContractTransactionResponse, LogDescription, TransactionReceipt } from "ethers";
 import { domain, MedprovError } from "./errors";
 
 export interface WriteResult {
@@ -17,8 +17,7 @@ export interface SentWrite extends WriteResult {
 export async function sendWrite(contract: BaseContract, send: () => Promise<ContractTransactionResponse>): Promise<SentWrite> {
   return domain(async () => {
     const tx = await send();
-    const receipt = await tx.wait();
-    if (!receipt) throw new MedprovError("TX_DROPPED", `transaction ${tx.hash} was dropped`, true);
+    const receipt = await mined(tx);
     const address = (await contract.getAddress()).toLowerCase();
     const events = receipt.logs
       .filter((l) => l.address.toLowerCase() === address)
@@ -26,6 +25,22 @@ export async function sendWrite(contract: BaseContract, send: () => Promise<Cont
       .filter((e): e is LogDescription => e !== null);
     return { txHash: receipt.hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed, events };
   });
+}
+
+/**
+ * The receipt of a sent transaction, polled for. ethers' `wait()` re-checks on new-block events, and
+ * an automining development chain (anvil, Hardhat) produces no further block to wake it when its
+ * first check raced the mining; on a real chain polling costs one call per interval.
+ */
+async function mined(tx: ContractTransactionResponse, timeoutMs = 10 * 60_000): Promise<TransactionReceipt> {
+  const until = Date.now() + timeoutMs;
+  for (let delay = 5; Date.now() < until; delay = Math.min(delay * 2, 500)) {
+    const receipt = await tx.provider.getTransactionReceipt(tx.hash);
+    // A reverted receipt goes through ethers' own path so that its CALL_EXCEPTION (and our naming of it) is unchanged.
+    if (receipt) return receipt.status === 0 ? ((await tx.wait()) as TransactionReceipt) : receipt;
+    await new Promise((r) => setTimeout(r, delay));
+  }
+  throw new MedprovError("TX_TIMEOUT", `transaction ${tx.hash} was not mined within ${Math.round(timeoutMs / 1000)} s; it may still be: check it before sending again`, true);
 }
 
 /** The first event named `name`, or an error saying the contract did not emit it. */
