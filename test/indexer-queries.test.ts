@@ -127,6 +127,44 @@ describe("indexer queries", () => {
     await store.close();
   });
 
+  it("time-filtered batch pages equal a filter over every batch, page after page", async () => {
+    const s = await loadFixture(scenario);
+    const r = (await import("./helpers/workload")).prng(11);
+    const hospitals = [[ORG.HOSPITAL_A, s.l.hospitalA], [ORG.HOSPITAL_B, s.l.hospitalB]] as const;
+    await (await s.l.models.connect(s.l.regulator).approveVersion(s.v2, "F-2")).wait();
+    const seq: Record<number, bigint> = { [ORG.HOSPITAL_A]: await s.l.traces.nextSequence(ORG.HOSPITAL_A), [ORG.HOSPITAL_B]: await s.l.traces.nextSequence(ORG.HOSPITAL_B) };
+    for (let i = 0; i < 30; i++) {
+      await time.increase(r.int(4000));
+      const [orgId, who] = r.pick([...hospitals]);
+      const now = await time.latest();
+      // Spans from a minute to a day, ending up to the clock skew ahead of the chain.
+      const toTime = now + r.int(300);
+      const fromTime = toTime - 60 - r.int(86_400);
+      await (await s.l.traces.connect(who).anchorBatch(await batch(seq[orgId], [s.v2], { count: 5, fromTime, toTime }))).wait();
+      seq[orgId] += 5n;
+    }
+    const { store } = await indexFresh(await deploymentOf(s.l));
+    const q = createQueries(store);
+    const all = (await q.batches({ limit: 1000 })).batches;
+    const times = all.map((b) => [Number(b.fromTime), Number(b.toTime)]).flat();
+    const [lo, hi] = [Math.min(...times), Math.max(...times)];
+    for (let k = 0; k < 40; k++) {
+      const a = lo - 1000 + r.int(hi - lo + 2000);
+      const f = { fromTime: r.int(3) > 0 ? a : undefined, toTime: r.int(3) > 0 ? a + r.int(20_000) : undefined, hospital: r.int(3) === 0 ? ORG.HOSPITAL_B : undefined, limit: 1 + r.int(4) };
+      const expected = all.filter((b) => (f.fromTime === undefined || Number(b.toTime) >= f.fromTime) && (f.toTime === undefined || Number(b.fromTime) <= f.toTime) && (f.hospital === undefined || Number(b.hospital) === f.hospital));
+      const got: unknown[] = [];
+      let after: string | undefined;
+      for (let page = 0; page < 100; page++) {
+        const p = await q.batches({ ...f, after });
+        got.push(...p.batches.map((b) => b.batchId));
+        if (!p.next) break;
+        after = p.next;
+      }
+      expect(got, JSON.stringify(f)).toEqual(expected.map((b) => b.batchId));
+    }
+    await store.close();
+  });
+
   it("consent valid at a time agrees with valid at the block of that time", async () => {
     const s = await loadFixture(scenario);
     const { store } = await indexFresh(await deploymentOf(s.l));

@@ -23,6 +23,25 @@ export function createQueries(store: IndexStore) {
     return !!hit && hit.value.granted === true && Number(hit.value.expiresAt) > at.time;
   }
 
+  /** The first indexed block whose time is ≥ `time` (block times never decrease): a binary search over blk: keys. */
+  async function firstBlockAtOrAfter(time: number): Promise<number | undefined> {
+    const at = async (block: number) => {
+      const [hit] = await store.list<number>("blk:", { gte: K.blockTime(block), limit: 1 });
+      return hit ? { block: Number(lastSegment(hit.key)), time: Number(hit.value) } : undefined;
+    };
+    const [last] = await store.list<number>("blk:", { reverse: true, limit: 1 });
+    if (!last || Number(last.value) < time) return undefined;
+    // Smallest x whose first indexed block at or after x has time ≥ `time` (monotone in x).
+    let lo = 0;
+    let hi = Number(lastSegment(last.key));
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if ((await at(mid))!.time >= time) hi = mid; // at(mid) exists: the last indexed block is ≥ mid
+      else lo = mid + 1;
+    }
+    return (await at(lo))!.block;
+  }
+
   const q = {
     digest: () => store.digest(),
     cursor: () => store.cursor(),
@@ -91,34 +110,38 @@ export function createQueries(store: IndexStore) {
     // ── trace batches ──
     batch: (id: string) => row(store, K.batch(id)),
     /**
-     * Batches, oldest first, filtered by hospital, version or time; `after` is the checkpoint of the
-     * last batch of the previous page, so pages stay stable while new batches arrive.
+     * Batches, oldest first, filtered by hospital, version or time (a batch matches when its traces'
+     * span overlaps [fromTime, toTime]); `after` is the checkpoint of the last batch of the previous
+     * page, so pages stay stable while new batches arrive. Each index read here is keyed by
+     * checkpoint, so a page starts right after `after`, and a time filter starts at the first block
+     * that could hold a match; reading stops once the page is full.
      */
     async batches(f: { hospital?: number; version?: string; fromTime?: number; toTime?: number; after?: string; limit?: number }) {
       const limit = Math.min(f.limit ?? 100, 1000);
+      const prefix = f.version ? `bv:${lc(f.version)}:` : f.hospital !== undefined ? `bh:${org(f.hospital)}:` : "bc:";
+      let from = f.after ? `${prefix}${f.after}` : prefix;
+      if (f.fromTime !== undefined) {
+        // The contract refuses toTime > block time + MAX_CLOCK_SKEW: a batch ending at or after
+        // fromTime was anchored no earlier than the first block of time fromTime - MAX_CLOCK_SKEW.
+        const first = await firstBlockAtOrAfter(f.fromTime - NUMBERS.MAX_CLOCK_SKEW);
+        if (first === undefined) return { batches: [], next: null };
+        const bound = `${prefix}${checkpoint(first, 0)}`;
+        if (bound > from) from = bound;
+      }
       const out: Row[] = [];
-      const take = async (ids: string[]) => {
-        for (const id of ids) {
-          const b = await row(store, K.batch(id));
-          if (!b) continue;
-          if (f.after && String(b.checkpoint) <= f.after) continue;
-          if (f.hospital !== undefined && Number(b.hospital) !== f.hospital) continue;
-          if (f.version && !(b.versions as string[]).includes(lc(f.version))) continue;
-          if (f.fromTime !== undefined && Number(b.toTime) < f.fromTime) continue;
-          if (f.toTime !== undefined && Number(b.fromTime) > f.toTime) continue;
-          out.push(b);
-          if (out.length >= limit) break;
-        }
-      };
-      // Every index below is keyed by checkpoint, so a page starts right after `after`: no scan from the start.
-      const untimed = f.fromTime === undefined && f.toTime === undefined;
-      const from = (prefix: string) => ({ ...(f.after ? { gte: `${prefix}${f.after}` } : {}), ...(untimed ? { limit: limit + 1 } : {}) });
-      const ids = async (prefix: string) => (await store.list<Json>(prefix, from(prefix))).map((e) => (typeof e.value === "string" ? e.value : String((e.value as Row).batchId)));
-      if (f.version) await take(await ids(`bv:${lc(f.version)}:`));
-      else if (f.hospital !== undefined) await take(await ids(`bh:${org(f.hospital)}:`));
-      else await take(await ids("bc:"));
-      out.sort((a, b) => String(a.checkpoint).localeCompare(String(b.checkpoint)));
-      return { batches: out.slice(0, limit), next: out.length >= limit ? String(out[limit - 1].checkpoint) : null };
+      for await (const e of store.scan<Json>(prefix, from)) {
+        const cp = lastSegment(e.key);
+        if (f.after && cp <= f.after) continue;
+        const id = typeof e.value === "string" ? e.value : String((e.value as Row).batchId);
+        const b = await row(store, K.batch(id));
+        if (!b) continue;
+        if (f.hospital !== undefined && Number(b.hospital) !== f.hospital) continue;
+        if (f.fromTime !== undefined && Number(b.toTime) < f.fromTime) continue;
+        if (f.toTime !== undefined && Number(b.fromTime) > f.toTime) continue;
+        out.push(b);
+        if (out.length >= limit) break;
+      }
+      return { batches: out, next: out.length >= limit ? String(out[limit - 1].checkpoint) : null };
     },
 
     /** [firstSeq, firstSeq + count) of each of a hospital's batches, in sequence order. */

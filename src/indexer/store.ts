@@ -76,6 +76,11 @@ export class IndexStore {
     return out;
   }
 
+  /** Entries under a prefix from `gte` on, in key order, read lazily (stop whenever enough is found). */
+  async *scan<T extends Json>(prefix: string, gte?: string): AsyncGenerator<{ key: string; value: T }> {
+    for await (const [key, value] of this.db.iterator({ gte: gte && gte > prefix ? gte : prefix, lt: prefixEnd(prefix) })) yield { key, value: value as T };
+  }
+
   /** The last entry whose key is ≤ `upTo` among keys starting with `prefix`: one reverse step. */
   async latestAtOrBefore<T extends Json>(prefix: string, upTo: string): Promise<{ key: string; value: T } | undefined> {
     const [hit] = await this.list<T>(prefix, { reverse: true, limit: 1, lte: upTo });
