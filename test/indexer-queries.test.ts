@@ -116,7 +116,11 @@ describe("indexer queries", () => {
     const q = createQueries(store);
     const before = await q.consentHistory(s.l.patient.address);
     expect(await q.consentHistory(s.l.patient.address)).toBe(before); // same state: the same answer object
+    await hre.network.provider.send("evm_mine", []); // a block without our events moves only the cursor
+    await indexer.syncOnce();
+    expect(await q.consentHistory(s.l.patient.address)).toBe(before);
     const cursor = (await store.cursor())!;
+    expect(cursor.block).toBe(await time.latestBlock()); // that block was written (cursor, hash), answers kept
     await (await s.l.consents.connect(s.l.patient).grantConsent(s.l.patient.address, Purpose.RESEARCH, ORG.HOSPITAL_B, (await time.latest()) + 1000)).wait();
     await indexer.syncOnce();
     const after = await q.consentHistory(s.l.patient.address);

@@ -145,11 +145,13 @@ export function createQueries(store: IndexStore) {
     },
 
     /** [firstSeq, firstSeq + count) of each of a hospital's batches, in sequence order. */
-    async batchRanges(hospital: number): Promise<(readonly [bigint, bigint])[]> {
-      const ids = (await store.list<string>(`bh:${org(hospital)}:`)).map((e) => e.value);
-      const batches = await Promise.all(ids.map((id) => row(store, K.batch(id))));
-      return batches.filter((b): b is Row => !!b).map((b) => [BigInt(String(b.firstSeq)), BigInt(String(b.firstSeq)) + BigInt(Number(b.count))] as const);
-    },
+    batchRanges: (hospital: number): Promise<(readonly [bigint, bigint])[]> =>
+      // Every verified receipt asks for its hospital's ranges: read them once per state of the index.
+      store.memo(`ranges:${hospital}`, async () => {
+        const ids = (await store.list<string>(`bh:${org(hospital)}:`)).map((e) => e.value);
+        const batches = await Promise.all(ids.map((id) => row(store, K.batch(id))));
+        return batches.filter((b): b is Row => !!b).map((b) => [BigInt(String(b.firstSeq)), BigInt(String(b.firstSeq)) + BigInt(Number(b.count))] as const);
+      }),
 
     // ── impact reports ──
     /** Batches, hospitals and trace counts that reference a version (for a recall). */

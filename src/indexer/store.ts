@@ -16,6 +16,9 @@ export interface Cursor {
   hash: string;
 }
 
+/** Keys no query reads: the cursor, recent block hashes, undo journals. */
+const BOOKKEEPING = ["meta:", "h:", "j:"];
+
 /** Memoised query results kept at most; past this the memo starts over (reads stay correct, just cold). */
 const MEMO_LIMIT = 20_000;
 
@@ -54,12 +57,17 @@ export class IndexStore {
     return hit;
   }
 
-  /** Every write to the index goes through here, so that memoised reads never outlive it. */
+  /**
+   * Every write to the index goes through here, so that memoised reads never outlive a change. A
+   * batch of bookkeeping only (the cursor, block hashes, journals: a block without our events)
+   * changes no answer, so it keeps the memos.
+   */
   async write(ops: Op[]): Promise<void> {
+    const changesState = ops.some((op) => !BOOKKEEPING.some((p) => op.key.startsWith(p)));
     try {
       await this.db.batch(ops as never);
     } finally {
-      this.memos.clear();
+      if (changesState) this.memos.clear();
     }
   }
 

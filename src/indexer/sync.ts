@@ -10,9 +10,8 @@ import { MedprovError, type Deployment } from "../sdk";
 import { applyEvent, INDEXED } from "./handlers";
 import { eventDecoder, type Decoded } from "./decode";
 import { bloomBits, bloomMayContain } from "./bloom";
-import type { BlockWriter } from "./store";
 import { K } from "./keys";
-import type { IndexStore } from "./store";
+import type { BlockWriter, IndexStore } from "./store";
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -100,15 +99,15 @@ export function createIndexer(options: IndexerOptions) {
   const maxRange = options.maxRange ?? 5_000;
   const retries = options.retries ?? 8;
   const log = options.logger ?? silent;
-  const byAddress = new Map<string, { name: string; iface: (typeof INDEXED)[keyof typeof INDEXED] }>();
-  for (const [name, iface] of Object.entries(INDEXED)) byAddress.set(getAddress(deployment.addresses[name as keyof Deployment["addresses"]]).toLowerCase(), { name, iface });
-  const addresses = [...byAddress.keys()];
+  /** The indexed contracts' addresses (lower-case), from the manifest only. */
+  const indexedAddresses = new Set(Object.keys(INDEXED).map((name) => getAddress(deployment.addresses[name as keyof Deployment["addresses"]]).toLowerCase()));
+  const addresses = [...indexedAddresses];
   // Topic → compiled decoder, once: ethers' parseLog re-hashes every event signature for every log.
   const byTopic = new Map<string, { name: string; decode: ReturnType<typeof eventDecoder> }>();
   for (const iface of Object.values(INDEXED)) iface!.forEachEvent((fragment) => byTopic.set(fragment.topicHash, { name: fragment.name, decode: eventDecoder(fragment) }));
-  const stats: IndexerStats = { head: 0, indexed: 0, lag: 0, events: 0, eventsPerSecond: 0, range: maxRange, reorgs: 0, rpcErrors: 0, ignoredLogs: 0 };
   const maxEvents = options.maxEventsPerRange ?? 10_000;
   let range = Math.max(1, Math.ceil(maxRange / 100));
+  const stats: IndexerStats = { head: 0, indexed: 0, lag: 0, events: 0, eventsPerSecond: 0, range, reorgs: 0, rpcErrors: 0, ignoredLogs: 0 };
   /** The range refusals allow; halved by each refusal, doubled back after every 3 answers. */
   let ceiling = maxRange;
   let successes = 0;
@@ -179,7 +178,7 @@ export function createIndexer(options: IndexerOptions) {
       const block = await rpc<{ transactions: string[] } | null>("eth_getBlockByNumber", [hex(b), false]);
       receipts = await Promise.all((block?.transactions ?? []).map((tx) => rpc<Receipt>("eth_getTransactionReceipt", [tx])));
     }
-    return receipts.reduce((n, r) => n + (r?.logs ?? []).filter((l) => byAddress.has(String(l.address).toLowerCase())).length, 0);
+    return receipts.reduce((n, r) => n + (r?.logs ?? []).filter((l) => indexedAddresses.has(String(l.address).toLowerCase())).length, 0);
   }
 
   /** eth_getLogs over [from, to], shrinking the range on refusals. Returns the range actually covered. */
@@ -257,7 +256,6 @@ export function createIndexer(options: IndexerOptions) {
       to = cut > from ? cut - 1 : cut;
       logs = logs.filter((l) => Number(l.blockNumber) <= to);
       range = Math.max(1, to - from + 1);
-      prefetched = undefined;
     }
     if (to < target && to + 1 < head - finality) {
       const next = fetchLogs(to + 1, Math.min(target, head - finality));
@@ -274,7 +272,7 @@ export function createIndexer(options: IndexerOptions) {
       if (seen.has(id)) throw new RpcInconsistency(`eth_getLogs returned log ${id} twice`);
       seen.add(id);
       if (l.removed) throw new RpcInconsistency(`eth_getLogs returned a removed log ${id}`);
-      if (!byAddress.has(l.address.toLowerCase())) {
+      if (!indexedAddresses.has(l.address.toLowerCase())) {
         stats.ignoredLogs++;
         continue; // never index a log of another address, whatever the RPC says
       }
