@@ -90,7 +90,8 @@ async function main() {
     const notes = [
       "An authenticated request resolves the caller's role on-chain at the current head block (one shared eth_blockNumber at",
       "most every 100 ms; key and organisation read again whenever the head moves), and index reads are memoised until the",
-      "index next changes. What remains is the HTTP stack the API must carry: the /healthz row is the same server with no",
+      "index next changes (no event arrives during the run, so these rows measure that memoised path; a block with ledger",
+      "events empties the memos once). What remains is the HTTP stack the API must carry: the /healthz row is the same server with no",
       "query and no session, and it alone costs more than half of hello-world's throughput once the client has its own",
       "thread. Verification reads batches and status histories from the index and hashes leaves and proofs with the",
       "native keccak.",
