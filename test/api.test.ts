@@ -42,6 +42,12 @@ async function signIn(signer: Signer): Promise<string> {
   return r.json().session;
 }
 
+/** Signs in to an auth instance directly (no HTTP); the bearer header value. */
+async function bearerOf(auth: ReturnType<typeof createAuth>, signer: Signer): Promise<string> {
+  const { message, signature } = await siwe(signer, { nonce: auth.issueNonce() });
+  return `Bearer ${(await auth.signIn(message, signature)).session}`;
+}
+
 beforeAll(async () => {
   l = await ledgerFixture();
   ids = await modelWithVersion(l, { approve: true });
@@ -149,8 +155,7 @@ describe("audit API", () => {
         get: (target, prop, receiver) => (prop === "getBlockNumber" ? () => (down ? Promise.reject(new Error("connect ECONNREFUSED")) : target.getBlockNumber()) : Reflect.get(target, prop, receiver)),
       });
       const auth = createAuth(l, flaky, { ...AUTH, headMaxAgeMs: 0 });
-      const message = new SiweMessage({ domain: AUTH.domain, address: l.auditor.address, statement: "Sign in", uri: AUTH.uri, version: "1", chainId: AUTH.chainId, nonce: auth.issueNonce(), issuedAt: new Date(Date.now() - 1000).toISOString() }).prepareMessage();
-      const bearer = `Bearer ${(await auth.signIn(message, await l.auditor.signMessage(message))).session}`;
+      const bearer = await bearerOf(auth, l.auditor);
       await expect(auth.caller(bearer)).rejects.toMatchObject({ code: "NOT_READY", status: 503 });
       down = false;
       expect(await auth.caller(bearer)).toMatchObject({ kind: "AUDITOR" });
@@ -158,9 +163,7 @@ describe("audit API", () => {
 
     it("with headMaxAgeMs 0, the very next request after a key revocation or suspension is refused", async () => {
       const auth = createAuth(l, hre.ethers.provider, { ...AUTH, headMaxAgeMs: 0 });
-      const message = new SiweMessage({ domain: AUTH.domain, address: l.hospitalB.address, statement: "Sign in", uri: AUTH.uri, version: "1", chainId: AUTH.chainId, nonce: auth.issueNonce(), issuedAt: new Date(Date.now() - 1000).toISOString() }).prepareMessage();
-      const { session } = await auth.signIn(message, await l.hospitalB.signMessage(message));
-      const bearer = `Bearer ${session}`;
+      const bearer = await bearerOf(auth, l.hospitalB);
       expect(await auth.caller(bearer)).toMatchObject({ kind: "HOSPITAL", orgId: ORG.HOSPITAL_B });
       expect(await auth.caller(bearer)).toMatchObject({ kind: "HOSPITAL" }); // same head: answered from the cache
       const snapshot = await hre.network.provider.send("evm_snapshot", []);
