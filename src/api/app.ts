@@ -320,10 +320,9 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
   app.get("/fhir/AuditEvent", fhirRoute("members", S.obj({ since: { type: "integer", minimum: 0 } })), async (req, reply) => {
     const since = (req.query as { since?: number }).since ?? 0;
     const ctx = await fhirContext();
-    const cp = (key: string) => key.slice(key.lastIndexOf(":") + 1);
-    const members = (await q.memberChanges()).map((e) => ({ cp: cp(e.key), event: memberAuditEvent(ctx, { ...(e.value as object), orgId: Number(e.key.split(":")[1]), checkpoint: cp(e.key) } as MemberChange), time: Number(e.value.time) }));
-    const versions = (await q.versionChanges()).map((e) => ({ cp: cp(e.key), event: versionAuditEvent(ctx, { ...(e.value as object), versionId: e.key.split(":")[1], checkpoint: cp(e.key) } as VersionChange), time: Number(e.value.time) }));
-    const events = [...members, ...versions].filter((e) => e.time >= since).sort((a, b) => a.cp.localeCompare(b.cp));
+    const members = (await q.memberChanges()).map((c) => ({ checkpoint: c.checkpoint, time: Number(c.time), event: memberAuditEvent(ctx, c as unknown as MemberChange) }));
+    const versions = (await q.versionChanges()).map((c) => ({ checkpoint: c.checkpoint, time: Number(c.time), event: versionAuditEvent(ctx, c as unknown as VersionChange) }));
+    const events = [...members, ...versions].filter((e) => e.time >= since).sort((a, b) => a.checkpoint.localeCompare(b.checkpoint));
     return reply.type("application/fhir+json").send(searchBundle(events.map((e) => e.event), now()));
   });
 

@@ -12,8 +12,15 @@ type Row = Record<string, Json>;
 // Whole-prefix reads and point reads are memoised until the index next changes (see IndexStore.memo).
 const values = (store: IndexStore, prefix: string) => store.memo(`list:${prefix}`, async () => (await store.list<Row>(prefix)).map((e) => e.value));
 const row = (store: IndexStore, key: string) => store.memo(`get:${key}`, () => store.get<Row>(key));
-const entries = (store: IndexStore, prefix: string) => store.memo(`entries:${prefix}`, () => store.list<Row>(prefix));
 const lastSegment = (key: string) => key.slice(key.lastIndexOf(":") + 1);
+/** History rows under `prefix` (keys `<prefix><owner>:<checkpoint>`), each with its owner and checkpoint, in chain order. */
+type HistoryRow = Row & { owner: string; checkpoint: string };
+const history = (store: IndexStore, prefix: string): Promise<HistoryRow[]> =>
+  store.memo(`history:${prefix}`, async () =>
+    (await store.list<Row>(prefix))
+      .map((e) => ({ ...e.value, owner: e.key.slice(prefix.length, e.key.lastIndexOf(":")), checkpoint: lastSegment(e.key) }))
+      .sort((a, b) => a.checkpoint.localeCompare(b.checkpoint)),
+  );
 
 export function createQueries(store: IndexStore) {
   async function consentStateAt(subject: string, purpose: number, grantee: number, at: { block?: number; time: number }): Promise<boolean> {
@@ -53,8 +60,8 @@ export function createQueries(store: IndexStore) {
     key: (address: string) => row(store, K.key(address)),
     keyHistory: (address: string) => values(store, `keyh:${lc(address)}:`),
     purposes: () => values(store, "purpose:"),
-    /** Every membership and key change, keyed `orgh:<org>:<checkpoint>`. */
-    memberChanges: () => entries(store, "orgh:"),
+    /** Every membership and key change, in chain order, with its organisation and checkpoint. */
+    memberChanges: async (): Promise<(Row & { orgId: number; checkpoint: string })[]> => (await history(store, "orgh:")).map((r) => ({ ...r, orgId: Number(r.owner) })),
 
     // ── consent ──
     consents: (subject: string) => values(store, `c:${lc(subject)}:`),
@@ -104,8 +111,8 @@ export function createQueries(store: IndexStore) {
       return status;
     },
     policies: () => values(store, "pol:"),
-    /** Every version status change, keyed `vh:<version>:<checkpoint>`. */
-    versionChanges: () => entries(store, "vh:"),
+    /** Every version status change, in chain order, with its version and checkpoint. */
+    versionChanges: async (): Promise<(Row & { versionId: string; checkpoint: string })[]> => (await history(store, "vh:")).map((r) => ({ ...r, versionId: r.owner })),
 
     // ── trace batches ──
     batch: (id: string) => row(store, K.batch(id)),
