@@ -110,15 +110,11 @@ export class TraceBatcher {
         await write;
       }
       this.queuedCount += fresh.length;
-      return this.afterAppend(ids, valid.length - fresh.length);
+      if (this.queuedCount >= this.options.maxBatch && !this.flushing) void this.flush().catch(() => undefined);
+      return { queueIds: ids, duplicates: valid.length - fresh.length };
     } finally {
       claimed.forEach((v) => this.inFlight.delete(v.traceId));
     }
-  }
-
-  private afterAppend(ids: number[], duplicates: number): { queueIds: number[]; duplicates: number } {
-    if (this.queuedCount >= this.options.maxBatch && !this.flushing) void this.flush().catch(() => undefined);
-    return { queueIds: ids, duplicates };
   }
 
   /** Anchors everything queued (and any interrupted batch). Concurrent calls share one run. */
