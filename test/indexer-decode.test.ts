@@ -65,6 +65,8 @@ describe("indexer event decoder", () => {
     const badOffset = data.slice(0, 2 + 64 * dyn) + "ff".repeat(32) + data.slice(2 + 64 * (dyn + 1));
     expect(() => decode(topics, badOffset)).toThrow(/too large/);
     expect(() => decode(topics, data + "0")).toThrow(/hex/);
+    expect(() => decode(topics, data.slice(0, -2) + "zz")).toThrow(/hex/);
+    expect(() => decode([topics[0], topics[1].slice(0, -1) + "g", ...topics.slice(2)], data)).toThrow(/hex/);
     const withAddress = events.find((e) => e.fragment.inputs.some((p) => !p.indexed && p.type === "address"))!;
     const at = withAddress.fragment.inputs.filter((p) => !p.indexed).findIndex((p) => p.type === "address");
     const enc = withAddress.iface.encodeEventLog(withAddress.fragment, withAddress.fragment.inputs.map((p) => fc.sample(arbitrary(p), { numRuns: 1, seed: 3 })[0]));

@@ -109,6 +109,16 @@ function staticWord(t: ParamType): Reader {
   throw new Error(`no decoder for ABI type ${type}`);
 }
 
+/**
+ * A 0x-hex string's bytes. Buffer.from stops at the first non-hex character, so a length that does
+ * not match the string is how malformed hex shows (cheaper than a regular expression on the hot path).
+ */
+function bytesOf(hex: string): Buffer {
+  const b = typeof hex === "string" && hex.startsWith("0x") ? Buffer.from(hex.slice(2), "hex") : undefined;
+  if (!b || 2 * b.length !== hex.length - 2) throw new Malformed("log data or topic is not 0x-prefixed hex");
+  return b;
+}
+
 /** Decodes `n` elements of one type laid out as a head/tail sequence starting at `at`. */
 function repeated(t: ParamType): (buf: Buffer, at: number, n: number) => DecodedValue[] {
   const dynamic = isDynamic(t);
@@ -152,11 +162,11 @@ export function eventDecoder(fragment: EventFragment): (topics: readonly string[
     const out: Decoded = {};
     topicReaders.forEach((r, i) => {
       const t = topics[i + (fragment.anonymous ? 0 : 1)];
-      if (!/^0x[0-9a-fA-F]{64}$/.test(t)) throw new Malformed(`topic ${i + 1} is not 32 bytes`);
-      out[r.name] = r.read(Buffer.from(t.slice(2), "hex"), 0);
+      const topic = bytesOf(t);
+      if (topic.length !== WORD) throw new Malformed(`topic ${i + 1} is not 32 bytes`);
+      out[r.name] = r.read(topic, 0);
     });
-    if (!/^0x([0-9a-fA-F]{2})*$/.test(data)) throw new Malformed("log data is not hex");
-    const values = readBody(Buffer.from(data.slice(2), "hex"), 0);
+    const values = readBody(bytesOf(data), 0);
     names.forEach((n, i) => (out[n] = values[i]));
     return out;
   };
