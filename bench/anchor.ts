@@ -32,8 +32,8 @@ const NOTES = `What made it fast, in order of effect: StandardMerkleTree's gener
 replaced by a hand encoder of the all-static leaf, property-tested equal to it; the vault stores each
 record once, ABI-encoded (the very bytes its leaf hashes), and each batch's tree once (64 bytes a
 trace) instead of a kilobyte of hex proof per record, cutting proofs from the stored tree when a
-receipt is asked for; keccak runs on the \`keccak\` package's native state directly (its stream
-wrapper costs as much as the hash); trace fields are checked in one pass instead of by regular
+receipt is asked for; keccak runs on the \`keccak\` package's native state directly (no stream
+object per hash); trace fields are checked in one pass instead of by regular
 expressions. The chain is never the bottleneck: one anchoring transaction per batch, overlapped with
 the next appends.`;
 

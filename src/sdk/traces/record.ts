@@ -63,7 +63,7 @@ function checkedAddress(v: unknown): string | undefined {
 const ZERO32 = "0x" + "0".repeat(64);
 /**
  * A non-zero 32-byte hex string, lower-cased. Hot path (seven fields a trace, ~100k traces/s): one
- * pass over the characters is several times faster than /^0x[0-9a-fA-F]{64}$/.
+ * pass over the characters avoids running /^0x[0-9a-fA-F]{64}$/ seven times a trace.
  */
 const bytes32: FieldCheck = (v) => {
   if (typeof v !== "string" || v.length !== 66 || v.charCodeAt(0) !== 48 || v.charCodeAt(1) !== 120) return undefined;
