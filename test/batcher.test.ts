@@ -55,6 +55,22 @@ describe("TraceBatcher", () => {
     await batcher.close();
   });
 
+  it("a write that is not mined in time fails with TX_TIMEOUT (retryable) instead of waiting forever", async () => {
+    const { l } = await setup();
+    const { sendWrite } = await import("../src/sdk");
+    await hre.network.provider.send("evm_setAutomine", [false]);
+    try {
+      const write = sendWrite(l.consents, () => l.consents.connect(l.patient).grantConsent(l.patient.address, 0, ORG.HOSPITAL_A, 2 ** 40), { timeoutMs: 300 });
+      await expect(write).rejects.toMatchObject({ code: "TX_TIMEOUT", retryable: true });
+    } finally {
+      await hre.network.provider.send("evm_setAutomine", [true]);
+      await hre.network.provider.send("evm_mine", []);
+    }
+    // The same path succeeds once blocks are mined, and reads the result from the receipt.
+    const ok = await sendWrite(l.consents, () => l.consents.connect(l.patient).grantConsent(l.patient.address, 1, ORG.HOSPITAL_A, 2 ** 40));
+    expect(ok.events.map((e) => e.name)).toEqual(["ConsentGranted"]);
+  });
+
   it("refuses to open a vault written in another layout instead of misreading it", async () => {
     const { Level } = await import("level");
     const path = vaultDir();

@@ -14,10 +14,10 @@ export interface SentWrite extends WriteResult {
 }
 
 /** Sends, waits for the receipt and decodes `contract`'s events; reverts become domain errors. */
-export async function sendWrite(contract: BaseContract, send: () => Promise<ContractTransactionResponse>): Promise<SentWrite> {
+export async function sendWrite(contract: BaseContract, send: () => Promise<ContractTransactionResponse>, o: { timeoutMs?: number } = {}): Promise<SentWrite> {
   return domain(async () => {
     const tx = await send();
-    const receipt = await mined(tx);
+    const receipt = await mined(tx, o.timeoutMs);
     const address = (await contract.getAddress()).toLowerCase();
     const events = receipt.logs
       .filter((l) => l.address.toLowerCase() === address)
