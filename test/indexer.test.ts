@@ -98,6 +98,35 @@ describe("indexer", () => {
     await Promise.all([store.close(), honest.store.close()]);
   });
 
+  it("applies logs in chain order whatever order the RPC answers in, and refuses duplicated or unnumbered logs", async () => {
+    const l = await loadFixture(ledgerFixture);
+    const deployment = await deploymentOf(l);
+    await runWorkload(l, 21, 30);
+    const r = prng(5);
+    const tampered = (change: (logs: { logIndex: string }[]) => unknown[]): RpcSender => ({
+      send: async (method, params) => {
+        const out = await inProcess.send(method, params);
+        return method === "eth_getLogs" && (out as unknown[]).length > 1 ? change([...(out as { logIndex: string }[])]) : out;
+      },
+    });
+    // Reversed, then shuffled: the same index as an honest RPC's.
+    const honest = await indexFresh(deployment);
+    for (const order of [(logs: unknown[]) => logs.reverse(), (logs: unknown[]) => logs.map((x) => [r.next(), x] as const).sort((a, b) => a[0] - b[0]).map(([, x]) => x)]) {
+      const store = await IndexStore.open(tempDb());
+      await createIndexer({ provider: tampered(order), deployment, store }).syncOnce();
+      expect(await store.digest()).toBe(await honest.store.digest());
+      await store.close();
+    }
+    // A log twice, or a log index that is not a number: the range is refused, never applied.
+    for (const [change, reason] of [[(logs: { logIndex: string }[]) => [...logs, logs[0]], /twice/], [(logs: { logIndex: string }[]) => [{ ...logs[0], logIndex: "0xnope" }, ...logs.slice(1)], /log index/]] as const) {
+      const store = await IndexStore.open(tempDb());
+      await expect(createIndexer({ provider: tampered(change), deployment, store, retries: 1 }).syncOnce()).rejects.toMatchObject({ code: "RPC_INCONSISTENT", message: reason });
+      expect(await store.cursor()).toBeUndefined();
+      await store.close();
+    }
+    await honest.store.close();
+  });
+
   it("detects an RPC that silently leaves out a recent block's logs (bloom, then receipts) and re-reads it", async () => {
     const l = await loadFixture(ledgerFixture);
     const deployment = await deploymentOf(l);

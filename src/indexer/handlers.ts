@@ -131,7 +131,6 @@ const HANDLERS: Record<string, Handler> = {
     w.add(K.batchByHospital(n(a.hospital), cp), id);
     w.add(K.batchByCheckpoint(cp), id);
     for (const v of new Set(versions)) w.add(K.batchByVersion(v, cp), { batchId: id, hospital: n(a.hospital), count: n(a.count) });
-    w.add(K.batchByTime(n(a.toTime), cp), id);
   },
 };
 

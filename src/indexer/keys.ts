@@ -15,7 +15,7 @@ export const STATE_PREFIXES = [
   "c:", "ch:", "cb:", "ct:", "dg:",
   "ds:", "dsc:", "dsu:", "dsh:", "dso:",
   "m:", "mv:", "v:", "vh:", "vd:", "vr:", "va:", "vt:", "pol:",
-  "b:", "bh:", "bc:", "bv:", "bt:", "blk:", "auth:",
+  "b:", "bh:", "bc:", "bv:", "blk:", "auth:",
 ] as const;
 
 // Not state, so outside the digest: cursor (meta:), undo journal (j:), recent block hashes (h:),
@@ -51,7 +51,6 @@ export const K = {
   batchByHospital: (hospital: number, cp: string) => `bh:${org(hospital)}:${cp}`,
   batchByCheckpoint: (cp: string) => `bc:${cp}`,
   batchByVersion: (versionId: string, cp: string) => `bv:${lc(versionId)}:${cp}`,
-  batchByTime: (toTime: number, cp: string) => `bt:${pad(toTime, 12)}:${cp}`,
   blockTime: (block: number) => `blk:${pad(block, 12)}`,
   authority: (contract: string) => `auth:${lc(contract)}`,
   journal: (block: number) => `j:${pad(block, 12)}`,

@@ -2,6 +2,11 @@
  * A minimal JSON-RPC client over fetch for the indexer. ethers' provider decodes response bodies
  * byte by byte in JavaScript, which cost more than the indexing itself on large eth_getLogs
  * answers (bench/index.ts); here the body goes straight to the native JSON parser.
+ *
+ * Calls made in the same tick go out as one JSON-RPC batch (up to `maxBatch`): the indexer asks
+ * for a header per block, and one HTTP request per header cost more than the headers themselves.
+ * A node that answers a batch with anything but an array gets the calls again one by one, and
+ * no further batches.
  */
 import type { RpcSender } from "./sync";
 
@@ -15,27 +20,92 @@ export class RpcCallError extends Error {
   }
 }
 
-export function httpRpc(url: string, o: { timeoutMs?: number } = {}): RpcSender {
+interface Answer {
+  id?: unknown;
+  result?: unknown;
+  error?: { code?: number; message?: string };
+}
+
+interface Call {
+  id: number;
+  method: string;
+  params: unknown[];
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+export function httpRpc(url: string, o: { timeoutMs?: number; maxBatch?: number } = {}): RpcSender {
+  const maxBatch = Math.max(1, o.maxBatch ?? 100);
   let id = 0;
+  let queue: Call[] = [];
+  let batching = true;
+
+  async function post(payload: unknown, what: string): Promise<unknown> {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(payload),
+      signal: AbortSignal.timeout(o.timeoutMs ?? 30_000),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new RpcCallError(`${what}: HTTP ${response.status}`);
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new RpcCallError(`${what}: the RPC answered with malformed JSON (${text.length} bytes)`);
+    }
+  }
+
+  function settle(call: Call, answer: Answer | undefined): void {
+    if (!answer || typeof answer !== "object") return call.reject(new RpcCallError(`${call.method}: the RPC gave no answer to this call`));
+    if (answer.error) return call.reject(new RpcCallError(`${call.method}: ${answer.error.message ?? "error"}`, answer.error.code));
+    if (!("result" in answer)) return call.reject(new RpcCallError(`${call.method}: the RPC answer has no result`));
+    call.resolve(answer.result);
+  }
+
+  const wire = (c: Call) => ({ jsonrpc: "2.0", id: c.id, method: c.method, params: c.params });
+
+  async function one(call: Call): Promise<void> {
+    try {
+      settle(call, (await post(wire(call), call.method)) as Answer);
+    } catch (e) {
+      call.reject(e as Error);
+    }
+  }
+
+  async function many(calls: Call[]): Promise<void> {
+    let answers: unknown;
+    try {
+      answers = await post(calls.map(wire), `batch of ${calls.length} (${calls[0].method})`);
+    } catch (e) {
+      for (const c of calls) c.reject(e as Error);
+      return;
+    }
+    if (!Array.isArray(answers)) {
+      batching = false;
+      await Promise.all(calls.map(one));
+      return;
+    }
+    const byId = new Map<unknown, Answer>();
+    for (const a of answers as Answer[]) if (a && typeof a === "object") byId.set(a.id, a);
+    for (const c of calls) settle(c, byId.get(c.id));
+  }
+
+  function flush(): void {
+    const calls = queue;
+    queue = [];
+    for (let i = 0; i < calls.length; i += maxBatch) {
+      const chunk = calls.slice(i, i + maxBatch);
+      void (chunk.length === 1 || !batching ? Promise.all(chunk.map(one)) : many(chunk));
+    }
+  }
+
   return {
-    async send(method: string, params: unknown[]): Promise<unknown> {
-      const response = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: ++id, method, params }),
-        signal: AbortSignal.timeout(o.timeoutMs ?? 30_000),
+    send(method: string, params: unknown[]): Promise<unknown> {
+      return new Promise((resolve, reject) => {
+        if (queue.length === 0) queueMicrotask(flush);
+        queue.push({ id: ++id, method, params, resolve, reject });
       });
-      const text = await response.text();
-      if (!response.ok) throw new RpcCallError(`${method}: HTTP ${response.status}`);
-      let body: { result?: unknown; error?: { code?: number; message?: string } };
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw new RpcCallError(`${method}: the RPC answered with malformed JSON (${text.length} bytes)`);
-      }
-      if (body.error) throw new RpcCallError(`${method}: ${body.error.message ?? "error"}`, body.error.code);
-      if (!("result" in body)) throw new RpcCallError(`${method}: the RPC answer has no result`);
-      return body.result;
     },
   };
 }

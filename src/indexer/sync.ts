@@ -70,6 +70,12 @@ interface RawLog {
   removed?: boolean;
 }
 
+interface Fetched {
+  to: number;
+  logs: RawLog[];
+  hs: Map<number, Header>;
+}
+
 interface Header {
   number: number;
   hash: string;
@@ -125,8 +131,8 @@ export function createIndexer(options: IndexerOptions) {
       if (inFlight === f) inFlight = undefined;
     }
   }
-  /** During backfill the next range's logs are fetched while the current one is applied. */
-  let prefetched: { from: number; result: Promise<{ to: number; logs: RawLog[] } | undefined> } | undefined;
+  /** During backfill the next range's logs and headers are fetched while the current one is applied. */
+  let prefetched: { from: number; result: Promise<Fetched | undefined> } | undefined;
 
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -154,8 +160,9 @@ export function createIndexer(options: IndexerOptions) {
 
   async function headers(numbers: number[]): Promise<Map<number, Header>> {
     const out = new Map<number, Header>();
-    for (let i = 0; i < numbers.length; i += 50) {
-      const chunk = numbers.slice(i, i + 50);
+    // 100 at a time: one JSON-RPC batch for httpRpc and for ethers' provider alike.
+    for (let i = 0; i < numbers.length; i += 100) {
+      const chunk = numbers.slice(i, i + 100);
       (await Promise.all(chunk.map(header))).forEach((h) => out.set(h.number, h));
     }
     return out;
@@ -208,6 +215,29 @@ export function createIndexer(options: IndexerOptions) {
     }
   }
 
+  /**
+   * One range's logs (cut at a block boundary past maxEvents) and the headers needed to check
+   * them: the range's ends, every block with a log, and every block that may still reorg.
+   */
+  async function fetchRange(from: number, target: number, head: number): Promise<Fetched> {
+    let { to, logs } = await fetchLogs(from, target);
+    if (logs.length > maxEvents) {
+      // Keep one batch's memory bounded: stop at the block where the cap is crossed, fetch the rest next.
+      const blocks = logs.map((l) => Number(l.blockNumber)).sort((a, b) => a - b);
+      const cut = blocks[maxEvents];
+      to = cut > from ? cut - 1 : cut;
+      logs = logs.filter((l) => Number(l.blockNumber) <= to);
+      range = Math.max(1, to - from + 1);
+    }
+    const wanted = new Set<number>([from, to]);
+    for (const l of logs) {
+      const b = Number(l.blockNumber);
+      if (b >= from && b <= to) wanted.add(b);
+    }
+    for (let b = Math.max(from, head - finality + 1); b <= to; b++) wanted.add(b);
+    return { to, logs, hs: await headers([...wanted].sort((a, b) => a - b)) };
+  }
+
   /** Walks back to the newest block whose stored hash the chain still has, and rolls back to it. */
   async function handleReorg(cursor: { block: number; hash: string }, head: number): Promise<void> {
     await settle();
@@ -248,43 +278,37 @@ export function createIndexer(options: IndexerOptions) {
     const from = cursor.block + 1;
     const early = prefetched?.from === from ? await prefetched.result : undefined;
     prefetched = undefined;
-    let { to, logs } = early ?? (await fetchLogs(from, target));
-    if (logs.length > maxEvents) {
-      // Keep one batch's memory bounded: stop at the block where the cap is crossed, fetch the rest next.
-      const blocks = logs.map((l) => Number(l.blockNumber)).sort((a, b) => a - b);
-      const cut = blocks[maxEvents];
-      to = cut > from ? cut - 1 : cut;
-      logs = logs.filter((l) => Number(l.blockNumber) <= to);
-      range = Math.max(1, to - from + 1);
-    }
+    const { to, logs, hs } = early ?? (await fetchRange(from, target, head));
     if (to < target && to + 1 < head - finality) {
-      const next = fetchLogs(to + 1, Math.min(target, head - finality));
+      // Below the finality depth nothing can reorg, so the next range can be fetched already.
+      const next = fetchRange(to + 1, Math.min(target, head - finality), head);
       prefetched = { from: to + 1, result: next.catch(() => undefined) };
     }
 
-    // Validate what the RPC returned.
-    const seen = new Set<string>();
-    const ours: RawLog[] = [];
+    // Validate what the RPC returned. A log's position is block × 2^20 + log index (exact in a double).
+    const seen = new Set<number>();
+    const ours: { log: RawLog; block: number; logIndex: number; at: number }[] = [];
+    let ordered = true;
     for (const l of logs) {
       const b = Number(l.blockNumber);
+      const logIndex = Number(l.logIndex);
       if (b < from || b > to) throw new RpcInconsistency(`eth_getLogs returned a log of block ${b} outside ${from}..${to}`);
-      const id = `${b}:${Number(l.logIndex)}`;
-      if (seen.has(id)) throw new RpcInconsistency(`eth_getLogs returned log ${id} twice`);
-      seen.add(id);
-      if (l.removed) throw new RpcInconsistency(`eth_getLogs returned a removed log ${id}`);
+      if (!(logIndex >= 0 && logIndex < 2 ** 20)) throw new RpcInconsistency(`eth_getLogs returned log index ${l.logIndex} in block ${b}`);
+      const at = b * 2 ** 20 + logIndex;
+      if (seen.has(at)) throw new RpcInconsistency(`eth_getLogs returned log ${b}:${logIndex} twice`);
+      seen.add(at);
+      if (l.removed) throw new RpcInconsistency(`eth_getLogs returned a removed log ${b}:${logIndex}`);
       if (!indexedAddresses.has(l.address.toLowerCase())) {
         stats.ignoredLogs++;
         continue; // never index a log of another address, whatever the RPC says
       }
-      ours.push(l);
+      if (ours.length > 0 && at < ours[ours.length - 1].at) ordered = false;
+      ours.push({ log: l, block: b, logIndex, at });
     }
-    ours.sort((a, b) => Number(a.blockNumber) - Number(b.blockNumber) || Number(a.logIndex) - Number(b.logIndex));
+    if (!ordered) ours.sort((x, y) => x.at - y.at); // nodes answer in chain order; sort only if this one did not
     const unfinalizedFrom = Math.max(from, head - finality + 1);
-    const wanted = new Set<number>([to, from, ...ours.map((l) => Number(l.blockNumber))]);
-    for (let b = unfinalizedFrom; b <= to; b++) wanted.add(b);
-    const hs = await headers([...wanted].sort((a, b) => a - b));
-    for (const l of ours) {
-      if (hs.get(Number(l.blockNumber))!.hash !== l.blockHash.toLowerCase()) throw new RpcInconsistency(`log ${l.blockNumber}:${l.logIndex} names block hash ${l.blockHash}, but block ${l.blockNumber} is ${hs.get(Number(l.blockNumber))!.hash}`);
+    for (const { log: l, block } of ours) {
+      if (hs.get(block)!.hash !== l.blockHash.toLowerCase()) throw new RpcInconsistency(`log ${block}:${l.logIndex} names block hash ${l.blockHash}, but block ${block} is ${hs.get(block)!.hash}`);
     }
     // The range must continue the indexed chain, and recent blocks must link by parent hash.
     if (cursor.hash && hs.get(from)!.parentHash !== cursor.hash) {
@@ -296,7 +320,7 @@ export function createIndexer(options: IndexerOptions) {
     }
     // Recent blocks (whose headers are at hand) must not have lost logs: a load-balanced RPC may
     // answer eth_getLogs from a node that has not caught up. Bloom first, receipts to confirm.
-    const withLogs = new Set(ours.map((l) => Number(l.blockNumber)));
+    const withLogs = new Set(ours.map((o) => o.block));
     for (let b = unfinalizedFrom; b <= to; b++) {
       if (withLogs.has(b) || !addressBits.some((bits) => bloomMayContain(hs.get(b)!.logsBloom, bits))) continue;
       const missing = await receiptLogCount(b);
@@ -307,8 +331,7 @@ export function createIndexer(options: IndexerOptions) {
     const w = store.writer(inFlight?.writer);
     let applied = 0;
     let timed = -1; // the block whose time was last written
-    for (const l of ours) {
-      const b = Number(l.blockNumber);
+    for (const { log: l, block: b, logIndex } of ours) {
       const known = byTopic.get(l.topics[0]);
       if (!known) continue;
       let event: { name: string; args: Decoded };
@@ -319,7 +342,7 @@ export function createIndexer(options: IndexerOptions) {
       }
       const time = hs.get(b)!.timestamp;
       w.atBlock(b, b > head - finality);
-      if (await applyEvent(w, event, { address: l.address.toLowerCase(), block: b, logIndex: Number(l.logIndex), time, tx: l.transactionHash.toLowerCase() })) {
+      if (await applyEvent(w, event, { address: l.address.toLowerCase(), block: b, logIndex, time, tx: l.transactionHash.toLowerCase() })) {
         applied++;
         if (b !== timed) await w.put(K.blockTime(b), time);
         timed = b;

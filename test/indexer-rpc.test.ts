@@ -1,0 +1,73 @@
+/**
+ * The indexer's JSON-RPC client: calls made together travel as one batch, each call still gets
+ * its own answer or its own error, and a node that cannot batch gets the calls one by one.
+ */
+import { describe, it, expect, afterEach } from "vitest";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { httpRpc } from "../src/indexer";
+
+type Call = { id: number; method: string; params: unknown[] };
+
+let server: Server | undefined;
+afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+
+/** A JSON-RPC server that echoes params back, fails method "boom", and records every POST it gets. */
+async function echoNode(o: { batches: boolean }): Promise<{ url: string; posts: unknown[] }> {
+  const posts: unknown[] = [];
+  server = createServer(async (req, res) => {
+    let body = "";
+    for await (const chunk of req) body += chunk;
+    const payload = JSON.parse(body) as Call | Call[];
+    posts.push(payload);
+    const answer = (c: Call) => (c.method === "boom" ? { jsonrpc: "2.0", id: c.id, error: { code: -32000, message: "it broke" } } : { jsonrpc: "2.0", id: c.id, result: c.params });
+    let out: unknown;
+    if (!Array.isArray(payload)) out = answer(payload);
+    else if (!o.batches) out = { jsonrpc: "2.0", id: null, error: { code: -32600, message: "batch requests are not supported" } };
+    else out = [...payload].reverse().map(answer); // answers in any order: matched by id
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(out));
+  });
+  await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, posts };
+}
+
+describe("httpRpc", () => {
+  it("sends calls made in the same tick as one batch and hands each call its own answer or error", async () => {
+    const node = await echoNode({ batches: true });
+    const rpc = httpRpc(node.url, { maxBatch: 3 });
+    const calls = [1, 2, 3, 4, 5].map((n) => rpc.send(n === 4 ? "boom" : "echo", [n]));
+    const settled = await Promise.allSettled(calls);
+    expect(settled.map((s) => (s.status === "fulfilled" ? s.value : (s.reason as Error).message))).toEqual([[1], [2], [3], "boom: it broke", [5]]);
+    // Five calls, at most three a batch: two POSTs, both arrays.
+    expect(node.posts.map((p) => (Array.isArray(p) ? p.length : 1))).toEqual([3, 2]);
+    // A lone call is a plain request, not a batch of one.
+    expect(await rpc.send("echo", ["alone"])).toEqual(["alone"]);
+    expect(Array.isArray(node.posts[2])).toBe(false);
+  });
+
+  it("falls back to one request per call when the node refuses batches", async () => {
+    const node = await echoNode({ batches: false });
+    const rpc = httpRpc(node.url);
+    expect(await Promise.all([rpc.send("echo", ["a"]), rpc.send("echo", ["b"])])).toEqual([["a"], ["b"]]);
+    expect(await Promise.all([rpc.send("echo", ["c"]), rpc.send("echo", ["d"])])).toEqual([["c"], ["d"]]);
+    // One refused batch, then only single requests.
+    expect(node.posts.filter(Array.isArray)).toHaveLength(1);
+    expect(node.posts).toHaveLength(5);
+  });
+
+  it("a batch answer that leaves a call out rejects that call only", async () => {
+    const posts: unknown[] = [];
+    server = createServer(async (req, res) => {
+      let body = "";
+      for await (const chunk of req) body += chunk;
+      const payload = JSON.parse(body) as Call[];
+      posts.push(payload);
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify([{ jsonrpc: "2.0", id: payload[0].id, result: "first" }]));
+    });
+    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+    const rpc = httpRpc(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const [first, second] = await Promise.allSettled([rpc.send("a", []), rpc.send("b", [])]);
+    expect(first).toEqual({ status: "fulfilled", value: "first" });
+    expect(second).toMatchObject({ status: "rejected", reason: { name: "RpcCallError", message: /no answer/ } });
+  });
+});
