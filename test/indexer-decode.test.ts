@@ -72,5 +72,15 @@ describe("indexer event decoder", () => {
     const enc = withAddress.iface.encodeEventLog(withAddress.fragment, withAddress.fragment.inputs.map((p) => fc.sample(arbitrary(p), { numRuns: 1, seed: 3 })[0]));
     const dirty = enc.data.slice(0, 2 + 64 * at) + "ab" + enc.data.slice(4 + 64 * at);
     expect(() => eventDecoder(withAddress.fragment)(enc.topics, dirty)).toThrow(/dirty/);
+    // An integer one past its type's range, for narrow types (read from the low 6 bytes) and wide ones.
+    for (const narrow of [true, false]) {
+      const fits = (p: { indexed: boolean | null; type: string }) => !p.indexed && /^uint(\d+)$/.test(p.type) && Number(p.type.slice(4)) < 48 === narrow && p.type !== "uint256";
+      const e = events.find((x) => x.fragment.inputs.some(fits))!;
+      const body = e.fragment.inputs.filter((p) => !p.indexed);
+      const i = body.findIndex(fits);
+      const good = e.iface.encodeEventLog(e.fragment, e.fragment.inputs.map((p) => fc.sample(arbitrary(p), { numRuns: 1, seed: 5 })[0]));
+      const over = (1n << BigInt(body[i].type.slice(4))).toString(16).padStart(64, "0");
+      expect(() => eventDecoder(e.fragment)(good.topics, good.data.slice(0, 2 + 64 * i) + over + good.data.slice(2 + 64 * (i + 1))), body[i].type).toThrow(/out of range/);
+    }
   });
 });

@@ -98,7 +98,10 @@ function staticWord(t: ParamType): Reader {
     const max = 1n << bits;
     return (buf, at) => {
       word(buf, at);
-      let v = BigInt("0x" + buf.toString("hex", at, at + WORD));
+      // Most ledger integers (ids, counts, times) fit in 48 bits: read those without a hex round trip.
+      let high = 0;
+      for (let i = at; i < at + 26; i++) high |= buf[i];
+      let v = high === 0 ? BigInt(buf.readUIntBE(at + 26, 6)) : BigInt("0x" + buf.toString("hex", at, at + WORD));
       if (signed) {
         v = BigInt.asIntN(256, v);
         if (v >= max / 2n || v < -(max / 2n)) throw new Malformed(`${type} at ${at} is out of range`);
