@@ -47,6 +47,9 @@ async function main() {
   const api = service.address;
   const hello = Fastify();
   hello.get("/", async () => ({ hello: "world" }));
+  // The same bytes as the consent-history answer, from a bare route: what the response's size costs alone.
+  let sameBytes: unknown = null;
+  hello.get("/same-bytes", async () => sameBytes);
   const helloUrl = await hello.listen({ port: 0, host: "127.0.0.1" });
   try {
     const url = new URL(api);
@@ -55,10 +58,12 @@ async function main() {
     const { session } = (await (await fetch(`${api}/auth/verify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message, signature: await accounts.auditor.signMessage(message) }) })).json()) as { session: string };
     if (!session) throw new Error("could not sign in as the auditor");
     const headers = { authorization: `Bearer ${session}`, "content-type": "application/json" };
+    sameBytes = await (await fetch(`${api}/consents/${demo.revokedSubject}/history`, { headers })).json();
     const receipts = demo.receipts.map((f) => JSON.parse(readFileSync(f, "utf8")));
     const batch = Array.from({ length: RECEIPTS_PER_REQUEST }, (_, i) => receipts[i % receipts.length]);
     const routes: [string, autocannon.Options][] = [
       ["hello-world Fastify route", { url: helloUrl }],
+      ["bare Fastify route answering the consent-history JSON (no plugins, no query)", { url: `${helloUrl}/same-bytes` }],
       ["GET /healthz (the API's plugins: helmet, rate limit, CORS, metrics)", { url: `${api}/healthz` }],
       ["GET /consents/:subject/history", { url: `${api}/consents/${demo.revokedSubject}/history`, headers }],
       ["GET /reports/recall-impact/:id", { url: `${api}/reports/recall-impact/${demo.recalledVersion}`, headers }],

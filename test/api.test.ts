@@ -288,6 +288,29 @@ describe("audit API", () => {
     await store.close();
   });
 
+  it("serves a memoised answer's text until the index changes, then the new answer", async () => {
+    await reindex(); // earlier tests wrote to the chain
+    const auditor = `Bearer ${await signIn(l.auditor)}`;
+    const read = () => app.inject({ method: "GET", url: `/consents/${l.patient2.address}/history`, headers: { authorization: auditor } });
+    const before = await read();
+    expect((await read()).body).toBe(before.body);
+    await (await l.consents.connect(l.patient2).grantConsent(l.patient2.address, Purpose.TREATMENT, ORG.HOSPITAL_B, (await time.latest()) + 10 ** 6)).wait();
+    await reindex();
+    const after = (await read()).json();
+    expect(after).toHaveLength(before.json().length + 1);
+    expect(after.at(-1)).toMatchObject({ kind: "GRANTED", purpose: Purpose.TREATMENT, grantee: ORG.HOSPITAL_B });
+  });
+
+  it("memoising serializers: each object's text is remembered, and fields outside the schema are still dropped", async () => {
+    const { memoisingSerializers } = await import("../src/api/server");
+    const serialize = memoisingSerializers()(undefined, undefined)({ method: "GET", url: "/x", httpStatus: "200", schema: { type: "object", additionalProperties: false, properties: { a: { type: "integer" } } } });
+    const doc = { a: 1, secret: "never" };
+    expect(serialize(doc)).toBe('{"a":1}');
+    doc.a = 2; // results are never mutated (IndexStore.memo); if one were, its first text would stand
+    expect(serialize(doc)).toBe('{"a":1}');
+    expect(serialize({ a: 2, secret: "never" })).toBe('{"a":2}');
+  });
+
   describe("FHIR R4 export", () => {
     const bundle = async (url: string, signer?: Signer) => {
       const r = await app.inject({ url, headers: signer ? { authorization: `Bearer ${await signIn(signer)}` } : {} });

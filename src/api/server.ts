@@ -3,14 +3,40 @@
  * which opens the index, runs the indexer in the same process and listens.
  */
 import Fastify, { type FastifyInstance } from "fastify";
+import { SerializerSelector, type SerializerFactory } from "@fastify/fast-json-stringify-compiler";
 import { JsonRpcProvider, Wallet } from "ethers";
 import { IndexStore, createIndexer, createQueries, httpRpc, type Logger } from "../indexer";
 import { connectLedger, type Deployment } from "../sdk";
 import { buildApp, type AppOptions } from "./app";
 
+/**
+ * Fastify's own response serializers (compiled from each route's response schema, so they still
+ * drop every field the schema does not name), remembering the text of each object they serialized.
+ * Index reads are memoised until the index changes and never mutated (IndexStore.memo), so a
+ * route that returns such a result unchanged is serialized once per index state instead of once
+ * per request. A fresh object (a filtered list, a computed report) misses and is forgotten with it.
+ */
+export function memoisingSerializers(): SerializerFactory {
+  const base = SerializerSelector();
+  return (externalSchemas, options) => {
+    const compile = base(externalSchemas, options);
+    return (route) => {
+      const serialize = compile(route);
+      const texts = new WeakMap<object, string>();
+      return (doc: unknown) => {
+        if (doc === null || typeof doc !== "object") return serialize(doc);
+        let text = texts.get(doc);
+        if (text === undefined) texts.set(doc, (text = serialize(doc)));
+        return text;
+      };
+    };
+  };
+}
+
 /** Strict validation: extra fields are refused, not stripped; prototype poisoning is an error. */
 export function createFastify(o: { logger?: boolean | object } = {}): FastifyInstance {
   return Fastify({
+    schemaController: { compilersFactory: { buildSerializer: memoisingSerializers() } },
     logger: o.logger ?? false,
     bodyLimit: 1024 * 1024,
     onProtoPoisoning: "error",
