@@ -94,12 +94,14 @@ async function main() {
     if (process.env.BENCH_ONLY) return;
     const notes = [
       "An authenticated request resolves the caller's role on-chain at the current head block (one shared eth_blockNumber at",
-      "most every 100 ms; key and organisation read again whenever the head moves), and index reads are memoised until the",
-      "index next changes (no event arrives during the run, so these rows measure that memoised path; a block with ledger",
-      "events empties the memos once). What remains is the HTTP stack the API must carry: the /healthz row is the same server with no",
-      "query and no session, and it alone costs more than half of hello-world's throughput once the client has its own",
-      "thread. Verification reads batches and status histories from the index and hashes leaves and proofs with the",
-      "native keccak.",
+      "most every 100 ms; key and organisation read again whenever the head moves). Index reads are memoised until the index",
+      "next changes, and so is the text of a memoised answer (Fastify's schema-compiled serializer remembers each object it",
+      "serialized); no event arrives during the run, so these rows measure that memoised path, and a block with ledger events",
+      "empties the memos once. Two rows separate what the route costs from what the HTTP exchange costs: the bare route",
+      "answering the same consent-history JSON shows what the response's size alone costs against hello-world, and /healthz",
+      "is this server with its plugins but no query and no session. With the client on its own thread, those plugins",
+      "(helmet's headers, rate limiting, CORS, metrics) cost more than the query does. Verification reads batches and status",
+      "histories from the index and hashes leaves and proofs with the native keccak.",
     ].join("\n");
     const body = `# API throughput\n\nRegenerate with \`npm run bench:api\`. Targets: consent history ≥ 50% of hello-world req/s with p99 ≤ 20 ms at ${CONNECTIONS} connections; verification ≥ 2,000 receipts/s.\n\nMeasured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length}× ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.version}; autocannon, ${CONNECTIONS} connections, ${SECONDS} s a route, client and server on the same ${os.cpus().length} cores; small demo on anvil.\n\n${tables.join("\n\n")}\n\n${notes}\n`;
     console.log(body);

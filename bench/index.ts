@@ -25,13 +25,17 @@ const TARGET = Number(process.env.BENCH_EVENTS ?? 100_000);
 const PER_TX = 250;
 const NOTES = `What it takes: logs are decoded by a decoder compiled once per event from the ABI (src/indexer/decode.ts,
 property-tested equal to ethers' decodeEventLog, which built a tree of coder objects and a frozen Result per log and was
-most of the time); a fetch-based JSON-RPC client; eth_getLogs ranges sized by log density (about 10,000 logs a call, so
-memory does not grow with the chain: compare the two runs); the next range fetched while the current one is applied, and
-applied while the previous one's atomic batch is being written; no journal reads for keys that embed the event's
-checkpoint. What remains is the store: the second row shows fetching and decoding alone,
-and writing five to six index keys per event (JSON values in one LevelDB batch) is the rest of the gap; meeting ≤ 1.5×
-means fewer secondary keys per event or a cheaper value encoding. Writing the events is the slow part of this script (each block is one
-transaction of ${PER_TX} anchorings through a test contract).`;
+most of the time); a fetch-based JSON-RPC client that sends calls made together as one JSON-RPC batch; eth_getLogs ranges
+sized by log density (about 10,000 logs a call, so memory does not grow with the chain: compare the two runs); the next
+range's logs and block headers fetched while the current range is applied, and applied while the previous range's atomic
+batch is being written; no journal reads and no read-your-writes map for keys that embed the event's checkpoint.
+What remains is CPU, not waiting on the node: anvil and the indexer share this machine's cores, the bare loop's time is
+mostly this process parsing the answer (its CPU column is close to its time), and the index run needs several times the
+bare loop's CPU across its threads (JavaScript, libuv, LevelDB's writes and compactions). The second row is fetching and
+decoding alone; the rest is applying events and writing four index keys per anchoring (b:, bh:, bc:, bv:) as JSON in one
+LevelDB batch a range. Meeting ≤ 1.5× here means cutting the index run's CPU to well under half of what it uses now
+(fewer keys per event, cheaper values), or measuring against a node that does not share the indexer's cores.
+Writing the events is the slow part of this script (each block is one transaction of ${PER_TX} anchorings through a test contract).`;
 
 async function main() {
   // anvil: Hardhat's node answers eth_getLogs at ~0.3-0.6 ms a log, which would measure the node, not the indexer.
