@@ -136,7 +136,7 @@ export function createQueries(store: IndexStore) {
         if (bound > from) from = bound;
       }
       const out: Row[] = [];
-      for await (const e of store.scan<Json>(prefix, from)) {
+      for await (const e of store.scan<Json>(prefix, { gte: from })) {
         const cp = lastSegment(e.key);
         if (f.after && cp <= f.after) continue;
         const id = typeof e.value === "string" ? e.value : String((e.value as Row).batchId);

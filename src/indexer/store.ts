@@ -11,6 +11,14 @@ export type Json = null | boolean | number | string | Json[] | { [k: string]: Js
 export type Op = { type: "put"; key: string; value: Json } | { type: "del"; key: string };
 interface JournalEntry { key: string; prev: Json | undefined }
 
+/** A range within a prefix: from `gte`, up to `lte` (else the prefix's end), optionally reversed and limited. */
+export interface ScanOptions {
+  reverse?: boolean;
+  limit?: number;
+  gte?: string;
+  lte?: string;
+}
+
 export interface Cursor {
   block: number;
   hash: string;
@@ -76,17 +84,17 @@ export class IndexStore {
   }
 
   /** Entries under a prefix, in key order (or reversed), optionally bounded. */
-  async list<T extends Json>(prefix: string, o: { reverse?: boolean; limit?: number; gte?: string; lte?: string } = {}): Promise<{ key: string; value: T }[]> {
+  async list<T extends Json>(prefix: string, o: ScanOptions = {}): Promise<{ key: string; value: T }[]> {
     const out: { key: string; value: T }[] = [];
-    const range = { gte: o.gte ?? prefix, lt: prefixEnd(prefix), ...(o.lte ? { lte: o.lte } : {}) };
-    if (o.lte) delete (range as { lt?: string }).lt;
-    for await (const [key, value] of this.db.iterator({ ...range, reverse: o.reverse, limit: o.limit ?? -1 })) out.push({ key, value: value as T });
+    for await (const entry of this.scan<T>(prefix, o)) out.push(entry);
     return out;
   }
 
-  /** Entries under a prefix from `gte` on, in key order, read lazily (stop whenever enough is found). */
-  async *scan<T extends Json>(prefix: string, gte?: string): AsyncGenerator<{ key: string; value: T }> {
-    for await (const [key, value] of this.db.iterator({ gte: gte && gte > prefix ? gte : prefix, lt: prefixEnd(prefix) })) yield { key, value: value as T };
+  /** The same entries as `list`, read lazily (stop whenever enough is found). */
+  async *scan<T extends Json>(prefix: string, o: ScanOptions = {}): AsyncGenerator<{ key: string; value: T }> {
+    const from = o.gte !== undefined && o.gte > prefix ? o.gte : prefix;
+    const range = o.lte !== undefined ? { gte: from, lte: o.lte } : { gte: from, lt: prefixEnd(prefix) };
+    for await (const [key, value] of this.db.iterator({ ...range, reverse: o.reverse, limit: o.limit ?? -1 })) yield { key, value: value as T };
   }
 
   /** The last entry whose key is ≤ `upTo` among keys starting with `prefix`: one reverse step. */
