@@ -190,6 +190,8 @@ describe("medprov CLI", () => {
       writeFileSync(f("card-extra.json"), JSON.stringify({ ...JSON.parse(readFileSync(f("card1.json"), "utf8")), secretSauce: 1 }));
       await refused("developer", ["model", "version", f("card-extra.json")], "CARD_UNKNOWN_FIELD");
       await refused("regulator", ["model", "approve", "0x1234", "--filing-code", "X"], "BAD_ID");
+      await refused("none", ["index", "--db", f("never-index"), "--once", "--rpc-batch", "0"], "BAD_NUMBER");
+      expect(existsSync(f("never-index"))).toBe(false);
     });
 
     it("unauthorised keys: wrong role, non-member, no key at all", async () => {

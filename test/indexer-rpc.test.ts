@@ -45,6 +45,14 @@ describe("httpRpc", () => {
     expect(Array.isArray(node.posts[2])).toBe(false);
   });
 
+  it("with maxBatch 1, every call is a request of its own", async () => {
+    const node = await echoNode({ batches: true });
+    const rpc = httpRpc(node.url, { maxBatch: 1 });
+    expect(await Promise.all([rpc.send("echo", [1]), rpc.send("echo", [2]), rpc.send("echo", [3])])).toEqual([[1], [2], [3]]);
+    expect(node.posts.filter(Array.isArray)).toHaveLength(0);
+    expect(node.posts).toHaveLength(3);
+  });
+
   it("falls back to one request per call when the node refuses batches", async () => {
     const node = await echoNode({ batches: false });
     const rpc = httpRpc(node.url);

@@ -61,6 +61,8 @@ export interface ServiceOptions {
   rateLimit?: number;
   /** How stale the chain head behind callers' roles may be, in ms (0: look on every request). Default 100. */
   headMaxAgeMs?: number;
+  /** Most JSON-RPC calls the indexer sends as one batch request (1: no batches). Default 100. */
+  rpcBatch?: number;
 }
 
 export async function startService(o: ServiceOptions) {
@@ -68,7 +70,7 @@ export async function startService(o: ServiceOptions) {
   const provider = new JsonRpcProvider(o.rpc, o.deployment.chainId, { staticNetwork: true, cacheTimeout: -1 });
   const app = createFastify({ logger: o.logger ?? true });
   const log = app.log as unknown as Logger;
-  const indexer = createIndexer({ provider: httpRpc(o.rpc), deployment: o.deployment, store, confirmations: o.confirmations ?? 0, logger: log, pollMs: 500 });
+  const indexer = createIndexer({ provider: httpRpc(o.rpc, { maxBatch: o.rpcBatch }), deployment: o.deployment, store, confirmations: o.confirmations ?? 0, logger: log, pollMs: 500 });
   const stop = new AbortController();
   await indexer.syncOnce(stop.signal);
   const running = indexer.run(stop.signal).catch((e) => app.log.error({ err: e }, "indexer stopped"));

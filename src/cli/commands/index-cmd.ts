@@ -11,6 +11,12 @@ const intArg = (name: string) => (v: string) => {
   return Number(v);
 };
 
+const atLeastOne = (name: string) => (v: string) => {
+  const n = intArg(name)(v);
+  if (n < 1) throw new InputError("BAD_NUMBER", `${name} must be at least 1`);
+  return n;
+};
+
 export function indexCommands(program: Command, run: Run) {
   program
     .command("index")
@@ -22,6 +28,7 @@ export function indexCommands(program: Command, run: Run) {
     .option("--finality <n>", "deepest reorg to handle; deeper ones stop the indexer", intArg("--finality"), 64)
     .option("--max-range <n>", "largest eth_getLogs block range", intArg("--max-range"), 5000)
     .option("--poll <ms>", "head polling interval", intArg("--poll"), 1000)
+    .option("--rpc-batch <n>", "most JSON-RPC calls sent as one batch request (1: no batches, for a node that limits them)", atLeastOne("--rpc-batch"), 100)
     .option("--manifests <dir>", "cohort manifests (*.cohort.json named <datasetId>.cohort.json) to check and load after syncing")
     .action(run(async (ctx, o) => {
       const deployment = ctx.deployment;
@@ -29,7 +36,7 @@ export function indexCommands(program: Command, run: Run) {
       if (o.rebuild) rmSync(o.db, { recursive: true, force: true });
       const store = await IndexStore.open(o.db);
       const logger = pino({ level: ctx.options.json ? "warn" : "info" }, pino.destination(2));
-      const indexer = createIndexer({ provider: httpRpc(ctx.options.rpc), deployment, store, confirmations: o.confirmations, finality: o.finality, maxRange: o.maxRange, pollMs: o.poll, logger });
+      const indexer = createIndexer({ provider: httpRpc(ctx.options.rpc, { maxBatch: o.rpcBatch }), deployment, store, confirmations: o.confirmations, finality: o.finality, maxRange: o.maxRange, pollMs: o.poll, logger });
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once("SIGINT", onSignal);
