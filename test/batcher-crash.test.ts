@@ -29,7 +29,7 @@ afterAll(async () => node?.stop());
 /** Runs the worker until `kill` (a line to wait for, or milliseconds), or to the end. Returns acked ids and whether it finished. */
 function runWorker(vault: string, input: string, kill?: string | number): Promise<{ acks: string[]; done: boolean; killed: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", join(ROOT, "test/fixtures/batcher-worker.ts"), node.url, c.deploymentPath, vault, input], {
+    const child = spawn(process.execPath, ["-r", "tsx/cjs", join(ROOT, "test/fixtures/batcher-worker.ts"), node.url, c.deploymentPath, vault, input], {
       cwd: ROOT,
       env: { ...process.env, MEDPROV_PRIVATE_KEY: c.keys[1].privateKey },
       stdio: ["ignore", "pipe", "pipe"],
