@@ -98,6 +98,26 @@ describe("TraceBatcher", () => {
     await batcher.close();
   });
 
+  it("a retry racing an original whose write fails queues the traces itself (not counted as duplicates)", async () => {
+    const { versionId, batcher } = await setup();
+    const traces = Array.from({ length: 5 }, () => traceInput(versionId));
+    const vault = batcher.storage;
+    const write = vault.write.bind(vault);
+    let failures = 1;
+    vault.write = async (ops) => {
+      if (failures-- > 0) throw new Error("disk full");
+      return write(ops);
+    };
+    const [original, retry] = await Promise.allSettled([batcher.append(...traces), batcher.append(...traces)]);
+    expect(original).toMatchObject({ status: "rejected", reason: { message: "disk full" } });
+    expect(retry.status).toBe("fulfilled");
+    const { queueIds, duplicates } = (retry as PromiseFulfilledResult<{ queueIds: number[]; duplicates: number }>).value;
+    expect([queueIds.length, duplicates]).toEqual([5, 0]);
+    // And once landed, a third call is all duplicates.
+    expect(await batcher.append(...traces)).toEqual({ queueIds: [], duplicates: 5 });
+    await batcher.close();
+  });
+
   it("refuses fields outside the schema, missing and mistyped fields, and future times — writing nothing", async () => {
     const { versionId, batcher } = await setup();
     const cases: [Record<string, unknown>, string][] = [

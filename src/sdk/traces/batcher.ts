@@ -58,8 +58,8 @@ export class TraceBatcher {
   private queuedCount = 0;
   /** Latest chain time seen; traces are checked against it as well as the local clock. */
   private chainTime = 0;
-  /** Trace ids whose append is being written. */
-  private readonly inFlight = new Set<string>();
+  /** Trace ids whose append is being written, with whether that write landed. */
+  private readonly inFlight = new Map<string, Promise<boolean>>();
   private appendWrites: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -92,9 +92,20 @@ export class TraceBatcher {
   async append(...inputs: unknown[]): Promise<{ queueIds: number[]; duplicates: number }> {
     const now = Math.max(Math.floor(Date.now() / 1000), this.chainTime);
     const valid = inputs.map((i) => validateTraceInput(i, now));
-    // Concurrent appends: ids another call is writing count as known, so a retry racing its original is still a duplicate.
-    const claimed = valid.filter((v) => !this.inFlight.has(v.traceId));
-    claimed.forEach((v) => this.inFlight.add(v.traceId));
+    // Concurrent appends: a retry racing its original waits for the original's write. If it landed,
+    // the trace is a duplicate; if it failed, this call writes it (the original's caller saw the error).
+    const landed = new Set<string>();
+    for (;;) {
+      const racing = [...new Set(valid.map((v) => v.traceId).filter((id) => !landed.has(id) && this.inFlight.has(id)))];
+      if (racing.length === 0) break;
+      const outcomes = await Promise.all(racing.map((id) => this.inFlight.get(id)));
+      racing.forEach((id, i) => outcomes[i] && landed.add(id));
+    }
+    const claimed = valid.filter((v) => !landed.has(v.traceId));
+    let wrote!: (ok: boolean) => void;
+    const outcome = new Promise<boolean>((resolve) => (wrote = resolve));
+    claimed.forEach((v) => this.inFlight.set(v.traceId, outcome));
+    let ok = false;
     try {
       const known = await this.vault.getMany(claimed.map((v) => `id:${v.traceId}`));
       const seen = new Set<string>();
@@ -109,11 +120,13 @@ export class TraceBatcher {
         this.appendWrites = write.catch(() => undefined);
         await write;
       }
+      ok = true;
       this.queuedCount += fresh.length;
       if (this.queuedCount >= this.options.maxBatch && !this.flushing) void this.flush().catch(() => undefined);
       return { queueIds: ids, duplicates: valid.length - fresh.length };
     } finally {
-      claimed.forEach((v) => this.inFlight.delete(v.traceId));
+      claimed.forEach((v) => this.inFlight.get(v.traceId) === outcome && this.inFlight.delete(v.traceId));
+      wrote(ok);
     }
   }
 
