@@ -3,7 +3,7 @@
  * (never the chain), so a rebuild from logs gives the same state as the incremental run.
  */
 import type { Interface } from "ethers";
-import type { Decoded, DecodedValue } from "./decode";
+import { eventDecoder, type Decoded, type DecodedValue } from "./decode";
 import { FACTORIES } from "../sdk/contracts";
 import type { ContractName } from "../sdk";
 import { K, checkpoint, lc } from "./keys";
@@ -13,6 +13,13 @@ import type { BlockWriter, Json } from "./store";
 export const INDEXED: Partial<Record<ContractName, Interface>> = Object.fromEntries(
   (["consortium", "consents", "datasets", "models", "traces"] as const).map((name) => [name, FACTORIES[name].createInterface() as unknown as Interface]),
 );
+
+/** Topic → event name and compiled decoder, for every indexed event (built once: compiling is not free). */
+export function decodersByTopic(): Map<string, { name: string; decode: ReturnType<typeof eventDecoder> }> {
+  const byTopic = new Map<string, { name: string; decode: ReturnType<typeof eventDecoder> }>();
+  for (const iface of Object.values(INDEXED)) iface!.forEachEvent((fragment) => byTopic.set(fragment.topicHash, { name: fragment.name, decode: eventDecoder(fragment) }));
+  return byTopic;
+}
 
 export interface EventMeta {
   /** The emitting contract (always one of the deployment's addresses). */

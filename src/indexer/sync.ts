@@ -7,8 +7,8 @@
  */
 import { getAddress } from "ethers";
 import { MedprovError, type Deployment } from "../sdk";
-import { applyEvent, INDEXED } from "./handlers";
-import { eventDecoder, type Decoded } from "./decode";
+import { applyEvent, decodersByTopic, INDEXED } from "./handlers";
+import type { Decoded } from "./decode";
 import { bloomBits, bloomMayContain } from "./bloom";
 import { K } from "./keys";
 import type { BlockWriter, IndexStore } from "./store";
@@ -109,8 +109,7 @@ export function createIndexer(options: IndexerOptions) {
   const indexedAddresses = new Set(Object.keys(INDEXED).map((name) => getAddress(deployment.addresses[name as keyof Deployment["addresses"]]).toLowerCase()));
   const addresses = [...indexedAddresses];
   // Topic → compiled decoder, once: ethers' parseLog re-hashes every event signature for every log.
-  const byTopic = new Map<string, { name: string; decode: ReturnType<typeof eventDecoder> }>();
-  for (const iface of Object.values(INDEXED)) iface!.forEachEvent((fragment) => byTopic.set(fragment.topicHash, { name: fragment.name, decode: eventDecoder(fragment) }));
+  const byTopic = decodersByTopic();
   const maxEvents = options.maxEventsPerRange ?? 10_000;
   let range = Math.max(1, Math.ceil(maxRange / 100));
   const stats: IndexerStats = { head: 0, indexed: 0, lag: 0, events: 0, eventsPerSecond: 0, range, reorgs: 0, rpcErrors: 0, ignoredLogs: 0 };
