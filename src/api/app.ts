@@ -8,7 +8,7 @@ import rateLimit from "@fastify/rate-limit";
 import cors from "@fastify/cors";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import type { Provider, Signer } from "ethers";
+import { ZeroHash, type Provider, type Signer } from "ethers";
 import { Auditor, Hospital, LedgerRevertError, summarizeTraces, type LedgerFacts, type Deployment, type LedgerContracts, type SignedGrant, type SignedRevoke, type VerifyResult } from "../sdk";
 import type { IndexerStats, Queries } from "../indexer";
 import { NUMBERS } from "../constants";
@@ -234,7 +234,7 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
   // ── verification ──
   // Verification reads batches and status histories from this member's own index, not the RPC.
   const indexFacts: LedgerFacts = {
-    batchRoot: async (id) => String((await q.batch(id))?.root ?? "0x" + "00".repeat(32)),
+    batchRoot: async (id) => String((await q.batch(id))?.root ?? ZeroHash),
     batch: async (id) => {
       const b = await q.batch(id);
       return b ? { hospital: Number(b.hospital), firstSeq: BigInt(String(b.firstSeq)), count: Number(b.count), versions: b.versions as string[], blockNumber: Number(b.block) } : undefined;

@@ -9,6 +9,7 @@
  * - AuditEvent: membership, key and model-version status changes.
  */
 import type { AuditEvent, Bundle, Consent, Device, Extension, Identifier, Organization, Provenance, Reference, Resource } from "@medplum/fhirtypes";
+import { ZeroHash } from "ethers";
 import { DEFAULT_PURPOSES, MEMBER_STATUSES, NUMBERS, VERSION_STATUSES, nameOf } from "../constants";
 import * as C from "./codes";
 
@@ -34,7 +35,6 @@ export interface MemberChange { orgId: number; checkpoint: string; kind: "ADMITT
 /** A version status history row (`vh:`) with its version and checkpoint. */
 export interface VersionChange { versionId: string; checkpoint: string; previous: number; status: number; actor: number; reason: string; time: number; tx: string }
 
-const ZERO32 = "0x" + "00".repeat(32);
 export const instant = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString();
 const account = (ctx: FhirContext, address: string): Identifier => ({ system: C.SYSTEM.account, value: `eip155:${ctx.chainId}:${address.toLowerCase()}` });
 const contract = (ctx: FhirContext, name: keyof FhirContext["addresses"], display: string): Reference<Device> => ({ identifier: account(ctx, ctx.addresses[name]), display });
@@ -88,7 +88,7 @@ export function consentResource(ctx: FhirContext, row: ConsentRow, now: number):
 /** How a model version came to be: its developer, training datasets, parent version and approver. */
 export function versionProvenance(ctx: FhirContext, v: VersionRow): Provenance {
   const entity: NonNullable<Provenance["entity"]> = v.trainingDatasets.map((d) => ({ role: "source" as const, what: { type: "DocumentReference", identifier: { system: C.SYSTEM.dataset, value: d.toLowerCase() } } }));
-  if (v.parent && v.parent !== ZERO32) entity.push({ role: "revision", what: versionDevice(v.parent) });
+  if (v.parent && v.parent !== ZeroHash) entity.push({ role: "revision", what: versionDevice(v.parent) });
   const agent: Provenance["agent"] = [{ type: { coding: [C.agentType("author")] }, who: orgReference(ctx, v.developer) }];
   if (v.approvedBy) agent.push({ type: { coding: [C.agentType("verifier")] }, who: orgReference(ctx, v.approvedBy) });
   return {
@@ -170,7 +170,7 @@ export function versionAuditEvent(ctx: FhirContext, c: VersionChange): AuditEven
     time: c.time,
     who: orgReference(ctx, c.actor),
     what: versionDevice(c.versionId),
-    details: { transaction: c.tx, previousStatus: nameOf(VERSION_STATUSES, c.previous), status: nameOf(VERSION_STATUSES, c.status), ...(c.reason && c.reason !== ZERO32 ? { reasonHash: c.reason } : {}) },
+    details: { transaction: c.tx, previousStatus: nameOf(VERSION_STATUSES, c.previous), status: nameOf(VERSION_STATUSES, c.status), ...(c.reason && c.reason !== ZeroHash ? { reasonHash: c.reason } : {}) },
   });
 }
 

@@ -1,5 +1,5 @@
 /** Model developer: registers models and versions (lineage and evaluation figures) from model cards. */
-import { keccak256, toUtf8Bytes, type Signer } from "ethers";
+import { ZeroHash, keccak256, toUtf8Bytes, type Signer } from "ethers";
 import type { LedgerContracts } from "../deploy";
 import { InputError } from "../errors";
 import { modelIdOf, versionIdOf } from "../ids";
@@ -73,7 +73,7 @@ export class Developer {
     const m = this.ledger.models.connect(this.signer);
     const sent = await sendWrite(m, () =>
       m.registerVersion(modelId, {
-        parent: card.parent ?? "0x" + "00".repeat(32),
+        parent: card.parent ?? ZeroHash,
         weightsHash: card.weightsHash,
         modelCardHash: keccak256(toUtf8Bytes(cardText)),
         trainingDatasets: card.trainingDatasets,
