@@ -111,7 +111,11 @@ export class TraceVault {
 
   /** Sealed records [firstSeq, firstSeq + count), ABI-encoded, in sequence order. */
   async records(firstSeq: bigint, count: number): Promise<Buffer[]> {
-    return (await this.db.values({ gte: seqKey(firstSeq), lt: seqKey(firstSeq + BigInt(count)), valueEncoding: "buffer" }).all()) as Buffer[];
+    return (await this.recordRange(firstSeq, count).all()) as Buffer[];
+  }
+
+  private recordRange(firstSeq: bigint, count: number) {
+    return this.db.values({ gte: seqKey(firstSeq), lt: seqKey(firstSeq + BigInt(count)), valueEncoding: "buffer" });
   }
 
   async tree(firstSeq: string): Promise<TraceTree> {
@@ -147,7 +151,7 @@ export class TraceVault {
     for await (const value of this.db.values({ gte: "b:", lt: "b;" })) {
       const batch = value as StoredBatch;
       const tree = await this.tree(batch.firstSeq);
-      for await (const encoded of this.db.values({ gte: seqKey(BigInt(batch.firstSeq)), lt: seqKey(BigInt(batch.firstSeq) + BigInt(batch.count)), valueEncoding: "buffer" })) {
+      for await (const encoded of this.recordRange(BigInt(batch.firstSeq), batch.count)) {
         yield this.withProof(batch, tree, recordFromEncoding(encoded as Buffer));
       }
     }
