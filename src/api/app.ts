@@ -67,6 +67,10 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
     throw new ApiError("FORBIDDEN", `a ${caller.kind.toLowerCase()} may not read this`);
   };
   app.addHook("preHandler", async (req) => enforce(req.routeOptions.config.access, req.caller));
+  /** Within a rule that lets hospitals in, a hospital reads only what belongs to it (oversight roles read all). */
+  const ownOnly = (caller: Caller, owner: number, what: string) => {
+    if (caller.kind === "HOSPITAL" && owner !== caller.orgId) throw new ApiError("FORBIDDEN", `a hospital sees ${what} only`);
+  };
   app.addHook("onResponse", async (req, reply) => {
     const key = `${req.method} ${req.routeOptions.url ?? "unmatched"} ${reply.statusCode}`;
     const c = counters.get(key) ?? { count: 0, seconds: 0 };
@@ -168,7 +172,7 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
   app.get("/datasets/:id/uses", route("hospital", { params: sch.params.id, response: { 200: S.arr(sch.use) } }, ["datasets"]), async (req) => {
     const { id } = req.params as { id: string };
     const d = found(await q.dataset(id), "the dataset");
-    if (req.caller.kind === "HOSPITAL" && Number(d.custodian) !== req.caller.orgId) throw new ApiError("FORBIDDEN", "a hospital sees the uses of its own datasets only");
+    ownOnly(req.caller, Number(d.custodian), "the uses of its own datasets");
     return q.datasetUses(id);
   });
 
@@ -223,10 +227,8 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
     }, ["traces"]),
     async (req) => {
       const f = { ...(req.query as { hospital?: number; version?: string; fromTime?: number; toTime?: number; after?: string; limit?: number }) };
-      if (req.caller.kind === "HOSPITAL") {
-        if (f.hospital !== undefined && f.hospital !== req.caller.orgId) throw new ApiError("FORBIDDEN", "a hospital sees its own batches only");
-        f.hospital = req.caller.orgId;
-      }
+      if (f.hospital !== undefined) ownOnly(req.caller, f.hospital, "its own batches");
+      if (req.caller.kind === "HOSPITAL") f.hospital = req.caller.orgId;
       return q.batches(f);
     },
   );
@@ -312,7 +314,7 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
     else {
       enforce("hospital", req.caller);
       const b = found(await q.batch(batch!), `batch ${batch}`) as unknown as BatchRow;
-      if (req.caller.kind === "HOSPITAL" && b.hospital !== req.caller.orgId) throw new ApiError("FORBIDDEN", "a hospital sees its own batches only");
+      ownOnly(req.caller, b.hospital, "its own batches");
       resource = batchProvenance(ctx, b);
     }
     return reply.type("application/fhir+json").send(searchBundle([resource], now()));
