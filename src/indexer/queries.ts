@@ -66,7 +66,8 @@ export function createQueries(store: IndexStore) {
     // ── consent ──
     consents: (subject: string) => values(store, `c:${lc(subject)}:`),
     consentHistory: (subject: string) => values(store, `ch:${lc(subject)}:`),
-    delegates: async (subject: string) => (await store.list(`dg:${lc(subject)}:`)).map((e) => lastSegment(e.key)),
+    // Read by every patient request (a delegate may read the subject's consents): memoised like the rest.
+    delegates: (subject: string) => store.memo(`delegates:${lc(subject)}`, async () => (await store.list(`dg:${lc(subject)}:`)).map((e) => lastSegment(e.key))),
     /**
      * Was (subject, purpose, grantee) consent valid at a block or a time? One ordered lookup per
      * slot: the grantee's own, then "any member" when the grantee had been admitted by then.
