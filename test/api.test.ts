@@ -19,7 +19,9 @@ import { clock, traceInput } from "./helpers/traces";
 import { TraceBatcher, receiptFor, type TraceReceipt } from "../src/sdk";
 import { Purpose } from "../src/constants";
 import { createQueries } from "../src/indexer";
-import { ACCESS_RULES, allowed, buildApp, createAuth, createFastify, type Access, type CallerKind } from "../src/api";
+import Fastify from "fastify";
+import fastifyHelmet from "@fastify/helmet";
+import { ACCESS_RULES, API_HELMET_OPTIONS, allowed, buildApp, createAuth, createFastify, helmetHeaders, type Access, type CallerKind } from "../src/api";
 
 const AUTH = { domain: "medprov.test", uri: "https://medprov.test", chainId: 31337 };
 
@@ -352,6 +354,30 @@ describe("audit API", () => {
       expect((await bundle(`/fhir/AuditEvent?since=${last}`, l.regulator)).total).toBe(times.filter((t) => Date.parse(t) / 1000 >= last).length);
       expect((await bundle(`/fhir/AuditEvent?since=${last + 1}`, l.regulator)).total).toBe(0);
     });
+  });
+
+  it("sets the headers @fastify/helmet sets, on answers, errors and not-found; signed-in answers are no-store", async () => {
+    const reference = Fastify();
+    await reference.register(fastifyHelmet, API_HELMET_OPTIONS);
+    reference.get("/", async () => ({}));
+    const helmetSet = (await reference.inject({ url: "/" })).headers;
+    for (const h of ["content-type", "content-length", "date", "connection", "keep-alive"]) delete helmetSet[h];
+    await reference.close();
+    expect(Object.keys(helmetSet).length).toBeGreaterThanOrEqual(10);
+    expect(helmetSet).toEqual(helmetHeaders(API_HELMET_OPTIONS));
+    const auditor = `Bearer ${await signIn(l.auditor)}`;
+    const answers = [
+      await app.inject({ url: "/healthz" }),
+      await app.inject({ url: `/consents/${l.patient.address}`, headers: { authorization: auditor } }),
+      await app.inject({ url: `/consents/${l.patient.address}` }), // 401
+      await app.inject({ url: "/batches?limit=x", headers: { authorization: auditor } }), // 400
+      await app.inject({ url: "/no/such/route" }), // 404
+    ];
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 401, 400, 404]);
+    for (const a of answers) expect(Object.fromEntries(Object.keys(helmetSet).map((h) => [h, a.headers[h]]))).toEqual(helmetSet);
+    expect(answers.map((a) => a.headers["cache-control"])).toEqual([undefined, "no-store", undefined, "no-store", undefined]);
+    expect(() => helmetHeaders({ contentSecurityPolicy: { directives: { scriptSrc: [() => "'nonce-x'"] } } })).toThrow(/depends on the request/);
+    expect(helmetHeaders({ contentSecurityPolicy: { directives: { defaultSrc: ["'none'"] } } })["content-security-policy"]).toMatch(/default-src 'none'/);
   });
 
   it("serves an OpenAPI 3 document listing every route", async () => {

@@ -3,7 +3,6 @@
  * src/api/server.ts; tests use `inject()`. Every route declares its access rule and its schemas.
  */
 import type { FastifyInstance, FastifyRequest, RouteShorthandOptions } from "fastify";
-import helmet from "@fastify/helmet";
 import rateLimit from "@fastify/rate-limit";
 import cors from "@fastify/cors";
 import swagger from "@fastify/swagger";
@@ -15,6 +14,7 @@ import { NUMBERS } from "../constants";
 import { batchProvenance, consentResource, memberAuditEvent, searchBundle, versionAuditEvent, versionProvenance, type BatchRow, type ConsentRow, type FhirContext, type MemberChange, type VersionChange, type VersionRow } from "../fhir";
 import { allowed, type Access } from "./access";
 import { createAuth, type AuthOptions, type Caller } from "./auth";
+import { API_HELMET_OPTIONS, addSecurityHeaders } from "./security-headers";
 import { ApiError, errorSchema } from "./errors";
 import * as sch from "./schemas";
 
@@ -51,15 +51,18 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
   const auth = createAuth(o.ledger, o.provider, o.auth);
   const counters = new Map<string, { count: number; seconds: number }>();
 
-  await app.register(helmet, { contentSecurityPolicy: false });
+  // helmet's headers, computed once (src/api/security-headers.ts says why not @fastify/helmet).
+  addSecurityHeaders(app, API_HELMET_OPTIONS);
   await app.register(cors, { origin: o.corsOrigins ?? false });
   await app.register(rateLimit, { max: o.rateLimit ?? 6000, timeWindow: "1 minute" });
   await app.register(swagger, { openapi: { info: { title: "medprov audit API", version: "1.0.0", description: "Consents, datasets, models, trace batches, receipt verification and impact reports from the medprov ledger." }, components: { securitySchemes: { session: { type: "http", scheme: "bearer" } } } } });
   await app.register(swaggerUi, { routePrefix: "/docs" });
 
   app.decorateRequest("caller", undefined as unknown as Caller);
-  app.addHook("onRequest", async (req) => {
+  app.addHook("onRequest", async (req, reply) => {
     req.caller = await auth.caller(req.headers.authorization);
+    // A signed-in caller's answers are personal (a patient's consents): no cache may keep them.
+    if (req.caller.kind !== "anonymous") reply.header("cache-control", "no-store");
   });
   const enforce = (access: Access | undefined, caller: Caller) => {
     if (!access || allowed(access, caller.kind)) return;

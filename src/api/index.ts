@@ -4,3 +4,4 @@ export { createFastify, startService, type ServiceOptions } from "./server";
 export { ACCESS_RULES, CALLER_KINDS, allowed, type Access, type CallerKind } from "./access";
 export { ApiError, API_ERRORS } from "./errors";
 export { createAuth, type AuthOptions, type Caller } from "./auth";
+export { API_HELMET_OPTIONS, addSecurityHeaders, helmetHeaders } from "./security-headers";
