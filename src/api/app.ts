@@ -59,27 +59,39 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
   await app.register(swaggerUi, { routePrefix: "/docs" });
 
   app.decorateRequest("caller", undefined as unknown as Caller);
-  app.addHook("onRequest", async (req, reply) => {
-    req.caller = await auth.caller(req.headers.authorization);
-    // A signed-in caller's answers are personal (a patient's consents): no cache may keep them.
-    if (req.caller.kind !== "anonymous") reply.header("cache-control", "no-store");
+  app.addHook("onRequest", (req, reply, done) => {
+    auth.caller(req.headers.authorization).then((caller) => {
+      req.caller = caller;
+      // A signed-in caller's answers are personal (a patient's consents): no cache may keep them.
+      if (caller.kind !== "anonymous") reply.header("cache-control", "no-store");
+      done();
+    }, done);
   });
   const enforce = (access: Access | undefined, caller: Caller) => {
     if (!access || allowed(access, caller.kind)) return;
     if (caller.kind === "anonymous") throw new ApiError("UNAUTHENTICATED", "sign in with Ethereum first (POST /auth/nonce, then /auth/verify)");
     throw new ApiError("FORBIDDEN", `a ${caller.kind.toLowerCase()} may not read this`);
   };
-  app.addHook("preHandler", async (req) => enforce(req.routeOptions.config.access, req.caller));
+  // Callback-style hooks where nothing awaits: an async hook costs a promise on every request.
+  app.addHook("preHandler", (req, _reply, done) => {
+    try {
+      enforce(req.routeOptions.config.access, req.caller);
+    } catch (e) {
+      return done(e as Error);
+    }
+    done();
+  });
   /** Within a rule that lets hospitals in, a hospital reads only what belongs to it (oversight roles read all). */
   const ownOnly = (caller: Caller, owner: number, what: string) => {
     if (caller.kind === "HOSPITAL" && owner !== caller.orgId) throw new ApiError("FORBIDDEN", `a hospital sees ${what} only`);
   };
-  app.addHook("onResponse", async (req, reply) => {
+  app.addHook("onResponse", (req, reply, done) => {
     const key = `${req.method} ${req.routeOptions.url ?? "unmatched"} ${reply.statusCode}`;
     const c = counters.get(key) ?? { count: 0, seconds: 0 };
     c.count++;
     c.seconds += reply.elapsedTime / 1000;
     counters.set(key, c);
+    done();
   });
 
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number; validation?: unknown }, req, reply) => {

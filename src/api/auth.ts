@@ -67,9 +67,17 @@ export function createAuth(ledger: LedgerContracts, provider: Provider, o: AuthO
     return { kind: ROLES[Number(role)] as CallerKind, address, orgId: Number(orgId) };
   }
 
-  /** The caller's role at the chain head: read once per head block and address, shared by concurrent requests. */
-  async function roleOf(address: string): Promise<Caller> {
-    const block = await headBlock();
+  /**
+   * The caller's role at the chain head: read once per head block and address, shared by concurrent
+   * requests. Not async: while the last look at the head is fresh, every request gets the same stored
+   * promise without a new one wrapped around it (this runs on every signed-in request).
+   */
+  function roleOf(address: string): Promise<Caller> {
+    if (headMaxAge > 0 && Date.now() - head.seenAt < headMaxAge) return roleAtHead(address, head.block);
+    return headBlock().then((block) => roleAtHead(address, block));
+  }
+
+  function roleAtHead(address: string, block: number): Promise<Caller> {
     if (block !== rolesAt) {
       roles.clear();
       rolesAt = block;
@@ -131,18 +139,16 @@ export function createAuth(ledger: LedgerContracts, provider: Provider, o: AuthO
     },
 
     /** Resolves the caller of a request from its bearer session, with its role at the chain's head. */
-    async caller(authorization: string | undefined): Promise<Caller> {
-      if (!authorization) return { kind: "anonymous" };
+    caller(authorization: string | undefined): Promise<Caller> {
+      if (!authorization) return Promise.resolve({ kind: "anonymous" });
       const token = /^Bearer (.+)$/.exec(authorization)?.[1];
       const s = token ? sessions.get(token) : undefined;
-      if (!s || s.expires < Date.now()) throw new ApiError("UNAUTHENTICATED", "the session is unknown or expired; sign in again");
-      try {
-        return await roleOf(s.address);
-      } catch (e) {
+      if (!s || s.expires < Date.now()) return Promise.reject(new ApiError("UNAUTHENTICATED", "the session is unknown or expired; sign in again"));
+      return roleOf(s.address).catch((e) => {
         if (e instanceof ApiError) throw e;
         // Not the caller's fault: the role cannot be read while the chain node does not answer.
         throw new ApiError("NOT_READY", "the chain node did not answer, so the caller's role could not be read; try again shortly");
-      }
+      });
     },
   };
 }
