@@ -111,7 +111,7 @@ async function main() {
     }
     console.log("medprov: starting the indexer and the API");
     // The demo API is run by hospital 1, which relays patients' signed consents (POST /relay).
-    service = await startService({ rpc: chain.url, deployment, db: join(dataDir, "index"), host: o.host, port: Number(o.port), logger: { level: "warn" }, relayerKey: accounts.hospitals[0].privateKey });
+    service = await startService({ rpc: chain.url, deployment, db: join(dataDir, "index"), host: o.host, port: Number(o.port), logger: { level: "warn" }, relayer: accounts.hospitals[0] });
     // Custodians' cohort manifests (written beside each dataset) enable the revocation-impact report.
     const q = createQueries(service.store);
     const datasets = await q.datasets();

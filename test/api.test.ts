@@ -290,6 +290,25 @@ describe("audit API", () => {
     await store.close();
   });
 
+  it("CORS: only configured origins get CORS headers and preflights; with none configured, no origin does", async () => {
+    const patientApp = "https://patient.example";
+    const preflight = { method: "OPTIONS" as const, url: `/consents/${l.patient.address}`, headers: { origin: patientApp, "access-control-request-method": "GET", "access-control-request-headers": "authorization" } };
+    const none = await app.inject({ url: "/healthz", headers: { origin: patientApp } });
+    expect(none.headers["access-control-allow-origin"]).toBeUndefined();
+    expect((await app.inject(preflight)).statusCode).toBe(404);
+    const deployment = await deploymentOf(l);
+    const { store } = await indexFresh(deployment);
+    const withCors = createFastify();
+    await withCors.register(buildApp, { queries: createQueries(store), ledger: l, deployment, provider: hre.ethers.provider, auth: AUTH, corsOrigins: [patientApp] });
+    const allowedOrigin = await withCors.inject({ url: "/healthz", headers: { origin: patientApp } });
+    expect([allowedOrigin.statusCode, allowedOrigin.headers["access-control-allow-origin"]]).toEqual([200, patientApp]);
+    expect((await withCors.inject({ url: "/healthz", headers: { origin: "https://elsewhere.example" } })).headers["access-control-allow-origin"]).toBeUndefined();
+    const pre = await withCors.inject(preflight);
+    expect([pre.statusCode, pre.headers["access-control-allow-origin"], pre.headers["access-control-allow-headers"]]).toEqual([204, patientApp, "authorization"]);
+    await withCors.close();
+    await store.close();
+  });
+
   it("serves a memoised answer's text until the index changes, then the new answer", async () => {
     await reindex(); // earlier tests wrote to the chain
     const auditor = `Bearer ${await signIn(l.auditor)}`;

@@ -3,14 +3,15 @@
  * Every refusal prints one line naming what was wrong, exits non-zero, and changes nothing.
  */
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { startNode, bootstrapConsortium, type RpcNode, type RpcConsortium } from "./helpers/node";
+import { startNode, bootstrapConsortium, freePort, type RpcNode, type RpcConsortium } from "./helpers/node";
 import { traceInput } from "./helpers/traces";
 import { verifyReceiptIndependently } from "./helpers/third-party-verify";
 import { TraceVault } from "../src/sdk";
+import { IndexStore } from "../src/indexer";
 
 const run = promisify(execFile);
 const BIN = join(__dirname, "..", "bin", "medprov");
@@ -153,6 +154,54 @@ describe("medprov CLI", () => {
     const r = await cli("governance", args);
     expect(r.stdout).toContain("executed: set MEDIUM policy");
     await refused("governance", ["policy", "set", "--risk", "MEDIUM", "--min-auc", "86000", "--max-gap", "700", "--min-bias-cases", "250", "--min-grassroots", "1500"], "BAD_POLICY");
+  });
+
+  it("serve runs this member's indexer and API: CORS for the configured origin, relays with --relay, stops on SIGTERM", async () => {
+    const port = await freePort();
+    const app = "https://patient.example";
+    const env = { ...process.env, MEDPROV_PRIVATE_KEY: c.keys[KEY_INDEX.hospital].privateKey };
+    const child = spawn(process.execPath, [BIN, "--rpc", node.url, "--deployment", c.deploymentPath, "serve", "--db", f("serve-index"), "--port", String(port), "--cors-origin", app, "--relay"], { env, cwd: c.dir, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout!.on("data", (d) => (out += d));
+    child.stderr!.on("data", (d) => (out += d));
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    try {
+      for (let i = 0; !out.includes("medprov: API on"); i++) {
+        if (i > 300 || child.exitCode !== null) throw new Error(`serve did not start:\n${out}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const api = `http://127.0.0.1:${port}`;
+      const health = await fetch(`${api}/healthz`, { headers: { origin: app } });
+      expect([health.status, health.headers.get("access-control-allow-origin")]).toEqual([200, app]);
+      expect((await fetch(`${api}/readyz`)).status).toBe(200);
+      await json("patient2", ["consent", "sign-grant", "--purpose", "RESEARCH", "--grantee", "1", "--expires", "30d", "--out", f("serve-grant.json")]);
+      const relayed = await fetch(`${api}/relay`, { method: "POST", headers: { "content-type": "application/json" }, body: readFileSync(f("serve-grant.json"), "utf8") });
+      expect(relayed.status, await relayed.clone().text()).toBe(200);
+      const { txHash } = (await relayed.json()) as { txHash: string };
+      expect((await node.provider.getTransaction(txHash))?.from.toLowerCase()).toBe(c.keys[KEY_INDEX.hospital].address.toLowerCase());
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect(await exited).toBe(0);
+    expect(out).toContain("medprov: stopped");
+  });
+
+  it("serve refuses a bad port, origin or public URL, --relay without a key, and a database in use, in one line each", async () => {
+    await refused("none", ["serve", "--port", "0"], "BAD_NUMBER");
+    await refused("none", ["serve", "--port", "70000"], "BAD_NUMBER");
+    await refused("none", ["serve", "--cors-origin", "https://patient.example/app"], "BAD_ORIGIN");
+    await refused("none", ["serve", "--cors-origin", "*"], "BAD_ORIGIN");
+    await refused("none", ["serve", "--public-url", "ftp://medprov.example"], "BAD_URL");
+    await refused("none", ["serve", "--db", f("never-opened"), "--relay"], "KEY_MISSING");
+    expect(existsSync(f("never-opened"))).toBe(false);
+    // LevelDB admits one process per database: a second indexer or API on it is told so by name.
+    const held = await IndexStore.open(f("held-index"));
+    try {
+      await refused("none", ["serve", "--db", f("held-index"), "--port", String(await freePort())], "INDEX_LOCKED");
+      await refused("none", ["index", "--db", f("held-index"), "--once"], "INDEX_LOCKED");
+    } finally {
+      await held.close();
+    }
   });
 
   describe("bad input: one line, non-zero exit, nothing written", () => {

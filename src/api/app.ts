@@ -28,6 +28,7 @@ export interface AppOptions {
   indexerStats?: () => IndexerStats;
   /** Ready while the indexer's lag is at most this many blocks. */
   maxLag?: number;
+  /** Browser origins allowed to call the API (a patient app's web origin); none: same-origin only. */
   corsOrigins?: string[];
   /** Requests per minute per IP (sign-in and relay routes get a fifth). */
   rateLimit?: number;
@@ -53,7 +54,9 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
 
   // helmet's headers, computed once (src/api/security-headers.ts says why not @fastify/helmet).
   addSecurityHeaders(app, API_HELMET_OPTIONS);
-  await app.register(cors, { origin: o.corsOrigins ?? false });
+  // CORS only for the origins configured; with none, browsers get no CORS headers and the plugin,
+  // which would still run on every request to decide that, is not registered.
+  if (o.corsOrigins?.length) await app.register(cors, { origin: o.corsOrigins });
   await app.register(rateLimit, { max: o.rateLimit ?? 6000, timeWindow: "1 minute" });
   await app.register(swagger, { openapi: { info: { title: "medprov audit API", version: "1.0.0", description: "Consents, datasets, models, trace batches, receipt verification and impact reports from the medprov ledger." }, components: { securitySchemes: { session: { type: "http", scheme: "bearer" } } } } });
   await app.register(swaggerUi, { routePrefix: "/docs" });

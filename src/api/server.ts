@@ -4,7 +4,7 @@
  */
 import Fastify, { type FastifyInstance } from "fastify";
 import { SerializerSelector, type SerializerFactory } from "@fastify/fast-json-stringify-compiler";
-import { JsonRpcProvider, Wallet } from "ethers";
+import { JsonRpcProvider, type BaseWallet } from "ethers";
 import { IndexStore, createIndexer, createQueries, httpRpc, type Logger } from "../indexer";
 import { connectLedger, type Deployment } from "../sdk";
 import { buildApp, type AppOptions } from "./app";
@@ -55,8 +55,8 @@ export interface ServiceOptions {
   confirmations?: number;
   logger?: boolean | object;
   corsOrigins?: string[];
-  /** Private key of a hospital key that relays patients' signed consents (off when absent). */
-  relayerKey?: string;
+  /** A hospital's key that relays patients' signed consents, paying their gas (off when absent). */
+  relayer?: BaseWallet;
   /** Requests per minute per client IP. */
   rateLimit?: number;
   /** How stale the chain head behind callers' roles may be, in ms (0: look on every request). Default 100. */
@@ -85,7 +85,7 @@ export async function startService(o: ServiceOptions) {
     auth: { domain: url.host, uri: url.origin, chainId: o.deployment.chainId, headMaxAgeMs: o.headMaxAgeMs },
     indexerStats: indexer.stats,
     corsOrigins: o.corsOrigins,
-    relayer: o.relayerKey ? new Wallet(o.relayerKey, provider) : undefined,
+    relayer: o.relayer?.connect(provider),
     rateLimit: o.rateLimit,
   };
   await app.register(buildApp, options);

@@ -4,7 +4,7 @@
  * MEDPROV_PRIVATE_KEY environment variable — never from a plain command-line argument.
  */
 import { readFileSync } from "node:fs";
-import { JsonRpcProvider, Wallet, type Signer } from "ethers";
+import { JsonRpcProvider, Wallet, type BaseWallet } from "ethers";
 import { SingleBar, Presets } from "cli-progress";
 import { connectLedger, readDeployment, InputError, RpcError, type Deployment, type LedgerContracts } from "../sdk";
 
@@ -47,7 +47,7 @@ export class CliContext {
   }
 
   /** The signing key, from the keystore or MEDPROV_PRIVATE_KEY. */
-  async signer(): Promise<Signer> {
+  async signer(): Promise<BaseWallet> {
     if (this.options.keystore) {
       const password = process.env.MEDPROV_KEYSTORE_PASSWORD;
       if (password === undefined) throw new InputError("KEY_NO_PASSWORD", `set MEDPROV_KEYSTORE_PASSWORD to unlock ${this.options.keystore}`);

@@ -12,6 +12,7 @@ import { receiptCommands } from "./commands/receipt";
 import { memberCommands, policyCommands } from "./commands/member";
 import { keyCommands } from "./commands/key";
 import { indexCommands } from "./commands/index-cmd";
+import { serveCommands } from "./commands/serve";
 
 export function buildProgram(): Command {
   const program = new Command("medprov")
@@ -24,7 +25,7 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .addHelpText("after", "\nKeys are never taken as plain arguments: use --keystore, or MEDPROV_PRIVATE_KEY in the environment.\nExit codes: 0 ok, 1 refused or invalid input, 3 chain unreachable (retry).");
   const run = makeRun(program);
-  for (const register of [consentCommands, datasetCommands, modelCommands, traceCommands, receiptCommands, memberCommands, policyCommands, keyCommands, indexCommands]) register(program, run);
+  for (const register of [consentCommands, datasetCommands, modelCommands, traceCommands, receiptCommands, memberCommands, policyCommands, keyCommands, indexCommands, serveCommands]) register(program, run);
   return program;
 }
 

@@ -4,6 +4,30 @@ import { getAddress, isHexString } from "ethers";
 import { DEFAULT_PURPOSES, NUMBERS } from "../constants";
 import { InputError } from "../sdk";
 
+/** A parser for a whole-number option named `name`. */
+export const intArg = (name: string) => (v: string) => {
+  if (!/^\d+$/.test(v)) throw new InputError("BAD_NUMBER", `${name} must be a whole number`);
+  return Number(v);
+};
+
+export const atLeastOne = (name: string) => (v: string) => {
+  const n = intArg(name)(v);
+  if (n < 1) throw new InputError("BAD_NUMBER", `${name} must be at least 1`);
+  return n;
+};
+
+/** A browser origin for CORS: scheme, host and port only (what a browser sends in `Origin`). */
+export function originArg(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || url.origin !== value.replace(/\/$/, "")) throw new InputError("BAD_ORIGIN", `"${value}" is not an origin like https://app.example.org (scheme, host and port, no path)`);
+  return url.origin;
+}
+
 export function purposeArg(value: string): number {
   const byName = (DEFAULT_PURPOSES as readonly string[]).indexOf(value.toUpperCase());
   if (byName >= 0) return byName;

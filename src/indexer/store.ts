@@ -5,6 +5,7 @@
  */
 import { Level } from "level";
 import { createHash } from "node:crypto";
+import { MedprovError } from "../sdk";
 import { K, STATE_PREFIXES, prefixEnd } from "./keys";
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -38,7 +39,14 @@ export class IndexStore {
 
   static async open(path: string): Promise<IndexStore> {
     const db = new Level<string, Json>(path, { valueEncoding: "json" });
-    await db.open();
+    try {
+      await db.open();
+    } catch (e) {
+      // LevelDB allows one process per database: say which, rather than "Database failed to open".
+      const cause = (e as { cause?: { code?: string } }).cause;
+      if (cause?.code === "LEVEL_LOCKED") throw new MedprovError("INDEX_LOCKED", `${path} is in use by another process (an indexer or API already runs on it)`, true);
+      throw e;
+    }
     return new IndexStore(db);
   }
 

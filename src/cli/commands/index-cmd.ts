@@ -3,19 +3,8 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import pino from "pino";
 import { IndexStore, createIndexer, createQueries, httpRpc } from "../../indexer";
-import { InputError } from "../../sdk";
+import { atLeastOne, intArg } from "../parse";
 import type { Run } from "../run";
-
-const intArg = (name: string) => (v: string) => {
-  if (!/^\d+$/.test(v)) throw new InputError("BAD_NUMBER", `${name} must be a whole number`);
-  return Number(v);
-};
-
-const atLeastOne = (name: string) => (v: string) => {
-  const n = intArg(name)(v);
-  if (n < 1) throw new InputError("BAD_NUMBER", `${name} must be at least 1`);
-  return n;
-};
 
 export function indexCommands(program: Command, run: Run) {
   program

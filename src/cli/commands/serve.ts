@@ -1,0 +1,60 @@
+import type { Command } from "commander";
+import { startService } from "../../api";
+import { InputError } from "../../sdk";
+import { atLeastOne, intArg, originArg } from "../parse";
+import type { Run } from "../run";
+
+const portArg = (v: string) => {
+  // Not 0 (any free port): sign-in messages name the port, so it must be known before listening.
+  const n = intArg("--port")(v);
+  if (n < 1 || n > 65535) throw new InputError("BAD_NUMBER", "--port must be from 1 to 65535");
+  return n;
+};
+
+const urlArg = (v: string) => {
+  if (!URL.canParse(v) || !/^https?:$/.test(new URL(v).protocol)) throw new InputError("BAD_URL", `--public-url "${v}" is not an http(s) URL`);
+  return v;
+};
+
+export function serveCommands(program: Command, run: Run) {
+  program
+    .command("serve")
+    .description("run this member's indexer and audit API against its node (Ctrl-C stops cleanly)")
+    .option("--db <dir>", "index database directory", ".medprov/index")
+    .option("--host <host>", "interface to listen on", "127.0.0.1")
+    .option("--port <port>", "port to listen on", portArg, 8080)
+    .option("--public-url <url>", "the URL clients use (behind a reverse proxy); sign-in messages must name its host", urlArg)
+    .option("--cors-origin <origins...>", "browser origins allowed to call the API (a patient app's web origin)", (v: string, all: string[] = []) => [...all, originArg(v)])
+    .option("--rate-limit <n>", "requests per minute per client IP (sign-in and relay get a fifth)", atLeastOne("--rate-limit"), 6000)
+    .option("--relay", "relay patients' signed consents with this member's key (--keystore or MEDPROV_PRIVATE_KEY), paying their gas")
+    .option("--confirmations <n>", "blocks to wait before indexing (0 on instant-finality chains)", intArg("--confirmations"), 0)
+    .option("--head-max-age <ms>", "how stale the chain head behind callers' roles may be (0: look on every request)", intArg("--head-max-age"), 100)
+    .option("--rpc-batch <n>", "most JSON-RPC calls sent as one batch request (1: no batches)", atLeastOne("--rpc-batch"), 100)
+    .action(run(async (ctx, o) => {
+      await ctx.ledger(); // checks the RPC serves the deployment's chain before anything is opened
+      const relayer = o.relay ? await ctx.signer() : undefined;
+      const service = await startService({
+        rpc: ctx.options.rpc,
+        deployment: ctx.deployment,
+        db: o.db,
+        host: o.host,
+        port: o.port,
+        publicUrl: o.publicUrl,
+        corsOrigins: o.corsOrigin,
+        rateLimit: o.rateLimit,
+        relayer,
+        confirmations: o.confirmations,
+        headMaxAgeMs: o.headMaxAge,
+        rpcBatch: o.rpcBatch,
+        logger: { level: ctx.options.json ? "warn" : "info" },
+      });
+      const stats = service.indexer.stats();
+      ctx.print({ address: service.address, indexed: stats.indexed, relayer: relayer?.address ?? null }, `medprov: API on ${service.address}, indexed to block ${stats.indexed}${relayer ? `, relaying with ${relayer.address}` : ""}`);
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", () => resolve());
+        process.once("SIGTERM", () => resolve());
+      });
+      await service.close();
+      ctx.print({ stopped: true }, "medprov: stopped");
+    }));
+}
