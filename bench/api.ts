@@ -64,7 +64,7 @@ async function main() {
     const routes: [string, autocannon.Options][] = [
       ["hello-world Fastify route", { url: helloUrl }],
       ["bare Fastify route answering the consent-history JSON (no plugins, no query)", { url: `${helloUrl}/same-bytes` }],
-      ["GET /healthz (the API's plugins: helmet, rate limit, CORS, metrics)", { url: `${api}/healthz` }],
+      ["GET /healthz (the API's hooks: security headers, rate limit, metrics; no query, no session)", { url: `${api}/healthz` }],
       ["GET /consents/:subject/history", { url: `${api}/consents/${demo.revokedSubject}/history`, headers }],
       ["GET /reports/recall-impact/:id", { url: `${api}/reports/recall-impact/${demo.recalledVersion}`, headers }],
       [`POST /verify (${RECEIPTS_PER_REQUEST} receipts a request)`, { url: `${api}/verify`, method: "POST", headers, body: JSON.stringify({ receipts: batch }) }],
@@ -99,9 +99,10 @@ async function main() {
       "serialized); no event arrives during the run, so these rows measure that memoised path, and a block with ledger events",
       "empties the memos once. Two rows separate what the route costs from what the HTTP exchange costs: the bare route",
       "answering the same consent-history JSON shows what the response's size alone costs against hello-world, and /healthz",
-      "is this server with its plugins but no query and no session. With the client on its own thread, those plugins",
-      "(helmet's headers, rate limiting, CORS, metrics) cost more than the query does. Verification reads batches and status",
-      "histories from the index and hashes leaves and proofs with the native keccak.",
+      "is this server with its hooks but no query and no session. Helmet's eleven headers are computed once by helmet and",
+      "set by one hook (src/api/security-headers.ts: @fastify/helmet rebuilds helmet on every request); CORS is not",
+      "registered because no origin is configured (the default). Verification reads batches and status histories from the",
+      "index and hashes leaves and proofs with the native keccak.",
     ].join("\n");
     const body = `# API throughput\n\nRegenerate with \`npm run bench:api\`. Targets: consent history ≥ 50% of hello-world req/s with p99 ≤ 20 ms at ${CONNECTIONS} connections; verification ≥ 2,000 receipts/s.\n\nMeasured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length}× ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.version}; autocannon, ${CONNECTIONS} connections, ${SECONDS} s a route, client and server on the same ${os.cpus().length} cores; small demo on anvil.\n\n${tables.join("\n\n")}\n\n${notes}\n`;
     console.log(body);
