@@ -1,6 +1,7 @@
 /**
  * The indexer's JSON-RPC client: calls made together travel as one batch, each call still gets
- * its own answer or its own error, and a node that cannot batch gets the calls one by one.
+ * its own answer or its own error, a batch larger than the node takes is sent again in halves,
+ * and a node that cannot batch gets the calls one by one.
  */
 import { describe, it, expect, afterEach } from "vitest";
 import { createServer, type Server } from "node:http";
@@ -12,8 +13,12 @@ type Call = { id: number; method: string; params: unknown[] };
 let server: Server | undefined;
 afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
 
-/** A JSON-RPC server that echoes params back, fails method "boom", and records every POST it gets. */
-async function echoNode(o: { batches: boolean }): Promise<{ url: string; posts: unknown[] }> {
+/**
+ * A JSON-RPC server that echoes params back, fails method "boom", and records every POST it gets.
+ * Batches larger than `cap` are refused the way nodes do: one error object (geth, erigon), or an
+ * array holding one error with a null id.
+ */
+async function echoNode(o: { batches: boolean; cap?: number; refuseAs?: "object" | "array" }): Promise<{ url: string; posts: unknown[] }> {
   const posts: unknown[] = [];
   server = createServer(async (req, res) => {
     let body = "";
@@ -24,6 +29,10 @@ async function echoNode(o: { batches: boolean }): Promise<{ url: string; posts: 
     let out: unknown;
     if (!Array.isArray(payload)) out = answer(payload);
     else if (!o.batches) out = { jsonrpc: "2.0", id: null, error: { code: -32600, message: "batch requests are not supported" } };
+    else if (o.cap && payload.length > o.cap) {
+      const refusal = { jsonrpc: "2.0", id: null, error: { code: -32000, message: `batch limit ${o.cap} exceeded: ${payload.length} requests given` } };
+      out = o.refuseAs === "array" ? [refusal] : refusal;
+    }
     else out = [...payload].reverse().map(answer); // answers in any order: matched by id
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(out));
   });
@@ -62,6 +71,21 @@ describe("httpRpc", () => {
     expect(node.posts.filter(Array.isArray)).toHaveLength(1);
     expect(node.posts).toHaveLength(5);
   });
+
+  for (const refuseAs of ["object", "array"] as const) {
+    it(`a batch over the node's cap (refused with ${refuseAs === "object" ? "one error object" : "an array answering no call"}) is sent again in halves, and later batches stay under the cap`, async () => {
+      const node = await echoNode({ batches: true, cap: 3, refuseAs });
+      const rpc = httpRpc(node.url, { maxBatch: 8 });
+      const sizes = () => node.posts.map((p) => (Array.isArray(p) ? p.length : 1));
+      const ten = Array.from({ length: 10 }, (_, i) => i);
+      expect(await Promise.all(ten.map((i) => rpc.send("echo", [i])))).toEqual(ten.map((i) => [i]));
+      // 8 refused → 4 + 4 refused → 2 + 2 + 2 + 2 answered; the trailing 2 were answered at once.
+      expect(sizes().sort()).toEqual([2, 2, 2, 2, 2, 4, 4, 8]);
+      const before = node.posts.length;
+      expect(await Promise.all([0, 1, 2, 3, 4].map((i) => rpc.send("echo", [i])))).toEqual([[0], [1], [2], [3], [4]]);
+      expect(sizes().slice(before)).toEqual([2, 2, 1]);
+    });
+  }
 
   it("a batch answer that leaves a call out rejects that call only", async () => {
     const posts: unknown[] = [];

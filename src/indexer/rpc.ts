@@ -5,8 +5,10 @@
  *
  * Calls made in the same tick go out as one JSON-RPC batch (up to `maxBatch`): the indexer asks
  * for a header per block, and one HTTP request per header cost more than the headers themselves.
- * A node that answers a batch with anything but an array gets the calls again one by one, and
- * no further batches.
+ * Nodes cap batches (geth 1,000 calls, Besu `--rpc-http-max-batch-size`, erigon 100) and refuse a
+ * larger one with a single error instead of an array, or with an array that answers none of the
+ * calls. A refused batch is sent again in halves, and later batches are no larger than those
+ * halves: a node without batches ends up with one request per call.
  */
 import type { RpcSender } from "./sync";
 
@@ -35,10 +37,10 @@ interface Call {
 }
 
 export function httpRpc(url: string, o: { timeoutMs?: number; maxBatch?: number } = {}): RpcSender {
-  const maxBatch = Math.max(1, o.maxBatch ?? 100);
+  /** The largest batch to send: lowered each time the node refuses one. */
+  let limit = Math.max(1, o.maxBatch ?? 100);
   let id = 0;
   let queue: Call[] = [];
-  let batching = true;
 
   async function post(payload: unknown, what: string): Promise<unknown> {
     const response = await fetch(url, {
@@ -81,23 +83,27 @@ export function httpRpc(url: string, o: { timeoutMs?: number; maxBatch?: number 
       for (const c of calls) c.reject(e as Error);
       return;
     }
-    if (!Array.isArray(answers)) {
-      batching = false;
-      await Promise.all(calls.map(one));
-      return;
-    }
     const byId = new Map<unknown, Answer>();
-    for (const a of answers as Answer[]) if (a && typeof a === "object") byId.set(a.id, a);
+    if (Array.isArray(answers)) for (const a of answers as Answer[]) if (a && typeof a === "object") byId.set(a.id, a);
+    if (!calls.some((c) => byId.has(c.id))) {
+      // Refused as a whole (too large, or no batches at all): halve, and send these calls again.
+      limit = Math.min(limit, Math.max(1, Math.floor(calls.length / 2)));
+      return dispatch(calls);
+    }
     for (const c of calls) settle(c, byId.get(c.id));
+  }
+
+  function dispatch(calls: Call[]): void {
+    for (let i = 0; i < calls.length; i += limit) {
+      const chunk = calls.slice(i, i + limit);
+      void (chunk.length === 1 ? one(chunk[0]) : many(chunk));
+    }
   }
 
   function flush(): void {
     const calls = queue;
     queue = [];
-    for (let i = 0; i < calls.length; i += maxBatch) {
-      const chunk = calls.slice(i, i + maxBatch);
-      void (chunk.length === 1 || !batching ? Promise.all(chunk.map(one)) : many(chunk));
-    }
+    dispatch(calls);
   }
 
   return {
