@@ -44,8 +44,10 @@ export function createAuth(ledger: LedgerContracts, provider: Provider, o: AuthO
   const roles = new Map<string, Promise<Caller>>();
   let rolesAt = -1;
 
+  const headIsFresh = () => headMaxAge > 0 && Date.now() - head.seenAt < headMaxAge;
+
   async function headBlock(): Promise<number> {
-    if (headMaxAge > 0 && Date.now() - head.seenAt < headMaxAge) return head.block;
+    if (headIsFresh()) return head.block;
     const look = async () => {
       const seenAt = Date.now();
       const block = await provider.getBlockNumber();
@@ -73,7 +75,7 @@ export function createAuth(ledger: LedgerContracts, provider: Provider, o: AuthO
    * promise without a new one wrapped around it (this runs on every signed-in request).
    */
   function roleOf(address: string): Promise<Caller> {
-    if (headMaxAge > 0 && Date.now() - head.seenAt < headMaxAge) return roleAtHead(address, head.block);
+    if (headIsFresh()) return roleAtHead(address, head.block);
     return headBlock().then((block) => roleAtHead(address, block));
   }
 
