@@ -5,6 +5,7 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { execFile, spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { startNode, bootstrapConsortium, freePort, type RpcNode, type RpcConsortium } from "./helpers/node";
@@ -186,7 +187,7 @@ describe("medprov CLI", () => {
     expect(out).toContain("medprov: stopped");
   });
 
-  it("serve refuses a bad port, origin or public URL, --relay without a key, and a database in use, in one line each", async () => {
+  it("serve refuses a bad port, origin or public URL, --relay without a key, a port or a database in use, in one line each", async () => {
     await refused("none", ["serve", "--port", "0"], "BAD_NUMBER");
     await refused("none", ["serve", "--port", "70000"], "BAD_NUMBER");
     await refused("none", ["serve", "--cors-origin", "https://patient.example/app"], "BAD_ORIGIN");
@@ -194,6 +195,15 @@ describe("medprov CLI", () => {
     await refused("none", ["serve", "--public-url", "ftp://medprov.example"], "BAD_URL");
     await refused("none", ["serve", "--db", f("never-opened"), "--relay"], "KEY_MISSING");
     expect(existsSync(f("never-opened"))).toBe(false);
+    // A port taken by another process: named, and nothing keeps running (the process exits).
+    const busy = createServer();
+    const busyPort = await freePort();
+    await new Promise<void>((resolve) => busy.listen(busyPort, "127.0.0.1", resolve));
+    try {
+      await refused("none", ["serve", "--db", f("busy-port-index"), "--port", String(busyPort)], "PORT_IN_USE");
+    } finally {
+      busy.close();
+    }
     // LevelDB admits one process per database: a second indexer or API on it is told so by name.
     const held = await IndexStore.open(f("held-index"));
     try {

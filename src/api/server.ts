@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { SerializerSelector, type SerializerFactory } from "@fastify/fast-json-stringify-compiler";
 import { JsonRpcProvider, type BaseWallet } from "ethers";
 import { IndexStore, createIndexer, createQueries, httpRpc, type Logger } from "../indexer";
-import { connectLedger, type Deployment } from "../sdk";
+import { MedprovError, connectLedger, type Deployment } from "../sdk";
 import { buildApp, type AppOptions } from "./app";
 
 /**
@@ -65,6 +65,14 @@ export interface ServiceOptions {
   rpcBatch?: number;
 }
 
+/** Why the API could not listen, by the socket error's code: a clear name instead of a stack. */
+const LISTEN_ERRORS: Record<string, [code: string, why: string]> = {
+  EADDRINUSE: ["PORT_IN_USE", "is already in use by another process"],
+  EACCES: ["PORT_DENIED", "needs privileges this process does not have (ports below 1024)"],
+  EADDRNOTAVAIL: ["BAD_HOST", "is not an address of this machine"],
+  ENOTFOUND: ["BAD_HOST", "does not resolve"],
+};
+
 export async function startService(o: ServiceOptions) {
   const store = await IndexStore.open(o.db);
   const provider = new JsonRpcProvider(o.rpc, o.deployment.chainId, { staticNetwork: true, cacheTimeout: -1 });
@@ -72,35 +80,41 @@ export async function startService(o: ServiceOptions) {
   const log = app.log as unknown as Logger;
   const indexer = createIndexer({ provider: httpRpc(o.rpc, { maxBatch: o.rpcBatch }), deployment: o.deployment, store, confirmations: o.confirmations ?? 0, logger: log, pollMs: 500 });
   const stop = new AbortController();
-  await indexer.syncOnce(stop.signal);
-  const running = indexer.run(stop.signal).catch((e) => app.log.error({ err: e }, "indexer stopped"));
-  const host = o.host ?? "127.0.0.1";
-  const port = o.port ?? 8080;
-  const url = new URL(o.publicUrl ?? `http://${host}:${port}`);
-  const options: AppOptions = {
-    queries: createQueries(store),
-    ledger: connectLedger(o.deployment, provider),
-    deployment: o.deployment,
-    provider,
-    auth: { domain: url.host, uri: url.origin, chainId: o.deployment.chainId, headMaxAgeMs: o.headMaxAgeMs },
-    indexerStats: indexer.stats,
-    corsOrigins: o.corsOrigins,
-    relayer: o.relayer?.connect(provider),
-    rateLimit: o.rateLimit,
-  };
-  await app.register(buildApp, options);
-  const address = await app.listen({ host, port });
-  return {
-    address,
-    app,
-    indexer,
-    store,
-    async close() {
-      stop.abort();
+  let running: Promise<unknown> | undefined;
+  const close = async () => {
+    stop.abort();
+    try {
       await app.close();
+    } finally {
       await running;
       provider.destroy();
       await store.close();
-    },
+    }
   };
+  const host = o.host ?? "127.0.0.1";
+  const port = o.port ?? 8080;
+  try {
+    await indexer.syncOnce(stop.signal);
+    running = indexer.run(stop.signal).catch((e) => app.log.error({ err: e }, "indexer stopped"));
+    const url = new URL(o.publicUrl ?? `http://${host}:${port}`);
+    const options: AppOptions = {
+      queries: createQueries(store),
+      ledger: connectLedger(o.deployment, provider),
+      deployment: o.deployment,
+      provider,
+      auth: { domain: url.host, uri: url.origin, chainId: o.deployment.chainId, headMaxAgeMs: o.headMaxAgeMs },
+      indexerStats: indexer.stats,
+      corsOrigins: o.corsOrigins,
+      relayer: o.relayer?.connect(provider),
+      rateLimit: o.rateLimit,
+    };
+    await app.register(buildApp, options);
+    const address = await app.listen({ host, port });
+    return { address, app, indexer, store, close };
+  } catch (e) {
+    // Nothing left running: the indexer's loop would otherwise keep the process alive.
+    await close().catch(() => undefined);
+    const known = LISTEN_ERRORS[(e as { code?: string }).code ?? ""];
+    throw known ? new MedprovError(known[0], `cannot listen on ${host}:${port}: it ${known[1]}`) : e;
+  }
 }
