@@ -309,6 +309,27 @@ describe("audit API", () => {
     await store.close();
   });
 
+  it("rate limits per client: behind a trusted proxy by X-Forwarded-For, otherwise by the peer's address", async () => {
+    const deployment = await deploymentOf(l);
+    const { store } = await indexFresh(deployment);
+    const build = async (trustProxy?: string[]) => {
+      const a = createFastify({ trustProxy });
+      await a.register(buildApp, { queries: createQueries(store), ledger: l, deployment, provider: hre.ethers.provider, auth: AUTH, rateLimit: 3 });
+      return a;
+    };
+    const from = (a: FastifyInstance, client: string, remoteAddress = "127.0.0.1") => a.inject({ url: "/healthz", remoteAddress, headers: { "x-forwarded-for": client } }).then((r) => r.statusCode);
+    const proxied = await build(["127.0.0.1"]);
+    expect([await from(proxied, "203.0.113.1"), await from(proxied, "203.0.113.1"), await from(proxied, "203.0.113.1"), await from(proxied, "203.0.113.1")]).toEqual([200, 200, 200, 429]);
+    expect(await from(proxied, "203.0.113.2")).toBe(200); // another client behind the proxy has its own budget
+    expect(await from(proxied, "203.0.113.2", "198.51.100.7")).toBe(200); // not from the proxy: its own address counts…
+    expect([await from(proxied, "203.0.113.2", "198.51.100.7"), await from(proxied, "203.0.113.2", "198.51.100.7"), await from(proxied, "203.0.113.2", "198.51.100.7")]).toEqual([200, 200, 429]); // …and its header is ignored
+    const direct = await build();
+    expect([await from(direct, "203.0.113.1"), await from(direct, "203.0.113.2"), await from(direct, "203.0.113.3"), await from(direct, "203.0.113.4")]).toEqual([200, 200, 200, 429]);
+    await proxied.close();
+    await direct.close();
+    await store.close();
+  });
+
   it("serves a memoised answer's text until the index changes, then the new answer", async () => {
     await reindex(); // earlier tests wrote to the chain
     const auditor = `Bearer ${await signIn(l.auditor)}`;

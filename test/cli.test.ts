@@ -161,7 +161,7 @@ describe("medprov CLI", () => {
     const port = await freePort();
     const app = "https://patient.example";
     const env = { ...process.env, MEDPROV_PRIVATE_KEY: c.keys[KEY_INDEX.hospital].privateKey };
-    const child = spawn(process.execPath, [BIN, "--rpc", node.url, "--deployment", c.deploymentPath, "serve", "--db", f("serve-index"), "--port", String(port), "--cors-origin", app, "--relay"], { env, cwd: c.dir, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [BIN, "--rpc", node.url, "--deployment", c.deploymentPath, "serve", "--db", f("serve-index"), "--port", String(port), "--cors-origin", app, "--trust-proxy", "loopback", "--relay"], { env, cwd: c.dir, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout!.on("data", (d) => (out += d));
     child.stderr!.on("data", (d) => (out += d));
@@ -193,6 +193,8 @@ describe("medprov CLI", () => {
     await refused("none", ["serve", "--cors-origin", "https://patient.example/app"], "BAD_ORIGIN");
     await refused("none", ["serve", "--cors-origin", "*"], "BAD_ORIGIN");
     await refused("none", ["serve", "--public-url", "ftp://medprov.example"], "BAD_URL");
+    await refused("none", ["serve", "--trust-proxy", "10.0.0.0/33"], "BAD_PROXY");
+    await refused("none", ["serve", "--trust-proxy", "proxy.internal"], "BAD_PROXY");
     await refused("none", ["serve", "--db", f("never-opened"), "--relay"], "KEY_MISSING");
     expect(existsSync(f("never-opened"))).toBe(false);
     // A port taken by another process: named, and nothing keeps running (the process exits).

@@ -33,9 +33,15 @@ export function memoisingSerializers(): SerializerFactory {
   };
 }
 
-/** Strict validation: extra fields are refused, not stripped; prototype poisoning is an error. */
-export function createFastify(o: { logger?: boolean | object } = {}): FastifyInstance {
+/**
+ * Strict validation: extra fields are refused, not stripped; prototype poisoning is an error.
+ * `trustProxy` names the reverse proxies (addresses, CIDR ranges, or "loopback") whose
+ * X-Forwarded-For is believed: without it, behind a proxy every client has the proxy's address and
+ * shares one rate-limit budget.
+ */
+export function createFastify(o: { logger?: boolean | object; trustProxy?: string[] } = {}): FastifyInstance {
   return Fastify({
+    trustProxy: o.trustProxy?.length ? o.trustProxy : false,
     schemaController: { compilersFactory: { buildSerializer: memoisingSerializers() } },
     logger: o.logger ?? false,
     bodyLimit: 1024 * 1024,
@@ -59,6 +65,8 @@ export interface ServiceOptions {
   relayer?: BaseWallet;
   /** Requests per minute per client IP. */
   rateLimit?: number;
+  /** Reverse proxies whose X-Forwarded-For gives the client's address (see createFastify). */
+  trustProxy?: string[];
   /** How stale the chain head behind callers' roles may be, in ms (0: look on every request). Default 100. */
   headMaxAgeMs?: number;
   /** Most JSON-RPC calls the indexer sends as one batch request (1: no batches). Default 100. */
@@ -76,7 +84,7 @@ const LISTEN_ERRORS: Record<string, [code: string, why: string]> = {
 export async function startService(o: ServiceOptions) {
   const store = await IndexStore.open(o.db);
   const provider = new JsonRpcProvider(o.rpc, o.deployment.chainId, { staticNetwork: true, cacheTimeout: -1 });
-  const app = createFastify({ logger: o.logger ?? true });
+  const app = createFastify({ logger: o.logger ?? true, trustProxy: o.trustProxy });
   const log = app.log as unknown as Logger;
   const indexer = createIndexer({ provider: httpRpc(o.rpc, { maxBatch: o.rpcBatch }), deployment: o.deployment, store, confirmations: o.confirmations ?? 0, logger: log, pollMs: 500 });
   const stop = new AbortController();

@@ -1,5 +1,6 @@
 /** Parsers for command-line values; each throws an InputError that says what was expected. */
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { getAddress, isHexString } from "ethers";
 import { DEFAULT_PURPOSES, NUMBERS } from "../constants";
 import { InputError } from "../sdk";
@@ -15,6 +16,16 @@ export const atLeastOne = (name: string) => (v: string) => {
   if (n < 1) throw new InputError("BAD_NUMBER", `${name} must be at least 1`);
   return n;
 };
+
+/** A trusted reverse proxy: an IP address, a CIDR range, or one of proxy-addr's names. */
+export function proxyArg(value: string): string {
+  const [ip, bits, extra] = value.split("/");
+  const version = isIP(ip);
+  const named = ["loopback", "linklocal", "uniquelocal"].includes(value);
+  const validBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (version === 6 ? 128 : 32));
+  if (!named && (!version || !validBits || extra !== undefined)) throw new InputError("BAD_PROXY", `"${value}" is not an IP address, a CIDR range or one of loopback, linklocal, uniquelocal`);
+  return value;
+}
 
 /** A browser origin for CORS: scheme, host and port only (what a browser sends in `Origin`). */
 export function originArg(value: string): string {

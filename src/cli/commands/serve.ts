@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { startService } from "../../api";
 import { InputError } from "../../sdk";
-import { atLeastOne, intArg, originArg } from "../parse";
+import { atLeastOne, intArg, originArg, proxyArg } from "../parse";
 import type { Run } from "../run";
 
 const portArg = (v: string) => {
@@ -26,6 +26,7 @@ export function serveCommands(program: Command, run: Run) {
     .option("--public-url <url>", "the URL clients use (behind a reverse proxy); sign-in messages must name its host", urlArg)
     .option("--cors-origin <origins...>", "browser origins allowed to call the API (a patient app's web origin)", (v: string, all: string[] = []) => [...all, originArg(v)])
     .option("--rate-limit <n>", "requests per minute per client IP (sign-in and relay get a fifth)", atLeastOne("--rate-limit"), 6000)
+    .option("--trust-proxy <proxies...>", "reverse proxies (IPs, CIDR ranges, loopback) whose X-Forwarded-For names the client, so each client gets its own rate limit", (v: string, all: string[] = []) => [...all, proxyArg(v)])
     .option("--relay", "relay patients' signed consents with this member's key (--keystore or MEDPROV_PRIVATE_KEY), paying their gas")
     .option("--confirmations <n>", "blocks to wait before indexing (0 on instant-finality chains)", intArg("--confirmations"), 0)
     .option("--head-max-age <ms>", "how stale the chain head behind callers' roles may be (0: look on every request)", intArg("--head-max-age"), 100)
@@ -42,6 +43,7 @@ export function serveCommands(program: Command, run: Run) {
         publicUrl: o.publicUrl,
         corsOrigins: o.corsOrigin,
         rateLimit: o.rateLimit,
+        trustProxy: o.trustProxy,
         relayer,
         confirmations: o.confirmations,
         headMaxAgeMs: o.headMaxAge,
