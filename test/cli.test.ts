@@ -195,6 +195,9 @@ describe("medprov CLI", () => {
     await refused("none", ["serve", "--public-url", "ftp://medprov.example"], "BAD_URL");
     await refused("none", ["serve", "--trust-proxy", "10.0.0.0/33"], "BAD_PROXY");
     await refused("none", ["serve", "--trust-proxy", "proxy.internal"], "BAD_PROXY");
+    // What Fastify's trustProxy accepts is accepted here too (a netmask range, a named range).
+    const { proxyArg } = await import("../src/cli/parse");
+    expect(["10.0.0.0/255.0.0.0", "fe80::/10", "uniquelocal"].map(proxyArg)).toEqual(["10.0.0.0/255.0.0.0", "fe80::/10", "uniquelocal"]);
     await refused("none", ["serve", "--db", f("never-opened"), "--relay"], "KEY_MISSING");
     expect(existsSync(f("never-opened"))).toBe(false);
     // A port taken by another process: named, and nothing keeps running (the process exits).

@@ -1,6 +1,6 @@
 /** Parsers for command-line values; each throws an InputError that says what was expected. */
 import { readFileSync } from "node:fs";
-import { isIP } from "node:net";
+import { compile as compileProxies } from "@fastify/proxy-addr";
 import { getAddress, isHexString } from "ethers";
 import { DEFAULT_PURPOSES, NUMBERS } from "../constants";
 import { InputError } from "../sdk";
@@ -17,13 +17,16 @@ export const atLeastOne = (name: string) => (v: string) => {
   return n;
 };
 
-/** A trusted reverse proxy: an IP address, a CIDR range, or one of proxy-addr's names. */
+/**
+ * A trusted reverse proxy: an IP address, a range (CIDR or netmask), or loopback / linklocal /
+ * uniquelocal. Checked by the parser Fastify's trustProxy itself uses, so exactly what it accepts.
+ */
 export function proxyArg(value: string): string {
-  const [ip, bits, extra] = value.split("/");
-  const version = isIP(ip);
-  const named = ["loopback", "linklocal", "uniquelocal"].includes(value);
-  const validBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (version === 6 ? 128 : 32));
-  if (!named && (!version || !validBits || extra !== undefined)) throw new InputError("BAD_PROXY", `"${value}" is not an IP address, a CIDR range or one of loopback, linklocal, uniquelocal`);
+  try {
+    compileProxies(value);
+  } catch {
+    throw new InputError("BAD_PROXY", `"${value}" is not an IP address, an address range (10.0.0.0/8) or one of loopback, linklocal, uniquelocal`);
+  }
   return value;
 }
 
