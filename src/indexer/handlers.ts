@@ -16,7 +16,7 @@ export const INDEXED: Partial<Record<ContractName, Interface>> = Object.fromEntr
 
 /** Topic → event name and compiled decoder, for every indexed event (built once: compiling is not free). */
 export function decodersByTopic(): Map<string, { name: string; decode: ReturnType<typeof eventDecoder> }> {
-  const byTopic = new Map<string, { name: string; decode: ReturnType<typeof eventDecoder> }>();
+  const byTopic: ReturnType<typeof decodersByTopic> = new Map();
   for (const iface of Object.values(INDEXED)) iface!.forEachEvent((fragment) => byTopic.set(fragment.topicHash, { name: fragment.name, decode: eventDecoder(fragment) }));
   return byTopic;
 }

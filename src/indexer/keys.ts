@@ -21,6 +21,9 @@ export const STATE_PREFIXES = [
 // Not state, so outside the digest: cursor (meta:), undo journal (j:), recent block hashes (h:),
 // custodian-supplied cohort manifests (x:).
 
+/** Sync bookkeeping that no query reads: writing only these changes no answer (see IndexStore.write). */
+export const BOOKKEEPING_PREFIXES = ["meta:", "j:", "h:"] as const;
+
 export const K = {
   cursor: "meta:cursor",
   org: (id: number) => `org:${org(id)}`,

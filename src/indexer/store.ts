@@ -6,7 +6,7 @@
 import { Level } from "level";
 import { createHash } from "node:crypto";
 import { MedprovError } from "../sdk";
-import { K, STATE_PREFIXES, prefixEnd } from "./keys";
+import { BOOKKEEPING_PREFIXES, K, STATE_PREFIXES, prefixEnd } from "./keys";
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type Op = { type: "put"; key: string; value: Json } | { type: "del"; key: string };
@@ -24,9 +24,6 @@ export interface Cursor {
   block: number;
   hash: string;
 }
-
-/** Keys no query reads: the cursor, recent block hashes, undo journals. */
-const BOOKKEEPING = ["meta:", "h:", "j:"];
 
 /** Memoised query results kept at most; past this the memo starts over (reads stay correct, just cold). */
 const MEMO_LIMIT = 20_000;
@@ -79,7 +76,7 @@ export class IndexStore {
    * changes no answer, so it keeps the memos.
    */
   async write(ops: Op[]): Promise<void> {
-    const changesState = ops.some((op) => !BOOKKEEPING.some((p) => op.key.startsWith(p)));
+    const changesState = ops.some((op) => !BOOKKEEPING_PREFIXES.some((p) => op.key.startsWith(p)));
     try {
       await this.db.batch(ops as never);
     } finally {
