@@ -68,6 +68,57 @@ describe("indexer", () => {
     await store.close();
   });
 
+
+  it("a range that fails while it is applied or written lands nothing, and the next sync completes it", async () => {
+    const l = await loadFixture(ledgerFixture);
+    const deployment = await deploymentOf(l);
+    const s = await runWorkload(l, 77, 30);
+    const store = await IndexStore.open(tempDb());
+    const indexer = createIndexer({ provider: inProcess, deployment, store, maxRange: 5000 });
+    await indexer.syncOnce();
+    const before = { cursor: await store.cursor(), digest: await store.digest() };
+    await runWorkload(l, 78, 30, s);
+    // Every LevelDB batch the indexer starts, to check that none is left open after a failure.
+    const batches: ReturnType<typeof store.db.batch>[] = [];
+    const startBatch = store.db.batch.bind(store.db);
+    let failWrite = false;
+    store.db.batch = ((...args: unknown[]) => {
+      if (args.length > 0) return (startBatch as (...a: unknown[]) => unknown)(...args);
+      const b = startBatch();
+      batches.push(b);
+      if (failWrite) b.write = async () => Promise.reject(new Error("disk full"));
+      return b;
+    }) as typeof store.db.batch;
+
+    // Applying: a read of the index (a revocation reads the consent it revokes) fails once.
+    const read = store.get.bind(store);
+    let failRead = true;
+    store.get = (async (key: string) => {
+      if (failRead && !key.startsWith("meta:")) {
+        failRead = false;
+        throw new Error("read failed");
+      }
+      return read(key);
+    }) as typeof store.get;
+    await expect(indexer.syncOnce()).rejects.toThrow("read failed");
+    expect(failRead).toBe(false);
+    expect(await store.cursor()).toEqual(before.cursor);
+    expect(await store.digest()).toBe(before.digest);
+
+    // Writing: the range's atomic batch is refused.
+    failWrite = true;
+    await expect(indexer.syncOnce()).rejects.toThrow("disk full");
+    failWrite = false;
+    expect(await store.cursor()).toEqual(before.cursor);
+    expect(await store.digest()).toBe(before.digest);
+    expect(batches.length).toBeGreaterThanOrEqual(2);
+    for (const b of batches) expect(() => b.put("x", 1)).toThrow(expect.objectContaining({ code: "LEVEL_BATCH_NOT_OPEN" }));
+
+    await indexer.syncOnce();
+    const rebuilt = await indexFresh(deployment, { maxRange: 5000 });
+    expect(await store.digest()).toBe(await rebuilt.store.digest());
+    await Promise.all([store.close(), rebuilt.store.close()]);
+  });
   it("never indexes a look-alike contract's events, even when the RPC slips them in", async () => {
     const l = await loadFixture(ledgerFixture);
     const deployment = await deploymentOf(l);

@@ -4,12 +4,15 @@
  * block touched), so a crash leaves the index at a range boundary and a reorg is undone exactly.
  */
 import { Level } from "level";
+import type { AbstractChainedBatch } from "abstract-level";
 import { createHash } from "node:crypto";
 import { MedprovError } from "../sdk";
 import { BOOKKEEPING_PREFIXES, K, STATE_PREFIXES, prefixEnd } from "./keys";
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type Op = { type: "put"; key: string; value: Json } | { type: "del"; key: string };
+/** LevelDB's chained batch: each put is copied into the native batch at once, not held as an object. */
+export type Batch = AbstractChainedBatch<Level<string, Json>, string, Json>;
 interface JournalEntry { key: string; prev: Json | undefined }
 
 /** A range within a prefix: from `gte`, up to `lte` (else the prefix's end), optionally reversed and limited. */
@@ -73,12 +76,18 @@ export class IndexStore {
   /**
    * Every write to the index goes through here, so that memoised reads never outlive a change. A
    * batch of bookkeeping only (the cursor, block hashes, journals: a block without our events)
-   * changes no answer, so it keeps the memos.
+   * changes no answer, so it keeps the memos. `started` is a batch already holding state writes
+   * (BlockWriter.add); `ops` are appended to it and everything lands atomically.
    */
-  async write(ops: Op[]): Promise<void> {
-    const changesState = ops.some((op) => !BOOKKEEPING_PREFIXES.some((p) => op.key.startsWith(p)));
+  async write(ops: Op[], started?: Batch): Promise<void> {
+    const changesState = (started !== undefined && started.length > 0) || ops.some((op) => !BOOKKEEPING_PREFIXES.some((p) => op.key.startsWith(p)));
+    const batch = started ?? this.db.batch();
     try {
-      await this.db.batch(ops as never);
+      for (const op of ops) op.type === "put" ? batch.put(op.key, op.value) : batch.del(op.key);
+      await batch.write();
+    } catch (e) {
+      await batch.close();
+      throw e;
     } finally {
       if (changesState) this.memos.clear();
     }
@@ -158,7 +167,11 @@ export class BlockWriter {
   private block = -1;
   private journaling = true;
   private extra: Op[] = [];
-  private readonly added: Op[] = [];
+  /**
+   * Keys that cannot exist yet go straight into LevelDB's native batch: a backfill range's tens of
+   * thousands of entries then die young instead of surviving as JS objects until the commit.
+   */
+  private added?: Batch;
 
   constructor(
     private readonly store: IndexStore,
@@ -210,7 +223,7 @@ export class BlockWriter {
    */
   add(key: string, value: Json): void {
     if (this.journaling) this.journal(key, undefined);
-    this.added.push({ type: "put", key, value });
+    (this.added ??= this.store.db.batch()).put(key, value);
   }
 
   async del(key: string): Promise<void> {
@@ -223,8 +236,14 @@ export class BlockWriter {
     this.extra.push(op);
   }
 
+  /** Drops a range that will not be committed (an error while applying it). */
+  async discard(): Promise<void> {
+    await this.added?.close();
+    this.added = undefined;
+  }
+
   async commit(cursor: Cursor, pruneJournalBelow?: number): Promise<void> {
-    const ops: Op[] = this.added;
+    const ops: Op[] = [];
     for (const [key, value] of this.pending) ops.push(value === undefined ? { type: "del", key } : { type: "put", key, value });
     for (const [block, entries] of this.journals) ops.push({ type: "put", key: K.journal(block), value: entries as unknown as Json });
     ops.push(...this.extra);
@@ -234,6 +253,8 @@ export class BlockWriter {
       }
     }
     ops.push({ type: "put", key: K.cursor, value: cursor as unknown as Json });
-    await this.store.write(ops);
+    const started = this.added;
+    this.added = undefined;
+    await this.store.write(ops, started);
   }
 }

@@ -330,25 +330,30 @@ export function createIndexer(options: IndexerOptions) {
     const w = store.writer(inFlight?.writer);
     let applied = 0;
     let timed = -1; // the block whose time was last written
-    for (const { log: l, block: b, logIndex } of ours) {
-      const known = byTopic.get(l.topics[0]);
-      if (!known) continue;
-      let event: { name: string; args: Decoded };
-      try {
-        event = { name: known.name, args: known.decode(l.topics, l.data) };
-      } catch {
-        continue; // a log our ABI cannot decode is not one of our events
+    try {
+      for (const { log: l, block: b, logIndex } of ours) {
+        const known = byTopic.get(l.topics[0]);
+        if (!known) continue;
+        let event: { name: string; args: Decoded };
+        try {
+          event = { name: known.name, args: known.decode(l.topics, l.data) };
+        } catch {
+          continue; // a log our ABI cannot decode is not one of our events
+        }
+        const time = hs.get(b)!.timestamp;
+        w.atBlock(b, b > head - finality);
+        if (await applyEvent(w, event, { address: l.address.toLowerCase(), block: b, logIndex, time, tx: l.transactionHash.toLowerCase() })) {
+          applied++;
+          if (b !== timed) await w.put(K.blockTime(b), time);
+          timed = b;
+        }
       }
-      const time = hs.get(b)!.timestamp;
-      w.atBlock(b, b > head - finality);
-      if (await applyEvent(w, event, { address: l.address.toLowerCase(), block: b, logIndex, time, tx: l.transactionHash.toLowerCase() })) {
-        applied++;
-        if (b !== timed) await w.put(K.blockTime(b), time);
-        timed = b;
-      }
+      for (let b = unfinalizedFrom; b <= to; b++) w.raw({ type: "put", key: K.blockHash(b), value: hs.get(b)!.hash });
+      await settle();
+    } catch (e) {
+      await w.discard(); // nothing of this range lands; it is fetched and applied again
+      throw e;
     }
-    for (let b = unfinalizedFrom; b <= to; b++) w.raw({ type: "put", key: K.blockHash(b), value: hs.get(b)!.hash });
-    await settle();
     w.detach(); // otherwise each writer would keep the one before it, and so the whole backfill, alive
     const landed = { block: to, hash: hs.get(to)!.hash };
     const commit = w.commit(landed, head - finality);
