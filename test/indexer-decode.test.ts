@@ -67,6 +67,16 @@ describe("indexer event decoder", () => {
     expect(() => decode(topics, data + "0")).toThrow(/hex/);
     expect(() => decode(topics, data.slice(0, -2) + "zz")).toThrow(/hex/);
     expect(() => decode([topics[0], topics[1].slice(0, -1) + "g", ...topics.slice(2)], data)).toThrow(/hex/);
+    // Topics read straight from their hex: a uint32 one past its range, an address with dirty high
+    // bytes, a short topic; and the same values in upper-case hex decode as in lower case.
+    const keyRevoked = events.find((e) => e.fragment.name === "KeyRevoked")!;
+    const kr = keyRevoked.iface.encodeEventLog(keyRevoked.fragment, keyRevoked.fragment.inputs.map((p) => fc.sample(arbitrary(p), { numRuns: 1, seed: 9 })[0]));
+    const decodeKr = eventDecoder(keyRevoked.fragment);
+    const withTopic = (i: number, t: string) => kr.topics.map((x, j) => (j === i ? t : x));
+    expect(() => decodeKr(withTopic(1, "0x" + (1n << 32n).toString(16).padStart(64, "0")), kr.data)).toThrow(/out of range/);
+    expect(() => decodeKr(withTopic(2, "0x01" + kr.topics[2].slice(4)), kr.data)).toThrow(/dirty/);
+    expect(() => decodeKr(withTopic(3, kr.topics[3].slice(0, -2)), kr.data)).toThrow(/32 bytes/);
+    expect(decodeKr(kr.topics.map((t) => "0x" + t.slice(2).toUpperCase()), kr.data)).toEqual(decodeKr(kr.topics, kr.data));
     const withAddress = events.find((e) => e.fragment.inputs.some((p) => !p.indexed && p.type === "address"))!;
     const at = withAddress.fragment.inputs.filter((p) => !p.indexed).findIndex((p) => p.type === "address");
     const enc = withAddress.iface.encodeEventLog(withAddress.fragment, withAddress.fragment.inputs.map((p) => fc.sample(arbitrary(p), { numRuns: 1, seed: 3 })[0]));

@@ -54,6 +54,38 @@ describe("indexer", () => {
     await store.close();
   });
 
+
+  it("a reorg between a range's prefetch and its turn is rolled back like any other", async () => {
+    const l = await loadFixture(ledgerFixture);
+    const deployment = await deploymentOf(l);
+    await runWorkload(l, 11, 10);
+    const snapshot = await hre.network.provider.send("evm_snapshot", []);
+    const base = await time.latestBlock();
+    for (let i = 0; i < 12; i++) await (await l.consents.connect(l.patient).grantConsent(l.patient.address, i % 6, 1, (await time.latest()) + 1000 + i)).wait();
+    // The RPC answers the logs of a range past `base` from the old branch, then the chain switches
+    // to a longer one: the indexer has prefetched (or is applying) blocks that no longer exist.
+    let switched = false;
+    const provider: RpcSender = {
+      async send(method, params) {
+        const answer = await inProcess.send(method, params);
+        if (!switched && method === "eth_getLogs" && Number((params[0] as { fromBlock: string }).fromBlock) > base + 2) {
+          switched = true;
+          await hre.network.provider.send("evm_revert", [snapshot]);
+          for (let i = 0; i < 14; i++) await (await l.consents.connect(l.patient2).grantConsent(l.patient2.address, i % 6, 2, (await time.latest()) + 2000 + i)).wait();
+        }
+        return answer;
+      },
+    };
+    const store = await IndexStore.open(tempDb());
+    // Small ranges (the first spans 2 blocks), every block within finality: ranges are prefetched near the head.
+    const indexer = createIndexer({ provider, deployment, store, maxRange: 200, maxEventsPerRange: 3 });
+    for (let i = 0; i < 10 && ((await store.cursor())?.block ?? -1) < (await time.latestBlock()); i++) await indexer.syncOnce();
+    expect(switched).toBe(true);
+    expect(indexer.stats().reorgs).toBeGreaterThanOrEqual(1);
+    const fresh = await indexFresh(deployment);
+    expect(await store.digest()).toBe(await fresh.store.digest());
+    await Promise.all([store.close(), fresh.store.close()]);
+  });
   it("stops with a non-retryable error on a reorg deeper than the configured finality", async () => {
     const l = await loadFixture(ledgerFixture);
     const deployment = await deploymentOf(l);

@@ -122,6 +122,39 @@ function bytesOf(hex: string): Buffer {
   return b;
 }
 
+const HEX_WORD = /^0x[0-9a-fA-F]{64}$/;
+const ZEROS = "0".repeat(64);
+
+/**
+ * A reader for an indexed value, from its topic's hex. The common cases (a bytes32 id, an address,
+ * a small unsigned integer) are read straight from the string, which spares a Buffer per topic
+ * on the hot path; anything else, including every malformed topic, takes the Buffer path above.
+ */
+function topicWord(t: ParamType): (topic: string, position: number) => DecodedValue {
+  const read = staticWord(t);
+  const viaBuffer = (hex: string, position: number) => {
+    const topic = bytesOf(hex);
+    if (topic.length !== WORD) throw new Malformed(`topic ${position} is not 32 bytes`);
+    return read(topic, 0);
+  };
+  const int = /^uint(\d+)$/.exec(t.type);
+  const bits = int ? Number(int[1]) : 0;
+  const direct: ((hex: string) => DecodedValue | undefined) | undefined =
+    t.type === "bytes32"
+      ? (hex) => hex.toLowerCase()
+      : t.type === "address"
+        ? (hex) => (hex.startsWith(ZEROS.slice(0, 24), 2) ? "0x" + hex.slice(26).toLowerCase() : undefined)
+        : int && bits <= 48
+          ? (hex) => {
+              if (!hex.startsWith(ZEROS.slice(0, 52), 2)) return undefined;
+              const v = parseInt(hex.slice(54), 16);
+              return v < 2 ** bits ? BigInt(v) : undefined;
+            }
+          : undefined;
+  if (!direct) return viaBuffer;
+  return (hex, position) => (typeof hex === "string" && HEX_WORD.test(hex) ? direct(hex) : undefined) ?? viaBuffer(hex, position);
+}
+
 /** Decodes `n` elements of one type laid out as a head/tail sequence starting at `at`. */
 function repeated(t: ParamType): (buf: Buffer, at: number, n: number) => DecodedValue[] {
   const dynamic = isDynamic(t);
@@ -155,7 +188,7 @@ function sequence(types: readonly ParamType[]): (buf: Buffer, at: number) => Dec
 export function eventDecoder(fragment: EventFragment): (topics: readonly string[], data: string) => Decoded {
   const indexed = fragment.inputs.filter((p) => p.indexed);
   for (const p of indexed) if (isDynamic(p) || p.isTuple()) throw new Error(`${fragment.name}.${p.name}: indexed ${p.type} is not decodable from its topic`);
-  const topicReaders = indexed.map((p) => ({ name: p.name, read: staticWord(p) }));
+  const topicReaders = indexed.map((p) => ({ name: p.name, read: topicWord(p) }));
   const body = fragment.inputs.filter((p) => !p.indexed);
   const readBody = sequence(body);
   const names = body.map((p) => p.name);
@@ -163,12 +196,7 @@ export function eventDecoder(fragment: EventFragment): (topics: readonly string[
   return (topics, data) => {
     if (topics.length !== topicCount) throw new Malformed(`${fragment.name} has ${topicCount} topics, the log ${topics.length}`);
     const out: Decoded = {};
-    topicReaders.forEach((r, i) => {
-      const t = topics[i + (fragment.anonymous ? 0 : 1)];
-      const topic = bytesOf(t);
-      if (topic.length !== WORD) throw new Malformed(`topic ${i + 1} is not 32 bytes`);
-      out[r.name] = r.read(topic, 0);
-    });
+    topicReaders.forEach((r, i) => (out[r.name] = r.read(topics[i + (fragment.anonymous ? 0 : 1)], i + 1)));
     const values = readBody(bytesOf(data), 0);
     names.forEach((n, i) => (out[n] = values[i]));
     return out;

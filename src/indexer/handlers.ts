@@ -43,7 +43,8 @@ export function plain(value: DecodedValue | null | undefined): Json {
 const n = (v: unknown) => Number(v);
 // Handlers read fields by name; the ABI (checked against ethers by test) guarantees their types.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Handler = (w: BlockWriter, a: any, m: EventMeta, cp: string) => Promise<void>;
+// A handler that only adds new keys is synchronous: no promise per event on a backfill's hot path.
+type Handler = (w: BlockWriter, a: any, m: EventMeta, cp: string) => void | Promise<void>;
 
 async function update(w: BlockWriter, key: string, patch: Record<string, Json>): Promise<void> {
   const current = (await w.get<Record<string, Json>>(key)) ?? {};
@@ -103,7 +104,7 @@ const HANDLERS: Record<string, Handler> = {
     await w.put(K.datasetByCustodian(n(a.custodian), id), true);
     for (const parent of r.parents as string[]) await w.put(K.datasetChild(parent, id), true);
   },
-  DatasetUsed: async (w, a, m, cp) => w.add(K.datasetUse(a.datasetId, cp), { org: n(a.org), purpose: n(a.purpose), block: m.block, time: m.time, tx: m.tx }),
+  DatasetUsed: (w, a, m, cp) => w.add(K.datasetUse(a.datasetId, cp), { org: n(a.org), purpose: n(a.purpose), block: m.block, time: m.time, tx: m.tx }),
   DatasetStatusChanged: async (w, a, m, cp) => {
     await update(w, K.dataset(a.datasetId), { status: n(a.status), ...(n(a.status) === 3 ? { attestation: a.attestation } : {}) });
     w.add(K.datasetHistory(a.datasetId, cp), { kind: "STATUS", previous: n(a.previous), status: n(a.status), attestation: a.attestation, block: m.block, time: m.time, tx: m.tx });
@@ -128,10 +129,10 @@ const HANDLERS: Record<string, Handler> = {
   VersionApproved: async (w, a) => update(w, K.version(a.versionId), { filingCode: a.filingCode, approvedBy: n(a.regulator) }),
   PolicySet: async (w, a, m) => w.put(K.policy(n(a.riskClass)), { riskClass: n(a.riskClass), ...(plain(a.policy) as Record<string, Json>), block: m.block }),
   DeploymentRecorded: async (w, a, m) => w.put(K.deployment(a.versionId, n(a.hospital)), { hospital: n(a.hospital), block: m.block, time: m.time, tx: m.tx }),
-  PerformanceReported: async (w, a, m, cp) => w.add(K.report(a.versionId, cp), { reportId: lc(a.reportId), hospital: n(a.hospital), ...(plain(a.report) as Record<string, Json>), block: m.block, time: m.time, tx: m.tx }),
-  FairnessAlert: async (w, a, m, cp) => w.add(K.alert(a.versionId, cp), { reportId: lc(a.reportId), hospital: n(a.hospital), gap: n(a.gap), limit: n(a.limit), block: m.block, time: m.time, tx: m.tx }),
+  PerformanceReported: (w, a, m, cp) => w.add(K.report(a.versionId, cp), { reportId: lc(a.reportId), hospital: n(a.hospital), ...(plain(a.report) as Record<string, Json>), block: m.block, time: m.time, tx: m.tx }),
+  FairnessAlert: (w, a, m, cp) => w.add(K.alert(a.versionId, cp), { reportId: lc(a.reportId), hospital: n(a.hospital), gap: n(a.gap), limit: n(a.limit), block: m.block, time: m.time, tx: m.tx }),
   // Traces
-  BatchAnchored: async (w, a, m, cp) => {
+  BatchAnchored: (w, a, m, cp) => {
     const id = lc(a.batchId);
     const versions = (a.versions as string[]).map(lc);
     w.add(K.batch(id), { batchId: id, hospital: n(a.hospital), root: a.root, firstSeq: a.firstSeq.toString(), count: n(a.count), fromTime: n(a.fromTime), toTime: n(a.toTime), versions, block: m.block, time: m.time, tx: m.tx, checkpoint: cp });
@@ -141,10 +142,13 @@ const HANDLERS: Record<string, Handler> = {
   },
 };
 
-/** Applies one decoded event; unknown events (a newer contract) are skipped, not guessed at. */
-export async function applyEvent(w: BlockWriter, event: { name: string; args: Decoded }, meta: EventMeta): Promise<boolean> {
+/**
+ * Applies one decoded event; unknown events (a newer contract) are skipped, not guessed at. Returns
+ * whether the event was applied, or a promise of that when its handler reads the index.
+ */
+export function applyEvent(w: BlockWriter, event: { name: string; args: Decoded }, meta: EventMeta): boolean | Promise<boolean> {
   const handler = HANDLERS[event.name];
   if (!handler) return false;
-  await handler(w, event.args, meta, checkpoint(meta.block, meta.logIndex));
-  return true;
+  const done = handler(w, event.args, meta, checkpoint(meta.block, meta.logIndex));
+  return done ? done.then(() => true) : true;
 }

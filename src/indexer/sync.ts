@@ -96,6 +96,8 @@ export class FatalIndexerError extends MedprovError {
 class RpcInconsistency extends Error {}
 
 const hex = (n: number) => "0x" + n.toString(16);
+/** Ranges spanning at most this many blocks get every header with their logs (one JSON-RPC batch). */
+const EAGER_HEADERS = 100;
 const RANGE_REFUSAL = /range|too many|too large|limit|exceed|10000 results|query timeout/i;
 
 export function createIndexer(options: IndexerOptions) {
@@ -130,8 +132,8 @@ export function createIndexer(options: IndexerOptions) {
       if (inFlight === f) inFlight = undefined;
     }
   }
-  /** During backfill the next range's logs and headers are fetched while the current one is applied. */
-  let prefetched: { from: number; result: Promise<Fetched | undefined> } | undefined;
+  /** The next range's logs and headers, fetched (for the head seen then) while the current one is applied. */
+  let prefetched: { from: number; head: number; result: Promise<Fetched | undefined> } | undefined;
 
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -219,6 +221,11 @@ export function createIndexer(options: IndexerOptions) {
    * them: the range's ends, every block with a log, and every block that may still reorg.
    */
   async function fetchRange(from: number, target: number, head: number): Promise<Fetched> {
+    // A dense chain's range spans few blocks: their headers are asked for alongside the logs rather
+    // than after them, saving a round trip a range for at most one batch of headers.
+    const span = Math.min(target, from + range - 1) - from + 1;
+    const eager = span <= EAGER_HEADERS ? headers(Array.from({ length: span }, (_, i) => from + i)) : undefined;
+    eager?.catch(() => undefined); // awaited below, unless fetching the logs fails first
     let { to, logs } = await fetchLogs(from, target);
     if (logs.length > maxEvents) {
       // Keep one batch's memory bounded: stop at the block where the cap is crossed, fetch the rest next.
@@ -234,12 +241,16 @@ export function createIndexer(options: IndexerOptions) {
       if (b >= from && b <= to) wanted.add(b);
     }
     for (let b = Math.max(from, head - finality + 1); b <= to; b++) wanted.add(b);
-    return { to, logs, hs: await headers([...wanted].sort((a, b) => a - b)) };
+    const hs = (await eager) ?? new Map<number, Header>();
+    const missing = [...wanted].filter((b) => !hs.has(b)).sort((a, b) => a - b);
+    if (missing.length > 0) for (const [b, h] of await headers(missing)) hs.set(b, h);
+    return { to, logs, hs };
   }
 
   /** Walks back to the newest block whose stored hash the chain still has, and rolls back to it. */
   async function handleReorg(cursor: { block: number; hash: string }, head: number): Promise<void> {
     await settle();
+    prefetched = undefined; // fetched from the chain being replaced
     stats.reorgs++;
     for (let b = Math.min(cursor.block, head); b >= Math.max(deployment.deploymentBlock - 1, cursor.block - finality); b--) {
       const stored = b === cursor.block ? cursor.hash : await store.get<string>(K.blockHash(b));
@@ -275,36 +286,44 @@ export function createIndexer(options: IndexerOptions) {
     }
     if (cursor.block >= target) return false;
     const from = cursor.block + 1;
-    const early = prefetched?.from === from ? await prefetched.result : undefined;
+    // A prefetched range holds the headers of every block that could reorg at the head seen then;
+    // with the head since moved back, that set would be short, so it is fetched again.
+    const early = prefetched?.from === from && head >= prefetched.head ? await prefetched.result : undefined;
     prefetched = undefined;
     const { to, logs, hs } = early ?? (await fetchRange(from, target, head));
-    if (to < target && to + 1 < head - finality) {
-      // Below the finality depth nothing can reorg, so the next range can be fetched already.
-      const next = fetchRange(to + 1, Math.min(target, head - finality), head);
-      prefetched = { from: to + 1, result: next.catch(() => undefined) };
+    if (to < target) {
+      // Checked like any range when its turn comes (it must continue this range's last hash), so
+      // a reorg meanwhile is caught as if it had happened just after an ordinary fetch.
+      prefetched = { from: to + 1, head, result: fetchRange(to + 1, target, head).catch(() => undefined) };
     }
 
     // Validate what the RPC returned. A log's position is block × 2^20 + log index (exact in a double).
-    const seen = new Set<number>();
+    // Nodes answer in chain order, where strictly rising positions also rule out duplicates; any
+    // other answer is sorted and then checked for duplicates.
     const ours: { log: RawLog; block: number; logIndex: number; at: number }[] = [];
     let ordered = true;
+    let last = -1;
     for (const l of logs) {
       const b = Number(l.blockNumber);
       const logIndex = Number(l.logIndex);
       if (b < from || b > to) throw new RpcInconsistency(`eth_getLogs returned a log of block ${b} outside ${from}..${to}`);
       if (!(logIndex >= 0 && logIndex < 2 ** 20)) throw new RpcInconsistency(`eth_getLogs returned log index ${l.logIndex} in block ${b}`);
       const at = b * 2 ** 20 + logIndex;
-      if (seen.has(at)) throw new RpcInconsistency(`eth_getLogs returned log ${b}:${logIndex} twice`);
-      seen.add(at);
+      if (at > last) last = at;
+      else ordered = false;
       if (l.removed) throw new RpcInconsistency(`eth_getLogs returned a removed log ${b}:${logIndex}`);
       if (!indexedAddresses.has(l.address.toLowerCase())) {
         stats.ignoredLogs++;
         continue; // never index a log of another address, whatever the RPC says
       }
-      if (ours.length > 0 && at < ours[ours.length - 1].at) ordered = false;
       ours.push({ log: l, block: b, logIndex, at });
     }
-    if (!ordered) ours.sort((x, y) => x.at - y.at); // nodes answer in chain order; sort only if this one did not
+    if (!ordered) {
+      const positions = logs.map((l) => Number(l.blockNumber) * 2 ** 20 + Number(l.logIndex)).sort((x, y) => x - y);
+      const twice = positions.findIndex((p, i) => i > 0 && p === positions[i - 1]);
+      if (twice > 0) throw new RpcInconsistency(`eth_getLogs returned log ${Math.floor(positions[twice] / 2 ** 20)}:${positions[twice] % 2 ** 20} twice`);
+      ours.sort((x, y) => x.at - y.at);
+    }
     const unfinalizedFrom = Math.max(from, head - finality + 1);
     for (const { log: l, block } of ours) {
       if (hs.get(block)!.hash !== l.blockHash.toLowerCase()) throw new RpcInconsistency(`log ${block}:${l.logIndex} names block hash ${l.blockHash}, but block ${block} is ${hs.get(block)!.hash}`);
@@ -342,7 +361,8 @@ export function createIndexer(options: IndexerOptions) {
         }
         const time = hs.get(b)!.timestamp;
         w.atBlock(b, b > head - finality);
-        if (await applyEvent(w, event, { address: l.address.toLowerCase(), block: b, logIndex, time, tx: l.transactionHash.toLowerCase() })) {
+        const done = applyEvent(w, event, { address: l.address.toLowerCase(), block: b, logIndex, time, tx: l.transactionHash.toLowerCase() });
+        if (typeof done === "boolean" ? done : await done) {
           applied++;
           if (b !== timed) await w.put(K.blockTime(b), time);
           timed = b;
