@@ -3,7 +3,8 @@
  * scratch; compared with a bare loop that only fetches the same logs with eth_getLogs. Memory at
  * half and at all of the events shows whether it stays flat: peak RSS of the timed runs, and the
  * live JS heap (after full collections) of separate, untimed runs.
- * Run: npm run bench:index (writes docs/bench-index.md). BENCH_EVENTS overrides the event count.
+ * Run: npm run bench:index (writes docs/bench-index.md). BENCH_EVENTS overrides the event count,
+ * BENCH_ROUNDS the number of rounds (5).
  */
 import { writeFileSync, mkdirSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -28,6 +29,7 @@ v8.setFlagsFromString("--expose-gc");
 const collect = vm.runInNewContext("gc") as () => void;
 const TARGET = Number(process.env.BENCH_EVENTS ?? 100_000);
 const PER_TX = 250;
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 const NOTES = `What it takes: logs are decoded by a decoder compiled once per event from the ABI (src/indexer/decode.ts,
 property-tested equal to ethers' decodeEventLog, which built a tree of coder objects and a frozen Result per log and was
 most of the time); a fetch-based JSON-RPC client that sends calls made together as one JSON-RPC batch; eth_getLogs ranges
@@ -70,6 +72,7 @@ async function main() {
 
     /** The bare loop: every log of the indexed contracts by eth_getLogs, 5,000 blocks a call, handed to `each`. */
     async function fetchAll(each: (logs: { topics: string[]; data: string }[]) => void): Promise<{ ms: number; cpuMs: number }> {
+      collect();
       const started = performance.now();
       const cpu = process.cpuUsage();
       for (let from = c.deployment.deploymentBlock; from <= head; from += 5000) {
@@ -77,15 +80,7 @@ async function main() {
       }
       return { ms: performance.now() - started, cpuMs: cpuMs(cpu) };
     }
-    let bare = 0;
-    const { ms: bareMs, cpuMs: bareCpu } = await fetchAll((logs) => (bare += logs.length));
-
-    // The same loop, also decoding every log with the indexer's decoders: what indexing costs before the store.
     const decoders = decodersByTopic();
-    let decoded = 0;
-    const { ms: decodeMs, cpuMs: decodeCpu } = await fetchAll((logs) => {
-      for (const l of logs) if (decoders.get(l.topics[0])?.decode(l.topics, l.data)) decoded++;
-    });
 
     /** Indexes into a fresh store, to `upTo` (by pretending the head is there) or to the real head. */
     async function indexTo<T>(upTo: number | undefined, measure: (sync: () => Promise<{ events: number }>) => Promise<T>): Promise<T> {
@@ -133,17 +128,39 @@ async function main() {
         return { liveMb: mb(peak), retainedMb: mb(process.memoryUsage().heapUsed) };
       });
 
-    const half = { ...(await timedRun(halfBlock)), ...(await liveRun(halfBlock)) };
-    const full = { ...(await timedRun()), ...(await liveRun()) };
-    const rate = Math.round((full.events * 1000) / full.ms);
-    const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length}× ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.version}, against anvil (Foundry) over JSON-RPC on loopback (${head} blocks, ${PER_TX} events a block).`;
+    // Rounds interleave the runs, so a slow moment of the machine (anvil shares its cores) falls on
+    // one round of each rather than on one kind of run; each row shows its median round.
+    type Timed = { ms: number; cpuMs: number; events: number; peakMb?: number };
+    const runs = { bare: [] as Timed[], decoded: [] as Timed[], half: [] as Timed[], full: [] as Timed[] };
+    for (let round = 0; round < ROUNDS; round++) {
+      let bare = 0;
+      runs.bare.push({ ...(await fetchAll((logs) => (bare += logs.length))), events: bare });
+      // The same loop, also decoding every log with the indexer's decoders: what indexing costs before the store.
+      let decoded = 0;
+      runs.decoded.push({ ...(await fetchAll((logs) => {
+        for (const l of logs) if (decoders.get(l.topics[0])?.decode(l.topics, l.data)) decoded++;
+      })), events: decoded });
+      runs.half.push(await timedRun(halfBlock));
+      runs.full.push(await timedRun());
+      process.stderr.write(`round ${round + 1}/${ROUNDS}: bare ${runs.bare[round].ms.toFixed(0)} ms, index ${runs.full[round].ms.toFixed(0)} ms\n`);
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const summary = (rs: Timed[]) => ({ ms: median(rs.map((r) => r.ms)), cpuMs: median(rs.map((r) => r.cpuMs)), events: rs[0].events, peakMb: Math.max(...rs.map((r) => r.peakMb ?? 0)) });
+    const bare = summary(runs.bare);
+    const decoded = summary(runs.decoded);
+    const half = { ...summary(runs.half), ...(await liveRun(halfBlock)) };
+    const full = { ...summary(runs.full), ...(await liveRun()) };
+    const ratios = runs.full.map((r, i) => r.ms / runs.bare[i].ms);
+    const row = (name: string, r: { ms: number; cpuMs: number; events: number }, ratio: string, memory: string) =>
+      `| ${name} | ${r.events.toLocaleString("en")} | ${(r.ms / 1000).toFixed(2)} s | ${Math.round((r.events * 1000) / r.ms).toLocaleString("en")} | ${ratio} | ${(r.cpuMs / 1000).toFixed(2)} s | ${memory} |`;
+    const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length}× ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.version}, against anvil (Foundry) over JSON-RPC on loopback (${head} blocks, ${PER_TX} events a block). Each row is the median of ${ROUNDS} interleaved rounds; peak RSS growth is the largest round's.`;
     const table = [
       "| run | events | time | events/s | ratio to bare eth_getLogs | CPU of this process (all threads) | peak RSS growth | live JS heap growth, largest / after the run |",
       "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-      `| bare eth_getLogs loop | ${bare.toLocaleString("en")} | ${(bareMs / 1000).toFixed(2)} s | ${Math.round((bare * 1000) / bareMs).toLocaleString("en")} | 1.00× | ${(bareCpu / 1000).toFixed(2)} s | | |`,
-      `| eth_getLogs loop + decoding every log | ${decoded.toLocaleString("en")} | ${(decodeMs / 1000).toFixed(2)} s | ${Math.round((decoded * 1000) / decodeMs).toLocaleString("en")} | ${(decodeMs / bareMs).toFixed(2)}× | ${(decodeCpu / 1000).toFixed(2)} s | | |`,
-      `| index, first half | ${half.events.toLocaleString("en")} | ${(half.ms / 1000).toFixed(2)} s | ${Math.round((half.events * 1000) / half.ms).toLocaleString("en")} | | ${(half.cpuMs / 1000).toFixed(2)} s | ${half.peakMb} MB | ${half.liveMb} MB / ${half.retainedMb} MB |`,
-      `| index, all | ${full.events.toLocaleString("en")} | ${(full.ms / 1000).toFixed(2)} s | ${rate.toLocaleString("en")} | ${(full.ms / bareMs).toFixed(2)}× | ${(full.cpuMs / 1000).toFixed(2)} s | ${full.peakMb} MB | ${full.liveMb} MB / ${full.retainedMb} MB |`,
+      row("bare eth_getLogs loop", bare, "1.00×", " | "),
+      row("eth_getLogs loop + decoding every log", decoded, `${(decoded.ms / bare.ms).toFixed(2)}×`, " | "),
+      row("index, first half", half, "", `${half.peakMb} MB | ${half.liveMb} MB / ${half.retainedMb} MB`),
+      row("index, all", full, `${(full.ms / bare.ms).toFixed(2)}× (rounds: ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×)`, `${full.peakMb} MB | ${full.liveMb} MB / ${full.retainedMb} MB`),
     ].join("\n");
     const body = `# Indexer catch-up\n\nRegenerate with \`npm run bench:index\`. Targets: ≥ 10,000 events/s and ≤ 1.5× the bare fetch time; memory flat as events grow.\n\n${header}\n\n${table}\n\n${NOTES}\n`;
     console.log(body);

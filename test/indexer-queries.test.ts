@@ -9,7 +9,7 @@ import { deploymentOf, indexFresh } from "./helpers/indexing";
 import { batch, versionInput } from "./helpers/builders";
 import { Hospital } from "../src/sdk";
 import { Purpose, RiskClass } from "../src/constants";
-import { createQueries } from "../src/indexer";
+import { createQueries, IndexStore } from "../src/indexer";
 
 async function datasetWith(l: Ledger, subjects: string[], parents: string[] = []) {
   const dir = mkdtempSync(join(tmpdir(), "medprov-q-"));
@@ -107,7 +107,23 @@ describe("indexer queries", () => {
     expect((await q.batches({ version: s.v1, limit: 10 })).batches.length).toBe(3);
     const all = (await q.batches({ limit: 10 })).batches;
     expect((await q.batches({ fromTime: Number(all[3].fromTime), limit: 10 })).batches.length).toBeGreaterThanOrEqual(1);
+    // Every way to a batch gives the same record: by id, in chain order, by hospital, by version.
+    for (const b of all) expect(await q.batch(String(b.batchId))).toEqual(b);
+    expect(await q.batch("0x" + "ab".repeat(32))).toBeUndefined();
+    expect((await q.batches({ version: s.v1, limit: 10 })).batches).toEqual(all.filter((b) => (b.versions as string[]).includes(s.v1.toLowerCase())));
+    expect((await q.batches({ hospital: ORG.HOSPITAL_B })).batches).toEqual(all.filter((b) => b.hospital === ORG.HOSPITAL_B));
     await store.close();
+  });
+
+  it("an index written under another key layout is refused, not misread", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "medprov-layout-")), "db");
+    const fresh = await IndexStore.open(path);
+    await fresh.write([{ type: "put", key: "meta:cursor", value: { block: 3, hash: "0x01" } }]);
+    await fresh.close();
+    const again = await IndexStore.open(path); // the layout written when it was created
+    await again.write([{ type: "del", key: "meta:layout" }]); // as an index from before layouts had numbers
+    await again.close();
+    await expect(IndexStore.open(path)).rejects.toMatchObject({ code: "INDEX_LAYOUT", retryable: false, message: expect.stringMatching(/--rebuild/) });
   });
 
   it("memoised answers never outlive a write: new events and a rollback both show on the next read", async () => {

@@ -28,6 +28,33 @@ describe("indexer", () => {
     await Promise.all([store.close(), rebuilt.store.close()]);
   });
 
+  it("a range cut short at maxEventsPerRange keeps the logs past the cut: no block's logs are asked for twice", async () => {
+    const l = await loadFixture(ledgerFixture);
+    const deployment = await deploymentOf(l);
+    await runWorkload(l, 5, 60);
+    const asked: [number, number][] = [];
+    const provider: RpcSender = {
+      send(method, params) {
+        if (method === "eth_getLogs") {
+          const p = params[0] as { fromBlock: string; toBlock: string };
+          asked.push([Number(p.fromBlock), Number(p.toBlock)]);
+        }
+        return inProcess.send(method, params);
+      },
+    };
+    const store = await IndexStore.open(tempDb());
+    const indexer = createIndexer({ provider, deployment, store, maxEventsPerRange: 4 });
+    await indexer.syncOnce();
+    expect(asked.length).toBeGreaterThan(1);
+    // Several ranges came from one answer (the growth allows up to four times a range's logs).
+    expect(asked.length).toBeLessThan((await time.latestBlock()) / 4);
+    asked.sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < asked.length; i++) expect(asked[i][0], `request ${i}`).toBeGreaterThan(asked[i - 1][1]);
+    const fresh = await indexFresh(deployment);
+    expect(await store.digest()).toBe(await fresh.store.digest());
+    await Promise.all([store.close(), fresh.store.close()]);
+  });
+
   it("rolls back reorgs of 1 to 10 blocks and ends identical to a fresh index of the new chain", async () => {
     const l = await loadFixture(ledgerFixture);
     const deployment = await deploymentOf(l);
@@ -62,13 +89,13 @@ describe("indexer", () => {
     const snapshot = await hre.network.provider.send("evm_snapshot", []);
     const base = await time.latestBlock();
     for (let i = 0; i < 12; i++) await (await l.consents.connect(l.patient).grantConsent(l.patient.address, i % 6, 1, (await time.latest()) + 1000 + i)).wait();
-    // The RPC answers the logs of a range past `base` from the old branch, then the chain switches
-    // to a longer one: the indexer has prefetched (or is applying) blocks that no longer exist.
+    // The RPC answers logs of blocks past `base` from the old branch, then the chain switches to a
+    // longer one: the indexer holds (prefetched, or kept past a range's cut) blocks that no longer exist.
     let switched = false;
     const provider: RpcSender = {
       async send(method, params) {
         const answer = await inProcess.send(method, params);
-        if (!switched && method === "eth_getLogs" && Number((params[0] as { fromBlock: string }).fromBlock) > base + 2) {
+        if (!switched && method === "eth_getLogs" && Number((params[0] as { toBlock: string }).toBlock) > base + 2) {
           switched = true;
           await hre.network.provider.send("evm_revert", [snapshot]);
           for (let i = 0; i < 14; i++) await (await l.consents.connect(l.patient2).grantConsent(l.patient2.address, i % 6, 2, (await time.latest()) + 2000 + i)).wait();

@@ -133,12 +133,14 @@ const HANDLERS: Record<string, Handler> = {
   FairnessAlert: (w, a, m, cp) => w.add(K.alert(a.versionId, cp), { reportId: lc(a.reportId), hospital: n(a.hospital), gap: n(a.gap), limit: n(a.limit), block: m.block, time: m.time, tx: m.tx }),
   // Traces
   BatchAnchored: (w, a, m, cp) => {
+    // The record sits at its checkpoint; the id and hospital entries only point there, so an
+    // anchoring (the ledger's most frequent event) writes one record and three small entries.
     const id = lc(a.batchId);
     const versions = (a.versions as string[]).map(lc);
-    w.add(K.batch(id), { batchId: id, hospital: n(a.hospital), root: a.root, firstSeq: a.firstSeq.toString(), count: n(a.count), fromTime: n(a.fromTime), toTime: n(a.toTime), versions, block: m.block, time: m.time, tx: m.tx, checkpoint: cp });
-    w.add(K.batchByHospital(n(a.hospital), cp), id);
-    w.add(K.batchByCheckpoint(cp), id);
-    for (const v of new Set(versions)) w.add(K.batchByVersion(v, cp), { batchId: id, hospital: n(a.hospital), count: n(a.count) });
+    w.add(K.batchByCheckpoint(cp), { batchId: id, hospital: n(a.hospital), root: a.root, firstSeq: a.firstSeq.toString(), count: n(a.count), fromTime: n(a.fromTime), toTime: n(a.toTime), versions, block: m.block, time: m.time, tx: m.tx, checkpoint: cp });
+    w.add(K.batch(id), cp);
+    w.add(K.batchByHospital(n(a.hospital), cp), 0);
+    for (const v of new Set(versions)) w.add(K.batchByVersion(v, cp), { hospital: n(a.hospital), count: n(a.count) });
   },
 };
 

@@ -26,6 +26,7 @@ export const BOOKKEEPING_PREFIXES = ["meta:", "j:", "h:"] as const;
 
 export const K = {
   cursor: "meta:cursor",
+  layout: "meta:layout",
   org: (id: number) => `org:${org(id)}`,
   orgHistory: (id: number, cp: string) => `orgh:${org(id)}:${cp}`,
   key: (address: string) => `key:${lc(address)}`,
@@ -50,9 +51,13 @@ export const K = {
   alert: (id: string, cp: string) => `va:${lc(id)}:${cp}`,
   trainedOn: (datasetId: string, versionId: string) => `vt:${lc(datasetId)}:${lc(versionId)}`,
   policy: (risk: number) => `pol:${risk}`,
+  /** A trace batch's id → the checkpoint of its record (bc:). */
   batch: (id: string) => `b:${lc(id)}`,
+  /** A hospital's batches in chain order (the value is 0: the key holds the checkpoint). */
   batchByHospital: (hospital: number, cp: string) => `bh:${org(hospital)}:${cp}`,
+  /** The batch record, in chain order. */
   batchByCheckpoint: (cp: string) => `bc:${cp}`,
+  /** The batches that reference a version, in chain order, with their hospital and trace count. */
   batchByVersion: (versionId: string, cp: string) => `bv:${lc(versionId)}:${cp}`,
   blockTime: (block: number) => `blk:${pad(block, 12)}`,
   authority: (contract: string) => `auth:${lc(contract)}`,

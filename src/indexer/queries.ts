@@ -116,7 +116,10 @@ export function createQueries(store: IndexStore) {
     versionChanges: async (): Promise<(Row & { versionId: string; checkpoint: string })[]> => (await history(store, "vh:")).map((r) => ({ ...r, versionId: r.owner })),
 
     // ── trace batches ──
-    batch: (id: string) => row(store, K.batch(id)),
+    batch: async (id: string) => {
+      const cp = await store.memo(`get:${K.batch(id)}`, () => store.get<string>(K.batch(id)));
+      return cp === undefined ? undefined : row(store, K.batchByCheckpoint(cp));
+    },
     /**
      * Batches, oldest first, filtered by hospital, version or time (a batch matches when its traces'
      * span overlaps [fromTime, toTime]); `after` is the checkpoint of the last batch of the previous
@@ -140,8 +143,7 @@ export function createQueries(store: IndexStore) {
       for await (const e of store.scan<Json>(prefix, { gte: from })) {
         const cp = lastSegment(e.key);
         if (f.after && cp <= f.after) continue;
-        const id = typeof e.value === "string" ? e.value : String((e.value as Row).batchId);
-        const b = await row(store, K.batch(id));
+        const b = prefix === "bc:" ? (e.value as Row) : await row(store, K.batchByCheckpoint(cp));
         if (!b) continue;
         if (f.hospital !== undefined && Number(b.hospital) !== f.hospital) continue;
         if (f.fromTime !== undefined && Number(b.toTime) < f.fromTime) continue;
@@ -156,8 +158,8 @@ export function createQueries(store: IndexStore) {
     batchRanges: (hospital: number): Promise<(readonly [bigint, bigint])[]> =>
       // Every verified receipt asks for its hospital's ranges: read them once per state of the index.
       store.memo(`ranges:${hospital}`, async () => {
-        const ids = (await store.list<string>(`bh:${org(hospital)}:`)).map((e) => e.value);
-        const batches = await Promise.all(ids.map((id) => row(store, K.batch(id))));
+        const cps = (await store.list(`bh:${org(hospital)}:`)).map((e) => lastSegment(e.key));
+        const batches = await Promise.all(cps.map((cp) => row(store, K.batchByCheckpoint(cp))));
         return batches.filter((b): b is Row => !!b).map((b) => [BigInt(String(b.firstSeq)), BigInt(String(b.firstSeq)) + BigInt(Number(b.count))] as const);
       }),
 

@@ -28,6 +28,16 @@ export interface Cursor {
   hash: string;
 }
 
+/**
+ * The index's key layout. Raise it whenever keys or values change meaning, so that an index built
+ * by an older medprov is refused (INDEX_LAYOUT) instead of misread. 2: trace batch records keyed
+ * by checkpoint (bc:), with b:, bh: and bv: pointing there.
+ */
+export const INDEX_LAYOUT = 2;
+
+/** LevelDB's memtable size (its default is 4 MB); see IndexStore.open. */
+const WRITE_BUFFER_BYTES = 64 * 2 ** 20;
+
 /** Memoised query results kept at most; past this the memo starts over (reads stay correct, just cold). */
 const MEMO_LIMIT = 20_000;
 
@@ -38,7 +48,11 @@ export class IndexStore {
   private constructor(readonly db: Level<string, Json>) {}
 
   static async open(path: string): Promise<IndexStore> {
-    const db = new Level<string, Json>(path, { valueEncoding: "json" });
+    // A backfill writes tens of thousands of keys a range. LevelDB's default 4 MB memtable turns
+    // that into a new level-0 file every few ranges and a compaction soon after, on cores the
+    // indexer and its node need. 64 MB (RocksDB's default) flushes a sixteenth as often; it is a
+    // fixed ceiling on memory, not growth with the chain.
+    const db = new Level<string, Json>(path, { valueEncoding: "json", writeBufferSize: WRITE_BUFFER_BYTES });
     try {
       await db.open();
     } catch (e) {
@@ -46,6 +60,13 @@ export class IndexStore {
       const cause = (e as { cause?: { code?: string } }).cause;
       if (cause?.code === "LEVEL_LOCKED") throw new MedprovError("INDEX_LOCKED", `${path} is in use by another process (an indexer or API already runs on it)`, true);
       throw e;
+    }
+    // An index written under another key layout would answer wrongly, not fail: refuse it.
+    const [layout, cursor] = await db.getMany([K.layout, K.cursor]);
+    if (layout === undefined && cursor === undefined) await db.put(K.layout, INDEX_LAYOUT);
+    else if (layout !== INDEX_LAYOUT) {
+      await db.close();
+      throw new MedprovError("INDEX_LAYOUT", `${path} was built by another version of medprov (key layout ${layout ?? 1}, this one uses ${INDEX_LAYOUT}); rebuild it with \`medprov index --rebuild\``, false);
     }
     return new IndexStore(db);
   }

@@ -96,6 +96,7 @@ export class FatalIndexerError extends MedprovError {
 class RpcInconsistency extends Error {}
 
 const hex = (n: number) => "0x" + n.toString(16);
+const RELEASED = { log: undefined as unknown as RawLog, block: -1, logIndex: -1, at: -1 };
 /** Ranges spanning at most this many blocks get every header with their logs (one JSON-RPC batch). */
 const EAGER_HEADERS = 100;
 const RANGE_REFUSAL = /range|too many|too large|limit|exceed|10000 results|query timeout/i;
@@ -132,6 +133,8 @@ export function createIndexer(options: IndexerOptions) {
       if (inFlight === f) inFlight = undefined;
     }
   }
+  /** Logs of the blocks past a range's cut, with the headers fetched alongside them. */
+  let surplus: Fetched & { from: number } | undefined;
   /** The next range's logs and headers, fetched (for the head seen then) while the current one is applied. */
   let prefetched: { from: number; head: number; result: Promise<Fetched | undefined> } | undefined;
 
@@ -221,18 +224,31 @@ export function createIndexer(options: IndexerOptions) {
    * them: the range's ends, every block with a log, and every block that may still reorg.
    */
   async function fetchRange(from: number, target: number, head: number): Promise<Fetched> {
-    // A dense chain's range spans few blocks: their headers are asked for alongside the logs rather
-    // than after them, saving a round trip a range for at most one batch of headers.
-    const span = Math.min(target, from + range - 1) - from + 1;
-    const eager = span <= EAGER_HEADERS ? headers(Array.from({ length: span }, (_, i) => from + i)) : undefined;
-    eager?.catch(() => undefined); // awaited below, unless fetching the logs fails first
-    let { to, logs } = await fetchLogs(from, target);
+    let to: number;
+    let logs: RawLog[];
+    let hs: Map<number, Header>;
+    const kept = surplus?.from === from && surplus.to <= target ? surplus : undefined;
+    surplus = undefined;
+    if (kept) ({ to, logs, hs } = kept);
+    else {
+      // A dense chain's range spans few blocks: their headers are asked for alongside the logs
+      // rather than after them, saving a round trip a range for at most one batch of headers.
+      const span = Math.min(target, from + range - 1) - from + 1;
+      const eager = span <= EAGER_HEADERS ? headers(Array.from({ length: span }, (_, i) => from + i)) : undefined;
+      eager?.catch(() => undefined); // awaited below, unless fetching the logs fails first
+      ({ to, logs } = await fetchLogs(from, target));
+      hs = (await eager) ?? new Map<number, Header>();
+    }
     if (logs.length > maxEvents) {
-      // Keep one batch's memory bounded: stop at the block where the cap is crossed, fetch the rest next.
+      // Keep one batch's memory bounded: stop at the block where the cap is crossed. The logs past
+      // it are kept for the next range rather than asked for again.
       const blocks = logs.map((l) => Number(l.blockNumber)).sort((a, b) => a - b);
       const cut = blocks[maxEvents];
+      const end = to;
       to = cut > from ? cut - 1 : cut;
-      logs = logs.filter((l) => Number(l.blockNumber) <= to);
+      const last = to;
+      if (end > last) surplus = { from: last + 1, to: end, logs: logs.filter((l) => Number(l.blockNumber) > last), hs };
+      logs = logs.filter((l) => Number(l.blockNumber) <= last);
       range = Math.max(1, to - from + 1);
     }
     const wanted = new Set<number>([from, to]);
@@ -241,7 +257,6 @@ export function createIndexer(options: IndexerOptions) {
       if (b >= from && b <= to) wanted.add(b);
     }
     for (let b = Math.max(from, head - finality + 1); b <= to; b++) wanted.add(b);
-    const hs = (await eager) ?? new Map<number, Header>();
     const missing = [...wanted].filter((b) => !hs.has(b)).sort((a, b) => a - b);
     if (missing.length > 0) for (const [b, h] of await headers(missing)) hs.set(b, h);
     return { to, logs, hs };
@@ -250,7 +265,7 @@ export function createIndexer(options: IndexerOptions) {
   /** Walks back to the newest block whose stored hash the chain still has, and rolls back to it. */
   async function handleReorg(cursor: { block: number; hash: string }, head: number): Promise<void> {
     await settle();
-    prefetched = undefined; // fetched from the chain being replaced
+    prefetched = surplus = undefined; // fetched from the chain being replaced
     stats.reorgs++;
     for (let b = Math.min(cursor.block, head); b >= Math.max(deployment.deploymentBlock - 1, cursor.block - finality); b--) {
       const stored = b === cursor.block ? cursor.hash : await store.get<string>(K.blockHash(b));
@@ -350,7 +365,12 @@ export function createIndexer(options: IndexerOptions) {
     let applied = 0;
     let timed = -1; // the block whose time was last written
     try {
-      for (const { log: l, block: b, logIndex } of ours) {
+      // Each log is let go once applied: a range's logs would otherwise all survive the young
+      // generation collections that applying them causes, and be copied into the old one.
+      logs.length = 0;
+      for (let i = 0; i < ours.length; i++) {
+        const { log: l, block: b, logIndex } = ours[i];
+        ours[i] = RELEASED;
         const known = byTopic.get(l.topics[0]);
         if (!known) continue;
         let event: { name: string; args: Decoded };
