@@ -44,11 +44,9 @@ function reader(t: ParamType): Reader {
   const base = t.baseType;
   if (t.isTuple()) {
     const parts = sequence(t.components);
-    const names = t.components.map((c) => c.name);
     return (buf, at) => {
-      const values = parts(buf, at);
       const out: Decoded = {};
-      names.forEach((n, i) => (out[n] = values[i]));
+      parts(buf, at, out);
       return out;
     };
   }
@@ -123,7 +121,8 @@ function bytesOf(hex: string): Buffer {
 }
 
 const HEX_WORD = /^0x[0-9a-fA-F]{64}$/;
-const ZEROS = "0".repeat(64);
+/** The hex of an address topic's 12 zero bytes, and of the 26 above a 48-bit integer. */
+const [ADDRESS_PAD, INT48_PAD] = ["0".repeat(24), "0".repeat(52)];
 
 /**
  * A reader for an indexed value, from its topic's hex. The common cases (a bytes32 id, an address,
@@ -143,10 +142,10 @@ function topicWord(t: ParamType): (topic: string, position: number) => DecodedVa
     t.type === "bytes32"
       ? (hex) => hex.toLowerCase()
       : t.type === "address"
-        ? (hex) => (hex.startsWith(ZEROS.slice(0, 24), 2) ? "0x" + hex.slice(26).toLowerCase() : undefined)
+        ? (hex) => (hex.startsWith(ADDRESS_PAD, 2) ? "0x" + hex.slice(26).toLowerCase() : undefined)
         : int && bits <= 48
           ? (hex) => {
-              if (!hex.startsWith(ZEROS.slice(0, 52), 2)) return undefined;
+              if (!hex.startsWith(INT48_PAD, 2)) return undefined;
               const v = parseInt(hex.slice(54), 16);
               return v < 2 ** bits ? BigInt(v) : undefined;
             }
@@ -168,16 +167,19 @@ function repeated(t: ParamType): (buf: Buffer, at: number, n: number) => Decoded
   };
 }
 
-/** Decodes a head/tail sequence (a tuple's components) starting at `at`. */
-function sequence(types: readonly ParamType[]): (buf: Buffer, at: number) => DecodedValue[] {
-  const steps = types.map((t) => ({ dynamic: isDynamic(t), width: isDynamic(t) ? WORD : staticSize(t), read: reader(t) }));
-  return (buf, at) => {
+/**
+ * Decodes a head/tail sequence (a tuple's components, or an event's data) starting at `at`, each
+ * value set on `out` under its component's name, in order.
+ */
+function sequence(types: readonly ParamType[]): (buf: Buffer, at: number, out: Decoded) => void {
+  const steps = types.map((t) => ({ name: t.name, dynamic: isDynamic(t), width: isDynamic(t) ? WORD : staticSize(t), read: reader(t) }));
+  return (buf, at, out) => {
     let head = at;
-    return steps.map((s) => {
-      const value = s.dynamic ? s.read(buf, at + size(buf, head)) : s.read(buf, head);
+    for (let i = 0; i < steps.length; i++) {
+      const s = steps[i];
+      out[s.name] = s.dynamic ? s.read(buf, at + size(buf, head)) : s.read(buf, head);
       head += s.width;
-      return value;
-    });
+    }
   };
 }
 
@@ -189,16 +191,13 @@ export function eventDecoder(fragment: EventFragment): (topics: readonly string[
   const indexed = fragment.inputs.filter((p) => p.indexed);
   for (const p of indexed) if (isDynamic(p) || p.isTuple()) throw new Error(`${fragment.name}.${p.name}: indexed ${p.type} is not decodable from its topic`);
   const topicReaders = indexed.map((p) => ({ name: p.name, read: topicWord(p) }));
-  const body = fragment.inputs.filter((p) => !p.indexed);
-  const readBody = sequence(body);
-  const names = body.map((p) => p.name);
+  const readBody = sequence(fragment.inputs.filter((p) => !p.indexed));
   const topicCount = indexed.length + (fragment.anonymous ? 0 : 1);
   return (topics, data) => {
     if (topics.length !== topicCount) throw new Malformed(`${fragment.name} has ${topicCount} topics, the log ${topics.length}`);
     const out: Decoded = {};
     topicReaders.forEach((r, i) => (out[r.name] = r.read(topics[i + (fragment.anonymous ? 0 : 1)], i + 1)));
-    const values = readBody(bytesOf(data), 0);
-    names.forEach((n, i) => (out[n] = values[i]));
+    readBody(bytesOf(data), 0, out);
     return out;
   };
 }

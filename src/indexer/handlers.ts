@@ -135,12 +135,12 @@ const HANDLERS: Record<string, Handler> = {
   BatchAnchored: (w, a, m, cp) => {
     // The record sits at its checkpoint; the id and hospital entries only point there, so an
     // anchoring (the ledger's most frequent event) writes one record and three small entries.
-    const id = lc(a.batchId);
+    const [id, hospital, count] = [lc(a.batchId), n(a.hospital), n(a.count)];
     const versions = (a.versions as string[]).map(lc);
-    w.add(K.batchByCheckpoint(cp), { batchId: id, hospital: n(a.hospital), root: a.root, firstSeq: a.firstSeq.toString(), count: n(a.count), fromTime: n(a.fromTime), toTime: n(a.toTime), versions, block: m.block, time: m.time, tx: m.tx, checkpoint: cp });
+    w.add(K.batchByCheckpoint(cp), { batchId: id, hospital, root: a.root, firstSeq: a.firstSeq.toString(), count, fromTime: n(a.fromTime), toTime: n(a.toTime), versions, block: m.block, time: m.time, tx: m.tx, checkpoint: cp });
     w.add(K.batch(id), cp);
-    w.add(K.batchByHospital(n(a.hospital), cp), 0);
-    for (const v of new Set(versions)) w.add(K.batchByVersion(v, cp), { hospital: n(a.hospital), count: n(a.count) });
+    w.add(K.batchByHospital(hospital, cp), 0);
+    for (const v of new Set(versions)) w.add(K.batchByVersion(v, cp), { hospital, count });
   },
 };
 
