@@ -34,15 +34,15 @@ const NOTES = `What it takes: logs are decoded by a decoder compiled once per ev
 property-tested equal to ethers' decodeEventLog, which built a tree of coder objects and a frozen Result per log and was
 most of the time); a fetch-based JSON-RPC client that sends calls made together as one JSON-RPC batch; eth_getLogs ranges
 sized by log density (about 10,000 logs a call, so what is alive is bounded by the ranges in flight, not by the chain:
-compare the live heap of the two runs; peak RSS also counts garbage not yet collected and LevelDB's native memory); the next
-range's logs and block headers fetched while the current range is applied, and applied while the previous range's atomic
-batch is being written; no journal reads and no read-your-writes map for keys that embed the event's checkpoint.
-What remains is CPU, not waiting on the node: anvil and the indexer share this machine's cores, the bare loop's time is
-mostly this process parsing the answer (its CPU column is close to its time), and the index run needs several times the
-bare loop's CPU across its threads (JavaScript, libuv, LevelDB's writes and compactions). The second row is fetching and
-decoding alone; the rest is applying events and writing four index keys per anchoring (b:, bh:, bc:, bv:) as JSON in one
-LevelDB batch a range. Meeting ≤ 1.5× here means cutting the index run's CPU to well under half of what it uses now
-(fewer keys per event, cheaper values), or measuring against a node that does not share the indexer's cores.
+compare the live heap of the two runs; peak RSS also counts garbage not yet collected and LevelDB's native memory, up to
+two 64 MB memtables); the logs past a range's cut kept for the next range rather than asked for again; the next range's
+logs and headers fetched while the current range is applied, and applied while the previous range's atomic batch is being
+written; a range's new keys handed to LevelDB's native batch as they are made, so they die young instead of being copied
+by every young-generation collection until the commit; per anchoring, one record keyed by its checkpoint (bc:) and three
+small entries pointing to it (b:, bh:, bv:).
+What remains is CPU: anvil and the indexer share this machine's cores. The bare loop's time is mostly this process
+parsing the answer; the index run adds decoding (the second row), applying events, writing four keys per anchoring, and
+LevelDB's own threads (the batch writes and compactions), which is why its CPU column exceeds its time.
 Writing the events is the slow part of this script (each block is one transaction of ${PER_TX} anchorings through a test contract).`;
 
 async function main() {
