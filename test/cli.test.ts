@@ -187,7 +187,7 @@ describe("medprov CLI", () => {
     expect(out).toContain("medprov: stopped");
   });
 
-  it("serve refuses a bad port, origin or public URL, --relay without a key, a port or a database in use, in one line each", async () => {
+  it("serve refuses a bad port, origin or public URL, --relay without a key, a port or a database in use, an index of another layout, in one line each", async () => {
     await refused("none", ["serve", "--port", "0"], "BAD_NUMBER");
     await refused("none", ["serve", "--port", "70000"], "BAD_NUMBER");
     await refused("none", ["serve", "--cors-origin", "https://patient.example/app"], "BAD_ORIGIN");
@@ -217,6 +217,11 @@ describe("medprov CLI", () => {
     } finally {
       await held.close();
     }
+    // An index from before key layouts had numbers: refused by name, with the way out in the message.
+    const old = await IndexStore.open(f("old-layout"));
+    await old.write([{ type: "put", key: "meta:cursor", value: { block: 1, hash: "0x01" } }, { type: "del", key: "meta:layout" }]);
+    await old.close();
+    await refused("none", ["index", "--db", f("old-layout"), "--once"], "INDEX_LAYOUT");
   });
 
   describe("bad input: one line, non-zero exit, nothing written", () => {
