@@ -4,15 +4,14 @@
  * block touched), so a crash leaves the index at a range boundary and a reorg is undone exactly.
  */
 import { Level } from "level";
-import type { AbstractChainedBatch } from "abstract-level";
 import { createHash } from "node:crypto";
 import { MedprovError } from "../sdk";
 import { BOOKKEEPING_PREFIXES, K, STATE_PREFIXES, prefixEnd } from "./keys";
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type Op = { type: "put"; key: string; value: Json } | { type: "del"; key: string };
-/** LevelDB's chained batch: each put is copied into the native batch at once, not held as an object. */
-export type Batch = AbstractChainedBatch<Level<string, Json>, string, Json>;
+/** LevelDB's chained batch (`db.batch()`): each put is copied into the native batch at once, not held as an object. */
+export type Batch = ReturnType<Level<string, Json>["batch"]>;
 interface JournalEntry { key: string; prev: Json | undefined }
 
 /** A range within a prefix: from `gte`, up to `lte` (else the prefix's end), optionally reversed and limited. */
