@@ -11,7 +11,8 @@ import type { IndexStore, Json } from "./store";
 type Row = Record<string, Json>;
 // Whole-prefix reads and point reads are memoised until the index next changes (see IndexStore.memo).
 const values = (store: IndexStore, prefix: string) => store.memo(`list:${prefix}`, async () => (await store.list<Row>(prefix)).map((e) => e.value));
-const row = (store: IndexStore, key: string) => store.memo(`get:${key}`, () => store.get<Row>(key));
+const get = <T extends Json>(store: IndexStore, key: string) => store.memo(`get:${key}`, () => store.get<T>(key));
+const row = (store: IndexStore, key: string) => get<Row>(store, key);
 const lastSegment = (key: string) => key.slice(key.lastIndexOf(":") + 1);
 /** History rows under `prefix` (keys `<prefix><owner>:<checkpoint>`), each with its owner and checkpoint, in chain order. */
 type HistoryRow = Row & { owner: string; checkpoint: string };
@@ -117,7 +118,7 @@ export function createQueries(store: IndexStore) {
 
     // ── trace batches ──
     batch: async (id: string) => {
-      const cp = await store.memo(`get:${K.batch(id)}`, () => store.get<string>(K.batch(id)));
+      const cp = await get<string>(store, K.batch(id));
       return cp === undefined ? undefined : row(store, K.batchByCheckpoint(cp));
     },
     /**
