@@ -124,6 +124,8 @@ describe("indexer queries", () => {
     await again.write([{ type: "del", key: "meta:layout" }]); // as an index from before layouts had numbers
     await again.close();
     await expect(IndexStore.open(path)).rejects.toMatchObject({ code: "INDEX_LAYOUT", retryable: false, message: expect.stringMatching(/--rebuild/) });
+    // The refusal let go of the database: asking again is refused the same way, not INDEX_LOCKED.
+    await expect(IndexStore.open(path)).rejects.toMatchObject({ code: "INDEX_LAYOUT" });
   });
 
   it("memoised answers never outlive a write: new events and a rollback both show on the next read", async () => {
