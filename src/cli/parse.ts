@@ -30,15 +30,26 @@ export function proxyArg(value: string): string {
   return value;
 }
 
+/** A TCP port to listen on. Not 0 (any free port): sign-in messages name the port, so it must be known before listening. */
+export const portArg = (name: string) => (v: string) => {
+  const n = intArg(name)(v);
+  if (n < 1 || n > 65535) throw new InputError("BAD_NUMBER", `${name} must be from 1 to 65535`);
+  return n;
+};
+
+/** `value` as an http(s) URL, or undefined. */
+const httpUrl = (value: string): URL | undefined => (URL.canParse(value) && /^https?:$/.test(new URL(value).protocol) ? new URL(value) : undefined);
+
+/** The URL clients use to reach this service (behind a reverse proxy). */
+export function urlArg(value: string): string {
+  if (!httpUrl(value)) throw new InputError("BAD_URL", `"${value}" is not an http(s) URL`);
+  return value;
+}
+
 /** A browser origin for CORS: scheme, host and port only (what a browser sends in `Origin`). */
 export function originArg(value: string): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  if (!url || !/^https?:$/.test(url.protocol) || url.origin !== value.replace(/\/$/, "")) throw new InputError("BAD_ORIGIN", `"${value}" is not an origin like https://app.example.org (scheme, host and port, no path)`);
+  const url = httpUrl(value);
+  if (!url || url.origin !== value.replace(/\/$/, "")) throw new InputError("BAD_ORIGIN", `"${value}" is not an origin like https://app.example.org (scheme, host and port, no path)`);
   return url.origin;
 }
 

@@ -1,20 +1,7 @@
 import type { Command } from "commander";
 import { startService } from "../../api";
-import { InputError } from "../../sdk";
-import { atLeastOne, intArg, originArg, proxyArg } from "../parse";
+import { atLeastOne, intArg, originArg, portArg, proxyArg, urlArg } from "../parse";
 import type { Run } from "../run";
-
-const portArg = (v: string) => {
-  // Not 0 (any free port): sign-in messages name the port, so it must be known before listening.
-  const n = intArg("--port")(v);
-  if (n < 1 || n > 65535) throw new InputError("BAD_NUMBER", "--port must be from 1 to 65535");
-  return n;
-};
-
-const urlArg = (v: string) => {
-  if (!URL.canParse(v) || !/^https?:$/.test(new URL(v).protocol)) throw new InputError("BAD_URL", `--public-url "${v}" is not an http(s) URL`);
-  return v;
-};
 
 export function serveCommands(program: Command, run: Run) {
   program
@@ -22,7 +9,7 @@ export function serveCommands(program: Command, run: Run) {
     .description("run this member's indexer and audit API against its node (Ctrl-C stops cleanly)")
     .option("--db <dir>", "index database directory", ".medprov/index")
     .option("--host <host>", "interface to listen on", "127.0.0.1")
-    .option("--port <port>", "port to listen on", portArg, 8080)
+    .option("--port <port>", "port to listen on", portArg("--port"), 8080)
     .option("--public-url <url>", "the URL clients use (behind a reverse proxy); sign-in messages must name its host", urlArg)
     .option("--cors-origin <origins...>", "browser origins allowed to call the API (a patient app's web origin)", (v: string, all: string[] = []) => [...all, originArg(v)])
     .option("--rate-limit <n>", "requests per minute per client IP (sign-in and relay get a fifth)", atLeastOne("--rate-limit"), 6000)
