@@ -42,8 +42,8 @@ export function plain(value: DecodedValue | null | undefined): Json {
 
 const n = (v: unknown) => Number(v);
 // Handlers read fields by name; the ABI (checked against ethers by test) guarantees their types.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 // A handler that only adds new keys is synchronous: no promise per event on a backfill's hot path.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Handler = (w: BlockWriter, a: any, m: EventMeta, cp: string) => void | Promise<void>;
 
 async function update(w: BlockWriter, key: string, patch: Record<string, Json>): Promise<void> {
