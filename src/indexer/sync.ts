@@ -96,7 +96,6 @@ export class FatalIndexerError extends MedprovError {
 class RpcInconsistency extends Error {}
 
 const hex = (n: number) => "0x" + n.toString(16);
-const RELEASED = { log: undefined as unknown as RawLog, block: -1, logIndex: -1, at: -1 };
 /** Ranges spanning at most this many blocks get every header with their logs (one JSON-RPC batch). */
 const EAGER_HEADERS = 100;
 const RANGE_REFUSAL = /range|too many|too large|limit|exceed|10000 results|query timeout/i;
@@ -365,12 +364,7 @@ export function createIndexer(options: IndexerOptions) {
     let applied = 0;
     let timed = -1; // the block whose time was last written
     try {
-      // Each log is let go once applied: a range's logs would otherwise all survive the young
-      // generation collections that applying them causes, and be copied into the old one.
-      logs.length = 0;
-      for (let i = 0; i < ours.length; i++) {
-        const { log: l, block: b, logIndex } = ours[i];
-        ours[i] = RELEASED;
+      for (const { log: l, block: b, logIndex } of ours) {
         const known = byTopic.get(l.topics[0]);
         if (!known) continue;
         let event: { name: string; args: Decoded };
