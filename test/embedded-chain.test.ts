@@ -1,0 +1,124 @@
+/**
+ * The embedded chain keeps what it answered: writes survive SIGKILL (replayed from the journal
+ * onto the last state file, with the same block numbers, times and hashes), state files are never
+ * left half-written, history-rewriting calls are refused, and a port in use is a named error.
+ */
+import { describe, it, expect } from "vitest";
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { existsSync, mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { JsonRpcProvider, type TransactionReceipt, type Wallet } from "ethers";
+import { freePort, testWallets } from "./helpers/node";
+import { methodKind, stateFiles } from "../src/chain";
+
+const ROOT = join(__dirname, "..");
+
+interface Worker {
+  child: ChildProcess;
+  line: string;
+}
+
+function startWorker(dir: string, port: number, dumpEveryMs = 60_000): Promise<Worker> {
+  const child = spawn(process.execPath, ["-r", "tsx/cjs", join(ROOT, "test/fixtures/chain-worker.ts"), dir, String(port), String(dumpEveryMs)], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  return new Promise((resolve, reject) => {
+    child.stdout!.on("data", (d) => {
+      out += d;
+      const line = out.split("\n").find((l) => l.startsWith("ready") || l.startsWith("failed"));
+      if (line) resolve({ child, line });
+    });
+    child.once("exit", (code) => reject(new Error(`worker exited ${code}: ${out}`)));
+  });
+}
+
+const kill = (w: Worker) => new Promise<void>((r) => (w.child.exitCode !== null ? r() : (w.child.once("exit", () => r()), w.child.kill("SIGKILL"))));
+
+async function sendSome(url: string, from: Wallet, n: number): Promise<TransactionReceipt[]> {
+  const provider = new JsonRpcProvider(url, 31337, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 20 });
+  const signer = from.connect(provider);
+  const receipts: TransactionReceipt[] = [];
+  for (let i = 0; i < n; i++) {
+    const tx = await signer.sendTransaction({ to: testWallets()[9].address, value: 1000n + BigInt(i) });
+    receipts.push((await provider.getTransactionReceipt(tx.hash))!);
+  }
+  provider.destroy();
+  return receipts;
+}
+
+async function expectKept(url: string, receipts: TransactionReceipt[]) {
+  const provider = new JsonRpcProvider(url, 31337, { staticNetwork: true, cacheTimeout: -1 });
+  for (const r of receipts) {
+    const again = await provider.getTransactionReceipt(r.hash);
+    expect(again, `transaction ${r.hash} lost`).not.toBeNull();
+    expect(again!.blockNumber).toBe(r.blockNumber);
+    expect(again!.blockHash).toBe(r.blockHash);
+  }
+  provider.destroy();
+}
+
+describe("embedded chain", () => {
+  it("classifies methods: reads pass, writes are journalled, history rewrites are refused", () => {
+    expect(methodKind("eth_getLogs")).toBe("read");
+    expect(methodKind("eth_call")).toBe("read");
+    expect(methodKind("eth_sendRawTransaction")).toBe("transaction");
+    expect(methodKind("evm_mine")).toBe("mine");
+    expect(methodKind("evm_increaseTime")).toBe("clock");
+    expect(methodKind("evm_revert")).toBe("refused");
+    expect(methodKind("anvil_setBalance")).toBe("state");
+  });
+
+  it("keeps every answered write across SIGKILLs, with the same blocks and hashes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "medprov-chain-"));
+    const port = await freePort();
+    const [a, b] = testWallets();
+    let w = await startWorker(dir, port, 300);
+    expect(w.line).toMatch(/^ready/);
+    const url = `http://127.0.0.1:${port}`;
+    const first = await sendSome(url, a, 5);
+    await new Promise((r) => setTimeout(r, 700)); // a state dump happens
+    const second = await sendSome(url, b, 4);
+    await kill(w); // right after the last answer: these 4 are only in the journal
+    expect(readdirSync(dir).some((f) => f.endsWith(".partial"))).toBe(false);
+    w = await startWorker(dir, port, 300);
+    expect(w.line).toMatch(/^ready .* replayed [1-9]\d* diverged 0$/);
+    await expectKept(url, [...first, ...second]);
+    const third = await sendSome(url, a, 2);
+    expect(third[0].blockNumber).toBe(second[3].blockNumber + 1);
+    await kill(w);
+    w = await startWorker(dir, port, 300);
+    await expectKept(url, [...first, ...second, ...third]);
+    // a clean stop dumps everything: the next start has nothing to replay
+    w.child.kill("SIGTERM");
+    await new Promise((r) => w.child.once("exit", r));
+    expect(stateFiles(dir).length).toBeGreaterThan(0);
+    expect(stateFiles(dir).length).toBeLessThanOrEqual(2);
+    w = await startWorker(dir, port, 300);
+    expect(w.line).toMatch(/replayed 0 diverged 0$/);
+    await expectKept(url, [...first, ...second, ...third]);
+    await kill(w);
+    expect(existsSync(join(dir, "chain.pid"))).toBe(true); // left by the kill; the next start ends any orphan
+  });
+
+  it("refuses calls that would rewrite acknowledged history", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "medprov-chain-"));
+    const port = await freePort();
+    const w = await startWorker(dir, port);
+    const provider = new JsonRpcProvider(`http://127.0.0.1:${port}`, 31337, { staticNetwork: true });
+    await expect(provider.send("evm_snapshot", [])).rejects.toThrow(/not available on the durable embedded chain/);
+    provider.destroy();
+    await kill(w);
+  });
+
+  it("a port in use is a named error, and nothing starts", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "medprov-chain-"));
+    const port = await freePort();
+    const blocker = createServer().listen(port, "127.0.0.1");
+    await new Promise((r) => blocker.once("listening", r));
+    const w = await startWorker(dir, port).catch((e: Error) => ({ line: e.message, child: undefined }));
+    blocker.close();
+    expect(w.line).toMatch(/failed CHAIN_PORT_IN_USE port \d+ is already in use.*--chain-port.*--rpc/);
+    expect(existsSync(join(dir, "chain.pid"))).toBe(false);
+  });
+});
