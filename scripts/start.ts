@@ -1,21 +1,21 @@
 /**
  * `npm start`: a local consortium on the embedded default — a local chain, the contracts, a
  * realistic demo, the indexer and the audit API — then prints where to look. A second start on
- * the same data directory resumes (the chain's state is kept there) instead of reseeding. Ctrl-C
- * stops everything and leaves no process behind.
+ * the same data directory resumes (the chain keeps every answered write: src/chain) instead of
+ * reseeding. Ctrl-C (or SIGTERM, or the terminal closing) stops everything, waits for the chain's
+ * own process to exit, and leaves nothing running; `--reset` starts over.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { join, resolve } from "node:path";
 import { Command } from "commander";
 import { JsonRpcProvider } from "ethers";
-import { readDeployment, type Deployment } from "../src/sdk";
+import { MedprovError, readDeployment, writeFileDurably, type Deployment } from "../src/sdk";
 import { startService } from "../src/api";
 import { createQueries, httpRpc } from "../src/indexer";
+import { startEmbeddedChain, type EmbeddedChain } from "../src/chain";
 import { DEFAULT_GOVERNANCE_DELAY } from "../src/constants";
-import { DEMO_MNEMONIC, DEMO_SIZES, demoAccounts, deployDemo, seedDemo, type Progress } from "../src/demo/seed";
-
-const ROOT = resolve(__dirname, "..");
+import { DEMO_MNEMONIC, DEMO_SIZES, demoAccounts, deployDemo, seedDemo, type DemoAccounts, type Progress } from "../src/demo/seed";
 
 const program = new Command("medprov-start")
   .description("run a local medprov consortium with a demo, the indexer and the audit API")
@@ -27,8 +27,9 @@ const program = new Command("medprov-start")
   .option("--deployment <file>", "deployment manifest to write or reuse", "deployments/localhost.json")
   .option("--demo-size <size>", "full (300 patients, 20,000 traces) or small", "full")
   .option("--no-demo", "deploy only; seed nothing")
+  .option("--reset", "delete the data directory and the deployment manifest first, and start over")
   .parse();
-const o = program.opts<{ data: string; rpc?: string; chainPort: string; port: string; host: string; deployment: string; demoSize: string; demo: boolean }>();
+const o = program.opts<{ data: string; rpc?: string; chainPort: string; port: string; host: string; deployment: string; demoSize: string; demo: boolean; reset?: boolean }>();
 
 const tty = process.stdout.isTTY;
 const progress: Progress = (step, done, total) => {
@@ -37,19 +38,37 @@ const progress: Progress = (step, done, total) => {
   else process.stdout.write(`${tty ? "\r" : ""}${line}\n`);
 };
 
-async function startChain(dataDir: string): Promise<{ url: string; child?: ChildProcess }> {
-  if (o.rpc) return { url: o.rpc };
-  // anvil keeps its state in the data directory, so a restart resumes the same chain (Hardhat's node cannot).
-  const child = spawn(join(ROOT, "node_modules", ".bin", "anvil"), ["--host", "127.0.0.1", "--port", o.chainPort, "--chain-id", "31337", "--mnemonic", DEMO_MNEMONIC, "--state", join(dataDir, "chain-state.json"), "--state-interval", "5", "--silent"], { stdio: ["ignore", "inherit", "inherit"] });
-  return { url: `http://127.0.0.1:${o.chainPort}`, child };
+/** Refuses a busy port before anything is started, deployed or sent. */
+function portFree(host: string, port: number, what: string, options: string): Promise<void> {
+  return new Promise((ok, fail) => {
+    const srv = createServer()
+      .once("error", (e: NodeJS.ErrnoException) => fail(new MedprovError("PORT_IN_USE", e.code === "EADDRINUSE" ? `port ${port} (${what}) is already in use: stop what holds it or choose another with ${options}` : `cannot listen on ${host}:${port} (${what}): ${e.message}`)))
+      .listen(port, host, () => srv.close(() => ok()));
+  });
 }
 
-async function waitFor(url: string, child?: ChildProcess) {
+function reset(dataDir: string, deploymentPath: string): void {
+  const pid = join(dataDir, "chain.pid");
+  if (existsSync(pid)) {
+    const n = Number(readFileSync(pid, "utf8"));
+    try {
+      process.kill(n, 0);
+      throw new MedprovError("DATA_IN_USE", `${dataDir} is in use by a running npm start (chain process ${n}); stop it first`);
+    } catch (e) {
+      if (e instanceof MedprovError) throw e;
+    }
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(deploymentPath, { force: true });
+  console.log(`medprov: reset: removed ${dataDir} and ${deploymentPath}`);
+}
+
+async function waitFor(url: string): Promise<number> {
   for (let i = 0; ; i++) {
     try {
       return Number(await httpRpc(url, { timeoutMs: 1000 }).send("eth_chainId", []));
-    } catch {
-      if (i > 200 || child?.exitCode != null) throw new Error("the local chain did not start");
+    } catch (e) {
+      if (i > 200) throw new MedprovError("CHAIN_UNAVAILABLE", `the chain at ${url} does not answer: ${(e as Error).message}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -62,13 +81,86 @@ async function deployed(provider: JsonRpcProvider, path: string): Promise<Deploy
   return code !== "0x" ? d : undefined;
 }
 
+async function deployOrReuse(provider: JsonRpcProvider, accounts: DemoAccounts, chainId: number): Promise<Deployment> {
+  const path = resolve(o.deployment);
+  const existing = await deployed(provider, path);
+  if (existing) {
+    console.log(`medprov: reusing the deployment in ${o.deployment}`);
+    return existing;
+  }
+  console.log(`medprov: deploying to chain ${chainId}`);
+  const deployment = await deployDemo(provider, accounts, DEFAULT_GOVERNANCE_DELAY, progress);
+  writeFileDurably(path, JSON.stringify(deployment, null, 2) + "\n");
+  return deployment;
+}
+
+interface DemoMarker {
+  consortium: string;
+  receipts?: string[];
+  recalledVersion?: string;
+}
+
+/** Seeds once per deployment; the marker is written (durably) only after the last seeded write was answered. */
+async function seedOnce(provider: JsonRpcProvider, deployment: Deployment, accounts: DemoAccounts, dataDir: string): Promise<DemoMarker | undefined> {
+  const marker = join(dataDir, "demo.json");
+  const existing = existsSync(marker) ? (JSON.parse(readFileSync(marker, "utf8")) as DemoMarker) : undefined;
+  if (existing?.consortium === deployment.addresses.consortium) {
+    console.log("medprov: demo already seeded; resuming");
+    return existing;
+  }
+  if (!o.demo) return undefined;
+  console.log(`medprov: seeding the ${o.demoSize} demo`);
+  const r = await seedDemo(provider, deployment, accounts, DEMO_SIZES[o.demoSize], dataDir, progress);
+  const demo = { consortium: deployment.addresses.consortium, ...r };
+  writeFileDurably(marker, JSON.stringify(demo, null, 2));
+  return demo;
+}
+
+/** Custodians' cohort manifests (written beside each dataset) enable the revocation-impact report. */
+async function loadManifests(service: Awaited<ReturnType<typeof startService>>, dataDir: string): Promise<void> {
+  const q = createQueries(service.store);
+  const datasets = await q.datasets();
+  for (const h of readdirSync(dataDir).filter((d) => d.startsWith("hospital-"))) {
+    for (const f of readdirSync(join(dataDir, h)).filter((x) => x.endsWith(".cohort.json"))) {
+      const manifest = JSON.parse(readFileSync(join(dataDir, h, f), "utf8"));
+      const d = datasets.find((x) => String(x.cohortRoot).toLowerCase() === String(manifest.cohortRoot).toLowerCase() && String(x.contentRoot).toLowerCase() === String(manifest.contentRoot).toLowerCase());
+      if (d) await q.addCohortManifest(String(d.datasetId), manifest);
+    }
+  }
+}
+
+function banner(api: string, chainUrl: string, chainId: number, accounts: DemoAccounts, demo: DemoMarker | undefined): string {
+  return [
+    "",
+    "medprov is running.",
+    `  API       ${api}   (OpenAPI ${api}/openapi.json, Swagger UI ${api}/docs, health ${api}/readyz)`,
+    `  chain     ${chainUrl}   (chain id ${chainId})`,
+    `  manifest  ${o.deployment}`,
+    "",
+    "Demo accounts (local test keys — never use them elsewhere):",
+    `  governance ${accounts.governance.address}`,
+    ...accounts.hospitals.map((k, i) => `  hospital ${i + 1} ${k.address}   vault ${join(o.data, `hospital-${i + 1}`, "trace-vault")}`),
+    ...accounts.developers.map((k, i) => `  developer ${i + 4} ${k.address}`),
+    `  regulator  ${accounts.regulator.address}`,
+    `  auditor    ${accounts.auditor.address}   key: MEDPROV_PRIVATE_KEY=${accounts.auditor.privateKey}`,
+    "",
+    "Try:",
+    ...(demo?.receipts?.length ? [`  npx medprov receipt verify ${demo.receipts[0]}`] : []),
+    ...(demo?.recalledVersion ? [`  curl -s ${api}/versions/${demo.recalledVersion}`] : []),
+    `  curl -s ${api}/models`,
+    "  (the README's walkthrough signs in as the auditor for the reports)",
+    "",
+    "Ctrl-C stops everything.",
+  ].join("\n");
+}
+
 async function main() {
   const dataDir = resolve(o.data);
+  if (!DEMO_SIZES[o.demoSize]) throw new MedprovError("BAD_ARGUMENT", `--demo-size must be one of ${Object.keys(DEMO_SIZES).join(", ")}`);
+  if (o.reset) reset(dataDir, resolve(o.deployment));
   mkdirSync(dataDir, { recursive: true });
-  const size = DEMO_SIZES[o.demoSize];
-  if (!size) throw new Error(`--demo-size must be one of ${Object.keys(DEMO_SIZES).join(", ")}`);
   console.log(`medprov: data in ${dataDir}`);
-  const chain = await startChain(dataDir);
+  let chain: EmbeddedChain | undefined;
   let provider: JsonRpcProvider | undefined;
   let service: Awaited<ReturnType<typeof startService>> | undefined;
   let stopping = false;
@@ -78,74 +170,25 @@ async function main() {
     console.log("\nmedprov: stopping…");
     await service?.close().catch(() => undefined);
     provider?.destroy();
-    if (chain.child && chain.child.exitCode === null) {
-      chain.child.kill("SIGTERM");
-      await new Promise((r) => chain.child!.once("exit", r));
-    }
+    await chain?.stop().catch((e: Error) => console.error(`medprov: ${e.message}`));
     console.log("medprov: stopped");
     process.exit(code);
   };
-  process.on("SIGINT", () => void stop(0));
-  process.on("SIGTERM", () => void stop(0));
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stop(0));
   try {
-    const chainId = await waitFor(chain.url, chain.child);
-    provider = new JsonRpcProvider(chain.url, chainId, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 50 });
+    await portFree(o.host, Number(o.port), "the API", "--port <port>");
+    if (!o.rpc) chain = await startEmbeddedChain({ dir: dataDir, port: Number(o.chainPort), chainId: 31337, mnemonic: DEMO_MNEMONIC, log: (l) => console.log(`medprov: ${l}`) });
+    const chainUrl = chain?.url ?? o.rpc!;
+    const chainId = await waitFor(chainUrl);
+    provider = new JsonRpcProvider(chainUrl, chainId, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 50 });
     const accounts = demoAccounts(provider);
-    const deploymentPath = resolve(o.deployment);
-    let deployment = await deployed(provider, deploymentPath);
-    const marker = join(dataDir, "demo.json");
-    if (!deployment) {
-      console.log(`medprov: deploying to chain ${chainId}`);
-      deployment = await deployDemo(provider, accounts, DEFAULT_GOVERNANCE_DELAY, progress);
-      mkdirSync(dirname(deploymentPath), { recursive: true });
-      writeFileSync(deploymentPath, JSON.stringify(deployment, null, 2) + "\n");
-    } else console.log(`medprov: reusing the deployment in ${o.deployment}`);
-    const seeded = existsSync(marker) && JSON.parse(readFileSync(marker, "utf8")).consortium === deployment.addresses.consortium;
-    let demo = seeded ? JSON.parse(readFileSync(marker, "utf8")) : undefined;
-    if (seeded) console.log("medprov: demo already seeded; resuming");
-    else if (o.demo) {
-      console.log(`medprov: seeding the ${o.demoSize} demo`);
-      const r = await seedDemo(provider, deployment, accounts, size, dataDir, progress);
-      demo = { consortium: deployment.addresses.consortium, ...r };
-      writeFileSync(marker, JSON.stringify(demo, null, 2));
-    }
+    const deployment = await deployOrReuse(provider, accounts, chainId);
+    const demo = await seedOnce(provider, deployment, accounts, dataDir);
     console.log("medprov: starting the indexer and the API");
     // The demo API is run by hospital 1, which relays patients' signed consents (POST /relay).
-    service = await startService({ rpc: chain.url, deployment, db: join(dataDir, "index"), host: o.host, port: Number(o.port), logger: { level: "warn" }, relayer: accounts.hospitals[0] });
-    // Custodians' cohort manifests (written beside each dataset) enable the revocation-impact report.
-    const q = createQueries(service.store);
-    const datasets = await q.datasets();
-    for (const h of readdirSync(dataDir).filter((d) => d.startsWith("hospital-"))) {
-      for (const f of readdirSync(join(dataDir, h)).filter((x) => x.endsWith(".cohort.json"))) {
-        const manifest = JSON.parse(readFileSync(join(dataDir, h, f), "utf8"));
-        const d = datasets.find((x) => String(x.cohortRoot).toLowerCase() === String(manifest.cohortRoot).toLowerCase() && String(x.contentRoot).toLowerCase() === String(manifest.contentRoot).toLowerCase());
-        if (d) await q.addCohortManifest(String(d.datasetId), manifest);
-      }
-    }
-    const api = service.address;
-    const lines = [
-      "",
-      "medprov is running.",
-      `  API       ${api}   (OpenAPI ${api}/openapi.json, Swagger UI ${api}/docs, health ${api}/readyz)`,
-      `  chain     ${chain.url}   (chain id ${chainId})`,
-      `  manifest  ${o.deployment}`,
-      "",
-      "Demo accounts (local test keys — never use them elsewhere):",
-      `  governance ${accounts.governance.address}`,
-      ...accounts.hospitals.map((k, i) => `  hospital ${i + 1} ${k.address}   vault ${join(o.data, `hospital-${i + 1}`, "trace-vault")}`),
-      ...accounts.developers.map((k, i) => `  developer ${i + 4} ${k.address}`),
-      `  regulator  ${accounts.regulator.address}`,
-      `  auditor    ${accounts.auditor.address}   key: MEDPROV_PRIVATE_KEY=${accounts.auditor.privateKey}`,
-      "",
-      "Try:",
-      ...(demo?.receipts?.length ? [`  npx medprov receipt verify ${demo.receipts[0]}`] : []),
-      ...(demo?.recalledVersion ? [`  curl -s ${api}/versions/${demo.recalledVersion}`] : []),
-      `  curl -s ${api}/models`,
-      "  (the README's walkthrough signs in as the auditor for the reports)",
-      "",
-      "Ctrl-C stops everything.",
-    ];
-    console.log(lines.join("\n"));
+    service = await startService({ rpc: chainUrl, deployment, db: join(dataDir, "index"), host: o.host, port: Number(o.port), logger: { level: "warn" }, relayer: accounts.hospitals[0] });
+    await loadManifests(service, dataDir);
+    console.log(banner(service.address, chainUrl, chainId, accounts, demo));
   } catch (e) {
     console.error(`medprov: ${(e as Error).message}`);
     await stop(1);

@@ -2,7 +2,9 @@ import { describe, it, expect } from "vitest";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { ledgerFixture, ORG, GOVERNANCE_DELAY } from "./helpers/fixture";
 import { expectRevert, eventsOf } from "./helpers/revert";
-import { MemberStatus, Role } from "../src/constants";
+import hre from "hardhat";
+import { ACCESS_ROLES, MemberStatus, Role } from "../src/constants";
+import { deployLedger } from "../src/sdk/deploy";
 
 describe("Consortium", () => {
   describe("admitMember", () => {
@@ -30,6 +32,29 @@ describe("Consortium", () => {
       // Governance itself must schedule first: the delay cannot be skipped by calling directly.
       await expectRevert(admit(l.governance), "AccessManagerNotScheduled");
       for (const caller of [l.regulator, l.outsider, l.deployer]) await expectRevert(admit(caller), "AccessManagedUnauthorized", [caller.address]);
+    });
+
+    it("founding members are admitted at deployment, without moving the clock; later admissions still wait out the delay", async () => {
+      const [deployer, governance, hospital, regulator, outsider] = await hre.ethers.getSigners();
+      const before = await time.latest();
+      const { contracts: c } = await deployLedger(deployer, {
+        governance: governance.address,
+        governanceDelay: GOVERNANCE_DELAY,
+        members: [{ name: "Founding Hospital", role: "HOSPITAL", keys: [hospital.address] }, { name: "Founding Regulator", role: "REGULATOR", keys: [regulator.address] }],
+      });
+      expect(await time.latest()).toBeLessThan(before + 60); // no governance delay travelled
+      expect(await c.consortium.memberCount()).toBe(2n);
+      expect(await c.consortium.member(2)).toEqual([BigInt(Role.REGULATOR), BigInt(MemberStatus.ACTIVE)]);
+      expect(await c.consortium.keyInfo(hospital.address)).toEqual([1n, false]);
+      // the deployer kept no power; governance holds both roles with the delay
+      for (const role of [ACCESS_ROLES.ADMIN, ACCESS_ROLES.GOVERNOR]) {
+        expect((await c.manager.hasRole(role, deployer.address))[0]).toBe(false);
+        expect(await c.manager.hasRole(role, governance.address)).toEqual([true, BigInt(GOVERNANCE_DELAY)]);
+      }
+      await expectRevert(c.consortium.connect(deployer).admitMember("X", Role.AUDITOR, [outsider.address]), "AccessManagedUnauthorized", [deployer.address]);
+      const data = c.consortium.interface.encodeFunctionData("admitMember", ["Late", Role.AUDITOR, [outsider.address]]);
+      await (await c.manager.connect(governance).schedule(await c.consortium.getAddress(), data, 0)).wait();
+      await expectRevert(c.manager.connect(governance).execute(await c.consortium.getAddress(), data), "AccessManagerNotReady");
     });
 
     it("refuses a second registration of a key, role NONE and empty input", async () => {

@@ -6,12 +6,12 @@
 import { describe, it, expect } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
-import { existsSync, mkdtempSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JsonRpcProvider, type TransactionReceipt, type Wallet } from "ethers";
 import { freePort, testWallets } from "./helpers/node";
-import { methodKind, stateFiles } from "../src/chain";
+import { LEGACY_STATE, methodKind, pickState, stateFiles } from "../src/chain";
 
 const ROOT = join(__dirname, "..");
 
@@ -33,7 +33,20 @@ function startWorker(dir: string, port: number, dumpEveryMs = 60_000): Promise<W
   });
 }
 
+/** SIGKILLs the worker, as a crash would; its anvil outlives it (the next start ends it by its pid file). */
 const kill = (w: Worker) => new Promise<void>((r) => (w.child.exitCode !== null ? r() : (w.child.once("exit", () => r()), w.child.kill("SIGKILL"))));
+
+/** Ends an anvil a killed worker left behind, so the test leaves nothing running. */
+function endLeftover(dir: string): void {
+  const pid = join(dir, "chain.pid");
+  if (existsSync(pid)) {
+    try {
+      process.kill(Number(readFileSync(pid, "utf8")), "SIGKILL");
+    } catch {
+      /* already gone */
+    }
+  }
+}
 
 async function sendSome(url: string, from: Wallet, n: number): Promise<TransactionReceipt[]> {
   const provider = new JsonRpcProvider(url, 31337, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 20 });
@@ -99,6 +112,19 @@ describe("embedded chain", () => {
     await expectKept(url, [...first, ...second, ...third]);
     await kill(w);
     expect(existsSync(join(dir, "chain.pid"))).toBe(true); // left by the kill; the next start ends any orphan
+    endLeftover(dir);
+  });
+
+  it("a damaged state file is reported with what to do; a damaged newest one falls back to the older", () => {
+    const dir = mkdtempSync(join(tmpdir(), "medprov-chain-"));
+    writeFileSync(join(dir, LEGACY_STATE), '{"block":{"number":"0x1"},"accounts":{"0x'); // cut off, as anvil's own writes were
+    expect(() => pickState(dir)).toThrow(/is damaged.*npm start -- --reset/);
+    const whole = JSON.stringify({ block: { number: "0x1" }, accounts: {} });
+    writeFileSync(join(dir, "chain-state.3.json"), whole);
+    writeFileSync(join(dir, "chain-state.9.json"), whole.slice(0, 10));
+    const picked = pickState(dir);
+    expect(picked.state?.seq).toBe(3);
+    expect(picked.damaged).toEqual([join(dir, "chain-state.9.json")]);
   });
 
   it("refuses calls that would rewrite acknowledged history", async () => {
@@ -109,6 +135,7 @@ describe("embedded chain", () => {
     await expect(provider.send("evm_snapshot", [])).rejects.toThrow(/not available on the durable embedded chain/);
     provider.destroy();
     await kill(w);
+    endLeftover(dir);
   });
 
   it("a port in use is a named error, and nothing starts", async () => {

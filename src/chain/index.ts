@@ -115,8 +115,9 @@ function running(o: EmbeddedChainOptions, journal: ChainJournal, anvil: Awaited<
       (stopping ??= (async () => {
         clearInterval(timer);
         await front.close();
-        // anvil may already be gone (a terminal's Ctrl-C reaches the whole process group): the journal holds everything.
-        if (anvil.child.exitCode === null && anvil.child.signalCode === null) await dump().catch((e: Error) => log(`embedded chain: final state dump failed (the journal still holds every write): ${e.message}`));
+        // anvil may already be gone or going (a terminal's Ctrl-C reaches the whole process group);
+        // then the next start replays the journal, which holds every write: nothing to report.
+        if (anvil.child.exitCode === null && anvil.child.signalCode === null) await dump().catch(() => undefined);
         await anvil.stop();
         await journal.close();
       })()),

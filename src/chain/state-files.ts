@@ -4,9 +4,10 @@
  * into place, so a kill or a power cut leaves either the previous file or the new one, never half
  * of one; the two newest are kept, so a damaged newest file still leaves a start point.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { MedprovError } from "../sdk/errors";
+import { writeFileDurably } from "../sdk/durable-file";
 
 const NAME = /^chain-state\.(\d+)\.json$/;
 /** The file anvil itself wrote before the journal existed (its own --state option). */
@@ -61,32 +62,9 @@ export function pickState(dir: string): { state?: StateFile; damaged: string[] }
   return { damaged };
 }
 
-function writeDurably(path: string, data: Buffer): void {
-  const fd = openSync(path, "w");
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function syncDir(dir: string): void {
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** Writes the state holding journal entries up to `seq`; returns the files now kept. */
 export function writeState(dir: string, seq: number, json: Buffer): StateFile[] {
-  const path = join(dir, `chain-state.${seq}.json`);
-  const aside = `${path}.partial`;
-  writeDurably(aside, json);
-  renameSync(aside, path);
-  syncDir(dir);
+  writeFileDurably(join(dir, `chain-state.${seq}.json`), json);
   const files = stateFiles(dir);
   for (const old of files.slice(2)) rmSync(old.path, { force: true });
   if (existsSync(join(dir, LEGACY_STATE))) rmSync(join(dir, LEGACY_STATE), { force: true });
@@ -96,5 +74,5 @@ export function writeState(dir: string, seq: number, json: Buffer): StateFile[] 
 /** Removes what a kill during a write left behind (`*.partial`). */
 export function removePartials(dir: string): void {
   if (!existsSync(dir)) return;
-  for (const f of readdirSync(dir)) if (f.startsWith("chain-state.") && f.endsWith(".partial")) rmSync(join(dir, f), { force: true });
+  for (const f of readdirSync(dir)) if (f.endsWith(".partial")) rmSync(join(dir, f), { force: true });
 }

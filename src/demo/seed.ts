@@ -9,8 +9,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { HDNodeWallet, Mnemonic, Wallet, hexlify, id as hashText, keccak256, toUtf8Bytes, type JsonRpcProvider } from "ethers";
 import {
-  Developer, Governance, Hospital, Patient, Regulator, TraceBatcher, connectLedger, deployLedger, receiptFor,
-  type Deployment, type LedgerContracts, type TraceInput,
+  Developer, Hospital, Patient, Regulator, TraceBatcher, connectLedger, deployLedger, receiptFor,
+  type Deployment, type FoundingMember, type LedgerContracts, type TraceInput,
 } from "../sdk";
 import { NUMBERS, Purpose, tierFor } from "../constants";
 
@@ -53,30 +53,24 @@ function prng(seed: number) {
 
 export type Progress = (step: string, done?: number, total?: number) => void;
 
-/** Deploys with a real governance delay and admits the members, travelling the local chain's clock over the delay. */
+/**
+ * Deploys with a real governance delay and the demo's organisations as founding members: the chain
+ * clock keeps with the wall clock (no travel over the delay), so a trace a hospital stamps "now" is
+ * judged against the right history.
+ */
 export async function deployDemo(provider: JsonRpcProvider, accounts: DemoAccounts, delay: number, progress: Progress): Promise<Deployment> {
-  progress("deploying contracts");
-  const { deployment } = await deployLedger(accounts.governance, { governance: accounts.governance.address, governanceDelay: delay });
-  const ledger = connectLedger(deployment, provider);
-  const g = new Governance(ledger, accounts.governance);
-  const members: [string, string, Wallet][] = [
-    ["Xiangya Hospital (demo)", "HOSPITAL", accounts.hospitals[0]],
-    ["Bamako Hospital (demo)", "HOSPITAL", accounts.hospitals[1]],
-    ["Maastricht Medical Center (demo)", "HOSPITAL", accounts.hospitals[2]],
-    ["Lumen Imaging AI (demo)", "MODEL_DEVELOPER", accounts.developers[0]],
-    ["Cardiosense (demo)", "MODEL_DEVELOPER", accounts.developers[1]],
-    ["National Medical Products Administration (demo)", "REGULATOR", accounts.regulator],
-    ["Independent Audit Office (demo)", "AUDITOR", accounts.auditor],
+  progress("deploying contracts and admitting the founding members");
+  const members: FoundingMember[] = [
+    { name: "Xiangya Hospital (demo)", role: "HOSPITAL", keys: [accounts.hospitals[0].address] },
+    { name: "Bamako Hospital (demo)", role: "HOSPITAL", keys: [accounts.hospitals[1].address] },
+    { name: "Maastricht Medical Center (demo)", role: "HOSPITAL", keys: [accounts.hospitals[2].address] },
+    { name: "Lumen Imaging AI (demo)", role: "MODEL_DEVELOPER", keys: [accounts.developers[0].address] },
+    { name: "Cardiosense (demo)", role: "MODEL_DEVELOPER", keys: [accounts.developers[1].address] },
+    { name: "National Medical Products Administration (demo)", role: "REGULATOR", keys: [accounts.regulator.address] },
+    { name: "Independent Audit Office (demo)", role: "AUDITOR", keys: [accounts.auditor.address] },
   ];
-  progress("scheduling member admissions (governance delay)");
-  const calls = members.map(([name, role, key]) => g.calls.admitMember(name, role, [key.address]));
-  for (const c of calls) await g.schedule(c);
-  await provider.send("evm_increaseTime", [delay + 1]);
-  await provider.send("evm_mine", []);
-  for (const [i, c] of calls.entries()) {
-    await g.execute(c);
-    progress("admitting members", i + 1, calls.length);
-  }
+  const { deployment } = await deployLedger(accounts.governance, { governance: accounts.governance.address, governanceDelay: delay, members });
+  progress("admitted members", members.length, members.length);
   return deployment;
 }
 
@@ -201,9 +195,7 @@ export async function seedDemo(provider: JsonRpcProvider, deployment: Deployment
   await hospitals[0].fileReport(cxr2, { periodStart: t - 30 * 86400, periodEnd: t - 10, cases: 2400, auc: 9310, subgroups: [{ subgroup: "sex:FEMALE", auc: 9300, cases: 1200 }, { subgroup: "sex:MALE", auc: 9340, cases: 1200 }], reportHash: hashText("cxr report Q3") });
   progress("deployments and post-market reports filed (one fairness alert)");
 
-  // ── decision traces ── (dated in the two hours after every approval above)
-  await provider.send("evm_increaseTime", [2 * 3600]);
-  await provider.send("evm_mine", []);
+  // ── decision traces ── (each chunk stamped with the chain's time when it is recorded: after every approval above)
   const inUse: Record<number, string[]> = { 0: [cxr2, tri2, cxr4], 1: [ecg2, tri2], 2: [nts1, nts3] };
   const receipts: string[] = [];
   mkdirSync(join(dataDir, "receipts"), { recursive: true });
@@ -212,7 +204,6 @@ export async function seedDemo(provider: JsonRpcProvider, deployment: Deployment
     const batcher = await TraceBatcher.open({ vaultPath: join(dataDir, `hospital-${h + 1}`, "trace-vault"), ledger, signer: accounts.hospitals[h], maxBatch: 1000 });
     const cohort = cohortOf(h);
     const count = Math.floor(size.traces / 3) + (h === 0 ? size.traces % 3 : 0);
-    const start = (await now()) - 3600;
     const inputs: TraceInput[] = [];
     for (let k = 0; k < count; k++) {
       const confidenceBps = 6000 + Math.floor(rand() * 4000);
@@ -222,11 +213,12 @@ export async function seedDemo(provider: JsonRpcProvider, deployment: Deployment
       inputs.push({
         traceId: hexlify(keccak256(toUtf8Bytes(`trace-${h}-${k}`))), modelVersion: inUse[h][k % inUse[h].length], subject: patients[pick(cohort)].address,
         inputHash: keccak256(toUtf8Bytes(`in-${h}-${k}`)), outputHash: keccak256(toUtf8Bytes(`out-${h}-${k}`)), confidenceBps, action: action as TraceInput["action"],
-        clinicianHash: keccak256(toUtf8Bytes(`clinician-${h}-${k % 17}`)), finalDecisionHash: keccak256(toUtf8Bytes(`final-${h}-${k}`)), time: start + Math.floor((k * 3600) / count),
+        clinicianHash: keccak256(toUtf8Bytes(`clinician-${h}-${k % 17}`)), finalDecisionHash: keccak256(toUtf8Bytes(`final-${h}-${k}`)), time: 0,
       });
     }
     for (let k = 0; k < inputs.length; k += 1000) {
-      await batcher.append(...inputs.slice(k, k + 1000));
+      const stamped = await now();
+      await batcher.append(...inputs.slice(k, k + 1000).map((t) => ({ ...t, time: stamped })));
       await batcher.flush();
       anchored += Math.min(1000, inputs.length - k);
       progress("anchoring decision traces", anchored, size.traces);

@@ -12,13 +12,24 @@ import type {
   TraceAnchor,
 } from "../../typechain-types";
 import { FACTORIES } from "./contracts";
-import { ACCESS_ROLES, DEFAULT_GOVERNANCE_DELAY, GOVERNED_FUNCTIONS } from "../constants";
+import { ACCESS_ROLES, DEFAULT_GOVERNANCE_DELAY, GOVERNED_FUNCTIONS, ROLES, type RoleName } from "../constants";
 
 export interface DeployOptions {
   /** The account that will govern membership, purposes and policy (a multisig in production). */
   governance: string;
   /** Execution delay, in seconds, enforced on every governance call. */
   governanceDelay?: number;
+  /**
+   * Founding members, admitted by the deployer before governance is handed over: a consortium
+   * starts with its members instead of waiting out the governance delay (and no clock is moved).
+   */
+  members?: FoundingMember[];
+}
+
+export interface FoundingMember {
+  name: string;
+  role: RoleName;
+  keys: string[];
 }
 
 export interface LedgerContracts {
@@ -40,6 +51,14 @@ export interface Deployment {
   governanceDelay: number;
   addresses: Record<ContractName, string>;
   versions: Partial<Record<ContractName, string>>;
+}
+
+/** The deployer governs for a moment, without delay, to admit the founding members, then gives it up. */
+async function admitFounders(manager: AccessManager, consortium: Consortium, deployer: string, members: FoundingMember[]): Promise<void> {
+  if (members.length === 0) return;
+  await (await manager.grantRole(ACCESS_ROLES.GOVERNOR, deployer, 0)).wait();
+  for (const m of members) await (await consortium.admitMember(m.name, ROLES.indexOf(m.role), m.keys)).wait();
+  await (await manager.renounceRole(ACCESS_ROLES.GOVERNOR, deployer)).wait();
 }
 
 /** Deploys the five contracts and the AccessManager, wires governance and renounces the deployer's admin. */
@@ -67,6 +86,7 @@ export async function deployLedger(deployer: Signer, options: DeployOptions): Pr
     const selectors = fns.map((fn) => (target.interface as Interface).getFunction(fn)!.selector);
     await (await manager.setTargetFunctionRole(await target.getAddress(), selectors, ACCESS_ROLES.GOVERNOR)).wait();
   }
+  await admitFounders(manager, consortium, deployerAddress, options.members ?? []);
   await (await manager.grantRole(ACCESS_ROLES.GOVERNOR, options.governance, delay)).wait();
   await (await manager.grantRole(ACCESS_ROLES.ADMIN, options.governance, delay)).wait();
   if (options.governance.toLowerCase() !== deployerAddress.toLowerCase()) {

@@ -1,0 +1,31 @@
+/**
+ * Files a success message depends on (a deployment manifest, the demo's "seeded" marker, a state
+ * file) are written aside, flushed to disk and renamed into place: after a kill or a power cut the
+ * path holds the old content or the new, never part of one.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+
+function fsyncPath(path: string, flags: string): void {
+  const fd = openSync(path, flags);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes `data` to `path` atomically and durably. */
+export function writeFileDurably(path: string, data: string | Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const aside = `${path}.partial`;
+  const fd = openSync(aside, "w");
+  try {
+    writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(aside, path);
+  fsyncPath(dirname(path), "r");
+}
