@@ -2,7 +2,7 @@
  * OutboxSigner: an ethers signer that sends every transaction through an Outbox, so existing call
  * sites (`contract.connect(signer).fn(...)`, `sendWrite(contract, () => ...)`) keep their shape.
  */
-import { AbstractSigner, resolveAddress, Transaction, type Provider, type Signer, type TransactionRequest, type TransactionResponse, type TypedDataDomain, type TypedDataField } from "ethers";
+import { AbstractSigner, keccak256, resolveAddress, Transaction, type Provider, type Signer, type TransactionRequest, type TransactionResponse, type TypedDataDomain, type TypedDataField } from "ethers";
 import { MedprovError } from "../errors";
 import { broadcastRaw, progress, replaced, resend, responseOf } from "./chain";
 import type { Outbox, OutboxEntry } from "./store";
@@ -77,7 +77,7 @@ export class OutboxSigner extends AbstractSigner {
       await replaced(this.outbox, prior);
       return undefined;
     }
-    return responseOf(prior.raw, provider);
+    return responseOf(prior.raw, prior.from, provider);
   }
 
   private async signKeepSend(request: TransactionRequest, o: { from: string; chainId: string; key?: string; provider: Provider }): Promise<TransactionResponse> {
@@ -90,13 +90,14 @@ export class OutboxSigner extends AbstractSigner {
     }
     const populated = await this.populateTransaction({ ...request, nonce: Math.max(pending, outbox.nextNonce(o.chainId, o.from)) });
     delete populated.from;
-    const raw = await this.inner.signTransaction(Transaction.from(populated));
-    const tx = Transaction.from(raw);
-    const entry: OutboxEntry = { hash: tx.hash!, raw, from: tx.from!, nonce: tx.nonce, chainId: o.chainId, to: tx.to, selector: tx.data.slice(0, 10), ...(o.key !== undefined ? { key: o.key } : {}), created: Math.floor(Date.now() / 1000), state: "signed" };
+    const unsigned = Transaction.from(populated);
+    const raw = await this.inner.signTransaction(unsigned);
+    // The fields come from what was signed, not from parsing `raw`: recovering its sender is ~10 ms.
+    const entry: OutboxEntry = { hash: keccak256(raw), raw, from: o.from, nonce: unsigned.nonce, chainId: o.chainId, to: unsigned.to, selector: unsigned.data.slice(0, 10), ...(o.key !== undefined ? { key: o.key } : {}), created: Math.floor(Date.now() / 1000), state: "signed" };
     await outbox.recordSigned(entry);
     await progress(outbox, "signed", entry);
     if ((await broadcastRaw(o.provider, raw)) === "nonce-used" && !(await o.provider.getTransactionReceipt(entry.hash))) throw await replaced(outbox, entry);
     await progress(outbox, "broadcast", entry);
-    return responseOf(raw, o.provider);
+    return responseOf(raw, o.from, o.provider);
   }
 }
