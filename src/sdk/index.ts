@@ -6,6 +6,7 @@ export * from "./errors";
 export { explain } from "./explain";
 export * from "./ids";
 export * from "./tx";
+export * from "./outbox";
 export * from "./chain-time";
 export { writeFileDurably } from "./durable-file";
 export * from "./consent-signing";

@@ -1,6 +1,7 @@
 /** Sending a write and reading its result back from the receipt. */
 import type { BaseContract, ContractTransactionResponse, LogDescription, TransactionReceipt } from "ethers";
-import { domain, MedprovError } from "./errors";
+import { decodeRevert, domain, MedprovError } from "./errors";
+import { outboxHolding } from "./outbox/store";
 
 export interface WriteResult {
   txHash: string;
@@ -13,11 +14,19 @@ export interface SentWrite extends WriteResult {
   events: LogDescription[];
 }
 
-/** Sends, waits for the receipt and decodes `contract`'s events; reverts become domain errors. */
+/**
+ * Sends, waits for the receipt and decodes `contract`'s events; reverts become domain errors.
+ * A transaction sent through an OutboxSigner returns only once the outbox acknowledged it (its
+ * receipt durable per the outbox's policy; see outbox/index.ts); others as soon as mined.
+ */
 export async function sendWrite(contract: BaseContract, send: () => Promise<ContractTransactionResponse>, o: { timeoutMs?: number } = {}): Promise<SentWrite> {
   return domain(async () => {
     const tx = await send();
-    const receipt = await mined(tx, o.timeoutMs);
+    const outbox = outboxHolding(tx.hash);
+    const receipt = outbox ? await outbox.acknowledged(tx.hash, tx.provider, { timeoutMs: o.timeoutMs }) : await mined(tx, o.timeoutMs);
+    if (receipt.status === 0 && outbox) await replayRevert(tx, receipt.blockNumber);
+    // A reverted receipt goes through ethers' own path so that its CALL_EXCEPTION (and our naming of it) is unchanged.
+    if (receipt.status === 0) await tx.wait();
     const address = (await contract.getAddress()).toLowerCase();
     const events = receipt.logs
       .filter((l) => l.address.toLowerCase() === address)
@@ -25,6 +34,19 @@ export async function sendWrite(contract: BaseContract, send: () => Promise<Cont
       .filter((e): e is LogDescription => e !== null);
     return { txHash: receipt.hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed, events };
   });
+}
+
+/**
+ * A mined revert carries no reason. Replayed as a call on the state its block started from, it
+ * usually reverts the same way and names the ledger error; when it does not (a transaction earlier
+ * in the block changed the state), ethers' unnamed CALL_EXCEPTION follows.
+ */
+async function replayRevert(tx: ContractTransactionResponse, blockNumber: number): Promise<void> {
+  try {
+    await tx.provider.call({ from: tx.from, to: tx.to, data: tx.data, value: tx.value, gasLimit: tx.gasLimit, blockTag: blockNumber - 1 });
+  } catch (e) {
+    if (decodeRevert(e)) throw e;
+  }
 }
 
 /**
@@ -36,8 +58,7 @@ async function mined(tx: ContractTransactionResponse, timeoutMs = 10 * 60_000): 
   const until = Date.now() + timeoutMs;
   for (let delay = 5; Date.now() < until; delay = Math.min(delay * 2, 500)) {
     const receipt = await tx.provider.getTransactionReceipt(tx.hash);
-    // A reverted receipt goes through ethers' own path so that its CALL_EXCEPTION (and our naming of it) is unchanged.
-    if (receipt) return receipt.status === 0 ? ((await tx.wait()) as TransactionReceipt) : receipt;
+    if (receipt) return receipt;
     await new Promise((r) => setTimeout(r, delay));
   }
   throw new MedprovError("TX_TIMEOUT", `transaction ${tx.hash} was not mined within ${Math.round(timeoutMs / 1000)} s; it may still be: check it before sending again`, true);

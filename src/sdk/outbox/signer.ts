@@ -1,0 +1,103 @@
+/**
+ * OutboxSigner: an ethers signer that sends every transaction through an Outbox, so existing call
+ * sites (`contract.connect(signer).fn(...)`, `sendWrite(contract, () => ...)`) keep their shape.
+ */
+import { AbstractSigner, keccak256, resolveAddress, Transaction, type Provider, type Signer, type TransactionRequest, type TransactionResponse, type TypedDataDomain, type TypedDataField } from "ethers";
+import { MedprovError } from "../errors";
+import { broadcastRaw, progress, replaced, resend, responseOf } from "./chain";
+import type { Outbox, OutboxEntry } from "./store";
+
+export class OutboxSigner extends AbstractSigner {
+  /**
+   * `inner` holds the key and must sign offline (a Wallet, or one decrypted from a keystore); it
+   * is never asked to send. A signer made by `withKey` names its sends `key`, `key#1`, `key#2`…
+   */
+  constructor(
+    readonly outbox: Outbox,
+    readonly inner: Signer,
+    readonly key?: string,
+    private readonly keyUses = { sent: 0 },
+  ) {
+    super(inner.provider);
+  }
+
+  getAddress(): Promise<string> {
+    return this.inner.getAddress();
+  }
+
+  connect(provider: Provider | null): OutboxSigner {
+    return new OutboxSigner(this.outbox, this.inner.connect(provider), this.key, this.keyUses);
+  }
+
+  /**
+   * The same signer, its sends named by an idempotency key (one logical write, such as relaying one
+   * patient-signed request). Sending again under a key the outbox holds returns that transaction
+   * (and so its outcome) instead of signing a new one; only a replaced one is signed anew.
+   */
+  withKey(key: string): OutboxSigner {
+    return new OutboxSigner(this.outbox, this.inner, key);
+  }
+
+  signTransaction(tx: TransactionRequest): Promise<string> {
+    return this.inner.signTransaction(tx);
+  }
+
+  signMessage(message: string | Uint8Array): Promise<string> {
+    return this.inner.signMessage(message);
+  }
+
+  signTypedData(domain: TypedDataDomain, types: Record<string, TypedDataField[]>, value: Record<string, unknown>): Promise<string> {
+    return this.inner.signTypedData(domain, types, value);
+  }
+
+  /** Populates, signs, keeps (synced), then broadcasts; see outbox/index.ts. */
+  override async sendTransaction(request: TransactionRequest): Promise<TransactionResponse> {
+    const uses = this.keyUses.sent++;
+    const key = this.key === undefined ? undefined : uses === 0 ? this.key : `${this.key}#${uses}`;
+    const provider = this.provider;
+    if (!provider) throw new MedprovError("OUTBOX_NO_PROVIDER", "an OutboxSigner needs a provider to send: connect its wallet to one");
+    const from = await this.getAddress();
+    const chainId = (await provider.getNetwork()).chainId.toString();
+    return this.outbox.inLane(chainId, from, async () => {
+      const prior = key === undefined ? undefined : await this.priorUnder(key, from, request, provider);
+      return prior ?? this.signKeepSend(request, { from, chainId, key, provider });
+    });
+  }
+
+  /** The transaction already sent under `key`, put back on the wire if the node lost it; undefined when there is none to reuse. */
+  private async priorUnder(key: string, from: string, request: TransactionRequest, provider: Provider): Promise<TransactionResponse | undefined> {
+    const prior = await this.outbox.byKey(key);
+    if (!prior || prior.state === "replaced") return undefined;
+    const to = request.to == null ? null : await resolveAddress(request.to, provider);
+    const selector = typeof request.data === "string" ? request.data.slice(0, 10) : "0x";
+    if (prior.from.toLowerCase() !== from.toLowerCase() || (prior.to ?? "").toLowerCase() !== (to ?? "").toLowerCase() || prior.selector !== selector) {
+      throw new MedprovError("OUTBOX_KEY_CONFLICT", `idempotency key "${key}" already names transaction ${prior.hash} (${prior.from} → ${prior.to}, call ${prior.selector}); this is another write: give it its own key`, false, { key, hash: prior.hash });
+    }
+    if (prior.state === "signed" && (await resend(prior, provider)) === "replaced") {
+      await replaced(this.outbox, prior);
+      return undefined;
+    }
+    return responseOf(prior.raw, prior.from, provider);
+  }
+
+  private async signKeepSend(request: TransactionRequest, o: { from: string; chainId: string; key?: string; provider: Provider }): Promise<TransactionResponse> {
+    const { outbox } = this;
+    const pending = await o.provider.getTransactionCount(o.from, "pending");
+    // Entries this outbox signed that the node does not count (a crash before their broadcast, a
+    // lost mempool) go back first, or the nonce taken below would leave a gap that never fills.
+    if (outbox.nextNonce(o.chainId, o.from) > pending) {
+      for (const entry of outbox.unsettledEntries(o.chainId, o.from)) if (entry.nonce >= pending) await broadcastRaw(o.provider, entry.raw);
+    }
+    const populated = await this.populateTransaction({ ...request, nonce: Math.max(pending, outbox.nextNonce(o.chainId, o.from)) });
+    delete populated.from;
+    const unsigned = Transaction.from(populated);
+    const raw = await this.inner.signTransaction(unsigned);
+    // The fields come from what was signed, not from parsing `raw`: recovering its sender is ~10 ms.
+    const entry: OutboxEntry = { hash: keccak256(raw), raw, from: o.from, nonce: unsigned.nonce, chainId: o.chainId, to: unsigned.to, selector: unsigned.data.slice(0, 10), ...(o.key !== undefined ? { key: o.key } : {}), created: Math.floor(Date.now() / 1000), state: "signed" };
+    await outbox.recordSigned(entry);
+    await progress(outbox, "signed", entry);
+    if ((await broadcastRaw(o.provider, raw)) === "nonce-used" && !(await o.provider.getTransactionReceipt(entry.hash))) throw await replaced(outbox, entry);
+    await progress(outbox, "broadcast", entry);
+    return responseOf(raw, o.from, o.provider);
+  }
+}
