@@ -3,7 +3,7 @@
  * fact can be in, validated against FHIR R4 by existing libraries (test/helpers/fhir-validate.ts).
  */
 import { describe, it, expect } from "vitest";
-import { Purpose, VersionStatus, MemberStatus, NUMBERS } from "../src/constants";
+import { Purpose, VersionStatus, MemberStatus, NUMBERS, VERSION_STATUSES } from "../src/constants";
 import { batchProvenance, consentResource, memberAuditEvent, searchBundle, versionAuditEvent, versionProvenance, type ConsentRow, type FhirContext } from "../src/fhir";
 import { fhirProblems } from "./helpers/fhir-validate";
 
@@ -39,6 +39,25 @@ describe("FHIR R4 export", () => {
       const expired = consentResource(ctx, grant(), T0 + 86_400);
       valid(expired);
       expect(expired.status).toBe("inactive");
+    });
+
+    it("granted, expired, revoked before expiry and revoked after expiry: status at `now`, the period ends at whichever came first", () => {
+      const at = (t: number) => new Date(t * 1000).toISOString();
+      const expiry = T0 + 86_400;
+      const cases: [string, ConsentRow, number, string, string][] = [
+        ["granted", grant(), T0 + 10, "active", at(expiry)],
+        ["expired", grant(), expiry + 1, "inactive", at(expiry)],
+        ["revoked before expiry", grant({ revokedAt: T0 + 100 }), T0 + 200, "inactive", at(T0 + 100)],
+        // A revocation after the grant had already expired ended nothing: the period still ends at the expiry.
+        ["revoked after expiry", grant({ revokedAt: expiry + 500 }), expiry + 600, "inactive", at(expiry)],
+        // Revoked, then read at a time before the expiry: revoked all the same.
+        ["revoked, read before expiry", grant({ revokedAt: T0 + 100 }), T0 + 150, "inactive", at(T0 + 100)],
+      ];
+      for (const [name, row, now, status, end] of cases) {
+        const c = consentResource(ctx, row, now);
+        expect(fhirProblems(c), name).toEqual([]);
+        expect([name, c.status, c.provision?.period?.start, c.provision?.period?.end]).toEqual([name, status, at(T0), end]);
+      }
     });
 
     it("maps every default purpose, HL7 codes where HL7 has them, and purposes governance added later", () => {
@@ -97,6 +116,32 @@ describe("FHIR R4 export", () => {
       for (const e of events) valid(e);
       expect(events.map((e) => [e.action, e.subtype?.[0].code])).toEqual([["C", "MemberAdmitted"], ["U", "MemberStatusChanged"], ["C", "KeyAdded"], ["D", "KeyRevoked"]]);
       expect(events[1].entity?.[0].detail?.map((d) => [d.type, d.valueString])).toContainEqual(["status", "SUSPENDED"]);
+    });
+
+    it("every version transition: the registration creates (C), every later change updates (U)", () => {
+      const S = VersionStatus;
+      const transitions: [number, number, "C" | "U", number][] = [
+        [S.NONE, S.SUBMITTED, "C", 3],
+        [S.SUBMITTED, S.APPROVED, "U", 4],
+        [S.APPROVED, S.SUSPENDED, "U", 4],
+        [S.SUSPENDED, S.APPROVED, "U", 4],
+        [S.APPROVED, S.RECALLED, "U", 4],
+        [S.SUSPENDED, S.RECALLED, "U", 4],
+        [S.APPROVED, S.RETIRED, "U", 3],
+      ];
+      transitions.forEach(([previous, status, action, actor], i) => {
+        const e = versionAuditEvent(ctx, { versionId: id32("a1"), checkpoint: `0000000000${30 + i}000001`, previous, status, actor, reason: id32("00"), time: T0 + i, tx: id32("f5") });
+        valid(e);
+        const details = Object.fromEntries(e.entity?.[0].detail?.map((d) => [d.type, d.valueString]) ?? []);
+        expect([e.action, e.subtype?.[0].code, details.previousStatus, details.status]).toEqual([action, `VersionStatusChanged:${VERSION_STATUSES[status]}`, VERSION_STATUSES[previous], VERSION_STATUSES[status]]);
+        expect(details.reasonHash).toBeUndefined(); // a zero reason is no reason
+      });
+      // Provenance of the version in each state it passes through names that state.
+      for (const status of [S.SUBMITTED, S.APPROVED, S.SUSPENDED, S.RECALLED, S.RETIRED]) {
+        const p = versionProvenance(ctx, { versionId: id32("a1"), modelId: id32("b1"), developer: 3, parent: id32("00"), weightsHash: id32("c1"), modelCardHash: id32("d1"), trainingDatasets: [id32("e1")], status, registeredTime: T0, tx: id32("f1"), ...(status !== S.SUBMITTED ? { approvedBy: 4, filingCode: "NMPA-1" } : {}) });
+        valid(p);
+        expect(p.extension?.[0].valueCode).toBe(VERSION_STATUSES[status]);
+      }
     });
 
     it("a model version's recall, with the regulator as agent and the notice hash", () => {

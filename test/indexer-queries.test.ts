@@ -35,6 +35,8 @@ async function scenario() {
   const revokedAt = await time.latestBlock();
   await time.setNextBlockTimestamp((await time.latest()) + 5); // the revocation lands in a later second
   await (await l.consents.connect(l.patient).revokeConsent(patient, Purpose.MODEL_TRAINING, 0)).wait();
+  // v2 is registered in a later second than the revocation (the same second reads AT_REVOCATION_TIME: test/api-reports.test.ts).
+  await time.setNextBlockTimestamp((await time.latest()) + 5);
   const v2In = versionInput([d1.datasetId, d2.datasetId], { parent: v1 });
   const v2 = await l.models.versionIdOf(modelId, v2In.weightsHash);
   await (await l.models.connect(l.developer).registerVersion(modelId, v2In)).wait();

@@ -1,6 +1,7 @@
 /**
  * Sign-In with Ethereum (EIP-4361): single-use nonces that expire, domain/URI/chain checks, a new
- * session id at every sign-in, sessions that expire. The caller's role is read on-chain at the
+ * session id at every sign-in, sessions that expire (at the latest when the signed message does).
+ * Sessions are an HTTP concern, so their clock is this server's; no ledger fact is ever judged by it. The caller's role is read on-chain at the
  * current head block and kept only while the head stays there: a suspension or key revocation takes
  * effect on the first request after its block reaches this node (plus at most `headMaxAgeMs`).
  */
@@ -19,6 +20,11 @@ export interface AuthOptions {
   nonceTtlMs?: number;
   sessionTtlMs?: number;
   /**
+   * How far a message's issuedAt may lie before its nonce was issued or after the server's now
+   * (clocks differ). Default 5 minutes: with 5-minute nonces, a message is at most 10 minutes old.
+   */
+  issuedAtSkewMs?: number;
+  /**
    * How old the last look at the chain head may be before a request looks again (one eth_blockNumber
    * shared by concurrent requests). 0 looks on every request. Roles are re-read whenever the head moves.
    */
@@ -32,10 +38,12 @@ export interface Caller {
 }
 
 export function createAuth(ledger: LedgerContracts, provider: Provider, o: AuthOptions) {
-  const nonces = new Map<string, number>();
+  const nonces = new Map<string, { issued: number; expires: number }>();
   const sessions = new Map<string, { address: string; expires: number }>();
   const nonceTtl = o.nonceTtlMs ?? 5 * 60_000;
   const sessionTtl = o.sessionTtlMs ?? 60 * 60_000;
+  const skew = o.issuedAtSkewMs ?? 5 * 60_000;
+  const server = new URL(o.uri);
 
   const headMaxAge = o.headMaxAgeMs ?? 100;
   let head = { block: -1, seenAt: 0 };
@@ -100,16 +108,37 @@ export function createAuth(ledger: LedgerContracts, provider: Provider, o: AuthO
     return role;
   }
 
-  const sweep = (m: Map<string, number | { expires: number }>) => {
+  const sweep = (m: Map<string, { expires: number }>) => {
     const now = Date.now();
-    for (const [k, v] of m) if ((typeof v === "number" ? v : v.expires) < now) m.delete(k);
+    for (const [k, v] of m) if (v.expires < now) m.delete(k);
   };
+
+  /** Domain, URI (scheme and host of this server's public URL), chain and issuedAt window. */
+  function checkMessage(m: SiweMessage, nonceIssued: number): void {
+    const refuse = (why: string): never => {
+      throw new ApiError("SIWE_INVALID", why);
+    };
+    if (m.domain !== o.domain) refuse(`the message is for domain ${m.domain}, not ${o.domain}`);
+    let uri: URL | undefined;
+    try {
+      uri = new URL(m.uri);
+    } catch {
+      uri = undefined;
+    }
+    if (!uri || uri.protocol !== server.protocol || uri.host !== server.host) refuse(`the message is for URI ${m.uri}; this server is ${server.origin} (scheme and host must match)`);
+    if (m.chainId !== o.chainId) refuse(`the message is for chain ${m.chainId}, not ${o.chainId}`);
+    const issued = Date.parse(m.issuedAt ?? "");
+    if (Number.isNaN(issued)) refuse("the message has no valid issuedAt");
+    if (issued < nonceIssued - skew || issued > Date.now() + skew) {
+      refuse(`the message says it was issued at ${m.issuedAt}, outside ${new Date(nonceIssued - skew).toISOString()}..${new Date(Date.now() + skew).toISOString()} (its nonce's issue time to now, ± ${skew / 60_000} min)`);
+    }
+  }
 
   return {
     issueNonce(): string {
       sweep(nonces);
       const nonce = randomBytes(12).toString("hex");
-      nonces.set(nonce, Date.now() + nonceTtl);
+      nonces.set(nonce, { issued: Date.now(), expires: Date.now() + nonceTtl });
       return nonce;
     },
 
@@ -121,16 +150,15 @@ export function createAuth(ledger: LedgerContracts, provider: Provider, o: AuthO
       } catch {
         throw new ApiError("SIWE_INVALID", "the message is not an EIP-4361 sign-in message");
       }
-      const expiry = nonces.get(parsed.nonce);
-      if (expiry === undefined || expiry < Date.now()) throw new ApiError("SIWE_INVALID", "the nonce is unknown, used or expired; request a new one");
+      const nonce = nonces.get(parsed.nonce);
+      if (nonce === undefined || nonce.expires < Date.now()) throw new ApiError("SIWE_INVALID", "the nonce is unknown, used or expired; request a new one");
       nonces.delete(parsed.nonce); // single use, even when the rest fails
-      if (parsed.domain !== o.domain) throw new ApiError("SIWE_INVALID", `the message is for domain ${parsed.domain}, not ${o.domain}`);
-      if (parsed.uri !== o.uri) throw new ApiError("SIWE_INVALID", `the message is for URI ${parsed.uri}, not ${o.uri}`);
-      if (parsed.chainId !== o.chainId) throw new ApiError("SIWE_INVALID", `the message is for chain ${parsed.chainId}, not ${o.chainId}`);
+      checkMessage(parsed, nonce.issued);
       const result = await parsed.verify({ signature, domain: o.domain, nonce: parsed.nonce, time: new Date().toISOString() }, { suppressExceptions: true });
       if (!result.success) throw new ApiError("SIWE_INVALID", `the signature or validity window does not check out (${result.error?.type ?? "invalid"})`);
       const session = randomBytes(24).toString("base64url");
-      const expires = Date.now() + sessionTtl;
+      // The session never outlives the message the person signed.
+      const expires = Math.min(Date.now() + sessionTtl, parsed.expirationTime ? Date.parse(parsed.expirationTime) : Infinity);
       sessions.set(session, { address: parsed.address.toLowerCase(), expires });
       sweep(sessions);
       return { session, address: parsed.address, expiresAt: new Date(expires).toISOString() };

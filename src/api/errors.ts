@@ -1,28 +1,137 @@
-/** The API's error catalogue: stable codes → HTTP status. */
-export const API_ERRORS = {
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  BAD_REQUEST: 400,
-  SIWE_INVALID: 401,
-  PAYLOAD_TOO_LARGE: 413,
-  RATE_LIMITED: 429,
-  INTERNAL: 500,
-  NOT_READY: 503,
-} as const;
-export type ApiErrorCode = keyof typeof API_ERRORS;
+/**
+ * The error catalogue: every MedprovError code the SDK, the indexer and the API raise, with the
+ * HTTP status it is answered with, in one place. Ledger reverts (LedgerRevertError, named after the
+ * contract's custom error) are all 422. A code missing here is a bug that test/api-errors.test.ts
+ * finds by reading the sources; at run time an unknown retryable error is still a 503, never a 500.
+ */
+import { LedgerRevertError, MedprovError, toDomainError } from "../sdk";
 
-export class ApiError extends Error {
-  constructor(
-    readonly code: ApiErrorCode,
-    message: string,
-  ) {
-    super(message);
+/** Seconds a client should wait before trying an unavailable answer again. */
+const SOON = 5;
+
+type Entry = { status: number; retryAfter?: number; means: string };
+const e = (status: number, means: string, retryAfter?: number): Entry => ({ status, means, ...(retryAfter ? { retryAfter } : {}) });
+const input = (means: string) => e(400, means);
+const unavailable = (means: string, retryAfter = SOON) => e(503, means, retryAfter);
+const serverFault = (means: string) => e(500, means);
+
+export const ERROR_CATALOGUE = {
+  // ── API: the request ──
+  BAD_REQUEST: input("the request does not fit the route's schema"),
+  INVALID_INTEGER: input("a query parameter that must be a whole number is not one in plain decimal digits"),
+  OUT_OF_RANGE: input("a number is outside the range its parameter allows"),
+  REPEATED_PARAMETER: input("a query parameter was given more than once"),
+  CONTRADICTORY_PARAMETERS: input("parameters that exclude each other were given together"),
+  INVALID_TIME: input("a time is neither Unix seconds nor an ISO 8601 date-time"),
+  ADDRESS_CHECKSUM: input("a mixed-case address fails its EIP-55 checksum"),
+  UINT_OVERFLOW: input("a number does not fit the Solidity integer type of its field"),
+  TOO_MANY_RECEIPTS: input("more receipts than one request may carry"),
+  URI_TOO_LONG: e(414, "a path segment is longer than the router accepts"),
+  UNSUPPORTED_MEDIA_TYPE: e(415, "the body is not JSON"),
+  PAYLOAD_TOO_LARGE: e(413, "the body is larger than the body limit"),
+  UNAUTHENTICATED: e(401, "no session, or an unknown or expired one"),
+  SIWE_INVALID: e(401, "the sign-in message or signature was refused"),
+  FORBIDDEN: e(403, "the caller's role may not read this"),
+  NOT_FOUND: e(404, "no such route or ledger object"),
+  RATE_LIMITED: e(429, "too many requests from this client"),
+  RELAY_DISABLED: e(501, "this server relays no consents (no relayer key configured)"),
+  // ── API: the server ──
+  NOT_READY: unavailable("the chain node did not answer"),
+  INDEX_NOT_READY: unavailable("the index has not caught up with the chain, or its loop stopped"),
+  INTERNAL: serverFault("an unexpected error; logged on the server"),
+  PORT_IN_USE: serverFault("the API could not listen (start-up only)"),
+  PORT_DENIED: serverFault("the API could not listen (start-up only)"),
+  BAD_HOST: serverFault("the API could not listen (start-up only)"),
+  // ── SDK ──
+  RPC_UNAVAILABLE: unavailable("the chain's RPC could not be reached or failed"),
+  CHAIN_UNAVAILABLE: unavailable("the node returned no head block"),
+  TX_TIMEOUT: unavailable("a transaction was not mined in time; it may still be: check before resending", 30),
+  RECEIPT_MALFORMED: input("a trace receipt does not fit the receipt format"),
+  TRACE_NOT_OBJECT: input("a trace record is not a JSON object"),
+  TRACE_UNKNOWN_FIELD: input("a trace record carries a field outside the schema"),
+  TRACE_MISSING_FIELD: input("a trace record lacks a field"),
+  TRACE_BAD_FIELD: input("a trace record field has the wrong type or range"),
+  TRACE_FUTURE_TIME: input("a trace is stamped later than chain time allows"),
+  BATCH_TOO_MANY_VERSIONS: input("a batch would name more model versions than a batch may"),
+  CARD_NOT_OBJECT: input("a model card is not a JSON object"),
+  CARD_UNKNOWN_FIELD: input("a model card carries an unknown field"),
+  CARD_MISSING_FIELD: input("a model card lacks a field"),
+  CARD_BAD_FIELD: input("a model card field has the wrong type or range"),
+  MODEL_BAD_RISK_CLASS: input("an unknown risk class"),
+  GOVERNANCE_BAD_ARGUMENT: input("a governance call's argument is invalid"),
+  DATASET_BAD_RECORD: input("a dataset record does not fit the schema"),
+  DATASET_EMPTY: input("a dataset has no records"),
+  DATASET_NO_DEMOGRAPHICS: input("a dataset's records carry no demographics"),
+  DATASET_NO_PURPOSES: input("a dataset allows no purpose"),
+  DATASET_NOT_FOUND: e(404, "a dataset file does not exist"),
+  EVENT_MISSING: e(502, "the chain accepted a write but the expected event is not in its receipt"),
+  DEPLOYMENT_NOT_FOUND: serverFault("the deployment manifest is missing (configuration)"),
+  DEPLOYMENT_INVALID: serverFault("the deployment manifest is invalid (configuration)"),
+  VAULT_FORMAT: serverFault("a trace vault has an unknown format"),
+  VAULT_CORRUPT: serverFault("a trace vault is damaged"),
+  VAULT_CHAIN_MISMATCH: serverFault("a trace vault belongs to another chain"),
+  // ── indexer ──
+  RPC_INCONSISTENT: unavailable("the RPC kept answering inconsistently"),
+  REORG_TOO_DEEP: unavailable("the chain replaced blocks deeper than the finality; the index must be rebuilt", 60),
+  INDEX_LOCKED: unavailable("another process holds the index"),
+  INDEX_LAYOUT: serverFault("the index was written by another layout; rebuild it"),
+  MANIFEST_INVALID: input("a cohort manifest is not a valid Merkle tree dump"),
+  MANIFEST_UNKNOWN_DATASET: e(404, "a cohort manifest names a dataset the index does not hold"),
+  COHORT_MISMATCH: e(422, "a cohort manifest's root is not the dataset's on-chain cohort root"),
+} as const satisfies Record<string, Entry>;
+
+export type ApiErrorCode = keyof typeof ERROR_CATALOGUE;
+/** Status per API code (kept for callers of the former table). */
+export const API_ERRORS = Object.fromEntries(Object.entries(ERROR_CATALOGUE).map(([k, v]) => [k, v.status])) as { [K in ApiErrorCode]: number };
+/** Every contract revert (LedgerRevertError) is answered with this status. */
+export const LEDGER_REVERT_STATUS = 422;
+
+export class ApiError extends MedprovError {
+  declare readonly code: ApiErrorCode;
+  constructor(code: ApiErrorCode, message: string) {
+    super(code, message, "retryAfter" in ERROR_CATALOGUE[code]);
     this.name = "ApiError";
   }
   get status(): number {
-    return API_ERRORS[this.code];
+    return ERROR_CATALOGUE[this.code].status;
   }
+}
+
+export interface ErrorReply {
+  status: number;
+  headers: Record<string, string>;
+  body: { error: { code: string; message: string } };
+}
+
+const reply = (status: number, code: string, message: string, retryAfter?: number): ErrorReply => ({ status, headers: retryAfter ? { "retry-after": String(retryAfter) } : {}, body: { error: { code, message } } });
+
+/** Fastify's own 4xx (body parsing, router, content type), by status: a named code instead of its FST_ names. */
+const FRAMEWORK: Record<number, ApiErrorCode> = { 413: "PAYLOAD_TOO_LARGE", 414: "URI_TOO_LONG", 415: "UNSUPPORTED_MEDIA_TYPE", 429: "RATE_LIMITED" };
+
+/**
+ * The answer to any error a route threw: MedprovErrors by the catalogue (5xx messages are hidden
+ * unless the code says what to do, as "unavailable" ones do), validation failures as BAD_REQUEST
+ * naming the field, ethers' network failures as RPC_UNAVAILABLE. `internal` is true when the
+ * error is unexpected and must be logged.
+ */
+export function errorReply(error: unknown): ErrorReply & { internal: boolean } {
+  const err = error as Error & { statusCode?: number; validation?: unknown; validationContext?: string };
+  if (err?.validation) return { ...reply(400, "BAD_REQUEST", err.message), internal: false };
+  const status = err?.statusCode;
+  if (typeof status === "number" && status >= 400 && status < 500 && !(err instanceof MedprovError)) {
+    return { ...reply(status, FRAMEWORK[status] ?? "BAD_REQUEST", status === 413 ? "the request body is too large" : err.message || "bad request"), internal: false };
+  }
+  const d = toDomainError(error);
+  if (d instanceof LedgerRevertError) return { ...reply(LEDGER_REVERT_STATUS, d.code, d.message), internal: false };
+  if (d instanceof MedprovError) {
+    const entry: Entry | undefined = (ERROR_CATALOGUE as Record<string, Entry>)[d.code];
+    if (entry) {
+      const shown = entry.status < 500 || entry.retryAfter !== undefined || entry.status === 501;
+      return { ...reply(entry.status, d.code, shown ? d.message : "internal error", entry.retryAfter), internal: !shown };
+    }
+    if (d.retryable) return { ...reply(503, d.code, d.message, SOON), internal: true };
+  }
+  return { ...reply(500, "INTERNAL", "internal error"), internal: true };
 }
 
 export const errorSchema = {

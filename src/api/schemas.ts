@@ -36,15 +36,29 @@ export const statusChange = obj({ previous: int, status: int, actor: int, reason
 export const deployment = obj({ hospital: int, block: int, time: int, tx: str });
 export const report = obj({ reportId: str, hospital: int, periodStart: str, periodEnd: str, cases: str, auc: str, subgroups: arr(obj({ subgroup: str, auc: str, cases: str })), reportHash: str, block: int, time: int, tx: str });
 export const alert = obj({ reportId: str, hospital: int, gap: int, limit: int, block: int, time: int, tx: str });
+/** An alert across versions names its version and the model it belongs to. */
+export const fairnessAlert = obj({ versionId: str, modelId: str, name: str, reportId: str, hospital: int, gap: int, limit: int, block: int, time: int, tx: str });
 export const batch = obj({ batchId: str, hospital: int, root: str, firstSeq: str, count: int, fromTime: int, toTime: int, versions: arr(str), block: int, time: int, tx: str, checkpoint: str });
 export const member = obj({ orgId: int, role: int, name: str, status: int, admittedBlock: int, admittedTime: int });
 export const verifyResult = obj({ valid: bool, reasons: arr(obj({ code: str, message: str })), skipped: arr(str) });
 export const recallImpact = obj({ versionId: str, status: int, batches: int, traces: int, hospitals: arr(obj({ hospital: int, batches: int, traces: int })) });
+const impactUse = { org: int, purpose: int, block: int, time: int, tx: str, relation: str };
 export const revocationImpact = arr(obj({
-  purpose: int, grantee: int, revokedBlock: int, revokedTime: int,
-  datasets: arr(obj({ datasetId: str, versions: arr(obj({ versionId: str, registeredBlock: int, registered: str })) })),
+  purpose: int, grantee: int, revokedBlock: int, revokedTime: int, revokedAt: str,
+  datasets: arr(obj({
+    datasetId: str,
+    versions: arr(obj({ versionId: str, developer: int, registeredBlock: int, registeredTime: int, registered: str })),
+    uses: arr(obj(impactUse)),
+  })),
+  datasetsWithoutManifest: arr(str),
 }));
-export const traceSummary = arr(obj({
+const versionTraceSummary = obj({
   versionId: str, traces: int, anchored: int, consentCovered: int, tierCompliant: int, overrides: int, acceptedAtTakeover: int,
   consentCoverage: { type: "number" }, tierCompliance: { type: "number" }, overrideRate: { type: "number" },
-}));
+});
+/** POST /reports/traces: figures over verified, distinct receipts; the rest listed apart (docs/reports.md). */
+export const traceReport = obj({
+  received: int, counted: int, duplicates: int,
+  excluded: arr(obj({ index: int, reasons: arr(obj({ code: str, message: str })) })),
+  versions: arr(versionTraceSummary),
+});

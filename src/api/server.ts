@@ -8,6 +8,7 @@ import { JsonRpcProvider, type BaseWallet } from "ethers";
 import { IndexStore, createIndexer, createQueries, httpRpc, type Logger } from "../indexer";
 import { MedprovError, connectLedger, type Deployment } from "../sdk";
 import { buildApp, type AppOptions } from "./app";
+import { superviseIndexer } from "./health";
 
 /**
  * Fastify's own response serializers (compiled from each route's response schema, so they still
@@ -48,6 +49,12 @@ export function createFastify(o: { logger?: boolean | object; trustProxy?: strin
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", allErrors: false } },
+    // The router's own refusals (a path segment over 100 characters, broken percent-encoding) answer
+    // in the API's error shape too; nothing about them is the server's fault.
+    frameworkErrors: (error, _req, reply) => {
+      const tooLong = error.code === "FST_ERR_MAX_PARAM_LENGTH";
+      return (reply as unknown as { status(n: number): { send(b: unknown): unknown } }).status(tooLong ? 414 : 400).send({ error: { code: tooLong ? "URI_TOO_LONG" : "BAD_REQUEST", message: tooLong ? "a path segment is longer than 100 characters; ids are 66 and addresses 42" : "the URL is not validly percent-encoded" } });
+    },
   });
 }
 
@@ -74,7 +81,7 @@ export interface ServiceOptions {
 }
 
 /** Why the API could not listen, by the socket error's code: a clear name instead of a stack. */
-const LISTEN_ERRORS: Record<string, [code: string, why: string]> = {
+export const LISTEN_ERRORS: Record<string, [code: string, why: string]> = {
   EADDRINUSE: ["PORT_IN_USE", "is already in use by another process"],
   EACCES: ["PORT_DENIED", "needs privileges this process does not have (ports below 1024)"],
   EADDRNOTAVAIL: ["BAD_HOST", "is not an address of this machine"],
@@ -89,6 +96,7 @@ export async function startService(o: ServiceOptions) {
   const indexer = createIndexer({ provider: httpRpc(o.rpc, { maxBatch: o.rpcBatch }), deployment: o.deployment, store, confirmations: o.confirmations ?? 0, logger: log, pollMs: 500 });
   const stop = new AbortController();
   let running: Promise<unknown> | undefined;
+  let health: AppOptions["indexerHealth"];
   const close = async () => {
     stop.abort();
     try {
@@ -103,7 +111,8 @@ export async function startService(o: ServiceOptions) {
   const port = o.port ?? 8080;
   try {
     await indexer.syncOnce(stop.signal);
-    running = indexer.run(stop.signal).catch((e) => app.log.error({ err: e }, "indexer stopped"));
+    // A loop that stops (a reorg deeper than finality) leaves the API up, answering /readyz 503 with why.
+    ({ running, health } = superviseIndexer(indexer, stop.signal, log));
     const url = new URL(o.publicUrl ?? `http://${host}:${port}`);
     const options: AppOptions = {
       queries: createQueries(store),
@@ -112,6 +121,7 @@ export async function startService(o: ServiceOptions) {
       provider,
       auth: { domain: url.host, uri: url.origin, chainId: o.deployment.chainId, headMaxAgeMs: o.headMaxAgeMs },
       indexerStats: indexer.stats,
+      indexerHealth: health,
       corsOrigins: o.corsOrigins,
       relayer: o.relayer?.connect(provider),
       rateLimit: o.rateLimit,

@@ -10,7 +10,7 @@
  */
 import type { AuditEvent, Bundle, Consent, Device, Extension, Identifier, Organization, Provenance, Reference, Resource } from "@medplum/fhirtypes";
 import { ZeroHash } from "ethers";
-import { DEFAULT_PURPOSES, MEMBER_STATUSES, NUMBERS, VERSION_STATUSES, nameOf } from "../constants";
+import { DEFAULT_PURPOSES, MEMBER_STATUSES, NUMBERS, VERSION_STATUSES, VersionStatus, nameOf } from "../constants";
 import * as C from "./codes";
 
 /** What every mapping needs to name ledger objects. */
@@ -55,14 +55,15 @@ function purposeCoding(ctx: FhirContext, purpose: number) {
 }
 
 /**
- * One consent slot as a FHIR Consent: active while granted and unexpired at `now`, inactive once
- * revoked or expired; the provision's period ends at the revocation or the expiry.
+ * One consent slot as a FHIR Consent: active while granted and unexpired at `now` (chain time, the
+ * head block's), inactive once revoked or expired; the provision's period ends at whichever came
+ * first, the expiry or the revocation (a revocation after expiry ended nothing that still ran).
  */
 export function consentResource(ctx: FhirContext, row: ConsentRow, now: number): Consent {
   const { coding, scope } = purposeCoding(ctx, row.purpose);
   const revoked = row.revokedAt > 0 && row.revokedAt >= row.grantedAt;
   const active = !revoked && row.expiresAt > now;
-  const end = revoked ? row.revokedAt : row.expiresAt;
+  const end = revoked ? Math.min(row.revokedAt, row.expiresAt) : row.expiresAt;
   const subject = row.subject.toLowerCase();
   return {
     resourceType: "Consent",
@@ -160,13 +161,16 @@ export function memberAuditEvent(ctx: FhirContext, c: MemberChange): AuditEvent 
   });
 }
 
-/** A model version status change (approve, suspend, reinstate, recall, retire). */
+/**
+ * A model version status change: its registration (NONE → SUBMITTED) creates the version (action
+ * C); approve, suspend, reinstate, recall and retire update it (U).
+ */
 export function versionAuditEvent(ctx: FhirContext, c: VersionChange): AuditEvent {
   return auditEvent(ctx, {
     id: `version-${c.checkpoint}`,
     type: C.VERSION_STATUS_CHANGED,
     event: `VersionStatusChanged:${nameOf(VERSION_STATUSES, c.status)}`,
-    action: "U",
+    action: c.previous === VersionStatus.NONE ? "C" : "U",
     time: c.time,
     who: orgReference(ctx, c.actor),
     what: versionDevice(c.versionId),

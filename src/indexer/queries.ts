@@ -4,7 +4,7 @@
  */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { Purpose, VersionStatus, NUMBERS } from "../constants";
-import { InputError } from "../sdk";
+import { InputError, isoOf } from "../sdk";
 import { CHECKPOINT_MAX, K, checkpoint, lc, org, pad } from "./keys";
 import type { IndexStore, Json } from "./store";
 
@@ -23,7 +23,35 @@ const history = (store: IndexStore, prefix: string): Promise<HistoryRow[]> =>
       .sort((a, b) => a.checkpoint.localeCompare(b.checkpoint)),
   );
 
+/** Care purposes: their uses are clinical decision traces, each checked for consent at its time by /verify. */
+const CARE_PURPOSES: number[] = [Purpose.TREATMENT, Purpose.CLINICAL_DECISION_SUPPORT];
+const allows = (dataset: Row, purpose: number) => ((BigInt(String(dataset.allowedPurposes ?? 0)) >> BigInt(purpose)) & 1n) === 1n;
+const byTime = <T extends { time: number; block: number }>(xs: T[]) => xs.sort((a, b) => a.time - b.time || a.block - b.block);
+
+/**
+ * A use at `time` against a revocation at `revokedTime`, by chain time (the ledger's clock has
+ * one-second steps, and a registration records when training was declared, not done):
+ * BEFORE_REVOCATION earlier; AT_REVOCATION_TIME in the same second (chain time cannot order them);
+ * CONSENTED_AT_USE later, while another slot or a new grant still gave consent for the purpose;
+ * AFTER_REVOCATION later, without consent.
+ */
+export async function relation(time: number, revokedTime: number, consentedAtUse: () => Promise<boolean>) {
+  if (time < revokedTime) return "BEFORE_REVOCATION";
+  if (time === revokedTime) return "AT_REVOCATION_TIME";
+  return (await consentedAtUse()) ? "CONSENTED_AT_USE" : "AFTER_REVOCATION";
+}
+
 export function createQueries(store: IndexStore) {
+  /** Versions trained on a dataset (with their developer) and its recorded uses, each by time. */
+  async function usesOf(datasetId: string) {
+    const trained = await Promise.all((await store.list<Row>(`vt:${lc(datasetId)}:`)).map(async (e) => {
+      const versionId = lastSegment(e.key);
+      return { versionId, org: Number((await row(store, K.version(versionId)))?.developer ?? 0), block: Number(e.value.block), time: Number(e.value.time) };
+    }));
+    const recorded = (await values(store, `dsu:${lc(datasetId)}:`)).map((u) => ({ org: Number(u.org), purpose: Number(u.purpose), block: Number(u.block), time: Number(u.time), tx: String(u.tx) }));
+    return { trained: byTime(trained), recorded: byTime(recorded) };
+  }
+
   async function consentStateAt(subject: string, purpose: number, grantee: number, at: { block?: number; time: number }): Promise<boolean> {
     const base = `${K.consent(subject, purpose, grantee).replace(/^c:/, at.block !== undefined ? "cb:" : "ct:")}:`;
     const upTo = at.block !== undefined ? `${base}${checkpoint(at.block, 999_999)}` : `${base}${pad(at.time, 12)}${CHECKPOINT_MAX}`;
@@ -105,7 +133,8 @@ export function createQueries(store: IndexStore) {
     deployments: (id: string) => values(store, `vd:${lc(id)}:`),
     reports: (id: string) => values(store, `vr:${lc(id)}:`),
     alerts: (id: string) => values(store, `va:${lc(id)}:`),
-    allAlerts: () => values(store, "va:"),
+    /** Every fairness alert, in chain order, with the version it was raised against. */
+    allAlerts: async (): Promise<(Row & { versionId: string })[]> => (await history(store, "va:")).map(({ owner, checkpoint: _cp, ...r }) => ({ ...r, versionId: owner })),
     /** A version's status at a time, from its history. */
     async versionStatusAt(id: string, time: number): Promise<number> {
       let status: number = VersionStatus.NONE;
@@ -185,29 +214,37 @@ export function createQueries(store: IndexStore) {
     },
 
     /**
-     * For each MODEL_TRAINING or RESEARCH revocation of a subject: the datasets that include the
-     * subject (by custodians' verified cohort manifests) and the versions trained on them, each
-     * marked as registered before or after the revocation.
+     * What each of a subject's revocations touched, per purpose (DESIGN §4.6): for every revocation
+     * of a data-use purpose (not TREATMENT or CLINICAL_DECISION_SUPPORT, whose uses are traces, judged
+     * one by one by /verify), the datasets that include the subject (by custodians' verified cohort
+     * manifests), and on each the uses under that purpose alone: versions trained on it (for
+     * MODEL_TRAINING) and recorded dataset uses, by the organisations the revoked slot covered,
+     * each related to the revocation by chain time (see `relation`). Revocations come in chain
+     * order, uses by time. `datasetsWithoutManifest` names the datasets allowing the purpose whose
+     * cohort manifest this index lacks: for those, whether the subject is in them is unknown.
      */
     async revocationImpact(subject: string) {
-      const revocations = (await values(store, `ch:${lc(subject)}:`)).filter((e) => e.kind === "REVOKED" && [Purpose.MODEL_TRAINING, Purpose.RESEARCH].includes(Number(e.purpose) as 2 | 3));
-      const datasets = (await store.list(`x:cm:${lc(subject)}:`)).map((e) => lastSegment(e.key));
-      const trained = await Promise.all(
-        datasets.map(async (d) => ({ datasetId: d, versions: (await store.list<Row>(`vt:${d}:`)).map((e) => ({ versionId: lastSegment(e.key), block: Number(e.value.block), checkpoint: String(e.value.checkpoint) })) })),
-      );
-      return revocations.map((r) => {
-        const at = checkpoint(Number(r.block), Number(r.logIndex));
-        return {
-          purpose: Number(r.purpose),
-          grantee: Number(r.grantee),
-          revokedBlock: Number(r.block),
-          revokedTime: Number(r.time),
-          datasets: trained.map((d) => ({
-            datasetId: d.datasetId,
-            versions: d.versions.map((v) => ({ versionId: v.versionId, registeredBlock: Number(v.block), registered: String(v.checkpoint) < at ? "BEFORE_REVOCATION" : "AFTER_REVOCATION" })),
-          })),
-        };
-      });
+      const revocations = (await values(store, `ch:${lc(subject)}:`)).filter((e) => e.kind === "REVOKED" && !CARE_PURPOSES.includes(Number(e.purpose)));
+      const mine = (await store.list(`x:cm:${lc(subject)}:`)).map((e) => lastSegment(e.key));
+      const all = await values(store, "ds:");
+      const manifests = new Set((await store.list("x:manifest:")).map((e) => lastSegment(e.key)));
+      const perDataset = await Promise.all(mine.map(async (d) => ({ datasetId: d, uses: await usesOf(d) })));
+      const out = [];
+      for (const r of revocations) {
+        const purpose = Number(r.purpose);
+        const grantee = Number(r.grantee);
+        const revokedTime = Number(r.time);
+        const covered = (orgId: number) => grantee === NUMBERS.ANY_MEMBER || orgId === grantee;
+        const judge = async (u: { org: number; time: number }) => relation(u.time, revokedTime, () => q.consentValidAt(subject, purpose, u.org, { time: u.time }));
+        const datasets = await Promise.all(perDataset.map(async ({ datasetId, uses }) => ({
+          datasetId,
+          versions: await Promise.all(uses.trained.filter((v) => purpose === Purpose.MODEL_TRAINING && covered(v.org)).map(async (v) => ({ versionId: v.versionId, developer: v.org, registeredBlock: v.block, registeredTime: v.time, registered: await judge(v) }))),
+          uses: await Promise.all(uses.recorded.filter((u) => u.purpose === purpose && covered(u.org)).map(async (u) => ({ ...u, relation: await judge(u) }))),
+        })));
+        const withoutManifest = all.filter((d) => allows(d, purpose) && !manifests.has(String(d.datasetId))).map((d) => String(d.datasetId));
+        out.push({ purpose, grantee, revokedBlock: Number(r.block), revokedTime, revokedAt: isoOf(revokedTime), datasets, datasetsWithoutManifest: withoutManifest });
+      }
+      return out;
     },
 
     /**
@@ -231,6 +268,22 @@ export function createQueries(store: IndexStore) {
         ...subjects.map((s) => ({ type: "put" as const, key: K.manifestMember(s, datasetId), value: true })),
       ]);
       return { datasetId: lc(datasetId), subjects: subjects.length };
+    },
+
+    /**
+     * Takes a cohort manifest as `dataset register` writes it, whatever its file is called: the
+     * dataset is the one whose on-chain cohort root is the manifest's root.
+     */
+    async addCohortManifestByRoot(manifest: { cohortTree: unknown }) {
+      let root: string;
+      try {
+        root = StandardMerkleTree.load(manifest.cohortTree as never).root;
+      } catch (e) {
+        throw new InputError("MANIFEST_INVALID", `the cohort manifest is not a valid Merkle tree dump: ${(e as Error).message}`);
+      }
+      const d = (await values(store, "ds:")).find((x) => String(x.cohortRoot).toLowerCase() === root);
+      if (!d) throw new InputError("MANIFEST_UNKNOWN_DATASET", `no indexed dataset has cohort root ${root} (yet)`);
+      return q.addCohortManifest(String(d.datasetId), manifest);
     },
   };
   return q;

@@ -1,0 +1,43 @@
+/** A subject's consents: current slots, history, and validity at a block, a time or the chain's now. */
+import type { Kit } from "../app";
+import { isoOf } from "../../sdk";
+import { ApiError } from "../errors";
+import { MAX_SAFE, MAX_TIME } from "../inputs";
+import * as sch from "../schemas";
+
+const { S } = sch;
+
+export function consentRoutes({ app, o, q, route, consentScope, now }: Kit): void {
+  app.get("/consents/:subject", route("subject", { params: sch.params.subject, response: { 200: S.arr(sch.consent) } }, ["consents"]), async (req) => {
+    const inScope = await consentScope(req);
+    return (await q.consents((req.params as { subject: string }).subject)).filter((c) => inScope(Number(c.grantee)));
+  });
+  app.get("/consents/:subject/history", route("subject", { params: sch.params.subject, response: { 200: S.arr(sch.consentEvent) } }, ["consents"]), async (req) => {
+    const inScope = await consentScope(req);
+    const all = await q.consentHistory((req.params as { subject: string }).subject);
+    return req.caller.kind === "HOSPITAL" ? all.filter((e) => e.grantee !== undefined && inScope(Number(e.grantee))) : all;
+  });
+  app.get(
+    "/consents/:subject/valid",
+    route("subject", {
+      description: "Was the consent valid at `block` (judged by that block's time), at `time` (Unix seconds), or — with neither — at the chain's head block? Never by the server's clock.",
+      params: sch.params.subject,
+      querystring: S.obj({ purpose: { type: "integer", minimum: 0, maximum: 63 }, grantee: { type: "integer", minimum: 0, maximum: 4294967295 }, time: { type: "integer", minimum: 0, maximum: MAX_TIME }, block: { type: "integer", minimum: 0, maximum: MAX_SAFE } }, ["purpose", "grantee"]),
+      response: { 200: S.obj({ valid: S.bool, purpose: S.int, grantee: S.int, time: S.int, timeIso: S.str, block: S.int }) },
+    }, ["consents"]),
+    async (req) => {
+      const inScope = await consentScope(req);
+      const { subject } = req.params as { subject: string };
+      const { purpose, grantee, time, block } = req.query as { purpose: number; grantee: number; time?: number; block?: number };
+      if (block !== undefined && time !== undefined) throw new ApiError("CONTRADICTORY_PARAMETERS", "give block or time, not both: a block has its own time");
+      if (!inScope(grantee)) throw new ApiError("FORBIDDEN", "a hospital may ask only about consents that name it");
+      let at: { block?: number; time: number };
+      if (block !== undefined) {
+        const b = await o.provider.getBlock(block);
+        if (!b) throw new ApiError("NOT_FOUND", `block ${block} is not on the chain`);
+        at = { block, time: b.timestamp };
+      } else at = time !== undefined ? { time } : await now();
+      return { valid: await q.consentValidAt(subject, purpose, grantee, at), purpose, grantee, ...at, timeIso: isoOf(at.time) };
+    },
+  );
+}

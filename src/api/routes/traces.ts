@@ -1,0 +1,76 @@
+/** Trace batches, receipt verification, and the trace report over verified receipts. */
+import { ZeroHash } from "ethers";
+import { Auditor, InputError, MedprovError, toDomainError, type LedgerFacts, type VerifyResult } from "../../sdk";
+import type { Kit } from "../app";
+import { ApiError, errorSchema } from "../errors";
+import { MAX_TIME } from "../inputs";
+import { traceReport } from "../trace-report";
+import * as sch from "../schemas";
+
+const { S } = sch;
+
+/** Most receipts one request may carry, and a body limit that fits them (a real receipt is ~2.1 KB; 4 KB each leaves room for deep proofs). */
+export const MAX_RECEIPTS = 500;
+export const RECEIPTS_BODY_LIMIT = 2 * 1024 * 1024;
+
+export function traceRoutes(kit: Kit): void {
+  const { app, o, q, route, ownOnly } = kit;
+  app.get(
+    "/batches",
+    route("hospital", {
+      querystring: S.obj({ hospital: { type: "integer", minimum: 1, maximum: 4294967295 }, version: S.hex32, fromTime: { type: "integer", minimum: 0, maximum: MAX_TIME }, toTime: { type: "integer", minimum: 0, maximum: MAX_TIME }, after: { type: "string", pattern: "^[0-9]{18}$" }, limit: { type: "integer", minimum: 1, maximum: 1000 } }),
+      response: { 200: S.obj({ batches: S.arr(sch.batch), next: { type: ["string", "null"] } }) },
+    }, ["traces"]),
+    async (req) => {
+      const f = { ...(req.query as { hospital?: number; version?: string; fromTime?: number; toTime?: number; after?: string; limit?: number }) };
+      if (f.hospital !== undefined) ownOnly(req.caller, f.hospital, "its own batches");
+      if (req.caller.kind === "HOSPITAL") f.hospital = req.caller.orgId;
+      return q.batches(f);
+    },
+  );
+
+  // Verification reads batches and status histories from this member's own index, not the RPC.
+  const indexFacts: LedgerFacts = {
+    batchRoot: async (id) => String((await q.batch(id))?.root ?? ZeroHash),
+    batch: async (id) => {
+      const b = await q.batch(id);
+      return b ? { hospital: Number(b.hospital), firstSeq: BigInt(String(b.firstSeq)), count: Number(b.count), versions: b.versions as string[], blockNumber: Number(b.block) } : undefined;
+    },
+    hospitalRanges: (hospital) => q.batchRanges(hospital),
+    versionHistory: async (id) => (await q.versionHistory(id)).map((h) => ({ time: Number(h.time), status: Number(h.status) })),
+  };
+  // The count is checked in the handler (a named code); the schema's bound only stops a flood early.
+  const receiptsBody = S.obj({ receipts: { type: "array", minItems: 1, items: { type: "object" } } }, ["receipts"]);
+  /** Verifies receipts with the checks at the trace's time, consent from the index. */
+  async function verifyAll(receipts: unknown[]): Promise<VerifyResult[]> {
+    if (receipts.length > MAX_RECEIPTS) throw new ApiError("TOO_MANY_RECEIPTS", `at most ${MAX_RECEIPTS} receipts a request; got ${receipts.length} (send them in several requests)`);
+    const auditor = new Auditor(o.ledger, o.deployment, o.provider, async (subject, purpose, grantee, time) => q.consentValidAt(subject, purpose, grantee, { time: Number(time) }), indexFacts);
+    const results: VerifyResult[] = [];
+    for (const receipt of receipts) results.push(await verifyOne(auditor, receipt));
+    return results;
+  }
+  const receiptRoute = (access: "verify" | "oversight", response: unknown, tags: string[]) => ({ ...route(access, { body: receiptsBody, response: { 200: response, 413: errorSchema } }, tags), bodyLimit: RECEIPTS_BODY_LIMIT });
+  app.post("/verify", receiptRoute("verify", S.obj({ results: S.arr(sch.verifyResult) }), ["verify"]), async (req) => ({
+    results: await verifyAll((req.body as { receipts: unknown[] }).receipts),
+  }));
+  app.post("/reports/traces", receiptRoute("oversight", sch.traceReport, ["reports"]), async (req) => {
+    const receipts = (req.body as { receipts: unknown[] }).receipts;
+    return traceReport(receipts, await verifyAll(receipts));
+  });
+}
+
+/**
+ * One receipt's verdict. A receipt whose values have the wrong JSON types can make the verifier
+ * throw rather than name a reason: that is still the receipt's fault (RECEIPT_MALFORMED), unless
+ * the failure is the chain's or the index's (unavailable: the whole request is a 503).
+ */
+async function verifyOne(auditor: Auditor, receipt: unknown): Promise<VerifyResult> {
+  try {
+    return await auditor.verifyReceipt(receipt);
+  } catch (e) {
+    const d = toDomainError(e);
+    if (d instanceof MedprovError && d.retryable) throw d;
+    if (d instanceof MedprovError && !(d instanceof InputError)) throw d;
+    return { valid: false, reasons: [{ code: "RECEIPT_MALFORMED", message: `the receipt does not fit the receipt format: ${(d as Error).message.split("\n")[0].slice(0, 200)}` }], skipped: [] };
+  }
+}
