@@ -10,7 +10,7 @@ import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { Command } from "commander";
 import { JsonRpcProvider } from "ethers";
-import { MedprovError, readDeployment, writeFileDurably, type Deployment } from "../src/sdk";
+import { MedprovError, Outbox, readDeployment, writeFileDurably, type Deployment } from "../src/sdk";
 import { startService } from "../src/api";
 import { createQueries, httpRpc } from "../src/indexer";
 import { startEmbeddedChain, type EmbeddedChain } from "../src/chain";
@@ -81,7 +81,7 @@ async function deployed(provider: JsonRpcProvider, path: string): Promise<Deploy
   return code !== "0x" ? d : undefined;
 }
 
-async function deployOrReuse(provider: JsonRpcProvider, accounts: DemoAccounts, chainId: number): Promise<Deployment> {
+async function deployOrReuse(provider: JsonRpcProvider, accounts: DemoAccounts, chainId: number, outbox: Outbox): Promise<Deployment> {
   const path = resolve(o.deployment);
   const existing = await deployed(provider, path);
   if (existing) {
@@ -89,7 +89,7 @@ async function deployOrReuse(provider: JsonRpcProvider, accounts: DemoAccounts, 
     return existing;
   }
   console.log(`medprov: deploying to chain ${chainId}`);
-  const deployment = await deployDemo(provider, accounts, DEFAULT_GOVERNANCE_DELAY, progress);
+  const deployment = await deployDemo(provider, accounts, DEFAULT_GOVERNANCE_DELAY, progress, outbox);
   writeFileDurably(path, JSON.stringify(deployment, null, 2) + "\n");
   return deployment;
 }
@@ -101,7 +101,7 @@ interface DemoMarker {
 }
 
 /** Seeds once per deployment; the marker is written (durably) only after the last seeded write was answered. */
-async function seedOnce(provider: JsonRpcProvider, deployment: Deployment, accounts: DemoAccounts, dataDir: string): Promise<DemoMarker | undefined> {
+async function seedOnce(provider: JsonRpcProvider, deployment: Deployment, accounts: DemoAccounts, dataDir: string, outbox: Outbox): Promise<DemoMarker | undefined> {
   const marker = join(dataDir, "demo.json");
   const existing = existsSync(marker) ? (JSON.parse(readFileSync(marker, "utf8")) as DemoMarker) : undefined;
   if (existing?.consortium === deployment.addresses.consortium) {
@@ -110,7 +110,7 @@ async function seedOnce(provider: JsonRpcProvider, deployment: Deployment, accou
   }
   if (!o.demo) return undefined;
   console.log(`medprov: seeding the ${o.demoSize} demo`);
-  const r = await seedDemo(provider, deployment, accounts, DEMO_SIZES[o.demoSize], dataDir, progress);
+  const r = await seedDemo(provider, deployment, accounts, DEMO_SIZES[o.demoSize], dataDir, progress, outbox);
   const demo = { consortium: deployment.addresses.consortium, ...r };
   writeFileDurably(marker, JSON.stringify(demo, null, 2));
   return demo;
@@ -163,6 +163,7 @@ async function main() {
   let chain: EmbeddedChain | undefined;
   let provider: JsonRpcProvider | undefined;
   let service: Awaited<ReturnType<typeof startService>> | undefined;
+  let outbox: Outbox | undefined;
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
@@ -170,6 +171,7 @@ async function main() {
     console.log("\nmedprov: stopping…");
     await service?.close().catch(() => undefined);
     provider?.destroy();
+    await outbox?.close().catch(() => undefined);
     await chain?.stop().catch((e: Error) => console.error(`medprov: ${e.message}`));
     console.log("medprov: stopped");
     process.exit(code);
@@ -182,11 +184,14 @@ async function main() {
     const chainId = await waitFor(chainUrl);
     provider = new JsonRpcProvider(chainUrl, chainId, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 50 });
     const accounts = demoAccounts(provider);
-    const deployment = await deployOrReuse(provider, accounts, chainId);
-    const demo = await seedOnce(provider, deployment, accounts, dataDir);
+    // Every write of this process goes through one outbox; what a killed run left unfinished is finished first.
+    outbox = await Outbox.open(join(dataDir, "outbox"));
+    await outbox.resume(provider);
+    const deployment = await deployOrReuse(provider, accounts, chainId, outbox);
+    const demo = await seedOnce(provider, deployment, accounts, dataDir, outbox);
     console.log("medprov: starting the indexer and the API");
     // The demo API is run by hospital 1, which relays patients' signed consents (POST /relay).
-    service = await startService({ rpc: chainUrl, deployment, db: join(dataDir, "index"), host: o.host, port: Number(o.port), logger: { level: "warn" }, relayer: accounts.hospitals[0] });
+    service = await startService({ rpc: chainUrl, deployment, db: join(dataDir, "index"), host: o.host, port: Number(o.port), logger: { level: "warn" }, relayer: accounts.hospitals[0], outbox });
     await loadManifests(service, dataDir);
     console.log(banner(service.address, chainUrl, chainId, accounts, demo));
   } catch (e) {

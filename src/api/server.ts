@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { SerializerSelector, type SerializerFactory } from "@fastify/fast-json-stringify-compiler";
 import { JsonRpcProvider, type BaseWallet } from "ethers";
 import { IndexStore, createIndexer, createQueries, httpRpc, type Logger } from "../indexer";
-import { MedprovError, connectLedger, type Deployment } from "../sdk";
+import { MedprovError, OutboxSigner, connectLedger, type Deployment, type Outbox } from "../sdk";
 import { buildApp, type AppOptions } from "./app";
 import { superviseIndexer } from "./health";
 
@@ -70,6 +70,11 @@ export interface ServiceOptions {
   corsOrigins?: string[];
   /** A hospital's key that relays patients' signed consents, paying their gas (off when absent). */
   relayer?: BaseWallet;
+  /**
+   * The outbox relayed writes go through (each relay keyed by the patient's signature, so a retried
+   * POST /relay never relays twice); /relay answers only once it acknowledged the write.
+   */
+  outbox?: Outbox;
   /** Requests per minute per client IP. */
   rateLimit?: number;
   /** Reverse proxies whose X-Forwarded-For gives the client's address (see createFastify). */
@@ -123,7 +128,7 @@ export async function startService(o: ServiceOptions) {
       indexerStats: indexer.stats,
       indexerHealth: health,
       corsOrigins: o.corsOrigins,
-      relayer: o.relayer?.connect(provider),
+      relayer: o.relayer && (o.outbox ? new OutboxSigner(o.outbox, o.relayer.connect(provider)) : o.relayer.connect(provider)),
       rateLimit: o.rateLimit,
     };
     await app.register(buildApp, options);

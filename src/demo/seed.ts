@@ -7,9 +7,9 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { HDNodeWallet, Mnemonic, Wallet, hexlify, id as hashText, keccak256, toUtf8Bytes, type JsonRpcProvider } from "ethers";
+import { HDNodeWallet, Mnemonic, Wallet, hexlify, id as hashText, keccak256, toUtf8Bytes, type JsonRpcProvider, type Signer } from "ethers";
 import {
-  Developer, Hospital, Patient, Regulator, TraceBatcher, connectLedger, deployLedger, receiptFor,
+  Developer, Hospital, OutboxSigner, Patient, Regulator, TraceBatcher, connectLedger, deployLedger, receiptFor, type Outbox,
   type Deployment, type FoundingMember, type LedgerContracts, type TraceInput,
 } from "../sdk";
 import { NUMBERS, Purpose, tierFor } from "../constants";
@@ -58,7 +58,7 @@ export type Progress = (step: string, done?: number, total?: number) => void;
  * clock keeps with the wall clock (no travel over the delay), so a trace a hospital stamps "now" is
  * judged against the right history.
  */
-export async function deployDemo(provider: JsonRpcProvider, accounts: DemoAccounts, delay: number, progress: Progress): Promise<Deployment> {
+export async function deployDemo(provider: JsonRpcProvider, accounts: DemoAccounts, delay: number, progress: Progress, outbox?: Outbox): Promise<Deployment> {
   progress("deploying contracts and admitting the founding members");
   const members: FoundingMember[] = [
     { name: "Xiangya Hospital (demo)", role: "HOSPITAL", keys: [accounts.hospitals[0].address] },
@@ -69,7 +69,9 @@ export async function deployDemo(provider: JsonRpcProvider, accounts: DemoAccoun
     { name: "National Medical Products Administration (demo)", role: "REGULATOR", keys: [accounts.regulator.address] },
     { name: "Independent Audit Office (demo)", role: "AUDITOR", keys: [accounts.auditor.address] },
   ];
-  const { deployment } = await deployLedger(accounts.governance, { governance: accounts.governance.address, governanceDelay: delay, members });
+  // One idempotency key for the whole deployment: its sends are named deploy, deploy#1, … so a rerun after a kill resumes it.
+  const deployer = outbox ? new OutboxSigner(outbox, accounts.governance).withKey("deploy:demo") : accounts.governance;
+  const { deployment } = await deployLedger(deployer, { governance: accounts.governance.address, governanceDelay: delay, members });
   progress("admitted members", members.length, members.length);
   return deployment;
 }
@@ -81,10 +83,17 @@ export interface SeedResult {
   versions: Record<string, string>;
 }
 
-export async function seedDemo(provider: JsonRpcProvider, deployment: Deployment, accounts: DemoAccounts, size: DemoSize, dataDir: string, progress: Progress): Promise<SeedResult> {
+/**
+ * Seeds the demo as a resumable plan: every write is named by a stable idempotency key in the
+ * outbox, so a rerun after a kill at any point gets each earlier write's outcome back instead of
+ * writing it again (no duplicate events, no revoked consent granted anew), and the values it
+ * derives (ids, the pseudo-random choices) come out the same.
+ */
+export async function seedDemo(provider: JsonRpcProvider, deployment: Deployment, accounts: DemoAccounts, size: DemoSize, dataDir: string, progress: Progress, outbox?: Outbox): Promise<SeedResult> {
   const rand = prng(20261128);
   const ledger: LedgerContracts = connectLedger(deployment, provider);
-  const hospitals = accounts.hospitals.map((k) => new Hospital(ledger, k));
+  const as = (w: Wallet, key: string): Signer => (outbox ? new OutboxSigner(outbox, w).withKey(`seed:${key}`) : w);
+  const hospital = (h: number, key: string) => new Hospital(ledger, as(accounts.hospitals[h], key));
   const now = async () => (await provider.getBlock("latest"))!.timestamp;
   const year = 365 * 24 * 3600;
 
@@ -107,16 +116,16 @@ export async function seedDemo(provider: JsonRpcProvider, deployment: Deployment
   });
   for (const [n, gr] of grants.entries()) {
     const signed = await new Patient(ledger, patients[gr.i]).signGrant({ purpose: gr.purpose, grantee: gr.grantee, expiresAt: expires, deadlineSeconds: 3 * 24 * 3600 });
-    await hospitals[home(gr.i)].relayGrant(signed);
+    await hospital(home(gr.i), `grant:${gr.i}:${gr.purpose}:${gr.grantee}`).relayGrant(signed);
     if (n % 25 === 0 || n === grants.length - 1) progress("relaying patients' signed consents", n + 1, grants.length);
   }
   // A guardian acts for patient 0 (who signs the appointment with a little gas from governance).
-  await (await accounts.governance.sendTransaction({ to: patients[0].address, value: 10n ** 16n })).wait();
-  await new Patient(ledger, patients[0]).appointDelegate(accounts.guardian.address);
+  await (await as(accounts.governance, "fund-patient-0").sendTransaction({ to: patients[0].address, value: 10n ** 16n })).wait();
+  await new Patient(ledger, as(patients[0], "delegate:0")).appointDelegate(accounts.guardian.address);
   // Some research revocations, relayed by anyone (here: the auditor's node).
   const researchers = grants.filter((g) => g.purpose === Purpose.RESEARCH);
   for (const gr of researchers.filter((_, k) => k % 9 === 4)) {
-    await hospitals[0].relayRevoke(await new Patient(ledger, patients[gr.i]).signRevoke({ purpose: Purpose.RESEARCH, grantee: NUMBERS.ANY_MEMBER, deadlineSeconds: 3 * 24 * 3600 }));
+    await hospital(0, `revoke:${gr.i}:${Purpose.RESEARCH}`).relayRevoke(await new Patient(ledger, patients[gr.i]).signRevoke({ purpose: Purpose.RESEARCH, grantee: NUMBERS.ANY_MEMBER, deadlineSeconds: 3 * 24 * 3600 }));
   }
   progress("consents recorded");
 
@@ -126,7 +135,7 @@ export async function seedDemo(provider: JsonRpcProvider, deployment: Deployment
   async function dataset(h: number, name: string, cohort: number[], purposes: number[], parents: string[] = []) {
     const file = join(dataDir, `hospital-${h + 1}`, `${name}.jsonl`);
     writeFileSync(file, cohort.map((i) => JSON.stringify({ subject: patients[i].address, ageBand: pick(bands.age), sex: pick(bands.sex.slice(0, 2)), region: pick(bands.region), grassroots: rand() < 0.3, finding: pick(["normal", "nodule", "effusion", "arrhythmia"]) })).join("\n") + "\n");
-    const r = await hospitals[h].registerDataset(file, { purposes, uri: `s3://hospital-${h + 1}/${name}.tar.age`, parents });
+    const r = await hospital(h, `dataset:${name}`).registerDataset(file, { purposes, uri: `s3://hospital-${h + 1}/${name}.tar.age`, parents });
     progress(`registered dataset ${name}`);
     return r.datasetId;
   }
@@ -139,25 +148,25 @@ export async function seedDemo(provider: JsonRpcProvider, deployment: Deployment
   const ecgClean = await dataset(1, "ecg-cleaned", cohortOf(1), train, [ecgRaw]);
   const notes = await dataset(2, "clinical-notes", cohortOf(2), train);
   for (const [who, id] of [[accounts.developers[0], cxrTrain], [accounts.developers[1], ecgClean], [accounts.developers[1], notes]] as const) {
-    await new Hospital(ledger, who).recordUse(id, Purpose.MODEL_TRAINING);
+    await new Hospital(ledger, as(who, `use:${id}`)).recordUse(id, Purpose.MODEL_TRAINING);
   }
 
   // ── models and versions ──
-  const devs = accounts.developers.map((k) => new Developer(ledger, k));
-  const reg = new Regulator(ledger, accounts.regulator);
+  const dev = (d: number, key: string) => new Developer(ledger, as(accounts.developers[d], key));
+  const reg = (key: string) => new Regulator(ledger, as(accounts.regulator, key));
   const versions: Record<string, string> = {};
   let filing = 1;
-  async function version(dev: number, model: string, label: string, datasets: string[], evaluation: Record<string, number>, parent?: string) {
+  async function version(d: number, model: string, label: string, datasets: string[], evaluation: Record<string, number>, parent?: string) {
     const card = { model, weightsHash: hashText(`weights:${model}:${label}`), trainingDatasets: datasets, evaluation: { auc: 9200, sensitivity: 8900, specificity: 9100, subgroupAucGap: 350, biasTestCases: 420, grassrootsShare: 2600, ...evaluation }, ...(parent ? { parent } : {}) };
-    const r = await devs[dev].registerVersion(card, JSON.stringify(card));
+    const r = await dev(d, `version:${model}@${label}`).registerVersion(card, JSON.stringify(card));
     versions[`${model}@${label}`] = r.versionId;
     return r.versionId;
   }
-  const approve = (v: string) => reg.approve(v, `NMPA-DEMO-2026-${String(filing++).padStart(4, "0")}`);
-  await devs[0].registerModel({ name: "chest-xray-dx", intendedUse: "diagnosis: chest radiograph findings", riskClass: "HIGH" });
-  await devs[0].registerModel({ name: "triage-assistant", intendedUse: "triage and health advice", riskClass: "LOW" });
-  await devs[1].registerModel({ name: "ecg-arrhythmia", intendedUse: "diagnosis: arrhythmia detection", riskClass: "HIGH" });
-  await devs[1].registerModel({ name: "notes-structuring", intendedUse: "record structuring", riskClass: "MEDIUM" });
+  const approve = (v: string) => reg(`approve:${v}`).approve(v, `NMPA-DEMO-2026-${String(filing++).padStart(4, "0")}`);
+  await dev(0, "model:chest-xray-dx").registerModel({ name: "chest-xray-dx", intendedUse: "diagnosis: chest radiograph findings", riskClass: "HIGH" });
+  await dev(0, "model:triage-assistant").registerModel({ name: "triage-assistant", intendedUse: "triage and health advice", riskClass: "LOW" });
+  await dev(1, "model:ecg-arrhythmia").registerModel({ name: "ecg-arrhythmia", intendedUse: "diagnosis: arrhythmia detection", riskClass: "HIGH" });
+  await dev(1, "model:notes-structuring").registerModel({ name: "notes-structuring", intendedUse: "record structuring", riskClass: "MEDIUM" });
   const cxr1 = await version(0, "chest-xray-dx", "1.0", [cxrTrain], {});
   await approve(cxr1);
   const cxr2 = await version(0, "chest-xray-dx", "1.1", [cxrTrain], { auc: 9350 }, cxr1);
@@ -178,21 +187,21 @@ export async function seedDemo(provider: JsonRpcProvider, deployment: Deployment
   await version(1, "notes-structuring", "1.1-beta", [notes], { auc: 8750, subgroupAucGap: 600, biasTestCases: 250, grassrootsShare: 1800 }, nts1);
   const nts3 = await version(1, "notes-structuring", "1.2", [notes], { auc: 8800, subgroupAucGap: 550, biasTestCases: 260, grassrootsShare: 1900 }, nts1);
   await approve(nts3);
-  await reg.suspend(ecg1, "post-market signal under review (demo)");
+  await reg(`suspend:${ecg1}`).suspend(ecg1, "post-market signal under review (demo)");
   progress("models: 10 versions, one refused by policy, one suspended");
 
   // One MODEL_TRAINING revocation after a version was trained on the patient's data, then a newer version.
   const revoked = patients[0];
-  await hospitals[0].relayRevoke(await new Patient(ledger, revoked).signRevoke({ purpose: Purpose.MODEL_TRAINING, grantee: NUMBERS.ANY_MEMBER, deadlineSeconds: 3 * 24 * 3600 }));
+  await hospital(0, `revoke:0:${Purpose.MODEL_TRAINING}`).relayRevoke(await new Patient(ledger, revoked).signRevoke({ purpose: Purpose.MODEL_TRAINING, grantee: NUMBERS.ANY_MEMBER, deadlineSeconds: 3 * 24 * 3600 }));
   const cxr4 = await version(0, "chest-xray-dx", "1.2", [cxrTrain], { auc: 9380 }, cxr2);
   await approve(cxr4);
 
   // ── deployments and post-market reports ──
   const deployments: [number, string][] = [[0, cxr2], [0, tri2], [1, ecg2], [1, tri2], [2, nts1], [2, nts3], [0, cxr4]];
-  for (const [h, v] of deployments) await hospitals[h].deployVersion(v);
+  for (const [h, v] of deployments) await hospital(h, `deploy-version:${h}:${v}`).deployVersion(v);
   const t = await now();
-  await hospitals[1].fileReport(ecg2, { periodStart: t - 30 * 86400, periodEnd: t - 10, cases: 1200, auc: 9050, subgroups: [{ subgroup: "region:EAST", auc: 9300, cases: 600 }, { subgroup: "region:WEST", auc: 8400, cases: 150 }, { subgroup: "sex:FEMALE", auc: 9000, cases: 450 }], reportHash: hashText("ecg report Q3") });
-  await hospitals[0].fileReport(cxr2, { periodStart: t - 30 * 86400, periodEnd: t - 10, cases: 2400, auc: 9310, subgroups: [{ subgroup: "sex:FEMALE", auc: 9300, cases: 1200 }, { subgroup: "sex:MALE", auc: 9340, cases: 1200 }], reportHash: hashText("cxr report Q3") });
+  await hospital(1, `report:${ecg2}`).fileReport(ecg2, { periodStart: t - 30 * 86400, periodEnd: t - 10, cases: 1200, auc: 9050, subgroups: [{ subgroup: "region:EAST", auc: 9300, cases: 600 }, { subgroup: "region:WEST", auc: 8400, cases: 150 }, { subgroup: "sex:FEMALE", auc: 9000, cases: 450 }], reportHash: hashText("ecg report Q3") });
+  await hospital(0, `report:${cxr2}`).fileReport(cxr2, { periodStart: t - 30 * 86400, periodEnd: t - 10, cases: 2400, auc: 9310, subgroups: [{ subgroup: "sex:FEMALE", auc: 9300, cases: 1200 }, { subgroup: "sex:MALE", auc: 9340, cases: 1200 }], reportHash: hashText("cxr report Q3") });
   progress("deployments and post-market reports filed (one fairness alert)");
 
   // ── decision traces ── (each chunk stamped with the chain's time when it is recorded: after every approval above)
@@ -201,7 +210,7 @@ export async function seedDemo(provider: JsonRpcProvider, deployment: Deployment
   mkdirSync(join(dataDir, "receipts"), { recursive: true });
   let anchored = 0;
   for (let h = 0; h < 3; h++) {
-    const batcher = await TraceBatcher.open({ vaultPath: join(dataDir, `hospital-${h + 1}`, "trace-vault"), ledger, signer: accounts.hospitals[h], maxBatch: 1000 });
+    const batcher = await TraceBatcher.open({ vaultPath: join(dataDir, `hospital-${h + 1}`, "trace-vault"), ledger, signer: outbox ? new OutboxSigner(outbox, accounts.hospitals[h]) : accounts.hospitals[h], maxBatch: 1000 });
     const cohort = cohortOf(h);
     const count = Math.floor(size.traces / 3) + (h === 0 ? size.traces % 3 : 0);
     const inputs: TraceInput[] = [];
@@ -241,7 +250,7 @@ export async function seedDemo(provider: JsonRpcProvider, deployment: Deployment
     await batcher.close();
   }
   // A recall after the version was used: its traces, batches and hospitals show up in the recall-impact report.
-  await reg.recall(ecg2, "recall: subgroup performance gap confirmed (demo)");
+  await reg(`recall:${ecg2}`).recall(ecg2, "recall: subgroup performance gap confirmed (demo)");
   progress("ecg-arrhythmia 2.0 recalled after use");
   return { receipts, revokedSubject: revoked.address, recalledVersion: ecg2, versions };
 }

@@ -3,7 +3,7 @@
  * relays patients' signed consents, records deployments and files post-market reports.
  */
 import { writeFileSync } from "node:fs";
-import { encodeBytes32String, type Signer } from "ethers";
+import { encodeBytes32String, keccak256, type Signer } from "ethers";
 import type { LedgerContracts } from "../deploy";
 import { InputError } from "../errors";
 import { datasetIdOf } from "../ids";
@@ -11,6 +11,7 @@ import { buildDataset, manifestPathFor, type BuiltDataset } from "../datasets/bu
 import { sendWrite, eventNamed, type WriteResult } from "../tx";
 import { Role, purposeMask } from "../../constants";
 import type { SignedGrant, SignedRevoke } from "./patient";
+import { OutboxSigner } from "../outbox/signer";
 
 export interface DatasetRegistered extends Partial<WriteResult> {
   datasetId: string;
@@ -77,14 +78,23 @@ export class Hospital {
 
   /** Relays a patient-signed grant (the hospital pays gas). */
   relayGrant(signed: SignedGrant): Promise<WriteResult> {
-    const c = this.ledger.consents.connect(this.signer);
+    const c = this.ledger.consents.connect(this.relaySigner(signed));
     return sendWrite(c, () => c.grantConsentBySig(signed.request, signed.signature));
   }
 
   /** Relays a patient-signed revocation. */
   relayRevoke(signed: SignedRevoke): Promise<WriteResult> {
-    const c = this.ledger.consents.connect(this.signer);
+    const c = this.ledger.consents.connect(this.relaySigner(signed));
     return sendWrite(c, () => c.revokeConsentBySig(signed.request, signed.signature));
+  }
+
+  /**
+   * Through an outbox, a relay is one logical write per patient signature: relaying the same signed
+   * request again (a client's retry, a restart) returns the first outcome instead of a second send.
+   * A signer already keyed (the demo's seeding names its steps) keeps its key.
+   */
+  private relaySigner(signed: SignedGrant | SignedRevoke): Signer {
+    return this.signer instanceof OutboxSigner && this.signer.key === undefined ? this.signer.withKey(`relay:${keccak256(signed.signature)}`) : this.signer;
   }
 
   deployVersion(versionId: string): Promise<WriteResult> {
