@@ -86,6 +86,7 @@ describe("npm start keeps what it acknowledged", () => {
     const signed = await new Patient(ledger, patient).signRevoke({ purpose: Purpose.MODEL_TRAINING, grantee: NUMBERS.ANY_MEMBER });
     const answer = await fetch(`${second.api}/relay`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(signed) });
     expect(answer.status).toBe(200);
+    const first = (await answer.json()) as { txHash: string };
     await killGroup(second); // the next instant
     provider.destroy();
 
@@ -96,6 +97,12 @@ describe("npm start keeps what it acknowledged", () => {
     const slot = await l3.consents.consent(patient.address, Purpose.MODEL_TRAINING, NUMBERS.ANY_MEMBER);
     expect(slot.revokedAt).toBeGreaterThan(0n);
     expect(await l3.consents.isConsentValid(patient.address, Purpose.MODEL_TRAINING, 1)).toBe(false);
+    // The client retries (it never saw the answer, say): the outbox answers with the first relay, nothing is sent twice.
+    const retry = await fetch(`${third.api}/relay`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(signed) });
+    expect(retry.status).toBe(200);
+    expect(((await retry.json()) as { txHash: string }).txHash).toBe(first.txHash);
+    const revocations = await l3.consents.queryFilter(l3.consents.filters.ConsentRevoked(patient.address), 0);
+    expect(revocations.filter((e) => Number(e.args.purpose) === Purpose.MODEL_TRAINING)).toHaveLength(1);
     p3.destroy();
     expect(await stopGently(third)).toBe(0);
   }, 600_000);
