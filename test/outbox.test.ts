@@ -143,6 +143,23 @@ describe("Outbox", () => {
     await expect(new Hospital(l, signer.withKey(relayKey)).deployVersion(id("some version"))).rejects.toMatchObject({ code: "OUTBOX_KEY_CONFLICT" });
   });
 
+  it("numbers a keyed signer's sends (key, key#1…), so a re-run step of several writes is answered write by write", async () => {
+    const l = await loadFixture(ledgerFixture);
+    const outbox = await openOutbox();
+    const key = hospitalKey();
+    const base = new OutboxSigner(outbox, key);
+    const [a, b] = [await signedGrant(l, "patient-step-a"), await signedGrant(l, "patient-step-b")];
+    const step = new Hospital(l, base.withKey("seed:step"));
+    // A send refused before anything was kept (a tampered signature fails estimation) does not use up a name.
+    await expect(step.relayGrant({ ...a.signed, signature: b.signed.signature })).rejects.toMatchObject({ name: "LedgerRevertError" });
+    const first = [await step.relayGrant(a.signed), await step.relayGrant(b.signed)];
+    expect((await outbox.entries()).map((e) => e.key)).toEqual(["seed:step", "seed:step#1"]);
+    const count = await provider.getTransactionCount(key.address);
+    const rerun = new Hospital(l, base.withKey("seed:step"));
+    expect([await rerun.relayGrant(a.signed), await rerun.relayGrant(b.signed)]).toEqual(first);
+    expect(await provider.getTransactionCount(key.address)).toBe(count);
+  });
+
   it("counts a reverted receipt as included: the revert is the answer, acknowledged and raised by name", async () => {
     const l = await loadFixture(ledgerFixture);
     const outbox = await openOutbox();
@@ -190,6 +207,21 @@ describe("Outbox.resume", () => {
     expect((await provider.getTransactionReceipt(hash))?.status).toBe(1);
     expect(await grantsOf(l, patient.address)).toBe(1);
     expect(await outbox.pending()).toEqual([]);
+  });
+
+  it("puts a lost earlier entry back before the next send, so its nonce leaves no gap even without a resume", async () => {
+    const l = await loadFixture(ledgerFixture);
+    const outbox = await openOutbox();
+    const lost = await sendUnmined(l, outbox, "patient-gap-first");
+    await provider.send("hardhat_dropTransaction", [lost.hash]);
+    await provider.send("evm_setAutomine", [true]);
+    const { patient, signed } = await signedGrant(l, "patient-gap-second");
+    const c = l.consents.connect(new OutboxSigner(outbox, hospitalKey()));
+    const next = await sendWrite(c, () => c.grantConsentBySig(signed.request, signed.signature), { timeoutMs: 30_000 });
+    expect((await outbox.get(next.txHash))?.nonce).toBe(lost.nonce + 1);
+    expect((await provider.getTransactionReceipt(lost.hash))?.status).toBe(1);
+    expect(await grantsOf(l, lost.patient.address)).toBe(1);
+    expect(await grantsOf(l, patient.address)).toBe(1);
   });
 
   it("times out with TX_TIMEOUT (retryable) and keeps the entry for the next resume", async () => {

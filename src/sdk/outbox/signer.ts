@@ -52,15 +52,19 @@ export class OutboxSigner extends AbstractSigner {
 
   /** Populates, signs, keeps (synced), then broadcasts; see outbox/index.ts. */
   override async sendTransaction(request: TransactionRequest): Promise<TransactionResponse> {
-    const uses = this.keyUses.sent++;
-    const key = this.key === undefined ? undefined : uses === 0 ? this.key : `${this.key}#${uses}`;
     const provider = this.provider;
     if (!provider) throw new MedprovError("OUTBOX_NO_PROVIDER", "an OutboxSigner needs a provider to send: connect its wallet to one");
     const from = await this.getAddress();
     const chainId = (await provider.getNetwork()).chainId.toString();
     return this.outbox.inLane(chainId, from, async () => {
+      // In the lane, so a keyed signer's sends are numbered in order; a send that failed before
+      // anything was kept does not use up its name (its retry is the same write).
+      const uses = this.keyUses.sent;
+      const key = this.key === undefined ? undefined : uses === 0 ? this.key : `${this.key}#${uses}`;
       const prior = key === undefined ? undefined : await this.priorUnder(key, from, request, provider);
-      return prior ?? this.signKeepSend(request, { from, chainId, key, provider });
+      const response = prior ?? (await this.signKeepSend(request, { from, chainId, key, provider }));
+      this.keyUses.sent = uses + 1;
+      return response;
     });
   }
 
