@@ -2,65 +2,29 @@
  * End to end: the real `medprov` CLI, spawned as a process, against a Hardhat JSON-RPC node.
  * Every refusal prints one line naming what was wrong, exits non-zero, and changes nothing.
  */
-import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { execFile, spawn } from "node:child_process";
+import { describe, it, expect, beforeAll } from "vitest";
+import { execFile } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { join } from "node:path";
 import { promisify } from "node:util";
-import { startNode, bootstrapConsortium, freePort, type RpcNode, type RpcConsortium } from "./helpers/node";
+import { freePort, type RpcNode, type RpcConsortium } from "./helpers/node";
+import { BIN, KEY_INDEX, checkOwnedCommands, cliHarness } from "./helpers/cli";
+import { T } from "./helpers/cli-coverage";
 import { traceInput } from "./helpers/traces";
 import { verifyReceiptIndependently } from "./helpers/third-party-verify";
-import { TraceVault } from "../src/sdk";
+import { TraceVault, connectLedger } from "../src/sdk";
 import { IndexStore } from "../src/indexer";
+import { Purpose, VERSION_STATUSES } from "../src/constants";
 
 const run = promisify(execFile);
-const BIN = join(__dirname, "..", "bin", "medprov");
+const h = cliHarness();
+const { f, cli, json, refused } = h;
 
 let node: RpcNode;
 let c: RpcConsortium;
-const f = (name: string) => join(c.dir, name);
-
-beforeAll(async () => {
-  node = await startNode();
-  c = await bootstrapConsortium(node);
-}, 120_000);
-afterAll(async () => node?.stop());
-
-type Who = "governance" | "hospital" | "developer" | "regulator" | "auditor" | "hospitalB" | "patient" | "patient2" | "outsider" | "none";
-const KEY_INDEX: Record<Exclude<Who, "none">, number> = { governance: 0, hospital: 1, developer: 2, regulator: 3, auditor: 4, hospitalB: 5, patient: 6, patient2: 7, outsider: 11 };
-
-async function cli(who: Who, args: string[], env: Record<string, string> = {}) {
-  const keyEnv = who === "none" ? {} : { MEDPROV_PRIVATE_KEY: c.keys[KEY_INDEX[who]].privateKey };
-  const base = { ...process.env, MEDPROV_PRIVATE_KEY: "", ...keyEnv, ...env };
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, "--rpc", node.url, "--deployment", c.deploymentPath, ...args], { env: base, cwd: c.dir });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
-
-const json = async (who: Who, args: string[], env?: Record<string, string>) => {
-  const r = await cli(who, ["--json", ...args], env);
-  if (r.code !== 0) throw new Error(`medprov ${args.join(" ")} failed: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-};
-
-const blockNumber = () => node.provider.getBlockNumber();
-
-/** Runs a command that must be refused: non-zero exit, one line naming `code`, no new block. */
-async function refused(who: Who, args: string[], code: string, env?: Record<string, string>) {
-  const before = await blockNumber();
-  const r = await cli(who, args, env);
-  expect(r.code, r.stdout + r.stderr).not.toBe(0);
-  expect(r.stderr.trim().split("\n")).toHaveLength(1);
-  expect(r.stderr).toContain(`[${code}]`);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-  expect(await blockNumber()).toBe(before);
-  return r;
-}
+beforeAll(() => {
+  ({ node, c } = h);
+});
 
 describe("medprov CLI", () => {
   it("--help lists every command group, and each subcommand documents its options", async () => {
@@ -73,7 +37,7 @@ describe("medprov CLI", () => {
     for (const o of ["--purposes", "--uri", "--parent"]) expect(reg.stdout).toContain(o);
   });
 
-  it("a patient signs without gas (new keystore), a hospital relays, anyone relays the revocation", async () => {
+  it(T.keystore, async () => {
     const env = { MEDPROV_KEYSTORE_PASSWORD: "correct horse battery staple" };
     const created = await json("none", ["key", "new", "--out", f("patient.key.json")], env);
     expect(existsSync(f("patient.key.json"))).toBe(true);
@@ -89,7 +53,7 @@ describe("medprov CLI", () => {
     await refused("outsider", ["consent", "relay", f("revoke.json")], "ConsentRegistryInvalidNonce");
   });
 
-  it("direct grant and revoke, with a guardian acting for the subject", async () => {
+  it(T.direct, async () => {
     await json("patient", ["delegate", "appoint", c.keys[8].address]);
     const subject = c.keys[6].address;
     await json("patient2", ["consent", "grant", "--purpose", "RESEARCH", "--grantee", "any", "--expires", "10d"]);
@@ -101,9 +65,23 @@ describe("medprov CLI", () => {
     await refused("none", ["consent", "revoke", "--purpose", "MODEL_TRAINING", "--grantee", "1", "--subject", subject], "ConsentRegistryNotGranted", guardianEnv);
   });
 
+  it(T.guardianRemoved, async () => {
+    const subject = c.keys[6].address;
+    const guardian = c.keys[8];
+    const { consents } = connectLedger(c.deployment, node.provider);
+    expect(await consents.isDelegate(subject, guardian.address)).toBe(true);
+    const r = await cli("patient", ["delegate", "remove", guardian.address]);
+    expect(r.stdout).toContain(`removed ${guardian.address}`);
+    expect(await consents.isDelegate(subject, guardian.address)).toBe(false);
+    await Promise.all([
+      refused("none", ["consent", "grant", "--purpose", "RESEARCH", "--grantee", "1", "--expires", "10d", "--subject", subject], "ConsentRegistryNotSubjectOrDelegate", { MEDPROV_PRIVATE_KEY: guardian.privateKey }),
+      refused("patient", ["delegate", "remove", guardian.address], "ConsentRegistryUnknownDelegate"),
+    ]);
+  });
+
   let versionId: string;
   let submitted: string;
-  it("registers a dataset from JSONL (idempotently), a model and versions, and approves one", async () => {
+  it(T.register, async () => {
     writeFileSync(f("ds.jsonl"), c.keys.slice(6).map((k, i) => JSON.stringify({ subject: k.address, ageBand: "65+", sex: "FEMALE", region: i % 2 ? "WEST" : "EAST", grassroots: true, note: "free text stays off-chain" })).join("\n"));
     const ds = await json("hospital", ["dataset", "register", f("ds.jsonl"), "--purposes", "RESEARCH,MODEL_TRAINING", "--uri", "s3://a/ds.enc", "--parent", c.datasetId]);
     expect(ds.created).toBe(true);
@@ -121,8 +99,33 @@ describe("medprov CLI", () => {
     expect(approved.stdout).toContain("approved");
   });
 
+  it(T.lifecycle, async () => {
+    const v = c.versionId; // the consortium's HIGH-risk version, approved at bootstrap
+    const { models } = connectLedger(c.deployment, node.provider);
+    const status = async () => VERSION_STATUSES[Number(await models.versionStatus(v))];
+    const deployed = await json("hospital", ["model", "deploy", v]);
+    expect((await models.queryFilter(models.filters.DeploymentRecorded(v, 1), deployed.blockNumber, deployed.blockNumber)).length).toBe(1);
+    const end = (await node.provider.getBlock("latest"))!.timestamp;
+    const report = (days: number, subgroups: [string, number][]) => ({ periodStart: end - days * 86400, periodEnd: end - (days - 7) * 86400, cases: 800, auc: 9150, subgroups: subgroups.map(([subgroup, auc]) => ({ subgroup, auc, cases: 200 })), reportHash: "0x" + String(days).padStart(2, "0").repeat(32) });
+    writeFileSync(f("report-fair.json"), JSON.stringify(report(14, [["female", 9200], ["male", 9100]])));
+    writeFileSync(f("report-gap.json"), JSON.stringify(report(28, [["rural", 8200], ["urban", 9300]])));
+    const fair = await json("hospital", ["model", "report", v, f("report-fair.json")]);
+    expect([fair.reportId, fair.alert]).toEqual([expect.stringMatching(/^0x[0-9a-f]{64}$/), undefined]);
+    const gap = await cli("hospital", ["model", "report", v, f("report-gap.json")]);
+    expect(gap.stdout).toContain("FAIRNESS ALERT: subgroup AUC gap 1100 bps exceeds the policy limit 500 bps");
+    expect((await models.queryFilter(models.filters.FairnessAlert(v))).map((e) => Number(e.args.gap))).toEqual([1100]);
+    for (const [verb, after] of [["suspend", "SUSPENDED"], ["reinstate", "APPROVED"], ["recall", "RECALLED"]] as const) {
+      const r = await cli("regulator", ["model", verb, v, "--notice", `notice to ${verb}`]);
+      expect(r.stdout, r.stderr).toContain(`${verb === "suspend" ? "suspended" : verb === "reinstate" ? "reinstated" : "recalled"} ${v}`);
+      expect(await status()).toBe(after);
+    }
+    // Recalled is final.
+    await refused("regulator", ["model", "reinstate", v, "--notice", "too late"], "ModelRegistryInvalidTransition");
+    expect(await status()).toBe("RECALLED");
+  });
+
   let traceId: string;
-  it("appends and anchors traces, writes a receipt that verifies — here and with only merkle-tree and ethers", async () => {
+  it(T.traces, async () => {
     const now = (await node.provider.getBlock("latest"))!.timestamp;
     const traces = Array.from({ length: 5 }, () => traceInput(versionId, { time: now }));
     traceId = traces[2].traceId;
@@ -149,7 +152,26 @@ describe("medprov CLI", () => {
     expect(await verifyReceiptIndependently(receipt, node.url)).toBe(false);
   });
 
-  it("governance sets a risk class's thresholds (zero delay on this test chain, so --execute directly)", async () => {
+  it(T.flush, async () => {
+    const now = (await node.provider.getBlock("latest"))!.timestamp;
+    const traces = Array.from({ length: 3 }, () => traceInput(versionId, { time: now }));
+    writeFileSync(f("queued.jsonl"), traces.map((t) => JSON.stringify(t)).join("\n"));
+    const appended = await json("hospital", ["trace", "append", f("queued.jsonl"), "--vault", f("vault")]);
+    expect([appended.queued, appended.batches]).toEqual([3, []]);
+    const { traces: anchor } = connectLedger(c.deployment, node.provider);
+    const next = await anchor.nextSequence(1);
+    const flushed = await json("hospital", ["trace", "flush", "--vault", f("vault")]);
+    expect(flushed.batches.map((b: { count: number }) => b.count)).toEqual([3]);
+    expect(await anchor.nextSequence(1)).toBe(next + 3n);
+    expect(await anchor.batchRoot(flushed.batches[0].batchId)).toBe(flushed.batches[0].root);
+    await cli("hospital", ["trace", "receipt", traces[1].traceId, "--vault", f("vault"), "--out", f("flushed-receipt.json")]);
+    expect(await verifyReceiptIndependently(JSON.parse(readFileSync(f("flushed-receipt.json"), "utf8")), node.url)).toBe(true);
+    const again = await cli("hospital", ["trace", "flush", "--vault", f("vault")]);
+    expect([again.code, again.stdout.trim()]).toEqual([0, "nothing to anchor"]);
+    expect(await anchor.nextSequence(1)).toBe(next + 3n);
+  });
+
+  it(T.policy, async () => {
     const args = ["policy", "set", "--risk", "MEDIUM", "--min-auc", "8600", "--max-gap", "700", "--min-bias-cases", "250", "--min-grassroots", "1500", "--execute"];
     await refused("regulator", args, "AccessManagerUnauthorizedCall");
     const r = await cli("governance", args);
@@ -157,20 +179,12 @@ describe("medprov CLI", () => {
     await refused("governance", ["policy", "set", "--risk", "MEDIUM", "--min-auc", "86000", "--max-gap", "700", "--min-bias-cases", "250", "--min-grassroots", "1500"], "BAD_POLICY");
   });
 
-  it("serve runs this member's indexer and API: CORS for the configured origin, relays with --relay, stops on SIGTERM", async () => {
+  it(T.serve, async () => {
     const port = await freePort();
     const app = "https://patient.example";
-    const env = { ...process.env, MEDPROV_PRIVATE_KEY: c.keys[KEY_INDEX.hospital].privateKey };
-    const child = spawn(process.execPath, [BIN, "--rpc", node.url, "--deployment", c.deploymentPath, "serve", "--db", f("serve-index"), "--port", String(port), "--cors-origin", app, "--trust-proxy", "loopback", "--relay"], { env, cwd: c.dir, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout!.on("data", (d) => (out += d));
-    child.stderr!.on("data", (d) => (out += d));
-    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    const serve = await h.daemon("hospital", ["serve", "--db", f("serve-index"), "--port", String(port), "--cors-origin", app, "--trust-proxy", "loopback", "--relay"], "medprov: API on");
+    let exit: number | null;
     try {
-      for (let i = 0; !out.includes("medprov: API on"); i++) {
-        if (i > 300 || child.exitCode !== null) throw new Error(`serve did not start:\n${out}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
       const api = `http://127.0.0.1:${port}`;
       const health = await fetch(`${api}/healthz`, { headers: { origin: app } });
       expect([health.status, health.headers.get("access-control-allow-origin")]).toEqual([200, app]);
@@ -181,13 +195,13 @@ describe("medprov CLI", () => {
       const { txHash } = (await relayed.json()) as { txHash: string };
       expect((await node.provider.getTransaction(txHash))?.from.toLowerCase()).toBe(c.keys[KEY_INDEX.hospital].address.toLowerCase());
     } finally {
-      child.kill("SIGTERM");
+      exit = await serve.stop();
     }
-    expect(await exited).toBe(0);
-    expect(out).toContain("medprov: stopped");
+    expect(exit).toBe(0);
+    expect(serve.output()).toContain("medprov: stopped");
   });
 
-  it("serve refuses a bad port, origin or public URL, --relay without a key, a port or a database in use, an index of another layout, in one line each", async () => {
+  it(T.serveRefused, async () => {
     await refused("none", ["serve", "--port", "0"], "BAD_NUMBER");
     await refused("none", ["serve", "--port", "70000"], "BAD_NUMBER");
     await refused("none", ["serve", "--cors-origin", "https://patient.example/app"], "BAD_ORIGIN");
@@ -224,8 +238,19 @@ describe("medprov CLI", () => {
     await refused("none", ["index", "--db", f("old-layout"), "--once"], "INDEX_LAYOUT");
   });
 
+  it(T.keyRefused, async () => {
+    const keystore = readFileSync(f("patient.key.json"), "utf8");
+    await Promise.all([
+      refused("none", ["key", "new", "--out", f("no-password.key.json")], "KEY_NO_PASSWORD"),
+      refused("none", ["key", "new", "--out", f("patient.key.json")], "KEY_EXISTS", { MEDPROV_KEYSTORE_PASSWORD: "another password" }),
+      refused("none", ["receipt", "verify", f("no-such-receipt.json")], "FILE_NOT_FOUND"),
+    ]);
+    expect(existsSync(f("no-password.key.json"))).toBe(false);
+    expect(readFileSync(f("patient.key.json"), "utf8")).toBe(keystore);
+  });
+
   describe("bad input: one line, non-zero exit, nothing written", () => {
-    it("malformed JSON, missing, extra and mistyped trace fields leave the vault untouched", async () => {
+    it(T.traceRefused, async () => {
       const vault = f("vault");
       const count = async () => {
         const v = await TraceVault.open(vault);
@@ -251,7 +276,7 @@ describe("medprov CLI", () => {
       expect(await count()).toBe(before);
     });
 
-    it("unknown dataset, unknown model, unapproved version, malformed model card", async () => {
+    it(T.unknown, async () => {
       await refused("hospital", ["dataset", "use", "0x" + "00".repeat(31) + "01", "--purpose", "RESEARCH"], "DatasetRegistryUnknownDataset");
       writeFileSync(f("ghost-card.json"), JSON.stringify({ model: "0x" + "ee".repeat(32), weightsHash: "0x" + "dd".repeat(32), trainingDatasets: [c.datasetId], evaluation: { auc: 9000, sensitivity: 9000, specificity: 9000, subgroupAucGap: 100, biasTestCases: 400, grassrootsShare: 3000 } }));
       await refused("developer", ["model", "version", f("ghost-card.json")], "ModelRegistryUnknownModel");
@@ -286,4 +311,26 @@ describe("medprov CLI", () => {
       expect(down.stderr).toContain("RPC_UNAVAILABLE");
     });
   });
+
+  describe("time is the chain's", () => {
+    it("--expires counts from the chain's head block time, not the host clock (the chain runs 10 days ahead)", async () => {
+      await node.provider.send("evm_increaseTime", [10 * 86400]);
+      await node.provider.send("evm_mine", []);
+      const head = (await node.provider.getBlock("latest"))!.timestamp;
+      expect(head - Date.now() / 1000).toBeGreaterThan(9 * 86400); // the two clocks really disagree
+      // Signing mines nothing, so both commands read this same head.
+      const signed = await json("patient2", ["consent", "sign-grant", "--purpose", "COMMERCIAL_USE", "--grantee", "3", "--expires", "30d", "--out", f("chain-time-grant.json")]);
+      expect(BigInt(signed.request.expiresAt)).toBe(BigInt(head + 30 * 86400));
+      const r = await cli("patient", ["consent", "grant", "--purpose", "COMMERCIAL_USE", "--grantee", "3", "--expires", "12h"]);
+      expect(r.stdout, r.stderr).toContain(`until ${new Date((head + 12 * 3600) * 1000).toISOString()}`);
+      const { consents } = connectLedger(c.deployment, node.provider);
+      expect((await consents.consent(c.keys[6].address, Purpose.COMMERCIAL_USE, 3)).expiresAt).toBe(BigInt(head + 12 * 3600));
+      // An absolute expiry is taken as given.
+      const at = head + 90 * 86400;
+      await json("patient2", ["consent", "sign-grant", "--purpose", "COMMERCIAL_USE", "--grantee", "3", "--expires", String(at), "--out", f("absolute-grant.json")]);
+      expect(JSON.parse(readFileSync(f("absolute-grant.json"), "utf8")).request.expiresAt).toBe(String(at));
+    });
+  });
+
+  checkOwnedCommands(h, "cli.test.ts");
 });

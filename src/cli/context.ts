@@ -6,7 +6,8 @@
 import { readFileSync } from "node:fs";
 import { JsonRpcProvider, Wallet, type BaseWallet } from "ethers";
 import { SingleBar, Presets } from "cli-progress";
-import { connectLedger, readDeployment, InputError, RpcError, type Deployment, type LedgerContracts } from "../sdk";
+import { chainNow, connectLedger, readDeployment, InputError, RpcError, type Deployment, type LedgerContracts } from "../sdk";
+import { expiryAt, type Expiry } from "./parse";
 
 export interface GlobalOptions {
   rpc: string;
@@ -44,6 +45,11 @@ export class CliContext {
       throw new InputError("WRONG_CHAIN", `${this.options.rpc} serves chain ${chainId} but ${this.options.deployment} is for chain ${this.deployment.chainId}`);
     }
     return connectLedger(this.deployment, this.provider);
+  }
+
+  /** An expiry in unix seconds; a duration counts from the chain's head block time, never the host clock. */
+  async expiry(e: Expiry): Promise<bigint> {
+    return "at" in e ? e.at : expiryAt(e, (await chainNow(this.provider)).time);
   }
 
   /** The signing key, from the keystore or MEDPROV_PRIVATE_KEY. */

@@ -86,15 +86,26 @@ export function bytes32Arg(value: string): string {
   return value.toLowerCase();
 }
 
-/** "30d", "12h", "90m", an ISO date, or unix seconds → unix seconds. */
-export function expiryArg(value: string, now = Math.floor(Date.now() / 1000)): bigint {
+/**
+ * An expiry as given on the command line: a moment (an ISO date or unix seconds), or a duration
+ * that counts from the chain's "now" (head block time), which the parser cannot know yet.
+ */
+export type Expiry = { at: bigint } | { after: number };
+
+const UNIT_SECONDS = { d: 86400, h: 3600, m: 60 } as const;
+
+/** "30d", "12h", "90m", an ISO date, or unix seconds. */
+export function expiryArg(value: string): Expiry {
   const m = /^(\d+)([dhm])$/.exec(value);
-  if (m) return BigInt(now + Number(m[1]) * { d: 86400, h: 3600, m: 60 }[m[2] as "d" | "h" | "m"]);
-  if (/^\d{9,}$/.test(value)) return BigInt(value);
+  if (m) return { after: Number(m[1]) * UNIT_SECONDS[m[2] as keyof typeof UNIT_SECONDS] };
+  if (/^\d{9,}$/.test(value)) return { at: BigInt(value) };
   const t = Date.parse(value);
-  if (!Number.isNaN(t)) return BigInt(Math.floor(t / 1000));
+  if (!Number.isNaN(t)) return { at: BigInt(Math.floor(t / 1000)) };
   throw new InputError("BAD_EXPIRY", `expiry "${value}" must be a duration (30d, 12h, 90m), an ISO date or unix seconds`);
 }
+
+/** The expiry in unix seconds, a duration counted from `chainTime` (the head block's time). */
+export const expiryAt = (e: Expiry, chainTime: number): bigint => ("at" in e ? e.at : BigInt(chainTime + e.after));
 
 /** Reads and parses a JSON file; the error names the file and the problem. */
 export function readJson(path: string): { value: unknown; text: string } {

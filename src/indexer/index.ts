@@ -7,3 +7,4 @@ export { createQueries, type Queries } from "./queries";
 export { IndexStore } from "./store";
 export { INDEXED } from "./handlers";
 export { httpRpc, RpcCallError } from "./rpc";
+export { loadCohortManifests, followCohortManifests, describeManifestReport, manifestFiles, type ManifestReport } from "./manifests";

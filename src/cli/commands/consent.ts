@@ -1,10 +1,11 @@
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { Hospital, Patient, InputError, consentHistory, type SignedGrant, type SignedRevoke } from "../../sdk";
+import { Hospital, Patient, InputError, consentHistory, isoOf, type SignedGrant, type SignedRevoke } from "../../sdk";
 import { DEFAULT_PURPOSES, nameOf } from "../../constants";
 import { addressArg, expiryArg, granteeArg, purposeArg, readJson } from "../parse";
 import type { Run } from "../run";
 
+const EXPIRES_HELP = "30d, 12h or 90m from the chain's current block time; an ISO date; or unix seconds";
 const who = (g: number) => (g === 0 ? "any member" : `organisation ${g}`);
 
 export function consentCommands(program: Command, run: Run) {
@@ -16,10 +17,12 @@ export function consentCommands(program: Command, run: Run) {
       .option("--subject <address>", "act for this subject as its delegate (guardian)", addressArg);
 
   target(consent.command("grant").description("grant consent directly (the patient's key pays gas)"))
-    .requiredOption("--expires <when>", "30d, 12h, an ISO date or unix seconds", (v) => expiryArg(v))
+    .requiredOption("--expires <when>", EXPIRES_HELP, expiryArg)
     .action(run(async (ctx, o) => {
-      const r = await new Patient(await ctx.ledger(), await ctx.signer()).grant({ purpose: o.purpose, grantee: o.grantee, expiresAt: o.expires, subject: o.subject });
-      ctx.print(r, `granted ${nameOf(DEFAULT_PURPOSES, o.purpose)} to ${who(o.grantee)} until ${new Date(Number(o.expires) * 1000).toISOString()} (tx ${r.txHash})`);
+      const patient = new Patient(await ctx.ledger(), await ctx.signer());
+      const expiresAt = await ctx.expiry(o.expires);
+      const r = await patient.grant({ purpose: o.purpose, grantee: o.grantee, expiresAt, subject: o.subject });
+      ctx.print({ ...r, expiresAt, expiresAtIso: isoOf(expiresAt) }, `granted ${nameOf(DEFAULT_PURPOSES, o.purpose)} to ${who(o.grantee)} until ${isoOf(expiresAt)} (tx ${r.txHash})`);
     }));
 
   target(consent.command("revoke").description("revoke consent directly; takes effect in the block that records it"))
@@ -29,10 +32,11 @@ export function consentCommands(program: Command, run: Run) {
     }));
 
   target(consent.command("sign-grant").description("sign a grant for a hospital to relay (no gas needed)"))
-    .requiredOption("--expires <when>", "30d, 12h, an ISO date or unix seconds", (v) => expiryArg(v))
+    .requiredOption("--expires <when>", EXPIRES_HELP, expiryArg)
     .requiredOption("--out <file>", "where to write the signed request")
     .action(run(async (ctx, o) => {
-      const signed = await new Patient(await ctx.ledger(), await ctx.signer()).signGrant({ purpose: o.purpose, grantee: o.grantee, expiresAt: o.expires, subject: o.subject });
+      const patient = new Patient(await ctx.ledger(), await ctx.signer());
+      const signed = await patient.signGrant({ purpose: o.purpose, grantee: o.grantee, expiresAt: await ctx.expiry(o.expires), subject: o.subject });
       writeFileSync(o.out, JSON.stringify(signed, null, 2));
       ctx.print(signed, `signed grant written to ${o.out}; a member hospital can relay it with: medprov consent relay ${o.out}`);
     }));
@@ -61,7 +65,7 @@ export function consentCommands(program: Command, run: Run) {
       const ledger = await ctx.ledger();
       const subject = o.subject ?? (await (await ctx.signer()).getAddress());
       const history = await consentHistory(ledger, subject, ctx.deployment.deploymentBlock);
-      ctx.print(history, history.length === 0 ? `no consents recorded for ${subject}` : history.map((e) => `block ${e.blockNumber}  ${e.kind.padEnd(7)} ${nameOf(DEFAULT_PURPOSES, e.purpose).padEnd(26)} ${who(e.grantee)}${e.expiresAt ? ` until ${new Date(e.expiresAt * 1000).toISOString()}` : ""}`));
+      ctx.print(history, history.length === 0 ? `no consents recorded for ${subject}` : history.map((e) => `block ${e.blockNumber}  ${e.kind.padEnd(7)} ${nameOf(DEFAULT_PURPOSES, e.purpose).padEnd(26)} ${who(e.grantee)}${e.expiresAt ? ` until ${isoOf(e.expiresAt)}` : ""}`));
     }));
 
   const delegate = program.command("delegate").description("appoint or remove a guardian who may act for you");

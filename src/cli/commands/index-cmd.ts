@@ -1,8 +1,7 @@
-import { readdirSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import type { Command } from "commander";
 import pino from "pino";
-import { IndexStore, createIndexer, createQueries, httpRpc } from "../../indexer";
+import { IndexStore, createIndexer, describeManifestReport, followCohortManifests, httpRpc, loadCohortManifests, manifestFiles, type ManifestReport } from "../../indexer";
 import { atLeastOne, intArg } from "../parse";
 import type { Run } from "../run";
 
@@ -18,10 +17,11 @@ export function indexCommands(program: Command, run: Run) {
     .option("--max-range <n>", "largest eth_getLogs block range", intArg("--max-range"), 5000)
     .option("--poll <ms>", "head polling interval", intArg("--poll"), 1000)
     .option("--rpc-batch <n>", "most JSON-RPC calls sent as one batch request (1: no batches, for a node that limits them)", atLeastOne("--rpc-batch"), 100)
-    .option("--manifests <dir>", "cohort manifests (*.cohort.json named <datasetId>.cohort.json) to check and load after syncing")
+    .option("--manifests <dir>", "custodians' cohort manifests (every *.cohort.json below it, as `dataset register` writes them), matched to datasets by root; loaded at start and whenever a new dataset is indexed")
     .action(run(async (ctx, o) => {
       const deployment = ctx.deployment;
       await ctx.ledger(); // checks the RPC serves the deployment's chain
+      if (o.manifests) manifestFiles(o.manifests); // an unreadable directory is refused before the database is touched
       if (o.rebuild) rmSync(o.db, { recursive: true, force: true });
       const store = await IndexStore.open(o.db);
       const logger = pino({ level: ctx.options.json ? "warn" : "info" }, pino.destination(2));
@@ -32,17 +32,21 @@ export function indexCommands(program: Command, run: Run) {
       process.once("SIGTERM", onSignal);
       try {
         if (o.once) await indexer.syncOnce(stop.signal);
-        else await indexer.run(stop.signal);
-        if (o.manifests) {
-          const q = createQueries(store);
-          for (const f of readdirSync(o.manifests).filter((x) => x.endsWith(".cohort.json"))) {
-            const r = await q.addCohortManifest(f.replace(/\.cohort\.json$/, ""), JSON.parse(readFileSync(join(o.manifests, f), "utf8")));
-            logger.info(r, "cohort manifest loaded");
-          }
+        else {
+          const onReport = (r: ManifestReport) => logger.info(r, "cohort manifests loaded");
+          const manifests = o.manifests ? await followCohortManifests({ store, dir: o.manifests, signal: stop.signal, intervalMs: o.poll, onReport, onError: (e) => logger.warn({ err: String((e as Error).message) }, "cohort manifests not loaded") }) : undefined;
+          if (manifests) onReport(manifests.first);
+          // Either ending ends both: a fatal indexer error must not leave the manifest loop running.
+          await Promise.all([indexer.run(stop.signal).finally(() => stop.abort()), manifests?.stopped]);
         }
+        // The report printed is the state at exit (manifests added since the last look are loaded too).
+        const manifests: ManifestReport | undefined = o.manifests ? await loadCohortManifests(store, o.manifests) : undefined;
         const stats = indexer.stats();
         const digest = await store.digest();
-        ctx.print({ ...stats, digest }, [`indexed to block ${stats.indexed} (head ${stats.head}, lag ${stats.lag}), ${stats.events} events`, `state digest ${digest}`]);
+        ctx.print(
+          { ...stats, digest, ...(manifests ? { manifests } : {}) },
+          [`indexed to block ${stats.indexed} (head ${stats.head}, lag ${stats.lag}), ${stats.events} events`, `state digest ${digest}`, ...(manifests ? describeManifestReport(manifests) : [])],
+        );
       } finally {
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);

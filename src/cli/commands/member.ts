@@ -1,7 +1,6 @@
 import type { Command } from "commander";
-import { Governance, type GovernedCall } from "../../sdk";
+import { Governance, InputError, sendWrite, type GovernedCall } from "../../sdk";
 import { RISK_CLASSES, ROLES } from "../../constants";
-import { InputError } from "../../sdk";
 import { addressArg, orgArg } from "../parse";
 import type { CliContext } from "../context";
 import type { Run } from "../run";
@@ -33,19 +32,20 @@ export function memberCommands(program: Command, run: Run) {
     .action(run((ctx, o, org: string) => govern(ctx, o, (g) => g.calls.reinstateMember(orgArg(org)))));
   withExecute(member.command("remove <org>").description("remove an organisation for good"))
     .action(run((ctx, o, org: string) => govern(ctx, o, (g) => g.calls.removeMember(orgArg(org)))));
+  // The two emergency actions act at once, without the governance delay, so they are sent directly.
   member.command("suspend <org>").description("suspend an organisation at once (regulator key) or through governance")
     .action(run(async (ctx, _o, org: string) => {
+      const orgId = orgArg(org);
       const c = (await ctx.ledger()).consortium.connect(await ctx.signer());
-      const { sendWrite } = await import("../../sdk");
-      const r = await sendWrite(c, () => c.suspendMember(orgArg(org)));
-      ctx.print(r, `suspended organisation ${org} (tx ${r.txHash})`);
+      const { txHash, blockNumber } = await sendWrite(c, () => c.suspendMember(orgId));
+      ctx.print({ orgId, txHash, blockNumber }, `suspended organisation ${orgId} (tx ${txHash})`);
     }));
   member.command("revoke-key <address>").description("revoke a key at once (a key of the same organisation) or through governance")
     .action(run(async (ctx, _o, key: string) => {
+      const address = addressArg(key);
       const c = (await ctx.ledger()).consortium.connect(await ctx.signer());
-      const { sendWrite } = await import("../../sdk");
-      const r = await sendWrite(c, () => c.revokeKey(addressArg(key)));
-      ctx.print(r, `revoked key ${key} (tx ${r.txHash})`);
+      const { txHash, blockNumber } = await sendWrite(c, () => c.revokeKey(address));
+      ctx.print({ key: address, txHash, blockNumber }, `revoked key ${address} (tx ${txHash})`);
     }));
 }
 

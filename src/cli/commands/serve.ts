@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { startService } from "../../api";
+import { describeManifestReport, followCohortManifests, manifestFiles } from "../../indexer";
 import { atLeastOne, intArg, originArg, portArg, proxyArg, urlArg } from "../parse";
 import type { Run } from "../run";
 
@@ -18,8 +19,10 @@ export function serveCommands(program: Command, run: Run) {
     .option("--confirmations <n>", "blocks to wait before indexing (0 on instant-finality chains)", intArg("--confirmations"), 0)
     .option("--head-max-age <ms>", "how stale the chain head behind callers' roles may be (0: look on every request)", intArg("--head-max-age"), 100)
     .option("--rpc-batch <n>", "most JSON-RPC calls sent as one batch request (1: no batches)", atLeastOne("--rpc-batch"), 100)
+    .option("--manifests <dir>", "custodians' cohort manifests (every *.cohort.json below it, as `dataset register` writes them) for the revocation-impact report; loaded at start and whenever a new dataset is indexed")
     .action(run(async (ctx, o) => {
       await ctx.ledger(); // checks the RPC serves the deployment's chain before anything is opened
+      if (o.manifests) manifestFiles(o.manifests); // an unreadable directory is refused before anything is opened
       const relayer = o.relay ? await ctx.signer() : undefined;
       const service = await startService({
         rpc: ctx.options.rpc,
@@ -37,12 +40,30 @@ export function serveCommands(program: Command, run: Run) {
         rpcBatch: o.rpcBatch,
         logger: { level: ctx.options.json ? "warn" : "info" },
       });
+      const stopManifests = new AbortController();
+      const manifests = o.manifests
+        ? await followCohortManifests({
+            store: service.store,
+            dir: o.manifests,
+            signal: stopManifests.signal,
+            onReport: (r) => ctx.print({ manifests: r }, describeManifestReport(r).map((l) => `medprov: ${l}`)),
+            onError: (e) => service.app.log.warn({ err: String((e as Error).message) }, "cohort manifests not loaded"),
+          }).catch(async (e) => {
+            await service.close(); // nothing left running when the first load fails
+            throw e;
+          })
+        : undefined;
       const stats = service.indexer.stats();
-      ctx.print({ address: service.address, indexed: stats.indexed, relayer: relayer?.address ?? null }, `medprov: API on ${service.address}, indexed to block ${stats.indexed}${relayer ? `, relaying with ${relayer.address}` : ""}`);
+      ctx.print(
+        { address: service.address, indexed: stats.indexed, relayer: relayer?.address ?? null, ...(manifests ? { manifests: manifests.first } : {}) },
+        [`medprov: API on ${service.address}, indexed to block ${stats.indexed}${relayer ? `, relaying with ${relayer.address}` : ""}`, ...(manifests ? describeManifestReport(manifests.first).map((l) => `medprov: ${l}`) : [])],
+      );
       await new Promise<void>((resolve) => {
         process.once("SIGINT", () => resolve());
         process.once("SIGTERM", () => resolve());
       });
+      stopManifests.abort();
+      await manifests?.stopped;
       await service.close();
       ctx.print({ stopped: true }, "medprov: stopped");
     }));

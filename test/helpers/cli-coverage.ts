@@ -1,0 +1,91 @@
+/**
+ * Which end-to-end test runs each CLI command (a spawned `bin/medprov` against a node), and which
+ * test sees each command group refuse in one line. test/cli-commands.test.ts fails when a command
+ * of the CLI is missing here; each file's last test (checkOwnedCommands) fails when the test named
+ * here did not run its command to success, so the table cannot claim a test that does not exist.
+ */
+export interface CoveredBy {
+  /** The test file, under test/. */
+  file: string;
+  /** The test's title (the string given to `it`). */
+  test: string;
+}
+
+const MAIN = "cli.test.ts";
+const MEMBER = "cli-member.test.ts";
+const MANIFESTS = "cli-manifests.test.ts";
+
+export const T = {
+  keystore: "a patient signs without gas (new keystore), a hospital relays, anyone relays the revocation",
+  direct: "direct grant and revoke, with a guardian acting for the subject",
+  guardianRemoved: "a removed guardian can no longer act for the subject, and removing one twice is refused",
+  register: "registers a dataset from JSONL (idempotently), a model and versions, and approves one",
+  traces: "appends and anchors traces, writes a receipt that verifies — here and with only merkle-tree and ethers",
+  flush: "trace flush anchors what append queued, and says so when nothing is left",
+  lifecycle: "a hospital deploys an approved version and files reports (one raises a fairness alert); the regulator suspends, reinstates and recalls it",
+  policy: "governance sets a risk class's thresholds (zero delay on this test chain, so --execute directly)",
+  serve: "serve runs this member's indexer and API: CORS for the configured origin, relays with --relay, stops on SIGTERM",
+  serveRefused: "serve refuses a bad port, origin or public URL, --relay without a key, a port or a database in use, an index of another layout, in one line each",
+  traceRefused: "malformed JSON, missing, extra and mistyped trace fields leave the vault untouched",
+  unknown: "unknown dataset, unknown model, unapproved version, malformed model card",
+  keyRefused: "key new and receipt verify refuse in one line: no password, an existing keystore, a receipt file that is not there",
+  admit: "governance admits an organisation with its key, adds a second key, and removes the organisation",
+  suspend: "a regulator suspends a hospital at once; it cannot write until governance reinstates it",
+  revokeKey: "an organisation revokes one of its own keys at once; that key can no longer write, its other key still can",
+  memberRefused: "suspend and revoke-key refuse in one line: not a regulator, already suspended, another organisation's key, not an address",
+  serveManifests: "serve --manifests answers the revocation impact with the dataset the CLI registered, and loads one registered while it runs",
+  indexManifests: "index --manifests accepts the file `dataset register` wrote, matched by root whatever its name, and names what it could not match",
+} as const;
+
+const at = (file: string, test: string): CoveredBy => ({ file, test });
+
+/** Every leaf command → the test that runs it end to end and checks its effect. */
+export const E2E: Record<string, CoveredBy> = {
+  "consent grant": at(MAIN, T.direct),
+  "consent revoke": at(MAIN, T.direct),
+  "consent sign-grant": at(MAIN, T.keystore),
+  "consent sign-revoke": at(MAIN, T.keystore),
+  "consent relay": at(MAIN, T.keystore),
+  "consent list": at(MAIN, T.keystore),
+  "delegate appoint": at(MAIN, T.direct),
+  "delegate remove": at(MAIN, T.guardianRemoved),
+  "dataset register": at(MAIN, T.register),
+  "dataset use": at(MAIN, T.register),
+  "model register": at(MAIN, T.register),
+  "model version": at(MAIN, T.register),
+  "model approve": at(MAIN, T.register),
+  "model suspend": at(MAIN, T.lifecycle),
+  "model reinstate": at(MAIN, T.lifecycle),
+  "model recall": at(MAIN, T.lifecycle),
+  "model deploy": at(MAIN, T.lifecycle),
+  "model report": at(MAIN, T.lifecycle),
+  "trace append": at(MAIN, T.traces),
+  "trace flush": at(MAIN, T.flush),
+  "trace receipt": at(MAIN, T.traces),
+  "receipt verify": at(MAIN, T.traces),
+  "member admit": at(MEMBER, T.admit),
+  "member add-key": at(MEMBER, T.admit),
+  "member reinstate": at(MEMBER, T.suspend),
+  "member remove": at(MEMBER, T.admit),
+  "member suspend": at(MEMBER, T.suspend),
+  "member revoke-key": at(MEMBER, T.revokeKey),
+  "policy set": at(MAIN, T.policy),
+  "key new": at(MAIN, T.keystore),
+  index: at(MANIFESTS, T.indexManifests),
+  serve: at(MAIN, T.serve),
+};
+
+/** Every command group → a test where one of its commands is refused in one line, non-zero, nothing written. */
+export const REFUSALS: Record<string, CoveredBy> = {
+  consent: at(MAIN, T.keystore),
+  delegate: at(MAIN, T.guardianRemoved),
+  dataset: at(MAIN, T.unknown),
+  model: at(MAIN, T.unknown),
+  trace: at(MAIN, T.traceRefused),
+  receipt: at(MAIN, T.keyRefused),
+  member: at(MEMBER, T.memberRefused),
+  policy: at(MAIN, T.policy),
+  key: at(MAIN, T.keyRefused),
+  index: at(MAIN, T.serveRefused),
+  serve: at(MAIN, T.serveRefused),
+};
