@@ -14,7 +14,7 @@ export * from "./datasets/build";
 export * from "./traces/record";
 export * from "./traces/receipt";
 export { TraceVault, VAULT_FORMAT, type AnchoredTrace, type QuarantinedTrace, type QuarantineCode, type TraceState } from "./traces/vault";
-export { TraceBatcher, BatchRefusedError, type BatcherOptions, type FlushedBatch, type Refusal } from "./traces/batcher";
+export { TraceBatcher, BatchRefusedError, batchHeader, type BatcherOptions, type FlushedBatch, type Refusal } from "./traces/batcher";
 export { Patient, consentHistory, type SignedGrant, type SignedRevoke, type ConsentEvent } from "./roles/patient";
 export { Hospital, type ReportInput, type DatasetRegistered } from "./roles/hospital";
 export { Developer, parseModelCard, type ModelCard } from "./roles/developer";

@@ -106,6 +106,22 @@ const inputOf = (r: TraceRecord): TraceInput => ({
   action: CLINICIAN_ACTIONS[r.action] as ClinicianActionName, clinicianHash: r.clinicianHash, finalDecisionHash: r.finalDecisionHash, time: Number(r.time),
 });
 
+/**
+ * What a batch declares about its records besides the root: their time window, and each version
+ * they reference with how many of them reference it (first-seen order), so recall reports are exact.
+ */
+export function batchHeader(records: readonly Pick<TraceRecord, "time" | "modelVersion">[]): { fromTime: bigint; toTime: bigint; versions: string[]; versionCounts: number[] } {
+  let fromTime = records[0].time;
+  let toTime = records[0].time;
+  const counts = new Map<string, number>();
+  for (const r of records) {
+    if (r.time < fromTime) fromTime = r.time;
+    if (r.time > toTime) toTime = r.time;
+    counts.set(r.modelVersion, (counts.get(r.modelVersion) ?? 0) + 1);
+  }
+  return { fromTime, toTime, versions: [...counts.keys()], versionCounts: [...counts.values()] };
+}
+
 /** A batch the chain will not take now; flushOne's signal to unseal it and try again. */
 class Unsealed {
   constructor(readonly refusal: Refusal) {}
@@ -360,13 +376,10 @@ export class TraceBatcher {
   /** Sends the batch; a refusal for a version no longer APPROVED (it changed since the check) unseals it. */
   private async send(sealed: SealedBatch, records: TraceRecord[]): Promise<{ anchorTx: string; blockNumber: number } | Unsealed> {
     const { traces } = this.options.ledger;
-    const times = records.map((r) => r.time);
-    const versions = [...new Set(records.map((r) => r.modelVersion))];
-    const fromTime = times.reduce((a, b) => (b < a ? b : a));
-    const toTime = times.reduce((a, b) => (b > a ? b : a));
+    const header = batchHeader(records);
     this.options.onProgress?.({ phase: "anchor", done: 0, total: records.length });
     try {
-      const sent = await sendWrite(traces, () => traces.connect(this.options.signer).anchorBatch({ root: sealed.root, firstSeq: BigInt(sealed.firstSeq), count: records.length, fromTime, toTime, versions }));
+      const sent = await sendWrite(traces, () => traces.connect(this.options.signer).anchorBatch({ root: sealed.root, firstSeq: BigInt(sealed.firstSeq), count: records.length, ...header }));
       return { anchorTx: sent.txHash, blockNumber: sent.blockNumber };
     } catch (e) {
       if (e instanceof LedgerRevertError && e.code === "TraceAnchorVersionNotApproved") {
