@@ -12,7 +12,8 @@ import {Role, Tier, VersionStatus, MedprovConstants} from "./generated/MedprovCo
 /// @dev Stores one slot per batch (its root) and one per hospital (next sequence); everything
 /// else an auditor needs is in {BatchAnchored}.
 contract TraceAnchor is ITraceAnchor {
-    string public constant VERSION = "1.0.0";
+    /// @notice 2.0.0: batches carry per-version trace counts (`versionCounts`), an ABI change.
+    string public constant VERSION = "2.0.0";
 
     IConsortium public immutable consortium;
     IModelRegistry public immutable models;
@@ -33,16 +34,22 @@ contract TraceAnchor is ITraceAnchor {
             b.root == 0 || b.count == 0 || b.fromTime > b.toTime || b.toTime > block.timestamp + MedprovConstants.MAX_CLOCK_SKEW
                 || n == 0 || n > MedprovConstants.MAX_LIST_LENGTH
         ) revert TraceAnchorInvalidBatch();
+        if (b.versionCounts.length != n) revert TraceAnchorVersionCountsMismatch(n, b.versionCounts.length, 0, b.count);
         uint64 expected = _nextSeq[hospital];
         if (b.firstSeq != expected) revert TraceAnchorSequenceGap(hospital, expected, b.firstSeq);
+        // One pass over the versions: status, and each one's share of the count (n ≤ 64, so the sum cannot overflow).
+        uint256 sum;
         for (uint256 i = 0; i < n; ++i) {
             VersionStatus s = models.versionStatus(b.versions[i]);
             if (s != VersionStatus.APPROVED) revert TraceAnchorVersionNotApproved(b.versions[i], s);
+            if (b.versionCounts[i] == 0) revert TraceAnchorZeroVersionCount(b.versions[i]);
+            sum += b.versionCounts[i];
         }
+        if (sum != b.count) revert TraceAnchorVersionCountsMismatch(n, n, sum, b.count);
         batchId = batchIdOf(hospital, b.firstSeq);
         _roots[batchId] = b.root;
         _nextSeq[hospital] = expected + b.count;
-        emit BatchAnchored(batchId, hospital, b.root, b.firstSeq, b.count, b.fromTime, b.toTime, b.versions);
+        emit BatchAnchored(batchId, hospital, b.root, b.firstSeq, b.count, b.fromTime, b.toTime, b.versions, b.versionCounts);
     }
 
     /// @inheritdoc ITraceAnchor

@@ -36,6 +36,7 @@ describe("TraceAnchor", () => {
       expect(ev[0].name).toBe("BatchAnchored");
       expect(ev[0].args.slice(0, 5)).toEqual([batchIdOf(ORG.HOSPITAL_A, 0), BigInt(ORG.HOSPITAL_A), b0.root, 0n, 10n]);
       expect(ev[0].args[7]).toEqual([versionId]);
+      expect(ev[0].args[8]).toEqual([10n]); // versionCounts
       expect(await l.traces.nextSequence(ORG.HOSPITAL_A)).toBe(10n);
       expect(await l.traces.batchRoot(batchIdOf(ORG.HOSPITAL_A, 0))).toBe(b0.root);
       await (await l.traces.connect(l.hospitalA).anchorBatch(await batch(10, [versionId], { count: 1 }))).wait();
@@ -67,6 +68,22 @@ describe("TraceAnchor", () => {
       ]) {
         await expectRevert(l.traces.connect(l.hospitalA).anchorBatch(await batch(0, [versionId], o)), "TraceAnchorInvalidBatch");
       }
+    });
+
+    it("refuses per-version counts that do not match the versions or do not add up to the count", async () => {
+      const l = await loadFixture(ledgerFixture);
+      const a = (await modelWithVersion(l, { approve: true })).versionId;
+      const b = (await modelWithVersion(l, { approve: true })).versionId;
+      const anchor = async (o: Parameters<typeof batch>[2]) => l.traces.connect(l.hospitalA).anchorBatch(await batch(0, [a, b], { count: 10, ...o }));
+      await expectRevert(anchor({ versionCounts: [10] }), "TraceAnchorVersionCountsMismatch", [2, 1, 0, 10]);
+      await expectRevert(anchor({ versionCounts: [5, 4, 1] }), "TraceAnchorVersionCountsMismatch", [2, 3, 0, 10]);
+      await expectRevert(anchor({ versionCounts: [6, 5] }), "TraceAnchorVersionCountsMismatch", [2, 2, 11, 10]);
+      await expectRevert(anchor({ versionCounts: [5, 4] }), "TraceAnchorVersionCountsMismatch", [2, 2, 9, 10]);
+      await expectRevert(anchor({ versionCounts: [10, 0] }), "TraceAnchorZeroVersionCount", [b]);
+      await expectRevert(anchor({ versionCounts: [2 ** 32 - 1, 11] }), "TraceAnchorVersionCountsMismatch", [2, 2, 2 ** 32 + 10, 10]); // the sum does not wrap
+      const ev = await eventsOf(anchor({ versionCounts: [7, 3] }), l.traces);
+      expect([ev[0].args[7], ev[0].args[8]]).toEqual([[a, b], [7n, 3n]]);
+      expect(await l.traces.nextSequence(ORG.HOSPITAL_A)).toBe(10n);
     });
 
     it("refuses versions that are not APPROVED when the batch is anchored", async () => {

@@ -30,6 +30,9 @@ interface ITraceAnchor {
     }
 
     /// @notice A batch a hospital anchors.
+    /// @dev `versionCounts[i]` is how many of the batch's `count` records reference `versions[i]`:
+    /// same length as `versions`, each at least 1, summing to `count`. It lets a recall report count
+    /// exactly the traces that used the recalled version, not every trace of every batch naming it.
     struct Batch {
         bytes32 root;
         uint64 firstSeq;
@@ -37,9 +40,13 @@ interface ITraceAnchor {
         uint64 fromTime;
         uint64 toTime;
         bytes32[] versions; // model versions the batch's records reference
+        uint32[] versionCounts; // records per version, parallel to `versions`
     }
 
-    /// @notice Hospital `hospital` anchored traces firstSeq .. firstSeq+count-1 under `root`.
+    /// @notice Hospital `hospital` anchored traces firstSeq .. firstSeq+count-1 under `root`, with
+    /// trace times in [fromTime, toTime], referencing `versions` (`versionCounts[i]` records each).
+    /// @dev A receipt verifier checks a record against this event: its hospital, its sequence within
+    /// the range, its version among `versions`, and its time within the window.
     event BatchAnchored(
         bytes32 indexed batchId,
         uint32 indexed hospital,
@@ -48,17 +55,24 @@ interface ITraceAnchor {
         uint32 count,
         uint64 fromTime,
         uint64 toTime,
-        bytes32[] versions
+        bytes32[] versions,
+        uint32[] versionCounts
     );
 
     /// @notice Zero root, zero count, inverted or future time range, or no/too many versions.
     error TraceAnchorInvalidBatch();
+    /// @notice `versionCounts` does not match `versions` (lengths `versions` and `counts`) or does not
+    /// add up to the batch's `count` (it sums to `sum`).
+    error TraceAnchorVersionCountsMismatch(uint256 versions, uint256 counts, uint256 sum, uint32 count);
+    /// @notice A version is listed with no record referencing it.
+    error TraceAnchorZeroVersionCount(bytes32 versionId);
     /// @notice The batch does not start where the hospital's previous batch ended.
     error TraceAnchorSequenceGap(uint32 hospital, uint64 expected, uint64 firstSeq);
     /// @notice A referenced model version is not APPROVED now.
     error TraceAnchorVersionNotApproved(bytes32 versionId, VersionStatus status);
 
-    /// @notice Anchors a batch; caller: an active HOSPITAL key.
+    /// @notice Anchors a batch; caller: an active HOSPITAL key. Every listed version must be APPROVED
+    /// now, and `versionCounts` must give each version's share of `count` (see {Batch}).
     /// @return batchId keccak256(abi.encode(hospital, firstSeq))
     function anchorBatch(Batch calldata batch) external returns (bytes32 batchId);
 

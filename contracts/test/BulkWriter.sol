@@ -13,9 +13,11 @@ contract BulkWriter {
     function anchorMany(ITraceAnchor anchor, uint64 firstSeq, uint256 n, bytes32 version) external {
         bytes32[] memory versions = new bytes32[](1);
         versions[0] = version;
+        uint32[] memory counts = new uint32[](1);
+        counts[0] = 1;
         for (uint256 i = 0; i < n; ++i) {
             bytes32 root = keccak256(abi.encode(address(this), firstSeq + i));
-            anchor.anchorBatch(ITraceAnchor.Batch(root, uint64(firstSeq + i), 1, 0, 0, versions));
+            anchor.anchorBatch(ITraceAnchor.Batch(root, uint64(firstSeq + i), 1, 0, 0, versions, counts));
         }
     }
 

@@ -38,7 +38,7 @@ export const report = obj({ reportId: str, hospital: int, periodStart: str, peri
 export const alert = obj({ reportId: str, hospital: int, gap: int, limit: int, block: int, time: int, tx: str });
 /** An alert across versions names its version and the model it belongs to. */
 export const fairnessAlert = obj({ versionId: str, modelId: str, name: str, reportId: str, hospital: int, gap: int, limit: int, block: int, time: int, tx: str });
-export const batch = obj({ batchId: str, hospital: int, root: str, firstSeq: str, count: int, fromTime: int, toTime: int, versions: arr(str), block: int, time: int, tx: str, checkpoint: str });
+export const batch = obj({ batchId: str, hospital: int, root: str, firstSeq: str, count: int, fromTime: int, toTime: int, versions: arr(str), versionCounts: arr(int), block: int, time: int, tx: str, checkpoint: str });
 export const member = obj({ orgId: int, role: int, name: str, status: int, admittedBlock: int, admittedTime: int });
 export const verifyResult = obj({ valid: bool, reasons: arr(obj({ code: str, message: str })), skipped: arr(str) });
 export const recallImpact = obj({ versionId: str, status: int, batches: int, traces: int, hospitals: arr(obj({ hospital: int, batches: int, traces: int })) });

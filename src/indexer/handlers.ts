@@ -137,10 +137,14 @@ const HANDLERS: Record<string, Handler> = {
     // anchoring (the ledger's most frequent event) writes one record and three small entries.
     const [id, hospital, count] = [lc(a.batchId), n(a.hospital), n(a.count)];
     const versions = (a.versions as string[]).map(lc);
-    w.add(K.batchByCheckpoint(cp), { batchId: id, hospital, root: a.root, firstSeq: a.firstSeq.toString(), count, fromTime: n(a.fromTime), toTime: n(a.toTime), versions, block: m.block, time: m.time, tx: m.tx, checkpoint: cp });
+    const versionCounts = (a.versionCounts as bigint[]).map(Number);
+    w.add(K.batchByCheckpoint(cp), { batchId: id, hospital, root: a.root, firstSeq: a.firstSeq.toString(), count, fromTime: n(a.fromTime), toTime: n(a.toTime), versions, versionCounts, block: m.block, time: m.time, tx: m.tx, checkpoint: cp });
     w.add(K.batch(id), cp);
     w.add(K.batchByHospital(hospital, cp), 0);
-    for (const v of new Set(versions)) w.add(K.batchByVersion(v, cp), { hospital, count });
+    // Per version: the traces of this batch that used it (the contract checked the counts add up to `count`).
+    const used = new Map<string, number>();
+    versions.forEach((v, i) => used.set(v, (used.get(v) ?? 0) + versionCounts[i]));
+    for (const [v, traces] of used) w.add(K.batchByVersion(v, cp), { hospital, count: traces, batchCount: count });
   },
 };
 

@@ -57,7 +57,10 @@ export const K = {
   batchByHospital: (hospital: number, cp: string) => `bh:${org(hospital)}:${cp}`,
   /** The batch record, in chain order. */
   batchByCheckpoint: (cp: string) => `bc:${cp}`,
-  /** The batches that reference a version, in chain order, with their hospital and trace count. */
+  /**
+   * The batches that reference a version, in chain order, with their hospital, the number of their
+   * traces that used the version (`count`, from BatchAnchored.versionCounts) and the batch's size.
+   */
   batchByVersion: (versionId: string, cp: string) => `bv:${lc(versionId)}:${cp}`,
   blockTime: (block: number) => `blk:${pad(block, 12)}`,
   authority: (contract: string) => `auth:${lc(contract)}`,

@@ -194,7 +194,10 @@ export function createQueries(store: IndexStore) {
       }),
 
     // ── impact reports ──
-    /** Batches, hospitals and trace counts that reference a version (for a recall). */
+    /**
+     * Batches, hospitals and traces that used a version (for a recall). Trace counts are exact: each
+     * batch anchors how many of its traces referenced each version (BatchAnchored.versionCounts).
+     */
     async recallImpact(versionId: string) {
       const refs = await values(store, `bv:${lc(versionId)}:`);
       const hospitals = new Map<number, { batches: number; traces: number }>();

@@ -51,7 +51,13 @@ export async function modelWithVersion(l: Ledger, opts: { approve?: boolean; ris
   return { datasetId, modelId, versionId };
 }
 
+/** The counts a batch of `count` records over `versions` declares by default: one each, the rest on the first. */
+export function spread(count: number, versions: number): number[] {
+  return Array.from({ length: versions }, (_, i) => (i === 0 ? Math.max(0, count - versions + 1) : 1));
+}
+
 export async function batch(firstSeq: bigint | number, versions: string[], overrides: Partial<ITraceAnchor.BatchStruct> = {}): Promise<ITraceAnchor.BatchStruct> {
   const now = BigInt(await time.latest());
-  return { root: h("root"), firstSeq, count: 10, fromTime: now - 60n, toTime: now, versions, ...overrides };
+  const count = Number(overrides.count ?? 10);
+  return { root: h("root"), firstSeq, count, fromTime: now - 60n, toTime: now, versions, versionCounts: spread(count, versions.length), ...overrides };
 }

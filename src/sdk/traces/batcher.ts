@@ -4,24 +4,33 @@
  * proof in the vault.
  *
  * Crash safety, step by step (each arrow is one atomic vault write):
- *   append  → q:<id>, id:<traceId>                    (acknowledged: the trace will be anchored)
+ *   append  → q:<id>, id:<traceId>                    (acknowledged: the trace will be anchored or quarantined)
  *   seal    → a:<seq>{record with salt, ABI-encoded}, id:<traceId>=seq, sealed{firstSeq, count, root}, −q:…, meta:nextSeq
+ *             (traces whose version is not APPROVED go to x:<queue id> instead, with a named reason)
  *   anchor  → (chain) anchorBatch; if the chain already holds this batch, it is not sent again
  *   finish  → b:<firstSeq>{batch, tx}, n:<firstSeq>{tree}, −sealed
+ *   unseal  → when the chain refuses the sealed batch because one of its versions is no longer
+ *             APPROVED (suspended or recalled after sealing): that version's traces go to
+ *             x:<fresh queue id> (id:<traceId> = that id), the rest are sealed again from the same
+ *             firstSeq (a:…, id:…, sealed, meta:nextSeq, or −sealed when none is left) — then anchor.
  * Restarting at any point resumes from the vault: nothing appended is lost and nothing is anchored
- * twice, because the chain's `nextSequence` tells whether the sealed batch already landed.
+ * twice, because the chain's `nextSequence` tells whether the sealed batch already landed, and a
+ * sealed batch is checked against the versions' current status before it is sent again, so a
+ * refused batch never blocks the traces behind it. No refusal is silent: an explicit flush throws
+ * BATCH_REFUSED (after anchoring what it could), a background flush reports to `onError`.
  * One batcher per hospital: two would race for the same sequence numbers.
  */
 import { randomBytes } from "node:crypto";
 import type { Signer } from "ethers";
 import type { LedgerContracts } from "../deploy";
-import { MedprovError } from "../errors";
+import { LedgerRevertError, MedprovError } from "../errors";
 import { batchIdOf, traceLeafValues } from "../ids";
 import { TraceTree, encodeTraceLeaf, hashTraceLeaf } from "./merkle";
 import { sendWrite } from "../tx";
-import { VersionStatus, NUMBERS, Role } from "../../constants";
-import { recordFromEncoding, recordFromJson, sealTrace, validateTraceInput, type TraceRecord } from "./record";
-import { TraceVault, batchKey, queueKey, seqKey, treeKey, type AnchoredTrace, type SealedBatch, type StoredBatch, type VaultOp } from "./vault";
+import { isoOf } from "../chain-time";
+import { CLINICIAN_ACTIONS, VersionStatus, VERSION_STATUSES, NUMBERS, Role, nameOf, type ClinicianActionName } from "../../constants";
+import { recordFromEncoding, recordFromJson, sealTrace, validateTraceInput, type TraceInput, type TraceRecord } from "./record";
+import { TraceVault, batchKey, quarantineKey, queueKey, seqKey, treeKey, type AnchoredTrace, type QuarantinedTrace, type SealedBatch, type StoredBatch, type VaultOp } from "./vault";
 
 export interface BatcherOptions {
   vaultPath: string;
@@ -33,6 +42,12 @@ export interface BatcherOptions {
   maxAgeMs?: number;
   /** Called with each batch once it is anchored and stored (including batches flushed by count or age). */
   onBatch?: (batch: FlushedBatch) => void;
+  /**
+   * Called with every failure of a flush nobody awaits: the resume at open, flushes started by
+   * count or age. BATCH_REFUSED (a {@link BatchRefusedError}) says which traces were quarantined.
+   * Without it such failures are emitted as process warnings, never dropped.
+   */
+  onError?: (error: Error) => void;
   /** Progress callback for long flushes. */
   onProgress?: (event: { phase: "seal" | "anchor" | "anchored" | "store"; done: number; total: number }) => void;
 }
@@ -48,8 +63,69 @@ export interface FlushedBatch {
   timing: { hashMs: number; vaultMs: number; chainMs: number };
 }
 
+/** One sealed batch the chain refused, and what became of its traces. */
+export interface Refusal {
+  firstSeq: bigint;
+  /** The versions that were no longer APPROVED, with their status by name. */
+  versions: { versionId: string; status: string }[];
+  /** Traces quarantined (their versions are the ones above). */
+  quarantined: number;
+  /** Traces sealed again under the same firstSeq. */
+  resealed: number;
+}
+
+/**
+ * The chain refused sealed batches because a model version in them is no longer APPROVED. The
+ * batcher has already quarantined those versions' traces and re-sealed (and, in this flush,
+ * anchored) the rest; `batches` are the batches this flush anchored.
+ */
+export class BatchRefusedError extends MedprovError {
+  constructor(
+    readonly refusals: Refusal[],
+    readonly batches: FlushedBatch[],
+  ) {
+    const r = refusals[0];
+    const versions = r.versions.map((v) => `${v.versionId} is ${v.status}`).join(", ");
+    const more = refusals.length > 1 ? ` (and ${refusals.length - 1} more refused batch(es))` : "";
+    super(
+      "BATCH_REFUSED",
+      `the chain refused the batch sealed at sequence ${r.firstSeq}: model version ${versions}; ${r.quarantined} trace(s) quarantined (\`medprov trace quarantined\` lists them), ${r.resealed} sealed again from sequence ${r.firstSeq}${more}`,
+      false,
+      { refusals: refusals.map((x) => ({ ...x, firstSeq: x.firstSeq.toString() })), anchored: batches.length },
+    );
+    this.name = "BatchRefusedError";
+  }
+}
+
 const encode = (records: TraceRecord[]) => records.map((r) => encodeTraceLeaf(traceLeafValues(r)));
 const asTree = (encoded: Buffer[]) => TraceTree.of(encoded.map(hashTraceLeaf));
+
+/** The hospital's input behind a sealed record (what a quarantine keeps, so it can be looked at again). */
+const inputOf = (r: TraceRecord): TraceInput => ({
+  traceId: r.traceId, modelVersion: r.modelVersion, subject: r.subject, inputHash: r.inputHash, outputHash: r.outputHash, confidenceBps: r.confidenceBps,
+  action: CLINICIAN_ACTIONS[r.action] as ClinicianActionName, clinicianHash: r.clinicianHash, finalDecisionHash: r.finalDecisionHash, time: Number(r.time),
+});
+
+/**
+ * What a batch declares about its records besides the root: their time window, and each version
+ * they reference with how many of them reference it (first-seen order), so recall reports are exact.
+ */
+export function batchHeader(records: readonly Pick<TraceRecord, "time" | "modelVersion">[]): { fromTime: bigint; toTime: bigint; versions: string[]; versionCounts: number[] } {
+  let fromTime = records[0].time;
+  let toTime = records[0].time;
+  const counts = new Map<string, number>();
+  for (const r of records) {
+    if (r.time < fromTime) fromTime = r.time;
+    if (r.time > toTime) toTime = r.time;
+    counts.set(r.modelVersion, (counts.get(r.modelVersion) ?? 0) + 1);
+  }
+  return { fromTime, toTime, versions: [...counts.keys()], versionCounts: [...counts.values()] };
+}
+
+/** A batch the chain will not take now; flushOne's signal to unseal it and try again. */
+class Unsealed {
+  constructor(readonly refusal: Refusal) {}
+}
 
 export class TraceBatcher {
   private flushing: Promise<FlushedBatch[]> | undefined;
@@ -60,15 +136,20 @@ export class TraceBatcher {
   private chainTime = 0;
   /** Trace ids whose append is being written, with whether that write landed. */
   private readonly inFlight = new Map<string, Promise<boolean>>();
-  private appendWrites: Promise<void> = Promise.resolve();
+  /** Writes that hand out queue ids (appends, unseals), in order, so meta:nextQueue never goes back. */
+  private queueWrites: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly vault: TraceVault,
-    private readonly options: Required<Omit<BatcherOptions, "onProgress" | "onBatch">> & Pick<BatcherOptions, "onProgress" | "onBatch">,
+    private readonly options: Required<Omit<BatcherOptions, "onProgress" | "onBatch" | "onError">> & Pick<BatcherOptions, "onProgress" | "onBatch" | "onError">,
     readonly hospital: number,
   ) {}
 
-  /** Opens the vault, resolves the signer's hospital, and finishes any batch a crash interrupted. */
+  /**
+   * Opens the vault, resolves the signer's hospital, and finishes any batch a crash interrupted
+   * (failures of that resume go to `onError`: the batcher opens anyway, so its vault stays usable).
+   * To read receipts or listings without a key or a chain, use {@link TraceVault.openReadOnly}.
+   */
   static async open(options: BatcherOptions): Promise<TraceBatcher> {
     const hospital = Number(await options.ledger.consortium.requireMember(await options.signer.getAddress(), Role.HOSPITAL));
     const vault = await TraceVault.open(options.vaultPath);
@@ -76,12 +157,20 @@ export class TraceBatcher {
     batcher.nextQueue = (await vault.get<number>("meta:nextQueue")) ?? 0;
     batcher.queuedCount = await vault.countQueued();
     await batcher.refreshChainTime();
-    if (await vault.get("sealed")) await batcher.flush();
+    if (await vault.get("sealed")) await batcher.flushInBackground();
     if (batcher.options.maxAgeMs > 0) {
-      batcher.timer = setInterval(() => void batcher.flush().catch(() => undefined), batcher.options.maxAgeMs);
+      batcher.timer = setInterval(() => void batcher.flushInBackground(), batcher.options.maxAgeMs);
       batcher.timer.unref();
     }
     return batcher;
+  }
+
+  /** A flush nobody awaits: its failure is reported, not thrown and not dropped. */
+  private flushInBackground(): Promise<void> {
+    return this.flush().then(
+      () => undefined,
+      (e: Error) => (this.options.onError ? this.options.onError(e) : process.emitWarning(`trace batcher: ${e.message}`, { code: (e as MedprovError).code ?? "TRACE_FLUSH_FAILED" })),
+    );
   }
 
   /**
@@ -116,13 +205,11 @@ export class TraceBatcher {
         fresh.forEach((input, i) => ops.push({ type: "put", key: queueKey(ids[i]), value: input }, { type: "put", key: `id:${input.traceId}`, value: ids[i] }));
         ops.push({ type: "put", key: "meta:nextQueue", value: this.nextQueue });
         // Writes land in the order queue ids were handed out, so meta:nextQueue never goes back.
-        const write = this.appendWrites.then(() => this.vault.write(ops));
-        this.appendWrites = write.catch(() => undefined);
-        await write;
+        await this.queueWrite(ops);
       }
       ok = true;
       this.queuedCount += fresh.length;
-      if (this.queuedCount >= this.options.maxBatch && !this.flushing) void this.flush().catch(() => undefined);
+      if (this.queuedCount >= this.options.maxBatch && !this.flushing) void this.flushInBackground();
       return { queueIds: ids, duplicates: valid.length - fresh.length };
     } finally {
       claimed.forEach((v) => this.inFlight.get(v.traceId) === outcome && this.inFlight.delete(v.traceId));
@@ -130,7 +217,17 @@ export class TraceBatcher {
     }
   }
 
-  /** Anchors everything queued (and any interrupted batch). Concurrent calls share one run. */
+  /** A vault write that hands out queue ids, after those handed out before it. */
+  private queueWrite(ops: VaultOp[]): Promise<void> {
+    const write = this.queueWrites.then(() => this.vault.write(ops));
+    this.queueWrites = write.catch(() => undefined);
+    return write;
+  }
+
+  /**
+   * Anchors everything queued (and any interrupted batch). Concurrent calls share one run. When the
+   * chain refused a sealed batch, throws {@link BatchRefusedError} once everything else is anchored.
+   */
   flush(): Promise<FlushedBatch[]> {
     this.flushing ??= this.flushAll().finally(() => (this.flushing = undefined));
     return this.flushing;
@@ -144,105 +241,128 @@ export class TraceBatcher {
   private async flushAll(): Promise<FlushedBatch[]> {
     await this.refreshChainTime();
     const done: FlushedBatch[] = [];
+    const refusals: Refusal[] = [];
     for (;;) {
       const result = await this.flushOne();
-      if (!result) return done;
-      if (result.count > 0) {
+      if (!result) break;
+      if (result instanceof Unsealed) refusals.push(result.refusal);
+      else if (result.count > 0) {
         done.push(result);
         this.options.onBatch?.(result);
       }
     }
+    if (refusals.length > 0) throw new BatchRefusedError(refusals, done);
+    return done;
   }
 
   /** Seals (unless a sealed batch is pending), anchors and stores one batch. */
-  private async flushOne(): Promise<FlushedBatch | undefined> {
+  private async flushOne(): Promise<FlushedBatch | Unsealed | undefined> {
     const timing = { hashMs: 0, vaultMs: 0, chainMs: 0 };
-    let sealed = await this.vault.get<SealedBatch>("sealed");
-    let quarantined = 0;
-    if (!sealed) {
-      const queued = await this.vault.queued(this.options.maxBatch);
-      if (queued.length === 0) return undefined;
-      const t0 = Date.now();
-      const statuses = await this.versionStatuses(queued.map((q) => q.input.modelVersion));
-      const firstSeq = await this.nextSequence();
-      timing.chainMs += Date.now() - t0;
-      const accepted = queued.filter((q) => statuses.get(q.input.modelVersion) === VersionStatus.APPROVED);
-      const rejected = queued.filter((q) => statuses.get(q.input.modelVersion) !== VersionStatus.APPROVED);
-      quarantined = rejected.length;
-      this.queuedCount = Math.max(0, this.queuedCount - queued.length);
-      const t1 = Date.now();
-      const salts = randomBytes(32 * accepted.length);
-      const records = accepted.map((q, i) => sealTrace(q.input, this.hospital, firstSeq + BigInt(i), "0x" + salts.subarray(32 * i, 32 * i + 32).toString("hex")));
-      const encoded = encode(records);
-      const tree = records.length > 0 ? asTree(encoded) : undefined;
-      timing.hashMs += Date.now() - t1;
-      this.options.onProgress?.({ phase: "seal", done: records.length, total: queued.length });
-      const t2 = Date.now();
-      sealed = tree ? { firstSeq: firstSeq.toString(), count: records.length, root: tree.root } : undefined;
-      // Records go to their final place now (salts and sequence numbers must be durable before the root is sent).
-      const ops: VaultOp[] = [];
-      for (const q of queued) ops.push({ type: "del", key: q.key });
-      for (const q of rejected) {
-        ops.push({ type: "put", key: `x:${q.key.slice(2)}`, value: { input: q.input, reason: `model version ${q.input.modelVersion} is not APPROVED (status ${statuses.get(q.input.modelVersion)}) at anchoring time` } });
-      }
-      records.forEach((r, i) => {
-        ops.push({ type: "put", key: seqKey(r.seq), value: encoded[i], valueEncoding: "buffer" }, { type: "put", key: `id:${r.traceId}`, value: r.seq.toString() });
-      });
-      if (sealed) ops.push({ type: "put", key: "sealed", value: sealed });
-      ops.push({ type: "put", key: "meta:nextSeq", value: (firstSeq + BigInt(records.length)).toString() });
-      await this.vault.write(ops);
-      timing.vaultMs += Date.now() - t2;
-      if (!sealed) return { batchId: "", firstSeq, count: 0, root: "", anchorTx: "", quarantined, timing };
-      return this.anchorSealed(sealed, records, tree!, quarantined, timing, true);
-    }
-    // Resuming after a crash: rebuild the tree from the sealed records.
+    const sealed = await this.vault.get<SealedBatch>("sealed");
+    if (!sealed) return this.sealQueued(timing);
+    // Resuming after a crash (or an unseal): rebuild the tree from the sealed records.
     const t0 = Date.now();
     const encoded = await this.vault.records(BigInt(sealed.firstSeq), sealed.count);
     const records = encoded.map((e) => recordFromJson(recordFromEncoding(e)));
     const tree = asTree(encoded);
     timing.hashMs += Date.now() - t0;
-    return this.anchorSealed(sealed, records, tree, quarantined, timing);
+    return this.anchorSealed(sealed, records, tree, 0, timing);
+  }
+
+  /** Seals the oldest queued traces into the next batch (quarantining those whose version is not APPROVED), then anchors it. */
+  private async sealQueued(timing: FlushedBatch["timing"]): Promise<FlushedBatch | Unsealed | undefined> {
+    const queued = await this.vault.queued(this.options.maxBatch);
+    if (queued.length === 0) return undefined;
+    const t0 = Date.now();
+    const statuses = await this.versionStatuses(queued.map((q) => q.input.modelVersion));
+    const firstSeq = await this.nextSequence();
+    timing.chainMs += Date.now() - t0;
+    const approved = (v: string) => statuses.get(v) === VersionStatus.APPROVED;
+    const accepted = queued.filter((q) => approved(q.input.modelVersion));
+    const rejected = queued.filter((q) => !approved(q.input.modelVersion));
+    this.queuedCount = Math.max(0, this.queuedCount - queued.length);
+    const t1 = Date.now();
+    const salts = randomBytes(32 * accepted.length);
+    const records = accepted.map((q, i) => sealTrace(q.input, this.hospital, firstSeq + BigInt(i), "0x" + salts.subarray(32 * i, 32 * i + 32).toString("hex")));
+    const encoded = encode(records);
+    const tree = records.length > 0 ? asTree(encoded) : undefined;
+    timing.hashMs += Date.now() - t1;
+    this.options.onProgress?.({ phase: "seal", done: records.length, total: queued.length });
+    const t2 = Date.now();
+    const sealed = tree ? { firstSeq: firstSeq.toString(), count: records.length, root: tree.root } : undefined;
+    // Records go to their final place now (salts and sequence numbers must be durable before the root is sent).
+    const ops: VaultOp[] = queued.map((q) => ({ type: "del", key: q.key }));
+    const now = rejected.length > 0 ? await this.quarantineTime() : 0;
+    for (const q of rejected) {
+      ops.push({ type: "put", key: `x:${q.key.slice(2)}`, value: this.quarantine(q.input, statuses.get(q.input.modelVersion)!, now, "seal") });
+    }
+    ops.push(...this.sealOps(records, encoded, sealed, firstSeq));
+    await this.vault.write(ops);
+    timing.vaultMs += Date.now() - t2;
+    if (!sealed) return { batchId: "", firstSeq, count: 0, root: "", anchorTx: "", quarantined: rejected.length, timing };
+    return this.anchorSealed(sealed, records, tree!, rejected.length, timing, true);
+  }
+
+  /** The vault writes that seal `records` as the batch `sealed` (none left: no sealed batch, the sequence back at firstSeq). */
+  private sealOps(records: TraceRecord[], encoded: Buffer[], sealed: SealedBatch | undefined, firstSeq: bigint): VaultOp[] {
+    const ops: VaultOp[] = [];
+    records.forEach((r, i) => {
+      ops.push({ type: "put", key: seqKey(r.seq), value: encoded[i], valueEncoding: "buffer" }, { type: "put", key: `id:${r.traceId}`, value: r.seq.toString() });
+    });
+    ops.push(sealed ? { type: "put", key: "sealed", value: sealed } : { type: "del", key: "sealed" });
+    ops.push({ type: "put", key: "meta:nextSeq", value: (firstSeq + BigInt(records.length)).toString() });
+    return ops;
+  }
+
+  /** A quarantine entry: the input, the named reason, and the chain's time. */
+  private quarantine(input: TraceInput, status: number, time: number, stage: "seal" | "anchor", sealedSeq?: bigint): QuarantinedTrace {
+    const statusName = nameOf(VERSION_STATUSES, status);
+    const when = stage === "seal" ? "when it was sealed" : `after it was sealed at sequence ${sealedSeq} (the chain refused the batch)`;
+    return {
+      input,
+      reason: `model version ${input.modelVersion} is ${statusName}, not APPROVED, ${when}`,
+      code: "VERSION_NOT_APPROVED",
+      versionStatus: statusName,
+      time,
+      iso: isoOf(time),
+      stage,
+      ...(sealedSeq !== undefined ? { sealedSeq: sealedSeq.toString() } : {}),
+    };
+  }
+
+  /** The chain's time now (the head block), for quarantine entries. */
+  private async quarantineTime(): Promise<number> {
+    await this.refreshChainTime();
+    return this.chainTime;
   }
 
   /**
    * Anchors a sealed batch unless the chain already has it. Only a batch found sealed at start-up
    * needs the chain asked whether a previous run already sent it; a batch sealed just now is sent
    * directly (the contract refuses a firstSeq other than its count, and the batch then stays sealed
-   * for the resume path to diagnose).
+   * for the resume path to diagnose). A batch that references a version no longer APPROVED — found
+   * before sending, or named by the chain's refusal — is unsealed instead.
    */
-  private async anchorSealed(sealed: SealedBatch, records: TraceRecord[], tree: TraceTree, quarantined: number, timing: FlushedBatch["timing"], fresh = false): Promise<FlushedBatch> {
+  private async anchorSealed(sealed: SealedBatch, records: TraceRecord[], tree: TraceTree, quarantined: number, timing: FlushedBatch["timing"], fresh = false): Promise<FlushedBatch | Unsealed> {
     const { traces } = this.options.ledger;
     if (tree.root !== sealed.root) throw new MedprovError("VAULT_CORRUPT", `sealed batch at ${sealed.firstSeq} no longer hashes to its root`);
     const firstSeq = BigInt(sealed.firstSeq);
     const batchId = batchIdOf(this.hospital, firstSeq);
     const t1 = Date.now();
     const chainNext = fresh ? firstSeq : await traces.nextSequence(this.hospital);
-    let anchorTx: string;
-    let blockNumber: number;
+    let anchored: { anchorTx: string; blockNumber: number } | Unsealed;
     if (chainNext === firstSeq) {
-      const times = records.map((r) => r.time);
-      const versions = [...new Set(records.map((r) => r.modelVersion))];
-      const fromTime = times.reduce((a, b) => (b < a ? b : a));
-      const toTime = times.reduce((a, b) => (b > a ? b : a));
-      this.options.onProgress?.({ phase: "anchor", done: 0, total: records.length });
-      const sent = await sendWrite(traces, () => traces.connect(this.options.signer).anchorBatch({ root: sealed.root, firstSeq, count: records.length, fromTime, toTime, versions }));
-      anchorTx = sent.txHash;
-      blockNumber = sent.blockNumber;
+      anchored = fresh ? await this.send(sealed, records) : ((await this.unsealIfRefused(sealed, records)) ?? (await this.send(sealed, records)));
     } else if (chainNext >= firstSeq + BigInt(records.length)) {
-      // A previous run sent this batch and crashed before storing the proofs: do not anchor it twice.
-      const onChain = await traces.batchRoot(batchId);
-      if (onChain !== sealed.root) throw new MedprovError("VAULT_CHAIN_MISMATCH", `batch ${batchId} on chain has root ${onChain}, the vault sealed ${sealed.root}`);
-      const [event] = await traces.queryFilter(traces.filters.BatchAnchored(batchId, this.hospital));
-      if (!event) throw new MedprovError("VAULT_CHAIN_MISMATCH", `batch ${batchId} has a root but no BatchAnchored event was found`, true);
-      anchorTx = event.transactionHash;
-      blockNumber = event.blockNumber;
+      anchored = await this.alreadyAnchored(batchId, sealed.root);
     } else {
       throw new MedprovError("VAULT_CHAIN_MISMATCH", `the vault expects hospital ${this.hospital}'s next batch at ${firstSeq} but the chain is at ${chainNext}; is another batcher anchoring for this hospital?`);
     }
     timing.chainMs += Date.now() - t1;
+    if (anchored instanceof Unsealed) return anchored;
     this.options.onProgress?.({ phase: "anchored", done: records.length, total: records.length });
     const t3 = Date.now();
-    const stored: StoredBatch = { ...sealed, batchId, anchorTx, blockNumber };
+    const stored: StoredBatch = { ...sealed, batchId, ...anchored };
     await this.vault.write([
       { type: "put", key: batchKey(firstSeq), value: stored },
       { type: "put", key: treeKey(firstSeq), value: tree.toBuffer(), valueEncoding: "buffer" },
@@ -250,7 +370,64 @@ export class TraceBatcher {
     ]);
     timing.vaultMs += Date.now() - t3;
     this.options.onProgress?.({ phase: "store", done: records.length, total: records.length });
-    return { batchId, firstSeq, count: records.length, root: sealed.root, anchorTx, quarantined, timing };
+    return { batchId, firstSeq, count: records.length, root: sealed.root, anchorTx: anchored.anchorTx, quarantined, timing };
+  }
+
+  /** Sends the batch; a refusal for a version no longer APPROVED (it changed since the check) unseals it. */
+  private async send(sealed: SealedBatch, records: TraceRecord[]): Promise<{ anchorTx: string; blockNumber: number } | Unsealed> {
+    const { traces } = this.options.ledger;
+    const header = batchHeader(records);
+    this.options.onProgress?.({ phase: "anchor", done: 0, total: records.length });
+    try {
+      const sent = await sendWrite(traces, () => traces.connect(this.options.signer).anchorBatch({ root: sealed.root, firstSeq: BigInt(sealed.firstSeq), count: records.length, ...header }));
+      return { anchorTx: sent.txHash, blockNumber: sent.blockNumber };
+    } catch (e) {
+      if (e instanceof LedgerRevertError && e.code === "TraceAnchorVersionNotApproved") {
+        const unsealed = await this.unsealIfRefused(sealed, records);
+        if (unsealed) return unsealed;
+      }
+      throw e;
+    }
+  }
+
+  /** A previous run sent this batch and crashed before storing the proofs: find its anchoring, do not anchor it twice. */
+  private async alreadyAnchored(batchId: string, root: string): Promise<{ anchorTx: string; blockNumber: number }> {
+    const { traces } = this.options.ledger;
+    const onChain = await traces.batchRoot(batchId);
+    if (onChain !== root) throw new MedprovError("VAULT_CHAIN_MISMATCH", `batch ${batchId} on chain has root ${onChain}, the vault sealed ${root}`);
+    const [event] = await traces.queryFilter(traces.filters.BatchAnchored(batchId, this.hospital));
+    if (!event) throw new MedprovError("VAULT_CHAIN_MISMATCH", `batch ${batchId} has a root but no BatchAnchored event was found`, true);
+    return { anchorTx: event.transactionHash, blockNumber: event.blockNumber };
+  }
+
+  /**
+   * When a version of the sealed batch is no longer APPROVED, unseals it in one vault write: that
+   * version's traces are quarantined (each under a fresh queue id, with the named reason and the
+   * chain's time), the rest sealed again from the same firstSeq, so no sequence number is skipped.
+   * Returns undefined when every version is still APPROVED (nothing to unseal).
+   */
+  private async unsealIfRefused(sealed: SealedBatch, records: TraceRecord[]): Promise<Unsealed | undefined> {
+    const statuses = await this.versionStatuses(records.map((r) => r.modelVersion));
+    const refused = [...statuses].filter(([, s]) => s !== VersionStatus.APPROVED);
+    if (refused.length === 0) return undefined;
+    const firstSeq = BigInt(sealed.firstSeq);
+    const bad = new Set(refused.map(([v]) => v));
+    const kept = records.filter((r) => !bad.has(r.modelVersion)).map((r, i) => ({ ...r, seq: firstSeq + BigInt(i) }));
+    const dropped = records.filter((r) => bad.has(r.modelVersion));
+    const encoded = encode(kept);
+    const resealed = kept.length > 0 ? { firstSeq: sealed.firstSeq, count: kept.length, root: asTree(encoded).root } : undefined;
+    const now = await this.quarantineTime();
+    const ops: VaultOp[] = [];
+    // Sequence numbers the re-sealed batch no longer uses; those it does are overwritten below.
+    for (let seq = firstSeq + BigInt(kept.length); seq < firstSeq + BigInt(sealed.count); seq++) ops.push({ type: "del", key: seqKey(seq) });
+    for (const r of dropped) {
+      const ticket = this.nextQueue++;
+      ops.push({ type: "put", key: quarantineKey(ticket), value: this.quarantine(inputOf(r), statuses.get(r.modelVersion)!, now, "anchor", r.seq) }, { type: "put", key: `id:${r.traceId}`, value: ticket });
+    }
+    ops.push({ type: "put", key: "meta:nextQueue", value: this.nextQueue }, ...this.sealOps(kept, encoded, resealed, firstSeq));
+    await this.queueWrite(ops);
+    const versions = refused.map(([versionId, s]) => ({ versionId, status: nameOf(VERSION_STATUSES, s) }));
+    return new Unsealed({ firstSeq, versions, quarantined: dropped.length, resealed: kept.length });
   }
 
   private async nextSequence(): Promise<bigint> {
@@ -268,10 +445,15 @@ export class TraceBatcher {
   }
 
   /** The stored anchored trace for a trace id, or undefined. */
-  async find(traceId: string): Promise<AnchoredTrace | undefined> {
-    // id: holds the queue id (a number) until the trace is sealed, then its sequence number (a string).
-    const seq = await this.vault.get<number | string>(`id:${traceId.toLowerCase()}`);
-    return typeof seq === "string" ? this.vault.anchoredAt(BigInt(seq)) : undefined;
+  find(traceId: string): Promise<AnchoredTrace | undefined> {
+    return this.vault.find(traceId);
+  }
+
+  /** Traces quarantined (never to be anchored), oldest first, each with its named reason and chain time. */
+  async quarantined(): Promise<QuarantinedTrace[]> {
+    const out: QuarantinedTrace[] = [];
+    for await (const q of this.vault.quarantined()) out.push(q);
+    return out;
   }
 
   get storage(): TraceVault {

@@ -5,8 +5,9 @@
  *
  * Keys (fixed-width numbers so iteration order is numeric):
  *   meta:nextQueue → number        q:<queue id>  → TraceInput (queued, acknowledged)
- *   meta:nextSeq   → string        x:<queue id>  → QuarantinedTrace
- *   id:<traceId>   → queue id while queued, then the sequence number (appends are idempotent)
+ *   meta:nextSeq   → string        x:<ticket>    → QuarantinedTrace (ticket: a queue id, see below)
+ *   id:<traceId>   → a number (queue id while queued, ticket once quarantined), or the sequence
+ *                    number as a string once sealed (appends are idempotent by trace id)
  *   a:<seq>        → the record with its salt, ABI-encoded (the bytes its leaf hashes), written once when sealed
  *   sealed         → SealedBatch: the one batch sealed but not yet stored as anchored
  *   b:<firstSeq>   → StoredBatch: an anchored batch (its records are a:<firstSeq..+count>)
@@ -14,6 +15,10 @@
  *   meta:format    → VAULT_FORMAT
  * A record's proof is not stored per record: one tree per batch is a 64-byte-per-trace write
  * instead of a kilobyte of hex proof, and a receipt is cut from the tree when asked for.
+ * A trace quarantined when it is sealed keeps its queue id as ticket; one taken out of a sealed
+ * batch the chain refused gets a fresh queue id (meta:nextQueue), so x: keys never collide and list
+ * in the order traces were quarantined. Layout 2 already had x:<queue id> → {input, reason}; the
+ * named code, status and chain time are added fields, so older entries still read (without them).
  */
 import { Level } from "level";
 import { recordFromEncoding, type TraceInput, type TraceRecordJson } from "./record";
@@ -44,10 +49,33 @@ export interface AnchoredTrace {
   blockNumber: number;
 }
 
+/** Why a trace was quarantined (named). */
+export type QuarantineCode = "VERSION_NOT_APPROVED";
+
 export interface QuarantinedTrace {
   input: TraceInput;
+  /** For people: what happened and why. */
   reason: string;
+  /** Named reason (absent in entries written before it was recorded). */
+  code?: QuarantineCode;
+  /** The model version's status then, by name (SUSPENDED, RECALLED, …). */
+  versionStatus?: string;
+  /** Chain time (head block, Unix seconds) when the trace was quarantined, and the same in ISO 8601. */
+  time?: number;
+  iso?: string;
+  /** "seal": found not APPROVED when sealing; "anchor": the chain refused the batch it was sealed in. */
+  stage?: "seal" | "anchor";
+  /** The sequence number the trace held in the refused batch (stage "anchor"); it was given to the next trace. */
+  sealedSeq?: string;
 }
+
+/** Where a trace id stands in a vault. */
+export type TraceState =
+  | { state: "unknown" }
+  | { state: "queued" }
+  | { state: "quarantined"; quarantine: QuarantinedTrace }
+  | { state: "sealed"; seq: string }
+  | { state: "anchored"; anchored: AnchoredTrace };
 
 export type VaultOp = { type: "put"; key: string; value: unknown; valueEncoding?: "buffer" } | { type: "del"; key: string };
 
@@ -55,21 +83,47 @@ export const queueKey = (id: number) => `q:${id.toString().padStart(16, "0")}`;
 export const seqKey = (seq: bigint) => `a:${seq.toString().padStart(20, "0")}`;
 export const batchKey = (firstSeq: bigint) => `b:${firstSeq.toString().padStart(20, "0")}`;
 export const treeKey = (firstSeq: bigint) => `n:${firstSeq.toString().padStart(20, "0")}`;
+export const quarantineKey = (ticket: number) => `x:${ticket.toString().padStart(16, "0")}`;
 
 export class TraceVault {
   /** The last tree read: receipts are usually cut batch by batch. */
   private lastTree: { firstSeq: string; tree: TraceTree } | undefined;
 
-  private constructor(private readonly db: Level<string, unknown>) {}
+  private constructor(
+    private readonly db: Level<string, unknown>,
+    /** Opened with {@link TraceVault.openReadOnly}: every write is refused. */
+    readonly readOnly = false,
+  ) {}
 
+  /** Opens (creating when missing) a vault for a batcher. */
   static async open(path: string): Promise<TraceVault> {
-    const db = new Level<string, unknown>(path, { valueEncoding: "json" });
-    await db.open();
+    return TraceVault.openAt(path, false);
+  }
+
+  /**
+   * Opens an existing vault only to read it (receipts, listings): creates nothing, writes nothing,
+   * and talks to no chain. A vault a batcher process holds open is refused with VAULT_LOCKED.
+   */
+  static async openReadOnly(path: string): Promise<TraceVault> {
+    return TraceVault.openAt(path, true);
+  }
+
+  private static async openAt(path: string, readOnly: boolean): Promise<TraceVault> {
+    const db = new Level<string, unknown>(path, { valueEncoding: "json", createIfMissing: !readOnly });
+    try {
+      await db.open();
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string } }).cause;
+      if (cause?.code === "LEVEL_LOCKED") throw new MedprovError("VAULT_LOCKED", `${path} is in use by another process (a batcher has the vault open); stop it or ask it`, true);
+      if (readOnly) throw new MedprovError("VAULT_NOT_FOUND", `${path} is not a trace vault (cannot open it: ${(e as Error).message})`);
+      throw e;
+    }
     const format = await db.get("meta:format");
     if (format === undefined) {
       const [anyKey] = await db.keys({ limit: 1 }).all();
-      if (anyKey !== undefined) {
+      if (anyKey !== undefined || readOnly) {
         await db.close();
+        if (anyKey === undefined) throw new MedprovError("VAULT_NOT_FOUND", `${path} is not a trace vault (it is empty)`);
         throw new MedprovError("VAULT_FORMAT", `${path} is a trace vault of an earlier layout (no meta:format); anchor its queue with the release that wrote it, or start a new vault`);
       }
       await db.put("meta:format", VAULT_FORMAT);
@@ -77,7 +131,7 @@ export class TraceVault {
       await db.close();
       throw new MedprovError("VAULT_FORMAT", `${path} is a trace vault of layout ${format}; this release reads layout ${VAULT_FORMAT}`);
     }
-    return new TraceVault(db);
+    return new TraceVault(db, readOnly);
   }
 
   async close(): Promise<void> {
@@ -93,6 +147,7 @@ export class TraceVault {
   }
 
   async write(ops: VaultOp[]): Promise<void> {
+    if (this.readOnly) throw new MedprovError("VAULT_READ_ONLY", "this vault was opened read-only");
     await this.db.batch(ops as never);
   }
 
@@ -157,7 +212,27 @@ export class TraceVault {
     }
   }
 
+  /** Quarantined traces, in the order they were quarantined. */
   async *quarantined(): AsyncGenerator<QuarantinedTrace> {
     for await (const value of this.db.values({ gte: "x:", lt: "x;" })) yield value as QuarantinedTrace;
+  }
+
+  /** Where a trace stands: unknown, queued, quarantined (with why), sealed, or anchored (with its proof). */
+  async state(traceId: string): Promise<TraceState> {
+    // id: holds a number (queue id, or quarantine ticket) until the trace is sealed, then its sequence number (a string).
+    const at = await this.get<number | string>(`id:${traceId.toLowerCase()}`);
+    if (at === undefined) return { state: "unknown" };
+    if (typeof at === "string") {
+      const anchored = await this.anchoredAt(BigInt(at));
+      return anchored ? { state: "anchored", anchored } : { state: "sealed", seq: at };
+    }
+    const quarantine = await this.get<QuarantinedTrace>(quarantineKey(at));
+    return quarantine ? { state: "quarantined", quarantine } : { state: "queued" };
+  }
+
+  /** The stored anchored trace for a trace id, or undefined. */
+  async find(traceId: string): Promise<AnchoredTrace | undefined> {
+    const s = await this.state(traceId);
+    return s.state === "anchored" ? s.anchored : undefined;
   }
 }
