@@ -86,7 +86,7 @@ describe("npm start keeps what it acknowledged", () => {
     const signed = await new Patient(ledger, patient).signRevoke({ purpose: Purpose.MODEL_TRAINING, grantee: NUMBERS.ANY_MEMBER });
     const answer = await fetch(`${second.api}/relay`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(signed) });
     expect(answer.status).toBe(200);
-    const first = (await answer.json()) as { txHash: string };
+    const relayed = (await answer.json()) as { txHash: string };
     await killGroup(second); // the next instant
     provider.destroy();
 
@@ -100,7 +100,7 @@ describe("npm start keeps what it acknowledged", () => {
     // The client retries (it never saw the answer, say): the outbox answers with the first relay, nothing is sent twice.
     const retry = await fetch(`${third.api}/relay`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(signed) });
     expect(retry.status).toBe(200);
-    expect(((await retry.json()) as { txHash: string }).txHash).toBe(first.txHash);
+    expect(((await retry.json()) as { txHash: string }).txHash).toBe(relayed.txHash);
     const revocations = await l3.consents.queryFilter(l3.consents.filters.ConsentRevoked(patient.address), 0);
     expect(revocations.filter((e) => Number(e.args.purpose) === Purpose.MODEL_TRAINING)).toHaveLength(1);
     p3.destroy();
