@@ -4,15 +4,17 @@
  * MEDPROV_PRIVATE_KEY environment variable — never from a plain command-line argument.
  */
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { JsonRpcProvider, Wallet, type BaseWallet } from "ethers";
 import { SingleBar, Presets } from "cli-progress";
-import { chainNow, connectLedger, readDeployment, InputError, RpcError, type Deployment, type LedgerContracts } from "../sdk";
+import { chainNow, connectLedger, readDeployment, InputError, Outbox, OutboxSigner, RpcError, type Deployment, type LedgerContracts } from "../sdk";
 import { expiryAt, type Expiry } from "./parse";
 
 export interface GlobalOptions {
   rpc: string;
   deployment: string;
   keystore?: string;
+  outbox?: string;
   json?: boolean;
   debug?: boolean;
 }
@@ -20,6 +22,7 @@ export interface GlobalOptions {
 export class CliContext {
   private cachedProvider?: JsonRpcProvider;
   private cachedDeployment?: Deployment;
+  private openOutbox?: Outbox;
 
   constructor(readonly options: GlobalOptions) {}
 
@@ -76,6 +79,31 @@ export class CliContext {
     } catch {
       throw new InputError("KEY_INVALID", "MEDPROV_PRIVATE_KEY is not a valid private key");
     }
+  }
+
+  /**
+   * The outbox this command's writes go through (DESIGN §5): --outbox, MEDPROV_OUTBOX, or one per
+   * key under .medprov/cli-outbox. What a killed earlier run left unfinished is finished first.
+   */
+  async outbox(address: string): Promise<Outbox> {
+    if (!this.openOutbox) {
+      const path = this.options.outbox ?? process.env.MEDPROV_OUTBOX ?? join(".medprov", "cli-outbox", address.toLowerCase());
+      this.openOutbox = await Outbox.open(path);
+      await this.openOutbox.resume(this.provider);
+    }
+    return this.openOutbox;
+  }
+
+  /** The signing key behind the outbox: a command's "done" then means the write is acknowledged and kept. */
+  async writer(): Promise<OutboxSigner> {
+    const key = await this.signer();
+    return new OutboxSigner(await this.outbox(key.address), key);
+  }
+
+  /** Ends what the command opened. */
+  async close(): Promise<void> {
+    this.cachedProvider?.destroy();
+    await this.openOutbox?.close();
   }
 
   /** Prints a result: JSON with --json, else the human lines. */

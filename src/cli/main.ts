@@ -19,6 +19,7 @@ export function buildProgram(): Command {
     .description("medprov: a permissioned provenance ledger for medical AI — consent, datasets, models and decision traces")
     .option("--rpc <url>", "JSON-RPC URL of the consortium chain", process.env.MEDPROV_RPC ?? "http://127.0.0.1:8545")
     .option("--deployment <file>", "deployment manifest", process.env.MEDPROV_DEPLOYMENT ?? "deployments/localhost.json")
+    .option("--outbox <dir>", "outbox every write goes through (default: MEDPROV_OUTBOX, else .medprov/cli-outbox/<address>)")
     .option("--keystore <file>", "encrypted JSON keystore of the signing key (password in MEDPROV_KEYSTORE_PASSWORD); else MEDPROV_PRIVATE_KEY")
     .option("--json", "machine-readable output")
     .option("--debug", "show stack traces")

@@ -28,7 +28,7 @@ export function makeRun(program: Command): Run {
         if (globals.debug) process.stderr.write(`${(raw as Error)?.stack ?? String(raw)}\n`);
         process.exitCode = e instanceof MedprovError && e.retryable ? 3 : 1;
       } finally {
-        ctx.provider.destroy();
+        await ctx.close();
       }
     };
 }

@@ -19,7 +19,7 @@ export function consentCommands(program: Command, run: Run) {
   target(consent.command("grant").description("grant consent directly (the patient's key pays gas)"))
     .requiredOption("--expires <when>", EXPIRES_HELP, expiryArg)
     .action(run(async (ctx, o) => {
-      const patient = new Patient(await ctx.ledger(), await ctx.signer());
+      const patient = new Patient(await ctx.ledger(), await ctx.writer());
       const expiresAt = await ctx.expiry(o.expires);
       const r = await patient.grant({ purpose: o.purpose, grantee: o.grantee, expiresAt, subject: o.subject });
       ctx.print({ ...r, expiresAt, expiresAtIso: isoOf(expiresAt) }, `granted ${nameOf(DEFAULT_PURPOSES, o.purpose)} to ${who(o.grantee)} until ${isoOf(expiresAt)} (tx ${r.txHash})`);
@@ -27,7 +27,7 @@ export function consentCommands(program: Command, run: Run) {
 
   target(consent.command("revoke").description("revoke consent directly; takes effect in the block that records it"))
     .action(run(async (ctx, o) => {
-      const r = await new Patient(await ctx.ledger(), await ctx.signer()).revoke({ purpose: o.purpose, grantee: o.grantee, subject: o.subject });
+      const r = await new Patient(await ctx.ledger(), await ctx.writer()).revoke({ purpose: o.purpose, grantee: o.grantee, subject: o.subject });
       ctx.print(r, `revoked ${nameOf(DEFAULT_PURPOSES, o.purpose)} for ${who(o.grantee)} (tx ${r.txHash})`);
     }));
 
@@ -35,7 +35,7 @@ export function consentCommands(program: Command, run: Run) {
     .requiredOption("--expires <when>", EXPIRES_HELP, expiryArg)
     .requiredOption("--out <file>", "where to write the signed request")
     .action(run(async (ctx, o) => {
-      const patient = new Patient(await ctx.ledger(), await ctx.signer());
+      const patient = new Patient(await ctx.ledger(), await ctx.writer());
       const signed = await patient.signGrant({ purpose: o.purpose, grantee: o.grantee, expiresAt: await ctx.expiry(o.expires), subject: o.subject });
       writeFileSync(o.out, JSON.stringify(signed, null, 2));
       ctx.print(signed, `signed grant written to ${o.out}; a member hospital can relay it with: medprov consent relay ${o.out}`);
@@ -44,7 +44,7 @@ export function consentCommands(program: Command, run: Run) {
   target(consent.command("sign-revoke").description("sign a revocation that anyone may relay"))
     .requiredOption("--out <file>", "where to write the signed request")
     .action(run(async (ctx, o) => {
-      const signed = await new Patient(await ctx.ledger(), await ctx.signer()).signRevoke({ purpose: o.purpose, grantee: o.grantee, subject: o.subject });
+      const signed = await new Patient(await ctx.ledger(), await ctx.writer()).signRevoke({ purpose: o.purpose, grantee: o.grantee, subject: o.subject });
       writeFileSync(o.out, JSON.stringify(signed, null, 2));
       ctx.print(signed, `signed revocation written to ${o.out}; anyone can relay it with: medprov consent relay ${o.out}`);
     }));
@@ -54,7 +54,7 @@ export function consentCommands(program: Command, run: Run) {
       const { value } = readJson(file);
       const signed = value as SignedGrant | SignedRevoke;
       if (signed?.kind !== "grant" && signed?.kind !== "revoke") throw new InputError("BAD_SIGNED_REQUEST", `${file} is not a signed grant or revocation (kind must be "grant" or "revoke")`);
-      const h = new Hospital(await ctx.ledger(), await ctx.signer());
+      const h = new Hospital(await ctx.ledger(), await ctx.writer());
       const r = signed.kind === "grant" ? await h.relayGrant(signed) : await h.relayRevoke(signed);
       ctx.print(r, `relayed ${signed.kind} for ${signed.request.subject} (tx ${r.txHash})`);
     }));
@@ -63,18 +63,18 @@ export function consentCommands(program: Command, run: Run) {
     .option("--subject <address>", "whose history (default: the key's own)", addressArg)
     .action(run(async (ctx, o) => {
       const ledger = await ctx.ledger();
-      const subject = o.subject ?? (await (await ctx.signer()).getAddress());
+      const subject = o.subject ?? (await (await ctx.writer()).getAddress());
       const history = await consentHistory(ledger, subject, ctx.deployment.deploymentBlock);
       ctx.print(history, history.length === 0 ? `no consents recorded for ${subject}` : history.map((e) => `block ${e.blockNumber}  ${e.kind.padEnd(7)} ${nameOf(DEFAULT_PURPOSES, e.purpose).padEnd(26)} ${who(e.grantee)}${e.expiresAt ? ` until ${isoOf(e.expiresAt)}` : ""}`));
     }));
 
   const delegate = program.command("delegate").description("appoint or remove a guardian who may act for you");
   delegate.command("appoint <address>").action(run(async (ctx, _o, address: string) => {
-    const r = await new Patient(await ctx.ledger(), await ctx.signer()).appointDelegate(addressArg(address));
+    const r = await new Patient(await ctx.ledger(), await ctx.writer()).appointDelegate(addressArg(address));
     ctx.print(r, `appointed ${address} (tx ${r.txHash})`);
   }));
   delegate.command("remove <address>").action(run(async (ctx, _o, address: string) => {
-    const r = await new Patient(await ctx.ledger(), await ctx.signer()).removeDelegate(addressArg(address));
+    const r = await new Patient(await ctx.ledger(), await ctx.writer()).removeDelegate(addressArg(address));
     ctx.print(r, `removed ${address} (tx ${r.txHash})`);
   }));
 }

@@ -13,7 +13,7 @@ export function datasetCommands(program: Command, run: Run) {
     .requiredOption("--uri <uri>", "where the encrypted data lives (never a patient identifier)")
     .option("--parent <datasetId...>", "datasets this one derives from")
     .action(run(async (ctx, o, path: string) => {
-      const hospital = new Hospital(await ctx.ledger(), await ctx.signer());
+      const hospital = new Hospital(await ctx.ledger(), await ctx.writer());
       const bar = ctx.progress("hashing records", 0);
       const r = await hospital.registerDataset(path, { purposes: o.purposes, uri: o.uri, parents: (o.parent ?? []).map(bytes32Arg), onRecord: (n) => bar.update(n) });
       bar.stop();
@@ -27,7 +27,7 @@ export function datasetCommands(program: Command, run: Run) {
     .description("record that your organisation used a dataset for a purpose")
     .requiredOption("--purpose <purpose>", "the purpose of this use", purposeArg)
     .action(run(async (ctx, o, id: string) => {
-      const r = await new Hospital(await ctx.ledger(), await ctx.signer()).recordUse(bytes32Arg(id), o.purpose);
+      const r = await new Hospital(await ctx.ledger(), await ctx.writer()).recordUse(bytes32Arg(id), o.purpose);
       ctx.print(r, `recorded ${nameOf(DEFAULT_PURPOSES, o.purpose)} use of ${id} (tx ${r.txHash})`);
     }));
 }

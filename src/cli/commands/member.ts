@@ -7,7 +7,7 @@ import type { Run } from "../run";
 
 /** Schedules a governed call, or executes it with --execute once its delay has passed. */
 async function govern(ctx: CliContext, o: { execute?: boolean }, make: (g: Governance) => GovernedCall) {
-  const g = new Governance(await ctx.ledger(), await ctx.signer());
+  const g = new Governance(await ctx.ledger(), await ctx.writer());
   const call = make(g);
   if (o.execute) {
     const r = await g.execute(call);
@@ -36,14 +36,14 @@ export function memberCommands(program: Command, run: Run) {
   member.command("suspend <org>").description("suspend an organisation at once (regulator key) or through governance")
     .action(run(async (ctx, _o, org: string) => {
       const orgId = orgArg(org);
-      const c = (await ctx.ledger()).consortium.connect(await ctx.signer());
+      const c = (await ctx.ledger()).consortium.connect(await ctx.writer());
       const { txHash, blockNumber } = await sendWrite(c, () => c.suspendMember(orgId));
       ctx.print({ orgId, txHash, blockNumber }, `suspended organisation ${orgId} (tx ${txHash})`);
     }));
   member.command("revoke-key <address>").description("revoke a key at once (a key of the same organisation) or through governance")
     .action(run(async (ctx, _o, key: string) => {
       const address = addressArg(key);
-      const c = (await ctx.ledger()).consortium.connect(await ctx.signer());
+      const c = (await ctx.ledger()).consortium.connect(await ctx.writer());
       const { txHash, blockNumber } = await sendWrite(c, () => c.revokeKey(address));
       ctx.print({ key: address, txHash, blockNumber }, `revoked key ${address} (tx ${txHash})`);
     }));

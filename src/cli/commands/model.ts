@@ -11,19 +11,19 @@ export function modelCommands(program: Command, run: Run) {
     .requiredOption("--intended-use <text>", "what the model is for")
     .requiredOption("--risk <class>", RISK_CLASSES.slice(1).join(" | "))
     .action(run(async (ctx, o) => {
-      const r = await new Developer(await ctx.ledger(), await ctx.signer()).registerModel({ name: o.name, intendedUse: o.intendedUse, riskClass: String(o.risk).toUpperCase() });
+      const r = await new Developer(await ctx.ledger(), await ctx.writer()).registerModel({ name: o.name, intendedUse: o.intendedUse, riskClass: String(o.risk).toUpperCase() });
       ctx.print(r, `${r.created ? "registered" : "already registered:"} model ${r.modelId}`);
     }));
   model.command("version <card>").description("register a version from a JSON model card (developer key); the card file's hash is recorded")
     .action(run(async (ctx, _o, file: string) => {
       const { value, text } = readJson(file);
-      const r = await new Developer(await ctx.ledger(), await ctx.signer()).registerVersion(parseModelCard(value), text);
+      const r = await new Developer(await ctx.ledger(), await ctx.writer()).registerVersion(parseModelCard(value), text);
       ctx.print(r, `${r.created ? "registered" : "already registered:"} version ${r.versionId} of model ${r.modelId} (SUBMITTED)`);
     }));
   model.command("approve <versionId>").description("approve a SUBMITTED version under a unique filing code (regulator key)")
     .requiredOption("--filing-code <code>", "the regulator's filing code")
     .action(run(async (ctx, o, id: string) => {
-      const r = await new Regulator(await ctx.ledger(), await ctx.signer()).approve(bytes32Arg(id), o.filingCode);
+      const r = await new Regulator(await ctx.ledger(), await ctx.writer()).approve(bytes32Arg(id), o.filingCode);
       ctx.print(r, `approved ${id} as ${o.filingCode} (tx ${r.txHash})`);
     }));
   const verbs = [["suspend", "suspended", "suspend an APPROVED version"], ["reinstate", "reinstated", "reinstate a SUSPENDED version"], ["recall", "recalled", "recall a version for good"]] as const;
@@ -31,20 +31,20 @@ export function modelCommands(program: Command, run: Run) {
     model.command(`${verb} <versionId>`).description(`${what} (regulator key)`)
       .requiredOption("--notice <text>", "the regulator's notice; only its hash goes on-chain")
       .action(run(async (ctx, o, id: string) => {
-        const r = await new Regulator(await ctx.ledger(), await ctx.signer())[verb](bytes32Arg(id), o.notice);
+        const r = await new Regulator(await ctx.ledger(), await ctx.writer())[verb](bytes32Arg(id), o.notice);
         ctx.print(r, `${done} ${id} (tx ${r.txHash})`);
       }));
   }
   model.command("deploy <versionId>").description("record your hospital's deployment of an APPROVED version (hospital key)")
     .action(run(async (ctx, _o, id: string) => {
-      const r = await new Hospital(await ctx.ledger(), await ctx.signer()).deployVersion(bytes32Arg(id));
+      const r = await new Hospital(await ctx.ledger(), await ctx.writer()).deployVersion(bytes32Arg(id));
       ctx.print(r, `recorded deployment of ${id} (tx ${r.txHash})`);
     }));
   model.command("report <versionId> <report>").description("file a post-market performance report from JSON (hospital key)")
     .action(run(async (ctx, _o, id: string, file: string) => {
       const { value } = readJson(file);
       if (!value || typeof value !== "object") throw new InputError("BAD_REPORT", `${file} must hold a report object`);
-      const r = await new Hospital(await ctx.ledger(), await ctx.signer()).fileReport(bytes32Arg(id), value as ReportInput);
+      const r = await new Hospital(await ctx.ledger(), await ctx.writer()).fileReport(bytes32Arg(id), value as ReportInput);
       ctx.print(r, [`filed report ${r.reportId} (tx ${r.txHash})`, ...(r.alert ? [`FAIRNESS ALERT: subgroup AUC gap ${r.alert.gap} bps exceeds the policy limit ${r.alert.limit} bps`] : [])]);
     }));
 }

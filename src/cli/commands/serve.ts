@@ -35,6 +35,7 @@ export function serveCommands(program: Command, run: Run) {
         rateLimit: o.rateLimit,
         trustProxy: o.trustProxy,
         relayer,
+        outbox: relayer ? await ctx.outbox(relayer.address) : undefined,
         confirmations: o.confirmations,
         headMaxAgeMs: o.headMaxAge,
         rpcBatch: o.rpcBatch,

@@ -14,7 +14,7 @@ async function openBatcher(ctx: CliContext, vault: string) {
     process.stderr.write(`medprov: ${e.message} [${(e as MedprovError).code ?? "UNEXPECTED"}]\n`);
     process.exitCode = 1;
   };
-  return TraceBatcher.open({ vaultPath: vault, ledger: await ctx.ledger(), signer: await ctx.signer(), onError });
+  return TraceBatcher.open({ vaultPath: vault, ledger: await ctx.ledger(), signer: await ctx.writer(), onError });
 }
 
 const anchoredLine = (b: FlushedBatch) => `anchored ${b.count} trace(s) from sequence ${b.firstSeq} as batch ${b.batchId} (tx ${b.anchorTx})${b.quarantined ? `; ${b.quarantined} quarantined` : ""}`;
