@@ -61,7 +61,10 @@ async function main() {
       timing.chainMs += b.timing.chainMs;
       timing.batches++;
     };
-    const batcher = await TraceBatcher.open({ vaultPath: join(dir, "vault"), ledger: l, signer: l.hospitalA, maxBatch: size, onBatch });
+    // Anchors go through an outbox, as every ledger write does (kept and synced before broadcast).
+    const outbox = await Outbox.open(join(dir, "outbox"));
+    const signer = new OutboxSigner(outbox, testWallets(3)[2].connect(hre.ethers.provider)); // hospital A's key
+    const batcher = await TraceBatcher.open({ vaultPath: join(dir, "vault"), ledger: l, signer, maxBatch: size, onBatch });
     const started = performance.now();
     // Appends arrive as they would from a hospital's many workstations: chunks of 1,000, up to 4 in flight.
     const appending: Promise<unknown>[] = [];
@@ -74,6 +77,7 @@ async function main() {
     await batcher.flush();
     const totalMs = performance.now() - started;
     await batcher.close();
+    await outbox.close();
     rmSync(dir, { recursive: true, force: true });
     if (timing.batches !== Math.ceil(total / size)) throw new Error(`expected ${Math.ceil(total / size)} batches, anchored ${timing.batches}`);
     const pct = (ms: number) => `${((100 * ms) / totalMs).toFixed(0)}%`;
@@ -132,8 +136,7 @@ async function syncedWriteMs(dir: string): Promise<number> {
 
 /**
  * A patient signs, hospital A relays: the same relays sent by its Wallet directly and through an
- * OutboxSigner (kept and synced before broadcast, acknowledged synced after the receipt). The
- * trace rows above are untouched by this: the batcher still signs with the fixture's signer.
+ * OutboxSigner (kept and synced before broadcast, acknowledged synced after the receipt).
  */
 async function relayRow(l: Ledger): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "medprov-bench-outbox-"));

@@ -5,14 +5,14 @@
  * reseeding. Ctrl-C (or SIGTERM, or the terminal closing) stops everything, waits for the chain's
  * own process to exit, and leaves nothing running; `--reset` starts over.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { Command } from "commander";
 import { JsonRpcProvider } from "ethers";
 import { MedprovError, Outbox, readDeployment, writeFileDurably, type Deployment } from "../src/sdk";
 import { startService } from "../src/api";
-import { createQueries, httpRpc } from "../src/indexer";
+import { httpRpc, loadCohortManifests } from "../src/indexer";
 import { startEmbeddedChain, type EmbeddedChain } from "../src/chain";
 import { DEFAULT_GOVERNANCE_DELAY } from "../src/constants";
 import { DEMO_MNEMONIC, DEMO_SIZES, demoAccounts, deployDemo, seedDemo, type DemoAccounts, type Progress } from "../src/demo/seed";
@@ -116,19 +116,6 @@ async function seedOnce(provider: JsonRpcProvider, deployment: Deployment, accou
   return demo;
 }
 
-/** Custodians' cohort manifests (written beside each dataset) enable the revocation-impact report. */
-async function loadManifests(service: Awaited<ReturnType<typeof startService>>, dataDir: string): Promise<void> {
-  const q = createQueries(service.store);
-  const datasets = await q.datasets();
-  for (const h of readdirSync(dataDir).filter((d) => d.startsWith("hospital-"))) {
-    for (const f of readdirSync(join(dataDir, h)).filter((x) => x.endsWith(".cohort.json"))) {
-      const manifest = JSON.parse(readFileSync(join(dataDir, h, f), "utf8"));
-      const d = datasets.find((x) => String(x.cohortRoot).toLowerCase() === String(manifest.cohortRoot).toLowerCase() && String(x.contentRoot).toLowerCase() === String(manifest.contentRoot).toLowerCase());
-      if (d) await q.addCohortManifest(String(d.datasetId), manifest);
-    }
-  }
-}
-
 function banner(api: string, chainUrl: string, chainId: number, accounts: DemoAccounts, demo: DemoMarker | undefined): string {
   return [
     "",
@@ -192,7 +179,11 @@ async function main() {
     console.log("medprov: starting the indexer and the API");
     // The demo API is run by hospital 1, which relays patients' signed consents (POST /relay).
     service = await startService({ rpc: chainUrl, deployment, db: join(dataDir, "index"), host: o.host, port: Number(o.port), logger: { level: "warn" }, relayer: accounts.hospitals[0], outbox });
-    await loadManifests(service, dataDir);
+    // Custodians' cohort manifests (written beside each dataset) enable the revocation-impact report.
+    for (let h = 1; h <= accounts.hospitals.length; h++) {
+      const dir = join(dataDir, `hospital-${h}`);
+      if (existsSync(dir)) await loadCohortManifests(service.store, dir);
+    }
     console.log(banner(service.address, chainUrl, chainId, accounts, demo));
   } catch (e) {
     console.error(`medprov: ${(e as Error).message}`);

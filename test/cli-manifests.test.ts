@@ -52,10 +52,10 @@ describe("cohort manifests for a member's own indexer and API", () => {
   it(T.serveManifests, async () => {
     // A custodian registers a dataset (its manifest lands beside the records), and the patient in it
     // grants then revokes MODEL_TRAINING.
-    const [datasetId] = await Promise.all([register("hospital", records("custodian-a", "cohort-a")), json("patient", ["consent", "grant", "--purpose", "MODEL_TRAINING", "--grantee", "1", "--expires", "30d"])]);
+    const [datasetId] = await Promise.all([register("hospital", records("custodian-a", "cohort-a")), json("patient", ["consent", "grant", "--purpose", "MODEL_TRAINING", "--grantee", "any", "--expires", "30d"])]);
     first = datasetId.toLowerCase();
     expect(existsSync(f("custodian-a/cohort-a.jsonl.cohort.json"))).toBe(true);
-    await json("patient", ["consent", "revoke", "--purpose", "MODEL_TRAINING", "--grantee", "1"]);
+    await json("patient", ["consent", "revoke", "--purpose", "MODEL_TRAINING", "--grantee", "any"]);
 
     const port = await freePort();
     const api = `http://127.0.0.1:${port}`;

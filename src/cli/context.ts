@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { JsonRpcProvider, Wallet, type BaseWallet } from "ethers";
 import { SingleBar, Presets } from "cli-progress";
-import { chainNow, connectLedger, readDeployment, InputError, Outbox, OutboxSigner, RpcError, type Deployment, type LedgerContracts } from "../sdk";
+import { chainNow, connectLedger, readDeployment, InputError, MedprovError, Outbox, OutboxSigner, RpcError, type Deployment, type LedgerContracts } from "../sdk";
 import { expiryAt, type Expiry } from "./parse";
 
 export interface GlobalOptions {
@@ -17,6 +17,23 @@ export interface GlobalOptions {
   outbox?: string;
   json?: boolean;
   debug?: boolean;
+}
+
+/**
+ * Opens an outbox, waiting while another medprov process writes with it: two commands run with one
+ * key take turns (their nonces must not collide) instead of the second failing; a process that
+ * keeps it (serve --relay) makes the wait end in OUTBOX_LOCKED, which names the path.
+ */
+async function openWaiting(path: string, waitMs = 60_000): Promise<Outbox> {
+  const until = Date.now() + waitMs;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+    try {
+      return await Outbox.open(path);
+    } catch (e) {
+      if (!(e instanceof MedprovError && e.code === "OUTBOX_LOCKED") || Date.now() > until) throw e;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
 }
 
 export class CliContext {
@@ -88,7 +105,7 @@ export class CliContext {
   async outbox(address: string): Promise<Outbox> {
     if (!this.openOutbox) {
       const path = this.options.outbox ?? process.env.MEDPROV_OUTBOX ?? join(".medprov", "cli-outbox", address.toLowerCase());
-      this.openOutbox = await Outbox.open(path);
+      this.openOutbox = await openWaiting(path);
       await this.openOutbox.resume(this.provider);
     }
     return this.openOutbox;
