@@ -242,7 +242,9 @@ describe("Outbox.resume", () => {
     await hospitalKey().sendTransaction({ to: hospitalKey().address, value: 0n, nonce }); // the same key, outside the outbox
     await provider.send("evm_mine", []);
     expect(await outbox.resume(provider)).toEqual({ acknowledged: [], replaced: [hash], otherChains: 0 });
-    expect(await outbox.get(hash)).toMatchObject({ state: "replaced", replaced: { code: "NONCE_CONSUMED", reason: expect.stringContaining(`nonce ${nonce}`) } });
+    const [listed] = await outbox.entries();
+    expect(listed).toMatchObject({ hash, state: "replaced", replaced: { code: "NONCE_CONSUMED", reason: expect.stringContaining(`nonce ${nonce}`) } });
+    expect(listed.replaced!.atIso).toBe(new Date(listed.replaced!.at * 1000).toISOString());
   });
 
   it("fails a waiting sendWrite with TX_REPLACED when its nonce is taken while it waits", async () => {

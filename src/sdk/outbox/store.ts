@@ -57,7 +57,15 @@ export interface OutboxEntry {
 export interface OutboxListing extends OutboxEntry {
   createdIso: string;
   acknowledgedIso?: string;
+  replaced?: NonNullable<OutboxEntry["replaced"]> & { atIso: string };
 }
+
+const listing = ({ replaced, ...e }: OutboxEntry): OutboxListing => ({
+  ...e,
+  createdIso: isoOf(e.created),
+  ...(e.acknowledged !== undefined ? { acknowledgedIso: isoOf(e.acknowledged) } : {}),
+  ...(replaced ? { replaced: { ...replaced, atIso: isoOf(replaced.at) } } : {}),
+});
 
 /**
  * When an included receipt counts as durable. The default (confirmations 1, no hook) is
@@ -177,7 +185,7 @@ export class Outbox {
     const out: OutboxListing[] = [];
     for await (const hash of this.db.values({ gte: "n:", lt: "n;" })) {
       const entry = await this.get(hash as string);
-      if (entry) out.push({ ...entry, createdIso: isoOf(entry.created), ...(entry.acknowledged !== undefined ? { acknowledgedIso: isoOf(entry.acknowledged) } : {}) });
+      if (entry) out.push(listing(entry));
     }
     return out;
   }
