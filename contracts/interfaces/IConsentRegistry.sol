@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IConsortiumErrors} from "./IConsortiumErrors.sol";
+
 /// @title IConsentRegistry
 /// @notice Dynamic, per-purpose patient consent (DESIGN §4.2) and the governed purpose catalogue.
 /// A consent is keyed by (subject, purpose, grantee) where grantee is a member organisation id or
@@ -8,7 +10,7 @@ pragma solidity ^0.8.24;
 /// addresses (an EOA or an ERC-1271 contract wallet): no personal data ever reaches this contract.
 /// @dev Every write bumps the slot's nonce. A signed request must carry the slot's current nonce,
 /// so a revocation also voids every signed grant for that slot that was not yet relayed.
-interface IConsentRegistry {
+interface IConsentRegistry is IConsortiumErrors {
     /// @notice The state of one (subject, purpose, grantee) consent, packed in one slot.
     struct Consent {
         uint64 grantedAt; // 0: never granted

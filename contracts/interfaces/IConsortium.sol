@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Role, MemberStatus} from "../generated/MedprovConstants.sol";
+import {IConsortiumErrors} from "./IConsortiumErrors.sol";
 
 /// @title IConsortium
 /// @notice Member organisations of the medprov consortium, their single role, their signing
@@ -9,7 +10,7 @@ import {Role, MemberStatus} from "../generated/MedprovConstants.sol";
 /// execution delay makes every admission, key addition and reinstatement wait. A regulator may
 /// suspend a member at once (the paper's "blacklist"); a member may revoke its own keys at once.
 /// Every registry asks this contract who a caller is before it writes.
-interface IConsortium {
+interface IConsortium is IConsortiumErrors {
     /// @notice A member organisation was admitted with `role`. `name` is a public label, never personal data.
     event MemberAdmitted(uint32 indexed orgId, Role role, string name);
     /// @notice A member's status changed (suspended, reinstated, removed) by `actor`.
@@ -18,25 +19,6 @@ interface IConsortium {
     event KeyAdded(uint32 indexed orgId, address indexed key);
     /// @notice `key` no longer signs for organisation `orgId`; a revoked key is never reused.
     event KeyRevoked(uint32 indexed orgId, address indexed key, address indexed actor);
-
-    /// @notice The caller's key is not registered to any organisation.
-    error ConsortiumUnknownKey(address key);
-    /// @notice The caller's key was revoked.
-    error ConsortiumKeyRevoked(address key, uint32 orgId);
-    /// @notice The key was registered before (to `orgId`); keys are never reassigned.
-    error ConsortiumKeyAlreadyUsed(address key, uint32 orgId);
-    /// @notice The organisation is not ACTIVE.
-    error ConsortiumMemberNotActive(uint32 orgId, MemberStatus status);
-    /// @notice The organisation has another role than the write needs.
-    error ConsortiumWrongRole(uint32 orgId, Role role, Role expected);
-    /// @notice No organisation has this id.
-    error ConsortiumUnknownMember(uint32 orgId);
-    /// @notice The requested status change is not allowed from the member's current status.
-    error ConsortiumInvalidStatusChange(uint32 orgId, MemberStatus status, MemberStatus requested);
-    /// @notice Role NONE, an empty name or the zero key.
-    error ConsortiumInvalidMember();
-    /// @notice The caller may neither govern nor act as a regulator / same-organisation key here.
-    error ConsortiumUnauthorized(address caller);
 
     /// @notice Admits an organisation with one role and its first signing keys. Governance only, delayed.
     /// @return orgId the new organisation's id (sequential from 1; 0 means "any member" in consents).

@@ -2,11 +2,12 @@
 pragma solidity ^0.8.24;
 
 import {DatasetStatus, Role} from "../generated/MedprovConstants.sol";
+import {IConsortiumErrors} from "./IConsortiumErrors.sol";
 
 /// @title IDatasetRegistry
 /// @notice Dataset registrations, lineage, uses and lifecycle (DESIGN §4.3). Only roots and hashes
 /// are recorded; the records, the cohort manifest and the data stay with the custodian hospital.
-interface IDatasetRegistry {
+interface IDatasetRegistry is IConsortiumErrors {
     /// @notice Share of the dataset's records per band, in basis points; each group sums to 10,000.
     struct Demographics {
         uint16[] ageBps; // one share per AGE_BAND

@@ -2,11 +2,12 @@
 pragma solidity ^0.8.24;
 
 import {RiskClass, VersionStatus, PolicyMetric} from "../generated/MedprovConstants.sol";
+import {IConsortiumErrors} from "./IConsortiumErrors.sol";
 
 /// @title IModelRegistry
 /// @notice Models, versions with training-data lineage and evaluation figures, regulator approval
 /// against a governed per-risk-class policy, deployments and post-market reports (DESIGN §4.4).
-interface IModelRegistry {
+interface IModelRegistry is IConsortiumErrors {
     /// @notice Evaluation figures of a version, in basis points except the case count.
     struct Evaluation {
         uint16 auc;

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Tier, ClinicianAction, VersionStatus} from "../generated/MedprovConstants.sol";
+import {IConsortiumErrors} from "./IConsortiumErrors.sol";
 
 /// @title ITraceAnchor
 /// @notice Anchors batches of clinical decision traces as Merkle roots (DESIGN §4.5). Records stay
@@ -9,7 +10,7 @@ import {Tier, ClinicianAction, VersionStatus} from "../generated/MedprovConstant
 /// ABI-encoded {TraceRecord}) and each record carries a random salt, so a proof reveals nothing
 /// about its neighbours. Sequence numbers are per hospital and contiguous across batches, so a
 /// withheld trace shows up as a gap.
-interface ITraceAnchor {
+interface ITraceAnchor is IConsortiumErrors {
     /// @notice The canonical off-chain trace record; its ABI encoding is the Merkle leaf's preimage.
     /// Identities appear only as hashes or the subject's pseudonymous address.
     struct TraceRecord {

@@ -37,13 +37,37 @@ export interface Caller {
   orgId?: number;
 }
 
+/**
+ * Domain, URI (scheme and host of this server's public URL, any path), chain, and an issuedAt no
+ * earlier than `skew` before the nonce was issued and no later than `skew` after now.
+ */
+export function checkSiweMessage(m: SiweMessage, o: { domain: string; uri: string; chainId: number }, nonceIssued: number, skew: number): void {
+  const server = new URL(o.uri);
+  const refuse = (why: string): never => {
+    throw new ApiError("SIWE_INVALID", why);
+  };
+  if (m.domain !== o.domain) refuse(`the message is for domain ${m.domain}, not ${o.domain}`);
+  let uri: URL | undefined;
+  try {
+    uri = new URL(m.uri);
+  } catch {
+    uri = undefined;
+  }
+  if (!uri || uri.protocol !== server.protocol || uri.host !== server.host) refuse(`the message is for URI ${m.uri}; this server is ${server.origin} (scheme and host must match)`);
+  if (m.chainId !== o.chainId) refuse(`the message is for chain ${m.chainId}, not ${o.chainId}`);
+  const issued = Date.parse(m.issuedAt ?? "");
+  if (Number.isNaN(issued)) refuse("the message has no valid issuedAt");
+  if (issued < nonceIssued - skew || issued > Date.now() + skew) {
+    refuse(`the message says it was issued at ${m.issuedAt}, outside ${new Date(nonceIssued - skew).toISOString()}..${new Date(Date.now() + skew).toISOString()} (its nonce's issue time to now, ± ${skew / 60_000} min)`);
+  }
+}
+
 export function createAuth(ledger: LedgerContracts, provider: Provider, o: AuthOptions) {
   const nonces = new Map<string, { issued: number; expires: number }>();
   const sessions = new Map<string, { address: string; expires: number }>();
   const nonceTtl = o.nonceTtlMs ?? 5 * 60_000;
   const sessionTtl = o.sessionTtlMs ?? 60 * 60_000;
   const skew = o.issuedAtSkewMs ?? 5 * 60_000;
-  const server = new URL(o.uri);
 
   const headMaxAge = o.headMaxAgeMs ?? 100;
   let head = { block: -1, seenAt: 0 };
@@ -113,27 +137,6 @@ export function createAuth(ledger: LedgerContracts, provider: Provider, o: AuthO
     for (const [k, v] of m) if (v.expires < now) m.delete(k);
   };
 
-  /** Domain, URI (scheme and host of this server's public URL), chain and issuedAt window. */
-  function checkMessage(m: SiweMessage, nonceIssued: number): void {
-    const refuse = (why: string): never => {
-      throw new ApiError("SIWE_INVALID", why);
-    };
-    if (m.domain !== o.domain) refuse(`the message is for domain ${m.domain}, not ${o.domain}`);
-    let uri: URL | undefined;
-    try {
-      uri = new URL(m.uri);
-    } catch {
-      uri = undefined;
-    }
-    if (!uri || uri.protocol !== server.protocol || uri.host !== server.host) refuse(`the message is for URI ${m.uri}; this server is ${server.origin} (scheme and host must match)`);
-    if (m.chainId !== o.chainId) refuse(`the message is for chain ${m.chainId}, not ${o.chainId}`);
-    const issued = Date.parse(m.issuedAt ?? "");
-    if (Number.isNaN(issued)) refuse("the message has no valid issuedAt");
-    if (issued < nonceIssued - skew || issued > Date.now() + skew) {
-      refuse(`the message says it was issued at ${m.issuedAt}, outside ${new Date(nonceIssued - skew).toISOString()}..${new Date(Date.now() + skew).toISOString()} (its nonce's issue time to now, ± ${skew / 60_000} min)`);
-    }
-  }
-
   return {
     issueNonce(): string {
       sweep(nonces);
@@ -153,7 +156,7 @@ export function createAuth(ledger: LedgerContracts, provider: Provider, o: AuthO
       const nonce = nonces.get(parsed.nonce);
       if (nonce === undefined || nonce.expires < Date.now()) throw new ApiError("SIWE_INVALID", "the nonce is unknown, used or expired; request a new one");
       nonces.delete(parsed.nonce); // single use, even when the rest fails
-      checkMessage(parsed, nonce.issued);
+      checkSiweMessage(parsed, o, nonce.issued, skew);
       const result = await parsed.verify({ signature, domain: o.domain, nonce: parsed.nonce, time: new Date().toISOString() }, { suppressExceptions: true });
       if (!result.success) throw new ApiError("SIWE_INVALID", `the signature or validity window does not check out (${result.error?.type ?? "invalid"})`);
       const session = randomBytes(24).toString("base64url");

@@ -2,7 +2,7 @@
  * Starting the API: a Fastify instance configured the way the tests use it, plus `startService`,
  * which opens the index, runs the indexer in the same process and listens.
  */
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { SerializerSelector, type SerializerFactory } from "@fastify/fast-json-stringify-compiler";
 import { JsonRpcProvider, type BaseWallet } from "ethers";
 import { IndexStore, createIndexer, createQueries, httpRpc, type Logger } from "../indexer";
@@ -49,13 +49,15 @@ export function createFastify(o: { logger?: boolean | object; trustProxy?: strin
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", allErrors: false } },
-    // The router's own refusals (a path segment over 100 characters, broken percent-encoding) answer
-    // in the API's error shape too; nothing about them is the server's fault.
-    frameworkErrors: (error, _req, reply) => {
-      const tooLong = error.code === "FST_ERR_MAX_PARAM_LENGTH";
-      return (reply as unknown as { status(n: number): { send(b: unknown): unknown } }).status(tooLong ? 414 : 400).send({ error: { code: tooLong ? "URI_TOO_LONG" : "BAD_REQUEST", message: tooLong ? "a path segment is longer than 100 characters; ids are 66 and addresses 42" : "the URL is not validly percent-encoded" } });
-    },
+    // The router's own refusals answer in the API's error shape too; none is the server's fault.
+    frameworkErrors: routerRefusal,
   });
+}
+
+/** A path segment over 100 characters (414) or broken percent-encoding (400), as `{error:{code,message}}`. */
+function routerRefusal(error: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const tooLong = error.code === "FST_ERR_MAX_PARAM_LENGTH";
+  void reply.code(tooLong ? 414 : 400).send({ error: { code: tooLong ? "URI_TOO_LONG" : "BAD_REQUEST", message: tooLong ? "a path segment is longer than 100 characters; ids are 66 and addresses 42" : "the URL is not validly percent-encoded" } });
 }
 
 export interface ServiceOptions {

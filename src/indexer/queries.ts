@@ -41,17 +41,51 @@ export async function relation(time: number, revokedTime: number, consentedAtUse
   return (await consentedAtUse()) ? "CONSENTED_AT_USE" : "AFTER_REVOCATION";
 }
 
-export function createQueries(store: IndexStore) {
-  /** Versions trained on a dataset (with their developer) and its recorded uses, each by time. */
-  async function usesOf(datasetId: string) {
-    const trained = await Promise.all((await store.list<Row>(`vt:${lc(datasetId)}:`)).map(async (e) => {
-      const versionId = lastSegment(e.key);
-      return { versionId, org: Number((await row(store, K.version(versionId)))?.developer ?? 0), block: Number(e.value.block), time: Number(e.value.time) };
-    }));
-    const recorded = (await values(store, `dsu:${lc(datasetId)}:`)).map((u) => ({ org: Number(u.org), purpose: Number(u.purpose), block: Number(u.block), time: Number(u.time), tx: String(u.tx) }));
-    return { trained: byTime(trained), recorded: byTime(recorded) };
-  }
+/** Versions trained on a dataset (with their developer) and its recorded uses, each by time. */
+async function usesOf(store: IndexStore, datasetId: string) {
+  const trained = await Promise.all((await store.list<Row>(`vt:${lc(datasetId)}:`)).map(async (e) => {
+    const versionId = lastSegment(e.key);
+    return { versionId, org: Number((await row(store, K.version(versionId)))?.developer ?? 0), block: Number(e.value.block), time: Number(e.value.time) };
+  }));
+  const recorded = (await values(store, `dsu:${lc(datasetId)}:`)).map((u) => ({ org: Number(u.org), purpose: Number(u.purpose), block: Number(u.block), time: Number(u.time), tx: String(u.tx) }));
+  return { trained: byTime(trained), recorded: byTime(recorded) };
+}
 
+/**
+ * What each of a subject's revocations touched, per purpose (DESIGN §4.6): for every revocation
+ * of a data-use purpose (not TREATMENT or CLINICAL_DECISION_SUPPORT, whose uses are traces, judged
+ * one by one by /verify), the datasets that include the subject (by custodians' verified cohort
+ * manifests), and on each the uses under that purpose alone: versions trained on it (for
+ * MODEL_TRAINING) and recorded dataset uses, by the organisations the revoked slot covered,
+ * each related to the revocation by chain time (see `relation`). Revocations come in chain
+ * order, uses by time. `datasetsWithoutManifest` names the datasets allowing the purpose whose
+ * cohort manifest this index lacks: for those, whether the subject is in them is unknown.
+ */
+async function revocationImpact(store: IndexStore, consentValidAt: (subject: string, purpose: number, grantee: number, at: { time: number }) => Promise<boolean>, subject: string) {
+  const revocations = (await values(store, `ch:${lc(subject)}:`)).filter((e) => e.kind === "REVOKED" && !CARE_PURPOSES.includes(Number(e.purpose)));
+  const mine = (await store.list(`x:cm:${lc(subject)}:`)).map((e) => lastSegment(e.key));
+  const all = await values(store, "ds:");
+  const manifests = new Set((await store.list("x:manifest:")).map((e) => lastSegment(e.key)));
+  const perDataset = await Promise.all(mine.map(async (d) => ({ datasetId: d, uses: await usesOf(store, d) })));
+  const out = [];
+  for (const r of revocations) {
+    const purpose = Number(r.purpose);
+    const grantee = Number(r.grantee);
+    const revokedTime = Number(r.time);
+    const covered = (orgId: number) => grantee === NUMBERS.ANY_MEMBER || orgId === grantee;
+    const judge = async (u: { org: number; time: number }) => relation(u.time, revokedTime, () => consentValidAt(subject, purpose, u.org, { time: u.time }));
+    const datasets = await Promise.all(perDataset.map(async ({ datasetId, uses }) => ({
+      datasetId,
+      versions: await Promise.all(uses.trained.filter((v) => purpose === Purpose.MODEL_TRAINING && covered(v.org)).map(async (v) => ({ versionId: v.versionId, developer: v.org, registeredBlock: v.block, registeredTime: v.time, registered: await judge(v) }))),
+      uses: await Promise.all(uses.recorded.filter((u) => u.purpose === purpose && covered(u.org)).map(async (u) => ({ ...u, relation: await judge(u) }))),
+    })));
+    const withoutManifest = all.filter((d) => allows(d, purpose) && !manifests.has(String(d.datasetId))).map((d) => String(d.datasetId));
+    out.push({ purpose, grantee, revokedBlock: Number(r.block), revokedTime, revokedAt: isoOf(revokedTime), datasets, datasetsWithoutManifest: withoutManifest });
+  }
+  return out;
+}
+
+export function createQueries(store: IndexStore) {
   async function consentStateAt(subject: string, purpose: number, grantee: number, at: { block?: number; time: number }): Promise<boolean> {
     const base = `${K.consent(subject, purpose, grantee).replace(/^c:/, at.block !== undefined ? "cb:" : "ct:")}:`;
     const upTo = at.block !== undefined ? `${base}${checkpoint(at.block, 999_999)}` : `${base}${pad(at.time, 12)}${CHECKPOINT_MAX}`;
@@ -216,39 +250,8 @@ export function createQueries(store: IndexStore) {
       };
     },
 
-    /**
-     * What each of a subject's revocations touched, per purpose (DESIGN §4.6): for every revocation
-     * of a data-use purpose (not TREATMENT or CLINICAL_DECISION_SUPPORT, whose uses are traces, judged
-     * one by one by /verify), the datasets that include the subject (by custodians' verified cohort
-     * manifests), and on each the uses under that purpose alone: versions trained on it (for
-     * MODEL_TRAINING) and recorded dataset uses, by the organisations the revoked slot covered,
-     * each related to the revocation by chain time (see `relation`). Revocations come in chain
-     * order, uses by time. `datasetsWithoutManifest` names the datasets allowing the purpose whose
-     * cohort manifest this index lacks: for those, whether the subject is in them is unknown.
-     */
-    async revocationImpact(subject: string) {
-      const revocations = (await values(store, `ch:${lc(subject)}:`)).filter((e) => e.kind === "REVOKED" && !CARE_PURPOSES.includes(Number(e.purpose)));
-      const mine = (await store.list(`x:cm:${lc(subject)}:`)).map((e) => lastSegment(e.key));
-      const all = await values(store, "ds:");
-      const manifests = new Set((await store.list("x:manifest:")).map((e) => lastSegment(e.key)));
-      const perDataset = await Promise.all(mine.map(async (d) => ({ datasetId: d, uses: await usesOf(d) })));
-      const out = [];
-      for (const r of revocations) {
-        const purpose = Number(r.purpose);
-        const grantee = Number(r.grantee);
-        const revokedTime = Number(r.time);
-        const covered = (orgId: number) => grantee === NUMBERS.ANY_MEMBER || orgId === grantee;
-        const judge = async (u: { org: number; time: number }) => relation(u.time, revokedTime, () => q.consentValidAt(subject, purpose, u.org, { time: u.time }));
-        const datasets = await Promise.all(perDataset.map(async ({ datasetId, uses }) => ({
-          datasetId,
-          versions: await Promise.all(uses.trained.filter((v) => purpose === Purpose.MODEL_TRAINING && covered(v.org)).map(async (v) => ({ versionId: v.versionId, developer: v.org, registeredBlock: v.block, registeredTime: v.time, registered: await judge(v) }))),
-          uses: await Promise.all(uses.recorded.filter((u) => u.purpose === purpose && covered(u.org)).map(async (u) => ({ ...u, relation: await judge(u) }))),
-        })));
-        const withoutManifest = all.filter((d) => allows(d, purpose) && !manifests.has(String(d.datasetId))).map((d) => String(d.datasetId));
-        out.push({ purpose, grantee, revokedBlock: Number(r.block), revokedTime, revokedAt: isoOf(revokedTime), datasets, datasetsWithoutManifest: withoutManifest });
-      }
-      return out;
-    },
+    /** Per revocation of a data-use purpose, the uses it touched (see revocationImpact below). */
+    revocationImpact: (subject: string) => revocationImpact(store, q.consentValidAt, subject),
 
     /**
      * Takes a custodian's cohort manifest, checks it against the dataset's on-chain cohort root,
