@@ -14,7 +14,7 @@ import { traceInput } from "./helpers/traces";
 import { verifyReceiptIndependently } from "./helpers/third-party-verify";
 import { TraceVault, connectLedger } from "../src/sdk";
 import { IndexStore } from "../src/indexer";
-import { Purpose, VERSION_STATUSES } from "../src/constants";
+import { Purpose, RiskClass, VERSION_STATUSES } from "../src/constants";
 
 const run = promisify(execFile);
 const h = cliHarness();
@@ -88,7 +88,9 @@ describe("medprov CLI", () => {
     expect(JSON.parse(readFileSync(f("ds.jsonl.cohort.json"), "utf8")).cohortRoot).toBe(ds.cohortRoot);
     const again = await json("hospital", ["dataset", "register", f("ds.jsonl"), "--purposes", "RESEARCH,MODEL_TRAINING", "--uri", "s3://a/ds.enc", "--parent", c.datasetId]);
     expect([again.created, again.datasetId]).toEqual([false, ds.datasetId]);
-    await json("developer", ["dataset", "use", ds.datasetId, "--purpose", "MODEL_TRAINING"]);
+    const used = await json("developer", ["dataset", "use", ds.datasetId, "--purpose", "MODEL_TRAINING"]);
+    const { datasets } = connectLedger(c.deployment, node.provider);
+    expect((await datasets.queryFilter(datasets.filters.DatasetUsed(ds.datasetId, 2, Purpose.MODEL_TRAINING), used.blockNumber, used.blockNumber)).length).toBe(1);
     const model = await json("developer", ["model", "register", "--name", "triage-bot", "--intended-use", "triage", "--risk", "LOW"]);
     const card = (w: string) => ({ model: model.modelId, weightsHash: "0x" + w.repeat(32), trainingDatasets: [ds.datasetId], evaluation: { auc: 8600, sensitivity: 8000, specificity: 8200, subgroupAucGap: 600, biasTestCases: 150, grassrootsShare: 1200 } });
     writeFileSync(f("card1.json"), JSON.stringify(card("c1")));
@@ -176,6 +178,9 @@ describe("medprov CLI", () => {
     await refused("regulator", args, "AccessManagerUnauthorizedCall");
     const r = await cli("governance", args);
     expect(r.stdout).toContain("executed: set MEDIUM policy");
+    const { models } = connectLedger(c.deployment, node.provider);
+    const policy = await models.policy(RiskClass.MEDIUM);
+    expect([policy.minAuc, policy.maxSubgroupAucGap, policy.minBiasTestCases, policy.minGrassrootsShare]).toEqual([8600n, 700n, 250n, 1500n]);
     await refused("governance", ["policy", "set", "--risk", "MEDIUM", "--min-auc", "86000", "--max-gap", "700", "--min-bias-cases", "250", "--min-grassroots", "1500"], "BAD_POLICY");
   });
 
@@ -202,40 +207,40 @@ describe("medprov CLI", () => {
   });
 
   it(T.serveRefused, async () => {
-    await refused("none", ["serve", "--port", "0"], "BAD_NUMBER");
-    await refused("none", ["serve", "--port", "70000"], "BAD_NUMBER");
-    await refused("none", ["serve", "--cors-origin", "https://patient.example/app"], "BAD_ORIGIN");
-    await refused("none", ["serve", "--cors-origin", "*"], "BAD_ORIGIN");
-    await refused("none", ["serve", "--public-url", "ftp://medprov.example"], "BAD_URL");
-    await refused("none", ["serve", "--trust-proxy", "10.0.0.0/33"], "BAD_PROXY");
-    await refused("none", ["serve", "--trust-proxy", "proxy.internal"], "BAD_PROXY");
     // What Fastify's trustProxy accepts is accepted here too (a netmask range, a named range).
     const { proxyArg } = await import("../src/cli/parse");
     expect(["10.0.0.0/255.0.0.0", "fe80::/10", "uniquelocal"].map(proxyArg)).toEqual(["10.0.0.0/255.0.0.0", "fe80::/10", "uniquelocal"]);
-    await refused("none", ["serve", "--db", f("never-opened"), "--relay"], "KEY_MISSING");
-    expect(existsSync(f("never-opened"))).toBe(false);
     // A port taken by another process: named, and nothing keeps running (the process exits).
     const busy = createServer();
     const busyPort = await freePort();
     await new Promise<void>((resolve) => busy.listen(busyPort, "127.0.0.1", resolve));
-    try {
-      await refused("none", ["serve", "--db", f("busy-port-index"), "--port", String(busyPort)], "PORT_IN_USE");
-    } finally {
-      busy.close();
-    }
     // LevelDB admits one process per database: a second indexer or API on it is told so by name.
     const held = await IndexStore.open(f("held-index"));
-    try {
-      await refused("none", ["serve", "--db", f("held-index"), "--port", String(await freePort())], "INDEX_LOCKED");
-      await refused("none", ["index", "--db", f("held-index"), "--once"], "INDEX_LOCKED");
-    } finally {
-      await held.close();
-    }
     // An index from before key layouts had numbers: refused by name, with the way out in the message.
     const old = await IndexStore.open(f("old-layout"));
     await old.write([{ type: "put", key: "meta:cursor", value: { block: 1, hash: "0x01" } }, { type: "del", key: "meta:layout" }]);
     await old.close();
-    await refused("none", ["index", "--db", f("old-layout"), "--once"], "INDEX_LAYOUT");
+    // Every refusal is independent of the others (none writes), so they run side by side.
+    try {
+      await Promise.all([
+        refused("none", ["serve", "--port", "0"], "BAD_NUMBER"),
+        refused("none", ["serve", "--port", "70000"], "BAD_NUMBER"),
+        refused("none", ["serve", "--cors-origin", "https://patient.example/app"], "BAD_ORIGIN"),
+        refused("none", ["serve", "--cors-origin", "*"], "BAD_ORIGIN"),
+        refused("none", ["serve", "--public-url", "ftp://medprov.example"], "BAD_URL"),
+        refused("none", ["serve", "--trust-proxy", "10.0.0.0/33"], "BAD_PROXY"),
+        refused("none", ["serve", "--trust-proxy", "proxy.internal"], "BAD_PROXY"),
+        refused("none", ["serve", "--db", f("never-opened"), "--relay"], "KEY_MISSING"),
+        refused("none", ["serve", "--db", f("busy-port-index"), "--port", String(busyPort)], "PORT_IN_USE"),
+        freePort().then((port) => refused("none", ["serve", "--db", f("held-index"), "--port", String(port)], "INDEX_LOCKED")),
+        refused("none", ["index", "--db", f("held-index"), "--once"], "INDEX_LOCKED"),
+        refused("none", ["index", "--db", f("old-layout"), "--once"], "INDEX_LAYOUT"),
+      ]);
+    } finally {
+      busy.close();
+      await held.close();
+    }
+    expect(existsSync(f("never-opened"))).toBe(false);
   });
 
   it(T.keyRefused, async () => {
@@ -277,23 +282,27 @@ describe("medprov CLI", () => {
     });
 
     it(T.unknown, async () => {
-      await refused("hospital", ["dataset", "use", "0x" + "00".repeat(31) + "01", "--purpose", "RESEARCH"], "DatasetRegistryUnknownDataset");
       writeFileSync(f("ghost-card.json"), JSON.stringify({ model: "0x" + "ee".repeat(32), weightsHash: "0x" + "dd".repeat(32), trainingDatasets: [c.datasetId], evaluation: { auc: 9000, sensitivity: 9000, specificity: 9000, subgroupAucGap: 100, biasTestCases: 400, grassrootsShare: 3000 } }));
-      await refused("developer", ["model", "version", f("ghost-card.json")], "ModelRegistryUnknownModel");
-      await refused("hospital", ["model", "deploy", submitted], "ModelRegistryNotApproved");
       writeFileSync(f("card-extra.json"), JSON.stringify({ ...JSON.parse(readFileSync(f("card1.json"), "utf8")), secretSauce: 1 }));
-      await refused("developer", ["model", "version", f("card-extra.json")], "CARD_UNKNOWN_FIELD");
-      await refused("regulator", ["model", "approve", "0x1234", "--filing-code", "X"], "BAD_ID");
-      await refused("none", ["index", "--db", f("never-index"), "--once", "--rpc-batch", "0"], "BAD_NUMBER");
+      await Promise.all([
+        refused("hospital", ["dataset", "use", "0x" + "00".repeat(31) + "01", "--purpose", "RESEARCH"], "DatasetRegistryUnknownDataset"),
+        refused("developer", ["model", "version", f("ghost-card.json")], "ModelRegistryUnknownModel"),
+        refused("hospital", ["model", "deploy", submitted], "ModelRegistryNotApproved"),
+        refused("developer", ["model", "version", f("card-extra.json")], "CARD_UNKNOWN_FIELD"),
+        refused("regulator", ["model", "approve", "0x1234", "--filing-code", "X"], "BAD_ID"),
+        refused("none", ["index", "--db", f("never-index"), "--once", "--rpc-batch", "0"], "BAD_NUMBER"),
+      ]);
       expect(existsSync(f("never-index"))).toBe(false);
     });
 
     it("unauthorised keys: wrong role, non-member, no key at all", async () => {
-      await refused("developer", ["dataset", "register", f("ds.jsonl"), "--purposes", "RESEARCH", "--uri", "s3://x"], "ConsortiumWrongRole");
-      const r = await refused("outsider", ["model", "approve", submitted, "--filing-code", "NMPA-X"], "ConsortiumUnknownKey");
+      const [, r] = await Promise.all([
+        refused("developer", ["dataset", "register", f("ds.jsonl"), "--purposes", "RESEARCH", "--uri", "s3://x"], "ConsortiumWrongRole"),
+        refused("outsider", ["model", "approve", submitted, "--filing-code", "NMPA-X"], "ConsortiumUnknownKey"),
+        refused("none", ["model", "approve", submitted, "--filing-code", "NMPA-X"], "KEY_MISSING"),
+        refused("auditor", ["member", "admit", "--name", "Rogue", "--role", "HOSPITAL", "--key", c.keys[10].address], "AccessManagerUnauthorizedCall"),
+      ]);
       expect(r.stderr).toContain("not registered to any consortium member");
-      await refused("none", ["model", "approve", submitted, "--filing-code", "NMPA-X"], "KEY_MISSING");
-      await refused("auditor", ["member", "admit", "--name", "Rogue", "--role", "HOSPITAL", "--key", c.keys[10].address], "AccessManagerUnauthorizedCall");
     });
 
     it("an expired signature is refused when relayed", async () => {

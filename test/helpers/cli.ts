@@ -27,6 +27,18 @@ export function leafCommands(program: Command = buildProgram()): string[] {
   return program.commands.flatMap((c) => walk(c, [c.name()]));
 }
 
+/** What the table in cli-coverage.ts misses of `program`'s commands, and what it names that `program` lacks. */
+export function uncovered(program: Command = buildProgram()) {
+  const leaves = leafCommands(program);
+  const groups = program.commands.map((c) => c.name());
+  return {
+    noTest: leaves.filter((c) => !(c in E2E)),
+    noCommand: Object.keys(E2E).filter((c) => !leaves.includes(c)),
+    noRefusal: groups.filter((g) => !(g in REFUSALS)),
+    noGroup: Object.keys(REFUSALS).filter((g) => !groups.includes(g)),
+  };
+}
+
 const PROGRAM = buildProgram();
 const GLOBALS_WITH_VALUE = new Set(["--rpc", "--deployment", "--keystore"]);
 
