@@ -134,7 +134,7 @@ describe("medprov CLI", () => {
     const ok = await cli("none", ["receipt", "verify", f("receipt.json")]);
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/^VALID/);
-    expect(await verifyReceiptIndependently(JSON.parse(readFileSync(f("receipt.json"), "utf8")), node.url)).toBe(true);
+    expect(await verifyReceiptIndependently(JSON.parse(readFileSync(f("receipt.json"), "utf8")), node.url, c.deployment)).toBe(true);
   });
 
   it("a receipt with one flipped byte is INVALID with its named reason, and exits 1", async () => {
@@ -146,7 +146,7 @@ describe("medprov CLI", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("INVALID");
     expect(r.stdout).toContain("LEAF_MISMATCH");
-    expect(await verifyReceiptIndependently(receipt, node.url)).toBe(false);
+    expect(await verifyReceiptIndependently(receipt, node.url, c.deployment)).toBe(false);
   });
 
   it("governance sets a risk class's thresholds (zero delay on this test chain, so --execute directly)", async () => {

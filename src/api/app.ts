@@ -7,7 +7,7 @@ import rateLimit from "@fastify/rate-limit";
 import cors from "@fastify/cors";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import { ZeroHash, type Provider, type Signer } from "ethers";
+import type { Provider, Signer } from "ethers";
 import { Auditor, Hospital, LedgerRevertError, summarizeTraces, type LedgerFacts, type Deployment, type LedgerContracts, type SignedGrant, type SignedRevoke, type VerifyResult } from "../sdk";
 import type { IndexerStats, Queries } from "../indexer";
 import { NUMBERS } from "../constants";
@@ -254,10 +254,9 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
   // ── verification ──
   // Verification reads batches and status histories from this member's own index, not the RPC.
   const indexFacts: LedgerFacts = {
-    batchRoot: async (id) => String((await q.batch(id))?.root ?? ZeroHash),
     batch: async (id) => {
       const b = await q.batch(id);
-      return b ? { hospital: Number(b.hospital), firstSeq: BigInt(String(b.firstSeq)), count: Number(b.count), versions: b.versions as string[], blockNumber: Number(b.block) } : undefined;
+      return b ? { root: String(b.root), hospital: Number(b.hospital), firstSeq: BigInt(String(b.firstSeq)), count: Number(b.count), fromTime: BigInt(Number(b.fromTime)), toTime: BigInt(Number(b.toTime)), versions: b.versions as string[], txHash: String(b.tx), blockNumber: Number(b.block) } : undefined;
     },
     hospitalRanges: (hospital) => q.batchRanges(hospital),
     versionHistory: async (id) => (await q.versionHistory(id)).map((h) => ({ time: Number(h.time), status: Number(h.status) })),
