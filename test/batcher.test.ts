@@ -202,9 +202,9 @@ describe("Auditor.verifyReceipt", () => {
     const wrong = { ...sealTrace(traceInput(versionId, { confidenceBps: 8500 }), ORG.HOSPITAL_A, 0n), tier: Tier.REVIEW };
     const tree = StandardMerkleTree.of([traceLeafValues(wrong)], [...TRACE_LEAF_ENCODING]);
     const now = BigInt(await time.latest());
-    await (await l.traces.connect(l.hospitalA).anchorBatch({ root: tree.root, firstSeq: 0, count: 1, fromTime: now - 100n, toTime: now, versions: [versionId], versionCounts: [1] })).wait();
+    const mined = (await (await l.traces.connect(l.hospitalA).anchorBatch({ root: tree.root, firstSeq: 0, count: 1, fromTime: now - 100n, toTime: now, versions: [versionId], versionCounts: [1] })).wait())!;
     const batchId = await l.traces.batchIdOf(ORG.HOSPITAL_A, 0);
-    const r = receiptFor({ record: recordToJson(wrong), proof: [], leaf: tree.leafHash(traceLeafValues(wrong)), batchId, anchorTx: "0x" + "00".repeat(32), blockNumber: 0 }, deployment);
+    const r = receiptFor({ record: recordToJson(wrong), proof: [], leaf: tree.leafHash(traceLeafValues(wrong)), batchId, anchorTx: mined.hash, blockNumber: mined.blockNumber }, deployment);
     expect((await auditor.verifyReceipt(r)).reasons.map((x) => x.code)).toEqual(["TIER_MISMATCH"]);
   });
 

@@ -139,7 +139,7 @@ describe("medprov CLI", () => {
     const ok = await cli("none", ["receipt", "verify", f("receipt.json")]);
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/^VALID/);
-    expect(await verifyReceiptIndependently(JSON.parse(readFileSync(f("receipt.json"), "utf8")), node.url)).toBe(true);
+    expect(await verifyReceiptIndependently(JSON.parse(readFileSync(f("receipt.json"), "utf8")), node.url, c.deployment)).toBe(true);
   });
 
   it("a receipt with one flipped byte is INVALID with its named reason, and exits 1", async () => {
@@ -151,7 +151,7 @@ describe("medprov CLI", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("INVALID");
     expect(r.stdout).toContain("LEAF_MISMATCH");
-    expect(await verifyReceiptIndependently(receipt, node.url)).toBe(false);
+    expect(await verifyReceiptIndependently(receipt, node.url, c.deployment)).toBe(false);
   });
 
   it(T.flush, async () => {
@@ -167,7 +167,7 @@ describe("medprov CLI", () => {
     expect(await anchor.nextSequence(1)).toBe(next + 3n);
     expect(await anchor.batchRoot(flushed.batches[0].batchId)).toBe(flushed.batches[0].root);
     await cli("hospital", ["trace", "receipt", traces[1].traceId, "--vault", f("vault"), "--out", f("flushed-receipt.json")]);
-    expect(await verifyReceiptIndependently(JSON.parse(readFileSync(f("flushed-receipt.json"), "utf8")), node.url)).toBe(true);
+    expect(await verifyReceiptIndependently(JSON.parse(readFileSync(f("flushed-receipt.json"), "utf8")), node.url, c.deployment)).toBe(true);
     const again = await cli("hospital", ["trace", "flush", "--vault", f("vault")]);
     expect([again.code, again.stdout.trim()]).toEqual([0, "nothing to anchor"]);
     expect(await anchor.nextSequence(1)).toBe(next + 3n);

@@ -2,8 +2,9 @@
  * Deterministic ids, computed exactly as the contracts compute them. Pure: no chain needed.
  * A test checks every function here against the contract's own view.
  */
-import { AbiCoder, keccak256, type BytesLike, type ParamType } from "ethers";
+import { AbiCoder, keccak256, type BytesLike } from "ethers";
 import { TraceAnchor__factory } from "../../typechain-types";
+import { SOLIDITY_ENUMS } from "../constants/spec";
 
 const abi = AbiCoder.defaultAbiCoder();
 const hashOf = (types: readonly string[], values: readonly unknown[]) => keccak256(abi.encode(types, values));
@@ -23,14 +24,29 @@ export const reportIdOf = (versionId: BytesLike, hospital: number, periodStart: 
 
 export const batchIdOf = (hospital: number, firstSeq: bigint | number) => hashOf(["uint32", "uint64"], [hospital, firstSeq]);
 
+/** A trace record field: its name, ABI type and, for integers, the largest value its Solidity type admits. */
+export interface TraceField {
+  name: string;
+  type: string;
+  /** uintN: 2^N − 1; an enum: its last member's number (Solidity refuses larger ones); otherwise undefined. */
+  max?: bigint;
+}
+
 /**
  * The trace record's fields and Solidity types, read from the contract ABI (TraceRecord struct),
  * so the off-chain leaf encoding cannot drift from the on-chain one.
  */
-export const TRACE_RECORD_FIELDS: readonly { name: string; type: string }[] = (() => {
-  const fragment = TraceAnchor__factory.createInterface().getFunction("traceRecordHash");
-  const components = (fragment.inputs[0] as ParamType).components ?? [];
-  return components.map((c) => ({ name: c.name, type: c.type }));
+export const TRACE_RECORD_FIELDS: readonly TraceField[] = (() => {
+  type Component = { name: string; type: string; internalType?: string };
+  const fn = (TraceAnchor__factory.abi as readonly { type: string; name?: string; inputs?: readonly { components?: readonly Component[] }[] }[]).find((x) => x.type === "function" && x.name === "traceRecordHash");
+  const components = fn?.inputs?.[0]?.components ?? [];
+  const enums = SOLIDITY_ENUMS as Record<string, readonly string[]>;
+  return components.map((c) => {
+    const e = /^enum (\w+)$/.exec(c.internalType ?? "");
+    const bits = /^uint(\d+)$/.exec(c.type);
+    const max = e ? BigInt(enums[e[1]].length - 1) : bits ? (1n << BigInt(bits[1])) - 1n : undefined;
+    return max === undefined ? { name: c.name, type: c.type } : { name: c.name, type: c.type, max };
+  });
 })();
 
 /** Leaf encoding for `@openzeppelin/merkle-tree`'s StandardMerkleTree. */

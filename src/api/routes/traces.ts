@@ -1,5 +1,4 @@
 /** Trace batches, receipt verification, and the trace report over verified receipts. */
-import { ZeroHash } from "ethers";
 import { Auditor, InputError, MedprovError, toDomainError, type LedgerFacts, type VerifyResult } from "../../sdk";
 import type { Kit } from "../app";
 import { ApiError, errorSchema } from "../errors";
@@ -31,10 +30,9 @@ export function traceRoutes(kit: Kit): void {
 
   // Verification reads batches and status histories from this member's own index, not the RPC.
   const indexFacts: LedgerFacts = {
-    batchRoot: async (id) => String((await q.batch(id))?.root ?? ZeroHash),
     batch: async (id) => {
       const b = await q.batch(id);
-      return b ? { hospital: Number(b.hospital), firstSeq: BigInt(String(b.firstSeq)), count: Number(b.count), versions: b.versions as string[], blockNumber: Number(b.block) } : undefined;
+      return b ? { root: String(b.root), hospital: Number(b.hospital), firstSeq: BigInt(String(b.firstSeq)), count: Number(b.count), fromTime: BigInt(Number(b.fromTime)), toTime: BigInt(Number(b.toTime)), versions: b.versions as string[], txHash: String(b.tx), blockNumber: Number(b.block) } : undefined;
     },
     hospitalRanges: (hospital) => q.batchRanges(hospital),
     versionHistory: async (id) => (await q.versionHistory(id)).map((h) => ({ time: Number(h.time), status: Number(h.status) })),

@@ -7,7 +7,7 @@ export function receiptCommands(program: Command, run: Run) {
   const receipt = program.command("receipt").description("verify trace receipts against the chain (any key, or none)");
   receipt
     .command("verify <files...>")
-    .description("verify receipts (JSON files, or JSONL with one receipt a line); exits 1 when any is invalid")
+    .description("verify receipts (JSON files, or JSONL with one receipt a line) by docs/receipt.md's procedure, chain and contracts from the deployment manifest; exit 0: all VALID, 1: any INVALID (or unreadable), 3: chain unreachable")
     .action(run(async (ctx, _o, files: string[]) => {
       const receipts = files.flatMap((f) => readJsonOrLines(f).map((r) => ({ file: f, receipt: r })));
       const auditor = new Auditor(await ctx.ledger(), ctx.deployment, ctx.provider);

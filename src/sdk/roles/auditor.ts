@@ -1,36 +1,20 @@
 /**
- * Auditor: verifies trace receipts against the chain. Each failed check is one named reason.
- * Consent-at-the-time comes from a pluggable checker (the indexer, when it runs).
+ * Auditor: verifies trace receipts against the chain with the procedure of docs/receipt.md, built
+ * from the pure checks of ../traces/checks.ts. Chain id and TraceAnchor come from the deployment
+ * manifest, never from the receipt; each failed check is one named reason. Consent-at-the-time
+ * comes from a pluggable checker (the indexer, when it runs).
  */
 import type { Provider } from "ethers";
 import type { Deployment, LedgerContracts } from "../deploy";
 import { InputError } from "../errors";
-import { ClinicianAction, Purpose, Tier, VersionStatus, VERSION_STATUSES, tierFor, nameOf } from "../../constants";
+import { ClinicianAction, Purpose } from "../../constants";
 import { leafOf, parseReceipt, type TraceReceipt } from "../traces/receipt";
-import { processProof } from "../traces/merkle";
+import {
+  checkAnchoring, checkClinicalRules, checkLeaf, checkNoGapBefore, checkPinned, checkProof, checkRecordInBatch, checkVersionAtTime,
+  type AnchoredBatch, type VerifyReason, type VerifyReasonCode,
+} from "../traces/checks";
 
-export const VERIFY_REASONS = [
-  "RECEIPT_MALFORMED",
-  "WRONG_CHAIN",
-  "WRONG_CONTRACT",
-  "LEAF_MISMATCH",
-  "BATCH_UNKNOWN",
-  "PROOF_INVALID",
-  "SEQUENCE_OUTSIDE_BATCH",
-  "SEQUENCE_GAP",
-  "HOSPITAL_MISMATCH",
-  "VERSION_NOT_IN_BATCH",
-  "VERSION_NOT_APPROVED_AT_TIME",
-  "TIER_MISMATCH",
-  "ACCEPTED_AT_TAKEOVER",
-  "CONSENT_NOT_VALID_AT_TIME",
-] as const;
-export type VerifyReasonCode = (typeof VERIFY_REASONS)[number];
-
-export interface VerifyReason {
-  code: VerifyReasonCode;
-  message: string;
-}
+export { VERIFY_REASONS, missingSequences, type VerifyReason, type VerifyReasonCode, type AnchoredBatch } from "../traces/checks";
 
 export interface VerifyResult {
   valid: boolean;
@@ -42,31 +26,15 @@ export interface VerifyResult {
 /** Answers "was this consent valid at this time?"; undefined when it cannot tell. */
 export type ConsentAtTime = (subject: string, purpose: number, grantee: number, time: bigint) => Promise<boolean | undefined>;
 
-export interface BatchFacts {
-  hospital: number;
-  firstSeq: bigint;
-  count: number;
-  versions: string[];
-  blockNumber: number;
-}
-
-/** The first sequence number of every gap in a hospital's batches ([from, to) ranges), from 0. */
-export function missingSequences(ranges: readonly (readonly [bigint, bigint])[]): bigint[] {
-  const missing: bigint[] = [];
-  let next = 0n;
-  for (const [from, to] of [...ranges].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
-    if (from > next) missing.push(next);
-    if (to > next) next = to;
-  }
-  return missing;
-}
+/** A batch as verification needs it: its BatchAnchored event (see {@link AnchoredBatch}). */
+export type BatchFacts = AnchoredBatch;
 
 /**
- * What verification needs to know about the ledger. The default reads the chain (events and views);
- * an indexer can answer the same from its store, much faster (the API does).
+ * What verification needs to know about the ledger, all of it from the manifest's contracts. The
+ * default reads the chain (events); an indexer can answer the same from its store, much faster (the API does).
  */
 export interface LedgerFacts {
-  batchRoot(batchId: string): Promise<string>;
+  /** The BatchAnchored event of a batch id, or undefined when the batch was never anchored. */
   batch(batchId: string): Promise<BatchFacts | undefined>;
   /** [firstSeq, firstSeq + count) of every batch a hospital anchored. */
   hospitalRanges(hospital: number): Promise<(readonly [bigint, bigint])[]>;
@@ -76,7 +44,7 @@ export interface LedgerFacts {
 
 export class Auditor {
   private readonly batches = new Map<string, Promise<BatchFacts | undefined>>();
-  private readonly gaps = new Map<number, Promise<bigint[]>>();
+  private readonly ranges = new Map<number, Promise<(readonly [bigint, bigint])[]>>();
   private readonly histories = new Map<string, Promise<{ time: number; status: number }[]>>();
   private readonly blockTimes = new Map<number, Promise<number>>();
 
@@ -92,15 +60,16 @@ export class Auditor {
     this.facts = facts ?? this.chainFacts();
   }
 
-  /** Facts read from the chain's views and events. */
+  /** Facts read from the chain's events, of the manifest's TraceAnchor and ModelRegistry only. */
   private chainFacts(): LedgerFacts {
     const { traces, models } = this.ledger;
     const from = this.deployment.deploymentBlock;
     return {
-      batchRoot: (batchId) => traces.batchRoot(batchId),
       batch: async (batchId) => {
         const [e] = await traces.queryFilter(traces.filters.BatchAnchored(batchId), from);
-        return e ? { hospital: Number(e.args.hospital), firstSeq: e.args.firstSeq, count: Number(e.args.count), versions: [...e.args.versions], blockNumber: e.blockNumber } : undefined;
+        if (!e) return undefined;
+        const a = e.args;
+        return { root: a.root, hospital: Number(a.hospital), firstSeq: a.firstSeq, count: Number(a.count), fromTime: a.fromTime, toTime: a.toTime, versions: [...a.versions], txHash: e.transactionHash, blockNumber: e.blockNumber };
       },
       hospitalRanges: async (hospital) => (await traces.queryFilter(traces.filters.BatchAnchored(undefined, hospital), from)).map((e) => [e.args.firstSeq, e.args.firstSeq + e.args.count] as const),
       versionHistory: async (versionId) => {
@@ -110,107 +79,49 @@ export class Auditor {
     };
   }
 
-  /** Verifies one receipt (an object or its parsed JSON). Never throws for a bad receipt: it says why. */
+  /**
+   * Verifies one receipt (an object or its parsed JSON) by the procedure of docs/receipt.md, in its
+   * order. Never throws for a bad receipt: it says why.
+   */
   async verifyReceipt(raw: unknown): Promise<VerifyResult> {
-    const reasons: VerifyReason[] = [];
     const skipped: string[] = [];
-    const fail = (code: VerifyReasonCode, message: string) => reasons.push({ code, message });
     let receipt: TraceReceipt;
     let leaf: string;
     try {
       receipt = parseReceipt(raw);
       leaf = leafOf(receipt);
     } catch (e) {
-      fail("RECEIPT_MALFORMED", e instanceof InputError ? e.message : String(e));
-      return { valid: false, reasons, skipped };
+      return { valid: false, reasons: [{ code: "RECEIPT_MALFORMED", message: e instanceof InputError ? e.message : String(e) }], skipped };
     }
     const r = receipt.record;
-    if (receipt.chainId !== this.deployment.chainId) fail("WRONG_CHAIN", `receipt is for chain ${receipt.chainId}; this ledger is chain ${this.deployment.chainId}`);
-    if (receipt.traceAnchor.toLowerCase() !== this.deployment.addresses.traces.toLowerCase()) {
-      fail("WRONG_CONTRACT", `receipt names TraceAnchor ${receipt.traceAnchor}; this ledger's is ${this.deployment.addresses.traces}`);
-    }
-    if (leaf !== receipt.leaf.toLowerCase()) fail("LEAF_MISMATCH", `the record hashes to leaf ${leaf}, not the receipt's ${receipt.leaf}`);
-
-    const root = await this.facts.batchRoot(receipt.batchId);
-    if (/^0x0{64}$/.test(root)) {
-      fail("BATCH_UNKNOWN", `batch ${receipt.batchId} was never anchored on this ledger`);
+    const reasons = [...checkPinned(receipt, { chainId: this.deployment.chainId, traceAnchor: this.deployment.addresses.traces }), ...checkLeaf(receipt, leaf)];
+    const batch = await this.memo(this.batches, receipt.batchId.toLowerCase(), () => this.facts.batch(receipt.batchId));
+    if (!batch) {
+      reasons.push({ code: "BATCH_UNKNOWN", message: `batch ${receipt.batchId} was never anchored by this ledger's TraceAnchor` });
       return { valid: false, reasons, skipped };
     }
-    if (processProof(Buffer.from(leaf.slice(2), "hex"), receipt.proof) !== root.toLowerCase()) {
-      fail("PROOF_INVALID", `the proof does not lead from the record to batch ${receipt.batchId}'s anchored root ${root}`);
-    }
-
-    const batch = await this.batch(receipt.batchId);
-    if (batch) {
-      const seq = BigInt(r.seq);
-      if (Number(r.hospital) !== batch.hospital) fail("HOSPITAL_MISMATCH", `record says hospital ${r.hospital}; batch was anchored by hospital ${batch.hospital}`);
-      if (seq < batch.firstSeq || seq >= batch.firstSeq + BigInt(batch.count)) {
-        fail("SEQUENCE_OUTSIDE_BATCH", `sequence ${seq} is outside batch ${batch.firstSeq}..${batch.firstSeq + BigInt(batch.count) - 1n}`);
-      }
-      const missing = await this.gapsBefore(batch.hospital, batch.firstSeq);
-      if (missing.length > 0) fail("SEQUENCE_GAP", `hospital ${batch.hospital}'s log has a gap before this batch, at sequence ${missing.join(", ")}`);
-      if (!batch.versions.map((v) => v.toLowerCase()).includes(r.modelVersion.toLowerCase())) {
-        fail("VERSION_NOT_IN_BATCH", `version ${r.modelVersion} is not among the versions batch ${receipt.batchId} declared`);
-      }
-    }
-
-    const status = await this.statusAt(r.modelVersion, Number(r.time));
-    if (status !== VersionStatus.APPROVED) {
-      fail("VERSION_NOT_APPROVED_AT_TIME", `model version ${r.modelVersion} was ${nameOf(VERSION_STATUSES, status)} at the trace's time ${new Date(Number(r.time) * 1000).toISOString()}`);
-    }
-    const expectedTier = Tier[tierFor(Number(r.confidenceBps))];
-    if (Number(r.tier) !== expectedTier) fail("TIER_MISMATCH", `confidence ${r.confidenceBps} bps demands tier ${tierFor(Number(r.confidenceBps))}, the record says tier ${r.tier}`);
-    if (expectedTier === Tier.TAKEOVER && Number(r.action) === ClinicianAction.ACCEPTED) {
-      fail("ACCEPTED_AT_TAKEOVER", `the clinician ACCEPTED a TAKEOVER-tier output (confidence ${r.confidenceBps} bps); a human must take over`);
-    }
-    if (this.consentAt) {
-      const ok = await this.consentAt(r.subject, Purpose.CLINICAL_DECISION_SUPPORT, Number(r.hospital), BigInt(r.time));
-      if (ok === false) fail("CONSENT_NOT_VALID_AT_TIME", `subject ${r.subject} had no valid CLINICAL_DECISION_SUPPORT consent for hospital ${r.hospital} at the trace's time`);
-      if (ok === undefined) skipped.push("CONSENT_NOT_VALID_AT_TIME");
-    } else {
-      skipped.push("CONSENT_NOT_VALID_AT_TIME");
-    }
+    reasons.push(...checkProof(leaf, receipt, batch), ...checkAnchoring(receipt, batch), ...checkRecordInBatch(r, batch));
+    reasons.push(...checkNoGapBefore(batch, await this.memo(this.ranges, batch.hospital, () => this.facts.hospitalRanges(batch.hospital))));
+    reasons.push(...checkVersionAtTime(r, await this.memo(this.histories, r.modelVersion, () => this.facts.versionHistory(r.modelVersion))));
+    reasons.push(...checkClinicalRules(r));
+    const consent = this.consentAt ? await this.consentAt(r.subject, Purpose.CLINICAL_DECISION_SUPPORT, r.hospital, BigInt(r.time)) : undefined;
+    if (consent === false) reasons.push({ code: "CONSENT_NOT_VALID_AT_TIME", message: `subject ${r.subject} had no valid CLINICAL_DECISION_SUPPORT consent for hospital ${r.hospital} at the trace's time` });
+    if (consent === undefined) skipped.push("CONSENT_NOT_VALID_AT_TIME");
     return { valid: reasons.length === 0, reasons, skipped };
   }
 
-  private batch(batchId: string): Promise<BatchFacts | undefined> {
-    let p = this.batches.get(batchId);
+  /** One request per key for the auditor's lifetime (a batch of receipts shares batches, hospitals and versions). */
+  private memo<K, T>(cache: Map<K, Promise<T>>, key: K, load: () => Promise<T>): Promise<T> {
+    let p = cache.get(key);
     if (!p) {
-      p = this.facts.batch(batchId);
-      this.batches.set(batchId, p);
+      p = load();
+      cache.set(key, p);
     }
     return p;
-  }
-
-  /** Sequence numbers below `before` that no batch of the hospital covers (the first of each gap). */
-  private async gapsBefore(hospital: number, before: bigint): Promise<bigint[]> {
-    let p = this.gaps.get(hospital);
-    if (!p) {
-      p = this.facts.hospitalRanges(hospital).then(missingSequences);
-      this.gaps.set(hospital, p);
-    }
-    return (await p).filter((s) => s < before);
-  }
-
-  /** A version's status at a unix time, from its VersionStatusChanged history. */
-  private async statusAt(versionId: string, time: number): Promise<number> {
-    let p = this.histories.get(versionId);
-    if (!p) {
-      p = this.facts.versionHistory(versionId);
-      this.histories.set(versionId, p);
-    }
-    let status = VersionStatus.NONE;
-    for (const change of await p) if (change.time <= time) status = change.status;
-    return status;
   }
 
   private blockTime(n: number): Promise<number> {
-    let p = this.blockTimes.get(n);
-    if (!p) {
-      p = this.provider.getBlock(n).then((b) => b!.timestamp);
-      this.blockTimes.set(n, p);
-    }
-    return p;
+    return this.memo(this.blockTimes, n, async () => (await this.provider.getBlock(n))!.timestamp);
   }
 }
 
@@ -228,7 +139,7 @@ export interface VersionTraceSummary {
   overrideRate: number;
 }
 
-const INTEGRITY: readonly VerifyReasonCode[] = ["RECEIPT_MALFORMED", "WRONG_CHAIN", "WRONG_CONTRACT", "LEAF_MISMATCH", "BATCH_UNKNOWN", "PROOF_INVALID"];
+const INTEGRITY: readonly VerifyReasonCode[] = ["RECEIPT_MALFORMED", "WRONG_CHAIN", "WRONG_CONTRACT", "LEAF_MISMATCH", "BATCH_UNKNOWN", "PROOF_INVALID", "ANCHOR_TX_MISMATCH", "ANCHOR_BLOCK_MISMATCH"];
 
 /**
  * Per model version: consent coverage, tier compliance and override rate of a set of verified

@@ -9,7 +9,7 @@
  */
 import { dirname } from "node:path";
 import createKeccak from "keccak";
-import { TRACE_LEAF_ENCODING } from "../ids";
+import { TRACE_LEAF_ENCODING, TRACE_RECORD_FIELDS } from "../ids";
 
 const hex = (b: Uint8Array) => "0x" + Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
 const asBuffer = (b: Uint8Array) => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
@@ -51,23 +51,84 @@ export function traceLeafHash(values: readonly unknown[]): Uint8Array {
 /** The StandardMerkleTree leaf of an already encoded record. */
 export const hashTraceLeaf = (encoded: Uint8Array): Buffer => keccak_256(keccak_256(encoded));
 
-/** abi.encode of the trace record's values (all static words); the vault stores records in this form. */
+/** True when s[from, to) is lower-case hex (one pass over the characters, no regular expression). */
+function lowerHex(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+
+/** Mixed-case addresses already found correctly checksummed (subjects repeat across traces). */
+const checksummed = new Set<string>();
+
+/**
+ * True for "0x" + 40 hex digits, either all lower-case or with the EIP-55 checksum exactly (the
+ * receipt rule of docs/receipt.md). The checksum uses the native keccak: ~1 µs, once per address.
+ */
+export function isStrictAddress(v: unknown): v is string {
+  if (typeof v !== "string" || v.length !== 42 || v.charCodeAt(0) !== 48 || v.charCodeAt(1) !== 120) return false;
+  const lower = v.toLowerCase();
+  if (!lowerHex(lower, 2, 42)) return false;
+  if (lower === v || checksummed.has(v)) return true;
+  const hash = keccak_256(Buffer.from(lower.slice(2), "ascii"));
+  for (let i = 0; i < 40; i++) {
+    const c = lower.charCodeAt(i + 2);
+    const upper = c >= 97 && ((hash[i >> 1] >> (i % 2 === 0 ? 4 : 0)) & 0x0f) >= 8;
+    if (v.charCodeAt(i + 2) !== (upper ? c - 32 : c)) return false;
+  }
+  if (checksummed.size >= 100_000) checksummed.clear();
+  checksummed.add(v);
+  return true;
+}
+
+/** "0x" + 64 lower-case hex digits: the one accepted form of a bytes32 (docs/receipt.md). */
+export const isStrictBytes32 = (v: unknown): v is string => typeof v === "string" && v.length === 66 && v.charCodeAt(0) === 48 && v.charCodeAt(1) === 120 && lowerHex(v, 2, 66);
+
+const UINT64_TEXT = /^(0|[1-9][0-9]{0,19})$/;
+
+/** How each field is checked and written, worked out once from the ABI (the hot loop reads only this). */
+const PLAN = TRACE_RECORD_FIELDS.map(({ name, type, max = 0n }) => {
+  if (max >= 1n << 64n) throw new Error(`trace field ${name}: ${type} is wider than the encoder's 64 bits`);
+  return { name, type, max, maxNumber: Number(max), wide: max > 0xffffffffn };
+});
+
+/** The bigint of a uint64 value: a bigint, or its decimal string without sign or leading zero; else undefined. */
+function uint64Of(v: unknown, max: bigint): bigint | undefined {
+  const n = typeof v === "bigint" ? v : typeof v === "string" && UINT64_TEXT.test(v) ? BigInt(v) : undefined;
+  return n !== undefined && n >= 0n && n <= max ? n : undefined;
+}
+
+/**
+ * abi.encode of the trace record's values (all static words); the vault stores records in this form.
+ * Accepts exactly what docs/receipt.md's strict parsing accepts (plus bigints, which JSON cannot
+ * carry): bytes32 as lower-case hex, addresses lower-case or EIP-55, uint64 as decimal strings,
+ * narrower integers as JS integers, all within their Solidity type (enums within their members);
+ * anything else is a RangeError, never truncated. Hot path: one pass per value, no allocation
+ * beyond the output buffer for bytes32 and numbers.
+ */
 export function encodeTraceLeaf(values: readonly unknown[]): Buffer {
-  const buf = Buffer.alloc(32 * TRACE_LEAF_ENCODING.length);
-  TRACE_LEAF_ENCODING.forEach((type, i) => {
+  const buf = Buffer.alloc(32 * PLAN.length);
+  for (let i = 0; i < PLAN.length; i++) {
+    const { name, type, max, maxNumber, wide } = PLAN[i];
     const v = values[i];
     const at = 32 * i;
     if (type === "bytes32") {
-      if (buf.write(String(v).slice(2), at, 32, "hex") !== 32) throw new RangeError(`bytes32 value malformed: ${v}`);
+      if (!isStrictBytes32(v)) throw new RangeError(`${name}: bytes32 value malformed: ${JSON.stringify(v)}`);
+      buf.write(v.slice(2), at, 32, "hex");
     } else if (type === "address") {
-      if (buf.write(String(v).slice(2), at + 12, 20, "hex") !== 20) throw new RangeError(`address value malformed: ${v}`);
+      if (!isStrictAddress(v)) throw new RangeError(`${name}: address malformed or mis-checksummed: ${JSON.stringify(v)}`);
+      buf.write(v.slice(2), at + 12, 20, "hex");
+    } else if (!wide && typeof v === "number") {
+      if (!Number.isInteger(v) || v < 0 || v > maxNumber) throw new RangeError(`${name}: ${type} value out of range: ${v}`);
+      buf.writeUInt32BE(v, at + 28); // narrower than 33 bits
     } else {
-      const bits = Number(type.slice(4));
-      const n = BigInt(v as bigint | number | string);
-      if (bits > 64 || n < 0n || n >= 1n << BigInt(bits)) throw new RangeError(`${type} value out of range: ${v}`);
+      const n = wide ? uint64Of(v, max) : typeof v === "bigint" && v >= 0n && v <= max ? v : undefined;
+      if (n === undefined) throw new RangeError(`${name}: ${type} value out of range or of the wrong kind: ${typeof v === "bigint" ? v : JSON.stringify(v)}`);
       buf.writeBigUInt64BE(n, at + 24);
     }
-  });
+  }
   return buf;
 }
 

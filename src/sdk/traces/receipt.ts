@@ -1,13 +1,14 @@
 /**
- * Self-contained trace receipts (docs/receipt.md) and their verification. A receipt carries the
- * record, its salt, its Merkle proof and where it was anchored; anyone can check it with
- * `@openzeppelin/merkle-tree`, ethers and an RPC URL of the chain.
+ * Self-contained trace receipts (docs/receipt.md): the format and its strict parsing. A receipt
+ * carries the record, its salt, its Merkle proof and where it was anchored (transaction and block,
+ * both checked against the BatchAnchored event); anyone can check it with `@openzeppelin/merkle-tree`,
+ * ethers, an RPC URL of the chain and the deployment manifest, which alone says which chain and
+ * contract count. The checks themselves are in ./checks.ts; the Auditor runs them.
  */
-import { getAddress, isHexString } from "ethers";
 import type { Deployment } from "../deploy";
 import { InputError } from "../errors";
-import { TRACE_LEAF_ENCODING, TRACE_RECORD_FIELDS, traceLeafValues } from "../ids";
-import { traceLeafHash } from "./merkle";
+import { TRACE_LEAF_ENCODING, TRACE_RECORD_FIELDS, traceLeafValues, type TraceField } from "../ids";
+import { isStrictAddress, isStrictBytes32, traceLeafHash } from "./merkle";
 import type { AnchoredTrace } from "./vault";
 import type { TraceRecordJson } from "./record";
 
@@ -46,35 +47,53 @@ export function receiptFor(anchored: AnchoredTrace, deployment: Pick<Deployment,
   };
 }
 
-const isB32 = (v: unknown) => typeof v === "string" && isHexString(v, 32);
+/** The receipt's fields, exactly: no other, none missing. */
+export const RECEIPT_FIELDS = ["format", "chainId", "traceAnchor", "batchId", "anchorTx", "blockNumber", "fields", "leafEncoding", "record", "leaf", "proof"] as const;
 
-/** Checks a parsed receipt's shape; throws InputError RECEIPT_MALFORMED naming the field. */
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const sameList = (a: unknown, b: readonly string[]) => Array.isArray(a) && a.length === b.length && a.every((x, i) => x === b[i]);
+const UINT64_TEXT = /^(0|[1-9][0-9]*)$/;
+
+/** Why a record value is not in its one accepted JSON form (docs/receipt.md, "Strict parsing"), or undefined. */
+function fieldProblem({ type, max }: TraceField, v: unknown): string | undefined {
+  if (type === "bytes32") return isStrictBytes32(v) ? undefined : "must be 0x and 64 lower-case hex digits";
+  if (type === "address") return isStrictAddress(v) ? undefined : "must be an address, all lower-case or correctly checksummed";
+  if (type === "uint64") return typeof v === "string" && UINT64_TEXT.test(v) && BigInt(v) <= max! ? undefined : `must be a decimal string (no sign, no leading zero) up to ${max}`;
+  return Number.isSafeInteger(v) && (v as number) >= 0 && BigInt(v as number) <= max! ? undefined : `must be a JSON integer from 0 to ${max}`;
+}
+
+/**
+ * Strict parsing (docs/receipt.md): exactly the receipt's fields and the record's, each in its one
+ * accepted form; throws InputError RECEIPT_MALFORMED naming the first field that is not.
+ */
 export function parseReceipt(raw: unknown): TraceReceipt {
   const bad = (field: string, why: string): never => {
     throw new InputError("RECEIPT_MALFORMED", `receipt ${field} ${why}`, { field });
   };
-  if (!raw || typeof raw !== "object" || Array.isArray(raw)) bad("(root)", "must be a JSON object");
-  const r = raw as Record<string, unknown>;
-  if (r.format !== RECEIPT_FORMAT) bad("format", `must be "${RECEIPT_FORMAT}"`);
-  if (!Number.isInteger(r.chainId)) bad("chainId", "must be an integer");
-  try {
-    getAddress(String(r.traceAnchor));
-  } catch {
-    bad("traceAnchor", "must be an address");
-  }
-  for (const k of ["batchId", "anchorTx", "leaf"]) if (!isB32(r[k])) bad(k, "must be a 32-byte hex string");
-  if (!Array.isArray(r.proof) || !r.proof.every(isB32)) bad("proof", "must be an array of 32-byte hex strings");
+  if (!isObject(raw)) return bad("(root)", "must be a JSON object");
+  for (const k of Object.keys(raw)) if (!(RECEIPT_FIELDS as readonly string[]).includes(k)) bad(k, "is not a receipt field");
+  for (const k of RECEIPT_FIELDS) if (!Object.hasOwn(raw, k)) bad(k, "is missing");
+  if (raw.format !== RECEIPT_FORMAT) bad("format", `must be "${RECEIPT_FORMAT}"`);
+  if (!Number.isSafeInteger(raw.chainId) || (raw.chainId as number) < 1) bad("chainId", "must be a positive JSON integer");
+  if (!isStrictAddress(raw.traceAnchor)) bad("traceAnchor", "must be an address, all lower-case or correctly checksummed");
+  for (const k of ["batchId", "anchorTx", "leaf"]) if (!isStrictBytes32(raw[k])) bad(k, "must be 0x and 64 lower-case hex digits");
+  if (!Number.isSafeInteger(raw.blockNumber) || (raw.blockNumber as number) < 0) bad("blockNumber", "must be a JSON integer, 0 or more");
   const names = TRACE_RECORD_FIELDS.map((f) => f.name);
-  if (JSON.stringify(r.fields) !== JSON.stringify(names)) bad("fields", `must be ${names.join(",")}`);
-  if (JSON.stringify(r.leafEncoding) !== JSON.stringify(TRACE_LEAF_ENCODING)) bad("leafEncoding", `must be ${TRACE_LEAF_ENCODING.join(",")}`);
-  const record = r.record as Record<string, unknown>;
-  if (!record || typeof record !== "object") bad("record", "must be an object");
+  if (!sameList(raw.fields, names)) bad("fields", `must be ${names.join(",")}`);
+  if (!sameList(raw.leafEncoding, TRACE_LEAF_ENCODING)) bad("leafEncoding", `must be ${TRACE_LEAF_ENCODING.join(",")}`);
+  if (!Array.isArray(raw.proof) || !raw.proof.every(isStrictBytes32)) bad("proof", "must be an array of 0x and 64 lower-case hex digits");
+  const record = raw.record;
+  if (!isObject(record)) return bad("record", "must be an object");
   for (const k of Object.keys(record)) if (!names.includes(k)) bad(`record.${k}`, "is not a trace record field");
-  for (const f of names) if (!(f in record)) bad(`record.${f}`, "is missing");
-  return raw as TraceReceipt;
+  for (const f of TRACE_RECORD_FIELDS) {
+    if (!Object.hasOwn(record, f.name)) bad(`record.${f.name}`, "is missing");
+    const why = fieldProblem(f, record[f.name]);
+    if (why) bad(`record.${f.name}`, `${why}, got ${JSON.stringify(record[f.name])}`);
+  }
+  return raw as unknown as TraceReceipt;
 }
 
-/** Recomputes the leaf hash of a receipt's record (throws if a value does not fit its type). */
+/** Recomputes the leaf hash of a parsed receipt's record. */
 export function leafOf(receipt: TraceReceipt): string {
   try {
     return "0x" + Buffer.from(traceLeafHash(traceLeafValues(receipt.record))).toString("hex");
