@@ -193,6 +193,9 @@ export async function seedDemo(provider: JsonRpcProvider, deployment: Deployment
   // One MODEL_TRAINING revocation after a version was trained on the patient's data, then a newer version.
   const revoked = patients[0];
   await hospital(0, `revoke:0:${Purpose.MODEL_TRAINING}`).relayRevoke(await new Patient(ledger, revoked).signRevoke({ purpose: Purpose.MODEL_TRAINING, grantee: NUMBERS.ANY_MEMBER, deadlineSeconds: 3 * 24 * 3600 }));
+  // The newer version comes a second later in chain time: within the revocation's own second, chain
+  // time cannot order the two, and the revocation-impact report says AT_REVOCATION_TIME (docs/reports.md).
+  await new Promise((r) => setTimeout(r, 1_000));
   const cxr4 = await version(0, "chest-xray-dx", "1.2", [cxrTrain], { auc: 9380 }, cxr2);
   await approve(cxr4);
 
