@@ -46,11 +46,14 @@ describe("medprov CLI", () => {
     const relayed = await json("hospital", ["consent", "relay", f("grant.json")]);
     expect(relayed.txHash).toMatch(/^0x/);
     await json("none", ["--keystore", f("patient.key.json"), "consent", "sign-revoke", "--purpose", "CLINICAL_DECISION_SUPPORT", "--grantee", "1", "--out", f("revoke.json")], env);
-    await json("outsider", ["consent", "relay", f("revoke.json")]);
+    const revoked = await json("outsider", ["consent", "relay", f("revoke.json")]);
     const history = await json("none", ["consent", "list", "--subject", created.address]);
     expect(history.map((e: { kind: string; relayer: string }) => [e.kind, e.relayer])).toEqual([["GRANTED", c.keys[1].address], ["REVOKED", c.keys[11].address]]);
-    // The same revocation again: the nonce moved on.
-    await refused("outsider", ["consent", "relay", f("revoke.json")], "ConsentRegistryInvalidNonce");
+    // The same revocation relayed again by the same relayer is a retry: its outbox answers with the first relay, nothing is sent twice.
+    const retried = await json("outsider", ["consent", "relay", f("revoke.json")]);
+    expect(retried.txHash).toBe(revoked.txHash);
+    // Relayed by another member, the chain refuses it: the nonce moved on.
+    await refused("hospital", ["consent", "relay", f("revoke.json")], "ConsentRegistryInvalidNonce");
   });
 
   it(T.direct, async () => {

@@ -70,6 +70,16 @@ export const ERROR_CATALOGUE = {
   VAULT_FORMAT: serverFault("a trace vault has an unknown format"),
   VAULT_CORRUPT: serverFault("a trace vault is damaged"),
   VAULT_CHAIN_MISMATCH: serverFault("a trace vault belongs to another chain"),
+  VAULT_LOCKED: unavailable("another process holds the trace vault"),
+  VAULT_NOT_FOUND: serverFault("the trace vault does not exist (configuration)"),
+  VAULT_READ_ONLY: serverFault("a read-only vault was asked to write"),
+  BATCH_REFUSED: e(422, "the chain refused a sealed batch (a version no longer APPROVED); its traces were quarantined"),
+  OUTBOX_LOCKED: unavailable("another process writes with this server's outbox"),
+  OUTBOX_FORMAT: serverFault("the outbox was written by another layout"),
+  OUTBOX_NO_PROVIDER: serverFault("the relayer has no provider (configuration)"),
+  OUTBOX_UNKNOWN_TX: serverFault("the outbox was asked about a transaction it never kept"),
+  OUTBOX_KEY_CONFLICT: e(409, "an idempotency key already names another write"),
+  TX_REPLACED: unavailable("another transaction took this write's nonce; send it again"),
   // ── indexer ──
   RPC_INCONSISTENT: unavailable("the RPC kept answering inconsistently"),
   REORG_TOO_DEEP: unavailable("the chain replaced blocks deeper than the finality; the index must be rebuilt", 60),
@@ -78,6 +88,7 @@ export const ERROR_CATALOGUE = {
   MANIFEST_INVALID: input("a cohort manifest is not a valid Merkle tree dump"),
   MANIFEST_UNKNOWN_DATASET: e(404, "a cohort manifest names a dataset the index does not hold"),
   COHORT_MISMATCH: e(422, "a cohort manifest's root is not the dataset's on-chain cohort root"),
+  MANIFESTS_NOT_FOUND: serverFault("the cohort manifest directory does not exist (configuration)"),
 } as const satisfies Record<string, Entry>;
 
 export type ApiErrorCode = keyof typeof ERROR_CATALOGUE;
