@@ -4,7 +4,7 @@
  * load them at start and again when a new dataset is indexed, and say which files matched nothing
  * and which datasets have no manifest — so revocation impact is never silently empty.
  */
-import { describe, it, expect, beforeAll } from "vitest";
+import { describe, it, expect, beforeAll, vi } from "vitest";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +15,9 @@ import { checkOwnedCommands, cliHarness } from "./helpers/cli";
 import { T } from "./helpers/cli-coverage";
 import { freePort, type RpcConsortium } from "./helpers/node";
 
+// Each test runs several whole CLI processes; on a loaded two-core machine that can take longer than
+// the suite's two minutes (a guard against hangs, not a measure of speed).
+vi.setConfig({ testTimeout: 300_000 });
 const h = cliHarness();
 const { f, cli, json, refused } = h;
 

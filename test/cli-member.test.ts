@@ -3,13 +3,16 @@
  * docs/consortium.md: a regulator suspends a member, an organisation revokes one of its keys),
  * spawned as processes against a Hardhat JSON-RPC node; each effect is read back from the chain.
  */
-import { describe, it, expect, beforeAll } from "vitest";
+import { describe, it, expect, beforeAll, vi } from "vitest";
 import { connectLedger, type LedgerContracts } from "../src/sdk";
 import { MEMBER_STATUSES, ROLES } from "../src/constants";
 import { checkOwnedCommands, cliHarness } from "./helpers/cli";
 import { T } from "./helpers/cli-coverage";
 import type { RpcConsortium, RpcNode } from "./helpers/node";
 
+// Each test runs several whole CLI processes; on a loaded two-core machine that can take longer than
+// the suite's two minutes (a guard against hangs, not a measure of speed).
+vi.setConfig({ testTimeout: 300_000 });
 const h = cliHarness();
 const { cli, json, refused } = h;
 

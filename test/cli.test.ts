@@ -2,10 +2,11 @@
  * End to end: the real `medprov` CLI, spawned as a process, against a Hardhat JSON-RPC node.
  * Every refusal prints one line naming what was wrong, exits non-zero, and changes nothing.
  */
-import { describe, it, expect, beforeAll } from "vitest";
+import { describe, it, expect, beforeAll, vi } from "vitest";
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { createServer, type AddressInfo } from "node:net";
+import { createServer as createHttpServer } from "node:http";
 import { promisify } from "node:util";
 import { freePort, type RpcNode, type RpcConsortium } from "./helpers/node";
 import { BIN, KEY_INDEX, checkOwnedCommands, cliHarness } from "./helpers/cli";
@@ -17,6 +18,9 @@ import { IndexStore } from "../src/indexer";
 import { Purpose, RiskClass, VERSION_STATUSES } from "../src/constants";
 
 const run = promisify(execFile);
+// A test here runs several whole CLI processes one after another; on a loaded two-core machine that
+// can take longer than the suite's two minutes (a guard against hangs, not a measure of speed).
+vi.setConfig({ testTimeout: 300_000 });
 const h = cliHarness();
 const { f, cli, json, refused } = h;
 
@@ -114,16 +118,22 @@ describe("medprov CLI", () => {
     const report = (days: number, subgroups: [string, number][]) => ({ periodStart: end - days * 86400, periodEnd: end - (days - 7) * 86400, cases: 800, auc: 9150, subgroups: subgroups.map(([subgroup, auc]) => ({ subgroup, auc, cases: 200 })), reportHash: "0x" + String(days).padStart(2, "0").repeat(32) });
     writeFileSync(f("report-fair.json"), JSON.stringify(report(14, [["female", 9200], ["male", 9100]])));
     writeFileSync(f("report-gap.json"), JSON.stringify(report(28, [["rural", 8200], ["urban", 9300]])));
-    const fair = await json("hospital", ["model", "report", v, f("report-fair.json")]);
-    expect([fair.reportId, fair.alert]).toEqual([expect.stringMatching(/^0x[0-9a-f]{64}$/), undefined]);
-    const gap = await cli("hospital", ["model", "report", v, f("report-gap.json")]);
-    expect(gap.stdout).toContain("FAIRNESS ALERT: subgroup AUC gap 1100 bps exceeds the policy limit 500 bps");
+    // The hospital's reports and the regulator's actions are independent (a report needs a deployment, not an approval).
+    const reports = (async () => {
+      const fair = await json("hospital", ["model", "report", v, f("report-fair.json")]);
+      expect([fair.reportId, fair.alert]).toEqual([expect.stringMatching(/^0x[0-9a-f]{64}$/), undefined]);
+      const gap = await cli("hospital", ["model", "report", v, f("report-gap.json")]);
+      expect(gap.stdout).toContain("FAIRNESS ALERT: subgroup AUC gap 1100 bps exceeds the policy limit 500 bps");
+    })();
+    const actions = (async () => {
+      for (const [verb, after] of [["suspend", "SUSPENDED"], ["reinstate", "APPROVED"], ["recall", "RECALLED"]] as const) {
+        const r = await cli("regulator", ["model", verb, v, "--notice", `notice to ${verb}`]);
+        expect(r.stdout, r.stderr).toContain(`${verb === "suspend" ? "suspended" : verb === "reinstate" ? "reinstated" : "recalled"} ${v}`);
+        expect(await status()).toBe(after);
+      }
+    })();
+    await Promise.all([reports, actions]);
     expect((await models.queryFilter(models.filters.FairnessAlert(v))).map((e) => Number(e.args.gap))).toEqual([1100]);
-    for (const [verb, after] of [["suspend", "SUSPENDED"], ["reinstate", "APPROVED"], ["recall", "RECALLED"]] as const) {
-      const r = await cli("regulator", ["model", verb, v, "--notice", `notice to ${verb}`]);
-      expect(r.stdout, r.stderr).toContain(`${verb === "suspend" ? "suspended" : verb === "reinstate" ? "reinstated" : "recalled"} ${v}`);
-      expect(await status()).toBe(after);
-    }
     // Recalled is final.
     await refused("regulator", ["model", "reinstate", v, "--notice", "too late"], "ModelRegistryInvalidTransition");
     expect(await status()).toBe("RECALLED");
@@ -174,6 +184,8 @@ describe("medprov CLI", () => {
     const again = await cli("hospital", ["trace", "flush", "--vault", f("vault")]);
     expect([again.code, again.stdout.trim()]).toEqual([0, "nothing to anchor"]);
     expect(await anchor.nextSequence(1)).toBe(next + 3n);
+    // Every trace of this vault was anchored: none is quarantined (test/batcher-crash.test.ts lists a recall's).
+    expect((await json("hospital", ["trace", "quarantined", "--vault", f("vault")])).quarantined).toEqual([]);
   });
 
   it(T.policy, async () => {
@@ -322,6 +334,33 @@ describe("medprov CLI", () => {
       expect(down.code).toBe(3);
       expect(down.stderr).toContain("RPC_UNAVAILABLE");
     });
+  });
+
+  it("each RPC call has its own connection: a node that drops a kept-alive connection as a call arrives does not fail the command", async () => {
+    // What a client sees when a node's keep-alive timeout (5 s in Node) closes a connection just as
+    // the command, idle for seconds (unlocking a keystore, hashing a dataset), writes its next call
+    // on it: the connection is reset. Here every connection's second request is reset, so the race
+    // is certain instead of rare.
+    const served = new WeakSet<object>();
+    const proxy = createHttpServer(async (req, res) => {
+      if (served.has(req.socket)) return void req.socket.destroy();
+      served.add(req.socket);
+      let body = "";
+      for await (const chunk of req) body += chunk;
+      const upstream = await fetch(node.url, { method: "POST", headers: { "content-type": "application/json" }, body });
+      res.writeHead(200, { "content-type": "application/json" }).end(await upstream.text());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    try {
+      const rpc = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const list = (url: string) => run(process.execPath, [BIN, "--rpc", url, "--deployment", c.deploymentPath, "--json", "consent", "list", "--subject", c.keys[7].address]).catch((e) => e);
+      const [through, direct] = await Promise.all([list(rpc), list(node.url)]);
+      expect([through.code ?? 0, through.stderr]).toEqual([0, ""]);
+      expect(JSON.parse(through.stdout)).toEqual(JSON.parse(direct.stdout));
+    } finally {
+      proxy.closeAllConnections();
+      proxy.close();
+    }
   });
 
   describe("time is the chain's", () => {

@@ -4,8 +4,10 @@
  * MEDPROV_PRIVATE_KEY environment variable — never from a plain command-line argument.
  */
 import { readFileSync } from "node:fs";
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
 import { join } from "node:path";
-import { JsonRpcProvider, Wallet, type BaseWallet } from "ethers";
+import { FetchRequest, JsonRpcProvider, Wallet, type BaseWallet } from "ethers";
 import { SingleBar, Presets } from "cli-progress";
 import { chainNow, connectLedger, readDeployment, InputError, MedprovError, Outbox, OutboxSigner, RpcError, type Deployment, type LedgerContracts } from "../sdk";
 import { expiryAt, type Expiry } from "./parse";
@@ -44,7 +46,16 @@ export class CliContext {
   constructor(readonly options: GlobalOptions) {}
 
   get provider(): JsonRpcProvider {
-    this.cachedProvider ??= new JsonRpcProvider(this.options.rpc, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+    if (!this.cachedProvider) {
+      // A new connection for every call. A command can sit idle for seconds between two calls
+      // (unlocking a keystore, hashing a dataset) while the node's keep-alive timeout closes the
+      // connection; a call written onto it as it closes is reset (ECONNRESET). A command makes few
+      // calls, so the extra connections cost nothing that matters.
+      const request = new FetchRequest(this.options.rpc);
+      const agent = /^https:/i.test(this.options.rpc) ? new HttpsAgent({ keepAlive: false }) : new HttpAgent({ keepAlive: false });
+      request.getUrlFunc = FetchRequest.createGetUrlFunc({ agent });
+      this.cachedProvider = new JsonRpcProvider(request, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+    }
     return this.cachedProvider;
   }
 

@@ -61,6 +61,7 @@ export const E2E: Record<string, CoveredBy> = {
   "model report": at(MAIN, T.lifecycle),
   "trace append": at(MAIN, T.traces),
   "trace flush": at(MAIN, T.flush),
+  "trace quarantined": at(MAIN, T.flush),
   "trace receipt": at(MAIN, T.traces),
   "receipt verify": at(MAIN, T.traces),
   "member admit": at(MEMBER, T.admit),

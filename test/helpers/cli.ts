@@ -58,6 +58,29 @@ const record = (map: Map<string, Set<string>>, key: string | undefined, test = c
   if (key) map.set(key, (map.get(key) ?? new Set()).add(test));
 };
 
+/**
+ * Runs at most `n` tasks at once. Tests start independent commands together, but each is a whole
+ * Node process: more of them than cores only slows them all (and the other test files) down.
+ */
+function limiter(n: number) {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <V>(task: () => Promise<V>): Promise<V> => {
+    if (active < n) active++;
+    else await new Promise<void>((resolve) => waiting.push(resolve)); // the finishing task hands its slot over
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
+/** Spawned CLI processes of one test file that may run at once (the machines have two cores). */
+const CONCURRENT_PROCESSES = 2;
+
 export interface CliRun {
   code: number;
   stdout: string;
@@ -66,6 +89,7 @@ export interface CliRun {
 
 /** One node and one consortium for the calling test file, with the ways to run the CLI against it. */
 export function cliHarness() {
+  const slots = limiter(CONCURRENT_PROCESSES);
   const h = {
     node: undefined as unknown as RpcNode,
     c: undefined as unknown as RpcConsortium,
@@ -82,14 +106,15 @@ export function cliHarness() {
     base: () => ["--rpc", h.node.url, "--deployment", h.c.deploymentPath],
 
     async cli(who: Who, args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-      let r: CliRun;
-      try {
-        const { stdout, stderr } = await exec(process.execPath, [BIN, ...h.base(), ...args], { env: h.env(who, env), cwd: h.c.dir });
-        r = { code: 0, stdout, stderr };
-      } catch (e) {
-        const err = e as { code: number; stdout: string; stderr: string };
-        r = { code: err.code, stdout: err.stdout, stderr: err.stderr };
-      }
+      const r = await slots(async (): Promise<CliRun> => {
+        try {
+          const { stdout, stderr } = await exec(process.execPath, [BIN, ...h.base(), ...args], { env: h.env(who, env), cwd: h.c.dir });
+          return { code: 0, stdout, stderr };
+        } catch (e) {
+          const err = e as { code: number; stdout: string; stderr: string };
+          return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+        }
+      });
       if (r.code === 0) record(h.ran, commandOf(args));
       return r;
     },
@@ -169,7 +194,7 @@ export function cliHarness() {
   beforeAll(async () => {
     h.node = await startNode();
     h.c = await bootstrapConsortium(h.node);
-  }, 120_000);
+  }, 300_000);
   afterAll(async () => h.node?.stop());
   return h;
 }
