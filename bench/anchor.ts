@@ -38,8 +38,14 @@ record once, ABI-encoded (the very bytes its leaf hashes), and each batch's tree
 trace) instead of a kilobyte of hex proof per record, cutting proofs from the stored tree when a
 receipt is asked for; keccak runs on the \`keccak\` package's native state directly (no stream
 object per hash); trace fields are checked in one pass instead of by regular
-expressions. The chain is never the bottleneck: one anchoring transaction per batch, overlapped with
-the next appends.`;
+expressions. One anchoring transaction per batch, overlapped with the next appends.
+
+Since 2026-11-29 the anchor goes through the outbox (kept and synced before broadcast, acknowledged
+synced after the receipt), and the record is checked strictly before it is encoded. Below the
+20,000 target at 1,000- and 100,000-trace batches: the chain column (the outbox's acknowledgement
+per anchor) rose from about 10% to 32% at 1,000; a run with the outbox taken out of the trace path
+gave 16,566 and 17,426 traces/s at 1,000 and 10,000 (one hand run), so most of the drop since the
+previous figures (22,633 / 27,218 / 23,726) is not the outbox and is not yet explained.`;
 
 async function main() {
   const l = await ledgerFixture();

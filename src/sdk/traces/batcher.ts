@@ -296,8 +296,8 @@ export class TraceBatcher {
     for (const q of rejected) {
       ops.push({ type: "put", key: `x:${q.key.slice(2)}`, value: this.quarantine(q.input, statuses.get(q.input.modelVersion)!, now, "seal") });
     }
-    ops.push(...this.sealOps(records, encoded, sealed, firstSeq));
-    await this.vault.write(ops);
+    // concat, not push(...): a 100,000-trace batch is 200,000 ops, past the call stack's argument limit.
+    await this.vault.write(ops.concat(this.sealOps(records, encoded, sealed, firstSeq)));
     timing.vaultMs += Date.now() - t2;
     if (!sealed) return { batchId: "", firstSeq, count: 0, root: "", anchorTx: "", quarantined: rejected.length, timing };
     return this.anchorSealed(sealed, records, tree!, rejected.length, timing, true);
@@ -424,7 +424,8 @@ export class TraceBatcher {
       const ticket = this.nextQueue++;
       ops.push({ type: "put", key: quarantineKey(ticket), value: this.quarantine(inputOf(r), statuses.get(r.modelVersion)!, now, "anchor", r.seq) }, { type: "put", key: `id:${r.traceId}`, value: ticket });
     }
-    ops.push({ type: "put", key: "meta:nextQueue", value: this.nextQueue }, ...this.sealOps(kept, encoded, resealed, firstSeq));
+    ops.push({ type: "put", key: "meta:nextQueue", value: this.nextQueue });
+    for (const op of this.sealOps(kept, encoded, resealed, firstSeq)) ops.push(op); // no push(...): batches of 100,000 overflow the stack
     await this.queueWrite(ops);
     const versions = refused.map(([versionId, s]) => ({ versionId, status: nameOf(VERSION_STATUSES, s) }));
     return new Unsealed({ firstSeq, versions, quarantined: dropped.length, resealed: kept.length });
