@@ -253,6 +253,9 @@ export async function seedDemo(provider: JsonRpcProvider, deployment: Deployment
     await batcher.close();
   }
   // A recall after the version was used: its traces, batches and hospitals show up in the recall-impact report.
+  // A second later in chain time than the last trace: a status change in a trace's own second counts as
+  // in force at that trace's time (the verifier cannot order the two), and these traces came before it.
+  await new Promise((r) => setTimeout(r, 1_000));
   await reg(`recall:${ecg2}`).recall(ecg2, "recall: subgroup performance gap confirmed (demo)");
   progress("ecg-arrhythmia 2.0 recalled after use");
   return { receipts, revokedSubject: revoked.address, recalledVersion: ecg2, versions };
