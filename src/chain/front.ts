@@ -52,6 +52,25 @@ export async function blockOf(url: string, hash: string): Promise<MinedBlock[]> 
   return [];
 }
 
+/** One write, applied to anvil and journalled with the blocks it produced (run with writes held). */
+async function applyWrite(anvilUrl: string, journal: ChainJournal, call: Call): Promise<unknown> {
+  const method = String(call.method);
+  const params = Array.isArray(call.params) ? call.params : [];
+  const kind = methodKind(method);
+  const before = Number(await rpcCall<string>(anvilUrl, "eth_blockNumber", []));
+  let result: unknown;
+  try {
+    result = await rpcCall(anvilUrl, method, params);
+  } catch (e) {
+    if (e instanceof RpcFailure) return { jsonrpc: "2.0", id: call.id ?? null, error: { code: e.code, message: e.message, ...(e.data !== undefined ? { data: e.data } : {}) } };
+    throw e;
+  }
+  const blocks = kind === "transaction" && typeof result === "string" ? await blockOf(anvilUrl, result) : await blocksAfter(anvilUrl, before);
+  const entry: JournalEntry = { method, params, blocks, ...(kind === "transaction" ? { result } : {}) };
+  await journal.append(entry);
+  return { jsonrpc: "2.0", id: call.id ?? null, result };
+}
+
 export function createFront(journal: ChainJournal, onError: (e: Error) => void): ChainFront {
   let tail: Promise<unknown> = Promise.resolve();
   let ready = false;
@@ -63,25 +82,10 @@ export function createFront(journal: ChainJournal, onError: (e: Error) => void):
   };
 
   /** Applies one write and journals it; the answer is returned only once the journal is synced. */
-  async function write(call: Call): Promise<unknown> {
+  function write(call: Call): Promise<unknown> {
     const method = String(call.method);
-    const params = Array.isArray(call.params) ? call.params : [];
-    const kind = methodKind(method);
-    if (kind === "refused") return errorAnswer(call.id, -32601, `${method} is not available on the durable embedded chain: acknowledged history is kept (start over with \`npm start -- --reset\`)`);
-    return exclusive(async () => {
-      const before = Number(await rpcCall<string>(anvilUrl, "eth_blockNumber", []));
-      let result: unknown;
-      try {
-        result = await rpcCall(anvilUrl, method, params);
-      } catch (e) {
-        if (e instanceof RpcFailure) return { jsonrpc: "2.0", id: call.id ?? null, error: { code: e.code, message: e.message, ...(e.data !== undefined ? { data: e.data } : {}) } };
-        throw e;
-      }
-      const blocks = kind === "transaction" && typeof result === "string" ? await blockOf(anvilUrl, result) : await blocksAfter(anvilUrl, before);
-      const entry: JournalEntry = { method, params, blocks, ...(kind === "transaction" ? { result } : {}) };
-      await journal.append(entry);
-      return { jsonrpc: "2.0", id: call.id ?? null, result };
-    });
+    if (methodKind(method) === "refused") return Promise.resolve(errorAnswer(call.id, -32601, `${method} is not available on the durable embedded chain: acknowledged history is kept (start over with \`npm start -- --reset\`)`));
+    return exclusive(() => applyWrite(anvilUrl, journal, call));
   }
 
   async function answer(calls: Call[]): Promise<unknown[]> {
