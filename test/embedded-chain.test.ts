@@ -18,19 +18,31 @@ const ROOT = join(__dirname, "..");
 interface Worker {
   child: ChildProcess;
   line: string;
+  /** Resolves on the worker's next stdout line equal to `text`. */
+  next(text: string): Promise<void>;
 }
 
 function startWorker(dir: string, port: number, dumpEveryMs = 60_000): Promise<Worker> {
   const child = spawn(process.execPath, ["-r", "tsx/cjs", join(ROOT, "test/fixtures/chain-worker.ts"), dir, String(port), String(dumpEveryMs)], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
+  const waiting: { text: string; from: number; done: () => void }[] = [];
+  const next = (text: string) => new Promise<void>((done) => waiting.push({ text, from: out.length, done }));
   return new Promise((resolve, reject) => {
     child.stdout!.on("data", (d) => {
       out += d;
+      for (const w of waiting.splice(0)) (out.slice(w.from).split("\n").includes(w.text) ? w.done() : waiting.push(w));
       const line = out.split("\n").find((l) => l.startsWith("ready") || l.startsWith("failed"));
-      if (line) resolve({ child, line });
+      if (line) resolve({ child, line, next });
     });
     child.once("exit", (code) => reject(new Error(`worker exited ${code}: ${out}`)));
   });
+}
+
+/** Has the worker dump its state now; resolves once the state file is written. */
+async function dumpNow(w: Worker): Promise<void> {
+  const dumped = w.next("dumped");
+  w.child.kill("SIGUSR2");
+  await dumped;
 }
 
 /** SIGKILLs the worker, as a crash would; its anvil outlives it (the next start ends it by its pid file). */
@@ -86,28 +98,31 @@ describe("embedded chain", () => {
     const dir = mkdtempSync(join(tmpdir(), "medprov-chain-"));
     const port = await freePort();
     const [a, b] = testWallets();
-    let w = await startWorker(dir, port, 300);
+    // no timed dumps here: the test says when a state file is written, so what the journal alone
+    // holds at each kill is known
+    let w = await startWorker(dir, port);
     expect(w.line).toMatch(/^ready/);
     const url = `http://127.0.0.1:${port}`;
     const first = await sendSome(url, a, 5);
-    await new Promise((r) => setTimeout(r, 700)); // a state dump happens
+    await dumpNow(w);
     const second = await sendSome(url, b, 4);
     await kill(w); // right after the last answer: these 4 are only in the journal
     expect(readdirSync(dir).some((f) => f.endsWith(".partial"))).toBe(false);
-    w = await startWorker(dir, port, 300);
+    w = await startWorker(dir, port);
     expect(w.line).toMatch(/^ready .* replayed [1-9]\d* diverged 0$/);
     await expectKept(url, [...first, ...second]);
     const third = await sendSome(url, a, 2);
     expect(third[0].blockNumber).toBe(second[3].blockNumber + 1);
     await kill(w);
-    w = await startWorker(dir, port, 300);
+    w = await startWorker(dir, port);
+    expect(w.line).toMatch(/^ready .* replayed [1-9]\d* diverged 0$/);
     await expectKept(url, [...first, ...second, ...third]);
     // a clean stop dumps everything: the next start has nothing to replay
     w.child.kill("SIGTERM");
     await new Promise((r) => w.child.once("exit", r));
     expect(stateFiles(dir).length).toBeGreaterThan(0);
     expect(stateFiles(dir).length).toBeLessThanOrEqual(2);
-    w = await startWorker(dir, port, 300);
+    w = await startWorker(dir, port);
     expect(w.line).toMatch(/replayed 0 diverged 0$/);
     await expectKept(url, [...first, ...second, ...third]);
     await kill(w);
