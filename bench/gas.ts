@@ -3,7 +3,7 @@
  * Run: npm run bench:gas. Prints a markdown table and writes docs/bench-gas.md.
  */
 import hre from "hardhat";
-import { writeFileSync, mkdirSync } from "node:fs";
+import { writeFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import os from "node:os";
 import { encodeBytes32String } from "ethers";
@@ -99,10 +99,18 @@ async function main() {
   await measure("ModelRegistry.recallVersion", l.models.connect(l.regulator).recallVersion(vid, h()));
   await measure("ModelRegistry.retireVersion", l.models.connect(l.developer).retireVersion(others[0], h()));
 
+  const baseline = JSON.parse(readFileSync(join(__dirname, "gas-baseline.json"), "utf8")) as { measured: string; gas: Record<string, number> };
+  const before = (write: string) => baseline.gas[write];
+  const change = (write: string, gas: bigint) => {
+    const b = before(write);
+    if (b === undefined) return "new";
+    const d = Number(gas) - b;
+    return d === 0 ? "=" : `${d > 0 ? "+" : "−"}${Math.abs(d).toLocaleString("en")}`;
+  };
   const table = [
-    "| write | gas | target | within |",
-    "| --- | ---: | ---: | :---: |",
-    ...rows.map((x) => `| ${x.write} | ${x.gas.toLocaleString("en")} | ${x.target ? "≤ " + x.target.toLocaleString("en") : ""} | ${x.target ? (x.gas <= BigInt(x.target) ? "yes" : "**no**") : ""} |`),
+    `| write | gas | before (${baseline.measured}) | change | target | within |`,
+    "| --- | ---: | ---: | ---: | ---: | :---: |",
+    ...rows.map((x) => `| ${x.write} | ${x.gas.toLocaleString("en")} | ${before(x.write)?.toLocaleString("en") ?? ""} | ${change(x.write, x.gas)} | ${x.target ? "≤ " + x.target.toLocaleString("en") : ""} | ${x.target ? (x.gas <= BigInt(x.target) ? "yes" : "**no**") : ""} |`),
   ].join("\n");
   const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length}× ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.version}, Hardhat ${hre.version} (EDR, ${hre.config.networks.hardhat.hardfork}), solc ${hre.config.solidity.compilers[0].version} optimizer runs ${hre.config.solidity.compilers[0].settings.optimizer.runs}. Gas is deterministic: it does not depend on the machine.`;
   console.log(header + "\n\n" + table);
