@@ -25,7 +25,7 @@ import type { Signer } from "ethers";
 import type { LedgerContracts } from "../deploy";
 import { LedgerRevertError, MedprovError } from "../errors";
 import { batchIdOf, traceLeafValues } from "../ids";
-import { TraceTree, encodeTraceLeaf, hashTraceLeaf } from "./merkle";
+import { TRACE_LEAF_BYTES, TraceTree, encodeTraceLeaf, hashTraceLeaf } from "./merkle";
 import { sendWrite } from "../tx";
 import { isoOf } from "../chain-time";
 import { CLINICIAN_ACTIONS, VersionStatus, VERSION_STATUSES, NUMBERS, Role, nameOf, type ClinicianActionName } from "../../constants";
@@ -97,7 +97,11 @@ export class BatchRefusedError extends MedprovError {
   }
 }
 
-const encode = (records: TraceRecord[]) => records.map((r) => encodeTraceLeaf(traceLeafValues(r)));
+/** The records ABI-encoded, as views into one buffer (one allocation a batch, not one a record). */
+const encode = (records: TraceRecord[]) => {
+  const all = Buffer.allocUnsafe(TRACE_LEAF_BYTES * records.length);
+  return records.map((r, i) => encodeTraceLeaf(traceLeafValues(r), all, TRACE_LEAF_BYTES * i));
+};
 const asTree = (encoded: Buffer[]) => TraceTree.of(encoded.map(hashTraceLeaf));
 
 /** The hospital's input behind a sealed record (what a quarantine keeps, so it can be looked at again). */

@@ -86,6 +86,9 @@ export function isStrictAddress(v: unknown): v is string {
 /** "0x" + 64 lower-case hex digits: the one accepted form of a bytes32 (docs/receipt.md). */
 export const isStrictBytes32 = (v: unknown): v is string => typeof v === "string" && v.length === 66 && v.charCodeAt(0) === 48 && v.charCodeAt(1) === 120 && lowerHex(v, 2, 66);
 
+/** Bytes of one encoded record: every field is one static ABI word. */
+export const TRACE_LEAF_BYTES = 32 * TRACE_RECORD_FIELDS.length;
+
 const UINT64_TEXT = /^(0|[1-9][0-9]{0,19})$/;
 
 /** How each field is checked and written, worked out once from the ABI (the hot loop reads only this). */
@@ -106,10 +109,11 @@ function uint64Of(v: unknown, max: bigint): bigint | undefined {
  * carry): bytes32 as lower-case hex, addresses lower-case or EIP-55, uint64 as decimal strings,
  * narrower integers as JS integers, all within their Solidity type (enums within their members);
  * anything else is a RangeError, never truncated. Hot path: one pass per value, no allocation
- * beyond the output buffer for bytes32 and numbers.
+ * beyond the output buffer for bytes32 and numbers. A batch encodes into one buffer (`into`, at
+ * `offset`): a separate allocation per record was a fifth of a 100,000-trace seal, most of it GC.
  */
-export function encodeTraceLeaf(values: readonly unknown[]): Buffer {
-  const buf = Buffer.alloc(32 * PLAN.length);
+export function encodeTraceLeaf(values: readonly unknown[], into?: Buffer, offset = 0): Buffer {
+  const buf = into ? into.subarray(offset, offset + TRACE_LEAF_BYTES).fill(0) : Buffer.alloc(TRACE_LEAF_BYTES);
   for (let i = 0; i < PLAN.length; i++) {
     const { name, type, max, maxNumber, wide } = PLAN[i];
     const v = values[i];

@@ -1,7 +1,9 @@
 /**
  * The hospital's trace vault: a LevelDB holding queued inputs, sealed records, and each anchored
- * batch's Merkle tree. All state changes are single atomic batches, so a crash leaves the vault
- * either before or after a step, never half-way.
+ * batch's Merkle tree. All state changes are single atomic batches written with `sync: true`
+ * (fsync), so a crash — a killed process or a power cut — leaves the vault either before or after
+ * a step, never half-way, and an acknowledged append is on disk. One fsync a write, not a trace:
+ * appends arrive in chunks and a batch is sealed and stored in one write each.
  *
  * Keys (fixed-width numbers so iteration order is numeric):
  *   meta:nextQueue → number        q:<queue id>  → TraceInput (queued, acknowledged)
@@ -126,7 +128,7 @@ export class TraceVault {
         if (anyKey === undefined) throw new MedprovError("VAULT_NOT_FOUND", `${path} is not a trace vault (it is empty)`);
         throw new MedprovError("VAULT_FORMAT", `${path} is a trace vault of an earlier layout (no meta:format); anchor its queue with the release that wrote it, or start a new vault`);
       }
-      await db.put("meta:format", VAULT_FORMAT);
+      await db.put("meta:format", VAULT_FORMAT, { sync: true });
     } else if (format !== VAULT_FORMAT) {
       await db.close();
       throw new MedprovError("VAULT_FORMAT", `${path} is a trace vault of layout ${format}; this release reads layout ${VAULT_FORMAT}`);
@@ -146,9 +148,10 @@ export class TraceVault {
     return keys.length === 0 ? [] : this.db.getMany(keys);
   }
 
+  /** One atomic, synced step: when it resolves the ops are on disk, whatever happens next. */
   async write(ops: VaultOp[]): Promise<void> {
     if (this.readOnly) throw new MedprovError("VAULT_READ_ONLY", "this vault was opened read-only");
-    await this.db.batch(ops as never);
+    await this.db.batch(ops as never, { sync: true });
   }
 
   /** Queued inputs in append order, at most `limit`. */
