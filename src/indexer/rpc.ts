@@ -10,12 +10,14 @@
  * calls. A refused batch is sent again in halves, and later batches are no larger than those
  * halves: a node without batches ends up with one request per call.
  */
-import type { RpcSender } from "./sync";
+import type { RpcSender } from "./types";
 
 export class RpcCallError extends Error {
   constructor(
     message: string,
     readonly code?: number,
+    /** The HTTP status when the node answered with an error status (429: rate-limited). */
+    readonly httpStatus?: number,
   ) {
     super(message);
     this.name = "RpcCallError";
@@ -50,7 +52,7 @@ export function httpRpc(url: string, o: { timeoutMs?: number; maxBatch?: number 
       signal: AbortSignal.timeout(o.timeoutMs ?? 30_000),
     });
     const text = await response.text();
-    if (!response.ok) throw new RpcCallError(`${what}: HTTP ${response.status}`);
+    if (!response.ok) throw new RpcCallError(`${what}: HTTP ${response.status}`, undefined, response.status);
     try {
       return JSON.parse(text);
     } catch {
