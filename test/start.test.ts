@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SiweMessage } from "siwe";
 import { Wallet } from "ethers";
+import { alive } from "../src/chain";
 
 const ROOT = join(__dirname, "..");
 
@@ -41,15 +42,6 @@ async function interrupt(child: ChildProcess): Promise<number | null> {
   child.kill("SIGINT");
   return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe("npm start", () => {
   it("runs the consortium, answers the walkthrough, stops cleanly, and resumes", async () => {

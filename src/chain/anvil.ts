@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
-import { MedprovError } from "../sdk/errors";
+import { MedprovError } from "../core";
 import { rpcCall } from "./rpc";
 
 const ARCH: Record<string, string> = { x64: "amd64", arm64: "arm64" };
@@ -48,7 +48,8 @@ export interface AnvilProcess {
   stop(): Promise<void>;
 }
 
-const alive = (pid: number) => {
+/** True while a process with this pid exists (signal 0 checks without signalling). */
+export const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
     return true;

@@ -4,7 +4,7 @@
  * block it landed in) on disk. History-rewriting calls are refused with a JSON-RPC error.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { MedprovError } from "../sdk/errors";
+import { MedprovError } from "../core";
 import type { ChainJournal, JournalEntry, MinedBlock } from "./journal";
 import { methodKind } from "./methods";
 import { post, rpcCall, RpcFailure } from "./rpc";

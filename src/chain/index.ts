@@ -10,7 +10,7 @@ import { once } from "node:events";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { MedprovError } from "../sdk/errors";
+import { MedprovError } from "../core";
 import { startAnvil } from "./anvil";
 import { createFront } from "./front";
 import { ChainJournal } from "./journal";
@@ -20,7 +20,7 @@ import { pickState, removePartials, stateFiles, writeState } from "./state-files
 
 export { methodKind, type MethodKind } from "./methods";
 export { pickState, stateFiles, LEGACY_STATE } from "./state-files";
-export { anvilBinary } from "./anvil";
+export { alive, anvilBinary } from "./anvil";
 
 export interface EmbeddedChainOptions {
   /** Directory for the journal, state files and pid file. */

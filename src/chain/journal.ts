@@ -8,7 +8,7 @@
  * Keys: e:<seq, 16 digits> → JournalEntry, in the order the node applied them.
  */
 import { Level } from "level";
-import { MedprovError } from "../sdk/errors";
+import { MedprovError } from "../core";
 
 export interface MinedBlock {
   number: number;

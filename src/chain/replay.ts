@@ -3,7 +3,7 @@
  * in order, each block pinned to the time it first had, so the replayed chain is the one clients
  * were answered from (same transactions, block numbers, times, and so the same block hashes).
  */
-import { MedprovError } from "../sdk/errors";
+import { MedprovError } from "../core";
 import type { ChainJournal, JournalEntry, MinedBlock } from "./journal";
 import { methodKind } from "./methods";
 import { rpcCall } from "./rpc";

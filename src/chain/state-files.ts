@@ -6,8 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { MedprovError } from "../sdk/errors";
-import { writeFileDurably } from "../sdk/durable-file";
+import { MedprovError, writeFileDurably } from "../core";
 
 const NAME = /^chain-state\.(\d+)\.json$/;
 /** The file anvil itself wrote before the journal existed (its own --state option). */

@@ -4,7 +4,7 @@
  * boundary past `maxEvents`, with the headers needed to check them. It trusts nothing it fetched;
  * the checks are the range-check stage's (check-range.ts).
  */
-import { MedprovError } from "../sdk";
+import { MedprovError } from "../core";
 import { RangeRefusal, type RpcCaller } from "./rpc-policy";
 import { hex, RpcInconsistency, type Fetched, type Header, type Logger, type RawLog, type RpcSender } from "./types";
 

@@ -4,8 +4,7 @@
  */
 import type { Interface } from "ethers";
 import { eventDecoder, type Decoded, type DecodedValue } from "./decode";
-import { FACTORIES } from "../sdk/contracts";
-import type { ContractName } from "../sdk";
+import { FACTORIES, type ContractName } from "../core";
 import { K, checkpoint, lc } from "./keys";
 import type { BlockWriter, Json } from "./store";
 

@@ -7,7 +7,7 @@
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { InputError, MedprovError } from "../sdk";
+import { InputError, MedprovError } from "../core";
 import { K, lc } from "./keys";
 import { createQueries } from "./queries";
 import type { IndexStore, Json } from "./store";

@@ -4,7 +4,7 @@
  */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { Purpose, VersionStatus, NUMBERS } from "../constants";
-import { InputError, isoOf } from "../sdk";
+import { InputError, isoOf } from "../core";
 import { CHECKPOINT_MAX, K, checkpoint, lc, org, pad } from "./keys";
 import type { IndexStore, Json } from "./store";
 

@@ -5,7 +5,7 @@
  * Nodes and providers word these differently, so the HTTP status or JSON-RPC code decides where
  * they carry the meaning, and the message only where they do not.
  */
-import { MedprovError } from "../sdk";
+import { MedprovError } from "../core";
 import type { Logger, RpcSender } from "./types";
 
 export type RpcFailureKind = "range-refusal" | "rate-limit" | "retryable";

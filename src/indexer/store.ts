@@ -5,7 +5,7 @@
  */
 import { Level } from "level";
 import { createHash } from "node:crypto";
-import { MedprovError } from "../sdk";
+import { MedprovError } from "../core";
 import { BOOKKEEPING_PREFIXES, K, STATE_PREFIXES, prefixEnd } from "./keys";
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };

@@ -8,7 +8,7 @@
  * `finality` stops it with a non-retryable error. RPC failures follow rpc-policy.ts.
  */
 import { getAddress } from "ethers";
-import { MedprovError, type Deployment } from "../sdk";
+import { MedprovError, type Deployment } from "../core";
 import { decodersByTopic, INDEXED } from "./handlers";
 import { bloomBits } from "./bloom";
 import { K } from "./keys";

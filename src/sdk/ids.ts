@@ -4,7 +4,7 @@
  */
 import { AbiCoder, keccak256, type BytesLike } from "ethers";
 import { TraceAnchor__factory } from "../../typechain-types";
-import { SOLIDITY_ENUMS } from "../constants/spec";
+import { SOLIDITY_ENUMS } from "../constants";
 
 const abi = AbiCoder.defaultAbiCoder();
 const hashOf = (types: readonly string[], values: readonly unknown[]) => keccak256(abi.encode(types, values));

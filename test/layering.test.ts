@@ -1,0 +1,86 @@
+/**
+ * The layers stay layers: constants ← core ← sdk / indexer / fhir ← api ← cli, each folder entered by
+ * its door (index.ts). Read from the import statements of every source file, so a new import
+ * that crosses a line fails here, with the file and the import named.
+ */
+import { describe, it, expect } from "vitest";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+
+const SRC = join(__dirname, "..", "src");
+
+/** SDK modules that are core (re-exported by src/core): they may import only constants and each other. */
+const CORE_MODULES = ["sdk/errors", "sdk/explain", "sdk/contracts", "sdk/deploy", "sdk/deployment", "sdk/chain-time", "sdk/durable-file"];
+
+/** Which top-level folders of src each folder may import (besides itself). */
+const ALLOWED: Record<string, string[]> = {
+  constants: [],
+  core: ["constants"],
+  chain: ["constants", "core"],
+  sdk: ["constants", "core"],
+  indexer: ["constants", "core"],
+  fhir: ["constants", "core"],
+  api: ["constants", "core", "sdk", "indexer", "fhir"],
+  demo: ["constants", "core", "sdk", "chain"],
+  cli: ["constants", "core", "sdk", "indexer", "fhir", "api", "chain", "demo"],
+  web: ["constants"],
+};
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sourceFiles(path);
+    return /\.tsx?$/.test(name) ? [path] : [];
+  });
+}
+
+/** Every relative import of a file, resolved to a path under src without extension (or to outside src). */
+function importsOf(file: string): { spec: string; target: string }[] {
+  const text = readFileSync(file, "utf8");
+  const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^"'`;]*?from\s+["'](\.[^"']+)["']/g), ...text.matchAll(/\b(?:import|require)\(\s*["'](\.[^"']+)["']\s*\)/g)].map((m) => m[1]);
+  return specs.map((spec) => ({ spec, target: relative(SRC, resolve(dirname(file), spec)).replace(/\\/g, "/").replace(/\/index$/, "") }));
+}
+
+const folderOf = (srcPath: string) => srcPath.split("/")[0];
+const isCoreModule = (target: string) => CORE_MODULES.includes(target);
+
+/** Where the file sits: "core" for the core modules wherever they live, else its top-level folder. */
+function layerOf(file: string): string {
+  const rel = relative(SRC, file).replace(/\\/g, "/").replace(/\.tsx?$/, "");
+  return isCoreModule(rel) ? "core" : folderOf(rel);
+}
+
+/** The layer an import reaches: a core module counts as core, anything else by its folder. */
+const layerOfTarget = (target: string) => (isCoreModule(target) ? "core" : folderOf(target));
+
+function violations(): string[] {
+  const out: string[] = [];
+  for (const file of sourceFiles(SRC)) {
+    const from = layerOf(file);
+    const rel = relative(SRC, file);
+    for (const { spec, target } of importsOf(file)) {
+      if (target.startsWith("..")) continue; // outside src (typechain-types, package.json)
+      const to = layerOfTarget(target);
+      if (to === from) continue;
+      if (!(ALLOWED[from] ?? []).includes(to)) out.push(`${rel}: imports ${spec} (${from} may not reach ${to})`);
+      // Another folder is entered by its door; core modules are reached through src/core.
+      else if (to !== "core" && target !== to) out.push(`${rel}: imports ${spec} (enter ${to} by its door, src/${to}/index.ts)`);
+    }
+  }
+  return out;
+}
+
+describe("layering", () => {
+  it("no source file imports across a layer line or past another folder's door", () => {
+    expect(violations()).toEqual([]);
+  });
+
+  it("the check sees a violation: an indexer file reaching the SDK's trace pipeline is named", () => {
+    const fake = join(SRC, "indexer", "fake.ts");
+    const from = layerOf(fake);
+    const target = relative(SRC, resolve(dirname(fake), "../sdk/traces/batcher"));
+    expect(from).toBe("indexer");
+    expect(ALLOWED[from]).not.toContain(layerOfTarget(target));
+    expect(layerOfTarget("sdk/errors")).toBe("core");
+  });
+});
