@@ -5,7 +5,7 @@
  * receipt still verifies); Ctrl-C pressed in a real pseudo-terminal five times in a row always
  * resumes, with every state file whole; a busy port is one line naming it, and nothing is sent.
  */
-import { describe, it, expect } from "vitest";
+import { describe, it, expect, afterEach } from "vitest";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -29,13 +29,22 @@ interface Started {
   rpc: string;
 }
 
+/** Every npm start of the running test, so a failing test leaves no process group behind. */
+const started = new Set<Started>();
+afterEach(async () => {
+  await Promise.all([...started].map(killGroup));
+  started.clear();
+});
+
 /** npm start in its own process group, so the test can SIGKILL all of it, as a crash would. */
 function start(data: string, chainPort: number, port: number, extra: string[] = []): Started {
   const child = spawn(process.execPath, ["-r", "tsx/cjs", join(ROOT, "scripts/start.ts"), "--data", data, "--demo-size", "small", "--deployment", join(data, "deployment.json"), "--chain-port", String(chainPort), "--port", String(port), ...extra], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
-  return { child, output: () => output, api: `http://127.0.0.1:${port}`, rpc: `http://127.0.0.1:${chainPort}` };
+  const s = { child, output: () => output, api: `http://127.0.0.1:${port}`, rpc: `http://127.0.0.1:${chainPort}` };
+  started.add(s);
+  return s;
 }
 
 async function ready(s: Started): Promise<void> {
@@ -47,12 +56,17 @@ async function ready(s: Started): Promise<void> {
   throw new Error(`not ready:\n${s.output()}`);
 }
 
-const killGroup = (s: Started) =>
-  new Promise<void>((resolve) => {
-    if (s.child.exitCode !== null) return resolve();
+function killGroup(s: Started): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (s.child.exitCode !== null || s.child.signalCode !== null) return resolve();
     s.child.once("exit", () => resolve());
-    process.kill(-s.child.pid!, "SIGKILL");
+    try {
+      process.kill(-s.child.pid!, "SIGKILL");
+    } catch {
+      resolve(); // the group is already gone
+    }
   });
+}
 
 const stopGently = (s: Started) =>
   new Promise<number | null>((resolve) => {

@@ -11,6 +11,7 @@ import { HDNodeWallet, Mnemonic, Wallet, hexlify, id as hashText, keccak256, toU
 import {
   Developer, Hospital, OutboxSigner, Patient, Regulator, TraceBatcher, connectLedger, deployLedger, receiptFor, type Outbox,
   type Deployment, type FoundingMember, type LedgerContracts, type TraceInput,
+  writeFileDurably,
 } from "../sdk";
 import { NUMBERS, Purpose, tierFor } from "../constants";
 
@@ -242,7 +243,7 @@ export async function seedDemo(provider: JsonRpcProvider, deployment: Deployment
       const takeoverAccepted = a.record.tier === 3 && a.record.action === 1;
       if (takeoverAccepted ? violation : clean >= 2) continue;
       const file = join(dataDir, "receipts", `hospital-${h + 1}-trace-${a.record.seq}${takeoverAccepted ? "-accepted-at-takeover" : ""}.json`);
-      writeFileSync(file, JSON.stringify(receiptFor(a, deployment), null, 2));
+      writeFileDurably(file, JSON.stringify(receiptFor(a, deployment), null, 2));
       if (takeoverAccepted) violation = true;
       else {
         clean++;

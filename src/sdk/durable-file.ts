@@ -15,11 +15,11 @@ function fsyncPath(path: string, flags: string): void {
   }
 }
 
-/** Writes `data` to `path` atomically and durably. */
-export function writeFileDurably(path: string, data: string | Uint8Array): void {
+/** Writes `data` to `path` atomically and durably (created with `mode`, e.g. 0o600 for a key file). */
+export function writeFileDurably(path: string, data: string | Uint8Array, o: { mode?: number } = {}): void {
   mkdirSync(dirname(path), { recursive: true });
   const aside = `${path}.partial`;
-  const fd = openSync(aside, "w");
+  const fd = openSync(aside, "w", o.mode);
   try {
     writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
     fsyncSync(fd);

@@ -1,6 +1,5 @@
-import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { Hospital, Patient, InputError, consentHistory, isoOf, type SignedGrant, type SignedRevoke } from "../../sdk";
+import { Hospital, Patient, InputError, consentHistory, isoOf, writeFileDurably, type SignedGrant, type SignedRevoke } from "../../sdk";
 import { DEFAULT_PURPOSES, nameOf } from "../../constants";
 import { addressArg, expiryArg, granteeArg, purposeArg, readJson } from "../parse";
 import type { Run } from "../run";
@@ -37,7 +36,7 @@ export function consentCommands(program: Command, run: Run) {
     .action(run(async (ctx, o) => {
       const patient = new Patient(await ctx.ledger(), await ctx.writer());
       const signed = await patient.signGrant({ purpose: o.purpose, grantee: o.grantee, expiresAt: await ctx.expiry(o.expires), subject: o.subject });
-      writeFileSync(o.out, JSON.stringify(signed, null, 2));
+      writeFileDurably(o.out, JSON.stringify(signed, null, 2));
       ctx.print(signed, `signed grant written to ${o.out}; a member hospital can relay it with: medprov consent relay ${o.out}`);
     }));
 
@@ -45,7 +44,7 @@ export function consentCommands(program: Command, run: Run) {
     .requiredOption("--out <file>", "where to write the signed request")
     .action(run(async (ctx, o) => {
       const signed = await new Patient(await ctx.ledger(), await ctx.writer()).signRevoke({ purpose: o.purpose, grantee: o.grantee, subject: o.subject });
-      writeFileSync(o.out, JSON.stringify(signed, null, 2));
+      writeFileDurably(o.out, JSON.stringify(signed, null, 2));
       ctx.print(signed, `signed revocation written to ${o.out}; anyone can relay it with: medprov consent relay ${o.out}`);
     }));
 

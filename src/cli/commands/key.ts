@@ -1,7 +1,7 @@
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { Wallet } from "ethers";
-import { InputError } from "../../sdk";
+import { InputError, writeFileDurably } from "../../sdk";
 import type { Run } from "../run";
 
 export function keyCommands(program: Command, run: Run) {
@@ -13,7 +13,7 @@ export function keyCommands(program: Command, run: Run) {
       if (!password) throw new InputError("KEY_NO_PASSWORD", "set MEDPROV_KEYSTORE_PASSWORD to the password that will protect the new key");
       if (existsSync(o.out)) throw new InputError("KEY_EXISTS", `${o.out} exists; choose another file`);
       const wallet = Wallet.createRandom();
-      writeFileSync(o.out, await wallet.encrypt(password), { mode: 0o600 });
+      writeFileDurably(o.out, await wallet.encrypt(password), { mode: 0o600 });
       ctx.print({ address: wallet.address, keystore: o.out }, `created key ${wallet.address} in ${o.out}`);
     }));
 }

@@ -1,6 +1,5 @@
-import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { BatchRefusedError, TraceBatcher, TraceVault, InputError, MedprovError, receiptFor, type FlushedBatch } from "../../sdk";
+import { BatchRefusedError, TraceBatcher, TraceVault, InputError, MedprovError, receiptFor, writeFileDurably, type FlushedBatch } from "../../sdk";
 import { bytes32Arg, readJsonOrLines } from "../parse";
 import type { CliContext } from "../context";
 import type { Run } from "../run";
@@ -76,7 +75,7 @@ export function traceCommands(program: Command, run: Run) {
         if (state.state !== "anchored") throw new InputError("TRACE_NOT_ANCHORED", `trace ${traceId} is not anchored in ${o.vault} (${state.state}; queued traces get receipts after \`medprov trace flush\`)`);
         const receipt = receiptFor(state.anchored, ctx.deployment);
         if (o.out) {
-          writeFileSync(o.out, JSON.stringify(receipt, null, 2));
+          writeFileDurably(o.out, JSON.stringify(receipt, null, 2));
           ctx.print({ out: o.out }, `receipt written to ${o.out}`);
         } else process.stdout.write(JSON.stringify(receipt, null, 2) + "\n");
       } finally {

@@ -2,7 +2,7 @@
  * Hospital (data custodian and clinical site): registers datasets from files, records uses,
  * relays patients' signed consents, records deployments and files post-market reports.
  */
-import { writeFileSync } from "node:fs";
+import { writeFileDurably } from "../durable-file";
 import { encodeBytes32String, keccak256, type Signer } from "ethers";
 import type { LedgerContracts } from "../deploy";
 import { InputError } from "../errors";
@@ -53,7 +53,7 @@ export class Hospital {
     const custodian = await this.orgId();
     const built = await buildDataset(source, o.onRecord);
     const manifestPath = manifestPathFor(source);
-    writeFileSync(manifestPath, JSON.stringify({ contentRoot: built.contentRoot, cohortRoot: built.cohortRoot, subjects: built.subjects, cohortTree: built.cohortTree }, null, 2));
+    writeFileDurably(manifestPath, JSON.stringify({ contentRoot: built.contentRoot, cohortRoot: built.cohortRoot, subjects: built.subjects, cohortTree: built.cohortTree }, null, 2));
     const datasetId = datasetIdOf(custodian, built.contentRoot, built.cohortRoot, built.metadataHash);
     if ((await this.ledger.datasets.dataset(datasetId)).custodian !== 0n) return { datasetId, built, manifestPath, created: false };
     const d = this.ledger.datasets.connect(this.signer);
