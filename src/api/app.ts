@@ -17,6 +17,7 @@ import { createAuth, type AuthOptions, type Caller } from "./auth";
 import { API_HELMET_OPTIONS, addSecurityHeaders } from "./security-headers";
 import { ApiError, errorReply, errorSchema } from "./errors";
 import { checkQueryIntegers } from "./inputs";
+import { allInWords, inWords, namesFrom, type Names, type Spec } from "./words";
 import type { IndexerHealth } from "./health";
 import { healthRoutes } from "./routes/health";
 import { registryRoutes } from "./routes/registry";
@@ -73,6 +74,10 @@ export interface Kit {
   consentScope(req: FastifyRequest, subject?: string): Promise<(grantee: number) => boolean>;
   /** The chain's "now": the head block's time and number (DESIGN §5), never the host clock. */
   now(): Promise<ChainNow>;
+  /** Members' and purposes' names, from the index. */
+  names(): Promise<Names>;
+  /** A row, or each row of a list, with its words beside its numbers (src/api/words.ts). */
+  say<T>(spec: Spec, value: T): Promise<T>;
 }
 
 export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<void> {
@@ -149,6 +154,7 @@ function makeKit(app: FastifyInstance, o: AppOptions, auth: Kit["auth"], counter
     config: { access },
     schema: { tags, ...(access === "public" ? {} : { security: [{ session: [] }] }), ...schema, response: { ...errors, ...(schema.response as object) } },
   });
+  const names = async () => namesFrom(await q.members(), await q.purposes());
   const slowLimit = { max: Math.max(1, Math.floor((o.rateLimit ?? 6000) / 5)), timeWindow: "1 minute" };
   return {
     app, o, q, auth, counters, route, enforce,
@@ -174,5 +180,10 @@ function makeKit(app: FastifyInstance, o: AppOptions, auth: Kit["auth"], counter
       return () => true;
     },
     now: () => chainNow(o.provider),
+    names,
+    async say(spec, value) {
+      const n = await names();
+      return (Array.isArray(value) ? allInWords(spec, value, n) : inWords(spec, value, n)) as typeof value;
+    },
   };
 }
