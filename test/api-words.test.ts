@@ -1,0 +1,158 @@
+/**
+ * Answers in words (issue 17): one answer per route, showing that every enum number has its name
+ * beside it, every chain time its ISO 8601 form, every basis-point figure its percentage, every
+ * purpose set its names and every subgroup label its text. Asserts the presence and form of those
+ * fields (not whole bodies), and the list routes' filters and cursor paging.
+ */
+import { describe, it, expect, beforeAll } from "vitest";
+import { ORG } from "./helpers/fixture";
+import { apiWorld, type ApiWorld } from "./helpers/api-fixture";
+import { isoOf } from "../src/sdk";
+
+let w: ApiWorld;
+let auditor: string;
+beforeAll(async () => {
+  w = await apiWorld();
+  auditor = `Bearer ${await w.signIn(w.l.auditor)}`;
+}, 120_000);
+
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+/** Numeric fields that are chain times: each must have an `…Iso` sibling. */
+const TIMES = new Set(["time", "registeredTime", "admittedTime", "fromTime", "toTime", "grantedAt", "expiresAt", "revokedAt", "revokedTime", "periodStart", "periodEnd"]);
+/** Numeric fields that are enum values, organisations or purposes: each must have a `…Name` sibling. */
+const NAMED = new Set(["status", "role", "riskClass", "previous", "purpose", "hospital", "developer", "grantee", "custodian", "org", "approvedBy"]);
+/** Basis-point fields: each must have a `…Percent` sibling. */
+const BPS = new Set(["auc", "sensitivity", "specificity", "subgroupAucGap", "grassrootsShare", "gap", "limit", "ageBps", "sexBps", "regionBps", "grassrootsBps"]);
+
+/** Walks an answer; returns every place a number lacks its words or a word has the wrong form. */
+function unworded(value: unknown, path = "$"): string[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => unworded(v, `${path}[${i}]`));
+  if (!value || typeof value !== "object") return [];
+  const o = value as Record<string, unknown>;
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(o)) {
+    const at = `${path}.${k}`;
+    if (TIMES.has(k) && (typeof v === "number" || (typeof v === "string" && /^\d+$/.test(v)))) {
+      if (!(`${k}Iso` in o)) out.push(`${at}: no ${k}Iso`);
+      else if (o[`${k}Iso`] !== null && o[`${k}Iso`] !== isoOf(Number(v))) out.push(`${at}Iso: ${o[`${k}Iso`]} is not ${v} in ISO`);
+    }
+    if (k.endsWith("Iso") && o[k] !== null && !ISO.test(String(o[k]))) out.push(`${at}: not ISO 8601`);
+    if (NAMED.has(k) && typeof v === "number" && typeof o[`${k}Name`] !== "string" && !(k !== "status" && o[`${k}Name`] === null)) out.push(`${at}: no ${k}Name`);
+    if (k.endsWith("Name") && typeof o[k] === "string" && /UNKNOWN/.test(String(o[k]))) out.push(`${at}: ${o[k]}`);
+    if (BPS.has(k) && !(`${k.replace(/Bps$/, "")}Percent` in o)) out.push(`${at}: no ${k.replace(/Bps$/, "")}Percent`);
+    out.push(...unworded(v, at));
+  }
+  return out;
+}
+
+describe("answers in words, one per route", () => {
+  const get = async (url: string, bearer?: string) => {
+    const r = await w.app.inject({ url, headers: bearer ? { authorization: bearer } : {} });
+    expect(r.statusCode, `${url}: ${r.body.slice(0, 300)}`).toBe(200);
+    const body = r.json();
+    expect(unworded(body), url).toEqual([]);
+    return body;
+  };
+
+  it("registry: members, models, versions, datasets", async () => {
+    const members = await get("/members");
+    expect(members.find((m: { orgId: number }) => m.orgId === ORG.AUDITOR)).toMatchObject({ roleName: "AUDITOR", statusName: "ACTIVE", admittedTimeIso: expect.stringMatching(ISO) });
+    const models = await get("/models");
+    expect(models.find((m: { name: string }) => m.name === "sepsis-risk")).toMatchObject({ developerName: "Model Developer", riskClassName: "HIGH", timeIso: expect.stringMatching(ISO) });
+    const model = await get(`/models/${w.ids.modelId}`);
+    expect(model.versions[0]).toMatchObject({ statusName: "APPROVED", approvedByName: "Regulator", evaluation: { aucPercent: 90, subgroupAucGapPercent: 5, grassrootsSharePercent: 20, sensitivityPercent: 88 } });
+    const version = await get(`/versions/${w.ids.versionId}`);
+    expect(version.history.map((h: { previousName: string; statusName: string; actorName: string }) => [h.previousName, h.statusName, h.actorName])).toEqual([["NONE", "SUBMITTED", "Model Developer"], ["SUBMITTED", "APPROVED", "Regulator"]]);
+    const dataset = await get(`/datasets/${w.ids.datasetId}`);
+    expect(dataset).toMatchObject({
+      custodianName: "Hospital A", statusName: "ACTIVE", allowedPurposesNames: ["RESEARCH", "MODEL_TRAINING"], registeredTimeIso: expect.stringMatching(ISO),
+      demographics: { agePercent: { "0-17": 10, "18-44": 40, "45-64": 30, "65+": 20 }, sexPercent: { FEMALE: 50, MALE: 49, OTHER_OR_UNKNOWN: 1 }, regionPercent: { EAST: 40, CENTRAL: 30, WEST: 20, NORTHEAST: 10 }, grassrootsPercent: 25 },
+    });
+    expect(dataset.allowedPurposes).toBe("12"); // the mask stays, the names sit beside it
+    await get(`/datasets/${w.ids.datasetId}/lineage`);
+  });
+
+  it("consortium-internal: deployments, reports with subgroup labels as text, alerts, dataset uses", async () => {
+    expect((await get(`/versions/${w.ids.versionId}/deployments`, auditor))[0]).toMatchObject({ hospitalName: "Hospital A", timeIso: expect.stringMatching(ISO) });
+    const [report] = await get(`/versions/${w.ids.versionId}/reports`, auditor);
+    expect(report).toMatchObject({ hospitalName: "Hospital A", aucPercent: 90, periodStartIso: "1970-01-01T00:00:01.000Z" });
+    expect(report.subgroups.map((s: { subgroupText: string; aucPercent: number }) => [s.subgroupText, s.aucPercent])).toEqual([["region:EAST", 93], ["region:WEST", 80]]);
+    expect((await get(`/versions/${w.ids.versionId}/alerts`, auditor))[0]).toMatchObject({ gap: 1300, gapPercent: 13, limitPercent: 5, hospitalName: "Hospital A" });
+    expect((await get(`/datasets/${w.ids.datasetId}/uses`, auditor))[0]).toMatchObject({ orgName: "Hospital A", purposeName: "RESEARCH", timeIso: expect.stringMatching(ISO) });
+  });
+
+  it("consents: slots, history, validity", async () => {
+    const slots = await get(`/consents/${w.l.patient.address}`, auditor);
+    const training = slots.find((c: { purposeName: string }) => c.purposeName === "MODEL_TRAINING");
+    expect(training).toMatchObject({ granteeName: "any member", revokedAtIso: expect.stringMatching(ISO), grantedAtIso: expect.stringMatching(ISO) });
+    expect(slots.find((c: { purposeName: string }) => c.purposeName === "RESEARCH")).toMatchObject({ granteeName: "Hospital B", revokedAtIso: null });
+    const history = await get(`/consents/${w.l.patient.address}/history`, auditor);
+    expect(history.map((e: { kind: string; purposeName: string }) => `${e.kind} ${e.purposeName}`)).toContain("REVOKED MODEL_TRAINING");
+    expect(await get(`/consents/${w.l.patient.address}/valid?purpose=1&grantee=1`, auditor)).toMatchObject({ valid: true, purposeName: "CLINICAL_DECISION_SUPPORT", granteeName: "Hospital A", timeIso: expect.stringMatching(ISO) });
+  });
+
+  it("traces and reports: batches, recall and revocation impact, fairness alerts", async () => {
+    const { batches } = await get("/batches", auditor);
+    expect(batches[0]).toMatchObject({ hospitalName: "Hospital A", fromTimeIso: expect.stringMatching(ISO), toTimeIso: expect.stringMatching(ISO) });
+    expect(await get(`/reports/recall-impact/${w.ids.versionId}`, auditor)).toMatchObject({ statusName: "APPROVED", hospitals: [{ hospitalName: "Hospital A", traces: 2 }] });
+    const [revocation] = await get(`/reports/revocation-impact/${w.l.patient.address}`, auditor);
+    expect(revocation).toMatchObject({ purposeName: "MODEL_TRAINING", granteeName: "any member", revokedTimeIso: expect.stringMatching(ISO) });
+    expect((await get("/reports/fairness-alerts", auditor))[0]).toMatchObject({ name: "sepsis-risk", hospitalName: "Hospital A", gapPercent: 13 });
+  });
+
+  it("the walker finds a missing word (so the checks above can fail)", () => {
+    expect(unworded({ status: 2, time: 5 })).toEqual(["$.status: no statusName", "$.time: no timeIso"]);
+    expect(unworded({ x: [{ auc: "9000", time: 1, timeIso: "yesterday" }] }).sort()).toEqual(["$.x[0].auc: no aucPercent", "$.x[0].timeIso: not ISO 8601", "$.x[0].timeIso: yesterday is not 1 in ISO"]);
+  });
+});
+
+describe("GET /datasets and GET /versions", () => {
+  const list = async (url: string) => {
+    const r = await w.app.inject({ url });
+    expect(r.statusCode, r.body.slice(0, 300)).toBe(200);
+    return r.json();
+  };
+
+  it("list every dataset, filter by custodian and status, page with the cursor", async () => {
+    const all = await list("/datasets");
+    expect(all.datasets.map((d: { datasetId: string }) => d.datasetId)).toEqual(expect.arrayContaining([w.ids.datasetId.toLowerCase(), w.ids.dataset2.toLowerCase()]));
+    expect(all.next).toBeNull();
+    const byB = await list(`/datasets?custodian=${ORG.HOSPITAL_B}`);
+    expect(byB.datasets.map((d: { datasetId: string; custodianName: string }) => [d.datasetId, d.custodianName])).toEqual([[w.ids.dataset2.toLowerCase(), "Hospital B"]]);
+    expect((await list("/datasets?status=RETIRED")).datasets).toEqual([]);
+    expect((await list("/datasets?status=ACTIVE")).datasets).toHaveLength(all.datasets.length);
+    expect((await list("/datasets?status=1")).datasets).toHaveLength(all.datasets.length);
+    // One at a time: each once, in registration order, and the last page has no next.
+    const seen: string[] = [];
+    let url = "/datasets?limit=1";
+    for (;;) {
+      const page = await list(url);
+      seen.push(...page.datasets.map((d: { datasetId: string }) => d.datasetId));
+      if (!page.next) break;
+      url = `/datasets?limit=1&after=${page.next}`;
+    }
+    expect(seen).toEqual(all.datasets.map((d: { datasetId: string }) => d.datasetId));
+    const blocks = all.datasets.map((d: { registeredBlock: number }) => d.registeredBlock);
+    expect(blocks).toEqual([...blocks].sort((a, b) => a - b));
+  });
+
+  it("list every version, filter by model, developer and status, page with the cursor", async () => {
+    const all = await list("/versions");
+    expect(all.versions.map((v: { versionId: string; statusName: string }) => [v.versionId, v.statusName])).toEqual([[w.ids.versionId.toLowerCase(), "APPROVED"], [w.ids.version2.toLowerCase(), "SUBMITTED"]]);
+    expect((await list(`/versions?model=${w.ids.model2}`)).versions.map((v: { versionId: string }) => v.versionId)).toEqual([w.ids.version2.toLowerCase()]);
+    expect((await list("/versions?status=APPROVED")).versions.map((v: { versionId: string }) => v.versionId)).toEqual([w.ids.versionId.toLowerCase()]);
+    expect((await list(`/versions?developer=${ORG.DEVELOPER_B}`)).versions).toEqual([]);
+    const first = await list("/versions?limit=1");
+    expect(first.versions).toHaveLength(1);
+    const second = await list(`/versions?limit=1&after=${first.next}`);
+    expect(second.versions.map((v: { versionId: string }) => v.versionId)).toEqual([w.ids.version2.toLowerCase()]);
+    expect(second.next).toBeNull();
+  });
+
+  it("refuses an unknown status and a malformed cursor by name", async () => {
+    for (const url of ["/versions?status=LOST", "/datasets?after=abc", "/versions?developer=x"]) {
+      const r = await w.app.inject({ url });
+      expect([r.statusCode, typeof r.json().error.code], url).toEqual([400, "string"]);
+    }
+  });
+});
