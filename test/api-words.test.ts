@@ -156,3 +156,23 @@ describe("GET /datasets and GET /versions", () => {
     }
   });
 });
+
+describe("sentences as a person writes them", () => {
+  it("policy refusals in the policy's own terms, roles with their article, organisations with their names", async () => {
+    const { explain } = await import("../src/sdk");
+    const v = "0x" + "ab".repeat(32);
+    expect(explain("ModelRegistryPolicyNotMet", [v, 0, 8800n, 9000n])).toBe("version 0xabababab… misses the approval policy of its risk class: AUC 0.88 is below the required 0.90");
+    expect(explain("ModelRegistryPolicyNotMet", [v, 1, 600n, 500n])).toMatch(/the AUC gap between subgroups, 0\.06, is above the allowed 0\.05$/);
+    expect(explain("ModelRegistryPolicyNotMet", [v, 2, 250n, 300n])).toMatch(/250 bias test cases are fewer than the required 300$/);
+    expect(explain("ModelRegistryPolicyNotMet", [v, 3, 1500n, 2000n])).toMatch(/a grassroots share of 15% is below the required 20%$/);
+    expect(explain("ConsortiumWrongRole", [7n, 4n, 1n])).toBe("organisation 7 is an auditor; only a hospital may do this");
+    expect(explain("ConsortiumWrongRole", [7n, 2n, 3n], { orgName: (id) => (id === 7 ? "Developer B" : null) })).toBe("organisation 7 (Developer B) is a model developer; only a regulator may do this");
+    expect(explain("ModelRegistryInvalidTransition", [v, 4n, 2n])).toBe("version 0xabababab… is recalled and cannot become approved");
+  });
+
+  it("the API's refusals say who may read what", async () => {
+    const developer = `Bearer ${await w.signIn(w.l.developer)}`;
+    const r = await w.app.inject({ url: "/batches", headers: { authorization: developer } });
+    expect([r.statusCode, r.json().error]).toEqual([403, { code: "FORBIDDEN", message: "a model developer may not read this (it is for hospitals, regulators, auditors)" }]);
+  });
+});

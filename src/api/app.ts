@@ -9,10 +9,10 @@ import cors from "@fastify/cors";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { Provider, Signer } from "ethers";
-import { chainNow, type ChainNow, type Deployment, type LedgerContracts } from "../sdk";
+import { LedgerRevertError, chainNow, explain, roleWords, toDomainError, type ChainNow, type Deployment, type LedgerContracts } from "../sdk";
 import type { IndexerStats, Queries } from "../indexer";
-import { NUMBERS } from "../constants";
-import { allowed, type Access } from "./access";
+import { NUMBERS, Role } from "../constants";
+import { ACCESS_RULES, allowed, type Access } from "./access";
 import { createAuth, type AuthOptions, type Caller } from "./auth";
 import { API_HELMET_OPTIONS, addSecurityHeaders } from "./security-headers";
 import { ApiError, errorReply, errorSchema } from "./errors";
@@ -92,12 +92,12 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
   await app.register(rateLimit, { max: o.rateLimit ?? 6000, timeWindow: "1 minute" });
   await app.register(swagger, { openapi: { info: { title: "medprov audit API", version: "1.0.0", description: "Consents, datasets, models, trace batches, receipt verification and impact reports from the medprov ledger." }, components: { securitySchemes: { session: { type: "http", scheme: "bearer" } } } } });
   await app.register(swaggerUi, { routePrefix: "/docs" });
-  addHooks(app, auth, counters);
   const kit = makeKit(app, o, auth, counters);
+  addHooks(app, auth, counters, kit.names);
   for (const routes of [healthRoutes, registryRoutes, consentRoutes, traceRoutes, relayRoutes, fhirRoutes, reportRoutes]) routes(kit);
 }
 
-function addHooks(app: FastifyInstance, auth: ReturnType<typeof createAuth>, counters: Kit["counters"]): void {
+function addHooks(app: FastifyInstance, auth: ReturnType<typeof createAuth>, counters: Kit["counters"], names: Kit["names"]): void {
   app.decorateRequest("caller", undefined as unknown as Caller);
   app.addHook("onRequest", (req, reply, done) => {
     auth.caller(req.headers.authorization).then((caller) => {
@@ -132,9 +132,12 @@ function addHooks(app: FastifyInstance, auth: ReturnType<typeof createAuth>, cou
     counters.set(key, c);
     done();
   });
-  app.setErrorHandler((error, req, reply) => {
+  app.setErrorHandler(async (error, req, reply) => {
     const r = errorReply(error);
     if (r.internal) req.log.error({ err: error }, "request failed");
+    const d = toDomainError(error);
+    // A ledger refusal names the organisations it is about ("organisation 7 (Hospital A)"); the index knows their names.
+    if (d instanceof LedgerRevertError) r.body.error.message = explain(d.revert.name, d.revert.args, await names().catch(() => ({})));
     return reply.status(r.status).headers(r.headers).send(r.body);
   });
   app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: { code: "NOT_FOUND", message: `no route ${req.method} ${req.url.slice(0, 200)}` } }));
@@ -143,7 +146,8 @@ function addHooks(app: FastifyInstance, auth: ReturnType<typeof createAuth>, cou
 function enforce(access: Access | undefined, caller: Caller): void {
   if (!access || allowed(access, caller.kind)) return;
   if (caller.kind === "anonymous") throw new ApiError("UNAUTHENTICATED", "sign in with Ethereum first (POST /auth/nonce, then /auth/verify)");
-  throw new ApiError("FORBIDDEN", `a ${caller.kind.toLowerCase()} may not read this`);
+  const who = caller.kind === "patient" ? "a patient" : roleWords(Role[caller.kind]);
+  throw new ApiError("FORBIDDEN", `${who} may not read this (it is for ${ACCESS_RULES[access].allowed.filter((k) => k !== "anonymous").map((k) => (k === "patient" ? "patients" : `${roleWords(Role[k]).replace(/^an? /, "")}s`)).join(", ")})`);
 }
 
 const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 503: errorSchema };
