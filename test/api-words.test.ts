@@ -176,3 +176,48 @@ describe("sentences as a person writes them", () => {
     expect([r.statusCode, r.json().error]).toEqual([403, { code: "FORBIDDEN", message: "a model developer may not read this (it is for hospitals, regulators, auditors)" }]);
   });
 });
+
+describe("the OpenAPI document", () => {
+  it("every route has a summary, a description, tags, a described answer per status with an example, and the bearer scheme", async () => {
+    const { ROUTE_DOCS } = await import("../src/api/docs");
+    const { ERROR_CATALOGUE } = await import("../src/api");
+    const doc = (await w.app.inject({ url: "/openapi.json" })).json();
+    expect(doc.components.securitySchemes.session).toMatchObject({ type: "http", scheme: "bearer", description: expect.stringMatching(/POST \/auth\/verify/) });
+    const problems: string[] = [];
+    let operations = 0;
+    for (const [path, methods] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
+      for (const [method, op] of Object.entries(methods)) {
+        operations++;
+        const at = `${method.toUpperCase()} ${path}`;
+        if (!ROUTE_DOCS[at]) problems.push(`${at}: not in ROUTE_DOCS`);
+        if (!op.summary || op.summary !== ROUTE_DOCS[at]?.summary) problems.push(`${at}: summary ${op.summary} is not its ROUTE_DOCS summary`);
+        if (!op.description || op.description.length < 20) problems.push(`${at}: no description`);
+        if (!op.tags?.length) problems.push(`${at}: no tags`);
+        if (!JSON.stringify(op.security ?? []).includes('{"session":[]}')) problems.push(`${at}: no bearer scheme`);
+        for (const [status, r] of Object.entries(op.responses as Record<string, any>)) {
+          if (!r.description || r.description === "Default Response") problems.push(`${at} ${status}: default description`);
+          const media = Object.values(r.content ?? {})[0] as { example?: unknown } | undefined;
+          if (media && media.example === undefined) problems.push(`${at} ${status}: no example`);
+          const code = (media?.example as { error?: { code: string } } | undefined)?.error?.code;
+          if (code && !(code in ERROR_CATALOGUE) && !/^[A-Z][A-Za-z]+$/.test(code)) problems.push(`${at} ${status}: example code ${code} is not a catalogue code`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(operations).toBeGreaterThanOrEqual(30);
+    // Public routes take the token optionally; the others require it.
+    expect(doc.paths["/members"].get.security).toEqual([{}, { session: [] }]);
+    expect(doc.paths["/batches"].get.security).toEqual([{ session: [] }]);
+    expect(doc.paths["/batches"].get.description).toMatch(/Who may call it: HOSPITAL, REGULATOR, AUDITOR/);
+    expect(doc.paths["/datasets/{id}"].get.responses["200"].content["application/json"].example).toMatchObject({ statusName: expect.any(String), registeredTimeIso: "2026-05-01T12:00:00.000Z" });
+  });
+
+  it("/docs shows the same document", async () => {
+    let page = await w.app.inject({ url: "/docs" });
+    for (let hops = 0; page.statusCode === 302 && hops < 3; hops++) page = await w.app.inject({ url: new URL(String(page.headers.location), "http://x/docs/").pathname });
+    expect(page.statusCode, page.body.slice(0, 200)).toBe(200);
+    expect(page.body).toMatch(/swagger/i);
+    const json = (await w.app.inject({ url: "/docs/json" })).json();
+    expect(json.paths["/versions"].get.summary).toBe("List model versions");
+  });
+});

@@ -17,6 +17,7 @@ import { createAuth, type AuthOptions, type Caller } from "./auth";
 import { API_HELMET_OPTIONS, addSecurityHeaders } from "./security-headers";
 import { ApiError, errorReply, errorSchema } from "./errors";
 import { checkQueryIntegers } from "./inputs";
+import { SECURITY_SCHEMES, TAGS, documentRoute } from "./docs";
 import { allInWords, inWords, namesFrom, type Names, type Spec } from "./words";
 import type { IndexerHealth } from "./health";
 import { healthRoutes } from "./routes/health";
@@ -90,8 +91,9 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
   // which would still run on every request to decide that, is not registered.
   if (o.corsOrigins?.length) await app.register(cors, { origin: o.corsOrigins });
   await app.register(rateLimit, { max: o.rateLimit ?? 6000, timeWindow: "1 minute" });
-  await app.register(swagger, { openapi: { info: { title: "medprov audit API", version: "1.0.0", description: "Consents, datasets, models, trace batches, receipt verification and impact reports from the medprov ledger." }, components: { securitySchemes: { session: { type: "http", scheme: "bearer" } } } } });
+  await app.register(swagger, { openapi: { info: { title: "medprov audit API", version: "1.0.0", description: "Consents, datasets, models, trace batches, receipt verification and impact reports from the medprov ledger." }, components: { securitySchemes: SECURITY_SCHEMES }, tags: TAGS } });
   await app.register(swaggerUi, { routePrefix: "/docs" });
+  app.addHook("onRoute", documentRoute);
   const kit = makeKit(app, o, auth, counters);
   addHooks(app, auth, counters, kit.names);
   for (const routes of [healthRoutes, registryRoutes, consentRoutes, traceRoutes, relayRoutes, fhirRoutes, reportRoutes]) routes(kit);
