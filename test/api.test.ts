@@ -13,6 +13,7 @@ import type { Signer } from "ethers";
 import type { FastifyInstance } from "fastify";
 import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
 import { fhirProblems } from "./helpers/fhir-validate";
+import { errorOf } from "./helpers/error-body";
 import { deploymentOf, indexFresh } from "./helpers/indexing";
 import { modelWithVersion } from "./helpers/builders";
 import { clock, traceInput } from "./helpers/traces";
@@ -114,7 +115,7 @@ describe("audit API", () => {
           const r = await app.inject({ method: method as "GET", url, payload: payload as object, headers: session ? { authorization: `Bearer ${session}` } : {} });
           const expected = allowed(access, role) ? 200 : role === "anonymous" ? 401 : 403;
           expect(r.statusCode, `${role} ${method} ${url}: ${r.body.slice(0, 200)}`).toBe(expected);
-          if (expected !== 200) expect(r.json().error.code).toBe(role === "anonymous" ? "UNAUTHENTICATED" : "FORBIDDEN");
+          if (expected !== 200) expect(errorOf(r.json())?.code).toBe(role === "anonymous" ? "UNAUTHENTICATED" : "FORBIDDEN");
           cells++;
         }
       }
@@ -246,7 +247,7 @@ describe("audit API", () => {
       for (const [method, url, payload, status] of cases) {
         const r = await app.inject({ method: method as "GET", url, headers: { ...auth, "content-type": "application/json" }, payload: payload as string });
         expect(r.statusCode, `${method} ${url} ${r.body.slice(0, 160)}`).toBe(status);
-        expect(typeof r.json().error.code).toBe("string");
+        expect(typeof errorOf(r.json())?.code).toBe("string");
       }
     });
   });
@@ -391,7 +392,7 @@ describe("audit API", () => {
       expect(b.extension.find((e: any) => e.url.endsWith("trace-count")).valueInteger).toBe(2);
       expect(b.agent[1].who.identifier.value).toBe(ids.versionId.toLowerCase());
       const other = await app.inject({ url: `/fhir/Provenance?batch=${receipts[0].batchId}`, headers: { authorization: `Bearer ${await signIn(l.hospitalB)}` } });
-      expect([other.statusCode, other.json().error.code]).toEqual([403, "FORBIDDEN"]);
+      expect([other.statusCode, errorOf(other.json())?.code]).toEqual([403, "FORBIDDEN"]);
     });
 
     it("AuditEvent for membership, key and version status changes, in chain order", async () => {

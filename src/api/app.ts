@@ -3,7 +3,7 @@
  * src/api/server.ts; tests use `inject()`. Every route declares its access rule and its schemas;
  * the routes themselves live in src/api/routes, one file per area, sharing the kit built here.
  */
-import type { FastifyInstance, FastifyRequest, RouteShorthandOptions } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from "fastify";
 import rateLimit from "@fastify/rate-limit";
 import cors from "@fastify/cors";
 import swagger from "@fastify/swagger";
@@ -15,7 +15,8 @@ import { NUMBERS, Role } from "../constants";
 import { ACCESS_RULES, allowed, type Access } from "./access";
 import { createAuth, type AuthOptions, type Caller } from "./auth";
 import { API_HELMET_OPTIONS, addSecurityHeaders } from "./security-headers";
-import { ApiError, errorReply, errorSchema } from "./errors";
+import { ApiError, errorReply, errorSchema, type ErrorReply } from "./errors";
+import { asOperationOutcome, isFhir } from "./fhir-http";
 import { checkQueryIntegers } from "./inputs";
 import { SECURITY_SCHEMES, TAGS, documentRoute } from "./docs";
 import { allInWords, inWords, namesFrom, type Names, type Spec } from "./words";
@@ -26,6 +27,7 @@ import { consentRoutes } from "./routes/consents";
 import { traceRoutes } from "./routes/traces";
 import { relayRoutes } from "./routes/relay";
 import { fhirRoutes } from "./routes/fhir";
+import { fhirReadRoutes } from "./routes/fhir-read";
 import { reportRoutes } from "./routes/reports";
 
 export interface AppOptions {
@@ -96,7 +98,7 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
   app.addHook("onRoute", documentRoute);
   const kit = makeKit(app, o, auth, counters);
   addHooks(app, auth, counters, kit.names);
-  for (const routes of [healthRoutes, registryRoutes, consentRoutes, traceRoutes, relayRoutes, fhirRoutes, reportRoutes]) routes(kit);
+  for (const routes of [healthRoutes, registryRoutes, consentRoutes, traceRoutes, relayRoutes, fhirRoutes, fhirReadRoutes, reportRoutes]) routes(kit);
 }
 
 function addHooks(app: FastifyInstance, auth: ReturnType<typeof createAuth>, counters: Kit["counters"], names: Kit["names"]): void {
@@ -140,9 +142,18 @@ function addHooks(app: FastifyInstance, auth: ReturnType<typeof createAuth>, cou
     const d = toDomainError(error);
     // A ledger refusal names the organisations it is about ("organisation 7 (Hospital A)"); the index knows their names.
     if (d instanceof LedgerRevertError) r.body.error.message = explain(d.revert.name, d.revert.args, await names().catch(() => ({})));
-    return reply.status(r.status).headers(r.headers).send(r.body);
+    return sendError(reply, req.url, r);
   });
-  app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: { code: "NOT_FOUND", message: `no route ${req.method} ${req.url.slice(0, 200)}` } }));
+  app.setNotFoundHandler((req, reply) => sendError(reply, req.url, { status: 404, headers: {}, body: { error: { code: "NOT_FOUND", message: `no route ${req.method} ${req.url.slice(0, 200)}` } } }));
+}
+
+/** An error answer: on /fhir routes as an OperationOutcome (FHIR clients read nothing else), elsewhere `{error:{code,message}}`. */
+export function sendError(reply: FastifyReply, url: string, r: ErrorReply) {
+  if (isFhir(url)) {
+    const o = asOperationOutcome(r);
+    return reply.status(o.status).headers(o.headers).type(o.contentType).send(o.body);
+  }
+  return reply.status(r.status).headers(r.headers).send(r.body);
 }
 
 function enforce(access: Access | undefined, caller: Caller): void {
@@ -153,12 +164,15 @@ function enforce(access: Access | undefined, caller: Caller): void {
 }
 
 const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 503: errorSchema };
+/** On /fhir routes errors are OperationOutcomes (sendError), serialized whole. */
+const outcomeSchema = { type: "object", required: ["resourceType", "issue"], additionalProperties: true, properties: { resourceType: { const: "OperationOutcome" }, issue: { type: "array", items: { type: "object", additionalProperties: true } } } };
+const fhirErrors = Object.fromEntries(Object.keys(errors).map((status) => [status, outcomeSchema]));
 
 function makeKit(app: FastifyInstance, o: AppOptions, auth: Kit["auth"], counters: Kit["counters"]): Kit {
   const q = o.queries;
   const route: Kit["route"] = (access, schema, tags) => ({
     config: { access },
-    schema: { tags, ...(access === "public" ? {} : { security: [{ session: [] }] }), ...schema, response: { ...errors, ...(schema.response as object) } },
+    schema: { tags, ...(access === "public" ? {} : { security: [{ session: [] }] }), ...schema, response: { ...(tags.includes("fhir") ? fhirErrors : errors), ...(schema.response as object) } },
   });
   const names = async () => namesFrom(await q.members(), await q.purposes());
   const slowLimit = { max: Math.max(1, Math.floor((o.rateLimit ?? 6000) / 5)), timeWindow: "1 minute" };

@@ -8,6 +8,7 @@
 import type { RouteOptions } from "fastify";
 import { ACCESS_RULES, type Access } from "./access";
 import { ERROR_CATALOGUE } from "./errors";
+import { operationOutcome } from "../fhir";
 
 type Doc = { summary: string; description: string; ok?: string };
 const d = (summary: string, description: string, ok?: string): Doc => ({ summary, description, ok });
@@ -76,7 +77,7 @@ const ERROR_EXAMPLES: Record<string, { code: string; message: string }> = {
 };
 void ERROR_CATALOGUE; // the codes in the examples are catalogue codes (test/api-words.test.ts checks)
 
-type Schema = { type?: string | string[]; properties?: Record<string, Schema>; items?: Schema; pattern?: string; enum?: unknown[]; oneOf?: Schema[]; const?: unknown };
+type Schema = { type?: string | string[]; additionalProperties?: unknown; properties?: Record<string, Schema>; items?: Schema; pattern?: string; enum?: unknown[]; oneOf?: Schema[]; const?: unknown };
 
 const HEX32 = "0x5c1f9e0a3b7d2c4e6f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6";
 /** Example values by field name, for fields whose meaning the type alone does not show. */
@@ -150,7 +151,8 @@ export function documentRoute(route: RouteOptions): void {
   for (const [status, s] of Object.entries(schema.response ?? {})) {
     const ok = Number(status) < 400;
     const description = ok ? (doc?.ok ?? "The answer.") : (STATUS_TEXT[status] ?? "An error, named by its code.");
-    const example = ok || !s.properties?.error ? exampleOf(s) : { error: ERROR_EXAMPLES[status] ?? ERROR_EXAMPLES[400] };
+    const e = ERROR_EXAMPLES[status] ?? ERROR_EXAMPLES[400];
+    const example = ok ? exampleOf(s) : s.properties?.error ? { error: e } : s.properties?.issue ? operationOutcome(Number(status), e.code, e.message) : exampleOf(s);
     response[status] = { ...s, description, examples: [example] };
   }
   schema.response = response as Record<string, Schema>;
