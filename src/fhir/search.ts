@@ -20,10 +20,12 @@ const FHIR_DATE = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(
 
 /**
  * The instants [lower, upper) a FHIR date stands for, in Unix seconds: "2026" is the whole year,
- * "2026-05-01" the whole day (UTC), a date-time its second. Unix seconds are accepted too.
+ * "2026-05-01" the whole day (UTC), a date-time its second (or minute). Unix seconds are accepted
+ * too, except four digits, which FHIR reads as a year.
  */
 export function dateRange(param: string, text: string): { lower: number; upper: number } {
-  if (/^(0|[1-9]\d{0,11})$/.test(text)) return { lower: Number(text), upper: Number(text) + 1 };
+  // Four digits are a year (FHIR's "2026"); other runs of digits are Unix seconds.
+  if (/^(0|[1-9]\d{0,11})$/.test(text) && text.length !== 4) return { lower: Number(text), upper: Number(text) + 1 };
   const m = FHIR_DATE.exec(text);
   const bad = () => new SearchParamError(param, `${param} must be a FHIR date (2026, 2026-05, 2026-05-01, 2026-05-01T12:00:00Z; a time needs its zone) or Unix seconds, optionally after a prefix (ge, gt, le, lt, eq, ne, sa, eb); got "${text.slice(0, 40)}"`);
   if (!m) throw bad();
