@@ -105,6 +105,19 @@ describe("audit API", () => {
       ["GET", `/fhir/Provenance?version=${ids.versionId}`, "public"],
       ["GET", `/fhir/Provenance?batch=${receipts[0].batchId}`, "hospital"],
       ["GET", "/fhir/AuditEvent", "members"],
+      // issue 17: lists, the FHIR endpoint's discovery and reads
+      ["GET", "/datasets", "public"],
+      ["GET", "/versions", "public"],
+      ["GET", "/fhir/metadata", "public"],
+      ["GET", "/fhir/Organization", "public"],
+      ["GET", `/fhir/Organization/${ORG.HOSPITAL_A}`, "public"],
+      ["GET", "/fhir/Device", "public"],
+      ["GET", `/fhir/Device/${ids.versionId.slice(2)}`, "public"],
+      ["GET", "/fhir/CodeSystem", "public"],
+      ["GET", "/fhir/CodeSystem/purpose", "public"],
+      ["GET", `/fhir/Consent/consent-${l.patient.address.toLowerCase().slice(2)}-${Purpose.CLINICAL_DECISION_SUPPORT}-${ORG.HOSPITAL_A}`, "subject"],
+      ["GET", `/fhir/Provenance/${ids.versionId.slice(2)}`, "public"],
+      ["GET", `/fhir/Provenance/${receipts[0].batchId.slice(2)}`, "hospital"],
     ];
     it("answers each cell with the status the access table gives", async () => {
       const signers: Record<CallerKind, Signer | undefined> = { anonymous: undefined, patient: l.patient, HOSPITAL: l.hospitalA, MODEL_DEVELOPER: l.developer, REGULATOR: l.regulator, AUDITOR: l.auditor };

@@ -8,7 +8,7 @@
 import type { RouteOptions } from "fastify";
 import { ACCESS_RULES, type Access } from "./access";
 import { ERROR_CATALOGUE } from "./errors";
-import { operationOutcome } from "../fhir";
+import { capabilityStatement, codeSystems, deviceResource, organizationResource, operationOutcome, searchBundle, type FhirContext } from "../fhir";
 
 type Doc = { summary: string; description: string; ok?: string };
 const d = (summary: string, description: string, ok?: string): Doc => ({ summary, description, ok });
@@ -52,6 +52,9 @@ export const ROUTE_DOCS: Record<string, Doc> = {
   "GET /fhir/Device/{id}": d("FHIR Device read", "One model version (id: its versionId without 0x) as a FHIR R4 Device.", "The Device."),
   "GET /fhir/CodeSystem": d("FHIR CodeSystem search", "medprov's own code systems (purposes, roles, statuses, events); `url` finds one by its canonical URL.", "A searchset Bundle."),
   "GET /fhir/CodeSystem/{id}": d("FHIR CodeSystem read", "One of medprov's code systems.", "The CodeSystem."),
+  "GET /fhir/Consent/{id}": d("FHIR Consent read", "One consent slot (id consent-<subject without 0x>-<purpose>-<grantee>), scoped like the search.", "The Consent."),
+  "GET /fhir/Provenance/{id}": d("FHIR Provenance read", "The provenance of a model version (public) or of a trace batch (its hospital and oversight), by its id without 0x.", "The Provenance."),
+  "GET /fhir/AuditEvent/{id}": d("FHIR AuditEvent read", "One membership, key or version status change (the id a search gave).", "The AuditEvent."),
 };
 
 /** What each error status means, for the document. */
@@ -129,6 +132,24 @@ export const SECURITY_SCHEMES = {
   session: { type: "http", scheme: "bearer", description: "A session token from POST /auth/verify (Sign-In with Ethereum), as `Authorization: Bearer <session>`. Public routes take it too (a signed-in caller's answers are not cached)." },
 } as const;
 
+/** Example answers of the FHIR routes, built by the same mappings the routes use. */
+function fhirExamples(): Record<string, unknown> {
+  const t = 1_777_636_800;
+  const ctx: FhirContext = { chainId: 31337, addresses: { consortium: "0x5FbDB2315678afecb367f032d93F642f64180aa3", consents: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512", models: "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0", traces: "0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9" }, orgName: (id) => ["", "Hospital A", "Hospital B", "Model Developer"][id] };
+  const org = organizationResource({ orgId: 1, role: 1, name: "Hospital A", status: 1 });
+  const device = deviceResource(ctx, { versionId: HEX32, modelId: HEX32, developer: 3, parent: "0x" + "00".repeat(32), weightsHash: HEX32, modelCardHash: HEX32, trainingDatasets: [HEX32], status: 2, filingCode: "NMPA-2026-0042", approvedBy: 4, registeredTime: t, tx: HEX32 }, { name: "sepsis-risk" });
+  const purposes = codeSystems(new Map(), {})[0];
+  const base = "https://api.example/fhir";
+  const bundle = (r: { resourceType: string }) => searchBundle([r as never], t, { base, link: [{ relation: "self", url: `${base}/${r.resourceType}` }] });
+  return {
+    "GET /fhir/metadata": capabilityStatement(base, t, "1.0.0"),
+    "GET /fhir/Organization": bundle(org), "GET /fhir/Organization/{id}": org,
+    "GET /fhir/Device": bundle(device), "GET /fhir/Device/{id}": device,
+    "GET /fhir/CodeSystem": bundle(purposes), "GET /fhir/CodeSystem/{id}": purposes,
+  };
+}
+let FHIR_EXAMPLES: Record<string, unknown> | undefined;
+
 const openApiPath = (url: string) => url.replace(/:([A-Za-z_]+)/g, "{$1}");
 
 /**
@@ -152,7 +173,8 @@ export function documentRoute(route: RouteOptions): void {
     const ok = Number(status) < 400;
     const description = ok ? (doc?.ok ?? "The answer.") : (STATUS_TEXT[status] ?? "An error, named by its code.");
     const e = ERROR_EXAMPLES[status] ?? ERROR_EXAMPLES[400];
-    const example = ok ? exampleOf(s) : s.properties?.error ? { error: e } : s.properties?.issue ? operationOutcome(Number(status), e.code, e.message) : exampleOf(s);
+    FHIR_EXAMPLES ??= fhirExamples();
+    const example = ok ? (FHIR_EXAMPLES[`${method} ${openApiPath(route.url)}`] ?? exampleOf(s)) : s.properties?.error ? { error: e } : s.properties?.issue ? operationOutcome(Number(status), e.code, e.message) : exampleOf(s);
     response[status] = { ...s, description, examples: [example] };
   }
   schema.response = response as Record<string, Schema>;
