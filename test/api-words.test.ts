@@ -170,6 +170,16 @@ describe("sentences as a person writes them", () => {
     expect(explain("ModelRegistryInvalidTransition", [v, 4n, 2n])).toBe("version 0xabababab… is recalled and cannot become approved");
   });
 
+  it("receipt findings give a confidence as a percentage and tiers by name", async () => {
+    const { checkClinicalRules } = await import("../src/sdk/traces/checks");
+    const { Tier, ClinicianAction } = await import("../src/constants");
+    const record = { confidenceBps: 7000, tier: Tier.REVIEW, action: ClinicianAction.ACCEPTED } as Parameters<typeof checkClinicalRules>[0];
+    expect(checkClinicalRules(record).map((r) => r.message)).toEqual([
+      "a confidence of 70% (7000 bps) demands the TAKEOVER tier, but the record says REVIEW (1)",
+      "the clinician accepted an output in the TAKEOVER tier (confidence 70% (7000 bps)), where a human must take over",
+    ]);
+  });
+
   it("the API's refusals say who may read what", async () => {
     const developer = `Bearer ${await w.signIn(w.l.developer)}`;
     const r = await w.app.inject({ url: "/batches", headers: { authorization: developer } });
