@@ -5,6 +5,7 @@
  * fields (not whole bodies), and the list routes' filters and cursor paging.
  */
 import { describe, it, expect, beforeAll } from "vitest";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { ORG } from "./helpers/fixture";
 import { apiWorld, type ApiWorld } from "./helpers/api-fixture";
 import { isoOf } from "../src/sdk";
@@ -178,6 +179,26 @@ describe("sentences as a person writes them", () => {
       "a confidence of 70% (7000 bps) demands the TAKEOVER tier, but the record says REVIEW (1)",
       "the clinician accepted an output in the TAKEOVER tier (confidence 70% (7000 bps)), where a human must take over",
     ]);
+  });
+
+  it("a ledger refusal the API relays names the organisation it is about", async () => {
+    const hre = (await import("hardhat")).default;
+    const { Patient } = await import("../src/sdk");
+    const { Purpose } = await import("../src/constants");
+    const { buildApp, createFastify } = await import("../src/api");
+    const { createQueries } = await import("../src/indexer");
+    const { deploymentOf, indexFresh } = await import("./helpers/indexing");
+    const { AUTH } = await import("./helpers/api-fixture");
+    const deployment = await deploymentOf(w.l);
+    const { store } = await indexFresh(deployment);
+    const relaying = createFastify();
+    // The relayer's own organisation is suspended: the chain refuses its writes, by its number.
+    await relaying.register(buildApp, { queries: createQueries(store), ledger: w.l, deployment, provider: hre.ethers.provider, auth: AUTH, relayer: w.l.suspendedHospital });
+    const signed = await new Patient(w.l, w.l.patient2).signGrant({ purpose: Purpose.TREATMENT, grantee: ORG.HOSPITAL_A, expiresAt: (await time.latest()) + 10 ** 6 });
+    const r = await relaying.inject({ method: "POST", url: "/relay", payload: signed });
+    expect([r.statusCode, r.json().error]).toEqual([422, { code: "ConsortiumMemberNotActive", message: `organisation ${ORG.HOSPITAL_SUSPENDED} (Hospital Suspended) is suspended, so it cannot write to the ledger` }]);
+    await relaying.close();
+    await store.close();
   });
 
   it("the API's refusals say who may read what", async () => {
