@@ -4,7 +4,8 @@
  * shapes an outside fuzzer found answered 500 (Infinity, 1e400, numbers past 2^53 or past uint64
  * and uint256, one-element arrays where a string belongs, mis-checksummed addresses, very long and
  * unicode strings, missing and extra fields), from anonymous and signed-in callers. The property:
- * no answer is ≥ 500, and every 4xx is a JSON body {error:{code,message}} that names the problem.
+ * no answer is ≥ 500, and every 4xx is a JSON body {error:{code,message}} (an OperationOutcome
+ * carrying the same code and message on /fhir routes) that names the problem.
  */
 import { describe, it, expect, beforeAll } from "vitest";
 import hre from "hardhat";
@@ -18,6 +19,7 @@ import type { Signer } from "ethers";
 import type { FastifyInstance } from "fastify";
 import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
 import { deploymentOf, indexFresh } from "./helpers/indexing";
+import { errorOf } from "./helpers/error-body";
 import { modelWithVersion } from "./helpers/builders";
 import { clock, traceInput } from "./helpers/traces";
 import { Patient, TraceBatcher, receiptFor, type SignedGrant, type SignedRevoke, type TraceReceipt } from "../src/sdk";
@@ -252,7 +254,7 @@ describe("API fuzz, driven by /openapi.json", () => {
           if (r.statusCode >= 400) {
             let e: { code?: unknown; message?: unknown } | undefined;
             try {
-              e = r.json().error;
+              e = errorOf(r.json()); // an OperationOutcome on /fhir routes
             } catch {
               e = undefined;
             }

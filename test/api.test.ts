@@ -13,6 +13,7 @@ import type { Signer } from "ethers";
 import type { FastifyInstance } from "fastify";
 import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
 import { fhirProblems } from "./helpers/fhir-validate";
+import { errorOf } from "./helpers/error-body";
 import { deploymentOf, indexFresh } from "./helpers/indexing";
 import { modelWithVersion } from "./helpers/builders";
 import { clock, traceInput } from "./helpers/traces";
@@ -104,6 +105,19 @@ describe("audit API", () => {
       ["GET", `/fhir/Provenance?version=${ids.versionId}`, "public"],
       ["GET", `/fhir/Provenance?batch=${receipts[0].batchId}`, "hospital"],
       ["GET", "/fhir/AuditEvent", "members"],
+      // issue 17: lists, the FHIR endpoint's discovery and reads
+      ["GET", "/datasets", "public"],
+      ["GET", "/versions", "public"],
+      ["GET", "/fhir/metadata", "public"],
+      ["GET", "/fhir/Organization", "public"],
+      ["GET", `/fhir/Organization/${ORG.HOSPITAL_A}`, "public"],
+      ["GET", "/fhir/Device", "public"],
+      ["GET", `/fhir/Device/${ids.versionId.slice(2)}`, "public"],
+      ["GET", "/fhir/CodeSystem", "public"],
+      ["GET", "/fhir/CodeSystem/purpose", "public"],
+      ["GET", `/fhir/Consent/consent-${l.patient.address.toLowerCase().slice(2)}-${Purpose.CLINICAL_DECISION_SUPPORT}-${ORG.HOSPITAL_A}`, "subject"],
+      ["GET", `/fhir/Provenance/${ids.versionId.slice(2)}`, "public"],
+      ["GET", `/fhir/Provenance/${receipts[0].batchId.slice(2)}`, "hospital"],
     ];
     it("answers each cell with the status the access table gives", async () => {
       const signers: Record<CallerKind, Signer | undefined> = { anonymous: undefined, patient: l.patient, HOSPITAL: l.hospitalA, MODEL_DEVELOPER: l.developer, REGULATOR: l.regulator, AUDITOR: l.auditor };
@@ -114,7 +128,7 @@ describe("audit API", () => {
           const r = await app.inject({ method: method as "GET", url, payload: payload as object, headers: session ? { authorization: `Bearer ${session}` } : {} });
           const expected = allowed(access, role) ? 200 : role === "anonymous" ? 401 : 403;
           expect(r.statusCode, `${role} ${method} ${url}: ${r.body.slice(0, 200)}`).toBe(expected);
-          if (expected !== 200) expect(r.json().error.code).toBe(role === "anonymous" ? "UNAUTHENTICATED" : "FORBIDDEN");
+          if (expected !== 200) expect(errorOf(r.json())?.code).toBe(role === "anonymous" ? "UNAUTHENTICATED" : "FORBIDDEN");
           cells++;
         }
       }
@@ -246,7 +260,7 @@ describe("audit API", () => {
       for (const [method, url, payload, status] of cases) {
         const r = await app.inject({ method: method as "GET", url, headers: { ...auth, "content-type": "application/json" }, payload: payload as string });
         expect(r.statusCode, `${method} ${url} ${r.body.slice(0, 160)}`).toBe(status);
-        expect(typeof r.json().error.code).toBe("string");
+        expect(typeof errorOf(r.json())?.code).toBe("string");
       }
     });
   });
@@ -391,7 +405,7 @@ describe("audit API", () => {
       expect(b.extension.find((e: any) => e.url.endsWith("trace-count")).valueInteger).toBe(2);
       expect(b.agent[1].who.identifier.value).toBe(ids.versionId.toLowerCase());
       const other = await app.inject({ url: `/fhir/Provenance?batch=${receipts[0].batchId}`, headers: { authorization: `Bearer ${await signIn(l.hospitalB)}` } });
-      expect([other.statusCode, other.json().error.code]).toEqual([403, "FORBIDDEN"]);
+      expect([other.statusCode, errorOf(other.json())?.code]).toEqual([403, "FORBIDDEN"]);
     });
 
     it("AuditEvent for membership, key and version status changes, in chain order", async () => {

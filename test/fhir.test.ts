@@ -4,7 +4,7 @@
  */
 import { describe, it, expect } from "vitest";
 import { Purpose, VersionStatus, MemberStatus, NUMBERS, VERSION_STATUSES } from "../src/constants";
-import { batchProvenance, consentResource, memberAuditEvent, searchBundle, versionAuditEvent, versionProvenance, type ConsentRow, type FhirContext } from "../src/fhir";
+import { batchProvenance, capabilityStatement, codeSystems, consentResource, dateFilter, dateRange, deviceResource, memberAuditEvent, operationOutcome, organizationResource, pagedBundle, searchBundle, versionAuditEvent, versionProvenance, CANONICAL, type ConsentRow, type FhirContext } from "../src/fhir";
 import { fhirProblems } from "./helpers/fhir-validate";
 
 const ctx: FhirContext = {
@@ -164,5 +164,64 @@ describe("FHIR R4 export", () => {
     expect(fhirProblems({ ...c, policy: undefined } as never).join()).toMatch(/ppc-1/);
     expect(fhirProblems({ ...c, patientName: "Zhang San" } as never).join()).toMatch(/patientName/);
     expect(fhirProblems({ ...c, dateTime: "yesterday" } as never).join()).toMatch(/dateTime/);
+  });
+
+  describe("the endpoint's own resources (issue 17)", () => {
+    const version = { versionId: id32("a1"), modelId: id32("b1"), developer: 3, parent: id32("a0"), weightsHash: id32("c1"), modelCardHash: id32("d1"), trainingDatasets: [id32("e1")], status: VersionStatus.APPROVED, approvedBy: 4, filingCode: "NMPA-1", registeredTime: T0, tx: id32("f1") };
+
+    it("a member as an Organization, a model version as a Device, each referenced by what mentions it", () => {
+      const org = organizationResource({ orgId: 1, role: 1, name: "Hospital A", status: MemberStatus.SUSPENDED });
+      valid(org);
+      expect([org.id, org.active, org.type?.[0].coding?.[0].code, org.name]).toEqual(["1", false, "HOSPITAL", "Hospital A"]);
+      const device = deviceResource(ctx, version, { name: "sepsis-risk" });
+      valid(device);
+      expect([device.id, device.status, device.deviceName?.[0].name, device.owner?.reference, device.parent?.reference]).toEqual([id32("a1").slice(2), "active", "sepsis-risk", "Organization/3", `Device/${id32("a0").slice(2)}`]);
+      expect(deviceResource(ctx, { ...version, status: VersionStatus.RECALLED }).status).toBe("inactive");
+      const p = versionProvenance(ctx, version);
+      expect([p.target[0].reference, p.agent.map((a) => a.who.reference)]).toEqual([`Device/${device.id}`, ["Organization/3", "Organization/4"]]);
+      // "Any member" is no one organisation: named, not referenced.
+      expect(consentResource(ctx, grant({ grantee: NUMBERS.ANY_MEMBER }), T0).provision?.actor?.[0].reference.reference).toBeUndefined();
+    });
+
+    it("CodeSystems under canonical URLs hold every code the resources use; a CapabilityStatement and OperationOutcomes are valid", () => {
+      const systems = codeSystems(new Map([[6, "PUBLIC_HEALTH_SURVEILLANCE"]]), { NOT_FOUND: { means: "no such thing" } });
+      for (const cs of systems) {
+        valid(cs);
+        expect(cs.url).toBe(`${CANONICAL}/CodeSystem/${cs.id}`);
+      }
+      const codes = (id: string) => systems.find((c) => c.id === id)!.concept!.map((c) => c.code);
+      expect(codes("purpose")).toEqual(["TREATMENT", "CLINICAL_DECISION_SUPPORT", "RESEARCH", "MODEL_TRAINING", "COMMERCIAL_USE", "CROSS_BORDER_TRANSFER", "PUBLIC_HEALTH_SURVEILLANCE"]);
+      expect(codes("ledger-event")).toContain("VersionStatusChanged:RECALLED");
+      expect(consentResource(ctx, grant(), T0).provision?.purpose?.[0].system).toBe(`${CANONICAL}/CodeSystem/purpose`);
+      valid(capabilityStatement("https://api.example/fhir", T0, "1.0.0"));
+      for (const status of [400, 401, 403, 404, 413, 429, 500, 503]) valid(operationOutcome(status, "SOME_CODE", "what went wrong"));
+    });
+
+    it("FHIR dates: partial dates are ranges, prefixes compare with them, a time needs its zone", () => {
+      const utc = (s: string) => Date.parse(s) / 1000;
+      expect(dateRange("date", "2026")).toEqual({ lower: utc("2026-01-01T00:00:00Z"), upper: utc("2027-01-01T00:00:00Z") });
+      expect(dateRange("date", "2026-12")).toEqual({ lower: utc("2026-12-01T00:00:00Z"), upper: utc("2027-01-01T00:00:00Z") });
+      expect(dateRange("date", "2026-05-01")).toEqual({ lower: utc("2026-05-01T00:00:00Z"), upper: utc("2026-05-02T00:00:00Z") });
+      expect(dateRange("date", "2026-05-01T14:00:00+02:00")).toEqual({ lower: utc("2026-05-01T12:00:00Z"), upper: utc("2026-05-01T12:00:01Z") });
+      expect(dateRange("since", "1780000000")).toEqual({ lower: 1_780_000_000, upper: 1_780_000_001 });
+      for (const bad of ["2026-02-30", "2026-13", "2026-05-01T12:00:00", "26-05-01", "yesterday", "1e9", "-1", "ge"]) expect(() => dateRange("date", bad), bad).toThrow(/date must be a FHIR date/);
+      const noon = utc("2026-05-01T12:00:00Z");
+      const cases: [string, number, boolean][] = [
+        ["2026-05-01", noon, true], ["eq2026-05-01", utc("2026-05-02T00:00:00Z"), false], ["ne2026-05-01", noon, false],
+        ["gt2026-05-01", noon, false], ["gt2026-04-30", noon, true], ["ge2026-05-01", utc("2026-05-01T00:00:00Z"), true],
+        ["lt2026-05-01", noon, false], ["le2026-05-01", noon, true], ["sa2026", noon, false], ["eb2027", noon, true],
+      ];
+      for (const [value, t, expected] of cases) expect([value, dateFilter("date", value)(t)]).toEqual([value, expected]);
+    });
+
+    it("a page of a search: total counts every match, fullUrls are absolute, next continues after the last entry", () => {
+      const matches = [3, 1, 2].map((n) => ({ key: String(n), resource: () => organizationResource({ orgId: n, role: 1, name: `H${n}`, status: 1 }) }));
+      const first = pagedBundle(matches, T0, { base: "https://api.example/fhir", self: "https://api.example/fhir/Organization?_count=2", count: 2 });
+      valid(first);
+      expect([first.total, first.entry?.map((e) => e.fullUrl), first.link?.map((l) => l.relation)]).toEqual([3, ["https://api.example/fhir/Organization/1", "https://api.example/fhir/Organization/2"], ["self", "next"]]);
+      const next = new URL(first.link![1].url);
+      const second = pagedBundle(matches, T0, { base: "https://api.example/fhir", self: next.toString(), count: 2, cursor: next.searchParams.get("_cursor")! });
+      expect([second.total, second.entry?.map((e) => e.resource?.id), second.link?.map((l) => l.relation)]).toEqual([3, ["3"], ["self"]]);
+    });
   });
 });

@@ -50,6 +50,24 @@ async function scenario() {
 }
 
 describe("indexer queries", () => {
+  it("datasetList and versionList: registration order, filters, and pages that stay stable while new ones arrive", async () => {
+    const s = await loadFixture(scenario);
+    const { store, indexer } = await indexFresh(await deploymentOf(s.l));
+    const q = createQueries(store);
+    const ids = (rows: { datasetId?: unknown; versionId?: unknown }[]) => rows.map((r) => String(r.datasetId ?? r.versionId));
+    expect(ids((await q.datasetList({})).datasets)).toEqual([s.d1.datasetId.toLowerCase(), s.d2.datasetId.toLowerCase()]);
+    expect(ids((await q.versionList({ status: 4 })).versions)).toEqual([s.v1.toLowerCase()]); // RECALLED
+    expect(ids((await q.versionList({ status: 1 })).versions)).toEqual([s.v2.toLowerCase()]); // SUBMITTED
+    expect((await q.datasetList({ custodian: ORG.HOSPITAL_B })).datasets).toEqual([]);
+    const first = await q.datasetList({ limit: 1 });
+    expect([ids(first.datasets), typeof first.next]).toEqual([[s.d1.datasetId.toLowerCase()], "string"]);
+    // A dataset registered between two pages comes after the ones already listed, never among them.
+    const d3 = await datasetWith(s.l, [s.l.guardian.address]);
+    await indexer.syncOnce();
+    const rest = await q.datasetList({ after: first.next!, limit: 10 });
+    expect([ids(rest.datasets), rest.next]).toEqual([[s.d2.datasetId.toLowerCase(), d3.datasetId.toLowerCase()], null]);
+  });
+
   it("lineage: parents and children of datasets; versions and their status history", async () => {
     const s = await loadFixture(scenario);
     const { store } = await indexFresh(await deploymentOf(s.l));

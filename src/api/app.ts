@@ -3,20 +3,23 @@
  * src/api/server.ts; tests use `inject()`. Every route declares its access rule and its schemas;
  * the routes themselves live in src/api/routes, one file per area, sharing the kit built here.
  */
-import type { FastifyInstance, FastifyRequest, RouteShorthandOptions } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from "fastify";
 import rateLimit from "@fastify/rate-limit";
 import cors from "@fastify/cors";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { Provider, Signer } from "ethers";
-import { chainNow, type ChainNow, type Deployment, type LedgerContracts } from "../sdk";
+import { LedgerRevertError, chainNow, explain, roleWords, toDomainError, type ChainNow, type Deployment, type LedgerContracts } from "../sdk";
 import type { IndexerStats, Queries } from "../indexer";
-import { NUMBERS } from "../constants";
-import { allowed, type Access } from "./access";
+import { NUMBERS, Role } from "../constants";
+import { ACCESS_RULES, allowed, type Access } from "./access";
 import { createAuth, type AuthOptions, type Caller } from "./auth";
 import { API_HELMET_OPTIONS, addSecurityHeaders } from "./security-headers";
-import { ApiError, errorReply, errorSchema } from "./errors";
+import { ApiError, errorReply, errorSchema, type ErrorReply } from "./errors";
+import { asOperationOutcome, isFhir } from "./fhir-http";
 import { checkQueryIntegers } from "./inputs";
+import { SECURITY_SCHEMES, TAGS, documentRoute } from "./docs";
+import { allInWords, inWords, namesFrom, type Names, type Spec } from "./words";
 import type { IndexerHealth } from "./health";
 import { healthRoutes } from "./routes/health";
 import { registryRoutes } from "./routes/registry";
@@ -24,6 +27,7 @@ import { consentRoutes } from "./routes/consents";
 import { traceRoutes } from "./routes/traces";
 import { relayRoutes } from "./routes/relay";
 import { fhirRoutes } from "./routes/fhir";
+import { fhirReadRoutes } from "./routes/fhir-read";
 import { reportRoutes } from "./routes/reports";
 
 export interface AppOptions {
@@ -73,6 +77,10 @@ export interface Kit {
   consentScope(req: FastifyRequest, subject?: string): Promise<(grantee: number) => boolean>;
   /** The chain's "now": the head block's time and number (DESIGN §5), never the host clock. */
   now(): Promise<ChainNow>;
+  /** Members' and purposes' names, from the index. */
+  names(): Promise<Names>;
+  /** A row, or each row of a list, with its words beside its numbers (src/api/words.ts). */
+  say<T>(spec: Spec, value: T): Promise<T>;
 }
 
 export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<void> {
@@ -85,14 +93,15 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
   // which would still run on every request to decide that, is not registered.
   if (o.corsOrigins?.length) await app.register(cors, { origin: o.corsOrigins });
   await app.register(rateLimit, { max: o.rateLimit ?? 6000, timeWindow: "1 minute" });
-  await app.register(swagger, { openapi: { info: { title: "medprov audit API", version: "1.0.0", description: "Consents, datasets, models, trace batches, receipt verification and impact reports from the medprov ledger." }, components: { securitySchemes: { session: { type: "http", scheme: "bearer" } } } } });
+  await app.register(swagger, { openapi: { info: { title: "medprov audit API", version: "1.0.0", description: "Consents, datasets, models, trace batches, receipt verification and impact reports from the medprov ledger." }, components: { securitySchemes: SECURITY_SCHEMES }, tags: TAGS } });
   await app.register(swaggerUi, { routePrefix: "/docs" });
-  addHooks(app, auth, counters);
+  app.addHook("onRoute", documentRoute);
   const kit = makeKit(app, o, auth, counters);
-  for (const routes of [healthRoutes, registryRoutes, consentRoutes, traceRoutes, relayRoutes, fhirRoutes, reportRoutes]) routes(kit);
+  addHooks(app, auth, counters, kit.names);
+  for (const routes of [healthRoutes, registryRoutes, consentRoutes, traceRoutes, relayRoutes, fhirRoutes, fhirReadRoutes, reportRoutes]) routes(kit);
 }
 
-function addHooks(app: FastifyInstance, auth: ReturnType<typeof createAuth>, counters: Kit["counters"]): void {
+function addHooks(app: FastifyInstance, auth: ReturnType<typeof createAuth>, counters: Kit["counters"], names: Kit["names"]): void {
   app.decorateRequest("caller", undefined as unknown as Caller);
   app.addHook("onRequest", (req, reply, done) => {
     auth.caller(req.headers.authorization).then((caller) => {
@@ -127,28 +136,45 @@ function addHooks(app: FastifyInstance, auth: ReturnType<typeof createAuth>, cou
     counters.set(key, c);
     done();
   });
-  app.setErrorHandler((error, req, reply) => {
+  app.setErrorHandler(async (error, req, reply) => {
     const r = errorReply(error);
     if (r.internal) req.log.error({ err: error }, "request failed");
-    return reply.status(r.status).headers(r.headers).send(r.body);
+    const d = toDomainError(error);
+    // A ledger refusal names the organisations it is about ("organisation 7 (Hospital A)"); the index knows their names.
+    if (d instanceof LedgerRevertError) r.body.error.message = explain(d.revert.name, d.revert.args, await names().catch(() => ({})));
+    return sendError(reply, req.url, r);
   });
-  app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: { code: "NOT_FOUND", message: `no route ${req.method} ${req.url.slice(0, 200)}` } }));
+  app.setNotFoundHandler((req, reply) => sendError(reply, req.url, { status: 404, headers: {}, body: { error: { code: "NOT_FOUND", message: `no route ${req.method} ${req.url.slice(0, 200)}` } } }));
+}
+
+/** An error answer: on /fhir routes as an OperationOutcome (FHIR clients read nothing else), elsewhere `{error:{code,message}}`. */
+export function sendError(reply: FastifyReply, url: string, r: ErrorReply) {
+  if (isFhir(url)) {
+    const o = asOperationOutcome(r);
+    return reply.status(o.status).headers(o.headers).type(o.contentType).send(o.body);
+  }
+  return reply.status(r.status).headers(r.headers).send(r.body);
 }
 
 function enforce(access: Access | undefined, caller: Caller): void {
   if (!access || allowed(access, caller.kind)) return;
   if (caller.kind === "anonymous") throw new ApiError("UNAUTHENTICATED", "sign in with Ethereum first (POST /auth/nonce, then /auth/verify)");
-  throw new ApiError("FORBIDDEN", `a ${caller.kind.toLowerCase()} may not read this`);
+  const who = caller.kind === "patient" ? "a patient" : roleWords(Role[caller.kind]);
+  throw new ApiError("FORBIDDEN", `${who} may not read this (it is for ${ACCESS_RULES[access].allowed.filter((k) => k !== "anonymous").map((k) => (k === "patient" ? "patients" : `${roleWords(Role[k]).replace(/^an? /, "")}s`)).join(", ")})`);
 }
 
 const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 503: errorSchema };
+/** On /fhir routes errors are OperationOutcomes (sendError), serialized whole. */
+const outcomeSchema = { type: "object", required: ["resourceType", "issue"], additionalProperties: true, properties: { resourceType: { const: "OperationOutcome" }, issue: { type: "array", items: { type: "object", additionalProperties: true } } } };
+const fhirErrors = Object.fromEntries(Object.keys(errors).map((status) => [status, outcomeSchema]));
 
 function makeKit(app: FastifyInstance, o: AppOptions, auth: Kit["auth"], counters: Kit["counters"]): Kit {
   const q = o.queries;
   const route: Kit["route"] = (access, schema, tags) => ({
     config: { access },
-    schema: { tags, ...(access === "public" ? {} : { security: [{ session: [] }] }), ...schema, response: { ...errors, ...(schema.response as object) } },
+    schema: { tags, ...(access === "public" ? {} : { security: [{ session: [] }] }), ...schema, response: { ...(tags.includes("fhir") ? fhirErrors : errors), ...(schema.response as object) } },
   });
+  const names = async () => namesFrom(await q.members(), await q.purposes());
   const slowLimit = { max: Math.max(1, Math.floor((o.rateLimit ?? 6000) / 5)), timeWindow: "1 minute" };
   return {
     app, o, q, auth, counters, route, enforce,
@@ -174,5 +200,10 @@ function makeKit(app: FastifyInstance, o: AppOptions, auth: Kit["auth"], counter
       return () => true;
     },
     now: () => chainNow(o.provider),
+    names,
+    async say(spec, value) {
+      const n = await names();
+      return (Array.isArray(value) ? allInWords(spec, value, n) : inWords(spec, value, n)) as typeof value;
+    },
   };
 }

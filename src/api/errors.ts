@@ -22,7 +22,7 @@ export const ERROR_CATALOGUE = {
   OUT_OF_RANGE: input("a number is outside the range its parameter allows"),
   REPEATED_PARAMETER: input("a query parameter was given more than once"),
   CONTRADICTORY_PARAMETERS: input("parameters that exclude each other were given together"),
-  INVALID_TIME: input("a time is neither Unix seconds nor an ISO 8601 date-time"),
+  INVALID_TIME: input("a time is neither Unix seconds, an ISO 8601 date-time with offset nor (on /fhir) a FHIR date"),
   ADDRESS_CHECKSUM: input("a mixed-case address fails its EIP-55 checksum"),
   UINT_OVERFLOW: input("a number does not fit the Solidity integer type of its field"),
   TOO_MANY_RECEIPTS: input("more receipts than one request may carry"),

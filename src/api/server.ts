@@ -7,7 +7,7 @@ import { SerializerSelector, type SerializerFactory } from "@fastify/fast-json-s
 import { JsonRpcProvider, type BaseWallet } from "ethers";
 import { IndexStore, createIndexer, createQueries, httpRpc, type Logger } from "../indexer";
 import { MedprovError, OutboxSigner, connectLedger, type Deployment, type Outbox } from "../sdk";
-import { buildApp, type AppOptions } from "./app";
+import { buildApp, sendError, type AppOptions } from "./app";
 import { superviseIndexer } from "./health";
 
 /**
@@ -57,7 +57,7 @@ export function createFastify(o: { logger?: boolean | object; trustProxy?: strin
 /** A path segment over 100 characters (414) or broken percent-encoding (400), as `{error:{code,message}}`. */
 function routerRefusal(error: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
   const tooLong = error.code === "FST_ERR_MAX_PARAM_LENGTH";
-  void reply.code(tooLong ? 414 : 400).send({ error: { code: tooLong ? "URI_TOO_LONG" : "BAD_REQUEST", message: tooLong ? "a path segment is longer than 100 characters; ids are 66 and addresses 42" : "the URL is not validly percent-encoded" } });
+  void sendError(reply, _req.url, { status: tooLong ? 414 : 400, headers: {}, body: { error: { code: tooLong ? "URI_TOO_LONG" : "BAD_REQUEST", message: tooLong ? "a path segment is longer than 100 characters; ids are 66 and addresses 42" : "the URL is not validly percent-encoded" } } });
 }
 
 export interface ServiceOptions {

@@ -5,19 +5,53 @@
 import type { Coding } from "@medplum/fhirtypes";
 import type { PurposeName } from "../constants";
 
-/** Identifier systems (URIs) for ledger objects. Accounts use CAIP-10 (`eip155:<chain>:<address>`). */
+/**
+ * The canonical base of medprov's own FHIR artefacts. Canonical URLs name a code system or an
+ * extension the same way on every member's server (they are names, not locations); each server
+ * serves its CodeSystems at /fhir/CodeSystem/<id> and finds them by `CodeSystem?url=<canonical>`.
+ */
+export const CANONICAL = "https://medprov.org/fhir";
+const codeSystem = (id: string) => `${CANONICAL}/CodeSystem/${id}`;
+const extension = (id: string) => `${CANONICAL}/StructureDefinition/${id}`;
+
+/** medprov's code systems, by id (each served as a CodeSystem resource, see codeSystems below). */
+export const CODE_SYSTEM = {
+  purpose: codeSystem("purpose"),
+  auditEventType: codeSystem("audit-event-type"),
+  event: codeSystem("ledger-event"),
+  role: codeSystem("member-role"),
+  memberStatus: codeSystem("member-status"),
+  versionStatus: codeSystem("version-status"),
+  errorCode: codeSystem("error-code"),
+} as const;
+
+/** Extensions medprov defines, by canonical URL. */
+export const EXTENSION = {
+  versionStatus: extension("version-status"),
+  filingCode: extension("filing-code"),
+  memberStatus: extension("member-status"),
+  merkleRoot: extension("merkle-root"),
+  traceCount: extension("trace-count"),
+  transaction: extension("transaction"),
+} as const;
+
+/**
+ * Identifier systems for ledger objects (identifiers, not codes: a URN names the namespace). Code
+ * systems and extensions have canonical URLs (CODE_SYSTEM, EXTENSION). Accounts use CAIP-10
+ * (`eip155:<chain>:<address>`).
+ */
 export const SYSTEM = {
   account: "https://chainagnostic.org/CAIPs/caip-10",
   org: "urn:medprov:org",
   consentSlot: "urn:medprov:consent-slot",
-  purpose: "urn:medprov:purpose",
+  purpose: CODE_SYSTEM.purpose,
   modelVersion: "urn:medprov:model-version",
   dataset: "urn:medprov:dataset",
   traceBatch: "urn:medprov:trace-batch",
-  event: "urn:medprov:event",
-  auditEventType: "urn:medprov:audit-event-type",
-  merkleRoot: "urn:medprov:fhir:merkle-root",
-  traceCount: "urn:medprov:fhir:trace-count",
+  event: CODE_SYSTEM.event,
+  auditEventType: CODE_SYSTEM.auditEventType,
+  merkleRoot: EXTENSION.merkleRoot,
+  traceCount: EXTENSION.traceCount,
 } as const;
 
 const V3_ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason";

@@ -1,3 +1,7 @@
-/** FHIR R4 export of ledger facts: Consent, Provenance, AuditEvent (see resources.ts). */
+/** FHIR R4 export of ledger facts: Consent, Provenance, AuditEvent, Organization, Device, CodeSystem (see each module). */
 export * from "./resources";
-export { SYSTEM, PURPOSE_CODING } from "./codes";
+export * from "./registry";
+export * from "./search";
+export * from "./terminology";
+export * from "./capability";
+export { SYSTEM, PURPOSE_CODING, CANONICAL, CODE_SYSTEM, EXTENSION } from "./codes";

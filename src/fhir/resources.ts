@@ -8,7 +8,7 @@
  *   HL7's AI Transparency on FHIR, the model version takes part as a Device agent.
  * - AuditEvent: membership, key and model-version status changes.
  */
-import type { AuditEvent, Bundle, Consent, Device, Extension, Identifier, Organization, Provenance, Reference, Resource } from "@medplum/fhirtypes";
+import type { AuditEvent, Consent, Device, Extension, Identifier, Organization, Provenance, Reference } from "@medplum/fhirtypes";
 import { ZeroHash } from "ethers";
 import { DEFAULT_PURPOSES, MEMBER_STATUSES, NUMBERS, VERSION_STATUSES, VersionStatus, nameOf } from "../constants";
 import * as C from "./codes";
@@ -43,9 +43,17 @@ const ext = (url: string, value: Omit<Extension, "url">): Extension => ({ url, .
 export function orgReference(ctx: FhirContext, orgId: number): Reference<Organization> {
   if (orgId === NUMBERS.ANY_MEMBER) return { type: "Organization", identifier: { system: C.SYSTEM.org, value: "0" }, display: "any active consortium member" };
   const name = ctx.orgName?.(orgId);
-  return { type: "Organization", identifier: { system: C.SYSTEM.org, value: String(orgId) }, ...(name ? { display: name } : {}) };
+  return { reference: `Organization/${orgId}`, type: "Organization", identifier: { system: C.SYSTEM.org, value: String(orgId) }, ...(name ? { display: name } : {}) };
 }
-const versionDevice = (id: string): Reference<Device> => ({ type: "Device", identifier: { system: C.SYSTEM.modelVersion, value: id.toLowerCase() } });
+/** A model version's Device id: its versionId without 0x (FHIR ids are at most 64 characters). */
+export const deviceId = (versionId: string) => versionId.toLowerCase().replace(/^0x/, "");
+export const versionDevice = (id: string): Reference<Device> => ({ reference: `Device/${deviceId(id)}`, type: "Device", identifier: { system: C.SYSTEM.modelVersion, value: id.toLowerCase() } });
+/** A version's status and filing code, as medprov extensions. */
+export const versionExtensions = (v: { status: number; filingCode?: string }): Extension[] => [
+  // A code from CODE_SYSTEM.versionStatus (the extension's definition binds it).
+  ext(C.EXTENSION.versionStatus, { valueCode: nameOf(VERSION_STATUSES, v.status) }),
+  ...(v.filingCode ? [ext(C.EXTENSION.filingCode, { valueString: v.filingCode })] : []),
+];
 
 function purposeCoding(ctx: FhirContext, purpose: number) {
   const name = purpose < DEFAULT_PURPOSES.length ? DEFAULT_PURPOSES[purpose] : undefined;
@@ -101,7 +109,7 @@ export function versionProvenance(ctx: FhirContext, v: VersionRow): Provenance {
     activity: { coding: [C.DATA_OPERATION("CREATE")] },
     agent,
     ...(entity.length ? { entity } : {}),
-    extension: [ext(`${C.SYSTEM.event}:status`, { valueCode: nameOf(VERSION_STATUSES, v.status) }), ...(v.filingCode ? [ext(`${C.SYSTEM.event}:filing-code`, { valueString: v.filingCode })] : [])],
+    extension: versionExtensions(v),
   };
 }
 
@@ -122,7 +130,7 @@ export function batchProvenance(ctx: FhirContext, b: BatchRow): Provenance {
       { type: { coding: [C.agentType("author")] }, who: orgReference(ctx, b.hospital) },
       ...b.versions.map((v) => ({ type: { coding: [C.agentType("assembler")] }, who: versionDevice(v), onBehalfOf: orgReference(ctx, b.hospital) })),
     ],
-    extension: [ext(C.SYSTEM.merkleRoot, { valueString: b.root }), ext(C.SYSTEM.traceCount, { valueInteger: b.count }), ext(`${C.SYSTEM.event}:tx`, { valueString: b.tx })],
+    extension: [ext(C.SYSTEM.merkleRoot, { valueString: b.root }), ext(C.SYSTEM.traceCount, { valueInteger: b.count }), ext(C.EXTENSION.transaction, { valueString: b.tx })],
   };
 }
 
@@ -177,11 +185,3 @@ export function versionAuditEvent(ctx: FhirContext, c: VersionChange): AuditEven
     details: { transaction: c.tx, previousStatus: nameOf(VERSION_STATUSES, c.previous), status: nameOf(VERSION_STATUSES, c.status), ...(c.reason && c.reason !== ZeroHash ? { reasonHash: c.reason } : {}) },
   });
 }
-
-/** A search result set. */
-export function searchBundle(resources: Resource[], now: number): Bundle {
-  // FHIR JSON forbids empty arrays, so an empty result has no `entry` at all.
-  const entry = resources.map((resource) => ({ resource, search: { mode: "match" as const } }));
-  return { resourceType: "Bundle", type: "searchset", timestamp: instant(now), total: resources.length, ...(entry.length ? { entry } : {}) };
-}
-

@@ -85,6 +85,14 @@ async function revocationImpact(store: IndexStore, consentValidAt: (subject: str
   return out;
 }
 
+/** One page of rows ordered by a stable key: those after `after`, at most `limit`, and the cursor of the next page. */
+function pageOf<N extends string>(keyed: { key: string; d: Row }[], f: { after?: string; limit?: number }, name: N) {
+  const limit = Math.min(f.limit ?? 100, 1000);
+  const sorted = keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).filter((x) => f.after === undefined || x.key > f.after);
+  const page = sorted.slice(0, limit);
+  return { [name]: page.map((x) => x.d), next: sorted.length > limit ? page[limit - 1].key : null } as { [K in N]: Row[] } & { next: string | null };
+}
+
 export function createQueries(store: IndexStore) {
   async function consentStateAt(subject: string, purpose: number, grantee: number, at: { block?: number; time: number }): Promise<boolean> {
     const base = `${K.consent(subject, purpose, grantee).replace(/^c:/, at.block !== undefined ? "cb:" : "ct:")}:`;
@@ -155,6 +163,15 @@ export function createQueries(store: IndexStore) {
       const children = (await store.list(`dsc:${lc(id)}:`)).map((e) => lastSegment(e.key));
       return { datasetId: lc(id), parents: d.parents as string[], children };
     },
+    /**
+     * Datasets in registration order (block, then id), filtered by custodian and status; `after` is
+     * the cursor of the last dataset of the previous page, so pages stay stable as datasets arrive.
+     */
+    async datasetList(f: { custodian?: number; status?: number; after?: string; limit?: number }) {
+      const rows = f.custodian !== undefined ? (await q.datasetsOf(f.custodian)).filter((d): d is Row => !!d) : await values(store, "ds:");
+      const keyed = rows.filter((d) => f.status === undefined || Number(d.status) === f.status).map((d) => ({ key: `${pad(Number(d.registeredBlock), 12)}-${lc(String(d.datasetId))}`, d }));
+      return pageOf(keyed, f, "datasets");
+    },
     datasetUses: (id: string) => values(store, `dsu:${lc(id)}:`),
     datasetHistory: (id: string) => values(store, `dsh:${lc(id)}:`),
 
@@ -163,6 +180,14 @@ export function createQueries(store: IndexStore) {
     model: (id: string) => row(store, K.model(id)),
     versionsOf: async (modelId: string) => Promise.all((await store.list(`mv:${lc(modelId)}:`)).map((e) => row(store, K.version(lastSegment(e.key))))),
     version: (id: string) => row(store, K.version(id)),
+    /** Versions in registration order (their checkpoint), filtered by model, developer and status; paged like datasetList. */
+    async versionList(f: { model?: string; developer?: number; status?: number; after?: string; limit?: number }) {
+      const rows = f.model !== undefined ? (await q.versionsOf(f.model)).filter((v): v is Row => !!v) : await values(store, "v:");
+      const keyed = rows
+        .filter((v) => (f.developer === undefined || Number(v.developer) === f.developer) && (f.status === undefined || Number(v.status) === f.status))
+        .map((v) => ({ key: `${String(v.registeredCheckpoint ?? checkpoint(Number(v.registeredBlock), 0))}-${lc(String(v.versionId))}`, d: v }));
+      return pageOf(keyed, f, "versions");
+    },
     versionHistory: (id: string) => values(store, `vh:${lc(id)}:`),
     deployments: (id: string) => values(store, `vd:${lc(id)}:`),
     reports: (id: string) => values(store, `vr:${lc(id)}:`),

@@ -1,13 +1,44 @@
 /**
- * Sentences a person can act on, one per ledger error. Pure: takes the decoded revert and returns
- * text; names of purposes, roles and statuses come from the shared constants.
+ * Sentences a person can act on, one per ledger error. Pure: takes the decoded revert (and, when
+ * the caller knows them, members' names) and returns text; names of purposes, roles and statuses
+ * come from the shared constants, written as words ("an auditor", "AUC 0.88").
  */
-import { DEFAULT_PURPOSES, MEMBER_STATUSES, POLICY_METRICS, ROLES, VERSION_STATUSES, DATASET_STATUSES, nameOf } from "../constants";
+import { DEFAULT_PURPOSES, MEMBER_STATUSES, NUMBERS, POLICY_METRICS, PolicyMetric, ROLES, VERSION_STATUSES, DATASET_STATUSES, nameOf } from "../constants";
+
+/** Names the explainer may use; without them an organisation is "organisation 7". */
+export interface ExplainNames {
+  orgName?(orgId: number): string | null | undefined;
+}
 
 const purpose = (p: unknown) => nameOf(DEFAULT_PURPOSES, Number(p)).replace(/^UNKNOWN\((\d+)\)$/, "purpose #$1");
-const org = (o: unknown) => (Number(o) === 0 ? "any member" : `organisation ${o}`);
+let names: ExplainNames = {};
+const org = (o: unknown) => {
+  if (Number(o) === NUMBERS.ANY_MEMBER) return "any member";
+  const name = names.orgName?.(Number(o));
+  return name ? `organisation ${o} (${name})` : `organisation ${o}`;
+};
 const short = (h: unknown) => (typeof h === "string" && h.length > 14 ? `${h.slice(0, 10)}…` : String(h));
 const time = (t: unknown) => new Date(Number(t) * 1000).toISOString();
+/** A role as a person says it, with its article: "a hospital", "an auditor", "a model developer". */
+export function roleWords(r: unknown): string {
+  const words = nameOf(ROLES, Number(r)).toLowerCase().replace(/_/g, " ");
+  return `${/^[aeiou]/.test(words) ? "an" : "a"} ${words}`;
+}
+/** A status as a word in a sentence: "suspended", "recalled". */
+const statusWords = (names: readonly string[], s: unknown) => nameOf(names, Number(s)).toLowerCase();
+const fraction = (bps: unknown) => (Number(bps) / NUMBERS.BPS).toFixed(2);
+const percent = (bps: unknown) => `${Number(bps) / (NUMBERS.BPS / 100)}%`;
+
+/** A policy metric's shortfall as a sentence: "AUC 0.88 is below the required 0.90". */
+export function policyShortfall(metric: unknown, actual: unknown, required: unknown): string {
+  switch (Number(metric)) {
+    case PolicyMetric.AUC: return `AUC ${fraction(actual)} is below the required ${fraction(required)}`;
+    case PolicyMetric.SUBGROUP_AUC_GAP: return `the AUC gap between subgroups, ${fraction(actual)}, is above the allowed ${fraction(required)}`;
+    case PolicyMetric.BIAS_TEST_CASES: return `${actual} bias test cases are fewer than the required ${required}`;
+    case PolicyMetric.GRASSROOTS_SHARE: return `a grassroots share of ${percent(actual)} is below the required ${percent(required)}`;
+    default: return `${nameOf(POLICY_METRICS, Number(metric))} is ${actual}; the policy requires ${required}`;
+  }
+}
 
 type Explainer = (a: readonly unknown[]) => string;
 
@@ -15,10 +46,10 @@ const SENTENCES: Record<string, Explainer> = {
   ConsortiumUnknownKey: ([k]) => `key ${k} is not registered to any consortium member; use a member's key or ask governance to add it`,
   ConsortiumKeyRevoked: ([k, o]) => `key ${k} of ${org(o)} was revoked; sign with one of the organisation's active keys`,
   ConsortiumKeyAlreadyUsed: ([k, o]) => `key ${k} already belongs to ${org(o)}; keys are never reassigned`,
-  ConsortiumMemberNotActive: ([o, s]) => `${org(o)} is ${nameOf(MEMBER_STATUSES, Number(s))}, so it cannot write to the ledger`,
-  ConsortiumWrongRole: ([o, r, e]) => `${org(o)} is a ${nameOf(ROLES, Number(r))}; only a ${nameOf(ROLES, Number(e))} may do this`,
+  ConsortiumMemberNotActive: ([o, s]) => `${org(o)} is ${statusWords(MEMBER_STATUSES, s)}, so it cannot write to the ledger`,
+  ConsortiumWrongRole: ([o, r, e]) => `${org(o)} is ${roleWords(r)}; only ${roleWords(e)} may do this`,
   ConsortiumUnknownMember: ([o]) => `there is no ${org(o)}`,
-  ConsortiumInvalidStatusChange: ([o, s, r]) => `${org(o)} is ${nameOf(MEMBER_STATUSES, Number(s))} and cannot become ${nameOf(MEMBER_STATUSES, Number(r))}`,
+  ConsortiumInvalidStatusChange: ([o, s, r]) => `${org(o)} is ${statusWords(MEMBER_STATUSES, s)} and cannot become ${statusWords(MEMBER_STATUSES, r)}`,
   ConsortiumInvalidMember: () => `a member needs a name, a role other than NONE and at least one non-zero key`,
   ConsentRegistryUnknownPurpose: ([p]) => `${purpose(p)} is not in the purpose catalogue`,
   ConsentRegistryCatalogueFull: ([m]) => `the purpose catalogue already holds ${m} purposes`,
@@ -38,12 +69,12 @@ const SENTENCES: Record<string, Explainer> = {
   DatasetRegistryInvalidShares: ([g, b, t]) => `demographic group ${["age", "sex", "region", "grassroots"][Number(g)]} has ${b} bands summing to ${t} bps; it must have the spec's bands summing to 10000`,
   DatasetRegistryInvalidPurposes: ([m, c]) => `allowed purposes mask ${m} is empty or names purposes outside the catalogue (mask ${c})`,
   DatasetRegistryPurposeNotAllowed: ([d, p]) => `dataset ${short(d)} does not allow ${purpose(p)}`,
-  DatasetRegistryNotActive: ([d, s]) => `dataset ${short(d)} is ${nameOf(DATASET_STATUSES, Number(s))} and takes no new use`,
+  DatasetRegistryNotActive: ([d, s]) => `dataset ${short(d)} is ${statusWords(DATASET_STATUSES, s)} and takes no new use`,
   DatasetRegistrySuspended: ([d]) => `dataset ${short(d)} is suspended by a regulator`,
   DatasetRegistryNotCustodian: ([d, c, o]) => `${org(c)} is not the custodian of dataset ${short(d)} (${org(o)} is)`,
-  DatasetRegistryInvalidTransition: ([d, s, r]) => `dataset ${short(d)} is ${nameOf(DATASET_STATUSES, Number(s))} and cannot become ${nameOf(DATASET_STATUSES, Number(r))}`,
+  DatasetRegistryInvalidTransition: ([d, s, r]) => `dataset ${short(d)} is ${statusWords(DATASET_STATUSES, s)} and cannot become ${statusWords(DATASET_STATUSES, r)}`,
   DatasetRegistrySuspensionUnchanged: ([d, s]) => `dataset ${short(d)} is already ${s ? "suspended" : "not suspended"}`,
-  DatasetRegistryRoleCannotUse: ([o, r]) => `${org(o)} is a ${nameOf(ROLES, Number(r))}; only hospitals and model developers record dataset uses`,
+  DatasetRegistryRoleCannotUse: ([o, r]) => `${org(o)} is ${roleWords(r)}; only hospitals and model developers record dataset uses`,
   ModelRegistryUnknownModel: ([m]) => `model ${short(m)} is not registered`,
   ModelRegistryUnknownVersion: ([v]) => `model version ${short(v)} is not registered`,
   ModelRegistryModelExists: ([m]) => `model ${short(m)} already exists for this developer`,
@@ -52,11 +83,11 @@ const SENTENCES: Record<string, Explainer> = {
   ModelRegistryInvalidVersion: () => `a version needs weights and model-card hashes, 1–64 training datasets and figures of at most 10000 bps`,
   ModelRegistryNotDeveloper: ([m, c, d]) => `${org(c)} is not the developer of model ${short(m)} (${org(d)} is)`,
   ModelRegistryDatasetNotForTraining: ([d]) => `dataset ${short(d)} is unknown, destroyed, or does not allow MODEL_TRAINING`,
-  ModelRegistryInvalidTransition: ([v, s, r]) => `version ${short(v)} is ${nameOf(VERSION_STATUSES, Number(s))} and cannot become ${nameOf(VERSION_STATUSES, Number(r))}`,
-  ModelRegistryPolicyNotMet: ([v, m, a, r]) => `version ${short(v)} misses the policy: ${nameOf(POLICY_METRICS, Number(m))} is ${a}, the risk class requires ${Number(m) === 1 ? "at most" : "at least"} ${r}`,
+  ModelRegistryInvalidTransition: ([v, s, r]) => `version ${short(v)} is ${statusWords(VERSION_STATUSES, s)} and cannot become ${statusWords(VERSION_STATUSES, r)}`,
+  ModelRegistryPolicyNotMet: ([v, m, a, r]) => `version ${short(v)} misses the approval policy of its risk class: ${policyShortfall(m, a, r)}`,
   ModelRegistryInvalidFilingCode: ([c]) => `filing code "${c}" is empty or already used`,
   ModelRegistryInvalidPolicy: () => `a policy needs a risk class and bps figures of at most 10000`,
-  ModelRegistryNotApproved: ([v, s]) => `version ${short(v)} is ${nameOf(VERSION_STATUSES, Number(s))}, not APPROVED`,
+  ModelRegistryNotApproved: ([v, s]) => `version ${short(v)} is ${statusWords(VERSION_STATUSES, s)}, not approved`,
   ModelRegistryAlreadyDeployed: ([v, h]) => `${org(h)} already recorded a deployment of version ${short(v)}`,
   ModelRegistryNotDeployed: ([v, h]) => `${org(h)} never deployed version ${short(v)}; record the deployment first`,
   ModelRegistryInvalidReport: ([r]) => `report ${short(r)} duplicates one for the same period or is malformed (period, AUC above 10000, zero hash, over 32 subgroups)`,
@@ -64,7 +95,7 @@ const SENTENCES: Record<string, Explainer> = {
   TraceAnchorSequenceGap: ([h, e, f]) => `${org(h)}'s next batch must start at sequence ${e}, not ${f}`,
   TraceAnchorVersionCountsMismatch: ([v, c, sum, n]) => `a batch lists ${v} version(s) with ${c} per-version trace count(s) summing to ${sum}; it needs one count per version, adding up to the batch's ${n} traces`,
   TraceAnchorZeroVersionCount: ([v]) => `the batch lists model version ${short(v)} with no trace referencing it`,
-  TraceAnchorVersionNotApproved: ([v, s]) => `model version ${short(v)} is ${nameOf(VERSION_STATUSES, Number(s))}; only APPROVED versions can be referenced by new traces`,
+  TraceAnchorVersionNotApproved: ([v, s]) => `model version ${short(v)} is ${statusWords(VERSION_STATUSES, s)}; only approved versions can be referenced by new traces`,
   AccessManagedUnauthorized: ([c]) => `${c} may not call this governance function`,
   AccessManagerNotScheduled: () => `this governance call was not scheduled; schedule it and execute it after the delay`,
   AccessManagerNotReady: () => `this governance call is scheduled but its delay has not passed yet`,
@@ -73,8 +104,13 @@ const SENTENCES: Record<string, Explainer> = {
   AccessManagerUnauthorizedCall: ([c]) => `${c} may not schedule or execute this call`,
 };
 
-/** A sentence for a named ledger error. */
-export function explain(name: string, args: readonly unknown[]): string {
+/** A sentence for a named ledger error; with `known`, organisations are named ("organisation 7 (Hospital A)"). */
+export function explain(name: string, args: readonly unknown[], known: ExplainNames = {}): string {
   const f = SENTENCES[name];
-  return f ? f(args) : `the ledger refused the call: ${name}(${args.map(String).join(", ")})`;
+  names = known; // the sentences are synchronous: the names hold for this call only
+  try {
+    return f ? f(args) : `the ledger refused the call: ${name}(${args.map(String).join(", ")})`;
+  } finally {
+    names = {};
+  }
 }

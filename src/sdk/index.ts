@@ -3,7 +3,7 @@
  * This file is the SDK's one door; import from here.
  */
 export * from "./errors";
-export { explain } from "./explain";
+export { explain, policyShortfall, roleWords, type ExplainNames } from "./explain";
 export * from "./ids";
 export * from "./tx";
 export * from "./outbox";

@@ -7,15 +7,15 @@ import * as sch from "../schemas";
 
 const { S } = sch;
 
-export function consentRoutes({ app, o, q, route, consentScope, now }: Kit): void {
+export function consentRoutes({ app, o, q, route, consentScope, now, say, names }: Kit): void {
   app.get("/consents/:subject", route("subject", { params: sch.params.subject, response: { 200: S.arr(sch.consent) } }, ["consents"]), async (req) => {
     const inScope = await consentScope(req);
-    return (await q.consents((req.params as { subject: string }).subject)).filter((c) => inScope(Number(c.grantee)));
+    return say(sch.W.consent, (await q.consents((req.params as { subject: string }).subject)).filter((c) => inScope(Number(c.grantee))));
   });
   app.get("/consents/:subject/history", route("subject", { params: sch.params.subject, response: { 200: S.arr(sch.consentEvent) } }, ["consents"]), async (req) => {
     const inScope = await consentScope(req);
     const all = await q.consentHistory((req.params as { subject: string }).subject);
-    return req.caller.kind === "HOSPITAL" ? all.filter((e) => e.grantee !== undefined && inScope(Number(e.grantee))) : all;
+    return say(sch.W.consentEvent, req.caller.kind === "HOSPITAL" ? all.filter((e) => e.grantee !== undefined && inScope(Number(e.grantee))) : all);
   });
   app.get(
     "/consents/:subject/valid",
@@ -23,7 +23,7 @@ export function consentRoutes({ app, o, q, route, consentScope, now }: Kit): voi
       description: "Was the consent valid at `block` (judged by that block's time), at `time` (Unix seconds), or — with neither — at the chain's head block? Never by the server's clock.",
       params: sch.params.subject,
       querystring: S.obj({ purpose: { type: "integer", minimum: 0, maximum: 63 }, grantee: { type: "integer", minimum: 0, maximum: 4294967295 }, time: { type: "integer", minimum: 0, maximum: MAX_TIME }, block: { type: "integer", minimum: 0, maximum: MAX_SAFE } }, ["purpose", "grantee"]),
-      response: { 200: S.obj({ valid: S.bool, purpose: S.int, grantee: S.int, time: S.int, timeIso: S.str, block: S.int }) },
+      response: { 200: S.obj({ valid: S.bool, purpose: S.int, purposeName: S.str, grantee: S.int, granteeName: { type: ["string", "null"] }, time: S.int, timeIso: S.str, block: S.int }) },
     }, ["consents"]),
     async (req) => {
       const inScope = await consentScope(req);
@@ -37,7 +37,8 @@ export function consentRoutes({ app, o, q, route, consentScope, now }: Kit): voi
         if (!b) throw new ApiError("NOT_FOUND", `block ${block} is not on the chain`);
         at = { block, time: b.timestamp };
       } else at = time !== undefined ? { time } : await now();
-      return { valid: await q.consentValidAt(subject, purpose, grantee, at), purpose, grantee, ...at, timeIso: isoOf(at.time) };
+      const n = await names();
+      return { valid: await q.consentValidAt(subject, purpose, grantee, at), purpose, purposeName: n.purposeName(purpose), grantee, granteeName: n.orgName(grantee), ...at, timeIso: isoOf(at.time) };
     },
   );
 }

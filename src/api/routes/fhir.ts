@@ -1,38 +1,50 @@
 /**
- * FHIR R4 export. Resources are built field by field in src/fhir, so the response schema only pins
+ * FHIR R4 searches. Resources are built field by field in src/fhir, so the response schema only pins
  * the Bundle. "Now" (a Consent's status, the Bundle's timestamp) is the chain's head block time.
+ * Every search pages (`_count`, the Bundle's `next` link) and its entries carry their fullUrl.
  */
+import type { FastifyRequest } from "fastify";
 import type { Kit } from "../app";
 import { ApiError } from "../errors";
-import { parseTime } from "../inputs";
 import type { Access } from "../access";
-import { batchProvenance, consentResource, memberAuditEvent, searchBundle, versionAuditEvent, versionProvenance, type BatchRow, type ConsentRow, type FhirContext, type MemberChange, type VersionChange, type VersionRow } from "../../fhir";
+import { batchProvenance, consentResource, dateFilter, memberAuditEvent, pagedBundle, versionAuditEvent, versionProvenance, type BatchRow, type ConsentRow, type FhirContext, type Match, type MemberChange, type VersionChange, type VersionRow } from "../../fhir";
+import { PAGING, fhirContext, pagingOf, searchParam, sendFhir } from "../fhir-http";
 import * as sch from "../schemas";
 
 const { S } = sch;
+const pad = (n: number, w: number) => String(n).padStart(w, "0");
 
-export function fhirRoutes({ app, o, q, route, found, enforce, ownOnly, consentScope, now }: Kit): void {
-  const bundleSchema = S.obj({ resourceType: S.str, type: S.str, timestamp: S.str, total: S.int, entry: S.arr(S.obj({ resource: { type: "object", additionalProperties: true }, search: S.obj({ mode: S.str }) })) });
+export const bundleSchema = S.obj({
+  resourceType: S.str, type: S.str, timestamp: S.str, total: S.int,
+  link: S.arr(S.obj({ relation: S.str, url: S.str })),
+  entry: S.arr(S.obj({ fullUrl: S.str, resource: { type: "object", additionalProperties: true }, search: S.obj({ mode: S.str }) })),
+});
+
+/** Every membership and version status change as an AuditEvent match, keyed in chain order. */
+export async function auditMatches(q: Kit["q"], ctx: FhirContext): Promise<(Match & { time: number; id: string })[]> {
+  const members = (await q.memberChanges()).map((c) => ({ id: `member-${c.checkpoint}`, key: `${c.checkpoint}-m`, time: Number(c.time), resource: () => memberAuditEvent(ctx, c as unknown as MemberChange) }));
+  const versions = (await q.versionChanges()).map((c) => ({ id: `version-${c.checkpoint}`, key: `${c.checkpoint}-v`, time: Number(c.time), resource: () => versionAuditEvent(ctx, c as unknown as VersionChange) }));
+  return [...members, ...versions];
+}
+
+export function fhirRoutes(kit: Kit): void {
+  const { app, q, route, found, enforce, ownOnly, consentScope, now } = kit;
   const fhirRoute = (access: Access, querystring: unknown, description?: string) => route(access, { querystring, response: { 200: bundleSchema }, ...(description ? { description } : {}) }, ["fhir"]);
-  async function fhirContext(): Promise<FhirContext> {
-    const names = new Map((await q.members()).map((m) => [Number(m.orgId), String(m.name)]));
-    const purposes = new Map((await q.purposes()).map((p) => [Number(p.id), String(p.name)]));
-    const a = o.deployment.addresses;
-    return { chainId: o.deployment.chainId, addresses: { consortium: a.consortium, consents: a.consents, models: a.models, traces: a.traces }, orgName: (id) => names.get(id), purposeName: (id) => purposes.get(id) };
-  }
+  const bundle = async (req: FastifyRequest, matches: Match[]) => pagedBundle(matches, (await now()).time, pagingOf(req));
 
-  app.get("/fhir/Consent", fhirRoute("subject", S.obj({ patient: S.address }, ["patient"]), "Consent.status is computed at the chain's head block time."), async (req, reply) => {
+  app.get("/fhir/Consent", fhirRoute("subject", S.obj({ patient: S.address, ...PAGING }, ["patient"]), "Consent.status is computed at the chain's head block time."), async (req, reply) => {
     const { patient } = req.query as { patient: string };
     const inScope = await consentScope(req, patient);
-    const [ctx, head] = await Promise.all([fhirContext(), now()]);
+    const [ctx, head] = await Promise.all([fhirContext(kit), now()]);
     const rows = (await q.consents(patient)).filter((c) => inScope(Number(c.grantee))) as unknown as ConsentRow[];
-    return reply.type("application/fhir+json").send(searchBundle(rows.map((r) => consentResource(ctx, r, head.time)), head.time));
+    const matches = rows.map((r) => ({ key: `${pad(r.purpose, 3)}-${pad(r.grantee, 10)}`, resource: () => consentResource(ctx, r, head.time) }));
+    return sendFhir(reply, pagedBundle(matches, head.time, pagingOf(req)));
   });
   // A version's provenance is a public registry fact; a batch's follows the batch rule (its hospital, oversight).
-  app.get("/fhir/Provenance", fhirRoute("public", S.obj({ version: S.hex32, batch: S.hex32 })), async (req, reply) => {
+  app.get("/fhir/Provenance", fhirRoute("public", S.obj({ version: S.hex32, batch: S.hex32, ...PAGING })), async (req, reply) => {
     const { version, batch } = req.query as { version?: string; batch?: string };
     if ((version === undefined) === (batch === undefined)) throw new ApiError("BAD_REQUEST", "give exactly one of ?version=<versionId> or ?batch=<batchId>");
-    const ctx = await fhirContext();
+    const ctx = await fhirContext(kit);
     let resource;
     if (version !== undefined) resource = versionProvenance(ctx, found(await q.version(version), `version ${version}`) as unknown as VersionRow);
     else {
@@ -41,16 +53,17 @@ export function fhirRoutes({ app, o, q, route, found, enforce, ownOnly, consentS
       ownOnly(req.caller, b.hospital, "its own batches");
       resource = batchProvenance(ctx, b);
     }
-    return reply.type("application/fhir+json").send(searchBundle([resource], (await now()).time));
+    return sendFhir(reply, await bundle(req, [{ key: "0", resource: () => resource }]));
   });
-  const since = { type: "string", maxLength: 40, description: "Unix seconds or an ISO 8601 date-time with offset; compared with the events' block times" };
-  app.get("/fhir/AuditEvent", fhirRoute("members", S.obj({ since })), async (req, reply) => {
-    const text = (req.query as { since?: string }).since;
-    const from = text === undefined ? 0 : parseTime("since", text);
-    const ctx = await fhirContext();
-    const members = (await q.memberChanges()).map((c) => ({ checkpoint: c.checkpoint, time: Number(c.time), event: () => memberAuditEvent(ctx, c as unknown as MemberChange) }));
-    const versions = (await q.versionChanges()).map((c) => ({ checkpoint: c.checkpoint, time: Number(c.time), event: () => versionAuditEvent(ctx, c as unknown as VersionChange) }));
-    const events = [...members, ...versions].filter((e) => e.time >= from).sort((a, b) => a.checkpoint.localeCompare(b.checkpoint));
-    return reply.type("application/fhir+json").send(searchBundle(events.map((e) => e.event()), (await now()).time));
+  const date = { type: "string", maxLength: 40, description: "A FHIR date (2026, 2026-05, 2026-05-01, 2026-05-01T12:00:00Z) with an optional prefix (ge, gt, le, lt, eq, ne, sa, eb); compared with the events' block times" };
+  const since = { type: "string", maxLength: 40, description: "Events at or after: Unix seconds or a FHIR date (2026-05-01, 2026-05-01T12:00:00Z)" };
+  app.get("/fhir/AuditEvent", fhirRoute("members", S.obj({ since, date, _lastUpdated: date, ...PAGING })), async (req, reply) => {
+    const query = req.query as { since?: string; date?: string; _lastUpdated?: string };
+    const tests: ((t: number) => boolean)[] = [];
+    if (query.since !== undefined) tests.push(searchParam(() => dateFilter("since", `ge${query.since}`)));
+    if (query.date !== undefined) tests.push(searchParam(() => dateFilter("date", query.date!)));
+    if (query._lastUpdated !== undefined) tests.push(searchParam(() => dateFilter("_lastUpdated", query._lastUpdated!)));
+    const events = (await auditMatches(q, await fhirContext(kit))).filter((e) => tests.every((t) => t(e.time)));
+    return sendFhir(reply, await bundle(req, events));
   });
 }

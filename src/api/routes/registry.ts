@@ -1,37 +1,68 @@
 /** Public registry facts (members, models, versions, datasets) and consortium-internal ones. */
+import { DATASET_STATUSES, VERSION_STATUSES } from "../../constants";
 import type { Kit } from "../app";
 import * as sch from "../schemas";
 
-const { S } = sch;
+const { S, W } = sch;
 
-export function registryRoutes({ app, q, route, found, ownOnly }: Kit): void {
-  app.get("/members", route("public", { response: { 200: S.arr(sch.member) } }, ["registry"]), async () => q.members());
-  app.get("/models", route("public", { response: { 200: S.arr(sch.model) } }, ["registry"]), async () => q.models());
+/** A status filter by name ("APPROVED") or number ("2"). */
+const statusParam = (names: readonly string[]) => ({ type: "string", enum: [...names.slice(1), ...names.slice(1).map((_, i) => String(i + 1))], description: `by name (${names.slice(1).join(", ")}) or number` });
+const statusOf = (names: readonly string[], text?: string) => (text === undefined ? undefined : /^\d+$/.test(text) ? Number(text) : names.indexOf(text));
+const cursor = { type: "string", pattern: "^[0-9]{12,18}-0x[0-9a-f]{64}$", description: "the `next` of the previous page" };
+const limit = { type: "integer", minimum: 1, maximum: 1000, description: "at most this many (100 unless given)" };
+
+export function registryRoutes({ app, q, route, found, ownOnly, say }: Kit): void {
+  app.get("/members", route("public", { response: { 200: S.arr(sch.member) } }, ["registry"]), async () => say(W.member, await q.members()));
+  app.get("/models", route("public", { response: { 200: S.arr(sch.model) } }, ["registry"]), async () => say(W.model, await q.models()));
   app.get("/models/:id", route("public", { params: sch.params.id, response: { 200: S.obj({ model: sch.model, versions: S.arr(sch.version) }) } }, ["registry"]), async (req) => {
     const { id } = req.params as { id: string };
-    return { model: found(await q.model(id), `model ${id}`), versions: await q.versionsOf(id) };
+    return { model: await say(W.model, found(await q.model(id), `model ${id}`)), versions: await say(W.version, await q.versionsOf(id)) };
   });
+  app.get(
+    "/versions",
+    route("public", {
+      querystring: S.obj({ model: S.hex32, developer: { type: "integer", minimum: 1, maximum: 4294967295 }, status: statusParam(VERSION_STATUSES), after: cursor, limit }),
+      response: { 200: S.obj({ versions: S.arr(sch.version), next: { type: ["string", "null"] } }) },
+    }, ["registry"]),
+    async (req) => {
+      const f = req.query as { model?: string; developer?: number; status?: string; after?: string; limit?: number };
+      const page = await q.versionList({ ...f, status: statusOf(VERSION_STATUSES, f.status) });
+      return { versions: await say(W.version, page.versions), next: page.next };
+    },
+  );
   app.get("/versions/:id", route("public", { params: sch.params.id, response: { 200: S.obj({ version: sch.version, history: S.arr(sch.statusChange) }) } }, ["registry"]), async (req) => {
     const { id } = req.params as { id: string };
-    return { version: found(await q.version(id), `version ${id}`), history: await q.versionHistory(id) };
+    return { version: await say(W.version, found(await q.version(id), `version ${id}`)), history: await say(W.statusChange, await q.versionHistory(id)) };
   });
-  app.get("/datasets/:id", route("public", { params: sch.params.id, response: { 200: sch.dataset } }, ["registry"]), async (req) => found(await q.dataset((req.params as { id: string }).id), "the dataset"));
+  app.get(
+    "/datasets",
+    route("public", {
+      querystring: S.obj({ custodian: { type: "integer", minimum: 1, maximum: 4294967295 }, status: statusParam(DATASET_STATUSES), after: cursor, limit }),
+      response: { 200: S.obj({ datasets: S.arr(sch.dataset), next: { type: ["string", "null"] } }) },
+    }, ["registry"]),
+    async (req) => {
+      const f = req.query as { custodian?: number; status?: string; after?: string; limit?: number };
+      const page = await q.datasetList({ ...f, status: statusOf(DATASET_STATUSES, f.status) });
+      return { datasets: await say(W.dataset, page.datasets), next: page.next };
+    },
+  );
+  app.get("/datasets/:id", route("public", { params: sch.params.id, response: { 200: sch.dataset } }, ["registry"]), async (req) => say(W.dataset, found(await q.dataset((req.params as { id: string }).id), "the dataset")));
   app.get("/datasets/:id/lineage", route("public", { params: sch.params.id, response: { 200: sch.lineage } }, ["registry"]), async (req) => found(await q.lineage((req.params as { id: string }).id), "the dataset"));
 
   // ── consortium-internal facts ──
-  const versionList = (path: string, item: unknown, read: (id: string) => Promise<unknown>) =>
+  const versionList = (path: string, item: unknown, spec: sch.Spec, read: (id: string) => Promise<unknown[]>) =>
     app.get(`/versions/:id/${path}`, route("members", { params: sch.params.id, response: { 200: S.arr(item) } }, ["models"]), async (req) => {
       const { id } = req.params as { id: string };
       found(await q.version(id), `version ${id}`);
-      return read(id);
+      return say(spec, await read(id));
     });
-  versionList("deployments", sch.deployment, q.deployments);
-  versionList("reports", sch.report, q.reports);
-  versionList("alerts", sch.alert, q.alerts);
+  versionList("deployments", sch.deployment, W.deployment, q.deployments);
+  versionList("reports", sch.report, W.report, q.reports);
+  versionList("alerts", sch.alert, W.alert, q.alerts);
   app.get("/datasets/:id/uses", route("hospital", { params: sch.params.id, response: { 200: S.arr(sch.use) } }, ["datasets"]), async (req) => {
     const { id } = req.params as { id: string };
     const d = found(await q.dataset(id), "the dataset");
     ownOnly(req.caller, Number(d.custodian), "the uses of its own datasets");
-    return q.datasetUses(id);
+    return say(W.use, await q.datasetUses(id));
   });
 }

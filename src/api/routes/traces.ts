@@ -13,7 +13,7 @@ export const MAX_RECEIPTS = 500;
 export const RECEIPTS_BODY_LIMIT = 2 * 1024 * 1024;
 
 export function traceRoutes(kit: Kit): void {
-  const { app, o, q, route, ownOnly } = kit;
+  const { app, o, q, route, ownOnly, say } = kit;
   app.get(
     "/batches",
     route("hospital", {
@@ -24,7 +24,8 @@ export function traceRoutes(kit: Kit): void {
       const f = { ...(req.query as { hospital?: number; version?: string; fromTime?: number; toTime?: number; after?: string; limit?: number }) };
       if (f.hospital !== undefined) ownOnly(req.caller, f.hospital, "its own batches");
       if (req.caller.kind === "HOSPITAL") f.hospital = req.caller.orgId;
-      return q.batches(f);
+      const page = await q.batches(f);
+      return { batches: await say(sch.W.batch, page.batches), next: page.next };
     },
   );
 

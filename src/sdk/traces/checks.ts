@@ -6,7 +6,7 @@
  * alone, and a test holds both to the same verdict on a corpus of tampered receipts.
  */
 import { getAddress } from "ethers";
-import { ClinicianAction, Tier, VersionStatus, VERSION_STATUSES, nameOf, tierFor } from "../../constants";
+import { ClinicianAction, TIERS, Tier, VersionStatus, VERSION_STATUSES, nameOf, tierFor } from "../../constants";
 import { isoOf } from "../chain-time";
 import type { TraceReceipt } from "./receipt";
 import type { TraceRecordJson } from "./record";
@@ -128,16 +128,17 @@ export function statusAt(history: readonly { time: number; status: number }[], t
 /** The model version was APPROVED at the record's time (`history`: its status changes, oldest first). */
 export function checkVersionAtTime(r: TraceRecordJson, history: readonly { time: number; status: number }[]): VerifyReason[] {
   const status = statusAt(history, BigInt(r.time));
-  return status === VersionStatus.APPROVED ? [] : [reason("VERSION_NOT_APPROVED_AT_TIME", `model version ${r.modelVersion} was ${nameOf(VERSION_STATUSES, status)} at the trace's time ${when(BigInt(r.time))}`)];
+  return status === VersionStatus.APPROVED ? [] : [reason("VERSION_NOT_APPROVED_AT_TIME", `model version ${r.modelVersion} was ${nameOf(VERSION_STATUSES, status)}, not APPROVED, at the trace's time ${when(BigInt(r.time))}`)];
 }
 
 /** The tier is the one the confidence demands, and no TAKEOVER-tier output was ACCEPTED. */
 export function checkClinicalRules(r: TraceRecordJson): VerifyReason[] {
   const out: VerifyReason[] = [];
   const expected = Tier[tierFor(r.confidenceBps)];
-  if (r.tier !== expected) out.push(reason("TIER_MISMATCH", `confidence ${r.confidenceBps} bps demands tier ${tierFor(r.confidenceBps)}, the record says tier ${r.tier}`));
+  const confidence = `${r.confidenceBps / 100}% (${r.confidenceBps} bps)`;
+  if (r.tier !== expected) out.push(reason("TIER_MISMATCH", `a confidence of ${confidence} demands the ${tierFor(r.confidenceBps)} tier, but the record says ${nameOf(TIERS, r.tier)} (${r.tier})`));
   if (expected === Tier.TAKEOVER && r.action === ClinicianAction.ACCEPTED) {
-    out.push(reason("ACCEPTED_AT_TAKEOVER", `the clinician ACCEPTED a TAKEOVER-tier output (confidence ${r.confidenceBps} bps); a human must take over`));
+    out.push(reason("ACCEPTED_AT_TAKEOVER", `the clinician accepted an output in the TAKEOVER tier (confidence ${confidence}), where a human must take over`));
   }
   return out;
 }

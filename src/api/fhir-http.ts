@@ -1,0 +1,55 @@
+/**
+ * What the /fhir routes share: the endpoint's base URL (fullUrls, links), the ledger context the
+ * mappings need, paging parameters, FHIR's media type, and errors as OperationOutcomes.
+ */
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Resource } from "@medplum/fhirtypes";
+import { SearchParamError, operationOutcome, type FhirContext, type Paging } from "../fhir";
+import type { Kit } from "./app";
+import { ApiError, type ErrorReply } from "./errors";
+
+export const FHIR_TYPE = "application/fhir+json";
+/** Is this request for the FHIR endpoint (whose errors are OperationOutcomes)? */
+export const isFhir = (url: string) => url === "/fhir" || url.startsWith("/fhir/") || url.startsWith("/fhir?");
+
+/** The endpoint's base as the client reached it (behind a trusted proxy, as the proxy was reached). */
+export const fhirBase = (req: FastifyRequest) => `${req.protocol}://${req.host}/fhir`;
+
+/** Query parameters every search takes: paging, and the `_format` FHIR clients may add. */
+export const PAGING = {
+  _count: { type: "integer", minimum: 0, maximum: 1000, description: "matches per page (100 unless given; 0: only the total)" },
+  _cursor: { type: "string", pattern: "^[0-9A-Za-z:._-]{1,200}$", description: "where the page starts: set by the Bundle's next link" },
+  _format: { type: "string", enum: ["json", "application/json", "application/fhir+json"] },
+} as const;
+
+/** Paging of a search request. */
+export function pagingOf(req: FastifyRequest): Paging {
+  const q = req.query as { _count?: number; _cursor?: string };
+  return { base: fhirBase(req), self: `${fhirBase(req).slice(0, -"/fhir".length)}${req.url}`, count: q._count ?? 100, cursor: q._cursor };
+}
+
+/** Sends a resource as FHIR JSON. */
+export const sendFhir = (reply: FastifyReply, resource: Resource) => reply.type(FHIR_TYPE).send(resource);
+
+/** A date search parameter's refusal, as the API's named error. */
+export function searchParam<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof SearchParamError) throw new ApiError("INVALID_TIME", e.message);
+    throw e;
+  }
+}
+
+/** An error answer, on a /fhir route, as an OperationOutcome with the same status and code. */
+export function asOperationOutcome(r: ErrorReply): ErrorReply & { contentType: string } {
+  return { ...r, body: operationOutcome(r.status, r.body.error.code, r.body.error.message) as unknown as ErrorReply["body"], contentType: FHIR_TYPE };
+}
+
+/** Names of members and purposes, and the contract addresses, for the mappings. */
+export async function fhirContext({ o, q }: Pick<Kit, "o" | "q">): Promise<FhirContext> {
+  const names = new Map((await q.members()).map((m) => [Number(m.orgId), String(m.name)]));
+  const purposes = new Map((await q.purposes()).map((p) => [Number(p.id), String(p.name)]));
+  const a = o.deployment.addresses;
+  return { chainId: o.deployment.chainId, addresses: { consortium: a.consortium, consents: a.consents, models: a.models, traces: a.traces }, orgName: (id) => names.get(id), purposeName: (id) => purposes.get(id) };
+}
