@@ -18,6 +18,20 @@ import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
 import { decodeRevert } from "../src/sdk/errors";
 import { readDomain, signGrant, signRevoke } from "../src/sdk/consent-signing";
 import { NUMBERS } from "../src/constants";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** The order rule as docs/access.md states it: the model runs the document's own block. */
+type Decision = { signedAt: number; revocation: boolean };
+function documentedOrderRule(): (request: Decision, inForce: Decision) => boolean {
+  const markdown = readFileSync(join(__dirname, "..", "docs", "access.md"), "utf8");
+  const marker = "<!-- consent order rule: extracted and run by test/consent.property.test.ts -->";
+  const at = markdown.indexOf(marker);
+  const block = at < 0 ? null : /^```js\n([\s\S]*?)^```$/m.exec(markdown.slice(at + marker.length));
+  if (!block) throw new Error("docs/access.md has no consent order rule block after its marker");
+  return new Function(`${block[1]}\nreturn takesEffect;`)();
+}
+const takesEffect = documentedOrderRule();
 
 // Coverage runs instrumented bytecode with per-opcode tracing; fewer sequences suffice there.
 const RUNS = Number(process.env.MEDPROV_PROPERTY_RUNS ?? 500);
@@ -47,11 +61,11 @@ class ConsentModel {
   isActor(s: number, actor: number) { return actor === s || this.delegates.has(`${s}/${actor}`); }
   /** The write in force is a revocation or cancellation (or nothing): a grant must be strictly newer. */
   revocationInForce(c: Slot) { return c.grantedAt === 0 || c.revokedAt !== 0; }
-  /** The order rule: (signedAt, is-revocation) must exceed the write in force's pair. */
+  /** The documented order rule decides; the error names which kind of write was in force. */
   orderError(c: Slot, signedAt: number, revocation: boolean) {
-    const inForceRevocation = this.revocationInForce(c);
-    if (signedAt > c.signedAt || (signedAt === c.signedAt && revocation && !inForceRevocation)) return null;
-    return !revocation && inForceRevocation && c.signedAt !== 0 ? "ConsentRegistryGrantRevoked" : "ConsentRegistrySuperseded";
+    const inForce = { signedAt: c.signedAt, revocation: this.revocationInForce(c) };
+    if (takesEffect({ signedAt, revocation }, inForce)) return null;
+    return !revocation && inForce.revocation && c.signedAt !== 0 ? "ConsentRegistryGrantRevoked" : "ConsentRegistrySuperseded";
   }
   /** The checks every grant ends in, at block time `t`. */
   grantChecks(p: number, g: number, expiresAt: number, t: number) {

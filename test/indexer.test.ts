@@ -279,11 +279,16 @@ describe("indexer", () => {
     expect(bloomMayContain("0x" + "00".repeat(256), bloomBits(await l.consents.getAddress()))).toBe(false);
   });
 
-  it("as-of consent answers equal the contract's isConsentValid at every historical block", async () => {
+  it("as-of consent answers equal the contract's isConsentValid at every historical block, across a member's suspension and reinstatement", async () => {
     const l = await loadFixture(ledgerFixture);
     const deployment = await deploymentOf(l);
     const start = await time.latestBlock();
-    await runWorkload(l, 42, 80);
+    // "Any member" covers hospital B only while it is ACTIVE: the index must know its status as of each block.
+    const state = await runWorkload(l, 42, 40);
+    await (await l.consortium.connect(l.regulator).suspendMember(ORG.HOSPITAL_B)).wait();
+    await runWorkload(l, 43, 20, state);
+    await l.govern({ target: l.consortium, data: l.consortium.interface.encodeFunctionData("reinstateMember", [ORG.HOSPITAL_B]) });
+    await runWorkload(l, 44, 20, state);
     const { store } = await indexFresh(deployment);
     const q = createQueries(store);
     const head = await time.latestBlock();

@@ -17,8 +17,8 @@ export const params = {
   id: obj({ id: hex32 }, ["id"]),
 };
 
-export const consent = obj({ subject: str, purpose: int, grantee: int, grantedAt: int, expiresAt: int, revokedAt: int, nonce: int, block: int });
-export const consentEvent = obj({ kind: str, subject: str, purpose: int, grantee: int, expiresAt: int, delegate: str, actor: str, relayer: str, nonce: int, block: int, logIndex: int, time: int, tx: str });
+export const consent = obj({ subject: str, purpose: int, grantee: int, grantedAt: int, expiresAt: int, revokedAt: int, signedAt: int, block: int });
+export const consentEvent = obj({ kind: str, subject: str, purpose: int, grantee: int, expiresAt: int, delegate: str, actor: str, relayer: str, signedAt: int, block: int, logIndex: int, time: int, tx: str });
 export const demographics = obj({ ageBps: arr(int), sexBps: arr(int), regionBps: arr(int), grassrootsBps: int });
 export const dataset = obj({
   datasetId: str, custodian: int, contentRoot: str, cohortRoot: str, metadataHash: str, uri: str, allowedPurposes: str, parents: arr(str),

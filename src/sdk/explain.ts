@@ -2,7 +2,7 @@
  * Sentences a person can act on, one per ledger error. Pure: takes the decoded revert and returns
  * text; names of purposes, roles and statuses come from the shared constants.
  */
-import { DEFAULT_PURPOSES, MEMBER_STATUSES, POLICY_METRICS, ROLES, VERSION_STATUSES, DATASET_STATUSES, nameOf } from "../constants";
+import { DEFAULT_PURPOSES, MEMBER_STATUSES, POLICY_METRICS, ROLES, VERSION_STATUSES, DATASET_STATUSES, NUMBERS, nameOf } from "../constants";
 
 const purpose = (p: unknown) => nameOf(DEFAULT_PURPOSES, Number(p)).replace(/^UNKNOWN\((\d+)\)$/, "purpose #$1");
 const org = (o: unknown) => (Number(o) === 0 ? "any member" : `organisation ${o}`);
@@ -23,15 +23,18 @@ const SENTENCES: Record<string, Explainer> = {
   ConsentRegistryUnknownPurpose: ([p]) => `${purpose(p)} is not in the purpose catalogue`,
   ConsentRegistryCatalogueFull: ([m]) => `the purpose catalogue already holds ${m} purposes`,
   ConsentRegistryUnknownGrantee: ([g]) => `${org(g)} is not a consortium member; grant to an admitted organisation or to any member (0)`,
+  ConsentRegistryGranteeRemoved: ([g]) => `${org(g)} was removed from the consortium; grant to a current member or to any member (0)`,
   ConsentRegistryInvalidExpiry: ([e, n]) => `the expiry ${time(e)} is not after the chain's time ${time(n)}`,
   ConsentRegistryNotSubjectOrDelegate: ([s, c]) => `${c} is neither subject ${s} nor one of its delegates`,
   ConsentRegistryExpiredSignature: ([d, n]) => `the signed request expired at ${time(d)} (chain time ${time(n)}); ask the patient to sign again`,
-  ConsentRegistryInvalidNonce: ([, e, p]) => `the signed request quotes nonce ${p} but the consent is at nonce ${e}: it was used, or overtaken by a later grant or revocation`,
+  ConsentRegistrySignedInFuture: ([s, n]) => `the request says it was signed at ${time(s)}, after the chain's time ${time(n)}; sign it again dated by the chain's head`,
+  ConsentRegistryGrantRevoked: ([, s, r]) => `this grant was signed at ${time(s)}, at or before the patient's revocation signed at ${time(r)}: it is void; ask the patient to sign a new grant`,
+  ConsentRegistrySuperseded: ([, s, f]) => `the request signed at ${time(s)} is not newer than the decision in force (signed at ${time(f)}): it was already relayed, or the patient decided again since`,
   ConsentRegistryInvalidSignature: ([s]) => `the signature is not ${s}'s for this request, chain and contract`,
-  ConsentRegistryNotGranted: ([s, p, g]) => `${s} has no live consent for ${purpose(p)} to ${org(g)} to revoke (never granted, or already revoked)`,
   ConsentRegistryInvalidDelegate: ([d]) => `${d} cannot be a delegate (the subject itself or the zero address)`,
   ConsentRegistryUnknownDelegate: ([s, d]) => `${d} is not a delegate of ${s}`,
-  ConsentRegistryInvalidPurposeName: ([n]) => `purpose name "${n}" is empty or already in the catalogue`,
+  ConsentRegistryPurposeNameNotCanonical: ([n]) => `purpose name "${n}" is not canonical: 1 to ${NUMBERS.MAX_PURPOSE_NAME_LENGTH} characters, words of A-Z and 0-9 joined by single underscores, starting with a letter (e.g. PUBLIC_HEALTH)`,
+  ConsentRegistryPurposeNameTaken: ([n]) => `purpose "${n}" is already in the catalogue`,
   DatasetRegistryUnknownDataset: ([d]) => `dataset ${short(d)} is not registered`,
   DatasetRegistryAlreadyRegistered: ([d]) => `dataset ${short(d)} is already registered with the same roots and metadata`,
   DatasetRegistryInvalidRegistration: () => `a dataset needs non-zero content root, cohort root and metadata hash (and a deletion attestation to be destroyed)`,

@@ -10,7 +10,7 @@ import type { LedgerContracts } from "../deploy";
 import { domain as asDomain } from "../errors";
 import { chainNow } from "../chain-time";
 import { readDomain, signGrant, signRevoke, type GrantRequest, type RevokeRequest } from "../consent-signing";
-import { sendWrite, type WriteResult } from "../tx";
+import { sendWrite, type SentWrite, type WriteResult } from "../tx";
 
 export interface SignedGrant {
   kind: "grant";
@@ -88,7 +88,7 @@ export class Patient {
   }
 
   /** Revokes directly (a cancellation when no grant is in force). */
-  revoke(o: { purpose: number; grantee: number; subject?: string }): Promise<WriteResult> {
+  revoke(o: { purpose: number; grantee: number; subject?: string }): Promise<SentWrite> {
     const c = this.ledger.consents.connect(this.signer);
     return this.subjectOr(o.subject).then((s) => sendWrite(c, () => c.revokeConsent(s, o.purpose, o.grantee)));
   }
