@@ -40,10 +40,10 @@ async function main() {
   const c = l.consortium;
 
   // Governance (gas of the AccessManager.execute that carries the call).
-  const exec = async (label: string, data: string) => {
-    await (await l.manager.connect(l.governance).schedule(await c.getAddress(), data, 0)).wait();
-    await time.increase(Number(await l.manager.getTargetAdminDelay(await c.getAddress())) + 3600);
-    await measure(label, l.manager.connect(l.governance).execute(await c.getAddress(), data));
+  const exec = async (label: string, data: string, target: { getAddress(): Promise<string> } = c) => {
+    await (await l.manager.connect(l.governance).schedule(await target.getAddress(), data, 0)).wait();
+    await time.increase(Number(await l.manager.getTargetAdminDelay(await target.getAddress())) + 3600);
+    await measure(label, l.manager.connect(l.governance).execute(await target.getAddress(), data));
   };
   await exec("Consortium.admitMember (1 key, via AccessManager.execute)", c.interface.encodeFunctionData("admitMember", ["Hospital D", Role.HOSPITAL, [l.spare[0].address]]));
   await exec("Consortium.addKey (via execute)", c.interface.encodeFunctionData("addKey", [ORG.HOSPITAL_B, l.spare[1].address]));
@@ -51,13 +51,24 @@ async function main() {
   await measure("Consortium.revokeKey (own organisation)", c.connect(l.hospitalB).revokeKey(l.spare[1].address));
 
   // Consent.
+  await exec("ConsentRegistry.addPurpose (canonical name, via execute)", l.consents.interface.encodeFunctionData("addPurpose", ["PUBLIC_HEALTH_SURVEILLANCE"]), l.consents);
   await measure("ConsentRegistry.grantConsent (direct, new slot)", l.consents.connect(l.patient).grantConsent(l.patient.address, Purpose.RESEARCH, ORG.HOSPITAL_A, far), 60_000);
   await measure("ConsentRegistry.grantConsent (direct, renewal)", l.consents.connect(l.patient).grantConsent(l.patient.address, Purpose.RESEARCH, ORG.HOSPITAL_A, far + 1n));
   await measure("ConsentRegistry.revokeConsent (direct)", l.consents.connect(l.patient).revokeConsent(l.patient.address, Purpose.RESEARCH, ORG.HOSPITAL_A), 35_000);
-  const g = { subject: l.patient2.address, signer: l.patient2.address, purpose: Purpose.MODEL_TRAINING, grantee: ORG.HOSPITAL_A, expiresAt: far, nonce: 0n, deadline: far };
+  // Signed requests are dated by the head block (signedAt); a second passes between decisions.
+  const signedNow = async () => {
+    await time.increase(1);
+    return BigInt(await time.latest());
+  };
+  const slot = { subject: l.patient2.address, signer: l.patient2.address, purpose: Purpose.MODEL_TRAINING, grantee: ORG.HOSPITAL_A };
+  const g = { ...slot, expiresAt: far, signedAt: await signedNow(), deadline: far };
   await measure("ConsentRegistry.grantConsentBySig (relayed, new slot)", l.consents.connect(l.hospitalA).grantConsentBySig(g, await signGrant(l.patient2, domain, g)), 95_000);
-  const r = { subject: l.patient2.address, signer: l.patient2.address, purpose: Purpose.MODEL_TRAINING, grantee: ORG.HOSPITAL_A, nonce: 1n, deadline: far };
+  const renewal = { ...g, expiresAt: far + 1n, signedAt: await signedNow() };
+  await measure("ConsentRegistry.grantConsentBySig (relayed, renewal)", l.consents.connect(l.hospitalA).grantConsentBySig(renewal, await signGrant(l.patient2, domain, renewal)));
+  const r = { ...slot, signedAt: await signedNow(), deadline: far };
   await measure("ConsentRegistry.revokeConsentBySig (relayed by a non-member)", l.consents.connect(l.outsider).revokeConsentBySig(r, await signRevoke(l.patient2, domain, r)), 35_000);
+  const cancel = { ...slot, grantee: ORG.HOSPITAL_B, signedAt: await signedNow(), deadline: far };
+  await measure("ConsentRegistry.revokeConsentBySig (cancellation, slot never granted)", l.consents.connect(l.outsider).revokeConsentBySig(cancel, await signRevoke(l.patient2, domain, cancel)));
   await measure("ConsentRegistry.appointDelegate", l.consents.connect(l.patient).appointDelegate(l.guardian.address));
   await measure("ConsentRegistry.removeDelegate", l.consents.connect(l.patient).removeDelegate(l.guardian.address));
 

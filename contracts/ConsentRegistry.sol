@@ -6,21 +6,22 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {IConsentRegistry} from "./interfaces/IConsentRegistry.sol";
 import {IConsortium} from "./interfaces/IConsortium.sol";
-import {Role, MedprovConstants} from "./generated/MedprovConstants.sol";
+import {Role, MemberStatus, MedprovConstants} from "./generated/MedprovConstants.sol";
 
 /// @title ConsentRegistry
 /// @notice See {IConsentRegistry}.
-/// @dev Nonces live inside each consent slot instead of OpenZeppelin `Nonces`: it keeps a grant to
-/// one storage slot and makes every revocation void the pending signatures for the same slot.
+/// @dev No OpenZeppelin `Nonces`: a slot's writes are ordered by their signing time instead (see
+/// {IConsentRegistry}). A shared nonce is what let a relayed grant make a signed revocation stale;
+/// the signing time keeps a grant to one storage slot and cannot be consumed by anyone else.
 contract ConsentRegistry is IConsentRegistry, AccessManaged, EIP712 {
-    string public constant VERSION = "1.0.0";
+    string public constant VERSION = "2.0.0";
 
     /// @dev Type strings beside their hashes, so a reader can check one against the other.
     bytes32 public constant GRANT_TYPEHASH = keccak256(
-        "GrantRequest(address subject,address signer,uint8 purpose,uint32 grantee,uint64 expiresAt,uint64 nonce,uint256 deadline)"
+        "GrantRequest(address subject,address signer,uint8 purpose,uint32 grantee,uint64 expiresAt,uint64 signedAt,uint256 deadline)"
     );
     bytes32 public constant REVOKE_TYPEHASH = keccak256(
-        "RevokeRequest(address subject,address signer,uint8 purpose,uint32 grantee,uint64 nonce,uint256 deadline)"
+        "RevokeRequest(address subject,address signer,uint8 purpose,uint32 grantee,uint64 signedAt,uint256 deadline)"
     );
 
     IConsortium public immutable consortium;
@@ -53,14 +54,17 @@ contract ConsentRegistry is IConsentRegistry, AccessManaged, EIP712 {
     /// @inheritdoc IConsentRegistry
     function grantConsent(address subject, uint8 purpose, uint32 grantee, uint64 expiresAt) external {
         _requireSubjectOrDelegate(subject, msg.sender);
+        // A direct write is ordered by its inclusion and dated by its block: no signed write in
+        // force can be later (each was signed at most at its own, earlier or same, block time).
         bytes32 id = consentId(subject, purpose, grantee);
-        _grant(id, subject, purpose, grantee, expiresAt, msg.sender);
+        _grant(id, subject, purpose, grantee, expiresAt, uint64(block.timestamp), msg.sender);
     }
 
     /// @inheritdoc IConsentRegistry
     function revokeConsent(address subject, uint8 purpose, uint32 grantee) external {
         _requireSubjectOrDelegate(subject, msg.sender);
-        _revoke(consentId(subject, purpose, grantee), subject, purpose, grantee, msg.sender);
+        bytes32 id = consentId(subject, purpose, grantee);
+        _revoke(id, subject, purpose, grantee, uint64(block.timestamp), msg.sender);
     }
 
     // ───────────────────────────── signed writes ─────────────────────────────
@@ -69,15 +73,19 @@ contract ConsentRegistry is IConsentRegistry, AccessManaged, EIP712 {
     function grantConsentBySig(GrantRequest calldata r, bytes calldata signature) external {
         consortium.requireMember(msg.sender, Role.HOSPITAL);
         bytes32 id = consentId(r.subject, r.purpose, r.grantee);
-        _checkSigned(id, r.subject, r.signer, r.nonce, r.deadline, grantDigest(r), signature);
-        _grant(id, r.subject, r.purpose, r.grantee, r.expiresAt, r.signer);
+        _checkSigned(r.subject, r.signer, r.signedAt, r.deadline);
+        _requireNewer(id, _consents[id], r.signedAt, false);
+        _checkSignature(r.signer, grantDigest(r), signature);
+        _grant(id, r.subject, r.purpose, r.grantee, r.expiresAt, r.signedAt, r.signer);
     }
 
     /// @inheritdoc IConsentRegistry
     function revokeConsentBySig(RevokeRequest calldata r, bytes calldata signature) external {
         bytes32 id = consentId(r.subject, r.purpose, r.grantee);
-        _checkSigned(id, r.subject, r.signer, r.nonce, r.deadline, revokeDigest(r), signature);
-        _revoke(id, r.subject, r.purpose, r.grantee, r.signer);
+        _checkSigned(r.subject, r.signer, r.signedAt, r.deadline);
+        _requireNewer(id, _consents[id], r.signedAt, true);
+        _checkSignature(r.signer, revokeDigest(r), signature);
+        _revoke(id, r.subject, r.purpose, r.grantee, r.signedAt, r.signer);
     }
 
     // ───────────────────────────── delegates ─────────────────────────────
@@ -101,9 +109,10 @@ contract ConsentRegistry is IConsentRegistry, AccessManaged, EIP712 {
     /// @inheritdoc IConsentRegistry
     function isConsentValid(address subject, uint8 purpose, uint32 grantee) external view returns (bool) {
         if (_live(_consents[consentId(subject, purpose, grantee)])) return true;
-        return grantee != MedprovConstants.ANY_MEMBER
-            && _live(_consents[consentId(subject, purpose, MedprovConstants.ANY_MEMBER)])
-            && consortium.exists(grantee);
+        if (grantee == MedprovConstants.ANY_MEMBER) return false;
+        if (!_live(_consents[consentId(subject, purpose, MedprovConstants.ANY_MEMBER)])) return false;
+        (, MemberStatus status) = consortium.member(grantee);
+        return status == MemberStatus.ACTIVE;
     }
 
     /// @inheritdoc IConsentRegistry
@@ -134,52 +143,73 @@ contract ConsentRegistry is IConsentRegistry, AccessManaged, EIP712 {
     /// @inheritdoc IConsentRegistry
     function grantDigest(GrantRequest calldata r) public view returns (bytes32) {
         return _hashTypedDataV4(
-            keccak256(abi.encode(GRANT_TYPEHASH, r.subject, r.signer, r.purpose, r.grantee, r.expiresAt, r.nonce, r.deadline))
+            keccak256(abi.encode(GRANT_TYPEHASH, r.subject, r.signer, r.purpose, r.grantee, r.expiresAt, r.signedAt, r.deadline))
         );
     }
 
     /// @inheritdoc IConsentRegistry
     function revokeDigest(RevokeRequest calldata r) public view returns (bytes32) {
         return _hashTypedDataV4(
-            keccak256(abi.encode(REVOKE_TYPEHASH, r.subject, r.signer, r.purpose, r.grantee, r.nonce, r.deadline))
+            keccak256(abi.encode(REVOKE_TYPEHASH, r.subject, r.signer, r.purpose, r.grantee, r.signedAt, r.deadline))
         );
     }
 
     // ───────────────────────────── internals ─────────────────────────────
 
-    function _grant(bytes32 id, address subject, uint8 purpose, uint32 grantee, uint64 expiresAt, address actor) private {
-        if ((_purposeMask >> purpose) & 1 == 0) revert ConsentRegistryUnknownPurpose(purpose);
-        if (expiresAt <= block.timestamp) revert ConsentRegistryInvalidExpiry(expiresAt, block.timestamp);
-        if (grantee != MedprovConstants.ANY_MEMBER && !consortium.exists(grantee)) revert ConsentRegistryUnknownGrantee(grantee);
-        Consent storage c = _consents[id];
-        uint64 nonce = c.nonce + 1;
-        // One SSTORE: the whole slot is rewritten at once.
-        _consents[id] = Consent(uint64(block.timestamp), expiresAt, 0, nonce);
-        emit ConsentGranted(subject, purpose, grantee, expiresAt, actor, msg.sender, nonce);
-    }
-
-    function _revoke(bytes32 id, address subject, uint8 purpose, uint32 grantee, address actor) private {
-        Consent storage c = _consents[id];
-        if (c.grantedAt == 0 || c.revokedAt != 0) revert ConsentRegistryNotGranted(subject, purpose, grantee);
-        uint64 nonce = c.nonce + 1;
-        c.revokedAt = uint64(block.timestamp);
-        c.nonce = nonce;
-        emit ConsentRevoked(subject, purpose, grantee, actor, msg.sender, nonce);
-    }
-
-    function _checkSigned(
+    /// @dev Callers have checked the actor and, for a signed request, the order (`_requireNewer`).
+    function _grant(
         bytes32 id,
         address subject,
-        address signer,
-        uint64 nonce,
-        uint256 deadline,
-        bytes32 digest,
-        bytes calldata signature
-    ) private view {
+        uint8 purpose,
+        uint32 grantee,
+        uint64 expiresAt,
+        uint64 signedAt,
+        address actor
+    ) private {
+        if ((_purposeMask >> purpose) & 1 == 0) revert ConsentRegistryUnknownPurpose(purpose);
+        if (expiresAt <= block.timestamp) revert ConsentRegistryInvalidExpiry(expiresAt, block.timestamp);
+        if (grantee != MedprovConstants.ANY_MEMBER) _requireGrantable(grantee);
+        // One SSTORE: the whole slot is rewritten at once.
+        _consents[id] = Consent(uint64(block.timestamp), expiresAt, 0, signedAt);
+        emit ConsentGranted(subject, purpose, grantee, expiresAt, actor, msg.sender, signedAt);
+    }
+
+    function _revoke(bytes32 id, address subject, uint8 purpose, uint32 grantee, uint64 signedAt, address actor) private {
+        Consent memory c = _consents[id];
+        if (c.grantedAt != 0 && c.revokedAt == 0) {
+            _consents[id] = Consent(c.grantedAt, c.expiresAt, uint64(block.timestamp), signedAt);
+            emit ConsentRevoked(subject, purpose, grantee, actor, msg.sender, signedAt);
+        } else {
+            // Nothing to end: record the decision so that grants signed before it stay void.
+            _consents[id].signedAt = signedAt;
+            emit ConsentCancelled(subject, purpose, grantee, actor, msg.sender, signedAt);
+        }
+    }
+
+    /// @dev A write takes effect only when its (signedAt, is-revocation) pair is greater than the
+    /// in-force write's: later decisions win, and a revocation wins a tie with a grant.
+    function _requireNewer(bytes32 id, Consent memory c, uint64 signedAt, bool revocation) private pure {
+        bool revocationInForce = c.grantedAt == 0 || c.revokedAt != 0;
+        if (signedAt > c.signedAt || (signedAt == c.signedAt && revocation && !revocationInForce)) return;
+        // c.signedAt == 0 only on a slot never written: no revocation to name.
+        if (!revocation && revocationInForce && c.signedAt != 0) revert ConsentRegistryGrantRevoked(id, signedAt, c.signedAt);
+        revert ConsentRegistrySuperseded(id, signedAt, c.signedAt);
+    }
+
+    function _requireGrantable(uint32 grantee) private view {
+        (, MemberStatus status) = consortium.member(grantee);
+        if (status == MemberStatus.NONE) revert ConsentRegistryUnknownGrantee(grantee);
+        // SUSPENDED is accepted: suspension is temporary and the member cannot act while it lasts.
+        if (status == MemberStatus.REMOVED) revert ConsentRegistryGranteeRemoved(grantee);
+    }
+
+    function _checkSigned(address subject, address signer, uint64 signedAt, uint256 deadline) private view {
         if (block.timestamp > deadline) revert ConsentRegistryExpiredSignature(deadline, block.timestamp);
+        if (signedAt > block.timestamp) revert ConsentRegistrySignedInFuture(signedAt, block.timestamp);
         _requireSubjectOrDelegate(subject, signer);
-        uint64 expected = _consents[id].nonce;
-        if (nonce != expected) revert ConsentRegistryInvalidNonce(id, expected, nonce);
+    }
+
+    function _checkSignature(address signer, bytes32 digest, bytes calldata signature) private view {
         if (!SignatureChecker.isValidSignatureNow(signer, digest, signature)) revert ConsentRegistryInvalidSignature(signer);
     }
 
@@ -194,11 +224,26 @@ contract ConsentRegistry is IConsentRegistry, AccessManaged, EIP712 {
     function _addPurpose(string memory name) private returns (uint8 purpose) {
         purpose = _purposeCount;
         if (purpose >= MedprovConstants.MAX_PURPOSES) revert ConsentRegistryCatalogueFull(MedprovConstants.MAX_PURPOSES);
+        if (!_isCanonicalName(bytes(name))) revert ConsentRegistryPurposeNameNotCanonical(name);
         bytes32 nameHash = keccak256(bytes(name));
-        if (bytes(name).length == 0 || _purposeNames[nameHash]) revert ConsentRegistryInvalidPurposeName(name);
+        if (_purposeNames[nameHash]) revert ConsentRegistryPurposeNameTaken(name);
         _purposeNames[nameHash] = true;
         _purposeCount = purpose + 1;
         _purposeMask |= uint64(1) << purpose;
         emit PurposeAdded(purpose, name);
+    }
+
+    /// @dev `[A-Z][A-Z0-9]*(_[A-Z0-9]+)*`, at most MAX_PURPOSE_NAME_LENGTH bytes: one spelling per
+    /// name, so uniqueness of the bytes is uniqueness of the name.
+    function _isCanonicalName(bytes memory name) private pure returns (bool) {
+        uint256 length = name.length;
+        if (length == 0 || length > MedprovConstants.MAX_PURPOSE_NAME_LENGTH) return false;
+        if (name[0] < "A" || name[0] > "Z" || name[length - 1] == "_") return false;
+        for (uint256 i = 1; i < length; ++i) {
+            bytes1 ch = name[i];
+            bool word = (ch >= "A" && ch <= "Z") || (ch >= "0" && ch <= "9");
+            if (!word && (ch != "_" || name[i - 1] == "_")) return false;
+        }
+        return true;
     }
 }

@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import { Command } from "commander";
 import { JsonRpcProvider } from "ethers";
 import { SiweMessage } from "siwe";
-import { Hospital, Patient, connectLedger, readDeployment, LedgerRevertError } from "../src/sdk";
+import { Hospital, Patient, connectLedger, readDeployment } from "../src/sdk";
 import { NUMBERS, Purpose } from "../src/constants";
 import { demoAccounts, demoPatient } from "../src/demo/seed";
 
@@ -45,14 +45,14 @@ async function main() {
   // 3. Patient 1 revokes MODEL_TRAINING (signed; hospital 2 relays it), then the impact report.
   const patient = demoPatient(1, provider);
   const ledger = connectLedger(readDeployment(o.deployment), provider);
-  try {
+  // A second run finds it revoked: revoking again would only record a cancellation.
+  if ((await ledger.consents.consent(patient.address, Purpose.MODEL_TRAINING, NUMBERS.ANY_MEMBER)).revokedAt !== 0n) {
+    console.log(`\npatient ${patient.address} had already revoked MODEL_TRAINING (walkthrough run before)`);
+  } else {
     const signed = await new Patient(ledger, patient).signRevoke({ purpose: Purpose.MODEL_TRAINING, grantee: NUMBERS.ANY_MEMBER });
     await new Hospital(ledger, accounts.hospitals[1]).relayRevoke(signed);
     console.log(`\npatient ${patient.address} revoked MODEL_TRAINING consent`);
     await new Promise((r) => setTimeout(r, 1500)); // the indexer polls every 500 ms
-  } catch (e) {
-    if (!(e instanceof LedgerRevertError && e.code === "ConsentRegistryNotGranted")) throw e;
-    console.log(`\npatient ${patient.address} had already revoked MODEL_TRAINING (walkthrough run before)`);
   }
   show(`GET /reports/revocation-impact/${patient.address}`, await api(`/reports/revocation-impact/${patient.address}`));
 

@@ -31,7 +31,7 @@ async function matrixFixture() {
   const submitted = (await modelWithVersion(l)).versionId;
   await (await l.models.connect(l.hospitalA).recordDeployment(versionId)).wait();
   const domain = await readDomain(l.consents);
-  const grant = { subject: l.patient.address, signer: l.patient.address, purpose: Purpose.RESEARCH, grantee: ORG.HOSPITAL_A, expiresAt: BigInt(await time.latest()) + 86400n, nonce: 0n, deadline: BigInt(await time.latest()) + 3600n };
+  const grant = { subject: l.patient.address, signer: l.patient.address, purpose: Purpose.RESEARCH, grantee: ORG.HOSPITAL_A, expiresAt: BigInt(await time.latest()) + 86400n, signedAt: BigInt(await time.latest()), deadline: BigInt(await time.latest()) + 3600n };
   const grantSig = await signGrant(l.patient, domain, grant);
   const cast = {
     [Role.HOSPITAL]: { suspended: [l.suspendedHospital, ORG.HOSPITAL_SUSPENDED], revoked: [l.hospitalAOld, ORG.HOSPITAL_A] },

@@ -173,7 +173,7 @@ describe("strict inputs", () => {
     const flip = (a: string) => a.replace(/[a-f]/, (c) => c.toUpperCase()) === a ? a.replace(/[A-F]/, (c) => c.toLowerCase()) : a.replace(/[a-f]/, (c) => c.toUpperCase());
     const cases: [object, string, string][] = [
       [{ expiresAt: (2n ** 64n).toString() }, "UINT_OVERFLOW", "request.expiresAt"],
-      [{ nonce: (2n ** 64n).toString() }, "UINT_OVERFLOW", "request.nonce"],
+      [{ signedAt: (2n ** 64n).toString() }, "UINT_OVERFLOW", "request.signedAt"],
       [{ deadline: (2n ** 256n).toString() }, "UINT_OVERFLOW", "request.deadline"],
       [{ deadline: "9".repeat(78) }, "UINT_OVERFLOW", "request.deadline"],
       [{ signer: flip(signed.request.signer) }, "ADDRESS_CHECKSUM", "request.signer"],

@@ -289,7 +289,7 @@ describe("audit API", () => {
     }] });
   });
 
-  it("relays a patient's signed consent with the hospital's key, refusing replays by name", async () => {
+  it("relays a patient's signed consent with the hospital's key, refusing replays and grants signed before a revocation by name", async () => {
     const { Patient } = await import("../src/sdk");
     const signed = await new Patient(l, l.patient2).signGrant({ purpose: Purpose.TREATMENT, grantee: ORG.HOSPITAL_A, expiresAt: (await time.latest()) + 86_400 });
     expect((await app.inject({ method: "POST", url: "/relay", payload: signed })).json().error.code).toBe("RELAY_DISABLED");
@@ -301,7 +301,15 @@ describe("audit API", () => {
     expect(r.statusCode, r.body).toBe(200);
     expect(await l.consents.isConsentValid(l.patient2.address, Purpose.TREATMENT, ORG.HOSPITAL_A)).toBe(true);
     const replay = await relaying.inject({ method: "POST", url: "/relay", payload: signed });
-    expect([replay.statusCode, replay.json().error.code]).toEqual([422, "ConsentRegistryInvalidNonce"]);
+    expect([replay.statusCode, replay.json().error.code]).toEqual([422, "ConsentRegistrySuperseded"]);
+    // A renewal the hospital holds, then the patient's revocation: relayed after it, the renewal is void.
+    const renewal = await new Patient(l, l.patient2).signGrant({ purpose: Purpose.TREATMENT, grantee: ORG.HOSPITAL_A, expiresAt: (await time.latest()) + 7 * 86_400 });
+    const revocation = await new Patient(l, l.patient2).signRevoke({ purpose: Purpose.TREATMENT, grantee: ORG.HOSPITAL_A });
+    expect((await relaying.inject({ method: "POST", url: "/relay", payload: revocation })).statusCode).toBe(200);
+    const late = await relaying.inject({ method: "POST", url: "/relay", payload: renewal });
+    expect([late.statusCode, late.json().error.code], late.body).toEqual([422, "ConsentRegistryGrantRevoked"]);
+    expect(late.json().error.message).toMatch(/at or before the patient's revocation/);
+    expect(await l.consents.isConsentValid(l.patient2.address, Purpose.TREATMENT, ORG.HOSPITAL_A)).toBe(false);
     expect((await relaying.inject({ method: "POST", url: "/relay", payload: { ...signed, extra: 1 } })).statusCode).toBe(400);
     await relaying.close();
     await store.close();

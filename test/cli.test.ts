@@ -56,8 +56,8 @@ describe("medprov CLI", () => {
     // The same revocation relayed again by the same relayer is a retry: its outbox answers with the first relay, nothing is sent twice.
     const retried = await json("outsider", ["consent", "relay", f("revoke.json")]);
     expect(retried.txHash).toBe(revoked.txHash);
-    // Relayed by another member, the chain refuses it: the nonce moved on.
-    await refused("hospital", ["consent", "relay", f("revoke.json")], "ConsentRegistryInvalidNonce");
+    // Relayed by another member, the chain refuses it: that decision is already in force.
+    await refused("hospital", ["consent", "relay", f("revoke.json")], "ConsentRegistrySuperseded");
   });
 
   it(T.direct, async () => {
@@ -69,7 +69,9 @@ describe("medprov CLI", () => {
     const guardianEnv = { MEDPROV_PRIVATE_KEY: c.keys[8].privateKey };
     const g = await cli("none", ["consent", "revoke", "--purpose", "MODEL_TRAINING", "--grantee", "1", "--subject", subject], guardianEnv);
     expect(g.code, g.stderr).toBe(0);
-    await refused("none", ["consent", "revoke", "--purpose", "MODEL_TRAINING", "--grantee", "1", "--subject", subject], "ConsentRegistryNotGranted", guardianEnv);
+    // Revoking again ends nothing: it is recorded as a cancellation of grants signed until now, and said so.
+    const again = await cli("none", ["consent", "revoke", "--purpose", "MODEL_TRAINING", "--grantee", "1", "--subject", subject], guardianEnv);
+    expect([again.code, again.stdout], again.stderr).toEqual([0, expect.stringMatching(/no grant was in force: cancelled pending grants signed until now for MODEL_TRAINING for organisation 1/)]);
   });
 
   it(T.guardianRemoved, async () => {

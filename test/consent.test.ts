@@ -16,20 +16,27 @@ async function future(seconds = 30 * DAY) {
   return BigInt((await time.latest()) + seconds);
 }
 
+/**
+ * A request signed "now" (the head block's time), as the SDK signs them, one second after the last
+ * write: this network lets blocks share a second, and two decisions in one second do not order.
+ */
+async function signingTime() {
+  await time.increase(1);
+  return BigInt(await time.latest());
+}
+
 async function grantRequest(l: Ledger, overrides: Partial<GrantRequest> = {}): Promise<GrantRequest> {
   const subject = (overrides.subject as string) ?? l.patient.address;
   const purpose = Number(overrides.purpose ?? P);
   const grantee = Number(overrides.grantee ?? ORG.HOSPITAL_A);
-  const current = await l.consents.consent(subject, purpose, grantee);
-  return { subject, signer: subject, purpose, grantee, expiresAt: await future(), nonce: current.nonce, deadline: await future(3600), ...overrides };
+  return { subject, signer: subject, purpose, grantee, expiresAt: await future(), signedAt: await signingTime(), deadline: await future(3600), ...overrides };
 }
 
 async function revokeRequest(l: Ledger, overrides: Partial<RevokeRequest> = {}): Promise<RevokeRequest> {
   const subject = (overrides.subject as string) ?? l.patient.address;
   const purpose = Number(overrides.purpose ?? P);
   const grantee = Number(overrides.grantee ?? ORG.HOSPITAL_A);
-  const current = await l.consents.consent(subject, purpose, grantee);
-  return { subject, signer: subject, purpose, grantee, nonce: current.nonce, deadline: await future(3600), ...overrides };
+  return { subject, signer: subject, purpose, grantee, signedAt: await signingTime(), deadline: await future(3600), ...overrides };
 }
 
 describe("ConsentRegistry", () => {
@@ -46,12 +53,25 @@ describe("ConsentRegistry", () => {
       const l = await loadFixture(ledgerFixture);
       await expectRevert(l.consents.connect(l.regulator).addPurpose("PUBLIC_HEALTH"), "AccessManagedUnauthorized");
       const add = (name: string) => ({ target: l.consents, data: l.consents.interface.encodeFunctionData("addPurpose", [name]) });
-      await expectRevert(l.govern(add("RESEARCH")), "ConsentRegistryInvalidPurposeName", ["RESEARCH"]);
-      await expectRevert(l.govern(add("")), "ConsentRegistryInvalidPurposeName", [""]);
+      await expectRevert(l.govern(add("RESEARCH")), "ConsentRegistryPurposeNameTaken", ["RESEARCH"]);
+      await expectRevert(l.govern(add("")), "ConsentRegistryPurposeNameNotCanonical", [""]);
       await l.govern(...Array.from({ length: NUMBERS.MAX_PURPOSES - 6 }, (_, i) => add(`EXTRA_${i}`)));
       expect(await l.consents.purposeCount()).toBe(64n);
       expect(await l.consents.purposeMask()).toBe((1n << 64n) - 1n);
       await expectRevert(l.govern(add("ONE_TOO_MANY")), "ConsentRegistryCatalogueFull", [64]);
+    });
+  });
+
+  describe("purpose names", () => {
+    it("refuses look-alikes of a catalogued name and every non-canonical spelling", async () => {
+      const l = await loadFixture(ledgerFixture);
+      const add = (name: string) => ({ target: l.consents, data: l.consents.interface.encodeFunctionData("addPurpose", [name]) });
+      const lookAlikes = ["research", "RESEARCH ", " RESEARCH", "Research", "RESEARCH_", "_RESEARCH", "MODEL__TRAINING", "MODEL-TRAINING", "MODEL TRAINING", "RESEАRCH" /* Cyrillic А */, "1RESEARCH", "A".repeat(NUMBERS.MAX_PURPOSE_NAME_LENGTH + 1)];
+      for (const name of lookAlikes) await expectRevert(l.govern(add(name)), "ConsentRegistryPurposeNameNotCanonical", [name]);
+      expect(await l.consents.purposeCount()).toBe(6n);
+      // Canonical names are accepted, up to the length bound; digits may follow the first letter.
+      await l.govern(add("PUBLIC_HEALTH"), add("RESEARCH_2"), add("A".repeat(NUMBERS.MAX_PURPOSE_NAME_LENGTH)));
+      expect(await l.consents.purposeCount()).toBe(9n);
     });
   });
 
@@ -60,7 +80,7 @@ describe("ConsentRegistry", () => {
       const l = await loadFixture(ledgerFixture);
       const expiresAt = await future();
       const ev = await eventsOf(l.consents.connect(l.patient).grantConsent(l.patient.address, P, ORG.HOSPITAL_A, expiresAt), l.consents);
-      expect(ev).toEqual([{ name: "ConsentGranted", args: [l.patient.address, BigInt(P), BigInt(ORG.HOSPITAL_A), expiresAt, l.patient.address, l.patient.address, 1n] }]);
+      expect(ev).toEqual([{ name: "ConsentGranted", args: [l.patient.address, BigInt(P), BigInt(ORG.HOSPITAL_A), expiresAt, l.patient.address, l.patient.address, BigInt(await time.latest())] }]);
       expect(await l.consents.isConsentValid(l.patient.address, P, ORG.HOSPITAL_A)).toBe(true);
       expect(await l.consents.isConsentValid(l.patient.address, P, ORG.HOSPITAL_B)).toBe(false);
       expect(await l.consents.isConsentValid(l.patient.address, Purpose.RESEARCH, ORG.HOSPITAL_A)).toBe(false);
@@ -69,7 +89,7 @@ describe("ConsentRegistry", () => {
       expect(await l.consents.isConsentValid(l.patient.address, P, ORG.HOSPITAL_A)).toBe(false);
       const c = await l.consents.consent(l.patient.address, P, ORG.HOSPITAL_A);
       expect(c.revokedAt).toBe(BigInt(await time.latest()));
-      expect(c.nonce).toBe(2n);
+      expect(c.signedAt).toBe(BigInt(await time.latest()));
     });
 
     it("lapses at expiry", async () => {
@@ -82,11 +102,25 @@ describe("ConsentRegistry", () => {
       expect(await l.consents.isConsentValid(l.patient.address, P, ORG.HOSPITAL_A)).toBe(false);
     });
 
-    it("a grant to any member covers every admitted organisation, not an unknown id", async () => {
+    it("a grant to any member covers every ACTIVE organisation, while it is active", async () => {
       const l = await loadFixture(ledgerFixture);
       await (await l.consents.connect(l.patient).grantConsent(l.patient.address, P, NUMBERS.ANY_MEMBER, await future())).wait();
       expect(await l.consents.isConsentValid(l.patient.address, P, ORG.HOSPITAL_B)).toBe(true);
       expect(await l.consents.isConsentValid(l.patient.address, P, 999)).toBe(false);
+      expect(await l.consents.isConsentValid(l.patient.address, P, ORG.HOSPITAL_SUSPENDED)).toBe(false);
+      await l.govern({ target: l.consortium, data: l.consortium.interface.encodeFunctionData("reinstateMember", [ORG.HOSPITAL_SUSPENDED]) });
+      expect(await l.consents.isConsentValid(l.patient.address, P, ORG.HOSPITAL_SUSPENDED)).toBe(true);
+      await l.govern({ target: l.consortium, data: l.consortium.interface.encodeFunctionData("removeMember", [ORG.HOSPITAL_B]) });
+      expect(await l.consents.isConsentValid(l.patient.address, P, ORG.HOSPITAL_B)).toBe(false);
+    });
+
+    it("refuses a grant to a removed organisation; accepts one to a suspended organisation, which cannot act on it", async () => {
+      const l = await loadFixture(ledgerFixture);
+      await l.govern({ target: l.consortium, data: l.consortium.interface.encodeFunctionData("removeMember", [ORG.HOSPITAL_B]) });
+      await expectRevert(l.consents.connect(l.patient).grantConsent(l.patient.address, P, ORG.HOSPITAL_B, await future()), "ConsentRegistryGranteeRemoved", [ORG.HOSPITAL_B]);
+      await (await l.consents.connect(l.patient).grantConsent(l.patient.address, P, ORG.HOSPITAL_SUSPENDED, await future())).wait();
+      // The patient's named grant stands (valid), but every write of a suspended member is refused.
+      expect(await l.consents.isConsentValid(l.patient.address, P, ORG.HOSPITAL_SUSPENDED)).toBe(true);
     });
 
     it("refuses unknown purposes, past expiries, unknown grantees and strangers", async () => {
@@ -106,12 +140,21 @@ describe("ConsentRegistry", () => {
       }
     });
 
-    it("refuses to revoke what is not granted, or already revoked", async () => {
+    it("revoking a slot with no grant in force records a cancellation (never granted, or already revoked)", async () => {
       const l = await loadFixture(ledgerFixture);
-      await expectRevert(l.consents.connect(l.patient).revokeConsent(l.patient.address, P, 1), "ConsentRegistryNotGranted", [l.patient.address, P, 1]);
+      let ev = await eventsOf(l.consents.connect(l.patient).revokeConsent(l.patient.address, P, 1), l.consents);
+      let now = BigInt(await time.latest());
+      expect(ev).toEqual([{ name: "ConsentCancelled", args: [l.patient.address, BigInt(P), 1n, l.patient.address, l.patient.address, now] }]);
+      expect([...(await l.consents.consent(l.patient.address, P, 1))]).toEqual([0n, 0n, 0n, now]);
       await (await l.consents.connect(l.patient).grantConsent(l.patient.address, P, 1, await future())).wait();
       await (await l.consents.connect(l.patient).revokeConsent(l.patient.address, P, 1)).wait();
-      await expectRevert(l.consents.connect(l.patient).revokeConsent(l.patient.address, P, 1), "ConsentRegistryNotGranted");
+      const revokedAt = BigInt(await time.latest());
+      ev = await eventsOf(l.consents.connect(l.patient).revokeConsent(l.patient.address, P, 1), l.consents);
+      now = BigInt(await time.latest());
+      expect(ev.map((e) => e.name)).toEqual(["ConsentCancelled"]);
+      // The revocation's time stays; only the signing time (the bar for pending grants) moves.
+      const c = await l.consents.consent(l.patient.address, P, 1);
+      expect([c.revokedAt, c.signedAt]).toEqual([revokedAt, now]);
     });
   });
 
@@ -157,7 +200,7 @@ describe("ConsentRegistry", () => {
       const l = await setup();
       const g = await grantRequest(l);
       const ev = await eventsOf(l.consents.connect(l.hospitalA).grantConsentBySig(g, await signGrant(l.patient, domain, g)), l.consents);
-      expect(ev).toEqual([{ name: "ConsentGranted", args: [l.patient.address, BigInt(P), BigInt(ORG.HOSPITAL_A), g.expiresAt, l.patient.address, l.hospitalA.address, 1n] }]);
+      expect(ev).toEqual([{ name: "ConsentGranted", args: [l.patient.address, BigInt(P), BigInt(ORG.HOSPITAL_A), g.expiresAt, l.patient.address, l.hospitalA.address, g.signedAt] }]);
       const r = await revokeRequest(l);
       await (await l.consents.connect(l.outsider).revokeConsentBySig(r, await signRevoke(l.patient, domain, r))).wait();
       expect(await l.consents.isConsentValid(l.patient.address, P, ORG.HOSPITAL_A)).toBe(false);
@@ -185,13 +228,20 @@ describe("ConsentRegistry", () => {
       await expectRevert(l.consents.connect(l.hospitalAOld).grantConsentBySig(g, sig), "ConsortiumKeyRevoked", [l.hospitalAOld.address, ORG.HOSPITAL_A]);
     });
 
-    it("rejects a reused nonce and an expired deadline", async () => {
+    it("rejects a replayed request, a signing time after the block and an expired deadline", async () => {
       const l = await setup();
       const g = await grantRequest(l);
       const sig = await signGrant(l.patient, domain, g);
       await (await l.consents.connect(l.hospitalA).grantConsentBySig(g, sig)).wait();
       const id = consentId(l.patient.address, P, ORG.HOSPITAL_A);
-      await expectRevert(l.consents.connect(l.hospitalA).grantConsentBySig(g, sig), "ConsentRegistryInvalidNonce", [id, 1n, 0n]);
+      await expectRevert(l.consents.connect(l.hospitalA).grantConsentBySig(g, sig), "ConsentRegistrySuperseded", [id, g.signedAt, g.signedAt]);
+      const r = await revokeRequest(l);
+      const rsig = await signRevoke(l.patient, domain, r);
+      await (await l.consents.connect(l.outsider).revokeConsentBySig(r, rsig)).wait();
+      await expectRevert(l.consents.connect(l.outsider).revokeConsentBySig(r, rsig), "ConsentRegistrySuperseded", [id, r.signedAt, r.signedAt]);
+      // A request dated after its block would outrank every revocation signed until then.
+      const ahead = await grantRequest(l, { signedAt: BigInt(await time.latest()) + 100n });
+      await expectRevert(l.consents.connect(l.hospitalA).grantConsentBySig(ahead, await signGrant(l.patient, domain, ahead)), "ConsentRegistrySignedInFuture");
       const late = await grantRequest(l, { deadline: BigInt(await time.latest()) + 10n });
       const lateSig = await signGrant(l.patient, domain, late);
       await time.increase(60);
@@ -204,7 +254,8 @@ describe("ConsentRegistry", () => {
       const pending = await grantRequest(l);
       const sig = await signGrant(l.patient, domain, pending);
       await (await l.consents.connect(l.patient).revokeConsent(l.patient.address, P, ORG.HOSPITAL_A)).wait();
-      await expectRevert(l.consents.connect(l.hospitalA).grantConsentBySig(pending, sig), "ConsentRegistryInvalidNonce");
+      const revokedSignedAt = BigInt(await time.latest());
+      await expectRevert(l.consents.connect(l.hospitalA).grantConsentBySig(pending, sig), "ConsentRegistryGrantRevoked", [consentId(l.patient.address, P, ORG.HOSPITAL_A), pending.signedAt, revokedSignedAt]);
     });
 
     it("rejects another chain id, another contract, a wrong signer and a relayer naming itself as signer", async () => {
@@ -240,7 +291,7 @@ describe("ConsentRegistry", () => {
       expect(await l.consents.isConsentValid(l.patient.address, P, ORG.HOSPITAL_A)).toBe(true);
       expect(await l.consents.isConsentValid(l.patient.address, P, ORG.HOSPITAL_B)).toBe(false);
       expect((await l.consents.consent(l.patient.address, P, ORG.HOSPITAL_A)).expiresAt).toBe(g.expiresAt);
-      await expectRevert(l.consents.connect(l.hospitalA).grantConsentBySig(g, sig), "ConsentRegistryInvalidNonce");
+      await expectRevert(l.consents.connect(l.hospitalA).grantConsentBySig(g, sig), "ConsentRegistrySuperseded");
     });
 
     it("a delegate signs for the subject; after removal its signatures stop working", async () => {
@@ -266,6 +317,88 @@ describe("ConsentRegistry", () => {
       await (await wallet.setRefuse(false)).wait();
       await (await l.consents.connect(l.hospitalA).grantConsentBySig(g, sig)).wait();
       expect(await l.consents.isConsentValid(subject, P, ORG.HOSPITAL_A)).toBe(true);
+    });
+  });
+
+  describe("signed order: a revocation is never pre-empted", () => {
+    let domain: TypedDataDomain;
+    const setup = async () => {
+      const l = await loadFixture(ledgerFixture);
+      domain = await readDomain(l.consents);
+      await (await l.consents.connect(l.patient).grantConsent(l.patient.address, P, ORG.HOSPITAL_A, await future())).wait();
+      return l;
+    };
+    const id = (l: Ledger) => consentId(l.patient.address, P, ORG.HOSPITAL_A);
+    const valid = (l: Ledger) => l.consents.isConsentValid(l.patient.address, P, ORG.HOSPITAL_A);
+
+    it("a renewal the hospital relays first cannot void a revocation signed after it", async () => {
+      const l = await setup();
+      const renewal = await grantRequest(l, { expiresAt: await future(365 * DAY) });
+      const renewalSig = await signGrant(l.patient, domain, renewal);
+      await time.increase(60);
+      const revocation = await revokeRequest(l);
+      const revocationSig = await signRevoke(l.patient, domain, revocation);
+      // The hospital sees the revocation coming and relays the renewal it holds first.
+      await (await l.consents.connect(l.hospitalA).grantConsentBySig(renewal, renewalSig)).wait();
+      const ev = await eventsOf(l.consents.connect(l.outsider).revokeConsentBySig(revocation, revocationSig), l.consents);
+      expect(ev).toEqual([{ name: "ConsentRevoked", args: [l.patient.address, BigInt(P), BigInt(ORG.HOSPITAL_A), l.patient.address, l.outsider.address, revocation.signedAt] }]);
+      expect(await valid(l)).toBe(false);
+      await expectRevert(l.consents.connect(l.hospitalA).grantConsentBySig(renewal, renewalSig), "ConsentRegistryGrantRevoked", [id(l), renewal.signedAt, revocation.signedAt]);
+    });
+
+    it("a renewal relayed after the revocation is refused, whenever it is relayed", async () => {
+      const l = await setup();
+      const renewal = await grantRequest(l, { deadline: await future(30 * DAY) });
+      const renewalSig = await signGrant(l.patient, domain, renewal);
+      await time.increase(60);
+      const revocation = await revokeRequest(l);
+      await (await l.consents.connect(l.outsider).revokeConsentBySig(revocation, await signRevoke(l.patient, domain, revocation))).wait();
+      await time.increase(7 * DAY);
+      await expectRevert(l.consents.connect(l.hospitalA).grantConsentBySig(renewal, renewalSig), "ConsentRegistryGrantRevoked", [id(l), renewal.signedAt, revocation.signedAt]);
+      expect(await valid(l)).toBe(false);
+    });
+
+    it("a patient cancels a pending signed grant without gas: a signed revocation of a slot never granted", async () => {
+      const l = await setup();
+      const g = await grantRequest(l, { grantee: ORG.HOSPITAL_B });
+      const gSig = await signGrant(l.patient, domain, g);
+      await time.increase(10);
+      const cancel = await revokeRequest(l, { grantee: ORG.HOSPITAL_B });
+      const ev = await eventsOf(l.consents.connect(l.outsider).revokeConsentBySig(cancel, await signRevoke(l.patient, domain, cancel)), l.consents);
+      expect(ev).toEqual([{ name: "ConsentCancelled", args: [l.patient.address, BigInt(P), BigInt(ORG.HOSPITAL_B), l.patient.address, l.outsider.address, cancel.signedAt] }]);
+      expect([...(await l.consents.consent(l.patient.address, P, ORG.HOSPITAL_B))]).toEqual([0n, 0n, 0n, cancel.signedAt]);
+      await expectRevert(l.consents.connect(l.hospitalB).grantConsentBySig(g, gSig), "ConsentRegistryGrantRevoked", [consentId(l.patient.address, P, ORG.HOSPITAL_B), g.signedAt, cancel.signedAt]);
+      expect(await l.consents.isConsentValid(l.patient.address, P, ORG.HOSPITAL_B)).toBe(false);
+    });
+
+    it("a grant signed after the revocation stands in either relay order; the older revocation is superseded", async () => {
+      const l = await setup();
+      const revocation = await revokeRequest(l);
+      const revocationSig = await signRevoke(l.patient, domain, revocation);
+      await time.increase(60);
+      const regrant = await grantRequest(l);
+      await (await l.consents.connect(l.hospitalA).grantConsentBySig(regrant, await signGrant(l.patient, domain, regrant))).wait();
+      await expectRevert(l.consents.connect(l.outsider).revokeConsentBySig(revocation, revocationSig), "ConsentRegistrySuperseded", [id(l), revocation.signedAt, regrant.signedAt]);
+      expect(await valid(l)).toBe(true);
+    });
+
+    it("a revocation and a grant signed in the same second: the revocation wins in both orders", async () => {
+      for (const revocationFirst of [true, false]) {
+        const l = await setup();
+        await time.increase(5);
+        const g = await grantRequest(l);
+        const r = await revokeRequest(l, { signedAt: g.signedAt });
+        const relayGrant = async () => l.consents.connect(l.hospitalA).grantConsentBySig(g, await signGrant(l.patient, domain, g));
+        const relayRevoke = async () => l.consents.connect(l.outsider).revokeConsentBySig(r, await signRevoke(l.patient, domain, r));
+        if (revocationFirst) {
+          await (await relayRevoke()).wait();
+          await expectRevert(relayGrant(), "ConsentRegistryGrantRevoked", [id(l), g.signedAt, r.signedAt]);
+        } else {
+          await (await relayGrant()).wait();
+          await (await relayRevoke()).wait();
+        }
+        expect(await valid(l)).toBe(false);
+      }
     });
   });
 

@@ -16,7 +16,7 @@ const ctx: FhirContext = {
 const SUBJECT = "0x" + "ab".repeat(20);
 const T0 = 1_780_000_000;
 const id32 = (b: string) => "0x" + b.repeat(32);
-const grant = (o: Partial<ConsentRow> = {}): ConsentRow => ({ subject: SUBJECT, purpose: Purpose.CLINICAL_DECISION_SUPPORT, grantee: 1, grantedAt: T0, expiresAt: T0 + 86_400, revokedAt: 0, nonce: 1, block: 10, ...o });
+const grant = (o: Partial<ConsentRow> = {}): ConsentRow => ({ subject: SUBJECT, purpose: Purpose.CLINICAL_DECISION_SUPPORT, grantee: 1, grantedAt: T0, expiresAt: T0 + 86_400, revokedAt: 0, signedAt: T0, block: 10, ...o });
 const valid = (r: { resourceType: string }) => expect(fhirProblems(r), JSON.stringify(r)).toEqual([]);
 
 describe("FHIR R4 export", () => {

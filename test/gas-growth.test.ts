@@ -41,7 +41,7 @@ describe("gas does not grow with stored data", () => {
       for (let i = 0; i < Math.min(CHUNK, n - done); i++) {
         const key = new SigningKey(keccak256(toBeHex(keyIndex++, 32)));
         const subject = computeAddress(key.publicKey);
-        const req = { subject, signer: subject, purpose: Purpose.RESEARCH, grantee: ORG.HOSPITAL_A, expiresAt, nonce: 0n, deadline: expiresAt };
+        const req = { subject, signer: subject, purpose: Purpose.RESEARCH, grantee: ORG.HOSPITAL_A, expiresAt, signedAt: BigInt(await time.latest()), deadline: expiresAt };
         reqs.push(req);
         sigs.push(key.sign(grantDigest(domain, req)).serialized);
       }
@@ -73,7 +73,7 @@ describe("gas does not grow with stored data", () => {
     const measure = async (who: typeof l.patient, purpose: number) => {
       const direct = await gasOf(l.consents.connect(who).grantConsent(who.address, purpose, ORG.HOSPITAL_B, expiresAt));
       const revoke = await gasOf(l.consents.connect(who).revokeConsent(who.address, purpose, ORG.HOSPITAL_B));
-      const req = { subject: who.address, signer: who.address, purpose, grantee: ORG.HOSPITAL_A, expiresAt, nonce: 0n, deadline: expiresAt };
+      const req = { subject: who.address, signer: who.address, purpose, grantee: ORG.HOSPITAL_A, expiresAt, signedAt: BigInt(await time.latest()), deadline: expiresAt };
       const relayed = await gasOf(l.consents.connect(l.hospitalA).grantConsentBySig(req, await signGrant(who, domain, req)));
       return [direct, revoke, relayed];
     };

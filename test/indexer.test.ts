@@ -279,11 +279,35 @@ describe("indexer", () => {
     expect(bloomMayContain("0x" + "00".repeat(256), bloomBits(await l.consents.getAddress()))).toBe(false);
   });
 
-  it("as-of consent answers equal the contract's isConsentValid at every historical block", async () => {
+  it("records cancellations in the history, moves a granted slot's signing time, and makes no consent row for a slot never granted", async () => {
+    const l = await loadFixture(ledgerFixture);
+    const deployment = await deploymentOf(l);
+    const [subject, purpose] = [l.patient.address, 3];
+    const revoke = async (grantee: number) => (await l.consents.connect(l.patient).revokeConsent(subject, purpose, grantee)).wait();
+    await revoke(ORG.HOSPITAL_B); // never granted: a cancellation
+    await (await l.consents.connect(l.patient).grantConsent(subject, purpose, ORG.HOSPITAL_A, BigInt(await time.latest()) + 86_400n)).wait();
+    await revoke(ORG.HOSPITAL_A);
+    await time.increase(5);
+    await revoke(ORG.HOSPITAL_A); // already revoked: a cancellation
+    const { store } = await indexFresh(deployment);
+    const q = createQueries(store);
+    expect((await q.consentHistory(subject)).map((e) => [e.kind, e.grantee])).toEqual([["CANCELLED", ORG.HOSPITAL_B], ["GRANTED", ORG.HOSPITAL_A], ["REVOKED", ORG.HOSPITAL_A], ["CANCELLED", ORG.HOSPITAL_A]]);
+    const rows = await q.consents(subject);
+    const onChain = await l.consents.consent(subject, purpose, ORG.HOSPITAL_A);
+    expect(rows.map((r) => [r.grantee, r.grantedAt, r.expiresAt, r.revokedAt, r.signedAt])).toEqual([[ORG.HOSPITAL_A, ...[...onChain].map(Number)]]);
+    await store.close();
+  });
+
+  it("as-of consent answers equal the contract's isConsentValid at every historical block, across a member's suspension and reinstatement", async () => {
     const l = await loadFixture(ledgerFixture);
     const deployment = await deploymentOf(l);
     const start = await time.latestBlock();
-    await runWorkload(l, 42, 80);
+    // "Any member" covers hospital B only while it is ACTIVE: the index must know its status as of each block.
+    const state = await runWorkload(l, 42, 40);
+    await (await l.consortium.connect(l.regulator).suspendMember(ORG.HOSPITAL_B)).wait();
+    await runWorkload(l, 43, 20, state);
+    await l.govern({ target: l.consortium, data: l.consortium.interface.encodeFunctionData("reinstateMember", [ORG.HOSPITAL_B]) });
+    await runWorkload(l, 44, 20, state);
     const { store } = await indexFresh(deployment);
     const q = createQueries(store);
     const head = await time.latestBlock();

@@ -84,7 +84,7 @@ export function parseSignedRequest(body: SignedGrant | SignedRevoke): SignedGran
     signer: strictAddress("request.signer", r.signer),
     purpose: r.purpose,
     grantee: r.grantee,
-    nonce: strictUint("request.nonce", r.nonce, 64),
+    signedAt: strictUint("request.signedAt", r.signedAt, 64),
     deadline: strictUint("request.deadline", r.deadline, 256),
   };
   if (body.kind === "grant") return { kind: "grant", request: { ...common, expiresAt: strictUint("request.expiresAt", body.request.expiresAt, 64) }, signature: body.signature };

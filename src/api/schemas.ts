@@ -25,8 +25,8 @@ export const params = {
 const EVALUATION: Spec = { auc: "bps", sensitivity: "bps", specificity: "bps", subgroupAucGap: "bps", grassrootsShare: "bps" };
 /** What each row carries in words (src/api/words.ts): the specs the routes apply and the schemas below include. */
 export const W = {
-  consent: { purpose: "purpose", grantee: "org", grantedAt: "time", expiresAt: "time", revokedAt: "time" },
-  consentEvent: { purpose: "purpose", grantee: "org", expiresAt: "time", time: "time" },
+  consent: { purpose: "purpose", grantee: "org", grantedAt: "time", expiresAt: "time", revokedAt: "time", signedAt: "time" },
+  consentEvent: { purpose: "purpose", grantee: "org", expiresAt: "time", signedAt: "time", time: "time" },
   dataset: { custodian: "org", allowedPurposes: "purposes", demographics: { nested: DEMOGRAPHICS }, status: en(DATASET_STATUSES), registeredTime: "time" },
   use: { org: "org", purpose: "purpose", time: "time" },
   model: { developer: "org", riskClass: en(RISK_CLASSES), time: "time" },
@@ -42,8 +42,8 @@ export const W = {
   revocationImpact: { purpose: "purpose", grantee: "org", revokedTime: "time", datasets: { each: { versions: { each: { developer: "org", registeredTime: "time" } }, uses: { each: { org: "org", purpose: "purpose", time: "time" } } } } },
 } satisfies Record<string, Spec>;
 
-export const consent = worded(obj({ subject: str, purpose: int, grantee: int, grantedAt: int, expiresAt: int, revokedAt: int, nonce: int, block: int }), W.consent);
-export const consentEvent = worded(obj({ kind: str, subject: str, purpose: int, grantee: int, expiresAt: int, delegate: str, actor: str, relayer: str, nonce: int, block: int, logIndex: int, time: int, tx: str }), W.consentEvent);
+export const consent = worded(obj({ subject: str, purpose: int, grantee: int, grantedAt: int, expiresAt: int, revokedAt: int, signedAt: int, block: int }), W.consent);
+export const consentEvent = worded(obj({ kind: str, subject: str, purpose: int, grantee: int, expiresAt: int, delegate: str, actor: str, relayer: str, signedAt: int, block: int, logIndex: int, time: int, tx: str }), W.consentEvent);
 export const demographics = obj({ ageBps: arr(int), sexBps: arr(int), regionBps: arr(int), grassrootsBps: int });
 export const dataset = worded(obj({
   datasetId: str, custodian: int, contentRoot: str, cohortRoot: str, metadataHash: str, uri: str, allowedPurposes: str, parents: arr(str),

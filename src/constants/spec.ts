@@ -48,6 +48,8 @@ export const NUMBERS = {
   ANY_MEMBER: 0,
   /** Purposes fit a uint64 bitmask. */
   MAX_PURPOSES: 64,
+  /** Longest purpose name (canonical: A–Z and 0–9 words joined by single underscores). */
+  MAX_PURPOSE_NAME_LENGTH: 32,
   /** Confidence at or above this → REVIEW tier (paper: ≥ 95%). */
   TIER_REVIEW_MIN_BPS: 9_500,
   /** Confidence at or above this (and below REVIEW) → DIFFERENTIAL tier (paper: 80–95%); below → TAKEOVER. */

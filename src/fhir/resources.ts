@@ -24,7 +24,7 @@ export interface FhirContext {
   purposeName?: (purpose: number) => string | undefined;
 }
 
-export interface ConsentRow { subject: string; purpose: number; grantee: number; grantedAt: number; expiresAt: number; revokedAt: number; nonce: number; block: number }
+export interface ConsentRow { subject: string; purpose: number; grantee: number; grantedAt: number; expiresAt: number; revokedAt: number; signedAt: number; block: number }
 export interface VersionRow {
   versionId: string; modelId: string; developer: number; parent: string; weightsHash: string; modelCardHash: string; trainingDatasets: string[];
   status: number; filingCode?: string; approvedBy?: number; registeredTime: number; tx: string;

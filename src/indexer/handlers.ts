@@ -53,13 +53,29 @@ async function update(w: BlockWriter, key: string, patch: Record<string, Json>):
 const consentChange = (granted: boolean): Handler => async (w, a, m, cp) => {
   const [s, p, g] = [lc(a.subject), n(a.purpose), n(a.grantee)];
   const expiresAt = granted ? n(a.expiresAt) : n(((await w.get<Record<string, Json>>(K.consent(s, p, g))) ?? {}).expiresAt ?? 0);
-  const state = { granted, expiresAt, nonce: n(a.nonce), block: m.block, time: m.time };
-  if (granted) await w.put(K.consent(s, p, g), { subject: s, purpose: p, grantee: g, grantedAt: m.time, expiresAt, revokedAt: 0, nonce: n(a.nonce), block: m.block });
-  else await update(w, K.consent(s, p, g), { revokedAt: m.time, nonce: n(a.nonce), block: m.block });
-  w.add(K.consentHistory(s, cp), { kind: granted ? "GRANTED" : "REVOKED", subject: s, purpose: p, grantee: g, ...(granted ? { expiresAt } : {}), actor: lc(a.actor), relayer: lc(a.relayer), nonce: n(a.nonce), block: m.block, logIndex: m.logIndex, time: m.time, tx: m.tx });
+  const state = { granted, expiresAt, signedAt: n(a.signedAt), block: m.block, time: m.time };
+  if (granted) await w.put(K.consent(s, p, g), { subject: s, purpose: p, grantee: g, grantedAt: m.time, expiresAt, revokedAt: 0, signedAt: n(a.signedAt), block: m.block });
+  else await update(w, K.consent(s, p, g), { revokedAt: m.time, signedAt: n(a.signedAt), block: m.block });
+  w.add(K.consentHistory(s, cp), { kind: granted ? "GRANTED" : "REVOKED", subject: s, purpose: p, grantee: g, ...(granted ? { expiresAt } : {}), actor: lc(a.actor), relayer: lc(a.relayer), signedAt: n(a.signedAt), block: m.block, logIndex: m.logIndex, time: m.time, tx: m.tx });
   w.add(K.consentAtBlock(s, p, g, cp), state);
   w.add(K.consentAtTime(s, p, g, m.time, cp), state);
 };
+
+/**
+ * A revocation with no grant in force: validity does not change, so only the history and (for a slot
+ * that was granted before) the slot's signing time move. A never-granted slot gets no consent row.
+ */
+const consentCancelled: Handler = async (w, a, m, cp) => {
+  const [s, p, g] = [lc(a.subject), n(a.purpose), n(a.grantee)];
+  if (await w.get(K.consent(s, p, g))) await update(w, K.consent(s, p, g), { signedAt: n(a.signedAt), block: m.block });
+  w.add(K.consentHistory(s, cp), { kind: "CANCELLED", subject: s, purpose: p, grantee: g, actor: lc(a.actor), relayer: lc(a.relayer), signedAt: n(a.signedAt), block: m.block, logIndex: m.logIndex, time: m.time, tx: m.tx });
+};
+
+/** A member's status from this checkpoint on, by block and by time (for "any member" validity as of then). */
+function memberStatusAt(w: BlockWriter, orgId: number, status: number, m: EventMeta, cp: string) {
+  w.add(K.memberStatusAtBlock(orgId, cp), { status });
+  w.add(K.memberStatusAtTime(orgId, m.time, cp), { status });
+}
 
 const HANDLERS: Record<string, Handler> = {
   // Governance wiring (OpenZeppelin AccessManaged): which AccessManager governs a contract.
@@ -67,10 +83,12 @@ const HANDLERS: Record<string, Handler> = {
   // Consortium
   MemberAdmitted: async (w, a, m, cp) => {
     await w.put(K.org(n(a.orgId)), { orgId: n(a.orgId), role: n(a.role), name: a.name, status: 1, admittedBlock: m.block, admittedTime: m.time });
+    memberStatusAt(w, n(a.orgId), 1, m, cp);
     w.add(K.orgHistory(n(a.orgId), cp), { kind: "ADMITTED", role: n(a.role), name: a.name, block: m.block, time: m.time, tx: m.tx });
   },
   MemberStatusChanged: async (w, a, m, cp) => {
     await update(w, K.org(n(a.orgId)), { status: n(a.status) });
+    memberStatusAt(w, n(a.orgId), n(a.status), m, cp);
     w.add(K.orgHistory(n(a.orgId), cp), { kind: "STATUS", previous: n(a.previous), status: n(a.status), actor: lc(a.actor), block: m.block, time: m.time, tx: m.tx });
   },
   KeyAdded: async (w, a, m, cp) => {
@@ -87,6 +105,7 @@ const HANDLERS: Record<string, Handler> = {
   PurposeAdded: async (w, a) => w.put(K.purpose(n(a.purpose)), { id: n(a.purpose), name: a.name }),
   ConsentGranted: consentChange(true),
   ConsentRevoked: consentChange(false),
+  ConsentCancelled: consentCancelled,
   DelegateAppointed: async (w, a, m, cp) => {
     await w.put(K.delegate(a.subject, a.delegate), { since: m.block });
     w.add(K.consentHistory(a.subject, cp), { kind: "DELEGATE_APPOINTED", subject: lc(a.subject), delegate: lc(a.delegate), block: m.block, logIndex: m.logIndex, time: m.time, tx: m.tx });

@@ -11,7 +11,7 @@ export const lc = (a: string) => a.toLowerCase();
 
 /** Namespaces that hold chain-derived state (and so enter the digest). */
 export const STATE_PREFIXES = [
-  "org:", "orgh:", "key:", "keyh:", "purpose:",
+  "org:", "orgh:", "msb:", "mst:", "key:", "keyh:", "purpose:",
   "c:", "ch:", "cb:", "ct:", "dg:",
   "ds:", "dsc:", "dsu:", "dsh:", "dso:",
   "m:", "mv:", "v:", "vh:", "vd:", "vr:", "va:", "vt:", "pol:",
@@ -29,6 +29,9 @@ export const K = {
   layout: "meta:layout",
   org: (id: number) => `org:${org(id)}`,
   orgHistory: (id: number, cp: string) => `orgh:${org(id)}:${cp}`,
+  /** A member's status from a checkpoint on (admission: ACTIVE), by block and by time, for as-of questions. */
+  memberStatusAtBlock: (id: number, cp: string) => `msb:${org(id)}:${cp}`,
+  memberStatusAtTime: (id: number, time: number, cp: string) => `mst:${org(id)}:${pad(time, 12)}${cp}`,
   key: (address: string) => `key:${lc(address)}`,
   keyHistory: (address: string, cp: string) => `keyh:${lc(address)}:${cp}`,
   purpose: (id: number) => `purpose:${pad(id, 3)}`,

@@ -3,7 +3,7 @@
  * or a single ordered lookup; none reads the chain.
  */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { Purpose, VersionStatus, NUMBERS } from "../constants";
+import { MemberStatus, Purpose, VersionStatus, NUMBERS } from "../constants";
 import { InputError, isoOf } from "../core";
 import { CHECKPOINT_MAX, K, checkpoint, lc, org, pad } from "./keys";
 import type { IndexStore, Json } from "./store";
@@ -101,6 +101,14 @@ export function createQueries(store: IndexStore) {
     return !!hit && hit.value.granted === true && Number(hit.value.expiresAt) > at.time;
   }
 
+  /** A member's status at a block or a time (NONE before its admission). */
+  async function memberStatusAt(orgId: number, at: { block?: number; time: number }): Promise<number> {
+    const base = at.block !== undefined ? `msb:${org(orgId)}:` : `mst:${org(orgId)}:`;
+    const upTo = at.block !== undefined ? `${base}${checkpoint(at.block, 999_999)}` : `${base}${pad(at.time, 12)}${CHECKPOINT_MAX}`;
+    const hit = await store.latestAtOrBefore<Row>(base, upTo);
+    return hit ? Number(hit.value.status) : 0;
+  }
+
   /** The first indexed block whose time is ≥ `time` (block times never decrease): a binary search over blk: keys. */
   async function firstBlockAtOrAfter(time: number): Promise<number | undefined> {
     const at = async (block: number) => {
@@ -141,16 +149,15 @@ export function createQueries(store: IndexStore) {
     delegates: (subject: string) => store.memo(`delegates:${lc(subject)}`, async () => (await store.list(`dg:${lc(subject)}:`)).map((e) => lastSegment(e.key))),
     /**
      * Was (subject, purpose, grantee) consent valid at a block or a time? One ordered lookup per
-     * slot: the grantee's own, then "any member" when the grantee had been admitted by then.
-     * At a block, `time` must be that block's timestamp (expiry is judged by chain time).
+     * slot: the grantee's own, then "any member" when the grantee was an ACTIVE member then (as
+     * isConsentValid judges it at that block). At a block, `time` must be that block's timestamp
+     * (expiry is judged by chain time).
      */
     async consentValidAt(subject: string, purpose: number, grantee: number, at: { block?: number; time: number }): Promise<boolean> {
       if (await consentStateAt(subject, purpose, grantee, at)) return true;
       if (grantee === NUMBERS.ANY_MEMBER) return false;
-      const member = await row(store, K.org(grantee));
-      if (!member) return false;
-      const admitted = at.block !== undefined ? Number(member.admittedBlock) <= at.block : Number(member.admittedTime) <= at.time;
-      return admitted && consentStateAt(subject, purpose, NUMBERS.ANY_MEMBER, at);
+      if ((await memberStatusAt(grantee, at)) !== MemberStatus.ACTIVE) return false;
+      return consentStateAt(subject, purpose, NUMBERS.ANY_MEMBER, at);
     },
 
     // ── datasets ──

@@ -30,9 +30,10 @@ export interface Cursor {
 /**
  * The index's key layout. Raise it whenever keys or values change meaning, so that an index built
  * by an older medprov is refused (INDEX_LAYOUT) instead of misread. 2: trace batch records keyed
- * by checkpoint (bc:), with b:, bh: and bv: pointing there.
+ * by checkpoint (bc:), with b:, bh: and bv: pointing there. 3: consent rows and history carry the
+ * signing time (signedAt) instead of a nonce, CANCELLED history rows, member status as of (msb:, mst:).
  */
-export const INDEX_LAYOUT = 2;
+export const INDEX_LAYOUT = 3;
 
 /** LevelDB's memtable size (its default is 4 MB); see IndexStore.open. */
 const WRITE_BUFFER_BYTES = 64 * 2 ** 20;

@@ -17,7 +17,7 @@ export const GRANT_TYPES = {
     { name: "purpose", type: "uint8" },
     { name: "grantee", type: "uint32" },
     { name: "expiresAt", type: "uint64" },
-    { name: "nonce", type: "uint64" },
+    { name: "signedAt", type: "uint64" },
     { name: "deadline", type: "uint256" },
   ],
 };
@@ -28,7 +28,7 @@ export const REVOKE_TYPES = {
     { name: "signer", type: "address" },
     { name: "purpose", type: "uint8" },
     { name: "grantee", type: "uint32" },
-    { name: "nonce", type: "uint64" },
+    { name: "signedAt", type: "uint64" },
     { name: "deadline", type: "uint256" },
   ],
 };

@@ -8,11 +8,11 @@ import * as sch from "../schemas";
 const { S } = sch;
 const uint = { type: "string", pattern: "^[0-9]{1,78}$" };
 const signature = { type: "string", pattern: "^0x[0-9a-fA-F]{130}$" };
-const common = { subject: S.address, signer: S.address, purpose: { type: "integer", minimum: 0, maximum: 63 }, grantee: { type: "integer", minimum: 0, maximum: 4294967295 }, nonce: uint, deadline: uint };
+const common = { subject: S.address, signer: S.address, purpose: { type: "integer", minimum: 0, maximum: 63 }, grantee: { type: "integer", minimum: 0, maximum: 4294967295 }, signedAt: uint, deadline: uint };
 const signedBody = {
   oneOf: [
-    S.obj({ kind: { const: "grant" }, request: S.obj({ ...common, expiresAt: uint }, ["subject", "signer", "purpose", "grantee", "expiresAt", "nonce", "deadline"]), signature }, ["kind", "request", "signature"]),
-    S.obj({ kind: { const: "revoke" }, request: S.obj(common, ["subject", "signer", "purpose", "grantee", "nonce", "deadline"]), signature }, ["kind", "request", "signature"]),
+    S.obj({ kind: { const: "grant" }, request: S.obj({ ...common, expiresAt: uint }, ["subject", "signer", "purpose", "grantee", "expiresAt", "signedAt", "deadline"]), signature }, ["kind", "request", "signature"]),
+    S.obj({ kind: { const: "revoke" }, request: S.obj(common, ["subject", "signer", "purpose", "grantee", "signedAt", "deadline"]), signature }, ["kind", "request", "signature"]),
   ],
 };
 
@@ -20,7 +20,7 @@ export function relayRoutes({ app, o, slowRoute }: Kit): void {
   app.post(
     "/relay",
     slowRoute("public", {
-      description: "Relays a patient's signed grant or revocation. nonce and expiresAt must fit uint64, deadline uint256; mixed-case addresses must carry a valid EIP-55 checksum.",
+      description: "Relays a patient's signed grant or revocation (a revocation with no grant in force is a cancellation). signedAt and expiresAt must fit uint64, deadline uint256; mixed-case addresses must carry a valid EIP-55 checksum. A grant signed at or before a revocation in force is refused (422 ConsentRegistryGrantRevoked), whenever it is relayed.",
       body: signedBody,
       response: { 200: S.obj({ txHash: S.str, blockNumber: S.int }), 422: errorSchema, 501: errorSchema },
     }, ["consents"]),

@@ -24,10 +24,11 @@ export function consentCommands(program: Command, run: Run) {
       ctx.print({ ...r, expiresAt, expiresAtIso: isoOf(expiresAt) }, `granted ${nameOf(DEFAULT_PURPOSES, o.purpose)} to ${who(o.grantee)} until ${isoOf(expiresAt)} (tx ${r.txHash})`);
     }));
 
-  target(consent.command("revoke").description("revoke consent directly; takes effect in the block that records it"))
+  target(consent.command("revoke").description("revoke consent directly; takes effect in the block that records it (with no grant in force: cancels grants signed until now)"))
     .action(run(async (ctx, o) => {
       const r = await new Patient(await ctx.ledger(), await ctx.writer()).revoke({ purpose: o.purpose, grantee: o.grantee, subject: o.subject });
-      ctx.print(r, `revoked ${nameOf(DEFAULT_PURPOSES, o.purpose)} for ${who(o.grantee)} (tx ${r.txHash})`);
+      const what = r.events.some((e) => e.name === "ConsentCancelled") ? "no grant was in force: cancelled pending grants signed until now for" : "revoked";
+      ctx.print(r, `${what} ${nameOf(DEFAULT_PURPOSES, o.purpose)} for ${who(o.grantee)} (tx ${r.txHash})`);
     }));
 
   target(consent.command("sign-grant").description("sign a grant for a hospital to relay (no gas needed)"))
@@ -40,7 +41,7 @@ export function consentCommands(program: Command, run: Run) {
       ctx.print(signed, `signed grant written to ${o.out}; a member hospital can relay it with: medprov consent relay ${o.out}`);
     }));
 
-  target(consent.command("sign-revoke").description("sign a revocation that anyone may relay"))
+  target(consent.command("sign-revoke").description("sign a revocation that anyone may relay; it voids every grant signed before it, relayed before or after (with no grant in force it cancels them)"))
     .requiredOption("--out <file>", "where to write the signed request")
     .action(run(async (ctx, o) => {
       const signed = await new Patient(await ctx.ledger(), await ctx.writer()).signRevoke({ purpose: o.purpose, grantee: o.grantee, subject: o.subject });
@@ -64,7 +65,7 @@ export function consentCommands(program: Command, run: Run) {
       const ledger = await ctx.ledger();
       const subject = o.subject ?? (await (await ctx.writer()).getAddress());
       const history = await consentHistory(ledger, subject, ctx.deployment.deploymentBlock);
-      ctx.print(history, history.length === 0 ? `no consents recorded for ${subject}` : history.map((e) => `block ${e.blockNumber}  ${e.kind.padEnd(7)} ${nameOf(DEFAULT_PURPOSES, e.purpose).padEnd(26)} ${who(e.grantee)}${e.expiresAt ? ` until ${isoOf(e.expiresAt)}` : ""}`));
+      ctx.print(history, history.length === 0 ? `no consents recorded for ${subject}` : history.map((e) => `block ${e.blockNumber}  ${e.kind.padEnd(9)} ${nameOf(DEFAULT_PURPOSES, e.purpose).padEnd(26)} ${who(e.grantee)}${e.expiresAt ? ` until ${isoOf(e.expiresAt)}` : ""}`));
     }));
 
   const delegate = program.command("delegate").description("appoint or remove a guardian who may act for you");

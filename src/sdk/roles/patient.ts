@@ -1,33 +1,39 @@
 /**
  * Patient (or guardian): grants and revokes consent per purpose, directly or by signing EIP-712
  * requests that a hospital (grants) or anyone (revocations) relays, and reads their history.
+ * A signed request is dated by the head block's time (`signedAt`): the ledger orders a slot's
+ * signed writes by that date, so a revocation voids every grant signed before it, whichever is
+ * relayed first (docs/access.md, "Consent").
  */
 import type { Signer } from "ethers";
 import type { LedgerContracts } from "../deploy";
 import { domain as asDomain } from "../errors";
+import { chainNow } from "../chain-time";
 import { readDomain, signGrant, signRevoke, type GrantRequest, type RevokeRequest } from "../consent-signing";
-import { sendWrite, type WriteResult } from "../tx";
+import { sendWrite, type SentWrite, type WriteResult } from "../tx";
 
 export interface SignedGrant {
   kind: "grant";
-  request: { subject: string; signer: string; purpose: number; grantee: number; expiresAt: string; nonce: string; deadline: string };
+  request: { subject: string; signer: string; purpose: number; grantee: number; expiresAt: string; signedAt: string; deadline: string };
   signature: string;
 }
 export interface SignedRevoke {
   kind: "revoke";
-  request: { subject: string; signer: string; purpose: number; grantee: number; nonce: string; deadline: string };
+  request: { subject: string; signer: string; purpose: number; grantee: number; signedAt: string; deadline: string };
   signature: string;
 }
 
 export interface ConsentEvent {
-  kind: "GRANTED" | "REVOKED";
+  /** CANCELLED: a revocation with no grant in force; it voids grants signed until `signedAt`. */
+  kind: "GRANTED" | "REVOKED" | "CANCELLED";
   subject: string;
   purpose: number;
   grantee: number;
   expiresAt?: number;
   actor: string;
   relayer: string;
-  nonce: number;
+  /** When the subject (or delegate) decided: the request's signing time, or the block's for a direct write. */
+  signedAt: number;
   blockNumber: number;
   txHash: string;
 }
@@ -46,28 +52,30 @@ export class Patient {
     return subject ?? (await this.signer.getAddress());
   }
 
-  private async deadline(seconds = DEFAULT_DEADLINE_SECONDS) {
-    const block = await this.signer.provider!.getBlock("latest");
-    return BigInt(block!.timestamp + seconds);
+  /** The signing time (the head block's, never later: the ledger refuses a request dated after its block) and the deadline. */
+  private async dates(seconds = DEFAULT_DEADLINE_SECONDS) {
+    const { time } = await chainNow(this.signer.provider!);
+    return { signedAt: BigInt(time), deadline: BigInt(time + seconds) };
   }
 
-  /** Signs a grant for a hospital to relay. Reads the slot's nonce and the live EIP-712 domain. */
+  /** Signs a grant for a hospital to relay, dated now in chain time. Reads the live EIP-712 domain. */
   async signGrant(o: { purpose: number; grantee: number; expiresAt: bigint | number; subject?: string; deadlineSeconds?: number }): Promise<SignedGrant> {
     return asDomain(async () => {
       const subject = await this.subjectOr(o.subject);
-      const { nonce } = await this.ledger.consents.consent(subject, o.purpose, o.grantee);
-      const request: GrantRequest = { subject, signer: await this.signer.getAddress(), purpose: o.purpose, grantee: o.grantee, expiresAt: BigInt(o.expiresAt), nonce, deadline: await this.deadline(o.deadlineSeconds) };
+      const request: GrantRequest = { subject, signer: await this.signer.getAddress(), purpose: o.purpose, grantee: o.grantee, expiresAt: BigInt(o.expiresAt), ...(await this.dates(o.deadlineSeconds)) };
       const signature = await signGrant(this.signer, await readDomain(this.ledger.consents), request);
       return { kind: "grant", request: stringify(request) as SignedGrant["request"], signature };
     });
   }
 
-  /** Signs a revocation that anyone may relay. */
+  /**
+   * Signs a revocation that anyone may relay, dated now in chain time. With no grant in force it
+   * is a cancellation: grants signed until now and not yet relayed can then never take effect.
+   */
   async signRevoke(o: { purpose: number; grantee: number; subject?: string; deadlineSeconds?: number }): Promise<SignedRevoke> {
     return asDomain(async () => {
       const subject = await this.subjectOr(o.subject);
-      const { nonce } = await this.ledger.consents.consent(subject, o.purpose, o.grantee);
-      const request: RevokeRequest = { subject, signer: await this.signer.getAddress(), purpose: o.purpose, grantee: o.grantee, nonce, deadline: await this.deadline(o.deadlineSeconds) };
+      const request: RevokeRequest = { subject, signer: await this.signer.getAddress(), purpose: o.purpose, grantee: o.grantee, ...(await this.dates(o.deadlineSeconds)) };
       const signature = await signRevoke(this.signer, await readDomain(this.ledger.consents), request);
       return { kind: "revoke", request: stringify(request) as SignedRevoke["request"], signature };
     });
@@ -79,8 +87,8 @@ export class Patient {
     return this.subjectOr(o.subject).then((s) => sendWrite(c, () => c.grantConsent(s, o.purpose, o.grantee, o.expiresAt)));
   }
 
-  /** Revokes directly. */
-  revoke(o: { purpose: number; grantee: number; subject?: string }): Promise<WriteResult> {
+  /** Revokes directly (a cancellation when no grant is in force). */
+  revoke(o: { purpose: number; grantee: number; subject?: string }): Promise<SentWrite> {
     const c = this.ledger.consents.connect(this.signer);
     return this.subjectOr(o.subject).then((s) => sendWrite(c, () => c.revokeConsent(s, o.purpose, o.grantee)));
   }
@@ -104,10 +112,12 @@ export class Patient {
 /** A subject's consent history from the chain's events, oldest first. */
 export async function consentHistory(ledger: LedgerContracts, s: string, fromBlock = 0): Promise<ConsentEvent[]> {
   const c = ledger.consents;
-  const [granted, revoked] = await Promise.all([c.queryFilter(c.filters.ConsentGranted(s), fromBlock), c.queryFilter(c.filters.ConsentRevoked(s), fromBlock)]);
+  const [granted, revoked, cancelled] = await Promise.all([c.queryFilter(c.filters.ConsentGranted(s), fromBlock), c.queryFilter(c.filters.ConsentRevoked(s), fromBlock), c.queryFilter(c.filters.ConsentCancelled(s), fromBlock)]);
+  const common = (e: (typeof revoked)[number]) => ({ subject: s, purpose: Number(e.args.purpose), grantee: Number(e.args.grantee), actor: e.args.actor, relayer: e.args.relayer, signedAt: Number(e.args.signedAt), blockNumber: e.blockNumber, txHash: e.transactionHash, logIndex: e.index });
   const out: (ConsentEvent & { logIndex: number })[] = [
-    ...granted.map((e) => ({ kind: "GRANTED" as const, subject: s, purpose: Number(e.args.purpose), grantee: Number(e.args.grantee), expiresAt: Number(e.args.expiresAt), actor: e.args.actor, relayer: e.args.relayer, nonce: Number(e.args.nonce), blockNumber: e.blockNumber, txHash: e.transactionHash, logIndex: e.index })),
-    ...revoked.map((e) => ({ kind: "REVOKED" as const, subject: s, purpose: Number(e.args.purpose), grantee: Number(e.args.grantee), actor: e.args.actor, relayer: e.args.relayer, nonce: Number(e.args.nonce), blockNumber: e.blockNumber, txHash: e.transactionHash, logIndex: e.index })),
+    ...granted.map((e) => ({ kind: "GRANTED" as const, ...common(e as unknown as (typeof revoked)[number]), expiresAt: Number(e.args.expiresAt) })),
+    ...revoked.map((e) => ({ kind: "REVOKED" as const, ...common(e) })),
+    ...cancelled.map((e) => ({ kind: "CANCELLED" as const, ...common(e as unknown as (typeof revoked)[number]) })),
   ];
   return out.sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex).map(({ logIndex: _, ...rest }) => rest);
 }
