@@ -82,6 +82,7 @@ export const ERROR_CATALOGUE = {
   TX_REPLACED: unavailable("another transaction took this write's nonce; send it again"),
   // ── indexer ──
   RPC_INCONSISTENT: unavailable("the RPC kept answering inconsistently"),
+  RPC_RANGE_REFUSED: unavailable("the RPC refused eth_getLogs even for a one-block range"),
   REORG_TOO_DEEP: unavailable("the chain replaced blocks deeper than the finality; the index must be rebuilt", 60),
   INDEX_LOCKED: unavailable("another process holds the index"),
   INDEX_LAYOUT: serverFault("the index was written by another layout; rebuild it"),
