@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { SiweMessage } from "siwe";
 import type { Provider } from "ethers";
 import type { LedgerContracts } from "../sdk";
-import { MemberStatus, ROLES } from "../constants";
+import { MEMBER_STATUSES, MemberStatus, ROLES, nameOf } from "../constants";
 import { ApiError } from "./errors";
 import type { CallerKind } from "./access";
 
@@ -97,7 +97,7 @@ export function createAuth(ledger: LedgerContracts, provider: Provider, o: AuthO
     if (orgId === 0n) return { kind: "patient", address };
     if (revoked) throw new ApiError("FORBIDDEN", "this key was revoked by its organisation");
     const [role, status] = await ledger.consortium.member(orgId, { blockTag: block });
-    if (Number(status) !== MemberStatus.ACTIVE) throw new ApiError("FORBIDDEN", `organisation ${orgId} is not active`);
+    if (Number(status) !== MemberStatus.ACTIVE) throw new ApiError("FORBIDDEN", `organisation ${orgId} is not active (it is ${nameOf(MEMBER_STATUSES, Number(status)).toLowerCase()})`);
     return { kind: ROLES[Number(role)] as CallerKind, address, orgId: Number(orgId) };
   }
 

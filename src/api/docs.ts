@@ -7,7 +7,6 @@
  */
 import type { RouteOptions } from "fastify";
 import { ACCESS_RULES, type Access } from "./access";
-import { ERROR_CATALOGUE } from "./errors";
 import { capabilityStatement, codeSystems, deviceResource, organizationResource, operationOutcome, searchBundle, type FhirContext } from "../fhir";
 
 type Doc = { summary: string; description: string; ok?: string };
@@ -78,7 +77,6 @@ const ERROR_EXAMPLES: Record<string, { code: string; message: string }> = {
   501: { code: "RELAY_DISABLED", message: "this server does not relay consents; submit the signed request to a hospital that does" },
   503: { code: "INDEX_NOT_READY", message: "the index is 12 blocks behind the chain head (at most 5 allowed)" },
 };
-void ERROR_CATALOGUE; // the codes in the examples are catalogue codes (test/api-words.test.ts checks)
 
 type Schema = { type?: string | string[]; additionalProperties?: unknown; properties?: Record<string, Schema>; items?: Schema; pattern?: string; enum?: unknown[]; oneOf?: Schema[]; const?: unknown };
 

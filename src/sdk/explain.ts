@@ -11,8 +11,8 @@ export interface ExplainNames {
 }
 
 const purpose = (p: unknown) => nameOf(DEFAULT_PURPOSES, Number(p)).replace(/^UNKNOWN\((\d+)\)$/, "purpose #$1");
-let names: ExplainNames = {};
-const org = (o: unknown) => {
+/** An organisation as a sentence names it: "any member", "organisation 7 (Hospital A)" or, unnamed, "organisation 7". */
+const orgWords = (names: ExplainNames) => (o: unknown) => {
   if (Number(o) === NUMBERS.ANY_MEMBER) return "any member";
   const name = names.orgName?.(Number(o));
   return name ? `organisation ${o} (${name})` : `organisation ${o}`;
@@ -42,7 +42,8 @@ export function policyShortfall(metric: unknown, actual: unknown, required: unkn
 
 type Explainer = (a: readonly unknown[]) => string;
 
-const SENTENCES: Record<string, Explainer> = {
+/** The sentence of each ledger error, with organisations named by `org`. */
+const sentences = (org: (o: unknown) => string): Record<string, Explainer> => ({
   ConsortiumUnknownKey: ([k]) => `key ${k} is not registered to any consortium member; use a member's key or ask governance to add it`,
   ConsortiumKeyRevoked: ([k, o]) => `key ${k} of ${org(o)} was revoked; sign with one of the organisation's active keys`,
   ConsortiumKeyAlreadyUsed: ([k, o]) => `key ${k} already belongs to ${org(o)}; keys are never reassigned`,
@@ -105,15 +106,10 @@ const SENTENCES: Record<string, Explainer> = {
   AccessManagerExpired: () => `this governance call's schedule expired; schedule it again`,
   AccessManagerAlreadyScheduled: () => `this governance call is already scheduled`,
   AccessManagerUnauthorizedCall: ([c]) => `${c} may not schedule or execute this call`,
-};
+});
 
 /** A sentence for a named ledger error; with `known`, organisations are named ("organisation 7 (Hospital A)"). */
 export function explain(name: string, args: readonly unknown[], known: ExplainNames = {}): string {
-  const f = SENTENCES[name];
-  names = known; // the sentences are synchronous: the names hold for this call only
-  try {
-    return f ? f(args) : `the ledger refused the call: ${name}(${args.map(String).join(", ")})`;
-  } finally {
-    names = {};
-  }
+  const f = sentences(orgWords(known))[name];
+  return f ? f(args) : `the ledger refused the call: ${name}(${args.map(String).join(", ")})`;
 }
