@@ -25,6 +25,7 @@ import { traceRoutes } from "./routes/traces";
 import { relayRoutes } from "./routes/relay";
 import { fhirRoutes } from "./routes/fhir";
 import { reportRoutes } from "./routes/reports";
+import { inputFormatRoutes } from "./routes/input-formats";
 
 export interface AppOptions {
   queries: Queries;
@@ -89,7 +90,7 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
   await app.register(swaggerUi, { routePrefix: "/docs" });
   addHooks(app, auth, counters);
   const kit = makeKit(app, o, auth, counters);
-  for (const routes of [healthRoutes, registryRoutes, consentRoutes, traceRoutes, relayRoutes, fhirRoutes, reportRoutes]) routes(kit);
+  for (const routes of [healthRoutes, registryRoutes, consentRoutes, traceRoutes, relayRoutes, fhirRoutes, reportRoutes, inputFormatRoutes]) routes(kit);
 }
 
 function addHooks(app: FastifyInstance, auth: ReturnType<typeof createAuth>, counters: Kit["counters"]): void {

@@ -1,8 +1,8 @@
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { Hospital, Patient, InputError, consentHistory, isoOf, type SignedGrant, type SignedRevoke } from "../../sdk";
+import { Hospital, Patient, consentHistory, isoOf, type SignedGrant, type SignedRevoke } from "../../sdk";
 import { DEFAULT_PURPOSES, nameOf } from "../../constants";
-import { addressArg, expiryArg, granteeArg, purposeArg, readJson } from "../parse";
+import { addressArg, expiryArg, granteeArg, purposeArg, readChecked } from "../parse";
 import type { Run } from "../run";
 
 const EXPIRES_HELP = "30d, 12h or 90m from the chain's current block time; an ISO date; or unix seconds";
@@ -49,11 +49,9 @@ export function consentCommands(program: Command, run: Run) {
       ctx.print(signed, `signed revocation written to ${o.out}; anyone can relay it with: medprov consent relay ${o.out}`);
     }));
 
-  consent.command("relay <file>").description("relay a signed grant (hospital key) or revocation (any key)")
+  consent.command("relay <file>").description("relay a signed grant (hospital key) or revocation (any key); format: schemas/signed-consent.json")
     .action(run(async (ctx, _o, file: string) => {
-      const { value } = readJson(file);
-      const signed = value as SignedGrant | SignedRevoke;
-      if (signed?.kind !== "grant" && signed?.kind !== "revoke") throw new InputError("BAD_SIGNED_REQUEST", `${file} is not a signed grant or revocation (kind must be "grant" or "revoke")`);
+      const signed = readChecked(file, "signed-consent").value as SignedGrant | SignedRevoke;
       const h = new Hospital(await ctx.ledger(), await ctx.writer());
       const r = signed.kind === "grant" ? await h.relayGrant(signed) : await h.relayRevoke(signed);
       ctx.print(r, `relayed ${signed.kind} for ${signed.request.subject} (tx ${r.txHash})`);
