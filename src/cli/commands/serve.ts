@@ -3,6 +3,7 @@ import { startService } from "../../api";
 import { describeManifestReport, followCohortManifests, manifestFiles } from "../../indexer";
 import { atLeastOne, intArg, originArg, portArg, proxyArg, urlArg } from "../parse";
 import type { Run } from "../run";
+import { serviceLogger } from "../log";
 
 export function serveCommands(program: Command, run: Run) {
   program
@@ -39,7 +40,7 @@ export function serveCommands(program: Command, run: Run) {
         confirmations: o.confirmations,
         headMaxAgeMs: o.headMaxAge,
         rpcBatch: o.rpcBatch,
-        logger: { level: ctx.options.json ? "warn" : "info" },
+        logger: serviceLogger(ctx.options.json ? "warn" : "info", { json: ctx.options.json }),
       });
       const stopManifests = new AbortController();
       const manifests = o.manifests
