@@ -35,10 +35,16 @@ async function servePiped(extra: string[] = []) {
   child.stdout!.on("data", (d) => (stdout += d));
   child.stderr!.on("data", (d) => (stderr += d));
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  for (let i = 0; !/API on|"address"/.test(stdout); i++) {
-    if (i > 600 || child.exitCode !== null) throw new Error(`serve did not start:\n${stdout}\n${stderr}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const waitFor = async (done: () => boolean) => {
+    for (let i = 0; !done(); i++) {
+      if (i > 600 || child.exitCode !== null) throw new Error(`serve did not start:\n${stdout}\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  await waitFor(() => /API on|"address"/.test(stdout));
+  // One request, so that there is a record to see (none is logged with --json, at warn).
+  await fetch(`http://127.0.0.1:${port}/healthz`);
+  if (!extra.includes("--json")) await waitFor(() => /request completed/.test(stderr));
   child.kill("SIGTERM");
   return { code: await exited, stdout, stderr };
 }
@@ -55,9 +61,18 @@ describe("logs for people", () => {
 
   it("on a terminal, serve logs readable lines and no JSON record", async () => {
     const port = await freePort();
-    const { stdout } = await run("python3", [join(ROOT, "test/helpers/pty-run.py"), "API on", "120", "--", process.execPath, BIN, ...h.base(), "serve", "--db", h.f("logs-pty"), "--port", String(port)], { cwd: h.c.dir, env: h.env("none", { MEDPROV_LOG_FORMAT: "" }), maxBuffer: 1 << 24 });
+    // A person's request while it runs: pty-run presses Ctrl-C once its record is on the terminal.
+    let running = true;
+    const knock = (async () => {
+      while (running) {
+        await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    })();
+    const { stdout } = await run("python3", [join(ROOT, "test/helpers/pty-run.py"), "request completed", "120", "--", process.execPath, BIN, ...h.base(), "serve", "--db", h.f("logs-pty"), "--port", String(port)], { cwd: h.c.dir, env: h.env("none", { MEDPROV_LOG_FORMAT: "" }), maxBuffer: 1 << 24 }).finally(() => (running = false));
+    await knock;
     const lines = plain(stdout).split("\n");
-    expect(lines.some((l) => /INFO.*Server listening at http:\/\/127\.0\.0\.1:/.test(l)), stdout).toBe(true);
+    expect(lines.some((l) => /INFO.*request completed/.test(l)), stdout).toBe(true);
     expect(lines.filter(isLogRecord)).toEqual([]);
     expect(lines).toContain(`medprov: API on http://127.0.0.1:${port}, indexed to block ${lines.join("\n").match(/indexed to block (\d+)/)![1]}`);
     expect(stdout).toMatch(/EXIT 0\s*$/);
@@ -70,7 +85,7 @@ describe("logs for people", () => {
     expect(piped.stdout).toMatch(/^medprov: API on http:\/\/127\.0\.0\.1:\d+/);
     const records = piped.stderr.trim().split("\n").filter((l) => l.trim());
     expect(records.every(isLogRecord), piped.stderr).toBe(true);
-    expect(records.map((l) => JSON.parse(l).msg)).toContain("Server listening at http://127.0.0.1:" + piped.stdout.match(/127\.0\.0\.1:(\d+)/)![1]);
+    expect(records.map((l) => JSON.parse(l).msg)).toContain("request completed");
 
     const json = await servePiped(["--json"]);
     // stdout: the JSON answers only (the address, then {stopped: true}), no log record.
