@@ -67,11 +67,11 @@ export function consentCommands(program: Command, run: Run) {
     }));
 
   const delegate = program.command("delegate").description("appoint or remove a guardian who may act for you");
-  delegate.command("appoint <address>").action(run(async (ctx, _o, address: string) => {
+  delegate.command("appoint <address>").description("appoint a guardian (delegate) who may grant and revoke your consents for you (your key pays gas)").action(run(async (ctx, _o, address: string) => {
     const r = await new Patient(await ctx.ledger(), await ctx.writer()).appointDelegate(addressArg(address));
     ctx.print(r, `appointed ${address} (tx ${r.txHash})`);
   }));
-  delegate.command("remove <address>").action(run(async (ctx, _o, address: string) => {
+  delegate.command("remove <address>").description("remove a guardian: from the block that records it, they can no longer act for you").action(run(async (ctx, _o, address: string) => {
     const r = await new Patient(await ctx.ledger(), await ctx.writer()).removeDelegate(addressArg(address));
     ctx.print(r, `removed ${address} (tx ${r.txHash})`);
   }));

@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { startService } from "../../api";
 import { describeManifestReport, followCohortManifests, manifestFiles } from "../../indexer";
 import { atLeastOne, intArg, originArg, portArg, proxyArg, urlArg } from "../parse";
 import type { Run } from "../run";
@@ -25,6 +24,8 @@ export function serveCommands(program: Command, run: Run) {
       await ctx.ledger(); // checks the RPC serves the deployment's chain before anything is opened
       if (o.manifests) manifestFiles(o.manifests); // an unreadable directory is refused before anything is opened
       const relayer = o.relay ? await ctx.signer() : undefined;
+      // Loaded here, not at the top: every other command starts without Fastify and its plugins.
+      const { startService } = await import("../../api");
       const service = await startService({
         rpc: ctx.options.rpc,
         deployment: ctx.deployment,
