@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { startService } from "../../api";
 import { describeManifestReport, followCohortManifests, manifestFiles } from "../../indexer";
 import { atLeastOne, intArg, originArg, portArg, proxyArg, urlArg } from "../parse";
 import type { Run } from "../run";
@@ -24,8 +25,6 @@ export function serveCommands(program: Command, run: Run) {
       await ctx.ledger(); // checks the RPC serves the deployment's chain before anything is opened
       if (o.manifests) manifestFiles(o.manifests); // an unreadable directory is refused before anything is opened
       const relayer = o.relay ? await ctx.signer() : undefined;
-      // Loaded here, not at the top: every other command starts without Fastify and its plugins.
-      const { startService } = await import("../../api");
       const service = await startService({
         rpc: ctx.options.rpc,
         deployment: ctx.deployment,
