@@ -1,10 +1,10 @@
 /**
  * Trace anchoring throughput: append → anchored → proof stored, for batches of 1,000, 10,000 and
  * 100,000 traces, on the in-process Hardhat network. Reports traces/s and where the time goes.
- * Run: npm run bench:anchor (writes docs/bench-anchor.md).
+ * Run: npm run bench:anchor (writes bench/out/bench-anchor.md).
  */
 import hre from "hardhat";
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import os from "node:os";
 import { join } from "node:path";
@@ -16,6 +16,7 @@ import { modelWithVersion } from "../test/helpers/builders";
 import { testWallets } from "../test/helpers/node";
 import { Hospital, Outbox, OutboxSigner, Patient, TraceBatcher, type FlushedBatch, type SignedGrant, type TraceInput } from "../src/sdk";
 import { Purpose } from "../src/constants";
+import { reportDir } from "./report-dir";
 
 const SIZES = (process.env.BENCH_SIZES ?? "1000,10000,100000").split(",").map(Number);
 const STREAM = 20_000;
@@ -97,8 +98,7 @@ async function main() {
   const table = ["| batch size | traces in batches | traces/s (append → anchored → proof stored) | wall time | append until the last is acknowledged | hashing (leaves, tree) | vault writes (seal, store) | chain (status, anchor tx) |", "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |", ...rows].join("\n");
   const body = `# Trace anchoring throughput\n\nRegenerate with \`npm run bench:anchor\`. Target: ≥ 20,000 traces/s on a 2-core machine.\n\n${header}\n\n${table}\n\n${NOTES}\n\n## Acknowledged relayed consents per second (through the outbox)\n\n${relays}\n`;
   console.log(body);
-  mkdirSync(join(__dirname, "..", "docs"), { recursive: true });
-  writeFileSync(join(__dirname, "..", "docs", "bench-anchor.md"), body);
+  writeFileSync(join(reportDir(), "bench-anchor.md"), body);
 }
 
 /** Patients' signed grants to hospital A, signed before the clock starts (signing is the patient's, not the relay's). */

@@ -2,10 +2,10 @@
  * API throughput with autocannon, in one run against a server holding the demo data (the full demo
  * that `npm start` serves; BENCH_DEMO=small for a quicker run):
  * a hello-world Fastify route for reference, a consent-history query, a report, and POST /verify.
- * Run: npm run bench:api (writes docs/bench-api.md). Loopback only; each load is bounded in time.
+ * Run: npm run bench:api (writes bench/out/bench-api.md). Loopback only; each load is bounded in time.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
@@ -15,6 +15,7 @@ import { SiweMessage } from "siwe";
 import { startService } from "../src/api";
 import { httpRpc } from "../src/indexer";
 import { DEMO_MNEMONIC, DEMO_SIZES, demoAccounts, deployDemo, seedDemo } from "../src/demo/seed";
+import { reportDir } from "./report-dir";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 100;
@@ -137,8 +138,7 @@ async function main() {
     ].join("\n");
     const body = `# API throughput\n\nRegenerate with \`npm run bench:api\`. Targets: consent history ≥ 50% of hello-world req/s with p99 ≤ 20 ms at ${CONNECTIONS} connections; verification ≥ 2,000 receipts/s.\n\nMeasured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length}× ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.version}; autocannon, ${CONNECTIONS} connections, ${SECONDS} s a route, client and server on the same ${os.cpus().length} cores; the ${DEMO} demo (${DEMO_SIZES[DEMO].patients} patients, ${DEMO_SIZES[DEMO].traces.toLocaleString("en")} traces) on anvil.\n\n${tables.join("\n\n")}\n\n${notes}\n`;
     console.log(body);
-    mkdirSync(join(__dirname, "..", "docs"), { recursive: true });
-    writeFileSync(join(__dirname, "..", "docs", "bench-api.md"), body);
+    writeFileSync(join(reportDir(), "bench-api.md"), body);
   } finally {
     await hello.close();
     await service.close();

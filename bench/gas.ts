@@ -1,9 +1,9 @@
 /**
  * Gas of every ledger write, measured on the in-process Hardhat network (EDR, cancun).
- * Run: npm run bench:gas. Prints a markdown table and writes docs/bench-gas.md.
+ * Run: npm run bench:gas. Prints a markdown table and writes bench/out/bench-gas.md (docs/ with --write-docs).
  */
 import hre from "hardhat";
-import { writeFileSync, mkdirSync, readFileSync } from "node:fs";
+import { writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import os from "node:os";
 import { encodeBytes32String } from "ethers";
@@ -12,6 +12,7 @@ import { ledgerFixture, ORG } from "../test/helpers/fixture";
 import { batch, h, modelWithVersion, registration, versionInput } from "../test/helpers/builders";
 import { readDomain, signGrant, signRevoke } from "../src/sdk/consent-signing";
 import { Purpose, RiskClass, Role, DEFAULT_POLICIES } from "../src/constants";
+import { reportDir } from "./report-dir";
 
 type Tx = Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>;
 const rows: { write: string; gas: bigint; target?: number }[] = [];
@@ -125,10 +126,9 @@ async function main() {
   ].join("\n");
   const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length}× ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.version}, Hardhat ${hre.version} (EDR, ${hre.config.networks.hardhat.hardfork}), solc ${hre.config.solidity.compilers[0].version} optimizer runs ${hre.config.solidity.compilers[0].settings.optimizer.runs}. Gas is deterministic: it does not depend on the machine.`;
   console.log(header + "\n\n" + table);
-  mkdirSync(join(__dirname, "..", "docs"), { recursive: true });
   const misses = rows.filter((x) => x.target && x.gas > BigInt(x.target)).map((x) => `- ${x.write}: ${x.gas.toLocaleString("en")} > ${x.target!.toLocaleString("en")}`);
   const notes = misses.length === 0 ? "Every write with a target is within it." : `Targets missed:\n\n${misses.join("\n")}\n\n${WHY}`;
-  writeFileSync(join(__dirname, "..", "docs", "bench-gas.md"), `# Gas per write\n\nRegenerate with \`npm run bench:gas\`.\n\n${header}\n\n${table}\n\n${notes}\n`);
+  writeFileSync(join(reportDir(), "bench-gas.md"), `# Gas per write\n\nRegenerate with \`npm run bench:gas\`.\n\n${header}\n\n${table}\n\n${notes}\n`);
 }
 
 main().catch((e) => {

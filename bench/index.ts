@@ -3,10 +3,10 @@
  * scratch; compared with a bare loop that only fetches the same logs with eth_getLogs. Memory at
  * half and at all of the events shows whether it stays flat: peak RSS of the timed runs, and the
  * live JS heap (after full collections) of separate, untimed runs.
- * Run: npm run bench:index (writes docs/bench-index.md). BENCH_EVENTS overrides the event count,
+ * Run: npm run bench:index (writes bench/out/bench-index.md). BENCH_EVENTS overrides the event count,
  * BENCH_ROUNDS the number of rounds (5).
  */
-import { writeFileSync, mkdirSync, rmSync } from "node:fs";
+import { writeFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import v8 from "node:v8";
@@ -18,6 +18,7 @@ import { BulkWriter__factory } from "../typechain-types";
 import { Governance, connectLedger, sendWrite } from "../src/sdk";
 import { IndexStore, createIndexer, httpRpc } from "../src/indexer";
 import { INDEXED, decodersByTopic } from "../src/indexer/handlers";
+import { reportDir } from "./report-dir";
 
 /** User + system CPU time of this process (every thread: JavaScript, libuv, LevelDB) since `since`. */
 const cpuMs = (since: NodeJS.CpuUsage) => {
@@ -164,8 +165,7 @@ async function main() {
     ].join("\n");
     const body = `# Indexer catch-up\n\nRegenerate with \`npm run bench:index\`. Targets: ≥ 10,000 events/s and ≤ 1.5× the bare fetch time; memory flat as events grow.\n\n${header}\n\n${table}\n\n${NOTES}\n`;
     console.log(body);
-    mkdirSync(join(__dirname, "..", "docs"), { recursive: true });
-    writeFileSync(join(__dirname, "..", "docs", "bench-index.md"), body);
+    writeFileSync(join(reportDir(), "bench-index.md"), body);
   } finally {
     await node.stop();
   }

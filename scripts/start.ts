@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { Command } from "commander";
 import { JsonRpcProvider } from "ethers";
 import { MedprovError, Outbox, readDeployment, writeFileDurably, type Deployment } from "../src/sdk";
@@ -16,6 +16,8 @@ import { httpRpc, loadCohortManifests } from "../src/indexer";
 import { startEmbeddedChain, type EmbeddedChain } from "../src/chain";
 import { DEFAULT_GOVERNANCE_DELAY } from "../src/constants";
 import { DEMO_MNEMONIC, DEMO_SIZES, demoAccounts, deployDemo, seedDemo, type DemoAccounts, type Progress } from "../src/demo/seed";
+import { DEMO_CHAIN_ID, demoIdentities, writeDemoIdentities } from "../src/demo/identities";
+import { serviceLogger } from "../src/cli/log";
 
 const program = new Command("medprov-start")
   .description("run a local medprov consortium with a demo, the indexer and the audit API")
@@ -96,6 +98,8 @@ async function deployOrReuse(provider: JsonRpcProvider, accounts: DemoAccounts, 
 
 interface DemoMarker {
   consortium: string;
+  /** The demo size seeded (markers written before it was recorded: the size asked for now). */
+  size?: string;
   receipts?: string[];
   recalledVersion?: string;
 }
@@ -111,12 +115,16 @@ async function seedOnce(provider: JsonRpcProvider, deployment: Deployment, accou
   if (!o.demo) return undefined;
   console.log(`medprov: seeding the ${o.demoSize} demo`);
   const r = await seedDemo(provider, deployment, accounts, DEMO_SIZES[o.demoSize], dataDir, progress, outbox);
-  const demo = { consortium: deployment.addresses.consortium, ...r };
+  const demo = { consortium: deployment.addresses.consortium, size: o.demoSize, ...r };
   writeFileDurably(marker, JSON.stringify(demo, null, 2));
   return demo;
 }
 
-function banner(api: string, chainUrl: string, chainId: number, accounts: DemoAccounts, demo: DemoMarker | undefined): string {
+/** A path as a person would type it from here: relative when below the working directory. */
+const shown = (path: string) => (path.startsWith(process.cwd() + "/") ? relative(process.cwd(), path) : path);
+
+function banner(api: string, chainUrl: string, chainId: number, accounts: DemoAccounts, demo: DemoMarker | undefined, identities: string | undefined): string {
+  const vault = (i: number) => join(o.data, `hospital-${i + 1}`, "trace-vault");
   return [
     "",
     "medprov is running.",
@@ -126,15 +134,17 @@ function banner(api: string, chainUrl: string, chainId: number, accounts: DemoAc
     "",
     "Demo accounts (local test keys — never use them elsewhere):",
     `  governance ${accounts.governance.address}`,
-    ...accounts.hospitals.map((k, i) => `  hospital ${i + 1} ${k.address}   vault ${join(o.data, `hospital-${i + 1}`, "trace-vault")}`),
+    ...accounts.hospitals.map((k, i) => `  hospital ${i + 1} ${k.address}${existsSync(vault(i)) ? `   vault ${vault(i)}` : ""}`),
     ...accounts.developers.map((k, i) => `  developer ${i + 4} ${k.address}`),
     `  regulator  ${accounts.regulator.address}`,
     `  auditor    ${accounts.auditor.address}   key: MEDPROV_PRIVATE_KEY=${accounts.auditor.privateKey}`,
+    ...(identities ? [`  every account with its role, organisation and key (demo only, chain ${DEMO_CHAIN_ID} only): ${shown(identities)}`, "  act as one with: npx medprov --as hospital-1 … (governance, hospital-1..3, developer-1..2, regulator, auditor, guardian, patient-N)"] : []),
     "",
     "Try:",
     ...(demo?.receipts?.length ? [`  npx medprov receipt verify ${demo.receipts[0]}`] : []),
     ...(demo?.recalledVersion ? [`  curl -s ${api}/versions/${demo.recalledVersion}`] : []),
     `  curl -s ${api}/models`,
+    ...(identities ? ["  npx medprov --as auditor login --api " + api + "   (a bearer token for curl)"] : []),
     "  (the README's walkthrough signs in as the auditor for the reports)",
     "",
     "Ctrl-C stops everything.",
@@ -176,15 +186,18 @@ async function main() {
     await outbox.resume(provider);
     const deployment = await deployOrReuse(provider, accounts, chainId, outbox);
     const demo = await seedOnce(provider, deployment, accounts, dataDir, outbox);
+    // The demo's keys are public test keys: written down for people only on the local demo chain.
+    const identities = chainId === DEMO_CHAIN_ID ? writeDemoIdentities(dataDir, demoIdentities(accounts, demo ? DEMO_SIZES[demo.size ?? o.demoSize]?.patients ?? 0 : 0)) : undefined;
+    if (identities) console.log(`medprov: demo identities (demo only) in ${shown(identities)}`);
     console.log("medprov: starting the indexer and the API");
     // The demo API is run by hospital 1, which relays patients' signed consents (POST /relay).
-    service = await startService({ rpc: chainUrl, deployment, db: join(dataDir, "index"), host: o.host, port: Number(o.port), logger: { level: "warn" }, relayer: accounts.hospitals[0], outbox });
+    service = await startService({ rpc: chainUrl, deployment, db: join(dataDir, "index"), host: o.host, port: Number(o.port), logger: serviceLogger("warn"), relayer: accounts.hospitals[0], outbox });
     // Custodians' cohort manifests (written beside each dataset) enable the revocation-impact report.
     for (let h = 1; h <= accounts.hospitals.length; h++) {
       const dir = join(dataDir, `hospital-${h}`);
       if (existsSync(dir)) await loadCohortManifests(service.store, dir);
     }
-    console.log(banner(service.address, chainUrl, chainId, accounts, demo));
+    console.log(banner(service.address, chainUrl, chainId, accounts, demo, identities));
   } catch (e) {
     console.error(`medprov: ${(e as Error).message}`);
     await stop(1);

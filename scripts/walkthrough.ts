@@ -13,9 +13,9 @@ import { NUMBERS, Purpose } from "../src/constants";
 import { demoAccounts, demoPatient } from "../src/demo/seed";
 
 const o = new Command("walkthrough")
-  .option("--api <url>", "the running API", "http://127.0.0.1:8080")
-  .option("--rpc <url>", "the running chain", "http://127.0.0.1:8545")
-  .option("--data <dir>", "npm start's data directory", ".medprov")
+  .option("--api <url>", "the running API (or MEDPROV_API)", process.env.MEDPROV_API ?? "http://127.0.0.1:8080")
+  .option("--rpc <url>", "the running chain (or MEDPROV_RPC)", process.env.MEDPROV_RPC ?? "http://127.0.0.1:8545")
+  .option("--data <dir>", "npm start's data directory (or MEDPROV_DATA)", process.env.MEDPROV_DATA ?? ".medprov")
   .option("--deployment <file>", "deployment manifest", "deployments/localhost.json")
   .parse()
   .opts<{ api: string; rpc: string; data: string; deployment: string }>();

@@ -6,6 +6,7 @@
 import { describe, it, expect } from "vitest";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Command } from "commander";
 import { buildProgram } from "../src/cli/main";
 import { commandOf, leafCommands, uncovered } from "./helpers/cli";
 import { E2E, REFUSALS, T } from "./helpers/cli-coverage";
@@ -32,6 +33,11 @@ describe("every CLI command has an end-to-end test", () => {
       expect(text, file).toContain(`checkOwnedCommands(h, "${file}")`);
       expect(text, `${file}: ${test}`).toContain(`it(T.${titles.get(test)},`);
     }
+  });
+
+  it("every command and group says what it does in --help (a description)", () => {
+    const walk = (c: Command, path: string[]): string[] => [...(c.description() ? [] : [path.join(" ")]), ...c.commands.flatMap((s) => walk(s, [...path, s.name()]))];
+    expect(buildProgram().commands.flatMap((c) => walk(c, [c.name()]))).toEqual([]);
   });
 
   it("commandOf reads the command an argument list runs, past the global options", () => {

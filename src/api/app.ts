@@ -29,6 +29,7 @@ import { relayRoutes } from "./routes/relay";
 import { fhirRoutes } from "./routes/fhir";
 import { fhirReadRoutes } from "./routes/fhir-read";
 import { reportRoutes } from "./routes/reports";
+import { inputFormatRoutes } from "./routes/input-formats";
 
 export interface AppOptions {
   queries: Queries;
@@ -98,7 +99,7 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
   app.addHook("onRoute", documentRoute);
   const kit = makeKit(app, o, auth, counters);
   addHooks(app, auth, counters, kit.names);
-  for (const routes of [healthRoutes, registryRoutes, consentRoutes, traceRoutes, relayRoutes, fhirRoutes, fhirReadRoutes, reportRoutes]) routes(kit);
+  for (const routes of [healthRoutes, registryRoutes, consentRoutes, traceRoutes, relayRoutes, fhirRoutes, fhirReadRoutes, reportRoutes, inputFormatRoutes]) routes(kit);
 }
 
 function addHooks(app: FastifyInstance, auth: ReturnType<typeof createAuth>, counters: Kit["counters"], names: Kit["names"]): void {

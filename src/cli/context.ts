@@ -10,12 +10,16 @@ import { join } from "node:path";
 import { FetchRequest, JsonRpcProvider, Wallet, type BaseWallet } from "ethers";
 import { SingleBar, Presets } from "cli-progress";
 import { chainNow, connectLedger, readDeployment, InputError, MedprovError, Outbox, OutboxSigner, RpcError, type Deployment, type LedgerContracts } from "../sdk";
+import { pickIdentity, readDemoIdentities } from "../demo/identities";
 import { expiryAt, type Expiry } from "./parse";
 
 export interface GlobalOptions {
   rpc: string;
   deployment: string;
   keystore?: string;
+  /** A demo identity's name (npm start's identities file), for the local demo chain only. */
+  as?: string;
+  identities: string;
   outbox?: string;
   json?: boolean;
   debug?: boolean;
@@ -83,8 +87,22 @@ export class CliContext {
     return "at" in e ? e.at : expiryAt(e, (await chainNow(this.provider)).time);
   }
 
-  /** The signing key, from the keystore or MEDPROV_PRIVATE_KEY. */
+  /** The chain id the RPC serves (RpcError, exit 3, when it does not answer). */
+  async chainId(): Promise<number> {
+    try {
+      return Number(await this.provider.send("eth_chainId", []));
+    } catch (e) {
+      throw new RpcError(`cannot reach the chain at ${this.options.rpc}; start a node or pass --rpc`, e);
+    }
+  }
+
+  /** The signing key, from --as (a demo identity), the keystore or MEDPROV_PRIVATE_KEY. */
   async signer(): Promise<BaseWallet> {
+    if (this.options.as !== undefined) {
+      if (this.options.keystore) throw new InputError("BAD_ARGUMENT", "--as and --keystore both name a key; give one");
+      const identity = pickIdentity(readDemoIdentities(this.options.identities), this.options.as, await this.chainId());
+      return new Wallet(identity.privateKey, this.provider);
+    }
     if (this.options.keystore) {
       const password = process.env.MEDPROV_KEYSTORE_PASSWORD;
       if (password === undefined) throw new InputError("KEY_NO_PASSWORD", `set MEDPROV_KEYSTORE_PASSWORD to unlock ${this.options.keystore}`);

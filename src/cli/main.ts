@@ -13,6 +13,7 @@ import { memberCommands, policyCommands } from "./commands/member";
 import { keyCommands } from "./commands/key";
 import { indexCommands } from "./commands/index-cmd";
 import { serveCommands } from "./commands/serve";
+import { loginCommands } from "./commands/login";
 
 export function buildProgram(): Command {
   const program = new Command("medprov")
@@ -21,12 +22,14 @@ export function buildProgram(): Command {
     .option("--deployment <file>", "deployment manifest", process.env.MEDPROV_DEPLOYMENT ?? "deployments/localhost.json")
     .option("--outbox <dir>", "outbox every write goes through (default: MEDPROV_OUTBOX, else .medprov/cli-outbox/<address>)")
     .option("--keystore <file>", "encrypted JSON keystore of the signing key (password in MEDPROV_KEYSTORE_PASSWORD); else MEDPROV_PRIVATE_KEY")
+    .option("--as <name>", "sign as a demo identity from npm start (hospital-1, auditor, patient-0, …); refused on any chain but the local demo chain 31337")
+    .option("--identities <file>", "the demo identities file npm start writes", process.env.MEDPROV_IDENTITIES ?? ".medprov/identities.json")
     .option("--json", "machine-readable output")
     .option("--debug", "show stack traces")
     .showHelpAfterError("(run with --help for usage)")
-    .addHelpText("after", "\nKeys are never taken as plain arguments: use --keystore, or MEDPROV_PRIVATE_KEY in the environment.\nExit codes: 0 ok, 1 refused or invalid input, 3 chain unreachable (retry).");
+    .addHelpText("after", "\nKeys are never taken as plain arguments: use --keystore, or MEDPROV_PRIVATE_KEY in the environment (or --as <name> for npm start's demo keys, chain 31337 only).\nExit codes: 0 ok, 1 refused or invalid input, 3 unavailable, try again (chain or API unreachable, a database or outbox in use by another process).");
   const run = makeRun(program);
-  for (const register of [consentCommands, datasetCommands, modelCommands, traceCommands, receiptCommands, memberCommands, policyCommands, keyCommands, indexCommands, serveCommands]) register(program, run);
+  for (const register of [consentCommands, datasetCommands, modelCommands, traceCommands, receiptCommands, memberCommands, policyCommands, keyCommands, indexCommands, serveCommands, loginCommands]) register(program, run);
   return program;
 }
 

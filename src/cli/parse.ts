@@ -1,9 +1,12 @@
 /** Parsers for command-line values; each throws an InputError that says what was expected. */
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { compile as compileProxies } from "@fastify/proxy-addr";
 import { getAddress, isHexString } from "ethers";
 import { DEFAULT_PURPOSES, NUMBERS } from "../constants";
 import { InputError } from "../sdk";
+import { checkFormat, problemLine, type FormatProblem } from "../formats/validate";
+import type { InputFormat } from "../formats/schemas";
 
 /** A parser for a whole-number option named `name`. */
 export const intArg = (name: string) => (v: string) => {
@@ -138,4 +141,109 @@ export function readJsonOrLines(path: string): unknown[] {
       throw new InputError("BAD_JSON", `${path}${lines.length > 1 ? ` line ${i + 1}` : ""} is not valid JSON: ${(e as Error).message}`);
     }
   });
+}
+
+/** Most problems listed for one input; the rest are counted. */
+const MAX_PROBLEMS = 100;
+const CODE_PREFIX: Record<InputFormat, string> = { "model-card": "CARD", "trace-record": "TRACE", "dataset-record": "DATASET", "signed-consent": "SIGNED_REQUEST" };
+const KIND: Record<string, string> = { required: "MISSING_FIELD", additionalProperties: "UNKNOWN_FIELD" };
+
+/**
+ * Every problem of an input file at once, against its published format (schemas/<format>.json). One
+ * problem is one line; several are a line saying how many, then one line each (run.ts prints
+ * `details.problems`). The code names the first: CARD_MISSING_FIELD, TRACE_UNKNOWN_FIELD, …
+ */
+export class FormatCollector {
+  private readonly problems: FormatProblem[] = [];
+  private more = 0;
+  constructor(
+    private readonly file: string,
+    private readonly format: InputFormat,
+  ) {}
+
+  add(problems: FormatProblem[]): void {
+    for (const p of problems) {
+      if (this.problems.length < MAX_PROBLEMS) this.problems.push(p);
+      else this.more++;
+    }
+  }
+
+  check(value: unknown, where = ""): void {
+    this.add(checkFormat(this.format, value, where));
+  }
+
+  /** Throws the collected problems, if any. */
+  done(): void {
+    if (this.problems.length === 0) return;
+    const first = this.problems[0];
+    const code = first.keyword === "json" ? "BAD_JSON" : `${CODE_PREFIX[this.format]}_${KIND[first.keyword] ?? "BAD_FIELD"}`;
+    const schema = `schemas/${this.format}.json`;
+    const lines = this.problems.map(problemLine);
+    if (lines.length === 1 && this.more === 0) throw new InputError(code, `${this.file}: ${lines[0]} (format: ${schema})`, { problems: [] });
+    const total = this.problems.length + this.more;
+    throw new InputError(code, `${this.file} has ${total} problems (format: ${schema})`, { problems: [...lines, ...(this.more ? [`… and ${this.more} more`] : [])] });
+  }
+}
+
+/** A JSON file holding one input of `format`, checked against it. */
+export function readChecked(path: string, format: InputFormat): { value: unknown; text: string } {
+  const read = readJson(path);
+  const problems = new FormatCollector(path, format);
+  problems.check(read.value);
+  problems.done();
+  return read;
+}
+
+/** A JSON file (one input) or JSONL (one a line) of `format`; every line is checked before any is used. */
+export function readCheckedLines(path: string, format: InputFormat): unknown[] {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new InputError("FILE_NOT_FOUND", `cannot read ${path}`);
+  }
+  const jsonl = path.endsWith(".jsonl");
+  const problems = new FormatCollector(path, format);
+  const values: unknown[] = [];
+  (jsonl ? text.split("\n") : [text]).forEach((line, i) => {
+    if (jsonl && line.trim() === "") return;
+    const where = jsonl ? `line ${i + 1}` : "";
+    try {
+      values.push(JSON.parse(line));
+    } catch (e) {
+      problems.add([{ where, path: "", keyword: "json", message: `not valid JSON (${(e as Error).message})` }]);
+      return;
+    }
+    problems.check(values[values.length - 1], where);
+  });
+  problems.done();
+  return values;
+}
+
+/** Checks every record of a dataset (a JSONL file or a directory of *.json records) before anything is hashed or sent. */
+export function checkDatasetRecords(path: string): void {
+  let files: { name: string; text: string }[];
+  try {
+    files = statSync(path).isDirectory()
+      ? readdirSync(path).filter((f) => f.endsWith(".json")).sort().map((f) => ({ name: f, text: readFileSync(join(path, f), "utf8") }))
+      : [{ name: "", text: readFileSync(path, "utf8") }];
+  } catch {
+    return; // buildDataset names a path that is not there (DATASET_NOT_FOUND)
+  }
+  const problems = new FormatCollector(path, "dataset-record");
+  for (const { name, text } of files) {
+    const lines = name ? [text] : text.split("\n");
+    lines.forEach((line, i) => {
+      if (line.trim() === "") return;
+      const where = name || `line ${i + 1}`;
+      let record: unknown;
+      try {
+        record = JSON.parse(line);
+      } catch (e) {
+        return problems.add([{ where, path: "", keyword: "json", message: `not valid JSON (${(e as Error).message})` }]);
+      }
+      problems.check(record, where);
+    });
+  }
+  problems.done();
 }

@@ -23,8 +23,10 @@ export function makeRun(program: Command): Run {
       } catch (raw) {
         const e = toDomainError(raw);
         const code = e instanceof MedprovError ? e.code : "UNEXPECTED";
-        if (globals.json) process.stderr.write(JSON.stringify({ error: { code, message: e.message } }) + "\n");
-        else process.stderr.write(`medprov: ${e.message} [${code}]\n`);
+        // An input with several problems lists each on its own line after the first (src/cli/parse.ts).
+        const problems = e instanceof MedprovError && Array.isArray(e.details.problems) ? (e.details.problems as string[]) : [];
+        if (globals.json) process.stderr.write(JSON.stringify({ error: { code, message: e.message, ...(problems.length ? { problems } : {}) } }) + "\n");
+        else process.stderr.write([`medprov: ${e.message} [${code}]`, ...problems.map((p) => `  ${p}`)].join("\n") + "\n");
         if (globals.debug) process.stderr.write(`${(raw as Error)?.stack ?? String(raw)}\n`);
         process.exitCode = e instanceof MedprovError && e.retryable ? 3 : 1;
       } finally {

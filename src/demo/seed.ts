@@ -32,14 +32,15 @@ export interface DemoAccounts {
   guardian: Wallet;
 }
 
-export function demoAccounts(provider: JsonRpcProvider): DemoAccounts {
+/** The demo's keys (the public test mnemonic's first accounts), connected to `provider` when one is given. */
+export function demoAccounts(provider: JsonRpcProvider | null = null): DemoAccounts {
   const m = Mnemonic.fromPhrase(DEMO_MNEMONIC);
   const w = (i: number) => (HDNodeWallet.fromMnemonic(m, `m/44'/60'/0'/0/${i}`) as unknown as Wallet).connect(provider) as Wallet;
   return { governance: w(0), hospitals: [w(1), w(2), w(3)], developers: [w(4), w(5)], regulator: w(6), auditor: w(7), guardian: w(8) };
 }
 
 /** Patient keys derived from a label: reproducible, and never funded (they sign, hospitals relay). */
-export const demoPatient = (i: number, provider: JsonRpcProvider) => new Wallet(keccak256(toUtf8Bytes(`medprov-demo-patient-${i}`)), provider);
+export const demoPatient = (i: number, provider: JsonRpcProvider | null = null) => new Wallet(keccak256(toUtf8Bytes(`medprov-demo-patient-${i}`)), provider);
 
 function prng(seed: number) {
   let a = seed >>> 0;
@@ -54,14 +55,9 @@ function prng(seed: number) {
 
 export type Progress = (step: string, done?: number, total?: number) => void;
 
-/**
- * Deploys with a real governance delay and the demo's organisations as founding members: the chain
- * clock keeps with the wall clock (no travel over the delay), so a trace a hospital stamps "now" is
- * judged against the right history.
- */
-export async function deployDemo(provider: JsonRpcProvider, accounts: DemoAccounts, delay: number, progress: Progress, outbox?: Outbox): Promise<Deployment> {
-  progress("deploying contracts and admitting the founding members");
-  const members: FoundingMember[] = [
+/** The founding members in admission order: organisation ids 1 (hospital 1) to 7 (the auditor). */
+export function demoMembers(accounts: DemoAccounts): FoundingMember[] {
+  return [
     { name: "Xiangya Hospital (demo)", role: "HOSPITAL", keys: [accounts.hospitals[0].address] },
     { name: "Bamako Hospital (demo)", role: "HOSPITAL", keys: [accounts.hospitals[1].address] },
     { name: "Maastricht Medical Center (demo)", role: "HOSPITAL", keys: [accounts.hospitals[2].address] },
@@ -70,6 +66,16 @@ export async function deployDemo(provider: JsonRpcProvider, accounts: DemoAccoun
     { name: "National Medical Products Administration (demo)", role: "REGULATOR", keys: [accounts.regulator.address] },
     { name: "Independent Audit Office (demo)", role: "AUDITOR", keys: [accounts.auditor.address] },
   ];
+}
+
+/**
+ * Deploys with a real governance delay and the demo's organisations as founding members: the chain
+ * clock keeps with the wall clock (no travel over the delay), so a trace a hospital stamps "now" is
+ * judged against the right history.
+ */
+export async function deployDemo(provider: JsonRpcProvider, accounts: DemoAccounts, delay: number, progress: Progress, outbox?: Outbox): Promise<Deployment> {
+  progress("deploying contracts and admitting the founding members");
+  const members = demoMembers(accounts);
   // One idempotency key for the whole deployment: its sends are named deploy, deploy#1, … so a rerun after a kill resumes it.
   const deployer = outbox ? new OutboxSigner(outbox, accounts.governance).withKey("deploy:demo") : accounts.governance;
   const { deployment } = await deployLedger(deployer, { governance: accounts.governance.address, governanceDelay: delay, members });

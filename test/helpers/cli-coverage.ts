@@ -14,6 +14,7 @@ export interface CoveredBy {
 const MAIN = "cli.test.ts";
 const MEMBER = "cli-member.test.ts";
 const MANIFESTS = "cli-manifests.test.ts";
+const LOGIN = "cli-login.test.ts";
 
 export const T = {
   keystore: "a patient signs without gas (new keystore), a hospital relays, anyone relays the revocation",
@@ -35,6 +36,8 @@ export const T = {
   memberRefused: "suspend and revoke-key refuse in one line: not a regulator, already suspended, another organisation's key, not an address",
   serveManifests: "serve --manifests answers the revocation impact with the dataset the CLI registered, and loads one registered while it runs",
   indexManifests: "index --manifests accepts the file `dataset register` wrote, matched by root whatever its name, and names what it could not match",
+  login: "login signs in with Ethereum as a demo identity (--as) and prints a bearer token that curl-style requests use; --out writes it to a file",
+  loginRefused: "login and --as refuse in one line: a demo key on another chain, an unknown identity, an API that is not there",
 } as const;
 
 const at = (file: string, test: string): CoveredBy => ({ file, test });
@@ -74,6 +77,7 @@ export const E2E: Record<string, CoveredBy> = {
   "key new": at(MAIN, T.keystore),
   index: at(MANIFESTS, T.indexManifests),
   serve: at(MAIN, T.serve),
+  login: at(LOGIN, T.login),
 };
 
 /** Every command group → a test where one of its commands is refused in one line, non-zero, nothing written. */
@@ -89,4 +93,5 @@ export const REFUSALS: Record<string, CoveredBy> = {
   key: at(MAIN, T.keyRefused),
   index: at(MAIN, T.serveRefused),
   serve: at(MAIN, T.serveRefused),
+  login: at(LOGIN, T.loginRefused),
 };

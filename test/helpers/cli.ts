@@ -40,7 +40,7 @@ export function uncovered(program: Command = buildProgram()) {
 }
 
 const PROGRAM = buildProgram();
-const GLOBALS_WITH_VALUE = new Set(["--rpc", "--deployment", "--keystore"]);
+const GLOBALS_WITH_VALUE = new Set(["--rpc", "--deployment", "--keystore", "--as", "--identities", "--outbox"]);
 
 /** Which leaf command an argument list runs (undefined for --help and the like). */
 export function commandOf(args: string[]): string | undefined {

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
-import { Hospital, Patient, InputError, consentHistory, isoOf, writeFileDurably, type SignedGrant, type SignedRevoke } from "../../sdk";
+import { Hospital, Patient, consentHistory, isoOf, writeFileDurably, type SignedGrant, type SignedRevoke } from "../../sdk";
 import { DEFAULT_PURPOSES, nameOf } from "../../constants";
-import { addressArg, expiryArg, granteeArg, purposeArg, readJson } from "../parse";
+import { addressArg, expiryArg, granteeArg, purposeArg, readChecked } from "../parse";
 import type { Run } from "../run";
 
 const EXPIRES_HELP = "30d, 12h or 90m from the chain's current block time; an ISO date; or unix seconds";
@@ -49,11 +49,9 @@ export function consentCommands(program: Command, run: Run) {
       ctx.print(signed, `signed revocation written to ${o.out}; anyone can relay it with: medprov consent relay ${o.out}`);
     }));
 
-  consent.command("relay <file>").description("relay a signed grant (hospital key) or revocation (any key)")
+  consent.command("relay <file>").description("relay a signed grant (hospital key) or revocation (any key); format: schemas/signed-consent.json")
     .action(run(async (ctx, _o, file: string) => {
-      const { value } = readJson(file);
-      const signed = value as SignedGrant | SignedRevoke;
-      if (signed?.kind !== "grant" && signed?.kind !== "revoke") throw new InputError("BAD_SIGNED_REQUEST", `${file} is not a signed grant or revocation (kind must be "grant" or "revoke")`);
+      const signed = readChecked(file, "signed-consent").value as SignedGrant | SignedRevoke;
       const h = new Hospital(await ctx.ledger(), await ctx.writer());
       const r = signed.kind === "grant" ? await h.relayGrant(signed) : await h.relayRevoke(signed);
       ctx.print(r, `relayed ${signed.kind} for ${signed.request.subject} (tx ${r.txHash})`);
@@ -69,11 +67,11 @@ export function consentCommands(program: Command, run: Run) {
     }));
 
   const delegate = program.command("delegate").description("appoint or remove a guardian who may act for you");
-  delegate.command("appoint <address>").action(run(async (ctx, _o, address: string) => {
+  delegate.command("appoint <address>").description("appoint a guardian (delegate) who may grant and revoke your consents for you (your key pays gas)").action(run(async (ctx, _o, address: string) => {
     const r = await new Patient(await ctx.ledger(), await ctx.writer()).appointDelegate(addressArg(address));
     ctx.print(r, `appointed ${address} (tx ${r.txHash})`);
   }));
-  delegate.command("remove <address>").action(run(async (ctx, _o, address: string) => {
+  delegate.command("remove <address>").description("remove a guardian: from the block that records it, they can no longer act for you").action(run(async (ctx, _o, address: string) => {
     const r = await new Patient(await ctx.ledger(), await ctx.writer()).removeDelegate(addressArg(address));
     ctx.print(r, `removed ${address} (tx ${r.txHash})`);
   }));

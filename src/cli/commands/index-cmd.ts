@@ -1,9 +1,9 @@
 import { rmSync } from "node:fs";
 import type { Command } from "commander";
-import pino from "pino";
 import { IndexStore, createIndexer, describeManifestReport, followCohortManifests, httpRpc, loadCohortManifests, manifestFiles, type ManifestReport } from "../../indexer";
 import { atLeastOne, intArg } from "../parse";
 import type { Run } from "../run";
+import { commandLogger } from "../log";
 
 export function indexCommands(program: Command, run: Run) {
   program
@@ -24,7 +24,7 @@ export function indexCommands(program: Command, run: Run) {
       if (o.manifests) manifestFiles(o.manifests); // an unreadable directory is refused before the database is touched
       if (o.rebuild) rmSync(o.db, { recursive: true, force: true });
       const store = await IndexStore.open(o.db);
-      const logger = pino({ level: ctx.options.json ? "warn" : "info" }, pino.destination(2));
+      const logger = commandLogger(ctx.options.json ? "warn" : "info", { json: ctx.options.json });
       const indexer = createIndexer({ provider: httpRpc(ctx.options.rpc, { maxBatch: o.rpcBatch }), deployment, store, confirmations: o.confirmations, finality: o.finality, maxRange: o.maxRange, pollMs: o.poll, logger });
       const stop = new AbortController();
       const onSignal = () => stop.abort();

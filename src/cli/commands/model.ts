@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { Developer, Hospital, Regulator, InputError, parseModelCard, type ReportInput } from "../../sdk";
 import { RISK_CLASSES } from "../../constants";
-import { bytes32Arg, readJson } from "../parse";
+import { bytes32Arg, readChecked, readJson } from "../parse";
 import type { Run } from "../run";
 
 export function modelCommands(program: Command, run: Run) {
@@ -14,9 +14,9 @@ export function modelCommands(program: Command, run: Run) {
       const r = await new Developer(await ctx.ledger(), await ctx.writer()).registerModel({ name: o.name, intendedUse: o.intendedUse, riskClass: String(o.risk).toUpperCase() });
       ctx.print(r, `${r.created ? "registered" : "already registered:"} model ${r.modelId}`);
     }));
-  model.command("version <card>").description("register a version from a JSON model card (developer key); the card file's hash is recorded")
+  model.command("version <card>").description("register a version from a JSON model card (format: schemas/model-card.json; developer key); the card file's hash is recorded")
     .action(run(async (ctx, _o, file: string) => {
-      const { value, text } = readJson(file);
+      const { value, text } = readChecked(file, "model-card");
       const r = await new Developer(await ctx.ledger(), await ctx.writer()).registerVersion(parseModelCard(value), text);
       ctx.print(r, `${r.created ? "registered" : "already registered:"} version ${r.versionId} of model ${r.modelId} (SUBMITTED)`);
     }));

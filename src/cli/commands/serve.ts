@@ -3,6 +3,7 @@ import { startService } from "../../api";
 import { describeManifestReport, followCohortManifests, manifestFiles } from "../../indexer";
 import { atLeastOne, intArg, originArg, portArg, proxyArg, urlArg } from "../parse";
 import type { Run } from "../run";
+import { serviceLogger } from "../log";
 
 export function serveCommands(program: Command, run: Run) {
   program
@@ -39,7 +40,8 @@ export function serveCommands(program: Command, run: Run) {
         confirmations: o.confirmations,
         headMaxAgeMs: o.headMaxAge,
         rpcBatch: o.rpcBatch,
-        logger: { level: ctx.options.json ? "warn" : "info" },
+        // Quiet while starting: a start that fails is one line on stderr (the refusal), not records before it.
+        logger: serviceLogger("warn", { json: ctx.options.json }),
       });
       const stopManifests = new AbortController();
       const manifests = o.manifests
@@ -54,6 +56,7 @@ export function serveCommands(program: Command, run: Run) {
             throw e;
           })
         : undefined;
+      service.app.log.level = ctx.options.json ? "warn" : "info"; // started: requests and indexing are logged from here on
       const stats = service.indexer.stats();
       ctx.print(
         { address: service.address, indexed: stats.indexed, relayer: relayer?.address ?? null, ...(manifests ? { manifests: manifests.first } : {}) },

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { BatchRefusedError, TraceBatcher, TraceVault, InputError, MedprovError, receiptFor, writeFileDurably, type FlushedBatch } from "../../sdk";
-import { bytes32Arg, readJsonOrLines } from "../parse";
+import { bytes32Arg, readCheckedLines } from "../parse";
 import type { CliContext } from "../context";
 import type { Run } from "../run";
 
@@ -40,10 +40,10 @@ export function traceCommands(program: Command, run: Run) {
   const trace = program.command("trace").description("append clinical decision traces to the hospital's vault and anchor them (hospital key)");
   const vault = (c: Command) => c.requiredOption("--vault <dir>", "the hospital's trace vault (LevelDB directory)");
 
-  vault(trace.command("append <file>").description("validate and queue traces from a JSON file (one record) or JSONL (one a line)"))
+  vault(trace.command("append <file>").description("validate and queue traces from a JSON file (one record) or JSONL (one a line); format: schemas/trace-record.json"))
     .option("--flush", "anchor right away")
     .action(run(async (ctx, o, file: string) => {
-      const inputs = readJsonOrLines(file);
+      const inputs = readCheckedLines(file, "trace-record");
       const batcher = await openBatcher(ctx, o.vault);
       try {
         const { queueIds } = await batcher.append(...inputs);

@@ -1,0 +1,19 @@
+/** The published input formats (schemas/*.json, from src/formats/schemas.ts), for clients that validate before sending. */
+import { INPUT_FORMATS, INPUT_SCHEMAS, type InputFormat } from "../../formats/schemas";
+import type { Kit } from "../app";
+
+export function inputFormatRoutes({ app, route, found }: Kit): void {
+  app.get(
+    "/schemas/:file",
+    route("public", {
+      summary: "A published input format (JSON Schema)",
+      description: `The JSON Schema of a file the CLI reads: ${INPUT_FORMATS.map((f) => `${f}.json`).join(", ")}.`,
+      params: { type: "object", properties: { file: { type: "string", pattern: "^[a-z-]{1,40}\\.json$" } }, required: ["file"], additionalProperties: false },
+      response: { 200: { type: "object", additionalProperties: true } },
+    }, ["formats"]),
+    async (req) => {
+      const name = (req.params as { file: string }).file.replace(/\.json$/, "");
+      return found(Object.hasOwn(INPUT_SCHEMAS, name) ? INPUT_SCHEMAS[name as InputFormat] : undefined, `input format ${name} (one of ${INPUT_FORMATS.join(", ")})`);
+    },
+  );
+}

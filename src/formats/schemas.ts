@@ -1,0 +1,124 @@
+/**
+ * The published formats of what people hand the CLI: model cards, trace records (one JSONL line),
+ * dataset record lines and signed consent requests, as JSON Schemas built from the shared
+ * constants. `npm run gen:schemas` writes them to schemas/*.json (the API serves that folder at
+ * /schemas/<name>.json); test/input-formats.test.ts fails when the files and this module differ.
+ * Each field's `description` says what is expected in words: the CLI's errors quote it.
+ */
+import { ZeroHash } from "ethers";
+import { AGE_BANDS, CLINICIAN_ACTIONS, DEFAULT_PURPOSES, NUMBERS, REGION_BANDS, SEX_BANDS } from "../constants";
+
+type Schema = Record<string, unknown>;
+
+const DRAFT = "http://json-schema.org/draft-07/schema#";
+const hex32 = (description: string): Schema => ({ type: "string", pattern: "^0x[0-9a-fA-F]{64}$", description });
+const nonZeroHex32 = (description: string): Schema => ({ ...hex32(description), not: { const: ZeroHash } });
+/** An address; mixed case must be a valid EIP-55 checksum (format "eip55-address", checked by the CLI). */
+const address = (description: string): Schema => ({ type: "string", pattern: "^0x[0-9a-fA-F]{40}$", format: "eip55-address", description: `${description} (0x + 40 hex digits; mixed case must be a valid EIP-55 checksum)` });
+const intRange = (min: number, max: number, description: string): Schema => ({ type: "integer", minimum: min, maximum: max, description });
+const bps = (description: string): Schema => intRange(0, NUMBERS.BPS, `${description}: an integer 0..${NUMBERS.BPS} (basis points)`);
+/** An unsigned integer as a decimal string (JSON numbers lose precision past 2^53). */
+const uintString = (bits: 64 | 256, description: string): Schema => ({ type: "string", pattern: "^(0|[1-9][0-9]*)$", format: `uint${bits}`, description: `${description}: a decimal string, 0..2^${bits}−1` });
+
+const modelCard: Schema = {
+  $schema: DRAFT,
+  title: "medprov model card",
+  description: "A model version as its developer registers it (`medprov model version card.json`). The file's exact bytes are hashed as the version's model-card hash.",
+  type: "object",
+  additionalProperties: false,
+  required: ["model", "weightsHash", "trainingDatasets", "evaluation"],
+  properties: {
+    model: { type: "string", minLength: 1, description: "the model's name (as registered by this developer) or its model id (32-byte hex)" },
+    parent: { anyOf: [hex32("the version id this one derives from"), { type: "null" }], description: "the version this one derives from (32-byte hex), or null" },
+    weightsHash: hex32("a 32-byte hex hash of the weights"),
+    trainingDatasets: { type: "array", minItems: 1, items: hex32("a dataset id (32-byte hex)"), description: "the ids of the datasets it was trained on, at least one (32-byte hex each)" },
+    evaluation: {
+      type: "object",
+      additionalProperties: false,
+      required: ["auc", "sensitivity", "specificity", "subgroupAucGap", "biasTestCases", "grassrootsShare"],
+      description: "evaluation figures; the regulator's policy judges them (AUC ≥ 0.90 is 9000)",
+      properties: {
+        auc: bps("area under the ROC curve"),
+        sensitivity: bps("sensitivity"),
+        specificity: bps("specificity"),
+        subgroupAucGap: bps("largest AUC gap between subgroups"),
+        biasTestCases: intRange(0, 2 ** 32 - 1, "number of bias-test cases: an integer 0..4294967295"),
+        grassrootsShare: bps("share of grassroots (primary-care) data"),
+      },
+    },
+  },
+};
+
+const traceRecord: Schema = {
+  $schema: DRAFT,
+  title: "medprov trace record",
+  description: "One AI-assisted clinical decision, as a hospital appends it (`medprov trace append traces.jsonl`: one object a line). Only hashes and a pseudonymous subject: any other field (a name, an MRN) is refused, not stripped.",
+  type: "object",
+  additionalProperties: false,
+  required: ["traceId", "modelVersion", "subject", "inputHash", "outputHash", "confidenceBps", "action", "clinicianHash", "finalDecisionHash", "time"],
+  properties: {
+    traceId: nonZeroHex32("a non-zero 32-byte hex id, unique per hospital"),
+    modelVersion: nonZeroHex32("the model version id (32-byte hex)"),
+    subject: address("the patient's pseudonymous address"),
+    inputHash: nonZeroHex32("a 32-byte hash of the model input"),
+    outputHash: nonZeroHex32("a 32-byte hash of the model output"),
+    confidenceBps: bps("the model's confidence"),
+    action: { enum: CLINICIAN_ACTIONS.slice(1), description: `what the clinician did: ${CLINICIAN_ACTIONS.slice(1).join(" | ")}` },
+    clinicianHash: nonZeroHex32("a 32-byte hash of the clinician's identity"),
+    finalDecisionHash: nonZeroHex32("a 32-byte hash of the final decision"),
+    time: { type: "integer", minimum: 1, description: `when the decision was made: unix seconds (at most ${NUMBERS.MAX_CLOCK_SKEW} s ahead of this machine's clock)` },
+  },
+};
+
+const datasetRecord: Schema = {
+  $schema: DRAFT,
+  title: "medprov dataset record",
+  description: "One record of a dataset a hospital registers (`medprov dataset register records.jsonl`: one object a line, or a directory of *.json files). Each record's exact text is hashed into the content root; only the subject and the demographic bands are read. Other fields are the data itself and stay off-chain.",
+  type: "object",
+  additionalProperties: true,
+  required: ["subject", "ageBand", "sex", "region"],
+  properties: {
+    subject: address("the patient's pseudonymous address"),
+    ageBand: { enum: [...AGE_BANDS], description: `age band: ${AGE_BANDS.join(" | ")}` },
+    sex: { enum: [...SEX_BANDS], description: `sex: ${SEX_BANDS.join(" | ")}` },
+    region: { enum: [...REGION_BANDS], description: `region: ${REGION_BANDS.join(" | ")}` },
+    grassroots: { type: "boolean", description: "whether the record comes from grassroots (primary) care: true or false" },
+  },
+};
+
+const requestFields = {
+  subject: address("the patient whose consent this is"),
+  signer: address("who signed: the subject or its delegate"),
+  purpose: intRange(0, NUMBERS.MAX_PURPOSES - 1, `the purpose's catalogue id: an integer 0..${NUMBERS.MAX_PURPOSES - 1} (${DEFAULT_PURPOSES.map((p, i) => `${i} ${p}`).join(", ")})`),
+  grantee: intRange(0, 2 ** 32 - 1, "the grantee organisation's id, 0 for any member: an integer 0..4294967295"),
+  nonce: uintString(64, "the consent slot's nonce when signed"),
+  deadline: uintString(256, "the signature's deadline in unix seconds"),
+};
+const signedConsent: Schema = {
+  $schema: DRAFT,
+  title: "medprov signed consent request",
+  description: "A patient's EIP-712-signed grant or revocation, as `medprov consent sign-grant` / `sign-revoke` write it, for a hospital to relay (`medprov consent relay file.json`, or POST /relay).",
+  type: "object",
+  additionalProperties: false,
+  required: ["kind", "request", "signature"],
+  properties: {
+    kind: { enum: ["grant", "revoke"], description: 'the request: "grant" or "revoke"' },
+    request: {
+      type: "object",
+      additionalProperties: false,
+      required: ["subject", "signer", "purpose", "grantee", "nonce", "deadline"],
+      description: "the signed request (a grant also carries expiresAt)",
+      properties: { ...requestFields, expiresAt: uintString(64, "when the grant expires, unix seconds (grants only)") },
+    },
+    signature: { type: "string", pattern: "^0x[0-9a-fA-F]{130}$", description: "the 65-byte EIP-712 signature (0x + 130 hex digits)" },
+  },
+  allOf: [
+    { if: { properties: { kind: { const: "grant" } }, required: ["kind"] }, then: { properties: { request: { type: "object", required: ["expiresAt"] } } } },
+    { if: { properties: { kind: { const: "revoke" } }, required: ["kind"] }, then: { properties: { request: { type: "object", not: { required: ["expiresAt"] }, description: "a revocation carries no expiresAt" } } } },
+  ],
+};
+
+/** The published input formats by file name (schemas/<name>.json). */
+export const INPUT_SCHEMAS = { "model-card": modelCard, "trace-record": traceRecord, "dataset-record": datasetRecord, "signed-consent": signedConsent } as const;
+export type InputFormat = keyof typeof INPUT_SCHEMAS;
+export const INPUT_FORMATS = Object.keys(INPUT_SCHEMAS) as InputFormat[];
