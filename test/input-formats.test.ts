@@ -46,7 +46,7 @@ describe("published input formats", () => {
     const flipped = subject.slice(0, -1) + (subject.at(-1) === subject.at(-1)!.toUpperCase() ? subject.at(-1)!.toLowerCase() : subject.at(-1)!.toUpperCase());
     if (flipped !== subject && /[a-fA-F]$/.test(subject)) expect(checkFormat("trace-record", { ...trace, subject: flipped }).map((p) => p.path)).toEqual(["/subject"]);
     const [consent] = documents("signed-consent") as { request: Record<string, unknown> }[];
-    expect(checkFormat("signed-consent", { ...consent, request: { ...consent.request, nonce: (2n ** 64n).toString() } }).map((p) => p.path)).toEqual(["/request/nonce"]);
+    expect(checkFormat("signed-consent", { ...consent, request: { ...consent.request, signedAt: (2n ** 64n).toString() } }).map((p) => p.path)).toEqual(["/request/signedAt"]);
   });
 
   it("the CLI accepts every example: the dataset and the model card are registered, the traces queued, the signed consent reaches the chain", async () => {

@@ -20,9 +20,10 @@ const ALLOWED: Record<string, string[]> = {
   sdk: ["constants", "core"],
   indexer: ["constants", "core"],
   fhir: ["constants", "core"],
-  api: ["constants", "core", "sdk", "indexer", "fhir"],
+  formats: ["constants", "core"],
+  api: ["constants", "core", "sdk", "indexer", "fhir", "formats"],
   demo: ["constants", "core", "sdk", "chain"],
-  cli: ["constants", "core", "sdk", "indexer", "fhir", "api", "chain", "demo"],
+  cli: ["constants", "core", "sdk", "indexer", "fhir", "formats", "api", "chain", "demo"],
   web: ["constants"],
 };
 

@@ -16,6 +16,7 @@ const d = (summary: string, description: string, ok?: string): Doc => ({ summary
 export const ROUTE_DOCS: Record<string, Doc> = {
   "GET /healthz": d("Liveness", "Answers while the process serves requests; says nothing of the chain or the index (see /readyz).", "The process is up."),
   "GET /readyz": d("Readiness", "Ready while the indexer runs, the chain node answers and the index is within the allowed lag of the head; otherwise 503 with the reason by code.", "Ready, with the index's lag in blocks."),
+  "GET /schemas/{file}": d("A published input format", "The JSON Schema of a file a user writes for the CLI (model-card.json, trace-record.json, dataset-record.json, signed-consent.json), for a client that checks its files before sending them; the same files as schemas/ in the repository, with valid examples in examples/.", "The JSON Schema (draft-07)."),
   "GET /metrics": d("Prometheus metrics", "Indexer lag and throughput, requests and time spent by route and status, in the Prometheus text format.", "The metrics, as text."),
   "POST /auth/nonce": d("Start a sign-in", "A one-time nonce to put in a Sign-In with Ethereum (EIP-4361) message for POST /auth/verify.", "A fresh nonce."),
   "POST /auth/verify": d("Finish a sign-in", "Checks a signed SIWE message (domain, URI, chain, nonce, expiry) and answers a session token: send it as `Authorization: Bearer <session>`. The signer's key decides the caller's role: a member organisation's key, or any other address as a patient.", "A session token, the signer's address and when the session expires (ISO 8601)."),
@@ -123,6 +124,7 @@ export const TAGS = [
   { name: "verify", description: "Verifying trace receipts" },
   { name: "reports", description: "Impact, fairness and trace reports for oversight" },
   { name: "fhir", description: "FHIR R4 endpoint (application/fhir+json)" },
+  { name: "formats", description: "The published input formats (JSON Schemas)" },
 ];
 
 /** The bearer scheme of the document (the same name kit.route uses). */

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { FetchRequest, JsonRpcProvider, Wallet, type BaseWallet } from "ethers";
 import { SingleBar, Presets } from "cli-progress";
 import { chainNow, connectLedger, readDeployment, InputError, MedprovError, Outbox, OutboxSigner, RpcError, type Deployment, type LedgerContracts } from "../sdk";
-import { pickIdentity, readDemoIdentities } from "../demo/identities";
+import { pickIdentity, readDemoIdentities } from "../demo";
 import { expiryAt, type Expiry } from "./parse";
 
 export interface GlobalOptions {

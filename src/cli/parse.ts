@@ -5,8 +5,7 @@ import { compile as compileProxies } from "@fastify/proxy-addr";
 import { getAddress, isHexString } from "ethers";
 import { DEFAULT_PURPOSES, NUMBERS } from "../constants";
 import { InputError } from "../sdk";
-import { checkFormat, problemLine, type FormatProblem } from "../formats/validate";
-import type { InputFormat } from "../formats/schemas";
+import { checkFormat, problemLine, type FormatProblem, type InputFormat } from "../formats";
 
 /** A parser for a whole-number option named `name`. */
 export const intArg = (name: string) => (v: string) => {

@@ -91,7 +91,7 @@ const requestFields = {
   signer: address("who signed: the subject or its delegate"),
   purpose: intRange(0, NUMBERS.MAX_PURPOSES - 1, `the purpose's catalogue id: an integer 0..${NUMBERS.MAX_PURPOSES - 1} (${DEFAULT_PURPOSES.map((p, i) => `${i} ${p}`).join(", ")})`),
   grantee: intRange(0, 2 ** 32 - 1, "the grantee organisation's id, 0 for any member: an integer 0..4294967295"),
-  nonce: uintString(64, "the consent slot's nonce when signed"),
+  signedAt: uintString(64, "when the patient signed, unix seconds by the chain's clock (the head block's time); a request takes effect only when newer than the slot's last decision, and never later than the block recording it"),
   deadline: uintString(256, "the signature's deadline in unix seconds"),
 };
 const signedConsent: Schema = {
@@ -106,7 +106,7 @@ const signedConsent: Schema = {
     request: {
       type: "object",
       additionalProperties: false,
-      required: ["subject", "signer", "purpose", "grantee", "nonce", "deadline"],
+      required: ["subject", "signer", "purpose", "grantee", "signedAt", "deadline"],
       description: "the signed request (a grant also carries expiresAt)",
       properties: { ...requestFields, expiresAt: uintString(64, "when the grant expires, unix seconds (grants only)") },
     },

@@ -1,13 +1,11 @@
 /** The published input formats (schemas/*.json, from src/formats/schemas.ts), for clients that validate before sending. */
-import { INPUT_FORMATS, INPUT_SCHEMAS, type InputFormat } from "../../formats/schemas";
+import { INPUT_FORMATS, INPUT_SCHEMAS, type InputFormat } from "../../formats";
 import type { Kit } from "../app";
 
 export function inputFormatRoutes({ app, route, found }: Kit): void {
   app.get(
     "/schemas/:file",
     route("public", {
-      summary: "A published input format (JSON Schema)",
-      description: `The JSON Schema of a file the CLI reads: ${INPUT_FORMATS.map((f) => `${f}.json`).join(", ")}.`,
       params: { type: "object", properties: { file: { type: "string", pattern: "^[a-z-]{1,40}\\.json$" } }, required: ["file"], additionalProperties: false },
       response: { 200: { type: "object", additionalProperties: true } },
     }, ["formats"]),
