@@ -79,7 +79,7 @@ async function main() {
   const vIn = versionInput([parentId]);
   const vid = await l.models.connect(l.developer).registerVersion.staticCall(modelId, vIn);
   await measure("ModelRegistry.registerVersion (1 training dataset)", l.models.connect(l.developer).registerVersion(modelId, vIn));
-  await measure("ModelRegistry.approveVersion", l.models.connect(l.regulator).approveVersion(vid, "NMPA-2026-0001"));
+  await measure("ModelRegistry.approveVersion", l.models.connect(l.regulator).approveVersion(vid, "NMPA-2026-0001", RiskClass.HIGH));
   await measure("ModelRegistry.suspendVersion", l.models.connect(l.regulator).suspendVersion(vid, h()));
   await measure("ModelRegistry.reinstateVersion", l.models.connect(l.regulator).reinstateVersion(vid, h()));
   await measure("ModelRegistry.recordDeployment", l.models.connect(l.hospitalA).recordDeployment(vid));

@@ -4,7 +4,7 @@ import { encodeBytes32String } from "ethers";
 import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
 import { expectRevert, eventsOf } from "./helpers/revert";
 import { h, modelWithVersion, passingEvaluation, registration, versionInput } from "./helpers/builders";
-import { DEFAULT_POLICIES, PolicyMetric, Purpose, RiskClass, Role, VersionStatus, purposeMask } from "../src/constants";
+import { DEFAULT_POLICIES, LineageBlock, LineageUse, PolicyMetric, Purpose, RiskClass, Role, VersionStatus, purposeMask } from "../src/constants";
 import { modelIdOf, reportIdOf, versionIdOf } from "../src/sdk/ids";
 import type { IModelRegistry } from "../typechain-types";
 
@@ -13,7 +13,7 @@ type Action = "approve" | "suspend" | "reinstate" | "recall" | "retire";
 
 function act(l: Ledger, action: Action, versionId: string) {
   switch (action) {
-    case "approve": return l.models.connect(l.regulator).approveVersion(versionId, `CODE-${h()}`);
+    case "approve": return l.models.connect(l.regulator).approveVersion(versionId, `CODE-${h()}`, RiskClass.HIGH);
     case "suspend": return l.models.connect(l.regulator).suspendVersion(versionId, h("notice"));
     case "reinstate": return l.models.connect(l.regulator).reinstateVersion(versionId, h("notice"));
     case "recall": return l.models.connect(l.regulator).recallVersion(versionId, h("notice"));
@@ -84,7 +84,7 @@ describe("ModelRegistry", () => {
       await expectRevert(reg(versionInput([rid])), "ModelRegistryDatasetNotForTraining", [rid]);
       await (await l.datasets.connect(l.hospitalA).retireDataset(datasetId)).wait();
       await (await l.datasets.connect(l.hospitalA).destroyDataset(datasetId, h())).wait();
-      await expectRevert(reg(versionInput([datasetId])), "ModelRegistryDatasetNotForTraining", [datasetId]);
+      await expectRevert(reg(versionInput([datasetId])), "ModelRegistryDatasetNotUsable", [datasetId, LineageUse.TRAINING, datasetId, LineageBlock.DESTROYED]);
     });
 
     it("refuses the same weights twice for one model", async () => {
@@ -119,11 +119,11 @@ describe("ModelRegistry", () => {
     it("only regulators approve, suspend, reinstate and recall; only the developer retires", async () => {
       const l = await loadFixture(ledgerFixture);
       const { versionId } = await modelWithVersion(l);
-      await expectRevert(l.models.connect(l.developer).approveVersion(versionId, "SELF"), "ConsortiumWrongRole", [ORG.DEVELOPER, Role.MODEL_DEVELOPER, Role.REGULATOR]);
+      await expectRevert(l.models.connect(l.developer).approveVersion(versionId, "SELF", RiskClass.HIGH), "ConsortiumWrongRole", [ORG.DEVELOPER, Role.MODEL_DEVELOPER, Role.REGULATOR]);
       await expectRevert(l.models.connect(l.auditor).recallVersion(versionId, h()), "ConsortiumWrongRole", [ORG.AUDITOR, Role.AUDITOR, Role.REGULATOR]);
       await expectRevert(l.models.connect(l.developerB).retireVersion(versionId, h()), "ModelRegistryNotDeveloper");
       await expectRevert(l.models.connect(l.regulator).retireVersion(versionId, h()), "ConsortiumWrongRole");
-      await expectRevert(l.models.connect(l.regulator).approveVersion(h("ghost"), "X"), "ModelRegistryUnknownVersion");
+      await expectRevert(l.models.connect(l.regulator).approveVersion(h("ghost"), "X", RiskClass.HIGH), "ModelRegistryUnknownVersion");
     });
   });
 
@@ -141,7 +141,7 @@ describe("ModelRegistry", () => {
         const input = versionInput([datasetId], { evaluation: passingEvaluation({ [field]: value }) });
         const vid = await l.models.connect(l.developer).registerVersion.staticCall(modelId, input);
         await (await l.models.connect(l.developer).registerVersion(modelId, input)).wait();
-        await expectRevert(l.models.connect(l.regulator).approveVersion(vid, "NMPA-1"), "ModelRegistryPolicyNotMet", [vid, metric, value, required]);
+        await expectRevert(l.models.connect(l.regulator).approveVersion(vid, "NMPA-1", RiskClass.HIGH), "ModelRegistryPolicyNotMet", [vid, metric, value, required]);
       });
     }
 
@@ -151,18 +151,19 @@ describe("ModelRegistry", () => {
       const input = versionInput([datasetId], { evaluation: passingEvaluation({ auc: DEFAULT_POLICIES.LOW.minAuc, grassrootsShare: DEFAULT_POLICIES.LOW.minGrassrootsShare }) });
       const vid = await l.models.connect(l.developer).registerVersion.staticCall(modelId, input);
       await (await l.models.connect(l.developer).registerVersion(modelId, input)).wait();
-      const ev = await eventsOf(l.models.connect(l.regulator).approveVersion(vid, "NMPA-LOW"), l.models);
+      const ev = await eventsOf(l.models.connect(l.regulator).approveVersion(vid, "NMPA-LOW", RiskClass.LOW), l.models);
       expect(ev.map((e) => e.name)).toEqual(["VersionStatusChanged", "VersionApproved"]);
-      expect(ev[1].args).toEqual([vid, BigInt(ORG.REGULATOR), "NMPA-LOW"]);
+      expect(ev[1].args).toEqual([vid, BigInt(ORG.REGULATOR), "NMPA-LOW", BigInt(RiskClass.LOW)]);
+      expect((await l.models.version(vid)).riskClass).toBe(BigInt(RiskClass.LOW));
     });
 
     it("filing codes are unique and non-empty", async () => {
       const l = await loadFixture(ledgerFixture);
       const a = await modelWithVersion(l);
       const b = await modelWithVersion(l);
-      await expectRevert(l.models.connect(l.regulator).approveVersion(a.versionId, ""), "ModelRegistryInvalidFilingCode", [""]);
-      await (await l.models.connect(l.regulator).approveVersion(a.versionId, "NMPA-2026-001")).wait();
-      await expectRevert(l.models.connect(l.regulator).approveVersion(b.versionId, "NMPA-2026-001"), "ModelRegistryInvalidFilingCode", ["NMPA-2026-001"]);
+      await expectRevert(l.models.connect(l.regulator).approveVersion(a.versionId, "", RiskClass.HIGH), "ModelRegistryInvalidFilingCode", [""]);
+      await (await l.models.connect(l.regulator).approveVersion(a.versionId, "NMPA-2026-001", RiskClass.HIGH)).wait();
+      await expectRevert(l.models.connect(l.regulator).approveVersion(b.versionId, "NMPA-2026-001", RiskClass.HIGH), "ModelRegistryInvalidFilingCode", ["NMPA-2026-001"]);
     });
 
     it("thresholds change only through governance, and apply at once after the delay", async () => {
@@ -177,7 +178,7 @@ describe("ModelRegistry", () => {
       await expectRevert(l.govern({ target: l.models, data: l.models.interface.encodeFunctionData("setPolicy", [RiskClass.NONE, relaxed]) }), "ModelRegistryInvalidPolicy", [RiskClass.NONE]);
       await l.govern({ target: l.models, data: l.models.interface.encodeFunctionData("setPolicy", [RiskClass.HIGH, relaxed]) });
       expect((await l.models.policy(RiskClass.HIGH)).minAuc).toBe(8500n);
-      await (await l.models.connect(l.regulator).approveVersion(vid, "NMPA-RELAXED")).wait();
+      await (await l.models.connect(l.regulator).approveVersion(vid, "NMPA-RELAXED", RiskClass.HIGH)).wait();
     });
   });
 
@@ -196,7 +197,7 @@ describe("ModelRegistry", () => {
       const l = await loadFixture(ledgerFixture);
       const { versionId } = await modelWithVersion(l);
       await expectRevert(l.models.connect(l.hospitalA).recordDeployment(versionId), "ModelRegistryNotApproved", [versionId, VersionStatus.SUBMITTED]);
-      await (await l.models.connect(l.regulator).approveVersion(versionId, "C-1")).wait();
+      await (await l.models.connect(l.regulator).approveVersion(versionId, "C-1", RiskClass.HIGH)).wait();
       const ev = await eventsOf(l.models.connect(l.hospitalA).recordDeployment(versionId), l.models);
       expect(ev).toEqual([{ name: "DeploymentRecorded", args: [versionId, BigInt(ORG.HOSPITAL_A)] }]);
       await expectRevert(l.models.connect(l.hospitalA).recordDeployment(versionId), "ModelRegistryAlreadyDeployed", [versionId, ORG.HOSPITAL_A]);

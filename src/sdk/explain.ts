@@ -2,11 +2,14 @@
  * Sentences a person can act on, one per ledger error. Pure: takes the decoded revert and returns
  * text; names of purposes, roles and statuses come from the shared constants.
  */
-import { DEFAULT_PURPOSES, MEMBER_STATUSES, POLICY_METRICS, ROLES, VERSION_STATUSES, DATASET_STATUSES, nameOf } from "../constants";
+import { DEFAULT_PURPOSES, MEMBER_STATUSES, POLICY_METRICS, ROLES, VERSION_STATUSES, DATASET_STATUSES, LINEAGE_BLOCKS, LINEAGE_USES, RISK_CLASSES, nameOf } from "../constants";
 
 const purpose = (p: unknown) => nameOf(DEFAULT_PURPOSES, Number(p)).replace(/^UNKNOWN\((\d+)\)$/, "purpose #$1");
 const org = (o: unknown) => (Number(o) === 0 ? "any member" : `organisation ${o}`);
 const short = (h: unknown) => (typeof h === "string" && h.length > 14 ? `${h.slice(0, 10)}…` : String(h));
+/** "dataset X may not be used for TRAINING: its ancestor Y is DESTROYED" (docs/lineage.md). */
+const notUsable = ([d, u, by, why]: readonly unknown[]) =>
+  `dataset ${short(d)} may not be used for ${nameOf(LINEAGE_USES, Number(u))}: ${String(by).toLowerCase() === String(d).toLowerCase() ? "it" : `its ancestor ${short(by)}`} is ${nameOf(LINEAGE_BLOCKS, Number(why)).replace("_", " ")} (docs/lineage.md)`;
 const time = (t: unknown) => new Date(Number(t) * 1000).toISOString();
 
 type Explainer = (a: readonly unknown[]) => string;
@@ -38,8 +41,8 @@ const SENTENCES: Record<string, Explainer> = {
   DatasetRegistryInvalidShares: ([g, b, t]) => `demographic group ${["age", "sex", "region", "grassroots"][Number(g)]} has ${b} bands summing to ${t} bps; it must have the spec's bands summing to 10000`,
   DatasetRegistryInvalidPurposes: ([m, c]) => `allowed purposes mask ${m} is empty or names purposes outside the catalogue (mask ${c})`,
   DatasetRegistryPurposeNotAllowed: ([d, p]) => `dataset ${short(d)} does not allow ${purpose(p)}`,
-  DatasetRegistryNotActive: ([d, s]) => `dataset ${short(d)} is ${nameOf(DATASET_STATUSES, Number(s))} and takes no new use`,
-  DatasetRegistrySuspended: ([d]) => `dataset ${short(d)} is suspended by a regulator`,
+  DatasetRegistryNotUsable: notUsable,
+  DatasetRegistryLineageTooLarge: ([s, m]) => `the dataset's lineage would count ${s} datasets (itself and its ancestors per path); at most ${m} are allowed`,
   DatasetRegistryNotCustodian: ([d, c, o]) => `${org(c)} is not the custodian of dataset ${short(d)} (${org(o)} is)`,
   DatasetRegistryInvalidTransition: ([d, s, r]) => `dataset ${short(d)} is ${nameOf(DATASET_STATUSES, Number(s))} and cannot become ${nameOf(DATASET_STATUSES, Number(r))}`,
   DatasetRegistrySuspensionUnchanged: ([d, s]) => `dataset ${short(d)} is already ${s ? "suspended" : "not suspended"}`,
@@ -51,7 +54,13 @@ const SENTENCES: Record<string, Explainer> = {
   ModelRegistryInvalidModel: () => `a model needs a name, an intended use and a risk class`,
   ModelRegistryInvalidVersion: () => `a version needs weights and model-card hashes, 1–64 training datasets and figures of at most 10000 bps`,
   ModelRegistryNotDeveloper: ([m, c, d]) => `${org(c)} is not the developer of model ${short(m)} (${org(d)} is)`,
-  ModelRegistryDatasetNotForTraining: ([d]) => `dataset ${short(d)} is unknown, destroyed, or does not allow MODEL_TRAINING`,
+  ModelRegistryDatasetNotForTraining: ([d]) => `dataset ${short(d)} is unknown or does not allow MODEL_TRAINING`,
+  ModelRegistryDatasetNotUsable: notUsable,
+  ModelRegistryLineageTooLarge: ([s, m]) => `the training datasets' lineages count ${s} datasets together; at most ${m} are allowed`,
+  ModelRegistryParentOfAnotherDeveloper: ([p, d, o]) => `parent version ${short(p)} belongs to ${org(o)}, not ${org(d)}; a version may only revise its own developer's versions`,
+  ModelRegistryGrassrootsShareUnsupported: ([d, h]) => `the declared grassroots share ${d} bps exceeds the largest registered share of the training datasets (${h} bps)`,
+  ModelRegistryWeightsRecalled: ([w]) => `weights ${short(w)} belong to a recalled version; they cannot be registered or approved again under any model`,
+  ModelRegistryInvalidRiskClass: () => `the regulator must assign a risk class: ${RISK_CLASSES.slice(1).join(", ")}`,
   ModelRegistryInvalidTransition: ([v, s, r]) => `version ${short(v)} is ${nameOf(VERSION_STATUSES, Number(s))} and cannot become ${nameOf(VERSION_STATUSES, Number(r))}`,
   ModelRegistryPolicyNotMet: ([v, m, a, r]) => `version ${short(v)} misses the policy: ${nameOf(POLICY_METRICS, Number(m))} is ${a}, the risk class requires ${Number(m) === 1 ? "at most" : "at least"} ${r}`,
   ModelRegistryInvalidFilingCode: ([c]) => `filing code "${c}" is empty or already used`,
