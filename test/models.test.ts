@@ -182,6 +182,95 @@ describe("ModelRegistry", () => {
     });
   });
 
+  describe("parent versions (issue 20: another developer's version was accepted as a parent)", () => {
+    it("a parent must be a version of the same developer, of any of its models", async () => {
+      const l = await loadFixture(ledgerFixture);
+      const mine = await modelWithVersion(l);
+      const other = await modelWithVersion(l);
+      // Developer B's model and a version of it that names developer A's version as its parent.
+      const modelB = await l.models.connect(l.developerB).registerModel.staticCall("b-model", "diagnosis", RiskClass.HIGH);
+      await (await l.models.connect(l.developerB).registerModel("b-model", "diagnosis", RiskClass.HIGH)).wait();
+      await expectRevert(l.models.connect(l.developerB).registerVersion(modelB, versionInput([mine.datasetId], { parent: mine.versionId })), "ModelRegistryParentOfAnotherDeveloper", [mine.versionId, ORG.DEVELOPER_B, ORG.DEVELOPER]);
+      // The same developer may derive from its own version of another model (a fork is still its own work).
+      await (await l.models.connect(l.developer).registerVersion(other.modelId, versionInput([other.datasetId], { parent: mine.versionId }))).wait();
+    });
+  });
+
+  describe("policy the regulator owns (issue 20)", () => {
+    /** A model the developer proposes as LOW, and a version whose AUC (0.80) only LOW's policy accepts. */
+    async function lowProposal(l: Ledger) {
+      const { modelId, datasetId } = await modelWithVersion(l, { risk: RiskClass.LOW });
+      const input = versionInput([datasetId], { evaluation: passingEvaluation({ auc: DEFAULT_POLICIES.LOW.minAuc }) });
+      const vid = await l.models.connect(l.developer).registerVersion.staticCall(modelId, input);
+      await (await l.models.connect(l.developer).registerVersion(modelId, input)).wait();
+      return { modelId, datasetId, vid, input };
+    }
+
+    it("the regulator's class decides the policy; the developer's class is only a proposal", async () => {
+      const l = await loadFixture(ledgerFixture);
+      const { vid } = await lowProposal(l);
+      await expectRevert(l.models.connect(l.regulator).approveVersion(vid, "F-1", RiskClass.HIGH), "ModelRegistryPolicyNotMet", [vid, PolicyMetric.AUC, DEFAULT_POLICIES.LOW.minAuc, DEFAULT_POLICIES.HIGH.minAuc]);
+      await expectRevert(l.models.connect(l.regulator).approveVersion(vid, "F-1", RiskClass.NONE), "ModelRegistryInvalidRiskClass", [RiskClass.NONE]);
+      expect((await l.models.version(vid)).riskClass).toBe(BigInt(RiskClass.NONE));
+      await (await l.models.connect(l.regulator).approveVersion(vid, "F-1", RiskClass.LOW)).wait();
+      expect((await l.models.version(vid)).riskClass).toBe(BigInt(RiskClass.LOW));
+    });
+
+    it("the declared grassroots share may not exceed the largest share the training datasets registered", async () => {
+      const l = await loadFixture(ledgerFixture);
+      const { modelId, datasetId } = await modelWithVersion(l); // registered with grassrootsBps 2500
+      const zero = registration({ demographics: { ...registration().demographics, grassrootsBps: 0 } });
+      const zeroId = await l.datasets.connect(l.hospitalA).registerDataset.staticCall(zero);
+      await (await l.datasets.connect(l.hospitalA).registerDataset(zero)).wait();
+      const claim = (training: string[], share: number) => l.models.connect(l.developer).registerVersion(modelId, versionInput(training, { evaluation: passingEvaluation({ grassrootsShare: share }) }));
+      await expectRevert(claim([zeroId], 2000), "ModelRegistryGrassrootsShareUnsupported", [2000, 0]);
+      await expectRevert(claim([zeroId, datasetId], 2501), "ModelRegistryGrassrootsShareUnsupported", [2501, 2500]);
+      await (await claim([zeroId, datasetId], 2500)).wait();
+      await (await claim([datasetId], 1000)).wait(); // understating only makes approval harder
+    });
+
+    it("reinstatement re-checks the policy in force now (tightened meanwhile → refused) and the training data", async () => {
+      const l = await loadFixture(ledgerFixture);
+      const { versionId, datasetId } = await modelWithVersion(l, { approve: true });
+      await (await l.models.connect(l.regulator).suspendVersion(versionId, h())).wait();
+      const tightened = { ...DEFAULT_POLICIES.HIGH, minBiasTestCases: DEFAULT_POLICIES.HIGH.minBiasTestCases + 1 };
+      await l.govern({ target: l.models, data: l.models.interface.encodeFunctionData("setPolicy", [RiskClass.HIGH, tightened]) });
+      await expectRevert(l.models.connect(l.regulator).reinstateVersion(versionId, h()), "ModelRegistryPolicyNotMet", [versionId, PolicyMetric.BIAS_TEST_CASES, DEFAULT_POLICIES.HIGH.minBiasTestCases, tightened.minBiasTestCases]);
+      await l.govern({ target: l.models, data: l.models.interface.encodeFunctionData("setPolicy", [RiskClass.HIGH, DEFAULT_POLICIES.HIGH]) });
+      await (await l.datasets.connect(l.regulator).setSuspended(datasetId, true)).wait();
+      await expectRevert(l.models.connect(l.regulator).reinstateVersion(versionId, h()), "ModelRegistryDatasetNotUsable", [datasetId, LineageUse.APPROVAL, datasetId, LineageBlock.SUSPENDED]);
+      await (await l.datasets.connect(l.regulator).setSuspended(datasetId, false)).wait();
+      await (await l.models.connect(l.regulator).reinstateVersion(versionId, h())).wait();
+      expect(await l.models.versionStatus(versionId)).toBe(BigInt(VersionStatus.APPROVED));
+    });
+
+    it("weights that were ever recalled are never registered or approved again, under any model name", async () => {
+      const l = await loadFixture(ledgerFixture);
+      const recalled = await modelWithVersion(l, { approve: true });
+      const [reg] = await l.models.queryFilter(l.models.filters.VersionRegistered(recalled.versionId));
+      const weights = reg.args.input.weightsHash;
+      // The same weights, registered under two other names before the recall: one SUBMITTED, one later SUSPENDED.
+      const waiting = await modelWithVersion(l);
+      const twinIn = versionInput([waiting.datasetId], { weightsHash: weights });
+      const twin = await l.models.connect(l.developer).registerVersion.staticCall(waiting.modelId, twinIn);
+      await (await l.models.connect(l.developer).registerVersion(waiting.modelId, twinIn)).wait();
+      const live = await modelWithVersion(l);
+      const liveIn = versionInput([live.datasetId], { weightsHash: weights });
+      const liveTwin = await l.models.connect(l.developer).registerVersion.staticCall(live.modelId, liveIn);
+      await (await l.models.connect(l.developer).registerVersion(live.modelId, liveIn)).wait();
+      await (await l.models.connect(l.regulator).approveVersion(liveTwin, "F-TWIN", RiskClass.HIGH)).wait();
+      await (await l.models.connect(l.regulator).suspendVersion(liveTwin, h())).wait();
+
+      expect(await l.models.weightsRecalled(weights)).toBe(false);
+      await (await l.models.connect(l.regulator).recallVersion(recalled.versionId, h())).wait();
+      expect(await l.models.weightsRecalled(weights)).toBe(true);
+      const renamed = await modelWithVersion(l, { name: "renamed-after-recall" });
+      await expectRevert(l.models.connect(l.developer).registerVersion(renamed.modelId, versionInput([renamed.datasetId], { weightsHash: weights })), "ModelRegistryWeightsRecalled", [weights]);
+      await expectRevert(l.models.connect(l.regulator).approveVersion(twin, "F-AGAIN", RiskClass.HIGH), "ModelRegistryWeightsRecalled", [weights]);
+      await expectRevert(l.models.connect(l.regulator).reinstateVersion(liveTwin, h()), "ModelRegistryWeightsRecalled", [weights]);
+    });
+  });
+
   describe("deployments and reports", () => {
     async function deployed(l: Ledger) {
       const r = await modelWithVersion(l, { approve: true });
@@ -217,6 +306,36 @@ describe("ModelRegistry", () => {
       const badEv = await eventsOf(l.models.connect(l.hospitalA).fileReport(versionId, bad), l.models);
       expect(badEv.map((e) => e.name)).toEqual(["PerformanceReported", "FairnessAlert"]);
       expect(badEv[1].args.slice(3)).toEqual([BigInt(limit + 1), BigInt(limit)]);
+    });
+
+    it("an overall AUC below the class's minimum raises a PerformanceAlert, with no, one or many subgroups (issue 20)", async () => {
+      const l = await loadFixture(ledgerFixture);
+      const { versionId } = await deployed(l);
+      const min = DEFAULT_POLICIES.HIGH.minAuc;
+      const cases: [[string, number][], number, string[]][] = [
+        [[], 5000, ["PerformanceReported", "PerformanceAlert"]],
+        [[["sex:FEMALE", 5000]], 5000, ["PerformanceReported", "PerformanceAlert"]],
+        [[["sex:FEMALE", 9000], ["sex:MALE", 9000]], min - 1, ["PerformanceReported", "PerformanceAlert"]],
+        [[], min, ["PerformanceReported"]],
+      ];
+      for (const [i, [groups, auc, names]] of cases.entries()) {
+        const r = await report(groups, { auc, periodStart: BigInt(100 + i) });
+        const ev = await eventsOf(l.models.connect(l.hospitalA).fileReport(versionId, r), l.models);
+        expect(ev.map((e) => e.name)).toEqual(names);
+        if (names.length > 1) expect(ev[1].args.slice(3)).toEqual([BigInt(auc), BigInt(min)]);
+      }
+    });
+
+    it("alerts hold a version to the class the regulator assigned, not the developer's proposal", async () => {
+      const l = await loadFixture(ledgerFixture);
+      const { versionId } = await modelWithVersion(l, { risk: RiskClass.LOW });
+      await (await l.models.connect(l.regulator).approveVersion(versionId, "F-HIGH", RiskClass.HIGH)).wait();
+      await (await l.models.connect(l.hospitalA).recordDeployment(versionId)).wait();
+      const limit = DEFAULT_POLICIES.HIGH.maxSubgroupAucGap; // LOW's limit would be 1000
+      const ev = await eventsOf(l.models.connect(l.hospitalA).fileReport(versionId, await report([["a", 9500], ["b", 9500 - limit - 1]], { auc: DEFAULT_POLICIES.LOW.minAuc })), l.models);
+      expect(ev.map((e) => e.name)).toEqual(["PerformanceReported", "FairnessAlert", "PerformanceAlert"]);
+      expect(ev[1].args.slice(3)).toEqual([BigInt(limit + 1), BigInt(limit)]);
+      expect(ev[2].args.slice(3)).toEqual([BigInt(DEFAULT_POLICIES.LOW.minAuc), BigInt(DEFAULT_POLICIES.HIGH.minAuc)]);
     });
 
     it("refuses reports from hospitals that did not deploy, duplicates and malformed periods", async () => {
