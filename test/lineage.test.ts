@@ -6,13 +6,15 @@
  * approved, and a child of either was used freely.
  */
 import { describe, it, expect } from "vitest";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ZeroHash } from "ethers";
 import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
 import { expectRevert } from "./helpers/revert";
 import { h, registration, versionInput } from "./helpers/builders";
 import {
-  LINEAGE_USES, LineageBlock, LineageUse, NUMBERS, Purpose, RiskClass, VersionStatus, lineageAllows,
+  LINEAGE_BLOCKS, LINEAGE_INHERITED, LINEAGE_USES, LineageBlock, LineageUse, NUMBERS, Purpose, RiskClass, VersionStatus, lineageAllows,
   type LineageBlockName, type LineageUseName,
 } from "../src/constants";
 import type { IDatasetRegistry } from "../typechain-types";
@@ -69,6 +71,19 @@ async function attempt(l: Ledger, use: LineageUseName, id: string, before: { mod
 }
 
 describe("lineage rule (docs/lineage.md)", () => {
+  it("docs/lineage.md's table is spec.ts's rule, row for row", () => {
+    const doc = readFileSync(join(__dirname, "..", "docs", "lineage.md"), "utf8");
+    const header = doc.split("\n").find((line) => line.startsWith("| state of the dataset"))!;
+    expect(header.split("|").slice(2, 6).map((c) => c.trim())).toEqual([...LINEAGE_USES]);
+    const rows = [...doc.matchAll(/^\| `([A-Z_]+)` [^|]*\|(.*)\|\s*$/gm)].map(([, block, cells]) => [block, cells.split("|").map((c) => c.trim())] as const);
+    expect(rows.map(([block]) => block)).toEqual([...LINEAGE_BLOCKS]);
+    for (const [block, cells] of rows) {
+      const name = block as LineageBlockName;
+      expect(cells.slice(0, 4), block).toEqual(LINEAGE_USES.map((use) => (name !== "UNKNOWN" && lineageAllows(name, use) ? "✓" : "✗")));
+      expect(cells[4], block).toBe(name === "NONE" || name === "UNKNOWN" ? "—" : LINEAGE_INHERITED.includes(name) ? "yes" : "no");
+    }
+  });
+
   describe("a dataset's own state: the contracts do what spec.ts LINEAGE_ALLOWS says", () => {
     for (const [state, { block, enter }] of Object.entries(STATES)) {
       for (const use of LINEAGE_USES) {
