@@ -30,14 +30,16 @@ export const model = obj({ modelId: str, developer: int, riskClass: int, name: s
 export const evaluation = obj({ auc: str, sensitivity: str, specificity: str, subgroupAucGap: str, biasTestCases: str, grassrootsShare: str });
 export const version = obj({
   versionId: str, modelId: str, developer: int, parent: str, weightsHash: str, modelCardHash: str, trainingDatasets: arr(str), evaluation,
-  status: int, filingCode: str, approvedBy: int, registeredBlock: int, registeredTime: int, tx: str,
+  status: int, filingCode: str, approvedBy: int, riskClass: int, registeredBlock: int, registeredTime: int, tx: str,
 });
 export const statusChange = obj({ previous: int, status: int, actor: int, reason: str, block: int, time: int, tx: str });
 export const deployment = obj({ hospital: int, block: int, time: int, tx: str });
 export const report = obj({ reportId: str, hospital: int, periodStart: str, periodEnd: str, cases: str, auc: str, subgroups: arr(obj({ subgroup: str, auc: str, cases: str })), reportHash: str, block: int, time: int, tx: str });
-export const alert = obj({ reportId: str, hospital: int, gap: int, limit: int, block: int, time: int, tx: str });
+/** kind FAIRNESS carries the subgroup gap and its limit; kind PERFORMANCE the overall AUC and the policy's minimum. */
+const alertFields = { kind: str, reportId: str, hospital: int, gap: int, limit: int, auc: int, minAuc: int, block: int, time: int, tx: str };
+export const alert = obj(alertFields);
 /** An alert across versions names its version and the model it belongs to. */
-export const fairnessAlert = obj({ versionId: str, modelId: str, name: str, reportId: str, hospital: int, gap: int, limit: int, block: int, time: int, tx: str });
+export const fairnessAlert = obj({ versionId: str, modelId: str, name: str, ...alertFields });
 export const batch = obj({ batchId: str, hospital: int, root: str, firstSeq: str, count: int, fromTime: int, toTime: int, versions: arr(str), versionCounts: arr(int), block: int, time: int, tx: str, checkpoint: str });
 export const member = obj({ orgId: int, role: int, name: str, status: int, admittedBlock: int, admittedTime: int });
 export const verifyResult = obj({ valid: bool, reasons: arr(obj({ code: str, message: str })), skipped: arr(str) });

@@ -10,7 +10,7 @@
  */
 import type { AuditEvent, Bundle, Consent, Device, Extension, Identifier, Organization, Provenance, Reference, Resource } from "@medplum/fhirtypes";
 import { ZeroHash } from "ethers";
-import { DEFAULT_PURPOSES, MEMBER_STATUSES, NUMBERS, VERSION_STATUSES, VersionStatus, nameOf } from "../constants";
+import { DEFAULT_PURPOSES, MEMBER_STATUSES, NUMBERS, RISK_CLASSES, VERSION_STATUSES, VersionStatus, nameOf } from "../constants";
 import * as C from "./codes";
 
 /** What every mapping needs to name ledger objects. */
@@ -27,7 +27,7 @@ export interface FhirContext {
 export interface ConsentRow { subject: string; purpose: number; grantee: number; grantedAt: number; expiresAt: number; revokedAt: number; nonce: number; block: number }
 export interface VersionRow {
   versionId: string; modelId: string; developer: number; parent: string; weightsHash: string; modelCardHash: string; trainingDatasets: string[];
-  status: number; filingCode?: string; approvedBy?: number; registeredTime: number; tx: string;
+  status: number; filingCode?: string; approvedBy?: number; riskClass?: number; registeredTime: number; tx: string;
 }
 export interface BatchRow { batchId: string; hospital: number; root: string; firstSeq: string; count: number; fromTime: number; toTime: number; versions: string[]; time: number; tx: string }
 /** A membership history row (`orgh:`) with the org it belongs to and its checkpoint. */
@@ -101,7 +101,12 @@ export function versionProvenance(ctx: FhirContext, v: VersionRow): Provenance {
     activity: { coding: [C.DATA_OPERATION("CREATE")] },
     agent,
     ...(entity.length ? { entity } : {}),
-    extension: [ext(`${C.SYSTEM.event}:status`, { valueCode: nameOf(VERSION_STATUSES, v.status) }), ...(v.filingCode ? [ext(`${C.SYSTEM.event}:filing-code`, { valueString: v.filingCode })] : [])],
+    extension: [
+      ext(`${C.SYSTEM.event}:status`, { valueCode: nameOf(VERSION_STATUSES, v.status) }),
+      ...(v.filingCode ? [ext(`${C.SYSTEM.event}:filing-code`, { valueString: v.filingCode })] : []),
+      // The class the regulator assigned at approval (the model's own class is only the developer's proposal).
+      ...(v.riskClass ? [ext(`${C.SYSTEM.event}:risk-class`, { valueCode: nameOf(RISK_CLASSES, v.riskClass) })] : []),
+    ],
   };
 }
 
