@@ -18,6 +18,7 @@ import {
   type LineageBlockName, type LineageUseName,
 } from "../src/constants";
 import type { IDatasetRegistry } from "../typechain-types";
+import { datasetLineage } from "../src/sdk";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 
 async function register(l: Ledger, o: Partial<IDatasetRegistry.RegistrationStruct> = {}, who: HardhatEthersSigner = l.hospitalA) {
@@ -137,6 +138,21 @@ describe("lineage rule (docs/lineage.md)", () => {
         expect(await l.models.versionStatus(f.v)).toBe(BigInt(VersionStatus.SUBMITTED));
       });
     }
+
+    it("the SDK answers per use in names: allowed, or the reason and the dataset carrying it", async () => {
+      const l = await loadFixture(ledgerFixture);
+      const f = await family(l);
+      await (await l.datasets.connect(l.hospitalA).retireDataset(f.g)).wait();
+      await (await l.datasets.connect(l.regulator).setSuspended(f.p, true)).wait();
+      expect(await datasetLineage(l, f.c)).toEqual(LINEAGE_USES.map((use) => ({ use, allowed: false, reason: "SUSPENDED", blockedBy: f.p.toLowerCase() })));
+      await (await l.datasets.connect(l.regulator).setSuspended(f.p, false)).wait();
+      expect(await datasetLineage(l, f.g)).toEqual([
+        { use: "PARENT", allowed: false, reason: "RETIRED", blockedBy: f.g.toLowerCase() },
+        { use: "TRAINING", allowed: false, reason: "RETIRED", blockedBy: f.g.toLowerCase() },
+        { use: "APPROVAL", allowed: true, reason: "NONE" },
+        { use: "USE", allowed: false, reason: "RETIRED", blockedBy: f.g.toLowerCase() },
+      ]);
+    });
 
     it("lifting the ancestor's suspension frees the descendants again", async () => {
       const l = await loadFixture(ledgerFixture);
