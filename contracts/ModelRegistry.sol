@@ -131,10 +131,12 @@ contract ModelRegistry is IModelRegistry, AccessManaged {
 
     /// @inheritdoc IModelRegistry
     function reinstateVersion(bytes32 versionId, bytes32 reason) external {
+        uint32 regulator = consortium.requireMember(msg.sender, Role.REGULATOR);
         Version storage v = _version(versionId);
+        if (v.status != VersionStatus.SUSPENDED) revert ModelRegistryInvalidTransition(versionId, v.status, VersionStatus.APPROVED);
         // A version is SUSPENDED only after an approval, so its class is assigned.
-        if (v.status == VersionStatus.SUSPENDED) _checkApprovable(versionId, v.evaluation, v.riskClass);
-        _regulatorMove(versionId, VersionStatus.SUSPENDED, VersionStatus.APPROVED, reason);
+        _checkApprovable(versionId, v.evaluation, v.riskClass);
+        _setStatus(versionId, v, VersionStatus.APPROVED, regulator, reason);
     }
 
     /// @inheritdoc IModelRegistry

@@ -236,6 +236,8 @@ describe("ModelRegistry", () => {
       const tightened = { ...DEFAULT_POLICIES.HIGH, minBiasTestCases: DEFAULT_POLICIES.HIGH.minBiasTestCases + 1 };
       await l.govern({ target: l.models, data: l.models.interface.encodeFunctionData("setPolicy", [RiskClass.HIGH, tightened]) });
       await expectRevert(l.models.connect(l.regulator).reinstateVersion(versionId, h()), "ModelRegistryPolicyNotMet", [versionId, PolicyMetric.BIAS_TEST_CASES, DEFAULT_POLICIES.HIGH.minBiasTestCases, tightened.minBiasTestCases]);
+      // Who asks is checked before what the version meets: a developer learns nothing about the policy.
+      await expectRevert(l.models.connect(l.developer).reinstateVersion(versionId, h()), "ConsortiumWrongRole", [ORG.DEVELOPER, Role.MODEL_DEVELOPER, Role.REGULATOR]);
       await l.govern({ target: l.models, data: l.models.interface.encodeFunctionData("setPolicy", [RiskClass.HIGH, DEFAULT_POLICIES.HIGH]) });
       await (await l.datasets.connect(l.regulator).setSuspended(datasetId, true)).wait();
       await expectRevert(l.models.connect(l.regulator).reinstateVersion(versionId, h()), "ModelRegistryDatasetNotUsable", [datasetId, LineageUse.APPROVAL, datasetId, LineageBlock.SUSPENDED]);

@@ -138,7 +138,8 @@ interface IModelRegistry is IConsortiumErrors {
     /// @notice A report for the same version, hospital and period exists, or the report is malformed.
     error ModelRegistryInvalidReport(bytes32 reportId);
 
-    /// @notice Registers a model; caller: an active MODEL_DEVELOPER key.
+    /// @notice Registers a model; caller: an active MODEL_DEVELOPER key. `riskClass` is the developer's
+    /// proposal; the regulator assigns the class each version is held to at {approveVersion}.
     function registerModel(string calldata name, string calldata intendedUse, RiskClass riskClass) external returns (bytes32 modelId);
 
     /// @notice Registers a version of one of the caller's models; status SUBMITTED. The parent (if any)
