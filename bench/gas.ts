@@ -81,6 +81,12 @@ async function main() {
   const childId = await l.datasets.connect(l.hospitalA).registerDataset.staticCall(child);
   await measure("DatasetRegistry.registerDataset (1 parent)", l.datasets.connect(l.hospitalA).registerDataset(child));
   await measure("DatasetRegistry.recordUse", l.datasets.connect(l.developer).recordUse(parentId, Purpose.MODEL_TRAINING));
+  // The lineage rule walks ancestors (docs/lineage.md): one, and the most a dataset may have.
+  await measure("DatasetRegistry.recordUse (1 ancestor walked)", l.datasets.connect(l.developer).recordUse(childId, Purpose.MODEL_TRAINING));
+  const wide = registration({ parents: Array(63).fill(parentId) });
+  const wideId = await l.datasets.connect(l.hospitalA).registerDataset.staticCall(wide);
+  await measure("DatasetRegistry.registerDataset (63 parents: lineage 64, the most allowed)", l.datasets.connect(l.hospitalA).registerDataset(wide));
+  await measure("DatasetRegistry.recordUse (63 ancestors walked)", l.datasets.connect(l.developer).recordUse(wideId, Purpose.MODEL_TRAINING));
   await measure("DatasetRegistry.setSuspended", l.datasets.connect(l.regulator).setSuspended(childId, true));
   await measure("DatasetRegistry.retireDataset", l.datasets.connect(l.hospitalA).retireDataset(childId));
   await measure("DatasetRegistry.destroyDataset", l.datasets.connect(l.hospitalA).destroyDataset(childId, h()));
@@ -91,13 +97,18 @@ async function main() {
   const vIn = versionInput([parentId]);
   const vid = await l.models.connect(l.developer).registerVersion.staticCall(modelId, vIn);
   await measure("ModelRegistry.registerVersion (1 training dataset)", l.models.connect(l.developer).registerVersion(modelId, vIn));
-  await measure("ModelRegistry.approveVersion", l.models.connect(l.regulator).approveVersion(vid, "NMPA-2026-0001"));
+  await measure("ModelRegistry.approveVersion", l.models.connect(l.regulator).approveVersion(vid, "NMPA-2026-0001", RiskClass.HIGH));
   await measure("ModelRegistry.suspendVersion", l.models.connect(l.regulator).suspendVersion(vid, h()));
   await measure("ModelRegistry.reinstateVersion", l.models.connect(l.regulator).reinstateVersion(vid, h()));
+  const wideIn = versionInput([wideId]);
+  const wideVid = await l.models.connect(l.developer).registerVersion.staticCall(modelId, wideIn);
+  await measure("ModelRegistry.registerVersion (1 training dataset with 63 ancestors)", l.models.connect(l.developer).registerVersion(modelId, wideIn));
+  await measure("ModelRegistry.approveVersion (1 training dataset with 63 ancestors)", l.models.connect(l.regulator).approveVersion(wideVid, "NMPA-2026-0002", RiskClass.HIGH));
   await measure("ModelRegistry.recordDeployment", l.models.connect(l.hospitalA).recordDeployment(vid));
   const now = BigInt(await time.latest());
   const subgroups = ["sex:FEMALE", "sex:MALE", "region:WEST"].map((s, i) => ({ subgroup: encodeBytes32String(s), auc: 9000 + i * 300, cases: 200 }));
   await measure("ModelRegistry.fileReport (3 subgroups, raises FairnessAlert)", l.models.connect(l.hospitalA).fileReport(vid, { periodStart: now - 86400n, periodEnd: now, cases: 600, auc: 9100, subgroups, reportHash: h() }));
+  await measure("ModelRegistry.fileReport (no subgroups, AUC 0.50: raises PerformanceAlert)", l.models.connect(l.hospitalA).fileReport(vid, { periodStart: now - 2n * 86400n, periodEnd: now, cases: 600, auc: 5000, subgroups: [], reportHash: h() }));
   await (await l.govern({ target: l.models, data: l.models.interface.encodeFunctionData("setPolicy", [RiskClass.HIGH, DEFAULT_POLICIES.HIGH]) }));
 
   // Traces: the root is the same 32 bytes whatever the batch size.

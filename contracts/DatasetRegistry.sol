@@ -4,7 +4,9 @@ pragma solidity ^0.8.24;
 import {IDatasetRegistry} from "./interfaces/IDatasetRegistry.sol";
 import {IConsortium} from "./interfaces/IConsortium.sol";
 import {IConsentRegistry} from "./interfaces/IConsentRegistry.sol";
-import {Role, DatasetStatus, MedprovConstants} from "./generated/MedprovConstants.sol";
+import {
+    Role, MemberStatus, DatasetStatus, LineageUse, LineageBlock, MedprovConstants
+} from "./generated/MedprovConstants.sol";
 
 /// @title DatasetRegistry
 /// @notice See {IDatasetRegistry}.
@@ -15,6 +17,7 @@ contract DatasetRegistry is IDatasetRegistry {
     IConsentRegistry public immutable consents;
 
     mapping(bytes32 datasetId => Dataset) private _datasets;
+    mapping(bytes32 datasetId => bytes32[]) private _parents;
 
     constructor(IConsortium consortium_, IConsentRegistry consents_) {
         consortium = consortium_;
@@ -33,11 +36,21 @@ contract DatasetRegistry is IDatasetRegistry {
             revert DatasetRegistryInvalidPurposes(r.allowedPurposes, catalogue);
         }
         _checkDemographics(r.demographics);
-        for (uint256 i = 0; i < r.parents.length; ++i) _known(r.parents[i]);
+        uint256 size = 1;
+        for (uint256 i = 0; i < r.parents.length; ++i) size += _known(r.parents[i]).lineageSize;
+        if (size > MedprovConstants.MAX_LINEAGE_SIZE) {
+            revert DatasetRegistryLineageTooLarge(size, MedprovConstants.MAX_LINEAGE_SIZE);
+        }
+        // Checked after the size bound, so these walks visit at most MAX_LINEAGE_SIZE datasets in all.
+        for (uint256 i = 0; i < r.parents.length; ++i) _requireUsable(r.parents[i], LineageUse.PARENT);
 
         datasetId = datasetIdOf(custodian, r.contentRoot, r.cohortRoot, r.metadataHash);
         if (_datasets[datasetId].custodian != 0) revert DatasetRegistryAlreadyRegistered(datasetId);
-        _datasets[datasetId] = Dataset(custodian, DatasetStatus.ACTIVE, false, r.allowedPurposes);
+        // The uint16 cast is safe: size <= MAX_LINEAGE_SIZE (64) here.
+        _datasets[datasetId] = Dataset(
+            custodian, DatasetStatus.ACTIVE, false, r.allowedPurposes, r.demographics.grassrootsBps, uint16(size)
+        );
+        if (r.parents.length != 0) _parents[datasetId] = r.parents;
         emit DatasetRegistered(datasetId, custodian, r);
     }
 
@@ -45,9 +58,7 @@ contract DatasetRegistry is IDatasetRegistry {
     function recordUse(bytes32 datasetId, uint8 purpose) external {
         (uint32 org, Role role) = consortium.requireAnyMember(msg.sender);
         if (role != Role.HOSPITAL && role != Role.MODEL_DEVELOPER) revert DatasetRegistryRoleCannotUse(org, role);
-        Dataset memory d = _known(datasetId);
-        if (d.status != DatasetStatus.ACTIVE) revert DatasetRegistryNotActive(datasetId, d.status);
-        if (d.suspended) revert DatasetRegistrySuspended(datasetId);
+        Dataset memory d = _requireUsable(datasetId, LineageUse.USE);
         if ((d.allowedPurposes >> purpose) & 1 == 0) revert DatasetRegistryPurposeNotAllowed(datasetId, purpose);
         emit DatasetUsed(datasetId, org, purpose);
     }
@@ -79,6 +90,20 @@ contract DatasetRegistry is IDatasetRegistry {
     }
 
     /// @inheritdoc IDatasetRegistry
+    function usableFor(bytes32 datasetId, LineageUse use) public view returns (LineageBlock reason, bytes32 blockedBy) {
+        Dataset memory d = _datasets[datasetId];
+        if (d.custodian == 0) return (LineageBlock.UNKNOWN, datasetId);
+        reason = _firstBlock(d, _blockingFor(use));
+        if (reason != LineageBlock.NONE) return (reason, datasetId);
+        if (d.lineageSize > 1) return _inheritedBlock(datasetId, d.lineageSize);
+    }
+
+    /// @inheritdoc IDatasetRegistry
+    function parentsOf(bytes32 datasetId) external view returns (bytes32[] memory) {
+        return _parents[datasetId];
+    }
+
+    /// @inheritdoc IDatasetRegistry
     function datasetIdOf(uint32 custodian, bytes32 contentRoot, bytes32 cohortRoot, bytes32 metadataHash)
         public
         pure
@@ -96,6 +121,61 @@ contract DatasetRegistry is IDatasetRegistry {
         if (status != from) revert DatasetRegistryInvalidTransition(datasetId, status, to);
         d.status = to;
         emit DatasetStatusChanged(datasetId, status, to, attestation);
+    }
+
+    /// @dev The dataset, known and usable for `use`, or a revert naming why not.
+    function _requireUsable(bytes32 datasetId, LineageUse use) private view returns (Dataset memory d) {
+        d = _known(datasetId);
+        (LineageBlock reason, bytes32 blockedBy) = usableFor(datasetId, use);
+        if (reason != LineageBlock.NONE) revert DatasetRegistryNotUsable(datasetId, use, blockedBy, reason);
+    }
+
+    /// @dev Bit `b` set: a dataset in state `b` may not take part in `use` (from LINEAGE_ALLOWS_MASK).
+    function _blockingFor(LineageUse use) private pure returns (uint256 blocking) {
+        for (uint256 b = 1; b <= uint8(type(LineageBlock).max); ++b) {
+            if ((MedprovConstants.LINEAGE_ALLOWS_MASK >> (8 * b + uint8(use))) & 1 == 0) blocking |= 1 << b;
+        }
+    }
+
+    /// @dev The first state of `d`, in LineageBlock order, whose bit is set in `blocking`; NONE if none.
+    function _firstBlock(Dataset memory d, uint256 blocking) private view returns (LineageBlock) {
+        if (d.status == DatasetStatus.DESTROYED && _has(blocking, LineageBlock.DESTROYED)) return LineageBlock.DESTROYED;
+        if (d.suspended && _has(blocking, LineageBlock.SUSPENDED)) return LineageBlock.SUSPENDED;
+        if (d.status == DatasetStatus.RETIRED && _has(blocking, LineageBlock.RETIRED)) return LineageBlock.RETIRED;
+        // The membership read is skipped where the rule would not act on it (e.g. APPROVAL).
+        if (_has(blocking, LineageBlock.CUSTODIAN_INACTIVE)) {
+            (, MemberStatus status) = consortium.member(d.custodian);
+            if (status != MemberStatus.ACTIVE) return LineageBlock.CUSTODIAN_INACTIVE;
+        }
+        return LineageBlock.NONE;
+    }
+
+    /// @dev Walks every ancestor of `datasetId` (depth first, once per path) for a state in
+    /// LINEAGE_INHERITED_MASK. Bounded: registration keeps `size` (itself plus all ancestors counted per
+    /// path) at most MAX_LINEAGE_SIZE, and the stack never holds more than size - 1 entries.
+    function _inheritedBlock(bytes32 datasetId, uint256 size) private view returns (LineageBlock, bytes32) {
+        bytes32[] memory stack = new bytes32[](size);
+        uint256 top = _push(stack, 0, datasetId);
+        while (top > 0) {
+            bytes32 ancestor = stack[--top];
+            LineageBlock reason = _firstBlock(_datasets[ancestor], MedprovConstants.LINEAGE_INHERITED_MASK);
+            if (reason != LineageBlock.NONE) return (reason, ancestor);
+            top = _push(stack, top, ancestor);
+        }
+        return (LineageBlock.NONE, bytes32(0));
+    }
+
+    function _push(bytes32[] memory stack, uint256 top, bytes32 datasetId) private view returns (uint256) {
+        bytes32[] storage parents = _parents[datasetId];
+        for (uint256 i = 0; i < parents.length; ++i) {
+            stack[top] = parents[i];
+            ++top;
+        }
+        return top;
+    }
+
+    function _has(uint256 mask, LineageBlock b) private pure returns (bool) {
+        return (mask >> uint8(b)) & 1 == 1;
     }
 
     function _known(bytes32 datasetId) private view returns (Dataset memory d) {

@@ -6,13 +6,15 @@ import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {IConsortium} from "./interfaces/IConsortium.sol";
 import {IDatasetRegistry} from "./interfaces/IDatasetRegistry.sol";
 import {
-    Role, RiskClass, VersionStatus, PolicyMetric, DatasetStatus, MedprovConstants
+    Role, RiskClass, VersionStatus, PolicyMetric, LineageUse, LineageBlock, MedprovConstants
 } from "./generated/MedprovConstants.sol";
 
 /// @title ModelRegistry
 /// @notice See {IModelRegistry}.
 /// @dev Invariant: only {approveVersion} and {reinstateVersion} make a version APPROVED, and neither
-/// starts from RECALLED, so a recalled version is never approved again.
+/// starts from RECALLED, so a recalled version is never approved again; both end in {_checkApprovable},
+/// so no version becomes APPROVED while a training dataset or an ancestor is destroyed or suspended,
+/// while its weights were ever recalled, or while it misses the current policy of its assigned class.
 contract ModelRegistry is IModelRegistry, AccessManaged {
     string public constant VERSION = "1.0.0";
 
@@ -25,6 +27,9 @@ contract ModelRegistry is IModelRegistry, AccessManaged {
     mapping(bytes32 filingCodeHash => bool) private _filingCodes;
     mapping(bytes32 versionId => mapping(uint32 hospital => bool)) private _deployed;
     mapping(bytes32 reportId => bool) private _reports;
+    mapping(bytes32 versionId => bytes32) private _weights;
+    mapping(bytes32 versionId => bytes32[]) private _training;
+    mapping(bytes32 weightsHash => bool) private _recalledWeights;
 
     constructor(address manager, IConsortium consortium_, IDatasetRegistry datasets_) AccessManaged(manager) {
         consortium = consortium_;
@@ -79,9 +84,14 @@ contract ModelRegistry is IModelRegistry, AccessManaged {
     function registerVersion(bytes32 modelId, VersionInput calldata input) external returns (bytes32 versionId) {
         uint32 developer = _requireDeveloperOf(modelId);
         _checkVersionInput(input);
+        _checkParent(input.parent, developer);
+        _checkTraining(input.trainingDatasets, input.evaluation.grassrootsShare);
+        if (_recalledWeights[input.weightsHash]) revert ModelRegistryWeightsRecalled(input.weightsHash);
         versionId = versionIdOf(modelId, input.weightsHash);
         if (_versions[versionId].status != VersionStatus.NONE) revert ModelRegistryVersionExists(versionId);
-        _versions[versionId] = Version(modelId, VersionStatus.SUBMITTED, input.evaluation);
+        _versions[versionId] = Version(modelId, VersionStatus.SUBMITTED, input.evaluation, RiskClass.NONE);
+        _weights[versionId] = input.weightsHash;
+        _training[versionId] = input.trainingDatasets;
         emit VersionRegistered(versionId, modelId, developer, input);
         emit VersionStatusChanged(versionId, VersionStatus.NONE, VersionStatus.SUBMITTED, developer, 0);
     }
@@ -100,16 +110,18 @@ contract ModelRegistry is IModelRegistry, AccessManaged {
     // ───────────────────────────── regulator ─────────────────────────────
 
     /// @inheritdoc IModelRegistry
-    function approveVersion(bytes32 versionId, string calldata filingCode) external {
+    function approveVersion(bytes32 versionId, string calldata filingCode, RiskClass riskClass) external {
         uint32 regulator = consortium.requireMember(msg.sender, Role.REGULATOR);
         Version storage v = _version(versionId);
         if (v.status != VersionStatus.SUBMITTED) revert ModelRegistryInvalidTransition(versionId, v.status, VersionStatus.APPROVED);
+        if (riskClass == RiskClass.NONE) revert ModelRegistryInvalidRiskClass(riskClass);
         bytes32 codeHash = keccak256(bytes(filingCode));
         if (bytes(filingCode).length == 0 || _filingCodes[codeHash]) revert ModelRegistryInvalidFilingCode(filingCode);
-        _checkPolicy(versionId, v.evaluation, _policies[_models[v.modelId].riskClass]);
+        _checkApprovable(versionId, v.evaluation, riskClass);
         _filingCodes[codeHash] = true;
+        v.riskClass = riskClass;
         _setStatus(versionId, v, VersionStatus.APPROVED, regulator, codeHash);
-        emit VersionApproved(versionId, regulator, filingCode);
+        emit VersionApproved(versionId, regulator, filingCode, riskClass);
     }
 
     /// @inheritdoc IModelRegistry
@@ -119,7 +131,12 @@ contract ModelRegistry is IModelRegistry, AccessManaged {
 
     /// @inheritdoc IModelRegistry
     function reinstateVersion(bytes32 versionId, bytes32 reason) external {
-        _regulatorMove(versionId, VersionStatus.SUSPENDED, VersionStatus.APPROVED, reason);
+        uint32 regulator = consortium.requireMember(msg.sender, Role.REGULATOR);
+        Version storage v = _version(versionId);
+        if (v.status != VersionStatus.SUSPENDED) revert ModelRegistryInvalidTransition(versionId, v.status, VersionStatus.APPROVED);
+        // A version is SUSPENDED only after an approval, so its class is assigned.
+        _checkApprovable(versionId, v.evaluation, v.riskClass);
+        _setStatus(versionId, v, VersionStatus.APPROVED, regulator, reason);
     }
 
     /// @inheritdoc IModelRegistry
@@ -130,6 +147,7 @@ contract ModelRegistry is IModelRegistry, AccessManaged {
         if (s != VersionStatus.APPROVED && s != VersionStatus.SUSPENDED && s != VersionStatus.RETIRED) {
             revert ModelRegistryInvalidTransition(versionId, s, VersionStatus.RECALLED);
         }
+        _recalledWeights[_weights[versionId]] = true;
         _setStatus(versionId, v, VersionStatus.RECALLED, regulator, reason);
     }
 
@@ -166,8 +184,10 @@ contract ModelRegistry is IModelRegistry, AccessManaged {
         _reports[reportId] = true;
         uint32 gap = _subgroupGap(reportId, report.subgroups);
         emit PerformanceReported(versionId, hospital, reportId, report);
-        uint32 limit = _policies[_models[v.modelId].riskClass].maxSubgroupAucGap;
-        if (gap > limit) emit FairnessAlert(versionId, hospital, reportId, gap, limit);
+        // Deployed implies approved, so the version's assigned class is set.
+        Policy storage p = _policies[v.riskClass];
+        if (gap > p.maxSubgroupAucGap) emit FairnessAlert(versionId, hospital, reportId, gap, p.maxSubgroupAucGap);
+        if (report.auc < p.minAuc) emit PerformanceAlert(versionId, hospital, reportId, report.auc, p.minAuc);
     }
 
     // ───────────────────────────── views ─────────────────────────────
@@ -185,6 +205,16 @@ contract ModelRegistry is IModelRegistry, AccessManaged {
     /// @inheritdoc IModelRegistry
     function version(bytes32 versionId) external view returns (Version memory) {
         return _versions[versionId];
+    }
+
+    /// @inheritdoc IModelRegistry
+    function trainingDatasetsOf(bytes32 versionId) external view returns (bytes32[] memory) {
+        return _training[versionId];
+    }
+
+    /// @inheritdoc IModelRegistry
+    function weightsRecalled(bytes32 weightsHash) external view returns (bool) {
+        return _recalledWeights[weightsHash];
     }
 
     /// @inheritdoc IModelRegistry
@@ -238,7 +268,7 @@ contract ModelRegistry is IModelRegistry, AccessManaged {
         if (v.status == VersionStatus.NONE) revert ModelRegistryUnknownVersion(versionId);
     }
 
-    function _checkVersionInput(VersionInput calldata input) private view {
+    function _checkVersionInput(VersionInput calldata input) private pure {
         Evaluation calldata e = input.evaluation;
         uint256 n = input.trainingDatasets.length;
         if (
@@ -247,15 +277,49 @@ contract ModelRegistry is IModelRegistry, AccessManaged {
                 || e.specificity > MedprovConstants.BPS || e.subgroupAucGap > MedprovConstants.BPS
                 || e.grassrootsShare > MedprovConstants.BPS
         ) revert ModelRegistryInvalidVersion();
-        if (input.parent != 0) _version(input.parent);
-        for (uint256 i = 0; i < n; ++i) {
-            bytes32 id = input.trainingDatasets[i];
-            IDatasetRegistry.Dataset memory d = datasets.dataset(id);
-            if (
-                d.custodian == 0 || d.status == DatasetStatus.DESTROYED
-                    || (d.allowedPurposes >> MedprovConstants.PURPOSE_MODEL_TRAINING) & 1 == 0
-            ) revert ModelRegistryDatasetNotForTraining(id);
+    }
+
+    function _checkParent(bytes32 parent, uint32 developer) private view {
+        if (parent == 0) return;
+        uint32 parentDeveloper = _models[_version(parent).modelId].developer;
+        if (parentDeveloper != developer) revert ModelRegistryParentOfAnotherDeveloper(parent, developer, parentDeveloper);
+    }
+
+    /// @dev Purpose, lineage bound, lineage rule (TRAINING) and the grassroots share: a mixture of the
+    /// datasets holds at most the largest of their registered grassroots shares. Declaring less is
+    /// allowed (it can only make approval harder); claiming more than the data holds is refused.
+    function _checkTraining(bytes32[] calldata ids, uint16 grassrootsShare) private view {
+        uint256 lineage;
+        uint16 highest;
+        for (uint256 i = 0; i < ids.length; ++i) {
+            IDatasetRegistry.Dataset memory d = datasets.dataset(ids[i]);
+            if (d.custodian == 0 || (d.allowedPurposes >> MedprovConstants.PURPOSE_MODEL_TRAINING) & 1 == 0) {
+                revert ModelRegistryDatasetNotForTraining(ids[i]);
+            }
+            lineage += d.lineageSize;
+            if (d.grassrootsBps > highest) highest = d.grassrootsBps;
         }
+        if (lineage > MedprovConstants.MAX_TRAINING_LINEAGE) {
+            revert ModelRegistryLineageTooLarge(lineage, MedprovConstants.MAX_TRAINING_LINEAGE);
+        }
+        if (grassrootsShare > highest) revert ModelRegistryGrassrootsShareUnsupported(grassrootsShare, highest);
+        _checkLineage(ids, LineageUse.TRAINING);
+    }
+
+    /// @dev Bounded: registration kept the summed lineage of these datasets at most MAX_TRAINING_LINEAGE.
+    function _checkLineage(bytes32[] memory ids, LineageUse use) private view {
+        for (uint256 i = 0; i < ids.length; ++i) {
+            (LineageBlock reason, bytes32 blockedBy) = datasets.usableFor(ids[i], use);
+            if (reason != LineageBlock.NONE) revert ModelRegistryDatasetNotUsable(ids[i], use, blockedBy, reason);
+        }
+    }
+
+    /// @dev What every move into APPROVED checks (approve and reinstate), against the policy now in force.
+    function _checkApprovable(bytes32 versionId, Evaluation memory e, RiskClass riskClass) private view {
+        bytes32 weights = _weights[versionId];
+        if (_recalledWeights[weights]) revert ModelRegistryWeightsRecalled(weights);
+        _checkLineage(_training[versionId], LineageUse.APPROVAL);
+        _checkPolicy(versionId, e, _policies[riskClass]);
     }
 
     function _checkPolicy(bytes32 versionId, Evaluation memory e, Policy memory p) private pure {

@@ -35,8 +35,12 @@ function calls(name: string): Map<string, Set<string>> {
   }
   return out;
 }
-/** Plain getters of stored values: they revert with no custom error. Anything else may bring all of its contract's errors. */
-const GETTERS = new Set(["purposeMask", "dataset", "versionStatus", "exists"]);
+/**
+ * Plain getters of stored values, and views that answer with a reason instead of reverting
+ * (DatasetRegistry.usableFor: the lineage rule's answer, which ModelRegistry turns into its own error):
+ * they revert with no custom error. Anything else may bring all of its contract's errors.
+ */
+const GETTERS = new Set(["purposeMask", "dataset", "versionStatus", "exists", "usableFor"]);
 
 describe("published ABIs decode every revert a call can produce", () => {
   it("each contract's ABI holds the errors of every contract it calls", async () => {

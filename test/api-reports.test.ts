@@ -184,6 +184,17 @@ describe("fairness alerts", () => {
     await indexer.syncOnce();
     const alerts = (await app.inject({ url: "/reports/fairness-alerts", headers: { authorization: auditor } })).json();
     const model = await q.model(String((await q.version(versionId))!.modelId));
-    expect(alerts).toEqual([expect.objectContaining({ versionId: versionId.toLowerCase(), modelId: String(model!.modelId), name: String(model!.name), reportId: filed.reportId, hospital: ORG.HOSPITAL_A, gap: 1300 })]);
+    expect(alerts).toEqual([expect.objectContaining({ kind: "FAIRNESS", versionId: versionId.toLowerCase(), modelId: String(model!.modelId), name: String(model!.name), reportId: filed.reportId, hospital: ORG.HOSPITAL_A, gap: 1300 })]);
+  });
+
+  it("a low overall AUC with a single subgroup reaches the index and the API as a PERFORMANCE alert (issue 20)", async () => {
+    const h = new Hospital(l, l.hospitalA);
+    const filed = await h.fileReport(versionId, { periodStart: 3, periodEnd: 4, cases: 100, auc: 5000, subgroups: [{ subgroup: "sex:F", auc: 5000, cases: 100 }], reportHash: "0x" + "13".repeat(32) });
+    expect([filed.alert, filed.performanceAlert]).toEqual([undefined, { auc: 5000, minAuc: 9000 }]);
+    await indexer.syncOnce();
+    const own = (await app.inject({ url: `/versions/${versionId}/alerts`, headers: { authorization: auditor } })).json();
+    expect(own.at(-1)).toEqual(expect.objectContaining({ kind: "PERFORMANCE", reportId: filed.reportId, hospital: ORG.HOSPITAL_A, auc: 5000, minAuc: 9000 }));
+    const version = (await app.inject({ url: `/versions/${versionId}` })).json();
+    expect(version.version.riskClass).toBe(RiskClass.HIGH); // the class the regulator assigned at approval
   });
 });

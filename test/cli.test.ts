@@ -106,8 +106,11 @@ describe("medprov CLI", () => {
     writeFileSync(f("card2.json"), JSON.stringify(card("c2")));
     versionId = (await json("developer", ["model", "version", f("card1.json")])).versionId;
     submitted = (await json("developer", ["model", "version", f("card2.json")])).versionId;
+    // The regulator's class decides (issue 20): held to HIGH, the LOW-proposed figures are refused; without --risk the proposal is confirmed.
+    await refused("regulator", ["model", "approve", versionId, "--filing-code", "NMPA-CLI-1", "--risk", "HIGH"], "ModelRegistryPolicyNotMet");
+    await refused("regulator", ["model", "approve", versionId, "--filing-code", "NMPA-CLI-1", "--risk", "SEVERE"], "MODEL_BAD_RISK_CLASS");
     const approved = await cli("regulator", ["model", "approve", versionId, "--filing-code", "NMPA-CLI-1"]);
-    expect(approved.stdout).toContain("approved");
+    expect(approved.stdout).toContain(`approved ${versionId} as NMPA-CLI-1, held to LOW (the developer's proposal, confirmed)`);
   });
 
   it(T.lifecycle, async () => {

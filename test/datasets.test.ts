@@ -3,7 +3,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
 import { expectRevert, eventsOf } from "./helpers/revert";
 import { registration, h } from "./helpers/builders";
-import { DatasetStatus, Purpose, Role, purposeMask } from "../src/constants";
+import { DatasetStatus, LineageBlock, LineageUse, Purpose, Role, purposeMask } from "../src/constants";
 import { datasetIdOf } from "../src/sdk/ids";
 import type { IDatasetRegistry } from "../typechain-types";
 
@@ -26,7 +26,7 @@ describe("DatasetRegistry", () => {
       expect(ev[0].args[1]).toBe(BigInt(ORG.HOSPITAL_A));
       expect((ev[0].args[2] as unknown[])[3]).toBe(r.uri);
       const d = await l.datasets.dataset(expected);
-      expect([d.custodian, d.status, d.suspended, d.allowedPurposes]).toEqual([BigInt(ORG.HOSPITAL_A), BigInt(DatasetStatus.ACTIVE), false, r.allowedPurposes]);
+      expect([d.custodian, d.status, d.suspended, d.allowedPurposes, d.grassrootsBps, d.lineageSize]).toEqual([BigInt(ORG.HOSPITAL_A), BigInt(DatasetStatus.ACTIVE), false, r.allowedPurposes, 2500n, 1n]);
     });
 
     it("records lineage to existing parents and refuses unknown ones", async () => {
@@ -75,7 +75,7 @@ describe("DatasetRegistry", () => {
       const ghost = h("ghost");
       await expectRevert(l.datasets.connect(l.hospitalA).recordUse(ghost, Purpose.RESEARCH), "DatasetRegistryUnknownDataset", [ghost]);
       await (await l.datasets.connect(l.regulator).setSuspended(id, true)).wait();
-      await expectRevert(l.datasets.connect(l.hospitalA).recordUse(id, Purpose.RESEARCH), "DatasetRegistrySuspended", [id]);
+      await expectRevert(l.datasets.connect(l.hospitalA).recordUse(id, Purpose.RESEARCH), "DatasetRegistryNotUsable", [id, LineageUse.USE, id, LineageBlock.SUSPENDED]);
       await (await l.datasets.connect(l.regulator).setSuspended(id, false)).wait();
       await (await l.datasets.connect(l.hospitalA).recordUse(id, Purpose.RESEARCH)).wait();
     });
@@ -87,11 +87,11 @@ describe("DatasetRegistry", () => {
       const id = await register(l);
       const retired = await eventsOf(l.datasets.connect(l.hospitalA).retireDataset(id), l.datasets);
       expect(retired).toEqual([{ name: "DatasetStatusChanged", args: [id, BigInt(DatasetStatus.ACTIVE), BigInt(DatasetStatus.RETIRED), "0x" + "00".repeat(32)] }]);
-      await expectRevert(l.datasets.connect(l.hospitalA).recordUse(id, Purpose.RESEARCH), "DatasetRegistryNotActive", [id, DatasetStatus.RETIRED]);
+      await expectRevert(l.datasets.connect(l.hospitalA).recordUse(id, Purpose.RESEARCH), "DatasetRegistryNotUsable", [id, LineageUse.USE, id, LineageBlock.RETIRED]);
       const attestation = h("deletion-certificate");
       const destroyed = await eventsOf(l.datasets.connect(l.hospitalA).destroyDataset(id, attestation), l.datasets);
       expect(destroyed[0].args).toEqual([id, BigInt(DatasetStatus.RETIRED), BigInt(DatasetStatus.DESTROYED), attestation]);
-      await expectRevert(l.datasets.connect(l.hospitalA).recordUse(id, Purpose.RESEARCH), "DatasetRegistryNotActive", [id, DatasetStatus.DESTROYED]);
+      await expectRevert(l.datasets.connect(l.hospitalA).recordUse(id, Purpose.RESEARCH), "DatasetRegistryNotUsable", [id, LineageUse.USE, id, LineageBlock.DESTROYED]);
     });
 
     it("every forbidden move reverts", async () => {

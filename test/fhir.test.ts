@@ -87,12 +87,13 @@ describe("FHIR R4 export", () => {
       expect(p.entity?.map((e) => [e.role, e.what.identifier?.value])).toEqual([["source", id32("e1")], ["source", id32("e2")]]);
     });
 
-    it("an approved revision: the regulator as verifier, the parent as a revision, the filing code", () => {
-      const p = versionProvenance(ctx, { ...version, parent: id32("a0"), status: VersionStatus.APPROVED, approvedBy: 4, filingCode: "NMPA-2026-0042" });
+    it("an approved revision: the regulator as verifier, the parent as a revision, the filing code, the regulator's risk class", () => {
+      const p = versionProvenance(ctx, { ...version, parent: id32("a0"), status: VersionStatus.APPROVED, approvedBy: 4, filingCode: "NMPA-2026-0042", riskClass: 1 });
       valid(p);
       expect(p.agent.map((a) => [a.type?.coding?.[0].code, a.who.display])).toEqual([["author", "Developer"], ["verifier", "Regulator"]]);
       expect(p.entity?.at(-1)).toMatchObject({ role: "revision", what: { type: "Device", identifier: { value: id32("a0") } } });
-      expect(p.extension?.map((e) => e.valueCode ?? e.valueString)).toEqual(["APPROVED", "NMPA-2026-0042"]);
+      expect(p.extension?.map((e) => e.valueCode ?? e.valueString)).toEqual(["APPROVED", "NMPA-2026-0042", "HIGH"]);
+      expect(p.extension?.at(-1)?.url).toMatch(/:risk-class$/);
     });
 
     it("a trace batch: the hospital as author, each model version as an assembling Device, the root", () => {

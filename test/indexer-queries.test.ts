@@ -31,7 +31,7 @@ async function scenario() {
   const v1In = versionInput([d1.datasetId]);
   const v1 = await l.models.versionIdOf(modelId, v1In.weightsHash);
   await (await l.models.connect(l.developer).registerVersion(modelId, v1In)).wait();
-  await (await l.models.connect(l.regulator).approveVersion(v1, "F-1")).wait();
+  await (await l.models.connect(l.regulator).approveVersion(v1, "F-1", RiskClass.HIGH)).wait();
   const revokedAt = await time.latestBlock();
   await time.setNextBlockTimestamp((await time.latest()) + 5); // the revocation lands in a later second
   await (await l.consents.connect(l.patient).revokeConsent(patient, Purpose.MODEL_TRAINING, 0)).wait();
@@ -173,7 +173,7 @@ describe("indexer queries", () => {
     const s = await loadFixture(scenario);
     const r = (await import("./helpers/workload")).prng(11);
     const hospitals = [[ORG.HOSPITAL_A, s.l.hospitalA], [ORG.HOSPITAL_B, s.l.hospitalB]] as const;
-    await (await s.l.models.connect(s.l.regulator).approveVersion(s.v2, "F-2")).wait();
+    await (await s.l.models.connect(s.l.regulator).approveVersion(s.v2, "F-2", RiskClass.HIGH)).wait();
     const seq: Record<number, bigint> = { [ORG.HOSPITAL_A]: await s.l.traces.nextSequence(ORG.HOSPITAL_A), [ORG.HOSPITAL_B]: await s.l.traces.nextSequence(ORG.HOSPITAL_B) };
     for (let i = 0; i < 30; i++) {
       await time.increase(r.int(4000));

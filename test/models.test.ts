@@ -4,7 +4,7 @@ import { encodeBytes32String } from "ethers";
 import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
 import { expectRevert, eventsOf } from "./helpers/revert";
 import { h, modelWithVersion, passingEvaluation, registration, versionInput } from "./helpers/builders";
-import { DEFAULT_POLICIES, PolicyMetric, Purpose, RiskClass, Role, VersionStatus, purposeMask } from "../src/constants";
+import { DEFAULT_POLICIES, LineageBlock, LineageUse, PolicyMetric, Purpose, RiskClass, Role, VersionStatus, purposeMask } from "../src/constants";
 import { modelIdOf, reportIdOf, versionIdOf } from "../src/sdk/ids";
 import type { IModelRegistry } from "../typechain-types";
 
@@ -13,7 +13,7 @@ type Action = "approve" | "suspend" | "reinstate" | "recall" | "retire";
 
 function act(l: Ledger, action: Action, versionId: string) {
   switch (action) {
-    case "approve": return l.models.connect(l.regulator).approveVersion(versionId, `CODE-${h()}`);
+    case "approve": return l.models.connect(l.regulator).approveVersion(versionId, `CODE-${h()}`, RiskClass.HIGH);
     case "suspend": return l.models.connect(l.regulator).suspendVersion(versionId, h("notice"));
     case "reinstate": return l.models.connect(l.regulator).reinstateVersion(versionId, h("notice"));
     case "recall": return l.models.connect(l.regulator).recallVersion(versionId, h("notice"));
@@ -84,7 +84,7 @@ describe("ModelRegistry", () => {
       await expectRevert(reg(versionInput([rid])), "ModelRegistryDatasetNotForTraining", [rid]);
       await (await l.datasets.connect(l.hospitalA).retireDataset(datasetId)).wait();
       await (await l.datasets.connect(l.hospitalA).destroyDataset(datasetId, h())).wait();
-      await expectRevert(reg(versionInput([datasetId])), "ModelRegistryDatasetNotForTraining", [datasetId]);
+      await expectRevert(reg(versionInput([datasetId])), "ModelRegistryDatasetNotUsable", [datasetId, LineageUse.TRAINING, datasetId, LineageBlock.DESTROYED]);
     });
 
     it("refuses the same weights twice for one model", async () => {
@@ -119,11 +119,11 @@ describe("ModelRegistry", () => {
     it("only regulators approve, suspend, reinstate and recall; only the developer retires", async () => {
       const l = await loadFixture(ledgerFixture);
       const { versionId } = await modelWithVersion(l);
-      await expectRevert(l.models.connect(l.developer).approveVersion(versionId, "SELF"), "ConsortiumWrongRole", [ORG.DEVELOPER, Role.MODEL_DEVELOPER, Role.REGULATOR]);
+      await expectRevert(l.models.connect(l.developer).approveVersion(versionId, "SELF", RiskClass.HIGH), "ConsortiumWrongRole", [ORG.DEVELOPER, Role.MODEL_DEVELOPER, Role.REGULATOR]);
       await expectRevert(l.models.connect(l.auditor).recallVersion(versionId, h()), "ConsortiumWrongRole", [ORG.AUDITOR, Role.AUDITOR, Role.REGULATOR]);
       await expectRevert(l.models.connect(l.developerB).retireVersion(versionId, h()), "ModelRegistryNotDeveloper");
       await expectRevert(l.models.connect(l.regulator).retireVersion(versionId, h()), "ConsortiumWrongRole");
-      await expectRevert(l.models.connect(l.regulator).approveVersion(h("ghost"), "X"), "ModelRegistryUnknownVersion");
+      await expectRevert(l.models.connect(l.regulator).approveVersion(h("ghost"), "X", RiskClass.HIGH), "ModelRegistryUnknownVersion");
     });
   });
 
@@ -141,7 +141,7 @@ describe("ModelRegistry", () => {
         const input = versionInput([datasetId], { evaluation: passingEvaluation({ [field]: value }) });
         const vid = await l.models.connect(l.developer).registerVersion.staticCall(modelId, input);
         await (await l.models.connect(l.developer).registerVersion(modelId, input)).wait();
-        await expectRevert(l.models.connect(l.regulator).approveVersion(vid, "NMPA-1"), "ModelRegistryPolicyNotMet", [vid, metric, value, required]);
+        await expectRevert(l.models.connect(l.regulator).approveVersion(vid, "NMPA-1", RiskClass.HIGH), "ModelRegistryPolicyNotMet", [vid, metric, value, required]);
       });
     }
 
@@ -151,18 +151,19 @@ describe("ModelRegistry", () => {
       const input = versionInput([datasetId], { evaluation: passingEvaluation({ auc: DEFAULT_POLICIES.LOW.minAuc, grassrootsShare: DEFAULT_POLICIES.LOW.minGrassrootsShare }) });
       const vid = await l.models.connect(l.developer).registerVersion.staticCall(modelId, input);
       await (await l.models.connect(l.developer).registerVersion(modelId, input)).wait();
-      const ev = await eventsOf(l.models.connect(l.regulator).approveVersion(vid, "NMPA-LOW"), l.models);
+      const ev = await eventsOf(l.models.connect(l.regulator).approveVersion(vid, "NMPA-LOW", RiskClass.LOW), l.models);
       expect(ev.map((e) => e.name)).toEqual(["VersionStatusChanged", "VersionApproved"]);
-      expect(ev[1].args).toEqual([vid, BigInt(ORG.REGULATOR), "NMPA-LOW"]);
+      expect(ev[1].args).toEqual([vid, BigInt(ORG.REGULATOR), "NMPA-LOW", BigInt(RiskClass.LOW)]);
+      expect((await l.models.version(vid)).riskClass).toBe(BigInt(RiskClass.LOW));
     });
 
     it("filing codes are unique and non-empty", async () => {
       const l = await loadFixture(ledgerFixture);
       const a = await modelWithVersion(l);
       const b = await modelWithVersion(l);
-      await expectRevert(l.models.connect(l.regulator).approveVersion(a.versionId, ""), "ModelRegistryInvalidFilingCode", [""]);
-      await (await l.models.connect(l.regulator).approveVersion(a.versionId, "NMPA-2026-001")).wait();
-      await expectRevert(l.models.connect(l.regulator).approveVersion(b.versionId, "NMPA-2026-001"), "ModelRegistryInvalidFilingCode", ["NMPA-2026-001"]);
+      await expectRevert(l.models.connect(l.regulator).approveVersion(a.versionId, "", RiskClass.HIGH), "ModelRegistryInvalidFilingCode", [""]);
+      await (await l.models.connect(l.regulator).approveVersion(a.versionId, "NMPA-2026-001", RiskClass.HIGH)).wait();
+      await expectRevert(l.models.connect(l.regulator).approveVersion(b.versionId, "NMPA-2026-001", RiskClass.HIGH), "ModelRegistryInvalidFilingCode", ["NMPA-2026-001"]);
     });
 
     it("thresholds change only through governance, and apply at once after the delay", async () => {
@@ -177,7 +178,98 @@ describe("ModelRegistry", () => {
       await expectRevert(l.govern({ target: l.models, data: l.models.interface.encodeFunctionData("setPolicy", [RiskClass.NONE, relaxed]) }), "ModelRegistryInvalidPolicy", [RiskClass.NONE]);
       await l.govern({ target: l.models, data: l.models.interface.encodeFunctionData("setPolicy", [RiskClass.HIGH, relaxed]) });
       expect((await l.models.policy(RiskClass.HIGH)).minAuc).toBe(8500n);
-      await (await l.models.connect(l.regulator).approveVersion(vid, "NMPA-RELAXED")).wait();
+      await (await l.models.connect(l.regulator).approveVersion(vid, "NMPA-RELAXED", RiskClass.HIGH)).wait();
+    });
+  });
+
+  describe("parent versions (issue 20: another developer's version was accepted as a parent)", () => {
+    it("a parent must be a version of the same developer, of any of its models", async () => {
+      const l = await loadFixture(ledgerFixture);
+      const mine = await modelWithVersion(l);
+      const other = await modelWithVersion(l);
+      // Developer B's model and a version of it that names developer A's version as its parent.
+      const modelB = await l.models.connect(l.developerB).registerModel.staticCall("b-model", "diagnosis", RiskClass.HIGH);
+      await (await l.models.connect(l.developerB).registerModel("b-model", "diagnosis", RiskClass.HIGH)).wait();
+      await expectRevert(l.models.connect(l.developerB).registerVersion(modelB, versionInput([mine.datasetId], { parent: mine.versionId })), "ModelRegistryParentOfAnotherDeveloper", [mine.versionId, ORG.DEVELOPER_B, ORG.DEVELOPER]);
+      // The same developer may derive from its own version of another model (a fork is still its own work).
+      await (await l.models.connect(l.developer).registerVersion(other.modelId, versionInput([other.datasetId], { parent: mine.versionId }))).wait();
+    });
+  });
+
+  describe("policy the regulator owns (issue 20)", () => {
+    /** A model the developer proposes as LOW, and a version whose AUC (0.80) only LOW's policy accepts. */
+    async function lowProposal(l: Ledger) {
+      const { modelId, datasetId } = await modelWithVersion(l, { risk: RiskClass.LOW });
+      const input = versionInput([datasetId], { evaluation: passingEvaluation({ auc: DEFAULT_POLICIES.LOW.minAuc }) });
+      const vid = await l.models.connect(l.developer).registerVersion.staticCall(modelId, input);
+      await (await l.models.connect(l.developer).registerVersion(modelId, input)).wait();
+      return { modelId, datasetId, vid, input };
+    }
+
+    it("the regulator's class decides the policy; the developer's class is only a proposal", async () => {
+      const l = await loadFixture(ledgerFixture);
+      const { vid } = await lowProposal(l);
+      await expectRevert(l.models.connect(l.regulator).approveVersion(vid, "F-1", RiskClass.HIGH), "ModelRegistryPolicyNotMet", [vid, PolicyMetric.AUC, DEFAULT_POLICIES.LOW.minAuc, DEFAULT_POLICIES.HIGH.minAuc]);
+      await expectRevert(l.models.connect(l.regulator).approveVersion(vid, "F-1", RiskClass.NONE), "ModelRegistryInvalidRiskClass", [RiskClass.NONE]);
+      expect((await l.models.version(vid)).riskClass).toBe(BigInt(RiskClass.NONE));
+      await (await l.models.connect(l.regulator).approveVersion(vid, "F-1", RiskClass.LOW)).wait();
+      expect((await l.models.version(vid)).riskClass).toBe(BigInt(RiskClass.LOW));
+    });
+
+    it("the declared grassroots share may not exceed the largest share the training datasets registered", async () => {
+      const l = await loadFixture(ledgerFixture);
+      const { modelId, datasetId } = await modelWithVersion(l); // registered with grassrootsBps 2500
+      const zero = registration({ demographics: { ...registration().demographics, grassrootsBps: 0 } });
+      const zeroId = await l.datasets.connect(l.hospitalA).registerDataset.staticCall(zero);
+      await (await l.datasets.connect(l.hospitalA).registerDataset(zero)).wait();
+      const claim = (training: string[], share: number) => l.models.connect(l.developer).registerVersion(modelId, versionInput(training, { evaluation: passingEvaluation({ grassrootsShare: share }) }));
+      await expectRevert(claim([zeroId], 2000), "ModelRegistryGrassrootsShareUnsupported", [2000, 0]);
+      await expectRevert(claim([zeroId, datasetId], 2501), "ModelRegistryGrassrootsShareUnsupported", [2501, 2500]);
+      await (await claim([zeroId, datasetId], 2500)).wait();
+      await (await claim([datasetId], 1000)).wait(); // understating only makes approval harder
+    });
+
+    it("reinstatement re-checks the policy in force now (tightened meanwhile → refused) and the training data", async () => {
+      const l = await loadFixture(ledgerFixture);
+      const { versionId, datasetId } = await modelWithVersion(l, { approve: true });
+      await (await l.models.connect(l.regulator).suspendVersion(versionId, h())).wait();
+      const tightened = { ...DEFAULT_POLICIES.HIGH, minBiasTestCases: DEFAULT_POLICIES.HIGH.minBiasTestCases + 1 };
+      await l.govern({ target: l.models, data: l.models.interface.encodeFunctionData("setPolicy", [RiskClass.HIGH, tightened]) });
+      await expectRevert(l.models.connect(l.regulator).reinstateVersion(versionId, h()), "ModelRegistryPolicyNotMet", [versionId, PolicyMetric.BIAS_TEST_CASES, DEFAULT_POLICIES.HIGH.minBiasTestCases, tightened.minBiasTestCases]);
+      // Who asks is checked before what the version meets: a developer learns nothing about the policy.
+      await expectRevert(l.models.connect(l.developer).reinstateVersion(versionId, h()), "ConsortiumWrongRole", [ORG.DEVELOPER, Role.MODEL_DEVELOPER, Role.REGULATOR]);
+      await l.govern({ target: l.models, data: l.models.interface.encodeFunctionData("setPolicy", [RiskClass.HIGH, DEFAULT_POLICIES.HIGH]) });
+      await (await l.datasets.connect(l.regulator).setSuspended(datasetId, true)).wait();
+      await expectRevert(l.models.connect(l.regulator).reinstateVersion(versionId, h()), "ModelRegistryDatasetNotUsable", [datasetId, LineageUse.APPROVAL, datasetId, LineageBlock.SUSPENDED]);
+      await (await l.datasets.connect(l.regulator).setSuspended(datasetId, false)).wait();
+      await (await l.models.connect(l.regulator).reinstateVersion(versionId, h())).wait();
+      expect(await l.models.versionStatus(versionId)).toBe(BigInt(VersionStatus.APPROVED));
+    });
+
+    it("weights that were ever recalled are never registered or approved again, under any model name", async () => {
+      const l = await loadFixture(ledgerFixture);
+      const recalled = await modelWithVersion(l, { approve: true });
+      const [reg] = await l.models.queryFilter(l.models.filters.VersionRegistered(recalled.versionId));
+      const weights = reg.args.input.weightsHash;
+      // The same weights, registered under two other names before the recall: one SUBMITTED, one later SUSPENDED.
+      const waiting = await modelWithVersion(l);
+      const twinIn = versionInput([waiting.datasetId], { weightsHash: weights });
+      const twin = await l.models.connect(l.developer).registerVersion.staticCall(waiting.modelId, twinIn);
+      await (await l.models.connect(l.developer).registerVersion(waiting.modelId, twinIn)).wait();
+      const live = await modelWithVersion(l);
+      const liveIn = versionInput([live.datasetId], { weightsHash: weights });
+      const liveTwin = await l.models.connect(l.developer).registerVersion.staticCall(live.modelId, liveIn);
+      await (await l.models.connect(l.developer).registerVersion(live.modelId, liveIn)).wait();
+      await (await l.models.connect(l.regulator).approveVersion(liveTwin, "F-TWIN", RiskClass.HIGH)).wait();
+      await (await l.models.connect(l.regulator).suspendVersion(liveTwin, h())).wait();
+
+      expect(await l.models.weightsRecalled(weights)).toBe(false);
+      await (await l.models.connect(l.regulator).recallVersion(recalled.versionId, h())).wait();
+      expect(await l.models.weightsRecalled(weights)).toBe(true);
+      const renamed = await modelWithVersion(l, { name: "renamed-after-recall" });
+      await expectRevert(l.models.connect(l.developer).registerVersion(renamed.modelId, versionInput([renamed.datasetId], { weightsHash: weights })), "ModelRegistryWeightsRecalled", [weights]);
+      await expectRevert(l.models.connect(l.regulator).approveVersion(twin, "F-AGAIN", RiskClass.HIGH), "ModelRegistryWeightsRecalled", [weights]);
+      await expectRevert(l.models.connect(l.regulator).reinstateVersion(liveTwin, h()), "ModelRegistryWeightsRecalled", [weights]);
     });
   });
 
@@ -196,7 +288,7 @@ describe("ModelRegistry", () => {
       const l = await loadFixture(ledgerFixture);
       const { versionId } = await modelWithVersion(l);
       await expectRevert(l.models.connect(l.hospitalA).recordDeployment(versionId), "ModelRegistryNotApproved", [versionId, VersionStatus.SUBMITTED]);
-      await (await l.models.connect(l.regulator).approveVersion(versionId, "C-1")).wait();
+      await (await l.models.connect(l.regulator).approveVersion(versionId, "C-1", RiskClass.HIGH)).wait();
       const ev = await eventsOf(l.models.connect(l.hospitalA).recordDeployment(versionId), l.models);
       expect(ev).toEqual([{ name: "DeploymentRecorded", args: [versionId, BigInt(ORG.HOSPITAL_A)] }]);
       await expectRevert(l.models.connect(l.hospitalA).recordDeployment(versionId), "ModelRegistryAlreadyDeployed", [versionId, ORG.HOSPITAL_A]);
@@ -216,6 +308,36 @@ describe("ModelRegistry", () => {
       const badEv = await eventsOf(l.models.connect(l.hospitalA).fileReport(versionId, bad), l.models);
       expect(badEv.map((e) => e.name)).toEqual(["PerformanceReported", "FairnessAlert"]);
       expect(badEv[1].args.slice(3)).toEqual([BigInt(limit + 1), BigInt(limit)]);
+    });
+
+    it("an overall AUC below the class's minimum raises a PerformanceAlert, with no, one or many subgroups (issue 20)", async () => {
+      const l = await loadFixture(ledgerFixture);
+      const { versionId } = await deployed(l);
+      const min = DEFAULT_POLICIES.HIGH.minAuc;
+      const cases: [[string, number][], number, string[]][] = [
+        [[], 5000, ["PerformanceReported", "PerformanceAlert"]],
+        [[["sex:FEMALE", 5000]], 5000, ["PerformanceReported", "PerformanceAlert"]],
+        [[["sex:FEMALE", 9000], ["sex:MALE", 9000]], min - 1, ["PerformanceReported", "PerformanceAlert"]],
+        [[], min, ["PerformanceReported"]],
+      ];
+      for (const [i, [groups, auc, names]] of cases.entries()) {
+        const r = await report(groups, { auc, periodStart: BigInt(100 + i) });
+        const ev = await eventsOf(l.models.connect(l.hospitalA).fileReport(versionId, r), l.models);
+        expect(ev.map((e) => e.name)).toEqual(names);
+        if (names.length > 1) expect(ev[1].args.slice(3)).toEqual([BigInt(auc), BigInt(min)]);
+      }
+    });
+
+    it("alerts hold a version to the class the regulator assigned, not the developer's proposal", async () => {
+      const l = await loadFixture(ledgerFixture);
+      const { versionId } = await modelWithVersion(l, { risk: RiskClass.LOW });
+      await (await l.models.connect(l.regulator).approveVersion(versionId, "F-HIGH", RiskClass.HIGH)).wait();
+      await (await l.models.connect(l.hospitalA).recordDeployment(versionId)).wait();
+      const limit = DEFAULT_POLICIES.HIGH.maxSubgroupAucGap; // LOW's limit would be 1000
+      const ev = await eventsOf(l.models.connect(l.hospitalA).fileReport(versionId, await report([["a", 9500], ["b", 9500 - limit - 1]], { auc: DEFAULT_POLICIES.LOW.minAuc })), l.models);
+      expect(ev.map((e) => e.name)).toEqual(["PerformanceReported", "FairnessAlert", "PerformanceAlert"]);
+      expect(ev[1].args.slice(3)).toEqual([BigInt(limit + 1), BigInt(limit)]);
+      expect(ev[2].args.slice(3)).toEqual([BigInt(DEFAULT_POLICIES.LOW.minAuc), BigInt(DEFAULT_POLICIES.HIGH.minAuc)]);
     });
 
     it("refuses reports from hospitals that did not deploy, duplicates and malformed periods", async () => {

@@ -62,6 +62,22 @@ enum PolicyMetric {
     GRASSROOTS_SHARE
 }
 
+enum LineageUse {
+    PARENT,
+    TRAINING,
+    APPROVAL,
+    USE
+}
+
+enum LineageBlock {
+    NONE,
+    UNKNOWN,
+    DESTROYED,
+    SUSPENDED,
+    RETIRED,
+    CUSTODIAN_INACTIVE
+}
+
 /// @title MedprovConstants
 /// @notice Numbers shared by every medprov contract and the TypeScript code.
 library MedprovConstants {
@@ -74,6 +90,8 @@ library MedprovConstants {
     uint256 internal constant MAX_CLOCK_SKEW = 300;
     uint256 internal constant MAX_LIST_LENGTH = 64;
     uint256 internal constant MAX_SUBGROUPS = 32;
+    uint256 internal constant MAX_LINEAGE_SIZE = 64;
+    uint256 internal constant MAX_TRAINING_LINEAGE = 256;
     uint8 internal constant PURPOSE_TREATMENT = 0;
     uint8 internal constant PURPOSE_CLINICAL_DECISION_SUPPORT = 1;
     uint8 internal constant PURPOSE_RESEARCH = 2;
@@ -96,6 +114,10 @@ library MedprovConstants {
     uint32 internal constant LOW_MAX_SUBGROUP_AUC_GAP = 1000;
     uint32 internal constant LOW_MIN_BIAS_TEST_CASES = 100;
     uint32 internal constant LOW_MIN_GRASSROOTS_SHARE = 1000;
+    /// @notice Lineage rule (spec.ts LINEAGE_ALLOWS): bit 8 * LineageBlock + LineageUse set = allowed.
+    uint256 internal constant LINEAGE_ALLOWS_MASK = 0x4040000000f;
+    /// @notice Ancestor states that block descendants (spec.ts LINEAGE_INHERITED): bit LineageBlock.
+    uint256 internal constant LINEAGE_INHERITED_MASK = 0xc;
     string internal constant CONSENT_EIP712_NAME = "medprov.ConsentRegistry";
     string internal constant EIP712_VERSION = "1";
 

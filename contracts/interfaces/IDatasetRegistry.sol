@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {DatasetStatus, Role} from "../generated/MedprovConstants.sol";
+import {DatasetStatus, Role, LineageUse, LineageBlock} from "../generated/MedprovConstants.sol";
 import {IConsortiumErrors} from "./IConsortiumErrors.sol";
 
 /// @title IDatasetRegistry
 /// @notice Dataset registrations, lineage, uses and lifecycle (DESIGN §4.3). Only roots and hashes
 /// are recorded; the records, the cohort manifest and the data stay with the custodian hospital.
+/// The lineage rule (what a dataset may be a parent of, train, let be approved, be used for) is
+/// answered in one place, {usableFor}, from the generated LINEAGE_* constants (docs/lineage.md).
 interface IDatasetRegistry is IConsortiumErrors {
     /// @notice Share of the dataset's records per band, in basis points; each group sums to 10,000.
     struct Demographics {
@@ -27,12 +29,14 @@ interface IDatasetRegistry is IConsortiumErrors {
         Demographics demographics;
     }
 
-    /// @notice Stored per dataset; everything else lives in the registration event.
+    /// @notice Stored per dataset (one slot); everything else lives in the registration event.
     struct Dataset {
         uint32 custodian;
         DatasetStatus status;
         bool suspended;
         uint64 allowedPurposes;
+        uint16 grassrootsBps; // the registered grassroots share, which bounds a trained version's
+        uint16 lineageSize; // itself plus its ancestors counted once per path; at most MAX_LINEAGE_SIZE
     }
 
     /// @notice A custodian registered a dataset.
@@ -58,10 +62,11 @@ interface IDatasetRegistry is IConsortiumErrors {
     error DatasetRegistryInvalidPurposes(uint64 allowedPurposes, uint64 catalogue);
     /// @notice The dataset does not allow `purpose`.
     error DatasetRegistryPurposeNotAllowed(bytes32 datasetId, uint8 purpose);
-    /// @notice The dataset is not ACTIVE (retired or destroyed) and takes no new use.
-    error DatasetRegistryNotActive(bytes32 datasetId, DatasetStatus status);
-    /// @notice A regulator suspended the dataset.
-    error DatasetRegistrySuspended(bytes32 datasetId);
+    /// @notice The lineage rule refuses `use` of `datasetId` because of `reason`, a state of `blockedBy`:
+    /// the dataset itself, or (for inherited states) one of its ancestors.
+    error DatasetRegistryNotUsable(bytes32 datasetId, LineageUse use, bytes32 blockedBy, LineageBlock reason);
+    /// @notice The dataset's lineage (itself plus its parents' lineages) would exceed MAX_LINEAGE_SIZE.
+    error DatasetRegistryLineageTooLarge(uint256 size, uint256 max);
     /// @notice Only the custodian organisation may do this.
     error DatasetRegistryNotCustodian(bytes32 datasetId, uint32 caller, uint32 custodian);
     /// @notice The lifecycle does not allow this move.
@@ -72,9 +77,11 @@ interface IDatasetRegistry is IConsortiumErrors {
     error DatasetRegistrySuspensionUnchanged(bytes32 datasetId, bool suspended);
 
     /// @notice Registers a dataset; caller: an active HOSPITAL key, whose organisation becomes custodian.
+    /// Every parent must be usable as a PARENT ({usableFor}); reverts {DatasetRegistryNotUsable} otherwise.
     function registerDataset(Registration calldata registration) external returns (bytes32 datasetId);
 
-    /// @notice Records that the caller's organisation used the dataset for `purpose`; caller: an active HOSPITAL or MODEL_DEVELOPER key.
+    /// @notice Records that the caller's organisation used the dataset for `purpose`; caller: an active
+    /// HOSPITAL or MODEL_DEVELOPER key. The dataset must be usable for USE ({usableFor}).
     function recordUse(bytes32 datasetId, uint8 purpose) external;
 
     /// @notice ACTIVE → RETIRED; custodian only.
@@ -88,6 +95,14 @@ interface IDatasetRegistry is IConsortiumErrors {
 
     /// @notice Stored facts of a dataset (custodian 0: unknown).
     function dataset(bytes32 datasetId) external view returns (Dataset memory);
+
+    /// @notice The lineage rule: whether `datasetId` may take part in `use` now. NONE when it may;
+    /// otherwise the reason and the dataset carrying it (itself, or an ancestor for inherited states:
+    /// DESTROYED and SUSPENDED). Never reverts; the walk is bounded by MAX_LINEAGE_SIZE.
+    function usableFor(bytes32 datasetId, LineageUse use) external view returns (LineageBlock reason, bytes32 blockedBy);
+
+    /// @notice The parents a dataset was registered with.
+    function parentsOf(bytes32 datasetId) external view returns (bytes32[] memory);
 
     /// @notice keccak256(abi.encode(custodian, contentRoot, cohortRoot, metadataHash)), mirrored by the SDK.
     function datasetIdOf(uint32 custodian, bytes32 contentRoot, bytes32 cohortRoot, bytes32 metadataHash)

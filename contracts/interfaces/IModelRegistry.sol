@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {RiskClass, VersionStatus, PolicyMetric} from "../generated/MedprovConstants.sol";
+import {RiskClass, VersionStatus, PolicyMetric, LineageUse, LineageBlock} from "../generated/MedprovConstants.sol";
 import {IConsortiumErrors} from "./IConsortiumErrors.sol";
 
 /// @title IModelRegistry
@@ -15,7 +15,7 @@ interface IModelRegistry is IConsortiumErrors {
         uint16 specificity;
         uint16 subgroupAucGap; // largest AUC difference between subgroups
         uint32 biasTestCases;
-        uint16 grassrootsShare; // share of primary-care data in training
+        uint16 grassrootsShare; // share of primary-care data in training; at most the largest training dataset's registered share
     }
 
     /// @notice What a developer registers for a version.
@@ -53,17 +53,20 @@ interface IModelRegistry is IConsortiumErrors {
         bytes32 reportHash; // hash of the full report kept by the hospital
     }
 
-    /// @notice Stored per model.
+    /// @notice Stored per model. `riskClass` is the developer's proposal; the regulator assigns the
+    /// class a version is held to when it approves it.
     struct Model {
         uint32 developer;
         RiskClass riskClass;
     }
 
-    /// @notice Stored per version.
+    /// @notice Stored per version. `riskClass` is the class the regulator assigned at approval (NONE
+    /// before); reinstatement and post-market reports are held to that class's current policy.
     struct Version {
         bytes32 modelId;
         VersionStatus status;
         Evaluation evaluation;
+        RiskClass riskClass;
     }
 
     /// @notice A developer registered a model.
@@ -75,16 +78,18 @@ interface IModelRegistry is IConsortiumErrors {
     event VersionStatusChanged(
         bytes32 indexed versionId, VersionStatus previous, VersionStatus status, uint32 indexed actor, bytes32 reason
     );
-    /// @notice A regulator approved a version under a unique filing code.
-    event VersionApproved(bytes32 indexed versionId, uint32 indexed regulator, string filingCode);
+    /// @notice A regulator approved a version under a unique filing code, holding it to `riskClass`.
+    event VersionApproved(bytes32 indexed versionId, uint32 indexed regulator, string filingCode, RiskClass riskClass);
     /// @notice Governance set the approval policy of a risk class.
     event PolicySet(RiskClass indexed riskClass, Policy policy);
     /// @notice A hospital deployed an approved version.
     event DeploymentRecorded(bytes32 indexed versionId, uint32 indexed hospital);
     /// @notice A hospital filed a post-market performance report.
     event PerformanceReported(bytes32 indexed versionId, uint32 indexed hospital, bytes32 indexed reportId, PerformanceReport report);
-    /// @notice A report's subgroup AUC gap exceeded the policy limit of the model's risk class.
+    /// @notice A report's subgroup AUC gap exceeded the policy limit of the version's risk class.
     event FairnessAlert(bytes32 indexed versionId, uint32 indexed hospital, bytes32 indexed reportId, uint32 gap, uint32 limit);
+    /// @notice A report's overall AUC fell below the minimum AUC of the version's risk class.
+    event PerformanceAlert(bytes32 indexed versionId, uint32 indexed hospital, bytes32 indexed reportId, uint32 auc, uint32 minAuc);
 
     /// @notice No model has this id.
     error ModelRegistryUnknownModel(bytes32 modelId);
@@ -100,8 +105,22 @@ interface IModelRegistry is IConsortiumErrors {
     error ModelRegistryInvalidVersion();
     /// @notice The caller's organisation is not the model's developer.
     error ModelRegistryNotDeveloper(bytes32 modelId, uint32 caller, uint32 developer);
-    /// @notice A training dataset does not allow MODEL_TRAINING, or was destroyed.
+    /// @notice A training dataset is unknown or does not allow MODEL_TRAINING.
     error ModelRegistryDatasetNotForTraining(bytes32 datasetId);
+    /// @notice The lineage rule (DatasetRegistry.usableFor) refuses `use` of a training dataset
+    /// because of `reason`, a state of `blockedBy` (the dataset or one of its ancestors).
+    error ModelRegistryDatasetNotUsable(bytes32 datasetId, LineageUse use, bytes32 blockedBy, LineageBlock reason);
+    /// @notice The training datasets' lineages together exceed MAX_TRAINING_LINEAGE.
+    error ModelRegistryLineageTooLarge(uint256 size, uint256 max);
+    /// @notice The parent version belongs to another developer; a version revises its own developer's work.
+    error ModelRegistryParentOfAnotherDeveloper(bytes32 parent, uint32 developer, uint32 parentDeveloper);
+    /// @notice The declared grassroots share exceeds the largest registered share among the training
+    /// datasets, which no mixture of them can exceed.
+    error ModelRegistryGrassrootsShareUnsupported(uint16 declared, uint16 highest);
+    /// @notice Weights that were recalled (under any model) are never registered or approved again.
+    error ModelRegistryWeightsRecalled(bytes32 weightsHash);
+    /// @notice A regulator must assign a risk class (not NONE) at approval.
+    error ModelRegistryInvalidRiskClass(RiskClass riskClass);
     /// @notice The move is not allowed from the version's current status.
     error ModelRegistryInvalidTransition(bytes32 versionId, VersionStatus status, VersionStatus requested);
     /// @notice The version misses its risk class's policy on `metric`.
@@ -119,23 +138,31 @@ interface IModelRegistry is IConsortiumErrors {
     /// @notice A report for the same version, hospital and period exists, or the report is malformed.
     error ModelRegistryInvalidReport(bytes32 reportId);
 
-    /// @notice Registers a model; caller: an active MODEL_DEVELOPER key.
+    /// @notice Registers a model; caller: an active MODEL_DEVELOPER key. `riskClass` is the developer's
+    /// proposal; the regulator assigns the class each version is held to at {approveVersion}.
     function registerModel(string calldata name, string calldata intendedUse, RiskClass riskClass) external returns (bytes32 modelId);
 
-    /// @notice Registers a version of one of the caller's models; status SUBMITTED.
+    /// @notice Registers a version of one of the caller's models; status SUBMITTED. The parent (if any)
+    /// must be the same developer's; every training dataset must allow MODEL_TRAINING and be usable for
+    /// TRAINING (DatasetRegistry.usableFor); the grassroots share may not exceed the largest of theirs.
     function registerVersion(bytes32 modelId, VersionInput calldata input) external returns (bytes32 versionId);
 
-    /// @notice SUBMITTED → APPROVED under `filingCode`; caller: an active REGULATOR key. Reverts with
-    /// {ModelRegistryPolicyNotMet} when the evaluation misses the risk class's policy.
-    function approveVersion(bytes32 versionId, string calldata filingCode) external;
+    /// @notice SUBMITTED → APPROVED under `filingCode`, held to `riskClass` (the regulator's class; the
+    /// model's is only the developer's proposal); caller: an active REGULATOR key. Reverts with
+    /// {ModelRegistryPolicyNotMet} when the evaluation misses that class's policy,
+    /// {ModelRegistryDatasetNotUsable} when a training dataset (or an ancestor) is now destroyed,
+    /// suspended or otherwise refused for APPROVAL, {ModelRegistryWeightsRecalled} for recalled weights.
+    function approveVersion(bytes32 versionId, string calldata filingCode, RiskClass riskClass) external;
 
     /// @notice APPROVED → SUSPENDED; caller: an active REGULATOR key.
     function suspendVersion(bytes32 versionId, bytes32 reason) external;
 
-    /// @notice SUSPENDED → APPROVED; caller: an active REGULATOR key.
+    /// @notice SUSPENDED → APPROVED; caller: an active REGULATOR key. Re-checks what approval checks,
+    /// against the policy in force now for the class assigned at approval.
     function reinstateVersion(bytes32 versionId, bytes32 reason) external;
 
     /// @notice APPROVED, SUSPENDED or RETIRED → RECALLED (final); caller: an active REGULATOR key.
+    /// The version's weights hash is barred from registration and approval under any model.
     function recallVersion(bytes32 versionId, bytes32 reason) external;
 
     /// @notice SUBMITTED, APPROVED or SUSPENDED → RETIRED; caller: a key of the model's developer.
@@ -148,7 +175,8 @@ interface IModelRegistry is IConsortiumErrors {
     function recordDeployment(bytes32 versionId) external;
 
     /// @notice Files a post-market report for a version the caller's hospital deployed; emits
-    /// {FairnessAlert} when the subgroup AUC gap exceeds policy.
+    /// {FairnessAlert} when the subgroup AUC gap exceeds policy and {PerformanceAlert} when the overall
+    /// AUC is below it (whatever the number of subgroups).
     function fileReport(bytes32 versionId, PerformanceReport calldata report) external returns (bytes32 reportId);
 
     /// @notice The policy of a risk class.
@@ -159,6 +187,12 @@ interface IModelRegistry is IConsortiumErrors {
 
     /// @notice Stored facts of a version (status NONE: unknown).
     function version(bytes32 versionId) external view returns (Version memory);
+
+    /// @notice The training datasets a version was registered with.
+    function trainingDatasetsOf(bytes32 versionId) external view returns (bytes32[] memory);
+
+    /// @notice True once a version with these weights was recalled.
+    function weightsRecalled(bytes32 weightsHash) external view returns (bool);
 
     /// @notice Just the status of a version; what the trace anchor checks.
     function versionStatus(bytes32 versionId) external view returns (VersionStatus);

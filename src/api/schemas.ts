@@ -30,12 +30,12 @@ export const W = {
   dataset: { custodian: "org", allowedPurposes: "purposes", demographics: { nested: DEMOGRAPHICS }, status: en(DATASET_STATUSES), registeredTime: "time" },
   use: { org: "org", purpose: "purpose", time: "time" },
   model: { developer: "org", riskClass: en(RISK_CLASSES), time: "time" },
-  version: { developer: "org", evaluation: { nested: EVALUATION }, status: en(VERSION_STATUSES), approvedBy: "org", registeredTime: "time" },
+  version: { developer: "org", evaluation: { nested: EVALUATION }, status: en(VERSION_STATUSES), approvedBy: "org", riskClass: en(RISK_CLASSES), registeredTime: "time" },
   statusChange: { previous: en(VERSION_STATUSES), status: en(VERSION_STATUSES), actor: "org", time: "time" },
   deployment: { hospital: "org", time: "time" },
   report: { hospital: "org", periodStart: "time", periodEnd: "time", auc: "bps", subgroups: { each: { subgroup: "label", auc: "bps" } }, time: "time" },
-  alert: { hospital: "org", gap: "bps", limit: "bps", time: "time" },
-  fairnessAlert: { hospital: "org", gap: "bps", limit: "bps", time: "time" },
+  alert: { hospital: "org", gap: "bps", limit: "bps", auc: "bps", minAuc: "bps", time: "time" },
+  fairnessAlert: { hospital: "org", gap: "bps", limit: "bps", auc: "bps", minAuc: "bps", time: "time" },
   batch: { hospital: "org", fromTime: "time", toTime: "time", time: "time" },
   member: { role: en(ROLES), status: en(MEMBER_STATUSES), admittedTime: "time" },
   recallImpact: { status: en(VERSION_STATUSES), hospitals: { each: { hospital: "org" } } },
@@ -55,14 +55,16 @@ export const model = worded(obj({ modelId: str, developer: int, riskClass: int, 
 export const evaluation = obj({ auc: str, sensitivity: str, specificity: str, subgroupAucGap: str, biasTestCases: str, grassrootsShare: str });
 export const version = worded(obj({
   versionId: str, modelId: str, developer: int, parent: str, weightsHash: str, modelCardHash: str, trainingDatasets: arr(str), evaluation,
-  status: int, filingCode: str, approvedBy: int, registeredBlock: int, registeredTime: int, tx: str,
+  status: int, filingCode: str, approvedBy: int, riskClass: int, registeredBlock: int, registeredTime: int, tx: str,
 }), W.version);
 export const statusChange = worded(obj({ previous: int, status: int, actor: int, reason: str, block: int, time: int, tx: str }), W.statusChange);
 export const deployment = worded(obj({ hospital: int, block: int, time: int, tx: str }), W.deployment);
 export const report = worded(obj({ reportId: str, hospital: int, periodStart: str, periodEnd: str, cases: str, auc: str, subgroups: arr(obj({ subgroup: str, auc: str, cases: str })), reportHash: str, block: int, time: int, tx: str }), W.report);
-export const alert = worded(obj({ reportId: str, hospital: int, gap: int, limit: int, block: int, time: int, tx: str }), W.alert);
+/** kind FAIRNESS carries the subgroup gap and its limit; kind PERFORMANCE the overall AUC and the policy's minimum. */
+const alertFields = { kind: str, reportId: str, hospital: int, gap: int, limit: int, auc: int, minAuc: int, block: int, time: int, tx: str };
+export const alert = worded(obj(alertFields), W.alert);
 /** An alert across versions names its version and the model it belongs to. */
-export const fairnessAlert = worded(obj({ versionId: str, modelId: str, name: str, reportId: str, hospital: int, gap: int, limit: int, block: int, time: int, tx: str }), W.fairnessAlert);
+export const fairnessAlert = worded(obj({ versionId: str, modelId: str, name: str, ...alertFields }), W.fairnessAlert);
 export const batch = worded(obj({ batchId: str, hospital: int, root: str, firstSeq: str, count: int, fromTime: int, toTime: int, versions: arr(str), versionCounts: arr(int), block: int, time: int, tx: str, checkpoint: str }), W.batch);
 export const member = worded(obj({ orgId: int, role: int, name: str, status: int, admittedBlock: int, admittedTime: int }), W.member);
 export const verifyResult = obj({ valid: bool, reasons: arr(obj({ code: str, message: str })), skipped: arr(str) });

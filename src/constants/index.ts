@@ -22,12 +22,21 @@ export const Tier = enumOf(spec.TIERS);
 export const ClinicianAction = enumOf(spec.CLINICIAN_ACTIONS);
 export const PolicyMetric = enumOf(spec.POLICY_METRICS);
 export const Purpose = enumOf(spec.DEFAULT_PURPOSES);
+export const LineageUse = enumOf(spec.LINEAGE_USES);
+export const LineageBlock = enumOf(spec.LINEAGE_BLOCKS);
 
 export type RoleName = (typeof spec.ROLES)[number];
 export type PurposeName = (typeof spec.DEFAULT_PURPOSES)[number];
 export type TierName = (typeof spec.TIERS)[number];
 export type ClinicianActionName = (typeof spec.CLINICIAN_ACTIONS)[number];
 export type VersionStatusName = (typeof spec.VERSION_STATUSES)[number];
+export type LineageUseName = (typeof spec.LINEAGE_USES)[number];
+export type LineageBlockName = (typeof spec.LINEAGE_BLOCKS)[number];
+
+/** Whether a dataset in state `block` (its own) allows `use`: THE rule, as the contracts apply it. */
+export function lineageAllows(block: LineageBlockName, use: LineageUseName): boolean {
+  return block === "NONE" || spec.LINEAGE_ALLOWS[block].includes(use);
+}
 
 /** Name of an enum value, or `UNKNOWN(n)` for a value the spec does not know (a newer contract). */
 export function nameOf(names: readonly string[], value: number | bigint): string {

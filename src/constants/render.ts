@@ -7,6 +7,8 @@ import {
   REGION_BANDS,
   SEX_BANDS,
   SOLIDITY_ENUMS,
+  lineageAllowsMask,
+  lineageInheritedMask,
 } from "./spec";
 
 const constantName = (s: string) => s.replace(/[^A-Za-z0-9]+/g, "_").toUpperCase();
@@ -35,6 +37,10 @@ export function renderSolidityConstants(): string {
   for (const [risk, p] of Object.entries(DEFAULT_POLICIES)) {
     for (const [k, v] of Object.entries(p)) out.push(`    uint32 internal constant ${risk}_${constantName(k.replace(/([A-Z])/g, "_$1"))} = ${v};`);
   }
+  out.push(`    /// @notice Lineage rule (spec.ts LINEAGE_ALLOWS): bit 8 * LineageBlock + LineageUse set = allowed.`);
+  out.push(`    uint256 internal constant LINEAGE_ALLOWS_MASK = 0x${lineageAllowsMask().toString(16)};`);
+  out.push(`    /// @notice Ancestor states that block descendants (spec.ts LINEAGE_INHERITED): bit LineageBlock.`);
+  out.push(`    uint256 internal constant LINEAGE_INHERITED_MASK = 0x${lineageInheritedMask().toString(16)};`);
   out.push(`    string internal constant CONSENT_EIP712_NAME = "${EIP712.CONSENT_NAME}";`);
   out.push(`    string internal constant EIP712_VERSION = "${EIP712.VERSION}";`);
   out.push("", "    /// @notice The names of the default purposes, in id order.", "    function defaultPurposeName(uint8 id) internal pure returns (string memory) {");

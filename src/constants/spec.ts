@@ -22,6 +22,37 @@ export const TIERS = ["NONE", "REVIEW", "DIFFERENTIAL", "TAKEOVER"] as const;
 export const CLINICIAN_ACTIONS = ["NONE", "ACCEPTED", "MODIFIED", "REJECTED", "TAKEOVER"] as const;
 /** Policy metrics named in approval refusals. */
 export const POLICY_METRICS = ["AUC", "SUBGROUP_AUC_GAP", "BIAS_TEST_CASES", "GRASSROOTS_SHARE"] as const;
+/** What a dataset can take part in (docs/lineage.md): be a parent, train a version, let a version be approved or reinstated, be used. */
+export const LINEAGE_USES = ["PARENT", "TRAINING", "APPROVAL", "USE"] as const;
+/**
+ * Why a dataset may not take part in a use: NONE (it may), UNKNOWN, or a state of the dataset
+ * itself or of one of its ancestors. Listed in the order the ledger reports them when several hold.
+ */
+export const LINEAGE_BLOCKS = ["NONE", "UNKNOWN", "DESTROYED", "SUSPENDED", "RETIRED", "CUSTODIAN_INACTIVE"] as const;
+
+/**
+ * THE lineage rule, stated once (docs/lineage.md shows it as a table, a test holds the two equal, and
+ * the contracts read it from the generated constants): for each state a dataset can be in, the uses it
+ * still allows. A dataset in several states allows only what every one of them allows.
+ * - DESTROYED: a deletion was attested; nothing may come of the data again.
+ * - SUSPENDED (by a regulator): nothing, until the regulator lifts it.
+ * - RETIRED: no new child, training or use; a version trained while it was ACTIVE may still be approved.
+ * - CUSTODIAN_INACTIVE (custodian organisation SUSPENDED or REMOVED): as RETIRED — no one answers for
+ *   the data any more, but what was trained on it before stays approvable.
+ */
+export const LINEAGE_ALLOWS: Record<Exclude<(typeof LINEAGE_BLOCKS)[number], "NONE">, readonly (typeof LINEAGE_USES)[number][]> = {
+  UNKNOWN: [],
+  DESTROYED: [],
+  SUSPENDED: [],
+  RETIRED: ["APPROVAL"],
+  CUSTODIAN_INACTIVE: ["APPROVAL"],
+};
+/**
+ * States an ancestor passes down to every dataset derived from it (for every use): destroyed or
+ * suspended data does not come back through a child. A retired ancestor or an inactive custodian
+ * upstream does not: the child is its own custodian's data.
+ */
+export const LINEAGE_INHERITED: readonly (typeof LINEAGE_BLOCKS)[number][] = ["DESTROYED", "SUSPENDED"];
 
 /**
  * The purpose catalogue a fresh deployment starts with; ids are the array index.
@@ -60,6 +91,13 @@ export const NUMBERS = {
   MAX_LIST_LENGTH: 64,
   /** Subgroup figures per performance report. */
   MAX_SUBGROUPS: 32,
+  /**
+   * Datasets in one dataset's lineage (itself and its ancestors, counted once per path); a registration
+   * beyond it is refused, so the ancestry check at use, training and approval has a gas bound.
+   */
+  MAX_LINEAGE_SIZE: 64,
+  /** Lineage sizes summed over a version's training datasets; bounds the approval-time ancestry walk. */
+  MAX_TRAINING_LINEAGE: 256,
 } as const;
 
 /**
@@ -87,7 +125,24 @@ export const SOLIDITY_ENUMS = {
   Tier: TIERS,
   ClinicianAction: CLINICIAN_ACTIONS,
   PolicyMetric: POLICY_METRICS,
+  LineageUse: LINEAGE_USES,
+  LineageBlock: LINEAGE_BLOCKS,
 } as const;
+
+/** Bit `8 * block + use` is set when a dataset in state `block` allows `use` (NONE allows all). */
+export function lineageAllowsMask(): bigint {
+  let mask = 0n;
+  LINEAGE_BLOCKS.forEach((block, b) => {
+    const uses = block === "NONE" ? LINEAGE_USES : LINEAGE_ALLOWS[block];
+    for (const use of uses) mask |= 1n << BigInt(8 * b + LINEAGE_USES.indexOf(use));
+  });
+  return mask;
+}
+
+/** Bit `block` is set when an ancestor in that state blocks its descendants. */
+export function lineageInheritedMask(): bigint {
+  return LINEAGE_INHERITED.reduce((m, block) => m | (1n << BigInt(LINEAGE_BLOCKS.indexOf(block))), 0n);
+}
 
 /** AccessManager role ids used by a medprov deployment (0 is OpenZeppelin's ADMIN_ROLE). */
 export const ACCESS_ROLES = { ADMIN: 0n, GOVERNOR: 1n } as const;

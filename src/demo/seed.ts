@@ -141,7 +141,14 @@ export async function seedDemo(provider: JsonRpcProvider, deployment: Deployment
   const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
   async function dataset(h: number, name: string, cohort: number[], purposes: number[], parents: string[] = []) {
     const file = join(dataDir, `hospital-${h + 1}`, `${name}.jsonl`);
-    writeFileSync(file, cohort.map((i) => JSON.stringify({ subject: patients[i].address, ageBand: pick(bands.age), sex: pick(bands.sex.slice(0, 2)), region: pick(bands.region), grassroots: rand() < 0.3, finding: pick(["normal", "nodule", "effusion", "arrhythmia"]) })).join("\n") + "\n");
+    const record = (i: number, k: number) => {
+      const [ageBand, sex, region] = [pick(bands.age), pick(bands.sex.slice(0, 2)), pick(bands.region)];
+      rand(); // the former grassroots draw: keeps the rest of the demo's random stream as it was
+      // Three records in ten are primary-care data, in every dataset and split: the versions' declared
+      // grassroots shares (at most 26%) must not exceed their training data's (docs/lineage.md).
+      return JSON.stringify({ subject: patients[i].address, ageBand, sex, region, grassroots: k % 10 < 3, finding: pick(["normal", "nodule", "effusion", "arrhythmia"]) });
+    };
+    writeFileSync(file, cohort.map(record).join("\n") + "\n");
     const r = await hospital(h, `dataset:${name}`).registerDataset(file, { purposes, uri: `s3://hospital-${h + 1}/${name}.tar.age`, parents });
     progress(`registered dataset ${name}`);
     return r.datasetId;

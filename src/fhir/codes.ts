@@ -29,6 +29,7 @@ export const CODE_SYSTEM = {
 export const EXTENSION = {
   versionStatus: extension("version-status"),
   filingCode: extension("filing-code"),
+  riskClass: extension("risk-class"),
   memberStatus: extension("member-status"),
   merkleRoot: extension("merkle-root"),
   traceCount: extension("trace-count"),

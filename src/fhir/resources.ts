@@ -10,7 +10,7 @@
  */
 import type { AuditEvent, Consent, Device, Extension, Identifier, Organization, Provenance, Reference } from "@medplum/fhirtypes";
 import { ZeroHash } from "ethers";
-import { DEFAULT_PURPOSES, MEMBER_STATUSES, NUMBERS, VERSION_STATUSES, VersionStatus, nameOf } from "../constants";
+import { DEFAULT_PURPOSES, MEMBER_STATUSES, NUMBERS, RISK_CLASSES, VERSION_STATUSES, VersionStatus, nameOf } from "../constants";
 import * as C from "./codes";
 
 /** What every mapping needs to name ledger objects. */
@@ -27,7 +27,7 @@ export interface FhirContext {
 export interface ConsentRow { subject: string; purpose: number; grantee: number; grantedAt: number; expiresAt: number; revokedAt: number; signedAt: number; block: number }
 export interface VersionRow {
   versionId: string; modelId: string; developer: number; parent: string; weightsHash: string; modelCardHash: string; trainingDatasets: string[];
-  status: number; filingCode?: string; approvedBy?: number; registeredTime: number; tx: string;
+  status: number; filingCode?: string; approvedBy?: number; riskClass?: number; registeredTime: number; tx: string;
 }
 export interface BatchRow { batchId: string; hospital: number; root: string; firstSeq: string; count: number; fromTime: number; toTime: number; versions: string[]; time: number; tx: string }
 /** A membership history row (`orgh:`) with the org it belongs to and its checkpoint. */
@@ -49,10 +49,12 @@ export function orgReference(ctx: FhirContext, orgId: number): Reference<Organiz
 export const deviceId = (versionId: string) => versionId.toLowerCase().replace(/^0x/, "");
 export const versionDevice = (id: string): Reference<Device> => ({ reference: `Device/${deviceId(id)}`, type: "Device", identifier: { system: C.SYSTEM.modelVersion, value: id.toLowerCase() } });
 /** A version's status and filing code, as medprov extensions. */
-export const versionExtensions = (v: { status: number; filingCode?: string }): Extension[] => [
+export const versionExtensions = (v: { status: number; filingCode?: string; riskClass?: number }): Extension[] => [
   // A code from CODE_SYSTEM.versionStatus (the extension's definition binds it).
   ext(C.EXTENSION.versionStatus, { valueCode: nameOf(VERSION_STATUSES, v.status) }),
   ...(v.filingCode ? [ext(C.EXTENSION.filingCode, { valueString: v.filingCode })] : []),
+  // The class the regulator assigned at approval (the model's own class is only the developer's proposal).
+  ...(v.riskClass ? [ext(C.EXTENSION.riskClass, { valueCode: nameOf(RISK_CLASSES, v.riskClass) })] : []),
 ];
 
 function purposeCoding(ctx: FhirContext, purpose: number) {

@@ -144,11 +144,13 @@ const HANDLERS: Record<string, Handler> = {
     await update(w, K.version(a.versionId), { status: n(a.status) });
     w.add(K.versionHistory(a.versionId, cp), { previous: n(a.previous), status: n(a.status), actor: n(a.actor), reason: a.reason, block: m.block, time: m.time, tx: m.tx });
   },
-  VersionApproved: async (w, a) => update(w, K.version(a.versionId), { filingCode: a.filingCode, approvedBy: n(a.regulator) }),
+  // riskClass: the class the regulator assigned, which may differ from the model's proposed class.
+  VersionApproved: async (w, a) => update(w, K.version(a.versionId), { filingCode: a.filingCode, approvedBy: n(a.regulator), riskClass: n(a.riskClass) }),
   PolicySet: async (w, a, m) => w.put(K.policy(n(a.riskClass)), { riskClass: n(a.riskClass), ...(plain(a.policy) as Record<string, Json>), block: m.block }),
   DeploymentRecorded: async (w, a, m) => w.put(K.deployment(a.versionId, n(a.hospital)), { hospital: n(a.hospital), block: m.block, time: m.time, tx: m.tx }),
   PerformanceReported: (w, a, m, cp) => w.add(K.report(a.versionId, cp), { reportId: lc(a.reportId), hospital: n(a.hospital), ...(plain(a.report) as Record<string, Json>), block: m.block, time: m.time, tx: m.tx }),
-  FairnessAlert: (w, a, m, cp) => w.add(K.alert(a.versionId, cp), { reportId: lc(a.reportId), hospital: n(a.hospital), gap: n(a.gap), limit: n(a.limit), block: m.block, time: m.time, tx: m.tx }),
+  FairnessAlert: (w, a, m, cp) => w.add(K.alert(a.versionId, cp), { kind: "FAIRNESS", reportId: lc(a.reportId), hospital: n(a.hospital), gap: n(a.gap), limit: n(a.limit), block: m.block, time: m.time, tx: m.tx }),
+  PerformanceAlert: (w, a, m, cp) => w.add(K.alert(a.versionId, cp), { kind: "PERFORMANCE", reportId: lc(a.reportId), hospital: n(a.hospital), auc: n(a.auc), minAuc: n(a.minAuc), block: m.block, time: m.time, tx: m.tx }),
   // Traces
   BatchAnchored: (w, a, m, cp) => {
     // The record sits at its checkpoint; the id and hospital entries only point there, so an

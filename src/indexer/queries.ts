@@ -199,7 +199,7 @@ export function createQueries(store: IndexStore) {
     deployments: (id: string) => values(store, `vd:${lc(id)}:`),
     reports: (id: string) => values(store, `vr:${lc(id)}:`),
     alerts: (id: string) => values(store, `va:${lc(id)}:`),
-    /** Every fairness alert, in chain order, with the version it was raised against. */
+    /** Every alert (FAIRNESS: subgroup gap; PERFORMANCE: overall AUC), in chain order, with the version it was raised against. */
     allAlerts: async (): Promise<(Row & { versionId: string })[]> => (await history(store, "va:")).map(({ owner, checkpoint: _cp, ...r }) => ({ ...r, versionId: owner })),
     /** A version's status at a time, from its history. */
     async versionStatusAt(id: string, time: number): Promise<number> {

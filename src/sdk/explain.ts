@@ -3,7 +3,7 @@
  * the caller knows them, members' names) and returns text; names of purposes, roles and statuses
  * come from the shared constants, written as words ("an auditor", "AUC 0.88").
  */
-import { DEFAULT_PURPOSES, MEMBER_STATUSES, NUMBERS, POLICY_METRICS, PolicyMetric, ROLES, VERSION_STATUSES, DATASET_STATUSES, nameOf } from "../constants";
+import { DEFAULT_PURPOSES, MEMBER_STATUSES, NUMBERS, POLICY_METRICS, PolicyMetric, ROLES, VERSION_STATUSES, DATASET_STATUSES, LINEAGE_BLOCKS, LINEAGE_USES, RISK_CLASSES, nameOf } from "../constants";
 
 /** Names the explainer may use; without them an organisation is "organisation 7". */
 export interface ExplainNames {
@@ -18,6 +18,9 @@ const orgWords = (names: ExplainNames) => (o: unknown) => {
   return name ? `organisation ${o} (${name})` : `organisation ${o}`;
 };
 const short = (h: unknown) => (typeof h === "string" && h.length > 14 ? `${h.slice(0, 10)}…` : String(h));
+/** "dataset X may not be used for TRAINING: its ancestor Y is DESTROYED" (docs/lineage.md). */
+const notUsable = ([d, u, by, why]: readonly unknown[]) =>
+  `dataset ${short(d)} may not be used for ${nameOf(LINEAGE_USES, Number(u))}: ${String(by).toLowerCase() === String(d).toLowerCase() ? "it" : `its ancestor ${short(by)}`} is ${nameOf(LINEAGE_BLOCKS, Number(why)).replace("_", " ")} (docs/lineage.md)`;
 const time = (t: unknown) => new Date(Number(t) * 1000).toISOString();
 /** A role as a person says it, with its article: "a hospital", "an auditor", "a model developer". */
 export function roleWords(r: unknown): string {
@@ -73,8 +76,8 @@ const sentences = (org: (o: unknown) => string): Record<string, Explainer> => ({
   DatasetRegistryInvalidShares: ([g, b, t]) => `demographic group ${["age", "sex", "region", "grassroots"][Number(g)]} has ${b} bands summing to ${t} bps; it must have the spec's bands summing to 10000`,
   DatasetRegistryInvalidPurposes: ([m, c]) => `allowed purposes mask ${m} is empty or names purposes outside the catalogue (mask ${c})`,
   DatasetRegistryPurposeNotAllowed: ([d, p]) => `dataset ${short(d)} does not allow ${purpose(p)}`,
-  DatasetRegistryNotActive: ([d, s]) => `dataset ${short(d)} is ${statusWords(DATASET_STATUSES, s)} and takes no new use`,
-  DatasetRegistrySuspended: ([d]) => `dataset ${short(d)} is suspended by a regulator`,
+  DatasetRegistryNotUsable: notUsable,
+  DatasetRegistryLineageTooLarge: ([s, m]) => `the dataset's lineage would count ${s} datasets (itself and its ancestors per path); at most ${m} are allowed`,
   DatasetRegistryNotCustodian: ([d, c, o]) => `${org(c)} is not the custodian of dataset ${short(d)} (${org(o)} is)`,
   DatasetRegistryInvalidTransition: ([d, s, r]) => `dataset ${short(d)} is ${statusWords(DATASET_STATUSES, s)} and cannot become ${statusWords(DATASET_STATUSES, r)}`,
   DatasetRegistrySuspensionUnchanged: ([d, s]) => `dataset ${short(d)} is already ${s ? "suspended" : "not suspended"}`,
@@ -86,7 +89,13 @@ const sentences = (org: (o: unknown) => string): Record<string, Explainer> => ({
   ModelRegistryInvalidModel: () => `a model needs a name, an intended use and a risk class`,
   ModelRegistryInvalidVersion: () => `a version needs weights and model-card hashes, 1–64 training datasets and figures of at most 10000 bps`,
   ModelRegistryNotDeveloper: ([m, c, d]) => `${org(c)} is not the developer of model ${short(m)} (${org(d)} is)`,
-  ModelRegistryDatasetNotForTraining: ([d]) => `dataset ${short(d)} is unknown, destroyed, or does not allow MODEL_TRAINING`,
+  ModelRegistryDatasetNotForTraining: ([d]) => `dataset ${short(d)} is unknown or does not allow MODEL_TRAINING`,
+  ModelRegistryDatasetNotUsable: notUsable,
+  ModelRegistryLineageTooLarge: ([s, m]) => `the training datasets' lineages count ${s} datasets together; at most ${m} are allowed`,
+  ModelRegistryParentOfAnotherDeveloper: ([p, d, o]) => `parent version ${short(p)} belongs to ${org(o)}, not ${org(d)}; a version may only revise its own developer's versions`,
+  ModelRegistryGrassrootsShareUnsupported: ([d, h]) => `the declared grassroots share ${d} bps exceeds the largest registered share of the training datasets (${h} bps)`,
+  ModelRegistryWeightsRecalled: ([w]) => `weights ${short(w)} belong to a recalled version; they cannot be registered or approved again under any model`,
+  ModelRegistryInvalidRiskClass: () => `the regulator must assign a risk class: ${RISK_CLASSES.slice(1).join(", ")}`,
   ModelRegistryInvalidTransition: ([v, s, r]) => `version ${short(v)} is ${statusWords(VERSION_STATUSES, s)} and cannot become ${statusWords(VERSION_STATUSES, r)}`,
   ModelRegistryPolicyNotMet: ([v, m, a, r]) => `version ${short(v)} misses the approval policy of its risk class: ${policyShortfall(m, a, r)}`,
   ModelRegistryInvalidFilingCode: ([c]) => `filing code "${c}" is empty or already used`,

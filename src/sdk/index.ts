@@ -21,5 +21,6 @@ export { Patient, consentHistory, type SignedGrant, type SignedRevoke, type Cons
 export { Hospital, type ReportInput, type DatasetRegistered } from "./roles/hospital";
 export { Developer, parseModelCard, type ModelCard } from "./roles/developer";
 export { Regulator } from "./roles/regulator";
+export { datasetLineage, type LineageAnswer } from "./datasets/lineage";
 export { Governance, governedCalls, type GovernedCall, type Policy } from "./roles/governance";
 export { Auditor, missingSequences, summarizeTraces, VERIFY_REASONS, type VersionTraceSummary, type LedgerFacts, type BatchFacts, type VerifyResult, type VerifyReason, type VerifyReasonCode, type ConsentAtTime } from "./roles/auditor";

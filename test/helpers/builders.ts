@@ -47,7 +47,7 @@ export async function modelWithVersion(l: Ledger, opts: { approve?: boolean; ris
   const input = versionInput([datasetId]);
   const versionId = await l.models.connect(l.developer).registerVersion.staticCall(modelId, input);
   await (await l.models.connect(l.developer).registerVersion(modelId, input)).wait();
-  if (opts.approve) await (await l.models.connect(l.regulator).approveVersion(versionId, `NMPA-${++counter}`)).wait();
+  if (opts.approve) await (await l.models.connect(l.regulator).approveVersion(versionId, `NMPA-${++counter}`, opts.risk ?? RiskClass.HIGH)).wait();
   return { datasetId, modelId, versionId };
 }
 

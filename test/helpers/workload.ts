@@ -78,7 +78,7 @@ export async function runWorkload(l: Ledger, seed: number, steps: number, s: Wor
     } else if (op === 8 && s.versions.length) {
       const v = r.pick(s.versions);
       const ok = await attempt(() => [
-        () => l.models.connect(l.regulator).approveVersion(v, `F-${seed}-${i}`),
+        async () => l.models.connect(l.regulator).approveVersion(v, `F-${seed}-${i}`, (await l.models.model((await l.models.version(v)).modelId)).riskClass),
         () => l.models.connect(l.regulator).suspendVersion(v, h()),
         () => l.models.connect(l.regulator).reinstateVersion(v, h()),
         () => l.models.connect(l.regulator).recallVersion(v, h()),

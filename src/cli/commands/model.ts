@@ -20,11 +20,12 @@ export function modelCommands(program: Command, run: Run) {
       const r = await new Developer(await ctx.ledger(), await ctx.writer()).registerVersion(parseModelCard(value), text);
       ctx.print(r, `${r.created ? "registered" : "already registered:"} version ${r.versionId} of model ${r.modelId} (SUBMITTED)`);
     }));
-  model.command("approve <versionId>").description("approve a SUBMITTED version under a unique filing code (regulator key)")
+  model.command("approve <versionId>").description("approve a SUBMITTED version under a unique filing code, holding it to a risk class (regulator key)")
     .requiredOption("--filing-code <code>", "the regulator's filing code")
+    .option("--risk <class>", `the class the version is held to: ${RISK_CLASSES.slice(1).join(" | ")}; default: confirm the developer's proposed class`)
     .action(run(async (ctx, o, id: string) => {
-      const r = await new Regulator(await ctx.ledger(), await ctx.writer()).approve(bytes32Arg(id), o.filingCode);
-      ctx.print(r, `approved ${id} as ${o.filingCode} (tx ${r.txHash})`);
+      const r = await new Regulator(await ctx.ledger(), await ctx.writer()).approve(bytes32Arg(id), o.filingCode, o.risk === undefined ? undefined : String(o.risk));
+      ctx.print(r, `approved ${id} as ${o.filingCode}, held to ${r.riskClass}${o.risk === undefined ? " (the developer's proposal, confirmed)" : ""} (tx ${r.txHash})`);
     }));
   const verbs = [["suspend", "suspended", "suspend an APPROVED version"], ["reinstate", "reinstated", "reinstate a SUSPENDED version"], ["recall", "recalled", "recall a version for good"]] as const;
   for (const [verb, done, what] of verbs) {
@@ -45,6 +46,10 @@ export function modelCommands(program: Command, run: Run) {
       const { value } = readJson(file);
       if (!value || typeof value !== "object") throw new InputError("BAD_REPORT", `${file} must hold a report object`);
       const r = await new Hospital(await ctx.ledger(), await ctx.writer()).fileReport(bytes32Arg(id), value as ReportInput);
-      ctx.print(r, [`filed report ${r.reportId} (tx ${r.txHash})`, ...(r.alert ? [`FAIRNESS ALERT: subgroup AUC gap ${r.alert.gap} bps exceeds the policy limit ${r.alert.limit} bps`] : [])]);
+      ctx.print(r, [
+        `filed report ${r.reportId} (tx ${r.txHash})`,
+        ...(r.alert ? [`FAIRNESS ALERT: subgroup AUC gap ${r.alert.gap} bps exceeds the policy limit ${r.alert.limit} bps`] : []),
+        ...(r.performanceAlert ? [`PERFORMANCE ALERT: overall AUC ${r.performanceAlert.auc} bps is below the policy minimum ${r.performanceAlert.minAuc} bps`] : []),
+      ]);
     }));
 }

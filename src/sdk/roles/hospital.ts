@@ -102,11 +102,20 @@ export class Hospital {
     return sendWrite(m, () => m.recordDeployment(versionId));
   }
 
-  /** Files a post-market report; `alert` carries the FairnessAlert when the subgroup gap broke policy. */
-  async fileReport(versionId: string, r: ReportInput): Promise<WriteResult & { reportId: string; alert?: { gap: number; limit: number } }> {
+  /**
+   * Files a post-market report; `alert` carries the FairnessAlert when the subgroup gap broke policy,
+   * `performanceAlert` the PerformanceAlert when the overall AUC fell below it.
+   */
+  async fileReport(versionId: string, r: ReportInput): Promise<WriteResult & { reportId: string; alert?: { gap: number; limit: number }; performanceAlert?: { auc: number; minAuc: number } }> {
     const m = this.ledger.models.connect(this.signer);
     const sent = await sendWrite(m, () => m.fileReport(versionId, { ...r, subgroups: r.subgroups.map((s) => ({ ...s, subgroup: encodeBytes32String(s.subgroup) })) }));
     const alert = sent.events.find((e) => e.name === "FairnessAlert");
-    return { ...sent, reportId: eventNamed(sent, "PerformanceReported").args.reportId, alert: alert ? { gap: Number(alert.args.gap), limit: Number(alert.args.limit) } : undefined };
+    const low = sent.events.find((e) => e.name === "PerformanceAlert");
+    return {
+      ...sent,
+      reportId: eventNamed(sent, "PerformanceReported").args.reportId,
+      alert: alert ? { gap: Number(alert.args.gap), limit: Number(alert.args.limit) } : undefined,
+      performanceAlert: low ? { auc: Number(low.args.auc), minAuc: Number(low.args.minAuc) } : undefined,
+    };
   }
 }

@@ -2,6 +2,8 @@
 import { id as hashText, type Signer } from "ethers";
 import type { LedgerContracts } from "../deploy";
 import { sendWrite, type WriteResult } from "../tx";
+import { InputError } from "../errors";
+import { RISK_CLASSES, RiskClass } from "../../constants";
 
 export class Regulator {
   constructor(
@@ -13,8 +15,22 @@ export class Regulator {
     return this.ledger.models.connect(this.signer);
   }
 
-  approve(versionId: string, filingCode: string): Promise<WriteResult> {
-    return sendWrite(this.models, () => this.models.approveVersion(versionId, filingCode));
+  /**
+   * Approves a version, holding it to `riskClass` (HIGH, MEDIUM or LOW): the regulator's class. Without
+   * one the regulator confirms the developer's proposal (the model's registered class); `riskClass` in
+   * the result says which class the version is now held to.
+   */
+  async approve(versionId: string, filingCode: string, riskClass?: string): Promise<WriteResult & { riskClass: string }> {
+    const risk = riskClass === undefined ? await this.proposedClass(versionId) : RISK_CLASSES.indexOf(riskClass.toUpperCase() as (typeof RISK_CLASSES)[number]);
+    if (risk <= 0) throw new InputError("MODEL_BAD_RISK_CLASS", `risk class must be one of ${RISK_CLASSES.slice(1).join(", ")}, got "${riskClass}"`);
+    const sent = await sendWrite(this.models, () => this.models.approveVersion(versionId, filingCode, risk as (typeof RiskClass)[keyof typeof RiskClass]));
+    return { ...sent, riskClass: RISK_CLASSES[risk] };
+  }
+
+  /** The developer's proposed class for a version's model (0 when the version is unknown). */
+  private async proposedClass(versionId: string): Promise<number> {
+    const v = await this.ledger.models.version(versionId);
+    return Number((await this.ledger.models.model(v.modelId)).riskClass);
   }
 
   /** `notice` is the regulator's text; only its hash goes on-chain. */
