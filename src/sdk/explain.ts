@@ -20,7 +20,7 @@ const orgWords = (names: ExplainNames) => (o: unknown) => {
 const short = (h: unknown) => (typeof h === "string" && h.length > 14 ? `${h.slice(0, 10)}…` : String(h));
 /** "dataset X may not be used for TRAINING: its ancestor Y is DESTROYED" (docs/lineage.md). */
 const notUsable = ([d, u, by, why]: readonly unknown[]) =>
-  `dataset ${short(d)} may not be used for ${nameOf(LINEAGE_USES, Number(u))}: ${String(by).toLowerCase() === String(d).toLowerCase() ? "it" : `its ancestor ${short(by)}`} is ${nameOf(LINEAGE_BLOCKS, Number(why)).replace("_", " ")} (docs/lineage.md)`;
+  `dataset ${short(d)} may not be used for ${nameOf(LINEAGE_USES, Number(u))}: ${String(by).toLowerCase() === String(d).toLowerCase() ? "it" : `its ancestor ${short(by)}`} is ${nameOf(LINEAGE_BLOCKS, Number(why)).toLowerCase().replace(/_/g, " ")} (docs/lineage.md)`;
 const time = (t: unknown) => new Date(Number(t) * 1000).toISOString();
 /** A role as a person says it, with its article: "a hospital", "an auditor", "a model developer". */
 export function roleWords(r: unknown): string {
