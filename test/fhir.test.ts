@@ -93,7 +93,7 @@ describe("FHIR R4 export", () => {
       expect(p.agent.map((a) => [a.type?.coding?.[0].code, a.who.display])).toEqual([["author", "Developer"], ["verifier", "Regulator"]]);
       expect(p.entity?.at(-1)).toMatchObject({ role: "revision", what: { type: "Device", identifier: { value: id32("a0") } } });
       expect(p.extension?.map((e) => e.valueCode ?? e.valueString)).toEqual(["APPROVED", "NMPA-2026-0042", "HIGH"]);
-      expect(p.extension?.at(-1)?.url).toMatch(/:risk-class$/);
+      expect(p.extension?.at(-1)?.url).toMatch(/\/StructureDefinition\/risk-class$/);
     });
 
     it("a trace batch: the hospital as author, each model version as an assembling Device, the root", () => {
