@@ -36,7 +36,7 @@ function calls(name: string): Map<string, Set<string>> {
   return out;
 }
 /** Plain getters of stored values: they revert with no custom error. Anything else may bring all of its contract's errors. */
-const GETTERS = new Set(["purposeMask", "dataset", "versionStatus", "exists"]);
+const GETTERS = new Set(["purposeMask", "dataset", "versionStatus", "isDeployed", "exists"]);
 
 describe("published ABIs decode every revert a call can produce", () => {
   it("each contract's ABI holds the errors of every contract it calls", async () => {
