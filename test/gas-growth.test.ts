@@ -29,7 +29,7 @@ describe("gas does not grow with stored data", () => {
     l = await ledgerFixture();
     writer = await new BulkWriter__factory(l.deployer).deploy();
     await l.govern({ target: l.consortium, data: l.consortium.interface.encodeFunctionData("addKey", [ORG.HOSPITAL_A, await writer.getAddress()]) });
-    versionId = (await modelWithVersion(l, { approve: true })).versionId;
+    versionId = (await modelWithVersion(l, { approve: true, deploy: true })).versionId;
     domain = await readDomain(l.consents);
   });
 
