@@ -92,13 +92,17 @@ contract TraceAnchor is ITraceAnchor {
     /// @dev Walks a proof from the leaf at `position` of a `count`-leaf tree to its top: node index
     /// count−1+position, an odd index is a left child. False when the proof's length is not the
     /// path's, so one proof fits one position only.
-    function _treeRootOf(bytes32 leaf, uint256 position, uint256 count, bytes32[] calldata proof) private pure returns (bytes32 node, bool fits) {
+    function _treeRootOf(bytes32 leaf, uint256 position, uint256 count, bytes32[] calldata proof)
+        private
+        pure
+        returns (bytes32 node, bool fits)
+    {
         node = leaf;
-        uint256 i = count - 1 + position;
         uint256 k;
-        for (; i > 0; i = (i - 1) >> 1) {
+        for (uint256 i = count - 1 + position; i > 0; i = (i - 1) >> 1) {
             if (k == proof.length) return (node, false);
-            bytes32 sibling = proof[k++];
+            bytes32 sibling = proof[k];
+            ++k;
             node = i & 1 == 1 ? keccak256(abi.encode(node, sibling)) : keccak256(abi.encode(sibling, node));
         }
         fits = k == proof.length;
