@@ -20,7 +20,7 @@ export const T = {
   direct: "direct grant and revoke, with a guardian acting for the subject",
   guardianRemoved: "a removed guardian can no longer act for the subject, and removing one twice is refused",
   register: "registers a dataset from JSONL (idempotently), a model and versions, and approves one",
-  traces: "appends and anchors traces, writes a receipt that verifies — here and with only merkle-tree and ethers",
+  traces: "appends and anchors traces, writes a receipt that verifies — here and with only ethers",
   flush: "trace flush anchors what append queued, and says so when nothing is left",
   lifecycle: "a hospital deploys an approved version and files reports (one raises a fairness alert); the regulator suspends, reinstates and recalls it",
   policy: "governance sets a risk class's thresholds (zero delay on this test chain, so --execute directly)",
