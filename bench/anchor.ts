@@ -50,7 +50,7 @@ previous figures (22,633 / 27,218 / 23,726) is not the outbox and is not yet exp
 
 async function main() {
   const l = await ledgerFixture();
-  const { versionId } = await modelWithVersion(l, { approve: true });
+  const { versionId } = await modelWithVersion(l, { approve: true, deploy: true });
   await time.increase(10);
   const t = await time.latest();
   const rows: string[] = [];

@@ -13,6 +13,14 @@ import { batch, h, modelWithVersion, registration, versionInput } from "../test/
 import { readDomain, signGrant, signRevoke } from "../src/sdk/consent-signing";
 import { Purpose, RiskClass, Role, DEFAULT_POLICIES } from "../src/constants";
 import { reportDir } from "./report-dir";
+import { TraceTree, traceLeafHash } from "../src/sdk/traces/merkle";
+import { traceLeafValues } from "../src/sdk/ids";
+
+/** A well-formed trace record of hospital A (hashes made up) at sequence `seq` and time `time`. */
+const benchRecord = (modelVersion: string, seq: bigint, time: bigint) => ({
+  traceId: h("trace"), hospital: ORG.HOSPITAL_A, seq, modelVersion, subject: "0x" + "5a".repeat(20), inputHash: h("in"), outputHash: h("out"),
+  confidenceBps: 9600, tier: 1, action: 1, clinicianHash: h("clin"), finalDecisionHash: h("final"), time, salt: h("salt"),
+});
 
 type Tx = Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>;
 const rows: { write: string; gas: bigint; target?: number }[] = [];
@@ -31,7 +39,23 @@ about 61,000 before calldata and the event, so the 60,000 target would need one 
 Merging Consortium, ModelRegistry and TraceAnchor into one contract (about 20.8 KB of code, under
 the 24 KiB limit) would save only the two cold account accesses (about 6,000 gas with call overhead)
 and still land near 66,000, at the cost of one large contract; we kept them apart. A hospital's
-first batch also pays for creating its sequence slot. Batch size never changes the cost. The 35,000 revocation target is met by a direct revocation; a relayed one adds signature
+first batch also pays for creating its sequence slot. Batch size never changes the cost.
+
+What issue 20's batch rules cost (TraceAnchor 3.0.0, about +53,500 a batch with one version and
+about +25,000 for each further version; at 1,000 traces a batch, about 53 gas a trace):
+- the stored batch header, so \`verifyTraceRecord\` can check a record against its batch on-chain:
+  one more new slot (22,100) holding hospital, firstSeq, count and the window packed together;
+- each declared version's count, stored per (batch, version) so the record check knows which
+  versions the batch declared (and a reader can ask how many traces used one): 22,100 per version;
+- the deployed-version rule: one more cold read in ModelRegistry per version (\`isDeployed\`, about 2,600);
+- windows that never run backwards cost no extra write: the end of the hospital's last window shares
+  the slot of its next sequence number. Binding the count into the root is one keccak (about 100).
+The record check itself is a view: about 47,000 through eth_estimateGas (21,000 of it the base) for a
+record of a 1,024-trace batch. Storing only a hash of the header (one slot, as the root alone was)
+and having callers pass the header from the BatchAnchored event would bring anchoring back to about
+today's figure, at the price of a clumsier \`verifyTraceRecord\` that on-chain callers must feed.
+
+The 35,000 revocation target is met by a direct revocation; a relayed one adds signature
 recovery, the EIP-712 digest and the signature's calldata.`;
 
 async function main() {
@@ -117,8 +141,16 @@ async function main() {
     const first = seq === 0n ? ", hospital's first batch" : "";
     await measure(`TraceAnchor.anchorBatch (${count.toLocaleString("en")} traces, 1 version${first})`, l.traces.connect(l.hospitalA).anchorBatch(await batch(seq, [vid], { count })), 60_000);
   }
-  const others = await Promise.all([0, 1, 2].map(async () => (await modelWithVersion(l, { approve: true })).versionId));
+  const others = await Promise.all([0, 1, 2].map(async () => (await modelWithVersion(l, { approve: true, deploy: true })).versionId));
   await measure("TraceAnchor.anchorBatch (1,000 traces, 4 versions)", l.traces.connect(l.hospitalA).anchorBatch(await batch(await l.traces.nextSequence(ORG.HOSPITAL_A), [vid, ...others], { count: 1000 })));
+  // The on-chain record check, on a real 1,024-record batch: a view, so its cost is what eth_estimateGas charges a caller.
+  const stamp = BigInt(await time.latest());
+  const first = await l.traces.nextSequence(ORG.HOSPITAL_A);
+  const records = Array.from({ length: 1024 }, (_, i) => ({ ...benchRecord(vid, first + BigInt(i), stamp) }));
+  const tree = TraceTree.of(records.map((x) => traceLeafHash(traceLeafValues(x))));
+  await (await l.traces.connect(l.hospitalA).anchorBatch(await batch(first, [vid], { treeRoot: tree.treeRoot, count: records.length, fromTime: stamp, toTime: stamp }))).wait();
+  const id = await l.traces.batchIdOf(ORG.HOSPITAL_A, first);
+  rows.push({ write: "TraceAnchor.verifyTraceRecord (view via eth_estimateGas, 1,024-trace batch, 10-hash proof)", gas: await l.traces.verifyTraceRecord.estimateGas(id, records[700], tree.getProof(700)) });
   await measure("ModelRegistry.recallVersion", l.models.connect(l.regulator).recallVersion(vid, h()));
   await measure("ModelRegistry.retireVersion", l.models.connect(l.developer).retireVersion(others[0], h()));
 

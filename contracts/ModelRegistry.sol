@@ -223,6 +223,11 @@ contract ModelRegistry is IModelRegistry, AccessManaged {
     }
 
     /// @inheritdoc IModelRegistry
+    function isDeployed(bytes32 versionId, uint32 hospital) external view returns (bool) {
+        return _deployed[versionId][hospital];
+    }
+
+    /// @inheritdoc IModelRegistry
     function modelIdOf(uint32 developer, string calldata name) public pure returns (bytes32) {
         return keccak256(abi.encode(developer, name));
     }

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {ITraceAnchor} from "./interfaces/ITraceAnchor.sol";
 import {IConsortium} from "./interfaces/IConsortium.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
@@ -9,17 +8,27 @@ import {Role, Tier, VersionStatus, MedprovConstants} from "./generated/MedprovCo
 
 /// @title TraceAnchor
 /// @notice See {ITraceAnchor}.
-/// @dev Stores one slot per batch (its root) and one per hospital (next sequence); everything
-/// else an auditor needs is in {BatchAnchored}.
+/// @dev Stores per batch its header (two slots) and each declared version's count (one slot
+/// each), so a record can be checked against the batch on-chain; per hospital one slot (next
+/// sequence and the end of its last window).
 contract TraceAnchor is ITraceAnchor {
-    /// @notice 2.0.0: batches carry per-version trace counts (`versionCounts`), an ABI change.
-    string public constant VERSION = "2.0.0";
+    /// @notice 3.0.0: position-bound trees whose anchored root commits to the batch size, stored
+    /// batch headers, windows that never run backwards and stay near block time, deployed versions
+    /// only; `verifyTrace` takes the record's sequence (ABI change).
+    string public constant VERSION = "3.0.0";
+
+    /// @dev Per hospital: where its next batch starts and when its last window ended (one slot).
+    struct HospitalLog {
+        uint64 nextSeq;
+        uint64 lastToTime;
+    }
 
     IConsortium public immutable consortium;
     IModelRegistry public immutable models;
 
-    mapping(bytes32 batchId => bytes32 root) private _roots;
-    mapping(uint32 hospital => uint64 nextSeq) private _nextSeq;
+    mapping(bytes32 batchId => BatchHeader) private _batches;
+    mapping(bytes32 batchId => mapping(bytes32 versionId => uint32 count)) private _versionCounts;
+    mapping(uint32 hospital => HospitalLog) private _logs;
 
     constructor(IConsortium consortium_, IModelRegistry models_) {
         consortium = consortium_;
@@ -30,41 +39,81 @@ contract TraceAnchor is ITraceAnchor {
     function anchorBatch(Batch calldata b) external returns (bytes32 batchId) {
         uint32 hospital = consortium.requireMember(msg.sender, Role.HOSPITAL);
         uint256 n = b.versions.length;
-        if (
-            b.root == 0 || b.count == 0 || b.fromTime > b.toTime || b.toTime > block.timestamp + MedprovConstants.MAX_CLOCK_SKEW
-                || n == 0 || n > MedprovConstants.MAX_LIST_LENGTH
-        ) revert TraceAnchorInvalidBatch();
+        if (b.treeRoot == 0 || b.count == 0 || n == 0 || n > MedprovConstants.MAX_LIST_LENGTH) revert TraceAnchorInvalidBatch();
         if (b.versionCounts.length != n) revert TraceAnchorVersionCountsMismatch(n, b.versionCounts.length, 0, b.count);
-        uint64 expected = _nextSeq[hospital];
-        if (b.firstSeq != expected) revert TraceAnchorSequenceGap(hospital, expected, b.firstSeq);
-        // One pass over the versions: status, and each one's share of the count (n ≤ 64, so the sum cannot overflow).
+        HospitalLog memory log = _logs[hospital];
+        if (b.firstSeq != log.nextSeq) revert TraceAnchorSequenceGap(hospital, log.nextSeq, b.firstSeq);
+        _checkWindow(b.fromTime, b.toTime, log.lastToTime);
+        batchId = batchIdOf(hospital, b.firstSeq);
+        bytes32 root = batchRootOf(b.count, b.treeRoot);
+        _checkVersions(batchId, hospital, b);
+        _batches[batchId] = BatchHeader(root, hospital, b.firstSeq, b.count, b.fromTime, b.toTime);
+        _logs[hospital] = HospitalLog(log.nextSeq + b.count, b.toTime);
+        emit BatchAnchored(batchId, hospital, root, b.firstSeq, b.count, b.fromTime, b.toTime, b.versions, b.versionCounts);
+    }
+
+    /// @dev Windows never run backwards (a batch starts no earlier than the hospital's previous one
+    /// ended) and lie within [block time − MAX_TRACE_AGE, block time + MAX_CLOCK_SKEW].
+    function _checkWindow(uint64 fromTime, uint64 toTime, uint64 previousToTime) private view {
+        uint256 latest = block.timestamp + MedprovConstants.MAX_CLOCK_SKEW;
+        uint256 earliest = block.timestamp > MedprovConstants.MAX_TRACE_AGE ? block.timestamp - MedprovConstants.MAX_TRACE_AGE : 0;
+        if (fromTime > toTime || fromTime < previousToTime || toTime > latest || fromTime < earliest) {
+            revert TraceAnchorInvalidWindow(fromTime, toTime, previousToTime, earliest, latest);
+        }
+    }
+
+    /// @dev One pass over the versions: APPROVED, deployed by the hospital, each one's share of the
+    /// count stored (n ≤ 64, so the sum cannot overflow), the shares adding up to the count.
+    function _checkVersions(bytes32 batchId, uint32 hospital, Batch calldata b) private {
         uint256 sum;
-        for (uint256 i = 0; i < n; ++i) {
-            VersionStatus s = models.versionStatus(b.versions[i]);
-            if (s != VersionStatus.APPROVED) revert TraceAnchorVersionNotApproved(b.versions[i], s);
-            if (b.versionCounts[i] == 0) revert TraceAnchorZeroVersionCount(b.versions[i]);
+        for (uint256 i = 0; i < b.versions.length; ++i) {
+            bytes32 v = b.versions[i];
+            VersionStatus s = models.versionStatus(v);
+            if (s != VersionStatus.APPROVED) revert TraceAnchorVersionNotApproved(v, s);
+            if (!models.isDeployed(v, hospital)) revert TraceAnchorVersionNotDeployed(v, hospital);
+            if (b.versionCounts[i] == 0) revert TraceAnchorZeroVersionCount(v);
+            // A version listed twice would hide its first count from on-chain checks; refuse it.
+            if (_versionCounts[batchId][v] != 0) revert TraceAnchorInvalidBatch();
+            _versionCounts[batchId][v] = b.versionCounts[i];
             sum += b.versionCounts[i];
         }
-        if (sum != b.count) revert TraceAnchorVersionCountsMismatch(n, n, sum, b.count);
-        batchId = batchIdOf(hospital, b.firstSeq);
-        _roots[batchId] = b.root;
-        _nextSeq[hospital] = expected + b.count;
-        emit BatchAnchored(batchId, hospital, b.root, b.firstSeq, b.count, b.fromTime, b.toTime, b.versions, b.versionCounts);
+        if (sum != b.count) revert TraceAnchorVersionCountsMismatch(b.versions.length, b.versions.length, sum, b.count);
     }
 
     /// @inheritdoc ITraceAnchor
-    function verifyTrace(bytes32 batchId, bytes32 recordHash, bytes32[] calldata proof) public view returns (bool) {
-        bytes32 root = _roots[batchId];
-        return root != 0 && MerkleProof.verifyCalldata(proof, root, keccak256(bytes.concat(recordHash)));
+    function verifyTrace(bytes32 batchId, uint64 seq, bytes32 recordHash, bytes32[] calldata proof) public view returns (bool) {
+        BatchHeader storage h = _batches[batchId];
+        (bytes32 root, uint64 firstSeq, uint32 count) = (h.root, h.firstSeq, h.count);
+        if (root == 0 || seq < firstSeq || seq - firstSeq >= count) return false;
+        (bytes32 top, bool fits) = _treeRootOf(keccak256(bytes.concat(recordHash)), seq - firstSeq, count, proof);
+        return fits && batchRootOf(count, top) == root;
     }
 
-    /// @inheritdoc ITraceAnchor
-    function verifyTraceRecord(bytes32 batchId, TraceRecord calldata record, bytes32[] calldata proof)
-        external
-        view
-        returns (bool)
+    /// @dev Walks a proof from the leaf at `position` of a `count`-leaf tree to its top: node index
+    /// count−1+position, an odd index is a left child. False when the proof's length is not the
+    /// path's, so one proof fits one position only.
+    function _treeRootOf(bytes32 leaf, uint256 position, uint256 count, bytes32[] calldata proof)
+        private
+        pure
+        returns (bytes32 node, bool fits)
     {
-        return verifyTrace(batchId, traceRecordHash(record), proof);
+        node = leaf;
+        uint256 k;
+        for (uint256 i = count - 1 + position; i > 0; i = (i - 1) >> 1) {
+            if (k == proof.length) return (node, false);
+            bytes32 sibling = proof[k];
+            ++k;
+            node = i & 1 == 1 ? keccak256(abi.encode(node, sibling)) : keccak256(abi.encode(sibling, node));
+        }
+        fits = k == proof.length;
+    }
+
+    /// @inheritdoc ITraceAnchor
+    function verifyTraceRecord(bytes32 batchId, TraceRecord calldata record, bytes32[] calldata proof) external view returns (bool) {
+        BatchHeader storage h = _batches[batchId];
+        if (record.hospital != h.hospital || record.time < h.fromTime || record.time > h.toTime) return false;
+        if (_versionCounts[batchId][record.modelVersion] == 0) return false;
+        return verifyTrace(batchId, record.seq, traceRecordHash(record), proof); // also: known batch, sequence inside it
     }
 
     /// @inheritdoc ITraceAnchor
@@ -74,12 +123,32 @@ contract TraceAnchor is ITraceAnchor {
 
     /// @inheritdoc ITraceAnchor
     function batchRoot(bytes32 batchId) external view returns (bytes32) {
-        return _roots[batchId];
+        return _batches[batchId].root;
+    }
+
+    /// @inheritdoc ITraceAnchor
+    function batchHeader(bytes32 batchId) external view returns (BatchHeader memory) {
+        return _batches[batchId];
+    }
+
+    /// @inheritdoc ITraceAnchor
+    function batchVersionCount(bytes32 batchId, bytes32 versionId) external view returns (uint32) {
+        return _versionCounts[batchId][versionId];
+    }
+
+    /// @inheritdoc ITraceAnchor
+    function batchRootOf(uint32 count, bytes32 treeRoot) public pure returns (bytes32) {
+        return keccak256(abi.encode(count, treeRoot));
     }
 
     /// @inheritdoc ITraceAnchor
     function nextSequence(uint32 hospital) external view returns (uint64) {
-        return _nextSeq[hospital];
+        return _logs[hospital].nextSeq;
+    }
+
+    /// @inheritdoc ITraceAnchor
+    function lastToTime(uint32 hospital) external view returns (uint64) {
+        return _logs[hospital].lastToTime;
     }
 
     /// @inheritdoc ITraceAnchor

@@ -40,7 +40,7 @@ function calls(name: string): Map<string, Set<string>> {
  * (DatasetRegistry.usableFor: the lineage rule's answer, which ModelRegistry turns into its own error):
  * they revert with no custom error. Anything else may bring all of its contract's errors.
  */
-const GETTERS = new Set(["purposeMask", "dataset", "versionStatus", "exists", "usableFor"]);
+const GETTERS = new Set(["purposeMask", "dataset", "versionStatus", "isDeployed", "exists", "usableFor"]);
 
 describe("published ABIs decode every revert a call can produce", () => {
   it("each contract's ABI holds the errors of every contract it calls", async () => {

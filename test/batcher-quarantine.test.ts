@@ -41,8 +41,8 @@ function firstSend<T extends Signer>(signer: T, before?: () => Promise<void>): T
 
 async function setup() {
   const l = await loadFixture(ledgerFixture);
-  const v1 = (await modelWithVersion(l, { approve: true })).versionId;
-  const v2 = (await modelWithVersion(l, { approve: true })).versionId;
+  const v1 = (await modelWithVersion(l, { approve: true, deploy: true })).versionId;
+  const v2 = (await modelWithVersion(l, { approve: true, deploy: true })).versionId;
   await time.increase(10);
   const now = await time.latest();
   clock.now = () => now;

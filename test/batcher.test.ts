@@ -15,7 +15,7 @@ const vaultDir = () => join(mkdtempSync(join(tmpdir(), "medprov-vault-")), "vaul
 
 async function setup() {
   const l = await loadFixture(ledgerFixture);
-  const { versionId } = await modelWithVersion(l, { approve: true });
+  const { versionId } = await modelWithVersion(l, { approve: true, deploy: true });
   await time.increase(10);
   const chainNow = await time.latest();
   clock.now = () => chainNow;
@@ -141,7 +141,7 @@ describe("TraceBatcher", () => {
 
   it("quarantines traces whose version is no longer APPROVED, keeping sequences contiguous", async () => {
     const { l, versionId, batcher } = await setup();
-    const other = (await modelWithVersion(l, { approve: true })).versionId;
+    const other = (await modelWithVersion(l, { approve: true, deploy: true })).versionId;
     await batcher.append(traceInput(versionId), traceInput(other), traceInput(versionId));
     await (await l.models.connect(l.regulator).suspendVersion(other, "0x" + "11".repeat(32))).wait();
     const [b] = await batcher.flush();
@@ -183,7 +183,7 @@ describe("Auditor.verifyReceipt", () => {
     const { all, auditor, l } = await anchoredReceipts((v) => [
       traceInput(v, { confidenceBps: 7000, action: "ACCEPTED" }),
       traceInput(v, { confidenceBps: 7000, action: "TAKEOVER" }),
-      traceInput(v, { time: 1_000_000 }),
+      traceInput(v, { time: clock.now() - 60 }), // the version was approved about 10 s before clock.now()
     ]);
     void l;
     const byConfidence = (c: number, a: number) => all.find((r) => r.record.confidenceBps === c && r.record.action === a)!;
@@ -191,20 +191,20 @@ describe("Auditor.verifyReceipt", () => {
     expect(takeoverAccepted.reasons.map((x) => x.code)).toEqual(["ACCEPTED_AT_TAKEOVER"]);
     expect(byConfidence(7000, 1).record.tier).toBe(Tier.TAKEOVER);
     expect((await auditor.verifyReceipt(byConfidence(7000, 4))).valid).toBe(true);
-    const early = all.find((r) => r.record.time === "1000000")!;
+    const early = all.find((r) => r.record.time === String(clock.now() - 60))!;
     expect((await auditor.verifyReceipt(early)).reasons.map((x) => x.code)).toEqual(["VERSION_NOT_APPROVED_AT_TIME"]);
   });
 
   it("flags a record whose tier does not match its confidence (anchored by a non-conforming client)", async () => {
     const { l, versionId, deployment, auditor } = await setup();
-    const { StandardMerkleTree } = await import("@openzeppelin/merkle-tree");
-    const { sealTrace, recordToJson, TRACE_LEAF_ENCODING, traceLeafValues } = await import("../src/sdk");
+    const { sealTrace, recordToJson, traceLeafValues } = await import("../src/sdk");
+    const { TraceTree, traceLeafHash } = await import("../src/sdk/traces/merkle");
     const wrong = { ...sealTrace(traceInput(versionId, { confidenceBps: 8500 }), ORG.HOSPITAL_A, 0n), tier: Tier.REVIEW };
-    const tree = StandardMerkleTree.of([traceLeafValues(wrong)], [...TRACE_LEAF_ENCODING]);
+    const tree = TraceTree.of([traceLeafHash(traceLeafValues(wrong))]);
     const now = BigInt(await time.latest());
-    const mined = (await (await l.traces.connect(l.hospitalA).anchorBatch({ root: tree.root, firstSeq: 0, count: 1, fromTime: now - 100n, toTime: now, versions: [versionId], versionCounts: [1] })).wait())!;
+    const mined = (await (await l.traces.connect(l.hospitalA).anchorBatch({ treeRoot: tree.treeRoot, firstSeq: 0, count: 1, fromTime: now - 100n, toTime: now, versions: [versionId], versionCounts: [1] })).wait())!;
     const batchId = await l.traces.batchIdOf(ORG.HOSPITAL_A, 0);
-    const r = receiptFor({ record: recordToJson(wrong), proof: [], leaf: tree.leafHash(traceLeafValues(wrong)), batchId, anchorTx: mined.hash, blockNumber: mined.blockNumber }, deployment);
+    const r = receiptFor({ record: recordToJson(wrong), proof: [], leaf: tree.leafHash(0), batchId, anchorTx: mined.hash, blockNumber: mined.blockNumber }, deployment);
     expect((await auditor.verifyReceipt(r)).reasons.map((x) => x.code)).toEqual(["TIER_MISMATCH"]);
   });
 

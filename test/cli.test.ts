@@ -111,14 +111,17 @@ describe("medprov CLI", () => {
     await refused("regulator", ["model", "approve", versionId, "--filing-code", "NMPA-CLI-1", "--risk", "SEVERE"], "MODEL_BAD_RISK_CLASS");
     const approved = await cli("regulator", ["model", "approve", versionId, "--filing-code", "NMPA-CLI-1"]);
     expect(approved.stdout).toContain(`approved ${versionId} as NMPA-CLI-1, held to LOW (the developer's proposal, confirmed)`);
+    // The hospital deploys it (the traces below use it; the trace anchor takes deployed versions only).
+    const { models } = connectLedger(c.deployment, node.provider);
+    const deployed = await json("hospital", ["model", "deploy", versionId]);
+    expect((await models.queryFilter(models.filters.DeploymentRecorded(versionId, 1), deployed.blockNumber, deployed.blockNumber)).length).toBe(1);
   });
 
   it(T.lifecycle, async () => {
     const v = c.versionId; // the consortium's HIGH-risk version, approved at bootstrap
     const { models } = connectLedger(c.deployment, node.provider);
     const status = async () => VERSION_STATUSES[Number(await models.versionStatus(v))];
-    const deployed = await json("hospital", ["model", "deploy", v]);
-    expect((await models.queryFilter(models.filters.DeploymentRecorded(v, 1), deployed.blockNumber, deployed.blockNumber)).length).toBe(1);
+    expect(await models.isDeployed(v, 1)).toBe(true); // deployed at bootstrap; reports need it
     const end = (await node.provider.getBlock("latest"))!.timestamp;
     const report = (days: number, subgroups: [string, number][]) => ({ periodStart: end - days * 86400, periodEnd: end - (days - 7) * 86400, cases: 800, auc: 9150, subgroups: subgroups.map(([subgroup, auc]) => ({ subgroup, auc, cases: 200 })), reportHash: "0x" + String(days).padStart(2, "0").repeat(32) });
     writeFileSync(f("report-fair.json"), JSON.stringify(report(14, [["female", 9200], ["male", 9100]])));

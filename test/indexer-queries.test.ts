@@ -32,6 +32,7 @@ async function scenario() {
   const v1 = await l.models.versionIdOf(modelId, v1In.weightsHash);
   await (await l.models.connect(l.developer).registerVersion(modelId, v1In)).wait();
   await (await l.models.connect(l.regulator).approveVersion(v1, "F-1", RiskClass.HIGH)).wait();
+  for (const who of [l.hospitalA, l.hospitalB]) await (await l.models.connect(who).recordDeployment(v1)).wait();
   const revokedAt = await time.latestBlock();
   await time.setNextBlockTimestamp((await time.latest()) + 5); // the revocation lands in a later second
   await (await l.consents.connect(l.patient).revokeConsent(patient, Purpose.MODEL_TRAINING, 0)).wait();
@@ -118,7 +119,7 @@ describe("indexer queries", () => {
     const q = createQueries(store);
     const first = await q.batches({ limit: 2 });
     expect(first.batches.map((b) => b.count)).toEqual([10, 7]);
-    const v = (await (await import("./helpers/builders")).modelWithVersion(s.l, { approve: true })).versionId;
+    const v = (await (await import("./helpers/builders")).modelWithVersion(s.l, { approve: true, deploy: true })).versionId;
     await (await s.l.traces.connect(s.l.hospitalB).anchorBatch(await batch(s.seq[ORG.HOSPITAL_B], [v], { count: 4 }))).wait();
     await indexer.syncOnce();
     const second = await q.batches({ limit: 2, after: first.next! });
@@ -174,14 +175,18 @@ describe("indexer queries", () => {
     const r = (await import("./helpers/workload")).prng(11);
     const hospitals = [[ORG.HOSPITAL_A, s.l.hospitalA], [ORG.HOSPITAL_B, s.l.hospitalB]] as const;
     await (await s.l.models.connect(s.l.regulator).approveVersion(s.v2, "F-2", RiskClass.HIGH)).wait();
+    for (const [, who] of hospitals) await (await s.l.models.connect(who).recordDeployment(s.v2)).wait();
+    // A hospital's windows never run backwards: each starts no earlier than its previous one ended.
+    const lastTo: Record<number, number> = { [ORG.HOSPITAL_A]: Number(await s.l.traces.lastToTime(ORG.HOSPITAL_A)), [ORG.HOSPITAL_B]: Number(await s.l.traces.lastToTime(ORG.HOSPITAL_B)) };
     const seq: Record<number, bigint> = { [ORG.HOSPITAL_A]: await s.l.traces.nextSequence(ORG.HOSPITAL_A), [ORG.HOSPITAL_B]: await s.l.traces.nextSequence(ORG.HOSPITAL_B) };
     for (let i = 0; i < 30; i++) {
       await time.increase(r.int(4000));
       const [orgId, who] = r.pick([...hospitals]);
       const now = await time.latest();
       // Spans from a minute to a day, ending up to the clock skew ahead of the chain.
-      const toTime = now + r.int(300);
-      const fromTime = toTime - 60 - r.int(86_400);
+      const toTime = Math.max(now + r.int(300), lastTo[orgId]);
+      const fromTime = Math.max(lastTo[orgId], toTime - 60 - r.int(86_400));
+      lastTo[orgId] = toTime;
       await (await s.l.traces.connect(who).anchorBatch(await batch(seq[orgId], [s.v2], { count: 5, fromTime, toTime }))).wait();
       seq[orgId] += 5n;
     }

@@ -181,7 +181,7 @@ describe("indexer", () => {
   it("never indexes a look-alike contract's events, even when the RPC slips them in", async () => {
     const l = await loadFixture(ledgerFixture);
     const deployment = await deploymentOf(l);
-    const { versionId } = await modelWithVersion(l, { approve: true });
+    const { versionId } = await modelWithVersion(l, { approve: true, deploy: true });
     await (await l.traces.connect(l.hospitalA).anchorBatch(await batch(0, [versionId]))).wait();
     // A second, identical ledger: same ABI, same events, other addresses.
     const { contracts: fake } = await deployLedger(l.deployer, { governance: l.deployer.address, governanceDelay: 0 });

@@ -23,7 +23,7 @@ describe("recall impact per version", () => {
 
   it("a batch mixing versions gives each version exactly the traces that used it", async () => {
     const l = await loadFixture(ledgerFixture);
-    const [v1, v2, v3] = [(await modelWithVersion(l, { approve: true })).versionId, (await modelWithVersion(l, { approve: true })).versionId, (await modelWithVersion(l, { approve: true })).versionId];
+    const [v1, v2, v3] = [(await modelWithVersion(l, { approve: true, deploy: true })).versionId, (await modelWithVersion(l, { approve: true, deploy: true })).versionId, (await modelWithVersion(l, { approve: true, deploy: true })).versionId];
     await time.increase(10);
     const now = await time.latest();
     clock.now = () => now;

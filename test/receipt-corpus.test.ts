@@ -1,11 +1,13 @@
 /**
- * Sound receipt verification (issue 19): the verifier printed in docs/receipt.md (extracted from the
- * document, ethers and @openzeppelin/merkle-tree only) and `medprov receipt verify` (the SDK's
+ * Sound receipt verification (issues 19, 20): the verifier printed in docs/receipt.md (extracted from the
+ * document, ethers only) and `medprov receipt verify` (the SDK's
  * Auditor, run as the real CLI) give the same verdict and the same reasons on every receipt of a
  * generated corpus: more than 200 tampered receipts covering every field, every proof element,
  * every encoding trick, a look-alike TraceAnchor returning a chosen root, a wrong chain id and
  * inputHash/outputHash swapped in record and leaf — none of them VALID in either — plus receipts a
- * non-conforming hospital anchored honestly (each with its one named reason) and equivalent
+ * non-conforming hospital anchored honestly (each with its one named reason), batches whose
+ * anchored count or record positions lie (a one-leaf root claiming 2^32-1 traces, a withheld
+ * record, records out of place: every receipt PROOF_INVALID) and equivalent
  * spellings of valid receipts (VALID in both).
  */
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
@@ -13,16 +15,16 @@ import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { JsonRpcProvider, ZeroHash, getAddress, hexlify, randomBytes } from "ethers";
 import { startNode, bootstrapConsortium, type RpcNode, type RpcConsortium } from "./helpers/node";
 import { traceInput } from "./helpers/traces";
 import { docVerifier, type DocVerdict } from "./helpers/third-party-verify";
 import { LookalikeTraceAnchor__factory } from "../typechain-types";
 import {
-  Developer, Regulator, TraceBatcher, RECEIPT_FIELDS, TRACE_LEAF_ENCODING, TRACE_RECORD_FIELDS, VERIFY_REASONS, batchIdOf, connectLedger, receiptFor, recordToJson,
+  Developer, Hospital, Regulator, TraceBatcher, RECEIPT_FIELDS, TRACE_LEAF_ENCODING, TRACE_RECORD_FIELDS, VERIFY_REASONS, batchIdOf, connectLedger, receiptFor, recordToJson,
   sealTrace, traceLeafValues, type LedgerContracts, type TraceReceipt,
 } from "../src/sdk";
+import { TraceTree, batchRootOf, traceLeafHash } from "../src/sdk/traces/merkle";
 
 const ROOT = join(__dirname, "..");
 type Json = Record<string, unknown>;
@@ -51,7 +53,9 @@ const misChecksum = (a: string) => {
   const i = [...a].findIndex((ch, j) => j > 1 && /[a-fA-F]/.test(ch));
   return a.slice(0, i) + (a[i] === a[i].toUpperCase() ? a[i].toLowerCase() : a[i].toUpperCase()) + a.slice(i + 1);
 };
-const leafOfRecord = (record: Json) => StandardMerkleTree.of([traceLeafValues(record)], [...TRACE_LEAF_ENCODING]).leafHash(traceLeafValues(record));
+const leafOfRecord = (record: Json) => "0x" + Buffer.from(traceLeafHash(traceLeafValues(record))).toString("hex");
+/** The position-bound tree over records, in the order given. */
+const treeOf = (records: object[]) => TraceTree.of(records.map((r) => traceLeafHash(traceLeafValues(r))));
 
 /** Encodings of a bytes32 value that must never be read as it. */
 const badBytes32 = (v: string): [string, unknown][] => [
@@ -87,7 +91,7 @@ function tamperings(r: TraceReceipt, other: TraceReceipt, lookalike: string): Ca
     if (o.recomputeLeaf) x.leaf = leafOfRecord(record);
     out.push({ name: `record.${key}: ${name}${o.recomputeLeaf ? " (leaf recomputed)" : ""}`, touches: [`record.${key}`], receipt: x });
   };
-  for (const [n, v] of [["next version", "medprov-trace-receipt/2"], ["older", "medprov-trace-receipt/0"], ["empty", ""], ["array", [r.format]], ["missing", undefined]] as const) top(n, "format", v);
+  for (const [n, v] of [["next version", "medprov-trace-receipt/3"], ["the retired /1 (sorted trees)", "medprov-trace-receipt/1"], ["older", "medprov-trace-receipt/0"], ["empty", ""], ["array", [r.format]], ["missing", undefined]] as const) top(n, "format", v);
   for (const [n, v] of [["mainnet", 1], ["neighbour", r.chainId + 1], ["as a string", String(r.chainId)], ["zero", 0], ["negative", -r.chainId], ["fraction", r.chainId + 0.5], ["array", [r.chainId]], ["missing", undefined]] as const) top(n, "chainId", v);
   for (const [n, v] of [["look-alike contract", lookalike], ["another ledger contract", c.deployment.addresses.models], ["zero address", "0x" + "00".repeat(20)], ...badAddress(r.traceAnchor), ["missing", undefined]] as [string, unknown][]) top(n, "traceAnchor", v);
   for (const key of ["batchId", "anchorTx", "leaf"] as const) {
@@ -150,18 +154,59 @@ async function nonConforming(v1: string, v2: string, now: number) {
     { expect: [], record: base(0) },
     { expect: ["TIME_OUTSIDE_BATCH"], record: base(1, { time: now - 100 }) },
     { expect: ["HOSPITAL_MISMATCH"], record: { ...base(2), hospital: 1 } },
-    { expect: ["SEQUENCE_OUTSIDE_BATCH"], record: base(99) },
+    { expect: ["PROOF_INVALID", "SEQUENCE_OUTSIDE_BATCH"], record: base(99) }, // no position in the batch, so no proof fits
     { expect: ["VERSION_NOT_IN_BATCH"], record: base(4, { modelVersion: v2 }) },
     { expect: ["ACCEPTED_AT_TAKEOVER"], record: base(5, { confidenceBps: 6000, action: "ACCEPTED" }) },
     { expect: ["TIER_MISMATCH"], record: { ...base(6, { confidenceBps: 8500 }), tier: 1 } },
   ];
-  const tree = StandardMerkleTree.of(records.map((x) => traceLeafValues(x.record)), [...TRACE_LEAF_ENCODING]);
-  const tx = await ledger.traces.connect(c.keys[5]).anchorBatch({ root: tree.root, firstSeq: 0, count: records.length, fromTime: now - 50, toTime: now, versions: [v1], versionCounts: [records.length] });
+  return (await anchorAsB(records.map((x) => x.record), { firstSeq: 0, count: records.length, fromTime: now - 50, toTime: now }, v1)).map((receipt, i) => ({ expect: records[i].expect, receipt }));
+}
+
+/**
+ * Hospital B (org 5) anchors a tree over `leaves` (records, in their tree order) under a header it
+ * chooses, then hands out a receipt per record, each with its proof from that tree.
+ */
+async function anchorAsB(leaves: ReturnType<typeof sealTrace>[], header: { firstSeq: number; count: number; fromTime: number; toTime: number }, version: string): Promise<TraceReceipt[]> {
+  const tree = treeOf(leaves);
+  const tx = await ledger.traces.connect(c.keys[5]).anchorBatch({ treeRoot: tree.treeRoot, ...header, versions: [version], versionCounts: [header.count] });
   const mined = (await tx.wait())!;
-  return records.map((x, i) => ({
-    expect: x.expect,
-    receipt: receiptFor({ record: recordToJson(x.record), proof: tree.getProof(i), leaf: tree.leafHash(traceLeafValues(x.record)), batchId: batchIdOf(hospitalB, 0), anchorTx: mined.hash, blockNumber: mined.blockNumber }, c.deployment),
-  }));
+  const batchId = batchIdOf(5, header.firstSeq);
+  return leaves.map((record, i) => receiptFor({ record: recordToJson(record), proof: tree.getProof(i), leaf: tree.leafHash(i), batchId, anchorTx: mined.hash, blockNumber: mined.blockNumber }, c.deployment));
+}
+
+/**
+ * Batches whose anchored size or record positions lie (issue 20), anchored by hospital B after its
+ * non-conforming batch (sequence 7 on, windows at `now`): a one-leaf tree claiming 2^32-1 traces
+ * (before, its receipt verified and the sequence moved with no gap to see); a tree of three records
+ * anchored as four (one withheld); a tree with two records swapped. Every receipt must be refused.
+ */
+async function sizeAndPositionForgeries(v1: string, now: number): Promise<Case[]> {
+  const rec = (seq: bigint) => sealTrace(traceInput(v1, { time: now }), 5, seq);
+  const out: Case[] = [];
+  const huge = 2 ** 32 - 1;
+  const [lone] = await anchorAsB([rec(7n)], { firstSeq: 7, count: huge, fromTime: now, toTime: now }, v1);
+  out.push({ name: `a one-leaf tree anchored as ${huge} traces`, touches: [], receipt: lone });
+  let first = 7n + BigInt(huge);
+  const kept = [rec(first), rec(first + 1n), rec(first + 3n)]; // first + 2 withheld
+  const withheld = await anchorAsB(kept, { firstSeq: Number(first), count: 4, fromTime: now, toTime: now }, v1);
+  withheld.forEach((receipt, i) => out.push({ name: `record ${i} of a 3-leaf tree anchored as 4 (one withheld)`, touches: [], receipt }));
+  first += 4n;
+  const swapped = [rec(first), rec(first + 1n), rec(first + 2n)];
+  const outOfPlace = await anchorAsB([swapped[1], swapped[0], swapped[2]], { firstSeq: Number(first), count: 3, fromTime: now, toTime: now }, v1);
+  outOfPlace.slice(0, 2).forEach((receipt, i) => out.push({ name: `record ${i === 0 ? 1 : 0} anchored at position ${i} (records swapped)`, touches: [], receipt }));
+  return out;
+}
+
+/** A receipt's record moved to a neighbour's place in the same batch: the neighbour's sequence and proof, the leaf recomputed. */
+function positionTamperings(r: TraceReceipt, neighbour: TraceReceipt): Case[] {
+  const moved = clone(r);
+  moved.record.seq = neighbour.record.seq;
+  moved.leaf = leafOfRecord(moved.record as unknown as Json);
+  return [
+    { name: "record claimed at the neighbour's sequence with the neighbour's proof (leaf recomputed)", touches: ["record.seq", "leaf", "proof"], receipt: { ...moved, proof: neighbour.proof } },
+    { name: "record claimed at the neighbour's sequence with its own proof (leaf recomputed)", touches: ["record.seq", "leaf"], receipt: moved },
+    { name: "the neighbour's proof for this record", touches: ["proof"], receipt: { ...clone(r), proof: neighbour.proof } },
+  ];
 }
 
 /** A receipt forged against the look-alike: a changed record, its own one-leaf root, a real BatchAnchored event there. */
@@ -170,7 +215,8 @@ async function lookalikeForgeries(r: TraceReceipt, lookalike: ReturnType<typeof 
   for (const batchId of [r.batchId, unknownBatch]) {
     const record = { ...clone(r.record), action: 3 };
     const leaf = leafOfRecord(record as unknown as Json);
-    const tx = await lookalike.connect(c.keys[0]).forge(batchId, record.hospital, leaf, BigInt(record.seq), 1, BigInt(record.time), BigInt(record.time), [record.modelVersion], [1]);
+    // A one-leaf batch there, consistent in every respect (its root commits to the count 1).
+    const tx = await lookalike.connect(c.keys[0]).forge(batchId, record.hospital, batchRootOf(1, leaf), BigInt(record.seq), 1, BigInt(record.time), BigInt(record.time), [record.modelVersion], [1]);
     const mined = (await tx.wait())!;
     const forged = { ...clone(r), record, leaf, proof: [], batchId, anchorTx: mined.hash, blockNumber: mined.blockNumber };
     const at = await lookalike.getAddress();
@@ -199,6 +245,7 @@ describe("receipt verification: the documented procedure and `medprov receipt ve
     const card = { model: modelId, weightsHash: "0x" + "ef".repeat(32), trainingDatasets: [c.datasetId], evaluation: { auc: 9200, sensitivity: 8800, specificity: 9000, subgroupAucGap: 300, biasTestCases: 400, grassrootsShare: 2500 } };
     const { versionId: v2 } = await developer.registerVersion(card, JSON.stringify(card));
     await new Regulator(ledger, c.keys[3]).approve(v2, "NMPA-CORPUS-2");
+    await new Hospital(ledger, c.keys[1]).deployVersion(v2); // hospital A traces it (bootstrap deployed c.versionId)
     // Traces are stamped up to 100 s before "now": move the chain's clock past the approvals first.
     await node.provider.send("evm_increaseTime", [200]);
     await node.provider.send("evm_mine", []);
@@ -206,7 +253,7 @@ describe("receipt verification: the documented procedure and `medprov receipt ve
 
     // Honest receipts from the SDK's batcher: two batches of hospital A, mixing versions.
     const batcher = await TraceBatcher.open({ vaultPath: join(c.dir, "corpus-vault"), ledger, signer: c.keys[1], maxBatch: 6 });
-    await batcher.append(...Array.from({ length: 10 }, (_, i) => traceInput(i % 3 ? c.versionId : v2, { time: now - i })));
+    await batcher.append(...Array.from({ length: 10 }, (_, i) => traceInput(i % 3 ? c.versionId : v2, { time: now - 9 + i }))); // in time order: windows never run backwards
     await batcher.flush();
     const honest: TraceReceipt[] = [];
     for await (const a of batcher.storage.anchored()) honest.push(receiptFor(a, c.deployment));
@@ -217,8 +264,13 @@ describe("receipt verification: the documented procedure and `medprov receipt ve
 
     const lookalike = await new LookalikeTraceAnchor__factory(c.keys[0]).deploy();
     await lookalike.waitForDeployment();
-    const tampered = [...tamperings(r, other, await lookalike.getAddress()), ...(await lookalikeForgeries(r, lookalike, batchIdOf(1, 12345)))];
     const rules = await nonConforming(c.versionId, v2, now);
+    const tampered = [
+      ...tamperings(r, other, await lookalike.getAddress()), ...positionTamperings(r, honest[3]), ...(await lookalikeForgeries(r, lookalike, batchIdOf(1, 12345))),
+      ...(await sizeAndPositionForgeries(c.versionId, now)),
+    ];
+    const sizeCases = tampered.filter((x) => /anchored as|records swapped/.test(x.name));
+    expect(sizeCases).toHaveLength(6);
     const equivalent: Case[] = [
       ...honest.map((x, i) => ({ name: `honest receipt ${i}`, touches: [], receipt: x })),
       { name: "subject all lower-case", touches: ["record.subject"], receipt: { ...clone(r), record: { ...r.record, subject: r.record.subject.toLowerCase() } } },
@@ -241,6 +293,8 @@ describe("receipt verification: the documented procedure and `medprov receipt ve
     const wronglyValid = tampered.filter((_, i) => doc[i].valid || sdk[i].valid).map((x) => x.name);
     expect(wronglyValid).toEqual([]);
     expect(tampered.length).toBeGreaterThanOrEqual(200);
+    // A lie about a batch's size or a record's place is caught by the proof itself.
+    for (const x of sizeCases) expect(doc[all.indexOf(x)].reasons, x.name).toEqual(["PROOF_INVALID"]);
     rules.forEach((x, i) => expect(doc[tampered.length + i].reasons, `non-conforming ${i}`).toEqual(x.expect));
     equivalent.forEach((x, i) => expect(sdk[tampered.length + rules.length + i], x.name).toMatchObject({ valid: true, reasons: [] }));
 

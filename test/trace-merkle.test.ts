@@ -1,12 +1,13 @@
 /**
- * The batcher's fast tree must be exactly OpenZeppelin's StandardMerkleTree: same leaf hashes,
- * same root, same proofs, for any set of records (property test).
+ * The batcher's fast tree must be exactly the position-bound tree of docs/receipt.md: the same leaf
+ * hashes, tree root, anchored root and proofs as a plain reference written from the document with
+ * ethers alone (property test), and a proof verifies at its own position only.
  */
 import { describe, it, expect } from "vitest";
 import fc from "fast-check";
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { AbiCoder, concat, keccak256 } from "ethers";
 import { TRACE_LEAF_ENCODING, traceLeafValues, type TraceRecord } from "../src/sdk";
-import { TraceTree, decodeTraceLeaf, encodeTraceLeaf, processProof, traceLeafHash } from "../src/sdk/traces/merkle";
+import { TraceTree, batchRootOf, decodeTraceLeaf, encodeTraceLeaf, processProof, traceLeafHash } from "../src/sdk/traces/merkle";
 import { recordFromEncoding, recordToJson } from "../src/sdk/traces/record";
 
 const hex32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => "0x" + Buffer.from(b).toString("hex"));
@@ -17,20 +18,40 @@ const record: fc.Arbitrary<TraceRecord> = fc.record({
   clinicianHash: hex32, finalDecisionHash: hex32, time: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), salt: hex32,
 });
 
-describe("TraceTree equals StandardMerkleTree", () => {
-  it("leaf hashes, roots and proofs agree for random record sets", () => {
+/** docs/receipt.md's tree, written plainly: leaf p at node n−1+p, node i = keccak(node[2i+1] ‖ node[2i+2]). */
+function reference(values: unknown[][]) {
+  const n = values.length;
+  const nodes: string[] = new Array(2 * n - 1);
+  values.forEach((v, p) => (nodes[n - 1 + p] = keccak256(keccak256(AbiCoder.defaultAbiCoder().encode([...TRACE_LEAF_ENCODING], v)))));
+  for (let i = n - 2; i >= 0; i--) nodes[i] = keccak256(concat([nodes[2 * i + 1], nodes[2 * i + 2]]));
+  const proof = (p: number) => {
+    const out: string[] = [];
+    for (let i = n - 1 + p; i > 0; i = Math.floor((i - 1) / 2)) out.push(nodes[i % 2 === 1 ? i + 1 : i - 1]);
+    return out;
+  };
+  const root = keccak256(AbiCoder.defaultAbiCoder().encode(["uint32", "bytes32"], [n, nodes[0]]));
+  return { leaves: nodes.slice(n - 1), treeRoot: nodes[0], root, proof };
+}
+
+describe("TraceTree is the position-bound tree of docs/receipt.md", () => {
+  it("leaf hashes, roots and proofs agree with the plain reference for random record sets; a proof fits its own position only", () => {
     fc.assert(
       fc.property(fc.array(record, { minLength: 1, maxLength: 40 }), (records) => {
         const values = records.map(traceLeafValues);
-        const std = StandardMerkleTree.of(values, [...TRACE_LEAF_ENCODING]);
+        const ref = reference(values);
         const built = TraceTree.of(values.map(traceLeafHash));
         // The vault stores trees as bytes and cuts proofs from the stored copy: check that copy.
         const fast = TraceTree.fromBuffer(built.toBuffer());
-        expect([fast.root, fast.size]).toEqual([std.root, values.length]);
-        values.forEach((v, i) => {
-          expect(fast.leafHash(i)).toBe(std.leafHash(v));
-          expect(fast.getProof(i)).toEqual(std.getProof(i));
-          expect(processProof(traceLeafHash(v), std.getProof(i))).toBe(std.root);
+        expect([fast.treeRoot, fast.root, fast.size]).toEqual([ref.treeRoot, ref.root, values.length]);
+        expect(batchRootOf(values.length, fast.treeRoot)).toBe(ref.root);
+        values.forEach((v, p) => {
+          expect(fast.leafHash(p)).toBe(ref.leaves[p]);
+          expect(fast.getProof(p)).toEqual(ref.proof(p));
+          expect(processProof(traceLeafHash(v), ref.proof(p), BigInt(p), values.length)).toBe(ref.root);
+          // Elsewhere, or in a batch claiming another size, the same leaf and proof reach no root.
+          if (values.length > 1) expect(processProof(traceLeafHash(v), ref.proof(p), BigInt((p + 1) % values.length), values.length)).not.toBe(ref.root);
+          expect(processProof(traceLeafHash(v), ref.proof(p), BigInt(p), values.length + 1)).not.toBe(ref.root);
+          expect(processProof(traceLeafHash(v), ref.proof(p), BigInt(values.length), values.length)).toBeUndefined();
         });
       }),
       { numRuns: 200 },
@@ -55,6 +76,8 @@ describe("TraceTree equals StandardMerkleTree", () => {
     expect(() => traceLeafHash(base.map((v, i) => (i === 0 ? "0x1234" : v)))).toThrow(RangeError);
     expect(() => TraceTree.of([])).toThrow(RangeError);
     expect(() => TraceTree.fromBuffer(TraceTree.of([traceLeafHash(base)]).toBuffer().subarray(0, 30))).toThrow(RangeError);
+    // A layout-2 vault's tree (sorted, with a tree index per value after the nodes) is not read as a position-bound one.
+    expect(() => TraceTree.fromBuffer(Buffer.concat([TraceTree.of([traceLeafHash(base)]).toBuffer(), Buffer.alloc(4)]))).toThrow(RangeError);
   });
 
   it("accepts exactly the forms docs/receipt.md accepts: no prefix dropped, no hex truncated, no empty string read as 0", () => {

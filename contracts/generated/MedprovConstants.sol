@@ -88,6 +88,7 @@ library MedprovConstants {
     uint256 internal constant TIER_REVIEW_MIN_BPS = 9500;
     uint256 internal constant TIER_DIFFERENTIAL_MIN_BPS = 8000;
     uint256 internal constant MAX_CLOCK_SKEW = 300;
+    uint256 internal constant MAX_TRACE_AGE = 604800;
     uint256 internal constant MAX_LIST_LENGTH = 64;
     uint256 internal constant MAX_SUBGROUPS = 32;
     uint256 internal constant MAX_LINEAGE_SIZE = 64;

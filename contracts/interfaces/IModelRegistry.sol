@@ -197,6 +197,10 @@ interface IModelRegistry is IConsortiumErrors {
     /// @notice Just the status of a version; what the trace anchor checks.
     function versionStatus(bytes32 versionId) external view returns (VersionStatus);
 
+    /// @notice Whether `hospital` recorded a deployment of the version ({recordDeployment}); the
+    /// trace anchor refuses traces of versions a hospital never deployed.
+    function isDeployed(bytes32 versionId, uint32 hospital) external view returns (bool);
+
     /// @notice keccak256(abi.encode(developer, name)), mirrored by the SDK.
     function modelIdOf(uint32 developer, string calldata name) external pure returns (bytes32);
 

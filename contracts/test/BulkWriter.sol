@@ -9,15 +9,17 @@ import {IConsentRegistry} from "../interfaces/IConsentRegistry.sol";
 /// @notice Test helper: a member key that writes thousands of records in a few transactions, so
 /// tests can check that a write costs the same gas after 10,000 earlier records as after one.
 contract BulkWriter {
-    /// @notice Anchors `n` single-trace batches starting at `firstSeq`.
+    /// @notice Anchors `n` single-trace batches starting at `firstSeq`, each windowed at the block's
+    /// second (windows may not run backwards, and the same second is allowed).
     function anchorMany(ITraceAnchor anchor, uint64 firstSeq, uint256 n, bytes32 version) external {
+        uint64 t = uint64(block.timestamp);
         bytes32[] memory versions = new bytes32[](1);
         versions[0] = version;
         uint32[] memory counts = new uint32[](1);
         counts[0] = 1;
         for (uint256 i = 0; i < n; ++i) {
             bytes32 root = keccak256(abi.encode(address(this), firstSeq + i));
-            anchor.anchorBatch(ITraceAnchor.Batch(root, uint64(firstSeq + i), 1, 0, 0, versions, counts));
+            anchor.anchorBatch(ITraceAnchor.Batch(root, uint64(firstSeq + i), 1, t, t, versions, counts));
         }
     }
 

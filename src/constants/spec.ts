@@ -87,6 +87,12 @@ export const NUMBERS = {
   TIER_DIFFERENTIAL_MIN_BPS: 8_000,
   /** Seconds a hospital's clock may run ahead of the chain when anchoring traces. */
   MAX_CLOCK_SKEW: 300,
+  /**
+   * Oldest a trace batch's window may start, in seconds before the anchoring block (7 days). Bounds
+   * how far back a hospital can date traces (no 1970 windows) while leaving a week for a hospital
+   * whose anchoring was down to catch up; traces older than this are quarantined (TRACE_TOO_OLD).
+   */
+  MAX_TRACE_AGE: 604_800,
   /** Training datasets and referenced versions per write; bounds gas of a single call. */
   MAX_LIST_LENGTH: 64,
   /** Subgroup figures per performance report. */

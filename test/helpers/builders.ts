@@ -36,8 +36,11 @@ export function versionInput(trainingDatasets: string[], overrides: Partial<IMod
   return { parent: "0x" + "00".repeat(32), weightsHash: h("weights"), modelCardHash: h("card"), trainingDatasets, evaluation: passingEvaluation(), ...overrides };
 }
 
-/** Registers a dataset (hospital A), a HIGH-risk model and a version; optionally approves it. */
-export async function modelWithVersion(l: Ledger, opts: { approve?: boolean; risk?: number; name?: string } = {}) {
+/**
+ * Registers a dataset (hospital A), a HIGH-risk model and a version; optionally approves it, and
+ * (`deploy`) records its deployment by hospitals A and B, as the trace anchor requires.
+ */
+export async function modelWithVersion(l: Ledger, opts: { approve?: boolean; deploy?: boolean; risk?: number; name?: string } = {}) {
   const reg = registration();
   const datasetId = await l.datasets.connect(l.hospitalA).registerDataset.staticCall(reg);
   await (await l.datasets.connect(l.hospitalA).registerDataset(reg)).wait();
@@ -48,6 +51,7 @@ export async function modelWithVersion(l: Ledger, opts: { approve?: boolean; ris
   const versionId = await l.models.connect(l.developer).registerVersion.staticCall(modelId, input);
   await (await l.models.connect(l.developer).registerVersion(modelId, input)).wait();
   if (opts.approve) await (await l.models.connect(l.regulator).approveVersion(versionId, `NMPA-${++counter}`, opts.risk ?? RiskClass.HIGH)).wait();
+  if (opts.deploy) await deployed(l, versionId);
   return { datasetId, modelId, versionId };
 }
 
@@ -56,8 +60,17 @@ export function spread(count: number, versions: number): number[] {
   return Array.from({ length: versions }, (_, i) => (i === 0 ? Math.max(0, count - versions + 1) : 1));
 }
 
+/** Records the version's deployment by each hospital (default: A and B). */
+export async function deployed(l: Ledger, versionId: string, hospitals = [l.hospitalA, l.hospitalB]): Promise<void> {
+  for (const who of hospitals) await (await l.models.connect(who).recordDeployment(versionId)).wait();
+}
+
+/**
+ * A valid batch header by default: a made-up tree root, and a window of the latest block's second
+ * (windows may not run backwards, so successive default batches of one hospital stay valid).
+ */
 export async function batch(firstSeq: bigint | number, versions: string[], overrides: Partial<ITraceAnchor.BatchStruct> = {}): Promise<ITraceAnchor.BatchStruct> {
   const now = BigInt(await time.latest());
   const count = Number(overrides.count ?? 10);
-  return { root: h("root"), firstSeq, count, fromTime: now - 60n, toTime: now, versions, versionCounts: spread(count, versions.length), ...overrides };
+  return { treeRoot: h("root"), firstSeq, count, fromTime: now, toTime: now, versions, versionCounts: spread(count, versions.length), ...overrides };
 }

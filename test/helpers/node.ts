@@ -76,6 +76,7 @@ export interface RpcConsortium {
   /** keys[1] hospital A (org 1), keys[2] developer (org 2), keys[3] regulator (org 3), keys[4] auditor (org 4), keys[5] hospital B (org 5). */
   keys: Wallet[];
   datasetId: string;
+  /** APPROVED, and deployed by both hospitals. */
   versionId: string;
   dir: string;
 }
@@ -97,6 +98,8 @@ export async function bootstrapConsortium(node: RpcNode): Promise<RpcConsortium>
   const card = { model: modelId, weightsHash: "0x" + "ab".repeat(32), trainingDatasets: [ds.datasetId], evaluation: { auc: 9200, sensitivity: 8800, specificity: 9000, subgroupAucGap: 300, biasTestCases: 400, grassrootsShare: 2500 } };
   const { versionId } = await new Developer(ledger, developer).registerVersion(card, JSON.stringify(card));
   await new Regulator(ledger, regulator).approve(versionId, "NMPA-TEST-0001");
+  // Both hospitals run it: the trace anchor takes traces only of versions a hospital deployed.
+  for (const h of [hospital, hospitalB]) await new Hospital(ledger, h).deployVersion(versionId);
   const deploymentPath = join(dir, "deployment.json");
   writeFileSync(deploymentPath, JSON.stringify(deployment, null, 2));
   return { deployment, deploymentPath, keys: node.keys, datasetId: ds.datasetId, versionId, dir };

@@ -1,8 +1,7 @@
 /**
  * The receipt verifier of docs/receipt.md, taken from the document itself: the code block after
  * the "normative verifier" marker is written to a file and imported, so what the suite runs is
- * exactly what a third party reads (the documentation cannot drift). It imports only ethers and
- * @openzeppelin/merkle-tree. The file lives under .doc-verifier/ at the repository root (ignored
+ * exactly what a third party reads (the documentation cannot drift). It imports only ethers. The file lives under .doc-verifier/ at the repository root (ignored
  * by git and outside the type-checked folders), named by its content's hash so parallel test
  * files share it.
  */

@@ -26,10 +26,12 @@ export interface WorkloadState {
   models: string[];
   versions: string[];
   approved: string[];
+  /** Versions each hospital recorded as deployed (the trace anchor takes only those). */
+  deployed: Record<number, string[]>;
   seq: Record<number, bigint>;
 }
 
-export const newState = (): WorkloadState => ({ datasets: [], models: [], versions: [], approved: [], seq: { [ORG.HOSPITAL_A]: 0n, [ORG.HOSPITAL_B]: 0n } });
+export const newState = (): WorkloadState => ({ datasets: [], models: [], versions: [], approved: [], deployed: { [ORG.HOSPITAL_A]: [], [ORG.HOSPITAL_B]: [] }, seq: { [ORG.HOSPITAL_A]: 0n, [ORG.HOSPITAL_B]: 0n } });
 
 async function attempt(f: () => Promise<{ wait(): Promise<unknown> }>): Promise<boolean> {
   try {
@@ -86,13 +88,16 @@ export async function runWorkload(l: Ledger, seed: number, steps: number, s: Wor
       if (ok && (await l.models.versionStatus(v)) === 2n && !s.approved.includes(v)) s.approved.push(v);
     } else if (op === 9 && s.approved.length) {
       const v = r.pick(s.approved);
-      const [who] = r.pick(hospitals);
-      await attempt(() => l.models.connect(who).recordDeployment(v));
+      const [who, orgId] = r.pick(hospitals);
+      if (await attempt(() => l.models.connect(who).recordDeployment(v))) s.deployed[orgId].push(v);
       await attempt(() => l.models.connect(who).fileReport(v, { periodStart: i, periodEnd: now, cases: 100, auc: 9000, subgroups: [{ subgroup: encodeBytes32String("sex:F"), auc: 9000, cases: 50 }, { subgroup: encodeBytes32String("sex:M"), auc: 9000 - r.int(900), cases: 50 }], reportHash: h() }));
     } else if (op === 10 && s.approved.length) {
       const [who, orgId] = r.pick(hospitals);
       const count = 1 + r.int(50);
-      if (await attempt(async () => l.traces.connect(who).anchorBatch(await batch(s.seq[orgId], [r.pick(s.approved)], { count })))) s.seq[orgId] += BigInt(count);
+      // Mostly a version this hospital deployed (the anchor refuses others); now and then any approved one, refused.
+      const deployed = s.deployed[orgId];
+      const v = deployed.length && r.int(4) !== 0 ? r.pick(deployed) : r.pick(s.approved);
+      if (await attempt(async () => l.traces.connect(who).anchorBatch(await batch(s.seq[orgId], [v], { count })))) s.seq[orgId] += BigInt(count);
     } else {
       await time.increase(1 + r.int(60));
       if (r.int(4) === 0) await mine(1 + r.int(3));

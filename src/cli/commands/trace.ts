@@ -33,7 +33,7 @@ async function flushAndPrint(ctx: CliContext, batcher: TraceBatcher, extra: Reco
   const lines = lead.length === 0 && flushed.length === 0 ? ["nothing to anchor"] : [...lead, ...flushed.map(anchoredLine)];
   ctx.print({ ...extra, batches: flushed }, lines);
   const quarantined = flushed.reduce((n, b) => n + b.quarantined, 0);
-  if (quarantined > 0) process.stderr.write(`medprov: ${quarantined} trace(s) quarantined: their model version is not APPROVED; \`medprov trace quarantined --vault …\` lists them\n`);
+  if (quarantined > 0) process.stderr.write(`medprov: ${quarantined} trace(s) quarantined: their model version is not APPROVED, or their time no longer fits a batch the chain accepts; \`medprov trace quarantined --vault …\` lists each with its reason\n`);
 }
 
 export function traceCommands(program: Command, run: Run) {

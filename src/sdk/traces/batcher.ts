@@ -23,14 +23,27 @@
 import { randomBytes } from "node:crypto";
 import type { Signer } from "ethers";
 import type { LedgerContracts } from "../deploy";
-import { LedgerRevertError, MedprovError } from "../errors";
+import { InputError, LedgerRevertError, MedprovError } from "../errors";
 import { batchIdOf, traceLeafValues } from "../ids";
 import { TRACE_LEAF_BYTES, TraceTree, encodeTraceLeaf, hashTraceLeaf } from "./merkle";
 import { sendWrite } from "../tx";
 import { isoOf } from "../chain-time";
 import { CLINICIAN_ACTIONS, VersionStatus, VERSION_STATUSES, NUMBERS, Role, nameOf, type ClinicianActionName } from "../../constants";
 import { recordFromEncoding, recordFromJson, sealTrace, validateTraceInput, type TraceInput, type TraceRecord } from "./record";
-import { TraceVault, batchKey, quarantineKey, queueKey, seqKey, treeKey, type AnchoredTrace, type QuarantinedTrace, type SealedBatch, type StoredBatch, type VaultOp } from "./vault";
+import { TraceVault, batchKey, quarantineKey, queueKey, seqKey, treeKey, type AnchoredTrace, type QuarantineCode, type QuarantinedTrace, type SealedBatch, type StoredBatch, type VaultOp } from "./vault";
+
+/**
+ * Oldest a trace may be, in seconds of chain time, to be queued or sealed: the contract's
+ * MAX_TRACE_AGE less MAX_CLOCK_SKEW, so a batch sealed now is still young enough when it is mined.
+ */
+export const SEALABLE_AGE = NUMBERS.MAX_TRACE_AGE - NUMBERS.MAX_CLOCK_SKEW;
+
+/** Why a queued trace cannot go into the batch being sealed (a quarantine's named reason). */
+interface Problem {
+  code: QuarantineCode;
+  reason: string;
+  versionStatus?: string;
+}
 
 export interface BatcherOptions {
   vaultPath: string;
@@ -136,8 +149,13 @@ export class TraceBatcher {
   private timer: NodeJS.Timeout | undefined;
   private nextQueue = 0;
   private queuedCount = 0;
-  /** Latest chain time seen; traces are checked against it as well as the local clock. */
+  /** Latest chain time seen (head block), and the host's monotonic clock (ms) when it was seen. */
   private chainTime = 0;
+  private chainTimeSeenAt = 0;
+  /** The end of the hospital's last anchored or sealed window: no trace stamped earlier can be anchored. */
+  private timeFloor = 0;
+  /** Versions the hospital recorded as deployed (a deployment is never undone, so only yes is cached). */
+  private readonly deployed = new Set<string>();
   /** Trace ids whose append is being written, with whether that write landed. */
   private readonly inFlight = new Map<string, Promise<boolean>>();
   /** Writes that hand out queue ids (appends, unseals), in order, so meta:nextQueue never goes back. */
@@ -161,6 +179,7 @@ export class TraceBatcher {
     batcher.nextQueue = (await vault.get<number>("meta:nextQueue")) ?? 0;
     batcher.queuedCount = await vault.countQueued();
     await batcher.refreshChainTime();
+    batcher.timeFloor = Number(await options.ledger.traces.lastToTime(hospital));
     if (await vault.get("sealed")) await batcher.flushInBackground();
     if (batcher.options.maxAgeMs > 0) {
       batcher.timer = setInterval(() => void batcher.flushInBackground(), batcher.options.maxAgeMs);
@@ -183,7 +202,7 @@ export class TraceBatcher {
    * that retries after a crash cannot get a trace anchored twice.
    */
   async append(...inputs: unknown[]): Promise<{ queueIds: number[]; duplicates: number }> {
-    const now = Math.max(Math.floor(Date.now() / 1000), this.chainTime);
+    const now = this.chainNow();
     const valid = inputs.map((i) => validateTraceInput(i, now));
     // Concurrent appends: a retry racing its original waits for the original's write. If it landed,
     // the trace is a duplicate; if it failed, this call writes it (the original's caller saw the error).
@@ -203,6 +222,9 @@ export class TraceBatcher {
       const known = await this.vault.getMany(claimed.map((v) => `id:${v.traceId}`));
       const seen = new Set<string>();
       const fresh = claimed.filter((v, i) => known[i] === undefined && !seen.has(v.traceId) && seen.add(v.traceId));
+      // Only new traces are held to the chain's rules: a retry of one already queued stays a duplicate.
+      for (const v of fresh) this.checkTime(v, now);
+      await this.requireDeployed(fresh);
       const ids = fresh.map(() => this.nextQueue++);
       if (fresh.length > 0) {
         const ops: VaultOp[] = [];
@@ -239,7 +261,42 @@ export class TraceBatcher {
 
   private async refreshChainTime(): Promise<void> {
     const block = await this.options.signer.provider?.getBlock("latest");
-    if (block) this.chainTime = Math.max(this.chainTime, block.timestamp);
+    if (block && block.timestamp >= this.chainTime) [this.chainTime, this.chainTimeSeenAt] = [block.timestamp, performance.now()];
+  }
+
+  /**
+   * Chain time now, estimated without a round trip: the head block's time plus the seconds elapsed
+   * since it was read, on the host's monotonic clock (the host's date is never read, so a host clock
+   * set hours ahead does not move it). The anchoring block is at least this late on a chain that keeps time.
+   */
+  private chainNow(): number {
+    return this.chainTime + Math.floor((performance.now() - this.chainTimeSeenAt) / 1000);
+  }
+
+  /** The time bounds a trace must meet to be anchorable (docs/receipt.md), as a named problem. */
+  private timeProblem(input: TraceInput, now: number): Problem | undefined {
+    if (input.time < now - SEALABLE_AGE) return { code: "TRACE_TOO_OLD", reason: `the trace's time ${input.time} (${isoOf(input.time)}) is more than ${SEALABLE_AGE}s before chain time ${now}; the chain anchors no window older than ${NUMBERS.MAX_TRACE_AGE}s` };
+    if (input.time < this.timeFloor) return { code: "TIME_BEFORE_LAST_BATCH", reason: `the trace's time ${input.time} (${isoOf(input.time)}) is before the end of hospital ${this.hospital}'s last batch window, ${this.timeFloor} (${isoOf(this.timeFloor)}); windows never run backwards` };
+    return undefined;
+  }
+
+  /** Refuses (InputError, nothing queued) a trace the chain could not anchor because of its time. */
+  private checkTime(input: TraceInput, now: number): TraceInput {
+    const problem = this.timeProblem(input, now);
+    if (problem) throw new InputError(problem.code, problem.reason, { field: "time" });
+    return input;
+  }
+
+  /** Refuses (InputError TRACE_VERSION_NOT_DEPLOYED, nothing queued) traces of versions the hospital never recorded as deployed. */
+  private async requireDeployed(inputs: TraceInput[]): Promise<void> {
+    const unknown = [...new Set(inputs.map((i) => i.modelVersion))].filter((v) => !this.deployed.has(v));
+    if (unknown.length === 0) return;
+    const answers = await Promise.all(unknown.map((v) => this.options.ledger.models.isDeployed(v, this.hospital)));
+    unknown.forEach((v, i) => answers[i] && this.deployed.add(v));
+    const missing = unknown.find((_, i) => !answers[i]);
+    if (missing) {
+      throw new InputError("TRACE_VERSION_NOT_DEPLOYED", `model version ${missing} was never recorded as deployed by hospital ${this.hospital} (medprov model deploy); the chain anchors traces only of deployed versions`, { field: "modelVersion" });
+    }
   }
 
   private async flushAll(): Promise<FlushedBatch[]> {
@@ -268,6 +325,7 @@ export class TraceBatcher {
     const t0 = Date.now();
     const encoded = await this.vault.records(BigInt(sealed.firstSeq), sealed.count);
     const records = encoded.map((e) => recordFromJson(recordFromEncoding(e)));
+    this.timeFloor = Math.max(this.timeFloor, Number(batchHeader(records).toTime));
     const tree = asTree(encoded);
     timing.hashMs += Date.now() - t0;
     return this.anchorSealed(sealed, records, tree, 0, timing);
@@ -281,9 +339,10 @@ export class TraceBatcher {
     const statuses = await this.versionStatuses(queued.map((q) => q.input.modelVersion));
     const firstSeq = await this.nextSequence();
     timing.chainMs += Date.now() - t0;
-    const approved = (v: string) => statuses.get(v) === VersionStatus.APPROVED;
-    const accepted = queued.filter((q) => approved(q.input.modelVersion));
-    const rejected = queued.filter((q) => !approved(q.input.modelVersion));
+    const chainNow = this.chainNow();
+    const problems = queued.map((q) => this.versionProblem(q.input.modelVersion, statuses.get(q.input.modelVersion)!, "when it was sealed") ?? this.timeProblem(q.input, chainNow));
+    const accepted = queued.filter((_, i) => !problems[i]);
+    const rejected = queued.flatMap((q, i) => (problems[i] ? [{ q, problem: problems[i] }] : []));
     this.queuedCount = Math.max(0, this.queuedCount - queued.length);
     const t1 = Date.now();
     const salts = randomBytes(32 * accepted.length);
@@ -297,9 +356,8 @@ export class TraceBatcher {
     // Records go to their final place now (salts and sequence numbers must be durable before the root is sent).
     const ops: VaultOp[] = queued.map((q) => ({ type: "del", key: q.key }));
     const now = rejected.length > 0 ? await this.quarantineTime() : 0;
-    for (const q of rejected) {
-      ops.push({ type: "put", key: `x:${q.key.slice(2)}`, value: this.quarantine(q.input, statuses.get(q.input.modelVersion)!, now, "seal") });
-    }
+    for (const { q, problem } of rejected) ops.push({ type: "put", key: `x:${q.key.slice(2)}`, value: this.quarantine(q.input, problem, now, "seal") });
+    if (records.length > 0) this.timeFloor = Math.max(this.timeFloor, Number(batchHeader(records).toTime));
     // concat, not push(...): a 100,000-trace batch is 200,000 ops, past the call stack's argument limit.
     await this.vault.write(ops.concat(this.sealOps(records, encoded, sealed, firstSeq)));
     timing.vaultMs += Date.now() - t2;
@@ -318,15 +376,18 @@ export class TraceBatcher {
     return ops;
   }
 
-  /** A quarantine entry: the input, the named reason, and the chain's time. */
-  private quarantine(input: TraceInput, status: number, time: number, stage: "seal" | "anchor", sealedSeq?: bigint): QuarantinedTrace {
+  /** VERSION_NOT_APPROVED unless `status` is APPROVED (`when`: at which stage, for the reason). */
+  private versionProblem(versionId: string, status: number, when: string): Problem | undefined {
+    if (status === VersionStatus.APPROVED) return undefined;
     const statusName = nameOf(VERSION_STATUSES, status);
-    const when = stage === "seal" ? "when it was sealed" : `after it was sealed at sequence ${sealedSeq} (the chain refused the batch)`;
+    return { code: "VERSION_NOT_APPROVED", reason: `model version ${versionId} is ${statusName}, not APPROVED, ${when}`, versionStatus: statusName };
+  }
+
+  /** A quarantine entry: the input, the named reason, and the chain's time. */
+  private quarantine(input: TraceInput, problem: Problem, time: number, stage: "seal" | "anchor", sealedSeq?: bigint): QuarantinedTrace {
     return {
       input,
-      reason: `model version ${input.modelVersion} is ${statusName}, not APPROVED, ${when}`,
-      code: "VERSION_NOT_APPROVED",
-      versionStatus: statusName,
+      ...problem,
       time,
       iso: isoOf(time),
       stage,
@@ -356,7 +417,7 @@ export class TraceBatcher {
     const chainNext = fresh ? firstSeq : await traces.nextSequence(this.hospital);
     let anchored: { anchorTx: string; blockNumber: number } | Unsealed;
     if (chainNext === firstSeq) {
-      anchored = fresh ? await this.send(sealed, records) : ((await this.unsealIfRefused(sealed, records)) ?? (await this.send(sealed, records)));
+      anchored = fresh ? await this.send(sealed, records, tree) : ((await this.unsealIfRefused(sealed, records)) ?? (await this.send(sealed, records, tree)));
     } else if (chainNext >= firstSeq + BigInt(records.length)) {
       anchored = await this.alreadyAnchored(batchId, sealed.root);
     } else {
@@ -378,12 +439,12 @@ export class TraceBatcher {
   }
 
   /** Sends the batch; a refusal for a version no longer APPROVED (it changed since the check) unseals it. */
-  private async send(sealed: SealedBatch, records: TraceRecord[]): Promise<{ anchorTx: string; blockNumber: number } | Unsealed> {
+  private async send(sealed: SealedBatch, records: TraceRecord[], tree: TraceTree): Promise<{ anchorTx: string; blockNumber: number } | Unsealed> {
     const { traces } = this.options.ledger;
     const header = batchHeader(records);
     this.options.onProgress?.({ phase: "anchor", done: 0, total: records.length });
     try {
-      const sent = await sendWrite(traces, () => traces.connect(this.options.signer).anchorBatch({ root: sealed.root, firstSeq: BigInt(sealed.firstSeq), count: records.length, ...header }));
+      const sent = await sendWrite(traces, () => traces.connect(this.options.signer).anchorBatch({ treeRoot: tree.treeRoot, firstSeq: BigInt(sealed.firstSeq), count: records.length, ...header }));
       return { anchorTx: sent.txHash, blockNumber: sent.blockNumber };
     } catch (e) {
       if (e instanceof LedgerRevertError && e.code === "TraceAnchorVersionNotApproved") {
@@ -426,7 +487,8 @@ export class TraceBatcher {
     for (let seq = firstSeq + BigInt(kept.length); seq < firstSeq + BigInt(sealed.count); seq++) ops.push({ type: "del", key: seqKey(seq) });
     for (const r of dropped) {
       const ticket = this.nextQueue++;
-      ops.push({ type: "put", key: quarantineKey(ticket), value: this.quarantine(inputOf(r), statuses.get(r.modelVersion)!, now, "anchor", r.seq) }, { type: "put", key: `id:${r.traceId}`, value: ticket });
+      const problem = this.versionProblem(r.modelVersion, statuses.get(r.modelVersion)!, `after it was sealed at sequence ${r.seq} (the chain refused the batch)`)!;
+      ops.push({ type: "put", key: quarantineKey(ticket), value: this.quarantine(inputOf(r), problem, now, "anchor", r.seq) }, { type: "put", key: `id:${r.traceId}`, value: ticket });
     }
     ops.push({ type: "put", key: "meta:nextQueue", value: this.nextQueue });
     for (const op of this.sealOps(kept, encoded, resealed, firstSeq)) ops.push(op); // no push(...): batches of 100,000 overflow the stack

@@ -73,9 +73,17 @@ export function checkPinned(receipt: TraceReceipt, pinned: Pinned): VerifyReason
 export const checkLeaf = (receipt: TraceReceipt, leaf: string): VerifyReason[] =>
   leaf === receipt.leaf ? [] : [reason("LEAF_MISMATCH", `the record hashes to leaf ${leaf}, not the receipt's ${receipt.leaf}`)];
 
-/** The proof leads from the record's leaf to the batch's anchored root. */
-export const checkProof = (leaf: string, receipt: TraceReceipt, batch: AnchoredBatch): VerifyReason[] =>
-  processProof(Buffer.from(leaf.slice(2), "hex"), receipt.proof) === batch.root.toLowerCase() ? [] : [reason("PROOF_INVALID", `the proof does not lead from the record to batch ${receipt.batchId}'s anchored root ${batch.root}`)];
+/**
+ * The proof leads from the record's leaf, at its own position (seq − firstSeq) in a tree of the
+ * batch's count, to the batch's anchored root keccak(abi.encode(count, treeRoot)).
+ */
+export function checkProof(leaf: string, receipt: TraceReceipt, batch: AnchoredBatch): VerifyReason[] {
+  const position = BigInt(receipt.record.seq) - batch.firstSeq;
+  const root = processProof(Buffer.from(leaf.slice(2), "hex"), receipt.proof, position, batch.count);
+  if (root === batch.root.toLowerCase()) return [];
+  const where = position >= 0n && position < BigInt(batch.count) ? `at position ${position} of its ${batch.count} leaves` : `(its sequence is not among the batch's ${batch.count})`;
+  return [reason("PROOF_INVALID", `the proof does not lead from the record ${where} to batch ${receipt.batchId}'s anchored root ${batch.root}`)];
+}
 
 /** The receipt's anchorTx and blockNumber are those of the batch's BatchAnchored event. */
 export function checkAnchoring(receipt: TraceReceipt, batch: AnchoredBatch): VerifyReason[] {

@@ -1,11 +1,13 @@
 /**
- * A fast path for trace batches. `@openzeppelin/merkle-tree` spends ~0.4 ms per leaf on generic
- * ABI encoding and proof self-checks, which caps anchoring near 500 traces/s (bench/anchor.ts).
- * Trace records are all static 32-byte words, so here they are encoded directly and the tree is
- * built with the library's exact layout: StandardMerkleTree leaf = keccak(keccak(abi.encode(values))),
- * leaves sorted by hash, nodes = keccak of the sorted pair, the same array indexing. A property test
- * checks roots, leaf hashes and proofs against StandardMerkleTree; receipts verify with it unchanged.
- * Hashing uses the `keccak` package's native binding rather than a pure-JS keccak (bench/anchor.ts measures the whole path).
+ * Trace batches as position-bound Merkle trees (docs/receipt.md, ITraceAnchor): the record with
+ * sequence firstSeq + p is leaf p of a complete binary tree over exactly `count` leaves, laid out as
+ * an array (leaf p at node count−1+p, node i = keccak(node[2i+1] ‖ node[2i+2]) — ordered, not
+ * sorted), and the anchored root is keccak(abi.encode(count, treeRoot)) (the contract computes it).
+ * A proof therefore verifies only at its record's own position, and the root commits to the
+ * batch's size. Leaves are keccak(keccak(abi.encode(record))), as before. Trace records are all
+ * static 32-byte words, so they are encoded directly; hashing uses the `keccak` package's native
+ * binding rather than a pure-JS keccak (bench/anchor.ts measures the whole path). Building needs
+ * no sort: one hash per leaf (the double hash) and one per internal node, as the sorted tree did.
  */
 import { dirname } from "node:path";
 import createKeccak from "keccak";
@@ -148,88 +150,101 @@ export function decodeTraceLeaf(encoded: Uint8Array): (string | bigint)[] {
   });
 }
 
+/** Node index of the leaf at `position` in a tree of `count` leaves (docs/receipt.md). */
+const leafNode = (count: number, position: number) => count - 1 + position;
+
 export class TraceTree {
   private constructor(
+    /** The array-laid-out tree: internal nodes first, then the leaves in position order. */
     private readonly nodes: Uint8Array[],
-    /** tree index of each value, by its input position */
-    private readonly treeIndex: number[],
   ) {}
 
-  /** Builds the tree over leaf hashes (in input order), as StandardMerkleTree.of does. */
+  /** Builds the tree over leaf hashes in position order (leaf p is the record with sequence firstSeq + p). */
   static of(leaves: Uint8Array[]): TraceTree {
     if (leaves.length === 0) throw new RangeError("a Merkle tree needs at least one leaf");
-    // Sort by hash: compare the first 48 bits as numbers (a native call per comparison is the slow part), bytes on a tie.
-    const prefix = leaves.map((l) => asBuffer(l).readUIntBE(0, 6));
-    const order = leaves.map((_, i) => i).sort((a, b) => prefix[a] - prefix[b] || Buffer.compare(leaves[a], leaves[b]));
-    const nodes = new Array<Uint8Array>(2 * leaves.length - 1);
-    const treeIndex = new Array<number>(leaves.length);
-    order.forEach((valueIndex, i) => {
-      const at = nodes.length - 1 - i;
-      nodes[at] = leaves[valueIndex];
-      treeIndex[valueIndex] = at;
-    });
+    const n = leaves.length;
+    const nodes = new Array<Uint8Array>(2 * n - 1);
+    for (let p = 0; p < n; p++) nodes[leafNode(n, p)] = leaves[p];
     const pair = new Uint8Array(64);
-    for (let i = nodes.length - 1 - leaves.length; i >= 0; i--) {
-      const [a, b] = [nodes[2 * i + 1], nodes[2 * i + 2]];
-      const [lo, hi] = Buffer.compare(a, b) <= 0 ? [a, b] : [b, a];
-      pair.set(lo, 0);
-      pair.set(hi, 32);
+    for (let i = n - 2; i >= 0; i--) {
+      pair.set(nodes[2 * i + 1], 0);
+      pair.set(nodes[2 * i + 2], 32);
       nodes[i] = keccak_256(pair);
     }
-    return new TraceTree(nodes, treeIndex);
+    return new TraceTree(nodes);
   }
 
-  /** Leaves in the tree. */
+  /** Leaves in the tree (the batch's count). */
   get size(): number {
-    return this.treeIndex.length;
+    return (this.nodes.length + 1) / 2;
   }
 
-  /** The whole tree in one buffer (for the vault): leaf count, nodes, then each value's tree index. */
+  /**
+   * The whole tree in one buffer (for the vault): leaf count, then the nodes. (Vaults written by
+   * TraceAnchor 2.x also carried each value's tree index after the nodes; those trees are sorted
+   * and are refused here.)
+   */
   toBuffer(): Buffer {
-    const n = this.treeIndex.length;
-    const out = Buffer.allocUnsafe(4 + 32 * this.nodes.length + 4 * n);
-    out.writeUInt32BE(n, 0);
+    const out = Buffer.allocUnsafe(4 + 32 * this.nodes.length);
+    out.writeUInt32BE(this.size, 0);
     this.nodes.forEach((node, i) => out.set(node, 4 + 32 * i));
-    const at = 4 + 32 * this.nodes.length;
-    this.treeIndex.forEach((t, i) => out.writeUInt32BE(t, at + 4 * i));
     return out;
   }
 
   static fromBuffer(buf: Uint8Array): TraceTree {
     const b = asBuffer(buf);
+    if (b.length < 4) throw new RangeError("not a serialized trace tree");
     const n = b.readUInt32BE(0);
-    const nodes = Array.from({ length: 2 * n - 1 }, (_, i) => b.subarray(4 + 32 * i, 4 + 32 * (i + 1)));
-    const at = 4 + 32 * nodes.length;
-    if (b.length !== at + 4 * n) throw new RangeError("not a serialized trace tree");
-    return new TraceTree(nodes, Array.from({ length: n }, (_, i) => b.readUInt32BE(at + 4 * i)));
+    if (n === 0 || b.length !== 4 + 32 * (2 * n - 1)) throw new RangeError("not a serialized trace tree (or one from TraceAnchor 2.x, whose trees were sorted)");
+    return new TraceTree(Array.from({ length: 2 * n - 1 }, (_, i) => b.subarray(4 + 32 * i, 4 + 32 * (i + 1))));
   }
 
-  get root(): string {
+  /** The top of the tree, which the hospital submits as `treeRoot`. */
+  get treeRoot(): string {
     return hex(this.nodes[0]);
   }
 
-  leafHash(valueIndex: number): string {
-    return hex(this.nodes[this.treeIndex[valueIndex]]);
+  /** The root the contract anchors: keccak(abi.encode(count, treeRoot)). */
+  get root(): string {
+    return batchRootOf(this.size, this.nodes[0]);
   }
 
-  /** Sibling path of the value at `valueIndex` (input order), leaf to root. */
-  getProof(valueIndex: number): string[] {
+  leafHash(position: number): string {
+    return hex(this.nodes[leafNode(this.size, position)]);
+  }
+
+  /** Sibling path of the leaf at `position`, leaf to top. */
+  getProof(position: number): string[] {
     const proof: string[] = [];
-    for (let i = this.treeIndex[valueIndex]; i > 0; i = Math.floor((i - 1) / 2)) proof.push(hex(this.nodes[i % 2 === 1 ? i + 1 : i - 1]));
+    for (let i = leafNode(this.size, position); i > 0; i = (i - 1) >> 1) proof.push(hex(this.nodes[i % 2 === 1 ? i + 1 : i - 1]));
     return proof;
   }
 }
 
-/** Walks a proof from a leaf hash to a root with sorted-pair keccak, as StandardMerkleTree.verify does. */
-export function processProof(leaf: Uint8Array, proof: readonly string[]): string {
+/** keccak256(abi.encode(uint32 count, bytes32 treeRoot)): the anchored root of a `count`-leaf tree. */
+export function batchRootOf(count: number, treeRoot: Uint8Array | string): string {
+  const word = Buffer.alloc(64);
+  word.writeUInt32BE(count, 28);
+  word.set(typeof treeRoot === "string" ? Buffer.from(treeRoot.slice(2), "hex") : treeRoot, 32);
+  return hex(keccak_256(word));
+}
+
+/**
+ * Walks a proof from the leaf at `position` of a `count`-leaf tree to the anchored root (an odd
+ * node index is a left child), as the contract's verifyTrace does; undefined when the position is
+ * outside the batch or the proof's length is not that position's path length.
+ */
+export function processProof(leaf: Uint8Array, proof: readonly string[], position: bigint, count: number): string | undefined {
+  if (position < 0n || position >= BigInt(count)) return undefined;
   let node: Uint8Array = leaf;
+  let k = 0;
   const pair = new Uint8Array(64);
-  for (const sibling of proof) {
-    const s = Buffer.from(sibling.slice(2), "hex");
-    const [lo, hi] = Buffer.compare(node, s) <= 0 ? [node, s] : [s, node];
-    pair.set(lo, 0);
-    pair.set(hi, 32);
+  for (let i = leafNode(count, Number(position)); i > 0; i = (i - 1) >> 1) {
+    if (k === proof.length) return undefined;
+    const s = Buffer.from(proof[k++].slice(2), "hex");
+    pair.set(i % 2 === 1 ? node : s, 0);
+    pair.set(i % 2 === 1 ? s : node, 32);
     node = keccak_256(pair);
   }
-  return hex(node);
+  return k === proof.length ? batchRootOf(count, node) : undefined;
 }

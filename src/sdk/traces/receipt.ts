@@ -1,8 +1,7 @@
 /**
  * Self-contained trace receipts (docs/receipt.md): the format and its strict parsing. A receipt
  * carries the record, its salt, its Merkle proof and where it was anchored (transaction and block,
- * both checked against the BatchAnchored event); anyone can check it with `@openzeppelin/merkle-tree`,
- * ethers, an RPC URL of the chain and the deployment manifest, which alone says which chain and
+ * both checked against the BatchAnchored event); anyone can check it with ethers, an RPC URL of the chain and the deployment manifest, which alone says which chain and
  * contract count. The checks themselves are in ./checks.ts; the Auditor runs them.
  */
 import type { Deployment } from "../deploy";
@@ -12,7 +11,13 @@ import { isStrictAddress, isStrictBytes32, traceLeafHash } from "./merkle";
 import type { AnchoredTrace } from "./vault";
 import type { TraceRecordJson } from "./record";
 
-export const RECEIPT_FORMAT = "medprov-trace-receipt/1";
+/**
+ * /2: the proof is position-bound and the anchored root commits to the batch's size (TraceAnchor
+ * 3.x). /1 receipts were issued by TraceAnchor 2.x deployments (sorted-pair trees) and are refused
+ * as RECEIPT_MALFORMED, naming the release that verifies them.
+ */
+export const RECEIPT_FORMAT = "medprov-trace-receipt/2";
+export const RETIRED_RECEIPT_FORMAT = "medprov-trace-receipt/1";
 
 export interface TraceReceipt {
   format: typeof RECEIPT_FORMAT;
@@ -25,7 +30,7 @@ export interface TraceReceipt {
   fields: string[];
   leafEncoding: string[];
   record: TraceRecordJson;
-  /** StandardMerkleTree leaf hash of the record. */
+  /** keccak256(keccak256(abi.encode(record))): the record's leaf. */
   leaf: string;
   proof: string[];
 }
@@ -73,6 +78,7 @@ export function parseReceipt(raw: unknown): TraceReceipt {
   if (!isObject(raw)) return bad("(root)", "must be a JSON object");
   for (const k of Object.keys(raw)) if (!(RECEIPT_FIELDS as readonly string[]).includes(k)) bad(k, "is not a receipt field");
   for (const k of RECEIPT_FIELDS) if (!Object.hasOwn(raw, k)) bad(k, "is missing");
+  if (raw.format === RETIRED_RECEIPT_FORMAT) bad("format", `is "${RETIRED_RECEIPT_FORMAT}", issued by a TraceAnchor 2.x deployment whose roots do not bind the batch size; this release verifies "${RECEIPT_FORMAT}" only (verify it with the medprov release that issued it, against that deployment)`);
   if (raw.format !== RECEIPT_FORMAT) bad("format", `must be "${RECEIPT_FORMAT}"`);
   if (!Number.isSafeInteger(raw.chainId) || (raw.chainId as number) < 1) bad("chainId", "must be a positive JSON integer");
   if (!isStrictAddress(raw.traceAnchor)) bad("traceAnchor", "must be an address, all lower-case or correctly checksummed");

@@ -28,11 +28,17 @@ import { TraceTree } from "./merkle";
 import { MedprovError } from "../errors";
 
 /** Layout version of the keys above; a vault written in another layout is refused, not misread. */
-export const VAULT_FORMAT = 2;
+/**
+ * 3: trees are position-bound (TraceAnchor 3.x) and stored without the sorted layout's index; a
+ * layout-2 vault belongs to a TraceAnchor 2.x deployment and is refused (anchor its queue with the
+ * release that wrote it).
+ */
+export const VAULT_FORMAT = 3;
 
 export interface SealedBatch {
   firstSeq: string;
   count: number;
+  /** The anchored root, keccak(abi.encode(count, treeRoot)). */
   root: string;
 }
 
@@ -51,8 +57,12 @@ export interface AnchoredTrace {
   blockNumber: number;
 }
 
-/** Why a trace was quarantined (named). */
-export type QuarantineCode = "VERSION_NOT_APPROVED";
+/**
+ * Why a trace was quarantined (named). VERSION_NOT_APPROVED: the version was not APPROVED when sealed or anchored. TRACE_TOO_OLD: older
+ * than the chain accepts in a batch (MAX_TRACE_AGE). TIME_BEFORE_LAST_BATCH: stamped before the end
+ * of the hospital's last anchored window (windows never run backwards).
+ */
+export type QuarantineCode = "VERSION_NOT_APPROVED" | "TRACE_TOO_OLD" | "TIME_BEFORE_LAST_BATCH";
 
 export interface QuarantinedTrace {
   input: TraceInput;
