@@ -20,7 +20,7 @@ afterEach(() => vi.restoreAllMocks());
 describe("trace vault durability", () => {
   it("every vault write of an append, a seal and an anchoring is synced (fsync)", async () => {
     const l = await loadFixture(ledgerFixture);
-    const { versionId } = await modelWithVersion(l, { approve: true });
+    const { versionId } = await modelWithVersion(l, { approve: true, deploy: true });
     await time.increase(10);
     const now = await time.latest();
     clock.now = () => now;
