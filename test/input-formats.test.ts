@@ -57,7 +57,12 @@ describe("published input formats", () => {
     expect(ds.datasetId).toBe(card.trainingDatasets[0]);
     const version = await h.json("developer", ["model", "version", example("model-card")]);
     expect(version.versionId).toMatch(/^0x[0-9a-f]{64}$/);
-    const queued = await h.json("hospital", ["trace", "append", example("trace-record"), "--vault", h.f("example-vault")]);
+    // Traces name an approved version the hospital deployed (here: the card's), stamped within the chain's window (the example's own times age).
+    await h.json("regulator", ["model", "approve", version.versionId, "--filing-code", "EXAMPLE-1"]);
+    await h.json("hospital", ["model", "deploy", version.versionId]);
+    const now = (await h.node.provider.getBlock("latest"))!.timestamp;
+    writeFileSync(h.f("traces.jsonl"), documents("trace-record").map((t) => JSON.stringify({ ...(t as object), modelVersion: version.versionId, time: now })).join("\n") + "\n");
+    const queued = await h.json("hospital", ["trace", "append", h.f("traces.jsonl"), "--vault", h.f("example-vault")]);
     expect(queued.queued).toBe(documents("trace-record").length);
     // The example was signed on the demo chain with a one-hour deadline: past the format check, the chain
     // judges it — relayed while its deadline lasts (this chain's registry sits at the demo's address), else

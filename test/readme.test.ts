@@ -65,7 +65,8 @@ const SHAPES: [RegExp, (o: Out) => void][] = [
     expect(o.stdout).toBe("");
     expect(JSON.parse(readFileSync(join(o.dir, "version.json"), "utf8")).versionId).toMatch(/^0x[0-9a-f]{64}$/);
   }],
-  [/model approve/, (o) => expect(o.stdout).toMatch(/^approved 0x[0-9a-f]{64} as NMPA-2026-001 \(tx 0x[0-9a-f]{64}\)$/)],
+  [/model approve/, (o) => expect(o.stdout).toMatch(/^approved 0x[0-9a-f]{64} as NMPA-2026-001, held to HIGH \(tx 0x[0-9a-f]{64}\)$/)],
+  [/model deploy/, (o) => expect(o.stdout).toMatch(/^recorded deployment of 0x[0-9a-f]{64} \(tx 0x[0-9a-f]{64}\)$/)],
   [/^sed .* > traces\.jsonl/, (o) => {
     const traces = readFileSync(join(o.dir, "traces.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
     expect(traces.length).toBeGreaterThan(0);
