@@ -161,7 +161,15 @@ export class TraceVault {
   /** One atomic, synced step: when it resolves the ops are on disk, whatever happens next. */
   async write(ops: VaultOp[]): Promise<void> {
     if (this.readOnly) throw new MedprovError("VAULT_READ_ONLY", "this vault was opened read-only");
-    await this.db.batch(ops as never, { sync: true });
+    // A chained batch takes `sync` once for the write: given to batch(ops, options), abstract-level
+    // copies the options into every operation, which made a 100,000-trace seal several times slower.
+    const batch = this.db.batch();
+    for (const op of ops) {
+      if (op.type === "del") batch.del(op.key);
+      else if (op.valueEncoding) batch.put(op.key, op.value, { valueEncoding: op.valueEncoding });
+      else batch.put(op.key, op.value);
+    }
+    await batch.write({ sync: true });
   }
 
   /** Queued inputs in append order, at most `limit`. */
