@@ -24,21 +24,39 @@ export const STATE_PREFIXES = [
 /** Sync bookkeeping that no query reads: writing only these changes no answer (see IndexStore.write). */
 export const BOOKKEEPING_PREFIXES = ["meta:", "j:", "h:"] as const;
 
+/**
+ * As-of namespaces: a thing's rows keyed by checkpoint (…b:) and by block time then checkpoint
+ * (…t:), so "its state at a block" and "its state at a time" are each one reverse lookup.
+ */
+const ASOF = {
+  memberStatus: (id: number) => ({ block: `msb:${org(id)}:`, time: `mst:${org(id)}:` }),
+  consent: (s: string, p: number, g: number) => ({ block: `cb:${lc(s)}:${pad(p, 3)}:${org(g)}:`, time: `ct:${lc(s)}:${pad(p, 3)}:${org(g)}:` }),
+};
+
+/** The prefix and the inclusive upper key of an as-of lookup at a block (when given) or else at a time. */
+export function asOfRange(prefixes: { block: string; time: string }, at: { block?: number; time: number }): { base: string; upTo: string } {
+  return at.block !== undefined
+    ? { base: prefixes.block, upTo: `${prefixes.block}${checkpoint(at.block, 999_999)}` }
+    : { base: prefixes.time, upTo: `${prefixes.time}${pad(at.time, 12)}${CHECKPOINT_MAX}` };
+}
+
 export const K = {
+  /** The as-of namespaces' prefixes, for {@link asOfRange}. */
+  asOf: ASOF,
   cursor: "meta:cursor",
   layout: "meta:layout",
   org: (id: number) => `org:${org(id)}`,
   orgHistory: (id: number, cp: string) => `orgh:${org(id)}:${cp}`,
   /** A member's status from a checkpoint on (admission: ACTIVE), by block and by time, for as-of questions. */
-  memberStatusAtBlock: (id: number, cp: string) => `msb:${org(id)}:${cp}`,
-  memberStatusAtTime: (id: number, time: number, cp: string) => `mst:${org(id)}:${pad(time, 12)}${cp}`,
+  memberStatusAtBlock: (id: number, cp: string) => `${ASOF.memberStatus(id).block}${cp}`,
+  memberStatusAtTime: (id: number, time: number, cp: string) => `${ASOF.memberStatus(id).time}${pad(time, 12)}${cp}`,
   key: (address: string) => `key:${lc(address)}`,
   keyHistory: (address: string, cp: string) => `keyh:${lc(address)}:${cp}`,
   purpose: (id: number) => `purpose:${pad(id, 3)}`,
   consent: (s: string, p: number, g: number) => `c:${lc(s)}:${pad(p, 3)}:${org(g)}`,
   consentHistory: (s: string, cp: string) => `ch:${lc(s)}:${cp}`,
-  consentAtBlock: (s: string, p: number, g: number, cp: string) => `cb:${lc(s)}:${pad(p, 3)}:${org(g)}:${cp}`,
-  consentAtTime: (s: string, p: number, g: number, time: number, cp: string) => `ct:${lc(s)}:${pad(p, 3)}:${org(g)}:${pad(time, 12)}${cp}`,
+  consentAtBlock: (s: string, p: number, g: number, cp: string) => `${ASOF.consent(s, p, g).block}${cp}`,
+  consentAtTime: (s: string, p: number, g: number, time: number, cp: string) => `${ASOF.consent(s, p, g).time}${pad(time, 12)}${cp}`,
   delegate: (s: string, d: string) => `dg:${lc(s)}:${lc(d)}`,
   dataset: (id: string) => `ds:${lc(id)}`,
   datasetChild: (parent: string, child: string) => `dsc:${lc(parent)}:${lc(child)}`,

@@ -5,7 +5,7 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { MemberStatus, Purpose, VersionStatus, NUMBERS } from "../constants";
 import { InputError, isoOf } from "../core";
-import { CHECKPOINT_MAX, K, checkpoint, lc, org, pad } from "./keys";
+import { K, asOfRange, checkpoint, lc, org, pad } from "./keys";
 import type { IndexStore, Json } from "./store";
 
 type Row = Record<string, Json>;
@@ -61,7 +61,10 @@ async function usesOf(store: IndexStore, datasetId: string) {
  * order, uses by time. `datasetsWithoutManifest` names the datasets allowing the purpose whose
  * cohort manifest this index lacks: for those, whether the subject is in them is unknown.
  */
-async function revocationImpact(store: IndexStore, consentValidAt: (subject: string, purpose: number, grantee: number, at: { time: number }) => Promise<boolean>, subject: string) {
+/** Was (subject, purpose, grantee) consent valid at a block or a time (see consentQueries). */
+type ConsentValidAt = (subject: string, purpose: number, grantee: number, at: { block?: number; time: number }) => Promise<boolean>;
+
+async function revocationImpact(store: IndexStore, consentValidAt: ConsentValidAt, subject: string) {
   const revocations = (await values(store, `ch:${lc(subject)}:`)).filter((e) => e.kind === "REVOKED" && !CARE_PURPOSES.includes(Number(e.purpose)));
   const mine = (await store.list(`x:cm:${lc(subject)}:`)).map((e) => lastSegment(e.key));
   const all = await values(store, "ds:");
@@ -93,46 +96,41 @@ function pageOf<N extends string>(keyed: { key: string; d: Row }[], f: { after?:
   return { [name]: page.map((x) => x.d), next: sorted.length > limit ? page[limit - 1].key : null } as { [K in N]: Row[] } & { next: string | null };
 }
 
-export function createQueries(store: IndexStore) {
-  async function consentStateAt(subject: string, purpose: number, grantee: number, at: { block?: number; time: number }): Promise<boolean> {
-    const base = `${K.consent(subject, purpose, grantee).replace(/^c:/, at.block !== undefined ? "cb:" : "ct:")}:`;
-    const upTo = at.block !== undefined ? `${base}${checkpoint(at.block, 999_999)}` : `${base}${pad(at.time, 12)}${CHECKPOINT_MAX}`;
-    const hit = await store.latestAtOrBefore<Row>(base, upTo);
-    return !!hit && hit.value.granted === true && Number(hit.value.expiresAt) > at.time;
+async function consentStateAt(store: IndexStore, subject: string, purpose: number, grantee: number, at: { block?: number; time: number }): Promise<boolean> {
+  const { base, upTo } = asOfRange(K.asOf.consent(subject, purpose, grantee), at);
+  const hit = await store.latestAtOrBefore<Row>(base, upTo);
+  return !!hit && hit.value.granted === true && Number(hit.value.expiresAt) > at.time;
+}
+
+/** A member's status at a block or a time (NONE before its admission). */
+async function memberStatusAt(store: IndexStore, orgId: number, at: { block?: number; time: number }): Promise<number> {
+  const { base, upTo } = asOfRange(K.asOf.memberStatus(orgId), at);
+  const hit = await store.latestAtOrBefore<Row>(base, upTo);
+  return hit ? Number(hit.value.status) : 0;
+}
+
+/** The first indexed block whose time is ≥ `time` (block times never decrease): a binary search over blk: keys. */
+async function firstBlockAtOrAfter(store: IndexStore, time: number): Promise<number | undefined> {
+  const at = async (block: number) => {
+    const [hit] = await store.list<number>("blk:", { gte: K.blockTime(block), limit: 1 });
+    return hit ? { block: Number(lastSegment(hit.key)), time: Number(hit.value) } : undefined;
+  };
+  const [last] = await store.list<number>("blk:", { reverse: true, limit: 1 });
+  if (!last || Number(last.value) < time) return undefined;
+  // Smallest x whose first indexed block at or after x has time ≥ `time` (monotone in x).
+  let lo = 0;
+  let hi = Number(lastSegment(last.key));
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if ((await at(mid))!.time >= time) hi = mid; // at(mid) exists: the last indexed block is ≥ mid
+    else lo = mid + 1;
   }
+  return (await at(lo))!.block;
+}
 
-  /** A member's status at a block or a time (NONE before its admission). */
-  async function memberStatusAt(orgId: number, at: { block?: number; time: number }): Promise<number> {
-    const base = at.block !== undefined ? `msb:${org(orgId)}:` : `mst:${org(orgId)}:`;
-    const upTo = at.block !== undefined ? `${base}${checkpoint(at.block, 999_999)}` : `${base}${pad(at.time, 12)}${CHECKPOINT_MAX}`;
-    const hit = await store.latestAtOrBefore<Row>(base, upTo);
-    return hit ? Number(hit.value.status) : 0;
-  }
-
-  /** The first indexed block whose time is ≥ `time` (block times never decrease): a binary search over blk: keys. */
-  async function firstBlockAtOrAfter(time: number): Promise<number | undefined> {
-    const at = async (block: number) => {
-      const [hit] = await store.list<number>("blk:", { gte: K.blockTime(block), limit: 1 });
-      return hit ? { block: Number(lastSegment(hit.key)), time: Number(hit.value) } : undefined;
-    };
-    const [last] = await store.list<number>("blk:", { reverse: true, limit: 1 });
-    if (!last || Number(last.value) < time) return undefined;
-    // Smallest x whose first indexed block at or after x has time ≥ `time` (monotone in x).
-    let lo = 0;
-    let hi = Number(lastSegment(last.key));
-    while (lo < hi) {
-      const mid = Math.floor((lo + hi) / 2);
-      if ((await at(mid))!.time >= time) hi = mid; // at(mid) exists: the last indexed block is ≥ mid
-      else lo = mid + 1;
-    }
-    return (await at(lo))!.block;
-  }
-
-  const q = {
-    digest: () => store.digest(),
-    cursor: () => store.cursor(),
-
-    // ── membership ──
+/** Membership queries. */
+function membershipQueries(store: IndexStore) {
+  const g = {
     members: () => values(store, "org:"),
     member: (orgId: number) => row(store, K.org(orgId)),
     memberHistory: (orgId: number) => values(store, `orgh:${org(orgId)}:`),
@@ -141,8 +139,13 @@ export function createQueries(store: IndexStore) {
     purposes: () => values(store, "purpose:"),
     /** Every membership and key change, in chain order, with its organisation and checkpoint. */
     memberChanges: async (): Promise<(Row & { orgId: number; checkpoint: string })[]> => (await history(store, "orgh:")).map((r) => ({ ...r, orgId: Number(r.owner) })),
+  };
+  return g;
+}
 
-    // ── consent ──
+/** Consent queries. */
+function consentQueries(store: IndexStore) {
+  const g = {
     consents: (subject: string) => values(store, `c:${lc(subject)}:`),
     consentHistory: (subject: string) => values(store, `ch:${lc(subject)}:`),
     // Read by every patient request (a delegate may read the subject's consents): memoised like the rest.
@@ -154,13 +157,18 @@ export function createQueries(store: IndexStore) {
      * (expiry is judged by chain time).
      */
     async consentValidAt(subject: string, purpose: number, grantee: number, at: { block?: number; time: number }): Promise<boolean> {
-      if (await consentStateAt(subject, purpose, grantee, at)) return true;
+      if (await consentStateAt(store, subject, purpose, grantee, at)) return true;
       if (grantee === NUMBERS.ANY_MEMBER) return false;
-      if ((await memberStatusAt(grantee, at)) !== MemberStatus.ACTIVE) return false;
-      return consentStateAt(subject, purpose, NUMBERS.ANY_MEMBER, at);
+      if ((await memberStatusAt(store, grantee, at)) !== MemberStatus.ACTIVE) return false;
+      return consentStateAt(store, subject, purpose, NUMBERS.ANY_MEMBER, at);
     },
+  };
+  return g;
+}
 
-    // ── datasets ──
+/** Datasets queries. */
+function datasetQueries(store: IndexStore) {
+  const g = {
     dataset: (id: string) => row(store, K.dataset(id)),
     datasetsOf: async (custodian: number) => Promise.all((await store.list(`dso:${org(custodian)}:`)).map((e) => row(store, K.dataset(lastSegment(e.key))))),
     datasets: () => values(store, "ds:"),
@@ -175,21 +183,26 @@ export function createQueries(store: IndexStore) {
      * the cursor of the last dataset of the previous page, so pages stay stable as datasets arrive.
      */
     async datasetList(f: { custodian?: number; status?: number; after?: string; limit?: number }) {
-      const rows = f.custodian !== undefined ? (await q.datasetsOf(f.custodian)).filter((d): d is Row => !!d) : await values(store, "ds:");
+      const rows = f.custodian !== undefined ? (await g.datasetsOf(f.custodian)).filter((d): d is Row => !!d) : await values(store, "ds:");
       const keyed = rows.filter((d) => f.status === undefined || Number(d.status) === f.status).map((d) => ({ key: `${pad(Number(d.registeredBlock), 12)}-${lc(String(d.datasetId))}`, d }));
       return pageOf(keyed, f, "datasets");
     },
     datasetUses: (id: string) => values(store, `dsu:${lc(id)}:`),
     datasetHistory: (id: string) => values(store, `dsh:${lc(id)}:`),
+  };
+  return g;
+}
 
-    // ── models ──
+/** Models queries. */
+function modelQueries(store: IndexStore) {
+  const g = {
     models: () => values(store, "m:"),
     model: (id: string) => row(store, K.model(id)),
     versionsOf: async (modelId: string) => Promise.all((await store.list(`mv:${lc(modelId)}:`)).map((e) => row(store, K.version(lastSegment(e.key))))),
     version: (id: string) => row(store, K.version(id)),
     /** Versions in registration order (their checkpoint), filtered by model, developer and status; paged like datasetList. */
     async versionList(f: { model?: string; developer?: number; status?: number; after?: string; limit?: number }) {
-      const rows = f.model !== undefined ? (await q.versionsOf(f.model)).filter((v): v is Row => !!v) : await values(store, "v:");
+      const rows = f.model !== undefined ? (await g.versionsOf(f.model)).filter((v): v is Row => !!v) : await values(store, "v:");
       const keyed = rows
         .filter((v) => (f.developer === undefined || Number(v.developer) === f.developer) && (f.status === undefined || Number(v.status) === f.status))
         .map((v) => ({ key: `${String(v.registeredCheckpoint ?? checkpoint(Number(v.registeredBlock), 0))}-${lc(String(v.versionId))}`, d: v }));
@@ -210,8 +223,13 @@ export function createQueries(store: IndexStore) {
     policies: () => values(store, "pol:"),
     /** Every version status change, in chain order, with its version and checkpoint. */
     versionChanges: async (): Promise<(Row & { versionId: string; checkpoint: string })[]> => (await history(store, "vh:")).map((r) => ({ ...r, versionId: r.owner })),
+  };
+  return g;
+}
 
-    // ── trace batches ──
+/** Trace batches queries. */
+function batchQueries(store: IndexStore) {
+  const g = {
     batch: async (id: string) => {
       const cp = await get<string>(store, K.batch(id));
       return cp === undefined ? undefined : row(store, K.batchByCheckpoint(cp));
@@ -230,7 +248,7 @@ export function createQueries(store: IndexStore) {
       if (f.fromTime !== undefined) {
         // The contract refuses toTime > block time + MAX_CLOCK_SKEW: a batch ending at or after
         // fromTime was anchored no earlier than the first block of time fromTime - MAX_CLOCK_SKEW.
-        const first = await firstBlockAtOrAfter(f.fromTime - NUMBERS.MAX_CLOCK_SKEW);
+        const first = await firstBlockAtOrAfter(store, f.fromTime - NUMBERS.MAX_CLOCK_SKEW);
         if (first === undefined) return { batches: [], next: null };
         const bound = `${prefix}${checkpoint(first, 0)}`;
         if (bound > from) from = bound;
@@ -258,8 +276,13 @@ export function createQueries(store: IndexStore) {
         const batches = await Promise.all(cps.map((cp) => row(store, K.batchByCheckpoint(cp))));
         return batches.filter((b): b is Row => !!b).map((b) => [BigInt(String(b.firstSeq)), BigInt(String(b.firstSeq)) + BigInt(Number(b.count))] as const);
       }),
+  };
+  return g;
+}
 
-    // ── impact reports ──
+/** Impact reports queries. */
+function impactQueries(store: IndexStore, consentValidAt: ConsentValidAt) {
+  const g = {
     /**
      * Batches, hospitals and traces that used a version (for a recall). Trace counts are exact: each
      * batch anchors how many of its traces referenced each version (BatchAnchored.versionCounts).
@@ -283,7 +306,7 @@ export function createQueries(store: IndexStore) {
     },
 
     /** Per revocation of a data-use purpose, the uses it touched (see revocationImpact below). */
-    revocationImpact: (subject: string) => revocationImpact(store, q.consentValidAt, subject),
+    revocationImpact: (subject: string) => revocationImpact(store, consentValidAt, subject),
 
     /**
      * Takes a custodian's cohort manifest, checks it against the dataset's on-chain cohort root,
@@ -321,10 +344,25 @@ export function createQueries(store: IndexStore) {
       }
       const d = (await values(store, "ds:")).find((x) => String(x.cohortRoot).toLowerCase() === root);
       if (!d) throw new InputError("MANIFEST_UNKNOWN_DATASET", `no indexed dataset has cohort root ${root} (yet)`);
-      return q.addCohortManifest(String(d.datasetId), manifest);
+      return g.addCohortManifest(String(d.datasetId), manifest);
     },
   };
-  return q;
+  return g;
+}
+
+/** Every answer the API reads, grouped by area; none reads the chain. */
+export function createQueries(store: IndexStore) {
+  const consent = consentQueries(store);
+  return {
+    digest: () => store.digest(),
+    cursor: () => store.cursor(),
+    ...membershipQueries(store),
+    ...consent,
+    ...datasetQueries(store),
+    ...modelQueries(store),
+    ...batchQueries(store),
+    ...impactQueries(store, consent.consentValidAt),
+  };
 }
 
 export type Queries = ReturnType<typeof createQueries>;
