@@ -62,14 +62,11 @@ export function checkSiweMessage(m: SiweMessage, o: { domain: string; uri: strin
   }
 }
 
-export function createAuth(ledger: LedgerContracts, provider: Provider, o: AuthOptions) {
-  const nonces = new Map<string, { issued: number; expires: number }>();
-  const sessions = new Map<string, { address: string; expires: number }>();
-  const nonceTtl = o.nonceTtlMs ?? 5 * 60_000;
-  const sessionTtl = o.sessionTtlMs ?? 60 * 60_000;
-  const skew = o.issuedAtSkewMs ?? 5 * 60_000;
-
-  const headMaxAge = o.headMaxAgeMs ?? 100;
+/**
+ * Reads callers' roles at the chain head: the head looked at most once per `headMaxAge` ms (0: every
+ * time), and each address's role once per head block, shared by concurrent requests.
+ */
+function createRoleReader(ledger: LedgerContracts, provider: Provider, headMaxAge: number): (address: string) => Promise<Caller> {
   let head = { block: -1, seenAt: 0 };
   let looking: Promise<number> | undefined;
   /** Roles (or the refusal) per address, valid for `rolesAt` only. */
@@ -131,6 +128,18 @@ export function createAuth(ledger: LedgerContracts, provider: Provider, o: AuthO
     }
     return role;
   }
+
+  return roleOf;
+}
+
+export function createAuth(ledger: LedgerContracts, provider: Provider, o: AuthOptions) {
+  const nonces = new Map<string, { issued: number; expires: number }>();
+  const sessions = new Map<string, { address: string; expires: number }>();
+  const nonceTtl = o.nonceTtlMs ?? 5 * 60_000;
+  const sessionTtl = o.sessionTtlMs ?? 60 * 60_000;
+  const skew = o.issuedAtSkewMs ?? 5 * 60_000;
+
+  const roleOf = createRoleReader(ledger, provider, o.headMaxAgeMs ?? 100);
 
   const sweep = (m: Map<string, { expires: number }>) => {
     const now = Date.now();
