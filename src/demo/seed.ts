@@ -90,6 +90,25 @@ export interface SeedResult {
   versions: Record<string, string>;
 }
 
+/** What every seeding phase uses: the ledger, the demo's signers (keyed in the outbox), its patients and its random stream. */
+interface SeedContext {
+  ledger: LedgerContracts;
+  deployment: Deployment;
+  accounts: DemoAccounts;
+  dataDir: string;
+  progress: Progress;
+  outbox?: Outbox;
+  rand: () => number;
+  pick: <T>(xs: T[]) => T;
+  as: (w: Wallet, key: string) => Signer;
+  hospital: (h: number, key: string) => Hospital;
+  now: () => Promise<number>;
+  patients: Wallet[];
+  /** A patient's hospital index (org id = index + 1). */
+  home: (i: number) => number;
+  cohortOf: (h: number) => number[];
+}
+
 /**
  * Seeds the demo as a resumable plan: every write is named by a stable idempotency key in the
  * outbox, so a rerun after a kill at any point gets each earlier write's outcome back instead of
@@ -100,13 +119,29 @@ export async function seedDemo(provider: JsonRpcProvider, deployment: Deployment
   const rand = prng(20261128);
   const ledger: LedgerContracts = connectLedger(deployment, provider);
   const as = (w: Wallet, key: string): Signer => (outbox ? new OutboxSigner(outbox, w).withKey(`seed:${key}`) : w);
-  const hospital = (h: number, key: string) => new Hospital(ledger, as(accounts.hospitals[h], key));
-  const now = async () => (await provider.getBlock("latest"))!.timestamp;
-  const year = 365 * 24 * 3600;
-
-  // ── patients and consents ──
   const patients = Array.from({ length: size.patients }, (_, i) => demoPatient(i, provider));
-  const home = (i: number) => i % 3; // hospital index (org id = index + 1)
+  const home = (i: number) => i % 3;
+  const c: SeedContext = {
+    ledger, deployment, accounts, dataDir, progress, outbox, rand, as, patients, home,
+    pick: (xs) => xs[Math.floor(rand() * xs.length)],
+    hospital: (h, key) => new Hospital(ledger, as(accounts.hospitals[h], key)),
+    now: async () => (await provider.getBlock("latest"))!.timestamp,
+    cohortOf: (h) => patients.map((_, i) => i).filter((i) => home(i) === h),
+  };
+  // The phases run in this order and draw from one random stream: a rerun derives the same values.
+  await seedConsents(c);
+  const data = await seedDatasets(c);
+  const { versions, ids } = await seedModels(c, data);
+  await seedDeploymentsAndReports(c, ids);
+  const receipts = await seedTraces(c, size, ids);
+  await recallAfterUse(c, ids.ecg2);
+  return { receipts, revokedSubject: patients[0].address, recalledVersion: ids.ecg2, versions };
+}
+
+/** Patients' files at their hospitals, their signed consents relayed, a guardian, some research revocations. */
+async function seedConsents(c: SeedContext): Promise<void> {
+  const { ledger, accounts, dataDir, progress, rand, as, hospital, now, patients, home } = c;
+  const year = 365 * 24 * 3600;
   for (let h = 0; h < 3; h++) {
     const dir = join(dataDir, `hospital-${h + 1}`);
     mkdirSync(dir, { recursive: true });
@@ -136,9 +171,12 @@ export async function seedDemo(provider: JsonRpcProvider, deployment: Deployment
   }
   progress("consents recorded");
 
-  // ── datasets with lineage ──
+}
+
+/** Each hospital's datasets, with lineage, and the developers' recorded uses. */
+async function seedDatasets(c: SeedContext) {
+  const { ledger, accounts, dataDir, progress, rand, pick, as, hospital, patients, cohortOf } = c;
   const bands = { age: ["0-17", "18-44", "45-64", "65+"], sex: ["FEMALE", "MALE", "OTHER_OR_UNKNOWN"], region: ["EAST", "CENTRAL", "WEST", "NORTHEAST"] };
-  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
   async function dataset(h: number, name: string, cohort: number[], purposes: number[], parents: string[] = []) {
     const file = join(dataDir, `hospital-${h + 1}`, `${name}.jsonl`);
     const record = (i: number, k: number) => {
@@ -153,7 +191,6 @@ export async function seedDemo(provider: JsonRpcProvider, deployment: Deployment
     progress(`registered dataset ${name}`);
     return r.datasetId;
   }
-  const cohortOf = (h: number) => patients.map((_, i) => i).filter((i) => home(i) === h);
   const train = [Purpose.RESEARCH, Purpose.MODEL_TRAINING];
   const cxrRaw = await dataset(0, "cxr-raw", cohortOf(0), [Purpose.TREATMENT, ...train]);
   const cxrDeid = await dataset(0, "cxr-deidentified", cohortOf(0), train, [cxrRaw]);
@@ -165,7 +202,13 @@ export async function seedDemo(provider: JsonRpcProvider, deployment: Deployment
     await new Hospital(ledger, as(who, `use:${id}`)).recordUse(id, Purpose.MODEL_TRAINING);
   }
 
-  // ── models and versions ──
+  return { cxrRaw, cxrDeid, cxrTrain, ecgRaw, ecgClean, notes };
+}
+
+/** Models and versions (one refused by policy, one suspended), the MODEL_TRAINING revocation, and a version after it. */
+async function seedModels(c: SeedContext, data: Awaited<ReturnType<typeof seedDatasets>>) {
+  const { ledger, accounts, progress, as, hospital, patients } = c;
+  const { cxrDeid, cxrTrain, ecgRaw, ecgClean, notes } = data;
   const dev = (d: number, key: string) => new Developer(ledger, as(accounts.developers[d], key));
   const reg = (key: string) => new Regulator(ledger, as(accounts.regulator, key));
   const versions: Record<string, string> = {};
@@ -213,7 +256,14 @@ export async function seedDemo(provider: JsonRpcProvider, deployment: Deployment
   const cxr4 = await version(0, "chest-xray-dx", "1.2", [cxrTrain], { auc: 9380 }, cxr2);
   await approve(cxr4);
 
-  // ── deployments and post-market reports ──
+  return { versions, ids: { cxr2, tri2, ecg2, nts1, nts3, cxr4 } };
+}
+
+type SeededVersions = Awaited<ReturnType<typeof seedModels>>["ids"];
+
+/** Hospitals record the versions they run and file post-market reports (one raises a fairness alert). */
+async function seedDeploymentsAndReports(c: SeedContext, { cxr2, tri2, ecg2, nts1, nts3, cxr4 }: SeededVersions): Promise<void> {
+  const { progress, hospital, now } = c;
   const deployments: [number, string][] = [[0, cxr2], [0, tri2], [1, ecg2], [1, tri2], [2, nts1], [2, nts3], [0, cxr4]];
   for (const [h, v] of deployments) await hospital(h, `deploy-version:${h}:${v}`).deployVersion(v);
   const t = await now();
@@ -221,6 +271,11 @@ export async function seedDemo(provider: JsonRpcProvider, deployment: Deployment
   await hospital(0, `report:${cxr2}`).fileReport(cxr2, { periodStart: t - 30 * 86400, periodEnd: t - 10, cases: 2400, auc: 9310, subgroups: [{ subgroup: "sex:FEMALE", auc: 9300, cases: 1200 }, { subgroup: "sex:MALE", auc: 9340, cases: 1200 }], reportHash: hashText("cxr report Q3") });
   progress("deployments and post-market reports filed (one fairness alert)");
 
+}
+
+/** Decision traces at every hospital, anchored in batches; a few receipts written for the walkthrough. */
+async function seedTraces(c: SeedContext, size: DemoSize, { cxr2, tri2, ecg2, nts1, nts3, cxr4 }: SeededVersions): Promise<string[]> {
+  const { ledger, deployment, accounts, dataDir, progress, outbox, rand, pick, now, patients, cohortOf } = c;
   // ── decision traces ── (each chunk stamped with the chain's time when it is recorded: after every approval above)
   const inUse: Record<number, string[]> = { 0: [cxr2, tri2, cxr4], 1: [ecg2, tri2], 2: [nts1, nts3] };
   const receipts: string[] = [];
@@ -266,11 +321,15 @@ export async function seedDemo(provider: JsonRpcProvider, deployment: Deployment
     }
     await batcher.close();
   }
-  // A recall after the version was used: its traces, batches and hospitals show up in the recall-impact report.
+  return receipts;
+}
+
+/** A recall after the version was used: its traces, batches and hospitals show up in the recall-impact report. */
+async function recallAfterUse(c: SeedContext, ecg2: string): Promise<void> {
+  const reg = new Regulator(c.ledger, c.as(c.accounts.regulator, `recall:${ecg2}`));
   // A second later in chain time than the last trace: a status change in a trace's own second counts as
   // in force at that trace's time (the verifier cannot order the two), and these traces came before it.
   await new Promise((r) => setTimeout(r, 1_000));
-  await reg(`recall:${ecg2}`).recall(ecg2, "recall: subgroup performance gap confirmed (demo)");
-  progress("ecg-arrhythmia 2.0 recalled after use");
-  return { receipts, revokedSubject: revoked.address, recalledVersion: ecg2, versions };
+  await reg.recall(ecg2, "recall: subgroup performance gap confirmed (demo)");
+  c.progress("ecg-arrhythmia 2.0 recalled after use");
 }
