@@ -7,7 +7,8 @@ import { createServer } from "node:net";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HDNodeWallet, JsonRpcProvider, Mnemonic, type Wallet } from "ethers";
+import { FetchRequest, HDNodeWallet, JsonRpcProvider, Mnemonic, type Wallet } from "ethers";
+import { Agent as HttpAgent } from "node:http";
 import { connectLedger, deployLedger, Developer, Governance, Hospital, Regulator, type Deployment } from "../../src/sdk";
 import { Purpose } from "../../src/constants";
 
@@ -48,7 +49,12 @@ export async function startNode(kind: "hardhat" | "anvil" = "hardhat"): Promise<
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
   const url = `http://127.0.0.1:${port}`;
-  const provider = new JsonRpcProvider(url, 31337, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 50 });
+  // A connection per call, as the CLI does (src/cli/context.ts): a pooled connection the node's
+  // keep-alive timeout closes just as a call is written onto it is reset (ECONNRESET), which failed
+  // a slow setup (indexer-process) now and then.
+  const request = new FetchRequest(url);
+  request.getUrlFunc = FetchRequest.createGetUrlFunc({ agent: new HttpAgent({ keepAlive: false }) });
+  const provider = new JsonRpcProvider(request, 31337, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 50 });
   for (let i = 0; ; i++) {
     try {
       await provider.send("eth_chainId", []);
