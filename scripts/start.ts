@@ -18,6 +18,7 @@ import { DEFAULT_GOVERNANCE_DELAY } from "../src/constants";
 import { DEMO_MNEMONIC, DEMO_SIZES, demoAccounts, deployDemo, seedDemo, type DemoAccounts, type Progress } from "../src/demo/seed";
 import { DEMO_CHAIN_ID, demoIdentities, writeDemoIdentities } from "../src/demo/identities";
 import { serviceLogger } from "../src/cli/log";
+import { webBuildExists } from "../src/web";
 
 const program = new Command("medprov-start")
   .description("run a local medprov consortium with a demo, the indexer and the audit API")
@@ -128,6 +129,7 @@ function banner(api: string, chainUrl: string, chainId: number, accounts: DemoAc
   return [
     "",
     "medprov is running.",
+    ...(webBuildExists() ? [`  web app   ${api}/   (sign in as a demo identity)`] : []),
     `  API       ${api}   (OpenAPI ${api}/openapi.json, Swagger UI ${api}/docs, health ${api}/readyz)`,
     `  chain     ${chainUrl}   (chain id ${chainId})`,
     `  manifest  ${o.deployment}`,
@@ -191,7 +193,7 @@ async function main() {
     if (identities) console.log(`medprov: demo identities (demo only) in ${shown(identities)}`);
     console.log("medprov: starting the indexer and the API");
     // The demo API is run by hospital 1, which relays patients' signed consents (POST /relay).
-    service = await startService({ rpc: chainUrl, deployment, db: join(dataDir, "index"), host: o.host, port: Number(o.port), logger: serviceLogger("warn"), relayer: accounts.hospitals[0], outbox });
+    service = await startService({ rpc: chainUrl, deployment, db: join(dataDir, "index"), host: o.host, port: Number(o.port), logger: serviceLogger("warn"), relayer: accounts.hospitals[0], outbox, demoIdentities: identities });
     // Custodians' cohort manifests (written beside each dataset) enable the revocation-impact report.
     for (let h = 1; h <= accounts.hospitals.length; h++) {
       const dir = join(dataDir, `hospital-${h}`);

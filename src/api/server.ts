@@ -6,9 +6,11 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { SerializerSelector, type SerializerFactory } from "@fastify/fast-json-stringify-compiler";
 import { JsonRpcProvider, type BaseWallet } from "ethers";
 import { IndexStore, createIndexer, createQueries, httpRpc, type Logger } from "../indexer";
-import { MedprovError, OutboxSigner, connectLedger, type Deployment, type Outbox } from "../sdk";
+import { MedprovError, OutboxSigner, connectLedger, readDomain, type Deployment, type Outbox } from "../sdk";
 import { buildApp, sendError, type AppOptions } from "./app";
 import { superviseIndexer } from "./health";
+import { serveWebApp } from "../web";
+import { MEMBER_STATUSES, ROLES } from "../constants";
 
 /**
  * Fastify's own response serializers (compiled from each route's response schema, so they still
@@ -85,6 +87,16 @@ export interface ServiceOptions {
   headMaxAgeMs?: number;
   /** Most JSON-RPC calls the indexer sends as one batch request (1: no batches). Default 100. */
   rpcBatch?: number;
+  /** The demo identities file the web app offers for sign-in (the local demo chain only). */
+  demoIdentities?: string;
+}
+
+/** A key's organisation and role at the chain's head, for the web app's pages (the API's routes judge access themselves). */
+async function roleAtHead(ledger: AppOptions["ledger"], address: string) {
+  const [orgId, revoked] = await ledger.consortium.keyInfo(address);
+  if (orgId === 0n) return { role: "PATIENT", orgId: 0, status: "ACTIVE" };
+  const [role, status] = await ledger.consortium.member(orgId);
+  return { role: ROLES[Number(role)], orgId: Number(orgId), status: revoked ? "KEY_REVOKED" : MEMBER_STATUSES[Number(status)] };
 }
 
 /** Why the API could not listen, by the socket error's code: a clear name instead of a stack. */
@@ -134,6 +146,9 @@ export async function startService(o: ServiceOptions) {
       rateLimit: o.rateLimit,
     };
     await app.register(buildApp, options);
+    // The web app (src/web), when its build exists: its files at /, its config beside them.
+    const domain = await readDomain(options.ledger.consents);
+    await serveWebApp(app, { identities: o.demoIdentities, roleOf: (address) => roleAtHead(options.ledger, address), config: { chainId: o.deployment.chainId, siwe: { domain: url.host, uri: url.origin }, consentDomain: { name: String(domain.name), version: String(domain.version), chainId: Number(domain.chainId), verifyingContract: String(domain.verifyingContract) } } });
     const address = await app.listen({ host, port });
     return { address, app, indexer, store, close };
   } catch (e) {

@@ -1,0 +1,206 @@
+/**
+ * The auditor's page: receipts dropped or chosen → a verdict per record (POST /verify), as CSV too;
+ * the verified receipts' figures per model version over time (POST /reports/traces per time bucket);
+ * a version's timeline; recall impact; revocation impact.
+ */
+import { h } from "preact";
+import { useState } from "preact/hooks";
+import { api, type Member } from "./api";
+import { bps, percent, short, thousands, verdictCsv, when, words } from "./format";
+import { buckets, receiptsOf, type Loaded } from "./receipts";
+import { Empty, ErrorNote, LineChart, Section, Show, Table, useLoad, type Series } from "./ui";
+import { RecallImpact, VersionTimeline, versionLabel } from "./versions";
+
+interface Verdict {
+  valid: boolean;
+  reasons: { code: string; message: string }[];
+}
+interface Row {
+  file: string;
+  traceId: string;
+  hospital: string;
+  version: string;
+  time: number;
+  verdict: Verdict;
+  receipt?: unknown;
+}
+interface VersionFigures {
+  versionId: string;
+  traces: number;
+  overrideRate: number;
+  tierCompliance: number;
+  consentCoverage: number;
+}
+
+const MAX_PER_REQUEST = 500;
+
+async function verify(loaded: Loaded[], orgName: (id: number) => string): Promise<Row[]> {
+  const readable = loaded.filter((l) => l.receipt !== undefined);
+  const verdicts: Verdict[] = [];
+  for (let i = 0; i < readable.length; i += MAX_PER_REQUEST) {
+    const { results } = await api<{ results: Verdict[] }>("/verify", { receipts: readable.slice(i, i + MAX_PER_REQUEST).map((l) => l.receipt) });
+    verdicts.push(...results);
+  }
+  let k = 0;
+  return loaded.map((l) => {
+    const r = l.receipt?.record;
+    const verdict = l.receipt === undefined ? { valid: false, reasons: [{ code: "UNREADABLE", message: l.unreadable ?? "no receipt" }] } : verdicts[k++];
+    return { file: l.file, traceId: String(r?.traceId ?? ""), hospital: r?.hospital === undefined ? "" : orgName(Number(r.hospital)), version: String(r?.modelVersion ?? ""), time: Number(r?.time ?? 0), verdict, receipt: l.receipt };
+  });
+}
+
+/** The trace report per time bucket, over the valid receipts, as one series per version and figure. */
+async function figuresOverTime(rows: Row[]): Promise<{ overall: VersionFigures[]; series: Record<"overrideRate" | "tierCompliance" | "consentCoverage", Series[]> }> {
+  const valid = rows.filter((r) => r.verdict.valid);
+  const series = { overrideRate: new Map<string, [number, number][]>(), tierCompliance: new Map<string, [number, number][]>(), consentCoverage: new Map<string, [number, number][]>() };
+  for (const b of buckets(valid, 8)) {
+    const { versions } = await api<{ versions: VersionFigures[] }>("/reports/traces", { receipts: b.items.slice(0, MAX_PER_REQUEST).map((r) => r.receipt) });
+    for (const v of versions) for (const [k, m] of Object.entries(series)) m.set(v.versionId, [...(m.get(v.versionId) ?? []), [b.from, v[k as keyof typeof series]]]);
+  }
+  const overall = valid.length ? (await api<{ versions: VersionFigures[] }>("/reports/traces", { receipts: valid.slice(0, MAX_PER_REQUEST).map((r) => r.receipt) })).versions : [];
+  const toSeries = (m: Map<string, [number, number][]>) => [...m].map(([id, points]) => ({ label: short(id), points }));
+  return { overall, series: { overrideRate: toSeries(series.overrideRate), tierCompliance: toSeries(series.tierCompliance), consentCoverage: toSeries(series.consentCoverage) } };
+}
+
+function readFiles(files: FileList | File[]): Promise<Loaded[]> {
+  return Promise.all([...files].map(async (f) => receiptsOf(f.name, await f.text()))).then((l) => l.flat());
+}
+
+export function AuditorPage({ oversight }: { oversight: boolean }) {
+  const members = useLoad(() => api<Member[]>("/members"), "members");
+  return h(
+    "div",
+    null,
+    h(Section, { title: "Verify receipts", id: "verify", children: h(ReceiptDrop, { members: members.data ?? [], oversight }) }),
+    oversight ? h(Section, { title: "A model version's timeline", id: "timeline", children: h(VersionTimeline, null) }) : null,
+    oversight ? h(Section, { title: "Recall impact", id: "recall", children: h(RecallImpact, null) }) : null,
+    oversight ? h(Section, { title: "Revocation impact", id: "revocation", children: h(RevocationImpact, null) }) : null,
+  );
+}
+
+function ReceiptDrop({ members, oversight }: { members: Member[]; oversight: boolean }) {
+  const [rows, setRows] = useState<Row[] | undefined>();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const [over, setOver] = useState(false);
+  const [figures, setFigures] = useState<Awaited<ReturnType<typeof figuresOverTime>> | undefined>();
+  const orgName = (id: number) => members.find((m) => m.orgId === id)?.name ?? `organisation ${id}`;
+
+  async function take(files: FileList | File[]) {
+    if (files.length === 0) return;
+    setBusy(true);
+    setError(undefined);
+    setFigures(undefined);
+    try {
+      const verified = await verify(await readFiles(files), orgName);
+      setRows(verified);
+      if (oversight && verified.some((r) => r.verdict.valid)) setFigures(await figuresOverTime(verified));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+  const csvHref = rows ? `data:text/csv;charset=utf-8,${encodeURIComponent(verdictCsv(rows.map((r) => ({ file: r.file, traceId: r.traceId, valid: r.verdict.valid, reasons: r.verdict.reasons }))))}` : undefined;
+  const valid = rows?.filter((r) => r.verdict.valid).length ?? 0;
+  return h(
+    "div",
+    null,
+    h(
+      "div",
+      {
+        class: `drop${over ? " over" : ""}`,
+        onDragOver: (e: DragEvent) => (e.preventDefault(), setOver(true)),
+        onDragLeave: () => setOver(false),
+        onDrop: (e: DragEvent) => (e.preventDefault(), setOver(false), void take(e.dataTransfer?.files ?? [])),
+      },
+      h("p", null, "Drop receipt files here (one receipt, a list, or {receipts: […]} per file), or"),
+      h("label", { class: "button" }, "Choose receipt files", h("input", { type: "file", multiple: true, accept: ".json,application/json", class: "visually-hidden", "data-testid": "receipt-files", onChange: (e: Event) => void take((e.target as HTMLInputElement).files ?? []) })),
+    ),
+    busy ? h("p", { class: "loading", "aria-live": "polite" }, "Verifying…") : null,
+    error ? ErrorNote({ error }) : null,
+    rows
+      ? h(
+          "div",
+          null,
+          h("p", { "aria-live": "polite", class: "summary" }, `${thousands(rows.length)} record${rows.length === 1 ? "" : "s"}: ${thousands(valid)} valid, ${thousands(rows.length - valid)} not. `, h("a", { class: "button", href: csvHref, download: "medprov-verdicts.csv" }, "Download CSV")),
+          Table({
+            caption: "One row per record",
+            id: "verdicts",
+            head: ["File", "Trace", "Hospital", "Model version", "Time", "Verdict"],
+            rows: rows.map((r) => [r.file, r.traceId ? short(r.traceId) : "—", r.hospital, r.version ? short(r.version) : "—", r.time ? when(r.time) : "—", Verdict({ v: r.verdict })]),
+          }),
+        )
+      : h(Empty, { children: "No receipts checked yet." }),
+    figures ? Figures({ figures }) : null,
+  );
+}
+
+const Verdict = ({ v }: { v: Verdict }) => (v.valid ? h("span", { class: "badge ok" }, "VALID") : h("ul", { class: "reasons" }, v.reasons.map((r) => h("li", null, h("span", { class: "badge bad" }, r.code), " ", r.message))));
+
+function Figures({ figures }: { figures: Awaited<ReturnType<typeof figuresOverTime>> }) {
+  const f = (v: number) => percent(v);
+  return h(
+    "div",
+    { class: "figures" },
+    h("h3", null, "Per model version, from the valid receipts"),
+    h("div", { class: "charts" }, [
+      h(LineChart, { title: "Override rate", series: figures.series.overrideRate, yLabel: "overridden", yFormat: f }),
+      h(LineChart, { title: "Tier compliance", series: figures.series.tierCompliance, yLabel: "compliant", yFormat: f }),
+      h(LineChart, { title: "Consent coverage", series: figures.series.consentCoverage, yLabel: "covered", yFormat: f }),
+    ]),
+    Table({ caption: "Over all valid receipts", head: ["Model version", "Traces", "Override rate", "Tier compliance", "Consent coverage"], rows: figures.overall.map((v) => [short(v.versionId), thousands(v.traces), f(v.overrideRate), f(v.tierCompliance), f(v.consentCoverage)]) }),
+  );
+}
+
+interface RevocationRow {
+  purposeName: string;
+  granteeName: string | null;
+  revokedTime: number;
+  datasets: { datasetId: string; versions: { versionId: string; developerName: string | null; registered: string; registeredTime: number }[]; uses: { orgName: string | null; purposeName: string; time: number; relation: string }[] }[];
+  datasetsWithoutManifest: string[];
+}
+
+function RevocationImpact() {
+  const [subject, setSubject] = useState("");
+  const [asked, setAsked] = useState("");
+  const it = useLoad(() => (asked ? api<RevocationRow[]>(`/reports/revocation-impact/${asked}`) : Promise.resolve([] as RevocationRow[])), asked);
+  return h(
+    "div",
+    null,
+    h(
+      "form",
+      { class: "inline-form", onSubmit: (e: Event) => (e.preventDefault(), setAsked(subject.trim())) },
+      h("label", { for: "subject" }, "Patient (subject) address"),
+      h("input", { id: "subject", value: subject, placeholder: "0x…", spellcheck: false, onInput: (e: Event) => setSubject((e.target as HTMLInputElement).value) }),
+      h("button", { type: "submit" }, "Show"),
+    ),
+    asked ? Show({ it, what: "the revocation impact", show: (rows: RevocationRow[]) => RevocationWords({ rows }) }) : null,
+  );
+}
+
+function RevocationWords({ rows }: { rows: RevocationRow[] }) {
+  if (rows.length === 0) return h(Empty, { children: "This subject has revoked no data-use purpose." });
+  return h(
+    "div",
+    null,
+    rows.map((r) =>
+      h("article", { class: "impact" }, [
+        h("h3", null, `${words(r.purposeName)} revoked for ${r.granteeName ?? "any member"} on ${when(r.revokedTime)}`),
+        r.datasets.length === 0 ? h("p", null, "No disclosed dataset includes this subject under that purpose.") : null,
+        ...r.datasets.map((d) =>
+          h("div", null, [
+            h("p", null, `Dataset ${short(d.datasetId)} includes them.`),
+            h("ul", null, [
+              ...d.versions.map((v) => h("li", null, `Model version ${short(v.versionId)} by ${v.developerName ?? "?"} was trained on it ${v.registered === "AFTER_REVOCATION" ? "after" : "before"} the revocation (${when(v.registeredTime)}).`)),
+              ...d.uses.map((u) => h("li", null, `${u.orgName ?? "?"} used it for ${words(u.purposeName)} on ${when(u.time)} (${words(u.relation)}).`)),
+            ]),
+          ]),
+        ),
+        r.datasetsWithoutManifest.length ? h("p", null, `${thousands(r.datasetsWithoutManifest.length)} dataset(s) have no disclosed cohort, so whether they include this subject is unknown.`) : null,
+      ]),
+    ),
+  );
+}
+
+export { bps, versionLabel };

@@ -1,0 +1,40 @@
+/** Numbers, dates and names for people. Pure. */
+
+const dateTime = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
+const dateOnly = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeZone: "UTC" });
+const count = new Intl.NumberFormat("en-GB");
+const pct = new Intl.NumberFormat("en-GB", { style: "percent", maximumFractionDigits: 1 });
+
+/** Chain time (Unix seconds) as "29 Nov 2026, 21:37 UTC"; 0 or uint64 max as "never". */
+export function when(seconds: number | string | null | undefined): string {
+  const n = Number(seconds);
+  if (!Number.isFinite(n) || n <= 0 || n > 253402300799) return "never";
+  return `${dateTime.format(new Date(n * 1000))} UTC`;
+}
+
+export function day(seconds: number): string {
+  return dateOnly.format(new Date(seconds * 1000));
+}
+
+export const thousands = (n: number | string) => count.format(Number(n));
+/** A share 0..1 as "12.5%". */
+export const percent = (share: number) => pct.format(share);
+/** Basis points as "88%". */
+export const bps = (b: number | string) => pct.format(Number(b) / 10_000);
+
+/** "MODEL_TRAINING" → "Model training". */
+export function words(name: string | null | undefined): string {
+  if (!name) return "";
+  const s = name.toLowerCase().replace(/_/g, " ");
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** 0x1234…abcd */
+export const short = (hex: string) => (hex.length > 14 ? `${hex.slice(0, 6)}…${hex.slice(-4)}` : hex);
+
+/** Receipts' verdicts as CSV: one row per record, the reasons' codes and messages quoted. */
+export function verdictCsv(rows: { file: string; traceId: string; valid: boolean; reasons: { code: string; message: string }[] }[]): string {
+  const q = (s: string) => `"${s.replace(/"/g, '""')}"`;
+  const lines = rows.map((r) => [q(r.file), q(r.traceId), r.valid ? "VALID" : "INVALID", q(r.reasons.map((x) => x.code).join(" ")), q(r.reasons.map((x) => x.message).join("; "))].join(","));
+  return ["file,traceId,verdict,reasons,messages", ...lines].join("\n") + "\n";
+}

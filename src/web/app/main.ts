@@ -1,0 +1,143 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+/**
+ * medprov's web app: sign-in, then the page of the signed-in role (from the ledger). Preact with
+ * plain h() calls: components with state (a switch pending until the index has its event) in 4 KB,
+ * and no JSX, so the repository's one TypeScript configuration checks these files too.
+ */
+import { h, render } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import "uplot/dist/uPlot.min.css";
+import "./style.css";
+import { api, type WebConfig } from "./api";
+import { short, words } from "./format";
+import { hasWallet, restore, signInAsDemo, signInWithWallet, signOut, type DemoIdentity, type Me } from "./session";
+import { ErrorNote, Section, Show, useLoad } from "./ui";
+import { PatientPage } from "./patient";
+import { AuditorPage } from "./auditor";
+import { HospitalPage, RegulatorPage } from "./org-pages";
+
+type Page = "patient" | "auditor" | "verify" | "hospital" | "regulator";
+const TITLES: Record<Page, string> = { patient: "My consents", auditor: "Audit", verify: "Verify receipts", hospital: "Hospital", regulator: "Regulator" };
+
+/** The pages a role has, first the one it lands on. */
+export function pagesOf(role: string): Page[] {
+  if (role === "PATIENT") return ["patient"];
+  if (role === "AUDITOR") return ["auditor", "regulator"];
+  if (role === "REGULATOR") return ["regulator", "auditor"];
+  if (role === "HOSPITAL") return ["hospital", "verify"];
+  return ["verify"];
+}
+
+const pageFromHash = () => location.hash.replace(/^#\/?/, "") as Page;
+
+function useHash(): Page {
+  const [page, setPage] = useState(pageFromHash());
+  useEffect(() => {
+    const on = () => setPage(pageFromHash());
+    addEventListener("hashchange", on);
+    return () => removeEventListener("hashchange", on);
+  }, []);
+  return page;
+}
+
+function SignIn({ config, onSignedIn }: { config: WebConfig; onSignedIn: (me: Me) => void }) {
+  const demo = useLoad(() => (config.demo ? api<{ warning: string; identities: DemoIdentity[] }>("/web/demo-identities.json") : Promise.resolve(undefined)), "demo");
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const [patient, setPatient] = useState("patient-0");
+  const go = async (f: () => Promise<Me>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      onSignedIn(await f());
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return h("div", { class: "signin" }, [
+    h(Section, {
+      title: "Sign in",
+      id: "signin",
+      children: [
+        h("p", null, "medprov signs you in with your Ethereum key (EIP-4361): you sign a one-time message; nothing is sent to the chain. What you may see comes from your role on the ledger."),
+        hasWallet() ? h("button", { type: "button", class: "primary", disabled: busy, onClick: () => go(() => signInWithWallet(config)) }, "Sign in with your wallet") : h("p", { class: "muted" }, "No browser wallet found (EIP-1193). On the local demo you can sign in as one of the demo accounts below."),
+        error ? ErrorNote({ error }) : null,
+      ],
+    }),
+    config.demo
+      ? h(Section, {
+          title: "Demo identities",
+          id: "demo",
+          children: Show({
+            it: demo,
+            what: "demo identities",
+            show: (d: { warning: string; identities: DemoIdentity[] } | undefined) => {
+              if (!d) return null;
+              const orgs = d.identities.filter((i) => i.organisation);
+              const patients = d.identities.filter((i) => i.role === "PATIENT");
+              return [
+                h("p", { class: "warning" }, "These are public test keys that anyone can read: use them on this local demo only."),
+                h("h3", null, "Organisations"),
+                h("ul", { class: "identities" }, orgs.map((i) => h("li", null, h("button", { type: "button", disabled: busy, onClick: () => go(() => signInAsDemo(config, i)) }, `${i.organisation!.name.replace(/ \(demo\)$/, "")}`, h("span", { class: "muted" }, ` ${words(i.role)} · ${i.name}`))))),
+                h("h3", null, "Patients"),
+                h("form", { class: "inline-form", onSubmit: (e: Event) => (e.preventDefault(), void go(() => signInAsDemo(config, patients.find((p) => p.name === patient)!))) }, [
+                  h("label", { for: "patient" }, "Patient"),
+                  h("select", { id: "patient", value: patient, onChange: (e: Event) => setPatient((e.target as HTMLSelectElement).value) }, patients.map((p) => h("option", { value: p.name }, `${p.name} (${short(p.address)})`))),
+                  h("button", { type: "submit", disabled: busy }, "Sign in as this patient"),
+                ]),
+              ];
+            },
+          }),
+        })
+      : null,
+  ]);
+}
+
+function Shell({ config }: { config: WebConfig }) {
+  const [me, setMe] = useState<Me | null | undefined>(undefined);
+  const hash = useHash();
+  useEffect(() => void restore().then((m) => setMe(m ?? null), () => setMe(null)), []);
+  if (me === undefined) return h("p", { class: "loading" }, "Loading…");
+  const pages = me ? pagesOf(me.role) : [];
+  const page = pages.includes(hash) ? hash : pages[0];
+  const header = h("header", { class: "top" }, [
+    h("a", { class: "brand", href: "#" }, "medprov"),
+    me
+      ? h("nav", { "aria-label": "Pages" }, pages.map((p) => h("a", { href: `#/${p}`, "aria-current": p === page ? "page" : undefined }, TITLES[p])))
+      : null,
+    me
+      ? h("div", { class: "who" }, [
+          me.demo ? h("span", { class: "demo-badge", "data-testid": "demo-badge" }, "Demo identity") : null,
+          h("span", null, `${me.label} · ${words(me.role)}${me.orgId ? ` (organisation ${me.orgId})` : ""} · ${short(me.address)}`),
+          h("button", { type: "button", class: "link", onClick: () => (signOut(), setMe(null), (location.hash = "")) }, "Sign out"),
+        ])
+      : null,
+  ]);
+  const body = !me
+    ? h(SignIn, { config, onSignedIn: (m) => void (setMe(m), (location.hash = `#/${pagesOf(m.role)[0]}`)) })
+    : me.status !== "ACTIVE"
+      ? h("p", { class: "error", role: "alert" }, `This key's organisation is ${words(me.status)}: the ledger gives it no access.`)
+      : page === "patient"
+        ? h(PatientPage, { me, config })
+        : page === "hospital"
+          ? h(HospitalPage, { orgId: me.orgId })
+          : page === "regulator"
+            ? h(RegulatorPage, {})
+            : h(AuditorPage, { oversight: page === "auditor" });
+  return h("div", { class: "app" }, [header, h("main", { id: "main" }, [h("h1", null, me ? TITLES[page] : "medprov"), body])]);
+}
+
+async function boot() {
+  const root = document.getElementById("app")!;
+  try {
+    const config = await api<WebConfig>("/web/config.json");
+    render(h(Shell, { config }), root);
+  } catch (e) {
+    render(h("main", { id: "main" }, [h("h1", null, "medprov"), ErrorNote({ error: e })]), root);
+  }
+}
+
+void boot();

@@ -1,0 +1,135 @@
+/** The hospital's and the regulator's pages. */
+import { h } from "preact";
+import { api } from "./api";
+import { day, short, thousands, when, words } from "./format";
+import { Empty, LineChart, Section, Show, Table, useLoad } from "./ui";
+import { RecallImpact, loadVersions, versionLabel, type Version } from "./versions";
+
+interface Batch {
+  batchId: string;
+  firstSeq: string;
+  count: number;
+  time: number;
+}
+interface Dataset {
+  datasetId: string;
+  uri: string;
+  statusName: string;
+  allowedPurposesNames: string[];
+  registeredTime: number;
+}
+
+async function loadBatches(): Promise<Batch[]> {
+  const all: Batch[] = [];
+  let after: string | null = null;
+  do {
+    const page: { batches: Batch[]; next: string | null } = await api(`/batches?limit=1000${after ? `&after=${after}` : ""}`);
+    all.push(...page.batches);
+    after = page.next;
+  } while (after && all.length < 20_000);
+  return all;
+}
+
+function Anchoring({ batches }: { batches: Batch[] }) {
+  if (batches.length === 0) return h(Empty, { children: "No batch anchored yet." });
+  const last = batches.reduce((a, b) => (b.time > a.time ? b : a));
+  const next = batches.reduce((n, b) => Math.max(n, Number(b.firstSeq) + b.count), 0);
+  const perDay = new Map<number, number>();
+  for (const b of batches) perDay.set(Math.floor(b.time / 86400) * 86400, (perDay.get(Math.floor(b.time / 86400) * 86400) ?? 0) + 1);
+  const points = [...perDay].sort((a, b) => a[0] - b[0]);
+  return h("div", null, [
+    h("dl", { class: "facts" }, [h("dt", null, "Next sequence number"), h("dd", { "data-testid": "next-seq" }, thousands(next)), h("dt", null, "Last batch"), h("dd", null, `${short(last.batchId)}, ${thousands(last.count)} decisions, ${when(last.time)}`), h("dt", null, "Batches anchored"), h("dd", null, thousands(batches.length))]),
+    h(LineChart, { title: "Batches per day", series: [{ label: "batches", points }], yLabel: "batches", yFormat: (v) => thousands(Math.round(v)) }),
+    Table({ caption: "Batches per day", head: ["Day (UTC)", "Batches"], rows: points.map(([d, n]) => [day(d), thousands(n)]) }),
+  ]);
+}
+
+async function loadDatasets(orgId: number) {
+  const { datasets } = await api<{ datasets: Dataset[] }>(`/datasets?custodian=${orgId}&limit=1000`);
+  return Promise.all(datasets.map(async (d) => ({ d, uses: await api<{ orgName: string | null; purposeName: string; time: number }[]>(`/datasets/${d.datasetId}/uses`) })));
+}
+
+async function loadDeployed(orgId: number) {
+  const { versions, models } = await loadVersions();
+  const rows = await Promise.all(versions.map(async (v) => ({ v, deployments: await api<{ hospital: number; time: number }[]>(`/versions/${v.versionId}/deployments`) })));
+  return rows.filter((r) => r.deployments.some((d) => d.hospital === orgId)).map((r) => ({ label: versionLabel(r.v, models), status: r.v.statusName, since: r.deployments.find((d) => d.hospital === orgId)!.time }));
+}
+
+export function HospitalPage({ orgId }: { orgId: number }) {
+  const batches = useLoad(loadBatches, "batches");
+  const datasets = useLoad(() => loadDatasets(orgId), `ds${orgId}`);
+  const deployed = useLoad(() => loadDeployed(orgId), `dep${orgId}`);
+  return h("div", null, [
+    h(Section, { title: "Anchoring", id: "anchoring", children: Show({ it: batches, what: "batches", show: (b: Batch[]) => Anchoring({ batches: b }) }) }),
+    h(Section, {
+      title: "Our datasets and their uses",
+      id: "datasets",
+      children: Show({
+        it: datasets,
+        what: "datasets",
+        show: (rows: Awaited<ReturnType<typeof loadDatasets>>) =>
+          rows.length === 0
+            ? h(Empty, { children: "This hospital has registered no dataset." })
+            : Table({ caption: "Datasets this hospital holds", head: ["Dataset", "Status", "Allowed purposes", "Registered", "Uses"], rows: rows.map(({ d, uses }) => [d.uri || short(d.datasetId), words(d.statusName), d.allowedPurposesNames.map(words).join(", "), when(d.registeredTime), uses.length === 0 ? "none" : uses.map((u) => `${u.orgName ?? "?"}: ${words(u.purposeName)} (${day(u.time)})`).join("; ")]) }),
+      }),
+    }),
+    h(Section, {
+      title: "Model versions we deploy",
+      id: "deployed",
+      children: Show({
+        it: deployed,
+        what: "deployments",
+        show: (rows: Awaited<ReturnType<typeof loadDeployed>>) =>
+          rows.length === 0 ? h(Empty, { children: "No model version is deployed here." }) : Table({ caption: "Deployed versions and their status now", head: ["Version", "Status", "Deployed"], rows: rows.map((r) => [r.label, r.status === "RECALLED" || r.status === "SUSPENDED" ? h("span", { class: "badge bad" }, `${words(r.status)} — stop using it`) : words(r.status), when(r.since)]) }),
+      }),
+    }),
+  ]);
+}
+
+interface Alert {
+  name: string;
+  versionId: string;
+  kind: string;
+  hospitalName: string | null;
+  gapPercent: number;
+  limitPercent: number;
+  aucPercent: number;
+  minAucPercent: number;
+  time: number;
+}
+
+export function RegulatorPage() {
+  const awaiting = useLoad(async () => {
+    const { versions, models } = await loadVersions();
+    return versions.filter((v) => v.statusName === "SUBMITTED").map((v) => ({ v, label: versionLabel(v, models) }));
+  }, "awaiting");
+  const alerts = useLoad(() => api<Alert[]>("/reports/fairness-alerts"), "alerts");
+  return h("div", null, [
+    h(Section, {
+      title: "Awaiting approval",
+      id: "awaiting",
+      children: Show({
+        it: awaiting,
+        what: "submitted versions",
+        show: (rows: { v: Version; label: string }[]) =>
+          rows.length === 0
+            ? h(Empty, { children: "No version awaits approval." })
+            : [
+                h("p", null, "The approval policy of each risk class is checked by the ledger when you approve: a version below it is refused with the figure and the threshold named."),
+                Table({ caption: "Submitted versions and their evaluation", head: ["Version", "Risk class", "Submitted", "AUC", "Sensitivity", "Specificity", "Subgroup AUC gap", "Grassroots share", "Bias test cases"], rows: rows.map(({ v, label }) => [label, words(v.riskClassName), when(v.registeredTime), `${v.evaluation.aucPercent}%`, `${v.evaluation.sensitivityPercent}%`, `${v.evaluation.specificityPercent}%`, `${v.evaluation.subgroupAucGapPercent}%`, `${v.evaluation.grassrootsSharePercent}%`, thousands(v.evaluation.biasTestCases)]) }),
+              ],
+      }),
+    }),
+    h(Section, {
+      title: "Fairness and performance alerts",
+      id: "alerts",
+      children: Show({
+        it: alerts,
+        what: "alerts",
+        show: (rows: Alert[]) =>
+          rows.length === 0 ? h(Empty, { children: "No alert has been raised." }) : Table({ caption: "Alerts from post-market reports", head: ["When", "Model", "Version", "Hospital", "What"], rows: rows.map((a) => [when(a.time), a.name, short(a.versionId), a.hospitalName ?? "?", a.kind === "FAIRNESS" ? `subgroup AUC gap ${a.gapPercent}% (limit ${a.limitPercent}%)` : `AUC ${a.aucPercent}% (minimum ${a.minAucPercent}%)`]) }),
+      }),
+    }),
+    h(Section, { title: "Recalls and their impact", id: "recall", children: h(RecallImpact, null) }),
+  ]);
+}

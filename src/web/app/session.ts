@@ -1,0 +1,92 @@
+/**
+ * Sign-in with Ethereum (EIP-4361) from the browser: an injected EIP-1193 wallet when there is one,
+ * else a demo account's public test key (marked "demo identity" on every page). The session is the
+ * API's; the role is the ledger's (read at the chain's head by the server), never the demo file's.
+ */
+import { BrowserProvider, Wallet, getAddress, type Eip1193Provider, type Signer } from "ethers";
+import { api, setSession, type WebConfig } from "./api";
+
+export interface DemoIdentity {
+  name: string;
+  role: string;
+  organisation: { id: number; name: string } | null;
+  address: string;
+  privateKey: string;
+}
+
+export interface Me {
+  address: string;
+  /** PATIENT, HOSPITAL, MODEL_DEVELOPER, REGULATOR or AUDITOR: from the ledger. */
+  role: string;
+  orgId: number;
+  status: string;
+  /** Who this is for a person: the demo account's name, or "your wallet". */
+  label: string;
+  /** Signed in with a demo account's public test key. */
+  demo: boolean;
+  signer: Signer;
+}
+
+const KEY = "medprov.session";
+declare global {
+  interface Window {
+    ethereum?: Eip1193Provider;
+  }
+}
+
+/** The EIP-4361 message text, field by field as the standard lays it out. Pure. */
+export function siweMessage(o: { domain: string; uri: string; chainId: number; address: string; nonce: string; issuedAt: string; expirationTime: string; statement: string }): string {
+  return [
+    `${o.domain} wants you to sign in with your Ethereum account:`,
+    o.address,
+    "",
+    o.statement,
+    "",
+    `URI: ${o.uri}`,
+    "Version: 1",
+    `Chain ID: ${o.chainId}`,
+    `Nonce: ${o.nonce}`,
+    `Issued At: ${o.issuedAt}`,
+    `Expiration Time: ${o.expirationTime}`,
+  ].join("\n");
+}
+
+export const hasWallet = () => typeof window !== "undefined" && window.ethereum !== undefined;
+
+async function walletSigner(): Promise<Signer> {
+  const provider = new BrowserProvider(window.ethereum!);
+  await provider.send("eth_requestAccounts", []);
+  return provider.getSigner();
+}
+
+async function establish(config: WebConfig, signer: Signer, label: string, demoKey?: string): Promise<Me> {
+  const address = getAddress(await signer.getAddress());
+  const { nonce } = await api<{ nonce: string }>("/auth/nonce", {});
+  const now = Date.now();
+  const message = siweMessage({ ...config.siwe, chainId: config.chainId, address, nonce, issuedAt: new Date(now).toISOString(), expirationTime: new Date(now + 60 * 60_000).toISOString(), statement: "Sign in to medprov." });
+  const signature = await signer.signMessage(message);
+  const { session } = await api<{ session: string }>("/auth/verify", { message, signature });
+  setSession(session);
+  const role = await api<{ role: string; orgId: number; status: string }>(`/web/role/${address}`);
+  sessionStorage.setItem(KEY, JSON.stringify({ session, address, label, demoKey, ...role }));
+  return { address, ...role, label, demo: demoKey !== undefined, signer };
+}
+
+export const signInWithWallet = async (config: WebConfig) => establish(config, await walletSigner(), "your wallet");
+export const signInAsDemo = (config: WebConfig, who: DemoIdentity) => establish(config, new Wallet(who.privateKey), who.name, who.privateKey);
+
+/** The session kept for this tab, if any (the API still judges whether it is valid). */
+export async function restore(): Promise<Me | undefined> {
+  const text = sessionStorage.getItem(KEY);
+  if (!text) return undefined;
+  const s = JSON.parse(text) as { session: string; address: string; label: string; demoKey?: string; role: string; orgId: number; status: string };
+  setSession(s.session);
+  const signer = s.demoKey ? new Wallet(s.demoKey) : hasWallet() ? await new BrowserProvider(window.ethereum!).getSigner(s.address) : undefined;
+  if (!signer) return undefined;
+  return { address: s.address, role: s.role, orgId: s.orgId, status: s.status, label: s.label, demo: s.demoKey !== undefined, signer };
+}
+
+export function signOut(): void {
+  sessionStorage.removeItem(KEY);
+  setSession(undefined);
+}
