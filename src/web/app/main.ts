@@ -111,7 +111,7 @@ function Shell({ config }: { config: WebConfig }) {
     me
       ? h("div", { class: "who" }, [
           me.demo ? h("span", { class: "demo-badge", "data-testid": "demo-badge" }, "Demo identity") : null,
-          h("span", null, `${me.label} · ${words(me.role)}${me.orgId ? ` (organisation ${me.orgId})` : ""} · ${short(me.address)}`),
+          h("span", null, `${me.label} · ${words(me.role)}${me.orgId ? `, ${me.orgName ?? `organisation ${me.orgId}`}` : ""} · ${short(me.address)}`),
           h("button", { type: "button", class: "link", onClick: () => (signOut(), setMe(null), (location.hash = "")) }, "Sign out"),
         ])
       : null,

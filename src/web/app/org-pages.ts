@@ -3,7 +3,7 @@ import { h } from "preact";
 import { api } from "./api";
 import { day, short, thousands, when, words } from "./format";
 import { Empty, LineChart, Section, Show, Table, useLoad } from "./ui";
-import { RecallImpact, loadVersions, versionLabel, type Version } from "./versions";
+import { RecallImpact, loadVersions, versionLabel, type Model, type Version } from "./versions";
 
 interface Batch {
   batchId: string;
@@ -37,9 +37,11 @@ function Anchoring({ batches }: { batches: Batch[] }) {
   const perDay = new Map<number, number>();
   for (const b of batches) perDay.set(Math.floor(b.time / 86400) * 86400, (perDay.get(Math.floor(b.time / 86400) * 86400) ?? 0) + 1);
   const points = [...perDay].sort((a, b) => a[0] - b[0]);
+  // One day is a number, not a chart.
+  const chart = points.length < 2 ? h("p", null, `All ${thousands(batches.length)} batch${batches.length === 1 ? " was" : "es were"} anchored on ${day(points[0][0])}.`) : h(LineChart, { title: "Batches per day", series: [{ label: "batches", points }], yLabel: "batches", yFormat: (v) => thousands(Math.round(v)) });
   return h("div", null, [
     h("dl", { class: "facts" }, [h("dt", null, "Next sequence number"), h("dd", { "data-testid": "next-seq" }, thousands(next)), h("dt", null, "Last batch"), h("dd", null, `${short(last.batchId)}, ${thousands(last.count)} decisions, ${when(last.time)}`), h("dt", null, "Batches anchored"), h("dd", null, thousands(batches.length))]),
-    h(LineChart, { title: "Batches per day", series: [{ label: "batches", points }], yLabel: "batches", yFormat: (v) => thousands(Math.round(v)) }),
+    chart,
     Table({ caption: "Batches per day", head: ["Day (UTC)", "Batches"], rows: points.map(([d, n]) => [day(d), thousands(n)]) }),
   ]);
 }
@@ -101,7 +103,7 @@ interface Alert {
 export function RegulatorPage() {
   const awaiting = useLoad(async () => {
     const { versions, models } = await loadVersions();
-    return versions.filter((v) => v.statusName === "SUBMITTED").map((v) => ({ v, label: versionLabel(v, models) }));
+    return versions.filter((v) => v.statusName === "SUBMITTED").map((v) => ({ v, label: versionLabel(v, models), model: models.find((m) => m.modelId === v.modelId) }));
   }, "awaiting");
   const alerts = useLoad(() => api<Alert[]>("/reports/fairness-alerts"), "alerts");
   return h("div", null, [
@@ -111,12 +113,12 @@ export function RegulatorPage() {
       children: Show({
         it: awaiting,
         what: "submitted versions",
-        show: (rows: { v: Version; label: string }[]) =>
+        show: (rows: { v: Version; label: string; model?: Model }[]) =>
           rows.length === 0
             ? h(Empty, { children: "No version awaits approval." })
             : [
                 h("p", null, "The approval policy of each risk class is checked by the ledger when you approve: a version below it is refused with the figure and the threshold named."),
-                Table({ caption: "Submitted versions and their evaluation", head: ["Version", "Risk class", "Submitted", "AUC", "Sensitivity", "Specificity", "Subgroup AUC gap", "Grassroots share", "Bias test cases"], rows: rows.map(({ v, label }) => [label, words(v.riskClassName), when(v.registeredTime), `${v.evaluation.aucPercent}%`, `${v.evaluation.sensitivityPercent}%`, `${v.evaluation.specificityPercent}%`, `${v.evaluation.subgroupAucGapPercent}%`, `${v.evaluation.grassrootsSharePercent}%`, thousands(v.evaluation.biasTestCases)]) }),
+                Table({ caption: "Submitted versions and their evaluation", head: ["Version", "Risk class", "Submitted", "AUC", "Sensitivity", "Specificity", "Subgroup AUC gap", "Grassroots share", "Bias test cases"], rows: rows.map(({ v, label, model }) => [label, words(v.riskClassName ?? model?.riskClassName) || "—", when(v.registeredTime), `${v.evaluation.aucPercent}%`, `${v.evaluation.sensitivityPercent}%`, `${v.evaluation.specificityPercent}%`, `${v.evaluation.subgroupAucGapPercent}%`, `${v.evaluation.grassrootsSharePercent}%`, thousands(v.evaluation.biasTestCases)]) }),
               ],
       }),
     }),

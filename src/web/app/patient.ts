@@ -43,7 +43,9 @@ async function loadConsents(me: string) {
     // The chain's now (head block time), which is what "in force" is judged by.
     api<{ time: number }>(`/consents/${me}/valid?purpose=0&grantee=0`),
   ]);
-  return { members: members.filter((m) => m.statusName === "ACTIVE"), consents, now: head.time };
+  // Patients consent to those who hold or use data: hospitals and model developers (and anyone already named in a consent).
+  const named = new Set(consents.map((c) => Number(c.grantee)));
+  return { members: members.filter((m) => m.statusName === "ACTIVE" && (m.roleName === "HOSPITAL" || m.roleName === "MODEL_DEVELOPER" || named.has(m.orgId))), consents, now: head.time };
 }
 
 /** Waits until the index has the relayed transaction's event (the API answers from the index). */
@@ -87,7 +89,7 @@ export function PatientPage({ me, config }: { me: Me; config: WebConfig }) {
     "div",
     null,
     h(Section, {
-      title: "My consents",
+      title: "Who may use my data",
       id: "consents",
       children: [
         h("p", null, "Each switch says whether an organisation may use your data for a purpose. Changing one asks you to sign; the hospital records it on the ledger for you, at no cost."),

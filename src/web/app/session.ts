@@ -20,6 +20,8 @@ export interface Me {
   role: string;
   orgId: number;
   status: string;
+  /** The organisation's registered name (members only). */
+  orgName?: string;
   /** Who this is for a person: the demo account's name, or "your wallet". */
   label: string;
   /** Signed in with a demo account's public test key. */
@@ -67,7 +69,9 @@ async function establish(config: WebConfig, signer: Signer, label: string, demoK
   const signature = await signer.signMessage(message);
   const { session } = await api<{ session: string }>("/auth/verify", { message, signature });
   setSession(session);
-  const role = await api<{ role: string; orgId: number; status: string }>(`/web/role/${address}`);
+  const ledger = await api<{ role: string; orgId: number; status: string }>(`/web/role/${address}`);
+  const orgName = ledger.orgId ? (await api<{ orgId: number; name: string }[]>("/members")).find((m) => m.orgId === ledger.orgId)?.name : undefined;
+  const role = { ...ledger, orgName };
   sessionStorage.setItem(KEY, JSON.stringify({ session, address, label, demoKey, ...role }));
   return { address, ...role, label, demo: demoKey !== undefined, signer };
 }
@@ -79,11 +83,11 @@ export const signInAsDemo = (config: WebConfig, who: DemoIdentity) => establish(
 export async function restore(): Promise<Me | undefined> {
   const text = sessionStorage.getItem(KEY);
   if (!text) return undefined;
-  const s = JSON.parse(text) as { session: string; address: string; label: string; demoKey?: string; role: string; orgId: number; status: string };
+  const s = JSON.parse(text) as { session: string; address: string; label: string; demoKey?: string; role: string; orgId: number; status: string; orgName?: string };
   setSession(s.session);
   const signer = s.demoKey ? new Wallet(s.demoKey) : hasWallet() ? await new BrowserProvider(window.ethereum!).getSigner(s.address) : undefined;
   if (!signer) return undefined;
-  return { address: s.address, role: s.role, orgId: s.orgId, status: s.status, label: s.label, demo: s.demoKey !== undefined, signer };
+  return { address: s.address, role: s.role, orgId: s.orgId, status: s.status, orgName: s.orgName, label: s.label, demo: s.demoKey !== undefined, signer };
 }
 
 export function signOut(): void {

@@ -77,7 +77,8 @@ export function LineChart({ title, series, yLabel, yFormat }: { title: string; s
       {
         width,
         height: 220,
-        scales: { x: { time: true } },
+        // A day either side, so one point is not drawn against years of empty axis.
+        scales: { x: { time: true, range: (_u, lo, hi) => [lo - 86400, hi + 86400] } },
         axes: [{}, { label: yLabel, values: (_u, vals) => vals.map((v) => yFormat(v)) }],
         series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: COLOURS[i % COLOURS.length], width: 2, points: { show: true, size: 6 }, spanGaps: true, value: (_u: uPlot, v: number | null) => (v === null ? "–" : yFormat(v)) }))],
         legend: { show: true },

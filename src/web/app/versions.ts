@@ -15,9 +15,10 @@ export interface Version {
   riskClassName: string;
   evaluation: { aucPercent: number; sensitivityPercent: number; specificityPercent: number; subgroupAucGapPercent: number; grassrootsSharePercent: number; biasTestCases: string };
 }
-interface Model {
+export interface Model {
   modelId: string;
   name: string;
+  riskClassName: string;
 }
 
 export const versionLabel = (v: Version, models: Model[]) => `${models.find((m) => m.modelId === v.modelId)?.name ?? "model"} ${short(v.versionId)}`;
@@ -93,7 +94,7 @@ export function RecallImpact() {
         ? h(Empty, { children: "No version has been recalled." })
         : rows.map((r) =>
             h("div", null, [
-              h("p", null, `${r.label} was recalled; it had been used in ${thousands(r.impact.traces)} anchored decisions in ${thousands(r.impact.batches)} batches.`),
+              h("p", null, `${r.label} was recalled; it had been used in ${thousands(r.impact.traces)} anchored decision${r.impact.traces === 1 ? "" : "s"} in ${thousands(r.impact.batches)} batch${r.impact.batches === 1 ? "" : "es"}.`),
               Table({ caption: `Where ${r.label} was used`, head: ["Hospital", "Batches", "Decisions"], rows: r.impact.hospitals.map((x) => [x.hospitalName ?? "?", thousands(x.batches), thousands(x.traces)]) }),
             ]),
           ),

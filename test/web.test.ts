@@ -1,0 +1,206 @@
+/**
+ * The web app in a real browser (Debian's chromium, headless, through playwright-core) against
+ * `npm start --demo-size small`: a patient switches a MODEL_TRAINING consent off and on (pending
+ * until indexed; the chain agrees), an auditor drops a good and a tampered receipt (VALID and the
+ * named reason; the CSV says the same), the hospital and regulator pages show the API's figures,
+ * and every page at 1280 and 390 px wide has no console error, no failed request and no serious or
+ * critical axe-core violation. Screenshots go to test/artifacts/web (not committed).
+ * MEDPROV_WEB_DATA=<dir> with MEDPROV_WEB_API and MEDPROV_WEB_RPC reuses a running demo instead.
+ */
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { JsonRpcProvider } from "ethers";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { freePort } from "./helpers/node";
+import { ConsentRegistry__factory } from "../typechain-types";
+import { Purpose } from "../src/constants";
+
+const ROOT = join(__dirname, "..");
+const SHOTS = join(ROOT, "test", "artifacts", "web");
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const WIDTHS = [1280, 390] as const;
+
+let child: ChildProcess | undefined;
+let output = "";
+let api = process.env.MEDPROV_WEB_API ?? "";
+let rpc = process.env.MEDPROV_WEB_RPC ?? "";
+let data = process.env.MEDPROV_WEB_DATA ?? "";
+let browser: Browser;
+
+async function startDemo(): Promise<void> {
+  data = mkdtempSync(join(tmpdir(), "medprov-web-"));
+  const [chainPort, port] = [await freePort(), await freePort()];
+  api = `http://127.0.0.1:${port}`;
+  rpc = `http://127.0.0.1:${chainPort}`;
+  child = spawn(process.execPath, ["-r", "tsx/cjs", join(ROOT, "scripts/start.ts"), "--data", data, "--demo-size", "small", "--deployment", join(data, "deployment.json"), "--chain-port", String(chainPort), "--port", String(port)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  for (let i = 0; i < 900 && !output.includes("medprov is running."); i++) {
+    if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  if (!output.includes("medprov is running.")) throw new Error(`npm start is not running:\n${output}`);
+}
+
+/** A page that records console errors and failed requests (a refused API call counts: none is expected). */
+async function open(width: number): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser.newPage({ viewport: { width, height: 900 } });
+  const problems: string[] = [];
+  page.on("console", (m) => void (m.type() === "error" && problems.push(`console: ${m.text()}`)));
+  page.on("pageerror", (e) => void problems.push(`page error: ${e.message}`));
+  page.on("requestfailed", (r) => void problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on("response", (r) => void (r.status() >= 400 && problems.push(`HTTP ${r.status()}: ${r.url()}`)));
+  page.on("request", (r) => void (!r.url().startsWith(api) && !r.url().startsWith("data:") && problems.push(`request to another host: ${r.url()}`)));
+  return { page, problems };
+}
+
+async function signIn(page: Page, who: string): Promise<void> {
+  await page.goto(`${api}/`);
+  if (who.startsWith("patient-")) {
+    await page.getByLabel("Patient", { exact: true }).selectOption(who);
+    await page.getByRole("button", { name: "Sign in as this patient" }).click();
+  } else await page.getByRole("button", { name: new RegExp(`· ${who}$`) }).click();
+  await page.getByTestId("demo-badge").waitFor();
+}
+
+/** axe-core's serious and critical violations on the page as it is now. */
+async function axe(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
+  const violations = await page.evaluate(async () => (await (window as unknown as { axe: { run: () => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe.run()).violations);
+  return violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id} (${v.impact}) at ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+describe("web app", () => {
+  beforeAll(async () => {
+    expect(existsSync(join(ROOT, "dist", "web", "index.html")), "the web app is built (npm run build:web; npm install runs it)").toBe(true);
+    mkdirSync(SHOTS, { recursive: true });
+    if (!api) await startDemo();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (child && child.exitCode === null) {
+      child.kill("SIGINT");
+      await new Promise((r) => child!.once("exit", r));
+    }
+  });
+
+  it("a patient switches a MODEL_TRAINING consent off, sees it pending then recorded, the chain agrees, and switches it back on", async () => {
+    const { page, problems } = await open(1280);
+    await signIn(page, "patient-0");
+    const me = (await page.locator(".who").textContent())!;
+    const address = JSON.parse(readFileSync(join(data, "identities.json"), "utf8")).identities.find((i: { name: string }) => i.name === "patient-0").address as string;
+    expect(me).toContain("Patient");
+    const cell = page.getByRole("switch", { name: "Model training by Any member" });
+    const consents = ConsentRegistry__factory.connect(JSON.parse(readFileSync(join(data, "deployment.json"), "utf8")).addresses.consents, new JsonRpcProvider(rpc, 31337, { staticNetwork: true }));
+    const onChain = () => consents.isConsentValid(address, Purpose.MODEL_TRAINING, 0);
+
+    // Whatever the demo left, first make it on (so the test switches it off, then on again).
+    if ((await cell.getAttribute("aria-checked")) === "false") {
+      await cell.click();
+      await expect.poll(() => cell.getAttribute("aria-busy"), { timeout: 60_000 }).toBe(null);
+    }
+    expect(await cell.getAttribute("aria-checked")).toBe("true");
+    const historyRows = await page.locator("#history-table tbody tr").count();
+
+    await cell.click();
+    // Pending until the index has the event: the switch shows the asked-for state, busy.
+    await expect.poll(async () => (await page.locator(".cell.pending").count()) > 0 || (await cell.getAttribute("aria-checked")) === "false", { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => cell.getAttribute("aria-busy"), { timeout: 60_000 }).toBe(null);
+    expect(await page.locator(".error").count()).toBe(0);
+    expect(await cell.getAttribute("aria-checked")).toBe("false");
+    await expect.poll(() => page.locator("#history-table tbody tr").count(), { timeout: 10_000 }).toBe(historyRows + 1);
+    expect(await page.locator("#history-table tbody tr").first().textContent()).toContain("Revoked");
+    expect(await onChain()).toBe(false);
+    await shot(page, "patient-revoked-1280");
+
+    await cell.click();
+    await expect.poll(() => cell.getAttribute("aria-busy"), { timeout: 60_000 }).toBe(null);
+    expect(await cell.getAttribute("aria-checked")).toBe("true");
+    expect(await page.locator("#history-table tbody tr").first().textContent()).toContain("Granted");
+    expect(await onChain()).toBe(true);
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 180_000);
+
+  it("an auditor drops a good and a tampered receipt: VALID and the named reason, and the CSV says the same", async () => {
+    const { page, problems } = await open(1280);
+    await signIn(page, "auditor");
+    const demo = JSON.parse(readFileSync(join(data, "demo.json"), "utf8"));
+    const good = JSON.parse(readFileSync(demo.receipts[0], "utf8"));
+    const h: string = good.record.outputHash;
+    const tampered = { ...good, record: { ...good.record, outputHash: h.slice(0, -1) + (h.endsWith("0") ? "1" : "0") } };
+    const dir = mkdtempSync(join(tmpdir(), "medprov-web-receipts-"));
+    writeFileSync(join(dir, "good.json"), JSON.stringify(good));
+    writeFileSync(join(dir, "tampered.json"), JSON.stringify(tampered));
+    await page.getByTestId("receipt-files").setInputFiles([join(dir, "good.json"), join(dir, "tampered.json")]);
+    const rows = page.locator("#verdicts tbody tr");
+    await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(2);
+    expect(await rows.nth(0).textContent()).toContain("VALID");
+    expect(await rows.nth(1).textContent()).toContain("LEAF_MISMATCH");
+    const download = page.waitForEvent("download");
+    await page.getByRole("link", { name: "Download CSV" }).click();
+    const csv = readFileSync((await (await download).path())!, "utf8").trim().split("\n");
+    expect(csv[0]).toBe("file,traceId,verdict,reasons,messages");
+    expect(csv[1]).toMatch(new RegExp(`^"good.json","${good.record.traceId}",VALID,""`));
+    expect(csv[2]).toMatch(/^"tampered.json",".*",INVALID,".*LEAF_MISMATCH.*"/);
+    // The figures of the valid receipt, per version, as POST /reports/traces gives them.
+    await page.getByText("Over all valid receipts").waitFor({ timeout: 30_000 });
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it("the hospital and regulator pages show the API's figures for the demo", async () => {
+    const { page, problems } = await open(1280);
+    await signIn(page, "hospital-1");
+    await page.getByTestId("next-seq").waitFor({ timeout: 30_000 });
+    const next = Number((await page.getByTestId("next-seq").textContent())!.replace(/,/g, ""));
+    expect(next).toBeGreaterThan(0);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await signIn(page, "regulator");
+    const versions = (await (await fetch(`${api}/versions?status=SUBMITTED&limit=1000`)).json()) as { versions: { versionId: string }[] };
+    await page.getByText("Submitted versions and their evaluation").waitFor({ timeout: 30_000 });
+    expect(await page.locator("table:has(caption:text('Submitted versions')) tbody tr").count()).toBe(versions.versions.length);
+    await page.getByText("Alerts from post-market reports").waitFor({ timeout: 30_000 });
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it("every page at 1280 and 390 px: no console error, no failed request, no serious or critical axe violation", async () => {
+    const pages: [who: string, hash: string, ready: string][] = [
+      ["", "", "Sign in"],
+      ["patient-1", "#/patient", "Every change to your consents"],
+      ["auditor", "#/auditor", "Revocation impact"],
+      ["regulator", "#/regulator", "Alerts from post-market reports"],
+      ["hospital-1", "#/hospital", "Deployed versions and their status now"],
+      ["hospital-1", "#/verify", "No receipts checked yet."],
+    ];
+    const found: string[] = [];
+    for (const [who, hash, ready] of pages) {
+      // One sign-in per page; the session outlives a reload, so each width is a reload at that size.
+      const { page, problems } = await open(WIDTHS[0]);
+      if (who) await signIn(page, who);
+      for (const width of WIDTHS) {
+        await page.setViewportSize({ width, height: 900 });
+        // The first width opens the page (a hash change after sign-in); the next reloads it at its size (charts size at render).
+        if (width === WIDTHS[0]) await page.goto(`${api}/${hash}`);
+        else await page.reload();
+        await page.getByText(ready).first().waitFor({ timeout: 30_000 });
+        await page.waitForFunction(() => document.querySelectorAll(".loading").length === 0, undefined, { timeout: 30_000 });
+        const name = `${who || "signin"}${hash.replace("#/", "-")}-${width}`;
+        await shot(page, name);
+        for (const v of await axe(page)) found.push(`${name}: ${v}`);
+      }
+      for (const p of problems) found.push(`${who} ${hash}: ${p}`);
+      await page.close();
+    }
+    expect(found).toEqual([]);
+  }, 240_000);
+});
