@@ -102,28 +102,32 @@ describe("web app", () => {
     const consents = ConsentRegistry__factory.connect(JSON.parse(readFileSync(join(data, "deployment.json"), "utf8")).addresses.consents, new JsonRpcProvider(rpc, 31337, { staticNetwork: true }));
     const onChain = () => consents.isConsentValid(address, Purpose.MODEL_TRAINING, 0);
 
-    // Whatever the demo left, first make it on (so the test switches it off, then on again).
-    if ((await cell.getAttribute("aria-checked")) === "false") {
+    /** Clicks the switch; resolves once it is settled on `on` (not busy), saying whether it showed pending on the way. */
+    const switchTo = async (on: boolean): Promise<boolean> => {
+      // A MutationObserver set before the click records a pending cell however briefly it shows.
+      await page.evaluate(() => {
+        const w = window as unknown as { sawPending: boolean };
+        w.sawPending = false;
+        new MutationObserver(() => void (document.querySelector(".cell.pending") && (w.sawPending = true))).observe(document.body, { subtree: true, childList: true, attributes: true });
+      });
       await cell.click();
-      await expect.poll(() => cell.getAttribute("aria-busy"), { timeout: 60_000 }).toBe(null);
-    }
-    expect(await cell.getAttribute("aria-checked")).toBe("true");
+      await expect.poll(async () => `${await cell.getAttribute("aria-checked")} ${await cell.getAttribute("aria-busy")} ${await page.locator(".error").count()}`, { timeout: 60_000 }).toBe(`${on} null 0`);
+      return page.evaluate(() => (window as unknown as { sawPending: boolean }).sawPending);
+    };
+
+    // Whatever the demo left, first make it on (so the test switches it off, then on again).
+    if ((await cell.getAttribute("aria-checked")) === "false") await switchTo(true);
+    expect(await onChain()).toBe(true);
     const historyRows = await page.locator("#history-table tbody tr").count();
 
-    await cell.click();
-    // Pending until the index has the event: the switch shows the asked-for state, busy.
-    await expect.poll(async () => (await page.locator(".cell.pending").count()) > 0 || (await cell.getAttribute("aria-checked")) === "false", { timeout: 10_000 }).toBe(true);
-    await expect.poll(() => cell.getAttribute("aria-busy"), { timeout: 60_000 }).toBe(null);
-    expect(await page.locator(".error").count()).toBe(0);
-    expect(await cell.getAttribute("aria-checked")).toBe("false");
+    expect(await switchTo(false)).toBe(true);
     await expect.poll(() => page.locator("#history-table tbody tr").count(), { timeout: 10_000 }).toBe(historyRows + 1);
     expect(await page.locator("#history-table tbody tr").first().textContent()).toContain("Revoked");
     expect(await onChain()).toBe(false);
     await shot(page, "patient-revoked-1280");
 
-    await cell.click();
-    await expect.poll(() => cell.getAttribute("aria-busy"), { timeout: 60_000 }).toBe(null);
-    expect(await cell.getAttribute("aria-checked")).toBe("true");
+    expect(await switchTo(true)).toBe(true);
+    await expect.poll(() => page.locator("#history-table tbody tr").count(), { timeout: 10_000 }).toBe(historyRows + 2);
     expect(await page.locator("#history-table tbody tr").first().textContent()).toContain("Granted");
     expect(await onChain()).toBe(true);
     expect(problems).toEqual([]);
@@ -153,6 +157,12 @@ describe("web app", () => {
     expect(csv[2]).toMatch(/^"tampered.json",".*",INVALID,".*LEAF_MISMATCH.*"/);
     // The figures of the valid receipt, per version, as POST /reports/traces gives them.
     await page.getByText("Over all valid receipts").waitFor({ timeout: 30_000 });
+    await shot(page, "auditor-verified-1280");
+    await page.getByRole("combobox", { name: "Model version" }).selectOption(demo.recalledVersion);
+    await page.locator(".timeline li").first().waitFor({ timeout: 30_000 });
+    expect(await page.locator(".timeline").textContent()).toContain("Recalled");
+    await page.setViewportSize({ width: 390, height: 900 });
+    await shot(page, "auditor-verified-390");
     expect(problems).toEqual([]);
     await page.close();
   }, 120_000);

@@ -145,9 +145,9 @@ function Figures({ figures }: { figures: Awaited<ReturnType<typeof figuresOverTi
     { class: "figures" },
     h("h3", null, "Per model version, from the valid receipts"),
     h("div", { class: "charts" }, [
-      h(LineChart, { title: "Override rate", series: figures.series.overrideRate, yLabel: "overridden", yFormat: f }),
-      h(LineChart, { title: "Tier compliance", series: figures.series.tierCompliance, yLabel: "compliant", yFormat: f }),
-      h(LineChart, { title: "Consent coverage", series: figures.series.consentCoverage, yLabel: "covered", yFormat: f }),
+      h(LineChart, { title: "Override rate", series: figures.series.overrideRate, yLabel: "overridden", yFormat: f, yRange: [0, 1] }),
+      h(LineChart, { title: "Tier compliance", series: figures.series.tierCompliance, yLabel: "compliant", yFormat: f, yRange: [0, 1] }),
+      h(LineChart, { title: "Consent coverage", series: figures.series.consentCoverage, yLabel: "covered", yFormat: f, yRange: [0, 1] }),
     ]),
     Table({ caption: "Over all valid receipts", head: ["Model version", "Traces", "Override rate", "Tier compliance", "Consent coverage"], rows: figures.overall.map((v) => [short(v.versionId), thousands(v.traces), f(v.overrideRate), f(v.tierCompliance), f(v.consentCoverage)]) }),
   );

@@ -149,7 +149,7 @@ function ConsentGrid({ members, consents, now, pending, toggle }: Awaited<Return
 function Cell({ purpose, grantee, state, pending, onToggle }: { purpose: string; grantee: string; state: ReturnType<typeof cellState>; pending?: Pending; onToggle: (on: boolean) => void }) {
   const busy = pending !== undefined && !pending.error;
   const shownOn = busy ? pending.on : state.on;
-  const note = busy ? (pending.on ? "granting… pending" : "revoking… pending") : state.on ? `until ${when(state.until).replace(/, \d\d:\d\d UTC$/, "")}` : state.why === "never" ? "never given" : `${state.why} ${when(state.at).replace(/, \d\d:\d\d UTC$/, "")}`;
+  const note = busy ? (pending.on ? "granting… pending" : "revoking… pending") : state.on ? `until ${when(state.until).replace(/, \d\d:\d\d UTC$/, "")}` : state.why === "never" ? "" : `${state.why} ${when(state.at).replace(/, \d\d:\d\d UTC$/, "")}`;
   return h(
     "div",
     { class: `cell ${busy ? "pending" : shownOn ? "on" : "off"}` },

@@ -65,11 +65,12 @@ export interface Series {
  * A line chart (uPlot, canvas). Canvas says nothing to a screen reader, so the figure is labelled
  * and the caller shows the same numbers in a table.
  */
-export function LineChart({ title, series, yLabel, yFormat }: { title: string; series: Series[]; yLabel: string; yFormat: (v: number) => string }) {
+export function LineChart({ title, series, yLabel, yFormat, yRange }: { title: string; series: Series[]; yLabel: string; yFormat: (v: number) => string; yRange?: [number, number] }) {
   const box = useRef<HTMLDivElement>(null);
+  const moments = new Set(series.flatMap((s) => s.points.map((p) => p[0]))).size;
   useEffect(() => {
     const el = box.current;
-    if (!el || series.length === 0) return;
+    if (!el || moments < 2) return;
     const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
     const data = [xs, ...series.map((s) => xs.map((x) => s.points.find((p) => p[0] === x)?.[1] ?? null))] as uPlot.AlignedData;
     const width = Math.max(280, Math.min(el.clientWidth || 600, 900));
@@ -77,8 +78,7 @@ export function LineChart({ title, series, yLabel, yFormat }: { title: string; s
       {
         width,
         height: 220,
-        // A day either side, so one point is not drawn against years of empty axis.
-        scales: { x: { time: true, range: (_u, lo, hi) => [lo - 86400, hi + 86400] } },
+        scales: { x: { time: true }, ...(yRange ? { y: { range: yRange } } : {}) },
         axes: [{}, { label: yLabel, values: (_u, vals) => vals.map((v) => yFormat(v)) }],
         series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: COLOURS[i % COLOURS.length], width: 2, points: { show: true, size: 6 }, spanGaps: true, value: (_u: uPlot, v: number | null) => (v === null ? "–" : yFormat(v)) }))],
         legend: { show: true },
@@ -88,5 +88,7 @@ export function LineChart({ title, series, yLabel, yFormat }: { title: string; s
     );
     return () => plot.destroy();
   }, [JSON.stringify(series)]);
+  // One moment is a number, not a line: the table beside it says it.
+  if (moments < 2) return h("figure", { class: "chart" }, h("figcaption", null, title), h("p", { class: "muted" }, "All these figures are from one moment; a line needs receipts from several times."));
   return h("figure", { class: "chart" }, h("figcaption", null, title), h("div", { ref: box, role: "img", "aria-label": `${title} (chart; the same figures are in the table below)` }));
 }
