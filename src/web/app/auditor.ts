@@ -144,7 +144,9 @@ function Figures({ figures }: { figures: Awaited<ReturnType<typeof figuresOverTi
     "div",
     { class: "figures" },
     h("h3", null, "Per model version, from the valid receipts"),
-    h("div", { class: "charts" }, [
+    new Set(figures.series.overrideRate.flatMap((x) => x.points.map((p) => p[0]))).size < 2
+      ? h("p", { class: "muted" }, "These receipts are all from one moment, so there is no line over time to draw; the figures are in the table.")
+      : h("div", { class: "charts" }, [
       h(LineChart, { title: "Override rate", series: figures.series.overrideRate, yLabel: "overridden", yFormat: f, yRange: [0, 1] }),
       h(LineChart, { title: "Tier compliance", series: figures.series.tierCompliance, yLabel: "compliant", yFormat: f, yRange: [0, 1] }),
       h(LineChart, { title: "Consent coverage", series: figures.series.consentCoverage, yLabel: "covered", yFormat: f, yRange: [0, 1] }),

@@ -47,7 +47,8 @@ export function Table({ caption, head, rows, id }: { caption: string; head: stri
   return h(
     "div",
     { class: "table-wrap", role: "region", "aria-label": caption, tabIndex: 0 },
-    h("table", { id }, h("caption", null, caption), h("thead", null, h("tr", null, head.map((c) => h("th", { scope: "col" }, c)))), h("tbody", null, rows.map((r) => h("tr", null, r.map((c) => h("td", null, c)))))),
+    // On narrow screens each row stacks into a card, each cell labelled by its column (data-label, CSS).
+    h("table", { id, class: "stack" }, h("caption", null, caption), h("thead", null, h("tr", null, head.map((c) => h("th", { scope: "col" }, c)))), h("tbody", null, rows.map((r) => h("tr", null, r.map((c, i) => h("td", { "data-label": head[i] }, c)))))),
   );
 }
 

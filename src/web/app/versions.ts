@@ -44,7 +44,7 @@ async function timeline(id: string): Promise<Event[]> {
   for (const c of v.history) {
     if (c.statusName === "SUBMITTED") continue;
     const filing = c.statusName === "APPROVED" && v.version.filingCode ? ` (filing code ${v.version.filingCode})` : "";
-    events.push({ time: c.time, what: `${words(c.statusName)} by ${c.actorName ?? "?"}${filing}${c.reason ? `: ${c.reason}` : ""}` });
+    events.push({ time: c.time, what: `${words(c.statusName)} by ${c.actorName ?? "?"}${filing}${c.reason ? `: ${/^0x[0-9a-fA-F]{64}$/.test(c.reason) ? `reason document ${short(c.reason)}` : c.reason}` : ""}` });
   }
   for (const d of deployments) events.push({ time: d.time, what: `Deployed at ${d.hospitalName ?? "?"}` });
   for (const r of reports) events.push({ time: r.time, what: `Post-market report from ${r.hospitalName ?? "?"}: ${thousands(r.cases)} cases, AUC ${r.aucPercent}%` });
