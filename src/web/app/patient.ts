@@ -20,6 +20,7 @@ interface HistoryEvent {
   granteeName?: string | null;
   actor?: string;
   relayer?: string;
+  delegate?: string;
   expiresAt?: number;
   time: number;
   tx: string;
@@ -165,7 +166,7 @@ function HistoryTable({ events, me }: { events: HistoryEvent[]; me: string }) {
   const rows = [...events].reverse().map((e) => [
     when(e.time),
     KINDS[e.kind] ?? words(e.kind),
-    e.purpose === undefined ? "—" : words(e.purposeName ?? String(e.purpose)),
+    e.purpose === undefined ? (e.delegate ? `delegate ${short(e.delegate)}` : "—") : words(e.purposeName ?? String(e.purpose)),
     e.grantee === undefined ? "—" : (e.granteeName ?? `organisation ${e.grantee}`),
     e.actor && e.actor.toLowerCase() === me.toLowerCase() ? "you" : e.actor ? short(e.actor) : "—",
     e.expiresAt && e.kind === "GRANTED" ? when(e.expiresAt) : "",
