@@ -41,7 +41,12 @@ export async function serveWebApp(app: FastifyInstance, o: WebOptions): Promise<
   app.get("/web/role/:address", { schema: { hide: true } }, async (req, reply) => {
     const { address } = req.params as { address: string };
     if (!/^0x[0-9a-fA-F]{40}$/.test(address)) return reply.status(400).send({ error: { code: "BAD_ADDRESS", message: "an address is 0x and 40 hex digits" } });
-    return reply.header("cache-control", "no-store").send(await o.roleOf(address));
+    try {
+      return reply.header("cache-control", "no-store").send(await o.roleOf(address));
+    } catch {
+      // Not the caller's fault: the chain node did not answer.
+      return reply.status(503).header("retry-after", "5").send({ error: { code: "NOT_READY", message: "the chain node did not answer, so the key's role could not be read; try again shortly" } });
+    }
   });
   if (o.identities) {
     const path = o.identities;

@@ -6,10 +6,10 @@
 import { h } from "preact";
 import { useState } from "preact/hooks";
 import { api, type Member } from "./api";
-import { bps, percent, short, thousands, verdictCsv, when, words } from "./format";
+import { percent, short, thousands, verdictCsv, when, words } from "./format";
 import { buckets, receiptsOf, type Loaded } from "./receipts";
 import { Empty, ErrorNote, LineChart, Section, Show, Table, useLoad, type Series } from "./ui";
-import { RecallImpact, VersionTimeline, versionLabel } from "./versions";
+import { RecallImpact, VersionTimeline } from "./versions";
 
 interface Verdict {
   valid: boolean;
@@ -205,4 +205,3 @@ function RevocationWords({ rows }: { rows: RevocationRow[] }) {
   );
 }
 
-export { bps, versionLabel };

@@ -6,7 +6,7 @@
 import { h } from "preact";
 import { useState } from "preact/hooks";
 import { DEFAULT_PURPOSES, NUMBERS } from "../../constants";
-import { api, inWords, type Member, type WebConfig } from "./api";
+import { api, type Member, type WebConfig } from "./api";
 import { cellState, consentRequest, type ConsentRow } from "./consent-cells";
 import { short, when, words } from "./format";
 import type { Me } from "./session";
@@ -174,4 +174,3 @@ function HistoryTable({ events, me }: { events: HistoryEvent[]; me: string }) {
   return Table({ caption: "Every change to your consents, newest first", head: ["When", "What", "Purpose", "Organisation", "Signed by", "Expires"], rows, id: "history-table" });
 }
 
-export { inWords };

@@ -2,7 +2,7 @@
 import { h } from "preact";
 import { useState } from "preact/hooks";
 import { api } from "./api";
-import { bps, short, thousands, when, words } from "./format";
+import { short, thousands, when, words } from "./format";
 import { Empty, Show, Table, useLoad } from "./ui";
 
 export interface Version {
@@ -101,4 +101,3 @@ export function RecallImpact() {
   });
 }
 
-export { bps };
