@@ -80,8 +80,7 @@ describe("web app", () => {
   beforeAll(async () => {
     expect(existsSync(join(ROOT, "dist", "web", "index.html")), "the web app is built (npm run build:web; npm install runs it)").toBe(true);
     mkdirSync(SHOTS, { recursive: true });
-    if (!api) await startDemo();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    [browser] = await Promise.all([chromium.launch({ executablePath: CHROMIUM, args: ARGS }), api ? undefined : startDemo()]);
   }, 240_000);
 
   afterAll(async () => {
@@ -188,31 +187,33 @@ describe("web app", () => {
   }, 120_000);
 
   it("every page at 1280 and 390 px: no console error, no failed request, no serious or critical axe violation", async () => {
-    const pages: [who: string, hash: string, ready: string][] = [
-      ["", "", "Sign in"],
-      ["patient-1", "#/patient", "Every change to your consents"],
-      ["auditor", "#/auditor", "Revocation impact"],
-      ["regulator", "#/regulator", "Alerts from post-market reports"],
-      ["hospital-1", "#/hospital", "Deployed versions and their status now"],
-      ["hospital-1", "#/verify", "No receipts checked yet."],
+    // Per identity, its pages and a text each shows once loaded.
+    const identities: [who: string, pages: [hash: string, ready: string][]][] = [
+      ["", [["", "Sign in"]]],
+      ["patient-1", [["#/patient", "Every change to your consents"]]],
+      ["auditor", [["#/auditor", "Revocation impact"]]],
+      ["regulator", [["#/regulator", "Alerts from post-market reports"]]],
+      ["hospital-1", [["#/hospital", "Deployed versions and their status now"], ["#/verify", "No receipts checked yet."]]],
     ];
     const found: string[] = [];
-    for (const [who, hash, ready] of pages) {
-      // One sign-in per page; the session outlives a reload, so each width is a reload at that size.
+    for (const [who, pages] of identities) {
+      // One sign-in per identity; the session outlives a reload, so each width is a reload at that size.
       const { page, problems } = await open(WIDTHS[0]);
       if (who) await signIn(page, who);
-      for (const width of WIDTHS) {
-        await page.setViewportSize({ width, height: 900 });
-        // The first width opens the page (a hash change after sign-in); the next reloads it at its size (charts size at render).
-        if (width === WIDTHS[0]) await page.goto(`${api}/${hash}`);
-        else await page.reload();
-        await page.getByText(ready).first().waitFor({ timeout: 30_000 });
-        await page.waitForFunction(() => document.querySelectorAll(".loading").length === 0, undefined, { timeout: 30_000 });
-        const name = `${who || "signin"}${hash.replace("#/", "-")}-${width}`;
-        await shot(page, name);
-        for (const v of await axe(page)) found.push(`${name}: ${v}`);
+      for (const [hash, ready] of pages) {
+        for (const width of WIDTHS) {
+          await page.setViewportSize({ width, height: 900 });
+          // The first width opens the page (a hash change after sign-in); the next reloads it at its size (charts size at render).
+          if (width === WIDTHS[0]) await page.goto(`${api}/${hash}`);
+          else await page.reload();
+          await page.getByText(ready).first().waitFor({ timeout: 30_000 });
+          await page.waitForFunction(() => document.querySelectorAll(".loading").length === 0, undefined, { timeout: 30_000 });
+          const name = `${who || "signin"}${hash.replace("#/", "-")}-${width}`;
+          await shot(page, name);
+          for (const v of await axe(page)) found.push(`${name}: ${v}`);
+        }
       }
-      for (const p of problems) found.push(`${who} ${hash}: ${p}`);
+      for (const p of problems) found.push(`${who}: ${p}`);
       await page.close();
     }
     expect(found).toEqual([]);

@@ -9,7 +9,7 @@ import { IndexStore, createIndexer, createQueries, httpRpc, type Logger } from "
 import { MedprovError, OutboxSigner, connectLedger, readDomain, type Deployment, type Outbox } from "../sdk";
 import { buildApp, sendError, type AppOptions } from "./app";
 import { superviseIndexer } from "./health";
-import { serveWebApp } from "../web";
+import { serveWebApp, webBuildExists } from "../web";
 import { MEMBER_STATUSES, ROLES } from "../constants";
 
 /**
@@ -147,8 +147,10 @@ export async function startService(o: ServiceOptions) {
     };
     await app.register(buildApp, options);
     // The web app (src/web), when its build exists: its files at /, its config beside them.
-    const domain = await readDomain(options.ledger.consents);
-    await serveWebApp(app, { identities: o.demoIdentities, roleOf: (address) => roleAtHead(options.ledger, address), config: { chainId: o.deployment.chainId, siwe: { domain: url.host, uri: url.origin }, consentDomain: { name: String(domain.name), version: String(domain.version), chainId: Number(domain.chainId), verifyingContract: String(domain.verifyingContract) } } });
+    if (webBuildExists()) {
+      const domain = await readDomain(options.ledger.consents);
+      await serveWebApp(app, { identities: o.demoIdentities, roleOf: (address) => roleAtHead(options.ledger, address), config: { chainId: o.deployment.chainId, siwe: { domain: url.host, uri: url.origin }, consentDomain: { name: String(domain.name), version: String(domain.version), chainId: Number(domain.chainId), verifyingContract: String(domain.verifyingContract) } } });
+    }
     const address = await app.listen({ host, port });
     return { address, app, indexer, store, close };
   } catch (e) {
