@@ -8,7 +8,7 @@ import { join, relative } from "node:path";
 import { reportDir } from "../bench/report-dir";
 
 const dir = reportDir();
-const parts = ["bench-gas.md", "bench-anchor.md", "bench-api.md", "bench-index.md"].filter((f) => existsSync(join(dir, f)));
+const parts = ["bench-gas.md", "bench-anchor.md", "bench-api.md", "bench-index.md", "bench-web.md"].filter((f) => existsSync(join(dir, f)));
 const body = [
   "# Benchmarks",
   "",

@@ -8,10 +8,10 @@ import { join } from "node:path";
 import { Command } from "commander";
 import { WRITE_DOCS_ENV, reportDirFor } from "../bench/report-dir";
 
-export const BENCH_STEPS = ["bench:gas", "bench:anchor", "bench:api", "bench:index"] as const;
+export const BENCH_STEPS = ["bench:gas", "bench:anchor", "bench:api", "bench:index", "bench:web"] as const;
 
 const o = new Command("bench")
-  .description("run every bench (gas, anchoring, API, indexing) and gather their reports")
+  .description("run every bench (gas, anchoring, API, indexing, web app) and gather their reports")
   .option("--write-docs", "write the reports to docs/ (tracked) instead of bench/out/")
   .option("--dry-run", "print the plan and run nothing")
   .parse()
