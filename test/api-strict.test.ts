@@ -167,6 +167,13 @@ describe("strict inputs", () => {
     expect((await app.inject({ url: "/batches?limit=1000", headers: { authorization: auditor } })).statusCode).toBe(200);
   });
 
+  it("/batches refuses a window that ends before it starts (fromTime after toTime), naming both", async () => {
+    const r = await app.inject({ url: "/batches?fromTime=200&toTime=100", headers: { authorization: auditor } });
+    expect([r.statusCode, r.json().error.code], r.body).toEqual([400, "CONTRADICTORY_PARAMETERS"]);
+    expect(r.json().error.message).toMatch(/fromTime.*toTime/);
+    expect((await app.inject({ url: "/batches?fromTime=100&toTime=100", headers: { authorization: auditor } })).statusCode).toBe(200);
+  });
+
   it("/relay refuses numbers that overflow uint64 or uint256 and mis-checksummed addresses, by name", async () => {
     const relaying = await appWith({ relayer: l.hospitalA });
     const signed = await new Patient(l, l.patient2).signGrant({ purpose: Purpose.TREATMENT, grantee: ORG.HOSPITAL_B, expiresAt: (await time.latest()) + DAY });
