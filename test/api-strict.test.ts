@@ -191,6 +191,12 @@ describe("strict inputs", () => {
       expect([r.statusCode, r.json().error.code], r.body).toEqual([400, code]);
       expect(r.json().error.message).toContain(named);
     }
+    // A signedAt that fits uint64 but lies past any calendar date: the chain's refusal, in words, not a 500.
+    for (const signedAt of ["18446744073709551615", "9007199254740992"]) {
+      const r = await relaying.inject({ method: "POST", url: "/relay", payload: { ...signed, request: { ...signed.request, signedAt } } });
+      expect([r.statusCode, r.json().error.code], r.body).toEqual([422, "ConsentRegistrySignedInFuture"]);
+      expect(r.json().error.message).toContain(`signed at ${signedAt} (past any calendar date)`);
+    }
     // Lower-case addresses are not checksummed at all, and are accepted as such.
     const lower = { ...signed, request: { ...signed.request, subject: signed.request.subject.toLowerCase(), signer: signed.request.signer.toLowerCase() } };
     expect((await relaying.inject({ method: "POST", url: "/relay", payload: lower })).statusCode).toBe(200);
