@@ -156,6 +156,31 @@ function mutated(base: unknown): fc.Arbitrary<unknown> {
   });
 }
 
+/** The listed shapes, as values for one leaf whose real value is `orig` (undefined: the leaf removed). */
+function leafShapes(orig: unknown): unknown[] {
+  return [
+    [orig], String(orig).toUpperCase(), null, "", 0, -1, 1.5, true, {}, [], UINT64_OVER, UINT256_OVER, "9".repeat(78), new Raw("1e400"), new Raw("9007199254740993"), 2 ** 53,
+    "0x", "0x" + "0".repeat(63), "a".repeat(10_000), ...(typeof orig === "string" && /^0x[0-9a-fA-F]{40}$/.test(orig) ? [misChecksummed(orig)] : []), undefined,
+  ];
+}
+
+/** `base` with each of its leaves replaced by each of the listed shapes in turn: none of them left to chance. */
+function everyLeafShape(base: unknown): unknown[] {
+  const paths: string[][] = [];
+  const walk = (v: unknown, p: string[]) => {
+    if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, [...p, k]);
+    if (p.length) paths.push(p);
+  };
+  walk(base, []);
+  return paths.flatMap((path) => leafShapes(path.reduce<any>((o, k) => o?.[k], base)).map((value) => {
+    const copy = structuredClone(base) as Record<string, any>;
+    const parent = path.slice(0, -1).reduce<any>((o, k) => o[k], copy);
+    if (value === undefined) delete parent[path.at(-1)!];
+    else parent[path.at(-1)!] = value;
+    return copy;
+  }));
+}
+
 interface Operation {
   method: string;
   path: string;
@@ -267,5 +292,57 @@ describe("API fuzz, driven by /openapi.json", () => {
     expect(requests).toBeGreaterThanOrEqual(operations.length * 50);
     const total = [...failures.values()].reduce((n, f) => n + f.count, 0);
     expect(Object.fromEntries([...failures].map(([k, f]) => [k, `${f.count}× e.g. ${f.example}`])), `${total} of ${requests} requests failed`).toEqual({});
+  });
+
+  it("every path and query parameter of every route, given each listed shape in turn (the others valid): no answer ≥ 500, every 4xx named", async () => {
+    const doc = (await app.inject({ url: "/openapi.json" })).json();
+    const good = (sc: Schema): string => {
+      if (sc.pattern === "^0x[0-9a-fA-F]{40}$") return l.patient.address;
+      if (sc.pattern === "^0x[0-9a-fA-F]{64}$") return ids.versionId;
+      if (sc.pattern === "^[0-9]{18}$") return "0".repeat(18);
+      return String(Math.max(sc.minimum ?? 1, 1));
+    };
+    const shapes = [...HOSTILE_NUMBER_TEXT, "a".repeat(5_000), "ü".repeat(100), misChecksummed(l.patient.address), l.patient.address.toUpperCase().replace("0X", "0x"), "0x" + "0".repeat(63)];
+    const failures: string[] = [];
+    let requests = 0;
+    for (const [path, methods] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
+      for (const [method, op] of Object.entries(methods)) {
+        const params: Operation["params"] = op.parameters ?? [];
+        for (const target of params) {
+          for (const shape of shapes) {
+            let url = path;
+            const query: string[] = [];
+            for (const p of params) {
+              const v = p === target ? shape : good(p.schema);
+              if (p.in === "path") url = url.replace(`{${p.name}}`, encodeURIComponent(v));
+              else if (p === target || p.required) query.push(`${encodeURIComponent(p.name)}=${encodeURIComponent(v)}`);
+            }
+            if (query.length) url += `?${query.join("&")}`;
+            requests++;
+            const r = await app.inject({ method: method.toUpperCase() as "GET", url, headers: { authorization: bearers.at(-1)! } });
+            const e = r.statusCode >= 400 && r.statusCode < 500 ? errorOf(r.json()) : undefined;
+            if (r.statusCode >= 500 || (r.statusCode >= 400 && (typeof e?.code !== "string" || typeof e.message !== "string" || e.message.length < 8))) failures.push(`${method.toUpperCase()} ${url.slice(0, 200)} → ${r.statusCode} ${r.body.slice(0, 200)}`);
+          }
+        }
+      }
+    }
+    expect(requests).toBeGreaterThan(500);
+    expect(failures.slice(0, 5), `${failures.length} of ${requests} requests failed`).toEqual([]);
+  });
+
+  it("every leaf of a real /relay, /verify and /reports/traces body, replaced by each listed shape in turn: no answer ≥ 500, every 4xx named", async () => {
+    const bodies: [string, unknown][] = [
+      ...signed.flatMap((x) => everyLeafShape(x).map((b): [string, unknown] => ["/relay", b])),
+      ...["/verify", "/reports/traces"].flatMap((url) => everyLeafShape(receipts[0]).map((r): [string, unknown] => [url, { receipts: [r, receipts[1]] }])),
+    ];
+    expect(bodies.length).toBeGreaterThan(1000);
+    const failures: string[] = [];
+    for (const [url, body] of bodies) {
+      const payload = jsonText(body);
+      const r = await app.inject({ method: "POST", url, payload, headers: { "content-type": "application/json", authorization: bearers.at(-1)! } }); // the auditor may call all three
+      const e = r.statusCode >= 400 && r.statusCode < 500 ? errorOf(r.json()) : undefined;
+      if (r.statusCode >= 500 || (r.statusCode >= 400 && (typeof e?.code !== "string" || typeof e.message !== "string" || e.message.length < 8))) failures.push(`${url} ${payload.slice(0, 300)} → ${r.statusCode} ${r.body.slice(0, 200)}`);
+    }
+    expect(failures.slice(0, 5), `${failures.length} of ${bodies.length} requests failed`).toEqual([]);
   });
 });

@@ -88,6 +88,16 @@ describe("POST /reports/traces", () => {
     expect([none.counted, none.versions]).toEqual([0, []]);
   });
 
+  it("docs/reports.md defines every figure and rate the report answers", async () => {
+    const report = (await traces({ receipts: receipts.slice(0, 2) })).json();
+    const doc = readFileSync(join(__dirname, "..", "docs", "reports.md"), "utf8");
+    const section = doc.slice(doc.indexOf("## `POST /reports/traces`"), doc.indexOf("## ", doc.indexOf("## `POST /reports/traces`") + 3));
+    const figures = Object.keys(report.versions[0]).filter((k) => k !== "versionId");
+    expect(figures.length).toBeGreaterThanOrEqual(9);
+    expect(figures.filter((k) => !section.includes(`| \`${k}\` |`)), "figures without a row in the table").toEqual([]);
+    expect(Object.keys(report).filter((k) => !section.includes(`\`${k}\``)), "answer fields the section does not name").toEqual([]);
+  });
+
   it("takes its maximum of 500 real receipts (more than 1 MiB of JSON), refuses 501 by name", async () => {
     const body = { receipts: receipts.slice(0, 500) };
     expect(JSON.stringify(body).length).toBeGreaterThan(1024 * 1024);

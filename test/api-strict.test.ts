@@ -167,6 +167,13 @@ describe("strict inputs", () => {
     expect((await app.inject({ url: "/batches?limit=1000", headers: { authorization: auditor } })).statusCode).toBe(200);
   });
 
+  it("/batches refuses a window that ends before it starts (fromTime after toTime), naming both", async () => {
+    const r = await app.inject({ url: "/batches?fromTime=200&toTime=100", headers: { authorization: auditor } });
+    expect([r.statusCode, r.json().error.code], r.body).toEqual([400, "CONTRADICTORY_PARAMETERS"]);
+    expect(r.json().error.message).toMatch(/fromTime.*toTime/);
+    expect((await app.inject({ url: "/batches?fromTime=100&toTime=100", headers: { authorization: auditor } })).statusCode).toBe(200);
+  });
+
   it("/relay refuses numbers that overflow uint64 or uint256 and mis-checksummed addresses, by name", async () => {
     const relaying = await appWith({ relayer: l.hospitalA });
     const signed = await new Patient(l, l.patient2).signGrant({ purpose: Purpose.TREATMENT, grantee: ORG.HOSPITAL_B, expiresAt: (await time.latest()) + DAY });
@@ -183,6 +190,12 @@ describe("strict inputs", () => {
       const r = await relaying.inject({ method: "POST", url: "/relay", payload: { ...signed, request: { ...signed.request, ...change } } });
       expect([r.statusCode, r.json().error.code], r.body).toEqual([400, code]);
       expect(r.json().error.message).toContain(named);
+    }
+    // A signedAt that fits uint64 but lies past any calendar date: the chain's refusal, in words, not a 500.
+    for (const signedAt of ["18446744073709551615", "9007199254740992"]) {
+      const r = await relaying.inject({ method: "POST", url: "/relay", payload: { ...signed, request: { ...signed.request, signedAt } } });
+      expect([r.statusCode, r.json().error.code], r.body).toEqual([422, "ConsentRegistrySignedInFuture"]);
+      expect(r.json().error.message).toContain(`signed at ${signedAt} (past any calendar date)`);
     }
     // Lower-case addresses are not checksummed at all, and are accepted as such.
     const lower = { ...signed, request: { ...signed.request, subject: signed.request.subject.toLowerCase(), signer: signed.request.signer.toLowerCase() } };
@@ -282,6 +295,7 @@ describe("chain time: a chain whose clock runs two days ahead of this host", () 
 
   it("?since= takes Unix seconds or ISO 8601 and compares with block times", async () => {
     const all = (await app.inject({ url: "/fhir/AuditEvent", headers: { authorization: auditor } })).json();
+    expect(all.timestamp).toBe(new Date((await time.latest()) * 1000).toISOString()); // a search's "now" is the head block's too
     const times: string[] = all.entry.map((e: { resource: { recorded: string } }) => e.resource.recorded);
     const pivot = times[Math.floor(times.length / 2)];
     const expected = times.filter((t) => t >= pivot).length;

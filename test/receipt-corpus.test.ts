@@ -25,6 +25,9 @@ import {
   sealTrace, traceLeafValues, type LedgerContracts, type TraceReceipt,
 } from "../src/sdk";
 import { TraceTree, batchRootOf, traceLeafHash } from "../src/sdk/traces/merkle";
+import { SiweMessage } from "siwe";
+import { IndexStore, createIndexer, createQueries, httpRpc } from "../src/indexer";
+import { buildApp, createFastify } from "../src/api";
 
 const ROOT = join(__dirname, "..");
 type Json = Record<string, unknown>;
@@ -238,7 +241,37 @@ async function cliVerdicts(receipts: unknown[]): Promise<{ valid: boolean; reaso
   return JSON.parse(stdout).results;
 }
 
-describe("receipt verification: the documented procedure and `medprov receipt verify` agree", () => {
+/**
+ * `POST /verify`'s verdicts: the API reads batches and histories from its own index (not the RPC),
+ * so it is held to the same corpus. The auditor (org 4, keys[4]) signs in; one request a receipt
+ * chunk within the route's 500-receipt limit.
+ */
+async function apiVerdicts(receipts: unknown[]): Promise<{ valid: boolean; reasons: { code: string }[] }[]> {
+  const store = await IndexStore.open(join(c.dir, "corpus-index"));
+  const app = createFastify();
+  try {
+    await createIndexer({ provider: httpRpc(node.url), deployment: c.deployment, store }).syncOnce();
+    const auth = { domain: "medprov.test", uri: "https://medprov.test", chainId: Number((await node.provider.getNetwork()).chainId) };
+    await app.register(buildApp, { queries: createQueries(store), ledger, deployment: c.deployment, provider: node.provider, auth, rateLimit: 1_000_000 });
+    await app.ready();
+    const auditor = c.keys[4];
+    const nonce = (await app.inject({ method: "POST", url: "/auth/nonce" })).json().nonce;
+    const message = new SiweMessage({ domain: auth.domain, address: auditor.address, statement: "Sign in to medprov", uri: auth.uri, version: "1", chainId: auth.chainId, nonce, issuedAt: new Date(Date.now() - 1000).toISOString() }).prepareMessage();
+    const session = (await app.inject({ method: "POST", url: "/auth/verify", payload: { message, signature: await auditor.signMessage(message) } })).json().session;
+    const out: { valid: boolean; reasons: { code: string }[] }[] = [];
+    for (let i = 0; i < receipts.length; i += 500) {
+      const r = await app.inject({ method: "POST", url: "/verify", headers: { authorization: `Bearer ${session}` }, payload: { receipts: receipts.slice(i, i + 500) } });
+      if (r.statusCode !== 200) throw new Error(`POST /verify answered ${r.statusCode}: ${r.body.slice(0, 300)}`);
+      out.push(...r.json().results);
+    }
+    return out;
+  } finally {
+    await app.close();
+    await store.close();
+  }
+}
+
+describe("receipt verification: the documented procedure `medprov receipt verify` and `POST /verify` agree", () => {
   it("on 200+ tampered receipts (0 VALID), honest non-conforming ones (their one reason) and equivalent spellings (VALID)", async () => {
     const developer = new Developer(ledger, c.keys[2]);
     const { modelId } = await developer.registerModel({ name: "corpus", intendedUse: "triage", riskClass: "LOW" });
@@ -286,11 +319,16 @@ describe("receipt verification: the documented procedure and `medprov receipt ve
     provider.destroy();
     const sdk = await cliVerdicts(all.map((x) => x.receipt));
     expect(sdk).toHaveLength(all.length);
+    const api = await apiVerdicts(all.map((x) => x.receipt));
+    expect(api).toHaveLength(all.length);
 
     // The same verdict and the same reasons, receipt by receipt.
     const disagreements = all.map((x, i) => ({ name: x.name, doc: doc[i].reasons, sdk: sdk[i].reasons.map((y) => y.code) })).filter((d) => JSON.stringify(d.doc) !== JSON.stringify(d.sdk));
     expect(disagreements).toEqual([]);
-    const wronglyValid = tampered.filter((_, i) => doc[i].valid || sdk[i].valid).map((x) => x.name);
+    // The API judges consent too (from its index); apart from that reason, it gives the document's.
+    const apiDisagreements = all.map((x, i) => ({ name: x.name, doc: doc[i].reasons, api: api[i].reasons.map((y) => y.code).filter((code) => code !== "CONSENT_NOT_VALID_AT_TIME") })).filter((d) => JSON.stringify(d.doc) !== JSON.stringify(d.api));
+    expect(apiDisagreements).toEqual([]);
+    const wronglyValid = tampered.filter((_, i) => doc[i].valid || sdk[i].valid || api[i].valid).map((x) => x.name);
     expect(wronglyValid).toEqual([]);
     expect(tampered.length).toBeGreaterThanOrEqual(200);
     // A lie about a batch's size or a record's place is caught by the proof itself.

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SiweMessage } from "siwe";
-import { Wallet } from "ethers";
+import { JsonRpcProvider, Wallet } from "ethers";
 import { alive } from "../src/chain";
 
 const ROOT = join(__dirname, "..");
@@ -55,6 +55,13 @@ describe("npm start", () => {
     expect(out).toContain("medprov is running.");
     expect(out).toContain("approval refused by policy as intended");
     const demo = JSON.parse(readFileSync(join(data, "demo.json"), "utf8"));
+    // The demo's chain keeps the wall clock's time (its members were admitted at deployment, not by
+    // travelling over the governance delay), so a trace a hospital stamps "now" is judged against the
+    // right history. Before, seeding moved the chain two days ahead.
+    const rpc = new JsonRpcProvider(`http://127.0.0.1:${chainPort}`, 31337, { staticNetwork: true });
+    const head = await rpc.getBlock("latest");
+    rpc.destroy();
+    expect(Math.abs(head!.timestamp - Date.now() / 1000)).toBeLessThan(600);
 
     // Sign in as the auditor (its demo key is printed at start).
     const auditor = new Wallet(/MEDPROV_PRIVATE_KEY=(0x[0-9a-f]{64})/.exec(out)![1]);

@@ -21,7 +21,8 @@ const short = (h: unknown) => (typeof h === "string" && h.length > 14 ? `${h.sli
 /** "dataset X may not be used for TRAINING: its ancestor Y is DESTROYED" (docs/lineage.md). */
 const notUsable = ([d, u, by, why]: readonly unknown[]) =>
   `dataset ${short(d)} may not be used for ${nameOf(LINEAGE_USES, Number(u))}: ${String(by).toLowerCase() === String(d).toLowerCase() ? "it" : `its ancestor ${short(by)}`} is ${nameOf(LINEAGE_BLOCKS, Number(why)).toLowerCase().replace(/_/g, " ")} (docs/lineage.md)`;
-const time = (t: unknown) => new Date(Number(t) * 1000).toISOString();
+/** Chain time in words: ISO 8601, or the number itself past Date's end (year 275760), where toISOString throws. */
+const time = (t: unknown) => (Math.abs(Number(t)) <= 8_640_000_000_000 ? new Date(Number(t) * 1000).toISOString() : `${t} (past any calendar date)`);
 /** A role as a person says it, with its article: "a hospital", "an auditor", "a model developer". */
 export function roleWords(r: unknown): string {
   const words = nameOf(ROLES, Number(r)).toLowerCase().replace(/_/g, " ");

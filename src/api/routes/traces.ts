@@ -22,6 +22,7 @@ export function traceRoutes(kit: Kit): void {
     }, ["traces"]),
     async (req) => {
       const f = { ...(req.query as { hospital?: number; version?: string; fromTime?: number; toTime?: number; after?: string; limit?: number }) };
+      if (f.fromTime !== undefined && f.toTime !== undefined && f.fromTime > f.toTime) throw new ApiError("CONTRADICTORY_PARAMETERS", `fromTime ${f.fromTime} is after toTime ${f.toTime}: no batch can fall in that window`);
       if (f.hospital !== undefined) ownOnly(req.caller, f.hospital, "its own batches");
       if (req.caller.kind === "HOSPITAL") f.hospital = req.caller.orgId;
       const page = await q.batches(f);
