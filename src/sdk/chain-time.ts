@@ -21,4 +21,12 @@ export async function chainNow(provider: Provider): Promise<ChainNow> {
 }
 
 /** ISO 8601 (UTC) beside Unix seconds, for answers people read. */
-export const isoOf = (unixSeconds: number | bigint): string => new Date(Number(unixSeconds) * 1000).toISOString();
+/** Largest |seconds| a JavaScript Date holds (year 275760); toISOString throws past it. */
+const DATE_LIMIT_SECONDS = 8_640_000_000_000;
+
+/**
+ * Unix seconds as ISO 8601, for people. Total: a uint64 the chain accepted may lie past Date's end,
+ * and printing it must not crash a command whose write already succeeded, so it reads as the number.
+ */
+export const isoOf = (unixSeconds: number | bigint): string =>
+  Math.abs(Number(unixSeconds)) <= DATE_LIMIT_SECONDS ? new Date(Number(unixSeconds) * 1000).toISOString() : `${unixSeconds} (past any calendar date)`;

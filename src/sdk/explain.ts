@@ -4,6 +4,7 @@
  * come from the shared constants, written as words ("an auditor", "AUC 0.88").
  */
 import { DEFAULT_PURPOSES, MEMBER_STATUSES, NUMBERS, POLICY_METRICS, PolicyMetric, ROLES, VERSION_STATUSES, DATASET_STATUSES, LINEAGE_BLOCKS, LINEAGE_USES, RISK_CLASSES, nameOf } from "../constants";
+import { isoOf } from "./chain-time";
 
 /** Names the explainer may use; without them an organisation is "organisation 7". */
 export interface ExplainNames {
@@ -21,8 +22,8 @@ const short = (h: unknown) => (typeof h === "string" && h.length > 14 ? `${h.sli
 /** "dataset X may not be used for TRAINING: its ancestor Y is DESTROYED" (docs/lineage.md). */
 const notUsable = ([d, u, by, why]: readonly unknown[]) =>
   `dataset ${short(d)} may not be used for ${nameOf(LINEAGE_USES, Number(u))}: ${String(by).toLowerCase() === String(d).toLowerCase() ? "it" : `its ancestor ${short(by)}`} is ${nameOf(LINEAGE_BLOCKS, Number(why)).toLowerCase().replace(/_/g, " ")} (docs/lineage.md)`;
-/** Chain time in words: ISO 8601, or the number itself past Date's end (year 275760), where toISOString throws. */
-const time = (t: unknown) => (Math.abs(Number(t)) <= 8_640_000_000_000 ? new Date(Number(t) * 1000).toISOString() : `${t} (past any calendar date)`);
+/** Chain time in words (isoOf: the number itself past Date's end). */
+const time = (t: unknown) => isoOf(typeof t === "bigint" ? t : Number(t));
 /** A role as a person says it, with its article: "a hospital", "an auditor", "a model developer". */
 export function roleWords(r: unknown): string {
   const words = nameOf(ROLES, Number(r)).toLowerCase().replace(/_/g, " ");
