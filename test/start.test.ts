@@ -4,7 +4,7 @@
  * small demo; the README walkthrough through the API; Ctrl-C; nothing left running; a second start
  * resumes without reseeding.
  */
-import { describe, it, expect } from "vitest";
+import { afterEach, describe, it, expect } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
 import { freePort, startNode } from "./helpers/node";
 import { mkdtempSync, readFileSync } from "node:fs";
@@ -15,9 +15,24 @@ import { JsonRpcProvider, Wallet } from "ethers";
 import { alive } from "../src/chain";
 
 const ROOT = join(__dirname, "..");
+const started: ChildProcess[] = [];
+
+// A failed assertion must not leave an npm start (and its chain) running: Ctrl-C whatever is still
+// up, as a person would, and SIGKILL it if it has not stopped in 30 s.
+afterEach(async () => {
+  for (const child of started.splice(0)) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGINT");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}, 60_000);
 
 function start(data: string, chainPort: number, port: number, extra: string[] = []) {
   const child = spawn(process.execPath, ["-r", "tsx/cjs", join(ROOT, "scripts/start.ts"), "--data", data, "--demo-size", "small", "--deployment", join(data, "deployment.json"), "--chain-port", String(chainPort), "--port", String(port), ...extra], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  started.push(child);
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
