@@ -25,7 +25,8 @@ import type { Signer } from "ethers";
 import type { LedgerContracts } from "../deploy";
 import { InputError, LedgerRevertError, MedprovError } from "../errors";
 import { batchIdOf, traceLeafValues } from "../ids";
-import { TRACE_LEAF_BYTES, TraceTree, encodeTraceLeaf, hashTraceLeaf } from "./merkle";
+import { TRACE_LEAF_BYTES, TraceTree, encodeTraceLeaf } from "./merkle";
+import { TreeHasher } from "./tree-hasher";
 import { sendWrite } from "../tx";
 import { isoOf } from "../chain-time";
 import { CLINICIAN_ACTIONS, VersionStatus, VERSION_STATUSES, NUMBERS, Role, nameOf, type ClinicianActionName } from "../../constants";
@@ -110,12 +111,14 @@ export class BatchRefusedError extends MedprovError {
   }
 }
 
-/** The records ABI-encoded, as views into one buffer (one allocation a batch, not one a record). */
-const encode = (records: TraceRecord[]) => {
+/**
+ * The records ABI-encoded back to back in one buffer (one allocation a batch, not one a record),
+ * and each record's view into it.
+ */
+const encode = (records: TraceRecord[]): { all: Buffer; each: Buffer[] } => {
   const all = Buffer.allocUnsafe(TRACE_LEAF_BYTES * records.length);
-  return records.map((r, i) => encodeTraceLeaf(traceLeafValues(r), all, TRACE_LEAF_BYTES * i));
+  return { all, each: records.map((r, i) => encodeTraceLeaf(traceLeafValues(r), all, TRACE_LEAF_BYTES * i)) };
 };
-const asTree = (encoded: Buffer[]) => TraceTree.of(encoded.map(hashTraceLeaf));
 
 /** The hospital's input behind a sealed record (what a quarantine keeps, so it can be looked at again). */
 const inputOf = (r: TraceRecord): TraceInput => ({
@@ -160,6 +163,8 @@ export class TraceBatcher {
   private readonly inFlight = new Map<string, Promise<boolean>>();
   /** Writes that hand out queue ids (appends, unseals), in order, so meta:nextQueue never goes back. */
   private queueWrites: Promise<void> = Promise.resolve();
+  /** Builds batch trees on the other core while this thread writes the seal. */
+  private readonly hasher = new TreeHasher();
 
   private constructor(
     private readonly vault: TraceVault,
@@ -326,7 +331,7 @@ export class TraceBatcher {
     const encoded = await this.vault.records(BigInt(sealed.firstSeq), sealed.count);
     const records = encoded.map((e) => recordFromJson(recordFromEncoding(e)));
     this.timeFloor = Math.max(this.timeFloor, Number(batchHeader(records).toTime));
-    const tree = asTree(encoded);
+    const tree = await this.hasher.tree(Buffer.concat(encoded), encoded.length);
     timing.hashMs += Date.now() - t0;
     return this.anchorSealed(sealed, records, tree, 0, timing);
   }
@@ -348,21 +353,23 @@ export class TraceBatcher {
     const salts = randomBytes(32 * accepted.length);
     const records = accepted.map((q, i) => sealTrace(q.input, this.hospital, firstSeq + BigInt(i), "0x" + salts.subarray(32 * i, 32 * i + 32).toString("hex")));
     const encoded = encode(records);
-    const tree = records.length > 0 ? asTree(encoded) : undefined;
-    timing.hashMs += Date.now() - t1;
+    // The tree is built (on the worker, for a large batch) while this thread writes the seal: the
+    // seal needs the records, salts and sequence numbers durable, not the root, which they determine.
+    const hashed = records.length > 0 ? this.hasher.tree(encoded.all, records.length).then((tree) => ((timing.hashMs += Date.now() - t1), tree)) : undefined;
+    hashed?.catch(() => undefined); // awaited below, after the write; a failure is thrown there
     this.options.onProgress?.({ phase: "seal", done: records.length, total: queued.length });
     const t2 = Date.now();
-    const sealed = tree ? { firstSeq: firstSeq.toString(), count: records.length, root: tree.root } : undefined;
+    const sealed = records.length > 0 ? { firstSeq: firstSeq.toString(), count: records.length } : undefined;
     // Records go to their final place now (salts and sequence numbers must be durable before the root is sent).
     const ops: VaultOp[] = queued.map((q) => ({ type: "del", key: q.key }));
     const now = rejected.length > 0 ? await this.quarantineTime() : 0;
     for (const { q, problem } of rejected) ops.push({ type: "put", key: `x:${q.key.slice(2)}`, value: this.quarantine(q.input, problem, now, "seal") });
     if (records.length > 0) this.timeFloor = Math.max(this.timeFloor, Number(batchHeader(records).toTime));
     // concat, not push(...): a 100,000-trace batch is 200,000 ops, past the call stack's argument limit.
-    await this.vault.write(ops.concat(this.sealOps(records, encoded, sealed, firstSeq)));
+    await this.vault.write(ops.concat(this.sealOps(records, encoded.each, sealed, firstSeq)));
     timing.vaultMs += Date.now() - t2;
     if (!sealed) return { batchId: "", firstSeq, count: 0, root: "", anchorTx: "", quarantined: rejected.length, timing };
-    return this.anchorSealed(sealed, records, tree!, rejected.length, timing, true);
+    return this.anchorSealed(sealed, records, await hashed!, rejected.length, timing, true);
   }
 
   /** The vault writes that seal `records` as the batch `sealed` (none left: no sealed batch, the sequence back at firstSeq). */
@@ -410,7 +417,8 @@ export class TraceBatcher {
    */
   private async anchorSealed(sealed: SealedBatch, records: TraceRecord[], tree: TraceTree, quarantined: number, timing: FlushedBatch["timing"], fresh = false): Promise<FlushedBatch | Unsealed> {
     const { traces } = this.options.ledger;
-    if (tree.root !== sealed.root) throw new MedprovError("VAULT_CORRUPT", `sealed batch at ${sealed.firstSeq} no longer hashes to its root`);
+    // Batches sealed by earlier releases kept their root: it still has to match.
+    if (sealed.root !== undefined && tree.root !== sealed.root) throw new MedprovError("VAULT_CORRUPT", `sealed batch at ${sealed.firstSeq} no longer hashes to its root`);
     const firstSeq = BigInt(sealed.firstSeq);
     const batchId = batchIdOf(this.hospital, firstSeq);
     const t1 = Date.now();
@@ -419,7 +427,7 @@ export class TraceBatcher {
     if (chainNext === firstSeq) {
       anchored = fresh ? await this.send(sealed, records, tree) : ((await this.unsealIfRefused(sealed, records)) ?? (await this.send(sealed, records, tree)));
     } else if (chainNext >= firstSeq + BigInt(records.length)) {
-      anchored = await this.alreadyAnchored(batchId, sealed.root);
+      anchored = await this.alreadyAnchored(batchId, tree.root);
     } else {
       throw new MedprovError("VAULT_CHAIN_MISMATCH", `the vault expects hospital ${this.hospital}'s next batch at ${firstSeq} but the chain is at ${chainNext}; is another batcher anchoring for this hospital?`);
     }
@@ -427,7 +435,7 @@ export class TraceBatcher {
     if (anchored instanceof Unsealed) return anchored;
     this.options.onProgress?.({ phase: "anchored", done: records.length, total: records.length });
     const t3 = Date.now();
-    const stored: StoredBatch = { ...sealed, batchId, ...anchored };
+    const stored: StoredBatch = { firstSeq: sealed.firstSeq, count: sealed.count, root: tree.root, batchId, ...anchored };
     await this.vault.write([
       { type: "put", key: batchKey(firstSeq), value: stored },
       { type: "put", key: treeKey(firstSeq), value: tree.toBuffer(), valueEncoding: "buffer" },
@@ -435,7 +443,7 @@ export class TraceBatcher {
     ]);
     timing.vaultMs += Date.now() - t3;
     this.options.onProgress?.({ phase: "store", done: records.length, total: records.length });
-    return { batchId, firstSeq, count: records.length, root: sealed.root, anchorTx: anchored.anchorTx, quarantined, timing };
+    return { batchId, firstSeq, count: records.length, root: tree.root, anchorTx: anchored.anchorTx, quarantined, timing };
   }
 
   /** Sends the batch; a refusal for a version no longer APPROVED (it changed since the check) unseals it. */
@@ -479,8 +487,8 @@ export class TraceBatcher {
     const bad = new Set(refused.map(([v]) => v));
     const kept = records.filter((r) => !bad.has(r.modelVersion)).map((r, i) => ({ ...r, seq: firstSeq + BigInt(i) }));
     const dropped = records.filter((r) => bad.has(r.modelVersion));
-    const encoded = encode(kept);
-    const resealed = kept.length > 0 ? { firstSeq: sealed.firstSeq, count: kept.length, root: asTree(encoded).root } : undefined;
+    const encoded = encode(kept).each;
+    const resealed = kept.length > 0 ? { firstSeq: sealed.firstSeq, count: kept.length } : undefined;
     const now = await this.quarantineTime();
     const ops: VaultOp[] = [];
     // Sequence numbers the re-sealed batch no longer uses; those it does are overwritten below.
@@ -530,6 +538,7 @@ export class TraceBatcher {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.flushing?.catch(() => undefined);
+    await this.hasher.close();
     await this.vault.close();
   }
 }

@@ -11,7 +11,7 @@
  *   id:<traceId>   → a number (queue id while queued, ticket once quarantined), or the sequence
  *                    number as a string once sealed (appends are idempotent by trace id)
  *   a:<seq>        → the record with its salt, ABI-encoded (the bytes its leaf hashes), written once when sealed
- *   sealed         → SealedBatch: the one batch sealed but not yet stored as anchored
+ *   sealed         → SealedBatch {firstSeq, count}: the one batch sealed but not yet stored as anchored
  *   b:<firstSeq>   → StoredBatch: an anchored batch (its records are a:<firstSeq..+count>)
  *   n:<firstSeq>   → the batch's Merkle tree, binary (TraceTree.toBuffer); proofs are read from it
  *   meta:format    → VAULT_FORMAT
@@ -35,14 +35,19 @@ import { MedprovError } from "../errors";
  */
 export const VAULT_FORMAT = 3;
 
+/**
+ * A batch sealed but not yet stored as anchored. Its records (a:<seq>) determine its tree; batches
+ * sealed by earlier releases also carry the root they hashed to, and are checked against it.
+ */
 export interface SealedBatch {
   firstSeq: string;
   count: number;
-  /** The anchored root, keccak(abi.encode(count, treeRoot)). */
-  root: string;
+  root?: string;
 }
 
 export interface StoredBatch extends SealedBatch {
+  /** The anchored root, keccak(abi.encode(count, treeRoot)). */
+  root: string;
   batchId: string;
   anchorTx: string;
   blockNumber: number;
