@@ -52,12 +52,18 @@ type Answer = { ready: true } | { id: number; nodes: Uint8Array } | { id: number
 export class TreeHasher {
   private worker: Worker | undefined;
   private ready = false;
+  private started!: (ok: boolean) => void;
+  /** Resolves true once the worker takes batches, false when there is none (batches are then hashed here). */
+  readonly running = new Promise<boolean>((resolve) => (this.started = resolve));
   private nextId = 0;
   private readonly pending = new Map<number, Waiting>();
 
   /** Starts the worker (it loads while the batcher takes appends); `useWorker: false` hashes here only. */
   constructor(useWorker = true) {
-    if (!useWorker) return;
+    if (!useWorker) {
+      this.started(false);
+      return;
+    }
     try {
       const worker = new Worker(WORKER_SOURCE, { eval: true });
       worker.unref(); // an idle hasher keeps no process alive; a pending request refs it (below)
@@ -67,6 +73,7 @@ export class TreeHasher {
       this.worker = worker;
     } catch {
       this.worker = undefined;
+      this.started(false);
     }
   }
 
@@ -85,6 +92,7 @@ export class TreeHasher {
   private answer(m: Answer): void {
     if ("ready" in m) {
       this.ready = true;
+      this.started(true);
       return;
     }
     const waiting = this.pending.get(m.id);
@@ -100,11 +108,13 @@ export class TreeHasher {
   private fail(): void {
     this.worker = undefined;
     this.ready = false;
+    this.started(false);
     const held = [...this.pending.values()];
     this.pending.clear();
     held.forEach(hashHere);
   }
 
+  /** Stops the worker (later batches are hashed here). */
   async close(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;
