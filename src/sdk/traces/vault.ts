@@ -11,7 +11,8 @@
  *   id:<traceId>   → a number (queue id while queued, ticket once quarantined), or the sequence
  *                    number as a string once sealed (appends are idempotent by trace id)
  *   a:<seq>        → the record with its salt, ABI-encoded (the bytes its leaf hashes), written once when sealed
- *   sealed         → SealedBatch {firstSeq, count}: the one batch sealed but not yet stored as anchored
+ *   s:<firstSeq>   → SealedBatch {firstSeq, count}: a batch sealed but not yet stored as anchored; several
+ *                    may wait, in sequence order (the next is sealed while the oldest is being anchored)
  *   b:<firstSeq>   → StoredBatch: an anchored batch (its records are a:<firstSeq..+count>)
  *   n:<firstSeq>   → the batch's Merkle tree, binary (TraceTree.toBuffer); proofs are read from it
  *   meta:format    → VAULT_FORMAT
@@ -27,13 +28,17 @@ import { recordFromEncoding, type TraceInput, type TraceRecordJson } from "./rec
 import { TraceTree } from "./merkle";
 import { MedprovError } from "../errors";
 
-/** Layout version of the keys above; a vault written in another layout is refused, not misread. */
 /**
- * 3: trees are position-bound (TraceAnchor 3.x) and stored without the sorted layout's index; a
- * layout-2 vault belongs to a TraceAnchor 2.x deployment and is refused (anchor its queue with the
- * release that wrote it).
+ * Layout version of the keys above; a vault written in another layout is refused, not misread.
+ * 4: sealed batches are a list (s:<firstSeq>), so one is sealed while another is anchored.
+ * 3: trees are position-bound (TraceAnchor 3.x). A layout-3 vault differs only in holding at most
+ * one sealed batch under `sealed`: opening it for a batcher moves that batch to s:<firstSeq> and
+ * sets layout 4 in one synced write ({@link migrateFrom3}); read-only opens read it as it is (no
+ * read looks at sealed batches). A layout-2 vault belongs to a TraceAnchor 2.x deployment and is
+ * refused (anchor its queue with the release that wrote it).
  */
-export const VAULT_FORMAT = 3;
+export const VAULT_FORMAT = 4;
+const MIGRATABLE_FORMAT = 3;
 
 /**
  * A batch sealed but not yet stored as anchored. Its records (a:<seq>) determine its tree; batches
@@ -101,6 +106,15 @@ export const seqKey = (seq: bigint) => `a:${seq.toString().padStart(20, "0")}`;
 export const batchKey = (firstSeq: bigint) => `b:${firstSeq.toString().padStart(20, "0")}`;
 export const treeKey = (firstSeq: bigint) => `n:${firstSeq.toString().padStart(20, "0")}`;
 export const quarantineKey = (ticket: number) => `x:${ticket.toString().padStart(16, "0")}`;
+export const sealedKey = (firstSeq: bigint) => `s:${firstSeq.toString().padStart(20, "0")}`;
+
+/** The one step from layout 3 to 4: the sealed batch (if any) moves to its place in the list. */
+async function migrateFrom3(db: Level<string, unknown>): Promise<void> {
+  const sealed = (await db.get("sealed")) as SealedBatch | undefined;
+  const batch = db.batch();
+  if (sealed) batch.put(sealedKey(BigInt(sealed.firstSeq)), sealed).del("sealed");
+  await batch.put("meta:format", VAULT_FORMAT).write({ sync: true });
+}
 
 export class TraceVault {
   /** The last tree read: receipts are usually cut batch by batch. */
@@ -144,7 +158,9 @@ export class TraceVault {
         throw new MedprovError("VAULT_FORMAT", `${path} is a trace vault of an earlier layout (no meta:format); anchor its queue with the release that wrote it, or start a new vault`);
       }
       await db.put("meta:format", VAULT_FORMAT, { sync: true });
-    } else if (format !== VAULT_FORMAT) {
+    } else if (format === MIGRATABLE_FORMAT && !readOnly) {
+      await migrateFrom3(db);
+    } else if (format !== VAULT_FORMAT && format !== MIGRATABLE_FORMAT) {
       await db.close();
       throw new MedprovError("VAULT_FORMAT", `${path} is a trace vault of layout ${format}; this release reads layout ${VAULT_FORMAT}`);
     }
@@ -175,6 +191,11 @@ export class TraceVault {
       else batch.put(op.key, op.value);
     }
     await batch.write({ sync: true });
+  }
+
+  /** Batches sealed and not yet stored as anchored, in sequence order. */
+  async sealedBatches(): Promise<SealedBatch[]> {
+    return (await this.db.values({ gte: "s:", lt: "s;" }).all()) as SealedBatch[];
   }
 
   /** Queued inputs in append order, at most `limit`. */
