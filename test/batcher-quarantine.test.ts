@@ -220,12 +220,14 @@ describe("TraceBatcher: sealed batches queue up (vault layout 4)", () => {
     const path = vaultDir();
     const inputs = [traceInput(v1), traceInput(v1)];
     await sealThenCrash(l, path, inputs);
-    // Rewrite it as the previous release left it: one `sealed` entry (with its root), layout 3.
+    // Rewrite it as the previous release left it: one `sealed` entry (with its root), a key a record, layout 3.
     const db = new Level<string, unknown>(path, { valueEncoding: "json" });
     const [[key, sealed]] = await db.iterator({ gte: "s:", lt: "s;" }).all();
-    const encoded = (await db.values({ gte: "a:", lt: "a;", valueEncoding: "buffer" }).all()) as Buffer[];
-    const root = TraceTree.ofEncoded(Buffer.concat(encoded), encoded.length).root;
-    await db.batch().del(key).put("sealed", { ...(sealed as object), root }).put("meta:format", 3).write({ sync: true });
+    const [[run, encoded]] = (await db.iterator({ gte: "a:", lt: "a;", valueEncoding: "buffer" }).all()) as [string, Buffer][];
+    const root = TraceTree.ofEncoded(encoded, inputs.length).root;
+    const layout3 = db.batch().del(key).del(run).put("sealed", { ...(sealed as object), root }).put("meta:format", 3);
+    inputs.forEach((_, i) => layout3.put(`a:${String(i).padStart(20, "0")}`, encoded.subarray(448 * i, 448 * (i + 1)), { valueEncoding: "buffer" }));
+    await layout3.write({ sync: true });
     await db.close();
 
     const ro = await TraceVault.openReadOnly(path); // reads it as it is, changing nothing

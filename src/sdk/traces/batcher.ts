@@ -5,7 +5,7 @@
  *
  * Crash safety, step by step (each arrow is one atomic, synced vault write):
  *   append  → q:<id>, id:<traceId>                    (acknowledged: the trace will be anchored or quarantined)
- *   seal    → a:<seq>{record with salt, ABI-encoded}, id:<traceId>=seq, s:<firstSeq>{firstSeq, count}, −q:…, meta:nextSeq
+ *   seal    → a:<seq>{records with salts, ABI-encoded, in runs}, id:<traceId>=seq, s:<firstSeq>{firstSeq, count}, −q:…, meta:nextSeq
  *             (traces whose version is not APPROVED go to x:<queue id> instead, with a named reason);
  *             the tree is built meanwhile (a worker thread), the records determine it
  *   anchor  → (chain) anchorBatch for the oldest sealed batch; if the chain already holds it, it is not sent again.
@@ -33,7 +33,7 @@ import { sendWrite } from "../tx";
 import { isoOf } from "../chain-time";
 import { CLINICIAN_ACTIONS, VersionStatus, VERSION_STATUSES, NUMBERS, Role, nameOf, type ClinicianActionName } from "../../constants";
 import { recordFromEncoding, recordFromJson, sealTrace, validateTraceInput, type TraceInput, type TraceRecord } from "./record";
-import { TraceVault, batchKey, quarantineKey, queueKey, sealedKey, seqKey, treeKey, type AnchoredTrace, type QuarantineCode, type QuarantinedTrace, type SealedBatch, type StoredBatch, type VaultOp } from "./vault";
+import { TraceVault, batchKey, quarantineKey, queueKey, sealedKey, treeKey, type AnchoredTrace, type QuarantineCode, type QuarantinedTrace, type SealedBatch, type StoredBatch, type VaultOp } from "./vault";
 
 /**
  * Oldest a trace may be, in seconds of chain time, to be queued or sealed: the contract's
@@ -113,13 +113,11 @@ export class BatchRefusedError extends MedprovError {
   }
 }
 
-/**
- * The records ABI-encoded back to back in one buffer (one allocation a batch, not one a record),
- * and each record's view into it.
- */
-const encode = (records: TraceRecord[]): { all: Buffer; each: Buffer[] } => {
+/** The records ABI-encoded back to back in one buffer (one allocation a batch, not one a record). */
+const encode = (records: TraceRecord[]): Buffer => {
   const all = Buffer.allocUnsafe(TRACE_LEAF_BYTES * records.length);
-  return { all, each: records.map((r, i) => encodeTraceLeaf(traceLeafValues(r), all, TRACE_LEAF_BYTES * i)) };
+  records.forEach((r, i) => encodeTraceLeaf(traceLeafValues(r), all, TRACE_LEAF_BYTES * i));
+  return all;
 };
 
 /** The hospital's input behind a sealed record (what a quarantine keeps, so it can be looked at again). */
@@ -390,7 +388,7 @@ export class TraceBatcher {
     const encoded = encode(records);
     // The tree is built (on the worker, for a large batch) while this thread writes the seal: the
     // seal needs the records, salts and sequence numbers durable, not the root, which they determine.
-    const hashed = records.length > 0 ? this.hasher.tree(encoded.all, records.length).then((tree) => ((timing.hashMs += Date.now() - t1), tree)) : undefined;
+    const hashed = records.length > 0 ? this.hasher.tree(encoded, records.length).then((tree) => ((timing.hashMs += Date.now() - t1), tree)) : undefined;
     hashed?.catch(() => undefined); // awaited below, after the write; a failure is thrown there
     this.options.onProgress?.({ phase: "seal", done: records.length, total: queued.length });
     const t2 = Date.now();
@@ -401,19 +399,17 @@ export class TraceBatcher {
     for (const { q, problem } of rejected) ops.push({ type: "put", key: `x:${q.key.slice(2)}`, value: this.quarantine(q.input, problem, now, "seal") });
     if (records.length > 0) this.timeFloor = Math.max(this.timeFloor, Number(batchHeader(records).toTime));
     // concat, not push(...): a 100,000-trace batch is 200,000 ops, past the call stack's argument limit.
-    await this.vault.write(ops.concat(this.sealOps(records, encoded.each), [{ type: "put", key: "meta:nextSeq", value: (firstSeq + BigInt(records.length)).toString() }]));
+    await this.vault.write(ops.concat(this.sealOps(records, encoded), [{ type: "put", key: "meta:nextSeq", value: (firstSeq + BigInt(records.length)).toString() }]));
     timing.vaultMs += Date.now() - t2;
     if (!sealed) return null;
     return { sealed, records, tree: await hashed!, quarantined: rejected.length, timing };
   }
 
-  /** The vault writes that seal `records` (sequence numbers from records[0].seq) as one batch; none for no records. */
-  private sealOps(records: TraceRecord[], encoded: Buffer[]): VaultOp[] {
+  /** The vault writes that seal `records` (sequence numbers from records[0].seq; `encoded`: theirs, back to back) as one batch; none for no records. */
+  private sealOps(records: TraceRecord[], encoded: Buffer): VaultOp[] {
     if (records.length === 0) return [];
-    const ops: VaultOp[] = [];
-    records.forEach((r, i) => {
-      ops.push({ type: "put", key: seqKey(r.seq), value: encoded[i], valueEncoding: "buffer" }, { type: "put", key: `id:${r.traceId}`, value: r.seq.toString() });
-    });
+    const ops = TraceVault.recordPuts(records[0].seq, encoded);
+    for (const r of records) ops.push({ type: "put", key: `id:${r.traceId}`, value: r.seq.toString() });
     const sealed: SealedBatch = { firstSeq: records[0].seq.toString(), count: records.length };
     ops.push({ type: "put", key: sealedKey(records[0].seq), value: sealed });
     return ops;
@@ -537,7 +533,7 @@ export class TraceBatcher {
       if (start < firstSeq) continue;
       const records = (await this.vault.records(start, batch.count)).map((e) => recordFromJson(recordFromEncoding(e)));
       dels.push({ type: "del", key: sealedKey(start) });
-      for (let s = start; s < start + BigInt(batch.count); s++) dels.push({ type: "del", key: seqKey(s) });
+      for (const op of await this.vault.recordDels(start, batch.count)) dels.push(op);
       for (const r of records.filter((x) => bad.has(x.modelVersion))) {
         const ticket = this.nextQueue++;
         const problem = this.versionProblem(r.modelVersion, statuses.get(r.modelVersion)!, `after it was sealed at sequence ${r.seq} (the chain refused the batch)`)!;
@@ -545,7 +541,7 @@ export class TraceBatcher {
         quarantined++;
       }
       const kept = records.filter((r) => !bad.has(r.modelVersion)).map((r, i) => ({ ...r, seq: seq + BigInt(i) }));
-      for (const op of this.sealOps(kept, encode(kept).each)) puts.push(op); // no push(...): batches of 100,000 overflow the stack
+      for (const op of this.sealOps(kept, encode(kept))) puts.push(op); // no push(...): batches of 100,000 overflow the stack
       seq += BigInt(kept.length);
       resealed += kept.length;
     }

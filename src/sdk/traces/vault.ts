@@ -10,7 +10,9 @@
  *   meta:nextSeq   → string        x:<ticket>    → QuarantinedTrace (ticket: a queue id, see below)
  *   id:<traceId>   → a number (queue id while queued, ticket once quarantined), or the sequence
  *                    number as a string once sealed (appends are idempotent by trace id)
- *   a:<seq>        → the record with its salt, ABI-encoded (the bytes its leaf hashes), written once when sealed
+ *   a:<seq>        → a run of up to RECORDS_PER_ENTRY records from sequence <seq>, each with its salt,
+ *                    ABI-encoded (the bytes its leaf hashes) back to back; written when sealed, never
+ *                    across two batches (layout 3 wrote one record an entry: a run of one)
  *   s:<firstSeq>   → SealedBatch {firstSeq, count}: a batch sealed but not yet stored as anchored; several
  *                    may wait, in sequence order (the next is sealed while the oldest is being anchored)
  *   b:<firstSeq>   → StoredBatch: an anchored batch (its records are a:<firstSeq..+count>)
@@ -25,7 +27,7 @@
  */
 import { Level } from "level";
 import { recordFromEncoding, type TraceInput, type TraceRecordJson } from "./record";
-import { TraceTree } from "./merkle";
+import { TRACE_LEAF_BYTES, TraceTree } from "./merkle";
 import { MedprovError } from "../errors";
 
 /**
@@ -106,6 +108,8 @@ export const seqKey = (seq: bigint) => `a:${seq.toString().padStart(20, "0")}`;
 export const batchKey = (firstSeq: bigint) => `b:${firstSeq.toString().padStart(20, "0")}`;
 export const treeKey = (firstSeq: bigint) => `n:${firstSeq.toString().padStart(20, "0")}`;
 export const quarantineKey = (ticket: number) => `x:${ticket.toString().padStart(16, "0")}`;
+/** Records in one a: entry: one key a record made a 100,000-trace seal 100,000 puts. */
+export const RECORDS_PER_ENTRY = 1024;
 export const sealedKey = (firstSeq: bigint) => `s:${firstSeq.toString().padStart(20, "0")}`;
 
 /** The one step from layout 3 to 4: the sealed batch (if any) moves to its place in the list. */
@@ -211,13 +215,40 @@ export class TraceVault {
     return n;
   }
 
-  /** Sealed records [firstSeq, firstSeq + count), ABI-encoded, in sequence order. */
+  /** Sealed records [firstSeq, firstSeq + count), ABI-encoded, in sequence order (views into the runs read). */
   async records(firstSeq: bigint, count: number): Promise<Buffer[]> {
-    return (await this.recordRange(firstSeq, count).all()) as Buffer[];
+    const end = firstSeq + BigInt(count);
+    // The run holding firstSeq may begin before it; runs never straddle a batch, so it is the last key at or before it.
+    const [from = seqKey(firstSeq)] = await this.db.keys({ gte: "a:", lte: seqKey(firstSeq), reverse: true, limit: 1 }).all();
+    const out: Buffer[] = [];
+    for await (const [key, value] of this.db.iterator({ gte: from, lt: seqKey(end), valueEncoding: "buffer" })) {
+      const run = value as Buffer;
+      const first = BigInt(key.slice(2));
+      for (let i = 0; i < run.length / TRACE_LEAF_BYTES; i++) {
+        const seq = first + BigInt(i);
+        if (seq >= firstSeq && seq < end) out.push(run.subarray(TRACE_LEAF_BYTES * i, TRACE_LEAF_BYTES * (i + 1)));
+      }
+    }
+    return out;
   }
 
-  private recordRange(firstSeq: bigint, count: number) {
-    return this.db.values({ gte: seqKey(firstSeq), lt: seqKey(firstSeq + BigInt(count)), valueEncoding: "buffer" });
+  /**
+   * The writes that store a batch's records, `encoded` back to back from sequence `firstSeq`: one
+   * a: entry per run of {@link RECORDS_PER_ENTRY} (a seal of 100,000 traces is 98 puts, not 100,000).
+   */
+  static recordPuts(firstSeq: bigint, encoded: Buffer): VaultOp[] {
+    const ops: VaultOp[] = [];
+    const count = encoded.length / TRACE_LEAF_BYTES;
+    for (let i = 0; i < count; i += RECORDS_PER_ENTRY) {
+      ops.push({ type: "put", key: seqKey(firstSeq + BigInt(i)), value: encoded.subarray(TRACE_LEAF_BYTES * i, TRACE_LEAF_BYTES * Math.min(count, i + RECORDS_PER_ENTRY)), valueEncoding: "buffer" });
+    }
+    return ops;
+  }
+
+  /** The writes that delete the records of the batch [firstSeq, firstSeq + count) (runs, or single records of layout 3). */
+  async recordDels(firstSeq: bigint, count: number): Promise<VaultOp[]> {
+    const keys = await this.db.keys({ gte: seqKey(firstSeq), lt: seqKey(firstSeq + BigInt(count)) }).all();
+    return keys.map((key) => ({ type: "del", key }));
   }
 
   async tree(firstSeq: string): Promise<TraceTree> {
@@ -238,7 +269,7 @@ export class TraceVault {
   /** A stored record with its proof, cut from its batch's tree. */
   async anchoredAt(seq: bigint): Promise<AnchoredTrace | undefined> {
     const batch = await this.batchOf(seq);
-    const encoded = batch && ((await this.db.get(seqKey(seq), { valueEncoding: "buffer" })) as Buffer | undefined);
+    const [encoded] = batch ? await this.records(seq, 1) : [];
     if (!batch || !encoded) return undefined;
     return this.withProof(batch, await this.tree(batch.firstSeq), recordFromEncoding(encoded));
   }
@@ -253,9 +284,7 @@ export class TraceVault {
     for await (const value of this.db.values({ gte: "b:", lt: "b;" })) {
       const batch = value as StoredBatch;
       const tree = await this.tree(batch.firstSeq);
-      for await (const encoded of this.recordRange(BigInt(batch.firstSeq), batch.count)) {
-        yield this.withProof(batch, tree, recordFromEncoding(encoded as Buffer));
-      }
+      for (const encoded of await this.records(BigInt(batch.firstSeq), batch.count)) yield this.withProof(batch, tree, recordFromEncoding(encoded));
     }
   }
 
