@@ -33,7 +33,7 @@ import { sendWrite } from "../tx";
 import { isoOf } from "../chain-time";
 import { CLINICIAN_ACTIONS, VersionStatus, VERSION_STATUSES, NUMBERS, Role, nameOf, type ClinicianActionName } from "../../constants";
 import { recordFromEncoding, recordFromJson, sealTrace, validateTraceInput, type TraceInput, type TraceRecord } from "./record";
-import { TraceVault, batchKey, quarantineKey, queueKey, sealedKey, treeKey, type AnchoredTrace, type QuarantineCode, type QuarantinedTrace, type SealedBatch, type StoredBatch, type VaultOp } from "./vault";
+import { TraceVault, type AnchoredTrace, type BatchToSeal, type QuarantineCode, type QuarantinedTrace, type Quarantining, type SealedBatch, type StoredBatch } from "./vault";
 
 /**
  * Oldest a trace may be, in seconds of chain time, to be queued or sealed: the contract's
@@ -190,7 +190,7 @@ export class TraceBatcher {
     const hospital = Number(await options.ledger.consortium.requireMember(await options.signer.getAddress(), Role.HOSPITAL));
     const vault = await TraceVault.open(options.vaultPath);
     const batcher = new TraceBatcher(vault, { maxBatch: 10_000, maxAgeMs: 0, ...options }, hospital);
-    batcher.nextQueue = (await vault.get<number>("meta:nextQueue")) ?? 0;
+    batcher.nextQueue = (await vault.counters()).nextQueue;
     batcher.queuedCount = await vault.countQueued();
     await batcher.refreshChainTime();
     batcher.timeFloor = Number(await options.ledger.traces.lastToTime(hospital));
@@ -233,19 +233,17 @@ export class TraceBatcher {
     claimed.forEach((v) => this.inFlight.set(v.traceId, outcome));
     let ok = false;
     try {
-      const known = await this.vault.getMany(claimed.map((v) => `id:${v.traceId}`));
+      const known = await this.vault.known(claimed.map((v) => v.traceId));
       const seen = new Set<string>();
-      const fresh = claimed.filter((v, i) => known[i] === undefined && !seen.has(v.traceId) && seen.add(v.traceId));
+      const fresh = claimed.filter((v, i) => !known[i] && !seen.has(v.traceId) && seen.add(v.traceId));
       // Only new traces are held to the chain's rules: a retry of one already queued stays a duplicate.
       for (const v of fresh) this.checkTime(v, now);
       await this.requireDeployed(fresh);
       const ids = fresh.map(() => this.nextQueue++);
       if (fresh.length > 0) {
-        const ops: VaultOp[] = [];
-        fresh.forEach((input, i) => ops.push({ type: "put", key: queueKey(ids[i]), value: input }, { type: "put", key: `id:${input.traceId}`, value: ids[i] }));
-        ops.push({ type: "put", key: "meta:nextQueue", value: this.nextQueue });
-        // Writes land in the order queue ids were handed out, so meta:nextQueue never goes back.
-        await this.queueWrite(ops);
+        const nextQueue = this.nextQueue;
+        // Writes land in the order queue ids were handed out, so the vault's next queue id never goes back.
+        await this.queueWrite(() => this.vault.enqueue(fresh.map((input, i) => ({ queueId: ids[i], input })), nextQueue));
       }
       ok = true;
       this.queuedCount += fresh.length;
@@ -257,9 +255,9 @@ export class TraceBatcher {
     }
   }
 
-  /** A vault write that hands out queue ids, after those handed out before it. */
-  private queueWrite(ops: VaultOp[]): Promise<void> {
-    const write = this.queueWrites.then(() => this.vault.write(ops));
+  /** A vault step that hands out queue ids, after those handed out before it. */
+  private queueWrite(step: () => Promise<void>): Promise<void> {
+    const write = this.queueWrites.then(step);
     this.queueWrites = write.catch(() => undefined);
     return write;
   }
@@ -394,25 +392,14 @@ export class TraceBatcher {
     const t2 = Date.now();
     const sealed = records.length > 0 ? { firstSeq: firstSeq.toString(), count: records.length } : undefined;
     // Records go to their final place now (salts and sequence numbers must be durable before the root is sent).
-    const ops: VaultOp[] = queued.map((q) => ({ type: "del", key: q.key }));
     const now = rejected.length > 0 ? await this.quarantineTime() : 0;
-    for (const { q, problem } of rejected) ops.push({ type: "put", key: `x:${q.key.slice(2)}`, value: this.quarantine(q.input, problem, now, "seal") });
+    const quarantined = rejected.map(({ q, problem }) => ({ ticket: q.queueId, traceId: q.input.traceId, entry: this.quarantine(q.input, problem, now, "seal") }));
     if (records.length > 0) this.timeFloor = Math.max(this.timeFloor, Number(batchHeader(records).toTime));
-    // concat, not push(...): a 100,000-trace batch is 200,000 ops, past the call stack's argument limit.
-    await this.vault.write(ops.concat(this.sealOps(records, encoded), [{ type: "put", key: "meta:nextSeq", value: (firstSeq + BigInt(records.length)).toString() }]));
+    const batch = records.length > 0 ? { firstSeq, traceIds: records.map((r) => r.traceId), encoded } : undefined;
+    await this.vault.seal({ taken: queued.map((q) => q.queueId), quarantined, batch, nextSeq: firstSeq + BigInt(records.length) });
     timing.vaultMs += Date.now() - t2;
     if (!sealed) return null;
     return { sealed, records, tree: await hashed!, quarantined: rejected.length, timing };
-  }
-
-  /** The vault writes that seal `records` (sequence numbers from records[0].seq; `encoded`: theirs, back to back) as one batch; none for no records. */
-  private sealOps(records: TraceRecord[], encoded: Buffer): VaultOp[] {
-    if (records.length === 0) return [];
-    const ops = TraceVault.recordPuts(records[0].seq, encoded);
-    for (const r of records) ops.push({ type: "put", key: `id:${r.traceId}`, value: r.seq.toString() });
-    const sealed: SealedBatch = { firstSeq: records[0].seq.toString(), count: records.length };
-    ops.push({ type: "put", key: sealedKey(records[0].seq), value: sealed });
-    return ops;
   }
 
   /** VERSION_NOT_APPROVED unless `status` is APPROVED (`when`: at which stage, for the reason). */
@@ -470,11 +457,7 @@ export class TraceBatcher {
     this.options.onProgress?.({ phase: "anchored", done: records.length, total: records.length });
     const t3 = Date.now();
     const stored: StoredBatch = { firstSeq: sealed.firstSeq, count: sealed.count, root: tree.root, batchId, ...anchored };
-    await this.vault.write([
-      { type: "put", key: batchKey(firstSeq), value: stored },
-      { type: "put", key: treeKey(firstSeq), value: tree.toBuffer(), valueEncoding: "buffer" },
-      { type: "del", key: sealedKey(firstSeq) },
-    ]);
+    await this.vault.storeAnchored(stored, tree);
     timing.vaultMs += Date.now() - t3;
     this.options.onProgress?.({ phase: "store", done: records.length, total: records.length });
     return { batchId, firstSeq, count: records.length, root: tree.root, anchorTx: anchored.anchorTx, quarantined, timing };
@@ -524,37 +507,30 @@ export class TraceBatcher {
     const bad = new Set(refused.map(([v]) => v));
     const firstSeq = BigInt(head.firstSeq);
     const now = await this.quarantineTime();
-    const dels: VaultOp[] = [];
-    const puts: VaultOp[] = [];
+    const quarantined: Quarantining[] = [];
+    const batches: BatchToSeal[] = [];
+    const sealed = (await this.vault.sealedBatches()).filter((b) => BigInt(b.firstSeq) >= firstSeq);
+    const sealedRecords = await Promise.all(sealed.map(async (b) => (await this.vault.records(BigInt(b.firstSeq), b.count)).map((e) => recordFromJson(recordFromEncoding(e)))));
+    // From here to the write's turn nothing is awaited: tickets are handed out in the order writes land.
     let seq = firstSeq;
-    let [quarantined, resealed] = [0, 0];
-    for (const batch of await this.vault.sealedBatches()) {
-      const start = BigInt(batch.firstSeq);
-      if (start < firstSeq) continue;
-      const records = (await this.vault.records(start, batch.count)).map((e) => recordFromJson(recordFromEncoding(e)));
-      dels.push({ type: "del", key: sealedKey(start) });
-      for (const op of await this.vault.recordDels(start, batch.count)) dels.push(op);
+    for (const records of sealedRecords) {
       for (const r of records.filter((x) => bad.has(x.modelVersion))) {
-        const ticket = this.nextQueue++;
         const problem = this.versionProblem(r.modelVersion, statuses.get(r.modelVersion)!, `after it was sealed at sequence ${r.seq} (the chain refused the batch)`)!;
-        puts.push({ type: "put", key: quarantineKey(ticket), value: this.quarantine(inputOf(r), problem, now, "anchor", r.seq) }, { type: "put", key: `id:${r.traceId}`, value: ticket });
-        quarantined++;
+        quarantined.push({ ticket: this.nextQueue++, traceId: r.traceId, entry: this.quarantine(inputOf(r), problem, now, "anchor", r.seq) });
       }
       const kept = records.filter((r) => !bad.has(r.modelVersion)).map((r, i) => ({ ...r, seq: seq + BigInt(i) }));
-      for (const op of this.sealOps(kept, encode(kept))) puts.push(op); // no push(...): batches of 100,000 overflow the stack
+      if (kept.length > 0) batches.push({ firstSeq: seq, traceIds: kept.map((r) => r.traceId), encoded: encode(kept) });
       seq += BigInt(kept.length);
-      resealed += kept.length;
     }
-    puts.push({ type: "put", key: "meta:nextQueue", value: this.nextQueue }, { type: "put", key: "meta:nextSeq", value: seq.toString() });
-    // Deletions first: a re-numbered record or batch may land on a key deleted above.
-    await this.queueWrite(dels.concat(puts));
+    const nextQueue = this.nextQueue;
+    await this.queueWrite(() => this.vault.reseal({ from: firstSeq, quarantined, batches, nextQueue, nextSeq: seq }));
     const versions = refused.map(([versionId, s]) => ({ versionId, status: nameOf(VERSION_STATUSES, s) }));
-    return { firstSeq, versions, quarantined, resealed };
+    return { firstSeq, versions, quarantined: quarantined.length, resealed: Number(seq - firstSeq) };
   }
 
   private async nextSequence(): Promise<bigint> {
-    const stored = await this.vault.get<string>("meta:nextSeq");
-    return stored !== undefined ? BigInt(stored) : await this.options.ledger.traces.nextSequence(this.hospital);
+    const { nextSeq } = await this.vault.counters();
+    return nextSeq ?? (await this.options.ledger.traces.nextSequence(this.hospital));
   }
 
   private async versionStatuses(versions: string[]): Promise<Map<string, number>> {

@@ -3,7 +3,9 @@
  * batch's Merkle tree. All state changes are single atomic batches written with `sync: true`
  * (fsync), so a crash — a killed process or a power cut — leaves the vault either before or after
  * a step, never half-way, and an acknowledged append is on disk. One fsync a write, not a trace:
- * appends arrive in chunks and a batch is sealed and stored in one write each.
+ * appends arrive in chunks and a batch is sealed and stored in one write each. The vault owns this
+ * layout and the batch lifecycle, each step one such write: enqueue, seal (with the traces it
+ * quarantines), storeAnchored, reseal (unseal after a refusal); the batcher only decides when.
  *
  * Keys (fixed-width numbers so iteration order is numeric):
  *   meta:nextQueue → number        q:<queue id>  → TraceInput (queued, acknowledged)
@@ -101,6 +103,20 @@ export type TraceState =
   | { state: "sealed"; seq: string }
   | { state: "anchored"; anchored: AnchoredTrace };
 
+/** A batch being sealed: its first sequence number, its records' trace ids in order, and the records ABI-encoded back to back. */
+export interface BatchToSeal {
+  firstSeq: bigint;
+  traceIds: string[];
+  encoded: Buffer;
+}
+
+/** A trace taken out of line (stage "seal": under its queue id; stage "anchor": under a fresh ticket). */
+export interface Quarantining {
+  ticket: number;
+  traceId: string;
+  entry: QuarantinedTrace;
+}
+
 export type VaultOp = { type: "put"; key: string; value: unknown; valueEncoding?: "buffer" } | { type: "del"; key: string };
 
 export const queueKey = (id: number) => `q:${id.toString().padStart(16, "0")}`;
@@ -111,6 +127,22 @@ export const quarantineKey = (ticket: number) => `x:${ticket.toString().padStart
 /** Records in one a: entry: one key a record made a 100,000-trace seal 100,000 puts. */
 export const RECORDS_PER_ENTRY = 1024;
 export const sealedKey = (firstSeq: bigint) => `s:${firstSeq.toString().padStart(20, "0")}`;
+
+/**
+ * The writes that seal a batch: its records in runs of {@link RECORDS_PER_ENTRY} (a seal of
+ * 100,000 traces is 98 puts, not 100,000), each trace id's sequence number, and s:<firstSeq>.
+ */
+function sealOps({ firstSeq, traceIds, encoded }: BatchToSeal): VaultOp[] {
+  const ops: VaultOp[] = [];
+  const count = traceIds.length;
+  for (let i = 0; i < count; i += RECORDS_PER_ENTRY) {
+    ops.push({ type: "put", key: seqKey(firstSeq + BigInt(i)), value: encoded.subarray(TRACE_LEAF_BYTES * i, TRACE_LEAF_BYTES * Math.min(count, i + RECORDS_PER_ENTRY)), valueEncoding: "buffer" });
+  }
+  traceIds.forEach((id, i) => ops.push({ type: "put", key: `id:${id}`, value: (firstSeq + BigInt(i)).toString() }));
+  const sealed: SealedBatch = { firstSeq: firstSeq.toString(), count };
+  ops.push({ type: "put", key: sealedKey(firstSeq), value: sealed });
+  return ops;
+}
 
 /** The one step from layout 3 to 4: the sealed batch (if any) moves to its place in the list. */
 async function migrateFrom3(db: Level<string, unknown>): Promise<void> {
@@ -183,7 +215,7 @@ export class TraceVault {
     return keys.length === 0 ? [] : this.db.getMany(keys);
   }
 
-  /** One atomic, synced step: when it resolves the ops are on disk, whatever happens next. */
+  /** One atomic, synced step: when it resolves the ops are on disk, whatever happens next. The lifecycle steps below are each one. */
   async write(ops: VaultOp[]): Promise<void> {
     if (this.readOnly) throw new MedprovError("VAULT_READ_ONLY", "this vault was opened read-only");
     // A chained batch takes `sync` once for the write: given to batch(ops, options), abstract-level
@@ -202,11 +234,72 @@ export class TraceVault {
     return (await this.db.values({ gte: "s:", lt: "s;" }).all()) as SealedBatch[];
   }
 
-  /** Queued inputs in append order, at most `limit`. */
-  async queued(limit: number): Promise<{ key: string; input: TraceInput }[]> {
-    const out: { key: string; input: TraceInput }[] = [];
-    for await (const [key, value] of this.db.iterator({ gte: "q:", lt: "q;", limit })) out.push({ key, input: value as TraceInput });
+  /** Queued inputs in append order, at most `limit`, with their queue ids. */
+  async queued(limit: number): Promise<{ queueId: number; input: TraceInput }[]> {
+    const out: { queueId: number; input: TraceInput }[] = [];
+    for await (const [key, value] of this.db.iterator({ gte: "q:", lt: "q;", limit })) out.push({ queueId: Number(key.slice(2)), input: value as TraceInput });
     return out;
+  }
+
+  /** The next queue id to hand out, and the next sequence number to seal (undefined before the first seal). */
+  async counters(): Promise<{ nextQueue: number; nextSeq?: bigint }> {
+    const [nextQueue, nextSeq] = (await this.db.getMany(["meta:nextQueue", "meta:nextSeq"])) as [number | undefined, string | undefined];
+    return { nextQueue: nextQueue ?? 0, ...(nextSeq !== undefined ? { nextSeq: BigInt(nextSeq) } : {}) };
+  }
+
+  /** For each trace id, whether the vault holds it in any state (queued, quarantined, sealed or anchored). */
+  async known(traceIds: string[]): Promise<boolean[]> {
+    return (await this.getMany(traceIds.map((id) => `id:${id}`))).map((v) => v !== undefined);
+  }
+
+  // The batch lifecycle, each step one synced atomic write. The batcher decides when; these decide which keys.
+
+  /** Append: queues inputs under their queue ids (acknowledged once this resolves). */
+  async enqueue(entries: { queueId: number; input: TraceInput }[], nextQueue: number): Promise<void> {
+    const ops: VaultOp[] = [];
+    for (const { queueId, input } of entries) ops.push({ type: "put", key: queueKey(queueId), value: input }, { type: "put", key: `id:${input.traceId}`, value: queueId });
+    ops.push({ type: "put", key: "meta:nextQueue", value: nextQueue });
+    await this.write(ops);
+  }
+
+  /**
+   * Seal: takes queued traces out of the queue; those `quarantined` (each under its queue id) are
+   * put aside, the rest stored as `batch` (records, their sequence numbers, s:<firstSeq>).
+   */
+  async seal(step: { taken: number[]; quarantined: Quarantining[]; batch?: BatchToSeal; nextSeq: bigint }): Promise<void> {
+    const ops: VaultOp[] = step.taken.map((id) => ({ type: "del", key: queueKey(id) }));
+    for (const q of step.quarantined) ops.push({ type: "put", key: quarantineKey(q.ticket), value: q.entry });
+    // concat, not push(...): a 100,000-trace batch is 100,000 ops, past the call stack's argument limit.
+    await this.write(ops.concat(step.batch ? sealOps(step.batch) : [], [{ type: "put", key: "meta:nextSeq", value: step.nextSeq.toString() }]));
+  }
+
+  /** Finish: the sealed batch is stored as anchored, with its tree (receipts are cut from it). */
+  async storeAnchored(batch: StoredBatch, tree: TraceTree): Promise<void> {
+    const firstSeq = BigInt(batch.firstSeq);
+    await this.write([
+      { type: "put", key: batchKey(firstSeq), value: batch },
+      { type: "put", key: treeKey(firstSeq), value: tree.toBuffer(), valueEncoding: "buffer" },
+      { type: "del", key: sealedKey(firstSeq) },
+    ]);
+  }
+
+  /**
+   * Unseal: every sealed batch from `from` on is replaced by `batches` (the same traces less those
+   * `quarantined`, each of these under a fresh ticket, numbered again from `from`).
+   */
+  async reseal(step: { from: bigint; quarantined: Quarantining[]; batches: BatchToSeal[]; nextQueue: number; nextSeq: bigint }): Promise<void> {
+    const ops: VaultOp[] = [];
+    for (const sealed of await this.sealedBatches()) {
+      const start = BigInt(sealed.firstSeq);
+      if (start < step.from) continue;
+      ops.push({ type: "del", key: sealedKey(start) });
+      for (const key of await this.db.keys({ gte: seqKey(start), lt: seqKey(start + BigInt(sealed.count)) }).all()) ops.push({ type: "del", key });
+    }
+    // Deletions first: a re-numbered record or batch may land on a key deleted above.
+    for (const q of step.quarantined) ops.push({ type: "put", key: quarantineKey(q.ticket), value: q.entry }, { type: "put", key: `id:${q.traceId}`, value: q.ticket });
+    for (const batch of step.batches) for (const op of sealOps(batch)) ops.push(op); // no push(...): batches of 100,000 overflow the stack
+    ops.push({ type: "put", key: "meta:nextQueue", value: step.nextQueue }, { type: "put", key: "meta:nextSeq", value: step.nextSeq.toString() });
+    await this.write(ops);
   }
 
   async countQueued(): Promise<number> {
@@ -230,25 +323,6 @@ export class TraceVault {
       }
     }
     return out;
-  }
-
-  /**
-   * The writes that store a batch's records, `encoded` back to back from sequence `firstSeq`: one
-   * a: entry per run of {@link RECORDS_PER_ENTRY} (a seal of 100,000 traces is 98 puts, not 100,000).
-   */
-  static recordPuts(firstSeq: bigint, encoded: Buffer): VaultOp[] {
-    const ops: VaultOp[] = [];
-    const count = encoded.length / TRACE_LEAF_BYTES;
-    for (let i = 0; i < count; i += RECORDS_PER_ENTRY) {
-      ops.push({ type: "put", key: seqKey(firstSeq + BigInt(i)), value: encoded.subarray(TRACE_LEAF_BYTES * i, TRACE_LEAF_BYTES * Math.min(count, i + RECORDS_PER_ENTRY)), valueEncoding: "buffer" });
-    }
-    return ops;
-  }
-
-  /** The writes that delete the records of the batch [firstSeq, firstSeq + count) (runs, or single records of layout 3). */
-  async recordDels(firstSeq: bigint, count: number): Promise<VaultOp[]> {
-    const keys = await this.db.keys({ gte: seqKey(firstSeq), lt: seqKey(firstSeq + BigInt(count)) }).all();
-    return keys.map((key) => ({ type: "del", key }));
   }
 
   async tree(firstSeq: string): Promise<TraceTree> {
