@@ -28,7 +28,7 @@ import type { LedgerContracts } from "../deploy";
 import { InputError, LedgerRevertError, MedprovError } from "../errors";
 import { batchIdOf, traceLeafValues } from "../ids";
 import { TRACE_LEAF_BYTES, TraceTree, encodeTraceLeaf } from "./merkle";
-import { TreeHasher } from "./tree-hasher";
+import { TreeHasher, WORKER_MIN_RECORDS } from "./tree-hasher";
 import { sendWrite } from "../tx";
 import { isoOf } from "../chain-time";
 import { CLINICIAN_ACTIONS, VersionStatus, VERSION_STATUSES, NUMBERS, Role, nameOf, type ClinicianActionName } from "../../constants";
@@ -172,14 +172,16 @@ export class TraceBatcher {
   private readonly inFlight = new Map<string, Promise<boolean>>();
   /** Writes that hand out queue ids (appends, unseals), in order, so meta:nextQueue never goes back. */
   private queueWrites: Promise<void> = Promise.resolve();
-  /** Builds batch trees on the other core while this thread writes the seal. */
-  private readonly hasher = new TreeHasher();
+  /** Builds batch trees on the other core while this thread writes the seal (batches too small for it are hashed here). */
+  private readonly hasher: TreeHasher;
 
   private constructor(
     private readonly vault: TraceVault,
     private readonly options: Required<Omit<BatcherOptions, "onProgress" | "onBatch" | "onError">> & Pick<BatcherOptions, "onProgress" | "onBatch" | "onError">,
     readonly hospital: number,
-  ) {}
+  ) {
+    this.hasher = new TreeHasher(options.maxBatch >= WORKER_MIN_RECORDS);
+  }
 
   /**
    * Opens the vault, resolves the signer's hospital, and finishes any batch a crash interrupted

@@ -9,8 +9,11 @@ import { Worker } from "node:worker_threads";
 import { TRACE_LEAF_BYTES, TraceTree } from "./merkle";
 import { treeHashing } from "./tree-hash";
 
-/** Below this many records a batch is hashed here: a round trip to the worker would cost more. */
-export const WORKER_MIN_RECORDS = 256;
+/**
+ * Below this many records a batch is hashed here: copying it to the worker and back, and the
+ * worker's start (a fifth of a second of CPU on a loaded machine), cost more than they free.
+ */
+export const WORKER_MIN_RECORDS = 4096;
 
 /**
  * The worker's program. `__name` is the helper some TypeScript transpilers (tsx, esbuild's
