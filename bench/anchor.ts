@@ -48,10 +48,16 @@ they are encoded, and TraceAnchor 3.0.0 binds each batch's size, positions and w
 header and per-version counts: more gas, not more work a trace). A vault write passed its \`sync\`
 option through \`batch(ops, options)\`, which abstract-level copies into every operation: a
 100,000-trace seal spent 5.5 s of CPU there (8,841 traces/s, one run); a chained batch takes it
-once (15,921, one run). Below the 20,000 target at every size (median of three runs): at 1,000-trace batches each batch's
-anchor, acknowledged through the outbox, is about 30 ms of chain time the next batch waits for (one
-sealed batch at a time); at 10,000 and 100,000, hashing (about 19 µs a trace: the leaf's two
-keccaks and the tree) and the seal's single write each take near a third of the time.`;
+once (15,921, one run). That release measured 11,854 / 17,684 / 16,335 traces/s (median of three):
+at 1,000-trace batches each batch's anchor, acknowledged through the outbox, was about 30 ms the
+next batch waited for (the vault held one sealed batch); at 10,000 and 100,000, hashing (about
+19 µs a trace: the leaf's two keccaks and the tree) and the seal's single write each took near a
+third of the time. Since then: the vault keeps a list of sealed batches (layout 4) and the next
+batch is sealed while the oldest is anchored, still sent in sequence order; a batch's tree is built
+on a worker thread while its seal is written (the seal holds the records, which determine the
+root, so it need not wait for it); and a seal stores its records in runs of 1,024 a key, so a
+100,000-trace seal is about 200,000 operations instead of 300,000 (its q: deletions and id:
+updates remain, one each a trace).`;
 
 interface StreamRun {
   total: number;

@@ -15,7 +15,9 @@ import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
 import { h, modelWithVersion } from "./helpers/builders";
 import { clock, traceInput } from "./helpers/traces";
 import { deploymentOf } from "./helpers/indexing";
-import { Auditor, BatchRefusedError, TraceBatcher, TraceVault, receiptFor, type TraceInput } from "../src/sdk";
+import { Level } from "level";
+import { Auditor, BatchRefusedError, TraceBatcher, TraceVault, VAULT_FORMAT, receiptFor, type MedprovError, type TraceInput } from "../src/sdk";
+import { TraceTree } from "../src/sdk/traces/merkle";
 
 const vaultDir = () => join(mkdtempSync(join(tmpdir(), "medprov-vault-")), "vault");
 
@@ -142,7 +144,7 @@ describe("TraceBatcher: a batch refused after sealing", () => {
     const errors: Error[] = [];
     const b = await TraceBatcher.open({ vaultPath: path, ledger: l, signer: l.hospitalA, onError: (e) => errors.push(e) });
     expect((errors[0] as BatchRefusedError).refusals).toEqual([{ firstSeq: 0n, versions: [{ versionId: v2, status: "RECALLED" }], quarantined: 2, resealed: 0 }]);
-    expect(await b.storage.get("sealed")).toBeUndefined();
+    expect(await b.storage.sealedBatches()).toEqual([]);
     await b.append(traceInput(v1));
     expect((await b.flush()).map((x) => [x.firstSeq, x.count])).toEqual([[0n, 1]]);
     await b.close();
@@ -165,5 +167,93 @@ describe("TraceBatcher: a batch refused after sealing", () => {
     const path = vaultDir();
     await expect(TraceVault.openReadOnly(path)).rejects.toMatchObject({ code: "VAULT_NOT_FOUND" });
     await expect(TraceVault.openReadOnly(path)).rejects.toMatchObject({ code: "VAULT_NOT_FOUND" });
+  });
+});
+
+describe("TraceBatcher: sealed batches queue up (vault layout 4)", () => {
+  it("seals the next batch while the oldest is being anchored", async () => {
+    const { l, v1, deployment, auditor } = await setup();
+    let sealedDuringSend = 0;
+    let b!: TraceBatcher;
+    const watch = async () => {
+      // The first anchor waits here until the batch behind it is sealed too (it never is when sealing waits for anchoring).
+      for (let i = 0; i < 200 && (await b.storage.sealedBatches()).length < 2; i++) await new Promise((r) => setImmediate(r));
+      sealedDuringSend = (await b.storage.sealedBatches()).length;
+    };
+    b = await TraceBatcher.open({ vaultPath: vaultDir(), ledger: l, signer: firstSend(l.hospitalA, watch), maxBatch: 2 });
+    const inputs = Array.from({ length: 6 }, () => traceInput(v1));
+    await b.append(...inputs);
+    expect((await b.flush()).map((x) => [x.firstSeq, x.count])).toEqual([[0n, 2], [2n, 2], [4n, 2]]);
+    expect(sealedDuringSend).toBe(2);
+    expect(await b.storage.sealedBatches()).toEqual([]);
+    for (const t of inputs) expect(await auditor.verifyReceipt(receiptFor((await b.find(t.traceId))!, deployment))).toEqual(verdict);
+    await b.close();
+  });
+
+  it("a refusal with several batches sealed: every one is unsealed, numbered again without a gap", async () => {
+    const { l, v1, v2, deployment, auditor } = await setup();
+    const path = vaultDir();
+    const inputs = [traceInput(v1), traceInput(v2), traceInput(v2), traceInput(v1), traceInput(v1), traceInput(v2)];
+    const b = await TraceBatcher.open({ vaultPath: path, ledger: l, signer: firstSend(l.hospitalA), maxBatch: 3, onError: () => undefined }); // the flush started by count shares the awaited one's failure
+    await b.append(...inputs);
+    await expect(b.flush()).rejects.toThrow(/simulated crash/); // the second batch was sealed beside the failed send
+    expect((await b.storage.sealedBatches()).map((s) => [s.firstSeq, s.count])).toEqual([["0", 3], ["3", 3]]);
+    await b.close();
+    await (await l.models.connect(l.regulator).suspendVersion(v2, h("reason"))).wait();
+
+    const errors: Error[] = [];
+    const again = await TraceBatcher.open({ vaultPath: path, ledger: l, signer: l.hospitalA, onError: (e) => errors.push(e) });
+    expect((errors[0] as BatchRefusedError).refusals).toEqual([{ firstSeq: 0n, versions: [{ versionId: v2, status: "SUSPENDED" }], quarantined: 3, resealed: 3 }]);
+    expect(await l.traces.nextSequence(ORG.HOSPITAL_A)).toBe(3n);
+    expect((await again.quarantined()).map((q) => [q.input.traceId, q.sealedSeq])).toEqual([[inputs[1].traceId, "1"], [inputs[2].traceId, "2"], [inputs[5].traceId, "5"]]);
+    const kept = [inputs[0], inputs[3], inputs[4]];
+    for (const [i, t] of kept.entries()) {
+      const anchored = (await again.find(t.traceId))!;
+      expect(anchored.record.seq).toBe(String(i));
+      expect(await auditor.verifyReceipt(receiptFor(anchored, deployment))).toEqual(verdict);
+    }
+    await again.close();
+  });
+
+  it("opens a layout-3 vault holding a sealed batch by moving it into the list in one step, then anchors it", async () => {
+    const { l, v1, deployment, auditor } = await setup();
+    const path = vaultDir();
+    const inputs = [traceInput(v1), traceInput(v1)];
+    await sealThenCrash(l, path, inputs);
+    // Rewrite it as the previous release left it: one `sealed` entry (with its root), a key a record, layout 3.
+    const db = new Level<string, unknown>(path, { valueEncoding: "json" });
+    const [[key, sealed]] = await db.iterator({ gte: "s:", lt: "s;" }).all();
+    const [[run, encoded]] = (await db.iterator({ gte: "a:", lt: "a;", valueEncoding: "buffer" }).all()) as [string, Buffer][];
+    const root = TraceTree.ofEncoded(encoded, inputs.length).root;
+    const layout3 = db.batch().del(key).del(run).put("sealed", { ...(sealed as object), root }).put("meta:format", 3);
+    inputs.forEach((_, i) => layout3.put(`a:${String(i).padStart(20, "0")}`, encoded.subarray(448 * i, 448 * (i + 1)), { valueEncoding: "buffer" }));
+    await layout3.write({ sync: true });
+    await db.close();
+
+    const ro = await TraceVault.openReadOnly(path); // reads it as it is, changing nothing
+    expect((await ro.state(inputs[0].traceId)).state).toBe("sealed");
+    await ro.close();
+    const b = await TraceBatcher.open({ vaultPath: path, ledger: l, signer: l.hospitalA });
+    expect(await b.storage.get("meta:format")).toBe(VAULT_FORMAT);
+    expect(await b.storage.get("sealed")).toBeUndefined();
+    expect(await b.flush()).toEqual([]); // the resume at open anchored it
+    expect(await l.traces.nextSequence(ORG.HOSPITAL_A)).toBe(2n);
+    for (const t of inputs) expect(await auditor.verifyReceipt(receiptFor((await b.find(t.traceId))!, deployment))).toEqual(verdict);
+    await b.close();
+  });
+
+  it("a layout-3 sealed batch whose records no longer hash to its root is refused as VAULT_CORRUPT", async () => {
+    const { l, v1 } = await setup();
+    const path = vaultDir();
+    await sealThenCrash(l, path, [traceInput(v1)]);
+    const db = new Level<string, unknown>(path, { valueEncoding: "json" });
+    const [[key, sealed]] = await db.iterator({ gte: "s:", lt: "s;" }).all();
+    await db.batch().del(key).put("sealed", { ...(sealed as object), root: "0x" + "00".repeat(32) }).put("meta:format", 3).write({ sync: true });
+    await db.close();
+    const errors: Error[] = [];
+    const b = await TraceBatcher.open({ vaultPath: path, ledger: l, signer: l.hospitalA, onError: (e) => errors.push(e) });
+    expect(errors.map((e) => (e as MedprovError).code)).toEqual(["VAULT_CORRUPT"]);
+    expect(await l.traces.nextSequence(ORG.HOSPITAL_A)).toBe(0n);
+    await b.close();
   });
 });

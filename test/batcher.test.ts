@@ -8,6 +8,8 @@ import { ledgerFixture, ORG } from "./helpers/fixture";
 import { modelWithVersion } from "./helpers/builders";
 import { clock, traceInput } from "./helpers/traces";
 import { deploymentOf } from "./helpers/indexing";
+import { RECORDS_PER_ENTRY } from "../src/sdk/traces/vault";
+import { recordFromEncoding } from "../src/sdk/traces/record";
 import { Auditor, TraceBatcher, TraceVault, VAULT_FORMAT, InputError, missingSequences, receiptFor, summarizeTraces, type Deployment, type TraceReceipt } from "../src/sdk";
 import { Tier } from "../src/constants";
 
@@ -42,6 +44,29 @@ describe("TraceBatcher", () => {
     expect(all.map((r) => r.record.seq)).toEqual(Array.from({ length: 250 }, (_, i) => String(i)));
     for (const r of all.slice(0, 20)) expect(await auditor.verifyReceipt(JSON.parse(JSON.stringify(r)))).toEqual({ valid: true, reasons: [], skipped: ["CONSENT_NOT_VALID_AT_TIME"] });
     await batcher.close();
+  });
+
+  it(`stores a batch's records in runs of ${RECORDS_PER_ENTRY} and cuts every receipt from them (across a run's edge too)`, async () => {
+    const { l, versionId, deployment, auditor } = await setup();
+    const path = vaultDir();
+    const batcher = await TraceBatcher.open({ vaultPath: path, ledger: l, signer: l.hospitalA, maxBatch: RECORDS_PER_ENTRY + 200 });
+    const inputs = Array.from({ length: RECORDS_PER_ENTRY + 250 }, () => traceInput(versionId));
+    await batcher.append(...inputs);
+    expect((await batcher.flush()).map((b) => [b.firstSeq, b.count])).toEqual([[0n, RECORDS_PER_ENTRY + 200], [BigInt(RECORDS_PER_ENTRY + 200), 50]]);
+    await batcher.close();
+    const vault = await TraceVault.openReadOnly(path);
+    const all: TraceReceipt[] = [];
+    for await (const a of vault.anchored()) all.push(receiptFor(a, deployment));
+    expect(all.map((r) => r.record.traceId)).toEqual(inputs.map((t) => t.traceId.toLowerCase()));
+    expect(all.map((r) => r.record.seq)).toEqual(inputs.map((_, i) => String(i)));
+    for (const i of [0, RECORDS_PER_ENTRY - 1, RECORDS_PER_ENTRY, RECORDS_PER_ENTRY + 199, RECORDS_PER_ENTRY + 200, RECORDS_PER_ENTRY + 249]) {
+      const found = (await vault.find(inputs[i].traceId))!;
+      expect(found.record.seq).toBe(String(i));
+      expect(await auditor.verifyReceipt(receiptFor(found, deployment))).toEqual({ valid: true, reasons: [], skipped: ["CONSENT_NOT_VALID_AT_TIME"] });
+    }
+    // A range starting inside a run and ending in the next.
+    expect((await vault.records(BigInt(RECORDS_PER_ENTRY - 2), 4)).map((e) => recordFromEncoding(e).seq)).toEqual([0, 1, 2, 3].map((i) => String(RECORDS_PER_ENTRY - 2 + i)));
+    await vault.close();
   });
 
   it("appends are idempotent by trace id", async () => {

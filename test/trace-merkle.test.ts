@@ -9,6 +9,7 @@ import { AbiCoder, concat, keccak256 } from "ethers";
 import { TRACE_LEAF_ENCODING, traceLeafValues, type TraceRecord } from "../src/sdk";
 import { TraceTree, batchRootOf, decodeTraceLeaf, encodeTraceLeaf, processProof, traceLeafHash } from "../src/sdk/traces/merkle";
 import { recordFromEncoding, recordToJson } from "../src/sdk/traces/record";
+import { TreeHasher, WORKER_MIN_RECORDS } from "../src/sdk/traces/tree-hasher";
 
 const hex32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => "0x" + Buffer.from(b).toString("hex"));
 const record: fc.Arbitrary<TraceRecord> = fc.record({
@@ -118,5 +119,45 @@ describe("TraceTree is the position-bound tree of docs/receipt.md", () => {
       ["confidenceBps", 65536],
     ];
     for (const [field, value] of refused) expect(() => encodeTraceLeaf(traceLeafValues({ ...record, [field]: value })), `${field}=${JSON.stringify(value)}`).toThrow(RangeError);
+  });
+});
+
+describe("TreeHasher: a batch's tree built on a worker thread", () => {
+  const batch = (n: number) => {
+    const values = fc.sample(record, n).map(traceLeafValues);
+    const encoded = Buffer.concat(values.map((v) => encodeTraceLeaf(v)));
+    return { encoded, here: TraceTree.of(values.map(traceLeafHash)) };
+  };
+  const same = (a: TraceTree, b: TraceTree) => expect([a.size, a.root, a.toBuffer().equals(b.toBuffer())]).toEqual([b.size, b.root, true]);
+
+  it("is the tree built on this thread, for batches above and below the worker's threshold", async () => {
+    const hasher = new TreeHasher();
+    expect(await hasher.running).toBe(true);
+    for (const n of [1, 2, WORKER_MIN_RECORDS - 1, WORKER_MIN_RECORDS, 1001]) {
+      const { encoded, here } = batch(n);
+      const copy = Buffer.from(encoded);
+      same(await hasher.tree(encoded, n), here);
+      expect(encoded.equals(copy)).toBe(true); // the caller's records are untouched (they are being written meanwhile)
+    }
+    await hasher.close();
+  });
+
+  it("hashes here when the worker is gone, including a batch it held when it stopped", async () => {
+    const hasher = new TreeHasher();
+    await hasher.running;
+    const { encoded, here } = batch(WORKER_MIN_RECORDS + 10);
+    const held = hasher.tree(encoded, WORKER_MIN_RECORDS + 10);
+    await hasher.close(); // the worker ends before answering
+    same(await held, here);
+    same(await hasher.tree(encoded, WORKER_MIN_RECORDS + 10), here);
+    expect(await hasher.running).toBe(true);
+  });
+
+  it("refuses a batch whose bytes are not whole records", async () => {
+    const hasher = new TreeHasher();
+    await hasher.running;
+    const { encoded } = batch(WORKER_MIN_RECORDS);
+    await expect(hasher.tree(encoded.subarray(1), WORKER_MIN_RECORDS)).rejects.toThrow(RangeError);
+    await hasher.close();
   });
 });

@@ -3,18 +3,20 @@
  * contiguous sequence numbers, anchors each batch's Merkle root, and stores every record with its
  * proof in the vault.
  *
- * Crash safety, step by step (each arrow is one atomic vault write):
+ * Crash safety, step by step (each arrow is one atomic, synced vault write):
  *   append  → q:<id>, id:<traceId>                    (acknowledged: the trace will be anchored or quarantined)
- *   seal    → a:<seq>{record with salt, ABI-encoded}, id:<traceId>=seq, sealed{firstSeq, count, root}, −q:…, meta:nextSeq
- *             (traces whose version is not APPROVED go to x:<queue id> instead, with a named reason)
- *   anchor  → (chain) anchorBatch; if the chain already holds this batch, it is not sent again
- *   finish  → b:<firstSeq>{batch, tx}, n:<firstSeq>{tree}, −sealed
- *   unseal  → when the chain refuses the sealed batch because one of its versions is no longer
- *             APPROVED (suspended or recalled after sealing): that version's traces go to
- *             x:<fresh queue id> (id:<traceId> = that id), the rest are sealed again from the same
- *             firstSeq (a:…, id:…, sealed, meta:nextSeq, or −sealed when none is left) — then anchor.
+ *   seal    → a:<seq>{records with salts, ABI-encoded, in runs}, id:<traceId>=seq, s:<firstSeq>{firstSeq, count}, −q:…, meta:nextSeq
+ *             (traces whose version is not APPROVED go to x:<queue id> instead, with a named reason);
+ *             the tree is built meanwhile (a worker thread), the records determine it
+ *   anchor  → (chain) anchorBatch for the oldest sealed batch; if the chain already holds it, it is not sent again.
+ *             While it is under way the next batch is sealed (at most one ahead), so batches keep sequence order
+ *   finish  → b:<firstSeq>{batch, root, tx}, n:<firstSeq>{tree}, −s:<firstSeq>
+ *   unseal  → when the chain refuses a sealed batch because one of its versions is no longer
+ *             APPROVED (suspended or recalled after sealing): that version's traces, in it and in
+ *             any batch sealed after it, go to x:<fresh queue id> (id:<traceId> = that id), the rest
+ *             are numbered again from its firstSeq, batch by batch (a:…, id:…, s:…, meta:nextSeq) — then anchor.
  * Restarting at any point resumes from the vault: nothing appended is lost and nothing is anchored
- * twice, because the chain's `nextSequence` tells whether the sealed batch already landed, and a
+ * twice, because the chain's `nextSequence` tells whether a sealed batch already landed, and a
  * sealed batch is checked against the versions' current status before it is sent again, so a
  * refused batch never blocks the traces behind it. No refusal is silent: an explicit flush throws
  * BATCH_REFUSED (after anchoring what it could), a background flush reports to `onError`.
@@ -25,12 +27,13 @@ import type { Signer } from "ethers";
 import type { LedgerContracts } from "../deploy";
 import { InputError, LedgerRevertError, MedprovError } from "../errors";
 import { batchIdOf, traceLeafValues } from "../ids";
-import { TRACE_LEAF_BYTES, TraceTree, encodeTraceLeaf, hashTraceLeaf } from "./merkle";
+import { TRACE_LEAF_BYTES, TraceTree, encodeTraceLeaf } from "./merkle";
+import { TreeHasher, WORKER_MIN_RECORDS } from "./tree-hasher";
 import { sendWrite } from "../tx";
 import { isoOf } from "../chain-time";
 import { CLINICIAN_ACTIONS, VersionStatus, VERSION_STATUSES, NUMBERS, Role, nameOf, type ClinicianActionName } from "../../constants";
 import { recordFromEncoding, recordFromJson, sealTrace, validateTraceInput, type TraceInput, type TraceRecord } from "./record";
-import { TraceVault, batchKey, quarantineKey, queueKey, seqKey, treeKey, type AnchoredTrace, type QuarantineCode, type QuarantinedTrace, type SealedBatch, type StoredBatch, type VaultOp } from "./vault";
+import { TraceVault, type AnchoredTrace, type BatchToSeal, type QuarantineCode, type QuarantinedTrace, type Quarantining, type SealedBatch, type StoredBatch } from "./vault";
 
 /**
  * Oldest a trace may be, in seconds of chain time, to be queued or sealed: the contract's
@@ -110,12 +113,12 @@ export class BatchRefusedError extends MedprovError {
   }
 }
 
-/** The records ABI-encoded, as views into one buffer (one allocation a batch, not one a record). */
-const encode = (records: TraceRecord[]) => {
+/** The records ABI-encoded back to back in one buffer (one allocation a batch, not one a record). */
+const encode = (records: TraceRecord[]): Buffer => {
   const all = Buffer.allocUnsafe(TRACE_LEAF_BYTES * records.length);
-  return records.map((r, i) => encodeTraceLeaf(traceLeafValues(r), all, TRACE_LEAF_BYTES * i));
+  records.forEach((r, i) => encodeTraceLeaf(traceLeafValues(r), all, TRACE_LEAF_BYTES * i));
+  return all;
 };
-const asTree = (encoded: Buffer[]) => TraceTree.of(encoded.map(hashTraceLeaf));
 
 /** The hospital's input behind a sealed record (what a quarantine keeps, so it can be looked at again). */
 const inputOf = (r: TraceRecord): TraceInput => ({
@@ -139,9 +142,18 @@ export function batchHeader(records: readonly Pick<TraceRecord, "time" | "modelV
   return { fromTime, toTime, versions: [...counts.keys()], versionCounts: [...counts.values()] };
 }
 
-/** A batch the chain will not take now; flushOne's signal to unseal it and try again. */
-class Unsealed {
-  constructor(readonly refusal: Refusal) {}
+/** A sealed batch the chain will not take now (a version in it is no longer APPROVED); flushAll's signal to unseal it. */
+class Refused {
+  constructor(readonly statuses: Map<string, number>) {}
+}
+
+/** A sealed batch with what anchoring it needs: its records, its tree, and the flush's accounting so far. */
+interface SealedWork {
+  sealed: SealedBatch;
+  records: TraceRecord[];
+  tree: TraceTree;
+  quarantined: number;
+  timing: FlushedBatch["timing"];
 }
 
 export class TraceBatcher {
@@ -160,12 +172,16 @@ export class TraceBatcher {
   private readonly inFlight = new Map<string, Promise<boolean>>();
   /** Writes that hand out queue ids (appends, unseals), in order, so meta:nextQueue never goes back. */
   private queueWrites: Promise<void> = Promise.resolve();
+  /** Builds batch trees on the other core while this thread writes the seal (batches too small for it are hashed here). */
+  private readonly hasher: TreeHasher;
 
   private constructor(
     private readonly vault: TraceVault,
     private readonly options: Required<Omit<BatcherOptions, "onProgress" | "onBatch" | "onError">> & Pick<BatcherOptions, "onProgress" | "onBatch" | "onError">,
     readonly hospital: number,
-  ) {}
+  ) {
+    this.hasher = new TreeHasher(options.maxBatch >= WORKER_MIN_RECORDS);
+  }
 
   /**
    * Opens the vault, resolves the signer's hospital, and finishes any batch a crash interrupted
@@ -176,11 +192,11 @@ export class TraceBatcher {
     const hospital = Number(await options.ledger.consortium.requireMember(await options.signer.getAddress(), Role.HOSPITAL));
     const vault = await TraceVault.open(options.vaultPath);
     const batcher = new TraceBatcher(vault, { maxBatch: 10_000, maxAgeMs: 0, ...options }, hospital);
-    batcher.nextQueue = (await vault.get<number>("meta:nextQueue")) ?? 0;
+    batcher.nextQueue = (await vault.counters()).nextQueue;
     batcher.queuedCount = await vault.countQueued();
     await batcher.refreshChainTime();
     batcher.timeFloor = Number(await options.ledger.traces.lastToTime(hospital));
-    if (await vault.get("sealed")) await batcher.flushInBackground();
+    if ((await vault.sealedBatches()).length > 0) await batcher.flushInBackground();
     if (batcher.options.maxAgeMs > 0) {
       batcher.timer = setInterval(() => void batcher.flushInBackground(), batcher.options.maxAgeMs);
       batcher.timer.unref();
@@ -219,19 +235,17 @@ export class TraceBatcher {
     claimed.forEach((v) => this.inFlight.set(v.traceId, outcome));
     let ok = false;
     try {
-      const known = await this.vault.getMany(claimed.map((v) => `id:${v.traceId}`));
+      const known = await this.vault.known(claimed.map((v) => v.traceId));
       const seen = new Set<string>();
-      const fresh = claimed.filter((v, i) => known[i] === undefined && !seen.has(v.traceId) && seen.add(v.traceId));
+      const fresh = claimed.filter((v, i) => !known[i] && !seen.has(v.traceId) && seen.add(v.traceId));
       // Only new traces are held to the chain's rules: a retry of one already queued stays a duplicate.
       for (const v of fresh) this.checkTime(v, now);
       await this.requireDeployed(fresh);
       const ids = fresh.map(() => this.nextQueue++);
       if (fresh.length > 0) {
-        const ops: VaultOp[] = [];
-        fresh.forEach((input, i) => ops.push({ type: "put", key: queueKey(ids[i]), value: input }, { type: "put", key: `id:${input.traceId}`, value: ids[i] }));
-        ops.push({ type: "put", key: "meta:nextQueue", value: this.nextQueue });
-        // Writes land in the order queue ids were handed out, so meta:nextQueue never goes back.
-        await this.queueWrite(ops);
+        const nextQueue = this.nextQueue;
+        // Writes land in the order queue ids were handed out, so the vault's next queue id never goes back.
+        await this.queueWrite(() => this.vault.enqueue(fresh.map((input, i) => ({ queueId: ids[i], input })), nextQueue));
       }
       ok = true;
       this.queuedCount += fresh.length;
@@ -243,9 +257,9 @@ export class TraceBatcher {
     }
   }
 
-  /** A vault write that hands out queue ids, after those handed out before it. */
-  private queueWrite(ops: VaultOp[]): Promise<void> {
-    const write = this.queueWrites.then(() => this.vault.write(ops));
+  /** A vault step that hands out queue ids, after those handed out before it. */
+  private queueWrite(step: () => Promise<void>): Promise<void> {
+    const write = this.queueWrites.then(step);
     this.queueWrites = write.catch(() => undefined);
     return write;
   }
@@ -299,15 +313,37 @@ export class TraceBatcher {
     }
   }
 
+  /**
+   * Anchors the sealed batches in sequence order, sealing the next batch from the queue while the
+   * oldest is being anchored (the chain's answer, acknowledged through an outbox, is tens of
+   * milliseconds the seal no longer waits for). At most one batch is sealed ahead. A refused batch
+   * is unsealed once the seal running beside it has landed, so the two never write at once.
+   */
   private async flushAll(): Promise<FlushedBatch[]> {
     await this.refreshChainTime();
     const done: FlushedBatch[] = [];
     const refusals: Refusal[] = [];
+    // Batches this run sealed, with their trees: sent without asking the chain where it stands.
+    const fresh = new Map<string, SealedWork>();
     for (;;) {
-      const result = await this.flushOne();
-      if (!result) break;
-      if (result instanceof Unsealed) refusals.push(result.refusal);
-      else if (result.count > 0) {
+      const [head, ...later] = await this.vault.sealedBatches();
+      if (!head) {
+        const sealed = await this.sealQueued();
+        if (sealed === undefined) break;
+        if (sealed) fresh.set(sealed.sealed.firstSeq, sealed);
+        continue;
+      }
+      const work = fresh.get(head.firstSeq) ?? (await this.reload(head));
+      const [anchoring, sealing] = await Promise.allSettled([this.anchorSealed(work, fresh.has(head.firstSeq)), later.length === 0 ? this.sealQueued() : Promise.resolve(null)]);
+      if (sealing.status === "fulfilled" && sealing.value) fresh.set(sealing.value.sealed.firstSeq, sealing.value);
+      if (anchoring.status === "rejected") throw anchoring.reason;
+      if (sealing.status === "rejected") throw sealing.reason;
+      fresh.delete(head.firstSeq);
+      const result = anchoring.value;
+      if (result instanceof Refused) {
+        refusals.push(await this.unsealFrom(head, result.statuses));
+        fresh.clear(); // batches sealed after it were sealed again too
+      } else {
         done.push(result);
         this.options.onBatch?.(result);
       }
@@ -316,23 +352,25 @@ export class TraceBatcher {
     return done;
   }
 
-  /** Seals (unless a sealed batch is pending), anchors and stores one batch. */
-  private async flushOne(): Promise<FlushedBatch | Unsealed | undefined> {
+  /** A batch found sealed (after a crash, or sealed again after a refusal): its records and tree from the vault. */
+  private async reload(sealed: SealedBatch): Promise<SealedWork> {
     const timing = { hashMs: 0, vaultMs: 0, chainMs: 0 };
-    const sealed = await this.vault.get<SealedBatch>("sealed");
-    if (!sealed) return this.sealQueued(timing);
-    // Resuming after a crash (or an unseal): rebuild the tree from the sealed records.
     const t0 = Date.now();
     const encoded = await this.vault.records(BigInt(sealed.firstSeq), sealed.count);
     const records = encoded.map((e) => recordFromJson(recordFromEncoding(e)));
     this.timeFloor = Math.max(this.timeFloor, Number(batchHeader(records).toTime));
-    const tree = asTree(encoded);
+    const tree = await this.hasher.tree(Buffer.concat(encoded), encoded.length);
     timing.hashMs += Date.now() - t0;
-    return this.anchorSealed(sealed, records, tree, 0, timing);
+    return { sealed, records, tree, quarantined: 0, timing };
   }
 
-  /** Seals the oldest queued traces into the next batch (quarantining those whose version is not APPROVED), then anchors it. */
-  private async sealQueued(timing: FlushedBatch["timing"]): Promise<FlushedBatch | Unsealed | undefined> {
+  /**
+   * Seals the oldest queued traces into the next batch (quarantining those whose version is not
+   * APPROVED or whose time the chain would refuse). Undefined when nothing is queued; null when
+   * every trace taken was quarantined.
+   */
+  private async sealQueued(): Promise<SealedWork | null | undefined> {
+    const timing = { hashMs: 0, vaultMs: 0, chainMs: 0 };
     const queued = await this.vault.queued(this.options.maxBatch);
     if (queued.length === 0) return undefined;
     const t0 = Date.now();
@@ -348,32 +386,22 @@ export class TraceBatcher {
     const salts = randomBytes(32 * accepted.length);
     const records = accepted.map((q, i) => sealTrace(q.input, this.hospital, firstSeq + BigInt(i), "0x" + salts.subarray(32 * i, 32 * i + 32).toString("hex")));
     const encoded = encode(records);
-    const tree = records.length > 0 ? asTree(encoded) : undefined;
-    timing.hashMs += Date.now() - t1;
+    // The tree is built (on the worker, for a large batch) while this thread writes the seal: the
+    // seal needs the records, salts and sequence numbers durable, not the root, which they determine.
+    const hashed = records.length > 0 ? this.hasher.tree(encoded, records.length).then((tree) => ((timing.hashMs += Date.now() - t1), tree)) : undefined;
+    hashed?.catch(() => undefined); // awaited below, after the write; a failure is thrown there
     this.options.onProgress?.({ phase: "seal", done: records.length, total: queued.length });
     const t2 = Date.now();
-    const sealed = tree ? { firstSeq: firstSeq.toString(), count: records.length, root: tree.root } : undefined;
+    const sealed = records.length > 0 ? { firstSeq: firstSeq.toString(), count: records.length } : undefined;
     // Records go to their final place now (salts and sequence numbers must be durable before the root is sent).
-    const ops: VaultOp[] = queued.map((q) => ({ type: "del", key: q.key }));
     const now = rejected.length > 0 ? await this.quarantineTime() : 0;
-    for (const { q, problem } of rejected) ops.push({ type: "put", key: `x:${q.key.slice(2)}`, value: this.quarantine(q.input, problem, now, "seal") });
+    const quarantined = rejected.map(({ q, problem }) => ({ ticket: q.queueId, traceId: q.input.traceId, entry: this.quarantine(q.input, problem, now, "seal") }));
     if (records.length > 0) this.timeFloor = Math.max(this.timeFloor, Number(batchHeader(records).toTime));
-    // concat, not push(...): a 100,000-trace batch is 200,000 ops, past the call stack's argument limit.
-    await this.vault.write(ops.concat(this.sealOps(records, encoded, sealed, firstSeq)));
+    const batch = records.length > 0 ? { firstSeq, traceIds: records.map((r) => r.traceId), encoded } : undefined;
+    await this.vault.seal({ taken: queued.map((q) => q.queueId), quarantined, batch, nextSeq: firstSeq + BigInt(records.length) });
     timing.vaultMs += Date.now() - t2;
-    if (!sealed) return { batchId: "", firstSeq, count: 0, root: "", anchorTx: "", quarantined: rejected.length, timing };
-    return this.anchorSealed(sealed, records, tree!, rejected.length, timing, true);
-  }
-
-  /** The vault writes that seal `records` as the batch `sealed` (none left: no sealed batch, the sequence back at firstSeq). */
-  private sealOps(records: TraceRecord[], encoded: Buffer[], sealed: SealedBatch | undefined, firstSeq: bigint): VaultOp[] {
-    const ops: VaultOp[] = [];
-    records.forEach((r, i) => {
-      ops.push({ type: "put", key: seqKey(r.seq), value: encoded[i], valueEncoding: "buffer" }, { type: "put", key: `id:${r.traceId}`, value: r.seq.toString() });
-    });
-    ops.push(sealed ? { type: "put", key: "sealed", value: sealed } : { type: "del", key: "sealed" });
-    ops.push({ type: "put", key: "meta:nextSeq", value: (firstSeq + BigInt(records.length)).toString() });
-    return ops;
+    if (!sealed) return null;
+    return { sealed, records, tree: await hashed!, quarantined: rejected.length, timing };
   }
 
   /** VERSION_NOT_APPROVED unless `status` is APPROVED (`when`: at which stage, for the reason). */
@@ -402,44 +430,43 @@ export class TraceBatcher {
   }
 
   /**
-   * Anchors a sealed batch unless the chain already has it. Only a batch found sealed at start-up
-   * needs the chain asked whether a previous run already sent it; a batch sealed just now is sent
-   * directly (the contract refuses a firstSeq other than its count, and the batch then stays sealed
-   * for the resume path to diagnose). A batch that references a version no longer APPROVED — found
-   * before sending, or named by the chain's refusal — is unsealed instead.
+   * Anchors a sealed batch unless the chain already has it. Only a batch found sealed (at start-up,
+   * or sealed again after a refusal) needs the chain asked whether a previous run already sent it; a
+   * batch this run sealed is sent directly (the contract refuses a firstSeq other than its count,
+   * and the batch then stays sealed for the resume path to diagnose). A batch that references a
+   * version no longer APPROVED — found before sending, or named by the chain's refusal — comes
+   * back as {@link Refused}, written nowhere yet: the caller unseals it.
    */
-  private async anchorSealed(sealed: SealedBatch, records: TraceRecord[], tree: TraceTree, quarantined: number, timing: FlushedBatch["timing"], fresh = false): Promise<FlushedBatch | Unsealed> {
+  private async anchorSealed(work: SealedWork, fresh: boolean): Promise<FlushedBatch | Refused> {
+    const { sealed, records, tree, quarantined, timing } = work;
     const { traces } = this.options.ledger;
-    if (tree.root !== sealed.root) throw new MedprovError("VAULT_CORRUPT", `sealed batch at ${sealed.firstSeq} no longer hashes to its root`);
+    // Batches sealed by earlier releases kept their root: it still has to match.
+    if (sealed.root !== undefined && tree.root !== sealed.root) throw new MedprovError("VAULT_CORRUPT", `sealed batch at ${sealed.firstSeq} no longer hashes to its root`);
     const firstSeq = BigInt(sealed.firstSeq);
     const batchId = batchIdOf(this.hospital, firstSeq);
     const t1 = Date.now();
     const chainNext = fresh ? firstSeq : await traces.nextSequence(this.hospital);
-    let anchored: { anchorTx: string; blockNumber: number } | Unsealed;
+    let anchored: { anchorTx: string; blockNumber: number } | Refused;
     if (chainNext === firstSeq) {
-      anchored = fresh ? await this.send(sealed, records, tree) : ((await this.unsealIfRefused(sealed, records)) ?? (await this.send(sealed, records, tree)));
+      anchored = fresh ? await this.send(sealed, records, tree) : ((await this.refusedVersions(records)) ?? (await this.send(sealed, records, tree)));
     } else if (chainNext >= firstSeq + BigInt(records.length)) {
-      anchored = await this.alreadyAnchored(batchId, sealed.root);
+      anchored = await this.alreadyAnchored(batchId, tree.root);
     } else {
       throw new MedprovError("VAULT_CHAIN_MISMATCH", `the vault expects hospital ${this.hospital}'s next batch at ${firstSeq} but the chain is at ${chainNext}; is another batcher anchoring for this hospital?`);
     }
     timing.chainMs += Date.now() - t1;
-    if (anchored instanceof Unsealed) return anchored;
+    if (anchored instanceof Refused) return anchored;
     this.options.onProgress?.({ phase: "anchored", done: records.length, total: records.length });
     const t3 = Date.now();
-    const stored: StoredBatch = { ...sealed, batchId, ...anchored };
-    await this.vault.write([
-      { type: "put", key: batchKey(firstSeq), value: stored },
-      { type: "put", key: treeKey(firstSeq), value: tree.toBuffer(), valueEncoding: "buffer" },
-      { type: "del", key: "sealed" },
-    ]);
+    const stored: StoredBatch = { firstSeq: sealed.firstSeq, count: sealed.count, root: tree.root, batchId, ...anchored };
+    await this.vault.storeAnchored(stored, tree);
     timing.vaultMs += Date.now() - t3;
     this.options.onProgress?.({ phase: "store", done: records.length, total: records.length });
-    return { batchId, firstSeq, count: records.length, root: sealed.root, anchorTx: anchored.anchorTx, quarantined, timing };
+    return { batchId, firstSeq, count: records.length, root: tree.root, anchorTx: anchored.anchorTx, quarantined, timing };
   }
 
-  /** Sends the batch; a refusal for a version no longer APPROVED (it changed since the check) unseals it. */
-  private async send(sealed: SealedBatch, records: TraceRecord[], tree: TraceTree): Promise<{ anchorTx: string; blockNumber: number } | Unsealed> {
+  /** Sends the batch; a refusal for a version no longer APPROVED (it changed since the check) comes back as {@link Refused}. */
+  private async send(sealed: SealedBatch, records: TraceRecord[], tree: TraceTree): Promise<{ anchorTx: string; blockNumber: number } | Refused> {
     const { traces } = this.options.ledger;
     const header = batchHeader(records);
     this.options.onProgress?.({ phase: "anchor", done: 0, total: records.length });
@@ -448,8 +475,8 @@ export class TraceBatcher {
       return { anchorTx: sent.txHash, blockNumber: sent.blockNumber };
     } catch (e) {
       if (e instanceof LedgerRevertError && e.code === "TraceAnchorVersionNotApproved") {
-        const unsealed = await this.unsealIfRefused(sealed, records);
-        if (unsealed) return unsealed;
+        const refused = await this.refusedVersions(records);
+        if (refused) return refused;
       }
       throw e;
     }
@@ -465,41 +492,47 @@ export class TraceBatcher {
     return { anchorTx: event.transactionHash, blockNumber: event.blockNumber };
   }
 
-  /**
-   * When a version of the sealed batch is no longer APPROVED, unseals it in one vault write: that
-   * version's traces are quarantined (each under a fresh queue id, with the named reason and the
-   * chain's time), the rest sealed again from the same firstSeq, so no sequence number is skipped.
-   * Returns undefined when every version is still APPROVED (nothing to unseal).
-   */
-  private async unsealIfRefused(sealed: SealedBatch, records: TraceRecord[]): Promise<Unsealed | undefined> {
+  /** The versions of `records` that are no longer APPROVED, with every version's status; undefined when all are. */
+  private async refusedVersions(records: TraceRecord[]): Promise<Refused | undefined> {
     const statuses = await this.versionStatuses(records.map((r) => r.modelVersion));
+    return [...statuses.values()].some((s) => s !== VersionStatus.APPROVED) ? new Refused(statuses) : undefined;
+  }
+
+  /**
+   * Unseals the refused batch `head` and every batch sealed after it, in one vault write: traces of
+   * the versions no longer APPROVED are quarantined (each under a fresh queue id, with the named
+   * reason and the chain's time); the rest keep their batches and salts but are numbered again from
+   * head's firstSeq, so no sequence number is skipped (a batch left empty is dropped).
+   */
+  private async unsealFrom(head: SealedBatch, statuses: Map<string, number>): Promise<Refusal> {
     const refused = [...statuses].filter(([, s]) => s !== VersionStatus.APPROVED);
-    if (refused.length === 0) return undefined;
-    const firstSeq = BigInt(sealed.firstSeq);
     const bad = new Set(refused.map(([v]) => v));
-    const kept = records.filter((r) => !bad.has(r.modelVersion)).map((r, i) => ({ ...r, seq: firstSeq + BigInt(i) }));
-    const dropped = records.filter((r) => bad.has(r.modelVersion));
-    const encoded = encode(kept);
-    const resealed = kept.length > 0 ? { firstSeq: sealed.firstSeq, count: kept.length, root: asTree(encoded).root } : undefined;
+    const firstSeq = BigInt(head.firstSeq);
     const now = await this.quarantineTime();
-    const ops: VaultOp[] = [];
-    // Sequence numbers the re-sealed batch no longer uses; those it does are overwritten below.
-    for (let seq = firstSeq + BigInt(kept.length); seq < firstSeq + BigInt(sealed.count); seq++) ops.push({ type: "del", key: seqKey(seq) });
-    for (const r of dropped) {
-      const ticket = this.nextQueue++;
-      const problem = this.versionProblem(r.modelVersion, statuses.get(r.modelVersion)!, `after it was sealed at sequence ${r.seq} (the chain refused the batch)`)!;
-      ops.push({ type: "put", key: quarantineKey(ticket), value: this.quarantine(inputOf(r), problem, now, "anchor", r.seq) }, { type: "put", key: `id:${r.traceId}`, value: ticket });
+    const quarantined: Quarantining[] = [];
+    const batches: BatchToSeal[] = [];
+    const sealed = (await this.vault.sealedBatches()).filter((b) => BigInt(b.firstSeq) >= firstSeq);
+    const sealedRecords = await Promise.all(sealed.map(async (b) => (await this.vault.records(BigInt(b.firstSeq), b.count)).map((e) => recordFromJson(recordFromEncoding(e)))));
+    // From here to the write's turn nothing is awaited: tickets are handed out in the order writes land.
+    let seq = firstSeq;
+    for (const records of sealedRecords) {
+      for (const r of records.filter((x) => bad.has(x.modelVersion))) {
+        const problem = this.versionProblem(r.modelVersion, statuses.get(r.modelVersion)!, `after it was sealed at sequence ${r.seq} (the chain refused the batch)`)!;
+        quarantined.push({ ticket: this.nextQueue++, traceId: r.traceId, entry: this.quarantine(inputOf(r), problem, now, "anchor", r.seq) });
+      }
+      const kept = records.filter((r) => !bad.has(r.modelVersion)).map((r, i) => ({ ...r, seq: seq + BigInt(i) }));
+      if (kept.length > 0) batches.push({ firstSeq: seq, traceIds: kept.map((r) => r.traceId), encoded: encode(kept) });
+      seq += BigInt(kept.length);
     }
-    ops.push({ type: "put", key: "meta:nextQueue", value: this.nextQueue });
-    for (const op of this.sealOps(kept, encoded, resealed, firstSeq)) ops.push(op); // no push(...): batches of 100,000 overflow the stack
-    await this.queueWrite(ops);
+    const nextQueue = this.nextQueue;
+    await this.queueWrite(() => this.vault.reseal({ from: firstSeq, quarantined, batches, nextQueue, nextSeq: seq }));
     const versions = refused.map(([versionId, s]) => ({ versionId, status: nameOf(VERSION_STATUSES, s) }));
-    return new Unsealed({ firstSeq, versions, quarantined: dropped.length, resealed: kept.length });
+    return { firstSeq, versions, quarantined: quarantined.length, resealed: Number(seq - firstSeq) };
   }
 
   private async nextSequence(): Promise<bigint> {
-    const stored = await this.vault.get<string>("meta:nextSeq");
-    return stored !== undefined ? BigInt(stored) : await this.options.ledger.traces.nextSequence(this.hospital);
+    const { nextSeq } = await this.vault.counters();
+    return nextSeq ?? (await this.options.ledger.traces.nextSequence(this.hospital));
   }
 
   private async versionStatuses(versions: string[]): Promise<Map<string, number>> {
@@ -530,6 +563,7 @@ export class TraceBatcher {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.flushing?.catch(() => undefined);
+    await this.hasher.close();
     await this.vault.close();
   }
 }

@@ -9,41 +9,11 @@
  * binding rather than a pure-JS keccak (bench/anchor.ts measures the whole path). Building needs
  * no sort: one hash per leaf (the double hash) and one per internal node, as the sorted tree did.
  */
-import { dirname } from "node:path";
-import createKeccak from "keccak";
 import { TRACE_LEAF_ENCODING, TRACE_RECORD_FIELDS } from "../ids";
+import { fillInternalNodes, keccak_256, leafNode, treeNodesOfEncoded } from "./tree-hash";
 
 const hex = (b: Uint8Array) => "0x" + Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
 const asBuffer = (b: Uint8Array) => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-
-interface NativeKeccak {
-  initialize(rate: number, capacity: number): void;
-  absorb(data: Buffer): void;
-  absorbLastFewBits(bits: number): void;
-  squeeze(bytes: number): Buffer;
-}
-/**
- * The `keccak` package wraps every hash in a Transform stream; reusing its native state directly
- * saves a stream object per hash on the hottest loop of anchoring. Keccak-256: rate 1088, capacity 512, padding 0x01. Falls back to the
- * package's API where the native addon is unavailable.
- */
-const native: NativeKeccak | undefined = (() => {
-  try {
-    const load = require("node-gyp-build") as (dir: string) => new () => NativeKeccak; // untyped package
-    const State = load(dirname(require.resolve("keccak/package.json")));
-    return new State();
-  } catch {
-    return undefined;
-  }
-})();
-const keccak_256 = native
-  ? (data: Uint8Array): Buffer => {
-      native.initialize(1088, 512);
-      native.absorb(asBuffer(data));
-      native.absorbLastFewBits(0x01);
-      return native.squeeze(32);
-    }
-  : (data: Uint8Array): Buffer => createKeccak("keccak256").update(asBuffer(data)).digest();
 
 /** keccak256(keccak256(abi.encode(values))) for the trace record's static types. */
 export function traceLeafHash(values: readonly unknown[]): Uint8Array {
@@ -150,33 +120,39 @@ export function decodeTraceLeaf(encoded: Uint8Array): (string | bigint)[] {
   });
 }
 
-/** Node index of the leaf at `position` in a tree of `count` leaves (docs/receipt.md). */
-const leafNode = (count: number, position: number) => count - 1 + position;
-
 export class TraceTree {
   private constructor(
-    /** The array-laid-out tree: internal nodes first, then the leaves in position order. */
-    private readonly nodes: Uint8Array[],
+    /** The array-laid-out tree in one buffer, 32 bytes a node: internal nodes first, then the leaves in position order. */
+    private readonly nodes: Buffer,
   ) {}
 
   /** Builds the tree over leaf hashes in position order (leaf p is the record with sequence firstSeq + p). */
   static of(leaves: Uint8Array[]): TraceTree {
     if (leaves.length === 0) throw new RangeError("a Merkle tree needs at least one leaf");
     const n = leaves.length;
-    const nodes = new Array<Uint8Array>(2 * n - 1);
-    for (let p = 0; p < n; p++) nodes[leafNode(n, p)] = leaves[p];
-    const pair = new Uint8Array(64);
-    for (let i = n - 2; i >= 0; i--) {
-      pair.set(nodes[2 * i + 1], 0);
-      pair.set(nodes[2 * i + 2], 32);
-      nodes[i] = keccak_256(pair);
-    }
-    return new TraceTree(nodes);
+    const nodes = Buffer.allocUnsafe(32 * (2 * n - 1));
+    for (let p = 0; p < n; p++) nodes.set(leaves[p], 32 * leafNode(n, p));
+    return new TraceTree(fillInternalNodes(nodes, n));
+  }
+
+  /** Builds the tree over `count` records ABI-encoded back to back (what a batch's seal holds). */
+  static ofEncoded(encoded: Uint8Array, count: number): TraceTree {
+    return new TraceTree(treeNodesOfEncoded(encoded, count, TRACE_LEAF_BYTES));
+  }
+
+  /** The tree whose nodes {@link treeNodesOfEncoded} laid out (a worker thread's answer). */
+  static ofNodes(nodes: Uint8Array): TraceTree {
+    if (nodes.byteLength === 0 || nodes.byteLength % 64 !== 32) throw new RangeError("not the nodes of a trace tree");
+    return new TraceTree(asBuffer(nodes));
   }
 
   /** Leaves in the tree (the batch's count). */
   get size(): number {
-    return (this.nodes.length + 1) / 2;
+    return (this.nodes.length / 32 + 1) / 2;
+  }
+
+  private node(i: number): Buffer {
+    return this.nodes.subarray(32 * i, 32 * i + 32);
   }
 
   /**
@@ -185,9 +161,9 @@ export class TraceTree {
    * and are refused here.)
    */
   toBuffer(): Buffer {
-    const out = Buffer.allocUnsafe(4 + 32 * this.nodes.length);
+    const out = Buffer.allocUnsafe(4 + this.nodes.length);
     out.writeUInt32BE(this.size, 0);
-    this.nodes.forEach((node, i) => out.set(node, 4 + 32 * i));
+    this.nodes.copy(out, 4);
     return out;
   }
 
@@ -196,27 +172,27 @@ export class TraceTree {
     if (b.length < 4) throw new RangeError("not a serialized trace tree");
     const n = b.readUInt32BE(0);
     if (n === 0 || b.length !== 4 + 32 * (2 * n - 1)) throw new RangeError("not a serialized trace tree (or one from TraceAnchor 2.x, whose trees were sorted)");
-    return new TraceTree(Array.from({ length: 2 * n - 1 }, (_, i) => b.subarray(4 + 32 * i, 4 + 32 * (i + 1))));
+    return new TraceTree(b.subarray(4));
   }
 
   /** The top of the tree, which the hospital submits as `treeRoot`. */
   get treeRoot(): string {
-    return hex(this.nodes[0]);
+    return hex(this.node(0));
   }
 
   /** The root the contract anchors: keccak(abi.encode(count, treeRoot)). */
   get root(): string {
-    return batchRootOf(this.size, this.nodes[0]);
+    return batchRootOf(this.size, this.node(0));
   }
 
   leafHash(position: number): string {
-    return hex(this.nodes[leafNode(this.size, position)]);
+    return hex(this.node(leafNode(this.size, position)));
   }
 
   /** Sibling path of the leaf at `position`, leaf to top. */
   getProof(position: number): string[] {
     const proof: string[] = [];
-    for (let i = leafNode(this.size, position); i > 0; i = (i - 1) >> 1) proof.push(hex(this.nodes[i % 2 === 1 ? i + 1 : i - 1]));
+    for (let i = leafNode(this.size, position); i > 0; i = (i - 1) >> 1) proof.push(hex(this.node(i % 2 === 1 ? i + 1 : i - 1)));
     return proof;
   }
 }

@@ -3,15 +3,20 @@
  * batch's Merkle tree. All state changes are single atomic batches written with `sync: true`
  * (fsync), so a crash — a killed process or a power cut — leaves the vault either before or after
  * a step, never half-way, and an acknowledged append is on disk. One fsync a write, not a trace:
- * appends arrive in chunks and a batch is sealed and stored in one write each.
+ * appends arrive in chunks and a batch is sealed and stored in one write each. The vault owns this
+ * layout and the batch lifecycle, each step one such write: enqueue, seal (with the traces it
+ * quarantines), storeAnchored, reseal (unseal after a refusal); the batcher only decides when.
  *
  * Keys (fixed-width numbers so iteration order is numeric):
  *   meta:nextQueue → number        q:<queue id>  → TraceInput (queued, acknowledged)
  *   meta:nextSeq   → string        x:<ticket>    → QuarantinedTrace (ticket: a queue id, see below)
  *   id:<traceId>   → a number (queue id while queued, ticket once quarantined), or the sequence
  *                    number as a string once sealed (appends are idempotent by trace id)
- *   a:<seq>        → the record with its salt, ABI-encoded (the bytes its leaf hashes), written once when sealed
- *   sealed         → SealedBatch: the one batch sealed but not yet stored as anchored
+ *   a:<seq>        → a run of up to RECORDS_PER_ENTRY records from sequence <seq>, each with its salt,
+ *                    ABI-encoded (the bytes its leaf hashes) back to back; written when sealed, never
+ *                    across two batches (layout 3 wrote one record an entry: a run of one)
+ *   s:<firstSeq>   → SealedBatch {firstSeq, count}: a batch sealed but not yet stored as anchored; several
+ *                    may wait, in sequence order (the next is sealed while the oldest is being anchored)
  *   b:<firstSeq>   → StoredBatch: an anchored batch (its records are a:<firstSeq..+count>)
  *   n:<firstSeq>   → the batch's Merkle tree, binary (TraceTree.toBuffer); proofs are read from it
  *   meta:format    → VAULT_FORMAT
@@ -24,25 +29,34 @@
  */
 import { Level } from "level";
 import { recordFromEncoding, type TraceInput, type TraceRecordJson } from "./record";
-import { TraceTree } from "./merkle";
+import { TRACE_LEAF_BYTES, TraceTree } from "./merkle";
 import { MedprovError } from "../errors";
 
-/** Layout version of the keys above; a vault written in another layout is refused, not misread. */
 /**
- * 3: trees are position-bound (TraceAnchor 3.x) and stored without the sorted layout's index; a
- * layout-2 vault belongs to a TraceAnchor 2.x deployment and is refused (anchor its queue with the
- * release that wrote it).
+ * Layout version of the keys above; a vault written in another layout is refused, not misread.
+ * 4: sealed batches are a list (s:<firstSeq>), so one is sealed while another is anchored.
+ * 3: trees are position-bound (TraceAnchor 3.x). A layout-3 vault differs only in holding at most
+ * one sealed batch under `sealed`: opening it for a batcher moves that batch to s:<firstSeq> and
+ * sets layout 4 in one synced write ({@link migrateFrom3}); read-only opens read it as it is (no
+ * read looks at sealed batches). A layout-2 vault belongs to a TraceAnchor 2.x deployment and is
+ * refused (anchor its queue with the release that wrote it).
  */
-export const VAULT_FORMAT = 3;
+export const VAULT_FORMAT = 4;
+const MIGRATABLE_FORMAT = 3;
 
+/**
+ * A batch sealed but not yet stored as anchored. Its records (a:<seq>) determine its tree; batches
+ * sealed by earlier releases also carry the root they hashed to, and are checked against it.
+ */
 export interface SealedBatch {
   firstSeq: string;
   count: number;
-  /** The anchored root, keccak(abi.encode(count, treeRoot)). */
-  root: string;
+  root?: string;
 }
 
 export interface StoredBatch extends SealedBatch {
+  /** The anchored root, keccak(abi.encode(count, treeRoot)). */
+  root: string;
   batchId: string;
   anchorTx: string;
   blockNumber: number;
@@ -89,6 +103,20 @@ export type TraceState =
   | { state: "sealed"; seq: string }
   | { state: "anchored"; anchored: AnchoredTrace };
 
+/** A batch being sealed: its first sequence number, its records' trace ids in order, and the records ABI-encoded back to back. */
+export interface BatchToSeal {
+  firstSeq: bigint;
+  traceIds: string[];
+  encoded: Buffer;
+}
+
+/** A trace taken out of line (stage "seal": under its queue id; stage "anchor": under a fresh ticket). */
+export interface Quarantining {
+  ticket: number;
+  traceId: string;
+  entry: QuarantinedTrace;
+}
+
 export type VaultOp = { type: "put"; key: string; value: unknown; valueEncoding?: "buffer" } | { type: "del"; key: string };
 
 export const queueKey = (id: number) => `q:${id.toString().padStart(16, "0")}`;
@@ -96,6 +124,33 @@ export const seqKey = (seq: bigint) => `a:${seq.toString().padStart(20, "0")}`;
 export const batchKey = (firstSeq: bigint) => `b:${firstSeq.toString().padStart(20, "0")}`;
 export const treeKey = (firstSeq: bigint) => `n:${firstSeq.toString().padStart(20, "0")}`;
 export const quarantineKey = (ticket: number) => `x:${ticket.toString().padStart(16, "0")}`;
+/** Records in one a: entry: one key a record made a 100,000-trace seal 100,000 puts. */
+export const RECORDS_PER_ENTRY = 1024;
+export const sealedKey = (firstSeq: bigint) => `s:${firstSeq.toString().padStart(20, "0")}`;
+
+/**
+ * The writes that seal a batch: its records in runs of {@link RECORDS_PER_ENTRY} (a seal of
+ * 100,000 traces is 98 puts, not 100,000), each trace id's sequence number, and s:<firstSeq>.
+ */
+function sealOps({ firstSeq, traceIds, encoded }: BatchToSeal): VaultOp[] {
+  const ops: VaultOp[] = [];
+  const count = traceIds.length;
+  for (let i = 0; i < count; i += RECORDS_PER_ENTRY) {
+    ops.push({ type: "put", key: seqKey(firstSeq + BigInt(i)), value: encoded.subarray(TRACE_LEAF_BYTES * i, TRACE_LEAF_BYTES * Math.min(count, i + RECORDS_PER_ENTRY)), valueEncoding: "buffer" });
+  }
+  traceIds.forEach((id, i) => ops.push({ type: "put", key: `id:${id}`, value: (firstSeq + BigInt(i)).toString() }));
+  const sealed: SealedBatch = { firstSeq: firstSeq.toString(), count };
+  ops.push({ type: "put", key: sealedKey(firstSeq), value: sealed });
+  return ops;
+}
+
+/** The one step from layout 3 to 4: the sealed batch (if any) moves to its place in the list. */
+async function migrateFrom3(db: Level<string, unknown>): Promise<void> {
+  const sealed = (await db.get("sealed")) as SealedBatch | undefined;
+  const batch = db.batch();
+  if (sealed) batch.put(sealedKey(BigInt(sealed.firstSeq)), sealed).del("sealed");
+  await batch.put("meta:format", VAULT_FORMAT).write({ sync: true });
+}
 
 export class TraceVault {
   /** The last tree read: receipts are usually cut batch by batch. */
@@ -139,7 +194,9 @@ export class TraceVault {
         throw new MedprovError("VAULT_FORMAT", `${path} is a trace vault of an earlier layout (no meta:format); anchor its queue with the release that wrote it, or start a new vault`);
       }
       await db.put("meta:format", VAULT_FORMAT, { sync: true });
-    } else if (format !== VAULT_FORMAT) {
+    } else if (format === MIGRATABLE_FORMAT && !readOnly) {
+      await migrateFrom3(db);
+    } else if (format !== VAULT_FORMAT && format !== MIGRATABLE_FORMAT) {
       await db.close();
       throw new MedprovError("VAULT_FORMAT", `${path} is a trace vault of layout ${format}; this release reads layout ${VAULT_FORMAT}`);
     }
@@ -158,7 +215,7 @@ export class TraceVault {
     return keys.length === 0 ? [] : this.db.getMany(keys);
   }
 
-  /** One atomic, synced step: when it resolves the ops are on disk, whatever happens next. */
+  /** One atomic, synced step: when it resolves the ops are on disk, whatever happens next. The lifecycle steps below are each one. */
   async write(ops: VaultOp[]): Promise<void> {
     if (this.readOnly) throw new MedprovError("VAULT_READ_ONLY", "this vault was opened read-only");
     // A chained batch takes `sync` once for the write: given to batch(ops, options), abstract-level
@@ -172,11 +229,77 @@ export class TraceVault {
     await batch.write({ sync: true });
   }
 
-  /** Queued inputs in append order, at most `limit`. */
-  async queued(limit: number): Promise<{ key: string; input: TraceInput }[]> {
-    const out: { key: string; input: TraceInput }[] = [];
-    for await (const [key, value] of this.db.iterator({ gte: "q:", lt: "q;", limit })) out.push({ key, input: value as TraceInput });
+  /** Batches sealed and not yet stored as anchored, in sequence order. */
+  async sealedBatches(): Promise<SealedBatch[]> {
+    return (await this.db.values({ gte: "s:", lt: "s;" }).all()) as SealedBatch[];
+  }
+
+  /** Queued inputs in append order, at most `limit`, with their queue ids. */
+  async queued(limit: number): Promise<{ queueId: number; input: TraceInput }[]> {
+    const out: { queueId: number; input: TraceInput }[] = [];
+    for await (const [key, value] of this.db.iterator({ gte: "q:", lt: "q;", limit })) out.push({ queueId: Number(key.slice(2)), input: value as TraceInput });
     return out;
+  }
+
+  /** The next queue id to hand out, and the next sequence number to seal (undefined before the first seal). */
+  async counters(): Promise<{ nextQueue: number; nextSeq?: bigint }> {
+    const [nextQueue, nextSeq] = (await this.db.getMany(["meta:nextQueue", "meta:nextSeq"])) as [number | undefined, string | undefined];
+    return { nextQueue: nextQueue ?? 0, ...(nextSeq !== undefined ? { nextSeq: BigInt(nextSeq) } : {}) };
+  }
+
+  /** For each trace id, whether the vault holds it in any state (queued, quarantined, sealed or anchored). */
+  async known(traceIds: string[]): Promise<boolean[]> {
+    return (await this.getMany(traceIds.map((id) => `id:${id}`))).map((v) => v !== undefined);
+  }
+
+  // The batch lifecycle, each step one synced atomic write. The batcher decides when; these decide which keys.
+
+  /** Append: queues inputs under their queue ids (acknowledged once this resolves). */
+  async enqueue(entries: { queueId: number; input: TraceInput }[], nextQueue: number): Promise<void> {
+    const ops: VaultOp[] = [];
+    for (const { queueId, input } of entries) ops.push({ type: "put", key: queueKey(queueId), value: input }, { type: "put", key: `id:${input.traceId}`, value: queueId });
+    ops.push({ type: "put", key: "meta:nextQueue", value: nextQueue });
+    await this.write(ops);
+  }
+
+  /**
+   * Seal: takes queued traces out of the queue; those `quarantined` (each under its queue id) are
+   * put aside, the rest stored as `batch` (records, their sequence numbers, s:<firstSeq>).
+   */
+  async seal(step: { taken: number[]; quarantined: Quarantining[]; batch?: BatchToSeal; nextSeq: bigint }): Promise<void> {
+    const ops: VaultOp[] = step.taken.map((id) => ({ type: "del", key: queueKey(id) }));
+    for (const q of step.quarantined) ops.push({ type: "put", key: quarantineKey(q.ticket), value: q.entry });
+    // concat, not push(...): a 100,000-trace batch is 100,000 ops, past the call stack's argument limit.
+    await this.write(ops.concat(step.batch ? sealOps(step.batch) : [], [{ type: "put", key: "meta:nextSeq", value: step.nextSeq.toString() }]));
+  }
+
+  /** Finish: the sealed batch is stored as anchored, with its tree (receipts are cut from it). */
+  async storeAnchored(batch: StoredBatch, tree: TraceTree): Promise<void> {
+    const firstSeq = BigInt(batch.firstSeq);
+    await this.write([
+      { type: "put", key: batchKey(firstSeq), value: batch },
+      { type: "put", key: treeKey(firstSeq), value: tree.toBuffer(), valueEncoding: "buffer" },
+      { type: "del", key: sealedKey(firstSeq) },
+    ]);
+  }
+
+  /**
+   * Unseal: every sealed batch from `from` on is replaced by `batches` (the same traces less those
+   * `quarantined`, each of these under a fresh ticket, numbered again from `from`).
+   */
+  async reseal(step: { from: bigint; quarantined: Quarantining[]; batches: BatchToSeal[]; nextQueue: number; nextSeq: bigint }): Promise<void> {
+    const ops: VaultOp[] = [];
+    for (const sealed of await this.sealedBatches()) {
+      const start = BigInt(sealed.firstSeq);
+      if (start < step.from) continue;
+      ops.push({ type: "del", key: sealedKey(start) });
+      for (const key of await this.db.keys({ gte: seqKey(start), lt: seqKey(start + BigInt(sealed.count)) }).all()) ops.push({ type: "del", key });
+    }
+    // Deletions first: a re-numbered record or batch may land on a key deleted above.
+    for (const q of step.quarantined) ops.push({ type: "put", key: quarantineKey(q.ticket), value: q.entry }, { type: "put", key: `id:${q.traceId}`, value: q.ticket });
+    for (const batch of step.batches) for (const op of sealOps(batch)) ops.push(op); // no push(...): batches of 100,000 overflow the stack
+    ops.push({ type: "put", key: "meta:nextQueue", value: step.nextQueue }, { type: "put", key: "meta:nextSeq", value: step.nextSeq.toString() });
+    await this.write(ops);
   }
 
   async countQueued(): Promise<number> {
@@ -185,13 +308,21 @@ export class TraceVault {
     return n;
   }
 
-  /** Sealed records [firstSeq, firstSeq + count), ABI-encoded, in sequence order. */
+  /** Sealed records [firstSeq, firstSeq + count), ABI-encoded, in sequence order (views into the runs read). */
   async records(firstSeq: bigint, count: number): Promise<Buffer[]> {
-    return (await this.recordRange(firstSeq, count).all()) as Buffer[];
-  }
-
-  private recordRange(firstSeq: bigint, count: number) {
-    return this.db.values({ gte: seqKey(firstSeq), lt: seqKey(firstSeq + BigInt(count)), valueEncoding: "buffer" });
+    const end = firstSeq + BigInt(count);
+    // The run holding firstSeq may begin before it; runs never straddle a batch, so it is the last key at or before it.
+    const [from = seqKey(firstSeq)] = await this.db.keys({ gte: "a:", lte: seqKey(firstSeq), reverse: true, limit: 1 }).all();
+    const out: Buffer[] = [];
+    for await (const [key, value] of this.db.iterator({ gte: from, lt: seqKey(end), valueEncoding: "buffer" })) {
+      const run = value as Buffer;
+      const first = BigInt(key.slice(2));
+      for (let i = 0; i < run.length / TRACE_LEAF_BYTES; i++) {
+        const seq = first + BigInt(i);
+        if (seq >= firstSeq && seq < end) out.push(run.subarray(TRACE_LEAF_BYTES * i, TRACE_LEAF_BYTES * (i + 1)));
+      }
+    }
+    return out;
   }
 
   async tree(firstSeq: string): Promise<TraceTree> {
@@ -212,7 +343,7 @@ export class TraceVault {
   /** A stored record with its proof, cut from its batch's tree. */
   async anchoredAt(seq: bigint): Promise<AnchoredTrace | undefined> {
     const batch = await this.batchOf(seq);
-    const encoded = batch && ((await this.db.get(seqKey(seq), { valueEncoding: "buffer" })) as Buffer | undefined);
+    const [encoded] = batch ? await this.records(seq, 1) : [];
     if (!batch || !encoded) return undefined;
     return this.withProof(batch, await this.tree(batch.firstSeq), recordFromEncoding(encoded));
   }
@@ -227,9 +358,7 @@ export class TraceVault {
     for await (const value of this.db.values({ gte: "b:", lt: "b;" })) {
       const batch = value as StoredBatch;
       const tree = await this.tree(batch.firstSeq);
-      for await (const encoded of this.recordRange(BigInt(batch.firstSeq), batch.count)) {
-        yield this.withProof(batch, tree, recordFromEncoding(encoded as Buffer));
-      }
+      for (const encoded of await this.records(BigInt(batch.firstSeq), batch.count)) yield this.withProof(batch, tree, recordFromEncoding(encoded));
     }
   }
 
