@@ -103,7 +103,7 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
 }
 
 function addHooks(app: FastifyInstance, auth: ReturnType<typeof createAuth>, counters: Kit["counters"], names: Kit["names"]): void {
-  app.decorateRequest("caller", undefined as unknown as Caller);
+  app.decorateRequest<Caller | undefined>("caller", undefined);
   app.addHook("onRequest", (req, reply, done) => {
     auth.caller(req.headers.authorization).then((caller) => {
       req.caller = caller;

@@ -3,7 +3,7 @@
  * mappings need, paging parameters, FHIR's media type, and errors as OperationOutcomes.
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { Resource } from "@medplum/fhirtypes";
+import type { OperationOutcome, Resource } from "@medplum/fhirtypes";
 import { SearchParamError, operationOutcome, type FhirContext, type Paging } from "../fhir";
 import type { Kit } from "./app";
 import { ApiError, type ErrorReply } from "./errors";
@@ -42,13 +42,13 @@ export function searchParam<T>(f: () => T): T {
 }
 
 /** An error answer, on a /fhir route, as an OperationOutcome with the same status and code. */
-export function asOperationOutcome(r: ErrorReply): ErrorReply & { contentType: string } {
-  return { ...r, body: operationOutcome(r.status, r.body.error.code, r.body.error.message) as unknown as ErrorReply["body"], contentType: FHIR_TYPE };
+export function asOperationOutcome(r: ErrorReply): Omit<ErrorReply, "body"> & { body: OperationOutcome; contentType: string } {
+  return { ...r, body: operationOutcome(r.status, r.body.error.code, r.body.error.message), contentType: FHIR_TYPE };
 }
 
 /** Names of members and purposes, and the contract addresses, for the mappings. */
 export async function fhirContext({ o, q }: Pick<Kit, "o" | "q">): Promise<FhirContext> {
-  const names = new Map((await q.members()).map((m) => [Number(m.orgId), String(m.name)]));
+  const names = new Map((await q.members()).map((m) => [m.orgId, m.name]));
   const purposes = new Map((await q.purposes()).map((p) => [Number(p.id), String(p.name)]));
   const a = o.deployment.addresses;
   return { chainId: o.deployment.chainId, addresses: { consortium: a.consortium, consents: a.consents, models: a.models, traces: a.traces }, orgName: (id) => names.get(id), purposeName: (id) => purposes.get(id) };
