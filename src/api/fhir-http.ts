@@ -5,6 +5,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { OperationOutcome, Resource } from "@medplum/fhirtypes";
 import { SearchParamError, operationOutcome, type FhirContext, type Paging } from "../fhir";
+import { LIMITS } from "../constants";
 import type { Kit } from "./app";
 import { ApiError, type ErrorReply } from "./errors";
 
@@ -17,7 +18,7 @@ export const fhirBase = (req: FastifyRequest) => `${req.protocol}://${req.host}/
 
 /** Query parameters every search takes: paging, and the `_format` FHIR clients may add. */
 export const PAGING = {
-  _count: { type: "integer", minimum: 0, maximum: 1000, description: "matches per page (100 unless given; 0: only the total)" },
+  _count: { type: "integer", minimum: 0, maximum: LIMITS.PAGE_MAX, description: `matches per page (${LIMITS.PAGE_DEFAULT} unless given; 0: only the total)` },
   _cursor: { type: "string", pattern: "^[0-9A-Za-z:._-]{1,200}$", description: "where the page starts: set by the Bundle's next link" },
   _format: { type: "string", enum: ["json", "application/json", "application/fhir+json"] },
 } as const;
@@ -25,7 +26,7 @@ export const PAGING = {
 /** Paging of a search request. */
 export function pagingOf(req: FastifyRequest): Paging {
   const q = req.query as { _count?: number; _cursor?: string };
-  return { base: fhirBase(req), self: `${fhirBase(req).slice(0, -"/fhir".length)}${req.url}`, count: q._count ?? 100, cursor: q._cursor };
+  return { base: fhirBase(req), self: `${fhirBase(req).slice(0, -"/fhir".length)}${req.url}`, count: q._count ?? LIMITS.PAGE_DEFAULT, cursor: q._cursor };
 }
 
 /** Sends a resource as FHIR JSON. */

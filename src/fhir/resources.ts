@@ -10,7 +10,7 @@
  */
 import type { AuditEvent, Consent, Device, Extension, Identifier, Organization, Provenance, Reference } from "@medplum/fhirtypes";
 import { ZeroHash } from "ethers";
-import { DEFAULT_PURPOSES, MEMBER_STATUSES, NUMBERS, RISK_CLASSES, VERSION_STATUSES, VersionStatus, nameOf } from "../constants";
+import { DEFAULT_PURPOSES, LIMITS, MEMBER_STATUSES, NUMBERS, RISK_CLASSES, VERSION_STATUSES, VersionStatus, nameOf } from "../constants";
 import type { Rows } from "../core";
 import * as C from "./codes";
 
@@ -88,7 +88,7 @@ export function consentResource(ctx: FhirContext, row: ConsentRow, now: number):
     provision: {
       type: "permit",
       // Expiry "never" is uint64 max on-chain; FHIR dates end in year 9999, so an open period has no end.
-      period: { start: instant(row.grantedAt), ...(revoked || end < 253402300799 ? { end: instant(end) } : {}) },
+      period: { start: instant(row.grantedAt), ...(revoked || end < LIMITS.TIME_MAX ? { end: instant(end) } : {}) },
       actor: [{ role: { coding: [C.RECIPIENT] }, reference: orgReference(ctx, row.grantee) }],
       purpose: [coding],
     },

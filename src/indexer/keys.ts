@@ -13,7 +13,13 @@
 export const INDEX_LAYOUT = 3;
 
 export const pad = (n: number | bigint | string, width: number) => n.toString().padStart(width, "0");
-export const checkpoint = (block: number, logIndex: number) => `${pad(block, 12)}${pad(logIndex, 6)}`;
+/** The largest log index a checkpoint holds (6 digits); the range check refuses any larger one. */
+export const LOG_INDEX_MAX = 999_999;
+export function checkpoint(block: number, logIndex: number): string {
+  // A wider log index would break the keys' order (7 digits sort before 6): refuse it, never write it.
+  if (!(logIndex >= 0 && logIndex <= LOG_INDEX_MAX)) throw new RangeError(`log index ${logIndex} does not fit a checkpoint (0..${LOG_INDEX_MAX})`);
+  return `${pad(block, 12)}${pad(logIndex, 6)}`;
+}
 export const CHECKPOINT_MAX = "9".repeat(18);
 export const org = (id: number) => pad(id, 10);
 export const lc = (a: string) => a.toLowerCase();
@@ -88,7 +94,7 @@ const ASOF = {
 /** The prefix and the inclusive upper key of an as-of lookup at a block (when given) or else at a time. */
 export function asOfRange(prefixes: { block: string; time: string }, at: { block?: number; time: number }): { base: string; upTo: string } {
   return at.block !== undefined
-    ? { base: prefixes.block, upTo: `${prefixes.block}${checkpoint(at.block, 999_999)}` }
+    ? { base: prefixes.block, upTo: `${prefixes.block}${checkpoint(at.block, LOG_INDEX_MAX)}` }
     : { base: prefixes.time, upTo: `${prefixes.time}${pad(at.time, 12)}${CHECKPOINT_MAX}` };
 }
 

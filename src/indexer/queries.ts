@@ -3,7 +3,7 @@
  * or a single ordered lookup; none reads the chain.
  */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { MemberStatus, Purpose, VersionStatus, NUMBERS } from "../constants";
+import { LIMITS, MemberStatus, Purpose, NUMBERS } from "../constants";
 import { InputError, isoOf, type Rows } from "../core";
 import { K, P, asOfRange, checkpoint, lc, pad } from "./keys";
 import type { IndexStore, Json } from "./store";
@@ -90,7 +90,7 @@ async function revocationImpact(store: IndexStore, consentValidAt: ConsentValidA
 
 /** One page of rows ordered by a stable key: those after `after`, at most `limit`, and the cursor of the next page. */
 function pageOf<N extends string, T>(keyed: { key: string; d: T }[], f: { after?: string; limit?: number }, name: N) {
-  const limit = Math.min(f.limit ?? 100, 1000);
+  const limit = Math.min(f.limit ?? LIMITS.PAGE_DEFAULT, LIMITS.PAGE_MAX);
   const sorted = keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).filter((x) => f.after === undefined || x.key > f.after);
   const page = sorted.slice(0, limit);
   return { [name]: page.map((x) => x.d), next: sorted.length > limit ? page[limit - 1].key : null } as { [K in N]: T[] } & { next: string | null };
@@ -214,12 +214,6 @@ function modelQueries(store: IndexStore) {
     alerts: (id: string) => values<Rows.AlertRow>(store, P.alerts(id)),
     /** Every alert (FAIRNESS: subgroup gap; PERFORMANCE: overall AUC), in chain order, with the version it was raised against. */
     allAlerts: async (): Promise<(Rows.AlertRow & { versionId: string })[]> => (await history<Rows.AlertRow>(store, P.allAlerts)).map(({ owner, checkpoint: _cp, ...r }) => ({ ...r, versionId: owner })),
-    /** A version's status at a time, from its history. */
-    async versionStatusAt(id: string, time: number): Promise<number> {
-      let status: number = VersionStatus.NONE;
-      for (const h of await values<Rows.StatusChangeRow>(store, P.versionHistory(id))) if (Number(h.time) <= time) status = Number(h.status);
-      return status;
-    },
     policies: () => values(store, P.policies),
     /** Every version status change, in chain order, with its version and checkpoint. */
     versionChanges: async (): Promise<Rows.VersionChangeRow[]> => (await history<Rows.StatusChangeRow>(store, P.allVersionHistory)).map(({ owner, ...r }) => ({ ...r, versionId: owner })),
@@ -242,7 +236,7 @@ function batchQueries(store: IndexStore) {
      * that could hold a match; reading stops once the page is full.
      */
     async batches(f: { hospital?: number; version?: string; fromTime?: number; toTime?: number; after?: string; limit?: number }) {
-      const limit = Math.min(f.limit ?? 100, 1000);
+      const limit = Math.min(f.limit ?? LIMITS.PAGE_DEFAULT, LIMITS.PAGE_MAX);
       const prefix = f.version ? P.batchesOfVersion(f.version) : f.hospital !== undefined ? P.batchesOfHospital(f.hospital) : P.batches;
       let from = f.after ? `${prefix}${f.after}` : prefix;
       if (f.fromTime !== undefined) {

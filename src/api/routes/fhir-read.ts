@@ -3,6 +3,7 @@
  * (Organization, Device, CodeSystem) by search and by id, and a read of every resource a search
  * answers with (each entry's fullUrl resolves).
  */
+import { LIMITS } from "../../constants";
 import type { Kit } from "../app";
 import { ERROR_CATALOGUE } from "../errors";
 import { batchProvenance, capabilityStatement, codeSystems, consentResource, deviceId, deviceResource, organizationResource, pagedBundle, versionProvenance, type VersionRow } from "../../fhir";
@@ -42,7 +43,7 @@ export function fhirReadRoutes(kit: Kit): void {
     const { _id } = req.query as { _id?: string };
     const [ctx, models] = await Promise.all([fhirContext(kit), q.models()]);
     const names = new Map(models.map((m) => [m.modelId, { name: m.name }]));
-    const versions = (await q.versionList({ limit: 1_000_000 })).versions.filter((v) => _id === undefined || deviceId(v.versionId) === _id.toLowerCase());
+    const versions = (await q.versionList({ limit: LIMITS.PAGE_MAX })).versions.filter((v) => _id === undefined || deviceId(v.versionId) === _id.toLowerCase());
     const matches = versions.map((v) => ({ key: `${v.registeredCheckpoint ?? ""}-${deviceId(v.versionId)}`, resource: () => deviceResource(ctx, v, names.get(v.modelId)) }));
     return sendFhir(reply, pagedBundle(matches, (await now()).time, pagingOf(req)));
   });
