@@ -33,7 +33,9 @@ contract Consortium is IConsortium, AccessManaged {
 
     /// @inheritdoc IConsortium
     function admitMember(string calldata name, Role role, address[] calldata keys) external restricted returns (uint32 orgId) {
-        if (role == Role.NONE || bytes(name).length == 0 || keys.length == 0) revert ConsortiumInvalidMember();
+        if (role == Role.NONE || bytes(name).length == 0 || keys.length == 0) {
+            revert ConsortiumInvalidMember(role, bytes(name).length, keys.length);
+        }
         orgId = ++_count;
         _orgs[orgId] = Org(role, MemberStatus.ACTIVE);
         emit MemberAdmitted(orgId, role, name);
@@ -151,7 +153,7 @@ contract Consortium is IConsortium, AccessManaged {
     }
 
     function _addKey(uint32 orgId, address key) private {
-        if (key == address(0)) revert ConsortiumInvalidMember();
+        if (key == address(0)) revert ConsortiumZeroKey(orgId);
         uint32 existing = _keys[key].orgId;
         if (existing != 0) revert ConsortiumKeyAlreadyUsed(key, existing);
         _keys[key] = KeyRecord(orgId, false);

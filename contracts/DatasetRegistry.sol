@@ -30,7 +30,11 @@ contract DatasetRegistry is IDatasetRegistry {
         if (
             r.contentRoot == 0 || r.cohortRoot == 0 || r.metadataHash == 0
                 || r.parents.length > MedprovConstants.MAX_LIST_LENGTH
-        ) revert DatasetRegistryInvalidRegistration();
+        ) {
+            revert DatasetRegistryInvalidRegistration(
+                r.contentRoot, r.cohortRoot, r.metadataHash, r.parents.length, MedprovConstants.MAX_LIST_LENGTH
+            );
+        }
         uint64 catalogue = consents.purposeMask();
         if (r.allowedPurposes == 0 || r.allowedPurposes & ~catalogue != 0) {
             revert DatasetRegistryInvalidPurposes(r.allowedPurposes, catalogue);
@@ -70,7 +74,7 @@ contract DatasetRegistry is IDatasetRegistry {
 
     /// @inheritdoc IDatasetRegistry
     function destroyDataset(bytes32 datasetId, bytes32 attestation) external {
-        if (attestation == 0) revert DatasetRegistryInvalidRegistration();
+        if (attestation == 0) revert DatasetRegistryZeroAttestation(datasetId);
         _move(datasetId, DatasetStatus.RETIRED, DatasetStatus.DESTROYED, attestation);
     }
 

@@ -72,7 +72,7 @@ contract ModelRegistry is IModelRegistry, AccessManaged {
     {
         uint32 developer = consortium.requireMember(msg.sender, Role.MODEL_DEVELOPER);
         if (bytes(name).length == 0 || bytes(intendedUse).length == 0 || riskClass == RiskClass.NONE) {
-            revert ModelRegistryInvalidModel();
+            revert ModelRegistryInvalidModel(bytes(name).length, bytes(intendedUse).length, riskClass);
         }
         modelId = modelIdOf(developer, name);
         if (_models[modelId].developer != 0) revert ModelRegistryModelExists(modelId);
@@ -276,12 +276,19 @@ contract ModelRegistry is IModelRegistry, AccessManaged {
     function _checkVersionInput(VersionInput calldata input) private pure {
         Evaluation calldata e = input.evaluation;
         uint256 n = input.trainingDatasets.length;
+        uint256 largest = _max(_max(_max(e.auc, e.sensitivity), _max(e.specificity, e.subgroupAucGap)), e.grassrootsShare);
         if (
             input.weightsHash == 0 || input.modelCardHash == 0 || n == 0 || n > MedprovConstants.MAX_LIST_LENGTH
-                || e.auc > MedprovConstants.BPS || e.sensitivity > MedprovConstants.BPS
-                || e.specificity > MedprovConstants.BPS || e.subgroupAucGap > MedprovConstants.BPS
-                || e.grassrootsShare > MedprovConstants.BPS
-        ) revert ModelRegistryInvalidVersion();
+                || largest > MedprovConstants.BPS
+        ) {
+            revert ModelRegistryInvalidVersion(
+                input.weightsHash, input.modelCardHash, n, MedprovConstants.MAX_LIST_LENGTH, largest
+            );
+        }
+    }
+
+    function _max(uint256 a, uint256 b) private pure returns (uint256) {
+        return a > b ? a : b;
     }
 
     function _checkParent(bytes32 parent, uint32 developer) private view {

@@ -39,7 +39,8 @@ contract TraceAnchor is ITraceAnchor {
     function anchorBatch(Batch calldata b) external returns (bytes32 batchId) {
         uint32 hospital = consortium.requireMember(msg.sender, Role.HOSPITAL);
         uint256 n = b.versions.length;
-        if (b.treeRoot == 0 || b.count == 0 || n == 0 || n > MedprovConstants.MAX_LIST_LENGTH) revert TraceAnchorInvalidBatch();
+        if (b.treeRoot == 0 || b.count == 0) revert TraceAnchorEmptyBatch(b.treeRoot, b.count);
+        if (n == 0 || n > MedprovConstants.MAX_LIST_LENGTH) revert TraceAnchorVersionListLength(n, MedprovConstants.MAX_LIST_LENGTH);
         if (b.versionCounts.length != n) revert TraceAnchorVersionCountsMismatch(n, b.versionCounts.length, 0, b.count);
         HospitalLog memory log = _logs[hospital];
         if (b.firstSeq != log.nextSeq) revert TraceAnchorSequenceGap(hospital, log.nextSeq, b.firstSeq);
@@ -73,7 +74,7 @@ contract TraceAnchor is ITraceAnchor {
             if (!models.isDeployed(v, hospital)) revert TraceAnchorVersionNotDeployed(v, hospital);
             if (b.versionCounts[i] == 0) revert TraceAnchorZeroVersionCount(v);
             // A version listed twice would hide its first count from on-chain checks; refuse it.
-            if (_versionCounts[batchId][v] != 0) revert TraceAnchorInvalidBatch();
+            if (_versionCounts[batchId][v] != 0) revert TraceAnchorDuplicateVersion(v);
             _versionCounts[batchId][v] = b.versionCounts[i];
             sum += b.versionCounts[i];
         }

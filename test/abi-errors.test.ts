@@ -8,7 +8,7 @@ import { describe, it, expect } from "vitest";
 import hre from "hardhat";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Interface } from "ethers";
+import { Interface, type ErrorFragment } from "ethers";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { ledgerFixture, ORG } from "./helpers/fixture";
 import { batch, registration } from "./helpers/builders";
@@ -86,5 +86,15 @@ describe("published ABIs decode every revert a call can produce", () => {
       const data = await revertOf(tx);
       expect([contract, (await abiOf(contract)).parseError(data)?.name]).toEqual([contract, expected]);
     }
+  });
+
+  it("every medprov error carries values: a revert says which condition failed and with what", async () => {
+    const bare: string[] = [];
+    for (const name of DEPLOYABLES) {
+      const ours = (await abiOf(name)).fragments.filter((f): f is ErrorFragment => f.type === "error" && /^(Consortium|Consent|Dataset|Model|TraceAnchor)/.test((f as ErrorFragment).name));
+      expect(ours.length).toBeGreaterThan(0);
+      bare.push(...ours.filter((e) => e.inputs.length === 0).map((e) => `${name}: ${e.name}`));
+    }
+    expect(bare).toEqual([]);
   });
 });

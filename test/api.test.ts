@@ -4,9 +4,6 @@
  */
 import { describe, it, expect, beforeAll, vi } from "vitest";
 import hre from "hardhat";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { SiweMessage } from "siwe";
 import type { Signer } from "ethers";
@@ -15,16 +12,15 @@ import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
 import { fhirProblems } from "./helpers/fhir-validate";
 import { errorOf } from "./helpers/error-body";
 import { deploymentOf, indexFresh } from "./helpers/indexing";
+import { AUTH, anchorTwoTraces, buildApi } from "./helpers/api-fixture";
 import { modelWithVersion } from "./helpers/builders";
-import { clock, traceInput } from "./helpers/traces";
-import { TraceBatcher, receiptFor, type TraceReceipt } from "../src/sdk";
+import type { TraceReceipt } from "../src/sdk";
 import { Purpose } from "../src/constants";
 import { IndexStore, createQueries } from "../src/indexer";
 import Fastify from "fastify";
 import fastifyHelmet from "@fastify/helmet";
 import { ACCESS_RULES, API_HELMET_OPTIONS, allowed, buildApp, createAuth, createFastify, helmetHeaders, type Access, type CallerKind } from "../src/api";
 
-const AUTH = { domain: "medprov.test", uri: "https://medprov.test", chainId: 31337 };
 
 let l: Ledger;
 let app: FastifyInstance;
@@ -58,20 +54,8 @@ beforeAll(async () => {
   await (await l.consents.connect(l.patient).grantConsent(l.patient.address, Purpose.RESEARCH, ORG.HOSPITAL_B, (await time.latest()) + 10 ** 6)).wait();
   await (await l.models.connect(l.hospitalA).recordDeployment(ids.versionId)).wait();
   await time.increase(10);
-  const now = await time.latest();
-  clock.now = () => now;
-  const batcher = await TraceBatcher.open({ vaultPath: join(mkdtempSync(join(tmpdir(), "medprov-api-")), "vault"), ledger: l, signer: l.hospitalA });
-  await batcher.append(traceInput(ids.versionId, { subject: l.patient.address, time: now }), traceInput(ids.versionId, { time: now }));
-  await batcher.flush();
-  const deployment = await deploymentOf(l);
-  receipts = [];
-  for await (const a of batcher.storage.anchored()) receipts.push(receiptFor(a, deployment));
-  await batcher.close();
-  const { store, indexer } = await indexFresh(deployment);
-  reindex = async () => void (await indexer.syncOnce());
-  app = createFastify();
-  await app.register(buildApp, { queries: createQueries(store), ledger: l, deployment, provider: hre.ethers.provider, auth: AUTH, indexerStats: indexer.stats });
-  await app.ready();
+  receipts = await anchorTwoTraces(l, ids.versionId);
+  ({ app, reindex } = await buildApi(l));
 }, 120_000);
 
 describe("audit API", () => {
@@ -293,10 +277,7 @@ describe("audit API", () => {
     const { Patient } = await import("../src/sdk");
     const signed = await new Patient(l, l.patient2).signGrant({ purpose: Purpose.TREATMENT, grantee: ORG.HOSPITAL_A, expiresAt: (await time.latest()) + 86_400 });
     expect((await app.inject({ method: "POST", url: "/relay", payload: signed })).json().error.code).toBe("RELAY_DISABLED");
-    const deployment = await deploymentOf(l);
-    const relaying = createFastify();
-    const { store } = await indexFresh(deployment);
-    await relaying.register(buildApp, { queries: createQueries(store), ledger: l, deployment, provider: hre.ethers.provider, auth: AUTH, relayer: l.hospitalA });
+    const { app: relaying, store } = await buildApi(l, { relayer: l.hospitalA, indexerStats: undefined });
     const r = await relaying.inject({ method: "POST", url: "/relay", payload: signed });
     expect(r.statusCode, r.body).toBe(200);
     expect(await l.consents.isConsentValid(l.patient2.address, Purpose.TREATMENT, ORG.HOSPITAL_A)).toBe(true);
@@ -321,10 +302,7 @@ describe("audit API", () => {
     const none = await app.inject({ url: "/healthz", headers: { origin: patientApp } });
     expect(none.headers["access-control-allow-origin"]).toBeUndefined();
     expect((await app.inject(preflight)).statusCode).toBe(404);
-    const deployment = await deploymentOf(l);
-    const { store } = await indexFresh(deployment);
-    const withCors = createFastify();
-    await withCors.register(buildApp, { queries: createQueries(store), ledger: l, deployment, provider: hre.ethers.provider, auth: AUTH, corsOrigins: [patientApp] });
+    const { app: withCors, store } = await buildApi(l, { corsOrigins: [patientApp], indexerStats: undefined });
     const allowedOrigin = await withCors.inject({ url: "/healthz", headers: { origin: patientApp } });
     expect([allowedOrigin.statusCode, allowedOrigin.headers["access-control-allow-origin"]]).toEqual([200, patientApp]);
     expect((await withCors.inject({ url: "/healthz", headers: { origin: "https://elsewhere.example" } })).headers["access-control-allow-origin"]).toBeUndefined();

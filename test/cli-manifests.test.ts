@@ -116,7 +116,7 @@ describe("cohort manifests for a member's own indexer and API", () => {
     // Follow mode: the manifest of a dataset registered while the indexer runs is loaded then, not at exit.
     const follow = await h.daemon("none", ["index", "--db", f("index-c"), "--poll", "200", "--manifests", c.dir], "cohort manifests loaded");
     let exit: number | null;
-    let later = "";
+    let later: string;
     try {
       later = (await register("hospital", records("custodian-c", "cohort-c"))).toLowerCase();
       await follow.waitFor(`"datasetId":"${later}","subjects":4`); // a pino line of a pass while running

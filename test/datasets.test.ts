@@ -101,7 +101,7 @@ describe("DatasetRegistry", () => {
       await expectRevert(l.datasets.connect(l.hospitalA).destroyDataset(id, att), "DatasetRegistryInvalidTransition", [id, DatasetStatus.ACTIVE, DatasetStatus.DESTROYED]);
       await (await l.datasets.connect(l.hospitalA).retireDataset(id)).wait();
       await expectRevert(l.datasets.connect(l.hospitalA).retireDataset(id), "DatasetRegistryInvalidTransition", [id, DatasetStatus.RETIRED, DatasetStatus.RETIRED]);
-      await expectRevert(l.datasets.connect(l.hospitalA).destroyDataset(id, "0x" + "00".repeat(32)), "DatasetRegistryInvalidRegistration");
+      await expectRevert(l.datasets.connect(l.hospitalA).destroyDataset(id, "0x" + "00".repeat(32)), "DatasetRegistryZeroAttestation", [id]);
       await (await l.datasets.connect(l.hospitalA).destroyDataset(id, att)).wait();
       await expectRevert(l.datasets.connect(l.hospitalA).destroyDataset(id, att), "DatasetRegistryInvalidTransition", [id, DatasetStatus.DESTROYED, DatasetStatus.DESTROYED]);
       await expectRevert(l.datasets.connect(l.hospitalA).retireDataset(id), "DatasetRegistryInvalidTransition");

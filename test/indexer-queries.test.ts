@@ -10,6 +10,7 @@ import { batch, versionInput } from "./helpers/builders";
 import { Hospital } from "../src/sdk";
 import { Purpose, RiskClass } from "../src/constants";
 import { createQueries, IndexStore } from "../src/indexer";
+import { Rows } from "../src/core";
 
 async function datasetWith(l: Ledger, subjects: string[], parents: string[] = []) {
   const dir = mkdtempSync(join(tmpdir(), "medprov-q-"));
@@ -17,6 +18,27 @@ async function datasetWith(l: Ledger, subjects: string[], parents: string[] = []
   writeFileSync(file, subjects.map((s, i) => JSON.stringify({ subject: s, ageBand: "18-44", sex: "MALE", region: "CENTRAL", grassroots: i % 2 === 0 })).join("\n"));
   const r = await new Hospital(l, l.hospitalA).registerDataset(file, { purposes: [Purpose.RESEARCH, Purpose.MODEL_TRAINING], uri: "s3://x", parents });
   return { ...r, manifest: JSON.parse(readFileSync(r.manifestPath, "utf8")) };
+}
+
+type Schema = { type?: unknown; properties?: Record<string, Schema>; required?: string[]; items?: Schema; anyOf?: Schema[] };
+
+/**
+ * Where a stored row departs from its definition in src/core/rows.ts: a field the definition does
+ * not name, a required field missing, or a value of another kind. Integers may be decimal strings
+ * (struct fields are stored so, and answered as integers).
+ */
+function misfits(schema: Schema, v: unknown, at = "row"): string[] {
+  if (schema.anyOf) return schema.anyOf.some((s) => misfits(s, v, at).length === 0) ? [] : [`${at}: ${JSON.stringify(v)} is none of its kinds`];
+  if (schema.type === "string") return typeof v === "string" ? [] : [`${at}: ${JSON.stringify(v)} is not a string`];
+  if (schema.type === "integer") return Number.isInteger(v) || (typeof v === "string" && /^[0-9]+$/.test(v)) ? [] : [`${at}: ${JSON.stringify(v)} is not an integer`];
+  if (schema.type === "boolean") return typeof v === "boolean" ? [] : [`${at}: ${JSON.stringify(v)} is not a boolean`];
+  if (schema.type === "array") return Array.isArray(v) ? v.flatMap((x, i) => misfits(schema.items!, x, `${at}[${i}]`)) : [`${at} is not an array`];
+  const row = v as Record<string, unknown>;
+  return [
+    ...Object.keys(row).filter((k) => !(k in schema.properties!)).map((k) => `${at}.${k} is not in its definition`),
+    ...(schema.required ?? []).filter((k) => !(k in row)).map((k) => `${at}.${k} is missing`),
+    ...Object.entries(row).filter(([k]) => k in schema.properties!).flatMap(([k, x]) => misfits(schema.properties![k], x, `${at}.${k}`)),
+  ];
 }
 
 async function scenario() {
@@ -223,6 +245,33 @@ describe("indexer queries", () => {
     expect(await q.consentValidAt(s.patient, Purpose.MODEL_TRAINING, ORG.HOSPITAL_A, { block: after.number, time: after.timestamp })).toBe(false);
     expect(await q.consentValidAt(s.patient, Purpose.MODEL_TRAINING, ORG.HOSPITAL_A, { time: after.timestamp })).toBe(false);
     expect((await q.consentHistory(s.patient)).map((e) => e.kind)).toEqual(["GRANTED", "REVOKED"]);
+    await store.close();
+  });
+
+  it("every row the index answers has the fields its one definition (src/core/rows.ts) names, of their kinds", async () => {
+    const s = await loadFixture(scenario);
+    const { store } = await indexFresh(await deploymentOf(s.l));
+    const q = createQueries(store);
+    const [v1, v2] = [(await q.version(s.v1))!, (await q.version(s.v2))!];
+    const read: [Schema, unknown[]][] = [
+      [Rows.MemberRow, await q.members()],
+      [Rows.MemberChangeRow, await q.memberChanges()],
+      [Rows.ConsentRow, await q.consents(s.patient)],
+      [Rows.ConsentEventRow, await q.consentHistory(s.patient)],
+      [Rows.DatasetRow, await q.datasets()],
+      [Rows.LineageRow, [await q.lineage(s.d2.datasetId)]],
+      [Rows.ModelRow, await q.models()],
+      [Rows.VersionRow, [v1, v2]],
+      [Rows.StatusChangeRow, await q.versionHistory(s.v1)],
+      [Rows.VersionChangeRow, await q.versionChanges()],
+      [Rows.DeploymentRow, await q.deployments(s.v1)],
+      [Rows.BatchRow, (await q.batches({})).batches],
+    ];
+    for (const [, rows] of read) expect(rows.length).toBeGreaterThan(0);
+    expect(read.flatMap(([schema, rows]) => rows.flatMap((r) => misfits(schema, r)))).toEqual([]);
+    // The check sees a departure: a field the definition does not name, and one it requires.
+    expect(misfits(Rows.DeploymentRow, { hospital: 1, block: 2, time: 3, tx: "0x", extra: 1 })).toEqual(["row.extra is not in its definition"]);
+    expect(misfits(Rows.DeploymentRow, { hospital: "A", block: 2, time: 3 })).toEqual(["row.tx is missing", 'row.hospital: "A" is not an integer']);
     await store.close();
   });
 });

@@ -8,6 +8,8 @@ import { classifyRpcError, rpcWithPolicy, backoffMs } from "../src/indexer/rpc-p
 import { FetchStage } from "../src/indexer/fetch";
 import { RpcCallError } from "../src/indexer";
 import { RpcInconsistency, silentLogger, type RpcSender } from "../src/indexer/types";
+import { checkLogs } from "../src/indexer/check-range";
+import { LOG_INDEX_MAX, checkpoint } from "../src/indexer/keys";
 
 const ADDRESS = "0x5fbdb2315678afecb367f032d93f642f64180aa3";
 
@@ -95,5 +97,18 @@ describe("fetch stage", () => {
     const refusal = new RpcCallError("block range is too wide", -32600);
     const f = stage(scriptedNode(Array.from({ length: 20 }, () => refusal)));
     await expect(f.fetchLogs(1, 100_000)).rejects.toMatchObject({ code: "RPC_RANGE_REFUSED", retryable: true });
+  });
+});
+
+describe("checkpoint width", () => {
+  it("a log index wider than a checkpoint's 6 digits is refused by the range check, not written out of order", () => {
+    const address = "0x" + "ab".repeat(20);
+    const log = (logIndex: number) => ({ address, topics: [], data: "0x", blockNumber: "0x5", blockHash: "0x" + "11".repeat(32), logIndex: "0x" + logIndex.toString(16), transactionHash: "0x" + "22".repeat(32) });
+    const fetched = (logIndex: number) => ({ to: 5, logs: [log(logIndex)], hs: new Map([[5, { number: 5, hash: "0x" + "11".repeat(32), parentHash: "0x" + "00".repeat(32), timestamp: 1, logsBloom: "0x" }]]) });
+    expect(checkLogs(fetched(LOG_INDEX_MAX), 5, new Set([address])).ours.map((o) => o.logIndex)).toEqual([LOG_INDEX_MAX]);
+    // 1,000,000 < 2^20 passed before, and its checkpoint "…1000000" sorted before "…0999999".
+    expect(() => checkLogs(fetched(LOG_INDEX_MAX + 1), 5, new Set([address]))).toThrow(RpcInconsistency);
+    expect(checkpoint(5, LOG_INDEX_MAX)).toBe("000000000005999999");
+    expect(() => checkpoint(5, LOG_INDEX_MAX + 1)).toThrow(RangeError);
   });
 });

@@ -118,7 +118,7 @@ const register =
       const size = 1 + parents.reduce((s, p) => s + m.datasets[p].size, 0);
       const reg = registration({ parents: parents.map((p) => m.datasets[p].id) });
       const who = signerOf(r, c.custodian);
-      let expected: Expected = null;
+      let expected: Expected;
       if (c.custodian === "B" && m.custodianBSuspended) expected = { name: "ConsortiumMemberNotActive" };
       else if (size > NUMBERS.MAX_LINEAGE_SIZE) expected = { name: "DatasetRegistryLineageTooLarge", args: [size, NUMBERS.MAX_LINEAGE_SIZE] };
       else expected = m.lineageError(parents, "PARENT", "DatasetRegistryNotUsable");

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers of the commands under test */
 /**
  * The README is executable (issue 17): `npm start -- --demo-size small` runs in a temporary copy of
  * the repository (its own .medprov/, deployments/ and examples/; code and node_modules linked) on

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers of the API under test */
 /**
  * `npm start` keeps what it acknowledged: a relayed revocation answered 200 survives a SIGKILL of
  * the whole process group at the next instant; a kill right after "seeded" loses no block (every

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers of the API under test */
 /**
  * End to end: `npm start` (scripts/start.ts) as a subprocess on a temporary data directory with the
  * small demo; the README walkthrough through the API; Ctrl-C; nothing left running; a second start

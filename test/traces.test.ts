@@ -74,9 +74,15 @@ describe("TraceAnchor", () => {
     it("refuses malformed batches", async () => {
       const l = await loadFixture(ledgerFixture);
       const { versionId } = await modelWithVersion(l, { approve: true, deploy: true });
-      for (const o of [{ treeRoot: "0x" + "00".repeat(32) }, { count: 0 }, { versions: [] }, { versions: Array(65).fill(versionId) }, { versions: [versionId, versionId], versionCounts: [5, 5] }]) {
-        await expectRevert(l.traces.connect(l.hospitalA).anchorBatch(await batch(0, [versionId], o)), "TraceAnchorInvalidBatch");
-      }
+      const zero = "0x" + "00".repeat(32);
+      const cases: [Parameters<typeof batch>[2], string, unknown[]][] = [
+        [{ treeRoot: zero }, "TraceAnchorEmptyBatch", [zero, 10]],
+        [{ count: 0 }, "TraceAnchorEmptyBatch", [expect.any(String), 0]],
+        [{ versions: [] }, "TraceAnchorVersionListLength", [0, 64]],
+        [{ versions: Array(65).fill(versionId) }, "TraceAnchorVersionListLength", [65, 64]],
+        [{ versions: [versionId, versionId], versionCounts: [5, 5] }, "TraceAnchorDuplicateVersion", [versionId]],
+      ];
+      for (const [o, name, args] of cases) await expectRevert(l.traces.connect(l.hospitalA).anchorBatch(await batch(0, [versionId], o)), name, args);
     });
 
     it("windows never run backwards and stay within MAX_TRACE_AGE before and MAX_CLOCK_SKEW after block time (issue 20: 1970 and backwards windows passed)", async () => {

@@ -22,8 +22,9 @@ interface IConsortiumErrors {
     error ConsortiumUnknownMember(uint32 orgId);
     /// @notice The requested status change is not allowed from the member's current status.
     error ConsortiumInvalidStatusChange(uint32 orgId, MemberStatus status, MemberStatus requested);
-    /// @notice Role NONE, an empty name or the zero key.
-    error ConsortiumInvalidMember();
-    /// @notice The caller may neither govern nor act as a regulator / same-organisation key here.
-    error ConsortiumUnauthorized(address caller);
+    /// @notice A member needs a role other than NONE (`role`), a name (`nameLength` bytes) and at
+    /// least one key (`keyCount`).
+    error ConsortiumInvalidMember(Role role, uint256 nameLength, uint256 keyCount);
+    /// @notice The zero address cannot be a key of organisation `orgId`.
+    error ConsortiumZeroKey(uint32 orgId);
 }

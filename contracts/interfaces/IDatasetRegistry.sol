@@ -53,8 +53,13 @@ interface IDatasetRegistry is IConsortiumErrors {
     error DatasetRegistryUnknownDataset(bytes32 datasetId);
     /// @notice A dataset with the same id (custodian, roots, metadata) exists.
     error DatasetRegistryAlreadyRegistered(bytes32 datasetId);
-    /// @notice A root or the metadata hash is zero, or there are too many parents.
-    error DatasetRegistryInvalidRegistration();
+    /// @notice A registration needs non-zero `contentRoot`, `cohortRoot` and `metadataHash`, and at
+    /// most `maxParents` parents (it lists `parents`).
+    error DatasetRegistryInvalidRegistration(
+        bytes32 contentRoot, bytes32 cohortRoot, bytes32 metadataHash, uint256 parents, uint256 maxParents
+    );
+    /// @notice Destroying dataset `datasetId` needs a non-zero deletion attestation.
+    error DatasetRegistryZeroAttestation(bytes32 datasetId);
     /// @notice A demographic group has the wrong number of bands or its shares do not add up to
     /// 10,000 bps (group 0 age, 1 sex, 2 region, 3 grassroots).
     error DatasetRegistryInvalidShares(uint8 group, uint256 bands, uint256 total);

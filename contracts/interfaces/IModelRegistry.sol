@@ -99,10 +99,15 @@ interface IModelRegistry is IConsortiumErrors {
     error ModelRegistryModelExists(bytes32 modelId);
     /// @notice The model already has a version with these weights.
     error ModelRegistryVersionExists(bytes32 versionId);
-    /// @notice Empty name or intended use, or risk class NONE.
-    error ModelRegistryInvalidModel();
-    /// @notice Zero hashes, no or too many training datasets, or a figure above 10,000 bps.
-    error ModelRegistryInvalidVersion();
+    /// @notice A model needs a name (`nameLength` bytes), an intended use (`intendedUseLength` bytes)
+    /// and a risk class other than NONE (`riskClass`).
+    error ModelRegistryInvalidModel(uint256 nameLength, uint256 intendedUseLength, RiskClass riskClass);
+    /// @notice A version needs non-zero `weightsHash` and `modelCardHash`, 1 to `maxDatasets` training
+    /// datasets (it lists `trainingDatasets`) and evaluation figures of at most 10,000 bps (its
+    /// largest is `largestFigure`).
+    error ModelRegistryInvalidVersion(
+        bytes32 weightsHash, bytes32 modelCardHash, uint256 trainingDatasets, uint256 maxDatasets, uint256 largestFigure
+    );
     /// @notice The caller's organisation is not the model's developer.
     error ModelRegistryNotDeveloper(bytes32 modelId, uint32 caller, uint32 developer);
     /// @notice A training dataset is unknown or does not allow MODEL_TRAINING.

@@ -78,8 +78,12 @@ interface ITraceAnchor is IConsortiumErrors {
         uint32[] versionCounts
     );
 
-    /// @notice Zero tree root, zero count, no/too many versions, or a version listed twice.
-    error TraceAnchorInvalidBatch();
+    /// @notice A batch needs a non-zero tree root (`treeRoot`) and at least one trace (`count`).
+    error TraceAnchorEmptyBatch(bytes32 treeRoot, uint32 count);
+    /// @notice A batch lists `versions` model versions; it needs 1 to `max`.
+    error TraceAnchorVersionListLength(uint256 versions, uint256 max);
+    /// @notice `versionId` is listed twice in one batch (its first count would hide from on-chain checks).
+    error TraceAnchorDuplicateVersion(bytes32 versionId);
     /// @notice The window is not a window of this hospital's next batch: `fromTime` > `toTime`, or it
     /// starts before the hospital's previous batch ended (`previousToTime`; windows never run
     /// backwards), or ends after block time + MAX_CLOCK_SKEW (`latest`), or starts before block

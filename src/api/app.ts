@@ -11,7 +11,7 @@ import swaggerUi from "@fastify/swagger-ui";
 import type { Provider, Signer } from "ethers";
 import { LedgerRevertError, chainNow, explain, roleWords, toDomainError, type ChainNow, type Deployment, type LedgerContracts } from "../sdk";
 import type { IndexerStats, Queries } from "../indexer";
-import { NUMBERS, Role } from "../constants";
+import { LIMITS, NUMBERS, Role } from "../constants";
 import { ACCESS_RULES, allowed, type Access } from "./access";
 import { createAuth, type AuthOptions, type Caller } from "./auth";
 import { API_HELMET_OPTIONS, addSecurityHeaders } from "./security-headers";
@@ -93,7 +93,7 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
   // CORS only for the origins configured; with none, browsers get no CORS headers and the plugin,
   // which would still run on every request to decide that, is not registered.
   if (o.corsOrigins?.length) await app.register(cors, { origin: o.corsOrigins });
-  await app.register(rateLimit, { max: o.rateLimit ?? 6000, timeWindow: "1 minute" });
+  await app.register(rateLimit, { max: o.rateLimit ?? LIMITS.RATE_LIMIT_PER_MINUTE, timeWindow: "1 minute" });
   await app.register(swagger, { openapi: { info: { title: "medprov audit API", version: "1.0.0", description: "Consents, datasets, models, trace batches, receipt verification and impact reports from the medprov ledger." }, components: { securitySchemes: SECURITY_SCHEMES }, tags: TAGS } });
   await app.register(swaggerUi, { routePrefix: "/docs" });
   app.addHook("onRoute", documentRoute);
@@ -103,7 +103,7 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
 }
 
 function addHooks(app: FastifyInstance, auth: ReturnType<typeof createAuth>, counters: Kit["counters"], names: Kit["names"]): void {
-  app.decorateRequest("caller", undefined as unknown as Caller);
+  app.decorateRequest<Caller | undefined>("caller", undefined);
   app.addHook("onRequest", (req, reply, done) => {
     auth.caller(req.headers.authorization).then((caller) => {
       req.caller = caller;
@@ -176,7 +176,7 @@ function makeKit(app: FastifyInstance, o: AppOptions, auth: Kit["auth"], counter
     schema: { tags, ...(access === "public" ? {} : { security: [{ session: [] }] }), ...schema, response: { ...(tags.includes("fhir") ? fhirErrors : errors), ...(schema.response as object) } },
   });
   const names = async () => namesFrom(await q.members(), await q.purposes());
-  const slowLimit = { max: Math.max(1, Math.floor((o.rateLimit ?? 6000) / 5)), timeWindow: "1 minute" };
+  const slowLimit = { max: Math.max(1, Math.floor((o.rateLimit ?? LIMITS.RATE_LIMIT_PER_MINUTE) / 5)), timeWindow: "1 minute" };
   return {
     app, o, q, auth, counters, route, enforce,
     slowRoute: (access, schema, tags) => {

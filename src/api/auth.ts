@@ -176,10 +176,6 @@ export function createAuth(ledger: LedgerContracts, provider: Provider, o: AuthO
       return { session, address: parsed.address, expiresAt: new Date(expires).toISOString() };
     },
 
-    signOut(session: string): void {
-      sessions.delete(session);
-    },
-
     /** Resolves the caller of a request from its bearer session, with its role at the chain's head. */
     caller(authorization: string | undefined): Promise<Caller> {
       if (!authorization) return Promise.resolve({ kind: "anonymous" });

@@ -3,8 +3,9 @@
  * mappings need, paging parameters, FHIR's media type, and errors as OperationOutcomes.
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { Resource } from "@medplum/fhirtypes";
+import type { OperationOutcome, Resource } from "@medplum/fhirtypes";
 import { SearchParamError, operationOutcome, type FhirContext, type Paging } from "../fhir";
+import { LIMITS } from "../constants";
 import type { Kit } from "./app";
 import { ApiError, type ErrorReply } from "./errors";
 
@@ -17,7 +18,7 @@ export const fhirBase = (req: FastifyRequest) => `${req.protocol}://${req.host}/
 
 /** Query parameters every search takes: paging, and the `_format` FHIR clients may add. */
 export const PAGING = {
-  _count: { type: "integer", minimum: 0, maximum: 1000, description: "matches per page (100 unless given; 0: only the total)" },
+  _count: { type: "integer", minimum: 0, maximum: LIMITS.PAGE_MAX, description: `matches per page (${LIMITS.PAGE_DEFAULT} unless given; 0: only the total)` },
   _cursor: { type: "string", pattern: "^[0-9A-Za-z:._-]{1,200}$", description: "where the page starts: set by the Bundle's next link" },
   _format: { type: "string", enum: ["json", "application/json", "application/fhir+json"] },
 } as const;
@@ -25,7 +26,7 @@ export const PAGING = {
 /** Paging of a search request. */
 export function pagingOf(req: FastifyRequest): Paging {
   const q = req.query as { _count?: number; _cursor?: string };
-  return { base: fhirBase(req), self: `${fhirBase(req).slice(0, -"/fhir".length)}${req.url}`, count: q._count ?? 100, cursor: q._cursor };
+  return { base: fhirBase(req), self: `${fhirBase(req).slice(0, -"/fhir".length)}${req.url}`, count: q._count ?? LIMITS.PAGE_DEFAULT, cursor: q._cursor };
 }
 
 /** Sends a resource as FHIR JSON. */
@@ -42,13 +43,13 @@ export function searchParam<T>(f: () => T): T {
 }
 
 /** An error answer, on a /fhir route, as an OperationOutcome with the same status and code. */
-export function asOperationOutcome(r: ErrorReply): ErrorReply & { contentType: string } {
-  return { ...r, body: operationOutcome(r.status, r.body.error.code, r.body.error.message) as unknown as ErrorReply["body"], contentType: FHIR_TYPE };
+export function asOperationOutcome(r: ErrorReply): Omit<ErrorReply, "body"> & { body: OperationOutcome; contentType: string } {
+  return { ...r, body: operationOutcome(r.status, r.body.error.code, r.body.error.message), contentType: FHIR_TYPE };
 }
 
 /** Names of members and purposes, and the contract addresses, for the mappings. */
 export async function fhirContext({ o, q }: Pick<Kit, "o" | "q">): Promise<FhirContext> {
-  const names = new Map((await q.members()).map((m) => [Number(m.orgId), String(m.name)]));
+  const names = new Map((await q.members()).map((m) => [m.orgId, m.name]));
   const purposes = new Map((await q.purposes()).map((p) => [Number(p.id), String(p.name)]));
   const a = o.deployment.addresses;
   return { chainId: o.deployment.chainId, addresses: { consortium: a.consortium, consents: a.consents, models: a.models, traces: a.traces }, orgName: (id) => names.get(id), purposeName: (id) => purposes.get(id) };

@@ -7,12 +7,13 @@
 import { getAddress } from "ethers";
 import type { FastifyRequest } from "fastify";
 import type { SignedGrant, SignedRevoke } from "../sdk";
+import { LIMITS } from "../constants";
 import { ApiError } from "./errors";
 
 /** Largest block number (and any count) a JavaScript number holds exactly. */
 export const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 /** Last second FHIR and ISO 8601 can write (9999-12-31T23:59:59Z): the bound of every time parameter. */
-export const MAX_TIME = 253_402_300_799;
+export const MAX_TIME = LIMITS.TIME_MAX;
 
 type Prop = { type?: string | string[]; minimum?: number; maximum?: number; format?: string };
 const DECIMAL = /^(0|-?[1-9][0-9]*)$/;

@@ -3,7 +3,8 @@
  * serializer drops any field not named here, so a private field cannot leak by accident.
  */
 import { DATASET_STATUSES, MEMBER_STATUSES, RISK_CLASSES, ROLES, VERSION_STATUSES } from "../constants";
-import { DEMOGRAPHICS, enumKind as en, schemaInWords as worded, type Spec } from "./words";
+import { Rows } from "../core";
+import { DEMOGRAPHICS, enumKind as en, schemaInWords as worded, type JsonSchema, type ObjectSchema, type Spec } from "./words";
 
 export type { Spec };
 
@@ -12,10 +13,21 @@ const int = { type: "integer" } as const;
 const bool = { type: "boolean" } as const;
 const hex32 = { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" } as const;
 const address = { type: "string", pattern: "^0x[0-9a-fA-F]{40}$" } as const;
-const obj = (properties: Record<string, unknown>, required: string[] = []) => ({ type: "object", additionalProperties: false, properties, required }) as const;
-const arr = (items: unknown) => ({ type: "array", items }) as const;
+const obj = <P extends Record<string, unknown>>(properties: P, required: string[] = []) => ({ type: "object", additionalProperties: false, properties, required }) as const;
+const arr = <T>(items: T) => ({ type: "array", items }) as const;
 
 export const S = { str, int, bool, hex32, address, obj, arr };
+
+/**
+ * A row's response schema, from its one definition in src/core/rows.ts: every field allowed and
+ * none required (the serializer fails on a missing required field; an answer never does), and
+ * without the fields in `omit` (stored, never answered).
+ */
+function answer(row: ObjectSchema, omit: readonly string[] = []): ObjectSchema {
+  const field = (s: JsonSchema): JsonSchema => (s.type === "array" && s.items ? arr(field(s.items)) : s.type === "object" && s.properties ? object(s.properties) : { ...s });
+  const object = (properties: Record<string, JsonSchema>, drop: readonly string[] = []) => obj(Object.fromEntries(Object.entries(properties).filter(([name]) => !drop.includes(name)).map(([name, p]) => [name, field(p)])));
+  return object(row.properties, omit);
+}
 
 export const params = {
   subject: obj({ subject: address }, ["subject"]),
@@ -42,31 +54,23 @@ export const W = {
   revocationImpact: { purpose: "purpose", grantee: "org", revokedTime: "time", datasets: { each: { versions: { each: { developer: "org", registeredTime: "time" } }, uses: { each: { org: "org", purpose: "purpose", time: "time" } } } } },
 } satisfies Record<string, Spec>;
 
-export const consent = worded(obj({ subject: str, purpose: int, grantee: int, grantedAt: int, expiresAt: int, revokedAt: int, signedAt: int, block: int }), W.consent);
-export const consentEvent = worded(obj({ kind: str, subject: str, purpose: int, grantee: int, expiresAt: int, delegate: str, actor: str, relayer: str, signedAt: int, block: int, logIndex: int, time: int, tx: str }), W.consentEvent);
-export const demographics = obj({ ageBps: arr(int), sexBps: arr(int), regionBps: arr(int), grassrootsBps: int });
-export const dataset = worded(obj({
-  datasetId: str, custodian: int, contentRoot: str, cohortRoot: str, metadataHash: str, uri: str, allowedPurposes: str, parents: arr(str),
-  demographics, status: int, suspended: bool, attestation: str, registeredBlock: int, registeredTime: int, tx: str,
-}), W.dataset);
-export const lineage = obj({ datasetId: str, parents: arr(str), children: arr(str) });
-export const use = worded(obj({ org: int, purpose: int, block: int, time: int, tx: str }), W.use);
-export const model = worded(obj({ modelId: str, developer: int, riskClass: int, name: str, intendedUse: str, block: int, time: int }), W.model);
-export const evaluation = obj({ auc: str, sensitivity: str, specificity: str, subgroupAucGap: str, biasTestCases: str, grassrootsShare: str });
-export const version = worded(obj({
-  versionId: str, modelId: str, developer: int, parent: str, weightsHash: str, modelCardHash: str, trainingDatasets: arr(str), evaluation,
-  status: int, filingCode: str, approvedBy: int, riskClass: int, registeredBlock: int, registeredTime: int, tx: str,
-}), W.version);
-export const statusChange = worded(obj({ previous: int, status: int, actor: int, reason: str, block: int, time: int, tx: str }), W.statusChange);
-export const deployment = worded(obj({ hospital: int, block: int, time: int, tx: str }), W.deployment);
-export const report = worded(obj({ reportId: str, hospital: int, periodStart: str, periodEnd: str, cases: str, auc: str, subgroups: arr(obj({ subgroup: str, auc: str, cases: str })), reportHash: str, block: int, time: int, tx: str }), W.report);
-/** kind FAIRNESS carries the subgroup gap and its limit; kind PERFORMANCE the overall AUC and the policy's minimum. */
-const alertFields = { kind: str, reportId: str, hospital: int, gap: int, limit: int, auc: int, minAuc: int, block: int, time: int, tx: str };
-export const alert = worded(obj(alertFields), W.alert);
+export const consent = worded(answer(Rows.ConsentRow), W.consent);
+export const consentEvent = worded(answer(Rows.ConsentEventRow), W.consentEvent);
+export const demographics = answer(Rows.DemographicsRow);
+export const dataset = worded(answer(Rows.DatasetRow), W.dataset);
+export const lineage = answer(Rows.LineageRow);
+export const use = worded(answer(Rows.DatasetUseRow), W.use);
+export const model = worded(answer(Rows.ModelRow), W.model);
+export const evaluation = answer(Rows.EvaluationRow);
+export const version = worded(answer(Rows.VersionRow, Rows.PRIVATE_FIELDS.version), W.version);
+export const statusChange = worded(answer(Rows.StatusChangeRow), W.statusChange);
+export const deployment = worded(answer(Rows.DeploymentRow), W.deployment);
+export const report = worded(answer(Rows.ReportRow), W.report);
+export const alert = worded(answer(Rows.AlertRow), W.alert);
 /** An alert across versions names its version and the model it belongs to. */
-export const fairnessAlert = worded(obj({ versionId: str, modelId: str, name: str, ...alertFields }), W.fairnessAlert);
-export const batch = worded(obj({ batchId: str, hospital: int, root: str, firstSeq: str, count: int, fromTime: int, toTime: int, versions: arr(str), versionCounts: arr(int), block: int, time: int, tx: str, checkpoint: str }), W.batch);
-export const member = worded(obj({ orgId: int, role: int, name: str, status: int, admittedBlock: int, admittedTime: int }), W.member);
+export const fairnessAlert = worded(obj({ versionId: str, modelId: str, name: str, ...answer(Rows.AlertRow).properties }), W.fairnessAlert);
+export const batch = worded(answer(Rows.BatchRow), W.batch);
+export const member = worded(answer(Rows.MemberRow), W.member);
 export const verifyResult = obj({ valid: bool, reasons: arr(obj({ code: str, message: str })), skipped: arr(str) });
 export const recallImpact = worded(obj({ versionId: str, status: int, batches: int, traces: int, hospitals: arr(obj({ hospital: int, batches: int, traces: int })) }), W.recallImpact);
 const impactUse = { org: int, purpose: int, block: int, time: int, tx: str, relation: str };

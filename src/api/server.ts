@@ -111,7 +111,7 @@ export async function startService(o: ServiceOptions) {
   const store = await IndexStore.open(o.db);
   const provider = new JsonRpcProvider(o.rpc, o.deployment.chainId, { staticNetwork: true, cacheTimeout: -1 });
   const app = createFastify({ logger: o.logger ?? true, trustProxy: o.trustProxy });
-  const log = app.log as unknown as Logger;
+  const log: Logger = app.log;
   const indexer = createIndexer({ provider: httpRpc(o.rpc, { maxBatch: o.rpcBatch }), deployment: o.deployment, store, confirmations: o.confirmations ?? 0, logger: log, pollMs: 500 });
   const stop = new AbortController();
   let running: Promise<unknown> | undefined;

@@ -43,7 +43,7 @@ const strOrNull = { type: ["string", "null"] } as const;
 const num = { type: "number" } as const;
 
 /** The sibling field's name and the JSON Schema of its value, for a field of a kind. */
-function sibling(field: string, kind: Kind): [string, unknown] | undefined {
+function sibling(field: string, kind: Kind): [string, JsonSchema] | undefined {
   const base = field.replace(/Bps$/, "");
   if (kind === "org" || kind === "purpose" || (typeof kind === "object" && "enum" in kind)) return [`${field}Name`, kind === "org" ? strOrNull : { type: "string" }];
   if (kind === "purposes") return [`${field}Names`, { type: "array", items: { type: "string" } }];
@@ -101,22 +101,30 @@ export function inWords<T>(spec: Spec, row: T, names: Names): T {
 /** Every row of a list in words. */
 export const allInWords = <T>(spec: Spec, rows: readonly T[], names: Names): T[] => rows.map((r) => inWords(spec, r, names));
 
-type ObjSchema = { type: string; properties: Record<string, unknown>; [k: string]: unknown };
+/** The parts of a JSON Schema that the response schemas are built from. */
+export interface JsonSchema {
+  type?: unknown;
+  properties?: Record<string, JsonSchema>;
+  items?: JsonSchema;
+  additionalProperties?: unknown;
+  required?: unknown;
+}
+/** An object's schema: its properties named. */
+export type ObjectSchema = JsonSchema & { properties: Record<string, JsonSchema> };
 
 /** A response schema extended with the sibling fields of `spec` (recursively into nested objects and arrays). */
-export function schemaInWords<S>(schema: S, spec: Spec): S {
-  const s = schema as unknown as ObjSchema;
-  const properties: Record<string, unknown> = { ...s.properties };
+export function schemaInWords<S extends ObjectSchema>(schema: S, spec: Spec): S {
+  const properties: Record<string, JsonSchema> = { ...schema.properties };
   for (const [field, kind] of Object.entries(spec)) {
-    const p = properties[field] as ObjSchema & { items?: ObjSchema };
-    if (typeof kind === "object" && "each" in kind) properties[field] = { ...p, items: schemaInWords(p.items, kind.each) };
-    else if (typeof kind === "object" && "nested" in kind) properties[field] = schemaInWords(p, kind.nested);
+    const p = properties[field];
+    if (typeof kind === "object" && "each" in kind) properties[field] = { ...p, items: schemaInWords(p.items as ObjectSchema, kind.each) };
+    else if (typeof kind === "object" && "nested" in kind) properties[field] = schemaInWords(p as ObjectSchema, kind.nested);
     else {
       const [name, sch] = sibling(field, kind)!;
       properties[name] = sch;
     }
   }
-  return { ...s, properties } as unknown as S;
+  return { ...schema, properties };
 }
 
 // ── the specs of the API's rows ──

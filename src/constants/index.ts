@@ -5,6 +5,7 @@
 import * as spec from "./spec";
 
 export * from "./spec";
+export * from "./limits";
 
 type EnumOf<T extends readonly string[]> = { readonly [K in T[number]]: number };
 

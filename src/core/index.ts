@@ -12,3 +12,4 @@ export { FACTORIES } from "../sdk/contracts";
 export { CONTRACT_NAMES, parseDeployment, readDeployment, connectLedger, type Deployment, type ContractName, type LedgerContracts } from "../sdk/deployment";
 export { chainNow, isoOf, type ChainNow } from "../sdk/chain-time";
 export { writeFileDurably } from "../sdk/durable-file";
+export * as Rows from "./rows";

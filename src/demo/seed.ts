@@ -13,7 +13,7 @@ import {
   type Deployment, type FoundingMember, type LedgerContracts, type TraceInput,
   writeFileDurably,
 } from "../sdk";
-import { NUMBERS, Purpose, tierFor } from "../constants";
+import { NUMBERS, Purpose, SECONDS, tierFor } from "../constants";
 
 export const DEMO_MNEMONIC = "test test test test test test test test test test test junk";
 
@@ -141,7 +141,7 @@ export async function seedDemo(provider: JsonRpcProvider, deployment: Deployment
 /** Patients' files at their hospitals, their signed consents relayed, a guardian, some research revocations. */
 async function seedConsents(c: SeedContext): Promise<void> {
   const { ledger, accounts, dataDir, progress, rand, as, hospital, now, patients, home } = c;
-  const year = 365 * 24 * 3600;
+  const year = SECONDS.YEAR;
   for (let h = 0; h < 3; h++) {
     const dir = join(dataDir, `hospital-${h + 1}`);
     mkdirSync(dir, { recursive: true });
@@ -157,7 +157,7 @@ async function seedConsents(c: SeedContext): Promise<void> {
     if (rand() < 0.45 || i < 6) grants.push({ i, purpose: Purpose.MODEL_TRAINING, grantee: NUMBERS.ANY_MEMBER });
   });
   for (const [n, gr] of grants.entries()) {
-    const signed = await new Patient(ledger, patients[gr.i]).signGrant({ purpose: gr.purpose, grantee: gr.grantee, expiresAt: expires, deadlineSeconds: 3 * 24 * 3600 });
+    const signed = await new Patient(ledger, patients[gr.i]).signGrant({ purpose: gr.purpose, grantee: gr.grantee, expiresAt: expires, deadlineSeconds: 3 * SECONDS.DAY });
     await hospital(home(gr.i), `grant:${gr.i}:${gr.purpose}:${gr.grantee}`).relayGrant(signed);
     if (n % 25 === 0 || n === grants.length - 1) progress("relaying patients' signed consents", n + 1, grants.length);
   }
@@ -167,7 +167,7 @@ async function seedConsents(c: SeedContext): Promise<void> {
   // Some research revocations, relayed by anyone (here: the auditor's node).
   const researchers = grants.filter((g) => g.purpose === Purpose.RESEARCH);
   for (const gr of researchers.filter((_, k) => k % 9 === 4)) {
-    await hospital(0, `revoke:${gr.i}:${Purpose.RESEARCH}`).relayRevoke(await new Patient(ledger, patients[gr.i]).signRevoke({ purpose: Purpose.RESEARCH, grantee: NUMBERS.ANY_MEMBER, deadlineSeconds: 3 * 24 * 3600 }));
+    await hospital(0, `revoke:${gr.i}:${Purpose.RESEARCH}`).relayRevoke(await new Patient(ledger, patients[gr.i]).signRevoke({ purpose: Purpose.RESEARCH, grantee: NUMBERS.ANY_MEMBER, deadlineSeconds: 3 * SECONDS.DAY }));
   }
   progress("consents recorded");
 
@@ -249,7 +249,7 @@ async function seedModels(c: SeedContext, data: Awaited<ReturnType<typeof seedDa
 
   // One MODEL_TRAINING revocation after a version was trained on the patient's data, then a newer version.
   const revoked = patients[0];
-  await hospital(0, `revoke:0:${Purpose.MODEL_TRAINING}`).relayRevoke(await new Patient(ledger, revoked).signRevoke({ purpose: Purpose.MODEL_TRAINING, grantee: NUMBERS.ANY_MEMBER, deadlineSeconds: 3 * 24 * 3600 }));
+  await hospital(0, `revoke:0:${Purpose.MODEL_TRAINING}`).relayRevoke(await new Patient(ledger, revoked).signRevoke({ purpose: Purpose.MODEL_TRAINING, grantee: NUMBERS.ANY_MEMBER, deadlineSeconds: 3 * SECONDS.DAY }));
   // The newer version comes a second later in chain time: within the revocation's own second, chain
   // time cannot order the two, and the revocation-impact report says AT_REVOCATION_TIME (docs/reports.md).
   await new Promise((r) => setTimeout(r, 1_000));

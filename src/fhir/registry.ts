@@ -6,10 +6,12 @@
 import type { Device, Organization } from "@medplum/fhirtypes";
 import { ZeroHash } from "ethers";
 import { MEMBER_STATUSES, MemberStatus, ROLES, VersionStatus, nameOf } from "../constants";
+import type { Rows } from "../core";
 import * as C from "./codes";
 import { deviceId, orgReference, versionDevice, versionExtensions, type FhirContext, type VersionRow } from "./resources";
 
-export interface MemberRow { orgId: number; role: number; name: string; status: number }
+/** What an Organization reads of a member row (src/core/rows.ts). */
+export type MemberRow = Pick<Rows.MemberRow, "orgId" | "role" | "name" | "status">;
 
 const words = (name: string) => name.toLowerCase().replace(/_/g, " ");
 

@@ -10,7 +10,8 @@
  */
 import type { AuditEvent, Consent, Device, Extension, Identifier, Organization, Provenance, Reference } from "@medplum/fhirtypes";
 import { ZeroHash } from "ethers";
-import { DEFAULT_PURPOSES, MEMBER_STATUSES, NUMBERS, RISK_CLASSES, VERSION_STATUSES, VersionStatus, nameOf } from "../constants";
+import { DEFAULT_PURPOSES, LIMITS, MEMBER_STATUSES, NUMBERS, RISK_CLASSES, VERSION_STATUSES, VersionStatus, nameOf } from "../constants";
+import type { Rows } from "../core";
 import * as C from "./codes";
 
 /** What every mapping needs to name ledger objects. */
@@ -24,16 +25,14 @@ export interface FhirContext {
   purposeName?: (purpose: number) => string | undefined;
 }
 
-export interface ConsentRow { subject: string; purpose: number; grantee: number; grantedAt: number; expiresAt: number; revokedAt: number; signedAt: number; block: number }
-export interface VersionRow {
-  versionId: string; modelId: string; developer: number; parent: string; weightsHash: string; modelCardHash: string; trainingDatasets: string[];
-  status: number; filingCode?: string; approvedBy?: number; riskClass?: number; registeredTime: number; tx: string;
-}
-export interface BatchRow { batchId: string; hospital: number; root: string; firstSeq: string; count: number; fromTime: number; toTime: number; versions: string[]; time: number; tx: string }
+// Each mapping's input: the fields it reads of an index row, as src/core/rows.ts defines the row.
+export type ConsentRow = Rows.ConsentRow;
+export type VersionRow = Pick<Rows.VersionRow, "versionId" | "modelId" | "developer" | "parent" | "weightsHash" | "modelCardHash" | "trainingDatasets" | "status" | "filingCode" | "approvedBy" | "riskClass" | "registeredTime" | "tx">;
+export type BatchRow = Pick<Rows.BatchRow, "batchId" | "hospital" | "root" | "firstSeq" | "count" | "fromTime" | "toTime" | "versions" | "time" | "tx">;
 /** A membership history row (`orgh:`) with the org it belongs to and its checkpoint. */
-export interface MemberChange { orgId: number; checkpoint: string; kind: "ADMITTED" | "STATUS" | "KEY_ADDED" | "KEY_REVOKED"; role?: number; name?: string; previous?: number; status?: number; key?: string; actor?: string; time: number; tx: string }
+export type MemberChange = Omit<Rows.MemberChangeRow, "block">;
 /** A version status history row (`vh:`) with its version and checkpoint. */
-export interface VersionChange { versionId: string; checkpoint: string; previous: number; status: number; actor: number; reason: string; time: number; tx: string }
+export type VersionChange = Omit<Rows.VersionChangeRow, "block">;
 
 export const instant = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString();
 const account = (ctx: FhirContext, address: string): Identifier => ({ system: C.SYSTEM.account, value: `eip155:${ctx.chainId}:${address.toLowerCase()}` });
@@ -89,7 +88,7 @@ export function consentResource(ctx: FhirContext, row: ConsentRow, now: number):
     provision: {
       type: "permit",
       // Expiry "never" is uint64 max on-chain; FHIR dates end in year 9999, so an open period has no end.
-      period: { start: instant(row.grantedAt), ...(revoked || end < 253402300799 ? { end: instant(end) } : {}) },
+      period: { start: instant(row.grantedAt), ...(revoked || end < LIMITS.TIME_MAX ? { end: instant(end) } : {}) },
       actor: [{ role: { coding: [C.RECIPIENT] }, reference: orgReference(ctx, row.grantee) }],
       purpose: [coding],
     },

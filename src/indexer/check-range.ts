@@ -6,8 +6,10 @@
  * fetched again); logs of other addresses are dropped and counted, never indexed.
  */
 import { bloomMayContain, type bloomBits } from "./bloom";
+import { LOG_INDEX_MAX } from "./keys";
 import { RpcInconsistency, type CheckedLog, type Fetched } from "./types";
 
+/** Positions are block × 2^20 + log index (exact in a double); a log index must also fit a checkpoint (keys.ts). */
 const POSITION = 2 ** 20;
 
 /** An address's bloom filter bits, worked out once per indexer ({@link bloomBits}). */
@@ -25,7 +27,7 @@ export function checkLogs(f: Fetched, from: number, indexed: ReadonlySet<string>
     const b = Number(l.blockNumber);
     const logIndex = Number(l.logIndex);
     if (b < from || b > f.to) throw new RpcInconsistency(`eth_getLogs returned a log of block ${b} outside ${from}..${f.to}`);
-    if (!(logIndex >= 0 && logIndex < POSITION)) throw new RpcInconsistency(`eth_getLogs returned log index ${l.logIndex} in block ${b}`);
+    if (!(logIndex >= 0 && logIndex <= LOG_INDEX_MAX)) throw new RpcInconsistency(`eth_getLogs returned log index ${l.logIndex} in block ${b}`);
     const at = b * POSITION + logIndex;
     if (at > last) last = at;
     else ordered = false;

@@ -3,14 +3,15 @@
  * (never the chain), so a rebuild from logs gives the same state as the incremental run.
  */
 import type { Interface } from "ethers";
+import { DatasetStatus, MemberStatus, VersionStatus } from "../constants";
 import { eventDecoder, type Decoded, type DecodedValue } from "./decode";
-import { FACTORIES, type ContractName } from "../core";
+import { FACTORIES, type ContractName, type Rows } from "../core";
 import { K, checkpoint, lc } from "./keys";
 import type { BlockWriter, Json } from "./store";
 
 /** The contracts whose events are indexed, with their ABIs. The AccessManager's are not needed. */
 export const INDEXED: Partial<Record<ContractName, Interface>> = Object.fromEntries(
-  (["consortium", "consents", "datasets", "models", "traces"] as const).map((name) => [name, FACTORIES[name].createInterface() as unknown as Interface]),
+  (["consortium", "consents", "datasets", "models", "traces"] as const).map((name) => [name, FACTORIES[name].createInterface()]),
 );
 
 /** Topic → event name and compiled decoder, for every indexed event (built once: compiling is not free). */
@@ -40,6 +41,8 @@ export function plain(value: DecodedValue | null | undefined): Json {
 }
 
 const n = (v: unknown) => Number(v);
+/** A PerformanceReported.report as stored: its figures as decimal strings (see src/core/rows.ts). */
+type ReportFields = Pick<Rows.ReportRow, "periodStart" | "periodEnd" | "cases" | "auc" | "subgroups" | "reportHash">;
 // Handlers read fields by name; the ABI (checked against ethers by test) guarantees their types.
 // A handler that only adds new keys is synchronous: no promise per event on a backfill's hot path.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -54,9 +57,9 @@ const consentChange = (granted: boolean): Handler => async (w, a, m, cp) => {
   const [s, p, g] = [lc(a.subject), n(a.purpose), n(a.grantee)];
   const expiresAt = granted ? n(a.expiresAt) : n(((await w.get<Record<string, Json>>(K.consent(s, p, g))) ?? {}).expiresAt ?? 0);
   const state = { granted, expiresAt, signedAt: n(a.signedAt), block: m.block, time: m.time };
-  if (granted) await w.put(K.consent(s, p, g), { subject: s, purpose: p, grantee: g, grantedAt: m.time, expiresAt, revokedAt: 0, signedAt: n(a.signedAt), block: m.block });
+  if (granted) await w.put(K.consent(s, p, g), { subject: s, purpose: p, grantee: g, grantedAt: m.time, expiresAt, revokedAt: 0, signedAt: n(a.signedAt), block: m.block } satisfies Rows.ConsentRow);
   else await update(w, K.consent(s, p, g), { revokedAt: m.time, signedAt: n(a.signedAt), block: m.block });
-  w.add(K.consentHistory(s, cp), { kind: granted ? "GRANTED" : "REVOKED", subject: s, purpose: p, grantee: g, ...(granted ? { expiresAt } : {}), actor: lc(a.actor), relayer: lc(a.relayer), signedAt: n(a.signedAt), block: m.block, logIndex: m.logIndex, time: m.time, tx: m.tx });
+  w.add(K.consentHistory(s, cp), { kind: granted ? "GRANTED" : "REVOKED", subject: s, purpose: p, grantee: g, ...(granted ? { expiresAt } : {}), actor: lc(a.actor), relayer: lc(a.relayer), signedAt: n(a.signedAt), block: m.block, logIndex: m.logIndex, time: m.time, tx: m.tx } satisfies Rows.ConsentEventRow);
   w.add(K.consentAtBlock(s, p, g, cp), state);
   w.add(K.consentAtTime(s, p, g, m.time, cp), state);
 };
@@ -68,7 +71,7 @@ const consentChange = (granted: boolean): Handler => async (w, a, m, cp) => {
 const consentCancelled: Handler = async (w, a, m, cp) => {
   const [s, p, g] = [lc(a.subject), n(a.purpose), n(a.grantee)];
   if (await w.get(K.consent(s, p, g))) await update(w, K.consent(s, p, g), { signedAt: n(a.signedAt), block: m.block });
-  w.add(K.consentHistory(s, cp), { kind: "CANCELLED", subject: s, purpose: p, grantee: g, actor: lc(a.actor), relayer: lc(a.relayer), signedAt: n(a.signedAt), block: m.block, logIndex: m.logIndex, time: m.time, tx: m.tx });
+  w.add(K.consentHistory(s, cp), { kind: "CANCELLED", subject: s, purpose: p, grantee: g, actor: lc(a.actor), relayer: lc(a.relayer), signedAt: n(a.signedAt), block: m.block, logIndex: m.logIndex, time: m.time, tx: m.tx } satisfies Rows.ConsentEventRow);
 };
 
 /** A member's status from this checkpoint on, by block and by time (for "any member" validity as of then). */
@@ -82,8 +85,8 @@ const HANDLERS: Record<string, Handler> = {
   AuthorityUpdated: async (w, a, m) => w.put(K.authority(m.address), { authority: lc(a.authority), block: m.block }),
   // Consortium
   MemberAdmitted: async (w, a, m, cp) => {
-    await w.put(K.org(n(a.orgId)), { orgId: n(a.orgId), role: n(a.role), name: a.name, status: 1, admittedBlock: m.block, admittedTime: m.time });
-    memberStatusAt(w, n(a.orgId), 1, m, cp);
+    await w.put(K.org(n(a.orgId)), { orgId: n(a.orgId), role: n(a.role), name: a.name, status: MemberStatus.ACTIVE, admittedBlock: m.block, admittedTime: m.time } satisfies Rows.MemberRow);
+    memberStatusAt(w, n(a.orgId), MemberStatus.ACTIVE, m, cp);
     w.add(K.orgHistory(n(a.orgId), cp), { kind: "ADMITTED", role: n(a.role), name: a.name, block: m.block, time: m.time, tx: m.tx });
   },
   MemberStatusChanged: async (w, a, m, cp) => {
@@ -116,15 +119,15 @@ const HANDLERS: Record<string, Handler> = {
   },
   // Datasets
   DatasetRegistered: async (w, a, m) => {
-    const r = plain(a.registration) as Record<string, Json>;
+    const r = plain(a.registration) as Rows.RegistrationRow;
     const id = lc(a.datasetId);
-    await w.put(K.dataset(id), { datasetId: id, custodian: n(a.custodian), ...r, status: 1, suspended: false, registeredBlock: m.block, registeredTime: m.time, tx: m.tx });
+    await w.put(K.dataset(id), { datasetId: id, custodian: n(a.custodian), ...r, status: DatasetStatus.ACTIVE, suspended: false, registeredBlock: m.block, registeredTime: m.time, tx: m.tx } satisfies Rows.DatasetRow);
     await w.put(K.datasetByCustodian(n(a.custodian), id), true);
-    for (const parent of r.parents as string[]) await w.put(K.datasetChild(parent, id), true);
+    for (const parent of r.parents) await w.put(K.datasetChild(parent, id), true);
   },
-  DatasetUsed: (w, a, m, cp) => w.add(K.datasetUse(a.datasetId, cp), { org: n(a.org), purpose: n(a.purpose), block: m.block, time: m.time, tx: m.tx }),
+  DatasetUsed: (w, a, m, cp) => w.add(K.datasetUse(a.datasetId, cp), { org: n(a.org), purpose: n(a.purpose), block: m.block, time: m.time, tx: m.tx } satisfies Rows.DatasetUseRow),
   DatasetStatusChanged: async (w, a, m, cp) => {
-    await update(w, K.dataset(a.datasetId), { status: n(a.status), ...(n(a.status) === 3 ? { attestation: a.attestation } : {}) });
+    await update(w, K.dataset(a.datasetId), { status: n(a.status), ...(n(a.status) === DatasetStatus.DESTROYED ? { attestation: a.attestation } : {}) });
     w.add(K.datasetHistory(a.datasetId, cp), { kind: "STATUS", previous: n(a.previous), status: n(a.status), attestation: a.attestation, block: m.block, time: m.time, tx: m.tx });
   },
   DatasetSuspensionChanged: async (w, a, m, cp) => {
@@ -132,25 +135,25 @@ const HANDLERS: Record<string, Handler> = {
     w.add(K.datasetHistory(a.datasetId, cp), { kind: a.suspended ? "SUSPENDED" : "UNSUSPENDED", regulator: n(a.regulator), block: m.block, time: m.time, tx: m.tx });
   },
   // Models
-  ModelRegistered: async (w, a, m) => w.put(K.model(a.modelId), { modelId: lc(a.modelId), developer: n(a.developer), riskClass: n(a.riskClass), name: a.name, intendedUse: a.intendedUse, block: m.block, time: m.time }),
+  ModelRegistered: async (w, a, m) => w.put(K.model(a.modelId), { modelId: lc(a.modelId), developer: n(a.developer), riskClass: n(a.riskClass), name: a.name, intendedUse: a.intendedUse, block: m.block, time: m.time } satisfies Rows.ModelRow),
   VersionRegistered: async (w, a, m, cp) => {
-    const input = plain(a.input) as Record<string, Json>;
+    const input = plain(a.input) as Rows.VersionInputRow;
     const id = lc(a.versionId);
-    await w.put(K.version(id), { versionId: id, modelId: lc(a.modelId), developer: n(a.developer), ...input, status: 1, registeredBlock: m.block, registeredTime: m.time, registeredCheckpoint: cp, tx: m.tx });
+    await w.put(K.version(id), { versionId: id, modelId: lc(a.modelId), developer: n(a.developer), ...input, status: VersionStatus.SUBMITTED, registeredBlock: m.block, registeredTime: m.time, registeredCheckpoint: cp, tx: m.tx } satisfies Rows.VersionRow);
     await w.put(K.modelVersion(a.modelId, id), { block: m.block });
-    for (const ds of input.trainingDatasets as string[]) await w.put(K.trainedOn(ds, id), { block: m.block, time: m.time, checkpoint: cp });
+    for (const ds of input.trainingDatasets) await w.put(K.trainedOn(ds, id), { block: m.block, time: m.time, checkpoint: cp });
   },
   VersionStatusChanged: async (w, a, m, cp) => {
     await update(w, K.version(a.versionId), { status: n(a.status) });
-    w.add(K.versionHistory(a.versionId, cp), { previous: n(a.previous), status: n(a.status), actor: n(a.actor), reason: a.reason, block: m.block, time: m.time, tx: m.tx });
+    w.add(K.versionHistory(a.versionId, cp), { previous: n(a.previous), status: n(a.status), actor: n(a.actor), reason: a.reason, block: m.block, time: m.time, tx: m.tx } satisfies Rows.StatusChangeRow);
   },
   // riskClass: the class the regulator assigned, which may differ from the model's proposed class.
   VersionApproved: async (w, a) => update(w, K.version(a.versionId), { filingCode: a.filingCode, approvedBy: n(a.regulator), riskClass: n(a.riskClass) }),
   PolicySet: async (w, a, m) => w.put(K.policy(n(a.riskClass)), { riskClass: n(a.riskClass), ...(plain(a.policy) as Record<string, Json>), block: m.block }),
-  DeploymentRecorded: async (w, a, m) => w.put(K.deployment(a.versionId, n(a.hospital)), { hospital: n(a.hospital), block: m.block, time: m.time, tx: m.tx }),
-  PerformanceReported: (w, a, m, cp) => w.add(K.report(a.versionId, cp), { reportId: lc(a.reportId), hospital: n(a.hospital), ...(plain(a.report) as Record<string, Json>), block: m.block, time: m.time, tx: m.tx }),
-  FairnessAlert: (w, a, m, cp) => w.add(K.alert(a.versionId, cp), { kind: "FAIRNESS", reportId: lc(a.reportId), hospital: n(a.hospital), gap: n(a.gap), limit: n(a.limit), block: m.block, time: m.time, tx: m.tx }),
-  PerformanceAlert: (w, a, m, cp) => w.add(K.alert(a.versionId, cp), { kind: "PERFORMANCE", reportId: lc(a.reportId), hospital: n(a.hospital), auc: n(a.auc), minAuc: n(a.minAuc), block: m.block, time: m.time, tx: m.tx }),
+  DeploymentRecorded: async (w, a, m) => w.put(K.deployment(a.versionId, n(a.hospital)), { hospital: n(a.hospital), block: m.block, time: m.time, tx: m.tx } satisfies Rows.DeploymentRow),
+  PerformanceReported: (w, a, m, cp) => w.add(K.report(a.versionId, cp), { reportId: lc(a.reportId), hospital: n(a.hospital), ...(plain(a.report) as ReportFields), block: m.block, time: m.time, tx: m.tx } satisfies Rows.ReportRow),
+  FairnessAlert: (w, a, m, cp) => w.add(K.alert(a.versionId, cp), { kind: "FAIRNESS", reportId: lc(a.reportId), hospital: n(a.hospital), gap: n(a.gap), limit: n(a.limit), block: m.block, time: m.time, tx: m.tx } satisfies Rows.AlertRow),
+  PerformanceAlert: (w, a, m, cp) => w.add(K.alert(a.versionId, cp), { kind: "PERFORMANCE", reportId: lc(a.reportId), hospital: n(a.hospital), auc: n(a.auc), minAuc: n(a.minAuc), block: m.block, time: m.time, tx: m.tx } satisfies Rows.AlertRow),
   // Traces
   BatchAnchored: (w, a, m, cp) => {
     // The record sits at its checkpoint; the id and hospital entries only point there, so an
@@ -158,7 +161,7 @@ const HANDLERS: Record<string, Handler> = {
     const [id, hospital, count] = [lc(a.batchId), n(a.hospital), n(a.count)];
     const versions = (a.versions as string[]).map(lc);
     const versionCounts = (a.versionCounts as bigint[]).map(Number);
-    w.add(K.batchByCheckpoint(cp), { batchId: id, hospital, root: a.root, firstSeq: a.firstSeq.toString(), count, fromTime: n(a.fromTime), toTime: n(a.toTime), versions, versionCounts, block: m.block, time: m.time, tx: m.tx, checkpoint: cp });
+    w.add(K.batchByCheckpoint(cp), { batchId: id, hospital, root: a.root, firstSeq: a.firstSeq.toString(), count, fromTime: n(a.fromTime), toTime: n(a.toTime), versions, versionCounts, block: m.block, time: m.time, tx: m.tx, checkpoint: cp } satisfies Rows.BatchRow);
     w.add(K.batch(id), cp);
     w.add(K.batchByHospital(hospital, cp), 0);
     // Per version: the traces of this batch that used it (the contract checked the counts add up to `count`).

@@ -3,29 +3,29 @@
  * or a single ordered lookup; none reads the chain.
  */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { MemberStatus, Purpose, VersionStatus, NUMBERS } from "../constants";
-import { InputError, isoOf } from "../core";
-import { K, asOfRange, checkpoint, lc, org, pad } from "./keys";
+import { LIMITS, MemberStatus, Purpose, NUMBERS } from "../constants";
+import { InputError, isoOf, type Rows } from "../core";
+import { K, P, asOfRange, checkpoint, lc, pad } from "./keys";
 import type { IndexStore, Json } from "./store";
 
 type Row = Record<string, Json>;
 // Whole-prefix reads and point reads are memoised until the index next changes (see IndexStore.memo).
-const values = (store: IndexStore, prefix: string) => store.memo(`list:${prefix}`, async () => (await store.list<Row>(prefix)).map((e) => e.value));
+// A row's type is its definition in src/core/rows.ts; untyped rows (no API answers them as such) are Row.
+const values = <T extends Json = Row>(store: IndexStore, prefix: string) => store.memo(`list:${prefix}`, async () => (await store.list<T>(prefix)).map((e) => e.value));
 const get = <T extends Json>(store: IndexStore, key: string) => store.memo(`get:${key}`, () => store.get<T>(key));
-const row = (store: IndexStore, key: string) => get<Row>(store, key);
+const row = <T extends Json = Row>(store: IndexStore, key: string) => get<T>(store, key);
 const lastSegment = (key: string) => key.slice(key.lastIndexOf(":") + 1);
 /** History rows under `prefix` (keys `<prefix><owner>:<checkpoint>`), each with its owner and checkpoint, in chain order. */
-type HistoryRow = Row & { owner: string; checkpoint: string };
-const history = (store: IndexStore, prefix: string): Promise<HistoryRow[]> =>
+const history = <T extends Row = Row>(store: IndexStore, prefix: string): Promise<(T & { owner: string; checkpoint: string })[]> =>
   store.memo(`history:${prefix}`, async () =>
-    (await store.list<Row>(prefix))
+    (await store.list<T>(prefix))
       .map((e) => ({ ...e.value, owner: e.key.slice(prefix.length, e.key.lastIndexOf(":")), checkpoint: lastSegment(e.key) }))
       .sort((a, b) => a.checkpoint.localeCompare(b.checkpoint)),
   );
 
 /** Care purposes: their uses are clinical decision traces, each checked for consent at its time by /verify. */
 const CARE_PURPOSES: number[] = [Purpose.TREATMENT, Purpose.CLINICAL_DECISION_SUPPORT];
-const allows = (dataset: Row, purpose: number) => ((BigInt(String(dataset.allowedPurposes ?? 0)) >> BigInt(purpose)) & 1n) === 1n;
+const allows = (dataset: Rows.DatasetRow, purpose: number) => ((BigInt(dataset.allowedPurposes ?? 0) >> BigInt(purpose)) & 1n) === 1n;
 const byTime = <T extends { time: number; block: number }>(xs: T[]) => xs.sort((a, b) => a.time - b.time || a.block - b.block);
 
 /**
@@ -43,11 +43,11 @@ export async function relation(time: number, revokedTime: number, consentedAtUse
 
 /** Versions trained on a dataset (with their developer) and its recorded uses, each by time. */
 async function usesOf(store: IndexStore, datasetId: string) {
-  const trained = await Promise.all((await store.list<Row>(`vt:${lc(datasetId)}:`)).map(async (e) => {
+  const trained = await Promise.all((await store.list<Row>(P.trainedOn(datasetId))).map(async (e) => {
     const versionId = lastSegment(e.key);
-    return { versionId, org: Number((await row(store, K.version(versionId)))?.developer ?? 0), block: Number(e.value.block), time: Number(e.value.time) };
+    return { versionId, org: (await row<Rows.VersionRow>(store, K.version(versionId)))?.developer ?? 0, block: Number(e.value.block), time: Number(e.value.time) };
   }));
-  const recorded = (await values(store, `dsu:${lc(datasetId)}:`)).map((u) => ({ org: Number(u.org), purpose: Number(u.purpose), block: Number(u.block), time: Number(u.time), tx: String(u.tx) }));
+  const recorded = (await values<Rows.DatasetUseRow>(store, P.datasetUses(datasetId))).map((u) => ({ org: u.org, purpose: u.purpose, block: u.block, time: u.time, tx: u.tx }));
   return { trained: byTime(trained), recorded: byTime(recorded) };
 }
 
@@ -65,10 +65,10 @@ async function usesOf(store: IndexStore, datasetId: string) {
 type ConsentValidAt = (subject: string, purpose: number, grantee: number, at: { block?: number; time: number }) => Promise<boolean>;
 
 async function revocationImpact(store: IndexStore, consentValidAt: ConsentValidAt, subject: string) {
-  const revocations = (await values(store, `ch:${lc(subject)}:`)).filter((e) => e.kind === "REVOKED" && !CARE_PURPOSES.includes(Number(e.purpose)));
-  const mine = (await store.list(`x:cm:${lc(subject)}:`)).map((e) => lastSegment(e.key));
-  const all = await values(store, "ds:");
-  const manifests = new Set((await store.list("x:manifest:")).map((e) => lastSegment(e.key)));
+  const revocations = (await values<Rows.ConsentEventRow>(store, P.consentHistory(subject))).filter((e) => e.kind === "REVOKED" && !CARE_PURPOSES.includes(Number(e.purpose)));
+  const mine = (await store.list(P.manifestsOf(subject))).map((e) => lastSegment(e.key));
+  const all = await values<Rows.DatasetRow>(store, P.datasets);
+  const manifests = new Set((await store.list(P.manifests)).map((e) => lastSegment(e.key)));
   const perDataset = await Promise.all(mine.map(async (d) => ({ datasetId: d, uses: await usesOf(store, d) })));
   const out = [];
   for (const r of revocations) {
@@ -82,18 +82,18 @@ async function revocationImpact(store: IndexStore, consentValidAt: ConsentValidA
       versions: await Promise.all(uses.trained.filter((v) => purpose === Purpose.MODEL_TRAINING && covered(v.org)).map(async (v) => ({ versionId: v.versionId, developer: v.org, registeredBlock: v.block, registeredTime: v.time, registered: await judge(v) }))),
       uses: await Promise.all(uses.recorded.filter((u) => u.purpose === purpose && covered(u.org)).map(async (u) => ({ ...u, relation: await judge(u) }))),
     })));
-    const withoutManifest = all.filter((d) => allows(d, purpose) && !manifests.has(String(d.datasetId))).map((d) => String(d.datasetId));
+    const withoutManifest = all.filter((d) => allows(d, purpose) && !manifests.has(d.datasetId)).map((d) => d.datasetId);
     out.push({ purpose, grantee, revokedBlock: Number(r.block), revokedTime, revokedAt: isoOf(revokedTime), datasets, datasetsWithoutManifest: withoutManifest });
   }
   return out;
 }
 
 /** One page of rows ordered by a stable key: those after `after`, at most `limit`, and the cursor of the next page. */
-function pageOf<N extends string>(keyed: { key: string; d: Row }[], f: { after?: string; limit?: number }, name: N) {
-  const limit = Math.min(f.limit ?? 100, 1000);
+function pageOf<N extends string, T>(keyed: { key: string; d: T }[], f: { after?: string; limit?: number }, name: N) {
+  const limit = Math.min(f.limit ?? LIMITS.PAGE_DEFAULT, LIMITS.PAGE_MAX);
   const sorted = keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).filter((x) => f.after === undefined || x.key > f.after);
   const page = sorted.slice(0, limit);
-  return { [name]: page.map((x) => x.d), next: sorted.length > limit ? page[limit - 1].key : null } as { [K in N]: Row[] } & { next: string | null };
+  return { [name]: page.map((x) => x.d), next: sorted.length > limit ? page[limit - 1].key : null } as { [K in N]: T[] } & { next: string | null };
 }
 
 async function consentStateAt(store: IndexStore, subject: string, purpose: number, grantee: number, at: { block?: number; time: number }): Promise<boolean> {
@@ -112,10 +112,10 @@ async function memberStatusAt(store: IndexStore, orgId: number, at: { block?: nu
 /** The first indexed block whose time is ≥ `time` (block times never decrease): a binary search over blk: keys. */
 async function firstBlockAtOrAfter(store: IndexStore, time: number): Promise<number | undefined> {
   const at = async (block: number) => {
-    const [hit] = await store.list<number>("blk:", { gte: K.blockTime(block), limit: 1 });
+    const [hit] = await store.list<number>(P.blockTimes, { gte: K.blockTime(block), limit: 1 });
     return hit ? { block: Number(lastSegment(hit.key)), time: Number(hit.value) } : undefined;
   };
-  const [last] = await store.list<number>("blk:", { reverse: true, limit: 1 });
+  const [last] = await store.list<number>(P.blockTimes, { reverse: true, limit: 1 });
   if (!last || Number(last.value) < time) return undefined;
   // Smallest x whose first indexed block at or after x has time ≥ `time` (monotone in x).
   let lo = 0;
@@ -131,14 +131,14 @@ async function firstBlockAtOrAfter(store: IndexStore, time: number): Promise<num
 /** Membership queries. */
 function membershipQueries(store: IndexStore) {
   const g = {
-    members: () => values(store, "org:"),
-    member: (orgId: number) => row(store, K.org(orgId)),
-    memberHistory: (orgId: number) => values(store, `orgh:${org(orgId)}:`),
+    members: () => values<Rows.MemberRow>(store, P.members),
+    member: (orgId: number) => row<Rows.MemberRow>(store, K.org(orgId)),
+    memberHistory: (orgId: number) => values<Rows.MemberHistoryRow>(store, P.memberHistory(orgId)),
     key: (address: string) => row(store, K.key(address)),
-    keyHistory: (address: string) => values(store, `keyh:${lc(address)}:`),
-    purposes: () => values(store, "purpose:"),
+    keyHistory: (address: string) => values(store, P.keyHistory(address)),
+    purposes: () => values(store, P.purposes),
     /** Every membership and key change, in chain order, with its organisation and checkpoint. */
-    memberChanges: async (): Promise<(Row & { orgId: number; checkpoint: string })[]> => (await history(store, "orgh:")).map((r) => ({ ...r, orgId: Number(r.owner) })),
+    memberChanges: async (): Promise<Rows.MemberChangeRow[]> => (await history<Rows.MemberHistoryRow>(store, P.allMemberHistory)).map(({ owner, ...r }) => ({ ...r, orgId: Number(owner) })),
   };
   return g;
 }
@@ -146,10 +146,10 @@ function membershipQueries(store: IndexStore) {
 /** Consent queries. */
 function consentQueries(store: IndexStore) {
   const g = {
-    consents: (subject: string) => values(store, `c:${lc(subject)}:`),
-    consentHistory: (subject: string) => values(store, `ch:${lc(subject)}:`),
+    consents: (subject: string) => values<Rows.ConsentRow>(store, P.consents(subject)),
+    consentHistory: (subject: string) => values<Rows.ConsentEventRow>(store, P.consentHistory(subject)),
     // Read by every patient request (a delegate may read the subject's consents): memoised like the rest.
-    delegates: (subject: string) => store.memo(`delegates:${lc(subject)}`, async () => (await store.list(`dg:${lc(subject)}:`)).map((e) => lastSegment(e.key))),
+    delegates: (subject: string) => store.memo(`delegates:${lc(subject)}`, async () => (await store.list(P.delegates(subject))).map((e) => lastSegment(e.key))),
     /**
      * Was (subject, purpose, grantee) consent valid at a block or a time? One ordered lookup per
      * slot: the grantee's own, then "any member" when the grantee was an ACTIVE member then (as
@@ -169,26 +169,26 @@ function consentQueries(store: IndexStore) {
 /** Datasets queries. */
 function datasetQueries(store: IndexStore) {
   const g = {
-    dataset: (id: string) => row(store, K.dataset(id)),
-    datasetsOf: async (custodian: number) => Promise.all((await store.list(`dso:${org(custodian)}:`)).map((e) => row(store, K.dataset(lastSegment(e.key))))),
-    datasets: () => values(store, "ds:"),
+    dataset: (id: string) => row<Rows.DatasetRow>(store, K.dataset(id)),
+    datasetsOf: async (custodian: number) => Promise.all((await store.list(P.datasetsOf(custodian))).map((e) => row<Rows.DatasetRow>(store, K.dataset(lastSegment(e.key))))),
+    datasets: () => values<Rows.DatasetRow>(store, P.datasets),
     async lineage(id: string) {
-      const d = await row(store, K.dataset(id));
+      const d = await row<Rows.DatasetRow>(store, K.dataset(id));
       if (!d) return undefined;
-      const children = (await store.list(`dsc:${lc(id)}:`)).map((e) => lastSegment(e.key));
-      return { datasetId: lc(id), parents: d.parents as string[], children };
+      const children = (await store.list(P.datasetChildren(id))).map((e) => lastSegment(e.key));
+      return { datasetId: lc(id), parents: d.parents, children } satisfies Rows.LineageRow;
     },
     /**
      * Datasets in registration order (block, then id), filtered by custodian and status; `after` is
      * the cursor of the last dataset of the previous page, so pages stay stable as datasets arrive.
      */
     async datasetList(f: { custodian?: number; status?: number; after?: string; limit?: number }) {
-      const rows = f.custodian !== undefined ? (await g.datasetsOf(f.custodian)).filter((d): d is Row => !!d) : await values(store, "ds:");
-      const keyed = rows.filter((d) => f.status === undefined || Number(d.status) === f.status).map((d) => ({ key: `${pad(Number(d.registeredBlock), 12)}-${lc(String(d.datasetId))}`, d }));
+      const rows = f.custodian !== undefined ? (await g.datasetsOf(f.custodian)).filter((d) => !!d) : await values<Rows.DatasetRow>(store, P.datasets);
+      const keyed = rows.filter((d) => f.status === undefined || Number(d.status) === f.status).map((d) => ({ key: `${pad(d.registeredBlock, 12)}-${lc(d.datasetId)}`, d }));
       return pageOf(keyed, f, "datasets");
     },
-    datasetUses: (id: string) => values(store, `dsu:${lc(id)}:`),
-    datasetHistory: (id: string) => values(store, `dsh:${lc(id)}:`),
+    datasetUses: (id: string) => values<Rows.DatasetUseRow>(store, P.datasetUses(id)),
+    datasetHistory: (id: string) => values(store, P.datasetHistory(id)),
   };
   return g;
 }
@@ -196,33 +196,27 @@ function datasetQueries(store: IndexStore) {
 /** Models queries. */
 function modelQueries(store: IndexStore) {
   const g = {
-    models: () => values(store, "m:"),
-    model: (id: string) => row(store, K.model(id)),
-    versionsOf: async (modelId: string) => Promise.all((await store.list(`mv:${lc(modelId)}:`)).map((e) => row(store, K.version(lastSegment(e.key))))),
-    version: (id: string) => row(store, K.version(id)),
+    models: () => values<Rows.ModelRow>(store, P.models),
+    model: (id: string) => row<Rows.ModelRow>(store, K.model(id)),
+    versionsOf: async (modelId: string) => Promise.all((await store.list(P.modelVersions(modelId))).map((e) => row<Rows.VersionRow>(store, K.version(lastSegment(e.key))))),
+    version: (id: string) => row<Rows.VersionRow>(store, K.version(id)),
     /** Versions in registration order (their checkpoint), filtered by model, developer and status; paged like datasetList. */
     async versionList(f: { model?: string; developer?: number; status?: number; after?: string; limit?: number }) {
-      const rows = f.model !== undefined ? (await g.versionsOf(f.model)).filter((v): v is Row => !!v) : await values(store, "v:");
+      const rows = f.model !== undefined ? (await g.versionsOf(f.model)).filter((v) => !!v) : await values<Rows.VersionRow>(store, P.versions);
       const keyed = rows
-        .filter((v) => (f.developer === undefined || Number(v.developer) === f.developer) && (f.status === undefined || Number(v.status) === f.status))
-        .map((v) => ({ key: `${String(v.registeredCheckpoint ?? checkpoint(Number(v.registeredBlock), 0))}-${lc(String(v.versionId))}`, d: v }));
+        .filter((v) => (f.developer === undefined || v.developer === f.developer) && (f.status === undefined || v.status === f.status))
+        .map((v) => ({ key: `${v.registeredCheckpoint ?? checkpoint(v.registeredBlock, 0)}-${lc(v.versionId)}`, d: v }));
       return pageOf(keyed, f, "versions");
     },
-    versionHistory: (id: string) => values(store, `vh:${lc(id)}:`),
-    deployments: (id: string) => values(store, `vd:${lc(id)}:`),
-    reports: (id: string) => values(store, `vr:${lc(id)}:`),
-    alerts: (id: string) => values(store, `va:${lc(id)}:`),
+    versionHistory: (id: string) => values<Rows.StatusChangeRow>(store, P.versionHistory(id)),
+    deployments: (id: string) => values<Rows.DeploymentRow>(store, P.deployments(id)),
+    reports: (id: string) => values<Rows.ReportRow>(store, P.reports(id)),
+    alerts: (id: string) => values<Rows.AlertRow>(store, P.alerts(id)),
     /** Every alert (FAIRNESS: subgroup gap; PERFORMANCE: overall AUC), in chain order, with the version it was raised against. */
-    allAlerts: async (): Promise<(Row & { versionId: string })[]> => (await history(store, "va:")).map(({ owner, checkpoint: _cp, ...r }) => ({ ...r, versionId: owner })),
-    /** A version's status at a time, from its history. */
-    async versionStatusAt(id: string, time: number): Promise<number> {
-      let status: number = VersionStatus.NONE;
-      for (const h of await values(store, `vh:${lc(id)}:`)) if (Number(h.time) <= time) status = Number(h.status);
-      return status;
-    },
-    policies: () => values(store, "pol:"),
+    allAlerts: async (): Promise<(Rows.AlertRow & { versionId: string })[]> => (await history<Rows.AlertRow>(store, P.allAlerts)).map(({ owner, checkpoint: _cp, ...r }) => ({ ...r, versionId: owner })),
+    policies: () => values(store, P.policies),
     /** Every version status change, in chain order, with its version and checkpoint. */
-    versionChanges: async (): Promise<(Row & { versionId: string; checkpoint: string })[]> => (await history(store, "vh:")).map((r) => ({ ...r, versionId: r.owner })),
+    versionChanges: async (): Promise<Rows.VersionChangeRow[]> => (await history<Rows.StatusChangeRow>(store, P.allVersionHistory)).map(({ owner, ...r }) => ({ ...r, versionId: owner })),
   };
   return g;
 }
@@ -232,7 +226,7 @@ function batchQueries(store: IndexStore) {
   const g = {
     batch: async (id: string) => {
       const cp = await get<string>(store, K.batch(id));
-      return cp === undefined ? undefined : row(store, K.batchByCheckpoint(cp));
+      return cp === undefined ? undefined : row<Rows.BatchRow>(store, K.batchByCheckpoint(cp));
     },
     /**
      * Batches, oldest first, filtered by hospital, version or time (a batch matches when its traces'
@@ -242,8 +236,8 @@ function batchQueries(store: IndexStore) {
      * that could hold a match; reading stops once the page is full.
      */
     async batches(f: { hospital?: number; version?: string; fromTime?: number; toTime?: number; after?: string; limit?: number }) {
-      const limit = Math.min(f.limit ?? 100, 1000);
-      const prefix = f.version ? `bv:${lc(f.version)}:` : f.hospital !== undefined ? `bh:${org(f.hospital)}:` : "bc:";
+      const limit = Math.min(f.limit ?? LIMITS.PAGE_DEFAULT, LIMITS.PAGE_MAX);
+      const prefix = f.version ? P.batchesOfVersion(f.version) : f.hospital !== undefined ? P.batchesOfHospital(f.hospital) : P.batches;
       let from = f.after ? `${prefix}${f.after}` : prefix;
       if (f.fromTime !== undefined) {
         // The contract refuses toTime > block time + MAX_CLOCK_SKEW: a batch ending at or after
@@ -253,11 +247,11 @@ function batchQueries(store: IndexStore) {
         const bound = `${prefix}${checkpoint(first, 0)}`;
         if (bound > from) from = bound;
       }
-      const out: Row[] = [];
+      const out: Rows.BatchRow[] = [];
       for await (const e of store.scan<Json>(prefix, { gte: from })) {
         const cp = lastSegment(e.key);
         if (f.after && cp <= f.after) continue;
-        const b = prefix === "bc:" ? (e.value as Row) : await row(store, K.batchByCheckpoint(cp));
+        const b = prefix === P.batches ? (e.value as Rows.BatchRow) : await row<Rows.BatchRow>(store, K.batchByCheckpoint(cp));
         if (!b) continue;
         if (f.hospital !== undefined && Number(b.hospital) !== f.hospital) continue;
         if (f.fromTime !== undefined && Number(b.toTime) < f.fromTime) continue;
@@ -272,9 +266,9 @@ function batchQueries(store: IndexStore) {
     batchRanges: (hospital: number): Promise<(readonly [bigint, bigint])[]> =>
       // Every verified receipt asks for its hospital's ranges: read them once per state of the index.
       store.memo(`ranges:${hospital}`, async () => {
-        const cps = (await store.list(`bh:${org(hospital)}:`)).map((e) => lastSegment(e.key));
-        const batches = await Promise.all(cps.map((cp) => row(store, K.batchByCheckpoint(cp))));
-        return batches.filter((b): b is Row => !!b).map((b) => [BigInt(String(b.firstSeq)), BigInt(String(b.firstSeq)) + BigInt(Number(b.count))] as const);
+        const cps = (await store.list(P.batchesOfHospital(hospital))).map((e) => lastSegment(e.key));
+        const batches = await Promise.all(cps.map((cp) => row<Rows.BatchRow>(store, K.batchByCheckpoint(cp))));
+        return batches.filter((b) => !!b).map((b) => [BigInt(b.firstSeq), BigInt(b.firstSeq) + BigInt(b.count)] as const);
       }),
   };
   return g;
@@ -288,7 +282,7 @@ function impactQueries(store: IndexStore, consentValidAt: ConsentValidAt) {
      * batch anchors how many of its traces referenced each version (BatchAnchored.versionCounts).
      */
     async recallImpact(versionId: string) {
-      const refs = await values(store, `bv:${lc(versionId)}:`);
+      const refs = await values(store, P.batchesOfVersion(versionId));
       const hospitals = new Map<number, { batches: number; traces: number }>();
       for (const r of refs) {
         const h = hospitals.get(Number(r.hospital)) ?? { batches: 0, traces: 0 };
@@ -298,7 +292,7 @@ function impactQueries(store: IndexStore, consentValidAt: ConsentValidAt) {
       }
       return {
         versionId: lc(versionId),
-        status: Number((await row(store, K.version(versionId)))?.status ?? 0),
+        status: (await row<Rows.VersionRow>(store, K.version(versionId)))?.status ?? 0,
         batches: refs.length,
         traces: refs.reduce((n, r) => n + Number(r.count), 0),
         hospitals: [...hospitals].map(([hospital, v]) => ({ hospital, ...v })),
@@ -313,7 +307,7 @@ function impactQueries(store: IndexStore, consentValidAt: ConsentValidAt) {
      * and records which subjects it includes. Manifests are off-chain facts: kept outside the digest.
      */
     async addCohortManifest(datasetId: string, manifest: { cohortTree: unknown }) {
-      const d = await row(store, K.dataset(datasetId));
+      const d = await row<Rows.DatasetRow>(store, K.dataset(datasetId));
       if (!d) throw new InputError("MANIFEST_UNKNOWN_DATASET", `dataset ${datasetId} is not indexed (yet)`);
       let tree: StandardMerkleTree<[string]>;
       try {
@@ -322,7 +316,7 @@ function impactQueries(store: IndexStore, consentValidAt: ConsentValidAt) {
       } catch (e) {
         throw new InputError("MANIFEST_INVALID", `the cohort manifest is not a valid Merkle tree dump: ${(e as Error).message}`);
       }
-      if (tree.root !== String(d.cohortRoot).toLowerCase()) throw new InputError("COHORT_MISMATCH", `manifest root ${tree.root} is not dataset ${datasetId}'s cohort root ${d.cohortRoot}`);
+      if (tree.root !== d.cohortRoot.toLowerCase()) throw new InputError("COHORT_MISMATCH", `manifest root ${tree.root} is not dataset ${datasetId}'s cohort root ${d.cohortRoot}`);
       const subjects = [...tree.entries()].map(([, [s]]) => lc(s));
       await store.write([
         { type: "put", key: K.manifest(datasetId), value: { subjects: subjects.length } },
@@ -342,9 +336,9 @@ function impactQueries(store: IndexStore, consentValidAt: ConsentValidAt) {
       } catch (e) {
         throw new InputError("MANIFEST_INVALID", `the cohort manifest is not a valid Merkle tree dump: ${(e as Error).message}`);
       }
-      const d = (await values(store, "ds:")).find((x) => String(x.cohortRoot).toLowerCase() === root);
+      const d = (await values<Rows.DatasetRow>(store, P.datasets)).find((x) => x.cohortRoot.toLowerCase() === root);
       if (!d) throw new InputError("MANIFEST_UNKNOWN_DATASET", `no indexed dataset has cohort root ${root} (yet)`);
-      return g.addCohortManifest(String(d.datasetId), manifest);
+      return g.addCohortManifest(d.datasetId, manifest);
     },
   };
   return g;

@@ -6,13 +6,14 @@
 import { Level } from "level";
 import { createHash } from "node:crypto";
 import { MedprovError } from "../core";
-import { BOOKKEEPING_PREFIXES, K, STATE_PREFIXES, prefixEnd } from "./keys";
+import { BOOKKEEPING_PREFIXES, INDEX_LAYOUT, K, P, STATE_PREFIXES, prefixEnd } from "./keys";
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type Op = { type: "put"; key: string; value: Json } | { type: "del"; key: string };
 /** LevelDB's chained batch (`db.batch()`): each put is copied into the native batch at once, not held as an object. */
 export type Batch = ReturnType<Level<string, Json>["batch"]>;
-interface JournalEntry { key: string; prev: Json | undefined }
+/** A key a block changed and its value before (none: the key did not exist). A type, not an interface, so it is Json. */
+type JournalEntry = { key: string; prev?: Json };
 
 /** A range within a prefix: from `gte`, up to `lte` (else the prefix's end), optionally reversed and limited. */
 export interface ScanOptions {
@@ -22,18 +23,10 @@ export interface ScanOptions {
   lte?: string;
 }
 
-export interface Cursor {
+export type Cursor = {
   block: number;
   hash: string;
-}
-
-/**
- * The index's key layout. Raise it whenever keys or values change meaning, so that an index built
- * by an older medprov is refused (INDEX_LAYOUT) instead of misread. 2: trace batch records keyed
- * by checkpoint (bc:), with b:, bh: and bv: pointing there. 3: consent rows and history carry the
- * signing time (signedAt) instead of a nonce, CANCELLED history rows, member status as of (msb:, mst:).
- */
-export const INDEX_LAYOUT = 3;
+};
 
 /** LevelDB's memtable size (its default is 4 MB); see IndexStore.open. */
 const WRITE_BUFFER_BYTES = 64 * 2 ** 20;
@@ -115,7 +108,7 @@ export class IndexStore {
   }
 
   async cursor(): Promise<Cursor | undefined> {
-    return this.get<Cursor & Json>(K.cursor) as Promise<Cursor | undefined>;
+    return this.get<Cursor>(K.cursor);
   }
 
   /** Entries under a prefix, in key order (or reversed), optionally bounded. */
@@ -162,15 +155,15 @@ export class IndexStore {
 
   /** Undoes every block above `block` from the journal, in one atomic batch. */
   async rollbackTo(block: number, hash: string): Promise<number> {
-    const journals = await this.list<JournalEntry[] & Json>("j:", { gte: K.journal(block + 1), reverse: true });
+    const journals = await this.list<JournalEntry[]>(P.journals, { gte: K.journal(block + 1), reverse: true });
     const ops: Op[] = [];
     const restored = new Map<string, Json | undefined>();
     for (const { key: jkey, value: entries } of journals) {
-      for (const e of [...(entries as unknown as JournalEntry[])].reverse()) restored.set(e.key, e.prev);
+      for (const e of [...entries].reverse()) restored.set(e.key, e.prev);
       ops.push({ type: "del", key: jkey });
     }
     for (const [key, prev] of restored) ops.push(prev === undefined ? { type: "del", key } : { type: "put", key, value: prev });
-    for (const { key } of await this.list("h:", { gte: K.blockHash(block + 1) })) ops.push({ type: "del", key });
+    for (const { key } of await this.list(P.blockHashes, { gte: K.blockHash(block + 1) })) ops.push({ type: "del", key });
     ops.push({ type: "put", key: K.cursor, value: { block, hash } });
     await this.write(ops);
     return journals.length;
@@ -266,14 +259,14 @@ export class BlockWriter {
   async commit(cursor: Cursor, pruneJournalBelow?: number): Promise<void> {
     const ops: Op[] = [];
     for (const [key, value] of this.pending) ops.push(value === undefined ? { type: "del", key } : { type: "put", key, value });
-    for (const [block, entries] of this.journals) ops.push({ type: "put", key: K.journal(block), value: entries as unknown as Json });
+    for (const [block, entries] of this.journals) ops.push({ type: "put", key: K.journal(block), value: entries });
     ops.push(...this.extra);
     if (pruneJournalBelow !== undefined && pruneJournalBelow > 0) {
-      for (const prefix of ["j:", "h:"]) {
-        for await (const key of this.store.db.keys({ gte: prefix, lt: prefix === "j:" ? K.journal(pruneJournalBelow) : K.blockHash(pruneJournalBelow) })) ops.push({ type: "del", key });
+      for (const prefix of [P.journals, P.blockHashes]) {
+        for await (const key of this.store.db.keys({ gte: prefix, lt: prefix === P.journals ? K.journal(pruneJournalBelow) : K.blockHash(pruneJournalBelow) })) ops.push({ type: "del", key });
       }
     }
-    ops.push({ type: "put", key: K.cursor, value: cursor as unknown as Json });
+    ops.push({ type: "put", key: K.cursor, value: cursor });
     const started = this.added;
     this.added = undefined;
     await this.store.write(ops, started);

@@ -30,6 +30,8 @@ export function roleWords(r: unknown): string {
   return `${/^[aeiou]/.test(words) ? "an" : "a"} ${words}`;
 }
 /** A status as a word in a sentence: "suspended", "recalled". */
+/** The named values among `pairs` that are zero, as "zero <name>" (which of a catch-all's conditions failed). */
+const zeros = (pairs: [unknown, string][]) => pairs.filter(([v]) => BigInt(String(v)) === 0n).map(([, n]) => `zero ${n}`);
 const statusWords = (names: readonly string[], s: unknown) => nameOf(names, Number(s)).toLowerCase();
 const fraction = (bps: unknown) => (Number(bps) / NUMBERS.BPS).toFixed(2);
 const percent = (bps: unknown) => `${Number(bps) / (NUMBERS.BPS / 100)}%`;
@@ -56,7 +58,8 @@ const sentences = (org: (o: unknown) => string): Record<string, Explainer> => ({
   ConsortiumWrongRole: ([o, r, e]) => `${org(o)} is ${roleWords(r)}; only ${roleWords(e)} may do this`,
   ConsortiumUnknownMember: ([o]) => `there is no ${org(o)}`,
   ConsortiumInvalidStatusChange: ([o, s, r]) => `${org(o)} is ${statusWords(MEMBER_STATUSES, s)} and cannot become ${statusWords(MEMBER_STATUSES, r)}`,
-  ConsortiumInvalidMember: () => `a member needs a name, a role other than NONE and at least one non-zero key`,
+  ConsortiumInvalidMember: ([r, name, keys]) => `a member needs a role other than NONE, a name and at least one key (given ${roleWords(r)}, a ${name}-byte name and ${keys} key(s))`,
+  ConsortiumZeroKey: ([o]) => `the zero address cannot be a key of ${org(o)}`,
   ConsentRegistryUnknownPurpose: ([p]) => `${purpose(p)} is not in the purpose catalogue`,
   ConsentRegistryCatalogueFull: ([m]) => `the purpose catalogue already holds ${m} purposes`,
   ConsentRegistryUnknownGrantee: ([g]) => `${org(g)} is not a consortium member; grant to an admitted organisation or to any member (0)`,
@@ -74,7 +77,8 @@ const sentences = (org: (o: unknown) => string): Record<string, Explainer> => ({
   ConsentRegistryPurposeNameTaken: ([n]) => `purpose "${n}" is already in the catalogue`,
   DatasetRegistryUnknownDataset: ([d]) => `dataset ${short(d)} is not registered`,
   DatasetRegistryAlreadyRegistered: ([d]) => `dataset ${short(d)} is already registered with the same roots and metadata`,
-  DatasetRegistryInvalidRegistration: () => `a dataset needs non-zero content root, cohort root and metadata hash (and a deletion attestation to be destroyed)`,
+  DatasetRegistryInvalidRegistration: ([c, h, m, p, max]) => `a dataset needs non-zero content root, cohort root and metadata hash and at most ${max} parents (${zeros([[c, "content root"], [h, "cohort root"], [m, "metadata hash"]]).concat(Number(p) > Number(max) ? [`${p} parents`] : []).join(", ")})`,
+  DatasetRegistryZeroAttestation: ([d]) => `destroying dataset ${short(d)} needs a non-zero deletion attestation`,
   DatasetRegistryInvalidShares: ([g, b, t]) => `demographic group ${["age", "sex", "region", "grassroots"][Number(g)]} has ${b} bands summing to ${t} bps; it must have the spec's bands summing to 10000`,
   DatasetRegistryInvalidPurposes: ([m, c]) => `allowed purposes mask ${m} is empty or names purposes outside the catalogue (mask ${c})`,
   DatasetRegistryPurposeNotAllowed: ([d, p]) => `dataset ${short(d)} does not allow ${purpose(p)}`,
@@ -88,8 +92,8 @@ const sentences = (org: (o: unknown) => string): Record<string, Explainer> => ({
   ModelRegistryUnknownVersion: ([v]) => `model version ${short(v)} is not registered`,
   ModelRegistryModelExists: ([m]) => `model ${short(m)} already exists for this developer`,
   ModelRegistryVersionExists: ([v]) => `version ${short(v)} (same weights) is already registered`,
-  ModelRegistryInvalidModel: () => `a model needs a name, an intended use and a risk class`,
-  ModelRegistryInvalidVersion: () => `a version needs weights and model-card hashes, 1–64 training datasets and figures of at most 10000 bps`,
+  ModelRegistryInvalidModel: ([name, use, r]) => `a model needs a name, an intended use and a risk class (given a ${name}-byte name, a ${use}-byte intended use, risk class ${nameOf(RISK_CLASSES, Number(r))})`,
+  ModelRegistryInvalidVersion: ([w, c, n, max, top]) => `a version needs weights and model-card hashes, 1–${max} training datasets and figures of at most ${NUMBERS.BPS} bps (${zeros([[w, "weights hash"], [c, "model-card hash"]]).concat([`${n} training dataset(s)`, `largest figure ${top} bps`]).join(", ")})`,
   ModelRegistryNotDeveloper: ([m, c, d]) => `${org(c)} is not the developer of model ${short(m)} (${org(d)} is)`,
   ModelRegistryDatasetNotForTraining: ([d]) => `dataset ${short(d)} is unknown or does not allow MODEL_TRAINING`,
   ModelRegistryDatasetNotUsable: notUsable,
@@ -106,7 +110,9 @@ const sentences = (org: (o: unknown) => string): Record<string, Explainer> => ({
   ModelRegistryAlreadyDeployed: ([v, h]) => `${org(h)} already recorded a deployment of version ${short(v)}`,
   ModelRegistryNotDeployed: ([v, h]) => `${org(h)} never deployed version ${short(v)}; record the deployment first`,
   ModelRegistryInvalidReport: ([r]) => `report ${short(r)} duplicates one for the same period or is malformed (period, AUC above 10000, zero hash, over 32 subgroups)`,
-  TraceAnchorInvalidBatch: () => `a batch needs a root, at least one trace, an ordered time range not in the future and 1–64 model versions`,
+  TraceAnchorEmptyBatch: ([root, n]) => `a batch needs a non-zero tree root and at least one trace (given ${BigInt(String(root)) === 0n ? "a zero root" : "a root"} and ${n} trace(s))`,
+  TraceAnchorVersionListLength: ([n, max]) => `a batch lists ${n} model version(s); it needs 1 to ${max}`,
+  TraceAnchorDuplicateVersion: ([v]) => `the batch lists model version ${short(v)} twice; list each version once with its trace count`,
   TraceAnchorSequenceGap: ([h, e, f]) => `${org(h)}'s next batch must start at sequence ${e}, not ${f}`,
   TraceAnchorVersionCountsMismatch: ([v, c, sum, n]) => `a batch lists ${v} version(s) with ${c} per-version trace count(s) summing to ${sum}; it needs one count per version, adding up to the batch's ${n} traces`,
   TraceAnchorZeroVersionCount: ([v]) => `the batch lists model version ${short(v)} with no trace referencing it`,

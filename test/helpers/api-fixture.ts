@@ -19,7 +19,7 @@ import { clock, traceInput } from "./traces";
 import { Hospital, TraceBatcher, receiptFor, type TraceReceipt } from "../../src/sdk";
 import { Purpose, RiskClass } from "../../src/constants";
 import { createQueries } from "../../src/indexer";
-import { buildApp, createFastify } from "../../src/api";
+import { buildApp, createFastify, type AppOptions } from "../../src/api";
 
 export const AUTH = { domain: "medprov.test", uri: "https://medprov.test", chainId: 31337 };
 
@@ -29,6 +29,34 @@ export interface ApiWorld {
   ids: { datasetId: string; modelId: string; versionId: string; dataset2: string; model2: string; version2: string; reportId: string };
   receipts: TraceReceipt[];
   signIn(signer: Signer): Promise<string>;
+}
+
+/**
+ * An audit API over a fresh index of `l`'s ledger (in-process): buildApp's options are the tests'
+ * (this chain, AUTH, the indexer's stats) unless `o` says otherwise. Each call is its own app and
+ * index, so no test shares mutable state with another through it.
+ */
+export async function buildApi(l: Ledger, o: Partial<AppOptions> = {}, fastify: Parameters<typeof createFastify>[0] = {}) {
+  const deployment = await deploymentOf(l);
+  const { store, indexer } = await indexFresh(deployment);
+  const app = createFastify(fastify);
+  await app.register(buildApp, { queries: createQueries(store), ledger: l, deployment, provider: hre.ethers.provider, auth: AUTH, indexerStats: indexer.stats, ...o });
+  await app.ready();
+  return { app, store, indexer, deployment, reindex: async () => void (await indexer.syncOnce()) };
+}
+
+/** Hospital A anchors two traces made with `versionId` now (one of them the patient's); their receipts. */
+export async function anchorTwoTraces(l: Ledger, versionId: string): Promise<TraceReceipt[]> {
+  const now = await time.latest();
+  clock.now = () => now;
+  const batcher = await TraceBatcher.open({ vaultPath: join(mkdtempSync(join(tmpdir(), "medprov-api-")), "vault"), ledger: l, signer: l.hospitalA });
+  await batcher.append(traceInput(versionId, { subject: l.patient.address, time: now }), traceInput(versionId, { time: now }));
+  await batcher.flush();
+  const deployment = await deploymentOf(l);
+  const receipts: TraceReceipt[] = [];
+  for await (const x of batcher.storage.anchored()) receipts.push(receiptFor(x, deployment));
+  await batcher.close();
+  return receipts;
 }
 
 export async function apiWorld(): Promise<ApiWorld> {
@@ -46,19 +74,8 @@ export async function apiWorld(): Promise<ApiWorld> {
   await (await l.datasets.connect(l.hospitalA).recordUse(a.datasetId, Purpose.RESEARCH)).wait();
   const filed = await new Hospital(l, l.hospitalA).fileReport(a.versionId, { periodStart: 1, periodEnd: 2, cases: 100, auc: 9000, subgroups: [{ subgroup: "region:EAST", auc: 9300, cases: 50 }, { subgroup: "region:WEST", auc: 8000, cases: 50 }], reportHash: "0x" + "12".repeat(32) });
   await time.increase(10);
-  const now = await time.latest();
-  clock.now = () => now;
-  const batcher = await TraceBatcher.open({ vaultPath: join(mkdtempSync(join(tmpdir(), "medprov-words-")), "vault"), ledger: l, signer: l.hospitalA });
-  await batcher.append(traceInput(a.versionId, { subject: l.patient.address, time: now }), traceInput(a.versionId, { time: now }));
-  await batcher.flush();
-  const deployment = await deploymentOf(l);
-  const receipts: TraceReceipt[] = [];
-  for await (const x of batcher.storage.anchored()) receipts.push(receiptFor(x, deployment));
-  await batcher.close();
-  const { store, indexer } = await indexFresh(deployment);
-  const app = createFastify();
-  await app.register(buildApp, { queries: createQueries(store), ledger: l, deployment, provider: hre.ethers.provider, auth: AUTH, indexerStats: indexer.stats, rateLimit: 1_000_000 });
-  await app.ready();
+  const receipts = await anchorTwoTraces(l, a.versionId);
+  const { app } = await buildApi(l, { rateLimit: 1_000_000 });
   async function signIn(signer: Signer): Promise<string> {
     const nonce = (await app.inject({ method: "POST", url: "/auth/nonce" })).json().nonce;
     const message = new SiweMessage({ domain: AUTH.domain, address: await signer.getAddress(), statement: "Sign in to medprov", uri: AUTH.uri, version: "1", chainId: AUTH.chainId, nonce, issuedAt: new Date(Date.now() - 1000).toISOString() }).prepareMessage();

@@ -1,4 +1,5 @@
 /** A subject's consents: current slots, history, and validity at a block, a time or the chain's now. */
+import { LIMITS } from "../../constants";
 import type { Kit } from "../app";
 import { isoOf } from "../../sdk";
 import { ApiError } from "../errors";
@@ -22,7 +23,7 @@ export function consentRoutes({ app, o, q, route, consentScope, now, say, names 
     route("subject", {
       description: "Was the consent valid at `block` (judged by that block's time), at `time` (Unix seconds), or — with neither — at the chain's head block? Never by the server's clock.",
       params: sch.params.subject,
-      querystring: S.obj({ purpose: { type: "integer", minimum: 0, maximum: 63 }, grantee: { type: "integer", minimum: 0, maximum: 4294967295 }, time: { type: "integer", minimum: 0, maximum: MAX_TIME }, block: { type: "integer", minimum: 0, maximum: MAX_SAFE } }, ["purpose", "grantee"]),
+      querystring: S.obj({ purpose: { type: "integer", minimum: 0, maximum: LIMITS.PURPOSE_ID_MAX }, grantee: { type: "integer", minimum: 0, maximum: LIMITS.ORG_ID_MAX }, time: { type: "integer", minimum: 0, maximum: MAX_TIME }, block: { type: "integer", minimum: 0, maximum: MAX_SAFE } }, ["purpose", "grantee"]),
       response: { 200: S.obj({ valid: S.bool, purpose: S.int, purposeName: S.str, grantee: S.int, granteeName: { type: ["string", "null"] }, time: S.int, timeIso: S.str, block: S.int }) },
     }, ["consents"]),
     async (req) => {

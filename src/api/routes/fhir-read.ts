@@ -3,9 +3,10 @@
  * (Organization, Device, CodeSystem) by search and by id, and a read of every resource a search
  * answers with (each entry's fullUrl resolves).
  */
+import { LIMITS } from "../../constants";
 import type { Kit } from "../app";
 import { ERROR_CATALOGUE } from "../errors";
-import { batchProvenance, capabilityStatement, codeSystems, consentResource, deviceId, deviceResource, organizationResource, pagedBundle, versionProvenance, type BatchRow, type ConsentRow, type MemberRow, type VersionRow } from "../../fhir";
+import { batchProvenance, capabilityStatement, codeSystems, consentResource, deviceId, deviceResource, organizationResource, pagedBundle, versionProvenance, type VersionRow } from "../../fhir";
 import { PAGING, fhirBase, fhirContext, pagingOf, sendFhir } from "../fhir-http";
 import { auditMatches, bundleSchema } from "./fhir";
 import * as sch from "../schemas";
@@ -27,29 +28,29 @@ export function fhirReadRoutes(kit: Kit): void {
   app.get("/fhir/Organization", search(S.obj({ _id: token, ...PAGING })), async (req, reply) => {
     const { _id } = req.query as { _id?: string };
     const members = (await q.members()).filter((m) => _id === undefined || String(m.orgId) === _id);
-    const matches = members.map((m) => ({ key: String(m.orgId).padStart(10, "0"), resource: () => organizationResource(m as unknown as MemberRow) }));
+    const matches = members.map((m) => ({ key: String(m.orgId).padStart(10, "0"), resource: () => organizationResource(m) }));
     return sendFhir(reply, pagedBundle(matches, (await now()).time, pagingOf(req)));
   });
   app.get("/fhir/Organization/:id", read("public"), async (req, reply) => {
     const id = idOf(req);
     const m = /^[1-9][0-9]{0,9}$/.test(id) ? await q.member(Number(id)) : undefined;
-    return sendFhir(reply, organizationResource(found(m, `Organization/${id}`) as unknown as MemberRow));
+    return sendFhir(reply, organizationResource(found(m, `Organization/${id}`)));
   });
 
   // ── Device: model versions ──
-  const device = async (v: VersionRow) => deviceResource(await fhirContext(kit), v, (await q.model(v.modelId)) as { name: string } | undefined);
+  const device = async (v: VersionRow) => deviceResource(await fhirContext(kit), v, await q.model(v.modelId));
   app.get("/fhir/Device", search(S.obj({ _id: token, ...PAGING })), async (req, reply) => {
     const { _id } = req.query as { _id?: string };
     const [ctx, models] = await Promise.all([fhirContext(kit), q.models()]);
-    const names = new Map(models.map((m) => [String(m.modelId), { name: String(m.name) }]));
-    const versions = ((await q.versionList({ limit: 1_000_000 })).versions as unknown as (VersionRow & { registeredCheckpoint?: string })[]).filter((v) => _id === undefined || deviceId(v.versionId) === _id.toLowerCase());
+    const names = new Map(models.map((m) => [m.modelId, { name: m.name }]));
+    const versions = (await q.versionList({ limit: LIMITS.PAGE_MAX })).versions.filter((v) => _id === undefined || deviceId(v.versionId) === _id.toLowerCase());
     const matches = versions.map((v) => ({ key: `${v.registeredCheckpoint ?? ""}-${deviceId(v.versionId)}`, resource: () => deviceResource(ctx, v, names.get(v.modelId)) }));
     return sendFhir(reply, pagedBundle(matches, (await now()).time, pagingOf(req)));
   });
   app.get("/fhir/Device/:id", read("public"), async (req, reply) => {
     const id = idOf(req).toLowerCase();
     const v = /^[0-9a-f]{64}$/.test(id) ? await q.version(`0x${id}`) : undefined;
-    return sendFhir(reply, await device(found(v, `Device/${id}`) as unknown as VersionRow));
+    return sendFhir(reply, await device(found(v, `Device/${id}`)));
   });
 
   // ── CodeSystem: medprov's own codes ──
@@ -68,15 +69,15 @@ export function fhirReadRoutes(kit: Kit): void {
     const [subject, purpose, grantee] = [`0x${m![1]}`, Number(m![2]), Number(m![3])];
     const inScope = await consentScope(req, subject);
     const row = (await q.consents(subject)).find((c) => Number(c.purpose) === purpose && Number(c.grantee) === grantee && inScope(grantee));
-    return sendFhir(reply, consentResource(await fhirContext(kit), found(row, `Consent/${idOf(req)}`) as unknown as ConsentRow, (await now()).time));
+    return sendFhir(reply, consentResource(await fhirContext(kit), found(row, `Consent/${idOf(req)}`), (await now()).time));
   });
   // A version's provenance is public; a batch's follows the batch rule (checked once it is known to be a batch).
   app.get("/fhir/Provenance/:id", read("public"), async (req, reply) => {
     const id = idOf(req).toLowerCase();
     const hex = /^[0-9a-f]{64}$/.test(id) ? `0x${id}` : undefined;
     const v = hex ? await q.version(hex) : undefined;
-    if (v) return sendFhir(reply, versionProvenance(await fhirContext(kit), v as unknown as VersionRow));
-    const b = found(hex ? await q.batch(hex) : undefined, `Provenance/${id}`) as unknown as BatchRow;
+    if (v) return sendFhir(reply, versionProvenance(await fhirContext(kit), v));
+    const b = found(hex ? await q.batch(hex) : undefined, `Provenance/${id}`);
     enforce("hospital", req.caller);
     ownOnly(req.caller, b.hospital, "its own batches");
     return sendFhir(reply, batchProvenance(await fhirContext(kit), b));

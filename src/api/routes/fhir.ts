@@ -7,7 +7,7 @@ import type { FastifyRequest } from "fastify";
 import type { Kit } from "../app";
 import { ApiError } from "../errors";
 import type { Access } from "../access";
-import { batchProvenance, consentResource, dateFilter, memberAuditEvent, pagedBundle, versionAuditEvent, versionProvenance, type BatchRow, type ConsentRow, type FhirContext, type Match, type MemberChange, type VersionChange, type VersionRow } from "../../fhir";
+import { batchProvenance, consentResource, dateFilter, memberAuditEvent, pagedBundle, versionAuditEvent, versionProvenance, type FhirContext, type Match } from "../../fhir";
 import { PAGING, fhirContext, pagingOf, searchParam, sendFhir } from "../fhir-http";
 import * as sch from "../schemas";
 
@@ -22,8 +22,8 @@ export const bundleSchema = S.obj({
 
 /** Every membership and version status change as an AuditEvent match, keyed in chain order. */
 export async function auditMatches(q: Kit["q"], ctx: FhirContext): Promise<(Match & { time: number; id: string })[]> {
-  const members = (await q.memberChanges()).map((c) => ({ id: `member-${c.checkpoint}`, key: `${c.checkpoint}-m`, time: Number(c.time), resource: () => memberAuditEvent(ctx, c as unknown as MemberChange) }));
-  const versions = (await q.versionChanges()).map((c) => ({ id: `version-${c.checkpoint}`, key: `${c.checkpoint}-v`, time: Number(c.time), resource: () => versionAuditEvent(ctx, c as unknown as VersionChange) }));
+  const members = (await q.memberChanges()).map((c) => ({ id: `member-${c.checkpoint}`, key: `${c.checkpoint}-m`, time: Number(c.time), resource: () => memberAuditEvent(ctx, c) }));
+  const versions = (await q.versionChanges()).map((c) => ({ id: `version-${c.checkpoint}`, key: `${c.checkpoint}-v`, time: Number(c.time), resource: () => versionAuditEvent(ctx, c) }));
   return [...members, ...versions];
 }
 
@@ -36,7 +36,7 @@ export function fhirRoutes(kit: Kit): void {
     const { patient } = req.query as { patient: string };
     const inScope = await consentScope(req, patient);
     const [ctx, head] = await Promise.all([fhirContext(kit), now()]);
-    const rows = (await q.consents(patient)).filter((c) => inScope(Number(c.grantee))) as unknown as ConsentRow[];
+    const rows = (await q.consents(patient)).filter((c) => inScope(c.grantee));
     const matches = rows.map((r) => ({ key: `${pad(r.purpose, 3)}-${pad(r.grantee, 10)}`, resource: () => consentResource(ctx, r, head.time) }));
     return sendFhir(reply, pagedBundle(matches, head.time, pagingOf(req)));
   });
@@ -46,10 +46,10 @@ export function fhirRoutes(kit: Kit): void {
     if ((version === undefined) === (batch === undefined)) throw new ApiError("BAD_REQUEST", "give exactly one of ?version=<versionId> or ?batch=<batchId>");
     const ctx = await fhirContext(kit);
     let resource;
-    if (version !== undefined) resource = versionProvenance(ctx, found(await q.version(version), `version ${version}`) as unknown as VersionRow);
+    if (version !== undefined) resource = versionProvenance(ctx, found(await q.version(version), `version ${version}`));
     else {
       enforce("hospital", req.caller);
-      const b = found(await q.batch(batch!), `batch ${batch}`) as unknown as BatchRow;
+      const b = found(await q.batch(batch!), `batch ${batch}`);
       ownOnly(req.caller, b.hospital, "its own batches");
       resource = batchProvenance(ctx, b);
     }

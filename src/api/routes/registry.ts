@@ -1,5 +1,5 @@
 /** Public registry facts (members, models, versions, datasets) and consortium-internal ones. */
-import { DATASET_STATUSES, VERSION_STATUSES } from "../../constants";
+import { DATASET_STATUSES, LIMITS, VERSION_STATUSES } from "../../constants";
 import type { Kit } from "../app";
 import * as sch from "../schemas";
 
@@ -9,7 +9,7 @@ const { S, W } = sch;
 const statusParam = (names: readonly string[]) => ({ type: "string", enum: [...names.slice(1), ...names.slice(1).map((_, i) => String(i + 1))], description: `by name (${names.slice(1).join(", ")}) or number` });
 const statusOf = (names: readonly string[], text?: string) => (text === undefined ? undefined : /^\d+$/.test(text) ? Number(text) : names.indexOf(text));
 const cursor = { type: "string", pattern: "^[0-9]{12,18}-0x[0-9a-f]{64}$", description: "the `next` of the previous page" };
-const limit = { type: "integer", minimum: 1, maximum: 1000, description: "at most this many (100 unless given)" };
+const limit = { type: "integer", minimum: 1, maximum: LIMITS.PAGE_MAX, description: `at most this many (${LIMITS.PAGE_DEFAULT} unless given)` };
 
 export function registryRoutes({ app, q, route, found, ownOnly, say }: Kit): void {
   app.get("/members", route("public", { response: { 200: S.arr(sch.member) } }, ["registry"]), async () => say(W.member, await q.members()));
@@ -21,7 +21,7 @@ export function registryRoutes({ app, q, route, found, ownOnly, say }: Kit): voi
   app.get(
     "/versions",
     route("public", {
-      querystring: S.obj({ model: S.hex32, developer: { type: "integer", minimum: 1, maximum: 4294967295 }, status: statusParam(VERSION_STATUSES), after: cursor, limit }),
+      querystring: S.obj({ model: S.hex32, developer: { type: "integer", minimum: 1, maximum: LIMITS.ORG_ID_MAX }, status: statusParam(VERSION_STATUSES), after: cursor, limit }),
       response: { 200: S.obj({ versions: S.arr(sch.version), next: { type: ["string", "null"] } }) },
     }, ["registry"]),
     async (req) => {
@@ -37,7 +37,7 @@ export function registryRoutes({ app, q, route, found, ownOnly, say }: Kit): voi
   app.get(
     "/datasets",
     route("public", {
-      querystring: S.obj({ custodian: { type: "integer", minimum: 1, maximum: 4294967295 }, status: statusParam(DATASET_STATUSES), after: cursor, limit }),
+      querystring: S.obj({ custodian: { type: "integer", minimum: 1, maximum: LIMITS.ORG_ID_MAX }, status: statusParam(DATASET_STATUSES), after: cursor, limit }),
       response: { 200: S.obj({ datasets: S.arr(sch.dataset), next: { type: ["string", "null"] } }) },
     }, ["registry"]),
     async (req) => {

@@ -1,5 +1,6 @@
 /** Relaying patients' signed consents with this hospital's key, so patients need no gas. */
 import { Hospital, type SignedGrant, type SignedRevoke } from "../../sdk";
+import { LIMITS } from "../../constants";
 import type { Kit } from "../app";
 import { ApiError, errorSchema } from "../errors";
 import { parseSignedRequest } from "../inputs";
@@ -8,7 +9,7 @@ import * as sch from "../schemas";
 const { S } = sch;
 const uint = { type: "string", pattern: "^[0-9]{1,78}$" };
 const signature = { type: "string", pattern: "^0x[0-9a-fA-F]{130}$" };
-const common = { subject: S.address, signer: S.address, purpose: { type: "integer", minimum: 0, maximum: 63 }, grantee: { type: "integer", minimum: 0, maximum: 4294967295 }, signedAt: uint, deadline: uint };
+const common = { subject: S.address, signer: S.address, purpose: { type: "integer", minimum: 0, maximum: LIMITS.PURPOSE_ID_MAX }, grantee: { type: "integer", minimum: 0, maximum: LIMITS.ORG_ID_MAX }, signedAt: uint, deadline: uint };
 const signedBody = {
   oneOf: [
     S.obj({ kind: { const: "grant" }, request: S.obj({ ...common, expiresAt: uint }, ["subject", "signer", "purpose", "grantee", "expiresAt", "signedAt", "deadline"]), signature }, ["kind", "request", "signature"]),

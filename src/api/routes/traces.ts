@@ -1,5 +1,6 @@
 /** Trace batches, receipt verification, and the trace report over verified receipts. */
 import { Auditor, InputError, MedprovError, toDomainError, type LedgerFacts, type VerifyResult } from "../../sdk";
+import { LIMITS } from "../../constants";
 import type { Kit } from "../app";
 import { ApiError, errorSchema } from "../errors";
 import { MAX_TIME } from "../inputs";
@@ -17,7 +18,7 @@ export function traceRoutes(kit: Kit): void {
   app.get(
     "/batches",
     route("hospital", {
-      querystring: S.obj({ hospital: { type: "integer", minimum: 1, maximum: 4294967295 }, version: S.hex32, fromTime: { type: "integer", minimum: 0, maximum: MAX_TIME }, toTime: { type: "integer", minimum: 0, maximum: MAX_TIME }, after: { type: "string", pattern: "^[0-9]{18}$" }, limit: { type: "integer", minimum: 1, maximum: 1000 } }),
+      querystring: S.obj({ hospital: { type: "integer", minimum: 1, maximum: LIMITS.ORG_ID_MAX }, version: S.hex32, fromTime: { type: "integer", minimum: 0, maximum: MAX_TIME }, toTime: { type: "integer", minimum: 0, maximum: MAX_TIME }, after: { type: "string", pattern: "^[0-9]{18}$" }, limit: { type: "integer", minimum: 1, maximum: LIMITS.PAGE_MAX } }),
       response: { 200: S.obj({ batches: S.arr(sch.batch), next: { type: ["string", "null"] } }) },
     }, ["traces"]),
     async (req) => {

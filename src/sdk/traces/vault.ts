@@ -304,7 +304,7 @@ export class TraceVault {
 
   async countQueued(): Promise<number> {
     let n = 0;
-    for await (const _ of this.db.keys({ gte: "q:", lt: "q;" })) n++; // eslint-disable-line @typescript-eslint/no-unused-vars
+    for await (const _ of this.db.keys({ gte: "q:", lt: "q;" })) n++;
     return n;
   }
 
