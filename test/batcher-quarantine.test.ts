@@ -174,13 +174,13 @@ describe("TraceBatcher: sealed batches queue up (vault layout 4)", () => {
   it("seals the next batch while the oldest is being anchored", async () => {
     const { l, v1, deployment, auditor } = await setup();
     let sealedDuringSend = 0;
-    let b!: TraceBatcher;
+    // `watch` reads `b` only once the first anchor is sent, after `b` is opened below.
     const watch = async () => {
       // The first anchor waits here until the batch behind it is sealed too (it never is when sealing waits for anchoring).
       for (let i = 0; i < 200 && (await b.storage.sealedBatches()).length < 2; i++) await new Promise((r) => setImmediate(r));
       sealedDuringSend = (await b.storage.sealedBatches()).length;
     };
-    b = await TraceBatcher.open({ vaultPath: vaultDir(), ledger: l, signer: firstSend(l.hospitalA, watch), maxBatch: 2 });
+    const b: TraceBatcher = await TraceBatcher.open({ vaultPath: vaultDir(), ledger: l, signer: firstSend(l.hospitalA, watch), maxBatch: 2 });
     const inputs = Array.from({ length: 6 }, () => traceInput(v1));
     await b.append(...inputs);
     expect((await b.flush()).map((x) => [x.firstSeq, x.count])).toEqual([[0n, 2], [2n, 2], [4n, 2]]);

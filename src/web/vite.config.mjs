@@ -3,7 +3,7 @@
  * serves at / (src/web/index.ts). Everything is bundled: no request leaves for another host.
  */
 import { defineConfig } from "vite";
-import { fileURLToPath } from "node:url";
+import { URL, fileURLToPath } from "node:url";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 
