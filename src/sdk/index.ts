@@ -9,6 +9,7 @@ export * from "./tx";
 export * from "./outbox";
 export * from "./chain-time";
 export { writeFileDurably } from "./durable-file";
+export { ExternalSigner } from "./external-signer";
 export * from "./consent-signing";
 export { deployLedger, type DeployOptions, type FoundingMember } from "./deploy";
 export * from "./deployment";
