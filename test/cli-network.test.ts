@@ -6,71 +6,25 @@
  * commands then run against the same named network. Every refusal is one line, a named code, a
  * non-zero exit, and no new block.
  */
-import { describe, it, expect, beforeAll, afterAll, vi } from "vitest";
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { promisify } from "node:util";
+import { describe, it, expect, beforeAll, vi } from "vitest";
+import { readFileSync, writeFileSync } from "node:fs";
 import { connectLedger, parseDeployment } from "../src/sdk";
-import { ERROR_CATALOGUE } from "../src/api/errors";
 import { MEMBER_STATUSES, ROLES } from "../src/constants";
-import { BIN, checkOwnedCommands, commandOf, record, type CliRun } from "./helpers/cli";
+import { checkOwnedCommands } from "./helpers/cli";
 import { T } from "./helpers/cli-coverage";
-import { startNode, type RpcNode } from "./helpers/node";
+import { networkHarness } from "./helpers/network-cli";
 
 vi.setConfig({ testTimeout: 300_000 });
-const exec = promisify(execFile);
-const PASSWORD = "correct horse battery staple";
-
-let node: RpcNode;
-let dir: string;
-const f = (name: string) => join(dir, name);
-const h = { ran: new Map<string, Set<string>>(), refusedGroups: new Map<string, Set<string>>() };
-
-/** Runs bin/medprov in the test's directory with only the environment given (no key unless named). */
-async function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("MEDPROV_")));
-  let r: CliRun;
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], { env: { ...base, ...env }, cwd: dir });
-    r = { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    r = { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-  if (r.code === 0) record(h.ran, commandOf(args));
-  return r;
-}
-const unlocked = { MEDPROV_KEYSTORE_PASSWORD: PASSWORD };
-async function json(args: string[], env: Record<string, string> = unlocked) {
-  const r = await cli(["--json", ...args], env);
-  if (r.code !== 0) throw new Error(`medprov ${args.join(" ")} failed: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
-/** A refusal: non-zero, one line naming `code` (a code of the error catalogue), no block mined. */
-async function refused(args: string[], code: string, env: Record<string, string> = unlocked) {
-  expect(ERROR_CATALOGUE, code).toHaveProperty(code);
-  const before = await node.provider.getBlockNumber();
-  const r = await cli(args, env);
-  expect(r.code, r.stdout + r.stderr).not.toBe(0);
-  expect(r.stderr.trim().split("\n"), r.stderr).toHaveLength(1);
-  expect(r.stderr).toContain(`[${code}]`);
-  expect(await node.provider.getBlockNumber()).toBe(before);
-  record(h.refusedGroups, commandOf(args)?.split(" ")[0]);
-  return r;
-}
+const h = networkHarness(() => ({ consortium: { chainId: 31337 }, "via-signer": { chainId: 31337 }, spare: { chainId: 31337 }, elsewhere: { chainId: 2026 } }));
+const { f, json, refused } = h;
+let node: typeof h.node;
 
 let deployer: string;
 beforeAll(async () => {
-  node = await startNode("anvil", ["--base-fee", "0", "--gas-price", "0"]);
-  dir = mkdtempSync(join(tmpdir(), "medprov-network-"));
-  const network = (chainId: number) => ({ rpcUrl: node.url, chainId, gasPrice: "0", confirmations: 0, finalityDepth: 0 });
-  writeFileSync(f("networks.json"), JSON.stringify({ $schema: "../schemas/networks.json", networks: { consortium: network(31337), "via-signer": network(31337), spare: network(31337), elsewhere: network(2026) } }, null, 2));
+  node = h.node;
   // The CLI's own key command makes the deployer's keystore: a fresh key that holds no ether.
   deployer = (await json(["key", "new", "--out", f("deployer.key.json")])).address;
 }, 300_000);
-afterAll(async () => node?.stop());
 
 describe("medprov deploy --network", () => {
   it(T.deploy, async () => {

@@ -10,6 +10,8 @@ export * from "./outbox";
 export * from "./chain-time";
 export { writeFileDurably } from "./durable-file";
 export { ExternalSigner } from "./external-signer";
+export { deploySafe, connectSafe, readSafe, safeCall, safeTxHash, signSafeTx, packSignatures, SAFE_TX_TYPES, type SafeTx, type OwnerSignature, type SafeDeployment } from "./safe";
+export { proposeThroughSafe, parseProposal, signProposal, executeProposal, PROPOSAL_FORMAT, type GovernanceProposal, type ProposalStage, type ProposalExecution } from "./proposal";
 export * from "./consent-signing";
 export { deployLedger, type DeployOptions, type FoundingMember } from "./deploy";
 export * from "./deployment";

@@ -1,15 +1,15 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import type { JsonRpcProvider } from "ethers";
-import { deployLedger, InputError, readDeployment, writeFileDurably, type Deployment } from "../../sdk";
+import { deployLedger, deploySafe, InputError, readDeployment, writeFileDurably, type Deployment, type SafeDeployment } from "../../sdk";
 import { DEFAULT_GOVERNANCE_DELAY } from "../../constants";
-import { addressArg, intArg } from "../parse";
+import { addressArg, atLeastOne, intArg } from "../parse";
 import type { CliContext } from "../context";
 import type { NetworkConfig } from "../network";
 import type { Run } from "../run";
 
 /** What deployments/<name>.json holds: the manifest, under the network's name. */
-export type NamedDeployment = Deployment & { network: string };
+export type NamedDeployment = Deployment & { network: string; safe?: SafeDeployment };
 
 /** Refuses before anything is sent when the network already has a deployment: medprov never replaces one. */
 function refuseExisting(network: NetworkConfig): void {
@@ -47,22 +47,27 @@ export function deployCommands(program: Command, run: Run) {
   program
     .command("deploy")
     .description("deploy a new ledger to a named network (--network) and write deployments/<name>.json, never over an existing one")
-    .option("--governance <address>", "the account that governs membership and policy (the consortium's Safe)", addressArg)
+    .option("--safe-owners <addresses...>", "deploy a Safe multisig with these owners (one per founding organisation) to govern")
+    .option("--safe-threshold <n>", "owner signatures the Safe requires", atLeastOne("--safe-threshold"))
+    .option("--governance <address>", "an existing account that governs instead (a Safe already deployed)", addressArg)
     .option("--delay <seconds>", "execution delay of every governance call", intArg("--delay"), DEFAULT_GOVERNANCE_DELAY)
     .action(run(async (ctx: CliContext, o) => {
       const network = ctx.network;
       if (!network) throw new InputError("NETWORK_REQUIRED", "deploy writes deployments/<name>.json for a named network: pass --network <name> (networks file: --networks)");
       refuseExisting(network);
-      if (!o.governance) throw new InputError("BAD_ARGUMENT", "name the governance account with --governance <address>");
+      const owners: string[] | undefined = o.safeOwners?.map(addressArg);
+      if (!owners === !o.governance) throw new InputError("BAD_ARGUMENT", "name the governance: --safe-owners <addresses…> --safe-threshold <n> (a new Safe), or --governance <address>");
+      if (owners && o.safeThreshold === undefined) throw new InputError("BAD_ARGUMENT", "--safe-owners needs --safe-threshold <n>");
       await ctx.chainId(); // the node serves the network's chain (WRONG_CHAIN) and answers (RPC_UNAVAILABLE)
       const deployer = await ctx.writer();
-      const { deployment } = await deployLedger(deployer, { governance: o.governance, governanceDelay: o.delay });
+      const safe = owners ? await deploySafe(deployer, owners, o.safeThreshold) : undefined;
+      const { deployment } = await deployLedger(deployer, { governance: safe?.safe ?? o.governance, governanceDelay: o.delay });
       await confirmed(ctx.provider, await ctx.provider.getBlockNumber(), network.confirmations);
-      const manifest: NamedDeployment = { network: network.name, ...deployment };
+      const manifest: NamedDeployment = { network: network.name, ...deployment, ...(safe ? { safe } : {}) };
       writeManifest(network, manifest);
       ctx.print(manifest, [
         `deployed medprov to ${network.name} (chain ${deployment.chainId}, from block ${deployment.deploymentBlock})`,
-        `governance ${deployment.governance}, delay ${deployment.governanceDelay} s`,
+        safe ? `governance: Safe ${safe.safe}, ${safe.threshold} of ${safe.owners.length} owners (${safe.owners.join(", ")}), delay ${deployment.governanceDelay} s` : `governance ${deployment.governance}, delay ${deployment.governanceDelay} s`,
         `manifest ${network.deploymentPath}`,
       ]);
     }));
