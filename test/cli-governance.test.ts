@@ -6,10 +6,12 @@
  * chain time), executed after it — the member is then on the chain. Refusals name their code.
  */
 import { describe, it, expect, beforeAll, vi } from "vitest";
+import { spawn } from "node:child_process";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { connectLedger, connectSafe, parseDeployment, type LedgerContracts } from "../src/sdk";
 import { ACCESS_ROLES, MEMBER_STATUSES, ROLES } from "../src/constants";
-import { checkOwnedCommands } from "./helpers/cli";
+import { BIN, checkOwnedCommands } from "./helpers/cli";
+import { freePort } from "./helpers/node";
 import { T } from "./helpers/cli-coverage";
 import { networkHarness } from "./helpers/network-cli";
 
@@ -99,6 +101,43 @@ describe("governance through a Safe", () => {
     await json([...key("o3"), "governance", "execute", f("add-key.json")]);
     await refused([...key("o3"), "governance", "execute", f("admit-execute-copy.json")], "SAFE_NONCE_USED");
     await refused([...key("o3"), "governance", "execute", f("missing.json")], "FILE_NOT_FOUND");
+  });
+
+  it("two members, each with its own index and API on the same chain (deployed by medprov deploy under Safe governance), have equal state digests and byte-equal public answers", async () => {
+    const digest = async (db: string) => {
+      const r = await h.cli([...net, "index", "--once", "--db", f(db)]);
+      expect(r.code, r.stderr).toBe(0);
+      return /state digest (0x[0-9a-f]{64})/.exec(r.stdout)![1];
+    };
+    const [a, b] = [await digest("member-a-index"), await digest("member-b-index")];
+    expect(a).toBe(b);
+    // Each member's own `serve`, with its own data directory: the public answers are the same bytes.
+    const serve = async (db: string) => {
+      const port = await freePort();
+      const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("MEDPROV_")));
+      const child = spawn(process.execPath, [BIN, ...net, "serve", "--db", f(db), "--port", String(port)], { cwd: h.dir, env, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout!.on("data", (d) => (out += d));
+      child.stderr!.on("data", (d) => (out += d));
+      const url = `http://127.0.0.1:${port}`;
+      for (let i = 0; ; i++) {
+        if (child.exitCode !== null || i > 1200) throw new Error(`serve did not get ready:\n${out}`);
+        if ((await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      return { url, stop: () => new Promise((r) => (child.once("exit", r), child.kill("SIGTERM"))) };
+    };
+    const members = [await serve("member-a-serve"), await serve("member-b-serve")];
+    try {
+      for (const route of ["/members", "/models", "/datasets", "/versions"]) {
+        const [x, y] = await Promise.all(members.map(async (m) => (await fetch(m.url + route)).text()));
+        expect(x, route).toBe(y);
+        expect(x.length, route).toBeGreaterThan(1);
+      }
+      expect(JSON.parse(await (await fetch(members[0].url + "/members")).text())).toEqual(expect.arrayContaining([expect.objectContaining({ name: "Hospital C" })]));
+    } finally {
+      await Promise.all(members.map((m) => m.stop()));
+    }
   });
 
   checkOwnedCommands(h, "cli-governance.test.ts");
