@@ -124,6 +124,12 @@ async function seedOnce(provider: JsonRpcProvider, deployment: Deployment, accou
 /** A path as a person would type it from here: relative when below the working directory. */
 const shown = (path: string) => (path.startsWith(process.cwd() + "/") ? relative(process.cwd(), path) : path);
 
+/** Who governs: the manifest's Safe with its threshold (a demo deployed before Safes: its governance account). */
+function governanceLine(): string {
+  const m = JSON.parse(readFileSync(o.deployment, "utf8")) as Deployment & { safe?: { safe: string; owners: string[]; threshold: number } };
+  return m.safe ? `  governance Safe ${m.safe.safe}   (${m.safe.threshold} of ${m.safe.owners.length}: hospital 1, hospital 2, regulator; docs/consortium.md)` : `  governance ${m.governance}`;
+}
+
 function banner(api: string, chainUrl: string, chainId: number, accounts: DemoAccounts, demo: DemoMarker | undefined, identities: string | undefined): string {
   const vault = (i: number) => join(o.data, `hospital-${i + 1}`, "trace-vault");
   return [
@@ -135,7 +141,8 @@ function banner(api: string, chainUrl: string, chainId: number, accounts: DemoAc
     `  manifest  ${o.deployment}`,
     "",
     "Demo accounts (local test keys — never use them elsewhere):",
-    `  governance ${accounts.governance.address}`,
+    governanceLine(),
+    `  deployer   ${accounts.governance.address}`,
     ...accounts.hospitals.map((k, i) => `  hospital ${i + 1} ${k.address}${existsSync(vault(i)) ? `   vault ${vault(i)}` : ""}`),
     ...accounts.developers.map((k, i) => `  developer ${i + 4} ${k.address}`),
     `  regulator  ${accounts.regulator.address}`,

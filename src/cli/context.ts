@@ -1,22 +1,30 @@
 /**
  * What every CLI command needs: the chain, the deployment, a signing key, and a way to report.
- * Keys come from an encrypted JSON keystore (password in MEDPROV_KEYSTORE_PASSWORD) or from the
- * MEDPROV_PRIVATE_KEY environment variable — never from a plain command-line argument.
+ * Keys come from an encrypted JSON keystore (password in MEDPROV_KEYSTORE_PASSWORD), an external
+ * signer (--signer) or the MEDPROV_PRIVATE_KEY environment variable — never from a plain
+ * command-line argument. On a named network (--network) only a keystore or an external signer.
  */
 import { readFileSync } from "node:fs";
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { join } from "node:path";
-import { FetchRequest, JsonRpcProvider, Wallet, type BaseWallet } from "ethers";
+import { FeeData, FetchRequest, JsonRpcProvider, Wallet, type BaseWallet } from "ethers";
 import { SingleBar, Presets } from "cli-progress";
-import { chainNow, connectLedger, readDeployment, InputError, MedprovError, Outbox, OutboxSigner, RpcError, type Deployment, type LedgerContracts } from "../sdk";
+import { chainNow, connectLedger, readDeployment, ExternalSigner, InputError, MedprovError, Outbox, OutboxSigner, RpcError, type Deployment, type LedgerContracts } from "../sdk";
 import { pickIdentity, readDemoIdentities } from "../demo";
 import { expiryAt, type Expiry } from "./parse";
+import { readNetwork, type NetworkConfig } from "./network";
 
 export interface GlobalOptions {
   rpc: string;
   deployment: string;
   keystore?: string;
+  /** A named network of the networks file: its RPC URL, chain, gas price and deployment. */
+  network?: string;
+  networks: string;
+  /** An external signing service's JSON-RPC URL (Clef, Web3Signer). */
+  signer?: string;
+  signerAddress?: string;
   /** A demo identity's name (npm start's identities file), for the local demo chain only. */
   as?: string;
   identities: string;
@@ -42,12 +50,43 @@ async function openWaiting(path: string, waitMs = 60_000): Promise<Outbox> {
   }
 }
 
+/** A provider whose fee data is the network's fixed gas price: every write is a legacy transaction at that price (zero on free-gas chains). */
+class FixedGasPriceProvider extends JsonRpcProvider {
+  constructor(
+    request: FetchRequest,
+    private readonly gasPrice: bigint,
+  ) {
+    super(request, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+  }
+
+  override async getFeeData(): Promise<FeeData> {
+    return new FeeData(this.gasPrice, null, null);
+  }
+}
+
 export class CliContext {
   private cachedProvider?: JsonRpcProvider;
   private cachedDeployment?: Deployment;
   private openOutbox?: Outbox;
+  private external?: ExternalSigner;
+  /** The named network, once selectNetwork has read it. */
+  network?: NetworkConfig;
 
   constructor(readonly options: GlobalOptions) {}
+
+  /**
+   * With --network, takes the RPC URL and the deployment manifest from the networks file. Giving
+   * --rpc or --deployment as well would leave two answers to "which chain", so it is refused.
+   */
+  selectNetwork(givenOnCommandLine: (option: "rpc" | "deployment") => boolean): void {
+    if (this.options.network === undefined) return;
+    for (const option of ["rpc", "deployment"] as const) {
+      if (givenOnCommandLine(option)) throw new InputError("BAD_ARGUMENT", `--network ${this.options.network} names the RPC and the deployment; drop --${option}`);
+    }
+    this.network = readNetwork(this.options.networks, this.options.network);
+    this.options.rpc = this.network.rpcUrl;
+    this.options.deployment = this.network.deploymentPath;
+  }
 
   get provider(): JsonRpcProvider {
     if (!this.cachedProvider) {
@@ -58,7 +97,8 @@ export class CliContext {
       const request = new FetchRequest(this.options.rpc);
       const agent = /^https:/i.test(this.options.rpc) ? new HttpsAgent({ keepAlive: false }) : new HttpAgent({ keepAlive: false });
       request.getUrlFunc = FetchRequest.createGetUrlFunc({ agent });
-      this.cachedProvider = new JsonRpcProvider(request, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+      const gasPrice = this.network?.gasPrice;
+      this.cachedProvider = gasPrice === undefined ? new JsonRpcProvider(request, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 }) : new FixedGasPriceProvider(request, gasPrice);
     }
     return this.cachedProvider;
   }
@@ -87,17 +127,30 @@ export class CliContext {
     return "at" in e ? e.at : expiryAt(e, (await chainNow(this.provider)).time);
   }
 
-  /** The chain id the RPC serves (RpcError, exit 3, when it does not answer). */
+  /** The chain id the RPC serves (RpcError, exit 3, when it does not answer); on a named network, the one it names (else WRONG_CHAIN). */
   async chainId(): Promise<number> {
+    let chainId: number;
     try {
-      return Number(await this.provider.send("eth_chainId", []));
+      chainId = Number(await this.provider.send("eth_chainId", []));
     } catch (e) {
       throw new RpcError(`cannot reach the chain at ${this.options.rpc}; start a node or pass --rpc`, e);
     }
+    if (this.network && chainId !== this.network.chainId) {
+      throw new InputError("WRONG_CHAIN", `${this.options.rpc} serves chain ${chainId} but network ${this.network.name} is chain ${this.network.chainId}`);
+    }
+    return chainId;
   }
 
-  /** The signing key, from --as (a demo identity), the keystore or MEDPROV_PRIVATE_KEY. */
-  async signer(): Promise<BaseWallet> {
+  /** The signing key, from --as (a demo identity), --signer, the keystore or MEDPROV_PRIVATE_KEY; on a named network only --signer or a keystore. */
+  async signer(): Promise<BaseWallet | ExternalSigner> {
+    if (this.options.signer !== undefined) {
+      if (this.options.keystore || this.options.as !== undefined) throw new InputError("BAD_ARGUMENT", "--signer and --keystore (or --as) both name a key; give one");
+      this.external ??= await ExternalSigner.at(this.options.signer, this.options.signerAddress, this.provider);
+      return this.external;
+    }
+    if (this.network && !this.options.keystore) {
+      throw new InputError("KEY_KEYSTORE_REQUIRED", `on network ${this.network.name} keys come only from an encrypted keystore (--keystore, password in MEDPROV_KEYSTORE_PASSWORD) or an external signer (--signer <url>)`);
+    }
     if (this.options.as !== undefined) {
       if (this.options.keystore) throw new InputError("BAD_ARGUMENT", "--as and --keystore both name a key; give one");
       const identity = pickIdentity(readDemoIdentities(this.options.identities), this.options.as, await this.chainId());
@@ -127,6 +180,12 @@ export class CliContext {
     }
   }
 
+  /** A key held by this process (a keystore, MEDPROV_PRIVATE_KEY or --as), for what an external signer cannot serve (serve --relay). */
+  async wallet(): Promise<BaseWallet> {
+    if (this.options.signer !== undefined) throw new InputError("BAD_ARGUMENT", "this command signs with a key it holds: use --keystore instead of --signer");
+    return (await this.signer()) as BaseWallet;
+  }
+
   /**
    * The outbox this command's writes go through (DESIGN §5): --outbox, MEDPROV_OUTBOX, or one per
    * key under .medprov/cli-outbox. What a killed earlier run left unfinished is finished first.
@@ -148,6 +207,7 @@ export class CliContext {
 
   /** Ends what the command opened. */
   async close(): Promise<void> {
+    this.external?.destroy();
     this.cachedProvider?.destroy();
     await this.openOutbox?.close();
   }

@@ -14,6 +14,8 @@ import { keyCommands } from "./commands/key";
 import { indexCommands } from "./commands/index-cmd";
 import { serveCommands } from "./commands/serve";
 import { loginCommands } from "./commands/login";
+import { deployCommands } from "./commands/deploy";
+import { governanceCommands } from "./commands/governance";
 
 export function buildProgram(): Command {
   const program = new Command("medprov")
@@ -21,15 +23,19 @@ export function buildProgram(): Command {
     .option("--rpc <url>", "JSON-RPC URL of the consortium chain", process.env.MEDPROV_RPC ?? "http://127.0.0.1:8545")
     .option("--deployment <file>", "deployment manifest", process.env.MEDPROV_DEPLOYMENT ?? "deployments/localhost.json")
     .option("--outbox <dir>", "outbox every write goes through (default: MEDPROV_OUTBOX, else .medprov/cli-outbox/<address>)")
+    .option("--network <name>", "a named network of the networks file: its RPC URL, chain id, gas price and deployments/<name>.json (instead of --rpc and --deployment)", process.env.MEDPROV_NETWORK)
+    .option("--networks <file>", "the networks file (format: schemas/networks.json)", process.env.MEDPROV_NETWORKS ?? "networks.json")
     .option("--keystore <file>", "encrypted JSON keystore of the signing key (password in MEDPROV_KEYSTORE_PASSWORD); else MEDPROV_PRIVATE_KEY")
+    .option("--signer <url>", "an external signing service's JSON-RPC URL (Clef, Web3Signer) that signs with eth_signTransaction; the key never leaves it")
+    .option("--signer-address <address>", "the account of --signer to sign with (when it holds several)")
     .option("--as <name>", "sign as a demo identity from npm start (hospital-1, auditor, patient-0, …); refused on any chain but the local demo chain 31337")
     .option("--identities <file>", "the demo identities file npm start writes", process.env.MEDPROV_IDENTITIES ?? ".medprov/identities.json")
     .option("--json", "machine-readable output")
     .option("--debug", "show stack traces")
     .showHelpAfterError("(run with --help for usage)")
-    .addHelpText("after", "\nKeys are never taken as plain arguments: use --keystore, or MEDPROV_PRIVATE_KEY in the environment (or --as <name> for npm start's demo keys, chain 31337 only).\nExit codes: 0 ok, 1 refused or invalid input, 3 unavailable, try again (chain or API unreachable, a database or outbox in use by another process).");
+    .addHelpText("after", "\nKeys are never taken as plain arguments: use --keystore or --signer, or MEDPROV_PRIVATE_KEY in the environment (or --as <name> for npm start's demo keys, chain 31337 only); on a --network, only --keystore or --signer.\nExit codes: 0 ok, 1 refused or invalid input, 3 unavailable, try again (chain or API unreachable, a database or outbox in use by another process).");
   const run = makeRun(program);
-  for (const register of [consentCommands, datasetCommands, modelCommands, traceCommands, receiptCommands, memberCommands, policyCommands, keyCommands, indexCommands, serveCommands, loginCommands]) register(program, run);
+  for (const register of [consentCommands, datasetCommands, modelCommands, traceCommands, receiptCommands, memberCommands, policyCommands, keyCommands, indexCommands, serveCommands, loginCommands, deployCommands, governanceCommands]) register(program, run);
   return program;
 }
 

@@ -19,6 +19,7 @@ export function makeRun(program: Command): Run {
       const globals = program.opts<GlobalOptions>();
       const ctx = new CliContext(globals);
       try {
+        ctx.selectNetwork((option) => program.getOptionValueSource(option) === "cli");
         await action(ctx, options, ...args.slice(0, -2));
       } catch (raw) {
         const e = toDomainError(raw);

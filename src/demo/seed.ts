@@ -9,8 +9,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { HDNodeWallet, Mnemonic, Wallet, hexlify, id as hashText, keccak256, toUtf8Bytes, type JsonRpcProvider, type Signer } from "ethers";
 import {
-  Developer, Hospital, OutboxSigner, Patient, Regulator, TraceBatcher, connectLedger, deployLedger, receiptFor, type Outbox,
-  type Deployment, type FoundingMember, type LedgerContracts, type TraceInput,
+  Developer, Hospital, OutboxSigner, Patient, Regulator, TraceBatcher, connectLedger, deployLedger, deploySafe, receiptFor, type Outbox,
+  type Deployment, type FoundingMember, type SafeDeployment, type LedgerContracts, type TraceInput,
   writeFileDurably,
 } from "../sdk";
 import { NUMBERS, Purpose, SECONDS, tierFor } from "../constants";
@@ -68,19 +68,25 @@ export function demoMembers(accounts: DemoAccounts): FoundingMember[] {
   ];
 }
 
+/** The demo's governance Safe: hospitals 1 and 2 and the regulator, any two of them (docs/consortium.md). */
+export const demoSafeOwners = (accounts: DemoAccounts) => ({ owners: [accounts.hospitals[0].address, accounts.hospitals[1].address, accounts.regulator.address], threshold: 2 });
+
 /**
- * Deploys with a real governance delay and the demo's organisations as founding members: the chain
- * clock keeps with the wall clock (no travel over the delay), so a trace a hospital stamps "now" is
- * judged against the right history.
+ * Deploys with a real governance delay, a 2-of-3 Safe of two hospitals and the regulator as the
+ * governance account, and the demo's organisations as founding members: the chain clock keeps with
+ * the wall clock (no travel over the delay), so a trace a hospital stamps "now" is judged against
+ * the right history. The `governance` demo key only deploys and pays; it governs nothing.
  */
-export async function deployDemo(provider: JsonRpcProvider, accounts: DemoAccounts, delay: number, progress: Progress, outbox?: Outbox): Promise<Deployment> {
+export async function deployDemo(provider: JsonRpcProvider, accounts: DemoAccounts, delay: number, progress: Progress, outbox?: Outbox): Promise<Deployment & { safe: SafeDeployment }> {
   progress("deploying contracts and admitting the founding members");
   const members = demoMembers(accounts);
   // One idempotency key for the whole deployment: its sends are named deploy, deploy#1, … so a rerun after a kill resumes it.
   const deployer = outbox ? new OutboxSigner(outbox, accounts.governance).withKey("deploy:demo") : accounts.governance;
-  const { deployment } = await deployLedger(deployer, { governance: accounts.governance.address, governanceDelay: delay, members });
+  const { owners, threshold } = demoSafeOwners(accounts);
+  const safe = await deploySafe(deployer, owners, threshold);
+  const { deployment } = await deployLedger(deployer, { governance: safe.safe, governanceDelay: delay, members });
   progress("admitted members", members.length, members.length);
-  return deployment;
+  return { ...deployment, safe };
 }
 
 export interface SeedResult {

@@ -118,7 +118,41 @@ const signedConsent: Schema = {
   ],
 };
 
+/** One chain a member operates on: its own node, the chain it must serve, and how writes and reads treat it. */
+const network: Schema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["rpcUrl", "chainId"],
+  description: "one chain: its JSON-RPC URL and chain id, and optionally its gas price, confirmations and finality depth",
+  properties: {
+    rpcUrl: { type: "string", pattern: "^https?://[^\\s]+$", description: "this member's own node's JSON-RPC URL: an http(s) URL" },
+    chainId: { type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: "the chain id the node must serve (eth_chainId): a positive integer" },
+    gasPrice: uintString(256, 'gas price in wei of every transaction medprov sends ("0" on a free-gas network such as Besu or GoQuorum with min-gas-price 0; omitted: the node\'s own fee data)'),
+    confirmations: intRange(0, 1000, "blocks on top of a block before it is read or a deployment is written (0 on instant-finality chains such as QBFT): an integer 0..1000"),
+    finalityDepth: intRange(0, 100_000, "deepest reorg the indexer follows; a deeper one stops it (0 on instant-finality chains): an integer 0..100000"),
+  },
+};
+
+const networks: Schema = {
+  $schema: DRAFT,
+  title: "medprov networks",
+  description: "The chains a consortium member operates on, by name (`medprov --network <name> …`, the file given by --networks, networks.json by default). A network's deployment manifest is deployments/<name>.json beside this file.",
+  type: "object",
+  additionalProperties: false,
+  required: ["networks"],
+  properties: {
+    $schema: { type: "string", description: "the schema this file follows, for editors: a path or URL" },
+    networks: {
+      type: "object",
+      minProperties: 1,
+      propertyNames: { pattern: "^[a-z0-9][a-z0-9_-]{0,63}$", description: "a network name: lower-case letters, digits, - and _, at most 64 (it names deployments/<name>.json)" },
+      additionalProperties: network,
+      description: "each network by its name, at least one",
+    },
+  },
+};
+
 /** The published input formats by file name (schemas/<name>.json). */
-export const INPUT_SCHEMAS = { "model-card": modelCard, "trace-record": traceRecord, "dataset-record": datasetRecord, "signed-consent": signedConsent } as const;
+export const INPUT_SCHEMAS = { "model-card": modelCard, "trace-record": traceRecord, "dataset-record": datasetRecord, "signed-consent": signedConsent, networks } as const;
 export type InputFormat = keyof typeof INPUT_SCHEMAS;
 export const INPUT_FORMATS = Object.keys(INPUT_SCHEMAS) as InputFormat[];

@@ -15,6 +15,8 @@ const MAIN = "cli.test.ts";
 const MEMBER = "cli-member.test.ts";
 const MANIFESTS = "cli-manifests.test.ts";
 const LOGIN = "cli-login.test.ts";
+const NETWORK = "cli-network.test.ts";
+const GOVERNANCE = "cli-governance.test.ts";
 
 export const T = {
   keystore: "a patient signs without gas (new keystore), a hospital relays, anyone relays the revocation",
@@ -38,6 +40,10 @@ export const T = {
   indexManifests: "index --manifests accepts the file `dataset register` wrote, matched by root whatever its name, and names what it could not match",
   login: "login signs in with Ethereum as a demo identity (--as) and prints a bearer token that curl-style requests use; --out writes it to a file",
   loginRefused: "login and --as refuse in one line: a demo key on another chain, an unknown identity, an API that is not there",
+  deploy: "deploy writes deployments/<name>.json from a keystore at gas price 0 (the deployer holds no ether), and member and policy commands run against the same named network",
+  deployRefused: "deploy refuses in one line, sending nothing: a wrong keystore password, a missing network or networks file, an existing deployment, a plain key, --rpc beside --network, the wrong chain",
+  safe: "a Safe of three owners governs: an admission proposed to a file, refused with one signature, scheduled with two, refused before the delay, executed after it",
+  safeRefused: "governance refuses in one line, sending nothing: a non-owner's signature, a stale proposal, a proposal whose transaction is not its action",
 } as const;
 
 const at = (file: string, test: string): CoveredBy => ({ file, test });
@@ -78,6 +84,9 @@ export const E2E: Record<string, CoveredBy> = {
   index: at(MANIFESTS, T.indexManifests),
   serve: at(MAIN, T.serve),
   login: at(LOGIN, T.login),
+  deploy: at(NETWORK, T.deploy),
+  "governance sign": at(GOVERNANCE, T.safe),
+  "governance execute": at(GOVERNANCE, T.safe),
 };
 
 /** Every command group → a test where one of its commands is refused in one line, non-zero, nothing written. */
@@ -94,4 +103,6 @@ export const REFUSALS: Record<string, CoveredBy> = {
   index: at(MAIN, T.serveRefused),
   serve: at(MAIN, T.serveRefused),
   login: at(LOGIN, T.loginRefused),
+  deploy: at(NETWORK, T.deployRefused),
+  governance: at(GOVERNANCE, T.safeRefused),
 };

@@ -40,7 +40,7 @@ export function uncovered(program: Command = buildProgram()) {
 }
 
 const PROGRAM = buildProgram();
-const GLOBALS_WITH_VALUE = new Set(["--rpc", "--deployment", "--keystore", "--as", "--identities", "--outbox"]);
+const GLOBALS_WITH_VALUE = new Set(["--rpc", "--deployment", "--keystore", "--as", "--identities", "--outbox", "--network", "--networks", "--signer", "--signer-address"]);
 
 /** Which leaf command an argument list runs (undefined for --help and the like). */
 export function commandOf(args: string[]): string | undefined {
@@ -54,7 +54,7 @@ export function commandOf(args: string[]): string | undefined {
 }
 
 const currentTest = () => (expect.getState().currentTestName ?? "").split(" > ").pop()!;
-const record = (map: Map<string, Set<string>>, key: string | undefined, test = currentTest()) => {
+export const record = (map: Map<string, Set<string>>, key: string | undefined, test = currentTest()) => {
   if (key) map.set(key, (map.get(key) ?? new Set()).add(test));
 };
 
@@ -205,7 +205,7 @@ export type CliHarness = ReturnType<typeof cliHarness>;
  * The last test of a CLI test file: every command the table gives this file ran to success in the
  * test the table names, and every command group it gives this file was refused there in one line.
  */
-export function checkOwnedCommands(h: CliHarness, file: string) {
+export function checkOwnedCommands(h: Pick<CliHarness, "ran" | "refusedGroups">, file: string) {
   it(`ran every command ${file} owns end to end (test/helpers/cli-coverage.ts), and saw each of its groups refuse in one line`, () => {
     const notRun = Object.entries(E2E).filter(([cmd, e]) => e.file === file && !h.ran.get(cmd)?.has(e.test)).map(([cmd, e]) => `${cmd} (in "${e.test}")`);
     const notRefused = Object.entries(REFUSALS).filter(([group, e]) => e.file === file && !h.refusedGroups.get(group)?.has(e.test)).map(([group, e]) => `${group} (in "${e.test}")`);

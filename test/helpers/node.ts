@@ -37,12 +37,15 @@ export const freePort = () =>
     });
   });
 
-/** A Hardhat node (default) or anvil, Foundry's independent implementation (faster eth_getLogs). */
-export async function startNode(kind: "hardhat" | "anvil" = "hardhat"): Promise<RpcNode> {
+/**
+ * A Hardhat node (default) or anvil, Foundry's independent implementation (faster eth_getLogs);
+ * `anvilArgs` adds anvil flags (a free-gas chain: --base-fee 0 --gas-price 0).
+ */
+export async function startNode(kind: "hardhat" | "anvil" = "hardhat", anvilArgs: string[] = []): Promise<RpcNode> {
   const port = await freePort();
   const [bin, args] =
     kind === "anvil"
-      ? ["anvil", ["--host", "127.0.0.1", "--port", String(port), "--chain-id", "31337", "--mnemonic", MNEMONIC, "--silent"]]
+      ? ["anvil", ["--host", "127.0.0.1", "--port", String(port), "--chain-id", "31337", "--mnemonic", MNEMONIC, "--silent", ...anvilArgs]]
       : ["hardhat", ["node", "--hostname", "127.0.0.1", "--port", String(port)]];
   const child: ChildProcess = spawn(join(ROOT, "node_modules", ".bin", bin), args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";

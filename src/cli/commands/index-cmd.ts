@@ -4,6 +4,7 @@ import { IndexStore, createIndexer, describeManifestReport, followCohortManifest
 import { atLeastOne, intArg } from "../parse";
 import type { Run } from "../run";
 import { commandLogger } from "../log";
+import { DEFAULT_FINALITY_DEPTH } from "../network";
 
 export function indexCommands(program: Command, run: Run) {
   program
@@ -12,8 +13,8 @@ export function indexCommands(program: Command, run: Run) {
     .option("--db <dir>", "index database directory", ".medprov/index")
     .option("--rebuild", "delete the database first and index from the deployment block")
     .option("--once", "stop when caught up with the head, printing the state digest")
-    .option("--confirmations <n>", "blocks to wait before indexing (0 on instant-finality chains)", intArg("--confirmations"), 0)
-    .option("--finality <n>", "deepest reorg to handle; deeper ones stop the indexer", intArg("--finality"), 64)
+    .option("--confirmations <n>", "blocks to wait before indexing (0 on instant-finality chains; default: the --network's, else 0)", intArg("--confirmations"))
+    .option("--finality <n>", "deepest reorg to handle; deeper ones stop the indexer (default: the --network's finalityDepth, else 64)", intArg("--finality"))
     .option("--max-range <n>", "largest eth_getLogs block range", intArg("--max-range"), 5000)
     .option("--poll <ms>", "head polling interval", intArg("--poll"), 1000)
     .option("--rpc-batch <n>", "most JSON-RPC calls sent as one batch request (1: no batches, for a node that limits them)", atLeastOne("--rpc-batch"), 100)
@@ -25,7 +26,7 @@ export function indexCommands(program: Command, run: Run) {
       if (o.rebuild) rmSync(o.db, { recursive: true, force: true });
       const store = await IndexStore.open(o.db);
       const logger = commandLogger(ctx.options.json ? "warn" : "info", { json: ctx.options.json });
-      const indexer = createIndexer({ provider: httpRpc(ctx.options.rpc, { maxBatch: o.rpcBatch }), deployment, store, confirmations: o.confirmations, finality: o.finality, maxRange: o.maxRange, pollMs: o.poll, logger });
+      const indexer = createIndexer({ provider: httpRpc(ctx.options.rpc, { maxBatch: o.rpcBatch }), deployment, store, confirmations: o.confirmations ?? ctx.network?.confirmations ?? 0, finality: o.finality ?? ctx.network?.finalityDepth ?? DEFAULT_FINALITY_DEPTH, maxRange: o.maxRange, pollMs: o.poll, logger });
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once("SIGINT", onSignal);

@@ -1,14 +1,37 @@
 import type { Command } from "commander";
-import { Governance, InputError, sendWrite, type GovernedCall } from "../../sdk";
+import { Governance, governedCalls, InputError, proposeThroughSafe, sendWrite, writeFileDurably, type GovernedCall } from "../../sdk";
 import { RISK_CLASSES, ROLES } from "../../constants";
 import { addressArg, orgArg } from "../parse";
 import type { CliContext } from "../context";
 import type { Run } from "../run";
 
-/** Schedules a governed call, or executes it with --execute once its delay has passed. */
-async function govern(ctx: CliContext, o: { execute?: boolean }, make: (g: Governance) => GovernedCall) {
+type Calls = ReturnType<typeof governedCalls>;
+
+/**
+ * Writes a Safe proposal of a governed call to `file` for the owners to sign (`governance sign`);
+ * nothing is sent. The file is never overwritten: each action has its own.
+ */
+async function propose(ctx: CliContext, file: string, make: (calls: Calls) => GovernedCall) {
+  const ledger = await ctx.ledger();
+  const call = make(governedCalls(ledger));
+  const p = await proposeThroughSafe(ledger, ctx.deployment.chainId, ctx.deployment.governance, call);
+  try {
+    writeFileDurably(file, JSON.stringify(p, null, 2) + "\n", { exclusive: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new InputError("FILE_EXISTS", `${file} exists; a proposal is written to a new file`);
+    throw e;
+  }
+  ctx.print(p, `proposed: ${call.description} (Safe ${p.safe}, transaction ${p.safeTx.nonce}, hash ${p.safeTxHash}); owners sign it with: medprov governance sign ${file}`);
+}
+
+/** Schedules a governed call, or executes it with --execute once its delay has passed; with --propose, writes a Safe proposal instead. */
+async function govern(ctx: CliContext, o: { execute?: boolean; propose?: string }, make: (calls: Calls) => GovernedCall) {
+  if (o.propose !== undefined) {
+    if (o.execute) throw new InputError("BAD_ARGUMENT", "--propose writes a proposal for the Safe's owners; --execute sends with this key: give one");
+    return propose(ctx, o.propose, make);
+  }
   const g = new Governance(await ctx.ledger(), await ctx.writer());
-  const call = make(g);
+  const call = make(g.calls);
   if (o.execute) {
     const r = await g.execute(call);
     ctx.print(r, `executed: ${call.description} (tx ${r.txHash})`);
@@ -20,18 +43,20 @@ async function govern(ctx: CliContext, o: { execute?: boolean }, make: (g: Gover
 
 export function memberCommands(program: Command, run: Run) {
   const member = program.command("member").description("consortium membership (governance key; every change waits out the governance delay)");
-  const withExecute = (c: Command) => c.option("--execute", "execute the call scheduled earlier, once its delay has passed");
+  const withExecute = (c: Command) =>
+    c.option("--execute", "execute the call scheduled earlier, once its delay has passed")
+      .option("--propose <file>", "write a proposal for the governance Safe's owners to sign (medprov governance sign/execute) instead of sending");
   withExecute(member.command("admit").description("admit an organisation with one role and its first keys"))
     .requiredOption("--name <name>", "public name of the organisation")
     .requiredOption("--role <role>", ROLES.slice(1).join(" | "))
     .requiredOption("--key <address...>", "signing key(s)")
-    .action(run((ctx, o) => govern(ctx, o, (g) => g.calls.admitMember(o.name, String(o.role).toUpperCase(), o.key.map(addressArg)))));
+    .action(run((ctx, o) => govern(ctx, o, (g) => g.admitMember(o.name, String(o.role).toUpperCase(), o.key.map(addressArg)))));
   withExecute(member.command("add-key <org> <address>").description("add a signing key to an organisation"))
-    .action(run((ctx, o, org: string, key: string) => govern(ctx, o, (g) => g.calls.addKey(orgArg(org), addressArg(key)))));
+    .action(run((ctx, o, org: string, key: string) => govern(ctx, o, (g) => g.addKey(orgArg(org), addressArg(key)))));
   withExecute(member.command("reinstate <org>").description("reinstate a suspended organisation"))
-    .action(run((ctx, o, org: string) => govern(ctx, o, (g) => g.calls.reinstateMember(orgArg(org)))));
+    .action(run((ctx, o, org: string) => govern(ctx, o, (g) => g.reinstateMember(orgArg(org)))));
   withExecute(member.command("remove <org>").description("remove an organisation for good"))
-    .action(run((ctx, o, org: string) => govern(ctx, o, (g) => g.calls.removeMember(orgArg(org)))));
+    .action(run((ctx, o, org: string) => govern(ctx, o, (g) => g.removeMember(orgArg(org)))));
   // The two emergency actions act at once, without the governance delay, so they are sent directly.
   member.command("suspend <org>").description("suspend an organisation at once (regulator key) or through governance")
     .action(run(async (ctx, _o, org: string) => {
@@ -66,5 +91,6 @@ export function policyCommands(program: Command, run: Run) {
     })
     .requiredOption("--min-grassroots <bps>", "minimum grassroots data share", bps("--min-grassroots"))
     .option("--execute", "execute the call scheduled earlier, once its delay has passed")
-    .action(run((ctx, o) => govern(ctx, o, (g) => g.calls.setPolicy(String(o.risk).toUpperCase(), { minAuc: o.minAuc, maxSubgroupAucGap: o.maxGap, minBiasTestCases: o.minBiasCases, minGrassrootsShare: o.minGrassroots }))));
+    .option("--propose <file>", "write a proposal for the governance Safe's owners to sign (medprov governance sign/execute) instead of sending")
+    .action(run((ctx, o) => govern(ctx, o, (g) => g.setPolicy(String(o.risk).toUpperCase(), { minAuc: o.minAuc, maxSubgroupAucGap: o.maxGap, minBiasTestCases: o.minBiasCases, minGrassrootsShare: o.minGrassroots }))));
 }

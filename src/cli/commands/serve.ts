@@ -17,14 +17,14 @@ export function serveCommands(program: Command, run: Run) {
     .option("--rate-limit <n>", "requests per minute per client IP (sign-in and relay get a fifth)", atLeastOne("--rate-limit"), 6000)
     .option("--trust-proxy <proxies...>", "reverse proxies (IPs, CIDR ranges, loopback) whose X-Forwarded-For names the client, so each client gets its own rate limit", (v: string, all: string[] = []) => [...all, proxyArg(v)])
     .option("--relay", "relay patients' signed consents with this member's key (--keystore or MEDPROV_PRIVATE_KEY), paying their gas")
-    .option("--confirmations <n>", "blocks to wait before indexing (0 on instant-finality chains)", intArg("--confirmations"), 0)
+    .option("--confirmations <n>", "blocks to wait before indexing (0 on instant-finality chains; default: the --network's, else 0)", intArg("--confirmations"))
     .option("--head-max-age <ms>", "how stale the chain head behind callers' roles may be (0: look on every request)", intArg("--head-max-age"), 100)
     .option("--rpc-batch <n>", "most JSON-RPC calls sent as one batch request (1: no batches)", atLeastOne("--rpc-batch"), 100)
     .option("--manifests <dir>", "custodians' cohort manifests (every *.cohort.json below it, as `dataset register` writes them) for the revocation-impact report; loaded at start and whenever a new dataset is indexed")
     .action(run(async (ctx, o) => {
       await ctx.ledger(); // checks the RPC serves the deployment's chain before anything is opened
       if (o.manifests) manifestFiles(o.manifests); // an unreadable directory is refused before anything is opened
-      const relayer = o.relay ? await ctx.signer() : undefined;
+      const relayer = o.relay ? await ctx.wallet() : undefined;
       const service = await startService({
         rpc: ctx.options.rpc,
         deployment: ctx.deployment,
@@ -37,7 +37,7 @@ export function serveCommands(program: Command, run: Run) {
         trustProxy: o.trustProxy,
         relayer,
         outbox: relayer ? await ctx.outbox(relayer.address) : undefined,
-        confirmations: o.confirmations,
+        confirmations: o.confirmations ?? ctx.network?.confirmations ?? 0,
         headMaxAgeMs: o.headMaxAge,
         rpcBatch: o.rpcBatch,
         // Quiet while starting: a start that fails is one line on stderr (the refusal), not records before it.
