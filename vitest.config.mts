@@ -18,6 +18,7 @@ const E2E = [
   "test/outbox.test.ts",
   "test/readme.test.ts",
   "test/receipt-corpus.test.ts",
+  "test/web.test.ts",
 ];
 
 export default defineConfig({
