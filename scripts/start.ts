@@ -130,6 +130,10 @@ function governanceLine(): string {
   return m.safe ? `  governance Safe ${m.safe.safe}   (${m.safe.threshold} of ${m.safe.owners.length}: hospital 1, hospital 2, regulator; docs/consortium.md)` : `  governance ${m.governance}`;
 }
 
+/** Where the CLI, the walkthrough and the README look when nothing says otherwise. */
+const DEFAULT_RPC = "http://127.0.0.1:8545";
+const DEFAULT_API = "http://127.0.0.1:8080";
+
 function banner(api: string, chainUrl: string, chainId: number, accounts: DemoAccounts, demo: DemoMarker | undefined, identities: string | undefined): string {
   const vault = (i: number) => join(o.data, `hospital-${i + 1}`, "trace-vault");
   return [
@@ -149,6 +153,7 @@ function banner(api: string, chainUrl: string, chainId: number, accounts: DemoAc
     `  auditor    ${accounts.auditor.address}   key: MEDPROV_PRIVATE_KEY=${accounts.auditor.privateKey}`,
     ...(identities ? [`  every account with its role, organisation and key (demo only, chain ${DEMO_CHAIN_ID} only): ${shown(identities)}`, "  act as one with: npx medprov --as hospital-1 … (governance, hospital-1..3, developer-1..2, regulator, auditor, guardian, patient-N)"] : []),
     "",
+    ...(chainUrl !== DEFAULT_RPC || api !== DEFAULT_API ? [`Other ports than the README's: export MEDPROV_RPC=${chainUrl} MEDPROV_API=${api}   (the CLI, the walkthrough and the README's curl lines use 8545 and 8080)`, ""] : []),
     "Try:",
     ...(demo?.receipts?.length ? [`  npx medprov receipt verify ${demo.receipts[0]}`] : []),
     ...(demo?.recalledVersion ? [`  curl -s ${api}/versions/${demo.recalledVersion}`] : []),
@@ -213,4 +218,9 @@ async function main() {
   }
 }
 
-void main();
+// A mistake found before anything started (a bad option, --reset while another start runs) is one
+// line, as every other refusal here; the try above stops what did start.
+main().catch((e: Error) => {
+  console.error(`medprov: ${e.message}`);
+  process.exit(1);
+});

@@ -62,6 +62,8 @@ async function main() {
 }
 
 main().catch((e) => {
-  console.error(`walkthrough: ${(e as Error).message}`);
+  // fetch's own words ("fetch failed") name neither the address nor the way to change it.
+  const unreachable = (e as Error).message === "fetch failed" || /ECONNREFUSED|failed to detect network/.test(String((e as Error).message));
+  console.error(`walkthrough: ${unreachable ? `cannot reach the API at ${o.api} or the chain at ${o.rpc}: is npm start running? Other ports: --api/--rpc or MEDPROV_API/MEDPROV_RPC` : (e as Error).message}`);
   process.exit(1);
 });

@@ -160,6 +160,10 @@ describe("medprov CLI", () => {
     const ok = await cli("none", ["receipt", "verify", f("receipt.json")]);
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/^VALID/);
+    // The one check a command without an index cannot make is said in words, not as a bare error code
+    // beside VALID (read as a consent failure by a new user).
+    expect(ok.stdout).toContain("not checked here: consent at the time (needs an index: POST /verify checks it)");
+    expect(ok.stdout).not.toContain("CONSENT_NOT_VALID_AT_TIME");
     expect(await verifyReceiptIndependently(JSON.parse(readFileSync(f("receipt.json"), "utf8")), node.url, c.deployment)).toBe(true);
   });
 

@@ -168,4 +168,13 @@ describe("npm start keeps what it acknowledged", () => {
       expect(s.output()).not.toContain("deploying");
     }
   }, 120_000);
+
+  it("a bad option is one line naming it, with no stack trace, before anything starts", async () => {
+    const data = mkdtempSync(join(tmpdir(), "medprov-badopt-"));
+    const s = start(data, await freePort(), await freePort(), ["--demo-size", "tiny"]);
+    const code = await new Promise<number | null>((r) => s.child.once("exit", (c) => r(c)));
+    expect(code).toBe(1);
+    // Before: the MedprovError escaped main() and Node printed its source line, stack and version.
+    expect(s.output().trim().split("\n")).toEqual(["medprov: --demo-size must be one of full, small"]);
+  }, 60_000);
 });
