@@ -1,4 +1,6 @@
+import { relative } from "node:path";
 import { configDefaults, defineConfig } from "vitest/config";
+import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 /**
  * End-to-end suites: they start processes (the CLI, `medprov start`, the indexer), real chain nodes
@@ -21,6 +23,38 @@ const E2E = [
   "test/web.test.ts",
 ];
 
+/**
+ * The slowest files, slowest first (seconds on 2 cores in a clean-clone CI run, 2026-11-30). Vitest's
+ * own order runs one project after the other and, with no duration cache (a fresh clone), larger
+ * files first: the long poles then start last and leave one core idle at the end. Starting them
+ * first lets the short files fill in beside them.
+ */
+const SLOWEST = [
+  "test/cli.test.ts", // 274
+  "test/indexer-process.test.ts", // 257
+  "test/start-crash.test.ts", // 154
+  "test/start-durability.test.ts", // 126
+  "test/consent.property.test.ts", // 114
+  "test/readme.test.ts", // 109
+  "test/batcher-crash.test.ts", // 79
+  "test/web.test.ts", // 76
+  "test/cli-governance.test.ts", // 71
+  "test/gas-growth.test.ts", // 70
+  "test/cli-member.test.ts", // 64
+  "test/start.test.ts", // 57
+];
+
+class SlowestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const rank = (f: TestSpecification) => {
+      const i = SLOWEST.indexOf(relative(process.cwd(), f.moduleId).replace(/\\/g, "/"));
+      return i === -1 ? SLOWEST.length : i;
+    };
+    return sorted.sort((a, b) => rank(a) - rank(b));
+  }
+}
+
 export default defineConfig({
   test: {
     setupFiles: ["test/setup.ts"],
@@ -29,6 +63,7 @@ export default defineConfig({
     // Each file gets its own in-process Hardhat network; two cores, two workers.
     pool: "forks",
     maxWorkers: 2,
+    sequence: { sequencer: SlowestFirst },
     projects: [
       { extends: true, test: { name: "unit", include: ["test/**/*.test.ts"], exclude: [...configDefaults.exclude, ...E2E] } },
       { extends: true, test: { name: "e2e", include: E2E } },
