@@ -119,13 +119,15 @@ function ConsentGrid({ members, consents, now, pending, toggle }: Awaited<Return
     "div",
     null,
     errors.map(([key, p]) => h("div", { key }, ErrorNote({ error: p.error }))),
+    // Outside the scrolling table, so a phone shows it whole and says the grid has more columns.
+    h("p", { class: "muted scroll-hint" }, "The grid scrolls sideways: one column per organisation."),
     h(
       "div",
       { class: "table-wrap", role: "region", "aria-label": "Consent grid: purposes down, organisations across", tabIndex: 0 },
       h(
         "table",
         { class: "grid" },
-        h("caption", null, `Purposes down, organisations across. Times are the chain's (UTC); now ${when(now)}.`),
+        h("caption", null, `Purposes down, organisations across; now ${when(now)} on the chain.`),
         h("thead", null, h("tr", null, h("th", { scope: "col" }, "Purpose"), grantees.map((g) => h("th", { scope: "col" }, g.name.replace(/ \(demo\)$/, ""))))),
         h(
           "tbody",
