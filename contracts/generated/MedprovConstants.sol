@@ -84,6 +84,7 @@ library MedprovConstants {
     uint256 internal constant BPS = 10000;
     uint32 internal constant ANY_MEMBER = 0;
     uint8 internal constant MAX_PURPOSES = 64;
+    uint256 internal constant MAX_INDICATIONS = 64;
     uint256 internal constant MAX_PURPOSE_NAME_LENGTH = 32;
     uint256 internal constant TIER_REVIEW_MIN_BPS = 9500;
     uint256 internal constant TIER_DIFFERENTIAL_MIN_BPS = 8000;

@@ -67,6 +67,23 @@ export const DEFAULT_PURPOSES = [
   "CROSS_BORDER_TRANSFER",
 ] as const;
 
+/**
+ * The indication catalogue a fresh deployment starts with: what a model version may be approved to
+ * be used for. The source paper makes use outside the approved indications (适应症超范围使用) a
+ * hospital's fault, so an approval names its indications and a trace record names the one it was
+ * used for. Ids are the array index; governance may append indications up to MAX_INDICATIONS.
+ */
+export const DEFAULT_INDICATIONS = [
+  "CHEST_RADIOGRAPH_FINDINGS",
+  "PNEUMONIA_DIAGNOSIS",
+  "PULMONARY_NODULE_SCREENING",
+  "PEDIATRIC_CHEST_RADIOGRAPH",
+  "ARRHYTHMIA_DETECTION",
+  "EMERGENCY_TRIAGE",
+  "HEALTH_ADVICE",
+  "CLINICAL_NOTE_STRUCTURING",
+] as const;
+
 /** Demographic summary bands of a dataset; every group's shares add up to BPS. */
 export const AGE_BANDS = ["0-17", "18-44", "45-64", "65+"] as const;
 export const SEX_BANDS = ["FEMALE", "MALE", "OTHER_OR_UNKNOWN"] as const;
@@ -79,6 +96,8 @@ export const NUMBERS = {
   ANY_MEMBER: 0,
   /** Purposes fit a uint64 bitmask. */
   MAX_PURPOSES: 64,
+  /** Indications fit a uint64 bitmask (an approval's approved indications). */
+  MAX_INDICATIONS: 64,
   /** Longest purpose name (canonical: A–Z and 0–9 words joined by single underscores). */
   MAX_PURPOSE_NAME_LENGTH: 32,
   /** Confidence at or above this → REVIEW tier (paper: ≥ 95%). */
