@@ -51,9 +51,22 @@ describe("medprov deploy --network", () => {
     expect((await ledger.models.policy(1)).minAuc).toBe(9100n);
 
     // An external signer (here the node's own unlocked account answering eth_signTransaction) deploys too; the key never reaches medprov.
-    const signed = await json(["--network", "via-signer", "--networks", f("networks.json"), "--signer", node.url, "--signer-address", node.keys[2].address, "deploy", "--governance", node.keys[2].address], {});
-    expect(signed).toMatchObject({ network: "via-signer", governance: node.keys[2].address });
+    // It also starts with founding members (--founders): admitted in the deploy, no governance round per founder.
+    const founders = [
+      { name: "Founding Hospital", role: "HOSPITAL", keys: [node.keys[5].address, node.keys[6].address] },
+      { name: "Founding Regulator", role: "REGULATOR", keys: [node.keys[7].address] },
+    ];
+    writeFileSync(f("founders.json"), JSON.stringify({ founders }));
+    const signed = await json(["--network", "via-signer", "--networks", f("networks.json"), "--signer", node.url, "--signer-address", node.keys[2].address, "deploy", "--governance", node.keys[2].address, "--founders", f("founders.json")], {});
+    expect(signed).toMatchObject({ network: "via-signer", governance: node.keys[2].address, founders: founders.map((m, i) => ({ orgId: i + 1, ...m })) });
     expect(signed.addresses.manager).not.toBe(manifest.addresses.manager);
+    const founded = connectLedger(parseDeployment(signed), node.provider);
+    expect(Number(await founded.consortium.memberCount())).toBe(2);
+    for (const [i, m] of founders.entries()) {
+      for (const key of m.keys) expect(Number((await founded.consortium.keyInfo(key))[0])).toBe(i + 1);
+      const [role, status] = await founded.consortium.member(i + 1);
+      expect({ role: ROLES[Number(role)], status: MEMBER_STATUSES[Number(status)] }).toEqual({ role: m.role, status: "ACTIVE" });
+    }
   });
 
   it(T.deployRefused, async () => {
@@ -73,6 +86,13 @@ describe("medprov deploy --network", () => {
     // A networks file with a mistake is refused against its published format.
     writeFileSync(f("bad-networks.json"), JSON.stringify({ networks: { consortium: { rpcUrl: node.url, chainId: 31337, gasPrice: -1 } } }));
     await refused(["--networks", f("bad-networks.json"), "--network", "consortium", ...deploy], "NETWORKS_BAD_FIELD");
+    // A founders file off its format, or naming one key for two organisations, is refused before anything is sent.
+    const spare = [...file, "--network", "spare", "--keystore", f("deployer.key.json"), ...deploy, "--founders", f("bad-founders.json")];
+    writeFileSync(f("bad-founders.json"), JSON.stringify({ founders: [{ name: "Clinic", role: "PATIENT", keys: [node.keys[8].address] }] }));
+    await refused(spare, "FOUNDERS_BAD_FIELD");
+    const shared = node.keys[8].address;
+    writeFileSync(f("bad-founders.json"), JSON.stringify({ founders: [{ name: "Clinic A", role: "HOSPITAL", keys: [shared] }, { name: "Clinic B", role: "HOSPITAL", keys: [shared.toLowerCase()] }] }));
+    await refused(spare, "FOUNDERS_DUPLICATE_KEY");
   });
 
   checkOwnedCommands(h, "cli-network.test.ts");

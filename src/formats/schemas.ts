@@ -6,7 +6,7 @@
  * Each field's `description` says what is expected in words: the CLI's errors quote it.
  */
 import { ZeroHash } from "ethers";
-import { AGE_BANDS, CLINICIAN_ACTIONS, DEFAULT_PURPOSES, NUMBERS, REGION_BANDS, SEX_BANDS } from "../constants";
+import { AGE_BANDS, CLINICIAN_ACTIONS, DEFAULT_PURPOSES, NUMBERS, REGION_BANDS, ROLES, SEX_BANDS } from "../constants";
 
 type Schema = Record<string, unknown>;
 
@@ -152,7 +152,33 @@ const networks: Schema = {
   },
 };
 
+/** One founding organisation: admitted as the ledger is deployed, as governance would admit it later. */
+const founder: Schema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["name", "role", "keys"],
+  description: "one founding organisation: its name, role and signing keys",
+  properties: {
+    name: { type: "string", minLength: 1, maxLength: 200, description: "the organisation's name as members will see it (public, on-chain: an organisation, never a person): 1..200 characters" },
+    role: { enum: ROLES.filter((r) => r !== "NONE"), description: `its one role: ${ROLES.filter((r) => r !== "NONE").join(", ")}` },
+    keys: { type: "array", minItems: 1, maxItems: 16, uniqueItems: true, items: address("a signing key's address"), description: "the addresses that act for it, 1..16 (keystores stay with the organisation)" },
+  },
+};
+
+const founders: Schema = {
+  $schema: DRAFT,
+  title: "medprov founding members",
+  description: "The organisations a new ledger starts with (`medprov deploy --network <name> --founders founders.json`): the deployer admits them in the deployment itself, before it hands governance over and renounces its own role, so the consortium does not wait out the governance delay once per founder. Later members are admitted through governance (`medprov member admit`).",
+  type: "object",
+  additionalProperties: false,
+  required: ["founders"],
+  properties: {
+    $schema: { type: "string", description: "the schema this file follows, for editors: a path or URL" },
+    founders: { type: "array", minItems: 1, maxItems: 64, items: founder, description: "the founding organisations, 1..64, admitted in this order (member ids 1, 2, …)" },
+  },
+};
+
 /** The published input formats by file name (schemas/<name>.json). */
-export const INPUT_SCHEMAS = { "model-card": modelCard, "trace-record": traceRecord, "dataset-record": datasetRecord, "signed-consent": signedConsent, networks } as const;
+export const INPUT_SCHEMAS = { "model-card": modelCard, "trace-record": traceRecord, "dataset-record": datasetRecord, "signed-consent": signedConsent, networks, founders } as const;
 export type InputFormat = keyof typeof INPUT_SCHEMAS;
 export const INPUT_FORMATS = Object.keys(INPUT_SCHEMAS) as InputFormat[];

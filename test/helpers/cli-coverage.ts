@@ -40,8 +40,8 @@ export const T = {
   indexManifests: "index --manifests accepts the file `dataset register` wrote, matched by root whatever its name, and names what it could not match",
   login: "login signs in with Ethereum as a demo identity (--as) and prints a bearer token that curl-style requests use; --out writes it to a file",
   loginRefused: "login and --as refuse in one line: a demo key on another chain, an unknown identity, an API that is not there",
-  deploy: "deploy writes deployments/<name>.json from a keystore at gas price 0 (the deployer holds no ether), and member and policy commands run against the same named network",
-  deployRefused: "deploy refuses in one line, sending nothing: a wrong keystore password, a missing network or networks file, an existing deployment, a plain key, --rpc beside --network, the wrong chain",
+  deploy: "deploy writes deployments/<name>.json from a keystore at gas price 0 (the deployer holds no ether), member and policy commands run against the same named network, and --founders admits founding members in the deploy",
+  deployRefused: "deploy refuses in one line, sending nothing: a wrong keystore password, a missing network or networks file, an existing deployment, a plain key, --rpc beside --network, the wrong chain, a founders file off its format or with one key for two organisations",
   safe: "a Safe of three owners governs: an admission proposed to a file, refused with one signature, scheduled with two, refused before the delay, executed after it",
   safeRefused: "governance refuses in one line, sending nothing: a non-owner's signature, a stale proposal, a proposal whose transaction is not its action",
 } as const;
