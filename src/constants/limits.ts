@@ -17,6 +17,10 @@ export const LIMITS = {
   TIME_MAX: 253_402_300_799,
   /** API requests per client per minute (reads; writes get a fifth of it). */
   RATE_LIMIT_PER_MINUTE: 6_000,
+  /** Largest eth_getLogs block range the indexer asks for (`index --max-range`): Besu's default `--rpc-max-logs-range`. */
+  LOG_RANGE_MAX: 5_000,
+  /** Most calls in one JSON-RPC batch (`--rpc-batch`): under Besu's (1,024), geth's (1,000) and erigon's (100) default caps. */
+  RPC_BATCH_MAX: 100,
 } as const;
 
 /** Spans of chain time, in seconds. */

@@ -10,6 +10,7 @@
  * calls. A refused batch is sent again in halves, and later batches are no larger than those
  * halves: a node without batches ends up with one request per call.
  */
+import { LIMITS } from "../constants";
 import type { RpcSender } from "./types";
 
 export class RpcCallError extends Error {
@@ -40,7 +41,7 @@ interface Call {
 
 export function httpRpc(url: string, o: { timeoutMs?: number; maxBatch?: number } = {}): RpcSender {
   /** The largest batch to send: lowered each time the node refuses one. */
-  let limit = Math.max(1, o.maxBatch ?? 100);
+  let limit = Math.max(1, o.maxBatch ?? LIMITS.RPC_BATCH_MAX);
   let id = 0;
   let queue: Call[] = [];
 

@@ -8,6 +8,7 @@
  * `finality` stops it with a non-retryable error. RPC failures follow rpc-policy.ts.
  */
 import { getAddress } from "ethers";
+import { LIMITS } from "../constants";
 import { MedprovError, type Deployment } from "../core";
 import { decodersByTopic, INDEXED } from "./handlers";
 import { bloomBits } from "./bloom";
@@ -90,7 +91,7 @@ class ChainStage {
     this.indexed = new Set(addresses);
     this.addressBits = addresses.map(bloomBits);
     this.rpc = rpcWithPolicy(options.provider, { retries: this.retries, log: this.log, onError: () => void this.stats.rpcErrors++ });
-    this.fetcher = new FetchStage({ rpc: this.rpc, provider: options.provider, addresses, maxRange: options.maxRange ?? 5_000, maxEvents: options.maxEventsPerRange ?? 10_000, finality: this.finality, log: this.log });
+    this.fetcher = new FetchStage({ rpc: this.rpc, provider: options.provider, addresses, maxRange: options.maxRange ?? LIMITS.LOG_RANGE_MAX, maxEvents: options.maxEventsPerRange ?? 10_000, finality: this.finality, log: this.log });
     this.stats.range = this.fetcher.range();
   }
 

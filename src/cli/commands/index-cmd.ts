@@ -5,6 +5,7 @@ import { atLeastOne, intArg } from "../parse";
 import type { Run } from "../run";
 import { commandLogger } from "../log";
 import { DEFAULT_FINALITY_DEPTH } from "../network";
+import { LIMITS } from "../../constants";
 
 export function indexCommands(program: Command, run: Run) {
   program
@@ -15,9 +16,9 @@ export function indexCommands(program: Command, run: Run) {
     .option("--once", "stop when caught up with the head, printing the state digest")
     .option("--confirmations <n>", "blocks to wait before indexing (0 on instant-finality chains; default: the --network's, else 0)", intArg("--confirmations"))
     .option("--finality <n>", "deepest reorg to handle; deeper ones stop the indexer (default: the --network's finalityDepth, else 64)", intArg("--finality"))
-    .option("--max-range <n>", "largest eth_getLogs block range", intArg("--max-range"), 5000)
+    .option("--max-range <n>", "largest eth_getLogs block range", intArg("--max-range"), LIMITS.LOG_RANGE_MAX)
     .option("--poll <ms>", "head polling interval", intArg("--poll"), 1000)
-    .option("--rpc-batch <n>", "most JSON-RPC calls sent as one batch request (1: no batches, for a node that limits them)", atLeastOne("--rpc-batch"), 100)
+    .option("--rpc-batch <n>", "most JSON-RPC calls sent as one batch request (1: no batches, for a node that limits them)", atLeastOne("--rpc-batch"), LIMITS.RPC_BATCH_MAX)
     .option("--manifests <dir>", "custodians' cohort manifests (every *.cohort.json below it, as `dataset register` writes them), matched to datasets by root; loaded at start and whenever a new dataset is indexed")
     .action(run(async (ctx, o) => {
       const deployment = ctx.deployment;

@@ -4,6 +4,7 @@ import { describeManifestReport, followCohortManifests, manifestFiles } from "..
 import { atLeastOne, intArg, originArg, portArg, proxyArg, urlArg } from "../parse";
 import type { Run } from "../run";
 import { serviceLogger } from "../log";
+import { LIMITS } from "../../constants";
 
 export function serveCommands(program: Command, run: Run) {
   program
@@ -19,7 +20,7 @@ export function serveCommands(program: Command, run: Run) {
     .option("--relay", "relay patients' signed consents with this member's key (--keystore or MEDPROV_PRIVATE_KEY), paying their gas")
     .option("--confirmations <n>", "blocks to wait before indexing (0 on instant-finality chains; default: the --network's, else 0)", intArg("--confirmations"))
     .option("--head-max-age <ms>", "how stale the chain head behind callers' roles may be (0: look on every request)", intArg("--head-max-age"), 100)
-    .option("--rpc-batch <n>", "most JSON-RPC calls sent as one batch request (1: no batches)", atLeastOne("--rpc-batch"), 100)
+    .option("--rpc-batch <n>", "most JSON-RPC calls sent as one batch request (1: no batches)", atLeastOne("--rpc-batch"), LIMITS.RPC_BATCH_MAX)
     .option("--manifests <dir>", "custodians' cohort manifests (every *.cohort.json below it, as `dataset register` writes them) for the revocation-impact report; loaded at start and whenever a new dataset is indexed")
     .action(run(async (ctx, o) => {
       await ctx.ledger(); // checks the RPC serves the deployment's chain before anything is opened
