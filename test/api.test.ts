@@ -205,6 +205,11 @@ describe("audit API", () => {
       }
       const r = await app.inject({ url: "/batches", headers: { authorization: "Bearer forged" } });
       expect([r.statusCode, r.json().error.code]).toEqual([401, "UNAUTHENTICATED"]);
+      expect(r.json().error.message).toMatch(/unknown or expired/);
+      // A real session without its "Bearer " scheme is told so, not that the session expired.
+      const bare = await app.inject({ url: "/batches", headers: { authorization: (await signIn(l.auditor)).replace(/^Bearer /, "") } });
+      expect([bare.statusCode, bare.json().error.code]).toEqual([401, "UNAUTHENTICATED"]);
+      expect(bare.json().error.message).toMatch(/must be 'Bearer <session>'/);
     });
   });
 

@@ -179,8 +179,9 @@ export function createAuth(ledger: LedgerContracts, provider: Provider, o: AuthO
     /** Resolves the caller of a request from its bearer session, with its role at the chain's head. */
     caller(authorization: string | undefined): Promise<Caller> {
       if (!authorization) return Promise.resolve({ kind: "anonymous" });
-      const token = /^Bearer (.+)$/.exec(authorization)?.[1];
-      const s = token ? sessions.get(token) : undefined;
+      const token = /^Bearer (.+)$/i.exec(authorization)?.[1];
+      if (!token) return Promise.reject(new ApiError("UNAUTHENTICATED", "the Authorization header must be 'Bearer <session>' (the session from POST /auth/verify)"));
+      const s = sessions.get(token);
       if (!s || s.expires < Date.now()) return Promise.reject(new ApiError("UNAUTHENTICATED", "the session is unknown or expired; sign in again"));
       return roleOf(s.address).catch((e) => {
         if (e instanceof ApiError) throw e;
