@@ -204,6 +204,15 @@ describe("strict inputs", () => {
   });
 });
 
+describe("FHIR base URL", () => {
+  it("names --public-url's origin when configured, whatever Host a client sends; else the host the request reached", async () => {
+    const fullUrls = async (a: FastifyInstance) => (await a.inject({ url: "/fhir/Organization?_count=1", headers: { host: "evil.example" } })).json().entry.map((e: { fullUrl: string }) => e.fullUrl);
+    const configured = await appWith({ publicOrigin: "https://medprov.hospital.example" }, (await indexFresh(deployment)).store);
+    expect(await fullUrls(configured)).toEqual(["https://medprov.hospital.example/fhir/Organization/1"]);
+    expect(await fullUrls(app)).toEqual(["http://evil.example/fhir/Organization/1"]);
+  });
+});
+
 describe("/readyz", () => {
   it("is not ready, with the reason, while the chain node does not answer", async () => {
     const ready = await app.inject({ url: "/readyz" });

@@ -49,11 +49,18 @@ export interface AppOptions {
   rateLimit?: number;
   /** A hospital key that relays patients' signed consents (so patients need no gas); off when absent. */
   relayer?: Signer;
+  /**
+   * The origin clients reach the API at (`serve --public-url`): FHIR fullUrls and links name it.
+   * Absent, they name the host the request reached (behind a trusted proxy, the proxy's).
+   */
+  publicOrigin?: string;
 }
 
 declare module "fastify" {
   interface FastifyRequest {
     caller: Caller;
+    /** AppOptions.publicOrigin, or null. */
+    publicOrigin: string | null;
   }
   interface FastifyContextConfig {
     access?: Access;
@@ -87,6 +94,7 @@ export interface Kit {
 export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<void> {
   const auth = createAuth(o.ledger, o.provider, o.auth);
   const counters = new Map<string, { count: number; seconds: number }>();
+  app.decorateRequest("publicOrigin", o.publicOrigin ?? null);
 
   // helmet's headers, computed once (src/api/security-headers.ts says why not @fastify/helmet).
   addSecurityHeaders(app, API_HELMET_OPTIONS);

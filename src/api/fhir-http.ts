@@ -13,8 +13,12 @@ export const FHIR_TYPE = "application/fhir+json";
 /** Is this request for the FHIR endpoint (whose errors are OperationOutcomes)? */
 export const isFhir = (url: string) => url === "/fhir" || url.startsWith("/fhir/") || url.startsWith("/fhir?");
 
-/** The endpoint's base as the client reached it (behind a trusted proxy, as the proxy was reached). */
-export const fhirBase = (req: FastifyRequest) => `${req.protocol}://${req.host}/fhir`;
+/**
+ * The endpoint's base: the configured public origin (`serve --public-url`), else as the client
+ * reached it (behind a trusted proxy, as the proxy was reached). A public origin keeps a client's
+ * Host header out of the fullUrls a shared cache may hand to others.
+ */
+export const fhirBase = (req: FastifyRequest) => `${req.publicOrigin ?? `${req.protocol}://${req.host}`}/fhir`;
 
 /** Query parameters every search takes: paging, and the `_format` FHIR clients may add. */
 export const PAGING = {

@@ -144,6 +144,7 @@ export async function startService(o: ServiceOptions) {
       corsOrigins: o.corsOrigins,
       relayer: o.relayer && (o.outbox ? new OutboxSigner(o.outbox, o.relayer.connect(provider)) : o.relayer.connect(provider)),
       rateLimit: o.rateLimit,
+      publicOrigin: o.publicUrl ? url.origin : undefined,
     };
     await app.register(buildApp, options);
     // The web app (src/web), when its build exists: its files at /, its config beside them.
