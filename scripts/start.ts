@@ -15,7 +15,7 @@ import { startService } from "../src/api";
 import { httpRpc, loadCohortManifests } from "../src/indexer";
 import { startEmbeddedChain, type EmbeddedChain } from "../src/chain";
 import { DEFAULT_GOVERNANCE_DELAY } from "../src/constants";
-import { DEMO_MNEMONIC, DEMO_SIZES, demoAccounts, deployDemo, seedDemo, type DemoAccounts, type Progress } from "../src/demo/seed";
+import { DEMO_MNEMONIC, DEMO_SIZES, demoAccounts, demoMembers, deployDemo, seedDemo, type DemoAccounts, type Progress } from "../src/demo/seed";
 import { DEMO_CHAIN_ID, demoIdentities, writeDemoIdentities } from "../src/demo/identities";
 import { serviceLogger } from "../src/cli/log";
 import { webBuildExists } from "../src/web";
@@ -124,10 +124,22 @@ async function seedOnce(provider: JsonRpcProvider, deployment: Deployment, accou
 /** A path as a person would type it from here: relative when below the working directory. */
 const shown = (path: string) => (path.startsWith(process.cwd() + "/") ? relative(process.cwd(), path) : path);
 
-/** Who governs: the manifest's Safe with its threshold (a demo deployed before Safes: its governance account). */
-function governanceLine(): string {
+/**
+ * The demo's organisations by the names `medprov --as` takes (hospital-1, developer-1, …), each with
+ * its key, organisation name and id, in admission order (ids 1, 2, …).
+ */
+function demoOrganisations(accounts: DemoAccounts): { as: string; address: string; line: string }[] {
+  const names = [...accounts.hospitals.map((_, i) => `hospital-${i + 1}`), ...accounts.developers.map((_, i) => `developer-${i + 1}`), "regulator", "auditor"];
+  return demoMembers(accounts).map((m, i) => ({ as: names[i], address: m.keys[0], line: `  ${names[i].padEnd(12)} ${m.keys[0]}   ${m.name}, organisation ${i + 1}` }));
+}
+
+/** Who governs: the manifest's Safe with its threshold and owners by name (a demo deployed before Safes: its governance account). */
+function governanceLine(accounts: DemoAccounts): string {
   const m = JSON.parse(readFileSync(o.deployment, "utf8")) as Deployment & { safe?: { safe: string; owners: string[]; threshold: number } };
-  return m.safe ? `  governance Safe ${m.safe.safe}   (${m.safe.threshold} of ${m.safe.owners.length}: hospital 1, hospital 2, regulator; docs/consortium.md)` : `  governance ${m.governance}`;
+  if (!m.safe) return `  governance ${m.governance}`;
+  const byAddress = new Map(demoOrganisations(accounts).map((org) => [org.address.toLowerCase(), org.as]));
+  const owners = m.safe.owners.map((a) => byAddress.get(a.toLowerCase()) ?? a).join(", ");
+  return `  governance   Safe ${m.safe.safe}   (${m.safe.threshold} of ${m.safe.owners.length}: ${owners}; docs/consortium.md)`;
 }
 
 /** Where the CLI, the walkthrough and the README look when nothing says otherwise. */
@@ -145,13 +157,13 @@ function banner(api: string, chainUrl: string, chainId: number, accounts: DemoAc
     `  manifest  ${o.deployment}`,
     "",
     "Demo accounts (local test keys — never use them elsewhere):",
-    governanceLine(),
-    `  deployer   ${accounts.governance.address}`,
-    ...accounts.hospitals.map((k, i) => `  hospital ${i + 1} ${k.address}${existsSync(vault(i)) ? `   vault ${vault(i)}` : ""}`),
-    ...accounts.developers.map((k, i) => `  developer ${i + 4} ${k.address}`),
-    `  regulator  ${accounts.regulator.address}`,
-    `  auditor    ${accounts.auditor.address}   key: MEDPROV_PRIVATE_KEY=${accounts.auditor.privateKey}`,
-    ...(identities ? [`  every account with its role, organisation and key (demo only, chain ${DEMO_CHAIN_ID} only): ${shown(identities)}`, "  act as one with: npx medprov --as hospital-1 … (governance, hospital-1..3, developer-1..2, regulator, auditor, guardian, patient-N)"] : []),
+    governanceLine(accounts),
+    `  ${"deployer".padEnd(12)} ${accounts.governance.address}`,
+    ...demoOrganisations(accounts).map((org, i) => {
+      if (i < accounts.hospitals.length && existsSync(vault(i))) return `${org.line}   vault ${vault(i)}`;
+      return org.as === "auditor" ? `${org.line}   key: MEDPROV_PRIVATE_KEY=${accounts.auditor.privateKey}` : org.line;
+    }),
+    ...(identities ? [`  every account with its role, organisation and key (demo only, chain ${DEMO_CHAIN_ID} only): ${shown(identities)}`, "  act as one by the names above: npx medprov --as hospital-1 …   (also governance, guardian, patient-N)"] : []),
     "",
     ...(chainUrl !== DEFAULT_RPC || api !== DEFAULT_API ? [`Other ports than the README's: export MEDPROV_RPC=${chainUrl} MEDPROV_API=${api}   (the CLI, the walkthrough and the README's curl lines use 8545 and 8080)`, ""] : []),
     "Try:",
