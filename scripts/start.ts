@@ -50,6 +50,16 @@ function portFree(host: string, port: number, what: string, options: string): Pr
   });
 }
 
+/**
+ * Refuses busy ports before anything is created, started or sent, naming every busy one at once (one
+ * at a time, a user who freed the API's port would only then learn that the chain's is taken too).
+ */
+async function portsFree(ports: { host: string; port: number; what: string; option: string }[]): Promise<void> {
+  const refusals = await Promise.all(ports.map((p) => portFree(p.host, p.port, p.what, p.option).then(() => undefined, (e: Error) => e.message)));
+  const busy = refusals.filter((r): r is string => r !== undefined);
+  if (busy.length) throw new MedprovError("PORT_IN_USE", busy.join("; "));
+}
+
 function reset(dataDir: string, deploymentPath: string): void {
   const pid = join(dataDir, "chain.pid");
   if (existsSync(pid)) {
@@ -181,8 +191,6 @@ async function main() {
   const dataDir = resolve(o.data);
   if (!DEMO_SIZES[o.demoSize]) throw new MedprovError("BAD_ARGUMENT", `--demo-size must be one of ${Object.keys(DEMO_SIZES).join(", ")}`);
   if (o.reset) reset(dataDir, resolve(o.deployment));
-  mkdirSync(dataDir, { recursive: true });
-  console.log(`medprov: data in ${dataDir}`);
   let chain: EmbeddedChain | undefined;
   let provider: JsonRpcProvider | undefined;
   let service: Awaited<ReturnType<typeof startService>> | undefined;
@@ -201,7 +209,10 @@ async function main() {
   };
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stop(0));
   try {
-    await portFree(o.host, Number(o.port), "the API", "--port <port>");
+    // Before the data directory is made: a refused start leaves nothing behind.
+    await portsFree([{ host: o.host, port: Number(o.port), what: "the API", option: "--port <port>" }, ...(o.rpc ? [] : [{ host: "127.0.0.1", port: Number(o.chainPort), what: "the local chain", option: "--chain-port <port>, or attach to the node that holds it with --rpc <url>" }])]);
+    mkdirSync(dataDir, { recursive: true });
+    console.log(`medprov: data in ${dataDir}`);
     if (!o.rpc) chain = await startEmbeddedChain({ dir: dataDir, port: Number(o.chainPort), chainId: 31337, mnemonic: DEMO_MNEMONIC, log: (l) => console.log(`medprov: ${l}`) });
     const chainUrl = chain?.url ?? o.rpc!;
     const chainId = await waitFor(chainUrl);
