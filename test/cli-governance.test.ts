@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { connectLedger, connectSafe, parseDeployment, type LedgerContracts } from "../src/sdk";
 import { ACCESS_ROLES, MEMBER_STATUSES, ROLES } from "../src/constants";
+import { allowed, type Access, type CallerKind } from "../src/api/access";
 import { BIN, checkOwnedCommands } from "./helpers/cli";
 import { freePort } from "./helpers/node";
 import { T } from "./helpers/cli-coverage";
@@ -103,7 +104,7 @@ describe("governance through a Safe", () => {
     await refused([...key("o3"), "governance", "execute", f("missing.json")], "FILE_NOT_FOUND");
   });
 
-  it("two members, each with its own index and API on the same chain (deployed by medprov deploy under Safe governance), have equal state digests and byte-equal public answers", async () => {
+  it("two members, each with its own index and API on the same chain (deployed by medprov deploy under Safe governance), have equal state digests, byte-equal public answers, and the same role-scoped answers or refusals for one caller, as the access table says", async () => {
     const digest = async (db: string) => {
       const r = await h.cli([...net, "index", "--once", "--db", f(db)]);
       expect(r.code, r.stderr).toBe(0);
@@ -135,10 +136,37 @@ describe("governance through a Safe", () => {
         expect(x.length, route).toBeGreaterThan(1);
       }
       expect(JSON.parse(await (await fetch(members[0].url + "/members")).text())).toEqual(expect.arrayContaining([expect.objectContaining({ name: "Hospital C" })]));
+      await roleScopedAnswersAgree(members.map((m) => m.url));
     } finally {
       await Promise.all(members.map((m) => m.stop()));
     }
   });
+
+  /**
+   * The same caller — nobody, Hospital C (a member) or an outsider's key (a patient) — signed in to
+   * each member's API gets the same status and the same bytes; and whether it is answered or refused
+   * is what the access table (src/api/access.ts, docs/access.md) says for that route and caller.
+   */
+  async function roleScopedAnswersAgree(apis: string[]) {
+    const keystores: Record<string, string> = { HOSPITAL: h.keystore("hospital-c", h.node.keys[9]), patient: f("outsider.key.json") };
+    const outsider = h.node.keys[4].address;
+    const routes: [string, Access][] = [["/members", "public"], ["/batches", "hospital"], ["/reports/fairness-alerts", "oversight"], [`/consents/${outsider}`, "subject"], [`/consents/${outsider}/history`, "subject"]];
+    const tokens = async (kind: string) => Promise.all(apis.map(async (api) => (await json([...net, "--keystore", keystores[kind], "login", "--api", api])).session as string));
+    const callers: [CallerKind, (string | undefined)[]][] = [["anonymous", apis.map(() => undefined)], ["HOSPITAL", await tokens("HOSPITAL")], ["patient", await tokens("patient")]];
+    for (const [kind, sessions] of callers) {
+      for (const [route, access] of routes) {
+        const answers = await Promise.all(apis.map(async (api, i) => {
+          const r = await fetch(api + route, sessions[i] ? { headers: { authorization: `Bearer ${sessions[i]}` } } : {});
+          return { status: r.status, body: await r.text() };
+        }));
+        const where = `${kind} ${route}`;
+        expect(answers[0].status, where).toBe(answers[1].status);
+        expect(answers[0].status === 200, `${where}: ${answers[0].body}`).toBe(allowed(access, kind));
+        // Sessions differ between the APIs, but no answer names one: the bytes are equal.
+        expect(answers[0].body, where).toBe(answers[1].body);
+      }
+    }
+  }
 
   checkOwnedCommands(h, "cli-governance.test.ts");
 });
