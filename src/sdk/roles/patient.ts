@@ -146,8 +146,9 @@ export interface HospitalPseudonym extends Pseudonym {
 
 /** The patient's pseudonym at every hospital of the consortium, with the hospital beside each. The secret never leaves this process. */
 export async function patientPseudonyms(ledger: LedgerContracts, secret: string, fromBlock = 0): Promise<HospitalPseudonym[]> {
+  checkedSecret(secret); // before any call: a bad secret is named, whatever the chain says
   const hospitals = await consortiumHospitals(ledger, fromBlock);
-  const derived = derivePseudonyms(checkedSecret(secret), hospitals.map((h) => h.id));
+  const derived = derivePseudonyms(secret, hospitals.map((h) => h.id));
   return derived.map((p, i) => ({ ...p, hospital: hospitals[i] }));
 }
 
