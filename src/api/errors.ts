@@ -101,6 +101,9 @@ export const ERROR_CATALOGUE = {
   KEY_KEYSTORE_REQUIRED: input("on a named network keys come only from a keystore or an external signer"),
   SIGNER_ACCOUNT: input("the external signer does not hold the account, or holds several and none was named"),
   SIGNER_MISMATCH: e(502, "the external signer returned a transaction other than the one asked"),
+  // ── SDK and CLI: a patient's pairwise pseudonyms (docs/pseudonyms.md) ──
+  PSEUDONYM_SECRET_INVALID: input("a patient secret is 32 bytes of hex held by this process (not an external signer)"),
+  PSEUDONYM_NOT_HOSPITAL: input("a pseudonym was asked for a member that is not a hospital of the consortium"),
   // ── SDK and CLI: governance through the consortium's Safe ──
   SAFE_NOT_FOUND: input("the deployment's governance account is not a Safe"),
   SAFE_BAD_OWNERS: input("Safe owners named twice, or a threshold outside 1..owners"),

@@ -180,6 +180,20 @@ export class CliContext {
     }
   }
 
+  /**
+   * The patient's secret their pseudonyms derive from (docs/pseudonyms.md): a demo patient's
+   * `secret` with --as, else the private key of the keystore or MEDPROV_PRIVATE_KEY. An external
+   * signer never shows its key, so it cannot stand for a secret.
+   */
+  async patientSecret(): Promise<string> {
+    if (this.options.as !== undefined && this.options.signer === undefined && !this.options.keystore) {
+      const identity = pickIdentity(readDemoIdentities(this.options.identities), this.options.as, await this.chainId());
+      if (identity.secret) return identity.secret;
+    }
+    if (this.options.signer !== undefined) throw new InputError("PSEUDONYM_SECRET_INVALID", "pseudonyms derive from a secret this process holds: use --keystore (or MEDPROV_PRIVATE_KEY) instead of --signer");
+    return (await this.wallet()).privateKey;
+  }
+
   /** A key held by this process (a keystore, MEDPROV_PRIVATE_KEY or --as), for what an external signer cannot serve (serve --relay). */
   async wallet(): Promise<BaseWallet> {
     if (this.options.signer !== undefined) throw new InputError("BAD_ARGUMENT", "this command signs with a key it holds: use --keystore instead of --signer");

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { InputError, writeFileDurably } from "../sdk";
 import { demoMembers, demoPatient, type DemoAccounts } from "./seed";
+import { demoMrn, demoPatientHospitals, demoPatientSecret, demoPseudonym } from "./patients";
 
 /** The only chain id demo keys are used on: the embedded (and any local) development chain. */
 export const DEMO_CHAIN_ID = 31337;
@@ -22,8 +23,15 @@ export interface DemoIdentity {
   organisation: { id: number; name: string } | null;
   address: string;
   privateKey: string;
-  /** The hospital's synthetic medical record number for a patient (off-chain only). */
+  /** A patient's medical record number at their first hospital (off-chain only). */
   mrn?: string;
+  /**
+   * A patient's one secret (docs/pseudonyms.md): `address`/`privateKey` are the pseudonym it derives
+   * for their first hospital; `medprov --as patient-<i> patient pseudonyms` derives the others.
+   */
+  secret?: string;
+  /** A patient's pseudonym at each of their hospitals, with that hospital's MRN for them. */
+  pseudonyms?: { hospital: { id: number; name: string }; address: string; mrn: string }[];
 }
 
 export interface DemoIdentities {
@@ -39,6 +47,11 @@ export function demoIdentities(accounts: DemoAccounts, patients: number): DemoId
   const names = [...accounts.hospitals.map((_, i) => `hospital-${i + 1}`), ...accounts.developers.map((_, i) => `developer-${i + 1}`), "regulator", "auditor"];
   const orgs: DemoIdentity[] = wallets.map((w, i) => ({ name: names[i], role: members[i].role, organisation: { id: i + 1, name: members[i].name }, address: w.address, privateKey: w.privateKey }));
   const person = (name: string, role: string, key: { address: string; privateKey: string }, mrn?: string): DemoIdentity => ({ name, role, organisation: null, address: key.address, privateKey: key.privateKey, ...(mrn ? { mrn } : {}) });
+  const patient = (i: number): DemoIdentity => {
+    const at = demoPatientHospitals(i);
+    const pseudonyms = at.map((h) => ({ hospital: { id: h + 1, name: members[h].name }, address: demoPseudonym(i, h).address, mrn: demoMrn(i, h) }));
+    return { ...person(`patient-${i}`, "PATIENT", demoPatient(i), demoMrn(i, at[0])), secret: demoPatientSecret(i), pseudonyms };
+  };
   return {
     warning: DEMO_WARNING,
     chainId: DEMO_CHAIN_ID,
@@ -46,7 +59,7 @@ export function demoIdentities(accounts: DemoAccounts, patients: number): DemoId
       person("governance", "GOVERNANCE", accounts.governance),
       ...orgs,
       person("guardian", "GUARDIAN", accounts.guardian),
-      ...Array.from({ length: patients }, (_, i) => person(`patient-${i}`, "PATIENT", demoPatient(i), `MRN-${100000 + i}`)),
+      ...Array.from({ length: patients }, (_, i) => patient(i)),
     ],
   };
 }

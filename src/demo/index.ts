@@ -4,4 +4,5 @@
  * folder's one door.
  */
 export { DEMO_MNEMONIC, DEMO_SIZES, demoAccounts, demoPatient, demoMembers, demoSafeOwners, deployDemo, seedDemo, type DemoAccounts, type DemoSize, type Progress, type SeedResult } from "./seed";
+export { DEMO_HOSPITALS, demoPatientSecret, demoPatientHospitals, demoPseudonym, demoMrn } from "./patients";
 export { DEMO_CHAIN_ID, DEMO_WARNING, IDENTITIES_FILE, demoIdentities, writeDemoIdentities, readDemoIdentities, pickIdentity, type DemoIdentity, type DemoIdentities } from "./identities";

@@ -3,11 +3,16 @@
  * auditor; patients with varied consents (grants relayed for them, revocations, a guardian);
  * datasets with lineage; models and versions through approval, a policy refusal, a suspension, a
  * recall and a fairness alert; and decision traces anchored in batches. Patients exist on-chain only
- * as their own addresses; each hospital keeps a synthetic MRN → address list off-chain.
+ * as pairwise pseudonyms, a different address at each of their hospitals (./patients.ts), onboarded
+ * in a random order; each hospital keeps its own synthetic MRN → address list off-chain.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { HDNodeWallet, Mnemonic, Wallet, hexlify, id as hashText, keccak256, toUtf8Bytes, type JsonRpcProvider, type Signer } from "ethers";
+import { demoMrn, demoPatient, demoPatientHospitals, demoPseudonym } from "./patients";
+
+/** Patient i's key at their first hospital (kept here too: scripts and tests import it from this file). */
+export { demoPatient };
 import {
   Developer, Hospital, OutboxSigner, Patient, Regulator, TraceBatcher, connectLedger, deployLedger, deploySafe, receiptFor, type Outbox,
   type Deployment, type FoundingMember, type SafeDeployment, type LedgerContracts, type TraceInput,
@@ -39,8 +44,18 @@ export function demoAccounts(provider: JsonRpcProvider | null = null): DemoAccou
   return { governance: w(0), hospitals: [w(1), w(2), w(3)], developers: [w(4), w(5)], regulator: w(6), auditor: w(7), guardian: w(8) };
 }
 
-/** Patient keys derived from a label: reproducible, and never funded (they sign, hospitals relay). */
-export const demoPatient = (i: number, provider: JsonRpcProvider | null = null) => new Wallet(keccak256(toUtf8Bytes(`medprov-demo-patient-${i}`)), provider);
+/** The onboarding order's own random stream: the rest of the demo's draws stay as they were. */
+const ONBOARDING_SEED = 16;
+
+/** A seeded Fisher–Yates shuffle (a copy). */
+function shuffled<T>(xs: readonly T[], rand: () => number): T[] {
+  const out = [...xs];
+  for (let k = out.length - 1; k > 0; k--) {
+    const j = Math.floor(rand() * (k + 1));
+    [out[k], out[j]] = [out[j], out[k]];
+  }
+  return out;
+}
 
 function prng(seed: number) {
   let a = seed >>> 0;
@@ -109,10 +124,19 @@ interface SeedContext {
   as: (w: Wallet, key: string) => Signer;
   hospital: (h: number, key: string) => Hospital;
   now: () => Promise<number>;
+  /** Each patient's key at their first hospital (demoPatient). */
   patients: Wallet[];
-  /** A patient's hospital index (org id = index + 1). */
-  home: (i: number) => number;
-  cohortOf: (h: number) => number[];
+  /** Every (patient, hospital) registration: the patient's pseudonym there, in patient order. */
+  pseudonyms: DemoPseudonym[];
+  /** The subject addresses hospital h knows, in patient order (its cohort manifests). */
+  cohortOf: (h: number) => string[];
+}
+
+/** Patient `i`'s registration at hospital index `h` (organisation h + 1), under its own subject address. */
+interface DemoPseudonym {
+  i: number;
+  h: number;
+  wallet: Wallet;
 }
 
 /**
@@ -126,13 +150,13 @@ export async function seedDemo(provider: JsonRpcProvider, deployment: Deployment
   const ledger: LedgerContracts = connectLedger(deployment, provider);
   const as = (w: Wallet, key: string): Signer => (outbox ? new OutboxSigner(outbox, w).withKey(`seed:${key}`) : w);
   const patients = Array.from({ length: size.patients }, (_, i) => demoPatient(i, provider));
-  const home = (i: number) => i % 3;
+  const pseudonyms = patients.flatMap((_, i) => demoPatientHospitals(i).map((h) => ({ i, h, wallet: demoPseudonym(i, h, provider) }))).sort((a, b) => a.i - b.i || a.h - b.h);
   const c: SeedContext = {
-    ledger, deployment, accounts, dataDir, progress, outbox, rand, as, patients, home,
+    ledger, deployment, accounts, dataDir, progress, outbox, rand, as, patients, pseudonyms,
     pick: (xs) => xs[Math.floor(rand() * xs.length)],
     hospital: (h, key) => new Hospital(ledger, as(accounts.hospitals[h], key)),
     now: async () => (await provider.getBlock("latest"))!.timestamp,
-    cohortOf: (h) => patients.map((_, i) => i).filter((i) => home(i) === h),
+    cohortOf: (h) => pseudonyms.filter((p) => p.h === h).map((p) => p.wallet.address),
   };
   // The phases run in this order and draw from one random stream: a rerun derives the same values.
   await seedConsents(c);
@@ -144,36 +168,43 @@ export async function seedDemo(provider: JsonRpcProvider, deployment: Deployment
   return { receipts, revokedSubject: patients[0].address, recalledVersion: ids.ecg2, versions };
 }
 
-/** Patients' files at their hospitals, their signed consents relayed, a guardian, some research revocations. */
+/**
+ * Patients' files at their hospitals, their signed consents relayed, a guardian, some research
+ * revocations. Registrations are onboarded in a seeded random order (one patient's pseudonyms far
+ * apart), each pseudonym's consents relayed by its own hospital, the only member that knows it: the
+ * chain then shows that an address has a relationship with a hospital, and neither whose address it
+ * is nor which other addresses are the same person's (docs/pseudonyms.md).
+ */
 async function seedConsents(c: SeedContext): Promise<void> {
-  const { ledger, accounts, dataDir, progress, rand, as, hospital, now, patients, home } = c;
+  const { ledger, accounts, dataDir, progress, rand, as, hospital, now, patients, pseudonyms } = c;
   const year = SECONDS.YEAR;
   for (let h = 0; h < 3; h++) {
     const dir = join(dataDir, `hospital-${h + 1}`);
     mkdirSync(dir, { recursive: true });
-    // Off-chain only: the hospital's own synthetic medical record numbers.
-    writeFileSync(join(dir, "patients.csv"), ["mrn,address", ...patients.map((p, i) => [i, p] as const).filter(([i]) => home(i) === h).map(([i, p]) => `MRN-${String(100000 + i)},${p.address}`)].join("\n") + "\n");
+    // Off-chain only: the hospital's own synthetic medical record numbers, sorted by MRN.
+    const rows = pseudonyms.filter((p) => p.h === h).map((p) => `${demoMrn(p.i, h)},${p.wallet.address}`).sort();
+    writeFileSync(join(dir, "patients.csv"), ["mrn,address", ...rows].join("\n") + "\n");
   }
   const expires = (await now()) + year;
-  const grants: { i: number; purpose: number; grantee: number }[] = [];
-  patients.forEach((_, i) => {
-    grants.push({ i, purpose: Purpose.CLINICAL_DECISION_SUPPORT, grantee: home(i) + 1 });
-    grants.push({ i, purpose: Purpose.TREATMENT, grantee: home(i) + 1 });
-    if (rand() < 0.6) grants.push({ i, purpose: Purpose.RESEARCH, grantee: NUMBERS.ANY_MEMBER });
-    if (rand() < 0.45 || i < 6) grants.push({ i, purpose: Purpose.MODEL_TRAINING, grantee: NUMBERS.ANY_MEMBER });
-  });
+  const grants: { p: DemoPseudonym; purpose: number; grantee: number }[] = [];
+  for (const p of shuffled(pseudonyms, prng(ONBOARDING_SEED))) {
+    grants.push({ p, purpose: Purpose.CLINICAL_DECISION_SUPPORT, grantee: p.h + 1 });
+    grants.push({ p, purpose: Purpose.TREATMENT, grantee: p.h + 1 });
+    if (rand() < 0.6) grants.push({ p, purpose: Purpose.RESEARCH, grantee: NUMBERS.ANY_MEMBER });
+    if (rand() < 0.45 || p.i < 6) grants.push({ p, purpose: Purpose.MODEL_TRAINING, grantee: NUMBERS.ANY_MEMBER });
+  }
   for (const [n, gr] of grants.entries()) {
-    const signed = await new Patient(ledger, patients[gr.i]).signGrant({ purpose: gr.purpose, grantee: gr.grantee, expiresAt: expires, deadlineSeconds: 3 * SECONDS.DAY });
-    await hospital(home(gr.i), `grant:${gr.i}:${gr.purpose}:${gr.grantee}`).relayGrant(signed);
+    const signed = await new Patient(ledger, gr.p.wallet).signGrant({ purpose: gr.purpose, grantee: gr.grantee, expiresAt: expires, deadlineSeconds: 3 * SECONDS.DAY });
+    await hospital(gr.p.h, `grant:${gr.p.i}@${gr.p.h + 1}:${gr.purpose}:${gr.grantee}`).relayGrant(signed);
     if (n % 25 === 0 || n === grants.length - 1) progress("relaying patients' signed consents", n + 1, grants.length);
   }
   // A guardian acts for patient 0 (who signs the appointment with a little gas from governance).
   await (await as(accounts.governance, "fund-patient-0").sendTransaction({ to: patients[0].address, value: 10n ** 16n })).wait();
   await new Patient(ledger, as(patients[0], "delegate:0")).appointDelegate(accounts.guardian.address);
-  // Some research revocations, relayed by anyone (here: the auditor's node).
+  // Some research revocations; anyone may relay one, and the pseudonym's own hospital does.
   const researchers = grants.filter((g) => g.purpose === Purpose.RESEARCH);
   for (const gr of researchers.filter((_, k) => k % 9 === 4)) {
-    await hospital(0, `revoke:${gr.i}:${Purpose.RESEARCH}`).relayRevoke(await new Patient(ledger, patients[gr.i]).signRevoke({ purpose: Purpose.RESEARCH, grantee: NUMBERS.ANY_MEMBER, deadlineSeconds: 3 * SECONDS.DAY }));
+    await hospital(gr.p.h, `revoke:${gr.p.i}@${gr.p.h + 1}:${Purpose.RESEARCH}`).relayRevoke(await new Patient(ledger, gr.p.wallet).signRevoke({ purpose: Purpose.RESEARCH, grantee: NUMBERS.ANY_MEMBER, deadlineSeconds: 3 * SECONDS.DAY }));
   }
   progress("consents recorded");
 
@@ -181,16 +212,16 @@ async function seedConsents(c: SeedContext): Promise<void> {
 
 /** Each hospital's datasets, with lineage, and the developers' recorded uses. */
 async function seedDatasets(c: SeedContext) {
-  const { ledger, accounts, dataDir, progress, rand, pick, as, hospital, patients, cohortOf } = c;
+  const { ledger, accounts, dataDir, progress, rand, pick, as, hospital, cohortOf } = c;
   const bands = { age: ["0-17", "18-44", "45-64", "65+"], sex: ["FEMALE", "MALE", "OTHER_OR_UNKNOWN"], region: ["EAST", "CENTRAL", "WEST", "NORTHEAST"] };
-  async function dataset(h: number, name: string, cohort: number[], purposes: number[], parents: string[] = []) {
+  async function dataset(h: number, name: string, cohort: string[], purposes: number[], parents: string[] = []) {
     const file = join(dataDir, `hospital-${h + 1}`, `${name}.jsonl`);
-    const record = (i: number, k: number) => {
+    const record = (subject: string, k: number) => {
       const [ageBand, sex, region] = [pick(bands.age), pick(bands.sex.slice(0, 2)), pick(bands.region)];
       rand(); // the former grassroots draw: keeps the rest of the demo's random stream as it was
       // Three records in ten are primary-care data, in every dataset and split: the versions' declared
       // grassroots shares (at most 26%) must not exceed their training data's (docs/lineage.md).
-      return JSON.stringify({ subject: patients[i].address, ageBand, sex, region, grassroots: k % 10 < 3, finding: pick(["normal", "nodule", "effusion", "arrhythmia"]) });
+      return JSON.stringify({ subject, ageBand, sex, region, grassroots: k % 10 < 3, finding: pick(["normal", "nodule", "effusion", "arrhythmia"]) });
     };
     writeFileSync(file, cohort.map(record).join("\n") + "\n");
     const r = await hospital(h, `dataset:${name}`).registerDataset(file, { purposes, uri: `s3://hospital-${h + 1}/${name}.tar.age`, parents });
@@ -281,7 +312,7 @@ async function seedDeploymentsAndReports(c: SeedContext, { cxr2, tri2, ecg2, nts
 
 /** Decision traces at every hospital, anchored in batches; a few receipts written for the walkthrough. */
 async function seedTraces(c: SeedContext, size: DemoSize, { cxr2, tri2, ecg2, nts1, nts3, cxr4 }: SeededVersions): Promise<string[]> {
-  const { ledger, deployment, accounts, dataDir, progress, outbox, rand, pick, now, patients, cohortOf } = c;
+  const { ledger, deployment, accounts, dataDir, progress, outbox, rand, pick, now, cohortOf } = c;
   // ── decision traces ── (each chunk stamped with the chain's time when it is recorded: after every approval above)
   const inUse: Record<number, string[]> = { 0: [cxr2, tri2, cxr4], 1: [ecg2, tri2], 2: [nts1, nts3] };
   const receipts: string[] = [];
@@ -298,7 +329,7 @@ async function seedTraces(c: SeedContext, size: DemoSize, { cxr2, tri2, ecg2, nt
       const r = rand();
       const action = tier === "TAKEOVER" ? (r < 0.03 ? "ACCEPTED" : "TAKEOVER") : tier === "DIFFERENTIAL" ? (r < 0.6 ? "ACCEPTED" : r < 0.9 ? "MODIFIED" : "REJECTED") : r < 0.9 ? "ACCEPTED" : "MODIFIED";
       inputs.push({
-        traceId: hexlify(keccak256(toUtf8Bytes(`trace-${h}-${k}`))), modelVersion: inUse[h][k % inUse[h].length], subject: patients[pick(cohort)].address,
+        traceId: hexlify(keccak256(toUtf8Bytes(`trace-${h}-${k}`))), modelVersion: inUse[h][k % inUse[h].length], subject: pick(cohort),
         inputHash: keccak256(toUtf8Bytes(`in-${h}-${k}`)), outputHash: keccak256(toUtf8Bytes(`out-${h}-${k}`)), confidenceBps, action: action as TraceInput["action"],
         clinicianHash: keccak256(toUtf8Bytes(`clinician-${h}-${k % 17}`)), finalDecisionHash: keccak256(toUtf8Bytes(`final-${h}-${k}`)), time: 0,
       });

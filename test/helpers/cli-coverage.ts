@@ -17,6 +17,7 @@ const MANIFESTS = "cli-manifests.test.ts";
 const LOGIN = "cli-login.test.ts";
 const NETWORK = "cli-network.test.ts";
 const GOVERNANCE = "cli-governance.test.ts";
+const PSEUDONYMS = "cli-pseudonyms.test.ts";
 
 export const T = {
   keystore: "a patient signs without gas (new keystore), a hospital relays, anyone relays the revocation",
@@ -44,6 +45,8 @@ export const T = {
   deployRefused: "deploy refuses in one line, sending nothing: a wrong keystore password, a missing network or networks file, an existing deployment, a plain key, --rpc beside --network, the wrong chain, a founders file off its format or with one key for two organisations",
   safe: "a Safe of three owners governs: an admission proposed to a file, refused with one signature, scheduled with two, refused before the delay, executed after it",
   safeRefused: "governance refuses in one line, sending nothing: a non-owner's signature, a stale proposal, a proposal whose transaction is not its action",
+  pseudonyms: "a patient lists a pseudonym per hospital, signs as two of them, each hospital relays its own, and the joined list names the hospital beside each line",
+  pseudonymsRefused: "pseudonyms refuse in one line, sending nothing: no key to derive from, a member that is not a hospital",
 } as const;
 
 const at = (file: string, test: string): CoveredBy => ({ file, test });
@@ -87,6 +90,7 @@ export const E2E: Record<string, CoveredBy> = {
   deploy: at(NETWORK, T.deploy),
   "governance sign": at(GOVERNANCE, T.safe),
   "governance execute": at(GOVERNANCE, T.safe),
+  "patient pseudonyms": at(PSEUDONYMS, T.pseudonyms),
 };
 
 /** Every command group → a test where one of its commands is refused in one line, non-zero, nothing written. */
@@ -105,4 +109,5 @@ export const REFUSALS: Record<string, CoveredBy> = {
   login: at(LOGIN, T.loginRefused),
   deploy: at(NETWORK, T.deployRefused),
   governance: at(GOVERNANCE, T.safeRefused),
+  patient: at(PSEUDONYMS, T.pseudonymsRefused),
 };

@@ -1,11 +1,32 @@
 import type { Command } from "commander";
-import { Hospital, Patient, consentHistory, isoOf, writeFileDurably, type SignedGrant, type SignedRevoke } from "../../sdk";
+import { Hospital, InputError, Patient, consentHistory, isoOf, joinedConsentHistory, patientPseudonyms, writeFileDurably, type ConsentEvent, type SignedGrant, type SignedRevoke } from "../../sdk";
 import { DEFAULT_PURPOSES, nameOf } from "../../constants";
-import { addressArg, expiryArg, granteeArg, purposeArg, readChecked } from "../parse";
+import { addressArg, expiryArg, granteeArg, orgArg, purposeArg, readChecked } from "../parse";
+import type { CliContext } from "../context";
 import type { Run } from "../run";
 
 const EXPIRES_HELP = "30d, 12h or 90m from the chain's current block time; an ISO date; or unix seconds";
 const who = (g: number) => (g === 0 ? "any member" : `organisation ${g}`);
+const AT_HELP = "act as your pseudonym at this hospital (organisation id): the key is your patient secret (docs/pseudonyms.md)";
+
+/** Your pseudonym at hospital `org`, derived from the key as your patient secret; a member that is no hospital is refused. */
+export async function pseudonymAt(ctx: CliContext, org: number) {
+  const found = (await patientPseudonyms(await ctx.ledger(), await ctx.patientSecret(), ctx.deployment.deploymentBlock)).find((p) => p.memberId === org);
+  if (!found) throw new InputError("PSEUDONYM_NOT_HOSPITAL", `organisation ${org} is not a hospital of this consortium: a patient has pseudonyms at hospitals only (medprov patient pseudonyms lists them)`);
+  return found;
+}
+
+/** The patient a signing command acts as: with --at, the pseudonym there; else the key itself. */
+async function patientFor(ctx: CliContext, at: number | undefined): Promise<Patient> {
+  const ledger = await ctx.ledger();
+  if (at === undefined) return new Patient(ledger, await ctx.writer());
+  await pseudonymAt(ctx, at);
+  return Patient.at(ledger, await ctx.patientSecret(), at);
+}
+
+/** One history line; with the hospital and pseudonym beside it in the patient's joined view. */
+const historyLine = (e: ConsentEvent & { hospital?: { name: string }; pseudonym?: string }) =>
+  `block ${e.blockNumber}  ${e.kind.padEnd(9)} ${nameOf(DEFAULT_PURPOSES, e.purpose).padEnd(26)} ${who(e.grantee)}${e.expiresAt ? ` until ${isoOf(e.expiresAt)}` : ""}${e.hospital ? `  at ${e.hospital.name} as ${e.pseudonym}` : ""}`;
 
 export function consentCommands(program: Command, run: Run) {
   const consent = program.command("consent").description("grant, revoke, sign, relay and list patient consents");
@@ -34,8 +55,9 @@ export function consentCommands(program: Command, run: Run) {
   target(consent.command("sign-grant").description("sign a grant for a hospital to relay (no gas needed)"))
     .requiredOption("--expires <when>", EXPIRES_HELP, expiryArg)
     .requiredOption("--out <file>", "where to write the signed request")
+    .option("--at <org>", AT_HELP, orgArg)
     .action(run(async (ctx, o) => {
-      const patient = new Patient(await ctx.ledger(), await ctx.writer());
+      const patient = await patientFor(ctx, o.at);
       const signed = await patient.signGrant({ purpose: o.purpose, grantee: o.grantee, expiresAt: await ctx.expiry(o.expires), subject: o.subject });
       writeFileDurably(o.out, JSON.stringify(signed, null, 2));
       ctx.print(signed, `signed grant written to ${o.out}; a member hospital can relay it with: medprov consent relay ${o.out}`);
@@ -43,8 +65,9 @@ export function consentCommands(program: Command, run: Run) {
 
   target(consent.command("sign-revoke").description("sign a revocation that anyone may relay; it voids every grant signed before it, relayed before or after (with no grant in force it cancels them)"))
     .requiredOption("--out <file>", "where to write the signed request")
+    .option("--at <org>", AT_HELP, orgArg)
     .action(run(async (ctx, o) => {
-      const signed = await new Patient(await ctx.ledger(), await ctx.writer()).signRevoke({ purpose: o.purpose, grantee: o.grantee, subject: o.subject });
+      const signed = await (await patientFor(ctx, o.at)).signRevoke({ purpose: o.purpose, grantee: o.grantee, subject: o.subject });
       writeFileDurably(o.out, JSON.stringify(signed, null, 2));
       ctx.print(signed, `signed revocation written to ${o.out}; anyone can relay it with: medprov consent relay ${o.out}`);
     }));
@@ -57,13 +80,21 @@ export function consentCommands(program: Command, run: Run) {
       ctx.print(r, `relayed ${signed.kind} for ${signed.request.subject} (tx ${r.txHash})`);
     }));
 
-  consent.command("list").description("a subject's consent history, oldest first")
+  consent.command("list").description("a subject's consent history, oldest first; --pseudonyms: yours at every hospital, joined")
     .option("--subject <address>", "whose history (default: the key's own)", addressArg)
+    .option("--at <org>", "your pseudonym's history at this hospital (the key is your patient secret)", orgArg)
+    .option("--pseudonyms", "your history at every hospital, each line with the hospital and pseudonym beside it (the key is your patient secret; only you can join them)")
     .action(run(async (ctx, o) => {
+      if ([o.subject, o.at, o.pseudonyms].filter((x) => x !== undefined).length > 1) throw new InputError("BAD_ARGUMENT", "give one of --subject, --at and --pseudonyms");
       const ledger = await ctx.ledger();
-      const subject = o.subject ?? (await (await ctx.writer()).getAddress());
+      if (o.pseudonyms) {
+        const joined = await joinedConsentHistory(ledger, await ctx.patientSecret(), ctx.deployment.deploymentBlock);
+        ctx.print(joined, joined.length === 0 ? "no consents recorded for any of your pseudonyms" : joined.map(historyLine));
+        return;
+      }
+      const subject = o.subject ?? (o.at !== undefined ? (await pseudonymAt(ctx, o.at)).address : await (await ctx.writer()).getAddress());
       const history = await consentHistory(ledger, subject, ctx.deployment.deploymentBlock);
-      ctx.print(history, history.length === 0 ? `no consents recorded for ${subject}` : history.map((e) => `block ${e.blockNumber}  ${e.kind.padEnd(9)} ${nameOf(DEFAULT_PURPOSES, e.purpose).padEnd(26)} ${who(e.grantee)}${e.expiresAt ? ` until ${isoOf(e.expiresAt)}` : ""}`));
+      ctx.print(history, history.length === 0 ? `no consents recorded for ${subject}` : history.map(historyLine));
     }));
 
   const delegate = program.command("delegate").description("appoint or remove a guardian who may act for you");

@@ -5,9 +5,11 @@
  * signed writes by that date, so a revocation voids every grant signed before it, whichever is
  * relayed first (docs/access.md, "Consent").
  */
-import type { Signer } from "ethers";
+import { Wallet, type Signer } from "ethers";
 import type { LedgerContracts } from "../deploy";
-import { domain as asDomain } from "../errors";
+import { domain as asDomain, InputError } from "../errors";
+import { Role } from "../../constants";
+import { derivePseudonym, derivePseudonyms, isPatientSecret, joinPseudonymViews, type HospitalRef, type Pseudonym } from "../pseudonyms";
 import { chainNow } from "../chain-time";
 import { readDomain, signGrant, signRevoke, type GrantRequest, type RevokeRequest } from "../consent-signing";
 import { sendWrite, type SentWrite, type WriteResult } from "../tx";
@@ -46,6 +48,16 @@ export class Patient {
     private readonly ledger: LedgerContracts,
     private readonly signer: Signer,
   ) {}
+
+  /**
+   * The patient as their pseudonym at hospital `memberId` (docs/pseudonyms.md): signs as the
+   * subject address derived from `secret` for that hospital. Never funded: its consents are signed
+   * and relayed by that hospital.
+   */
+  static at(ledger: LedgerContracts, secret: string, memberId: number): Patient {
+    const key = derivePseudonym(checkedSecret(secret), memberId).privateKey;
+    return new Patient(ledger, new Wallet(key, ledger.consents.runner?.provider ?? null));
+  }
 
   /** The subject this patient acts for: itself, unless acting as a delegate (guardian). */
   private async subjectOr(subject?: string) {
@@ -120,6 +132,40 @@ export async function consentHistory(ledger: LedgerContracts, s: string, fromBlo
     ...cancelled.map((e) => ({ kind: "CANCELLED" as const, ...common(e as unknown as (typeof revoked)[number]) })),
   ];
   return out.sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex).map(({ logIndex: _, ...rest }) => rest);
+}
+
+/** The consortium's hospitals by organisation id, from its MemberAdmitted events (removed ones too: their consents stay history). */
+export async function consortiumHospitals(ledger: LedgerContracts, fromBlock = 0): Promise<HospitalRef[]> {
+  const admitted = await ledger.consortium.queryFilter(ledger.consortium.filters.MemberAdmitted(), fromBlock);
+  return admitted.filter((e) => Number(e.args.role) === Role.HOSPITAL).map((e) => ({ id: Number(e.args.orgId), name: e.args.name })).sort((a, b) => a.id - b.id);
+}
+
+export interface HospitalPseudonym extends Pseudonym {
+  hospital: HospitalRef;
+}
+
+/** The patient's pseudonym at every hospital of the consortium, with the hospital beside each. The secret never leaves this process. */
+export async function patientPseudonyms(ledger: LedgerContracts, secret: string, fromBlock = 0): Promise<HospitalPseudonym[]> {
+  checkedSecret(secret); // before any call: a bad secret is named, whatever the chain says
+  const hospitals = await consortiumHospitals(ledger, fromBlock);
+  const derived = derivePseudonyms(secret, hospitals.map((h) => h.id));
+  return derived.map((p, i) => ({ ...p, hospital: hospitals[i] }));
+}
+
+/**
+ * The patient's own joined view: the consent history of every one of their pseudonyms, oldest
+ * first, each event with its hospital and pseudonym beside it. One SDK call for a patient's app.
+ */
+export async function joinedConsentHistory(ledger: LedgerContracts, secret: string, fromBlock = 0): Promise<(ConsentEvent & { hospital: HospitalRef; pseudonym: string })[]> {
+  const pseudonyms = await patientPseudonyms(ledger, secret, fromBlock);
+  const views = await Promise.all(pseudonyms.map(async (p) => ({ hospital: p.hospital, address: p.address, rows: await consentHistory(ledger, p.address, fromBlock) })));
+  return joinPseudonymViews(views, (a, b) => a.blockNumber - b.blockNumber);
+}
+
+/** The secret, or PSEUDONYM_SECRET_INVALID by name. */
+function checkedSecret(secret: string): string {
+  if (!isPatientSecret(secret)) throw new InputError("PSEUDONYM_SECRET_INVALID", "a patient secret is 32 bytes of hex (0x + 64 digits), like a private key");
+  return secret;
 }
 
 function stringify<T extends object>(o: T): Record<string, unknown> {
