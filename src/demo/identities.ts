@@ -8,23 +8,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { InputError, writeFileDurably } from "../sdk";
 import { demoMembers, demoPatient, type DemoAccounts } from "./seed";
+import type { DemoIdentity } from "./identity";
 
 /** The only chain id demo keys are used on: the embedded (and any local) development chain. */
 export const DEMO_CHAIN_ID = 31337;
 export const IDENTITIES_FILE = "identities.json";
 export const DEMO_WARNING = `DEMO ONLY: public test keys that anyone can read; medprov --as uses them on the local demo chain ${DEMO_CHAIN_ID} only. Never fund or use them anywhere else.`;
 
-export interface DemoIdentity {
-  /** What `medprov --as` takes: governance, hospital-1…3, developer-1…2, regulator, auditor, guardian, patient-0…. */
-  name: string;
-  /** The consortium role (HOSPITAL, MODEL_DEVELOPER, REGULATOR, AUDITOR), GOVERNANCE, or PATIENT / GUARDIAN (no organisation). */
-  role: string;
-  organisation: { id: number; name: string } | null;
-  address: string;
-  privateKey: string;
-  /** The hospital's synthetic medical record number for a patient (off-chain only). */
-  mrn?: string;
-}
+export type { DemoIdentity };
 
 export interface DemoIdentities {
   warning: string;
