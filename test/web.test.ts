@@ -159,11 +159,15 @@ describe("web app", () => {
     if ((await cell.getAttribute("aria-checked")) === "false") await switchTo(true);
     expect(await onChain()).toBe(true);
     const historyRows = await page.locator("#history-table tbody tr").count();
+    await page.locator("[data-testid=revocation-impact], section[aria-labelledby=impact-h] .empty").first().waitFor({ timeout: 30_000 });
+    const revocationsBefore = await page.locator("[data-testid=revocation-impact] h3", { hasText: "You revoked model training by any member" }).count();
 
     expect(await switchTo(false)).toBe(true);
     await expect.poll(() => page.locator("#history-table tbody tr").count(), { timeout: 10_000 }).toBe(historyRows + 1);
     expect(await page.locator("#history-table tbody tr").first().textContent()).toContain("Revoked");
     expect(await onChain()).toBe(false);
+    // The new revocation joins "where your data went" without a reload.
+    await expect.poll(() => page.locator("[data-testid=revocation-impact] h3", { hasText: "You revoked model training by any member" }).count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(revocationsBefore + 1);
     await shot(page, "patient-revoked-1280");
 
     expect(await switchTo(true)).toBe(true);

@@ -23,8 +23,9 @@ async function loadImpact(url: string): Promise<{ rows: RevocationRow[]; names: 
   return { rows, names };
 }
 
-export function RevocationImpactView({ url, you }: { url: string; you: boolean }) {
-  const it = useLoad(() => loadImpact(url), url);
+/** `changes` (the patient's history length) reloads the report when a switch recorded a new revocation. */
+export function RevocationImpactView({ url, you, changes = 0 }: { url: string; you: boolean; changes?: number }) {
+  const it = useLoad(() => loadImpact(url), `${url}#${changes}`);
   return Show({
     it,
     what: "the revocation impact",

@@ -106,7 +106,7 @@ export function PatientPage({ me, config }: { me: Me; config: WebConfig }) {
       children: [
         h("p", null, "Revoking stops every use for that purpose from the moment the ledger records it. It cannot undo what happened before: a dataset that already included you stays on record, and a model trained on it before your revocation stays trained."),
         h("p", null, "For each purpose you revoked: the datasets whose custodians disclosed that they include you, what those datasets were used for, and which model versions were trained on them — each placed before or after your revocation by the chain's time. Auditors and regulators see the same report and act on any use after it."),
-        h(RevocationImpactView, { url: `/consents/${subject}/revocation-impact`, you: true }),
+        h(RevocationImpactView, { url: `/consents/${subject}/revocation-impact`, you: true, changes: history.data?.length ?? 0 }),
       ],
     }),
   );
