@@ -32,9 +32,10 @@ ALLOWED.api.push("web");
 /**
  * Pure modules the browser app (src/web/app) may import by path, past their folder's door (whose
  * other modules need Node): one definition of the EIP-712 consent types for the SDK and the browser,
- * and one derivation of a patient's pairwise pseudonyms.
+ * one derivation of a patient's pairwise pseudonyms, and a demo identity for the demo's identities
+ * file and the sign-in page.
  */
-const BROWSER_SAFE = ["sdk/consent-signing", "sdk/pseudonyms"];
+const BROWSER_SAFE = ["sdk/consent-signing", "sdk/pseudonyms", "demo/identity"];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

@@ -12,11 +12,13 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { JsonRpcProvider } from "ethers";
+import { JsonRpcProvider, Wallet } from "ethers";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { freePort } from "./helpers/node";
 import { ConsentRegistry__factory } from "../typechain-types";
 import { Purpose } from "../src/constants";
+import { TraceBatcher, connectLedger, readDeployment, receiptFor } from "../src/sdk";
+import { traceInput } from "./helpers/traces";
 
 const ROOT = join(__dirname, "..");
 const SHOTS = join(ROOT, "test", "artifacts", "web");
@@ -61,7 +63,8 @@ async function open(width: number): Promise<{ page: Page; problems: string[] }> 
 async function signIn(page: Page, who: string): Promise<void> {
   await page.goto(`${api}/`);
   if (who.startsWith("patient-")) {
-    await page.getByLabel("Patient", { exact: true }).selectOption(who);
+    // Any demo patient: the field takes a number, a name, an MRN or an address.
+    await page.getByLabel("Patient", { exact: true }).fill(who);
     await page.getByRole("button", { name: "Sign in as this patient" }).click();
   } else await page.getByRole("button", { name: new RegExp(`· ${who}$`) }).click();
   await page.getByTestId("demo-badge").waitFor();
@@ -72,6 +75,44 @@ async function axe(page: Page): Promise<string[]> {
   await page.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
   const violations = await page.evaluate(async () => (await (window as unknown as { axe: { run: () => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe.run()).violations);
   return violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id} (${v.impact}) at ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
+}
+
+const identity = (name: string) => JSON.parse(readFileSync(join(data, "identities.json"), "utf8")).identities.find((i: { name: string }) => i.name === name) as { name: string; address: string; privateKey: string; mrn?: string };
+const demoFacts = () => JSON.parse(readFileSync(join(data, "demo.json"), "utf8")) as { receipts: string[]; revokedSubject: string; recalledVersion: string; versions: Record<string, string> };
+
+/**
+ * Hospital 3 records `n` decisions with notes-structuring 1.2 at times spread from its last
+ * anchored batch to the chain's now, anchors them through its demo vault, and writes one receipt
+ * file each: receipts of one version across time.
+ */
+async function receiptsAcrossTime(n: number): Promise<string[]> {
+  const deployment = readDeployment(join(data, "deployment.json"));
+  const provider = new JsonRpcProvider(rpc, 31337, { staticNetwork: true });
+  const ledger = connectLedger(deployment, provider);
+  const version = demoFacts().versions["notes-structuring@1.2"];
+  const from = Number(await ledger.traces.lastToTime(3));
+  const head = (await provider.getBlock("latest"))!.timestamp;
+  expect(head - from, "seconds since hospital 3's last batch").toBeGreaterThanOrEqual(n);
+  const inputs = Array.from({ length: n }, (_, k) => traceInput(version, { time: from + Math.floor(((head - from) * k) / (n - 1)), action: k % 2 ? "MODIFIED" : "ACCEPTED" }));
+  const batcher = await TraceBatcher.open({ vaultPath: join(data, "hospital-3", "trace-vault"), ledger, signer: new Wallet(identity("hospital-3").privateKey, provider) });
+  const dir = mkdtempSync(join(tmpdir(), "medprov-web-over-time-"));
+  const files: string[] = [];
+  try {
+    await batcher.append(...inputs);
+    await batcher.flush();
+    const ids = new Set(inputs.map((i) => i.traceId));
+    for await (const x of batcher.storage.anchored()) {
+      if (!ids.has(x.record.traceId)) continue;
+      const file = join(dir, `trace-${files.length}.json`);
+      writeFileSync(file, JSON.stringify(receiptFor(x, deployment)));
+      files.push(file);
+    }
+  } finally {
+    await batcher.close();
+    provider.destroy();
+  }
+  expect(files).toHaveLength(n);
+  return files;
 }
 
 const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
@@ -118,11 +159,15 @@ describe("web app", () => {
     if ((await cell.getAttribute("aria-checked")) === "false") await switchTo(true);
     expect(await onChain()).toBe(true);
     const historyRows = await page.locator("#history-table tbody tr").count();
+    await page.locator("[data-testid=revocation-impact], section[aria-labelledby=impact-h] .empty").first().waitFor({ timeout: 30_000 });
+    const revocationsBefore = await page.locator("[data-testid=revocation-impact] h3", { hasText: "You revoked model training by any member" }).count();
 
     expect(await switchTo(false)).toBe(true);
     await expect.poll(() => page.locator("#history-table tbody tr").count(), { timeout: 10_000 }).toBe(historyRows + 1);
     expect(await page.locator("#history-table tbody tr").first().textContent()).toContain("Revoked");
     expect(await onChain()).toBe(false);
+    // The new revocation joins "where your data went" without a reload.
+    await expect.poll(() => page.locator("[data-testid=revocation-impact] h3", { hasText: "You revoked model training by any member" }).count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(revocationsBefore + 1);
     await shot(page, "patient-revoked-1280");
 
     expect(await switchTo(true)).toBe(true);
@@ -155,7 +200,7 @@ describe("web app", () => {
     expect(csv[1]).toMatch(new RegExp(`^"good.json","${good.record.traceId}",VALID,""`));
     expect(csv[2]).toMatch(/^"tampered.json",".*",INVALID,".*LEAF_MISMATCH.*"/);
     // The figures of the valid receipt, per version, as POST /reports/traces gives them.
-    await page.getByText("Over all valid receipts").waitFor({ timeout: 30_000 });
+    await page.getByText("Over all genuine receipts").waitFor({ timeout: 30_000 });
     await shot(page, "auditor-verified-1280");
     await page.getByRole("combobox", { name: "Model version" }).selectOption(demo.recalledVersion);
     await page.locator(".timeline li").first().waitFor({ timeout: 30_000 });
@@ -186,6 +231,80 @@ describe("web app", () => {
     await regulator.page.close();
   }, 120_000);
 
+  it("a patient whose data is in a dataset sees, in words, the dataset, the version trained on it and when against their revocation", async () => {
+    const { page, problems } = await open(1280);
+    const demo = demoFacts();
+    const who = JSON.parse(readFileSync(join(data, "identities.json"), "utf8")).identities.find((i: { address: string }) => i.address.toLowerCase() === demo.revokedSubject.toLowerCase()) as { name: string; mrn: string };
+    await page.goto(`${api}/`);
+    // Picked by MRN this time: the field finds any demo patient and says whom it found.
+    await page.getByLabel("Patient", { exact: true }).fill(who.mrn);
+    expect(await page.getByTestId("patient-match").textContent()).toContain(who.name);
+    await page.getByRole("button", { name: "Sign in as this patient" }).click();
+    const impact = page.getByTestId("revocation-impact");
+    await impact.waitFor({ timeout: 30_000 });
+    const text = (await impact.textContent())!;
+    expect(text).toContain("You revoked model training by any member");
+    expect(text).toMatch(/Dataset s3:\/\/hospital-1\/cxr-train-split\.tar\.age \(held by [^)]+\(demo\)\) includes your data\./);
+    expect(text).toMatch(/Model version chest-xray-dx 0x[0-9a-f]{4}…[0-9a-f]{4} was trained on it by Lumen Imaging AI \(demo\) on .* UTC, before your revocation\./);
+    await shot(page, "patient-impact-1280");
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it("the regulator sees the ledger's policy per risk class, each awaiting version against it, and the refused chest-xray-dx marked with the ledger's reason", async () => {
+    const { page, problems } = await open(1280);
+    await signIn(page, "regulator");
+    const policies = (await (await fetch(`${api}/policies`)).json()) as { riskClassName: string; minAucPercent: number; maxSubgroupAucGapPercent: number; minBiasTestCases: number; minGrassrootsSharePercent: number }[];
+    const rows = page.locator("#policies tbody tr");
+    await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(policies.length);
+    for (const [i, p] of policies.entries()) {
+      const cells = await rows.nth(i).locator("td").allTextContents();
+      expect(cells).toEqual([p.riskClassName.charAt(0) + p.riskClassName.slice(1).toLowerCase(), `${p.minAucPercent}%`, `${p.maxSubgroupAucGapPercent}%`, p.minBiasTestCases.toLocaleString("en-GB"), `${p.minGrassrootsSharePercent}%`]);
+    }
+    const rc = demoFacts().versions["chest-xray-dx@2.0-rc"];
+    const row = page.locator("#awaiting-table tbody tr", { hasText: `chest-xray-dx ${rc.slice(0, 6)}…${rc.slice(-4)}` });
+    expect(await row.getByTestId("refused").textContent()).toBe("REFUSED AUC 88% is below the minimum of 90% for high-risk models.");
+    expect(await row.textContent()).toContain("88% (min 90%)");
+    // The submitted version that meets its class's policy is not marked.
+    const beta = demoFacts().versions["notes-structuring@1.1-beta"];
+    expect(await page.locator("#awaiting-table tbody tr", { hasText: `notes-structuring ${beta.slice(0, 6)}` }).textContent()).toContain("Meets the policy");
+    await shot(page, "regulator-policy-1280");
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it("receipts of one version across several periods draw several points, with UTC time ticks whatever the browser's zone", async () => {
+    const files = await receiptsAcrossTime(4);
+    // A browser far from UTC: a local-time axis would show other hours than the UTC ones expected.
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, timezoneId: "Pacific/Auckland", locale: "en-US" });
+    const problems: string[] = [];
+    page.on("console", (m) => void (m.type() === "error" && problems.push(`console: ${m.text()}`)));
+    page.on("pageerror", (e) => void problems.push(`page error: ${e.message}`));
+    await signIn(page, "auditor");
+    await page.getByTestId("receipt-files").setInputFiles(files);
+    await page.getByText("Over all genuine receipts").waitFor({ timeout: 60_000 });
+    await page.locator(".chart [role=img] canvas").first().waitFor({ timeout: 30_000 });
+    const version = demoFacts().versions["notes-structuring@1.2"];
+    const charts = await page.evaluate(() =>
+      [...document.querySelectorAll(".chart [role=img]")].map((el) => {
+        const u = (el as HTMLElement & { uplot: { data: (number | null)[][]; series: { label: string }[]; axes: { _values?: string[]; _splits?: number[] }[] } }).uplot;
+        return { xs: u.data[0], series: u.series.slice(1).map((s, i) => ({ label: s.label, points: u.data[i + 1].filter((v) => v !== null).length })), ticks: u.axes[0]._values ?? [], splits: u.axes[0]._splits ?? [] };
+      }),
+    );
+    expect(charts).toHaveLength(3);
+    for (const c of charts) {
+      const mine = c.series.find((s) => s.label === `${version.slice(0, 6)}…${version.slice(-4)}`)!;
+      expect(mine.points, JSON.stringify(c.series)).toBeGreaterThanOrEqual(3);
+      expect(c.ticks.length).toBeGreaterThan(0);
+      // Each tick is its split's UTC clock time (hh:mm or hh:mm:ss), never local, never am/pm.
+      c.ticks.forEach((t, i) => expect(new Date(c.splits[i] * 1000).toISOString().slice(11, 11 + t.length)).toBe(t));
+      for (const t of c.ticks) expect(t).toMatch(/^\d\d:\d\d(:\d\d)?$/);
+    }
+    await shot(page, "auditor-chart-over-time-1280");
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 180_000);
+
   it("every page at 1280 and 390 px: no console error, no failed request, no serious or critical axe violation", async () => {
     // Per identity, its pages and a text each shows once loaded.
     const identities: [who: string, pages: [hash: string, ready: string][]][] = [
@@ -209,6 +328,12 @@ describe("web app", () => {
           await page.getByText(ready).first().waitFor({ timeout: 30_000 });
           await page.waitForFunction(() => document.querySelectorAll(".loading").length === 0, undefined, { timeout: 30_000 });
           const name = `${who || "signin"}${hash.replace("#/", "-")}-${width}`;
+          if (hash === "#/patient") {
+            // The consent grid's caption is read whole at every width: not clipped inside the scrolling table.
+            const box = await page.locator("#grid-caption").evaluate((el) => ({ right: el.getBoundingClientRect().right, clipped: el.scrollWidth > el.clientWidth, inScroller: !!el.closest(".table-wrap") }));
+            expect(box, name).toEqual({ right: expect.any(Number), clipped: false, inScroller: false });
+            expect(box.right, name).toBeLessThanOrEqual(width);
+          }
           await shot(page, name);
           for (const v of await axe(page)) found.push(`${name}: ${v}`);
         }

@@ -11,6 +11,7 @@ export type CallerKind = (typeof CALLER_KINDS)[number];
  * - oversight: regulators and auditors.
  * - subject: the subject itself or its delegate, hospitals (filtered to what names them), oversight.
  * - hospital: hospitals (filtered to their own), oversight.
+ * - verify: anyone signed in.
  */
 export type Access = "public" | "members" | "oversight" | "subject" | "hospital" | "verify";
 
@@ -20,7 +21,7 @@ export const ACCESS_RULES: Record<Access, { allowed: readonly CallerKind[]; note
   oversight: { allowed: ["REGULATOR", "AUDITOR"], note: "reports over everyone: impact, fairness" },
   subject: { allowed: ["patient", "HOSPITAL", "REGULATOR", "AUDITOR"], note: "a patient sees only their own (and their delegators') consents; a hospital only those that name it or any member" },
   hospital: { allowed: ["HOSPITAL", "REGULATOR", "AUDITOR"], note: "a hospital sees only its own batches" },
-  verify: { allowed: ["HOSPITAL", "MODEL_DEVELOPER", "REGULATOR", "AUDITOR", "patient"], note: "anyone signed in may verify receipts" },
+  verify: { allowed: ["HOSPITAL", "MODEL_DEVELOPER", "REGULATOR", "AUDITOR", "patient"], note: "anyone signed in: verifying receipts, reading who they are (GET /auth/me)" },
 };
 
 export function allowed(access: Access, kind: CallerKind): boolean {

@@ -30,6 +30,7 @@ import { fhirRoutes } from "./routes/fhir";
 import { fhirReadRoutes } from "./routes/fhir-read";
 import { reportRoutes } from "./routes/reports";
 import { inputFormatRoutes } from "./routes/input-formats";
+import { webRoutes, type WebRoutesOptions } from "./routes/web";
 
 export interface AppOptions {
   queries: Queries;
@@ -54,6 +55,8 @@ export interface AppOptions {
    * Absent, they name the host the request reached (behind a trusted proxy, the proxy's).
    */
   publicOrigin?: string;
+  /** The web app's config and (on the demo chain) identities file: GET /web/… routes, only when given. */
+  web?: WebRoutesOptions;
 }
 
 declare module "fastify" {
@@ -107,7 +110,7 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
   app.addHook("onRoute", documentRoute);
   const kit = makeKit(app, o, auth, counters);
   addHooks(app, auth, counters, kit.names);
-  for (const routes of [healthRoutes, registryRoutes, consentRoutes, traceRoutes, relayRoutes, fhirRoutes, fhirReadRoutes, reportRoutes, inputFormatRoutes]) routes(kit);
+  for (const routes of [healthRoutes, registryRoutes, consentRoutes, traceRoutes, relayRoutes, fhirRoutes, fhirReadRoutes, reportRoutes, inputFormatRoutes, webRoutes]) routes(kit);
 }
 
 function addHooks(app: FastifyInstance, auth: ReturnType<typeof createAuth>, counters: Kit["counters"], names: Kit["names"]): void {

@@ -19,6 +19,10 @@ export const ROUTE_DOCS: Record<string, Doc> = {
   "GET /schemas/{file}": d("A published input format", "The JSON Schema of a file a user writes for the CLI (model-card.json, trace-record.json, dataset-record.json, signed-consent.json), for a client that checks its files before sending them; the same files as schemas/ in the repository, with valid examples in examples/.", "The JSON Schema (draft-07)."),
   "GET /metrics": d("Prometheus metrics", "Indexer lag and throughput, requests and time spent by route and status, in the Prometheus text format.", "The metrics, as text."),
   "POST /auth/nonce": d("Start a sign-in", "A one-time nonce to put in a Sign-In with Ethereum (EIP-4361) message for POST /auth/verify.", "A fresh nonce."),
+  "GET /auth/me": d("Who am I", "The signed-in caller's address and role, as every route judges them: read from the ledger at the chain's head for the session's address (a member key's organisation and role; any other address is a patient). A suspended organisation or a revoked key is refused (403), as on every route.", "The caller's address, role (PATIENT or the member's role), organisation id (0 for a patient) and its registered name."),
+  "GET /web/config.json": d("The web app's config", "What the web app served at / needs to sign in and to sign consents: the chain id, the SIWE domain and URI this server checks, and the consent registry's EIP-712 domain (read from the contract). Served only by a server that serves the app; `demo` says whether demo identities are offered.", "The config."),
+  "GET /web/demo-identities.json": d("Demo identities", "On the local demo chain only (`npm start`): the demo accounts' public test keys with their role and organisation, for the web app's sign-in. Anyone can read these keys: they are for the local demo and nothing else.", "The warning and the identities (governance's key left out)."),
+  "GET /policies": d("Approval policy per risk class", "The approval thresholds the ledger holds for each risk class (set by governance; `PolicySet` events): minimum AUC, maximum subgroup AUC gap, minimum bias test cases and minimum grassroots share. Approving or reinstating a version below them is refused by the ledger.", "One policy per risk class that has one."),
   "POST /auth/verify": d("Finish a sign-in", "Checks a signed SIWE message (domain, URI, chain, nonce, expiry) and answers a session token: send it as `Authorization: Bearer <session>`. The signer's key decides the caller's role: a member organisation's key, or any other address as a patient.", "A session token, the signer's address and when the session expires (ISO 8601)."),
   "GET /members": d("Consortium members", "Every admitted organisation: its role, name and status, each number with its name beside it.", "The members."),
   "GET /models": d("Registered models", "Every model: developer, risk class and intended use.", "The models."),
@@ -35,6 +39,7 @@ export const ROUTE_DOCS: Record<string, Doc> = {
   "GET /consents/{subject}": d("A subject's consents", "The current state of each (purpose, grantee) slot of a data subject; a hospital sees only the slots that name it or any member.", "The consent slots."),
   "GET /consents/{subject}/history": d("A subject's consent history", "Every grant, revocation and delegate change of a data subject, in chain order.", "The history."),
   "GET /consents/{subject}/valid": d("Was a consent valid?", "Whether the subject's consent for a purpose to a grantee was valid at a block, at a time, or now (the chain's head block time; never the server's clock).", "The answer, with the time it was judged at."),
+  "GET /consents/{subject}/revocation-impact": d("My revocation impact", "The subject's own copy of the revocation-impact report: per revocation of a data-use purpose, the datasets that include the subject (by custodians' disclosed cohorts), the model versions trained on them and the recorded uses, each related to the revocation by chain time. For the subject and their delegates, and oversight; hospitals are refused.", "One entry per revocation."),
   "GET /batches": d("Trace batches", "Anchored trace batches, oldest first, filtered by hospital, version and time; a hospital sees only its own. `after` pages on from the previous page's `next`.", "A page of batches and the cursor of the next page."),
   "POST /verify": d("Verify trace receipts", "Checks each receipt against the anchored batch (Merkle proof), the version's status and the subject's consent at the trace's time, and names every failed check.", "One result per receipt, in order."),
   "POST /reports/traces": d("Trace report over receipts", "Consent coverage, tier compliance and override rate per model version over the verified, distinct receipts given; the others are listed apart with their reasons (docs/reports.md).", "The report."),
@@ -125,6 +130,7 @@ export const TAGS = [
   { name: "reports", description: "Impact, fairness and trace reports for oversight" },
   { name: "fhir", description: "FHIR R4 endpoint (application/fhir+json)" },
   { name: "formats", description: "The published input formats (JSON Schemas)" },
+  { name: "web", description: "What the web app at / reads besides the other routes (served only with the app)" },
 ];
 
 /** The bearer scheme of the document (the same name kit.route uses). */

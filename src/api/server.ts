@@ -10,7 +10,6 @@ import { MedprovError, OutboxSigner, connectLedger, readDomain, type Deployment,
 import { buildApp, sendError, type AppOptions } from "./app";
 import { superviseIndexer } from "./health";
 import { serveWebApp, webBuildExists } from "../web";
-import { MEMBER_STATUSES, ROLES } from "../constants";
 
 /**
  * Fastify's own response serializers (compiled from each route's response schema, so they still
@@ -91,14 +90,6 @@ export interface ServiceOptions {
   demoIdentities?: string;
 }
 
-/** A key's organisation and role at the chain's head, for the web app's pages (the API's routes judge access themselves). */
-async function roleAtHead(ledger: AppOptions["ledger"], address: string) {
-  const [orgId, revoked] = await ledger.consortium.keyInfo(address);
-  if (orgId === 0n) return { role: "PATIENT", orgId: 0, status: "ACTIVE" };
-  const [role, status] = await ledger.consortium.member(orgId);
-  return { role: ROLES[Number(role)], orgId: Number(orgId), status: revoked ? "KEY_REVOKED" : MEMBER_STATUSES[Number(status)] };
-}
-
 /** Why the API could not listen, by the socket error's code: a clear name instead of a stack. */
 export const LISTEN_ERRORS: Record<string, [code: string, why: string]> = {
   EADDRINUSE: ["PORT_IN_USE", "is already in use by another process"],
@@ -146,12 +137,13 @@ export async function startService(o: ServiceOptions) {
       rateLimit: o.rateLimit,
       publicOrigin: o.publicUrl ? url.origin : undefined,
     };
-    await app.register(buildApp, options);
-    // The web app (src/web), when its build exists: its files at /, its config beside them.
+    // The web app (src/web), when its build exists: its config (and the demo's identities) as API routes, its files at /.
     if (webBuildExists()) {
       const domain = await readDomain(options.ledger.consents);
-      await serveWebApp(app, { identities: o.demoIdentities, roleOf: (address) => roleAtHead(options.ledger, address), config: { chainId: o.deployment.chainId, siwe: { domain: url.host, uri: url.origin }, consentDomain: { name: String(domain.name), version: String(domain.version), chainId: Number(domain.chainId), verifyingContract: String(domain.verifyingContract) } } });
+      options.web = { identities: o.demoIdentities, config: { chainId: o.deployment.chainId, siwe: { domain: url.host, uri: url.origin }, consentDomain: { name: String(domain.name), version: String(domain.version), chainId: Number(domain.chainId), verifyingContract: String(domain.verifyingContract) } } };
     }
+    await app.register(buildApp, options);
+    if (options.web) await serveWebApp(app);
     const address = await app.listen({ host, port });
     return { address, app, indexer, store, close };
   } catch (e) {

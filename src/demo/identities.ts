@@ -9,30 +9,14 @@ import { join } from "node:path";
 import { InputError, writeFileDurably } from "../sdk";
 import { demoMembers, demoPatient, type DemoAccounts } from "./seed";
 import { demoMrn, demoPatientHospitals, demoPatientSecret, demoPseudonym } from "./patients";
+import type { DemoIdentity } from "./identity";
 
 /** The only chain id demo keys are used on: the embedded (and any local) development chain. */
 export const DEMO_CHAIN_ID = 31337;
 export const IDENTITIES_FILE = "identities.json";
 export const DEMO_WARNING = `DEMO ONLY: public test keys that anyone can read; medprov --as uses them on the local demo chain ${DEMO_CHAIN_ID} only. Never fund or use them anywhere else.`;
 
-export interface DemoIdentity {
-  /** What `medprov --as` takes: governance, hospital-1…3, developer-1…2, regulator, auditor, guardian, patient-0…. */
-  name: string;
-  /** The consortium role (HOSPITAL, MODEL_DEVELOPER, REGULATOR, AUDITOR), GOVERNANCE, or PATIENT / GUARDIAN (no organisation). */
-  role: string;
-  organisation: { id: number; name: string } | null;
-  address: string;
-  privateKey: string;
-  /** A patient's medical record number at their first hospital (off-chain only). */
-  mrn?: string;
-  /**
-   * A patient's one secret (docs/pseudonyms.md): `address`/`privateKey` are the pseudonym it derives
-   * for their first hospital; `medprov --as patient-<i> patient pseudonyms` derives the others.
-   */
-  secret?: string;
-  /** A patient's pseudonym at each of their hospitals, with that hospital's MRN for them. */
-  pseudonyms?: { hospital: { id: number; name: string }; address: string; mrn: string }[];
-}
+export type { DemoIdentity };
 
 export interface DemoIdentities {
   warning: string;

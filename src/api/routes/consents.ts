@@ -42,4 +42,13 @@ export function consentRoutes({ app, o, q, route, consentScope, now, say, names 
       return { valid: await q.consentValidAt(subject, purpose, grantee, at), purpose, purposeName: n.purposeName(purpose), grantee, granteeName: n.orgName(grantee), ...at, timeIso: isoOf(at.time) };
     },
   );
+  app.get(
+    "/consents/:subject/revocation-impact",
+    route("subject", { params: sch.params.subject, description: "The subject's own view of GET /reports/revocation-impact/:subject (the same answer; docs/reports.md), for the patient or their delegate. A hospital is refused: the answer spans other custodians' datasets and other members' uses.", response: { 200: sch.revocationImpact } }, ["consents"]),
+    async (req) => {
+      if (req.caller.kind === "HOSPITAL") throw new ApiError("FORBIDDEN", "a hospital may not read a subject's revocation impact: it spans other custodians' datasets (regulators and auditors read it, as do the subject and their delegates)");
+      await consentScope(req);
+      return say(sch.W.revocationImpact, await q.revocationImpact((req.params as { subject: string }).subject));
+    },
+  );
 }

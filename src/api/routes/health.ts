@@ -1,11 +1,12 @@
 /** Health, readiness, metrics, the OpenAPI document, and sign-in. */
+import { getAddress } from "ethers";
 import type { Kit } from "../app";
 import { readiness } from "../health";
 import * as sch from "../schemas";
 
 const { S } = sch;
 
-export function healthRoutes({ app, o, route, slowRoute, auth, counters }: Kit): void {
+export function healthRoutes({ app, o, route, slowRoute, auth, counters, names }: Kit): void {
   app.get("/healthz", route("public", { response: { 200: S.obj({ status: S.str }) } }, ["health"]), async () => ({ status: "ok" }));
   const readySchema = S.obj({ ready: S.bool, lag: S.int, reason: S.obj({ code: S.str, message: S.str }) });
   app.get("/readyz", route("public", { response: { 200: readySchema, 503: readySchema } }, ["health"]), async (_req, reply) => {
@@ -44,6 +45,17 @@ export function healthRoutes({ app, o, route, slowRoute, auth, counters }: Kit):
     async (req) => {
       const { message, signature } = req.body as { message: string; signature: string };
       return auth.signIn(message, signature);
+    },
+  );
+  // The caller's role is the one every route judges by: read from the ledger at the chain's head for
+  // the session's address (auth.caller); a suspended member or a revoked key is refused before this runs.
+  app.get(
+    "/auth/me",
+    route("verify", { response: { 200: S.obj({ address: S.address, role: S.str, orgId: S.int, orgName: { type: ["string", "null"] } }) } }, ["auth"]),
+    async (req) => {
+      const c = req.caller;
+      const orgId = c.orgId ?? 0;
+      return { address: getAddress(c.address!), role: c.kind === "patient" ? "PATIENT" : c.kind, orgId, orgName: orgId ? (await names()).orgName(orgId) : null };
     },
   );
 }

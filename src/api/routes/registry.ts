@@ -1,7 +1,8 @@
 /** Public registry facts (members, models, versions, datasets) and consortium-internal ones. */
-import { DATASET_STATUSES, LIMITS, VERSION_STATUSES } from "../../constants";
+import { DATASET_STATUSES, LIMITS, RISK_CLASSES, VERSION_STATUSES } from "../../constants";
 import type { Kit } from "../app";
 import * as sch from "../schemas";
+import { enumKind, schemaInWords } from "../words";
 
 const { S, W } = sch;
 
@@ -11,8 +12,17 @@ const statusOf = (names: readonly string[], text?: string) => (text === undefine
 const cursor = { type: "string", pattern: "^[0-9]{12,18}-0x[0-9a-f]{64}$", description: "the `next` of the previous page" };
 const limit = { type: "integer", minimum: 1, maximum: LIMITS.PAGE_MAX, description: `at most this many (${LIMITS.PAGE_DEFAULT} unless given)` };
 
+/** A risk class's approval policy as the ledger holds it (PolicySet), its figures as numbers with percentages beside. */
+const POLICY_WORDS: sch.Spec = { riskClass: enumKind(RISK_CLASSES), minAuc: "bps", maxSubgroupAucGap: "bps", minGrassrootsShare: "bps" };
+const policy = schemaInWords(S.obj({ riskClass: S.int, minAuc: S.int, maxSubgroupAucGap: S.int, minBiasTestCases: S.int, minGrassrootsShare: S.int, block: S.int }), POLICY_WORDS);
+
 export function registryRoutes({ app, q, route, found, ownOnly, say }: Kit): void {
   app.get("/members", route("public", { response: { 200: S.arr(sch.member) } }, ["registry"]), async () => say(W.member, await q.members()));
+  app.get("/policies", route("public", { response: { 200: S.arr(policy) } }, ["registry"]), async () => {
+    const rows = (await q.policies()) as Record<string, unknown>[];
+    const numbers = rows.map((p) => ({ riskClass: Number(p.riskClass), minAuc: Number(p.minAuc), maxSubgroupAucGap: Number(p.maxSubgroupAucGap), minBiasTestCases: Number(p.minBiasTestCases), minGrassrootsShare: Number(p.minGrassrootsShare), block: Number(p.block) }));
+    return say(POLICY_WORDS, numbers.sort((a, b) => a.riskClass - b.riskClass));
+  });
   app.get("/models", route("public", { response: { 200: S.arr(sch.model) } }, ["registry"]), async () => say(W.model, await q.models()));
   app.get("/models/:id", route("public", { params: sch.params.id, response: { 200: S.obj({ model: sch.model, versions: S.arr(sch.version) }) } }, ["registry"]), async (req) => {
     const { id } = req.params as { id: string };

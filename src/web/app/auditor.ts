@@ -6,10 +6,11 @@
 import { h } from "preact";
 import { useState } from "preact/hooks";
 import { api, type Member } from "./api";
-import { percent, short, thousands, verdictCsv, when, words } from "./format";
+import { percent, short, thousands, verdictCsv, when } from "./format";
 import { buckets, receiptsOf, type Loaded } from "./receipts";
-import { Empty, ErrorNote, LineChart, Section, Show, Table, useLoad, type Series } from "./ui";
+import { Empty, ErrorNote, LineChart, Section, Table, useLoad, type Series } from "./ui";
 import { RecallImpact, VersionTimeline } from "./versions";
+import { RevocationImpactView } from "./impact";
 
 interface Verdict {
   valid: boolean;
@@ -49,9 +50,13 @@ async function verify(loaded: Loaded[], orgName: (id: number) => string): Promis
   });
 }
 
-/** The trace report per time bucket, over the valid receipts, as one series per version and figure. */
+/**
+ * The trace report per time bucket, as one series per version and figure. Over every readable
+ * receipt, as POST /reports/traces counts them: a genuine trace with a finding (no consent, wrong
+ * tier) counts — that is what consent coverage and tier compliance measure — a forged one does not.
+ */
 async function figuresOverTime(rows: Row[]): Promise<{ overall: VersionFigures[]; series: Record<"overrideRate" | "tierCompliance" | "consentCoverage", Series[]> }> {
-  const valid = rows.filter((r) => r.verdict.valid);
+  const valid = rows.filter((r) => r.receipt !== undefined);
   const series = { overrideRate: new Map<string, [number, number][]>(), tierCompliance: new Map<string, [number, number][]>(), consentCoverage: new Map<string, [number, number][]>() };
   for (const b of buckets(valid, 8)) {
     const { versions } = await api<{ versions: VersionFigures[] }>("/reports/traces", { receipts: b.items.slice(0, MAX_PER_REQUEST).map((r) => r.receipt) });
@@ -94,7 +99,7 @@ function ReceiptDrop({ members, oversight }: { members: Member[]; oversight: boo
     try {
       const verified = await verify(await readFiles(files), orgName);
       setRows(verified);
-      if (oversight && verified.some((r) => r.verdict.valid)) setFigures(await figuresOverTime(verified));
+      if (oversight && verified.some((r) => r.receipt !== undefined)) setFigures(await figuresOverTime(verified));
     } catch (e) {
       setError(e);
     } finally {
@@ -143,7 +148,7 @@ function Figures({ figures }: { figures: Awaited<ReturnType<typeof figuresOverTi
   return h(
     "div",
     { class: "figures" },
-    h("h3", null, "Per model version, from the valid receipts"),
+    h("h3", null, "Per model version, from the genuine receipts (as POST /reports/traces counts them)"),
     new Set(figures.series.overrideRate.flatMap((x) => x.points.map((p) => p[0]))).size < 2
       ? h("p", { class: "muted" }, "These receipts are all from one moment, so there is no line over time to draw; the figures are in the table.")
       : h("div", { class: "charts" }, [
@@ -151,22 +156,13 @@ function Figures({ figures }: { figures: Awaited<ReturnType<typeof figuresOverTi
       h(LineChart, { title: "Tier compliance", series: figures.series.tierCompliance, yLabel: "compliant", yFormat: f, yRange: [0, 1] }),
       h(LineChart, { title: "Consent coverage", series: figures.series.consentCoverage, yLabel: "covered", yFormat: f, yRange: [0, 1] }),
     ]),
-    Table({ caption: "Over all valid receipts", head: ["Model version", "Traces", "Override rate", "Tier compliance", "Consent coverage"], rows: figures.overall.map((v) => [short(v.versionId), thousands(v.traces), f(v.overrideRate), f(v.tierCompliance), f(v.consentCoverage)]) }),
+    Table({ caption: "Over all genuine receipts", head: ["Model version", "Traces", "Override rate", "Tier compliance", "Consent coverage"], rows: figures.overall.map((v) => [short(v.versionId), thousands(v.traces), f(v.overrideRate), f(v.tierCompliance), f(v.consentCoverage)]) }),
   );
-}
-
-interface RevocationRow {
-  purposeName: string;
-  granteeName: string | null;
-  revokedTime: number;
-  datasets: { datasetId: string; versions: { versionId: string; developerName: string | null; registered: string; registeredTime: number }[]; uses: { orgName: string | null; purposeName: string; time: number; relation: string }[] }[];
-  datasetsWithoutManifest: string[];
 }
 
 function RevocationImpact() {
   const [subject, setSubject] = useState("");
   const [asked, setAsked] = useState("");
-  const it = useLoad(() => (asked ? api<RevocationRow[]>(`/reports/revocation-impact/${asked}`) : Promise.resolve([] as RevocationRow[])), asked);
   return h(
     "div",
     null,
@@ -177,31 +173,6 @@ function RevocationImpact() {
       h("input", { id: "subject", value: subject, placeholder: "0x…", spellcheck: false, onInput: (e: Event) => setSubject((e.target as HTMLInputElement).value) }),
       h("button", { type: "submit" }, "Show"),
     ),
-    asked ? Show({ it, what: "the revocation impact", show: (rows: RevocationRow[]) => RevocationWords({ rows }) }) : null,
+    asked ? h(RevocationImpactView, { url: `/reports/revocation-impact/${asked}`, you: false }) : null,
   );
 }
-
-function RevocationWords({ rows }: { rows: RevocationRow[] }) {
-  if (rows.length === 0) return h(Empty, { children: "This subject has revoked no data-use purpose." });
-  return h(
-    "div",
-    null,
-    rows.map((r) =>
-      h("article", { class: "impact" }, [
-        h("h3", null, `${words(r.purposeName)} revoked for ${r.granteeName ?? "any member"} on ${when(r.revokedTime)}`),
-        r.datasets.length === 0 ? h("p", null, "No disclosed dataset includes this subject under that purpose.") : null,
-        ...r.datasets.map((d) =>
-          h("div", null, [
-            h("p", null, `Dataset ${short(d.datasetId)} includes them.`),
-            h("ul", null, [
-              ...d.versions.map((v) => h("li", null, `Model version ${short(v.versionId)} by ${v.developerName ?? "?"} was trained on it ${v.registered === "AFTER_REVOCATION" ? "after" : "before"} the revocation (${when(v.registeredTime)}).`)),
-              ...d.uses.map((u) => h("li", null, `${u.orgName ?? "?"} used it for ${words(u.purposeName)} on ${when(u.time)} (${words(u.relation)}).`)),
-            ]),
-          ]),
-        ),
-        r.datasetsWithoutManifest.length ? h("p", null, `${thousands(r.datasetsWithoutManifest.length)} dataset(s) have no disclosed cohort, so whether they include this subject is unknown.`) : null,
-      ]),
-    ),
-  );
-}
-

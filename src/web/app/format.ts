@@ -12,6 +12,19 @@ export function when(seconds: number | string | null | undefined): string {
   return `${dateTime.format(new Date(n * 1000))} UTC`;
 }
 
+const dayMonth = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
+
+/**
+ * A chart's time tick in UTC, 24-hour, as fine as the chart's span needs: "29 Nov" over two days or
+ * more, "21:37" over two minutes or more, else "21:37:05". Never the browser's zone or a 12-hour clock.
+ */
+export function utcTick(seconds: number, span: number): string {
+  const d = new Date(seconds * 1000);
+  if (span >= 2 * 86400) return dayMonth.format(d);
+  const hms = d.toISOString().slice(11, 19);
+  return span >= 120 ? hms.slice(0, 5) : hms;
+}
+
 export function day(seconds: number): string {
   return dateOnly.format(new Date(seconds * 1000));
 }

@@ -13,6 +13,7 @@ import { api, type WebConfig } from "./api";
 import { short, words } from "./format";
 import { hasWallet, restore, signInAsDemo, signInWithWallet, signOut, type DemoIdentity, type Me } from "./session";
 import { ErrorNote, Section, Show, useLoad } from "./ui";
+import { findDemoPatient } from "./demo-patients";
 import { PatientPage } from "./patient";
 import { AuditorPage } from "./auditor";
 import { HospitalPage, RegulatorPage } from "./org-pages";
@@ -45,7 +46,7 @@ function SignIn({ config, onSignedIn }: { config: WebConfig; onSignedIn: (me: Me
   const demo = useLoad(() => (config.demo ? api<{ warning: string; identities: DemoIdentity[] }>("/web/demo-identities.json") : Promise.resolve(undefined)), "demo");
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
-  const [patient, setPatient] = useState("patient-0");
+  const [patient, setPatient] = useState("0");
   const go = async (f: () => Promise<Me>) => {
     setBusy(true);
     setError(undefined);
@@ -81,13 +82,9 @@ function SignIn({ config, onSignedIn }: { config: WebConfig; onSignedIn: (me: Me
               return [
                 h("p", { class: "warning" }, "These are public test keys that anyone can read: use them on this local demo only."),
                 h("h3", null, "Organisations"),
-                h("ul", { class: "identities" }, orgs.map((i) => h("li", null, h("button", { type: "button", disabled: busy, onClick: () => go(() => signInAsDemo(config, i)) }, `${i.organisation!.name.replace(/ \(demo\)$/, "")}`, h("span", { class: "muted" }, ` ${words(i.role)} · ${i.name}`))))),
+                h("ul", { class: "identities" }, orgs.map((i) => h("li", null, h("button", { type: "button", disabled: busy, onClick: () => go(() => signInAsDemo(config, i)) }, i.organisation!.name, h("span", { class: "muted" }, ` ${words(i.role)} · ${i.name}`))))),
                 h("h3", null, "Patients"),
-                h("form", { class: "inline-form", onSubmit: (e: Event) => (e.preventDefault(), void go(() => signInAsDemo(config, patients.find((p) => p.name === patient)!))) }, [
-                  h("label", { for: "patient" }, "Patient"),
-                  h("select", { id: "patient", value: patient, onChange: (e: Event) => setPatient((e.target as HTMLSelectElement).value) }, patients.map((p) => h("option", { value: p.name }, `${p.name} (${short(p.address)})`))),
-                  h("button", { type: "submit", disabled: busy }, "Sign in as this patient"),
-                ]),
+                PatientPicker({ patients, query: patient, setQuery: setPatient, busy, go: (p) => void go(() => signInAsDemo(config, p)) }),
               ];
             },
           }),
@@ -96,10 +93,23 @@ function SignIn({ config, onSignedIn }: { config: WebConfig; onSignedIn: (me: Me
   ]);
 }
 
+/** Any demo patient, by number, name, MRN or address: one labelled field, the match (or why none) announced. */
+function PatientPicker({ patients, query, setQuery, busy, go }: { patients: DemoIdentity[]; query: string; setQuery: (q: string) => void; busy: boolean; go: (p: DemoIdentity) => void }) {
+  const found = findDemoPatient(patients, query);
+  const last = patients.length - 1;
+  return h("form", { class: "picker", onSubmit: (e: Event) => (e.preventDefault(), found && go(found)) }, [
+    h("label", { for: "patient" }, "Patient"),
+    h("input", { id: "patient", value: query, spellcheck: false, autocomplete: "off", "aria-describedby": "patient-hint patient-match", onInput: (e: Event) => setQuery((e.target as HTMLInputElement).value) }),
+    h("p", { id: "patient-hint", class: "muted" }, `A number from 0 to ${last} (${patients.length} demo patients), or a name (patient-${Math.min(7, last)}), an MRN or an address.`),
+    h("p", { id: "patient-match", "aria-live": "polite", "data-testid": "patient-match" }, found ? `${found.name}${found.mrn ? `, ${found.mrn}` : ""}, ${short(found.address)}` : query.trim() ? "No demo patient matches that." : "Type a number or a name."),
+    h("button", { type: "submit", disabled: busy || !found }, "Sign in as this patient"),
+  ]);
+}
+
 function Shell({ config }: { config: WebConfig }) {
   const [me, setMe] = useState<Me | null | undefined>(undefined);
   const hash = useHash();
-  useEffect(() => void restore().then((m) => setMe(m ?? null), () => setMe(null)), []);
+  useEffect(() => void restore().then((m) => setMe(m ?? null), () => (signOut(), setMe(null))), []);
   if (me === undefined) return h("p", { class: "loading" }, "Loading…");
   const pages = me ? pagesOf(me.role) : [];
   const page = pages.includes(hash) ? hash : pages[0];
@@ -118,15 +128,13 @@ function Shell({ config }: { config: WebConfig }) {
   ]);
   const body = !me
     ? h(SignIn, { config, onSignedIn: (m) => void (setMe(m), (location.hash = `#/${pagesOf(m.role)[0]}`)) })
-    : me.status !== "ACTIVE"
-      ? h("p", { class: "error", role: "alert" }, `This key's organisation is ${words(me.status)}: the ledger gives it no access.`)
-      : page === "patient"
-        ? h(PatientPage, { me, config })
-        : page === "hospital"
-          ? h(HospitalPage, { orgId: me.orgId })
-          : page === "regulator"
-            ? h(RegulatorPage, {})
-            : h(AuditorPage, { oversight: page === "auditor" });
+    : page === "patient"
+      ? h(PatientPage, { me, config })
+      : page === "hospital"
+        ? h(HospitalPage, { orgId: me.orgId })
+        : page === "regulator"
+          ? h(RegulatorPage, {})
+          : h(AuditorPage, { oversight: page === "auditor" });
   return h("div", { class: "app" }, [header, h("main", { id: "main" }, [h("h1", null, me ? TITLES[page] : "medprov"), body])]);
 }
 

@@ -3,7 +3,8 @@ import { h } from "preact";
 import { api } from "./api";
 import { day, short, thousands, when, words } from "./format";
 import { Empty, LineChart, Section, Show, Table, useLoad } from "./ui";
-import { RecallImpact, loadVersions, versionLabel, type Model, type Version } from "./versions";
+import { RecallImpact, loadVersions, versionLabel, type Version } from "./versions";
+import { policyChecks, refusal, type Check, type Policy } from "./policy";
 
 interface Batch {
   batchId: string;
@@ -88,6 +89,53 @@ export function HospitalPage({ orgId }: { orgId: number }) {
   ]);
 }
 
+interface Awaiting {
+  v: Version;
+  label: string;
+  riskClass: string;
+  policy?: Policy;
+}
+
+function PolicyTable({ policies }: { policies: Policy[] }) {
+  if (policies.length === 0) return h(Empty, { children: "The ledger holds no approval policy: every approval would be refused until governance sets one." });
+  const pct = (n: number) => `${n}%`;
+  return Table({
+    caption: "Approval policy per risk class, as the ledger holds it",
+    id: "policies",
+    head: ["Risk class", "Minimum AUC", "Maximum subgroup AUC gap", "Minimum bias test cases", "Minimum grassroots share"],
+    rows: policies.map((p) => [words(p.riskClassName), pct(p.minAucPercent), pct(p.maxSubgroupAucGapPercent), thousands(p.minBiasTestCases), pct(p.minGrassrootsSharePercent)]),
+  });
+}
+
+/** Each figure beside its threshold, a shortfall marked; a version the policy refuses says so, with the ledger's reason. */
+function AwaitingTable({ rows }: { rows: Awaiting[] }) {
+  const figure = (c: Check | undefined, shown: string) => (c ? h("span", { class: c.ok ? undefined : "short" }, `${shown} `, h("span", { class: "muted" }, `(${c.bound === "min" ? "min" : "max"} ${c.metric === "Bias test cases" ? thousands(c.required) : `${c.required}%`})`), c.ok ? null : h("span", { class: "badge bad" }, "short")) : shown);
+  return [
+    h("p", null, "The ledger checks a version's figures against its risk class's policy when it is approved: a version below it is refused with the figure and the threshold named, and stays submitted."),
+    Table({
+      caption: "Submitted versions and their evaluation against the policy",
+      id: "awaiting-table",
+      head: ["Version", "Risk class", "Submitted", "AUC", "Subgroup AUC gap", "Bias test cases", "Grassroots share", "Sensitivity", "Specificity", "Approval"],
+      rows: rows.map(({ v, label, riskClass, policy }) => {
+        const checks = policy ? policyChecks(v.evaluation, policy) : [];
+        const why = refusal(v.evaluation, policy);
+        return [
+          label,
+          words(riskClass) || "—",
+          when(v.registeredTime),
+          figure(checks[0], `${v.evaluation.aucPercent}%`),
+          figure(checks[1], `${v.evaluation.subgroupAucGapPercent}%`),
+          figure(checks[2], thousands(v.evaluation.biasTestCases)),
+          figure(checks[3], `${v.evaluation.grassrootsSharePercent}%`),
+          `${v.evaluation.sensitivityPercent}%`,
+          `${v.evaluation.specificityPercent}%`,
+          !policy ? "No policy for its class: refused" : why ? h("span", { "data-testid": "refused" }, h("span", { class: "badge bad" }, "REFUSED"), ` ${why}.`) : h("span", { class: "badge ok" }, "Meets the policy"),
+        ];
+      }),
+    }),
+  ];
+}
+
 interface Alert {
   name: string;
   versionId: string;
@@ -102,8 +150,14 @@ interface Alert {
 
 export function RegulatorPage() {
   const awaiting = useLoad(async () => {
-    const { versions, models } = await loadVersions();
-    return versions.filter((v) => v.statusName === "SUBMITTED").map((v) => ({ v, label: versionLabel(v, models), model: models.find((m) => m.modelId === v.modelId) }));
+    const [{ versions, models }, policies] = await Promise.all([loadVersions(), api<Policy[]>("/policies")]);
+    const rows = versions.filter((v) => v.statusName === "SUBMITTED").map((v) => {
+      const model = models.find((m) => m.modelId === v.modelId);
+      // Before approval a version has no class of its own: its model's declared class is the one it is judged by.
+      const riskClass = v.riskClassName && v.riskClassName !== "NONE" ? v.riskClassName : (model?.riskClassName ?? "");
+      return { v, label: versionLabel(v, models), riskClass, policy: policies.find((p) => p.riskClassName === riskClass) };
+    });
+    return { rows, policies };
   }, "awaiting");
   const alerts = useLoad(() => api<Alert[]>("/reports/fairness-alerts"), "alerts");
   return h("div", null, [
@@ -112,14 +166,11 @@ export function RegulatorPage() {
       id: "awaiting",
       children: Show({
         it: awaiting,
-        what: "submitted versions",
-        show: (rows: { v: Version; label: string; model?: Model }[]) =>
-          rows.length === 0
-            ? h(Empty, { children: "No version awaits approval." })
-            : [
-                h("p", null, "The approval policy of each risk class is checked by the ledger when you approve: a version below it is refused with the figure and the threshold named."),
-                Table({ caption: "Submitted versions and their evaluation", head: ["Version", "Risk class", "Submitted", "AUC", "Sensitivity", "Specificity", "Subgroup AUC gap", "Grassroots share", "Bias test cases"], rows: rows.map(({ v, label, model }) => [label, words(v.riskClassName ?? model?.riskClassName) || "—", when(v.registeredTime), `${v.evaluation.aucPercent}%`, `${v.evaluation.sensitivityPercent}%`, `${v.evaluation.specificityPercent}%`, `${v.evaluation.subgroupAucGapPercent}%`, `${v.evaluation.grassrootsSharePercent}%`, thousands(v.evaluation.biasTestCases)]) }),
-              ],
+        what: "submitted versions and the approval policy",
+        show: ({ rows, policies }: { rows: Awaiting[]; policies: Policy[] }) => [
+          PolicyTable({ policies }),
+          rows.length === 0 ? h(Empty, { children: "No version awaits approval." }) : AwaitingTable({ rows }),
+        ],
       }),
     }),
     h(Section, {

@@ -10,6 +10,7 @@ import { api, type Member, type WebConfig } from "./api";
 import { cellState, consentRequest, type ConsentRow } from "./consent-cells";
 import { short, when, words } from "./format";
 import type { Me } from "./session";
+import { RevocationImpactView } from "./impact";
 import { Empty, ErrorNote, Section, Show, Table, useLoad } from "./ui";
 
 interface HistoryEvent {
@@ -100,11 +101,12 @@ export function PatientPage({ me, config }: { me: Me; config: WebConfig }) {
     }),
     h(Section, { title: "History", id: "history", children: Show({ it: history, what: "your history", show: (events: HistoryEvent[]) => HistoryTable({ events, me: subject }) }) }),
     h(Section, {
-      title: "What revoking does",
+      title: "Where your data went",
       id: "impact",
       children: [
         h("p", null, "Revoking stops every use for that purpose from the moment the ledger records it. It cannot undo what happened before: a dataset that already included you stays on record, and a model trained on it before your revocation stays trained."),
-        h("p", null, "Where hospitals disclosed which datasets include you, the ledger relates each use of those datasets to your revocation by time — before or after it. Auditors and regulators read that report (revocation impact) and act on any use after it."),
+        h("p", null, "For each purpose you revoked: the datasets whose custodians disclosed that they include you, what those datasets were used for, and which model versions were trained on them — each placed before or after your revocation by the chain's time. Auditors and regulators see the same report and act on any use after it."),
+        h(RevocationImpactView, { url: `/consents/${subject}/revocation-impact`, you: true, changes: history.data?.length ?? 0 }),
       ],
     }),
   );
@@ -119,16 +121,17 @@ function ConsentGrid({ members, consents, now, pending, toggle }: Awaited<Return
     "div",
     null,
     errors.map(([key, p]) => h("div", { key }, ErrorNote({ error: p.error }))),
-    // Outside the scrolling table, so a phone shows it whole and says the grid has more columns.
+    // The caption and the hint sit outside the scrolling table, so a phone shows them whole (a caption
+    // inside scrolls with the table and is clipped to its first columns at 390 px).
+    h("p", { id: "grid-caption", class: "caption" }, `Purposes down, organisations across; now ${when(now)} on the chain.`),
     h("p", { class: "muted scroll-hint" }, "The grid scrolls sideways: one column per organisation."),
     h(
       "div",
       { class: "table-wrap", role: "region", "aria-label": "Consent grid: purposes down, organisations across", tabIndex: 0 },
       h(
         "table",
-        { class: "grid" },
-        h("caption", null, `Purposes down, organisations across; now ${when(now)} on the chain.`),
-        h("thead", null, h("tr", null, h("th", { scope: "col" }, "Purpose"), grantees.map((g) => h("th", { scope: "col" }, g.name.replace(/ \(demo\)$/, ""))))),
+        { class: "grid", "aria-labelledby": "grid-caption" },
+        h("thead", null, h("tr", null, h("th", { scope: "col" }, "Purpose"), grantees.map((g) => h("th", { scope: "col" }, g.name)))),
         h(
           "tbody",
           null,

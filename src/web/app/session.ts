@@ -5,21 +5,15 @@
  */
 import { BrowserProvider, Wallet, getAddress, type Eip1193Provider, type Signer } from "ethers";
 import { api, setSession, type WebConfig } from "./api";
+import type { DemoIdentity } from "../../demo/identity";
 
-export interface DemoIdentity {
-  name: string;
-  role: string;
-  organisation: { id: number; name: string } | null;
-  address: string;
-  privateKey: string;
-}
+export type { DemoIdentity };
 
 export interface Me {
   address: string;
-  /** PATIENT, HOSPITAL, MODEL_DEVELOPER, REGULATOR or AUDITOR: from the ledger. */
+  /** PATIENT, HOSPITAL, MODEL_DEVELOPER, REGULATOR or AUDITOR: from the ledger (GET /auth/me). */
   role: string;
   orgId: number;
-  status: string;
   /** The organisation's registered name (members only). */
   orgName?: string;
   /** Who this is for a person: the demo account's name, or "your wallet". */
@@ -69,25 +63,29 @@ async function establish(config: WebConfig, signer: Signer, label: string, demoK
   const signature = await signer.signMessage(message);
   const { session } = await api<{ session: string }>("/auth/verify", { message, signature });
   setSession(session);
-  const ledger = await api<{ role: string; orgId: number; status: string }>(`/web/role/${address}`);
-  const orgName = ledger.orgId ? (await api<{ orgId: number; name: string }[]>("/members")).find((m) => m.orgId === ledger.orgId)?.name : undefined;
-  const role = { ...ledger, orgName };
-  sessionStorage.setItem(KEY, JSON.stringify({ session, address, label, demoKey, ...role }));
+  const role = await whoAmI();
+  sessionStorage.setItem(KEY, JSON.stringify({ session, address, label, demoKey }));
   return { address, ...role, label, demo: demoKey !== undefined, signer };
+}
+
+/** The session's role and organisation, as the API judges every request: the ledger's at the chain's head. */
+async function whoAmI(): Promise<{ role: string; orgId: number; orgName?: string }> {
+  const me = await api<{ address: string; role: string; orgId: number; orgName: string | null }>("/auth/me");
+  return { role: me.role, orgId: me.orgId, orgName: me.orgName ?? undefined };
 }
 
 export const signInWithWallet = async (config: WebConfig) => establish(config, await walletSigner(), "your wallet");
 export const signInAsDemo = (config: WebConfig, who: DemoIdentity) => establish(config, new Wallet(who.privateKey), who.name, who.privateKey);
 
-/** The session kept for this tab, if any (the API still judges whether it is valid). */
+/** The session kept for this tab, if any, with its role read again (the ledger may have changed it). */
 export async function restore(): Promise<Me | undefined> {
   const text = sessionStorage.getItem(KEY);
   if (!text) return undefined;
-  const s = JSON.parse(text) as { session: string; address: string; label: string; demoKey?: string; role: string; orgId: number; status: string; orgName?: string };
+  const s = JSON.parse(text) as { session: string; address: string; label: string; demoKey?: string };
   setSession(s.session);
   const signer = s.demoKey ? new Wallet(s.demoKey) : hasWallet() ? await new BrowserProvider(window.ethereum!).getSigner(s.address) : undefined;
   if (!signer) return undefined;
-  return { address: s.address, role: s.role, orgId: s.orgId, status: s.status, orgName: s.orgName, label: s.label, demo: s.demoKey !== undefined, signer };
+  return { address: s.address, ...(await whoAmI()), label: s.label, demo: s.demoKey !== undefined, signer };
 }
 
 export function signOut(): void {

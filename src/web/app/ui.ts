@@ -3,6 +3,7 @@ import { h, type ComponentChildren } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import { inWords } from "./api";
+import { utcTick, when } from "./format";
 
 export interface Loaded<T> {
   data?: T;
@@ -75,18 +76,22 @@ export function LineChart({ title, series, yLabel, yFormat, yRange }: { title: s
     const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
     const data = [xs, ...series.map((s) => xs.map((x) => s.points.find((p) => p[0] === x)?.[1] ?? null))] as uPlot.AlignedData;
     const width = Math.max(280, Math.min(el.clientWidth || 600, 900));
+    const span = xs[xs.length - 1] - xs[0];
     const plot = new uPlot(
       {
         width,
         height: 220,
         scales: { x: { time: true }, ...(yRange ? { y: { range: yRange } } : {}) },
-        axes: [{}, { label: yLabel, values: (_u, vals) => vals.map((v) => yFormat(v)) }],
-        series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: COLOURS[i % COLOURS.length], width: 2, points: { show: true, size: 6 }, spanGaps: true, value: (_u: uPlot, v: number | null) => (v === null ? "–" : yFormat(v)) }))],
+        // Chain times in UTC, 24-hour (uPlot's default is the browser's zone on a 12-hour clock).
+        axes: [{ label: "UTC", values: (_u, ticks) => ticks.map((t) => utcTick(t, span)) }, { label: yLabel, values: (_u, vals) => vals.map((v) => yFormat(v)) }],
+        series: [{ label: "Time", value: (_u: uPlot, v: number | null) => (v === null ? "–" : when(v)) }, ...series.map((s, i) => ({ label: s.label, stroke: COLOURS[i % COLOURS.length], width: 2, points: { show: true, size: 6 }, spanGaps: true, value: (_u: uPlot, v: number | null) => (v === null ? "–" : yFormat(v)) }))],
         legend: { show: true },
       },
       data,
       el,
     );
+    // The plot on its element, so a test reads the data it drew and the tick labels it wrote (canvas shows neither to the DOM).
+    (el as HTMLDivElement & { uplot?: uPlot }).uplot = plot;
     return () => plot.destroy();
   }, [JSON.stringify(series)]);
   // One moment is a number, not a line: the table beside it says it.
