@@ -22,7 +22,7 @@ import { clock, traceInput } from "./helpers/traces";
 import { deploymentOf } from "./helpers/indexing";
 import { docVerifier } from "./helpers/third-party-verify";
 import { Auditor, InputError, TraceBatcher, TraceVault, VAULT_FORMAT, receiptFor, type TraceReceipt, type TraceRecord } from "../src/sdk";
-import { TRACE_LEAF_ENCODING, TRACE_LEAF_ENCODING_V2, traceLeafValues } from "../src/sdk/ids";
+import { TRACE_LEAF_ENCODING, TRACE_LEAF_ENCODING_V2, traceLeafValues, traceRecordHash } from "../src/sdk/ids";
 import { TRACE_LEAF_BYTES, TRACE_SLOT_BYTES, TraceTree, decodeTraceLeaf, encodeTraceLeaf, encodeTraceSlot, traceLeafHash } from "../src/sdk/traces/merkle";
 import { recordFromEncoding, recordToJson, validateTraceInput } from "../src/sdk/traces/record";
 import { RECEIPT_FORMAT, RECEIPT_FORMAT_V1_RECORD } from "../src/sdk/traces/receipt";
@@ -155,9 +155,13 @@ describe("record format 2: anchored and verified", () => {
       expect(await verifyReceipt(json, hre.ethers.provider, deployment)).toEqual({ valid: true, reasons: [], skipped: ["CONSENT_NOT_VALID_AT_TIME"] });
     }
 
+    // TraceAnchor needs no format: its verifyTrace takes the inner record hash, of either encoding.
+    for (const r of receipts.slice(0, 2)) expect(await l.traces.verifyTrace(r.batchId, BigInt(r.record.seq), traceRecordHash(r.record), r.proof)).toBe(true);
+
     // A format-1 trace presented as format 2: its anchored leaf and proof, an indication and a warning added under /3.
     const v1 = receipts[0];
     const dressed = { ...JSON.parse(JSON.stringify(v1)), format: RECEIPT_FORMAT, fields: receipts[1].fields, leafEncoding: receipts[1].leafEncoding, record: { ...v1.record, indication: 1, riskWarning: false } };
+    expect(await l.traces.verifyTrace(v1.batchId, BigInt(v1.record.seq), traceRecordHash(dressed.record), v1.proof)).toBe(false);
     const sdk = await auditor.verifyReceipt(dressed);
     expect(sdk.reasons.map((x) => x.code)).toEqual(["LEAF_WRONG_FORMAT", "PROOF_INVALID"]);
     expect(sdk.reasons[0].message).toMatch(/format-1 trace presented as format 2/);
