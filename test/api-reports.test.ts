@@ -52,6 +52,14 @@ beforeAll(async () => {
   const actions = ["ACCEPTED", "MODIFIED", "REJECTED"] as const;
   await batcher.append(...Array.from({ length: 2049 }, (_, i) => traceInput(versionId, { time: now, action: actions[i % 3], ...(i === 0 ? { subject: l.patient.address } : {}) })));
   await batcher.flush();
+  // Then four traces of record format 2 (issue 18): indication and risk warning, at low and high confidence.
+  await batcher.append(
+    traceInput(versionId, { time: now, indication: 1, riskWarning: true, action: "ACCEPTED", confidenceBps: 9600 }),
+    traceInput(versionId, { time: now, indication: 1, riskWarning: true, action: "REJECTED", confidenceBps: 9600 }),
+    traceInput(versionId, { time: now, indication: 4, riskWarning: false, action: "ACCEPTED", confidenceBps: 8500 }),
+    traceInput(versionId, { time: now, indication: 4, riskWarning: false, action: "MODIFIED", confidenceBps: 7000 }),
+  );
+  await batcher.flush();
   const deployment = await deploymentOf(l);
   receipts = [];
   for await (const a of batcher.storage.anchored()) receipts.push(receiptFor(a, deployment));
@@ -88,13 +96,32 @@ describe("POST /reports/traces", () => {
     expect([none.counted, none.versions]).toEqual([0, []]);
   });
 
+  it("reports indications and warnings per version, hospital and month; format-1 traces as indication unknown", async () => {
+    const format2 = receipts.slice(-4);
+    expect(format2.map((r) => r.format)).toEqual(Array(4).fill("medprov-trace-receipt/3"));
+    const r = await traces({ receipts: [receipts[0], receipts[1], ...format2] });
+    expect(r.statusCode, r.body).toBe(200);
+    const report = r.json();
+    expect(report.counted).toBe(6);
+    const month = new Date(Number(receipts[0].record.time) * 1000).toISOString().slice(0, 7);
+    // The API does not know approved indications yet (the approvals branch): format-2 traces are approvalUnknown, none judged off-indication.
+    expect(report.indications).toEqual([{
+      versionId: versionId.toLowerCase(), hospital: ORG.HOSPITAL_A, period: month, traces: 6, indicationUnknown: 2, approvalUnknown: 4, onIndication: 0, offIndication: 0,
+      warned: 2, adoptedDespiteWarning: 1, lowConfidence: 2, lowConfidenceAdoption: 1, offIndicationRate: 0, adoptedDespiteWarningRate: 0.5, lowConfidenceAdoptionRate: 0.5,
+    }]);
+  });
+
   it("docs/reports.md defines every figure and rate the report answers", async () => {
+    const withFormat2 = (await traces({ receipts: receipts.slice(-2) })).json();
+    const figures2 = Object.keys(withFormat2.indications[0]).filter((k) => !["versionId", "hospital", "period"].includes(k));
+    expect(figures2.length).toBeGreaterThanOrEqual(12);
     const report = (await traces({ receipts: receipts.slice(0, 2) })).json();
     const doc = readFileSync(join(__dirname, "..", "docs", "reports.md"), "utf8");
     const section = doc.slice(doc.indexOf("## `POST /reports/traces`"), doc.indexOf("## ", doc.indexOf("## `POST /reports/traces`") + 3));
     const figures = Object.keys(report.versions[0]).filter((k) => k !== "versionId");
     expect(figures.length).toBeGreaterThanOrEqual(9);
     expect(figures.filter((k) => !section.includes(`| \`${k}\` |`)), "figures without a row in the table").toEqual([]);
+    expect(figures2.filter((k) => !section.includes(`| \`${k}\` |`)), "indication figures without a row in the table").toEqual([]);
     expect(Object.keys(report).filter((k) => !section.includes(`\`${k}\``)), "answer fields the section does not name").toEqual([]);
   });
 

@@ -275,7 +275,9 @@ describe("audit API", () => {
     expect(r.json()).toEqual({ received: 2, counted: 2, duplicates: 0, excluded: [], versions: [{
       versionId: ids.versionId.toLowerCase(), traces: 2, anchored: 2, consentCovered: 1, tierCompliant: 2, overrides: 0, acceptedAtTakeover: 0,
       consentCoverage: 0.5, tierCompliance: 1, overrideRate: 0,
-    }] });
+    }], indications: [expect.objectContaining({ // issue 18: two format-1 traces, their indication unknown (test/api-reports.test.ts has format 2)
+      versionId: ids.versionId.toLowerCase(), hospital: receipts[0].record.hospital, traces: 2, indicationUnknown: 2, approvalUnknown: 0, offIndication: 0, warned: 0,
+    })] });
   });
 
   it("relays a patient's signed consent with the hospital's key, refusing replays and grants signed before a revocation by name", async () => {

@@ -224,9 +224,11 @@ describe("TraceBatcher: sealed batches queue up (vault layout 4)", () => {
     const db = new Level<string, unknown>(path, { valueEncoding: "json" });
     const [[key, sealed]] = await db.iterator({ gte: "s:", lt: "s;" }).all();
     const [[run, encoded]] = (await db.iterator({ gte: "a:", lt: "a;", valueEncoding: "buffer" }).all()) as [string, Buffer][];
-    const root = TraceTree.ofEncoded(encoded, inputs.length).root;
-    const layout3 = db.batch().del(key).del(run).put("sealed", { ...(sealed as object), root }).put("meta:format", 3);
-    inputs.forEach((_, i) => layout3.put(`a:${String(i).padStart(20, "0")}`, encoded.subarray(448 * i, 448 * (i + 1)), { valueEncoding: "buffer" }));
+    // Layout 5 seals into 512-byte slots (a format-1 record's 448 bytes, then a mark); layout 3 kept the 448 bytes alone.
+    const root = TraceTree.ofEncoded(encoded, inputs.length, 512).root;
+    const { slot: _slot, ...slotless } = sealed as { slot?: number };
+    const layout3 = db.batch().del(key).del(run).put("sealed", { ...slotless, root }).put("meta:format", 3);
+    inputs.forEach((_, i) => layout3.put(`a:${String(i).padStart(20, "0")}`, encoded.subarray(512 * i, 512 * i + 448), { valueEncoding: "buffer" }));
     await layout3.write({ sync: true });
     await db.close();
 

@@ -10,6 +10,7 @@ import { clock, traceInput } from "./helpers/traces";
 import { deploymentOf } from "./helpers/indexing";
 import { RECORDS_PER_ENTRY } from "../src/sdk/traces/vault";
 import { recordFromEncoding } from "../src/sdk/traces/record";
+import { TRACE_SLOT_BYTES } from "../src/sdk/traces/merkle";
 import { Auditor, TraceBatcher, TraceVault, VAULT_FORMAT, InputError, missingSequences, receiptFor, summarizeTraces, type Deployment, type TraceReceipt } from "../src/sdk";
 import { Tier } from "../src/constants";
 
@@ -65,7 +66,7 @@ describe("TraceBatcher", () => {
       expect(await auditor.verifyReceipt(receiptFor(found, deployment))).toEqual({ valid: true, reasons: [], skipped: ["CONSENT_NOT_VALID_AT_TIME"] });
     }
     // A range starting inside a run and ending in the next.
-    expect((await vault.records(BigInt(RECORDS_PER_ENTRY - 2), 4)).map((e) => recordFromEncoding(e).seq)).toEqual([0, 1, 2, 3].map((i) => String(RECORDS_PER_ENTRY - 2 + i)));
+    expect((await vault.records(BigInt(RECORDS_PER_ENTRY - 2), 4, TRACE_SLOT_BYTES)).map((e) => recordFromEncoding(e).seq)).toEqual([0, 1, 2, 3].map((i) => String(RECORDS_PER_ENTRY - 2 + i)));
     await vault.close();
   });
 

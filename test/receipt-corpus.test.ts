@@ -21,9 +21,10 @@ import { traceInput } from "./helpers/traces";
 import { docVerifier, type DocVerdict } from "./helpers/third-party-verify";
 import { LookalikeTraceAnchor__factory } from "../typechain-types";
 import {
-  Developer, Hospital, Regulator, TraceBatcher, RECEIPT_FIELDS, TRACE_LEAF_ENCODING, TRACE_RECORD_FIELDS, VERIFY_REASONS, batchIdOf, connectLedger, receiptFor, recordToJson,
+  Developer, Hospital, Regulator, TraceBatcher, RECEIPT_FIELDS, RECEIPT_FORMAT, VERIFY_REASONS, batchIdOf, connectLedger, receiptFor, recordToJson,
   sealTrace, traceLeafValues, type LedgerContracts, type TraceReceipt,
 } from "../src/sdk";
+import { traceFieldsOf } from "../src/sdk/ids";
 import { TraceTree, batchRootOf, traceLeafHash } from "../src/sdk/traces/merkle";
 import { SiweMessage } from "siwe";
 import { IndexStore, createIndexer, createQueries, httpRpc } from "../src/indexer";
@@ -77,9 +78,14 @@ const badUint64 = (v: string): [string, unknown][] => [
   ["hex", "0x" + BigInt(v).toString(16)], ["2^64", (2n ** 64n).toString()], ["with a space", " " + v], ["exponent", "1e3"],
 ];
 
+/** The record fields of a receipt's format (/2: format 1, /3: format 2 with indication and riskWarning). */
+const fieldsOf = (r: TraceReceipt) => traceFieldsOf(r.format === RECEIPT_FORMAT ? 2 : 1);
+
 /** Every way to tamper with one anchored receipt `r` (a second one, `other`, lends real values from elsewhere). */
 function tamperings(r: TraceReceipt, other: TraceReceipt, lookalike: string): Case[] {
   const out: Case[] = [];
+  const fields = fieldsOf(r);
+  const next = `medprov-trace-receipt/${Number(r.format.split("/")[1]) + 1}`;
   const top = (name: string, key: string, value: unknown) => {
     const x = clone(r) as unknown as Json;
     if (value === undefined) delete x[key];
@@ -94,16 +100,16 @@ function tamperings(r: TraceReceipt, other: TraceReceipt, lookalike: string): Ca
     if (o.recomputeLeaf) x.leaf = leafOfRecord(record);
     out.push({ name: `record.${key}: ${name}${o.recomputeLeaf ? " (leaf recomputed)" : ""}`, touches: [`record.${key}`], receipt: x });
   };
-  for (const [n, v] of [["next version", "medprov-trace-receipt/3"], ["the retired /1 (sorted trees)", "medprov-trace-receipt/1"], ["older", "medprov-trace-receipt/0"], ["empty", ""], ["array", [r.format]], ["missing", undefined]] as const) top(n, "format", v);
+  for (const [n, v] of [["next version", next], ["the retired /1 (sorted trees)", "medprov-trace-receipt/1"], ["older", "medprov-trace-receipt/0"], ["empty", ""], ["array", [r.format]], ["missing", undefined]] as const) top(n, "format", v);
   for (const [n, v] of [["mainnet", 1], ["neighbour", r.chainId + 1], ["as a string", String(r.chainId)], ["zero", 0], ["negative", -r.chainId], ["fraction", r.chainId + 0.5], ["array", [r.chainId]], ["missing", undefined]] as const) top(n, "chainId", v);
   for (const [n, v] of [["look-alike contract", lookalike], ["another ledger contract", c.deployment.addresses.models], ["zero address", "0x" + "00".repeat(20)], ...badAddress(r.traceAnchor), ["missing", undefined]] as [string, unknown][]) top(n, "traceAnchor", v);
   for (const key of ["batchId", "anchorTx", "leaf"] as const) {
     for (const [n, v] of [["one nibble flipped", flip(r[key])], ["another receipt's", other[key]], ["zero", ZeroHash], ...badBytes32(r[key]), ["missing", undefined]] as [string, unknown][]) top(n, key, v);
   }
   for (const [n, v] of [["plus one", r.blockNumber + 1], ["minus one", r.blockNumber - 1], ["another receipt's", other.blockNumber + (other.blockNumber === r.blockNumber ? 1 : 0)], ["as a string", String(r.blockNumber)], ["fraction", r.blockNumber + 0.5], ["negative", -1], ["array", [r.blockNumber]], ["null", null], ["missing", undefined]] as const) top(n, "blockNumber", v);
-  const names = TRACE_RECORD_FIELDS.map((f) => f.name);
+  const names = fields.map((f) => f.name);
   for (const [n, v] of [["two swapped", [names[1], names[0], ...names.slice(2)]], ["one dropped", names.slice(1)], ["one added", [...names, "patientName"]], ["one renamed", [...names.slice(0, -1), "nonce"]], ["a string", names.join(",")], ["missing", undefined]] as const) top(n, "fields", v);
-  const enc = [...TRACE_LEAF_ENCODING];
+  const enc = fields.map((f) => f.type);
   for (const [n, v] of [["two swapped", [enc[2], enc[1], ...enc.slice(3)]], ["uint64 read as uint256", enc.map((t) => (t === "uint64" ? "uint256" : t))], ["one dropped", enc.slice(1)], ["one added", [...enc, "bytes32"]], ["missing", undefined]] as const) top(n, "leafEncoding", v);
   for (const [n, v] of [["an array", Object.values(r.record)], ["null", null], ["a string", JSON.stringify(r.record)], ["missing", undefined], ["with an extra field", { ...r.record, patientName: "Zhang San" }]] as const) top(n, "record", v);
   r.proof.forEach((p, i) => {
@@ -117,9 +123,13 @@ function tamperings(r: TraceReceipt, other: TraceReceipt, lookalike: string): Ca
   });
   for (const [n, v] of [["empty", []], ["reversed", [...r.proof].reverse()], ["one element added", [...r.proof, ZeroHash]], ["another receipt's", other.proof], ["a string", r.proof[0]], ["missing", undefined]] as const) top(n, "proof", v);
 
-  for (const f of TRACE_RECORD_FIELDS) {
+  for (const f of fields) {
     const v = (r.record as unknown as Json)[f.name];
-    if (f.type === "bytes32") {
+    if (f.type === "bool") {
+      rec("flipped", f.name, !v);
+      rec("flipped", f.name, !v, { recomputeLeaf: true });
+      for (const [n, bad] of [["as a number", v ? 1 : 0], ["as a string", String(v)], ["null", null], ["one-element array", [v]]] as [string, unknown][]) rec(n, f.name, bad);
+    } else if (f.type === "bytes32") {
       rec("one nibble flipped", f.name, flip(v as string));
       rec("one nibble flipped", f.name, flip(v as string), { recomputeLeaf: true });
       for (const [n, bad] of badBytes32(v as string)) rec(n, f.name, bad);
@@ -147,6 +157,22 @@ function tamperings(r: TraceReceipt, other: TraceReceipt, lookalike: string): Ca
   // The record and proof of one batch under another batch's id, transaction and block.
   out.push({ name: "record and proof moved to another batch", touches: ["batchId", "anchorTx", "blockNumber"], receipt: { ...clone(r), batchId: other.batchId, anchorTx: other.anchorTx, blockNumber: other.blockNumber } });
   return out;
+}
+
+/**
+ * Format confusions (issue 18): the format-1 receipt `r` presented as /3 (an indication and a warning
+ * added, its format-1 leaf and proof kept: LEAF_WRONG_FORMAT), and the format-2 receipt `r2` presented
+ * as /2 (its two fields dropped, its leaf and proof kept).
+ */
+function formatConfusions(r: TraceReceipt, r2: TraceReceipt): Case[] {
+  const asV2 = { ...clone(r), format: RECEIPT_FORMAT, fields: r2.fields, leafEncoding: r2.leafEncoding, record: { ...clone(r.record), indication: 1, riskWarning: false } };
+  const { indication: _i, riskWarning: _w, ...v1Record } = clone(r2.record);
+  const asV1 = { ...clone(r2), format: r.format, fields: r.fields, leafEncoding: r.leafEncoding, record: v1Record };
+  return [
+    { name: "format-1 leaf presented as /3 (indication and warning added)", touches: ["format", "record.indication", "record.riskWarning"], receipt: asV2 },
+    { name: "format-1 leaf presented as /3, leaf recomputed as format 2", touches: ["format", "leaf"], receipt: { ...asV2, leaf: leafOfRecord(asV2.record as unknown as Json) } },
+    { name: "format-2 receipt presented as /2 (its two fields dropped)", touches: ["format", "fields", "leafEncoding"], receipt: asV1 },
+  ];
 }
 
 /** Receipts a non-conforming hospital anchored itself: consistent with their batch root, each breaking one rule. */
@@ -286,13 +312,15 @@ describe("receipt verification: the documented procedure `medprov receipt verify
 
     // Honest receipts from the SDK's batcher: two batches of hospital A, mixing versions.
     const batcher = await TraceBatcher.open({ vaultPath: join(c.dir, "corpus-vault"), ledger, signer: c.keys[1], maxBatch: 6 });
-    await batcher.append(...Array.from({ length: 10 }, (_, i) => traceInput(i % 3 ? c.versionId : v2, { time: now - 9 + i }))); // in time order: windows never run backwards
+    // In time order (windows never run backwards); traces 4 and 8 of record format 2 (receipts /3), the rest format 1 (/2).
+    await batcher.append(...Array.from({ length: 10 }, (_, i) => traceInput(i % 3 ? c.versionId : v2, { time: now - 9 + i, ...(i % 4 === 0 && i > 0 ? { indication: i % 8, riskWarning: i === 4 } : {}) }))); 
     await batcher.flush();
     const honest: TraceReceipt[] = [];
     for await (const a of batcher.storage.anchored()) honest.push(receiptFor(a, c.deployment));
     await batcher.close();
-    const [r, other] = [honest[2], honest[7]];
+    const [r, other, r2] = [honest[2], honest[7], honest[4]];
     expect(r.batchId).not.toBe(other.batchId);
+    expect([r.format, r2.format, honest[8].format]).toEqual(["medprov-trace-receipt/2", RECEIPT_FORMAT, RECEIPT_FORMAT]);
     expect(r.proof.length).toBeGreaterThanOrEqual(2);
 
     const lookalike = await new LookalikeTraceAnchor__factory(c.keys[0]).deploy();
@@ -301,6 +329,9 @@ describe("receipt verification: the documented procedure `medprov receipt verify
     const tampered = [
       ...tamperings(r, other, await lookalike.getAddress()), ...positionTamperings(r, honest[3]), ...(await lookalikeForgeries(r, lookalike, batchIdOf(1, 12345))),
       ...(await sizeAndPositionForgeries(c.versionId, now)),
+      // The format-2 receipt: every tampering of its format, fields and record (the rest are the /2 receipt's, above).
+      ...tamperings(r2, other, await lookalike.getAddress()).filter((x) => x.touches.some((k) => k.startsWith("record") || ["format", "fields", "leafEncoding"].includes(k))).map((x) => ({ ...x, name: `/3: ${x.name}` })),
+      ...formatConfusions(r, r2),
     ];
     const sizeCases = tampered.filter((x) => /anchored as|records swapped/.test(x.name));
     expect(sizeCases).toHaveLength(6);
@@ -339,7 +370,8 @@ describe("receipt verification: the documented procedure `medprov receipt verify
     // Coverage: every receipt field, every record field and every proof element was tampered with;
     // every reason but the two this chain cannot produce (gap, consent without an index) was given.
     const touched = new Set(tampered.flatMap((x) => x.touches));
-    for (const k of [...RECEIPT_FIELDS, ...TRACE_RECORD_FIELDS.map((f) => `record.${f.name}`), ...r.proof.map((_, i) => `proof[${i}]`)]) expect(touched, k).toContain(k);
+    for (const k of [...RECEIPT_FIELDS, ...fieldsOf(r2).map((f) => `record.${f.name}`), ...r.proof.map((_, i) => `proof[${i}]`)]) expect(touched, k).toContain(k);
+    expect(doc[all.findIndex((x) => x.name.startsWith("format-1 leaf presented as /3 (indication"))].reasons).toEqual(["LEAF_WRONG_FORMAT", "PROOF_INVALID"]);
     const given = new Set(doc.flatMap((d) => d.reasons));
     expect(VERIFY_REASONS.filter((x) => !given.has(x))).toEqual(["SEQUENCE_GAP", "CONSENT_NOT_VALID_AT_TIME"]);
     const byFirstReason = tampered.reduce<Record<string, number>>((m, _, i) => ((m[doc[i].reasons[0]] = (m[doc[i].reasons[0]] ?? 0) + 1), m), {});

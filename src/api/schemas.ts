@@ -92,4 +92,9 @@ export const traceReport = obj({
   received: int, counted: int, duplicates: int,
   excluded: arr(obj({ index: int, reasons: arr(obj({ code: str, message: str })) })),
   versions: arr(versionTraceSummary),
+  indications: arr(obj({
+    versionId: str, hospital: int, period: str, traces: int, indicationUnknown: int, approvalUnknown: int, onIndication: int, offIndication: int, warned: int,
+    adoptedDespiteWarning: int, lowConfidence: int, lowConfidenceAdoption: int,
+    offIndicationRate: { type: "number" }, adoptedDespiteWarningRate: { type: "number" }, lowConfidenceAdoptionRate: { type: "number" },
+  })),
 });

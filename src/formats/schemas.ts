@@ -6,7 +6,7 @@
  * Each field's `description` says what is expected in words: the CLI's errors quote it.
  */
 import { ZeroHash } from "ethers";
-import { AGE_BANDS, CLINICIAN_ACTIONS, DEFAULT_PURPOSES, NUMBERS, REGION_BANDS, ROLES, SEX_BANDS } from "../constants";
+import { AGE_BANDS, CLINICIAN_ACTIONS, DEFAULT_INDICATIONS, DEFAULT_PURPOSES, NUMBERS, REGION_BANDS, ROLES, SEX_BANDS } from "../constants";
 
 type Schema = Record<string, unknown>;
 
@@ -52,7 +52,7 @@ const modelCard: Schema = {
 const traceRecord: Schema = {
   $schema: DRAFT,
   title: "medprov trace record",
-  description: "One AI-assisted clinical decision, as a hospital appends it (`medprov trace append traces.jsonl`: one object a line). Only hashes and a pseudonymous subject: any other field (a name, an MRN) is refused, not stripped.",
+  description: "One AI-assisted clinical decision, as a hospital appends it (`medprov trace append traces.jsonl`: one object a line). Only hashes and a pseudonymous subject: any other field (a name, an MRN) is refused, not stripped. Record format 2 adds indication and riskWarning (both or neither); a line without them is a format-1 record, still accepted.",
   type: "object",
   additionalProperties: false,
   required: ["traceId", "modelVersion", "subject", "inputHash", "outputHash", "confidenceBps", "action", "clinicianHash", "finalDecisionHash", "time"],
@@ -67,7 +67,11 @@ const traceRecord: Schema = {
     clinicianHash: nonZeroHex32("a 32-byte hash of the clinician's identity"),
     finalDecisionHash: nonZeroHex32("a 32-byte hash of the final decision"),
     time: { type: "integer", minimum: 1, description: `when the decision was made: unix seconds (at most ${NUMBERS.MAX_CLOCK_SKEW} s ahead of this machine's clock)` },
+    indication: intRange(0, NUMBERS.MAX_INDICATIONS - 1, `record format 2 (with riskWarning): what the model was used for, an id of the consortium's indication catalogue 0..${NUMBERS.MAX_INDICATIONS - 1} (at deployment: ${DEFAULT_INDICATIONS.map((n, i) => `${i} ${n}`).join(", ")}); without it the trace is of format 1 and reports count its indication as unknown`),
+    riskWarning: { type: "boolean", description: "record format 2 (with indication): whether the model's output carried a risk warning" },
   },
+  // Format 2 is both fields or neither: half of it is refused, not guessed.
+  dependencies: { indication: ["riskWarning"], riskWarning: ["indication"] },
 };
 
 const datasetRecord: Schema = {

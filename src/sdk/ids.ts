@@ -4,7 +4,7 @@
  */
 import { AbiCoder, keccak256, type BytesLike } from "ethers";
 import { TraceAnchor__factory } from "../../typechain-types";
-import { SOLIDITY_ENUMS } from "../constants";
+import { NUMBERS, SOLIDITY_ENUMS } from "../constants";
 
 const abi = AbiCoder.defaultAbiCoder();
 const hashOf = (types: readonly string[], values: readonly unknown[]) => keccak256(abi.encode(types, values));
@@ -49,13 +49,34 @@ export const TRACE_RECORD_FIELDS: readonly TraceField[] = (() => {
   });
 })();
 
-/** Leaf encoding for `@openzeppelin/merkle-tree`'s StandardMerkleTree. */
+/** Leaf encoding for `@openzeppelin/merkle-tree`'s StandardMerkleTree (record format 1). */
 export const TRACE_LEAF_ENCODING: readonly string[] = TRACE_RECORD_FIELDS.map((f) => f.type);
 
-/** Values of a record in leaf order. */
+/**
+ * Record format 2 (issue 18): format 1's fields, then the indication the trace was used for (an id
+ * of the governed indication catalogue, below MAX_INDICATIONS so it fits an approval's uint64
+ * bitmask) and whether the model's output carried a risk warning. 16 static words (512 bytes), so
+ * its leaf preimage has a length no format-1 preimage (448 bytes) has: the two leaf encodings are
+ * domain-separated by length, and 512 bytes still fit the four keccak blocks 448 bytes took
+ * (a block is 136 bytes; 543 is the most four hold), so a format-2 leaf costs no more to hash.
+ */
+export const TRACE_RECORD_FIELDS_V2: readonly TraceField[] = [
+  ...TRACE_RECORD_FIELDS,
+  { name: "indication", type: "uint8", max: BigInt(NUMBERS.MAX_INDICATIONS - 1) },
+  { name: "riskWarning", type: "bool", max: 1n },
+];
+export const TRACE_LEAF_ENCODING_V2: readonly string[] = TRACE_RECORD_FIELDS_V2.map((f) => f.type);
+
+/** A record's format: 2 when it carries an indication (and a risk-warning flag), else 1. */
+export const traceRecordFormat = (record: object): 1 | 2 => ((record as { indication?: unknown }).indication === undefined ? 1 : 2);
+
+/** The fields of a record format, in leaf order. */
+export const traceFieldsOf = (format: 1 | 2): readonly TraceField[] => (format === 2 ? TRACE_RECORD_FIELDS_V2 : TRACE_RECORD_FIELDS);
+
+/** Values of a record in leaf order (its format's fields). */
 export function traceLeafValues(record: object): unknown[] {
-  return TRACE_RECORD_FIELDS.map((f) => (record as Record<string, unknown>)[f.name]);
+  return traceFieldsOf(traceRecordFormat(record)).map((f) => (record as Record<string, unknown>)[f.name]);
 }
 
-/** keccak256(abi.encode(record)) — the inner hash the contract double-hashes into a leaf. */
-export const traceRecordHash = (record: object) => hashOf(TRACE_LEAF_ENCODING, traceLeafValues(record));
+/** keccak256(abi.encode(record)) — the inner hash the contract double-hashes into a leaf (either format). */
+export const traceRecordHash = (record: object) => hashOf(traceRecordFormat(record) === 2 ? TRACE_LEAF_ENCODING_V2 : TRACE_LEAF_ENCODING, traceLeafValues(record));

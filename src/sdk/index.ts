@@ -19,6 +19,7 @@ export * from "./deployment";
 export * from "./datasets/build";
 export * from "./traces/record";
 export * from "./traces/receipt";
+export * from "./traces/indication-report";
 export { TraceVault, VAULT_FORMAT, type AnchoredTrace, type QuarantinedTrace, type QuarantineCode, type TraceState } from "./traces/vault";
 export { TraceBatcher, BatchRefusedError, batchHeader, type BatcherOptions, type FlushedBatch, type Refusal } from "./traces/batcher";
 export { Patient, consentHistory, consortiumHospitals, patientPseudonyms, joinedConsentHistory, type HospitalPseudonym, type SignedGrant, type SignedRevoke, type ConsentEvent } from "./roles/patient";

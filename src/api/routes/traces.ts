@@ -5,6 +5,7 @@ import type { Kit } from "../app";
 import { ApiError, errorSchema } from "../errors";
 import { MAX_TIME } from "../inputs";
 import { traceReport } from "../trace-report";
+import type { IndicationLookup } from "../../sdk";
 import * as sch from "../schemas";
 
 const { S } = sch;
@@ -40,6 +41,14 @@ export function traceRoutes(kit: Kit): void {
     hospitalRanges: (hospital) => q.batchRanges(hospital),
     versionHistory: async (id) => (await q.versionHistory(id)).map((h) => ({ time: Number(h.time), status: Number(h.status) })),
   };
+  /**
+   * A version's approved indications, for the report's off-indication figures.
+   * TODO(issue 18, approvals branch): read the approved-indications bitmask the on-chain approval
+   * carries once ModelRegistry emits it and the indexer keeps it; until then every version's
+   * approved indications are "unknown", so format-2 traces count as approvalUnknown, never as
+   * off-indication (the report does not guess).
+   */
+  const indexIndications: IndicationLookup = { approvedIndications: async () => "unknown" };
   // The count is checked in the handler (a named code); the schema's bound only stops a flood early.
   const receiptsBody = S.obj({ receipts: { type: "array", minItems: 1, items: { type: "object" } } }, ["receipts"]);
   /** Verifies receipts with the checks at the trace's time, consent from the index. */
@@ -56,7 +65,7 @@ export function traceRoutes(kit: Kit): void {
   }));
   app.post("/reports/traces", receiptRoute("oversight", sch.traceReport, ["reports"]), async (req) => {
     const receipts = (req.body as { receipts: unknown[] }).receipts;
-    return traceReport(receipts, await verifyAll(receipts));
+    return traceReport(receipts, await verifyAll(receipts), indexIndications);
   });
 }
 

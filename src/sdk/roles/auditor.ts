@@ -8,7 +8,7 @@ import type { Provider } from "ethers";
 import type { Deployment, LedgerContracts } from "../deploy";
 import { InputError } from "../errors";
 import { ClinicianAction, Purpose } from "../../constants";
-import { leafOf, parseReceipt, type TraceReceipt } from "../traces/receipt";
+import { formerFormatLeafOf, leafOf, parseReceipt, type TraceReceipt } from "../traces/receipt";
 import {
   checkAnchoring, checkClinicalRules, checkLeaf, checkNoGapBefore, checkPinned, checkProof, checkRecordInBatch, checkVersionAtTime,
   type AnchoredBatch, type VerifyReason, type VerifyReasonCode,
@@ -87,14 +87,16 @@ export class Auditor {
     const skipped: string[] = [];
     let receipt: TraceReceipt;
     let leaf: string;
+    let formerLeaf: string | undefined;
     try {
       receipt = parseReceipt(raw);
       leaf = leafOf(receipt);
+      formerLeaf = leaf === receipt.leaf ? undefined : formerFormatLeafOf(receipt);
     } catch (e) {
       return { valid: false, reasons: [{ code: "RECEIPT_MALFORMED", message: e instanceof InputError ? e.message : String(e) }], skipped };
     }
     const r = receipt.record;
-    const reasons = [...checkPinned(receipt, { chainId: this.deployment.chainId, traceAnchor: this.deployment.addresses.traces }), ...checkLeaf(receipt, leaf)];
+    const reasons = [...checkPinned(receipt, { chainId: this.deployment.chainId, traceAnchor: this.deployment.addresses.traces }), ...checkLeaf(receipt, leaf, formerLeaf)];
     const batch = await this.memo(this.batches, receipt.batchId.toLowerCase(), () => this.facts.batch(receipt.batchId));
     if (!batch) {
       reasons.push({ code: "BATCH_UNKNOWN", message: `batch ${receipt.batchId} was never anchored by this ledger's TraceAnchor` });
@@ -139,7 +141,7 @@ export interface VersionTraceSummary {
   overrideRate: number;
 }
 
-const INTEGRITY: readonly VerifyReasonCode[] = ["RECEIPT_MALFORMED", "WRONG_CHAIN", "WRONG_CONTRACT", "LEAF_MISMATCH", "BATCH_UNKNOWN", "PROOF_INVALID", "ANCHOR_TX_MISMATCH", "ANCHOR_BLOCK_MISMATCH"];
+const INTEGRITY: readonly VerifyReasonCode[] = ["RECEIPT_MALFORMED", "WRONG_CHAIN", "WRONG_CONTRACT", "LEAF_MISMATCH", "LEAF_WRONG_FORMAT", "BATCH_UNKNOWN", "PROOF_INVALID", "ANCHOR_TX_MISMATCH", "ANCHOR_BLOCK_MISMATCH"];
 
 /**
  * Per model version: consent coverage, tier compliance and override rate of a set of verified

@@ -27,13 +27,13 @@ import type { Signer } from "ethers";
 import type { LedgerContracts } from "../deploy";
 import { InputError, LedgerRevertError, MedprovError } from "../errors";
 import { batchIdOf, traceLeafValues } from "../ids";
-import { TRACE_LEAF_BYTES, TraceTree, encodeTraceLeaf } from "./merkle";
+import { TRACE_SLOT_BYTES, TraceTree, encodeTraceSlot } from "./merkle";
 import { TreeHasher, WORKER_MIN_RECORDS } from "./tree-hasher";
 import { sendWrite } from "../tx";
 import { isoOf } from "../chain-time";
 import { CLINICIAN_ACTIONS, VersionStatus, VERSION_STATUSES, NUMBERS, Role, nameOf, type ClinicianActionName } from "../../constants";
 import { recordFromEncoding, recordFromJson, sealTrace, validateTraceInput, type TraceInput, type TraceRecord } from "./record";
-import { TraceVault, type AnchoredTrace, type BatchToSeal, type QuarantineCode, type QuarantinedTrace, type Quarantining, type SealedBatch, type StoredBatch } from "./vault";
+import { TraceVault, strideOf, type AnchoredTrace, type BatchToSeal, type QuarantineCode, type QuarantinedTrace, type Quarantining, type SealedBatch, type StoredBatch } from "./vault";
 
 /**
  * Oldest a trace may be, in seconds of chain time, to be queued or sealed: the contract's
@@ -113,10 +113,10 @@ export class BatchRefusedError extends MedprovError {
   }
 }
 
-/** The records ABI-encoded back to back in one buffer (one allocation a batch, not one a record). */
+/** The records ABI-encoded in vault slots back to back in one buffer (one allocation a batch, not one a record). */
 const encode = (records: TraceRecord[]): Buffer => {
-  const all = Buffer.allocUnsafe(TRACE_LEAF_BYTES * records.length);
-  records.forEach((r, i) => encodeTraceLeaf(traceLeafValues(r), all, TRACE_LEAF_BYTES * i));
+  const all = Buffer.allocUnsafe(TRACE_SLOT_BYTES * records.length);
+  records.forEach((r, i) => encodeTraceSlot(traceLeafValues(r), all, TRACE_SLOT_BYTES * i));
   return all;
 };
 
@@ -124,6 +124,7 @@ const encode = (records: TraceRecord[]): Buffer => {
 const inputOf = (r: TraceRecord): TraceInput => ({
   traceId: r.traceId, modelVersion: r.modelVersion, subject: r.subject, inputHash: r.inputHash, outputHash: r.outputHash, confidenceBps: r.confidenceBps,
   action: CLINICIAN_ACTIONS[r.action] as ClinicianActionName, clinicianHash: r.clinicianHash, finalDecisionHash: r.finalDecisionHash, time: Number(r.time),
+  ...(r.indication !== undefined ? { indication: r.indication, riskWarning: r.riskWarning } : {}),
 });
 
 /**
@@ -356,10 +357,10 @@ export class TraceBatcher {
   private async reload(sealed: SealedBatch): Promise<SealedWork> {
     const timing = { hashMs: 0, vaultMs: 0, chainMs: 0 };
     const t0 = Date.now();
-    const encoded = await this.vault.records(BigInt(sealed.firstSeq), sealed.count);
+    const encoded = await this.vault.records(BigInt(sealed.firstSeq), sealed.count, strideOf(sealed));
     const records = encoded.map((e) => recordFromJson(recordFromEncoding(e)));
     this.timeFloor = Math.max(this.timeFloor, Number(batchHeader(records).toTime));
-    const tree = await this.hasher.tree(Buffer.concat(encoded), encoded.length);
+    const tree = await this.hasher.tree(Buffer.concat(encoded), encoded.length, strideOf(sealed));
     timing.hashMs += Date.now() - t0;
     return { sealed, records, tree, quarantined: 0, timing };
   }
@@ -388,11 +389,11 @@ export class TraceBatcher {
     const encoded = encode(records);
     // The tree is built (on the worker, for a large batch) while this thread writes the seal: the
     // seal needs the records, salts and sequence numbers durable, not the root, which they determine.
-    const hashed = records.length > 0 ? this.hasher.tree(encoded, records.length).then((tree) => ((timing.hashMs += Date.now() - t1), tree)) : undefined;
+    const hashed = records.length > 0 ? this.hasher.tree(encoded, records.length, TRACE_SLOT_BYTES).then((tree) => ((timing.hashMs += Date.now() - t1), tree)) : undefined;
     hashed?.catch(() => undefined); // awaited below, after the write; a failure is thrown there
     this.options.onProgress?.({ phase: "seal", done: records.length, total: queued.length });
     const t2 = Date.now();
-    const sealed = records.length > 0 ? { firstSeq: firstSeq.toString(), count: records.length } : undefined;
+    const sealed = records.length > 0 ? { firstSeq: firstSeq.toString(), count: records.length, slot: TRACE_SLOT_BYTES } : undefined;
     // Records go to their final place now (salts and sequence numbers must be durable before the root is sent).
     const now = rejected.length > 0 ? await this.quarantineTime() : 0;
     const quarantined = rejected.map(({ q, problem }) => ({ ticket: q.queueId, traceId: q.input.traceId, entry: this.quarantine(q.input, problem, now, "seal") }));
@@ -458,7 +459,7 @@ export class TraceBatcher {
     if (anchored instanceof Refused) return anchored;
     this.options.onProgress?.({ phase: "anchored", done: records.length, total: records.length });
     const t3 = Date.now();
-    const stored: StoredBatch = { firstSeq: sealed.firstSeq, count: sealed.count, root: tree.root, batchId, ...anchored };
+    const stored: StoredBatch = { firstSeq: sealed.firstSeq, count: sealed.count, ...(sealed.slot ? { slot: sealed.slot } : {}), root: tree.root, batchId, ...anchored };
     await this.vault.storeAnchored(stored, tree);
     timing.vaultMs += Date.now() - t3;
     this.options.onProgress?.({ phase: "store", done: records.length, total: records.length });
@@ -512,7 +513,7 @@ export class TraceBatcher {
     const quarantined: Quarantining[] = [];
     const batches: BatchToSeal[] = [];
     const sealed = (await this.vault.sealedBatches()).filter((b) => BigInt(b.firstSeq) >= firstSeq);
-    const sealedRecords = await Promise.all(sealed.map(async (b) => (await this.vault.records(BigInt(b.firstSeq), b.count)).map((e) => recordFromJson(recordFromEncoding(e)))));
+    const sealedRecords = await Promise.all(sealed.map(async (b) => (await this.vault.records(BigInt(b.firstSeq), b.count, strideOf(b))).map((e) => recordFromJson(recordFromEncoding(e)))));
     // From here to the write's turn nothing is awaited: tickets are handed out in the order writes land.
     let seq = firstSeq;
     for (const records of sealedRecords) {

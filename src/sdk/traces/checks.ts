@@ -18,6 +18,7 @@ export const VERIFY_REASONS = [
   "WRONG_CHAIN",
   "WRONG_CONTRACT",
   "LEAF_MISMATCH",
+  "LEAF_WRONG_FORMAT",
   "BATCH_UNKNOWN",
   "PROOF_INVALID",
   "ANCHOR_TX_MISMATCH",
@@ -69,9 +70,20 @@ export function checkPinned(receipt: TraceReceipt, pinned: Pinned): VerifyReason
   return out;
 }
 
-/** The record hashes to the receipt's leaf (`leaf`: recomputed from the record). */
-export const checkLeaf = (receipt: TraceReceipt, leaf: string): VerifyReason[] =>
-  leaf === receipt.leaf ? [] : [reason("LEAF_MISMATCH", `the record hashes to leaf ${leaf}, not the receipt's ${receipt.leaf}`)];
+/**
+ * The record hashes to the receipt's leaf (`leaf`: recomputed from the record in its receipt's
+ * record format). When a /3 receipt's leaf is instead the format-1 leaf of the record's first 14
+ * fields (`formerLeaf`), a format-1 trace is being presented as format 2 (an indication and warning
+ * added to it afterwards): LEAF_WRONG_FORMAT, not LEAF_MISMATCH. The two leaf encodings are
+ * domain-separated (448- and 512-byte preimages), so neither leaf is ever the other's.
+ */
+export function checkLeaf(receipt: TraceReceipt, leaf: string, formerLeaf?: string): VerifyReason[] {
+  if (leaf === receipt.leaf) return [];
+  if (formerLeaf === receipt.leaf) {
+    return [reason("LEAF_WRONG_FORMAT", `the receipt's leaf ${receipt.leaf} is the format-1 leaf of this record without its indication and risk warning: a format-1 trace presented as format 2 (${receipt.format}); its format-2 leaf would be ${leaf}`)];
+  }
+  return [reason("LEAF_MISMATCH", `the record hashes to leaf ${leaf}, not the receipt's ${receipt.leaf}`)];
+}
 
 /**
  * The proof leads from the record's leaf, at its own position (seq − firstSeq) in a tree of the

@@ -9,7 +9,7 @@
  * binding rather than a pure-JS keccak (bench/anchor.ts measures the whole path). Building needs
  * no sort: one hash per leaf (the double hash) and one per internal node, as the sorted tree did.
  */
-import { TRACE_LEAF_ENCODING, TRACE_RECORD_FIELDS } from "../ids";
+import { TRACE_RECORD_FIELDS, TRACE_RECORD_FIELDS_V2, type TraceField } from "../ids";
 import { fillInternalNodes, keccak_256, leafNode, treeNodesOfEncoded } from "./tree-hash";
 
 const hex = (b: Uint8Array) => "0x" + Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
@@ -58,16 +58,35 @@ export function isStrictAddress(v: unknown): v is string {
 /** "0x" + 64 lower-case hex digits: the one accepted form of a bytes32 (docs/receipt.md). */
 export const isStrictBytes32 = (v: unknown): v is string => typeof v === "string" && v.length === 66 && v.charCodeAt(0) === 48 && v.charCodeAt(1) === 120 && lowerHex(v, 2, 66);
 
-/** Bytes of one encoded record: every field is one static ABI word. */
+/** Bytes of one encoded format-1 record: every field is one static ABI word (14 words). */
 export const TRACE_LEAF_BYTES = 32 * TRACE_RECORD_FIELDS.length;
+/** Bytes of one encoded format-2 record (16 words: format 1's, then indication and riskWarning). */
+export const TRACE_LEAF_BYTES_V2 = 32 * TRACE_RECORD_FIELDS_V2.length;
+
+/**
+ * A vault slot (layout 5): every record of a batch takes TRACE_SLOT_BYTES, so a batch may mix
+ * formats (a hospital migrating from format 1 sends both) and still be read at a fixed stride. A
+ * format-2 record fills its slot; a format-1 record is its 448 bytes followed by the word
+ * {@link V1_SLOT_MARK} where a format-2 record has its indication (a uint8, whose first byte is
+ * always zero). The slot is storage only: the leaf hashes the record's own encoding, never the mark.
+ */
+export const TRACE_SLOT_BYTES = TRACE_LEAF_BYTES_V2;
+/** Fills the indication word of a format-1 record's slot (0xff…ff: no uint8 encodes to it). */
+export const V1_SLOT_MARK = 0xff;
+
+/** The bytes of a slot that are the record's encoding (the first 448 for a format-1 record, all 512 otherwise). */
+export const slotRecord = (slot: Uint8Array): Uint8Array => (slot.length === TRACE_SLOT_BYTES && slot[TRACE_LEAF_BYTES] === V1_SLOT_MARK ? slot.subarray(0, TRACE_LEAF_BYTES) : slot);
 
 const UINT64_TEXT = /^(0|[1-9][0-9]{0,19})$/;
 
 /** How each field is checked and written, worked out once from the ABI (the hot loop reads only this). */
-const PLAN = TRACE_RECORD_FIELDS.map(({ name, type, max = 0n }) => {
-  if (max >= 1n << 64n) throw new Error(`trace field ${name}: ${type} is wider than the encoder's 64 bits`);
-  return { name, type, max, maxNumber: Number(max), wide: max > 0xffffffffn };
-});
+const planOf = (fields: readonly TraceField[]) =>
+  fields.map(({ name, type, max = 0n }) => {
+    if (max >= 1n << 64n) throw new Error(`trace field ${name}: ${type} is wider than the encoder's 64 bits`);
+    return { name, type, max, maxNumber: Number(max), wide: max > 0xffffffffn };
+  });
+const PLAN_V1 = planOf(TRACE_RECORD_FIELDS);
+const PLAN_V2 = planOf(TRACE_RECORD_FIELDS_V2);
 
 /** The bigint of a uint64 value: a bigint, or its decimal string without sign or leading zero; else undefined. */
 function uint64Of(v: unknown, max: bigint): bigint | undefined {
@@ -77,17 +96,22 @@ function uint64Of(v: unknown, max: bigint): bigint | undefined {
 
 /**
  * abi.encode of the trace record's values (all static words); the vault stores records in this form.
- * Accepts exactly what docs/receipt.md's strict parsing accepts (plus bigints, which JSON cannot
- * carry): bytes32 as lower-case hex, addresses lower-case or EIP-55, uint64 as decimal strings,
- * narrower integers as JS integers, all within their Solidity type (enums within their members);
- * anything else is a RangeError, never truncated. Hot path: one pass per value, no allocation
- * beyond the output buffer for bytes32 and numbers. A batch encodes into one buffer (`into`, at
- * `offset`): a separate allocation per record was a fifth of a 100,000-trace seal, most of it GC.
+ * The format follows from the number of values: 14 (format 1) or 16 (format 2, ending with the
+ * indication and riskWarning). Accepts exactly what docs/receipt.md's strict parsing accepts (plus
+ * bigints, which JSON cannot carry): bytes32 as lower-case hex, addresses lower-case or EIP-55,
+ * uint64 as decimal strings, narrower integers as JS integers, all within their Solidity type (enums
+ * within their members, the indication below MAX_INDICATIONS), booleans as true/false; anything
+ * else is a RangeError, never truncated. Hot path: one pass per value, no allocation beyond the
+ * output buffer for bytes32 and numbers. A batch encodes into one buffer (`into`, at `offset`): a
+ * separate allocation per record was a fifth of a 100,000-trace seal, most of it GC.
  */
 export function encodeTraceLeaf(values: readonly unknown[], into?: Buffer, offset = 0): Buffer {
-  const buf = into ? into.subarray(offset, offset + TRACE_LEAF_BYTES).fill(0) : Buffer.alloc(TRACE_LEAF_BYTES);
-  for (let i = 0; i < PLAN.length; i++) {
-    const { name, type, max, maxNumber, wide } = PLAN[i];
+  const plan = values.length === PLAN_V2.length ? PLAN_V2 : PLAN_V1;
+  if (values.length !== plan.length) throw new RangeError(`a trace record has ${PLAN_V1.length} (format 1) or ${PLAN_V2.length} (format 2) values, not ${values.length}`);
+  const bytes = 32 * plan.length;
+  const buf = into ? into.subarray(offset, offset + bytes).fill(0) : Buffer.alloc(bytes);
+  for (let i = 0; i < plan.length; i++) {
+    const { name, type, max, maxNumber, wide } = plan[i];
     const v = values[i];
     const at = 32 * i;
     if (type === "bytes32") {
@@ -96,6 +120,9 @@ export function encodeTraceLeaf(values: readonly unknown[], into?: Buffer, offse
     } else if (type === "address") {
       if (!isStrictAddress(v)) throw new RangeError(`${name}: address malformed or mis-checksummed: ${JSON.stringify(v)}`);
       buf.write(v.slice(2), at + 12, 20, "hex");
+    } else if (type === "bool") {
+      if (typeof v !== "boolean") throw new RangeError(`${name}: bool value must be true or false: ${JSON.stringify(v)}`);
+      buf[at + 31] = v ? 1 : 0;
     } else if (!wide && typeof v === "number") {
       if (!Number.isInteger(v) || v < 0 || v > maxNumber) throw new RangeError(`${name}: ${type} value out of range: ${v}`);
       buf.writeUInt32BE(v, at + 28); // narrower than 33 bits
@@ -108,14 +135,25 @@ export function encodeTraceLeaf(values: readonly unknown[], into?: Buffer, offse
   return buf;
 }
 
-/** The values of an encoded record: bytes32 and addresses as lower-case hex, integers as bigints. */
-export function decodeTraceLeaf(encoded: Uint8Array): (string | bigint)[] {
-  const b = asBuffer(encoded);
-  if (b.length !== 32 * TRACE_LEAF_ENCODING.length) throw new RangeError("not an encoded trace record");
-  return TRACE_LEAF_ENCODING.map((type, i) => {
+/** Encodes a record's values into a vault slot of TRACE_SLOT_BYTES at `offset` (a format-1 record gets the mark after it). */
+export function encodeTraceSlot(values: readonly unknown[], into: Buffer, offset: number): void {
+  encodeTraceLeaf(values, into, offset);
+  if (values.length === PLAN_V1.length) into.fill(V1_SLOT_MARK, offset + TRACE_LEAF_BYTES, offset + TRACE_SLOT_BYTES);
+}
+
+/**
+ * The values of an encoded record (448 bytes: format 1; 512: format 2; a vault slot: either):
+ * bytes32 and addresses as lower-case hex, integers as bigints, the risk warning as a boolean.
+ */
+export function decodeTraceLeaf(encoded: Uint8Array): (string | bigint | boolean)[] {
+  const b = asBuffer(slotRecord(encoded));
+  const fields = b.length === TRACE_LEAF_BYTES ? TRACE_RECORD_FIELDS : b.length === TRACE_LEAF_BYTES_V2 ? TRACE_RECORD_FIELDS_V2 : undefined;
+  if (!fields) throw new RangeError("not an encoded trace record");
+  return fields.map(({ type }, i) => {
     const at = 32 * i;
     if (type === "bytes32") return "0x" + b.toString("hex", at, at + 32);
     if (type === "address") return "0x" + b.toString("hex", at + 12, at + 32);
+    if (type === "bool") return b[at + 31] === 1;
     return b.readBigUInt64BE(at + 24);
   });
 }
@@ -135,9 +173,12 @@ export class TraceTree {
     return new TraceTree(fillInternalNodes(nodes, n));
   }
 
-  /** Builds the tree over `count` records ABI-encoded back to back (what a batch's seal holds). */
-  static ofEncoded(encoded: Uint8Array, count: number): TraceTree {
-    return new TraceTree(treeNodesOfEncoded(encoded, count, TRACE_LEAF_BYTES));
+  /**
+   * Builds the tree over `count` records encoded back to back (what a batch's seal holds): format-1
+   * records of TRACE_LEAF_BYTES each (vault layouts up to 4), or vault slots of TRACE_SLOT_BYTES.
+   */
+  static ofEncoded(encoded: Uint8Array, count: number, stride: number = TRACE_LEAF_BYTES): TraceTree {
+    return new TraceTree(treeNodesOfEncoded(encoded, count, stride));
   }
 
   /** The tree whose nodes {@link treeNodesOfEncoded} laid out (a worker thread's answer). */

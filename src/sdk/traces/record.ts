@@ -5,9 +5,9 @@
  * a medical record number must not reach the vault at all.
  */
 import { ZeroHash, getAddress, hexlify, randomBytes } from "ethers";
-import { CLINICIAN_ACTIONS, ClinicianAction, NUMBERS, Tier, tierFor, type ClinicianActionName } from "../../constants";
+import { CLINICIAN_ACTIONS, ClinicianAction, DEFAULT_INDICATIONS, NUMBERS, Tier, tierFor, type ClinicianActionName } from "../../constants";
 import { InputError } from "../errors";
-import { TRACE_RECORD_FIELDS } from "../ids";
+import { TRACE_RECORD_FIELDS_V2, traceFieldsOf } from "../ids";
 import { decodeTraceLeaf } from "./merkle";
 
 /** What the hospital supplies for one AI-assisted decision. Identities are hashes or a pseudonymous address. */
@@ -22,6 +22,14 @@ export interface TraceInput {
   clinicianHash: string;
   finalDecisionHash: string;
   time: number; // unix seconds
+  /**
+   * Record format 2 (both or neither): the indication the model was used for, an id of the
+   * governed indication catalogue (DEFAULT_INDICATIONS at deployment), and whether the model's
+   * output carried a risk warning. An input without them seals into a format-1 record, which
+   * reports count as "indication unknown" (docs/reports.md).
+   */
+  indication?: number;
+  riskWarning?: boolean;
 }
 
 /** The sealed record; its fields and order are those of ITraceAnchor.TraceRecord. */
@@ -40,6 +48,9 @@ export interface TraceRecord {
   finalDecisionHash: string;
   time: bigint;
   salt: string;
+  /** Format 2 only (see TraceInput). */
+  indication?: number;
+  riskWarning?: boolean;
 }
 
 type FieldCheck = (v: unknown) => unknown;
@@ -77,7 +88,7 @@ const bytes32: FieldCheck = (v) => {
   const lc = upper ? v.toLowerCase() : v;
   return lc === ZeroHash ? undefined : lc;
 };
-const INPUT_SCHEMA: Record<keyof TraceInput, [FieldCheck, string]> = {
+const INPUT_SCHEMA: Record<Exclude<keyof TraceInput, "indication" | "riskWarning">, [FieldCheck, string]> = {
   traceId: [bytes32, "a non-zero 32-byte hex string"],
   modelVersion: [bytes32, "a model version id (32-byte hex)"],
   subject: [checkedAddress, "the patient's pseudonymous address"],
@@ -89,20 +100,29 @@ const INPUT_SCHEMA: Record<keyof TraceInput, [FieldCheck, string]> = {
   finalDecisionHash: [bytes32, "a 32-byte hash of the final decision"],
   time: [(v) => (Number.isInteger(v) && (v as number) > 0 ? v : undefined), "unix seconds"],
 };
-export const TRACE_INPUT_FIELDS = Object.keys(INPUT_SCHEMA) as (keyof TraceInput)[];
+/** The fields format 2 adds; an input carries both (format 2) or neither (format 1). */
+const FORMAT2_SCHEMA: Record<"indication" | "riskWarning", [FieldCheck, string]> = {
+  indication: [(v) => (Number.isInteger(v) && (v as number) >= 0 && (v as number) < NUMBERS.MAX_INDICATIONS ? v : undefined), `an indication id 0..${NUMBERS.MAX_INDICATIONS - 1} of the catalogue (${DEFAULT_INDICATIONS.map((n, i) => `${i} ${n}`).join(", ")}, …)`],
+  riskWarning: [(v) => (typeof v === "boolean" ? v : undefined), "true or false (did the model's output carry a risk warning)"],
+};
+export const TRACE_INPUT_FIELDS = [...Object.keys(INPUT_SCHEMA), ...Object.keys(FORMAT2_SCHEMA)] as (keyof TraceInput)[];
 const SCHEMA_ENTRIES = Object.entries(INPUT_SCHEMA);
+const FORMAT2_ENTRIES = Object.entries(FORMAT2_SCHEMA);
+const ALL_SCHEMA = { ...INPUT_SCHEMA, ...FORMAT2_SCHEMA };
 
 /** Checks a hospital's trace input against the schema; throws InputError naming the first problem. */
 export function validateTraceInput(raw: unknown, now = Math.floor(Date.now() / 1000)): TraceInput {
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new InputError("TRACE_NOT_OBJECT", "a trace record must be a JSON object");
   const obj = raw as Record<string, unknown>;
   for (const key of Object.keys(obj)) {
-    if (!Object.hasOwn(INPUT_SCHEMA, key)) {
+    if (!Object.hasOwn(ALL_SCHEMA, key)) {
       throw new InputError("TRACE_UNKNOWN_FIELD", `field "${key}" is not part of the trace schema; traces carry only hashes and a pseudonymous subject (allowed: ${TRACE_INPUT_FIELDS.join(", ")})`, { field: key });
     }
   }
   const out: Record<string, unknown> = {};
-  for (const [key, [check, expected]] of SCHEMA_ENTRIES) {
+  // Format 2 when either of its fields is there; then both must be (half a format-2 record is refused, not guessed).
+  const entries = "indication" in obj || "riskWarning" in obj ? SCHEMA_ENTRIES.concat(FORMAT2_ENTRIES) : SCHEMA_ENTRIES;
+  for (const [key, [check, expected]] of entries) {
     if (!(key in obj)) throw new InputError("TRACE_MISSING_FIELD", `field "${key}" is missing; expected ${expected}`, { field: key });
     const value = check(obj[key]);
     if (value === undefined) throw new InputError("TRACE_BAD_FIELD", `field "${key}" must be ${expected}, got ${JSON.stringify(obj[key])}`, { field: key });
@@ -131,6 +151,7 @@ export function sealTrace(input: TraceInput, hospital: number, seq: bigint, salt
     finalDecisionHash: input.finalDecisionHash,
     time: BigInt(input.time),
     salt,
+    ...(input.indication !== undefined ? { indication: input.indication, riskWarning: input.riskWarning } : {}),
   };
 }
 
@@ -144,11 +165,11 @@ export const recordToJson = (r: TraceRecord): TraceRecordJson => ({ ...r, seq: r
 
 export const recordFromJson = (j: TraceRecordJson): TraceRecord => ({ ...j, seq: BigInt(j.seq), time: BigInt(j.time) });
 
-/** The JSON form of a record the vault holds ABI-encoded: 64-bit integers as strings, the subject checksummed. */
+/** The JSON form of a record the vault holds ABI-encoded (either format, or a vault slot): 64-bit integers as strings, the subject checksummed. */
 export function recordFromEncoding(encoded: Uint8Array): TraceRecordJson {
   const values = decodeTraceLeaf(encoded);
   return Object.fromEntries(
-    TRACE_RECORD_FIELDS.map((f, i) => {
+    traceFieldsOf(values.length === TRACE_RECORD_FIELDS_V2.length ? 2 : 1).map((f, i) => {
       const v = values[i];
       if (f.type === "address") return [f.name, checkedAddress(v)];
       if (typeof v === "bigint") return [f.name, f.type === "uint64" ? v.toString() : Number(v)];

@@ -47,8 +47,18 @@ export function treeHashing(load: (id: string) => unknown) {
   };
 
   /**
-   * The whole tree over `count` records encoded back to back (`leafBytes` each), as one buffer of
-   * 2·count − 1 nodes: leaf p = keccak(keccak(record p)) at node count − 1 + p, internal nodes above.
+   * A vault slot (merkle.ts TRACE_SLOT_BYTES, 512) holds a format-2 record whole, or a format-1
+   * record's 448 bytes followed by 0xff bytes (V1_SLOT_MARK) where a format-2 record's indication
+   * word begins with a zero byte. Repeated here because this function may refer to nothing outside.
+   */
+  const SLOT = 512;
+  const V1_BYTES = 448;
+  const V1_MARK = 0xff;
+
+  /**
+   * The whole tree over `count` records encoded back to back (`leafBytes` each: 448, format-1
+   * records; or 512, vault slots of either format), as one buffer of 2·count − 1 nodes:
+   * leaf p = keccak(keccak(record p)) at node count − 1 + p, internal nodes above.
    */
   const treeNodesOfEncoded = (encoded: Uint8Array, count: number, leafBytes: number): Buffer => {
     if (count < 1) throw new RangeError("a Merkle tree needs at least one leaf");
@@ -56,7 +66,11 @@ export function treeHashing(load: (id: string) => unknown) {
     const records = asBuffer(encoded);
     // Not allocUnsafe: a small one would come from Node's shared pool, which cannot be handed to another thread.
     const nodes = Buffer.alloc(32 * (2 * count - 1));
-    for (let p = 0; p < count; p++) keccak_256(keccak_256(records.subarray(leafBytes * p, leafBytes * (p + 1)))).copy(nodes, 32 * leafNode(count, p));
+    for (let p = 0; p < count; p++) {
+      const at = leafBytes * p;
+      const bytes = leafBytes === SLOT && records[at + V1_BYTES] === V1_MARK ? V1_BYTES : leafBytes;
+      keccak_256(keccak_256(records.subarray(at, at + bytes))).copy(nodes, 32 * leafNode(count, p));
+    }
     return fillInternalNodes(nodes, count);
   };
 

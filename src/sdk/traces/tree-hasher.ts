@@ -39,12 +39,13 @@ interface Waiting {
   reject: (e: Error) => void;
   encoded: Buffer;
   count: number;
+  stride: number;
 }
 
 /** Hashes a request on this thread (the worker could not). */
-function hashHere({ resolve, reject, encoded, count }: Waiting): void {
+function hashHere({ resolve, reject, encoded, count, stride }: Waiting): void {
   try {
-    resolve(TraceTree.ofEncoded(encoded, count));
+    resolve(TraceTree.ofEncoded(encoded, count, stride));
   } catch (e) {
     reject(e as Error);
   }
@@ -80,15 +81,18 @@ export class TreeHasher {
     }
   }
 
-  /** The tree over `count` records ABI-encoded back to back in `encoded` (not modified). */
-  tree(encoded: Buffer, count: number): Promise<TraceTree> {
+  /**
+   * The tree over `count` records encoded back to back in `encoded` (not modified), `stride` bytes
+   * each: TRACE_LEAF_BYTES (format-1 records, vault layouts up to 4) or TRACE_SLOT_BYTES (vault slots).
+   */
+  tree(encoded: Buffer, count: number, stride: number = TRACE_LEAF_BYTES): Promise<TraceTree> {
     const worker = this.worker;
-    if (!worker || !this.ready || count < WORKER_MIN_RECORDS) return Promise.resolve(TraceTree.ofEncoded(encoded, count));
+    if (!worker || !this.ready || count < WORKER_MIN_RECORDS) return Promise.resolve(TraceTree.ofEncoded(encoded, count, stride));
     const id = this.nextId++;
     return new Promise<TraceTree>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, encoded, count });
+      this.pending.set(id, { resolve, reject, encoded, count, stride });
       if (this.pending.size === 1) worker.ref();
-      worker.postMessage({ id, encoded, count, leafBytes: TRACE_LEAF_BYTES }); // copied: the caller keeps writing `encoded` to the vault
+      worker.postMessage({ id, encoded, count, leafBytes: stride }); // copied: the caller keeps writing `encoded` to the vault
     });
   }
 

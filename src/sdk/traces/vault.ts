@@ -14,7 +14,9 @@
  *                    number as a string once sealed (appends are idempotent by trace id)
  *   a:<seq>        → a run of up to RECORDS_PER_ENTRY records from sequence <seq>, each with its salt,
  *                    ABI-encoded (the bytes its leaf hashes) back to back; written when sealed, never
- *                    across two batches (layout 3 wrote one record an entry: a run of one)
+ *                    across two batches (layout 3 wrote one record an entry: a run of one). A batch
+ *                    with `slot` (layout 5) has each record in a slot of TRACE_SLOT_BYTES (either
+ *                    record format, merkle.ts); one without holds format-1 records of TRACE_LEAF_BYTES
  *   s:<firstSeq>   → SealedBatch {firstSeq, count}: a batch sealed but not yet stored as anchored; several
  *                    may wait, in sequence order (the next is sealed while the oldest is being anchored)
  *   b:<firstSeq>   → StoredBatch: an anchored batch (its records are a:<firstSeq..+count>)
@@ -29,11 +31,15 @@
  */
 import { Level } from "level";
 import { recordFromEncoding, type TraceInput, type TraceRecordJson } from "./record";
-import { TRACE_LEAF_BYTES, TraceTree } from "./merkle";
+import { TRACE_LEAF_BYTES, TRACE_SLOT_BYTES, TraceTree } from "./merkle";
 import { MedprovError } from "../errors";
 
 /**
  * Layout version of the keys above; a vault written in another layout is refused, not misread.
+ * 5: batches sealed from now on store records in slots (`slot` in s:/b:), so a batch may mix record
+ * formats 1 and 2; batches sealed before keep their format-1 records as they are. Opening a layout-3
+ * or 4 vault for a batcher sets layout 5 (after layout 3's one step), so an older release, which
+ * would misread slots, refuses it; read-only opens read every layout from 3 as it is.
  * 4: sealed batches are a list (s:<firstSeq>), so one is sealed while another is anchored.
  * 3: trees are position-bound (TraceAnchor 3.x). A layout-3 vault differs only in holding at most
  * one sealed batch under `sealed`: opening it for a batcher moves that batch to s:<firstSeq> and
@@ -41,8 +47,10 @@ import { MedprovError } from "../errors";
  * read looks at sealed batches). A layout-2 vault belongs to a TraceAnchor 2.x deployment and is
  * refused (anchor its queue with the release that wrote it).
  */
-export const VAULT_FORMAT = 4;
+export const VAULT_FORMAT = 5;
 const MIGRATABLE_FORMAT = 3;
+/** Layout 4 differs from 5 only in never holding slots: opening it for a batcher just sets layout 5. */
+const SLOTLESS_FORMAT = 4;
 
 /**
  * A batch sealed but not yet stored as anchored. Its records (a:<seq>) determine its tree; batches
@@ -52,7 +60,12 @@ export interface SealedBatch {
   firstSeq: string;
   count: number;
   root?: string;
+  /** Bytes each record takes in the a: runs: TRACE_SLOT_BYTES (layout 5); absent: format-1 records of TRACE_LEAF_BYTES. */
+  slot?: number;
 }
+
+/** Bytes a record of this batch takes in the vault's a: runs. */
+export const strideOf = (b: Pick<SealedBatch, "slot">): number => b.slot ?? TRACE_LEAF_BYTES;
 
 export interface StoredBatch extends SealedBatch {
   /** The anchored root, keccak(abi.encode(count, treeRoot)). */
@@ -103,7 +116,7 @@ export type TraceState =
   | { state: "sealed"; seq: string }
   | { state: "anchored"; anchored: AnchoredTrace };
 
-/** A batch being sealed: its first sequence number, its records' trace ids in order, and the records ABI-encoded back to back. */
+/** A batch being sealed: its first sequence number, its records' trace ids in order, and the records in slots of TRACE_SLOT_BYTES back to back. */
 export interface BatchToSeal {
   firstSeq: bigint;
   traceIds: string[];
@@ -136,10 +149,10 @@ function sealOps({ firstSeq, traceIds, encoded }: BatchToSeal): VaultOp[] {
   const ops: VaultOp[] = [];
   const count = traceIds.length;
   for (let i = 0; i < count; i += RECORDS_PER_ENTRY) {
-    ops.push({ type: "put", key: seqKey(firstSeq + BigInt(i)), value: encoded.subarray(TRACE_LEAF_BYTES * i, TRACE_LEAF_BYTES * Math.min(count, i + RECORDS_PER_ENTRY)), valueEncoding: "buffer" });
+    ops.push({ type: "put", key: seqKey(firstSeq + BigInt(i)), value: encoded.subarray(TRACE_SLOT_BYTES * i, TRACE_SLOT_BYTES * Math.min(count, i + RECORDS_PER_ENTRY)), valueEncoding: "buffer" });
   }
   traceIds.forEach((id, i) => ops.push({ type: "put", key: `id:${id}`, value: (firstSeq + BigInt(i)).toString() }));
-  const sealed: SealedBatch = { firstSeq: firstSeq.toString(), count };
+  const sealed: SealedBatch = { firstSeq: firstSeq.toString(), count, slot: TRACE_SLOT_BYTES };
   ops.push({ type: "put", key: sealedKey(firstSeq), value: sealed });
   return ops;
 }
@@ -196,7 +209,9 @@ export class TraceVault {
       await db.put("meta:format", VAULT_FORMAT, { sync: true });
     } else if (format === MIGRATABLE_FORMAT && !readOnly) {
       await migrateFrom3(db);
-    } else if (format !== VAULT_FORMAT && format !== MIGRATABLE_FORMAT) {
+    } else if (format === SLOTLESS_FORMAT && !readOnly) {
+      await db.put("meta:format", VAULT_FORMAT, { sync: true });
+    } else if (format !== VAULT_FORMAT && format !== MIGRATABLE_FORMAT && format !== SLOTLESS_FORMAT) {
       await db.close();
       throw new MedprovError("VAULT_FORMAT", `${path} is a trace vault of layout ${format}; this release reads layout ${VAULT_FORMAT}`);
     }
@@ -308,8 +323,11 @@ export class TraceVault {
     return n;
   }
 
-  /** Sealed records [firstSeq, firstSeq + count), ABI-encoded, in sequence order (views into the runs read). */
-  async records(firstSeq: bigint, count: number): Promise<Buffer[]> {
+  /**
+   * Sealed records [firstSeq, firstSeq + count), ABI-encoded, in sequence order (views into the runs
+   * read), `stride` bytes each: the batch's {@link strideOf} (a slot, or a format-1 record).
+   */
+  async records(firstSeq: bigint, count: number, stride: number): Promise<Buffer[]> {
     const end = firstSeq + BigInt(count);
     // The run holding firstSeq may begin before it; runs never straddle a batch, so it is the last key at or before it.
     const [from = seqKey(firstSeq)] = await this.db.keys({ gte: "a:", lte: seqKey(firstSeq), reverse: true, limit: 1 }).all();
@@ -317,9 +335,9 @@ export class TraceVault {
     for await (const [key, value] of this.db.iterator({ gte: from, lt: seqKey(end), valueEncoding: "buffer" })) {
       const run = value as Buffer;
       const first = BigInt(key.slice(2));
-      for (let i = 0; i < run.length / TRACE_LEAF_BYTES; i++) {
+      for (let i = 0; i < run.length / stride; i++) {
         const seq = first + BigInt(i);
-        if (seq >= firstSeq && seq < end) out.push(run.subarray(TRACE_LEAF_BYTES * i, TRACE_LEAF_BYTES * (i + 1)));
+        if (seq >= firstSeq && seq < end) out.push(run.subarray(stride * i, stride * (i + 1)));
       }
     }
     return out;
@@ -343,7 +361,7 @@ export class TraceVault {
   /** A stored record with its proof, cut from its batch's tree. */
   async anchoredAt(seq: bigint): Promise<AnchoredTrace | undefined> {
     const batch = await this.batchOf(seq);
-    const [encoded] = batch ? await this.records(seq, 1) : [];
+    const [encoded] = batch ? await this.records(seq, 1, strideOf(batch)) : [];
     if (!batch || !encoded) return undefined;
     return this.withProof(batch, await this.tree(batch.firstSeq), recordFromEncoding(encoded));
   }
@@ -358,7 +376,7 @@ export class TraceVault {
     for await (const value of this.db.values({ gte: "b:", lt: "b;" })) {
       const batch = value as StoredBatch;
       const tree = await this.tree(batch.firstSeq);
-      for (const encoded of await this.records(BigInt(batch.firstSeq), batch.count)) yield this.withProof(batch, tree, recordFromEncoding(encoded));
+      for (const encoded of await this.records(BigInt(batch.firstSeq), batch.count, strideOf(batch))) yield this.withProof(batch, tree, recordFromEncoding(encoded));
     }
   }
 
