@@ -16,6 +16,8 @@ import {
   DEFAULT_INCIDENT_CATEGORIES, DEFAULT_WEIGHTING, IncidentCategory, LiabilityCase, OutputFinding, Role, Severity,
 } from "../src/constants";
 import type { IIncidentRegistry } from "../typechain-types";
+import { anchorTwoTraces } from "./helpers/api-fixture";
+import { Appraiser, Hospital, readIncident } from "../src/sdk";
 
 const ORG_APPRAISER = 8; // admitted after the fixture's seven members
 
@@ -219,5 +221,46 @@ describe("IncidentRegistry", () => {
       await governed(l.incidents.interface.encodeFunctionData("addCategory", ["device failure"]), "IncidentRegistryCategoryNameNotCanonical", ["device failure"]);
       await governed(l.incidents.interface.encodeFunctionData("addCategory", ["OTHER"]), "IncidentRegistryCategoryNameTaken", ["OTHER"]);
     });
+  });
+});
+
+describe("SDK: Hospital.reportIncident / recordFinding, Appraiser.determine, readIncident", () => {
+  async function sdkFixture() {
+    const f = await incidentFixture();
+    const receipts = await anchorTwoTraces(f.l, f.versionId);
+    return { ...f, receipts };
+  }
+
+  it("reports from a trace receipt, finds, determines, and reads back with names beside codes", async () => {
+    const f = await loadFixture(sdkFixture);
+    const hospital = new Hospital(f.l, f.l.hospitalA);
+    const narrative = keccak256(getBytes("0x" + "01".repeat(8)));
+    const occurredAt = await time.latest();
+    const r = await hospital.reportIncident(f.receipts[0], { severity: "life_threatening", category: "MISSED_DIAGNOSIS", occurredAt, narrativeHash: narrative });
+    expect(r.incidentId).toBe(1);
+    await hospital.recordFinding(1, "INCORRECT", h("follow-up"));
+    await new Appraiser(f.l, f.appraiser).determine(1, { developer: 4000, hospital: 0, clinician: 6000 }, h("ruling"));
+    const seen = await readIncident(f.l, 1);
+    expect(seen).toMatchObject({
+      incidentId: 1, hospital: ORG.HOSPITAL_A, versionId: f.versionId, batchId: f.receipts[0].batchId, seq: f.receipts[0].record.seq.toString(),
+      severityName: "LIFE_THREATENING", categoryName: "MISSED_DIAGNOSIS", findingName: "INCORRECT", narrativeHash: narrative,
+      determination: { appraiser: ORG_APPRAISER, shares: { DEVELOPER: 4000, HOSPITAL: 0, CLINICIAN: 6000 } },
+    });
+    expect(seen!.occurredAtIso).toBe(new Date(occurredAt * 1000).toISOString());
+    expect(await readIncident(f.l, 2)).toBeUndefined();
+  });
+
+  it("refuses bad input by name before the chain, and the chain's refusals arrive by name", async () => {
+    const f = await loadFixture(sdkFixture);
+    const hospital = new Hospital(f.l, f.l.hospitalA);
+    const facts = { severity: "SEVERE", category: "MISDIAGNOSIS", occurredAt: await time.latest(), narrativeHash: h("narrative") };
+    await expect(hospital.reportIncident(f.receipts[0], { ...facts, severity: "GRAVE" })).rejects.toMatchObject({ code: "INCIDENT_BAD_SEVERITY" });
+    await expect(hospital.reportIncident(f.receipts[0], { ...facts, category: "BAD_LUCK" })).rejects.toMatchObject({ code: "INCIDENT_CATEGORY_UNKNOWN" });
+    const tampered = { ...f.receipts[0], record: { ...f.receipts[0].record, confidenceBps: 1 } };
+    await expect(hospital.reportIncident(tampered, facts)).rejects.toMatchObject({ code: "INCIDENT_RECEIPT_MISMATCH" });
+    await expect(new Hospital(f.l, f.l.hospitalB).reportIncident(f.receipts[0], facts)).rejects.toMatchObject({ code: "IncidentRegistryNotYourBatch" });
+    await hospital.reportIncident(f.receipts[1], facts);
+    await expect(new Appraiser(f.l, f.l.auditor).determine(1, { developer: 4000, hospital: 0, clinician: 6000 }, h("ruling"))).rejects.toMatchObject({ code: "ConsortiumWrongRole" });
+    await expect(new Appraiser(f.l, f.appraiser).determine(1, { developer: 4000, hospital: 0, clinician: 5000 }, h("ruling"))).rejects.toMatchObject({ code: "INCIDENT_BAD_SHARES" });
   });
 });

@@ -37,7 +37,7 @@ export function resolveCodes(catalogue: readonly string[], codes: readonly strin
     const code = raw.trim().toUpperCase();
     const id = /^\d+$/.test(code) ? Number(code) : catalogue.indexOf(code);
     if (id < 0 || id >= catalogue.length || catalogue[id] === undefined) {
-      throw new InputError(`${what.toUpperCase()}_UNKNOWN`, `unknown ${what} "${raw}" (known: ${catalogue.join(", ")})`, { field: what });
+      throw new InputError(`${what.toUpperCase().replace(/ /g, "_")}_UNKNOWN`, `unknown ${what} "${raw}" (known: ${catalogue.join(", ")})`, { field: what });
     }
     return id;
   });

@@ -25,6 +25,8 @@ export { Hospital, type ReportInput, type DatasetRegistered } from "./roles/hosp
 export { Developer, parseModelCard, filingEvidence, type ModelCard, type FilingInput } from "./roles/developer";
 export { indicationCatalogue, incidentCategories, resolveCodes } from "./catalogue";
 export { Regulator } from "./roles/regulator";
+export { Appraiser, readIncident, receiptRecordHash, incidentReportOf, sharesArg, type IncidentFacts } from "./accountability/incidents";
+export { proposeSplit, type Proposal, type ProposalInput } from "./accountability/proposal";
 export { datasetLineage, type LineageAnswer } from "./datasets/lineage";
 export { Governance, governedCalls, type GovernedCall, type Policy } from "./roles/governance";
 export { Auditor, missingSequences, summarizeTraces, VERIFY_REASONS, type VersionTraceSummary, type LedgerFacts, type BatchFacts, type VerifyResult, type VerifyReason, type VerifyReasonCode, type ConsentAtTime } from "./roles/auditor";
