@@ -17,6 +17,7 @@ const MANIFESTS = "cli-manifests.test.ts";
 const LOGIN = "cli-login.test.ts";
 const NETWORK = "cli-network.test.ts";
 const GOVERNANCE = "cli-governance.test.ts";
+const INCIDENT = "cli-incident.test.ts";
 
 export const T = {
   keystore: "a patient signs without gas (new keystore), a hospital relays, anyone relays the revocation",
@@ -44,6 +45,8 @@ export const T = {
   deployRefused: "deploy refuses in one line, sending nothing: a wrong keystore password, a missing network or networks file, an existing deployment, a plain key, --rpc beside --network, the wrong chain",
   safe: "a Safe of three owners governs: an admission proposed to a file, refused with one signature, scheduled with two, refused before the delay, executed after it",
   safeRefused: "governance refuses in one line, sending nothing: a non-owner's signature, a stale proposal, a proposal whose transaction is not its action",
+  incident: "a hospital reports harm against its trace from the receipt and finds the output wrong; an admitted appraiser determines; anyone shows it; indications are listed and added; a developer files renewed evidence",
+  incidentRefused: "incident, indication and model evidence refuse in one line: an auditor determining, an unknown incident, a non-canonical indication, incomplete evidence",
 } as const;
 
 const at = (file: string, test: string): CoveredBy => ({ file, test });
@@ -87,6 +90,13 @@ export const E2E: Record<string, CoveredBy> = {
   deploy: at(NETWORK, T.deploy),
   "governance sign": at(GOVERNANCE, T.safe),
   "governance execute": at(GOVERNANCE, T.safe),
+  "model evidence": at(INCIDENT, T.incident),
+  "incident report": at(INCIDENT, T.incident),
+  "incident finding": at(INCIDENT, T.incident),
+  "incident determine": at(INCIDENT, T.incident),
+  "incident show": at(INCIDENT, T.incident),
+  "indication list": at(INCIDENT, T.incident),
+  "indication add": at(INCIDENT, T.incident),
 };
 
 /** Every command group → a test where one of its commands is refused in one line, non-zero, nothing written. */
@@ -105,4 +115,6 @@ export const REFUSALS: Record<string, CoveredBy> = {
   login: at(LOGIN, T.loginRefused),
   deploy: at(NETWORK, T.deployRefused),
   governance: at(GOVERNANCE, T.safeRefused),
+  incident: at(INCIDENT, T.incidentRefused),
+  indication: at(INCIDENT, T.incidentRefused),
 };

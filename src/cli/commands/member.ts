@@ -25,7 +25,7 @@ async function propose(ctx: CliContext, file: string, make: (calls: Calls) => Go
 }
 
 /** Schedules a governed call, or executes it with --execute once its delay has passed; with --propose, writes a Safe proposal instead. */
-async function govern(ctx: CliContext, o: { execute?: boolean; propose?: string }, make: (calls: Calls) => GovernedCall) {
+export async function govern(ctx: CliContext, o: { execute?: boolean; propose?: string }, make: (calls: Calls) => GovernedCall) {
   if (o.propose !== undefined) {
     if (o.execute) throw new InputError("BAD_ARGUMENT", "--propose writes a proposal for the Safe's owners; --execute sends with this key: give one");
     return propose(ctx, o.propose, make);
