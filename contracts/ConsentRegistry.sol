@@ -6,6 +6,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {IConsentRegistry} from "./interfaces/IConsentRegistry.sol";
 import {IConsortium} from "./interfaces/IConsortium.sol";
+import {CatalogueName} from "./lib/CatalogueName.sol";
 import {Role, MemberStatus, MedprovConstants} from "./generated/MedprovConstants.sol";
 
 /// @title ConsentRegistry
@@ -224,26 +225,12 @@ contract ConsentRegistry is IConsentRegistry, AccessManaged, EIP712 {
     function _addPurpose(string memory name) private returns (uint8 purpose) {
         purpose = _purposeCount;
         if (purpose >= MedprovConstants.MAX_PURPOSES) revert ConsentRegistryCatalogueFull(MedprovConstants.MAX_PURPOSES);
-        if (!_isCanonicalName(bytes(name))) revert ConsentRegistryPurposeNameNotCanonical(name);
+        if (!CatalogueName.isCanonical(bytes(name))) revert ConsentRegistryPurposeNameNotCanonical(name);
         bytes32 nameHash = keccak256(bytes(name));
         if (_purposeNames[nameHash]) revert ConsentRegistryPurposeNameTaken(name);
         _purposeNames[nameHash] = true;
         _purposeCount = purpose + 1;
         _purposeMask |= uint64(1) << purpose;
         emit PurposeAdded(purpose, name);
-    }
-
-    /// @dev `[A-Z][A-Z0-9]*(_[A-Z0-9]+)*`, at most MAX_PURPOSE_NAME_LENGTH bytes: one spelling per
-    /// name, so uniqueness of the bytes is uniqueness of the name.
-    function _isCanonicalName(bytes memory name) private pure returns (bool) {
-        uint256 length = name.length;
-        if (length == 0 || length > MedprovConstants.MAX_PURPOSE_NAME_LENGTH) return false;
-        if (name[0] < "A" || name[0] > "Z" || name[length - 1] == "_") return false;
-        for (uint256 i = 1; i < length; ++i) {
-            bytes1 ch = name[i];
-            bool word = (ch >= "A" && ch <= "Z") || (ch >= "0" && ch <= "9");
-            if (!word && (ch != "_" || name[i - 1] == "_")) return false;
-        }
-        return true;
     }
 }

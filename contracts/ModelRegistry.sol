@@ -5,8 +5,9 @@ import {AccessManaged} from "@openzeppelin/contracts/access/manager/AccessManage
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {IConsortium} from "./interfaces/IConsortium.sol";
 import {IDatasetRegistry} from "./interfaces/IDatasetRegistry.sol";
+import {CatalogueName} from "./lib/CatalogueName.sol";
 import {
-    Role, RiskClass, VersionStatus, PolicyMetric, LineageUse, LineageBlock, MedprovConstants
+    Role, RiskClass, VersionStatus, PolicyMetric, LineageUse, LineageBlock, FilingRequirement, MedprovConstants
 } from "./generated/MedprovConstants.sol";
 
 /// @title ModelRegistry
@@ -14,9 +15,12 @@ import {
 /// @dev Invariant: only {approveVersion} and {reinstateVersion} make a version APPROVED, and neither
 /// starts from RECALLED, so a recalled version is never approved again; both end in {_checkApprovable},
 /// so no version becomes APPROVED while a training dataset or an ancestor is destroyed or suspended,
-/// while its weights were ever recalled, or while it misses the current policy of its assigned class.
+/// while its weights were ever recalled, or while it misses the current policy of its assigned class
+/// (figures and filing evidence).
 contract ModelRegistry is IModelRegistry, AccessManaged {
-    string public constant VERSION = "1.0.0";
+    /// @notice 2.0.0: approvals carry indications from a governed catalogue; versions carry filing
+    /// evidence (white paper, insurance) that the policy can require (ABI change, issue 18).
+    string public constant VERSION = "2.0.0";
 
     IConsortium public immutable consortium;
     IDatasetRegistry public immutable datasets;
@@ -30,6 +34,11 @@ contract ModelRegistry is IModelRegistry, AccessManaged {
     mapping(bytes32 versionId => bytes32) private _weights;
     mapping(bytes32 versionId => bytes32[]) private _training;
     mapping(bytes32 weightsHash => bool) private _recalledWeights;
+    mapping(bytes32 versionId => uint64) private _indications;
+    mapping(bytes32 versionId => FilingEvidence) private _filings;
+    mapping(bytes32 nameHash => bool) private _indicationNames;
+    uint64 private _indicationMask;
+    uint8 private _indicationCount;
 
     constructor(address manager, IConsortium consortium_, IDatasetRegistry datasets_) AccessManaged(manager) {
         consortium = consortium_;
@@ -40,7 +49,9 @@ contract ModelRegistry is IModelRegistry, AccessManaged {
                 MedprovConstants.HIGH_MIN_AUC,
                 MedprovConstants.HIGH_MAX_SUBGROUP_AUC_GAP,
                 MedprovConstants.HIGH_MIN_BIAS_TEST_CASES,
-                MedprovConstants.HIGH_MIN_GRASSROOTS_SHARE
+                MedprovConstants.HIGH_MIN_GRASSROOTS_SHARE,
+                MedprovConstants.HIGH_REQUIRES_WHITE_PAPER,
+                MedprovConstants.HIGH_REQUIRES_INSURANCE
             )
         );
         _setPolicy(
@@ -49,7 +60,9 @@ contract ModelRegistry is IModelRegistry, AccessManaged {
                 MedprovConstants.MEDIUM_MIN_AUC,
                 MedprovConstants.MEDIUM_MAX_SUBGROUP_AUC_GAP,
                 MedprovConstants.MEDIUM_MIN_BIAS_TEST_CASES,
-                MedprovConstants.MEDIUM_MIN_GRASSROOTS_SHARE
+                MedprovConstants.MEDIUM_MIN_GRASSROOTS_SHARE,
+                MedprovConstants.MEDIUM_REQUIRES_WHITE_PAPER,
+                MedprovConstants.MEDIUM_REQUIRES_INSURANCE
             )
         );
         _setPolicy(
@@ -58,9 +71,14 @@ contract ModelRegistry is IModelRegistry, AccessManaged {
                 MedprovConstants.LOW_MIN_AUC,
                 MedprovConstants.LOW_MAX_SUBGROUP_AUC_GAP,
                 MedprovConstants.LOW_MIN_BIAS_TEST_CASES,
-                MedprovConstants.LOW_MIN_GRASSROOTS_SHARE
+                MedprovConstants.LOW_MIN_GRASSROOTS_SHARE,
+                MedprovConstants.LOW_REQUIRES_WHITE_PAPER,
+                MedprovConstants.LOW_REQUIRES_INSURANCE
             )
         );
+        for (uint8 i = 0; i < MedprovConstants.DEFAULT_INDICATION_COUNT; ++i) {
+            _addIndication(MedprovConstants.defaultIndicationName(i));
+        }
     }
 
     // ───────────────────────────── developer ─────────────────────────────
@@ -94,6 +112,24 @@ contract ModelRegistry is IModelRegistry, AccessManaged {
         _training[versionId] = input.trainingDatasets;
         emit VersionRegistered(versionId, modelId, developer, input);
         emit VersionStatusChanged(versionId, VersionStatus.NONE, VersionStatus.SUBMITTED, developer, 0);
+        if (input.filing.whitePaperHash != 0 || input.filing.insurance.policyHash != 0) {
+            _filings[versionId] = input.filing;
+            emit FilingEvidenceFiled(versionId, developer, input.filing);
+        }
+    }
+
+    /// @inheritdoc IModelRegistry
+    function fileEvidence(bytes32 versionId, FilingEvidence calldata filing) external {
+        Version storage v = _version(versionId);
+        uint32 developer = _requireDeveloperOf(v.modelId);
+        if (v.status == VersionStatus.RECALLED || v.status == VersionStatus.RETIRED) {
+            revert ModelRegistryFilingClosed(versionId, v.status);
+        }
+        Insurance calldata i = filing.insurance;
+        if (filing.whitePaperHash == 0 || i.policyHash == 0) _revertFiling(filing);
+        _checkInsurance(filing);
+        _filings[versionId] = filing;
+        emit FilingEvidenceFiled(versionId, developer, filing);
     }
 
     /// @inheritdoc IModelRegistry
@@ -110,18 +146,24 @@ contract ModelRegistry is IModelRegistry, AccessManaged {
     // ───────────────────────────── regulator ─────────────────────────────
 
     /// @inheritdoc IModelRegistry
-    function approveVersion(bytes32 versionId, string calldata filingCode, RiskClass riskClass) external {
+    function approveVersion(bytes32 versionId, string calldata filingCode, RiskClass riskClass, uint64 indications)
+        external
+    {
         uint32 regulator = consortium.requireMember(msg.sender, Role.REGULATOR);
         Version storage v = _version(versionId);
         if (v.status != VersionStatus.SUBMITTED) revert ModelRegistryInvalidTransition(versionId, v.status, VersionStatus.APPROVED);
         if (riskClass == RiskClass.NONE) revert ModelRegistryInvalidRiskClass(riskClass);
         bytes32 codeHash = keccak256(bytes(filingCode));
         if (bytes(filingCode).length == 0 || _filingCodes[codeHash]) revert ModelRegistryInvalidFilingCode(filingCode);
+        if (indications == 0 || indications & ~_indicationMask != 0) {
+            revert ModelRegistryInvalidIndications(versionId, indications, _indicationMask);
+        }
         _checkApprovable(versionId, v.evaluation, riskClass);
         _filingCodes[codeHash] = true;
         v.riskClass = riskClass;
+        _indications[versionId] = indications;
         _setStatus(versionId, v, VersionStatus.APPROVED, regulator, codeHash);
-        emit VersionApproved(versionId, regulator, filingCode, riskClass);
+        emit VersionApproved(versionId, regulator, filingCode, riskClass, indications);
     }
 
     /// @inheritdoc IModelRegistry
@@ -156,6 +198,11 @@ contract ModelRegistry is IModelRegistry, AccessManaged {
     /// @inheritdoc IModelRegistry
     function setPolicy(RiskClass riskClass, Policy calldata p) external restricted {
         _setPolicy(riskClass, p);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function addIndication(string calldata name) external restricted returns (uint8) {
+        return _addIndication(name);
     }
 
     // ───────────────────────────── hospital ─────────────────────────────
@@ -195,6 +242,26 @@ contract ModelRegistry is IModelRegistry, AccessManaged {
     /// @inheritdoc IModelRegistry
     function policy(RiskClass riskClass) external view returns (Policy memory) {
         return _policies[riskClass];
+    }
+
+    /// @inheritdoc IModelRegistry
+    function approvedIndications(bytes32 versionId) external view returns (uint64) {
+        return _indications[versionId];
+    }
+
+    /// @inheritdoc IModelRegistry
+    function filingEvidence(bytes32 versionId) external view returns (FilingEvidence memory) {
+        return _filings[versionId];
+    }
+
+    /// @inheritdoc IModelRegistry
+    function indicationCount() external view returns (uint8) {
+        return _indicationCount;
+    }
+
+    /// @inheritdoc IModelRegistry
+    function indicationMask() external view returns (uint64) {
+        return _indicationMask;
     }
 
     /// @inheritdoc IModelRegistry
@@ -274,6 +341,7 @@ contract ModelRegistry is IModelRegistry, AccessManaged {
     }
 
     function _checkVersionInput(VersionInput calldata input) private pure {
+        _checkInsurance(input.filing);
         Evaluation calldata e = input.evaluation;
         uint256 n = input.trainingDatasets.length;
         uint256 largest = _max(_max(_max(e.auc, e.sensitivity), _max(e.specificity, e.subgroupAucGap)), e.grassrootsShare);
@@ -285,6 +353,46 @@ contract ModelRegistry is IModelRegistry, AccessManaged {
                 input.weightsHash, input.modelCardHash, n, MedprovConstants.MAX_LIST_LENGTH, largest
             );
         }
+    }
+
+    /// @dev An insurance reference is all zero (none) or names insurer and policy with start ≤ end.
+    function _checkInsurance(FilingEvidence calldata f) private pure {
+        Insurance calldata i = f.insurance;
+        bool none = i.insurerHash == 0 && i.policyHash == 0 && i.coverageStart == 0 && i.coverageEnd == 0;
+        if (!none && (i.insurerHash == 0 || i.policyHash == 0 || i.coverageStart > i.coverageEnd)) _revertFiling(f);
+    }
+
+    function _revertFiling(FilingEvidence calldata f) private pure {
+        Insurance calldata i = f.insurance;
+        revert ModelRegistryInvalidFilingEvidence(f.whitePaperHash, i.insurerHash, i.policyHash, i.coverageStart, i.coverageEnd);
+    }
+
+    /// @dev The filing evidence the class's policy requires, judged at this block's time.
+    function _checkFiling(bytes32 versionId, Policy memory p) private view {
+        FilingEvidence storage f = _filings[versionId];
+        if (p.requiresWhitePaper && f.whitePaperHash == 0) {
+            revert ModelRegistryFilingEvidenceMissing(versionId, FilingRequirement.WHITE_PAPER);
+        }
+        if (!p.requiresInsurance) return;
+        Insurance storage i = f.insurance;
+        if (i.policyHash == 0) revert ModelRegistryFilingEvidenceMissing(versionId, FilingRequirement.INSURANCE);
+        if (block.timestamp < i.coverageStart || block.timestamp > i.coverageEnd) {
+            revert ModelRegistryInsuranceNotInForce(versionId, i.coverageStart, i.coverageEnd, block.timestamp);
+        }
+    }
+
+    function _addIndication(string memory name) private returns (uint8 indication) {
+        indication = _indicationCount;
+        if (indication >= MedprovConstants.MAX_INDICATIONS) {
+            revert ModelRegistryIndicationCatalogueFull(MedprovConstants.MAX_INDICATIONS);
+        }
+        if (!CatalogueName.isCanonical(bytes(name))) revert ModelRegistryIndicationNameNotCanonical(name);
+        bytes32 nameHash = keccak256(bytes(name));
+        if (_indicationNames[nameHash]) revert ModelRegistryIndicationNameTaken(name);
+        _indicationNames[nameHash] = true;
+        _indicationCount = indication + 1;
+        _indicationMask |= uint64(1) << indication;
+        emit IndicationAdded(indication, name);
     }
 
     function _max(uint256 a, uint256 b) private pure returns (uint256) {
@@ -331,7 +439,9 @@ contract ModelRegistry is IModelRegistry, AccessManaged {
         bytes32 weights = _weights[versionId];
         if (_recalledWeights[weights]) revert ModelRegistryWeightsRecalled(weights);
         _checkLineage(_training[versionId], LineageUse.APPROVAL);
-        _checkPolicy(versionId, e, _policies[riskClass]);
+        Policy memory p = _policies[riskClass];
+        _checkPolicy(versionId, e, p);
+        _checkFiling(versionId, p);
     }
 
     function _checkPolicy(bytes32 versionId, Evaluation memory e, Policy memory p) private pure {

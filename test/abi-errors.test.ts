@@ -15,9 +15,9 @@ import { batch, registration } from "./helpers/builders";
 import { Patient } from "../src/sdk";
 import { Purpose, RiskClass } from "../src/constants";
 
-const DEPLOYABLES = ["Consortium", "ConsentRegistry", "DatasetRegistry", "ModelRegistry", "TraceAnchor"] as const;
+const DEPLOYABLES = ["Consortium", "ConsentRegistry", "DatasetRegistry", "ModelRegistry", "TraceAnchor", "IncidentRegistry"] as const;
 /** The interface type of each deployable, as other contracts hold it. */
-const INTERFACE_OF: Record<string, string> = { IConsortium: "Consortium", IConsentRegistry: "ConsentRegistry", IDatasetRegistry: "DatasetRegistry", IModelRegistry: "ModelRegistry", ITraceAnchor: "TraceAnchor" };
+const INTERFACE_OF: Record<string, string> = { IConsortium: "Consortium", IConsentRegistry: "ConsentRegistry", IDatasetRegistry: "DatasetRegistry", IModelRegistry: "ModelRegistry", ITraceAnchor: "TraceAnchor", IIncidentRegistry: "IncidentRegistry" };
 
 const abiOf = async (name: string) => new Interface((await hre.artifacts.readArtifact(name)).abi);
 const errorSelectors = (i: Interface) => new Set(i.fragments.filter((f) => f.type === "error").map((f) => (f as unknown as { selector: string }).selector));
@@ -40,7 +40,7 @@ function calls(name: string): Map<string, Set<string>> {
  * (DatasetRegistry.usableFor: the lineage rule's answer, which ModelRegistry turns into its own error):
  * they revert with no custom error. Anything else may bring all of its contract's errors.
  */
-const GETTERS = new Set(["purposeMask", "dataset", "versionStatus", "isDeployed", "exists", "usableFor"]);
+const GETTERS = new Set(["purposeMask", "dataset", "versionStatus", "isDeployed", "exists", "usableFor", "batchHeader", "verifyTrace", "batchVersionCount"]);
 
 describe("published ABIs decode every revert a call can produce", () => {
   it("each contract's ABI holds the errors of every contract it calls", async () => {
@@ -56,7 +56,7 @@ describe("published ABIs decode every revert a call can produce", () => {
         pairs++;
       }
     }
-    expect(pairs).toBe(4); // every registry calls the Consortium
+    expect(pairs).toBe(5); // every registry calls the Consortium (the incident registry's TraceAnchor calls are views)
   });
 
   it("real bubbled reverts decode by name with the called contract's ABI alone", async () => {
@@ -80,6 +80,7 @@ describe("published ABIs decode every revert a call can produce", () => {
       ["DatasetRegistry", l.datasets.registerDataset.populateTransaction(registration()).then((t) => ({ ...t, from: l.developer.address })), "ConsortiumWrongRole"],
       ["DatasetRegistry", l.datasets.registerDataset.populateTransaction(registration()).then((t) => ({ ...t, from: l.hospitalAOld.address })), "ConsortiumKeyRevoked"],
       ["ModelRegistry", l.models.registerModel.populateTransaction("m", "diagnosis", RiskClass.HIGH).then((t) => ({ ...t, from: l.outsider.address })), "ConsortiumUnknownKey"],
+      ["IncidentRegistry", l.incidents.recordDetermination.populateTransaction(1, { developer: 10000, hospital: 0, clinician: 0 }, "0x" + "11".repeat(32)).then((t) => ({ ...t, from: l.auditor.address })), "ConsortiumWrongRole"],
       ["TraceAnchor", batch(0, ["0x" + "11".repeat(32)]).then((b) => l.traces.anchorBatch.populateTransaction(b)).then((t) => ({ ...t, from: l.developer.address })), "ConsortiumWrongRole"],
     ];
     for (const [contract, tx, expected] of cases) {
@@ -91,7 +92,7 @@ describe("published ABIs decode every revert a call can produce", () => {
   it("every medprov error carries values: a revert says which condition failed and with what", async () => {
     const bare: string[] = [];
     for (const name of DEPLOYABLES) {
-      const ours = (await abiOf(name)).fragments.filter((f): f is ErrorFragment => f.type === "error" && /^(Consortium|Consent|Dataset|Model|TraceAnchor)/.test((f as ErrorFragment).name));
+      const ours = (await abiOf(name)).fragments.filter((f): f is ErrorFragment => f.type === "error" && /^(Consortium|Consent|Dataset|Model|TraceAnchor|Incident)/.test((f as ErrorFragment).name));
       expect(ours.length).toBeGreaterThan(0);
       bare.push(...ours.filter((e) => e.inputs.length === 0).map((e) => `${name}: ${e.name}`));
     }

@@ -8,7 +8,7 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
 import { expectRevert } from "./helpers/revert";
-import { batch, h, modelWithVersion, registration, versionInput } from "./helpers/builders";
+import { batch, h, modelWithVersion, registration, versionInput, INDICATIONS } from "./helpers/builders";
 import { MemberStatus, Purpose, Role, RiskClass } from "../src/constants";
 import { readDomain, signGrant } from "../src/sdk/consent-signing";
 
@@ -58,7 +58,7 @@ const WRITES: Write[] = [
   { name: "ModelRegistry.registerModel", role: Role.MODEL_DEVELOPER, call: (m, w) => m.models.connect(w).registerModel("new", "triage", RiskClass.LOW) },
   { name: "ModelRegistry.registerVersion", role: Role.MODEL_DEVELOPER, call: (m, w) => m.models.connect(w).registerVersion(m.modelId, versionInput([m.datasetId])) },
   { name: "ModelRegistry.retireVersion", role: Role.MODEL_DEVELOPER, call: (m, w) => m.models.connect(w).retireVersion(m.versionId, h()) },
-  { name: "ModelRegistry.approveVersion", role: Role.REGULATOR, call: (m, w) => m.models.connect(w).approveVersion(m.submitted, "CODE", RiskClass.HIGH) },
+  { name: "ModelRegistry.approveVersion", role: Role.REGULATOR, call: (m, w) => m.models.connect(w).approveVersion(m.submitted, "CODE", RiskClass.HIGH, INDICATIONS) },
   { name: "ModelRegistry.suspendVersion", role: Role.REGULATOR, call: (m, w) => m.models.connect(w).suspendVersion(m.versionId, h()) },
   { name: "ModelRegistry.reinstateVersion", role: Role.REGULATOR, call: (m, w) => m.models.connect(w).reinstateVersion(m.versionId, h()) },
   { name: "ModelRegistry.recallVersion", role: Role.REGULATOR, call: (m, w) => m.models.connect(w).recallVersion(m.versionId, h()) },
@@ -115,7 +115,7 @@ describe("access matrix: every gated write × every wrong caller", () => {
       ["Consortium.reinstateMember", (l, w) => l.consortium.connect(w).reinstateMember(ORG.HOSPITAL_SUSPENDED)],
       ["Consortium.addKey", (l, w) => l.consortium.connect(w).addKey(ORG.HOSPITAL_B, l.outsider.address)],
       ["ConsentRegistry.addPurpose", (l, w) => l.consents.connect(w).addPurpose("PUBLIC_HEALTH")],
-      ["ModelRegistry.setPolicy", (l, w) => l.models.connect(w).setPolicy(RiskClass.HIGH, { minAuc: 0, maxSubgroupAucGap: 10000, minBiasTestCases: 0, minGrassrootsShare: 0 })],
+      ["ModelRegistry.setPolicy", (l, w) => l.models.connect(w).setPolicy(RiskClass.HIGH, { minAuc: 0, maxSubgroupAucGap: 10000, minBiasTestCases: 0, minGrassrootsShare: 0, requiresWhitePaper: false, requiresInsurance: false })],
     ];
     for (const [name, call] of calls) {
       it(name, async () => {

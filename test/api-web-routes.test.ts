@@ -71,14 +71,14 @@ describe("the web app's routes", () => {
   it("GET /policies: the ledger's policy per risk class, public, with percentages beside basis points", async () => {
     const r = await app.inject({ url: "/policies" });
     expect(r.statusCode).toBe(200);
-    const body = r.json() as { riskClassName: string; minAuc: number; minAucPercent: number; maxSubgroupAucGap: number; minBiasTestCases: number; minGrassrootsShare: number }[];
+    const body = r.json() as { riskClassName: string; minAuc: number; minAucPercent: number; maxSubgroupAucGap: number; minBiasTestCases: number; minGrassrootsShare: number; requiresWhitePaper: boolean; requiresInsurance: boolean }[];
     expect(body.map((p) => p.riskClassName)).toEqual(["HIGH", "MEDIUM", "LOW"]);
     for (const p of body) {
-      expect({ minAuc: p.minAuc, maxSubgroupAucGap: p.maxSubgroupAucGap, minBiasTestCases: p.minBiasTestCases, minGrassrootsShare: p.minGrassrootsShare }).toEqual(DEFAULT_POLICIES[p.riskClassName as keyof typeof DEFAULT_POLICIES]);
+      expect({ minAuc: p.minAuc, maxSubgroupAucGap: p.maxSubgroupAucGap, minBiasTestCases: p.minBiasTestCases, minGrassrootsShare: p.minGrassrootsShare, requiresWhitePaper: p.requiresWhitePaper, requiresInsurance: p.requiresInsurance }).toEqual(DEFAULT_POLICIES[p.riskClassName as keyof typeof DEFAULT_POLICIES]);
       expect(p.minAucPercent).toBe(p.minAuc / 100);
     }
     // Governance changes a policy: the route answers the ledger's new figures, not the constants.
-    const high = { minAuc: 9_100, maxSubgroupAucGap: 400, minBiasTestCases: 350, minGrassrootsShare: 2_100 };
+    const high = { minAuc: 9_100, maxSubgroupAucGap: 400, minBiasTestCases: 350, minGrassrootsShare: 2_100, requiresWhitePaper: true, requiresInsurance: false };
     await l.govern({ target: l.models, data: l.models.interface.encodeFunctionData("setPolicy", [1, high]) });
     const { app: fresh } = await buildApi(l);
     expect((await fresh.inject({ url: "/policies" })).json()[0]).toMatchObject({ riskClassName: "HIGH", ...high, minAucPercent: 91 });

@@ -15,7 +15,7 @@ import { deploymentOf, indexFresh } from "./helpers/indexing";
 import { AUTH, anchorTwoTraces, buildApi } from "./helpers/api-fixture";
 import { modelWithVersion } from "./helpers/builders";
 import type { TraceReceipt } from "../src/sdk";
-import { Purpose } from "../src/constants";
+import { Purpose, Role } from "../src/constants";
 import { IndexStore, createQueries } from "../src/indexer";
 import Fastify from "fastify";
 import fastifyHelmet from "@fastify/helmet";
@@ -49,6 +49,8 @@ async function bearerOf(auth: ReturnType<typeof createAuth>, signer: Signer): Pr
 
 beforeAll(async () => {
   l = await ledgerFixture();
+  // An appraisal body (issue 18): it reads what an auditor reads.
+  await l.govern({ target: l.consortium, data: l.consortium.interface.encodeFunctionData("admitMember", ["Appraisal Board", Role.APPRAISER, [l.spare[0].address]]) });
   ids = await modelWithVersion(l, { approve: true });
   await (await l.consents.connect(l.patient).grantConsent(l.patient.address, Purpose.CLINICAL_DECISION_SUPPORT, ORG.HOSPITAL_A, (await time.latest()) + 10 ** 6)).wait();
   await (await l.consents.connect(l.patient).grantConsent(l.patient.address, Purpose.RESEARCH, ORG.HOSPITAL_B, (await time.latest()) + 10 ** 6)).wait();
@@ -60,7 +62,7 @@ beforeAll(async () => {
 
 describe("audit API", () => {
   describe("access matrix: every role × every route", () => {
-    const roles: CallerKind[] = ["anonymous", "patient", "HOSPITAL", "MODEL_DEVELOPER", "REGULATOR", "AUDITOR"];
+    const roles: CallerKind[] = ["anonymous", "patient", "HOSPITAL", "MODEL_DEVELOPER", "REGULATOR", "AUDITOR", "APPRAISER"];
     const routes = (): [string, string, Access, unknown?][] => [
       ["GET", "/healthz", "public"],
       ["GET", "/readyz", "public"],
@@ -104,7 +106,7 @@ describe("audit API", () => {
       ["GET", `/fhir/Provenance/${receipts[0].batchId.slice(2)}`, "hospital"],
     ];
     it("answers each cell with the status the access table gives", async () => {
-      const signers: Record<CallerKind, Signer | undefined> = { anonymous: undefined, patient: l.patient, HOSPITAL: l.hospitalA, MODEL_DEVELOPER: l.developer, REGULATOR: l.regulator, AUDITOR: l.auditor };
+      const signers: Record<CallerKind, Signer | undefined> = { anonymous: undefined, patient: l.patient, HOSPITAL: l.hospitalA, MODEL_DEVELOPER: l.developer, REGULATOR: l.regulator, AUDITOR: l.auditor, APPRAISER: l.spare[0] };
       let cells = 0;
       for (const role of roles) {
         const session = signers[role] ? await signIn(signers[role]!) : undefined;

@@ -144,7 +144,7 @@ describe("TraceBatcher: a crash after sealing, then a recall", () => {
     const { modelId } = await developer.registerModel({ name: "crash-then-recall", intendedUse: "triage", riskClass: "LOW" });
     const card = { model: modelId, weightsHash: "0x" + "cd".repeat(32), trainingDatasets: [c.datasetId], evaluation: { auc: 9200, sensitivity: 8800, specificity: 9000, subgroupAucGap: 300, biasTestCases: 400, grassrootsShare: 2500 } };
     const { versionId: recalled } = await developer.registerVersion(card, JSON.stringify(card));
-    await regulator.approve(recalled, "NMPA-TEST-RECALL");
+    await regulator.approve(recalled, "NMPA-TEST-RECALL", undefined, ["EMERGENCY_TRIAGE"]);
     await new Hospital(ledger, c.keys[5]).deployVersion(recalled); // hospital B runs it (traces need a deployment)
     const HOSPITAL_B = 5;
     const vault = join(c.dir, "vault-recall");

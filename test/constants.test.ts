@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ledgerFixture } from "./helpers/fixture";
 import { renderSolidityConstants } from "../src/constants/render";
-import { DEFAULT_POLICIES, DEFAULT_PURPOSES, RiskClass, nameOf, purposeMask, purposesOf, tierFor, TIERS } from "../src/constants";
+import { DEFAULT_INDICATIONS, DEFAULT_POLICIES, DEFAULT_PURPOSES, RiskClass, nameOf, purposeMask, purposesOf, tierFor, TIERS } from "../src/constants";
 import { TRACE_RECORD_FIELDS } from "../src/sdk/ids";
 
 describe("shared constants", () => {
@@ -17,10 +17,16 @@ describe("shared constants", () => {
     const l = await loadFixture(ledgerFixture);
     for (const risk of ["HIGH", "MEDIUM", "LOW"] as const) {
       const p = await l.models.policy(RiskClass[risk]);
-      expect({ minAuc: Number(p.minAuc), maxSubgroupAucGap: Number(p.maxSubgroupAucGap), minBiasTestCases: Number(p.minBiasTestCases), minGrassrootsShare: Number(p.minGrassrootsShare) }).toEqual(DEFAULT_POLICIES[risk]);
+      expect({
+        minAuc: Number(p.minAuc), maxSubgroupAucGap: Number(p.maxSubgroupAucGap), minBiasTestCases: Number(p.minBiasTestCases), minGrassrootsShare: Number(p.minGrassrootsShare),
+        requiresWhitePaper: p.requiresWhitePaper, requiresInsurance: p.requiresInsurance,
+      }).toEqual(DEFAULT_POLICIES[risk]);
     }
     const names = (await l.consents.queryFilter(l.consents.filters.PurposeAdded(), 0)).map((e) => e.args.name);
     expect(names).toEqual([...DEFAULT_PURPOSES]);
+    const indications = (await l.models.queryFilter(l.models.filters.IndicationAdded(), 0)).map((e) => e.args.name);
+    expect(indications).toEqual([...DEFAULT_INDICATIONS]);
+    expect(await l.models.indicationMask()).toBe((1n << BigInt(DEFAULT_INDICATIONS.length)) - 1n);
   });
 
   it("the trace leaf carries hashes, a pseudonymous subject and a salt — no identifying fields", () => {

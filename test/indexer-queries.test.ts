@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
 import { deploymentOf, indexFresh } from "./helpers/indexing";
-import { batch, versionInput } from "./helpers/builders";
+import { batch, versionInput, INDICATIONS } from "./helpers/builders";
 import { Hospital } from "../src/sdk";
 import { Purpose, RiskClass } from "../src/constants";
 import { createQueries, IndexStore } from "../src/indexer";
@@ -53,7 +53,7 @@ async function scenario() {
   const v1In = versionInput([d1.datasetId]);
   const v1 = await l.models.versionIdOf(modelId, v1In.weightsHash);
   await (await l.models.connect(l.developer).registerVersion(modelId, v1In)).wait();
-  await (await l.models.connect(l.regulator).approveVersion(v1, "F-1", RiskClass.HIGH)).wait();
+  await (await l.models.connect(l.regulator).approveVersion(v1, "F-1", RiskClass.HIGH, INDICATIONS)).wait();
   for (const who of [l.hospitalA, l.hospitalB]) await (await l.models.connect(who).recordDeployment(v1)).wait();
   const revokedAt = await time.latestBlock();
   await time.setNextBlockTimestamp((await time.latest()) + 5); // the revocation lands in a later second
@@ -196,7 +196,7 @@ describe("indexer queries", () => {
     const s = await loadFixture(scenario);
     const r = (await import("./helpers/workload")).prng(11);
     const hospitals = [[ORG.HOSPITAL_A, s.l.hospitalA], [ORG.HOSPITAL_B, s.l.hospitalB]] as const;
-    await (await s.l.models.connect(s.l.regulator).approveVersion(s.v2, "F-2", RiskClass.HIGH)).wait();
+    await (await s.l.models.connect(s.l.regulator).approveVersion(s.v2, "F-2", RiskClass.HIGH, INDICATIONS)).wait();
     for (const [, who] of hospitals) await (await s.l.models.connect(who).recordDeployment(s.v2)).wait();
     // A hospital's windows never run backwards: each starts no earlier than its previous one ended.
     const lastTo: Record<number, number> = { [ORG.HOSPITAL_A]: Number(await s.l.traces.lastToTime(ORG.HOSPITAL_A)), [ORG.HOSPITAL_B]: Number(await s.l.traces.lastToTime(ORG.HOSPITAL_B)) };

@@ -55,10 +55,13 @@ describe("published input formats", () => {
     const ds = await h.json("hospital", ["dataset", "register", h.f("dataset.jsonl"), "--purposes", "RESEARCH,MODEL_TRAINING", "--uri", "s3://example/dataset.enc"]);
     const card = documents("model-card")[0] as { trainingDatasets: string[] };
     expect(ds.datasetId).toBe(card.trainingDatasets[0]);
-    const version = await h.json("developer", ["model", "version", example("model-card")]);
+    // The card's model is HIGH risk: its policy requires a white paper and insurance in force (issue 18).
+    writeFileSync(h.f("white-paper.txt"), "algorithm safety white paper");
+    const filing = ["--white-paper", h.f("white-paper.txt"), "--insurer", "Example Mutual", "--insurance-policy", h.f("white-paper.txt"), "--coverage-start", "2020-01-01", "--coverage-end", "2100-01-01"];
+    const version = await h.json("developer", ["model", "version", example("model-card"), ...filing]);
     expect(version.versionId).toMatch(/^0x[0-9a-f]{64}$/);
     // Traces name an approved version the hospital deployed (here: the card's), stamped within the chain's window (the example's own times age).
-    await h.json("regulator", ["model", "approve", version.versionId, "--filing-code", "EXAMPLE-1"]);
+    await h.json("regulator", ["model", "approve", version.versionId, "--filing-code", "EXAMPLE-1", "--indications", "PNEUMONIA_DIAGNOSIS"]);
     await h.json("hospital", ["model", "deploy", version.versionId]);
     const now = (await h.node.provider.getBlock("latest"))!.timestamp;
     writeFileSync(h.f("traces.jsonl"), documents("trace-record").map((t) => JSON.stringify({ ...(t as object), modelVersion: version.versionId, time: now })).join("\n") + "\n");

@@ -12,7 +12,7 @@ import { describe, it, expect, beforeAll } from "vitest";
 import hre from "hardhat";
 import fc from "fast-check";
 import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
-import { h, registration, versionInput } from "./helpers/builders";
+import { h, registration, versionInput, INDICATIONS } from "./helpers/builders";
 import { decodeRevert } from "../src/sdk/errors";
 import {
   DatasetStatus, LINEAGE_BLOCKS, LineageBlock, LineageUse, NUMBERS, Purpose, RiskClass, VersionStatus, lineageAllows,
@@ -174,7 +174,7 @@ const moveVersion = fc.record({ v: index, action: fc.constantFrom("approve", "ap
       const [from, to] = c.action === "approve" ? (["SUBMITTED", "APPROVED"] as const) : c.action === "suspend" ? (["APPROVED", "SUSPENDED"] as const) : (["SUSPENDED", "APPROVED"] as const);
       const expected: Expected = v.status !== from ? { name: "ModelRegistryInvalidTransition" } : to === "APPROVED" ? m.lineageError(v.training, "APPROVAL", "ModelRegistryDatasetNotUsable") : null;
       const models = r.l.models.connect(r.l.regulator);
-      const send = () => (c.action === "approve" ? models.approveVersion(v.id, `F-${h()}`, RiskClass.HIGH) : c.action === "suspend" ? models.suspendVersion(v.id, h()) : models.reinstateVersion(v.id, h()));
+      const send = () => (c.action === "approve" ? models.approveVersion(v.id, `F-${h()}`, RiskClass.HIGH, INDICATIONS) : c.action === "suspend" ? models.suspendVersion(v.id, h()) : models.reinstateVersion(v.id, h()));
       await step(m, expected, send, async () => {
         v.status = to;
         if (to === "APPROVED") {

@@ -12,7 +12,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ZeroHash } from "ethers";
 import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
 import { expectRevert } from "./helpers/revert";
-import { h, registration, versionInput } from "./helpers/builders";
+import { h, registration, versionInput, INDICATIONS } from "./helpers/builders";
 import {
   LINEAGE_BLOCKS, LINEAGE_INHERITED, LINEAGE_USES, LineageBlock, LineageUse, NUMBERS, Purpose, RiskClass, VersionStatus, lineageAllows,
   type LineageBlockName, type LineageUseName,
@@ -66,7 +66,7 @@ async function attempt(l: Ledger, use: LineageUseName, id: string, before: { mod
   switch (use) {
     case "PARENT": return { error: "DatasetRegistryNotUsable", tx: l.datasets.connect(l.hospitalA).registerDataset(registration({ parents: [id] })) };
     case "TRAINING": return { error: "ModelRegistryDatasetNotUsable", tx: l.models.connect(l.developer).registerVersion(before.modelId, versionInput([id])) };
-    case "APPROVAL": return { error: "ModelRegistryDatasetNotUsable", tx: l.models.connect(l.regulator).approveVersion(before.versionId, `F-${h()}`, RiskClass.HIGH) };
+    case "APPROVAL": return { error: "ModelRegistryDatasetNotUsable", tx: l.models.connect(l.regulator).approveVersion(before.versionId, `F-${h()}`, RiskClass.HIGH, INDICATIONS) };
     case "USE": return { error: "DatasetRegistryNotUsable", tx: l.datasets.connect(l.hospitalA).recordUse(id, Purpose.RESEARCH) };
   }
 }
@@ -161,7 +161,7 @@ describe("lineage rule (docs/lineage.md)", () => {
       await expectRevert(l.datasets.connect(l.hospitalA).recordUse(f.g, Purpose.RESEARCH), "DatasetRegistryNotUsable", [f.g, LineageUse.USE, f.c, LineageBlock.SUSPENDED]);
       await (await l.datasets.connect(l.regulator).setSuspended(f.c, false)).wait();
       await (await l.datasets.connect(l.hospitalA).recordUse(f.g, Purpose.RESEARCH)).wait();
-      await (await l.models.connect(l.regulator).approveVersion(f.v, "F-FREED", RiskClass.HIGH)).wait();
+      await (await l.models.connect(l.regulator).approveVersion(f.v, "F-FREED", RiskClass.HIGH, INDICATIONS)).wait();
     });
 
     it("a retired ancestor or an ancestor's inactive custodian is not inherited: the child is its own custodian's data", async () => {
@@ -171,7 +171,7 @@ describe("lineage rule (docs/lineage.md)", () => {
       await l.govern({ target: l.consortium, data: l.consortium.interface.encodeFunctionData("removeMember", [ORG.HOSPITAL_B]) });
       for (const use of LINEAGE_USES) expect((await l.datasets.usableFor(f.g, LineageUse[use])).map(String)).toEqual([String(LineageBlock.NONE), ZeroHash]);
       await (await l.datasets.connect(l.hospitalA).recordUse(f.c, Purpose.RESEARCH)).wait();
-      await (await l.models.connect(l.regulator).approveVersion(f.v, "F-RETIRED-UPSTREAM", RiskClass.HIGH)).wait();
+      await (await l.models.connect(l.regulator).approveVersion(f.v, "F-RETIRED-UPSTREAM", RiskClass.HIGH, INDICATIONS)).wait();
     });
 
     it("every path is walked: a diamond finds the blocked ancestor through either side", async () => {
@@ -207,7 +207,7 @@ describe("lineage rule (docs/lineage.md)", () => {
       const fits = NUMBERS.MAX_TRAINING_LINEAGE / NUMBERS.MAX_LINEAGE_SIZE;
       const v = await version(l, modelId, Array(fits).fill(wide));
       await expectRevert(l.models.connect(l.developer).registerVersion(modelId, versionInput(Array(fits + 1).fill(wide))), "ModelRegistryLineageTooLarge", [NUMBERS.MAX_TRAINING_LINEAGE + NUMBERS.MAX_LINEAGE_SIZE, NUMBERS.MAX_TRAINING_LINEAGE]);
-      await (await l.models.connect(l.regulator).approveVersion(v, "F-WIDE", RiskClass.HIGH)).wait();
+      await (await l.models.connect(l.regulator).approveVersion(v, "F-WIDE", RiskClass.HIGH, INDICATIONS)).wait();
     });
   });
 });

@@ -3,7 +3,7 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { encodeBytes32String } from "ethers";
 import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
 import { expectRevert, eventsOf } from "./helpers/revert";
-import { h, modelWithVersion, passingEvaluation, registration, versionInput } from "./helpers/builders";
+import { h, modelWithVersion, passingEvaluation, registration, versionInput, INDICATIONS } from "./helpers/builders";
 import { DEFAULT_POLICIES, LineageBlock, LineageUse, PolicyMetric, Purpose, RiskClass, Role, VersionStatus, purposeMask } from "../src/constants";
 import { modelIdOf, reportIdOf, versionIdOf } from "../src/sdk/ids";
 import type { IModelRegistry } from "../typechain-types";
@@ -13,7 +13,7 @@ type Action = "approve" | "suspend" | "reinstate" | "recall" | "retire";
 
 function act(l: Ledger, action: Action, versionId: string) {
   switch (action) {
-    case "approve": return l.models.connect(l.regulator).approveVersion(versionId, `CODE-${h()}`, RiskClass.HIGH);
+    case "approve": return l.models.connect(l.regulator).approveVersion(versionId, `CODE-${h()}`, RiskClass.HIGH, INDICATIONS);
     case "suspend": return l.models.connect(l.regulator).suspendVersion(versionId, h("notice"));
     case "reinstate": return l.models.connect(l.regulator).reinstateVersion(versionId, h("notice"));
     case "recall": return l.models.connect(l.regulator).recallVersion(versionId, h("notice"));
@@ -57,8 +57,9 @@ describe("ModelRegistry", () => {
       const child = versionInput([datasetId], { parent: versionId });
       const childId = await l.models.connect(l.developer).registerVersion.staticCall(modelId, child);
       const ev = await eventsOf(l.models.connect(l.developer).registerVersion(modelId, child), l.models);
-      expect(ev.map((e) => e.name)).toEqual(["VersionRegistered", "VersionStatusChanged"]);
+      expect(ev.map((e) => e.name)).toEqual(["VersionRegistered", "VersionStatusChanged", "FilingEvidenceFiled"]);
       expect(ev[0].args[0]).toBe(childId);
+      expect(ev[2].args.slice(0, 2)).toEqual([childId, BigInt(ORG.DEVELOPER)]);
     });
 
     it("refuses duplicates, bad input, another developer's model and datasets not for training", async () => {
@@ -119,11 +120,11 @@ describe("ModelRegistry", () => {
     it("only regulators approve, suspend, reinstate and recall; only the developer retires", async () => {
       const l = await loadFixture(ledgerFixture);
       const { versionId } = await modelWithVersion(l);
-      await expectRevert(l.models.connect(l.developer).approveVersion(versionId, "SELF", RiskClass.HIGH), "ConsortiumWrongRole", [ORG.DEVELOPER, Role.MODEL_DEVELOPER, Role.REGULATOR]);
+      await expectRevert(l.models.connect(l.developer).approveVersion(versionId, "SELF", RiskClass.HIGH, INDICATIONS), "ConsortiumWrongRole", [ORG.DEVELOPER, Role.MODEL_DEVELOPER, Role.REGULATOR]);
       await expectRevert(l.models.connect(l.auditor).recallVersion(versionId, h()), "ConsortiumWrongRole", [ORG.AUDITOR, Role.AUDITOR, Role.REGULATOR]);
       await expectRevert(l.models.connect(l.developerB).retireVersion(versionId, h()), "ModelRegistryNotDeveloper");
       await expectRevert(l.models.connect(l.regulator).retireVersion(versionId, h()), "ConsortiumWrongRole");
-      await expectRevert(l.models.connect(l.regulator).approveVersion(h("ghost"), "X", RiskClass.HIGH), "ModelRegistryUnknownVersion");
+      await expectRevert(l.models.connect(l.regulator).approveVersion(h("ghost"), "X", RiskClass.HIGH, INDICATIONS), "ModelRegistryUnknownVersion");
     });
   });
 
@@ -141,7 +142,7 @@ describe("ModelRegistry", () => {
         const input = versionInput([datasetId], { evaluation: passingEvaluation({ [field]: value }) });
         const vid = await l.models.connect(l.developer).registerVersion.staticCall(modelId, input);
         await (await l.models.connect(l.developer).registerVersion(modelId, input)).wait();
-        await expectRevert(l.models.connect(l.regulator).approveVersion(vid, "NMPA-1", RiskClass.HIGH), "ModelRegistryPolicyNotMet", [vid, metric, value, required]);
+        await expectRevert(l.models.connect(l.regulator).approveVersion(vid, "NMPA-1", RiskClass.HIGH, INDICATIONS), "ModelRegistryPolicyNotMet", [vid, metric, value, required]);
       });
     }
 
@@ -151,9 +152,9 @@ describe("ModelRegistry", () => {
       const input = versionInput([datasetId], { evaluation: passingEvaluation({ auc: DEFAULT_POLICIES.LOW.minAuc, grassrootsShare: DEFAULT_POLICIES.LOW.minGrassrootsShare }) });
       const vid = await l.models.connect(l.developer).registerVersion.staticCall(modelId, input);
       await (await l.models.connect(l.developer).registerVersion(modelId, input)).wait();
-      const ev = await eventsOf(l.models.connect(l.regulator).approveVersion(vid, "NMPA-LOW", RiskClass.LOW), l.models);
+      const ev = await eventsOf(l.models.connect(l.regulator).approveVersion(vid, "NMPA-LOW", RiskClass.LOW, INDICATIONS), l.models);
       expect(ev.map((e) => e.name)).toEqual(["VersionStatusChanged", "VersionApproved"]);
-      expect(ev[1].args).toEqual([vid, BigInt(ORG.REGULATOR), "NMPA-LOW", BigInt(RiskClass.LOW)]);
+      expect(ev[1].args).toEqual([vid, BigInt(ORG.REGULATOR), "NMPA-LOW", BigInt(RiskClass.LOW), INDICATIONS]);
       expect((await l.models.version(vid)).riskClass).toBe(BigInt(RiskClass.LOW));
     });
 
@@ -161,9 +162,9 @@ describe("ModelRegistry", () => {
       const l = await loadFixture(ledgerFixture);
       const a = await modelWithVersion(l);
       const b = await modelWithVersion(l);
-      await expectRevert(l.models.connect(l.regulator).approveVersion(a.versionId, "", RiskClass.HIGH), "ModelRegistryInvalidFilingCode", [""]);
-      await (await l.models.connect(l.regulator).approveVersion(a.versionId, "NMPA-2026-001", RiskClass.HIGH)).wait();
-      await expectRevert(l.models.connect(l.regulator).approveVersion(b.versionId, "NMPA-2026-001", RiskClass.HIGH), "ModelRegistryInvalidFilingCode", ["NMPA-2026-001"]);
+      await expectRevert(l.models.connect(l.regulator).approveVersion(a.versionId, "", RiskClass.HIGH, INDICATIONS), "ModelRegistryInvalidFilingCode", [""]);
+      await (await l.models.connect(l.regulator).approveVersion(a.versionId, "NMPA-2026-001", RiskClass.HIGH, INDICATIONS)).wait();
+      await expectRevert(l.models.connect(l.regulator).approveVersion(b.versionId, "NMPA-2026-001", RiskClass.HIGH, INDICATIONS), "ModelRegistryInvalidFilingCode", ["NMPA-2026-001"]);
     });
 
     it("thresholds change only through governance, and apply at once after the delay", async () => {
@@ -178,7 +179,7 @@ describe("ModelRegistry", () => {
       await expectRevert(l.govern({ target: l.models, data: l.models.interface.encodeFunctionData("setPolicy", [RiskClass.NONE, relaxed]) }), "ModelRegistryInvalidPolicy", [RiskClass.NONE]);
       await l.govern({ target: l.models, data: l.models.interface.encodeFunctionData("setPolicy", [RiskClass.HIGH, relaxed]) });
       expect((await l.models.policy(RiskClass.HIGH)).minAuc).toBe(8500n);
-      await (await l.models.connect(l.regulator).approveVersion(vid, "NMPA-RELAXED", RiskClass.HIGH)).wait();
+      await (await l.models.connect(l.regulator).approveVersion(vid, "NMPA-RELAXED", RiskClass.HIGH, INDICATIONS)).wait();
     });
   });
 
@@ -209,10 +210,10 @@ describe("ModelRegistry", () => {
     it("the regulator's class decides the policy; the developer's class is only a proposal", async () => {
       const l = await loadFixture(ledgerFixture);
       const { vid } = await lowProposal(l);
-      await expectRevert(l.models.connect(l.regulator).approveVersion(vid, "F-1", RiskClass.HIGH), "ModelRegistryPolicyNotMet", [vid, PolicyMetric.AUC, DEFAULT_POLICIES.LOW.minAuc, DEFAULT_POLICIES.HIGH.minAuc]);
-      await expectRevert(l.models.connect(l.regulator).approveVersion(vid, "F-1", RiskClass.NONE), "ModelRegistryInvalidRiskClass", [RiskClass.NONE]);
+      await expectRevert(l.models.connect(l.regulator).approveVersion(vid, "F-1", RiskClass.HIGH, INDICATIONS), "ModelRegistryPolicyNotMet", [vid, PolicyMetric.AUC, DEFAULT_POLICIES.LOW.minAuc, DEFAULT_POLICIES.HIGH.minAuc]);
+      await expectRevert(l.models.connect(l.regulator).approveVersion(vid, "F-1", RiskClass.NONE, INDICATIONS), "ModelRegistryInvalidRiskClass", [RiskClass.NONE]);
       expect((await l.models.version(vid)).riskClass).toBe(BigInt(RiskClass.NONE));
-      await (await l.models.connect(l.regulator).approveVersion(vid, "F-1", RiskClass.LOW)).wait();
+      await (await l.models.connect(l.regulator).approveVersion(vid, "F-1", RiskClass.LOW, INDICATIONS)).wait();
       expect((await l.models.version(vid)).riskClass).toBe(BigInt(RiskClass.LOW));
     });
 
@@ -260,7 +261,7 @@ describe("ModelRegistry", () => {
       const liveIn = versionInput([live.datasetId], { weightsHash: weights });
       const liveTwin = await l.models.connect(l.developer).registerVersion.staticCall(live.modelId, liveIn);
       await (await l.models.connect(l.developer).registerVersion(live.modelId, liveIn)).wait();
-      await (await l.models.connect(l.regulator).approveVersion(liveTwin, "F-TWIN", RiskClass.HIGH)).wait();
+      await (await l.models.connect(l.regulator).approveVersion(liveTwin, "F-TWIN", RiskClass.HIGH, INDICATIONS)).wait();
       await (await l.models.connect(l.regulator).suspendVersion(liveTwin, h())).wait();
 
       expect(await l.models.weightsRecalled(weights)).toBe(false);
@@ -268,7 +269,7 @@ describe("ModelRegistry", () => {
       expect(await l.models.weightsRecalled(weights)).toBe(true);
       const renamed = await modelWithVersion(l, { name: "renamed-after-recall" });
       await expectRevert(l.models.connect(l.developer).registerVersion(renamed.modelId, versionInput([renamed.datasetId], { weightsHash: weights })), "ModelRegistryWeightsRecalled", [weights]);
-      await expectRevert(l.models.connect(l.regulator).approveVersion(twin, "F-AGAIN", RiskClass.HIGH), "ModelRegistryWeightsRecalled", [weights]);
+      await expectRevert(l.models.connect(l.regulator).approveVersion(twin, "F-AGAIN", RiskClass.HIGH, INDICATIONS), "ModelRegistryWeightsRecalled", [weights]);
       await expectRevert(l.models.connect(l.regulator).reinstateVersion(liveTwin, h()), "ModelRegistryWeightsRecalled", [weights]);
     });
   });
@@ -288,7 +289,7 @@ describe("ModelRegistry", () => {
       const l = await loadFixture(ledgerFixture);
       const { versionId } = await modelWithVersion(l);
       await expectRevert(l.models.connect(l.hospitalA).recordDeployment(versionId), "ModelRegistryNotApproved", [versionId, VersionStatus.SUBMITTED]);
-      await (await l.models.connect(l.regulator).approveVersion(versionId, "C-1", RiskClass.HIGH)).wait();
+      await (await l.models.connect(l.regulator).approveVersion(versionId, "C-1", RiskClass.HIGH, INDICATIONS)).wait();
       const ev = await eventsOf(l.models.connect(l.hospitalA).recordDeployment(versionId), l.models);
       expect(ev).toEqual([{ name: "DeploymentRecorded", args: [versionId, BigInt(ORG.HOSPITAL_A)] }]);
       await expectRevert(l.models.connect(l.hospitalA).recordDeployment(versionId), "ModelRegistryAlreadyDeployed", [versionId, ORG.HOSPITAL_A]);
@@ -331,7 +332,7 @@ describe("ModelRegistry", () => {
     it("alerts hold a version to the class the regulator assigned, not the developer's proposal", async () => {
       const l = await loadFixture(ledgerFixture);
       const { versionId } = await modelWithVersion(l, { risk: RiskClass.LOW });
-      await (await l.models.connect(l.regulator).approveVersion(versionId, "F-HIGH", RiskClass.HIGH)).wait();
+      await (await l.models.connect(l.regulator).approveVersion(versionId, "F-HIGH", RiskClass.HIGH, INDICATIONS)).wait();
       await (await l.models.connect(l.hospitalA).recordDeployment(versionId)).wait();
       const limit = DEFAULT_POLICIES.HIGH.maxSubgroupAucGap; // LOW's limit would be 1000
       const ev = await eventsOf(l.models.connect(l.hospitalA).fileReport(versionId, await report([["a", 9500], ["b", 9500 - limit - 1]], { auc: DEFAULT_POLICIES.LOW.minAuc })), l.models);

@@ -303,7 +303,7 @@ describe("receipt verification: the documented procedure `medprov receipt verify
     const { modelId } = await developer.registerModel({ name: "corpus", intendedUse: "triage", riskClass: "LOW" });
     const card = { model: modelId, weightsHash: "0x" + "ef".repeat(32), trainingDatasets: [c.datasetId], evaluation: { auc: 9200, sensitivity: 8800, specificity: 9000, subgroupAucGap: 300, biasTestCases: 400, grassrootsShare: 2500 } };
     const { versionId: v2 } = await developer.registerVersion(card, JSON.stringify(card));
-    await new Regulator(ledger, c.keys[3]).approve(v2, "NMPA-CORPUS-2");
+    await new Regulator(ledger, c.keys[3]).approve(v2, "NMPA-CORPUS-2", undefined, ["EMERGENCY_TRIAGE"]);
     await new Hospital(ledger, c.keys[1]).deployVersion(v2); // hospital A traces it (bootstrap deployed c.versionId)
     // Traces are stamped up to 100 s before "now": move the chain's clock past the approvals first.
     await node.provider.send("evm_increaseTime", [200]);

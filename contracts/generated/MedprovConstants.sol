@@ -7,7 +7,8 @@ enum Role {
     HOSPITAL,
     MODEL_DEVELOPER,
     REGULATOR,
-    AUDITOR
+    AUDITOR,
+    APPRAISER
 }
 
 enum MemberStatus {
@@ -78,6 +79,33 @@ enum LineageBlock {
     CUSTODIAN_INACTIVE
 }
 
+enum FilingRequirement {
+    WHITE_PAPER,
+    INSURANCE
+}
+
+enum Severity {
+    NONE,
+    MILD,
+    MODERATE,
+    SEVERE,
+    LIFE_THREATENING,
+    DEATH
+}
+
+enum OutputFinding {
+    NONE,
+    CORRECT,
+    INCORRECT,
+    INDETERMINATE
+}
+
+enum LiabilityCase {
+    NONE,
+    ADOPTED_WRONG,
+    REJECTED_CORRECT
+}
+
 /// @title MedprovConstants
 /// @notice Numbers shared by every medprov contract and the TypeScript code.
 library MedprovConstants {
@@ -85,6 +113,7 @@ library MedprovConstants {
     uint32 internal constant ANY_MEMBER = 0;
     uint8 internal constant MAX_PURPOSES = 64;
     uint256 internal constant MAX_INDICATIONS = 64;
+    uint256 internal constant MAX_INCIDENT_CATEGORIES = 64;
     uint256 internal constant MAX_PURPOSE_NAME_LENGTH = 32;
     uint256 internal constant TIER_REVIEW_MIN_BPS = 9500;
     uint256 internal constant TIER_DIFFERENTIAL_MIN_BPS = 8000;
@@ -108,14 +137,28 @@ library MedprovConstants {
     uint32 internal constant HIGH_MAX_SUBGROUP_AUC_GAP = 500;
     uint32 internal constant HIGH_MIN_BIAS_TEST_CASES = 300;
     uint32 internal constant HIGH_MIN_GRASSROOTS_SHARE = 2000;
+    bool internal constant HIGH_REQUIRES_WHITE_PAPER = true;
+    bool internal constant HIGH_REQUIRES_INSURANCE = true;
     uint32 internal constant MEDIUM_MIN_AUC = 8500;
     uint32 internal constant MEDIUM_MAX_SUBGROUP_AUC_GAP = 800;
     uint32 internal constant MEDIUM_MIN_BIAS_TEST_CASES = 200;
     uint32 internal constant MEDIUM_MIN_GRASSROOTS_SHARE = 1500;
+    bool internal constant MEDIUM_REQUIRES_WHITE_PAPER = true;
+    bool internal constant MEDIUM_REQUIRES_INSURANCE = false;
     uint32 internal constant LOW_MIN_AUC = 8000;
     uint32 internal constant LOW_MAX_SUBGROUP_AUC_GAP = 1000;
     uint32 internal constant LOW_MIN_BIAS_TEST_CASES = 100;
     uint32 internal constant LOW_MIN_GRASSROOTS_SHARE = 1000;
+    bool internal constant LOW_REQUIRES_WHITE_PAPER = false;
+    bool internal constant LOW_REQUIRES_INSURANCE = false;
+    uint8 internal constant DEFAULT_INDICATION_COUNT = 8;
+    uint8 internal constant DEFAULT_INCIDENT_CATEGORY_COUNT = 5;
+    uint16 internal constant WEIGHT_ADOPTED_WRONG_DEVELOPER = 4000;
+    uint16 internal constant WEIGHT_ADOPTED_WRONG_HOSPITAL = 0;
+    uint16 internal constant WEIGHT_ADOPTED_WRONG_CLINICIAN = 6000;
+    uint16 internal constant WEIGHT_REJECTED_CORRECT_DEVELOPER = 6000;
+    uint16 internal constant WEIGHT_REJECTED_CORRECT_HOSPITAL = 0;
+    uint16 internal constant WEIGHT_REJECTED_CORRECT_CLINICIAN = 4000;
     /// @notice Lineage rule (spec.ts LINEAGE_ALLOWS): bit 8 * LineageBlock + LineageUse set = allowed.
     uint256 internal constant LINEAGE_ALLOWS_MASK = 0x4040000000f;
     /// @notice Ancestor states that block descendants (spec.ts LINEAGE_INHERITED): bit LineageBlock.
@@ -131,6 +174,29 @@ library MedprovConstants {
         if (id == 3) return "MODEL_TRAINING";
         if (id == 4) return "COMMERCIAL_USE";
         if (id == 5) return "CROSS_BORDER_TRANSFER";
+        return "";
+    }
+
+    /// @notice The names of the default indications, in id order.
+    function defaultIndicationName(uint8 id) internal pure returns (string memory) {
+        if (id == 0) return "CHEST_RADIOGRAPH_FINDINGS";
+        if (id == 1) return "PNEUMONIA_DIAGNOSIS";
+        if (id == 2) return "PULMONARY_NODULE_SCREENING";
+        if (id == 3) return "PEDIATRIC_CHEST_RADIOGRAPH";
+        if (id == 4) return "ARRHYTHMIA_DETECTION";
+        if (id == 5) return "EMERGENCY_TRIAGE";
+        if (id == 6) return "HEALTH_ADVICE";
+        if (id == 7) return "CLINICAL_NOTE_STRUCTURING";
+        return "";
+    }
+
+    /// @notice The names of the default incident categories, in id order.
+    function defaultIncidentCategoryName(uint8 id) internal pure returns (string memory) {
+        if (id == 0) return "MISDIAGNOSIS";
+        if (id == 1) return "MISSED_DIAGNOSIS";
+        if (id == 2) return "DELAYED_TREATMENT";
+        if (id == 3) return "WRONG_TREATMENT";
+        if (id == 4) return "OTHER";
         return "";
     }
 }

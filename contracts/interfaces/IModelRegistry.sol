@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {RiskClass, VersionStatus, PolicyMetric, LineageUse, LineageBlock} from "../generated/MedprovConstants.sol";
+import {
+    RiskClass, VersionStatus, PolicyMetric, LineageUse, LineageBlock, FilingRequirement
+} from "../generated/MedprovConstants.sol";
 import {IConsortiumErrors} from "./IConsortiumErrors.sol";
 
 /// @title IModelRegistry
 /// @notice Models, versions with training-data lineage and evaluation figures, regulator approval
-/// against a governed per-risk-class policy, deployments and post-market reports (DESIGN §4.4).
+/// against a governed per-risk-class policy (figures and filing evidence), the version's approved
+/// indications from a governed catalogue, deployments and post-market reports (DESIGN §4.4, issue 18).
 interface IModelRegistry is IConsortiumErrors {
     /// @notice Evaluation figures of a version, in basis points except the case count.
     struct Evaluation {
@@ -18,6 +21,23 @@ interface IModelRegistry is IConsortiumErrors {
         uint16 grassrootsShare; // share of primary-care data in training; at most the largest training dataset's registered share
     }
 
+    /// @notice A product liability insurance reference: hashes of the insurer's name and of the
+    /// policy document (both kept off-chain by the developer) and the coverage period in chain time.
+    /// All zero: no insurance on file.
+    struct Insurance {
+        bytes32 insurerHash;
+        bytes32 policyHash;
+        uint64 coverageStart;
+        uint64 coverageEnd; // inclusive
+    }
+
+    /// @notice Filing evidence of a version: the algorithm safety white paper's hash (zero: none
+    /// filed) and its liability insurance.
+    struct FilingEvidence {
+        bytes32 whitePaperHash;
+        Insurance insurance;
+    }
+
     /// @notice What a developer registers for a version.
     struct VersionInput {
         bytes32 parent; // zero for a first version
@@ -25,14 +45,18 @@ interface IModelRegistry is IConsortiumErrors {
         bytes32 modelCardHash;
         bytes32[] trainingDatasets;
         Evaluation evaluation;
+        FilingEvidence filing;
     }
 
-    /// @notice Approval thresholds for one risk class.
+    /// @notice Approval thresholds for one risk class, and the filing evidence it requires: a white
+    /// paper on file, and insurance whose coverage holds at the approving block.
     struct Policy {
         uint32 minAuc;
         uint32 maxSubgroupAucGap;
         uint32 minBiasTestCases;
         uint32 minGrassrootsShare;
+        bool requiresWhitePaper;
+        bool requiresInsurance;
     }
 
     /// @notice One subgroup's real-world figures in a performance report. `subgroup` is a band
@@ -78,8 +102,16 @@ interface IModelRegistry is IConsortiumErrors {
     event VersionStatusChanged(
         bytes32 indexed versionId, VersionStatus previous, VersionStatus status, uint32 indexed actor, bytes32 reason
     );
-    /// @notice A regulator approved a version under a unique filing code, holding it to `riskClass`.
-    event VersionApproved(bytes32 indexed versionId, uint32 indexed regulator, string filingCode, RiskClass riskClass);
+    /// @notice A regulator approved a version under a unique filing code, holding it to `riskClass`,
+    /// for the indications in `indications` (bit i = indication i of the catalogue).
+    event VersionApproved(
+        bytes32 indexed versionId, uint32 indexed regulator, string filingCode, RiskClass riskClass, uint64 indications
+    );
+    /// @notice Governance added `indication` to the indication catalogue under `name`.
+    event IndicationAdded(uint8 indexed indication, string name);
+    /// @notice The version's filing evidence (white paper, insurance) now on file: at registration
+    /// and at each later {fileEvidence}. The latest event before a time is what was on file then.
+    event FilingEvidenceFiled(bytes32 indexed versionId, uint32 indexed developer, FilingEvidence filing);
     /// @notice Governance set the approval policy of a risk class.
     event PolicySet(RiskClass indexed riskClass, Policy policy);
     /// @notice A hospital deployed an approved version.
@@ -142,6 +174,26 @@ interface IModelRegistry is IConsortiumErrors {
     error ModelRegistryNotDeployed(bytes32 versionId, uint32 hospital);
     /// @notice A report for the same version, hospital and period exists, or the report is malformed.
     error ModelRegistryInvalidReport(bytes32 reportId);
+    /// @notice An approval names no indication, or one outside the catalogue (`catalogue`: its mask).
+    error ModelRegistryInvalidIndications(bytes32 versionId, uint64 indications, uint64 catalogue);
+    /// @notice The indication catalogue already holds the maximum number of indications.
+    error ModelRegistryIndicationCatalogueFull(uint256 max);
+    /// @notice The indication name is not canonical (the purposes' rule: words of A–Z and 0–9 joined
+    /// by single underscores, at most MAX_PURPOSE_NAME_LENGTH bytes).
+    error ModelRegistryIndicationNameNotCanonical(string name);
+    /// @notice The catalogue already holds an indication of this name.
+    error ModelRegistryIndicationNameTaken(string name);
+    /// @notice A RECALLED or RETIRED version takes no new filing evidence.
+    error ModelRegistryFilingClosed(bytes32 versionId, VersionStatus status);
+    /// @notice The version's risk class requires `requirement` at approval and none is on file.
+    error ModelRegistryFilingEvidenceMissing(bytes32 versionId, FilingRequirement requirement);
+    /// @notice The class requires insurance valid at approval; the coverage on file does not hold at `at`.
+    error ModelRegistryInsuranceNotInForce(bytes32 versionId, uint64 coverageStart, uint64 coverageEnd, uint256 at);
+    /// @notice An insurance reference needs both hashes and coverageStart ≤ coverageEnd, or all zero
+    /// (none); a {fileEvidence} needs a white paper and an insurance reference.
+    error ModelRegistryInvalidFilingEvidence(
+        bytes32 whitePaperHash, bytes32 insurerHash, bytes32 policyHash, uint64 coverageStart, uint64 coverageEnd
+    );
 
     /// @notice Registers a model; caller: an active MODEL_DEVELOPER key. `riskClass` is the developer's
     /// proposal; the regulator assigns the class each version is held to at {approveVersion}.
@@ -150,14 +202,29 @@ interface IModelRegistry is IConsortiumErrors {
     /// @notice Registers a version of one of the caller's models; status SUBMITTED. The parent (if any)
     /// must be the same developer's; every training dataset must allow MODEL_TRAINING and be usable for
     /// TRAINING (DatasetRegistry.usableFor); the grassroots share may not exceed the largest of theirs.
+    /// `input.filing` may be empty (the policy decides at approval whether that is enough); an
+    /// insurance reference, when given, must be well formed ({ModelRegistryInvalidFilingEvidence}).
     function registerVersion(bytes32 modelId, VersionInput calldata input) external returns (bytes32 versionId);
 
     /// @notice SUBMITTED → APPROVED under `filingCode`, held to `riskClass` (the regulator's class; the
-    /// model's is only the developer's proposal); caller: an active REGULATOR key. Reverts with
+    /// model's is only the developer's proposal), for `indications` (a non-empty bitmask within the
+    /// indication catalogue); caller: an active REGULATOR key. Reverts with
     /// {ModelRegistryPolicyNotMet} when the evaluation misses that class's policy,
+    /// {ModelRegistryFilingEvidenceMissing} / {ModelRegistryInsuranceNotInForce} when the class
+    /// requires a white paper or insurance in force and the version has none,
+    /// {ModelRegistryInvalidIndications} for an empty or unknown indication set,
     /// {ModelRegistryDatasetNotUsable} when a training dataset (or an ancestor) is now destroyed,
     /// suspended or otherwise refused for APPROVAL, {ModelRegistryWeightsRecalled} for recalled weights.
-    function approveVersion(bytes32 versionId, string calldata filingCode, RiskClass riskClass) external;
+    function approveVersion(bytes32 versionId, string calldata filingCode, RiskClass riskClass, uint64 indications) external;
+
+    /// @notice Replaces a version's filing evidence (a revised white paper, a renewed insurance
+    /// policy); caller: a key of the model's developer; the version must not be RECALLED or RETIRED.
+    /// Both a white paper and an insurance reference are required (evidence is never withdrawn).
+    function fileEvidence(bytes32 versionId, FilingEvidence calldata filing) external;
+
+    /// @notice Adds an indication to the catalogue. Governance only (AccessManager, delayed).
+    /// @return indication the new indication id
+    function addIndication(string calldata name) external returns (uint8 indication);
 
     /// @notice APPROVED → SUSPENDED; caller: an active REGULATOR key.
     function suspendVersion(bytes32 versionId, bytes32 reason) external;
@@ -186,6 +253,18 @@ interface IModelRegistry is IConsortiumErrors {
 
     /// @notice The policy of a risk class.
     function policy(RiskClass riskClass) external view returns (Policy memory);
+
+    /// @notice The indications a version was approved for (bitmask; 0 before approval).
+    function approvedIndications(bytes32 versionId) external view returns (uint64);
+
+    /// @notice The filing evidence on file now for a version.
+    function filingEvidence(bytes32 versionId) external view returns (FilingEvidence memory);
+
+    /// @notice Number of indications in the catalogue (ids run 0..count-1).
+    function indicationCount() external view returns (uint8);
+
+    /// @notice Bitmask of all catalogue indications (bit i = indication i).
+    function indicationMask() external view returns (uint64);
 
     /// @notice Stored facts of a model (developer 0: unknown).
     function model(bytes32 modelId) external view returns (Model memory);

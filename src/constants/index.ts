@@ -25,6 +25,12 @@ export const PolicyMetric = enumOf(spec.POLICY_METRICS);
 export const Purpose = enumOf(spec.DEFAULT_PURPOSES);
 export const LineageUse = enumOf(spec.LINEAGE_USES);
 export const LineageBlock = enumOf(spec.LINEAGE_BLOCKS);
+export const Indication = enumOf(spec.DEFAULT_INDICATIONS);
+export const FilingRequirement = enumOf(spec.FILING_REQUIREMENTS);
+export const Severity = enumOf(spec.INCIDENT_SEVERITIES);
+export const OutputFinding = enumOf(spec.OUTPUT_FINDINGS);
+export const LiabilityCase = enumOf(spec.LIABILITY_CASES);
+export const IncidentCategory = enumOf(spec.DEFAULT_INCIDENT_CATEGORIES);
 
 export type RoleName = (typeof spec.ROLES)[number];
 export type PurposeName = (typeof spec.DEFAULT_PURPOSES)[number];
@@ -33,6 +39,11 @@ export type ClinicianActionName = (typeof spec.CLINICIAN_ACTIONS)[number];
 export type VersionStatusName = (typeof spec.VERSION_STATUSES)[number];
 export type LineageUseName = (typeof spec.LINEAGE_USES)[number];
 export type LineageBlockName = (typeof spec.LINEAGE_BLOCKS)[number];
+export type IndicationName = (typeof spec.DEFAULT_INDICATIONS)[number];
+export type SeverityName = (typeof spec.INCIDENT_SEVERITIES)[number];
+export type OutputFindingName = (typeof spec.OUTPUT_FINDINGS)[number];
+export type LiabilityCaseName = (typeof spec.LIABILITY_CASES)[number];
+export type LiabilityPartyName = (typeof spec.LIABILITY_PARTIES)[number];
 
 /** Whether a dataset in state `block` (its own) allows `use`: THE rule, as the contracts apply it. */
 export function lineageAllows(block: LineageBlockName, use: LineageUseName): boolean {
@@ -57,6 +68,16 @@ export function tierFor(confidenceBps: number): TierName {
 /** Bitmask of purpose ids, as datasets store their allowed purposes. */
 export function purposeMask(ids: readonly number[]): bigint {
   return ids.reduce((m, id) => m | (1n << BigInt(id)), 0n);
+}
+
+/** Bitmask of indication ids, as an approval carries its approved indications. */
+export const indicationMask = purposeMask;
+
+/** Indication ids contained in a bitmask. */
+export function indicationsOf(mask: bigint): number[] {
+  const ids: number[] = [];
+  for (let i = 0; i < spec.NUMBERS.MAX_INDICATIONS; i++) if ((mask >> BigInt(i)) & 1n) ids.push(i);
+  return ids;
 }
 
 /** Purpose ids contained in a bitmask. */

@@ -1,7 +1,10 @@
 import {
   AGE_BANDS,
+  DEFAULT_INCIDENT_CATEGORIES,
+  DEFAULT_INDICATIONS,
   DEFAULT_POLICIES,
   DEFAULT_PURPOSES,
+  DEFAULT_WEIGHTING,
   EIP712,
   NUMBERS,
   REGION_BANDS,
@@ -35,7 +38,12 @@ export function renderSolidityConstants(): string {
   out.push(`    uint256 internal constant SEX_BAND_COUNT = ${SEX_BANDS.length};`);
   out.push(`    uint256 internal constant REGION_BAND_COUNT = ${REGION_BANDS.length};`);
   for (const [risk, p] of Object.entries(DEFAULT_POLICIES)) {
-    for (const [k, v] of Object.entries(p)) out.push(`    uint32 internal constant ${risk}_${constantName(k.replace(/([A-Z])/g, "_$1"))} = ${v};`);
+    for (const [k, v] of Object.entries(p)) out.push(`    ${typeof v === "boolean" ? "bool" : "uint32"} internal constant ${risk}_${constantName(k.replace(/([A-Z])/g, "_$1"))} = ${v};`);
+  }
+  out.push(`    uint8 internal constant DEFAULT_INDICATION_COUNT = ${DEFAULT_INDICATIONS.length};`);
+  out.push(`    uint8 internal constant DEFAULT_INCIDENT_CATEGORY_COUNT = ${DEFAULT_INCIDENT_CATEGORIES.length};`);
+  for (const [c, w] of Object.entries(DEFAULT_WEIGHTING)) {
+    for (const [k, v] of Object.entries(w)) out.push(`    uint16 internal constant WEIGHT_${c}_${constantName(k)} = ${v};`);
   }
   out.push(`    /// @notice Lineage rule (spec.ts LINEAGE_ALLOWS): bit 8 * LineageBlock + LineageUse set = allowed.`);
   out.push(`    uint256 internal constant LINEAGE_ALLOWS_MASK = 0x${lineageAllowsMask().toString(16)};`);
@@ -43,8 +51,16 @@ export function renderSolidityConstants(): string {
   out.push(`    uint256 internal constant LINEAGE_INHERITED_MASK = 0x${lineageInheritedMask().toString(16)};`);
   out.push(`    string internal constant CONSENT_EIP712_NAME = "${EIP712.CONSENT_NAME}";`);
   out.push(`    string internal constant EIP712_VERSION = "${EIP712.VERSION}";`);
-  out.push("", "    /// @notice The names of the default purposes, in id order.", "    function defaultPurposeName(uint8 id) internal pure returns (string memory) {");
-  DEFAULT_PURPOSES.forEach((p, i) => out.push(`        if (id == ${i}) return "${p}";`));
-  out.push('        return "";', "    }", "}", "");
+  nameFunction(out, "defaultPurposeName", "purposes", DEFAULT_PURPOSES);
+  nameFunction(out, "defaultIndicationName", "indications", DEFAULT_INDICATIONS);
+  nameFunction(out, "defaultIncidentCategoryName", "incident categories", DEFAULT_INCIDENT_CATEGORIES);
+  out.push("}", "");
   return out.join("\n");
+}
+
+/** A catalogue's default names as a pure lookup, so a constructor can seed its catalogue. */
+function nameFunction(out: string[], fn: string, what: string, names: readonly string[]): void {
+  out.push("", `    /// @notice The names of the default ${what}, in id order.`, `    function ${fn}(uint8 id) internal pure returns (string memory) {`);
+  names.forEach((p, i) => out.push(`        if (id == ${i}) return "${p}";`));
+  out.push('        return "";', "    }");
 }

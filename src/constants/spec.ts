@@ -6,8 +6,12 @@
  * Enum order is ABI: append new members at the end, never reorder.
  */
 
-/** Consortium member roles (DESIGN §1). One role per organisation. */
-export const ROLES = ["NONE", "HOSPITAL", "MODEL_DEVELOPER", "REGULATOR", "AUDITOR"] as const;
+/**
+ * Consortium member roles (DESIGN §1). One role per organisation. APPRAISER (issue 18) is a third-party
+ * appraisal body or arbitration committee: it records the final liability determination of an incident
+ * and otherwise reads what an auditor reads.
+ */
+export const ROLES = ["NONE", "HOSPITAL", "MODEL_DEVELOPER", "REGULATOR", "AUDITOR", "APPRAISER"] as const;
 /** Membership status; REMOVED is final. */
 export const MEMBER_STATUSES = ["NONE", "ACTIVE", "SUSPENDED", "REMOVED"] as const;
 /** Dataset lifecycle: ACTIVE → RETIRED → DESTROYED (DESIGN §4.3). */
@@ -22,6 +26,59 @@ export const TIERS = ["NONE", "REVIEW", "DIFFERENTIAL", "TAKEOVER"] as const;
 export const CLINICIAN_ACTIONS = ["NONE", "ACCEPTED", "MODIFIED", "REJECTED", "TAKEOVER"] as const;
 /** Policy metrics named in approval refusals. */
 export const POLICY_METRICS = ["AUC", "SUBGROUP_AUC_GAP", "BIAS_TEST_CASES", "GRASSROOTS_SHARE"] as const;
+/**
+ * Filing evidence a risk class's policy can require at approval (ModelRegistryFilingEvidenceMissing):
+ * the algorithm safety white paper's hash, and liability insurance whose coverage holds at the
+ * approving block.
+ */
+export const FILING_REQUIREMENTS = ["WHITE_PAPER", "INSURANCE"] as const;
+
+/**
+ * Severity of an adverse event (issue 18). FHIR R4 AdverseEvent has `severity` (mild | moderate |
+ * severe) and `seriousness`/`outcome` (life-threatening, fatal): MILD, MODERATE and SEVERE map to
+ * `severity`; LIFE_THREATENING maps to severity "severe" with seriousness "serious" (code
+ * life-threatening); DEATH maps to severity "severe" with outcome "fatal".
+ */
+export const INCIDENT_SEVERITIES = ["NONE", "MILD", "MODERATE", "SEVERE", "LIFE_THREATENING", "DEATH"] as const;
+/**
+ * Whether the model's output in the incident's trace was correct, as found afterwards by the
+ * reporting hospital (it holds the patient's record and the follow-up that settles it).
+ */
+export const OUTPUT_FINDINGS = ["NONE", "CORRECT", "INCORRECT", "INDETERMINATE"] as const;
+/**
+ * The two cases of the source paper's example weighting: the clinician adopted a wrong suggestion,
+ * or rejected a correct one, and harm followed.
+ */
+export const LIABILITY_CASES = ["NONE", "ADOPTED_WRONG", "REJECTED_CORRECT"] as const;
+/** Parties that share liability, in the order of every weighting (on-chain Shares struct). */
+export const LIABILITY_PARTIES = ["DEVELOPER", "HOSPITAL", "CLINICIAN"] as const;
+/**
+ * The duties each party must be able to prove it met (the paper's 过错推定: each proves its own
+ * compliance). A party proving every one of its duties is presumed not at fault.
+ */
+export const LIABILITY_DUTIES = {
+  DEVELOPER: ["BIAS_WITHIN_THRESHOLD", "EXPLAINABILITY", "SAFETY_WHITE_PAPER", "LIABILITY_INSURANCE"],
+  HOSPITAL: ["WITHIN_INDICATION", "MANDATORY_REVIEW", "QUALITY_CONTROL", "COMPLETE_LOGS"],
+  CLINICIAN: ["FINAL_JUDGEMENT", "NO_BLIND_LOW_CONFIDENCE_ADOPTION", "NO_IGNORED_WARNING"],
+} as const;
+
+/**
+ * The default liability weighting, in basis points per party; each case sums to BPS. Governance can
+ * change it on-chain (IncidentRegistry.setWeighting); it only ever yields a proposal — an APPRAISER
+ * member records the determination.
+ * - ADOPTED_WRONG: the paper's example, developer 40% / clinician 60%.
+ * - REJECTED_CORRECT: the paper says "reversed"; medprov reads it literally as the swapped split,
+ *   developer 60% / clinician 40%. Read with the presumption of fault this is not a burden on a
+ *   compliant developer: a developer that proves every duty (explainability among them) is dropped
+ *   and the clinician bears it all; the 60% applies only when the developer also failed a duty —
+ *   typically a correct output that was not explained well enough to be trusted.
+ * The hospital's default share is 0 in both (the paper names none); its duties still count, and a
+ * hospital that fails one while the others are cleared shares what is left (see proposeSplit).
+ */
+export const DEFAULT_WEIGHTING = {
+  ADOPTED_WRONG: { developer: 4_000, hospital: 0, clinician: 6_000 },
+  REJECTED_CORRECT: { developer: 6_000, hospital: 0, clinician: 4_000 },
+} as const;
 /** What a dataset can take part in (docs/lineage.md): be a parent, train a version, let a version be approved or reinstated, be used. */
 export const LINEAGE_USES = ["PARENT", "TRAINING", "APPROVAL", "USE"] as const;
 /**
@@ -84,6 +141,18 @@ export const DEFAULT_INDICATIONS = [
   "CLINICAL_NOTE_STRUCTURING",
 ] as const;
 
+/**
+ * The incident category catalogue a fresh deployment starts with (IncidentRegistry). Ids are the
+ * array index; governance may append categories up to MAX_INCIDENT_CATEGORIES.
+ */
+export const DEFAULT_INCIDENT_CATEGORIES = [
+  "MISDIAGNOSIS",
+  "MISSED_DIAGNOSIS",
+  "DELAYED_TREATMENT",
+  "WRONG_TREATMENT",
+  "OTHER",
+] as const;
+
 /** Demographic summary bands of a dataset; every group's shares add up to BPS. */
 export const AGE_BANDS = ["0-17", "18-44", "45-64", "65+"] as const;
 export const SEX_BANDS = ["FEMALE", "MALE", "OTHER_OR_UNKNOWN"] as const;
@@ -98,6 +167,8 @@ export const NUMBERS = {
   MAX_PURPOSES: 64,
   /** Indications fit a uint64 bitmask (an approval's approved indications). */
   MAX_INDICATIONS: 64,
+  /** Incident categories fit a uint8 id. */
+  MAX_INCIDENT_CATEGORIES: 64,
   /** Longest purpose name (canonical: A–Z and 0–9 words joined by single underscores). */
   MAX_PURPOSE_NAME_LENGTH: 32,
   /** Confidence at or above this → REVIEW tier (paper: ≥ 95%). */
@@ -126,15 +197,17 @@ export const NUMBERS = {
 } as const;
 
 /**
- * Approval policy per risk class, in basis points (and a case count).
- * HIGH comes from the seed paper (AUC ≥ 0.90, subgroup gap ≤ 0.05, ≥ 300 bias cases,
- * grassroots share ≥ 20%). MEDIUM and LOW are medprov's defaults, not the paper's:
- * progressively looser, and governance can change all three on-chain.
+ * Approval policy per risk class, in basis points (and a case count), and the filing evidence it
+ * requires. HIGH comes from the seed paper (AUC ≥ 0.90, subgroup gap ≤ 0.05, ≥ 300 bias cases,
+ * grassroots share ≥ 20%; a safety white paper at filing and product liability insurance).
+ * MEDIUM and LOW are medprov's defaults, not the paper's: progressively looser. MEDIUM (pre-annotation,
+ * record structuring: a clinician reviews every output) requires the white paper but not insurance;
+ * LOW (triage, health advice) requires neither. Governance can change all three on-chain.
  */
 export const DEFAULT_POLICIES = {
-  HIGH: { minAuc: 9_000, maxSubgroupAucGap: 500, minBiasTestCases: 300, minGrassrootsShare: 2_000 },
-  MEDIUM: { minAuc: 8_500, maxSubgroupAucGap: 800, minBiasTestCases: 200, minGrassrootsShare: 1_500 },
-  LOW: { minAuc: 8_000, maxSubgroupAucGap: 1_000, minBiasTestCases: 100, minGrassrootsShare: 1_000 },
+  HIGH: { minAuc: 9_000, maxSubgroupAucGap: 500, minBiasTestCases: 300, minGrassrootsShare: 2_000, requiresWhitePaper: true, requiresInsurance: true },
+  MEDIUM: { minAuc: 8_500, maxSubgroupAucGap: 800, minBiasTestCases: 200, minGrassrootsShare: 1_500, requiresWhitePaper: true, requiresInsurance: false },
+  LOW: { minAuc: 8_000, maxSubgroupAucGap: 1_000, minBiasTestCases: 100, minGrassrootsShare: 1_000, requiresWhitePaper: false, requiresInsurance: false },
 } as const;
 
 /** Domain names of the EIP-712 signers; the SDK still reads the live domain with eip712Domain(). */
@@ -152,6 +225,10 @@ export const SOLIDITY_ENUMS = {
   PolicyMetric: POLICY_METRICS,
   LineageUse: LINEAGE_USES,
   LineageBlock: LINEAGE_BLOCKS,
+  FilingRequirement: FILING_REQUIREMENTS,
+  Severity: INCIDENT_SEVERITIES,
+  OutputFinding: OUTPUT_FINDINGS,
+  LiabilityCase: LIABILITY_CASES,
 } as const;
 
 /** Bit `8 * block + use` is set when a dataset in state `block` allows `use` (NONE allows all). */
@@ -179,7 +256,8 @@ export const ACCESS_ROLES = { ADMIN: 0n, GOVERNOR: 1n } as const;
 export const GOVERNED_FUNCTIONS = {
   Consortium: ["admitMember", "removeMember", "suspendMember", "reinstateMember", "addKey", "revokeKey"],
   ConsentRegistry: ["addPurpose"],
-  ModelRegistry: ["setPolicy"],
+  ModelRegistry: ["setPolicy", "addIndication"],
+  IncidentRegistry: ["addCategory", "setWeighting"],
 } as const;
 
 /** Default execution delay (seconds) on governance: two days. */

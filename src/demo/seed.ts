@@ -243,6 +243,26 @@ async function seedDatasets(c: SeedContext) {
 }
 
 /** Models and versions (one refused by policy, one suspended), the MODEL_TRAINING revocation, and a version after it. */
+/** What each demo model is approved for (issue 18), from DEFAULT_INDICATIONS. */
+const DEMO_INDICATIONS: Record<string, string[]> = {
+  "chest-xray-dx": ["CHEST_RADIOGRAPH_FINDINGS", "PNEUMONIA_DIAGNOSIS"],
+  "ecg-arrhythmia": ["ARRHYTHMIA_DETECTION"],
+  "triage-assistant": ["EMERGENCY_TRIAGE", "HEALTH_ADVICE"],
+  "notes-structuring": ["CLINICAL_NOTE_STRUCTURING"],
+};
+
+/**
+ * Each demo version's filing evidence: a white paper and a liability policy (hashes of documents the
+ * developer would keep) covering 2025–2035, the policy's own dates, so every class's default policy
+ * accepts it at any demo run.
+ */
+function demoFiling(model: string, label: string) {
+  return {
+    whitePaperHash: hashText(`white-paper:${model}:${label}`),
+    insurance: { insurerHash: hashText("insurer:Demo Mutual Liability"), policyHash: hashText(`policy:${model}`), coverageStart: 1_735_689_600, coverageEnd: 2_082_758_399 },
+  };
+}
+
 async function seedModels(c: SeedContext, data: Awaited<ReturnType<typeof seedDatasets>>) {
   const { ledger, accounts, progress, as, hospital, patients } = c;
   const { cxrDeid, cxrTrain, ecgRaw, ecgClean, notes } = data;
@@ -252,11 +272,13 @@ async function seedModels(c: SeedContext, data: Awaited<ReturnType<typeof seedDa
   let filing = 1;
   async function version(d: number, model: string, label: string, datasets: string[], evaluation: Record<string, number>, parent?: string) {
     const card = { model, weightsHash: hashText(`weights:${model}:${label}`), trainingDatasets: datasets, evaluation: { auc: 9200, sensitivity: 8900, specificity: 9100, subgroupAucGap: 350, biasTestCases: 420, grassrootsShare: 2600, ...evaluation }, ...(parent ? { parent } : {}) };
-    const r = await dev(d, `version:${model}@${label}`).registerVersion(card, JSON.stringify(card));
+    const r = await dev(d, `version:${model}@${label}`).registerVersion(card, JSON.stringify(card), demoFiling(model, label));
     versions[`${model}@${label}`] = r.versionId;
+    modelOf[r.versionId] = model;
     return r.versionId;
   }
-  const approve = (v: string) => reg(`approve:${v}`).approve(v, `NMPA-DEMO-2026-${String(filing++).padStart(4, "0")}`);
+  const modelOf: Record<string, string> = {};
+  const approve = (v: string) => reg(`approve:${v}`).approve(v, `NMPA-DEMO-2026-${String(filing++).padStart(4, "0")}`, undefined, DEMO_INDICATIONS[modelOf[v]] ?? []);
   await dev(0, "model:chest-xray-dx").registerModel({ name: "chest-xray-dx", intendedUse: "diagnosis: chest radiograph findings", riskClass: "HIGH" });
   await dev(0, "model:triage-assistant").registerModel({ name: "triage-assistant", intendedUse: "triage and health advice", riskClass: "LOW" });
   await dev(1, "model:ecg-arrhythmia").registerModel({ name: "ecg-arrhythmia", intendedUse: "diagnosis: arrhythmia detection", riskClass: "HIGH" });

@@ -4,6 +4,7 @@ import {
   ConsentRegistry__factory,
   Consortium__factory,
   DatasetRegistry__factory,
+  IncidentRegistry__factory,
   ModelRegistry__factory,
   TraceAnchor__factory,
 } from "../../typechain-types";
@@ -15,4 +16,5 @@ export const FACTORIES = {
   datasets: DatasetRegistry__factory,
   models: ModelRegistry__factory,
   traces: TraceAnchor__factory,
+  incidents: IncidentRegistry__factory,
 } as const;

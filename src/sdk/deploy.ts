@@ -8,6 +8,7 @@ import type {
   ConsentRegistry,
   Consortium,
   DatasetRegistry,
+  IncidentRegistry,
   ModelRegistry,
   TraceAnchor,
 } from "../../typechain-types";
@@ -39,6 +40,7 @@ export interface LedgerContracts {
   datasets: DatasetRegistry;
   models: ModelRegistry;
   traces: TraceAnchor;
+  incidents: IncidentRegistry;
 }
 
 export type ContractName = keyof LedgerContracts;
@@ -61,7 +63,7 @@ async function admitFounders(manager: AccessManager, consortium: Consortium, dep
   await (await manager.renounceRole(ACCESS_ROLES.GOVERNOR, deployer)).wait();
 }
 
-/** Deploys the five contracts and the AccessManager, wires governance and renounces the deployer's admin. */
+/** Deploys the six contracts and the AccessManager, wires governance and renounces the deployer's admin. */
 export async function deployLedger(deployer: Signer, options: DeployOptions): Promise<{ contracts: LedgerContracts; deployment: Deployment }> {
   const delay = options.governanceDelay ?? DEFAULT_GOVERNANCE_DELAY;
   const deployerAddress = await deployer.getAddress();
@@ -76,11 +78,14 @@ export async function deployLedger(deployer: Signer, options: DeployOptions): Pr
   const datasets = await new FACTORIES.datasets(deployer).deploy(await consortium.getAddress(), await consents.getAddress());
   const models = await new FACTORIES.models(deployer).deploy(managerAddress, await consortium.getAddress(), await datasets.getAddress());
   const traces = await new FACTORIES.traces(deployer).deploy(await consortium.getAddress(), await models.getAddress());
-  const contracts: LedgerContracts = { manager, consortium, consents, datasets, models, traces };
+  const incidents = await new FACTORIES.incidents(deployer).deploy(managerAddress, await consortium.getAddress(), await traces.getAddress());
+  const contracts: LedgerContracts = { manager, consortium, consents, datasets, models, traces, incidents };
   await Promise.all(Object.values(contracts).map((c) => c.waitForDeployment()));
 
   // Route every governed function to GOVERNOR; give GOVERNOR and ADMIN to governance, both delayed.
-  const governed: Record<keyof typeof GOVERNED_FUNCTIONS, Consortium | ConsentRegistry | ModelRegistry> = { Consortium: consortium, ConsentRegistry: consents, ModelRegistry: models };
+  const governed: Record<keyof typeof GOVERNED_FUNCTIONS, Consortium | ConsentRegistry | ModelRegistry | IncidentRegistry> = {
+    Consortium: consortium, ConsentRegistry: consents, ModelRegistry: models, IncidentRegistry: incidents,
+  };
   for (const [name, fns] of Object.entries(GOVERNED_FUNCTIONS) as [keyof typeof GOVERNED_FUNCTIONS, readonly string[]][]) {
     const target = governed[name];
     const selectors = fns.map((fn) => (target.interface as Interface).getFunction(fn)!.selector);
@@ -96,7 +101,7 @@ export async function deployLedger(deployer: Signer, options: DeployOptions): Pr
   const addresses = Object.fromEntries(
     await Promise.all(Object.entries(contracts).map(async ([k, c]) => [k, await c.getAddress()])),
   ) as Record<ContractName, string>;
-  const versioned = ["consortium", "consents", "datasets", "models", "traces"] as const;
+  const versioned = ["consortium", "consents", "datasets", "models", "traces", "incidents"] as const;
   const versions: Deployment["versions"] = Object.fromEntries(await Promise.all(versioned.map(async (k) => [k, await contracts[k].VERSION()])));
   const deployment: Deployment = {
     chainId: Number((await provider.getNetwork()).chainId),

@@ -10,7 +10,7 @@ import type { ContractName, Deployment, LedgerContracts } from "./deploy";
 
 export type { Deployment, ContractName, LedgerContracts };
 
-export const CONTRACT_NAMES: readonly ContractName[] = ["manager", "consortium", "consents", "datasets", "models", "traces"];
+export const CONTRACT_NAMES: readonly ContractName[] = ["manager", "consortium", "consents", "datasets", "models", "traces", "incidents"];
 
 /** Checks a parsed manifest and normalises its addresses; throws InputError naming the bad field. */
 export function parseDeployment(raw: unknown, source = "deployment"): Deployment {

@@ -3,7 +3,7 @@
  * the caller knows them, members' names) and returns text; names of purposes, roles and statuses
  * come from the shared constants, written as words ("an auditor", "AUC 0.88").
  */
-import { DEFAULT_PURPOSES, MEMBER_STATUSES, NUMBERS, POLICY_METRICS, PolicyMetric, ROLES, VERSION_STATUSES, DATASET_STATUSES, LINEAGE_BLOCKS, LINEAGE_USES, RISK_CLASSES, nameOf } from "../constants";
+import { DEFAULT_PURPOSES, FILING_REQUIREMENTS, INCIDENT_SEVERITIES, LIABILITY_CASES, OUTPUT_FINDINGS, MEMBER_STATUSES, NUMBERS, POLICY_METRICS, PolicyMetric, ROLES, VERSION_STATUSES, DATASET_STATUSES, LINEAGE_BLOCKS, LINEAGE_USES, RISK_CLASSES, nameOf } from "../constants";
 import { isoOf } from "./chain-time";
 
 /** Names the explainer may use; without them an organisation is "organisation 7". */
@@ -110,6 +110,32 @@ const sentences = (org: (o: unknown) => string): Record<string, Explainer> => ({
   ModelRegistryAlreadyDeployed: ([v, h]) => `${org(h)} already recorded a deployment of version ${short(v)}`,
   ModelRegistryNotDeployed: ([v, h]) => `${org(h)} never deployed version ${short(v)}; record the deployment first`,
   ModelRegistryInvalidReport: ([r]) => `report ${short(r)} duplicates one for the same period or is malformed (period, AUC above 10000, zero hash, over 32 subgroups)`,
+  ModelRegistryInvalidIndications: ([v, i, c]) => `an approval of version ${short(v)} must name at least one indication of the catalogue (given mask ${i}, catalogue mask ${c}; see medprov indication list)`,
+  ModelRegistryIndicationCatalogueFull: ([m]) => `the indication catalogue already holds ${m} indications`,
+  ModelRegistryIndicationNameNotCanonical: ([n]) => `indication name "${n}" is not canonical: 1 to ${NUMBERS.MAX_PURPOSE_NAME_LENGTH} characters, words of A-Z and 0-9 joined by single underscores, starting with a letter`,
+  ModelRegistryIndicationNameTaken: ([n]) => `indication "${n}" is already in the catalogue`,
+  ModelRegistryFilingClosed: ([v, s]) => `version ${short(v)} is ${statusWords(VERSION_STATUSES, s)}; it takes no new filing evidence`,
+  ModelRegistryFilingEvidenceMissing: ([v, r]) => `version ${short(v)}'s risk class requires ${nameOf(FILING_REQUIREMENTS, Number(r)) === "WHITE_PAPER" ? "an algorithm safety white paper" : "liability insurance"} on file before approval; the developer files it (medprov model evidence)`,
+  ModelRegistryInsuranceNotInForce: ([v, s, e, at]) => `version ${short(v)}'s insurance covers ${time(s)} to ${time(e)}, not the chain's time ${time(at)}; the developer files a policy in force`,
+  ModelRegistryInvalidFilingEvidence: () => `filing evidence needs an insurer and a policy document hash with a coverage start no later than its end (or no insurance at registration); a later filing needs both a white paper and insurance`,
+  IncidentRegistryNotYourBatch: ([b, h, bh]) => Number(bh) === 0 ? `batch ${short(b)} is not anchored` : `batch ${short(b)} is ${org(bh)}'s, not ${org(h)}'s; a hospital reports incidents against its own traces`,
+  IncidentRegistryTraceNotInBatch: ([b, s]) => `the proof does not place the record at sequence ${s} under batch ${short(b)}'s anchored root`,
+  IncidentRegistryVersionNotInBatch: ([b, v]) => `batch ${short(b)} holds no trace of model version ${short(v)}`,
+  IncidentRegistryInvalidTime: ([t, e, l]) => `the harm's time ${time(t)} must lie between the batch window's start ${time(e)} and the chain's time ${time(l)}`,
+  IncidentRegistryInvalidSeverity: () => `an incident needs a severity: ${INCIDENT_SEVERITIES.slice(1).join(", ")}`,
+  IncidentRegistryUnknownCategory: ([c]) => `incident category #${c} is not in the catalogue`,
+  IncidentRegistryNarrativeMissing: () => `an incident needs the hash of its narrative (kept by the hospital)`,
+  IncidentRegistryAlreadyReported: ([b, s, i]) => `the trace at sequence ${s} of batch ${short(b)} already has incident ${i}`,
+  IncidentRegistryUnknownIncident: ([i]) => `there is no incident ${i}`,
+  IncidentRegistryNotReporter: ([i, c, r]) => `incident ${i} was reported by ${org(r)}; ${org(c)} cannot record its finding`,
+  IncidentRegistryInvalidFinding: () => `a finding is one of ${OUTPUT_FINDINGS.slice(1).join(", ")} with the hash of the follow-up that settles it`,
+  IncidentRegistryFindingExists: ([i, f]) => `incident ${i}'s finding was already recorded (${nameOf(OUTPUT_FINDINGS, Number(f))}); findings are not changed`,
+  IncidentRegistryAlreadyDetermined: ([i]) => `incident ${i} was already determined; a determination is final`,
+  IncidentRegistryInvalidDetermination: ([sum, r]) => `a determination's shares must sum to ${NUMBERS.BPS} bps (given ${sum})${BigInt(String(r)) === 0n ? " and name its ruling's hash" : ""}`,
+  IncidentRegistryInvalidWeighting: ([c, sum]) => `a weighting needs a case (${LIABILITY_CASES.slice(1).join(", ")}; given ${nameOf(LIABILITY_CASES, Number(c))}) and shares summing to ${NUMBERS.BPS} bps (given ${sum})`,
+  IncidentRegistryCategoryCatalogueFull: ([m]) => `the incident category catalogue already holds ${m} categories`,
+  IncidentRegistryCategoryNameNotCanonical: ([n]) => `category name "${n}" is not canonical: words of A-Z and 0-9 joined by single underscores`,
+  IncidentRegistryCategoryNameTaken: ([n]) => `incident category "${n}" is already in the catalogue`,
   TraceAnchorEmptyBatch: ([root, n]) => `a batch needs a non-zero tree root and at least one trace (given ${BigInt(String(root)) === 0n ? "a zero root" : "a root"} and ${n} trace(s))`,
   TraceAnchorVersionListLength: ([n, max]) => `a batch lists ${n} model version(s); it needs 1 to ${max}`,
   TraceAnchorDuplicateVersion: ([v]) => `the batch lists model version ${short(v)} twice; list each version once with its trace count`,

@@ -24,8 +24,11 @@ export { TraceVault, VAULT_FORMAT, type AnchoredTrace, type QuarantinedTrace, ty
 export { TraceBatcher, BatchRefusedError, batchHeader, type BatcherOptions, type FlushedBatch, type Refusal } from "./traces/batcher";
 export { Patient, consentHistory, consortiumHospitals, patientPseudonyms, joinedConsentHistory, type HospitalPseudonym, type SignedGrant, type SignedRevoke, type ConsentEvent } from "./roles/patient";
 export { Hospital, type ReportInput, type DatasetRegistered } from "./roles/hospital";
-export { Developer, parseModelCard, type ModelCard } from "./roles/developer";
+export { Developer, parseModelCard, filingEvidence, type ModelCard, type FilingInput } from "./roles/developer";
+export { indicationCatalogue, incidentCategories, resolveCodes } from "./catalogue";
 export { Regulator } from "./roles/regulator";
+export { Appraiser, readIncident, receiptRecordHash, incidentReportOf, sharesArg, type IncidentFacts } from "./accountability/incidents";
+export { proposeSplit, type Proposal, type ProposalInput } from "./accountability/proposal";
 export { datasetLineage, type LineageAnswer } from "./datasets/lineage";
 export { Governance, governedCalls, type GovernedCall, type Policy } from "./roles/governance";
 export { Auditor, missingSequences, summarizeTraces, VERIFY_REASONS, type VersionTraceSummary, type LedgerFacts, type BatchFacts, type VerifyResult, type VerifyReason, type VerifyReasonCode, type ConsentAtTime } from "./roles/auditor";

@@ -2,7 +2,7 @@
 import { id as keccakText } from "ethers";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { IDatasetRegistry, IModelRegistry, ITraceAnchor } from "../../typechain-types";
-import { DEFAULT_POLICIES, Purpose, RiskClass, purposeMask } from "../../src/constants";
+import { DEFAULT_POLICIES, Indication, Purpose, RiskClass, indicationMask, purposeMask } from "../../src/constants";
 import type { Ledger } from "./fixture";
 
 let counter = 0;
@@ -32,8 +32,22 @@ export const passingEvaluation = (overrides: Partial<IModelRegistry.EvaluationSt
   ...overrides,
 });
 
+/** Coverage from 2020 to 2100: in force at any block a test reaches. */
+export const insurance = (overrides: Partial<IModelRegistry.InsuranceStruct> = {}): IModelRegistry.InsuranceStruct => ({
+  insurerHash: h("insurer"), policyHash: h("policy"), coverageStart: 1_577_836_800n, coverageEnd: 4_102_444_800n, ...overrides,
+});
+export const NO_INSURANCE: IModelRegistry.InsuranceStruct = { insurerHash: "0x" + "00".repeat(32), policyHash: "0x" + "00".repeat(32), coverageStart: 0n, coverageEnd: 0n };
+
+/** Filing evidence that every default policy accepts: a white paper and insurance in force. */
+export const filing = (overrides: Partial<IModelRegistry.FilingEvidenceStruct> = {}): IModelRegistry.FilingEvidenceStruct => ({
+  whitePaperHash: h("white-paper"), insurance: insurance(), ...overrides,
+});
+
+/** The indications a default approval covers: chest radiograph findings and pneumonia diagnosis. */
+export const INDICATIONS = indicationMask([Indication.CHEST_RADIOGRAPH_FINDINGS, Indication.PNEUMONIA_DIAGNOSIS]);
+
 export function versionInput(trainingDatasets: string[], overrides: Partial<IModelRegistry.VersionInputStruct> = {}): IModelRegistry.VersionInputStruct {
-  return { parent: "0x" + "00".repeat(32), weightsHash: h("weights"), modelCardHash: h("card"), trainingDatasets, evaluation: passingEvaluation(), ...overrides };
+  return { parent: "0x" + "00".repeat(32), weightsHash: h("weights"), modelCardHash: h("card"), trainingDatasets, evaluation: passingEvaluation(), filing: filing(), ...overrides };
 }
 
 /**
@@ -50,7 +64,7 @@ export async function modelWithVersion(l: Ledger, opts: { approve?: boolean; dep
   const input = versionInput([datasetId]);
   const versionId = await l.models.connect(l.developer).registerVersion.staticCall(modelId, input);
   await (await l.models.connect(l.developer).registerVersion(modelId, input)).wait();
-  if (opts.approve) await (await l.models.connect(l.regulator).approveVersion(versionId, `NMPA-${++counter}`, opts.risk ?? RiskClass.HIGH)).wait();
+  if (opts.approve) await (await l.models.connect(l.regulator).approveVersion(versionId, `NMPA-${++counter}`, opts.risk ?? RiskClass.HIGH, INDICATIONS)).wait();
   if (opts.deploy) await deployed(l, versionId);
   return { datasetId, modelId, versionId };
 }

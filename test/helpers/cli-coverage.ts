@@ -18,6 +18,7 @@ const LOGIN = "cli-login.test.ts";
 const NETWORK = "cli-network.test.ts";
 const GOVERNANCE = "cli-governance.test.ts";
 const PSEUDONYMS = "cli-pseudonyms.test.ts";
+const INCIDENT = "cli-incident.test.ts";
 
 export const T = {
   keystore: "a patient signs without gas (new keystore), a hospital relays, anyone relays the revocation",
@@ -47,6 +48,8 @@ export const T = {
   safeRefused: "governance refuses in one line, sending nothing: a non-owner's signature, a stale proposal, a proposal whose transaction is not its action",
   pseudonyms: "a patient lists a pseudonym per hospital, signs as two of them, each hospital relays its own, and the joined list names the hospital beside each line",
   pseudonymsRefused: "pseudonyms refuse in one line, sending nothing: no key to derive from, a member that is not a hospital",
+  incident: "a hospital reports harm against its trace from the receipt and finds the output wrong; an admitted appraiser determines; anyone shows it; indications are listed and added; a developer files renewed evidence",
+  incidentRefused: "incident, indication and model evidence refuse in one line: an auditor determining, an unknown incident, a non-canonical indication, incomplete evidence",
 } as const;
 
 const at = (file: string, test: string): CoveredBy => ({ file, test });
@@ -91,6 +94,13 @@ export const E2E: Record<string, CoveredBy> = {
   "governance sign": at(GOVERNANCE, T.safe),
   "governance execute": at(GOVERNANCE, T.safe),
   "patient pseudonyms": at(PSEUDONYMS, T.pseudonyms),
+  "model evidence": at(INCIDENT, T.incident),
+  "incident report": at(INCIDENT, T.incident),
+  "incident finding": at(INCIDENT, T.incident),
+  "incident determine": at(INCIDENT, T.incident),
+  "incident show": at(INCIDENT, T.incident),
+  "indication list": at(INCIDENT, T.incident),
+  "indication add": at(INCIDENT, T.incident),
 };
 
 /** Every command group → a test where one of its commands is refused in one line, non-zero, nothing written. */
@@ -110,4 +120,6 @@ export const REFUSALS: Record<string, CoveredBy> = {
   deploy: at(NETWORK, T.deployRefused),
   governance: at(GOVERNANCE, T.safeRefused),
   patient: at(PSEUDONYMS, T.pseudonymsRefused),
+  incident: at(INCIDENT, T.incidentRefused),
+  indication: at(INCIDENT, T.incidentRefused),
 };

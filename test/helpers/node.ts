@@ -105,11 +105,17 @@ export async function bootstrapConsortium(node: RpcNode): Promise<RpcConsortium>
   const ds = await new Hospital(ledger, hospital).registerDataset(records, { purposes: [Purpose.RESEARCH, Purpose.MODEL_TRAINING], uri: "s3://hospital-a/cohort.enc" });
   const { modelId } = await new Developer(ledger, developer).registerModel({ name: "sepsis-early-warning", intendedUse: "treatment recommendation", riskClass: "HIGH" });
   const card = { model: modelId, weightsHash: "0x" + "ab".repeat(32), trainingDatasets: [ds.datasetId], evaluation: { auc: 9200, sensitivity: 8800, specificity: 9000, subgroupAucGap: 300, biasTestCases: 400, grassrootsShare: 2500 } };
-  const { versionId } = await new Developer(ledger, developer).registerVersion(card, JSON.stringify(card));
-  await new Regulator(ledger, regulator).approve(versionId, "NMPA-TEST-0001");
+  const { versionId } = await new Developer(ledger, developer).registerVersion(card, JSON.stringify(card), TEST_FILING);
+  await new Regulator(ledger, regulator).approve(versionId, "NMPA-TEST-0001", undefined, ["PNEUMONIA_DIAGNOSIS"]);
   // Both hospitals run it: the trace anchor takes traces only of versions a hospital deployed.
   for (const h of [hospital, hospitalB]) await new Hospital(ledger, h).deployVersion(versionId);
   const deploymentPath = join(dir, "deployment.json");
   writeFileSync(deploymentPath, JSON.stringify(deployment, null, 2));
   return { deployment, deploymentPath, keys: node.keys, datasetId: ds.datasetId, versionId, dir };
 }
+
+/** Filing evidence every default policy accepts (white paper; insurance covering 2020–2100). */
+export const TEST_FILING = {
+  whitePaperHash: "0x" + "77".repeat(32),
+  insurance: { insurerHash: "0x" + "78".repeat(32), policyHash: "0x" + "79".repeat(32), coverageStart: 1_577_836_800, coverageEnd: 4_102_444_800 },
+};

@@ -6,7 +6,7 @@ import { encodeBytes32String } from "ethers";
 import { time, mine } from "@nomicfoundation/hardhat-network-helpers";
 import type { Ledger } from "./fixture";
 import { ORG } from "./fixture";
-import { batch, h, passingEvaluation, registration, versionInput } from "./builders";
+import { batch, h, passingEvaluation, registration, versionInput, INDICATIONS } from "./builders";
 import { RiskClass } from "../../src/constants";
 
 export function prng(seed: number) {
@@ -80,7 +80,7 @@ export async function runWorkload(l: Ledger, seed: number, steps: number, s: Wor
     } else if (op === 8 && s.versions.length) {
       const v = r.pick(s.versions);
       const ok = await attempt(() => [
-        async () => l.models.connect(l.regulator).approveVersion(v, `F-${seed}-${i}`, (await l.models.model((await l.models.version(v)).modelId)).riskClass),
+        async () => l.models.connect(l.regulator).approveVersion(v, `F-${seed}-${i}`, (await l.models.model((await l.models.version(v)).modelId)).riskClass, INDICATIONS),
         () => l.models.connect(l.regulator).suspendVersion(v, h()),
         () => l.models.connect(l.regulator).reinstateVersion(v, h()),
         () => l.models.connect(l.regulator).recallVersion(v, h()),

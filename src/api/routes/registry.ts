@@ -14,13 +14,13 @@ const limit = { type: "integer", minimum: 1, maximum: LIMITS.PAGE_MAX, descripti
 
 /** A risk class's approval policy as the ledger holds it (PolicySet), its figures as numbers with percentages beside. */
 const POLICY_WORDS: sch.Spec = { riskClass: enumKind(RISK_CLASSES), minAuc: "bps", maxSubgroupAucGap: "bps", minGrassrootsShare: "bps" };
-const policy = schemaInWords(S.obj({ riskClass: S.int, minAuc: S.int, maxSubgroupAucGap: S.int, minBiasTestCases: S.int, minGrassrootsShare: S.int, block: S.int }), POLICY_WORDS);
+const policy = schemaInWords(S.obj({ riskClass: S.int, minAuc: S.int, maxSubgroupAucGap: S.int, minBiasTestCases: S.int, minGrassrootsShare: S.int, requiresWhitePaper: { type: "boolean" }, requiresInsurance: { type: "boolean" }, block: S.int }), POLICY_WORDS);
 
 export function registryRoutes({ app, q, route, found, ownOnly, say }: Kit): void {
   app.get("/members", route("public", { response: { 200: S.arr(sch.member) } }, ["registry"]), async () => say(W.member, await q.members()));
   app.get("/policies", route("public", { response: { 200: S.arr(policy) } }, ["registry"]), async () => {
     const rows = (await q.policies()) as Record<string, unknown>[];
-    const numbers = rows.map((p) => ({ riskClass: Number(p.riskClass), minAuc: Number(p.minAuc), maxSubgroupAucGap: Number(p.maxSubgroupAucGap), minBiasTestCases: Number(p.minBiasTestCases), minGrassrootsShare: Number(p.minGrassrootsShare), block: Number(p.block) }));
+    const numbers = rows.map((p) => ({ riskClass: Number(p.riskClass), minAuc: Number(p.minAuc), maxSubgroupAucGap: Number(p.maxSubgroupAucGap), minBiasTestCases: Number(p.minBiasTestCases), minGrassrootsShare: Number(p.minGrassrootsShare), requiresWhitePaper: p.requiresWhitePaper === true, requiresInsurance: p.requiresInsurance === true, block: Number(p.block) }));
     return say(POLICY_WORDS, numbers.sort((a, b) => a.riskClass - b.riskClass));
   });
   app.get("/models", route("public", { response: { 200: S.arr(sch.model) } }, ["registry"]), async () => say(W.model, await q.models()));

@@ -25,7 +25,7 @@ async function propose(ctx: CliContext, file: string, make: (calls: Calls) => Go
 }
 
 /** Schedules a governed call, or executes it with --execute once its delay has passed; with --propose, writes a Safe proposal instead. */
-async function govern(ctx: CliContext, o: { execute?: boolean; propose?: string }, make: (calls: Calls) => GovernedCall) {
+export async function govern(ctx: CliContext, o: { execute?: boolean; propose?: string }, make: (calls: Calls) => GovernedCall) {
   if (o.propose !== undefined) {
     if (o.execute) throw new InputError("BAD_ARGUMENT", "--propose writes a proposal for the Safe's owners; --execute sends with this key: give one");
     return propose(ctx, o.propose, make);
@@ -90,7 +90,23 @@ export function policyCommands(program: Command, run: Run) {
       return Number(v);
     })
     .requiredOption("--min-grassroots <bps>", "minimum grassroots data share", bps("--min-grassroots"))
+    .option("--white-paper <yes|no>", "whether approval requires the safety white paper on file; default: as now", yesNo("--white-paper"))
+    .option("--insurance <yes|no>", "whether approval requires liability insurance in force; default: as now", yesNo("--insurance"))
     .option("--execute", "execute the call scheduled earlier, once its delay has passed")
     .option("--propose <file>", "write a proposal for the governance Safe's owners to sign (medprov governance sign/execute) instead of sending")
-    .action(run((ctx, o) => govern(ctx, o, (g) => g.setPolicy(String(o.risk).toUpperCase(), { minAuc: o.minAuc, maxSubgroupAucGap: o.maxGap, minBiasTestCases: o.minBiasCases, minGrassrootsShare: o.minGrassroots }))));
+    .action(run(async (ctx, o) => {
+      const risk = String(o.risk).toUpperCase();
+      // Flags not given keep the class's current filing requirements: resetting thresholds never drops them silently.
+      const now = RISK_CLASSES.indexOf(risk as (typeof RISK_CLASSES)[number]) > 0 ? await (await ctx.ledger()).models.policy(RISK_CLASSES.indexOf(risk as (typeof RISK_CLASSES)[number])) : undefined;
+      const requiresWhitePaper: boolean = o.whitePaper ?? now?.requiresWhitePaper ?? false;
+      const requiresInsurance: boolean = o.insurance ?? now?.requiresInsurance ?? false;
+      return govern(ctx, o, (g) => g.setPolicy(risk, { minAuc: o.minAuc, maxSubgroupAucGap: o.maxGap, minBiasTestCases: o.minBiasCases, minGrassrootsShare: o.minGrassroots, requiresWhitePaper, requiresInsurance }));
+    }));
+}
+
+function yesNo(flag: string) {
+  return (v: string): boolean => {
+    if (v === "yes" || v === "no") return v === "yes";
+    throw new InputError("BAD_POLICY", `${flag} must be yes or no`);
+  };
 }

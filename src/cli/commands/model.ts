@@ -3,6 +3,7 @@ import { Developer, Hospital, Regulator, InputError, parseModelCard, type Report
 import { RISK_CLASSES } from "../../constants";
 import { bytes32Arg, readChecked, readJson } from "../parse";
 import type { Run } from "../run";
+import { filingFromFlags, filingOptions } from "../filing";
 
 export function modelCommands(program: Command, run: Run) {
   const model = program.command("model").description("models and versions: register (developer), approve and act on (regulator), deploy and report (hospital)");
@@ -14,18 +15,28 @@ export function modelCommands(program: Command, run: Run) {
       const r = await new Developer(await ctx.ledger(), await ctx.writer()).registerModel({ name: o.name, intendedUse: o.intendedUse, riskClass: String(o.risk).toUpperCase() });
       ctx.print(r, `${r.created ? "registered" : "already registered:"} model ${r.modelId}`);
     }));
-  model.command("version <card>").description("register a version from a JSON model card (format: schemas/model-card.json; developer key); the card file's hash is recorded")
-    .action(run(async (ctx, _o, file: string) => {
+  filingOptions(model.command("version <card>").description("register a version from a JSON model card (format: schemas/model-card.json; developer key); the card file's hash is recorded, with the white paper and insurance given"))
+    .action(run(async (ctx, o, file: string) => {
       const { value, text } = readChecked(file, "model-card");
-      const r = await new Developer(await ctx.ledger(), await ctx.writer()).registerVersion(parseModelCard(value), text);
+      const filing = filingFromFlags(o);
+      const r = await new Developer(await ctx.ledger(), await ctx.writer()).registerVersion(parseModelCard(value), text, filing);
       ctx.print(r, `${r.created ? "registered" : "already registered:"} version ${r.versionId} of model ${r.modelId} (SUBMITTED)`);
+    }));
+  filingOptions(model.command("evidence <versionId>").description("file a revised white paper and renewed insurance for a version (developer key); both are required"))
+    .action(run(async (ctx, o, id: string) => {
+      const f = filingFromFlags(o);
+      if (!f.whitePaperHash || !f.insurance) throw new InputError("FILING_INCOMPLETE", "medprov model evidence needs --white-paper and the four insurance flags");
+      const r = await new Developer(await ctx.ledger(), await ctx.writer()).fileEvidence(bytes32Arg(id), { whitePaperHash: f.whitePaperHash, insurance: f.insurance });
+      ctx.print(r, `filed evidence for ${id} (tx ${r.txHash})`);
     }));
   model.command("approve <versionId>").description("approve a SUBMITTED version under a unique filing code, holding it to a risk class (regulator key)")
     .requiredOption("--filing-code <code>", "the regulator's filing code")
     .option("--risk <class>", `the class the version is held to: ${RISK_CLASSES.slice(1).join(" | ")}; default: confirm the developer's proposed class`)
+    .option("--indications <list>", "comma-separated indications the approval covers (names or ids; medprov indication list)")
     .action(run(async (ctx, o, id: string) => {
-      const r = await new Regulator(await ctx.ledger(), await ctx.writer()).approve(bytes32Arg(id), o.filingCode, o.risk === undefined ? undefined : String(o.risk));
-      ctx.print(r, `approved ${id} as ${o.filingCode}, held to ${r.riskClass}${o.risk === undefined ? " (the developer's proposal, confirmed)" : ""} (tx ${r.txHash})`);
+      const indications = o.indications === undefined ? [] : String(o.indications).split(",").filter((s) => s.trim() !== "");
+      const r = await new Regulator(await ctx.ledger(), await ctx.writer()).approve(bytes32Arg(id), o.filingCode, o.risk === undefined ? undefined : String(o.risk), indications);
+      ctx.print(r, `approved ${id} as ${o.filingCode}, held to ${r.riskClass}${o.risk === undefined ? " (the developer's proposal, confirmed)" : ""} for ${r.indications.join(", ")} (tx ${r.txHash})`);
     }));
   const verbs = [["suspend", "suspended", "suspend an APPROVED version"], ["reinstate", "reinstated", "reinstate a SUSPENDED version"], ["recall", "recalled", "recall a version for good"]] as const;
   for (const [verb, done, what] of verbs) {

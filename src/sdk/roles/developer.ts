@@ -19,6 +19,28 @@ const CARD_FIELDS = ["model", "parent", "weightsHash", "trainingDatasets", "eval
 const EVAL_FIELDS = ["auc", "sensitivity", "specificity", "subgroupAucGap", "biasTestCases", "grassrootsShare"] as const;
 const isB32 = (v: unknown) => typeof v === "string" && /^0x[0-9a-fA-F]{64}$/.test(v);
 
+/**
+ * Filing evidence given at registration (CLI flags `--white-paper`, `--insurer`, `--insurance-policy`,
+ * `--coverage-start`, `--coverage-end`): hashes of documents the developer keeps, and the coverage
+ * period in chain time (Unix seconds). Omitted parts go on-chain as zero (none on file).
+ */
+export interface FilingInput {
+  whitePaperHash?: string;
+  insurance?: { insurerHash: string; policyHash: string; coverageStart: number; coverageEnd: number };
+}
+
+const ZERO_INSURANCE = { insurerHash: ZeroHash, policyHash: ZeroHash, coverageStart: 0, coverageEnd: 0 };
+
+/** The on-chain FilingEvidence struct for a filing input; throws InputError for a malformed one. */
+export function filingEvidence(f: FilingInput = {}) {
+  const i = f.insurance;
+  if (f.whitePaperHash !== undefined && !isB32(f.whitePaperHash)) throw new InputError("FILING_BAD_WHITE_PAPER", "the white paper hash must be 32-byte hex");
+  if (i && (!isB32(i.insurerHash) || !isB32(i.policyHash) || !Number.isInteger(i.coverageStart) || !Number.isInteger(i.coverageEnd) || i.coverageStart < 0 || i.coverageStart > i.coverageEnd)) {
+    throw new InputError("FILING_BAD_INSURANCE", "insurance needs an insurer, a policy document and a coverage start no later than its end");
+  }
+  return { whitePaperHash: f.whitePaperHash ?? ZeroHash, insurance: i ?? ZERO_INSURANCE };
+}
+
 /** Checks a model card; throws InputError naming the first problem. */
 export function parseModelCard(raw: unknown): ModelCard {
   const bad = (code: string, msg: string, field: string): never => {
@@ -65,11 +87,15 @@ export class Developer {
     return { ...sent, modelId, created: true };
   }
 
-  /** Registers a version from a model card; `cardText` is hashed as the model-card hash. */
-  async registerVersion(card: ModelCard, cardText: string): Promise<Partial<WriteResult> & { versionId: string; modelId: string; created: boolean }> {
+  /**
+   * Registers a version from a model card; `cardText` is hashed as the model-card hash. `filing` is
+   * the version's white paper and insurance (a risk class's policy may require them at approval).
+   */
+  async registerVersion(card: ModelCard, cardText: string, filing?: FilingInput): Promise<Partial<WriteResult> & { versionId: string; modelId: string; created: boolean }> {
     const modelId = isB32(card.model) ? card.model : modelIdOf(await this.orgId(), card.model);
     const versionId = versionIdOf(modelId, card.weightsHash);
     if ((await this.ledger.models.version(versionId)).status !== 0n) return { versionId, modelId, created: false };
+    const evidence = filingEvidence(filing);
     const m = this.ledger.models.connect(this.signer);
     const sent = await sendWrite(m, () =>
       m.registerVersion(modelId, {
@@ -78,8 +104,16 @@ export class Developer {
         modelCardHash: keccak256(toUtf8Bytes(cardText)),
         trainingDatasets: card.trainingDatasets,
         evaluation: card.evaluation,
+        filing: evidence,
       }),
     );
     return { ...sent, versionId, modelId, created: true };
+  }
+
+  /** Replaces a version's filing evidence (a revised white paper, renewed insurance); both are required. */
+  fileEvidence(versionId: string, filing: Required<FilingInput>): Promise<WriteResult> {
+    const evidence = filingEvidence(filing);
+    const m = this.ledger.models.connect(this.signer);
+    return sendWrite(m, () => m.fileEvidence(versionId, evidence));
   }
 }

@@ -1,5 +1,6 @@
 /**
- * Governance: membership, keys, the purpose catalogue and approval policy, each through the
+ * Governance: membership, keys, the purpose, indication and incident-category catalogues, approval
+ * policy and the liability weighting, each through the
  * AccessManager — scheduled first, executed after the delay. Policy thresholds are set here too:
  * a regulator sets them by holding the governance role for ModelRegistry.setPolicy.
  */
@@ -7,7 +8,7 @@ import type { Signer } from "ethers";
 import type { LedgerContracts } from "../deploy";
 import { domain } from "../errors";
 import { sendWrite, eventNamed, type WriteResult } from "../tx";
-import { RISK_CLASSES, ROLES } from "../../constants";
+import { LIABILITY_CASES, RISK_CLASSES, ROLES } from "../../constants";
 import { InputError } from "../errors";
 
 export interface GovernedCall {
@@ -21,6 +22,17 @@ export interface Policy {
   maxSubgroupAucGap: number;
   minBiasTestCases: number;
   minGrassrootsShare: number;
+  /** Approval needs the algorithm safety white paper on file. */
+  requiresWhitePaper: boolean;
+  /** Approval needs liability insurance whose coverage holds at the approving block. */
+  requiresInsurance: boolean;
+}
+
+/** Liability shares in basis points (sum 10,000), in the on-chain Shares order. */
+export interface Shares {
+  developer: number;
+  hospital: number;
+  clinician: number;
 }
 
 function indexOfName(names: readonly string[], value: string, what: string): number {
@@ -33,7 +45,7 @@ function indexOfName(names: readonly string[], value: string, what: string): num
 export function governedCalls(ledger: LedgerContracts) {
   const c = ledger.consortium.interface;
   const call = (target: string, data: string, description: string): GovernedCall => ({ target, data, description });
-  const [consortium, consents, models] = [ledger.consortium.target as string, ledger.consents.target as string, ledger.models.target as string];
+  const [consortium, consents, models, incidents] = [ledger.consortium.target as string, ledger.consents.target as string, ledger.models.target as string, ledger.incidents.target as string];
   return {
     admitMember: (name: string, role: string, keys: string[]) => call(consortium, c.encodeFunctionData("admitMember", [name, indexOfName(ROLES, role, "role"), keys]), `admit ${role} "${name}"`),
     removeMember: (orgId: number) => call(consortium, c.encodeFunctionData("removeMember", [orgId]), `remove organisation ${orgId}`),
@@ -43,6 +55,10 @@ export function governedCalls(ledger: LedgerContracts) {
     revokeKey: (key: string) => call(consortium, c.encodeFunctionData("revokeKey", [key]), `revoke key ${key}`),
     addPurpose: (name: string) => call(consents, ledger.consents.interface.encodeFunctionData("addPurpose", [name]), `add purpose ${name}`),
     setPolicy: (risk: string, p: Policy) => call(models, ledger.models.interface.encodeFunctionData("setPolicy", [indexOfName(RISK_CLASSES, risk, "risk class"), p]), `set ${risk} policy`),
+    addIndication: (name: string) => call(models, ledger.models.interface.encodeFunctionData("addIndication", [name]), `add indication ${name}`),
+    addIncidentCategory: (name: string) => call(incidents, ledger.incidents.interface.encodeFunctionData("addCategory", [name]), `add incident category ${name}`),
+    setWeighting: (liabilityCase: string, s: Shares) =>
+      call(incidents, ledger.incidents.interface.encodeFunctionData("setWeighting", [indexOfName(LIABILITY_CASES, liabilityCase, "liability case"), s]), `set ${liabilityCase} weighting to developer ${s.developer} / hospital ${s.hospital} / clinician ${s.clinician} bps`),
   };
 }
 

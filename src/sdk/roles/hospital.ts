@@ -12,6 +12,8 @@ import { sendWrite, eventNamed, type WriteResult } from "../tx";
 import { Role, purposeMask } from "../../constants";
 import type { SignedGrant, SignedRevoke } from "./patient";
 import { OutboxSigner } from "../outbox/signer";
+import { recordFinding, reportIncident, type IncidentFacts } from "../accountability/incidents";
+import type { TraceReceipt } from "../traces/receipt";
 
 export interface DatasetRegistered extends Partial<WriteResult> {
   datasetId: string;
@@ -117,5 +119,15 @@ export class Hospital {
       alert: alert ? { gap: Number(alert.args.gap), limit: Number(alert.args.limit) } : undefined,
       performanceAlert: low ? { auc: Number(low.args.auc), minAuc: Number(low.args.minAuc) } : undefined,
     };
+  }
+
+  /** Reports an adverse event against one of this hospital's anchored traces, from its receipt (issue 18). */
+  reportIncident(receipt: TraceReceipt, facts: IncidentFacts): Promise<WriteResult & { incidentId: number }> {
+    return reportIncident(this.ledger, this.signer, receipt, facts);
+  }
+
+  /** Records whether the model's output in an incident this hospital reported was correct. */
+  recordFinding(incidentId: number, finding: string, followUpHash: string): Promise<WriteResult> {
+    return recordFinding(this.ledger, this.signer, incidentId, finding, followUpHash);
   }
 }
