@@ -104,10 +104,11 @@ describe("POST /reports/traces", () => {
     const report = r.json();
     expect(report.counted).toBe(6);
     const month = new Date(Number(receipts[0].record.time) * 1000).toISOString().slice(0, 7);
-    // The API does not know approved indications yet (the approvals branch): format-2 traces are approvalUnknown, none judged off-indication.
+    // The version's indexed approval covers indications 0 and 1 (builders' INDICATIONS): the two traces used for
+    // indication 1 are on-indication, the two for indication 4 (ARRHYTHMIA_DETECTION) off it.
     expect(report.indications).toEqual([{
-      versionId: versionId.toLowerCase(), hospital: ORG.HOSPITAL_A, period: month, traces: 6, indicationUnknown: 2, approvalUnknown: 4, onIndication: 0, offIndication: 0,
-      warned: 2, adoptedDespiteWarning: 1, lowConfidence: 2, lowConfidenceAdoption: 1, offIndicationRate: 0, adoptedDespiteWarningRate: 0.5, lowConfidenceAdoptionRate: 0.5,
+      versionId: versionId.toLowerCase(), hospital: ORG.HOSPITAL_A, period: month, traces: 6, indicationUnknown: 2, approvalUnknown: 0, onIndication: 2, offIndication: 2,
+      warned: 2, adoptedDespiteWarning: 1, lowConfidence: 2, lowConfidenceAdoption: 1, offIndicationRate: 0.5, adoptedDespiteWarningRate: 0.5, lowConfidenceAdoptionRate: 0.5,
     }]);
   });
 

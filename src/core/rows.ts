@@ -54,11 +54,17 @@ export const DatasetUseRow = row({ org: int, purpose: int, ...at });
 // ── models ──
 export const ModelRow = row({ modelId: str, developer: int, riskClass: int, name: str, intendedUse: str, block: int, time: int });
 export const EvaluationRow = row({ auc: str, sensitivity: str, specificity: str, subgroupAucGap: str, biasTestCases: str, grassrootsShare: str });
+/** Liability insurance on file for a version: hashes of the insurer and the policy, coverage in chain seconds (decimal). */
+export const InsuranceRow = row({ insurerHash: str, policyHash: str, coverageStart: str, coverageEnd: str });
+/** Filing evidence as registered (zero hashes: none given at registration; later filings are events of their own). */
+export const FilingRow = row({ whitePaperHash: str, insurance: InsuranceRow });
 /** A version's registration as the developer submitted it (VersionRegistered.input). */
-export const VersionInputRow = row({ parent: str, weightsHash: str, modelCardHash: str, trainingDatasets: strs, evaluation: EvaluationRow });
+export const VersionInputRow = row({ parent: str, weightsHash: str, modelCardHash: str, trainingDatasets: strs, evaluation: EvaluationRow, filing: FilingRow });
 export const VersionRow = row({
   versionId: str, modelId: str, developer: int, ...VersionInputRow.properties,
   status: int, filingCode: opt(str), approvedBy: opt(int), riskClass: opt(int), registeredBlock: int, registeredTime: int,
+  /** The approval's indications: a uint64 bitmask over the indication catalogue, as a decimal string. */
+  indications: opt(str),
   /** The registration's checkpoint: the version lists' order. Not answered. */
   registeredCheckpoint: opt(str),
   tx: str,

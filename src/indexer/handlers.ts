@@ -148,7 +148,7 @@ const HANDLERS: Record<string, Handler> = {
     w.add(K.versionHistory(a.versionId, cp), { previous: n(a.previous), status: n(a.status), actor: n(a.actor), reason: a.reason, block: m.block, time: m.time, tx: m.tx } satisfies Rows.StatusChangeRow);
   },
   // riskClass: the class the regulator assigned, which may differ from the model's proposed class.
-  VersionApproved: async (w, a) => update(w, K.version(a.versionId), { filingCode: a.filingCode, approvedBy: n(a.regulator), riskClass: n(a.riskClass) }),
+  VersionApproved: async (w, a) => update(w, K.version(a.versionId), { filingCode: a.filingCode, approvedBy: n(a.regulator), riskClass: n(a.riskClass), indications: BigInt(a.indications).toString() }),
   PolicySet: async (w, a, m) => w.put(K.policy(n(a.riskClass)), { riskClass: n(a.riskClass), ...(plain(a.policy) as Record<string, Json>), block: m.block }),
   DeploymentRecorded: async (w, a, m) => w.put(K.deployment(a.versionId, n(a.hospital)), { hospital: n(a.hospital), block: m.block, time: m.time, tx: m.tx } satisfies Rows.DeploymentRow),
   PerformanceReported: (w, a, m, cp) => w.add(K.report(a.versionId, cp), { reportId: lc(a.reportId), hospital: n(a.hospital), ...(plain(a.report) as ReportFields), block: m.block, time: m.time, tx: m.tx } satisfies Rows.ReportRow),

@@ -8,9 +8,10 @@
  * index built by an older medprov is refused (INDEX_LAYOUT) instead of misread. 2: trace batch
  * records keyed by checkpoint (bc:), with b:, bh: and bv: pointing there. 3: consent rows and
  * history carry the signing time (signedAt) instead of a nonce, CANCELLED history rows, member
- * status as of (msb:, mst:).
+ * status as of (msb:, mst:). 4: version rows carry the registration's filing evidence and the
+ * approval's indications (issue 18).
  */
-export const INDEX_LAYOUT = 3;
+export const INDEX_LAYOUT = 4;
 
 export const pad = (n: number | bigint | string, width: number) => n.toString().padStart(width, "0");
 /** The largest log index a checkpoint holds (6 digits); the range check refuses any larger one. */

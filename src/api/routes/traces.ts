@@ -42,13 +42,16 @@ export function traceRoutes(kit: Kit): void {
     versionHistory: async (id) => (await q.versionHistory(id)).map((h) => ({ time: Number(h.time), status: Number(h.status) })),
   };
   /**
-   * A version's approved indications, for the report's off-indication figures.
-   * TODO(issue 18, approvals branch): read the approved-indications bitmask the on-chain approval
-   * carries once ModelRegistry emits it and the indexer keeps it; until then every version's
-   * approved indications are "unknown", so format-2 traces count as approvalUnknown, never as
-   * off-indication (the report does not guess).
+   * A version's approved indications, for the report's off-indication figures: the bitmask its
+   * on-chain approval carried (VersionApproved.indications), or "unknown" for a version the index
+   * holds no approval of (the report then leaves its format-2 traces unjudged: approvalUnknown).
    */
-  const indexIndications: IndicationLookup = { approvedIndications: async () => "unknown" };
+  const indexIndications: IndicationLookup = {
+    approvedIndications: async (versionId) => {
+      const v = await q.version(versionId);
+      return v?.indications === undefined ? "unknown" : BigInt(v.indications);
+    },
+  };
   // The count is checked in the handler (a named code); the schema's bound only stops a flood early.
   const receiptsBody = S.obj({ receipts: { type: "array", minItems: 1, items: { type: "object" } } }, ["receipts"]);
   /** Verifies receipts with the checks at the trace's time, consent from the index. */
