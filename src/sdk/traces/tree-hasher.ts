@@ -121,10 +121,18 @@ export class TreeHasher {
     held.forEach(hashHere);
   }
 
-  /** Stops the worker (later batches are hashed here). */
+  /**
+   * Stops the worker once it is idle (later batches are hashed here). A thread terminated inside
+   * keccak's native code — loading it, or hashing — can abort the whole process (napi_create_reference),
+   * so the worker is first let finish starting and answer the batches it holds.
+   */
   async close(): Promise<void> {
     const worker = this.worker;
+    if (!worker) return;
+    await this.running;
+    while (this.pending.size > 0 && this.worker) await new Promise<void>((resolve) => setTimeout(resolve, 5));
     this.worker = undefined;
-    if (worker) await worker.terminate();
+    this.ready = false;
+    await worker.terminate();
   }
 }
