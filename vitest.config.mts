@@ -58,6 +58,8 @@ class SlowestFirst extends BaseSequencer {
 export default defineConfig({
   test: {
     setupFiles: ["test/setup.ts"],
+    // The CLI and npm start bundled once per run: spawning them skips tsx (test/helpers/bundles.ts).
+    globalSetup: ["test/helpers/build-bundles.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // Each file gets its own in-process Hardhat network; two cores, two workers.

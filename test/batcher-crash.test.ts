@@ -16,6 +16,7 @@ import { startNode, bootstrapConsortium, type RpcNode, type RpcConsortium } from
 import { traceInput } from "./helpers/traces";
 import { processProof, traceLeafHash } from "../src/sdk/traces/merkle";
 import { Developer, Hospital, Regulator, TraceVault, traceLeafValues, connectLedger, type AnchoredTrace, type QuarantinedTrace } from "../src/sdk";
+import { BATCHER_WORKER_BUNDLE, CLI_BUNDLE } from "./helpers/bundles";
 
 const ROOT = join(__dirname, "..");
 const TRACES = 400;
@@ -40,7 +41,7 @@ interface WorkerOptions {
 /** Runs the worker until `kill` (a line to wait for, or milliseconds), or to the end. Returns acked ids and whether it finished. */
 function runWorker(vault: string, input: string, kill?: string | number, o: WorkerOptions = {}): Promise<{ acks: string[]; done: boolean; killed: boolean; lines: string[] }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["-r", "tsx/cjs", join(ROOT, "test/fixtures/batcher-worker.ts"), node.url, c.deploymentPath, vault, input], {
+    const child = spawn(process.execPath, [BATCHER_WORKER_BUNDLE, node.url, c.deploymentPath, vault, input], {
       cwd: ROOT,
       env: { ...process.env, MEDPROV_PRIVATE_KEY: c.keys[o.key ?? 1].privateKey, MEDPROV_TEST_CRASH_AT: o.crashAt ?? "" },
       stdio: ["ignore", "pipe", "pipe"],
@@ -124,7 +125,7 @@ describe("TraceBatcher crash safety", () => {
   }, 300_000);
 });
 
-const BIN = join(ROOT, "bin", "medprov");
+const BIN = CLI_BUNDLE;
 /** The real CLI, as hospital B (or with no key). */
 async function cli(args: string[], key?: number) {
   const env = { ...process.env, MEDPROV_PRIVATE_KEY: key === undefined ? "" : c.keys[key].privateKey };

@@ -15,6 +15,7 @@ import { id, Wallet } from "ethers";
 import { startNode, bootstrapConsortium, type RpcNode, type RpcConsortium } from "./helpers/node";
 import { chainNow, connectLedger, Hospital, Outbox, OutboxSigner, Patient, type LedgerContracts, type SignedGrant } from "../src/sdk";
 import { Purpose } from "../src/constants";
+import { OUTBOX_WORKER_BUNDLE } from "./helpers/bundles";
 
 const ROOT = join(__dirname, "..");
 const WRITES = 8;
@@ -40,7 +41,7 @@ interface Run {
 /** Runs the worker until it reports being at `stopAt` (then `whileStopped`, then SIGKILL), or to the end. */
 function runWorker(outboxPath: string, stopAt: string, whileStopped: () => Promise<void> = async () => undefined): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["-r", "tsx/cjs", join(ROOT, "test/fixtures/outbox-worker.ts"), node.url, c.deploymentPath, outboxPath, String(WRITES), stopAt], {
+    const child = spawn(process.execPath, [OUTBOX_WORKER_BUNDLE, node.url, c.deploymentPath, outboxPath, String(WRITES), stopAt], {
       cwd: ROOT,
       env: { ...process.env, MEDPROV_PRIVATE_KEY: c.keys[1].privateKey },
       stdio: ["ignore", "pipe", "pipe"],

@@ -8,8 +8,10 @@
  * one its comment announces (0 unless "(exits N)") or when its output loses its shape (SHAPES
  * below: a few features per command, never exact bytes); a command without a shape fails too.
  *
- * `npx medprov` is resolved once by npm itself (below); the commands then reach bin/medprov
- * through a small `npx` on PATH that does the same resolution without npm's few seconds a call.
+ * `npx medprov` is resolved once by npm itself (below, through bin/medprov); the commands then reach
+ * the CLI through a small `npx` on PATH that skips npm's few seconds a call and runs bin/medprov's
+ * code prebuilt (test/helpers/bundles.ts), without tsx's few seconds a call. `npm start` runs as
+ * package.json says (through tsx), so its documented command line is the one under test.
  */
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
@@ -19,6 +21,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "./helpers/node";
 import { runnableBlocks, shellBlocks, type DocCommand } from "./helpers/doc-blocks";
+import { CLI_BUNDLE } from "./helpers/bundles";
 
 const exec = promisify(execFile);
 const ROOT = join(__dirname, "..");
@@ -109,7 +112,7 @@ let output = "";
 let npxHelp: Promise<{ stdout: string }>;
 let env: NodeJS.ProcessEnv;
 
-/** A temporary copy of the repository to run the documentation in, and a PATH whose `npx medprov` is bin/medprov. */
+/** A temporary copy of the repository to run the documentation in, and a PATH whose `npx medprov` is the CLI (prebuilt). */
 function prepareCopy(): NodeJS.ProcessEnv {
   dir = mkdtempSync(join(tmpdir(), "medprov-readme-"));
   for (const entry of LINKED) symlinkSync(join(ROOT, entry), join(dir, entry));
@@ -118,7 +121,7 @@ function prepareCopy(): NodeJS.ProcessEnv {
   const bin = join(dir, ".test-bin");
   mkdirSync(bin);
   const realNpx = join(process.execPath, "..", "npx");
-  writeFileSync(join(bin, "npx"), `#!/bin/sh\nif [ "$1" = "medprov" ]; then shift; exec "${process.execPath}" "${join(dir, "bin", "medprov")}" "$@"; fi\nexec "${realNpx}" "$@"\n`);
+  writeFileSync(join(bin, "npx"), `#!/bin/sh\nif [ "$1" = "medprov" ]; then shift; exec "${process.execPath}" "${CLI_BUNDLE}" "$@"; fi\nexec "${realNpx}" "$@"\n`);
   chmodSync(join(bin, "npx"), 0o755);
   return { ...process.env, PATH: `${bin}:${process.env.PATH}`, MEDPROV_RPC: chain, MEDPROV_API: api, MEDPROV_PRIVATE_KEY: "", MEDPROV_LOG_FORMAT: "" };
 }

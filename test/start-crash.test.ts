@@ -14,6 +14,7 @@ import { JsonRpcProvider, type Interface } from "ethers";
 import { freePort } from "./helpers/node";
 import { readDeployment, type ContractName } from "../src/sdk";
 import { FACTORIES } from "../src/sdk/contracts";
+import { CLI_BUNDLE, START_BUNDLE } from "./helpers/bundles";
 
 const ROOT = join(__dirname, "..");
 const run = promisify(execFile);
@@ -38,7 +39,7 @@ interface Run {
 }
 
 function start(data: string, chainPort: number, port: number): Run {
-  const child = spawn(process.execPath, ["-r", "tsx/cjs", join(ROOT, "scripts/start.ts"), "--data", data, "--demo-size", "small", "--deployment", join(data, "deployment.json"), "--chain-port", String(chainPort), "--port", String(port)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const child = spawn(process.execPath, [START_BUNDLE, "--data", data, "--demo-size", "small", "--deployment", join(data, "deployment.json"), "--chain-port", String(chainPort), "--port", String(port)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
@@ -81,7 +82,7 @@ async function ledgerEvents(data: string, rpc: string): Promise<string[]> {
 }
 
 async function verify(data: string, rpc: string, file: string): Promise<string> {
-  const { stdout } = await run(join(ROOT, "bin/medprov"), ["--rpc", rpc, "--deployment", join(data, "deployment.json"), "receipt", "verify", file], { cwd: ROOT });
+  const { stdout } = await run(process.execPath, [CLI_BUNDLE, "--rpc", rpc, "--deployment", join(data, "deployment.json"), "receipt", "verify", file], { cwd: ROOT });
   return stdout;
 }
 

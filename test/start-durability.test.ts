@@ -17,6 +17,7 @@ import { connectLedger, Patient, readDeployment } from "../src/sdk";
 import { NUMBERS, Purpose } from "../src/constants";
 import { demoPatient } from "../src/demo/seed";
 import { pickState, stateFiles } from "../src/chain";
+import { CLI_BUNDLE, START_BUNDLE } from "./helpers/bundles";
 
 const ROOT = join(__dirname, "..");
 const run = promisify(execFile);
@@ -37,7 +38,7 @@ afterEach(async () => {
 
 /** npm start in its own process group, so the test can SIGKILL all of it, as a crash would. */
 function start(data: string, chainPort: number, port: number, extra: string[] = []): Started {
-  const child = spawn(process.execPath, ["-r", "tsx/cjs", join(ROOT, "scripts/start.ts"), "--data", data, "--demo-size", "small", "--deployment", join(data, "deployment.json"), "--chain-port", String(chainPort), "--port", String(port), ...extra], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const child = spawn(process.execPath, [START_BUNDLE, "--data", data, "--demo-size", "small", "--deployment", join(data, "deployment.json"), "--chain-port", String(chainPort), "--port", String(port), ...extra], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
@@ -74,7 +75,7 @@ const stopGently = (s: Started) =>
   });
 
 async function verifyReceipt(data: string, rpc: string, file: string): Promise<string> {
-  const { stdout } = await run(join(ROOT, "bin/medprov"), ["--rpc", rpc, "--deployment", join(data, "deployment.json"), "receipt", "verify", file], { cwd: ROOT });
+  const { stdout } = await run(process.execPath, [CLI_BUNDLE, "--rpc", rpc, "--deployment", join(data, "deployment.json"), "receipt", "verify", file], { cwd: ROOT });
   return stdout;
 }
 
@@ -124,7 +125,7 @@ describe("npm start keeps what it acknowledged", () => {
     const data = mkdtempSync(join(tmpdir(), "medprov-tty-"));
     const [chainPort, port] = [await freePort(), await freePort()];
     for (let i = 0; i < 5; i++) {
-      const { stdout } = await run("python3", [join(ROOT, "test/helpers/pty-run.py"), "medprov is running.", "300", "--", process.execPath, "-r", "tsx/cjs", join(ROOT, "scripts/start.ts"), "--data", data, "--demo-size", "small", "--deployment", join(data, "deployment.json"), "--chain-port", String(chainPort), "--port", String(port)], { cwd: ROOT, maxBuffer: 1 << 24 });
+      const { stdout } = await run("python3", [join(ROOT, "test/helpers/pty-run.py"), "medprov is running.", "300", "--", process.execPath, START_BUNDLE, "--data", data, "--demo-size", "small", "--deployment", join(data, "deployment.json"), "--chain-port", String(chainPort), "--port", String(port)], { cwd: ROOT, maxBuffer: 1 << 24 });
       expect(stdout).toContain("medprov is running.");
       expect(stdout).toContain("medprov: stopped");
       expect(stdout).toMatch(/EXIT 0\s*$/);

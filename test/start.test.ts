@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { SiweMessage } from "siwe";
 import { JsonRpcProvider, Wallet } from "ethers";
 import { alive } from "../src/chain";
+import { START_BUNDLE } from "./helpers/bundles";
 
 const ROOT = join(__dirname, "..");
 const started: ChildProcess[] = [];
@@ -30,7 +31,7 @@ afterEach(async () => {
 }, 60_000);
 
 function start(data: string, chainPort: number, port: number, extra: string[] = []) {
-  const child = spawn(process.execPath, ["-r", "tsx/cjs", join(ROOT, "scripts/start.ts"), "--data", data, "--demo-size", "small", "--deployment", join(data, "deployment.json"), "--chain-port", String(chainPort), "--port", String(port), ...extra], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [START_BUNDLE, "--data", data, "--demo-size", "small", "--deployment", join(data, "deployment.json"), "--chain-port", String(chainPort), "--port", String(port), ...extra], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   started.push(child);
   let output = "";
   child.stdout!.on("data", (d) => (output += d));

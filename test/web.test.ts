@@ -19,6 +19,7 @@ import { ConsentRegistry__factory } from "../typechain-types";
 import { Purpose } from "../src/constants";
 import { TraceBatcher, connectLedger, readDeployment, receiptFor } from "../src/sdk";
 import { traceInput } from "./helpers/traces";
+import { START_BUNDLE } from "./helpers/bundles";
 
 const ROOT = join(__dirname, "..");
 const SHOTS = join(ROOT, "test", "artifacts", "web");
@@ -38,7 +39,7 @@ async function startDemo(): Promise<void> {
   const [chainPort, port] = [await freePort(), await freePort()];
   api = `http://127.0.0.1:${port}`;
   rpc = `http://127.0.0.1:${chainPort}`;
-  child = spawn(process.execPath, ["-r", "tsx/cjs", join(ROOT, "scripts/start.ts"), "--data", data, "--demo-size", "small", "--deployment", join(data, "deployment.json"), "--chain-port", String(chainPort), "--port", String(port)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  child = spawn(process.execPath, [START_BUNDLE, "--data", data, "--demo-size", "small", "--deployment", join(data, "deployment.json"), "--chain-port", String(chainPort), "--port", String(port)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
   for (let i = 0; i < 900 && !output.includes("medprov is running."); i++) {

@@ -14,9 +14,11 @@ import type { Wallet } from "ethers";
 import { startNode, bootstrapConsortium, type RpcNode, type RpcConsortium } from "./node";
 import { buildProgram } from "../../src/cli/main";
 import { E2E, REFUSALS } from "./cli-coverage";
+import { CLI_BUNDLE } from "./bundles";
 
 const exec = promisify(execFile);
-export const BIN = join(__dirname, "..", "..", "bin", "medprov");
+/** What the tests spawn as `medprov`: bin/medprov's code, prebuilt (bundles.ts), run with `node`. */
+export const BIN = CLI_BUNDLE;
 
 export type Who = "governance" | "hospital" | "developer" | "regulator" | "auditor" | "hospitalB" | "patient" | "patient2" | "outsider" | "none";
 export const KEY_INDEX: Record<Exclude<Who, "none">, number> = { governance: 0, hospital: 1, developer: 2, regulator: 3, auditor: 4, hospitalB: 5, patient: 6, patient2: 7, outsider: 11 };
