@@ -107,9 +107,9 @@ describe("medprov CLI", () => {
     versionId = (await json("developer", ["model", "version", f("card1.json")])).versionId;
     submitted = (await json("developer", ["model", "version", f("card2.json")])).versionId;
     // The regulator's class decides (issue 20): held to HIGH, the LOW-proposed figures are refused; without --risk the proposal is confirmed.
-    await refused("regulator", ["model", "approve", versionId, "--filing-code", "NMPA-CLI-1", "--risk", "HIGH"], "ModelRegistryPolicyNotMet");
-    await refused("regulator", ["model", "approve", versionId, "--filing-code", "NMPA-CLI-1", "--risk", "SEVERE"], "MODEL_BAD_RISK_CLASS");
-    const approved = await cli("regulator", ["model", "approve", versionId, "--filing-code", "NMPA-CLI-1"]);
+    await refused("regulator", ["model", "approve", versionId, "--filing-code", "NMPA-CLI-1", "--indications", "EMERGENCY_TRIAGE", "--risk", "HIGH"], "ModelRegistryPolicyNotMet");
+    await refused("regulator", ["model", "approve", versionId, "--filing-code", "NMPA-CLI-1", "--indications", "EMERGENCY_TRIAGE", "--risk", "SEVERE"], "MODEL_BAD_RISK_CLASS");
+    const approved = await cli("regulator", ["model", "approve", versionId, "--filing-code", "NMPA-CLI-1", "--indications", "EMERGENCY_TRIAGE"]);
     expect(approved.stdout).toContain(`approved ${versionId} as NMPA-CLI-1, held to LOW (the developer's proposal, confirmed)`);
     // The hospital deploys it (the traces below use it; the trace anchor takes deployed versions only).
     const { models } = connectLedger(c.deployment, node.provider);
@@ -316,7 +316,7 @@ describe("medprov CLI", () => {
         refused("developer", ["model", "version", f("ghost-card.json")], "ModelRegistryUnknownModel"),
         refused("hospital", ["model", "deploy", submitted], "ModelRegistryNotApproved"),
         refused("developer", ["model", "version", f("card-extra.json")], "CARD_UNKNOWN_FIELD"),
-        refused("regulator", ["model", "approve", "0x1234", "--filing-code", "X"], "BAD_ID"),
+        refused("regulator", ["model", "approve", "0x1234", "--filing-code", "X", "--indications", "EMERGENCY_TRIAGE"], "BAD_ID"),
         refused("none", ["index", "--db", f("never-index"), "--once", "--rpc-batch", "0"], "BAD_NUMBER"),
       ]);
       expect(existsSync(f("never-index"))).toBe(false);
@@ -325,8 +325,8 @@ describe("medprov CLI", () => {
     it("unauthorised keys: wrong role, non-member, no key at all", async () => {
       const [, r] = await Promise.all([
         refused("developer", ["dataset", "register", f("ds.jsonl"), "--purposes", "RESEARCH", "--uri", "s3://x"], "ConsortiumWrongRole"),
-        refused("outsider", ["model", "approve", submitted, "--filing-code", "NMPA-X"], "ConsortiumUnknownKey"),
-        refused("none", ["model", "approve", submitted, "--filing-code", "NMPA-X"], "KEY_MISSING"),
+        refused("outsider", ["model", "approve", submitted, "--filing-code", "NMPA-X", "--indications", "EMERGENCY_TRIAGE"], "ConsortiumUnknownKey"),
+        refused("none", ["model", "approve", submitted, "--filing-code", "NMPA-X", "--indications", "EMERGENCY_TRIAGE"], "KEY_MISSING"),
         refused("auditor", ["member", "admit", "--name", "Rogue", "--role", "HOSPITAL", "--key", c.keys[10].address], "AccessManagerUnauthorizedCall"),
       ]);
       expect(r.stderr).toContain("not registered to any consortium member");
