@@ -15,7 +15,7 @@ import fc from "fast-check";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { TypedDataDomain } from "ethers";
 import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
-import { decodeRevert } from "../src/sdk/errors";
+import { decodeRevert } from "../src/core";
 import { readDomain, signGrant, signRevoke } from "../src/sdk/consent-signing";
 import { NUMBERS } from "../src/constants";
 import { readFileSync } from "node:fs";

@@ -10,7 +10,7 @@ import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
 import { expectRevert, eventsOf } from "./helpers/revert";
 import { INDICATIONS, NO_INSURANCE, filing, h, insurance, modelWithVersion, passingEvaluation, registration, versionInput } from "./helpers/builders";
 import { DEFAULT_INDICATIONS, DEFAULT_POLICIES, FilingRequirement, Indication, RiskClass, indicationMask, indicationsOf } from "../src/constants";
-import { decodeRevert } from "../src/sdk/errors";
+import { decodeRevert } from "../src/core";
 import type { IModelRegistry } from "../typechain-types";
 
 const ZERO = "0x" + "00".repeat(32);

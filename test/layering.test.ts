@@ -9,8 +9,6 @@ import { dirname, join, relative, resolve } from "node:path";
 
 const SRC = join(__dirname, "..", "src");
 
-/** SDK modules that are core (re-exported by src/core): they may import only constants and each other. */
-const CORE_MODULES = ["sdk/errors", "sdk/explain", "sdk/contracts", "sdk/deploy", "sdk/deployment", "sdk/chain-time", "sdk/durable-file"];
 
 /** Which top-level folders of src each folder may import (besides itself). */
 const ALLOWED: Record<string, string[]> = {
@@ -53,16 +51,12 @@ function importsOf(file: string): { spec: string; target: string }[] {
 }
 
 const folderOf = (srcPath: string) => srcPath.split("/")[0];
-const isCoreModule = (target: string) => CORE_MODULES.includes(target);
 
-/** Where the file sits: "core" for the core modules wherever they live, else its top-level folder. */
-function layerOf(file: string): string {
-  const rel = relative(SRC, file).replace(/\\/g, "/").replace(/\.tsx?$/, "");
-  return isCoreModule(rel) ? "core" : folderOf(rel);
-}
+/** Where the file sits: its top-level folder under src. */
+const layerOf = (file: string) => folderOf(relative(SRC, file).replace(/\\/g, "/"));
 
-/** The layer an import reaches: a core module counts as core, anything else by its folder. */
-const layerOfTarget = (target: string) => (isCoreModule(target) ? "core" : folderOf(target));
+/** The layer an import reaches: its top-level folder. */
+const layerOfTarget = folderOf;
 
 function violations(): string[] {
   const out: string[] = [];
@@ -75,8 +69,8 @@ function violations(): string[] {
       if (to === from) continue;
       if (from === "web" && BROWSER_SAFE.includes(target)) continue;
       if (!(ALLOWED[from] ?? []).includes(to)) out.push(`${rel}: imports ${spec} (${from} may not reach ${to})`);
-      // Another folder is entered by its door; core modules are reached through src/core.
-      else if (to !== "core" && target !== to) out.push(`${rel}: imports ${spec} (enter ${to} by its door, src/${to}/index.ts)`);
+      // Another folder is entered by its door.
+      else if (target !== to) out.push(`${rel}: imports ${spec} (enter ${to} by its door, src/${to}/index.ts)`);
     }
   }
   return out;
@@ -93,6 +87,6 @@ describe("layering", () => {
     const target = relative(SRC, resolve(dirname(fake), "../sdk/traces/batcher"));
     expect(from).toBe("indexer");
     expect(ALLOWED[from]).not.toContain(layerOfTarget(target));
-    expect(layerOfTarget("sdk/errors")).toBe("core");
+    expect(layerOfTarget("core/errors")).toBe("core");
   });
 });

@@ -13,7 +13,7 @@ import hre from "hardhat";
 import fc from "fast-check";
 import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
 import { h, registration, versionInput, INDICATIONS } from "./helpers/builders";
-import { decodeRevert } from "../src/sdk/errors";
+import { decodeRevert } from "../src/core";
 import {
   DatasetStatus, LINEAGE_BLOCKS, LineageBlock, LineageUse, NUMBERS, Purpose, RiskClass, VersionStatus, lineageAllows,
   lineageInheritedMask, type LineageBlockName, type LineageUseName,

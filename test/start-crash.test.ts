@@ -13,7 +13,7 @@ import { promisify } from "node:util";
 import { JsonRpcProvider, type Interface } from "ethers";
 import { freePort } from "./helpers/node";
 import { readDeployment, type ContractName } from "../src/sdk";
-import { FACTORIES } from "../src/sdk/contracts";
+import { FACTORIES } from "../src/core";
 import { CLI_BUNDLE, START_BUNDLE } from "./helpers/bundles";
 
 const ROOT = join(__dirname, "..");

@@ -4,7 +4,7 @@
  * spec.ts are only where a deployment starts: governance appends, so the chain is what counts.
  */
 import type { LedgerContracts } from "./deploy";
-import { domain, InputError } from "./errors";
+import { domain, InputError } from "../core";
 
 /** Indication names by id, from the IndicationAdded events (id order). */
 export async function indicationCatalogue(ledger: Pick<LedgerContracts, "models">, fromBlock = 0): Promise<string[]> {

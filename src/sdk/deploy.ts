@@ -7,13 +7,14 @@ import type {
   AccessManager,
   ConsentRegistry,
   Consortium,
-  DatasetRegistry,
   IncidentRegistry,
   ModelRegistry,
-  TraceAnchor,
 } from "../../typechain-types";
-import { FACTORIES } from "./contracts";
+import { FACTORIES } from "../core";
+import type { ContractName, Deployment, LedgerContracts } from "../core";
 import { ACCESS_ROLES, DEFAULT_GOVERNANCE_DELAY, GOVERNED_FUNCTIONS, ROLES, type RoleName } from "../constants";
+
+export type { ContractName, Deployment, LedgerContracts };
 
 export interface DeployOptions {
   /** The account that will govern membership, purposes and policy (a multisig in production). */
@@ -33,27 +34,6 @@ export interface FoundingMember {
   keys: string[];
 }
 
-export interface LedgerContracts {
-  manager: AccessManager;
-  consortium: Consortium;
-  consents: ConsentRegistry;
-  datasets: DatasetRegistry;
-  models: ModelRegistry;
-  traces: TraceAnchor;
-  incidents: IncidentRegistry;
-}
-
-export type ContractName = keyof LedgerContracts;
-
-export interface Deployment {
-  chainId: number;
-  /** Block that holds the first deployment transaction: the indexer's starting point. */
-  deploymentBlock: number;
-  governance: string;
-  governanceDelay: number;
-  addresses: Record<ContractName, string>;
-  versions: Partial<Record<ContractName, string>>;
-}
 
 /** The deployer governs for a moment, without delay, to admit the founding members, then gives it up. */
 async function admitFounders(manager: AccessManager, consortium: Consortium, deployer: string, members: FoundingMember[]): Promise<void> {

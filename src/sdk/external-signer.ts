@@ -5,7 +5,7 @@
  * exactly as with a keystore key; the signing service only ever sees what it is asked to sign.
  */
 import { AbstractSigner, JsonRpcProvider, Transaction, TypedDataEncoder, getAddress, hexlify, toUtf8Bytes, type BigNumberish, type Provider, type TransactionLike, type TransactionRequest, type TypedDataDomain, type TypedDataField } from "ethers";
-import { InputError, RpcError } from "./errors";
+import { InputError, RpcError } from "../core";
 
 const quantity = (v: BigNumberish | null | undefined) => (v === null || v === undefined ? undefined : "0x" + BigInt(v).toString(16));
 

@@ -2,20 +2,20 @@
  * medprov SDK: typed clients and role facades over the ledger contracts.
  * This file is the SDK's one door; import from here.
  */
-export * from "./errors";
-export { explain, policyShortfall, roleWords, type ExplainNames } from "./explain";
+export * from "../core";
+export { explain, policyShortfall, roleWords, type ExplainNames } from "../core";
 export * from "./ids";
 export * from "./tx";
 export * from "./outbox";
-export * from "./chain-time";
-export { writeFileDurably } from "./durable-file";
+export * from "../core";
+export { writeFileDurably } from "../core";
 export { ExternalSigner } from "./external-signer";
 export { deploySafe, connectSafe, readSafe, safeCall, safeTxHash, signSafeTx, packSignatures, SAFE_TX_TYPES, type SafeTx, type OwnerSignature, type SafeDeployment } from "./safe";
 export { proposeThroughSafe, parseProposal, signProposal, executeProposal, PROPOSAL_FORMAT, type GovernanceProposal, type ProposalStage, type ProposalExecution } from "./proposal";
 export * from "./consent-signing";
 export * from "./pseudonyms";
 export { deployLedger, type DeployOptions, type FoundingMember } from "./deploy";
-export * from "./deployment";
+export * from "../core";
 export * from "./datasets/build";
 export * from "./traces/record";
 export * from "./traces/receipt";

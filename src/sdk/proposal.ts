@@ -9,9 +9,9 @@
  */
 import { getAddress, isHexString, type Signer } from "ethers";
 import type { LedgerContracts } from "./deploy";
-import { chainNow } from "./chain-time";
-import { FACTORIES } from "./contracts";
-import { domain, InputError } from "./errors";
+import { chainNow } from "../core";
+import { FACTORIES } from "../core";
+import { domain, InputError } from "../core";
 import { connectSafe, execSafeTx, packSignatures, readSafe, safeCall, safeTxHash, signSafeTx, type OwnerSignature, type SafeTx } from "./safe";
 import type { GovernedCall } from "./roles/governance";
 import type { SentWrite } from "./tx";

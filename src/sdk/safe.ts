@@ -6,7 +6,7 @@
  */
 import { getAddress, TypedDataEncoder, verifyTypedData, ZeroAddress, type ContractRunner, type Signer } from "ethers";
 import { Safe__factory, SafeProxyFactory__factory, type Safe } from "../../typechain-types";
-import { InputError, MedprovError } from "./errors";
+import { InputError, MedprovError } from "../core";
 import { sendWrite, type SentWrite } from "./tx";
 
 /** A Safe transaction, every number as a decimal string (JSON files carry it between owners). */

@@ -1,6 +1,6 @@
 /** Sending a write and reading its result back from the receipt. */
 import type { BaseContract, ContractTransactionResponse, LogDescription, TransactionReceipt } from "ethers";
-import { decodeRevert, domain, MedprovError } from "./errors";
+import { decodeRevert, domain, MedprovError } from "../core";
 import { outboxHolding } from "./outbox/store";
 
 export interface WriteResult {

@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import { decodeRevert } from "../../src/sdk/errors";
+import { decodeRevert } from "../../src/core";
 
 const norm = (v: unknown): unknown =>
   typeof v === "bigint" ? v.toString() : typeof v === "number" ? String(v) : typeof v === "string" ? v.toLowerCase() : Array.isArray(v) ? v.map(norm) : v;

@@ -5,9 +5,9 @@
  */
 import { AbiCoder, ZeroHash, keccak256, type Signer } from "ethers";
 import type { LedgerContracts } from "../deploy";
-import { InputError, domain } from "../errors";
+import { InputError, domain } from "../../core";
 import { sendWrite, eventNamed, type WriteResult } from "../tx";
-import { isoOf } from "../chain-time";
+import { isoOf } from "../../core";
 import { incidentCategories, resolveCodes } from "../catalogue";
 import { INCIDENT_SEVERITIES, LIABILITY_PARTIES, NUMBERS, OUTPUT_FINDINGS, nameOf } from "../../constants";
 import type { TraceReceipt } from "../traces/receipt";

@@ -10,7 +10,7 @@ import { createInterface } from "node:readline";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { getAddress, keccak256, toUtf8Bytes } from "ethers";
 import { AGE_BANDS, NUMBERS, REGION_BANDS, SEX_BANDS } from "../../constants";
-import { InputError } from "../errors";
+import { InputError } from "../../core";
 
 export interface DatasetRecordMeta {
   subject: string;

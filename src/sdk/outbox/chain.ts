@@ -4,7 +4,7 @@
  * and resuming after a crash.
  */
 import { isError, keccak256, Transaction, TransactionResponse, type Provider, type TransactionReceipt } from "ethers";
-import { MedprovError } from "../errors";
+import { MedprovError } from "../../core";
 import type { Inclusion, Outbox, OutboxEntry, OutboxPhase } from "./store";
 
 export interface SettleOptions {

@@ -3,7 +3,7 @@
  * sites (`contract.connect(signer).fn(...)`, `sendWrite(contract, () => ...)`) keep their shape.
  */
 import { AbstractSigner, keccak256, resolveAddress, Transaction, type Provider, type Signer, type TransactionRequest, type TransactionResponse, type TypedDataDomain, type TypedDataField } from "ethers";
-import { MedprovError } from "../errors";
+import { MedprovError } from "../../core";
 import { broadcastRaw, progress, replaced, resend, responseOf } from "./chain";
 import type { Outbox, OutboxEntry } from "./store";
 

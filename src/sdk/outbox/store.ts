@@ -13,8 +13,8 @@
  */
 import { Level } from "level";
 import type { Provider, TransactionReceipt } from "ethers";
-import { MedprovError } from "../errors";
-import { isoOf } from "../chain-time";
+import { MedprovError } from "../../core";
+import { isoOf } from "../../core";
 import { resumeOutbox, settleEntry, type ResumeResult, type SettleOptions } from "./chain";
 
 /** Layout version of the keys above; an outbox written in another layout is refused, not misread. */

@@ -6,7 +6,7 @@
  */
 import type { Provider } from "ethers";
 import type { Deployment, LedgerContracts } from "../deploy";
-import { InputError } from "../errors";
+import { InputError } from "../../core";
 import { ClinicianAction, Purpose } from "../../constants";
 import { formerFormatLeafOf, leafOf, parseReceipt, type TraceReceipt } from "../traces/receipt";
 import {

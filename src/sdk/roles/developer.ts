@@ -1,7 +1,7 @@
 /** Model developer: registers models and versions (lineage and evaluation figures) from model cards. */
 import { ZeroHash, keccak256, toUtf8Bytes, type Signer } from "ethers";
 import type { LedgerContracts } from "../deploy";
-import { InputError } from "../errors";
+import { InputError } from "../../core";
 import { modelIdOf, versionIdOf } from "../ids";
 import { sendWrite, type WriteResult } from "../tx";
 import { NUMBERS, RISK_CLASSES, RiskClass, Role } from "../../constants";

@@ -6,10 +6,10 @@
  */
 import type { Signer } from "ethers";
 import type { LedgerContracts } from "../deploy";
-import { domain } from "../errors";
+import { domain } from "../../core";
 import { sendWrite, eventNamed, type WriteResult } from "../tx";
 import { LIABILITY_CASES, RISK_CLASSES, ROLES } from "../../constants";
-import { InputError } from "../errors";
+import { InputError } from "../../core";
 
 export interface GovernedCall {
   target: string;

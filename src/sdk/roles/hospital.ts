@@ -2,10 +2,10 @@
  * Hospital (data custodian and clinical site): registers datasets from files, records uses,
  * relays patients' signed consents, records deployments and files post-market reports.
  */
-import { writeFileDurably } from "../durable-file";
+import { writeFileDurably } from "../../core";
 import { encodeBytes32String, keccak256, type Signer } from "ethers";
 import type { LedgerContracts } from "../deploy";
-import { InputError } from "../errors";
+import { InputError } from "../../core";
 import { datasetIdOf } from "../ids";
 import { buildDataset, manifestPathFor, type BuiltDataset } from "../datasets/build";
 import { sendWrite, eventNamed, type WriteResult } from "../tx";

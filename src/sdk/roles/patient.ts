@@ -7,10 +7,10 @@
  */
 import { Wallet, type Signer } from "ethers";
 import type { LedgerContracts } from "../deploy";
-import { domain as asDomain, InputError } from "../errors";
+import { domain as asDomain, InputError } from "../../core";
 import { Role } from "../../constants";
 import { derivePseudonym, derivePseudonyms, isPatientSecret, joinPseudonymViews, type HospitalRef, type Pseudonym } from "../pseudonyms";
-import { chainNow } from "../chain-time";
+import { chainNow } from "../../core";
 import { readDomain, signGrant, signRevoke, type GrantRequest, type RevokeRequest } from "../consent-signing";
 import { sendWrite, type SentWrite, type WriteResult } from "../tx";
 

@@ -2,7 +2,7 @@
 import { id as hashText, type Signer } from "ethers";
 import type { LedgerContracts } from "../deploy";
 import { sendWrite, type WriteResult } from "../tx";
-import { InputError } from "../errors";
+import { InputError } from "../../core";
 import { RISK_CLASSES, RiskClass, indicationMask } from "../../constants";
 import { indicationCatalogue, resolveCodes } from "../catalogue";
 

@@ -25,12 +25,12 @@
 import { randomBytes } from "node:crypto";
 import type { Signer } from "ethers";
 import type { LedgerContracts } from "../deploy";
-import { InputError, LedgerRevertError, MedprovError } from "../errors";
+import { InputError, LedgerRevertError, MedprovError } from "../../core";
 import { batchIdOf, traceLeafValues } from "../ids";
 import { TRACE_SLOT_BYTES, TraceTree, encodeTraceSlot } from "./merkle";
 import { TreeHasher, WORKER_MIN_RECORDS } from "./tree-hasher";
 import { sendWrite } from "../tx";
-import { isoOf } from "../chain-time";
+import { isoOf } from "../../core";
 import { CLINICIAN_ACTIONS, VersionStatus, VERSION_STATUSES, NUMBERS, Role, nameOf, type ClinicianActionName } from "../../constants";
 import { recordFromEncoding, recordFromJson, sealTrace, validateTraceInput, type TraceInput, type TraceRecord } from "./record";
 import { TraceVault, strideOf, type AnchoredTrace, type BatchToSeal, type QuarantineCode, type QuarantinedTrace, type Quarantining, type SealedBatch, type StoredBatch } from "./vault";

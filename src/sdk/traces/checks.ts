@@ -7,7 +7,7 @@
  */
 import { getAddress } from "ethers";
 import { ClinicianAction, TIERS, Tier, VersionStatus, VERSION_STATUSES, nameOf, tierFor } from "../../constants";
-import { isoOf } from "../chain-time";
+import { isoOf } from "../../core";
 import type { TraceReceipt } from "./receipt";
 import type { TraceRecordJson } from "./record";
 import { processProof } from "./merkle";

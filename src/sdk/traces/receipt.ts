@@ -5,7 +5,7 @@
  * contract count. The checks themselves are in ./checks.ts; the Auditor runs them.
  */
 import type { Deployment } from "../deploy";
-import { InputError } from "../errors";
+import { InputError } from "../../core";
 import { TRACE_RECORD_FIELDS, TRACE_RECORD_FIELDS_V2, traceFieldsOf, traceLeafValues, traceRecordFormat, type TraceField } from "../ids";
 import { isStrictAddress, isStrictBytes32, traceLeafHash } from "./merkle";
 import type { AnchoredTrace } from "./vault";

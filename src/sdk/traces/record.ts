@@ -6,7 +6,7 @@
  */
 import { ZeroHash, getAddress, hexlify, randomBytes } from "ethers";
 import { CLINICIAN_ACTIONS, ClinicianAction, DEFAULT_INDICATIONS, NUMBERS, Tier, tierFor, type ClinicianActionName } from "../../constants";
-import { InputError } from "../errors";
+import { InputError } from "../../core";
 import { TRACE_RECORD_FIELDS_V2, traceFieldsOf } from "../ids";
 import { decodeTraceLeaf } from "./merkle";
 

@@ -32,7 +32,7 @@
 import { Level } from "level";
 import { recordFromEncoding, type TraceInput, type TraceRecordJson } from "./record";
 import { TRACE_LEAF_BYTES, TRACE_SLOT_BYTES, TraceTree } from "./merkle";
-import { MedprovError } from "../errors";
+import { MedprovError } from "../../core";
 
 /**
  * Layout version of the keys above; a vault written in another layout is refused, not misread.

@@ -6,9 +6,37 @@ import { readFileSync } from "node:fs";
 import { getAddress, type ContractRunner } from "ethers";
 import { FACTORIES } from "./contracts";
 import { InputError } from "./errors";
-import type { ContractName, Deployment, LedgerContracts } from "./deploy";
+import type {
+  AccessManager,
+  ConsentRegistry,
+  Consortium,
+  DatasetRegistry,
+  IncidentRegistry,
+  ModelRegistry,
+  TraceAnchor,
+} from "../../typechain-types";
 
-export type { Deployment, ContractName, LedgerContracts };
+export interface LedgerContracts {
+  manager: AccessManager;
+  consortium: Consortium;
+  consents: ConsentRegistry;
+  datasets: DatasetRegistry;
+  models: ModelRegistry;
+  traces: TraceAnchor;
+  incidents: IncidentRegistry;
+}
+
+export type ContractName = keyof LedgerContracts;
+
+export interface Deployment {
+  chainId: number;
+  /** Block that holds the first deployment transaction: the indexer's starting point. */
+  deploymentBlock: number;
+  governance: string;
+  governanceDelay: number;
+  addresses: Record<ContractName, string>;
+  versions: Partial<Record<ContractName, string>>;
+}
 
 export const CONTRACT_NAMES: readonly ContractName[] = ["manager", "consortium", "consents", "datasets", "models", "traces", "incidents"];
 
