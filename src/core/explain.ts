@@ -49,8 +49,8 @@ export function policyShortfall(metric: unknown, actual: unknown, required: unkn
 
 type Explainer = (a: readonly unknown[]) => string;
 
-/** The sentence of each ledger error, with organisations named by `org`. */
-const sentences = (org: (o: unknown) => string): Record<string, Explainer> => ({
+/** The sentences of each contract's errors, with organisations named by `org`. */
+const membershipSentences = (org: (o: unknown) => string): Record<string, Explainer> => ({
   ConsortiumUnknownKey: ([k]) => `key ${k} is not registered to any consortium member; use a member's key or ask governance to add it`,
   ConsortiumKeyRevoked: ([k, o]) => `key ${k} of ${org(o)} was revoked; sign with one of the organisation's active keys`,
   ConsortiumKeyAlreadyUsed: ([k, o]) => `key ${k} already belongs to ${org(o)}; keys are never reassigned`,
@@ -60,6 +60,8 @@ const sentences = (org: (o: unknown) => string): Record<string, Explainer> => ({
   ConsortiumInvalidStatusChange: ([o, s, r]) => `${org(o)} is ${statusWords(MEMBER_STATUSES, s)} and cannot become ${statusWords(MEMBER_STATUSES, r)}`,
   ConsortiumInvalidMember: ([r, name, keys]) => `a member needs a role other than NONE, a name and at least one key (given ${roleWords(r)}, a ${name}-byte name and ${keys} key(s))`,
   ConsortiumZeroKey: ([o]) => `the zero address cannot be a key of ${org(o)}`,
+});
+const consentSentences = (org: (o: unknown) => string): Record<string, Explainer> => ({
   ConsentRegistryUnknownPurpose: ([p]) => `${purpose(p)} is not in the purpose catalogue`,
   ConsentRegistryCatalogueFull: ([m]) => `the purpose catalogue already holds ${m} purposes`,
   ConsentRegistryUnknownGrantee: ([g]) => `${org(g)} is not a consortium member; grant to an admitted organisation or to any member (0)`,
@@ -75,6 +77,8 @@ const sentences = (org: (o: unknown) => string): Record<string, Explainer> => ({
   ConsentRegistryUnknownDelegate: ([s, d]) => `${d} is not a delegate of ${s}`,
   ConsentRegistryPurposeNameNotCanonical: ([n]) => `purpose name "${n}" is not canonical: 1 to ${NUMBERS.MAX_PURPOSE_NAME_LENGTH} characters, words of A-Z and 0-9 joined by single underscores, starting with a letter (e.g. PUBLIC_HEALTH)`,
   ConsentRegistryPurposeNameTaken: ([n]) => `purpose "${n}" is already in the catalogue`,
+});
+const datasetsSentences = (org: (o: unknown) => string): Record<string, Explainer> => ({
   DatasetRegistryUnknownDataset: ([d]) => `dataset ${short(d)} is not registered`,
   DatasetRegistryAlreadyRegistered: ([d]) => `dataset ${short(d)} is already registered with the same roots and metadata`,
   DatasetRegistryInvalidRegistration: ([c, h, m, p, max]) => `a dataset needs non-zero content root, cohort root and metadata hash and at most ${max} parents (${zeros([[c, "content root"], [h, "cohort root"], [m, "metadata hash"]]).concat(Number(p) > Number(max) ? [`${p} parents`] : []).join(", ")})`,
@@ -88,6 +92,8 @@ const sentences = (org: (o: unknown) => string): Record<string, Explainer> => ({
   DatasetRegistryInvalidTransition: ([d, s, r]) => `dataset ${short(d)} is ${statusWords(DATASET_STATUSES, s)} and cannot become ${statusWords(DATASET_STATUSES, r)}`,
   DatasetRegistrySuspensionUnchanged: ([d, s]) => `dataset ${short(d)} is already ${s ? "suspended" : "not suspended"}`,
   DatasetRegistryRoleCannotUse: ([o, r]) => `${org(o)} is ${roleWords(r)}; only hospitals and model developers record dataset uses`,
+});
+const modelsSentences = (org: (o: unknown) => string): Record<string, Explainer> => ({
   ModelRegistryUnknownModel: ([m]) => `model ${short(m)} is not registered`,
   ModelRegistryUnknownVersion: ([v]) => `model version ${short(v)} is not registered`,
   ModelRegistryModelExists: ([m]) => `model ${short(m)} already exists for this developer`,
@@ -118,6 +124,8 @@ const sentences = (org: (o: unknown) => string): Record<string, Explainer> => ({
   ModelRegistryFilingEvidenceMissing: ([v, r]) => `version ${short(v)}'s risk class requires ${nameOf(FILING_REQUIREMENTS, Number(r)) === "WHITE_PAPER" ? "an algorithm safety white paper" : "liability insurance"} on file before approval; the developer files it (medprov model evidence)`,
   ModelRegistryInsuranceNotInForce: ([v, s, e, at]) => `version ${short(v)}'s insurance covers ${time(s)} to ${time(e)}, not the chain's time ${time(at)}; the developer files a policy in force`,
   ModelRegistryInvalidFilingEvidence: () => `filing evidence needs an insurer and a policy document hash with a coverage start no later than its end (or no insurance at registration); a later filing needs both a white paper and insurance`,
+});
+const incidentsSentences = (org: (o: unknown) => string): Record<string, Explainer> => ({
   IncidentRegistryNotYourBatch: ([b, h, bh]) => Number(bh) === 0 ? `batch ${short(b)} is not anchored` : `batch ${short(b)} is ${org(bh)}'s, not ${org(h)}'s; a hospital reports incidents against its own traces`,
   IncidentRegistryTraceNotInBatch: ([b, s]) => `the proof does not place the record at sequence ${s} under batch ${short(b)}'s anchored root`,
   IncidentRegistryVersionNotInBatch: ([b, v]) => `batch ${short(b)} holds no trace of model version ${short(v)}`,
@@ -136,6 +144,8 @@ const sentences = (org: (o: unknown) => string): Record<string, Explainer> => ({
   IncidentRegistryCategoryCatalogueFull: ([m]) => `the incident category catalogue already holds ${m} categories`,
   IncidentRegistryCategoryNameNotCanonical: ([n]) => `category name "${n}" is not canonical: words of A-Z and 0-9 joined by single underscores`,
   IncidentRegistryCategoryNameTaken: ([n]) => `incident category "${n}" is already in the catalogue`,
+});
+const tracesSentences = (org: (o: unknown) => string): Record<string, Explainer> => ({
   TraceAnchorEmptyBatch: ([root, n]) => `a batch needs a non-zero tree root and at least one trace (given ${BigInt(String(root)) === 0n ? "a zero root" : "a root"} and ${n} trace(s))`,
   TraceAnchorVersionListLength: ([n, max]) => `a batch lists ${n} model version(s); it needs 1 to ${max}`,
   TraceAnchorDuplicateVersion: ([v]) => `the batch lists model version ${short(v)} twice; list each version once with its trace count`,
@@ -143,12 +153,25 @@ const sentences = (org: (o: unknown) => string): Record<string, Explainer> => ({
   TraceAnchorVersionCountsMismatch: ([v, c, sum, n]) => `a batch lists ${v} version(s) with ${c} per-version trace count(s) summing to ${sum}; it needs one count per version, adding up to the batch's ${n} traces`,
   TraceAnchorZeroVersionCount: ([v]) => `the batch lists model version ${short(v)} with no trace referencing it`,
   TraceAnchorVersionNotApproved: ([v, s]) => `model version ${short(v)} is ${statusWords(VERSION_STATUSES, s)}; only approved versions can be referenced by new traces`,
+});
+const governanceSentences: Record<string, Explainer> = {
   AccessManagedUnauthorized: ([c]) => `${c} may not call this governance function`,
   AccessManagerNotScheduled: () => `this governance call was not scheduled; schedule it and execute it after the delay`,
   AccessManagerNotReady: () => `this governance call is scheduled but its delay has not passed yet`,
   AccessManagerExpired: () => `this governance call's schedule expired; schedule it again`,
   AccessManagerAlreadyScheduled: () => `this governance call is already scheduled`,
   AccessManagerUnauthorizedCall: ([c]) => `${c} may not schedule or execute this call`,
+};
+
+/** The sentence of each ledger error, with organisations named by `org`. */
+const sentences = (org: (o: unknown) => string): Record<string, Explainer> => ({
+  ...membershipSentences(org),
+  ...consentSentences(org),
+  ...datasetsSentences(org),
+  ...modelsSentences(org),
+  ...incidentsSentences(org),
+  ...tracesSentences(org),
+  ...governanceSentences,
 });
 
 /** A sentence for a named ledger error; with `known`, organisations are named ("organisation 7 (Hospital A)"). */
