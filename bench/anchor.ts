@@ -57,7 +57,13 @@ batch is sealed while the oldest is anchored, still sent in sequence order; a ba
 on a worker thread while its seal is written (the seal holds the records, which determine the
 root, so it need not wait for it); and a seal stores its records in runs of 1,024 a key, so a
 100,000-trace seal is about 200,000 operations instead of 300,000 (its q: deletions and id:
-updates remain, one each a trace).`;
+updates remain, one each a trace). Since 2026-11-30 the vault (layout 5) keeps every record in a
+512-byte slot so that a batch may mix record formats 1 and 2 (issue 18); this bench's traces are
+format 1. Measured after that change on a quiet machine (load under 2): 12,095 / 14,504 / 14,757
+against 12,476 / 15,327 / 18,427 the day before, a fifth less at 100,000 (vault writes 14% larger,
+and the slot's marker checked a record). Not merged: sending the next batch's anchor right behind
+the previous broadcast with the next nonce measured 1.06–1.10 times the base at 1,000 (two runs each,
+back to back), too little for the recovery paths it adds to the anchoring of acknowledged batches.`;
 
 interface StreamRun {
   total: number;
