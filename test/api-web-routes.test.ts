@@ -115,7 +115,7 @@ describe("the web app's routes", () => {
   it("the OpenAPI document lists each with its words and who may call it; /web/role is gone", async () => {
     const doc = (await app.inject({ url: "/openapi.json" })).json();
     const ops: [string, string, RegExp][] = [
-      ["/auth/me", "get", /Who may call it: HOSPITAL, MODEL_DEVELOPER, REGULATOR, AUDITOR, patient/],
+      ["/auth/me", "get", /Who may call it: HOSPITAL, MODEL_DEVELOPER, REGULATOR, AUDITOR, APPRAISER, patient/],
       ["/policies", "get", /and anyone not signed in/],
       ["/consents/{subject}/revocation-impact", "get", /Who may call it: patient, HOSPITAL, REGULATOR, AUDITOR/],
       ["/web/config.json", "get", /and anyone not signed in/],

@@ -204,7 +204,7 @@ describe("sentences as a person writes them", () => {
   it("the API's refusals say who may read what", async () => {
     const developer = `Bearer ${await w.signIn(w.l.developer)}`;
     const r = await w.app.inject({ url: "/batches", headers: { authorization: developer } });
-    expect([r.statusCode, r.json().error]).toEqual([403, { code: "FORBIDDEN", message: "a model developer may not read this (it is for hospitals, regulators, auditors)" }]);
+    expect([r.statusCode, r.json().error]).toEqual([403, { code: "FORBIDDEN", message: "a model developer may not read this (it is for hospitals, regulators, auditors, appraisers)" }]);
   });
 });
 

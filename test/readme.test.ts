@@ -63,11 +63,19 @@ const SHAPES: [RegExp, (o: Out) => void][] = [
   [/\/fhir\/Provenance\?version=/, (o) => expect(json(o)).toMatchObject({ resourceType: "Bundle", entry: expect.any(Array) })],
   [/dataset register/, (o) => expect(o.stdout).toMatch(/^(registered|already registered:) dataset 0x[0-9a-f]{64}\n {2}\d+ records, \d+ subjects; cohort manifest /)],
   [/model register/, (o) => expect(o.stdout).toMatch(/^(registered|already registered:) model 0x[0-9a-f]{64}$/)],
-  [/--json model version examples\/model-card\.json > version\.json/, (o) => {
+  [/^printf .* > white-paper\.md; printf .* > liability-policy\.pdf$/, (o) => {
+    expect(o.stdout).toBe("");
+    expect(readFileSync(join(o.dir, "white-paper.md"), "utf8")).toMatch(/white paper/);
+  }],
+  [/--json model version examples\/model-card\.json .*> version\.json/, (o) => {
     expect(o.stdout).toBe("");
     expect(JSON.parse(readFileSync(join(o.dir, "version.json"), "utf8")).versionId).toMatch(/^0x[0-9a-f]{64}$/);
   }],
-  [/model approve/, (o) => expect(o.stdout).toMatch(/^approved 0x[0-9a-f]{64} as NMPA-2026-001, held to HIGH \(tx 0x[0-9a-f]{64}\)$/)],
+  [/model approve/, (o) => expect(o.stdout).toMatch(/^approved 0x[0-9a-f]{64} as NMPA-2026-001, held to HIGH for PNEUMONIA_DIAGNOSIS \(tx 0x[0-9a-f]{64}\)$/)],
+  [/indication list/, (o) => {
+    expect(o.stdout).toMatch(/^0 CHEST_RADIOGRAPH_FINDINGS$/m);
+    expect(o.stdout).toMatch(/^1 PNEUMONIA_DIAGNOSIS$/m);
+  }],
   [/model deploy/, (o) => expect(o.stdout).toMatch(/^recorded deployment of 0x[0-9a-f]{64} \(tx 0x[0-9a-f]{64}\)$/)],
   [/^sed .* > traces\.jsonl/, (o) => {
     const traces = readFileSync(join(o.dir, "traces.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
