@@ -92,13 +92,19 @@ describe("indexer", () => {
     // The RPC answers logs of blocks past `base` from the old branch, then the chain switches to a
     // longer one: the indexer holds (prefetched, or kept past a range's cut) blocks that no longer exist.
     let switched = false;
+    // The switch runs inside a prefetch that syncOnce need not await: the loop below waits for it before
+    // judging whether the index reached the head (else it could stop mid-switch, at the old branch's head).
+    let switching: Promise<void> = Promise.resolve();
     const provider: RpcSender = {
       async send(method, params) {
         const answer = await inProcess.send(method, params);
         if (!switched && method === "eth_getLogs" && Number((params[0] as { toBlock: string }).toBlock) > base + 2) {
           switched = true;
-          await hre.network.provider.send("evm_revert", [snapshot]);
-          for (let i = 0; i < 14; i++) await (await l.consents.connect(l.patient2).grantConsent(l.patient2.address, i % 6, 2, (await time.latest()) + 2000 + i)).wait();
+          switching = (async () => {
+            await hre.network.provider.send("evm_revert", [snapshot]);
+            for (let i = 0; i < 14; i++) await (await l.consents.connect(l.patient2).grantConsent(l.patient2.address, i % 6, 2, (await time.latest()) + 2000 + i)).wait();
+          })();
+          await switching;
         }
         return answer;
       },
@@ -106,7 +112,11 @@ describe("indexer", () => {
     const store = await IndexStore.open(tempDb());
     // Small ranges (the first spans 2 blocks), every block within finality: ranges are prefetched near the head.
     const indexer = createIndexer({ provider, deployment, store, maxRange: 200, maxEventsPerRange: 3 });
-    for (let i = 0; i < 10 && ((await store.cursor())?.block ?? -1) < (await time.latestBlock()); i++) await indexer.syncOnce();
+    for (let i = 0; i < 10; i++) {
+      await indexer.syncOnce();
+      await switching;
+      if (((await store.cursor())?.block ?? -1) >= (await time.latestBlock())) break;
+    }
     expect(switched).toBe(true);
     expect(indexer.stats().reorgs).toBeGreaterThanOrEqual(1);
     const fresh = await indexFresh(deployment);
