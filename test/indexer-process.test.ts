@@ -13,7 +13,7 @@ import { tempDb } from "./helpers/indexing";
 import { prng } from "./helpers/workload";
 import { BulkWriter__factory } from "../typechain-types";
 import { Governance, connectLedger } from "../src/sdk";
-import { IndexStore, createIndexer, httpRpc } from "../src/indexer";
+import { INDEXED, IndexStore, createIndexer, httpRpc } from "../src/indexer";
 import { CLI_BUNDLE } from "./helpers/bundles";
 
 const run = promisify(execFile);
@@ -42,8 +42,8 @@ beforeAll(async () => {
     if (i % 10 === 0) await (await writer.registerMany(c.deployment.addresses.datasets, i, 20, registration())).wait();
   }
   void hospital;
-  // Every event of the indexed contracts (the AccessManager's own are not indexed).
-  const indexed = Object.entries(c.deployment.addresses).filter(([k]) => k !== "manager").map(([, a]) => a);
+  // Every event of the indexed contracts (the AccessManager's and, until its events are indexed, the IncidentRegistry's are not).
+  const indexed = Object.keys(INDEXED).map((k) => c.deployment.addresses[k as keyof typeof c.deployment.addresses]);
   events = (await node.provider.send("eth_getLogs", [{ fromBlock: "0x0", toBlock: "latest", address: indexed }])).length;
 }, 600_000); // 9,000 bulk anchors each store a header and a version count (TraceAnchor 3): about 220 s on a Hardhat node on 2 busy cores
 afterAll(async () => node?.stop());
@@ -115,9 +115,13 @@ describe("indexer process", () => {
     const indexer = createIndexer({ provider: faulty, deployment: c.deployment, store, maxRange: 64, retries: 30 });
     await indexer.syncOnce();
     const reference = await IndexStore.open(tempDb());
-    await createIndexer({ provider: node.provider, deployment: c.deployment, store: reference }).syncOnce();
+    const clean = createIndexer({ provider: node.provider, deployment: c.deployment, store: reference });
+    await clean.syncOnce();
     expect(await store.digest()).toBe(await reference.digest());
-    expect(indexer.stats().events).toBe(events);
+    // As many events applied as through a faultless node: none lost, none twice. (Fewer than the logs of
+    // the indexed contracts: the catalogue and filing events of issue 18 have no handler yet.)
+    expect(indexer.stats().events).toBe(clean.stats().events);
+    expect(clean.stats().events).toBeGreaterThan(events - 20);
     for (const k of ["errors", "stalls", "truncated", "refusals"]) expect(proxy.counts[k], k).toBeGreaterThan(0);
     await Promise.all([store.close(), reference.close(), proxy.close()]);
   }, 300_000);
