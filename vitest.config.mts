@@ -24,24 +24,26 @@ const E2E = [
 ];
 
 /**
- * The slowest files, slowest first (seconds on 2 cores in a clean-clone CI run, 2026-11-30). Vitest's
+ * The slowest files, slowest first (seconds on 2 cores in a clean-clone CI run, 2026-11-30, after the tests started their processes prebuilt). Vitest's
  * own order runs one project after the other and, with no duration cache (a fresh clone), larger
  * files first: the long poles then start last and leave one core idle at the end. Starting them
  * first lets the short files fill in beside them.
  */
 const SLOWEST = [
-  "test/cli.test.ts", // 274
-  "test/indexer-process.test.ts", // 257
-  "test/start-crash.test.ts", // 154
-  "test/start-durability.test.ts", // 126
-  "test/consent.property.test.ts", // 114
-  "test/readme.test.ts", // 109
-  "test/batcher-crash.test.ts", // 79
-  "test/web.test.ts", // 76
-  "test/cli-governance.test.ts", // 71
-  "test/gas-growth.test.ts", // 70
-  "test/cli-member.test.ts", // 64
-  "test/start.test.ts", // 57
+  "test/start-crash.test.ts", // 166
+  "test/cli.test.ts", // 120
+  "test/start-durability.test.ts", // 104
+  "test/consent.property.test.ts", // 101
+  "test/gas-growth.test.ts", // 97
+  "test/web.test.ts", // 91
+  "test/readme.test.ts", // 81
+  "test/indexer-process.test.ts", // 79
+  "test/start.test.ts", // 68
+  "test/cli-governance.test.ts", // 62
+  "test/batcher-crash.test.ts", // 47
+  "test/cli-member.test.ts", // 41
+  "test/pseudonyms.test.ts", // 36
+  "test/cli-network.test.ts", // 31
 ];
 
 class SlowestFirst extends BaseSequencer {
