@@ -14,7 +14,6 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import { SiweMessage } from "siwe";
 import type { Signer } from "ethers";
 import type { FastifyInstance } from "fastify";
 import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
@@ -27,7 +26,7 @@ import { Purpose } from "../src/constants";
 import { createQueries } from "../src/indexer";
 import { buildApp, createFastify } from "../src/api";
 
-const AUTH = { domain: "medprov.test", uri: "https://medprov.test", chainId: 31337 };
+import { AUTH, bearerFor } from "./helpers/api-fixture";
 const RUNS = Number(process.env.MEDPROV_FUZZ_RUNS ?? 60);
 
 let l: Ledger;
@@ -212,13 +211,7 @@ function requestFor(op: Operation) {
   });
 }
 
-async function signIn(signer: Signer): Promise<string> {
-  const nonce = (await app.inject({ method: "POST", url: "/auth/nonce" })).json().nonce;
-  const message = new SiweMessage({ domain: AUTH.domain, address: await signer.getAddress(), statement: "Sign in to medprov", uri: AUTH.uri, version: "1", chainId: AUTH.chainId, nonce, issuedAt: new Date(Date.now() - 1000).toISOString() }).prepareMessage();
-  const r = await app.inject({ method: "POST", url: "/auth/verify", payload: { message, signature: await signer.signMessage(message) } });
-  expect(r.statusCode, r.body).toBe(200);
-  return `Bearer ${r.json().session}`;
-}
+const signIn = (signer: Signer) => bearerFor(app, signer);
 
 beforeAll(async () => {
   l = await ledgerFixture();

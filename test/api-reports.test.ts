@@ -10,7 +10,6 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { time, mine } from "@nomicfoundation/hardhat-network-helpers";
-import { SiweMessage } from "siwe";
 import type { Signer } from "ethers";
 import type { FastifyInstance } from "fastify";
 import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
@@ -22,7 +21,7 @@ import { NUMBERS, Purpose, RiskClass } from "../src/constants";
 import { createQueries, type Indexer, type Queries } from "../src/indexer";
 import { buildApp, createFastify } from "../src/api";
 
-const AUTH = { domain: "medprov.test", uri: "https://medprov.test", chainId: 31337 };
+import { AUTH, bearerFor } from "./helpers/api-fixture";
 
 let l: Ledger;
 let app: FastifyInstance;
@@ -32,12 +31,7 @@ let auditor: string;
 let versionId: string;
 let receipts: TraceReceipt[];
 
-async function signIn(signer: Signer): Promise<string> {
-  const nonce = (await app.inject({ method: "POST", url: "/auth/nonce" })).json().nonce;
-  const message = new SiweMessage({ domain: AUTH.domain, address: await signer.getAddress(), statement: "Sign in to medprov", uri: AUTH.uri, version: "1", chainId: AUTH.chainId, nonce, issuedAt: new Date(Date.now() - 1000).toISOString() }).prepareMessage();
-  const r = await app.inject({ method: "POST", url: "/auth/verify", payload: { message, signature: await signer.signMessage(message) } });
-  return `Bearer ${r.json().session}`;
-}
+const signIn = (signer: Signer) => bearerFor(app, signer);
 
 beforeAll(async () => {
   l = await ledgerFixture();

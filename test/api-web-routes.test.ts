@@ -9,12 +9,11 @@ import { describe, it, expect, beforeAll } from "vitest";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SiweMessage } from "siwe";
 import type { Signer } from "ethers";
 import type { FastifyInstance } from "fastify";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
-import { AUTH, buildApi } from "./helpers/api-fixture";
+import { AUTH, buildApi, bearerFor } from "./helpers/api-fixture";
 import { modelWithVersion } from "./helpers/builders";
 import { DEFAULT_POLICIES, Purpose } from "../src/constants";
 import { ROUTE_DOCS } from "../src/api/docs";
@@ -24,13 +23,7 @@ let app: FastifyInstance;
 const WEB = { config: { chainId: 31337, siwe: { domain: AUTH.domain, uri: AUTH.uri }, consentDomain: { name: "medprov.ConsentRegistry", version: "1", chainId: 31337, verifyingContract: "0x5FC8d32690cc91D4c39d9d3abcBD16989F875707" } } };
 let identities: string;
 
-async function signIn(signer: Signer): Promise<string> {
-  const nonce = (await app.inject({ method: "POST", url: "/auth/nonce" })).json().nonce;
-  const message = new SiweMessage({ domain: AUTH.domain, address: await signer.getAddress(), statement: "Sign in to medprov", uri: AUTH.uri, version: "1", chainId: AUTH.chainId, nonce, issuedAt: new Date(Date.now() - 1000).toISOString() }).prepareMessage();
-  const r = await app.inject({ method: "POST", url: "/auth/verify", payload: { message, signature: await signer.signMessage(message) } });
-  expect(r.statusCode, r.body).toBe(200);
-  return `Bearer ${r.json().session}`;
-}
+const signIn = (signer: Signer) => bearerFor(app, signer);
 
 beforeAll(async () => {
   l = await ledgerFixture();

@@ -18,9 +18,8 @@ import fc from "fast-check";
 import * as ethers from "ethers";
 import { keccak256, toUtf8Bytes, Wallet, type Signer } from "ethers";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { SiweMessage } from "siwe";
 import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
-import { AUTH, buildApi } from "./helpers/api-fixture";
+import { buildApi, bearerFor } from "./helpers/api-fixture";
 import { startNode, type RpcNode } from "./helpers/node";
 import { Hospital, Patient, derivePseudonym, isPatientSecret, newPatientSecret, derivePseudonyms, joinedConsentHistory, joinPseudonymViews, patientPseudonyms, pseudonymOwner, connectLedger, type LedgerContracts } from "../src/sdk";
 import { NUMBERS, Purpose } from "../src/constants";
@@ -118,13 +117,7 @@ describe("two hospitals' views of one patient share no subject address; the pati
   let datasets: { a: string; b: string };
   const sessions: Record<string, string> = {};
 
-  async function signIn(signer: Signer): Promise<string> {
-    const nonce = (await app.inject({ method: "POST", url: "/auth/nonce" })).json().nonce;
-    const message = new SiweMessage({ domain: AUTH.domain, address: await signer.getAddress(), statement: "Sign in to medprov", uri: AUTH.uri, version: "1", chainId: AUTH.chainId, nonce, issuedAt: new Date(Date.now() - 1000).toISOString() }).prepareMessage();
-    const r = await app.inject({ method: "POST", url: "/auth/verify", payload: { message, signature: await signer.signMessage(message) } });
-    if (r.statusCode !== 200) throw new Error(`sign-in failed: ${r.body}`);
-    return `Bearer ${r.json().session}`;
-  }
+  const signIn = (signer: Signer) => bearerFor(app, signer);
 
   /** Hospital `h` registers a dataset of `subjects`; its id and cohort manifest. */
   async function datasetAt(h: Signer, subjects: string[]) {

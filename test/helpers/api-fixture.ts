@@ -46,6 +46,15 @@ export async function buildApi(l: Ledger, o: Partial<AppOptions> = {}, fastify: 
 }
 
 /** Hospital A anchors two traces made with `versionId` now (one of them the patient's); their receipts. */
+/** Signs `signer` in to `app` with SIWE (nonce, message, signature) and returns its `Bearer <session>` header. */
+export async function bearerFor(app: FastifyInstance, signer: Signer): Promise<string> {
+  const nonce = (await app.inject({ method: "POST", url: "/auth/nonce" })).json().nonce;
+  const message = new SiweMessage({ domain: AUTH.domain, address: await signer.getAddress(), statement: "Sign in to medprov", uri: AUTH.uri, version: "1", chainId: AUTH.chainId, nonce, issuedAt: new Date(Date.now() - 1000).toISOString() }).prepareMessage();
+  const r = await app.inject({ method: "POST", url: "/auth/verify", payload: { message, signature: await signer.signMessage(message) } });
+  if (r.statusCode !== 200) throw new Error(`sign-in failed: ${r.body}`);
+  return `Bearer ${r.json().session}`;
+}
+
 export async function anchorTwoTraces(l: Ledger, versionId: string): Promise<TraceReceipt[]> {
   const now = await time.latest();
   clock.now = () => now;
@@ -76,12 +85,6 @@ export async function apiWorld(): Promise<ApiWorld> {
   await time.increase(10);
   const receipts = await anchorTwoTraces(l, a.versionId);
   const { app } = await buildApi(l, { rateLimit: 1_000_000 });
-  async function signIn(signer: Signer): Promise<string> {
-    const nonce = (await app.inject({ method: "POST", url: "/auth/nonce" })).json().nonce;
-    const message = new SiweMessage({ domain: AUTH.domain, address: await signer.getAddress(), statement: "Sign in to medprov", uri: AUTH.uri, version: "1", chainId: AUTH.chainId, nonce, issuedAt: new Date(Date.now() - 1000).toISOString() }).prepareMessage();
-    const r = await app.inject({ method: "POST", url: "/auth/verify", payload: { message, signature: await signer.signMessage(message) } });
-    if (r.statusCode !== 200) throw new Error(`sign-in failed: ${r.body}`);
-    return r.json().session;
-  }
+  const signIn = async (signer: Signer) => (await bearerFor(app, signer)).slice("Bearer ".length);
   return { l, app, ids: { ...a, dataset2, model2: b.modelId, version2: b.versionId, reportId: filed.reportId }, receipts, signIn };
 }
