@@ -56,8 +56,7 @@ describe("docs/consortium.md: the Besu QBFT runbook", () => {
     expect(node["permissions-nodes-config-file-enabled"]).toBe("true");
     expect(Number(node["rpc-max-logs-range"])).toBe(LIMITS.LOG_RANGE_MAX);
     expect(Number(node["rpc-http-max-batch-size"])).toBeGreaterThanOrEqual(LIMITS.RPC_BATCH_MAX);
-    expect(doc).toContain(`default 5,000`);
-    expect(LIMITS.LOG_RANGE_MAX).toBe(5_000);
+    expect(doc).toContain(`default ${LIMITS.LOG_RANGE_MAX.toLocaleString("en-US")}`);
     expect(doc).toContain(`at most ${LIMITS.RPC_BATCH_MAX} calls a batch`);
     expect(node["rpc-http-api"]).not.toMatch(/ADMIN|DEBUG/);
   });
