@@ -61,6 +61,8 @@ export class TreeHasher {
   readonly running = new Promise<boolean>((resolve) => (this.started = resolve));
   private nextId = 0;
   private readonly pending = new Map<number, Waiting>();
+  /** Called once no batch is pending (close() waits for it). */
+  private idle: (() => void) | undefined;
 
   /** Starts the worker (it loads while the batcher takes appends); `useWorker: false` hashes here only. */
   constructor(useWorker = true) {
@@ -104,7 +106,10 @@ export class TreeHasher {
     }
     const waiting = this.pending.get(m.id);
     this.pending.delete(m.id);
-    if (this.pending.size === 0) this.worker?.unref();
+    if (this.pending.size === 0) {
+      this.worker?.unref();
+      this.idle?.();
+    }
     if (!waiting) return;
     // A batch the worker could not hash is hashed here, so it fails (if it does) with this thread's error.
     if ("error" in m) hashHere(waiting);
@@ -118,6 +123,7 @@ export class TreeHasher {
     this.started(false);
     const held = [...this.pending.values()];
     this.pending.clear();
+    this.idle?.();
     held.forEach(hashHere);
   }
 
@@ -130,7 +136,7 @@ export class TreeHasher {
     const worker = this.worker;
     if (!worker) return;
     await this.running;
-    while (this.pending.size > 0 && this.worker) await new Promise<void>((resolve) => setTimeout(resolve, 5));
+    if (this.pending.size > 0) await new Promise<void>((resolve) => (this.idle = resolve));
     this.worker = undefined;
     this.ready = false;
     await worker.terminate();
