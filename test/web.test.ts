@@ -326,9 +326,12 @@ describe("web app", () => {
           // The first width opens the page (a hash change after sign-in); the next reloads it at its size (charts size at render).
           if (width === WIDTHS[0]) await page.goto(`${api}/${hash}`);
           else await page.reload();
-          await page.getByText(ready).first().waitFor({ timeout: 30_000 });
-          await page.waitForFunction(() => document.querySelectorAll(".loading").length === 0, undefined, { timeout: 30_000 });
           const name = `${who || "signin"}${hash.replace("#/", "-")}-${width}`;
+          // A page that never gets ready says why: its console errors, failed requests and what it shows.
+          await page.getByText(ready).first().waitFor({ timeout: 60_000 }).catch(async (e: Error) => {
+            throw new Error(`${name} not ready (${e.message.split("\n")[0]}); problems: ${JSON.stringify(problems)}; page: ${(await page.locator("main").innerText().catch(() => "")).slice(0, 600)}`);
+          });
+          await page.waitForFunction(() => document.querySelectorAll(".loading").length === 0, undefined, { timeout: 30_000 });
           if (hash === "#/patient") {
             // The consent grid's caption is read whole at every width: not clipped inside the scrolling table.
             const box = await page.locator("#grid-caption").evaluate((el) => ({ right: el.getBoundingClientRect().right, clipped: el.scrollWidth > el.clientWidth, inScroller: !!el.closest(".table-wrap") }));
