@@ -12,6 +12,9 @@ import { join } from "node:path";
 import { JsonRpcProvider, type TransactionReceipt, type Wallet } from "ethers";
 import { freePort, testWallets } from "./helpers/node";
 import { LEGACY_STATE, methodKind, pickState, stateFiles } from "../src/chain";
+import { startAnvil } from "../src/chain/anvil";
+import { pinNextBlock } from "../src/chain/replay";
+import { rpcCall } from "../src/chain/rpc";
 
 const ROOT = join(__dirname, "..");
 
@@ -128,6 +131,26 @@ describe("embedded chain", () => {
     await kill(w);
     expect(existsSync(join(dir, "chain.pid"))).toBe(true); // left by the kill; the next start ends any orphan
     endLeftover(dir);
+  });
+
+  it("replay pins a block to its recorded second however late the block comes", async () => {
+    // Blocks mined within one second share its time. Replaying the second of them must give it that
+    // time even when a clock tick passes before it is mined (a loaded machine): it once came one
+    // second late, and every later replayed block diverged.
+    const dir = mkdtempSync(join(tmpdir(), "medprov-chain-"));
+    const node = await startAnvil({ chainId: 31337, mnemonic: "test test test test test test test test test test test junk", pidFile: join(dir, "anvil.pid") });
+    try {
+      await rpcCall(node.url, "evm_mine", []);
+      const time = Number((await rpcCall<{ timestamp: string }>(node.url, "eth_getBlockByNumber", ["latest", false])).timestamp);
+      await pinNextBlock(node.url, time, { last: time });
+      await new Promise((r) => setTimeout(r, 1_200));
+      await rpcCall(node.url, "evm_mine", []);
+      const next = await rpcCall<{ timestamp: string }>(node.url, "eth_getBlockByNumber", ["latest", false]);
+      expect(Number(next.timestamp)).toBe(time);
+      await expect(pinNextBlock(node.url, time - 1, { last: time })).rejects.toThrow(/before the chain's last block time/);
+    } finally {
+      await node.stop();
+    }
   });
 
   it("a damaged state file is reported with what to do; a damaged newest one falls back to the older", () => {

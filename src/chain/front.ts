@@ -39,15 +39,35 @@ export async function blocksAfter(url: string, from: number): Promise<MinedBlock
   return out;
 }
 
-/** The block a sent transaction landed in, or none when the node keeps it pending (a nonce gap). */
+/**
+ * Whether a sent transaction waits in the pool behind a nonce gap (anvil mines it only once the gap
+ * is filled), or is gone from the pool altogether: either way no block is coming for it now.
+ */
+async function heldBack(url: string, hash: string): Promise<boolean> {
+  const tx = await rpcCall<{ from: string; nonce: string; blockNumber: string | null } | null>(url, "eth_getTransactionByHash", [hash]);
+  if (!tx) return true;
+  if (tx.blockNumber !== null) return false;
+  return Number(tx.nonce) > Number(await rpcCall<string>(url, "eth_getTransactionCount", [tx.from, "latest"]));
+}
+
+/** How long a transaction anvil has accepted (and so will mine at once) may take to show its receipt under load. */
+const MINING_WAIT_MS = 60_000;
+const POLL_MS = 25;
+
+/**
+ * The block a sent transaction landed in, or none when the node keeps it pending (a nonce gap).
+ * Waiting for the receipt is not bounded by a short timeout: a block journalled as "none" while
+ * anvil mined it a moment later would be replayed at another time, so with another hash.
+ */
 export async function blockOf(url: string, hash: string): Promise<MinedBlock[]> {
-  for (let i = 0; i < 40; i++) {
+  for (let waited = 0; waited <= MINING_WAIT_MS; waited += POLL_MS) {
     const r = await rpcCall<{ blockNumber: string; blockHash: string } | null>(url, "eth_getTransactionReceipt", [hash]);
     if (r) {
       const b = await rpcCall<{ timestamp: string }>(url, "eth_getBlockByHash", [r.blockHash, false]);
       return [{ number: Number(r.blockNumber), hash: r.blockHash, time: Number(b.timestamp) }];
     }
-    await new Promise((res) => setTimeout(res, 25));
+    if (waited % 1000 === 0 && (await heldBack(url, hash))) return [];
+    await new Promise((res) => setTimeout(res, POLL_MS));
   }
   return [];
 }

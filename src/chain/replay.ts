@@ -25,12 +25,14 @@ async function onChain(url: string, hash: unknown): Promise<boolean> {
 }
 
 /**
- * Sets the time the next block gets. anvil refuses a "next timestamp" equal to the last block's
- * (it bumps it by one), yet an automining node gives blocks of the same second the same time: for
- * those the clock itself is set back to that second.
+ * Sets the time the next block gets. evm_setNextBlockTimestamp accepts the last block's own time
+ * (automining gives blocks of one second the same time) and holds it however long the block takes
+ * to come; moving the clock itself (evm_setTime) instead would let a second tick by under load
+ * before the block is mined, and every later block would replay with another hash.
  */
-async function pinNextBlock(url: string, time: number, clock: { last: number }): Promise<void> {
-  await rpcCall(url, time > clock.last ? "evm_setNextBlockTimestamp" : "evm_setTime", [time]);
+export async function pinNextBlock(url: string, time: number, clock: { last: number }): Promise<void> {
+  if (time < clock.last) throw new MedprovError("CHAIN_REPLAY", `the journal's block time ${time} is before the chain's last block time ${clock.last}`);
+  await rpcCall(url, "evm_setNextBlockTimestamp", [time]);
   clock.last = time;
 }
 
