@@ -8,19 +8,19 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
  * `npm test` runs both projects; `npm run test:unit` / `npm run test:e2e` run one.
  */
 const E2E = [
-  "test/cli*.test.ts",
-  "test/start*.test.ts",
-  "test/*-crash.test.ts",
-  "test/bench-out.test.ts",
-  "test/embedded-chain.test.ts",
-  "test/fhir-client.test.ts",
-  "test/indexer-process.test.ts",
-  "test/indexer-rpc.test.ts",
-  "test/input-formats.test.ts",
-  "test/outbox.test.ts",
+  "test/cli/*.test.ts",
+  "test/scripts/*.test.ts",
+  "test/*/*-crash.test.ts",
+  "test/bench/bench-out.test.ts",
+  "test/chain/embedded-chain.test.ts",
+  "test/fhir/client.test.ts",
+  "test/indexer/process.test.ts",
+  "test/indexer/rpc.test.ts",
+  "test/formats/input-formats.test.ts",
+  "test/sdk/outbox.test.ts",
   "test/readme.test.ts",
-  "test/receipt-corpus.test.ts",
-  "test/web.test.ts",
+  "test/sdk/receipt-corpus.test.ts",
+  "test/web/web.test.ts",
 ];
 
 /**
@@ -30,20 +30,20 @@ const E2E = [
  * first lets the short files fill in beside them.
  */
 const SLOWEST = [
-  "test/start-crash.test.ts", // 166
-  "test/cli.test.ts", // 120
-  "test/start-durability.test.ts", // 104
-  "test/consent.property.test.ts", // 101
-  "test/gas-growth.test.ts", // 97
-  "test/web.test.ts", // 91
+  "test/scripts/start-crash.test.ts", // 166
+  "test/cli/cli.test.ts", // 120
+  "test/scripts/start-durability.test.ts", // 104
+  "test/contracts/consent.property.test.ts", // 101
+  "test/contracts/gas-growth.test.ts", // 97
+  "test/web/web.test.ts", // 91
   "test/readme.test.ts", // 81
-  "test/indexer-process.test.ts", // 79
-  "test/start.test.ts", // 68
-  "test/cli-governance.test.ts", // 62
-  "test/batcher-crash.test.ts", // 47
-  "test/cli-member.test.ts", // 41
-  "test/pseudonyms.test.ts", // 36
-  "test/cli-network.test.ts", // 31
+  "test/indexer/process.test.ts", // 79
+  "test/scripts/start.test.ts", // 68
+  "test/cli/governance.test.ts", // 62
+  "test/sdk/batcher-crash.test.ts", // 47
+  "test/cli/member.test.ts", // 41
+  "test/sdk/pseudonyms.test.ts", // 36
+  "test/cli/network.test.ts", // 31
 ];
 
 class SlowestFirst extends BaseSequencer {

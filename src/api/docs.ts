@@ -3,7 +3,7 @@
  * who may call it (from the access table), the bearer scheme, and an example answer built from the
  * route's own response schema (so an example cannot drift from what the route answers). Applied to
  * every route as it is registered (an onRoute hook); a route missing from ROUTE_DOCS is found by
- * test/api-words.test.ts.
+ * test/api/words.test.ts.
  */
 import type { RouteOptions } from "fastify";
 import { ACCESS_RULES, type Access } from "./access";

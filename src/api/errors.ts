@@ -1,7 +1,7 @@
 /**
  * The error catalogue: every MedprovError code the SDK, the indexer and the API raise, with the
  * HTTP status it is answered with, in one place. Ledger reverts (LedgerRevertError, named after the
- * contract's custom error) are all 422. A code missing here is a bug that test/api-errors.test.ts
+ * contract's custom error) are all 422. A code missing here is a bug that test/api/strict.test.ts
  * finds by reading the sources; at run time an unknown retryable error is still a 503, never a 500.
  */
 import { LedgerRevertError, MedprovError, toDomainError } from "../sdk";

@@ -2,7 +2,7 @@
  * The published formats of what people hand the CLI: model cards, trace records (one JSONL line),
  * dataset record lines and signed consent requests, as JSON Schemas built from the shared
  * constants. `npm run gen:schemas` writes them to schemas/*.json (the API serves that folder at
- * /schemas/<name>.json); test/input-formats.test.ts fails when the files and this module differ.
+ * /schemas/<name>.json); test/formats/input-formats.test.ts fails when the files and this module differ.
  * Each field's `description` says what is expected in words: the CLI's errors quote it.
  */
 import { ZeroHash } from "ethers";

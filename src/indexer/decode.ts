@@ -2,7 +2,7 @@
  * Event decoding for the indexer's hot path. ethers' `decodeEventLog` builds a tree of coder
  * objects and a frozen `Result` for every log, which was most of the indexer's CPU time; this
  * decoder is compiled once per event from the same ABI and returns plain values. A property test
- * (test/indexer-decode.test.ts) checks it against ethers for every indexed event.
+ * (test/indexer/decode.test.ts) checks it against ethers for every indexed event.
  *
  * Values: integers as bigint, addresses and byte strings as lower-case hex, strings as UTF-8,
  * tuples as objects keyed by component name, arrays as arrays. Reads past the data, offsets out of

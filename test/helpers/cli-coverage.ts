@@ -1,6 +1,6 @@
 /**
  * Which end-to-end test runs each CLI command (a spawned `bin/medprov` against a node), and which
- * test sees each command group refuse in one line. test/cli-commands.test.ts fails when a command
+ * test sees each command group refuse in one line. test/cli/commands.test.ts fails when a command
  * of the CLI is missing here; each file's last test (checkOwnedCommands) fails when the test named
  * here did not run its command to success, so the table cannot claim a test that does not exist.
  */
@@ -12,13 +12,13 @@ export interface CoveredBy {
 }
 
 const MAIN = "cli.test.ts";
-const MEMBER = "cli-member.test.ts";
-const MANIFESTS = "cli-manifests.test.ts";
-const LOGIN = "cli-login.test.ts";
-const NETWORK = "cli-network.test.ts";
-const GOVERNANCE = "cli-governance.test.ts";
-const PSEUDONYMS = "cli-pseudonyms.test.ts";
-const INCIDENT = "cli-incident.test.ts";
+const MEMBER = "member.test.ts";
+const MANIFESTS = "manifests.test.ts";
+const LOGIN = "login.test.ts";
+const NETWORK = "network.test.ts";
+const GOVERNANCE = "governance.test.ts";
+const PSEUDONYMS = "pseudonyms.test.ts";
+const INCIDENT = "incident.test.ts";
 
 export const T = {
   keystore: "a patient signs without gas (new keystore), a hospital relays, anyone relays the revocation",

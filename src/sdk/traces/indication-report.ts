@@ -5,7 +5,7 @@
  * anyway, and how many low-confidence outputs were adopted. Pure: the caller hands in the records
  * of verified receipts and each version's approved indications (a uint64 bitmask, bit i = catalogue
  * id i, from the on-chain approval), or "unknown" where that is not known. docs/reports.md defines
- * every figure; test/indication-report.test.ts holds them to a recount.
+ * every figure; test/sdk/indication-report.test.ts holds them to a recount.
  */
 import { ClinicianAction, Tier, tierFor } from "../../constants";
 

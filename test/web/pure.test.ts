@@ -1,0 +1,126 @@
+/**
+ * The web app's pure parts, without a browser: a consent slot's state at chain time, the request a
+ * switch signs (signed after the slot's last write, never by the browser's clock), receipt files,
+ * time buckets for the charts, the verdicts' CSV and the SIWE message the API accepts.
+ */
+import { describe, it, expect } from "vitest";
+import { SiweMessage } from "siwe";
+import { Wallet, id } from "ethers";
+import { cellState, consentRequest } from "../../src/web/app/consent-cells";
+import { buckets, receiptsOf } from "../../src/web/app/receipts";
+import { utcTick, verdictCsv, when } from "../../src/web/app/format";
+import { findDemoPatient } from "../../src/web/app/demo-patients";
+import { policyChecks, refusal } from "../../src/web/app/policy";
+import { impactSentences, type RevocationRow } from "../../src/web/app/impact-words";
+import { DEFAULT_POLICIES } from "../../src/constants";
+import { siweMessage } from "../../src/web/app/session";
+import { GRANT_TYPES, REVOKE_TYPES } from "../../src/sdk";
+
+describe("web app: pure parts", () => {
+  it("a slot is on until its expiry, and off as never given, revoked or expired", () => {
+    const row = { purpose: 3, grantee: 0, grantedAt: 100, expiresAt: 200, revokedAt: 0, signedAt: 100 };
+    expect(cellState(undefined, 150)).toEqual({ on: false, why: "never", at: 0 });
+    expect(cellState(row, 150)).toEqual({ on: true, until: 200 });
+    expect(cellState(row, 200)).toEqual({ on: false, why: "expired", at: 200 });
+    expect(cellState({ ...row, revokedAt: 160 }, 170)).toEqual({ on: false, why: "revoked", at: 160 });
+  });
+
+  it("a switch signs the SDK's typed request at the chain's now, after the slot's last signature", () => {
+    const subject = Wallet.createRandom().address;
+    const grant = consentRequest({ subject, purpose: 3, grantee: 0, on: true, now: 1000, lastSignedAt: 1000, lifetime: 86400 });
+    expect(grant.kind).toBe("grant");
+    expect(grant.types).toBe(GRANT_TYPES);
+    expect(grant.request).toEqual({ subject, signer: subject, purpose: 3, grantee: 0, signedAt: "1001", deadline: "4600", expiresAt: "87400" });
+    const revoke = consentRequest({ subject, purpose: 3, grantee: 0, on: false, now: 2000, lastSignedAt: 1001, lifetime: 86400 });
+    expect(revoke.types).toBe(REVOKE_TYPES);
+    expect(revoke.request).toEqual({ subject, signer: subject, purpose: 3, grantee: 0, signedAt: "2000", deadline: "5600" });
+  });
+
+  it("a receipt file holds one receipt, a list, or {receipts}; anything else is named unreadable", () => {
+    expect(receiptsOf("a.json", '{"record":{"traceId":"0x1"}}')).toEqual([{ file: "a.json", receipt: { record: { traceId: "0x1" } } }]);
+    expect(receiptsOf("b.json", "[{},{}]").map((l) => l.file)).toEqual(["b.json #1", "b.json #2"]);
+    expect(receiptsOf("c.json", '{"receipts":[{}]}')).toHaveLength(1);
+    expect(receiptsOf("d.json", "not json")).toEqual([{ file: "d.json", unreadable: "the file is not JSON" }]);
+  });
+
+  it("buckets split the receipts' times evenly, one bucket when they share a time", () => {
+    expect(buckets([{ time: 5 }, { time: 5 }], 8)).toEqual([{ from: 5, to: 5 + 1, items: [{ time: 5 }, { time: 5 }] }]);
+    const b = buckets([0, 10, 20, 30].map((time) => ({ time })), 2);
+    expect(b.map((x) => x.items.map((i) => i.time))).toEqual([[0, 10], [20, 30]]);
+  });
+
+  it("the CSV has a row per record with the verdict and the reasons quoted", () => {
+    const csv = verdictCsv([
+      { file: "good.json", traceId: "0x1", valid: true, reasons: [] },
+      { file: 'odd "name".json', traceId: "0x2", valid: false, reasons: [{ code: "LEAF_MISMATCH", message: "the record hashes to x, not y" }] },
+    ]);
+    expect(csv).toBe('file,traceId,verdict,reasons,messages\n"good.json","0x1",VALID,"",""\n"odd ""name"".json","0x2",INVALID,"LEAF_MISMATCH","the record hashes to x, not y"\n');
+  });
+
+  it("times are the chain's, in UTC, with 0 and uint64 max as never", () => {
+    expect(when(1795988220)).toBe("29 Nov 2026, 21:37 UTC");
+    expect(when(0)).toBe("never");
+    expect(when("18446744073709551615")).toBe("never");
+  });
+
+  it("the SIWE message parses as EIP-4361 with the fields it was given", () => {
+    const address = Wallet.createRandom().address;
+    const text = siweMessage({ domain: "127.0.0.1:8080", uri: "http://127.0.0.1:8080", chainId: 31337, address, nonce: "abcdef0123456789", issuedAt: "2026-11-29T21:00:00.000Z", expirationTime: "2026-11-29T22:00:00.000Z", statement: "Sign in to medprov." });
+    const m = new SiweMessage(text);
+    expect([m.domain, m.address, m.uri, m.chainId, m.nonce, m.issuedAt, m.expirationTime, m.statement]).toEqual(["127.0.0.1:8080", address, "http://127.0.0.1:8080", 31337, "abcdef0123456789", "2026-11-29T21:00:00.000Z", "2026-11-29T22:00:00.000Z", "Sign in to medprov."]);
+  });
+
+  it("chart ticks are UTC on a 24-hour clock, as fine as the span needs", () => {
+    const t = 1795988220; // 29 Nov 2026, 21:37:00 UTC
+    expect(utcTick(t + 5, 30)).toBe("21:37:05");
+    expect(utcTick(t, 3600)).toBe("21:37");
+    expect(utcTick(t + 3 * 3600, 3600)).toBe("00:37"); // past midnight UTC, whatever the browser's zone
+    expect(utcTick(t, 5 * 86400)).toBe("29 Nov");
+    for (const s of [30, 3600, 5 * 86400]) expect(utcTick(t, s)).not.toMatch(/am|pm/i);
+  });
+
+  it("any demo patient is found by number, name, MRN or address (a unique prefix), and nothing else", () => {
+    const patients = Array.from({ length: 300 }, (_, i) => ({ name: `patient-${i}`, role: "PATIENT", organisation: null, address: id(`patient ${i}`).slice(0, 42), privateKey: "0x", mrn: `MRN-${100000 + i}` }));
+    expect(findDemoPatient(patients, "257")?.name).toBe("patient-257");
+    expect(findDemoPatient(patients, " Patient-31 ")?.name).toBe("patient-31");
+    expect(findDemoPatient(patients, "mrn-100299")?.name).toBe("patient-299");
+    expect(findDemoPatient(patients, patients[42].address.toLowerCase())?.name).toBe("patient-42");
+    expect(findDemoPatient(patients, patients[42].address.slice(0, 16))?.name).toBe("patient-42");
+    expect(findDemoPatient(patients, "300")).toBeUndefined();
+    expect(findDemoPatient(patients, "")).toBeUndefined();
+    expect(findDemoPatient(patients, "0x")).toBeUndefined();
+  });
+
+  it("a version's figures against its class's policy, in the ledger's order: the first shortfall is the refusal", () => {
+    const pct = (p: (typeof DEFAULT_POLICIES)["HIGH"], name: string) => ({ riskClassName: name, minAucPercent: p.minAuc / 100, maxSubgroupAucGapPercent: p.maxSubgroupAucGap / 100, minBiasTestCases: p.minBiasTestCases, minGrassrootsSharePercent: p.minGrassrootsShare / 100 });
+    const high = pct(DEFAULT_POLICIES.HIGH, "HIGH");
+    // The demo's chest-xray-dx 2.0-rc: AUC 88%, grassroots 15% (both short); the ledger names AUC first.
+    const rc = { aucPercent: 88, subgroupAucGapPercent: 3.5, biasTestCases: "420", grassrootsSharePercent: 15 };
+    expect(policyChecks(rc, high).map((c) => [c.metric, c.ok])).toEqual([["AUC", false], ["Subgroup AUC gap", true], ["Bias test cases", true], ["Grassroots share", false]]);
+    expect(refusal(rc, high)).toBe("AUC 88% is below the minimum of 90% for high-risk models");
+    expect(refusal({ ...rc, aucPercent: 92 }, high)).toBe("Grassroots share 15% is below the minimum of 20% for high-risk models");
+    expect(refusal({ ...rc, aucPercent: 92, grassrootsSharePercent: 20, subgroupAucGapPercent: 5.01 }, high)).toBe("Subgroup AUC gap 5.01% is above the maximum of 5% for high-risk models");
+    expect(refusal({ ...rc, aucPercent: 90, grassrootsSharePercent: 20 }, high)).toBeUndefined(); // at the threshold passes, as on-chain
+    expect(refusal(rc, undefined)).toBeUndefined();
+  });
+
+  it("the revocation impact in plain sentences: the dataset that includes you, the version trained on it, and when against your revocation", () => {
+    const row: RevocationRow = {
+      purposeName: "MODEL_TRAINING", granteeName: null, revokedTime: 1795988220,
+      datasets: [{ datasetId: "0xd1", versions: [{ versionId: "0xv1", developerName: "Lumen Imaging AI (demo)", registered: "BEFORE_REVOCATION", registeredTime: 1795988000 }], uses: [{ orgName: "Cardiosense (demo)", purposeName: "MODEL_TRAINING", time: 1795989000, relation: "AFTER_REVOCATION" }] }],
+      datasetsWithoutManifest: ["0xd2"],
+    };
+    const names = { dataset: (id: string) => (id === "0xd1" ? "s3://hospital-1/cxr-train-split.tar.age" : id), version: (id: string) => (id === "0xv1" ? "chest-xray-dx 0xv1" : id) };
+    const s = impactSentences(row, names, true);
+    expect(s.heading).toBe("You revoked model training by any member on 29 Nov 2026, 21:37 UTC.");
+    expect(s.datasets).toEqual([{
+      includes: "Dataset s3://hospital-1/cxr-train-split.tar.age includes your data.",
+      uses: [
+        "Model version chest-xray-dx 0xv1 was trained on it by Lumen Imaging AI (demo) on 29 Nov 2026, 21:33 UTC, before your revocation.",
+        "Cardiosense (demo) used it for model training on 29 Nov 2026, 21:50 UTC, after your revocation, without consent — auditors and regulators see this as a finding.",
+      ],
+    }]);
+    expect(s.unknown).toBe("1 dataset allows this purpose without disclosing who is in it, so whether you are in it is unknown.");
+    expect(impactSentences({ ...row, datasets: [], datasetsWithoutManifest: [] }, names, false)).toEqual({ heading: "The subject revoked model training by any member on 29 Nov 2026, 21:37 UTC.", datasets: [], none: "No disclosed dataset includes their data.", unknown: undefined });
+  });
+});

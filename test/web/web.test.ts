@@ -1,0 +1,350 @@
+/**
+ * The web app in a real browser (Debian's chromium, headless, through playwright-core) against
+ * `npm start --demo-size small`: a patient switches a MODEL_TRAINING consent off and on (pending
+ * until indexed; the chain agrees), an auditor drops a good and a tampered receipt (VALID and the
+ * named reason; the CSV says the same), the hospital and regulator pages show the API's figures,
+ * and every page at 1280 and 390 px wide has no console error, no failed request and no serious or
+ * critical axe-core violation. Screenshots go to test/artifacts/web (not committed).
+ * MEDPROV_WEB_DATA=<dir> with MEDPROV_WEB_API and MEDPROV_WEB_RPC reuses a running demo instead.
+ */
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { JsonRpcProvider, Wallet } from "ethers";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { freePort } from "../helpers/node";
+import { ConsentRegistry__factory } from "../../typechain-types";
+import { Purpose } from "../../src/constants";
+import { TraceBatcher, connectLedger, readDeployment, receiptFor } from "../../src/sdk";
+import { traceInput } from "../helpers/traces";
+import { START_BUNDLE } from "../helpers/bundles";
+
+const ROOT = join(__dirname, "..", "..");
+const SHOTS = join(ROOT, "test", "artifacts", "web");
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const WIDTHS = [1280, 390] as const;
+
+let child: ChildProcess | undefined;
+let output = "";
+let api = process.env.MEDPROV_WEB_API ?? "";
+let rpc = process.env.MEDPROV_WEB_RPC ?? "";
+let data = process.env.MEDPROV_WEB_DATA ?? "";
+let browser: Browser;
+
+async function startDemo(): Promise<void> {
+  data = mkdtempSync(join(tmpdir(), "medprov-web-"));
+  const [chainPort, port] = [await freePort(), await freePort()];
+  api = `http://127.0.0.1:${port}`;
+  rpc = `http://127.0.0.1:${chainPort}`;
+  child = spawn(process.execPath, [START_BUNDLE, "--data", data, "--demo-size", "small", "--deployment", join(data, "deployment.json"), "--chain-port", String(chainPort), "--port", String(port)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  for (let i = 0; i < 900 && !output.includes("medprov is running."); i++) {
+    if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  if (!output.includes("medprov is running.")) throw new Error(`npm start is not running:\n${output}`);
+}
+
+/** A page that records console errors and failed requests (a refused API call counts: none is expected). */
+async function open(width: number): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser.newPage({ viewport: { width, height: 900 } });
+  const problems: string[] = [];
+  page.on("console", (m) => void (m.type() === "error" && problems.push(`console: ${m.text()}`)));
+  page.on("pageerror", (e) => void problems.push(`page error: ${e.message}`));
+  page.on("requestfailed", (r) => void problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on("response", (r) => void (r.status() >= 400 && problems.push(`HTTP ${r.status()}: ${r.url()}`)));
+  page.on("request", (r) => void (!r.url().startsWith(api) && !r.url().startsWith("data:") && problems.push(`request to another host: ${r.url()}`)));
+  return { page, problems };
+}
+
+async function signIn(page: Page, who: string): Promise<void> {
+  await page.goto(`${api}/`);
+  if (who.startsWith("patient-")) {
+    // Any demo patient: the field takes a number, a name, an MRN or an address.
+    await page.getByLabel("Patient", { exact: true }).fill(who);
+    await page.getByRole("button", { name: "Sign in as this patient" }).click();
+  } else await page.getByRole("button", { name: new RegExp(`· ${who}$`) }).click();
+  await page.getByTestId("demo-badge").waitFor();
+}
+
+/** axe-core's serious and critical violations on the page as it is now. */
+async function axe(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
+  const violations = await page.evaluate(async () => (await (window as unknown as { axe: { run: () => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe.run()).violations);
+  return violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id} (${v.impact}) at ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
+}
+
+const identity = (name: string) => JSON.parse(readFileSync(join(data, "identities.json"), "utf8")).identities.find((i: { name: string }) => i.name === name) as { name: string; address: string; privateKey: string; mrn?: string };
+const demoFacts = () => JSON.parse(readFileSync(join(data, "demo.json"), "utf8")) as { receipts: string[]; revokedSubject: string; recalledVersion: string; versions: Record<string, string> };
+
+/**
+ * Hospital 3 records `n` decisions with notes-structuring 1.2 at times spread from its last
+ * anchored batch to the chain's now, anchors them through its demo vault, and writes one receipt
+ * file each: receipts of one version across time.
+ */
+async function receiptsAcrossTime(n: number): Promise<string[]> {
+  const deployment = readDeployment(join(data, "deployment.json"));
+  const provider = new JsonRpcProvider(rpc, 31337, { staticNetwork: true });
+  const ledger = connectLedger(deployment, provider);
+  const version = demoFacts().versions["notes-structuring@1.2"];
+  const from = Number(await ledger.traces.lastToTime(3));
+  const head = (await provider.getBlock("latest"))!.timestamp;
+  expect(head - from, "seconds since hospital 3's last batch").toBeGreaterThanOrEqual(n);
+  const inputs = Array.from({ length: n }, (_, k) => traceInput(version, { time: from + Math.floor(((head - from) * k) / (n - 1)), action: k % 2 ? "MODIFIED" : "ACCEPTED" }));
+  const batcher = await TraceBatcher.open({ vaultPath: join(data, "hospital-3", "trace-vault"), ledger, signer: new Wallet(identity("hospital-3").privateKey, provider) });
+  const dir = mkdtempSync(join(tmpdir(), "medprov-web-over-time-"));
+  const files: string[] = [];
+  try {
+    await batcher.append(...inputs);
+    await batcher.flush();
+    const ids = new Set(inputs.map((i) => i.traceId));
+    for await (const x of batcher.storage.anchored()) {
+      if (!ids.has(x.record.traceId)) continue;
+      const file = join(dir, `trace-${files.length}.json`);
+      writeFileSync(file, JSON.stringify(receiptFor(x, deployment)));
+      files.push(file);
+    }
+  } finally {
+    await batcher.close();
+    provider.destroy();
+  }
+  expect(files).toHaveLength(n);
+  return files;
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+describe("web app", () => {
+  beforeAll(async () => {
+    expect(existsSync(join(ROOT, "dist", "web", "index.html")), "the web app is built (npm run build:web; npm install runs it)").toBe(true);
+    mkdirSync(SHOTS, { recursive: true });
+    [browser] = await Promise.all([chromium.launch({ executablePath: CHROMIUM, args: ARGS }), api ? undefined : startDemo()]);
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (child && child.exitCode === null) {
+      child.kill("SIGINT");
+      await new Promise((r) => child!.once("exit", r));
+    }
+  });
+
+  it("a patient switches a MODEL_TRAINING consent off, sees it pending then recorded, the chain agrees, and switches it back on", async () => {
+    const { page, problems } = await open(1280);
+    await signIn(page, "patient-0");
+    const me = (await page.locator(".who").textContent())!;
+    const address = JSON.parse(readFileSync(join(data, "identities.json"), "utf8")).identities.find((i: { name: string }) => i.name === "patient-0").address as string;
+    expect(me).toContain("Patient");
+    const cell = page.getByRole("switch", { name: "Model training by Any member" });
+    const consents = ConsentRegistry__factory.connect(JSON.parse(readFileSync(join(data, "deployment.json"), "utf8")).addresses.consents, new JsonRpcProvider(rpc, 31337, { staticNetwork: true }));
+    const onChain = () => consents.isConsentValid(address, Purpose.MODEL_TRAINING, 0);
+
+    /** Clicks the switch; resolves once it is settled on `on` (not busy), saying whether it showed pending on the way. */
+    const switchTo = async (on: boolean): Promise<boolean> => {
+      // A MutationObserver set before the click records a pending cell however briefly it shows.
+      await page.evaluate(() => {
+        const w = window as unknown as { sawPending: boolean };
+        w.sawPending = false;
+        new MutationObserver(() => void (document.querySelector(".cell.pending") && (w.sawPending = true))).observe(document.body, { subtree: true, childList: true, attributes: true });
+      });
+      await cell.click();
+      await expect.poll(async () => `${await cell.getAttribute("aria-checked")} ${await cell.getAttribute("aria-busy")} ${await page.locator(".error").count()}`, { timeout: 60_000 }).toBe(`${on} null 0`);
+      return page.evaluate(() => (window as unknown as { sawPending: boolean }).sawPending);
+    };
+
+    // Whatever the demo left, first make it on (so the test switches it off, then on again).
+    if ((await cell.getAttribute("aria-checked")) === "false") await switchTo(true);
+    expect(await onChain()).toBe(true);
+    const historyRows = await page.locator("#history-table tbody tr").count();
+    await page.locator("[data-testid=revocation-impact], section[aria-labelledby=impact-h] .empty").first().waitFor({ timeout: 30_000 });
+    const revocationsBefore = await page.locator("[data-testid=revocation-impact] h3", { hasText: "You revoked model training by any member" }).count();
+
+    expect(await switchTo(false)).toBe(true);
+    await expect.poll(() => page.locator("#history-table tbody tr").count(), { timeout: 10_000 }).toBe(historyRows + 1);
+    expect(await page.locator("#history-table tbody tr").first().textContent()).toContain("Revoked");
+    expect(await onChain()).toBe(false);
+    // The new revocation joins "where your data went" without a reload.
+    await expect.poll(() => page.locator("[data-testid=revocation-impact] h3", { hasText: "You revoked model training by any member" }).count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(revocationsBefore + 1);
+    await shot(page, "patient-revoked-1280");
+
+    expect(await switchTo(true)).toBe(true);
+    await expect.poll(() => page.locator("#history-table tbody tr").count(), { timeout: 10_000 }).toBe(historyRows + 2);
+    expect(await page.locator("#history-table tbody tr").first().textContent()).toContain("Granted");
+    expect(await onChain()).toBe(true);
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 180_000);
+
+  it("an auditor drops a good and a tampered receipt: VALID and the named reason, and the CSV says the same", async () => {
+    const { page, problems } = await open(1280);
+    await signIn(page, "auditor");
+    const demo = JSON.parse(readFileSync(join(data, "demo.json"), "utf8"));
+    const good = JSON.parse(readFileSync(demo.receipts[0], "utf8"));
+    const h: string = good.record.outputHash;
+    const tampered = { ...good, record: { ...good.record, outputHash: h.slice(0, -1) + (h.endsWith("0") ? "1" : "0") } };
+    const dir = mkdtempSync(join(tmpdir(), "medprov-web-receipts-"));
+    writeFileSync(join(dir, "good.json"), JSON.stringify(good));
+    writeFileSync(join(dir, "tampered.json"), JSON.stringify(tampered));
+    await page.getByTestId("receipt-files").setInputFiles([join(dir, "good.json"), join(dir, "tampered.json")]);
+    const rows = page.locator("#verdicts tbody tr");
+    await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(2);
+    expect(await rows.nth(0).textContent()).toContain("VALID");
+    expect(await rows.nth(1).textContent()).toContain("LEAF_MISMATCH");
+    const download = page.waitForEvent("download");
+    await page.getByRole("link", { name: "Download CSV" }).click();
+    const csv = readFileSync((await (await download).path())!, "utf8").trim().split("\n");
+    expect(csv[0]).toBe("file,traceId,verdict,reasons,messages");
+    expect(csv[1]).toMatch(new RegExp(`^"good.json","${good.record.traceId}",VALID,""`));
+    expect(csv[2]).toMatch(/^"tampered.json",".*",INVALID,".*LEAF_MISMATCH.*"/);
+    // The figures of the valid receipt, per version, as POST /reports/traces gives them.
+    await page.getByText("Over all genuine receipts").waitFor({ timeout: 30_000 });
+    await shot(page, "auditor-verified-1280");
+    await page.getByRole("combobox", { name: "Model version" }).selectOption(demo.recalledVersion);
+    await page.locator(".timeline li").first().waitFor({ timeout: 30_000 });
+    expect(await page.locator(".timeline").textContent()).toContain("Recalled");
+    await page.setViewportSize({ width: 390, height: 900 });
+    await shot(page, "auditor-verified-390");
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it("the hospital and regulator pages show the API's figures for the demo", async () => {
+    const { page, problems } = await open(1280);
+    await signIn(page, "hospital-1");
+    // The page's own session, to ask the API the same questions.
+    const session = await page.evaluate(() => JSON.parse(sessionStorage.getItem("medprov.session")!).session as string);
+    const { batches } = (await (await fetch(`${api}/batches?limit=1000`, { headers: { authorization: `Bearer ${session}` } })).json()) as { batches: { firstSeq: string; count: number }[] };
+    await page.getByTestId("next-seq").waitFor({ timeout: 30_000 });
+    expect(Number((await page.getByTestId("next-seq").textContent())!.replace(/,/g, ""))).toBe(Math.max(...batches.map((b) => Number(b.firstSeq) + b.count)));
+    await page.close();
+
+    const regulator = await open(1280);
+    await signIn(regulator.page, "regulator");
+    const { versions } = (await (await fetch(`${api}/versions?status=SUBMITTED&limit=1000`)).json()) as { versions: { versionId: string }[] };
+    await regulator.page.getByText("Submitted versions and their evaluation").waitFor({ timeout: 30_000 });
+    expect(await regulator.page.locator("table:has(caption:text('Submitted versions')) tbody tr").count()).toBe(versions.length);
+    await regulator.page.getByText("Alerts from post-market reports").waitFor({ timeout: 30_000 });
+    expect([...problems, ...regulator.problems]).toEqual([]);
+    await regulator.page.close();
+  }, 120_000);
+
+  it("a patient whose data is in a dataset sees, in words, the dataset, the version trained on it and when against their revocation", async () => {
+    const { page, problems } = await open(1280);
+    const demo = demoFacts();
+    const who = JSON.parse(readFileSync(join(data, "identities.json"), "utf8")).identities.find((i: { address: string }) => i.address.toLowerCase() === demo.revokedSubject.toLowerCase()) as { name: string; mrn: string };
+    await page.goto(`${api}/`);
+    // Picked by MRN this time: the field finds any demo patient and says whom it found.
+    await page.getByLabel("Patient", { exact: true }).fill(who.mrn);
+    expect(await page.getByTestId("patient-match").textContent()).toContain(who.name);
+    await page.getByRole("button", { name: "Sign in as this patient" }).click();
+    const impact = page.getByTestId("revocation-impact");
+    await impact.waitFor({ timeout: 30_000 });
+    const text = (await impact.textContent())!;
+    expect(text).toContain("You revoked model training by any member");
+    expect(text).toMatch(/Dataset s3:\/\/hospital-1\/cxr-train-split\.tar\.age \(held by [^)]+\(demo\)\) includes your data\./);
+    expect(text).toMatch(/Model version chest-xray-dx 0x[0-9a-f]{4}…[0-9a-f]{4} was trained on it by Lumen Imaging AI \(demo\) on .* UTC, before your revocation\./);
+    await shot(page, "patient-impact-1280");
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it("the regulator sees the ledger's policy per risk class, each awaiting version against it, and the refused chest-xray-dx marked with the ledger's reason", async () => {
+    const { page, problems } = await open(1280);
+    await signIn(page, "regulator");
+    const policies = (await (await fetch(`${api}/policies`)).json()) as { riskClassName: string; minAucPercent: number; maxSubgroupAucGapPercent: number; minBiasTestCases: number; minGrassrootsSharePercent: number }[];
+    const rows = page.locator("#policies tbody tr");
+    await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(policies.length);
+    for (const [i, p] of policies.entries()) {
+      const cells = await rows.nth(i).locator("td").allTextContents();
+      expect(cells).toEqual([p.riskClassName.charAt(0) + p.riskClassName.slice(1).toLowerCase(), `${p.minAucPercent}%`, `${p.maxSubgroupAucGapPercent}%`, p.minBiasTestCases.toLocaleString("en-GB"), `${p.minGrassrootsSharePercent}%`]);
+    }
+    const rc = demoFacts().versions["chest-xray-dx@2.0-rc"];
+    const row = page.locator("#awaiting-table tbody tr", { hasText: `chest-xray-dx ${rc.slice(0, 6)}…${rc.slice(-4)}` });
+    expect(await row.getByTestId("refused").textContent()).toBe("REFUSED AUC 88% is below the minimum of 90% for high-risk models.");
+    expect(await row.textContent()).toContain("88% (min 90%)");
+    // The submitted version that meets its class's policy is not marked.
+    const beta = demoFacts().versions["notes-structuring@1.1-beta"];
+    expect(await page.locator("#awaiting-table tbody tr", { hasText: `notes-structuring ${beta.slice(0, 6)}` }).textContent()).toContain("Meets the policy");
+    await shot(page, "regulator-policy-1280");
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it("receipts of one version across several periods draw several points, with UTC time ticks whatever the browser's zone", async () => {
+    const files = await receiptsAcrossTime(4);
+    // A browser far from UTC: a local-time axis would show other hours than the UTC ones expected.
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, timezoneId: "Pacific/Auckland", locale: "en-US" });
+    const problems: string[] = [];
+    page.on("console", (m) => void (m.type() === "error" && problems.push(`console: ${m.text()}`)));
+    page.on("pageerror", (e) => void problems.push(`page error: ${e.message}`));
+    await signIn(page, "auditor");
+    await page.getByTestId("receipt-files").setInputFiles(files);
+    await page.getByText("Over all genuine receipts").waitFor({ timeout: 60_000 });
+    await page.locator(".chart [role=img] canvas").first().waitFor({ timeout: 30_000 });
+    const version = demoFacts().versions["notes-structuring@1.2"];
+    const charts = await page.evaluate(() =>
+      [...document.querySelectorAll(".chart [role=img]")].map((el) => {
+        const u = (el as HTMLElement & { uplot: { data: (number | null)[][]; series: { label: string }[]; axes: { _values?: string[]; _splits?: number[] }[] } }).uplot;
+        return { xs: u.data[0], series: u.series.slice(1).map((s, i) => ({ label: s.label, points: u.data[i + 1].filter((v) => v !== null).length })), ticks: u.axes[0]._values ?? [], splits: u.axes[0]._splits ?? [] };
+      }),
+    );
+    expect(charts).toHaveLength(3);
+    for (const c of charts) {
+      const mine = c.series.find((s) => s.label === `${version.slice(0, 6)}…${version.slice(-4)}`)!;
+      expect(mine.points, JSON.stringify(c.series)).toBeGreaterThanOrEqual(3);
+      expect(c.ticks.length).toBeGreaterThan(0);
+      // Each tick is its split's UTC clock time (hh:mm or hh:mm:ss), never local, never am/pm.
+      c.ticks.forEach((t, i) => expect(new Date(c.splits[i] * 1000).toISOString().slice(11, 11 + t.length)).toBe(t));
+      for (const t of c.ticks) expect(t).toMatch(/^\d\d:\d\d(:\d\d)?$/);
+    }
+    await shot(page, "auditor-chart-over-time-1280");
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 180_000);
+
+  it("every page at 1280 and 390 px: no console error, no failed request, no serious or critical axe violation", async () => {
+    // Per identity, its pages and a text each shows once loaded.
+    const identities: [who: string, pages: [hash: string, ready: string][]][] = [
+      ["", [["", "Sign in"]]],
+      ["patient-1", [["#/patient", "Every change to your consents"]]],
+      ["auditor", [["#/auditor", "Revocation impact"]]],
+      ["regulator", [["#/regulator", "Alerts from post-market reports"]]],
+      ["hospital-1", [["#/hospital", "Deployed versions and their status now"], ["#/verify", "No receipts checked yet."]]],
+    ];
+    const found: string[] = [];
+    for (const [who, pages] of identities) {
+      // One sign-in per identity; the session outlives a reload, so each width is a reload at that size.
+      const { page, problems } = await open(WIDTHS[0]);
+      if (who) await signIn(page, who);
+      for (const [hash, ready] of pages) {
+        for (const width of WIDTHS) {
+          await page.setViewportSize({ width, height: 900 });
+          // The first width opens the page (a hash change after sign-in); the next reloads it at its size (charts size at render).
+          if (width === WIDTHS[0]) await page.goto(`${api}/${hash}`);
+          else await page.reload();
+          const name = `${who || "signin"}${hash.replace("#/", "-")}-${width}`;
+          // A page that never gets ready says why: its console errors, failed requests and what it shows.
+          await page.getByText(ready).first().waitFor({ timeout: 60_000 }).catch(async (e: Error) => {
+            throw new Error(`${name} not ready (${e.message.split("\n")[0]}); problems: ${JSON.stringify(problems)}; page: ${(await page.locator("main").innerText().catch(() => "")).slice(0, 600)}`);
+          });
+          await page.waitForFunction(() => document.querySelectorAll(".loading").length === 0, undefined, { timeout: 30_000 });
+          if (hash === "#/patient") {
+            // The consent grid's caption is read whole at every width: not clipped inside the scrolling table.
+            const box = await page.locator("#grid-caption").evaluate((el) => ({ right: el.getBoundingClientRect().right, clipped: el.scrollWidth > el.clientWidth, inScroller: !!el.closest(".table-wrap") }));
+            expect(box, name).toEqual({ right: expect.any(Number), clipped: false, inScroller: false });
+            expect(box.right, name).toBeLessThanOrEqual(width);
+          }
+          await shot(page, name);
+          for (const v of await axe(page)) found.push(`${name}: ${v}`);
+        }
+      }
+      for (const p of problems) found.push(`${who}: ${p}`);
+      await page.close();
+    }
+    expect(found).toEqual([]);
+  }, 240_000);
+});
