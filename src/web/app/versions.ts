@@ -59,9 +59,16 @@ export function VersionTimeline() {
   return Show({
     it: list,
     what: "model versions",
-    show: ({ versions, models }: { versions: Version[]; models: Model[] }) =>
-      h("div", null, [
-        h("label", { class: "inline" }, "Model version ", h("select", { value: id, onChange: (e: Event & { target: HTMLSelectElement }) => setId(e.target.value) }, [h("option", { value: "" }, "Choose a version…"), ...versions.map((v) => h("option", { value: v.versionId }, `${versionLabel(v, models)} — ${words(v.statusName)}`))])),
+    show: ({ versions, models }: { versions: Version[]; models: Model[] }) => {
+      const chosen = versions.find((v) => v.versionId === id);
+      return h("div", null, [
+        // A phone's select shows one line and cuts what does not fit: the label sits above it, the
+        // select takes the card's width, and the chosen version is said again below in full.
+        h("div", { class: "pick" }, [
+          h("label", { for: "version-pick" }, "Model version"),
+          h("select", { id: "version-pick", value: id, onChange: (e: Event & { target: HTMLSelectElement }) => setId(e.target.value) }, [h("option", { value: "" }, "Choose a version…"), ...versions.map((v) => h("option", { value: v.versionId }, `${versionLabel(v, models)} · ${words(v.statusName)}`))]),
+          chosen ? h("p", { class: "muted", "data-testid": "version-chosen" }, `${versionLabel(chosen, models)}, ${words(chosen.statusName).toLowerCase()}, submitted by ${chosen.developerName ?? "its developer"} on ${when(chosen.registeredTime)}.`) : null,
+        ]),
         id
           ? Show({
               it: events,
@@ -69,7 +76,8 @@ export function VersionTimeline() {
               show: (evs: Event[]) => h("ol", { class: "timeline" }, evs.map((e) => h("li", null, h("time", null, when(e.time)), h("span", null, e.what)))),
             })
           : null,
-      ]),
+      ]);
+    },
   });
 }
 
