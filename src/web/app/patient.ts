@@ -1,7 +1,10 @@
 /**
  * The patient's page: consents as a purpose × organisation grid with switches, each switch a
  * signed EIP-712 request relayed by the hospital (POST /relay) and shown pending until the index
- * has the event; the full history; what a revocation does, in words.
+ * has the event; the full history; the datasets that include the patient and what became of them;
+ * what a revocation does, in words. A patient with a secret has a pseudonym per hospital
+ * (aliases.ts): a grid each, and one history, one list of datasets and one revocation report
+ * joined across them, each row labelled with its hospital.
  */
 import { h } from "preact";
 import { useState } from "preact/hooks";
