@@ -51,6 +51,16 @@ export const W = {
   batch: { hospital: "org", fromTime: "time", toTime: "time", time: "time" },
   member: { role: en(ROLES), status: en(MEMBER_STATUSES), admittedTime: "time" },
   recallImpact: { status: en(VERSION_STATUSES), hospitals: { each: { hospital: "org" } } },
+  subjectDatasets: {
+    datasets: {
+      each: {
+        custodian: "org", status: en(DATASET_STATUSES), allowedPurposes: "purposes", registeredTime: "time",
+        consents: { each: { purpose: "purpose", grantee: "org" } },
+        versions: { each: { developer: "org", status: en(VERSION_STATUSES), registeredTime: "time" } },
+        uses: { each: { org: "org", purpose: "purpose", time: "time" } },
+      },
+    },
+  },
   revocationImpact: { purpose: "purpose", grantee: "org", revokedTime: "time", datasets: { each: { versions: { each: { developer: "org", registeredTime: "time" } }, uses: { each: { org: "org", purpose: "purpose", time: "time" } } } } },
 } satisfies Record<string, Spec>;
 
@@ -83,6 +93,17 @@ export const revocationImpact = arr(worded(obj({
   })),
   datasetsWithoutManifest: arr(str),
 }), W.revocationImpact));
+/** GET /consents/:subject/datasets: the datasets that include the subject, whatever they revoked (docs/reports.md). */
+export const subjectDatasets = worded(obj({
+  subject: str,
+  datasets: arr(obj({
+    datasetId: str, uri: str, custodian: int, status: int, allowedPurposes: str, registeredBlock: int, registeredTime: int,
+    consents: arr(obj({ purpose: int, grantee: int, heldAtRegistration: bool, heldNow: bool })),
+    versions: arr(obj({ versionId: str, modelId: str, modelName: str, developer: int, status: int, registeredBlock: int, registeredTime: int, consented: bool })),
+    uses: arr(obj({ org: int, purpose: int, block: int, time: int, tx: str, consented: bool })),
+  })),
+  datasetsWithoutManifest: arr(str),
+}), W.subjectDatasets);
 const versionTraceSummary = obj({
   versionId: str, traces: int, anchored: int, consentCovered: int, tierCompliant: int, overrides: int, acceptedAtTakeover: int,
   consentCoverage: { type: "number" }, tierCompliance: { type: "number" }, overrideRate: { type: "number" },

@@ -3,7 +3,7 @@
  * or a single ordered lookup; none reads the chain.
  */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { LIMITS, MemberStatus, Purpose, NUMBERS } from "../constants";
+import { LIMITS, MemberStatus, Purpose, NUMBERS, purposesOf } from "../constants";
 import { InputError, isoOf, type Rows } from "../core";
 import { K, P, asOfRange, checkpoint, lc, pad } from "./keys";
 import type { IndexStore, Json } from "./store";
@@ -86,6 +86,46 @@ async function revocationImpact(store: IndexStore, consentValidAt: ConsentValidA
     out.push({ purpose, grantee, revokedBlock: Number(r.block), revokedTime, revokedAt: isoOf(revokedTime), datasets, datasetsWithoutManifest: withoutManifest });
   }
   return out;
+}
+
+/** Which of the subject's slots let `org` use their data for `purpose` at `at`: its own, then "any member" while `org` was ACTIVE; undefined when none did. */
+async function slotHeld(store: IndexStore, subject: string, purpose: number, org: number, at: { block?: number; time: number }): Promise<number | undefined> {
+  if (await consentStateAt(store, subject, purpose, org, at)) return org;
+  if (org === NUMBERS.ANY_MEMBER || (await memberStatusAt(store, org, at)) !== MemberStatus.ACTIVE) return undefined;
+  return (await consentStateAt(store, subject, purpose, NUMBERS.ANY_MEMBER, at)) ? NUMBERS.ANY_MEMBER : undefined;
+}
+
+/**
+ * The datasets whose custodians disclosed (by a verified cohort manifest) that they include the
+ * subject, whatever the subject revoked: per dataset its custodian and allowed purposes; the
+ * subject's consents it relied on (per allowed purpose, the slot that let the custodian hold the
+ * data for it when it registered the dataset, and whether that consent holds at `now`); the model
+ * versions trained on it, with their status; and its recorded uses. Each version and use says
+ * whether the subject's consent for its purpose covered its organisation at its time. Datasets in
+ * registration order. `datasetsWithoutManifest` as in revocationImpact, for every purpose.
+ */
+async function subjectDatasets(store: IndexStore, consentValidAt: ConsentValidAt, subject: string, now: { block?: number; time: number }) {
+  const ids = (await store.list(P.manifestsOf(subject))).map((e) => lastSegment(e.key));
+  const rows = (await Promise.all(ids.map((id) => row<Rows.DatasetRow>(store, K.dataset(id))))).filter((d) => !!d);
+  const datasets = await Promise.all(byTime(rows.map((d) => ({ d, time: d.registeredTime, block: d.registeredBlock }))).map(async ({ d }) => {
+    const custodian = Number(d.custodian);
+    const registered = { block: d.registeredBlock, time: d.registeredTime };
+    const consents = await Promise.all(purposesOf(BigInt(d.allowedPurposes ?? 0)).map(async (purpose) => {
+      const slot = await slotHeld(store, subject, purpose, custodian, registered);
+      return { purpose, grantee: slot ?? custodian, heldAtRegistration: slot !== undefined, heldNow: await consentValidAt(subject, purpose, custodian, now) };
+    }));
+    const { trained, recorded } = await usesOf(store, d.datasetId);
+    const versions = await Promise.all(trained.map(async (t) => {
+      const v = await row<Rows.VersionRow>(store, K.version(t.versionId));
+      const model = v ? await row<Rows.ModelRow>(store, K.model(v.modelId)) : undefined;
+      return { versionId: t.versionId, modelId: v?.modelId ?? "", modelName: model?.name ?? "", developer: t.org, status: v?.status ?? 0, registeredBlock: t.block, registeredTime: t.time, consented: await consentValidAt(subject, Purpose.MODEL_TRAINING, t.org, { time: t.time }) };
+    }));
+    const uses = await Promise.all(recorded.map(async (u) => ({ ...u, consented: await consentValidAt(subject, u.purpose, u.org, { time: u.time }) })));
+    return { datasetId: lc(d.datasetId), uri: d.uri, custodian, status: d.status, allowedPurposes: d.allowedPurposes, registeredBlock: d.registeredBlock, registeredTime: d.registeredTime, consents, versions, uses };
+  }));
+  const manifests = new Set((await store.list(P.manifests)).map((e) => lastSegment(e.key)));
+  const withoutManifest = (await values<Rows.DatasetRow>(store, P.datasets)).filter((d) => !manifests.has(lc(d.datasetId))).map((d) => lc(d.datasetId));
+  return { subject: lc(subject), datasets, datasetsWithoutManifest: withoutManifest };
 }
 
 /** One page of rows ordered by a stable key: those after `after`, at most `limit`, and the cursor of the next page. */
@@ -301,6 +341,9 @@ function impactQueries(store: IndexStore, consentValidAt: ConsentValidAt) {
 
     /** Per revocation of a data-use purpose, the uses it touched (see revocationImpact below). */
     revocationImpact: (subject: string) => revocationImpact(store, consentValidAt, subject),
+
+    /** The datasets that include the subject, whatever they revoked (see subjectDatasets above); `now` is the chain's. */
+    subjectDatasets: (subject: string, now: { block?: number; time: number }) => subjectDatasets(store, consentValidAt, subject, now),
 
     /**
      * Takes a custodian's cohort manifest, checks it against the dataset's on-chain cohort root,

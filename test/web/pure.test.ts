@@ -8,7 +8,9 @@ import { SiweMessage } from "siwe";
 import { Wallet, id } from "ethers";
 import { cellState, consentRequest } from "../../src/web/app/consent-cells";
 import { buckets, receiptsOf } from "../../src/web/app/receipts";
-import { utcTick, verdictCsv, when } from "../../src/web/app/format";
+import { hospitalName, utcTick, verdictCsv, when } from "../../src/web/app/format";
+import { datasetSentences, list, unknownSentence, type SubjectDataset } from "../../src/web/app/dataset-words";
+import { derivePseudonyms, joinPseudonymViews } from "../../src/sdk/pseudonyms";
 import { findDemoPatient } from "../../src/web/app/demo-patients";
 import { policyChecks, refusal } from "../../src/web/app/policy";
 import { impactSentences, type RevocationRow } from "../../src/web/app/impact-words";
@@ -122,5 +124,51 @@ describe("web app: pure parts", () => {
     }]);
     expect(s.unknown).toBe("1 dataset allows this purpose without disclosing who is in it, so whether you are in it is unknown.");
     expect(impactSentences({ ...row, datasets: [], datasetsWithoutManifest: [] }, names, false)).toEqual({ heading: "The subject revoked model training by any member on 29 Nov 2026, 21:37 UTC.", datasets: [], none: "No disclosed dataset includes their data.", unknown: undefined });
+  });
+
+  it("a dataset that includes you, in sentences: who holds it and for what, the consents it relied on, the versions trained on it and its uses, whether or not you revoked", () => {
+    const d: SubjectDataset = {
+      datasetId: "0xd1", uri: "s3://hospital-1/cxr-raw.tar.age", custodianName: "Xiangya Hospital (demo)", statusName: "ACTIVE", allowedPurposesNames: ["RESEARCH", "MODEL_TRAINING", "COMMERCIAL_USE"], registeredTime: 1795988220,
+      consents: [
+        { purposeName: "RESEARCH", granteeName: "any member", heldAtRegistration: true, heldNow: true },
+        { purposeName: "MODEL_TRAINING", granteeName: "Xiangya Hospital (demo)", heldAtRegistration: true, heldNow: false },
+        { purposeName: "COMMERCIAL_USE", granteeName: "Xiangya Hospital (demo)", heldAtRegistration: false, heldNow: false },
+      ],
+      versions: [{ versionId: "0x8eff00000000000000000000000000000000000000000000000000000000070bc", modelName: "chest-xray-dx", developerName: "Lumen Imaging AI (demo)", statusName: "RECALLED", registeredTime: 1795988280, consented: true }],
+      uses: [{ orgName: "Cardiosense (demo)", purposeName: "RESEARCH", time: 1795989000, consented: false }],
+    };
+    const s = datasetSentences(d, "at Xiangya Hospital (demo)");
+    expect(s.heading).toBe("s3://hospital-1/cxr-raw.tar.age, held by Xiangya Hospital (demo)");
+    expect(s.facts).toEqual([
+      "Xiangya Hospital (demo) disclosed that this dataset includes your data (your record at Xiangya Hospital (demo)). It registered it on 29 Nov 2026, 21:37 UTC for research, model training and commercial use.",
+      "For research it relied on your consent to research by any member; you still give it.",
+      "For model training it relied on your consent to model training by Xiangya Hospital (demo); you no longer give it, so no new use for this purpose is allowed.",
+      "For commercial use no consent of yours covered Xiangya Hospital (demo) when it registered the dataset, and none does now: it may not use your data for this purpose.",
+    ]);
+    expect(s.uses).toEqual([
+      "Model version chest-xray-dx 0x8eff…70bc, now recalled, was trained on it by Lumen Imaging AI (demo) on 29 Nov 2026, 21:38 UTC, while your consent to model training covered it.",
+      "Cardiosense (demo) used it for research on 29 Nov 2026, 21:50 UTC, when no consent of yours to research covered Cardiosense (demo).",
+    ]);
+    // One address only: no hospital named; a retired dataset says so.
+    expect(datasetSentences({ ...d, statusName: "RETIRED" }).facts[0]).toBe("Xiangya Hospital (demo) disclosed that this dataset includes your data. It registered it on 29 Nov 2026, 21:37 UTC for research, model training and commercial use. It is now retired.");
+    expect([unknownSentence(0), unknownSentence(1), unknownSentence(3)]).toEqual([undefined, "1 dataset does not disclose who is in it, so whether your data is in it is unknown.", "3 datasets do not disclose who is in them, so whether your data is in them is unknown."]);
+    expect([list([]), list(["a"]), list(["a", "b"]), list(["a", "b", "c"])]).toEqual(["", "a", "a and b", "a, b and c"]);
+  });
+
+  it("a hospital in the verdicts is a placeholder while names load, its name once they are in, and an id only when no name can be had", () => {
+    const members = [{ orgId: 1, name: "Xiangya Hospital (demo)" }];
+    expect(hospitalName(1, undefined, false)).toEqual({ text: "name loading…", loading: true });
+    expect(hospitalName(1, members, false)).toEqual({ text: "Xiangya Hospital (demo)", loading: false });
+    expect(hospitalName(9, members, false)).toEqual({ text: "organisation 9", loading: false });
+    expect(hospitalName(1, undefined, true)).toEqual({ text: "organisation 1", loading: false });
+    expect(hospitalName(undefined, undefined, false)).toEqual({ text: "", loading: false });
+  });
+
+  it("the browser derives demo patient 0's pseudonyms as docs/pseudonyms.md's vectors say, and joins their rows labelled by hospital", () => {
+    // The same derivation the page runs (src/web/app/aliases.ts calls derivePseudonyms by path).
+    const [a, b] = derivePseudonyms("0x087d921272d7dacab6271a8853272b96b7e08da7f9d7371a57562c8c3cab3758", [1, 2]);
+    expect([a.address, b.address]).toEqual(["0xC80B0C694F41cbB91AbB2603439ed13C8E65a564", "0xADef886dd00aBe9B45D2695Ed9C18D31d01E8517"]);
+    const rows = joinPseudonymViews([{ hospital: { id: 1, name: "A" }, address: a.address, rows: [{ block: 5, logIndex: 0 }] }, { hospital: { id: 2, name: "B" }, address: b.address, rows: [{ block: 3, logIndex: 1 }] }], (x, y) => x.block - y.block || x.logIndex - y.logIndex);
+    expect(rows.map((r) => [r.block, r.hospital.name, r.pseudonym])).toEqual([[3, "B", b.address], [5, "A", a.address]]);
   });
 });

@@ -9,7 +9,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JsonRpcProvider, Wallet } from "ethers";
@@ -20,6 +20,7 @@ import { Purpose } from "../../src/constants";
 import { TraceBatcher, connectLedger, readDeployment, receiptFor } from "../../src/sdk";
 import { traceInput } from "../helpers/traces";
 import { START_BUNDLE } from "../helpers/bundles";
+import type { DemoIdentity } from "../../src/demo/identity";
 
 const ROOT = join(__dirname, "..", "..");
 const SHOTS = join(ROOT, "test", "artifacts", "web");
@@ -78,8 +79,28 @@ async function axe(page: Page): Promise<string[]> {
   return violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id} (${v.impact}) at ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
 }
 
-const identity = (name: string) => JSON.parse(readFileSync(join(data, "identities.json"), "utf8")).identities.find((i: { name: string }) => i.name === name) as { name: string; address: string; privateKey: string; mrn?: string };
+const identity = (name: string) => JSON.parse(readFileSync(join(data, "identities.json"), "utf8")).identities.find((i: { name: string }) => i.name === name) as DemoIdentity;
 const demoFacts = () => JSON.parse(readFileSync(join(data, "demo.json"), "utf8")) as { receipts: string[]; revokedSubject: string; recalledVersion: string; versions: Record<string, string> };
+
+/** The cohort manifests the demo's hospitals wrote: each hospital's name and the subjects it disclosed. */
+function manifests(): { hospital: string; subjects: string[] }[] {
+  const out: { hospital: string; subjects: string[] }[] = [];
+  for (const dir of readdirSync(data).filter((d) => /^hospital-\d+$/.test(d))) {
+    const hospital = identity(dir).organisation!.name;
+    for (const f of readdirSync(join(data, dir)).filter((x) => x.endsWith(".cohort.json"))) out.push({ hospital, subjects: (JSON.parse(readFileSync(join(data, dir, f), "utf8")) as { subjects: string[] }).subjects.map((x) => x.toLowerCase()) });
+  }
+  return out;
+}
+
+/** A demo patient (not patient-0, whose consents a test switches) whose pseudonyms at two or more hospitals are each in a disclosed dataset. */
+function multiPseudonymPatient(): DemoIdentity & { datasets: { hospital: string }[] } {
+  const all = manifests();
+  const patients = (JSON.parse(readFileSync(join(data, "identities.json"), "utf8")).identities as DemoIdentity[]).filter((i) => i.role === "PATIENT" && i.name !== "patient-0");
+  const withDatasets = patients.map((p) => ({ ...p, datasets: all.filter((m) => (p.pseudonyms ?? []).some((x) => m.subjects.includes(x.address.toLowerCase()))) }));
+  const found = withDatasets.find((p) => new Set(p.datasets.map((d) => d.hospital)).size >= 2);
+  expect(found, "the demo has a patient in datasets at two hospitals").toBeDefined();
+  return found!;
+}
 
 /**
  * Hospital 3 records `n` decisions with notes-structuring 1.2 at times spread from its last
@@ -139,7 +160,9 @@ describe("web app", () => {
     const me = (await page.locator(".who").textContent())!;
     const address = JSON.parse(readFileSync(join(data, "identities.json"), "utf8")).identities.find((i: { name: string }) => i.name === "patient-0").address as string;
     expect(me).toContain("Patient");
-    const cell = page.getByRole("switch", { name: "Model training by Any member" });
+    // Several pseudonyms label each grid's switches with their hospital; one needs no label.
+    const pseudonyms = identity("patient-0").pseudonyms ?? [];
+    const cell = page.getByRole("switch", { name: `Model training by Any member${pseudonyms.length > 1 ? ` at ${pseudonyms[0].hospital.name}` : ""}`, exact: true });
     const consents = ConsentRegistry__factory.connect(JSON.parse(readFileSync(join(data, "deployment.json"), "utf8")).addresses.consents, new JsonRpcProvider(rpc, 31337, { staticNetwork: true }));
     const onChain = () => consents.isConsentValid(address, Purpose.MODEL_TRAINING, 0);
 
@@ -180,8 +203,20 @@ describe("web app", () => {
   }, 180_000);
 
   it("an auditor drops a good and a tampered receipt: VALID and the named reason, and the CSV says the same", async () => {
-    const { page, problems } = await open(1280);
+    const { page, problems } = await open(390);
+    // The members' names are held back until the verdicts are shown: the hospital column says so, never a raw id as a name.
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    await page.route("**/members", async (route) => (await released, route.continue()));
     await signIn(page, "auditor");
+    await page.evaluate(() => {
+      const w = window as unknown as { sawRawId: string };
+      w.sawRawId = "";
+      new MutationObserver(() => {
+        const t = document.querySelector("#verdicts")?.textContent ?? "";
+        if (/organisation \d/.test(t)) w.sawRawId = t;
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
     const demo = JSON.parse(readFileSync(join(data, "demo.json"), "utf8"));
     const good = JSON.parse(readFileSync(demo.receipts[0], "utf8"));
     const h: string = good.record.outputHash;
@@ -194,6 +229,15 @@ describe("web app", () => {
     await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(2);
     expect(await rows.nth(0).textContent()).toContain("VALID");
     expect(await rows.nth(1).textContent()).toContain("LEAF_MISMATCH");
+    const hospitals = page.locator("#verdicts tbody td[data-label=Hospital]");
+    expect(await hospitals.allTextContents()).toEqual(["name loading…", "name loading…"]);
+    await shot(page, "auditor-names-loading-390");
+    release();
+    const name = ((await (await fetch(`${api}/members`)).json()) as { orgId: number; name: string }[]).find((m) => m.orgId === Number(good.record.hospital))!.name;
+    await expect.poll(() => hospitals.allTextContents(), { timeout: 30_000 }).toEqual([name, name]);
+    expect(await page.evaluate(() => (window as unknown as { sawRawId: string }).sawRawId)).toBe("");
+    await page.unroute("**/members");
+    await page.setViewportSize({ width: 1280, height: 900 });
     const download = page.waitForEvent("download");
     await page.getByRole("link", { name: "Download CSV" }).click();
     const csv = readFileSync((await (await download).path())!, "utf8").trim().split("\n");
@@ -248,6 +292,29 @@ describe("web app", () => {
     expect(text).toMatch(/Dataset s3:\/\/hospital-1\/cxr-train-split\.tar\.age \(held by [^)]+\(demo\)\) includes your data\./);
     expect(text).toMatch(/Model version chest-xray-dx 0x[0-9a-f]{4}…[0-9a-f]{4} was trained on it by Lumen Imaging AI \(demo\) on .* UTC, before your revocation\./);
     await shot(page, "patient-impact-1280");
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it("a patient with pseudonyms at several hospitals sees one grid per hospital, one joined history and every dataset that includes any of them, each labelled with its hospital", async () => {
+    const who = multiPseudonymPatient();
+    const { page, problems } = await open(1280);
+    await signIn(page, who.name);
+    const joinedText = page.getByTestId("pseudonyms");
+    await joinedText.waitFor({ timeout: 30_000 });
+    // Each pseudonym the browser derived from the secret is the demo's pseudonym at that hospital.
+    for (const p of who.pseudonyms!) expect(await joinedText.textContent()).toContain(`${p.hospital.name} knows you as ${p.address.slice(0, 6)}…${p.address.slice(-4)}`);
+    const grids = page.locator("section[aria-labelledby=consents-h] .alias h3");
+    await expect.poll(() => grids.allTextContents(), { timeout: 30_000 }).toEqual([...who.pseudonyms!].sort((a, b) => a.hospital.id - b.hospital.id).map((p) => `At ${p.hospital.name} as ${p.address.slice(0, 6)}…${p.address.slice(-4)}`));
+    const history = page.locator("#history-table tbody td[data-label='Your record at']");
+    await history.first().waitFor({ timeout: 30_000 });
+    expect(new Set(await history.allTextContents())).toEqual(new Set(who.pseudonyms!.map((p) => p.hospital.name)));
+    const datasets = page.getByTestId("my-datasets");
+    await datasets.waitFor({ timeout: 30_000 });
+    const headings = await datasets.locator("article h3").allTextContents();
+    expect(headings.map((x) => x.replace(/^.*, held by /, "")).sort()).toEqual(who.datasets.map((d) => d.hospital).sort());
+    expect(await datasets.textContent()).toMatch(/disclosed that this dataset includes your data \(your record at [^)]+\(demo\)\)\. It registered it on .* UTC for /);
+    await shot(page, "patient-pseudonyms-1280");
     expect(problems).toEqual([]);
     await page.close();
   }, 120_000);
@@ -310,7 +377,8 @@ describe("web app", () => {
     // Per identity, its pages and a text each shows once loaded.
     const identities: [who: string, pages: [hash: string, ready: string][]][] = [
       ["", [["", "Sign in"]]],
-      ["patient-1", [["#/patient", "Every change to your consents"]]],
+      // A patient with pseudonyms at several hospitals: a grid each, and their history and datasets joined.
+      [multiPseudonymPatient().name, [["#/patient", "Every change to your consents"]]],
       ["auditor", [["#/auditor", "Revocation impact"]]],
       ["regulator", [["#/regulator", "Alerts from post-market reports"]]],
       ["hospital-1", [["#/hospital", "Deployed versions and their status now"], ["#/verify", "No receipts checked yet."]]],
@@ -332,11 +400,35 @@ describe("web app", () => {
             throw new Error(`${name} not ready (${e.message.split("\n")[0]}); problems: ${JSON.stringify(problems)}; page: ${(await page.locator("main").innerText().catch(() => "")).slice(0, 600)}`);
           });
           await page.waitForFunction(() => document.querySelectorAll(".loading").length === 0, undefined, { timeout: 30_000 });
+          if (hash === "#/auditor") {
+            // The timeline's select and the chosen version read whole at every width (the select was clipped at 390 px).
+            await page.getByRole("combobox", { name: "Model version" }).selectOption(demoFacts().recalledVersion);
+            await page.locator(".timeline li").first().waitFor({ timeout: 30_000 });
+            const fit = await page.locator("#version-pick").evaluate((el) => {
+              const select = el as HTMLSelectElement;
+              const style = getComputedStyle(select);
+              const ctx = document.createElement("canvas").getContext("2d")!;
+              ctx.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+              // The text's room: the select's inner width less its padding and the arrow (about 1.5 em).
+              const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 1.5 * parseFloat(style.fontSize);
+              const widest = [...select.options].map((o) => ({ text: o.text, width: Math.ceil(ctx.measureText(o.text).width) })).sort((a, b) => b.width - a.width)[0];
+              return { widest, room: Math.floor(room), right: select.getBoundingClientRect().right };
+            });
+            // Whichever version is chosen, the select shows its whole name.
+            expect(fit.widest.width, `${name}: every option's text fits its select ${JSON.stringify(fit)}`).toBeLessThanOrEqual(fit.room);
+            expect(fit.right, name).toBeLessThanOrEqual(width);
+            const chosen = await page.getByTestId("version-chosen").evaluate((el) => ({ clipped: el.scrollWidth > el.clientWidth, right: el.getBoundingClientRect().right }));
+            expect(chosen.clipped, name).toBe(false);
+            expect(chosen.right, name).toBeLessThanOrEqual(width);
+          }
           if (hash === "#/patient") {
             // The consent grid's caption is read whole at every width: not clipped inside the scrolling table.
-            const box = await page.locator("#grid-caption").evaluate((el) => ({ right: el.getBoundingClientRect().right, clipped: el.scrollWidth > el.clientWidth, inScroller: !!el.closest(".table-wrap") }));
-            expect(box, name).toEqual({ right: expect.any(Number), clipped: false, inScroller: false });
-            expect(box.right, name).toBeLessThanOrEqual(width);
+            const boxes = await page.locator(".grid-caption").evaluateAll((els) => els.map((el) => ({ right: el.getBoundingClientRect().right, clipped: el.scrollWidth > el.clientWidth, inScroller: !!el.closest(".table-wrap") })));
+            expect(boxes.length, name).toBeGreaterThanOrEqual(1);
+            for (const box of boxes) {
+              expect(box, name).toEqual({ right: expect.any(Number), clipped: false, inScroller: false });
+              expect(box.right, name).toBeLessThanOrEqual(width);
+            }
           }
           await shot(page, name);
           for (const v of await axe(page)) found.push(`${name}: ${v}`);

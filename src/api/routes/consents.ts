@@ -51,4 +51,13 @@ export function consentRoutes({ app, o, q, route, consentScope, now, say, names 
       return say(sch.W.revocationImpact, await q.revocationImpact((req.params as { subject: string }).subject));
     },
   );
+  app.get(
+    "/consents/:subject/datasets",
+    route("subject", { params: sch.params.subject, description: "The datasets whose custodians disclosed (by cohort manifest) that they include the subject, whether or not the subject revoked anything: per dataset the custodian, the purposes it allows, the subject's consents it relied on (at its registration, and now by the chain's head), the model versions trained on it with their status, and its recorded uses; see docs/reports.md. For the subject and their delegates, and oversight; hospitals are refused.", response: { 200: sch.subjectDatasets } }, ["consents"]),
+    async (req) => {
+      if (req.caller.kind === "HOSPITAL") throw new ApiError("FORBIDDEN", "a hospital may not read the datasets that include a subject: they span other custodians' datasets (regulators and auditors read them, as do the subject and their delegates)");
+      await consentScope(req);
+      return say(sch.W.subjectDatasets, await q.subjectDatasets((req.params as { subject: string }).subject, await now()));
+    },
+  );
 }

@@ -30,6 +30,8 @@ const identity = S.obj({
   address: S.address,
   privateKey: S.str,
   mrn: S.str,
+  /** A demo patient's one secret (public, like the keys): the web app derives their pseudonym at every hospital from it. */
+  secret: S.hex32,
 });
 const identitiesSchema = S.obj({ warning: S.str, identities: S.arr(identity) });
 

@@ -12,11 +12,15 @@ export class ApiFailure extends Error {
 
 let session: string | undefined;
 export const setSession = (s: string | undefined) => (session = s);
+export const currentSession = () => session;
 
 /** GET or POST a JSON answer; a refusal becomes an ApiFailure with the API's code and words. */
-export async function api<T>(path: string, body?: unknown): Promise<T> {
+export const api = <T>(path: string, body?: unknown): Promise<T> => apiAs<T>(session, path, body);
+
+/** The same as {@link api} under another session (a patient's other pseudonym: docs/pseudonyms.md). */
+export async function apiAs<T>(as: string | undefined, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
-  if (session) headers.authorization = `Bearer ${session}`;
+  if (as) headers.authorization = `Bearer ${as}`;
   if (body !== undefined) headers["content-type"] = "application/json";
   let r: Response;
   try {

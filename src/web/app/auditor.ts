@@ -6,7 +6,7 @@
 import { h } from "preact";
 import { useState } from "preact/hooks";
 import { api, type Member } from "./api";
-import { percent, short, thousands, verdictCsv, when } from "./format";
+import { hospitalName, percent, short, thousands, verdictCsv, when } from "./format";
 import { buckets, receiptsOf, type Loaded } from "./receipts";
 import { Empty, ErrorNote, LineChart, Section, Table, useLoad, type Series } from "./ui";
 import { RecallImpact, VersionTimeline } from "./versions";
@@ -19,7 +19,8 @@ interface Verdict {
 interface Row {
   file: string;
   traceId: string;
-  hospital: string;
+  /** The hospital's organisation id; named at render, once the members' names are in. */
+  hospital?: number;
   version: string;
   time: number;
   verdict: Verdict;
@@ -35,7 +36,7 @@ interface VersionFigures {
 
 const MAX_PER_REQUEST = 500;
 
-async function verify(loaded: Loaded[], orgName: (id: number) => string): Promise<Row[]> {
+async function verify(loaded: Loaded[]): Promise<Row[]> {
   const readable = loaded.filter((l) => l.receipt !== undefined);
   const verdicts: Verdict[] = [];
   for (let i = 0; i < readable.length; i += MAX_PER_REQUEST) {
@@ -46,7 +47,7 @@ async function verify(loaded: Loaded[], orgName: (id: number) => string): Promis
   return loaded.map((l) => {
     const r = l.receipt?.record;
     const verdict = l.receipt === undefined ? { valid: false, reasons: [{ code: "UNREADABLE", message: l.unreadable ?? "no receipt" }] } : verdicts[k++];
-    return { file: l.file, traceId: String(r?.traceId ?? ""), hospital: r?.hospital === undefined ? "" : orgName(Number(r.hospital)), version: String(r?.modelVersion ?? ""), time: Number(r?.time ?? 0), verdict, receipt: l.receipt };
+    return { file: l.file, traceId: String(r?.traceId ?? ""), hospital: r?.hospital === undefined ? undefined : Number(r.hospital), version: String(r?.modelVersion ?? ""), time: Number(r?.time ?? 0), verdict, receipt: l.receipt };
   });
 }
 
@@ -76,20 +77,23 @@ export function AuditorPage({ oversight }: { oversight: boolean }) {
   return h(
     "div",
     null,
-    h(Section, { title: "Verify receipts", id: "verify", children: h(ReceiptDrop, { members: members.data ?? [], oversight }) }),
+    h(Section, { title: "Verify receipts", id: "verify", children: h(ReceiptDrop, { members: members.data, membersFailed: members.error !== undefined, oversight }) }),
     oversight ? h(Section, { title: "A model version's timeline", id: "timeline", children: h(VersionTimeline, null) }) : null,
     oversight ? h(Section, { title: "Recall impact", id: "recall", children: h(RecallImpact, null) }) : null,
     oversight ? h(Section, { title: "Revocation impact", id: "revocation", children: h(RevocationImpact, null) }) : null,
   );
 }
 
-function ReceiptDrop({ members, oversight }: { members: Member[]; oversight: boolean }) {
+function ReceiptDrop({ members, membersFailed, oversight }: { members: Member[] | undefined; membersFailed: boolean; oversight: boolean }) {
   const [rows, setRows] = useState<Row[] | undefined>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
   const [over, setOver] = useState(false);
   const [figures, setFigures] = useState<Awaited<ReturnType<typeof figuresOverTime>> | undefined>();
-  const orgName = (id: number) => members.find((m) => m.orgId === id)?.name ?? `organisation ${id}`;
+  const hospital = (id: number | undefined) => {
+    const n = hospitalName(id, members, membersFailed);
+    return n.loading ? h("span", { class: "muted", "data-testid": "name-loading" }, n.text) : n.text;
+  };
 
   async function take(files: FileList | File[]) {
     if (files.length === 0) return;
@@ -97,7 +101,7 @@ function ReceiptDrop({ members, oversight }: { members: Member[]; oversight: boo
     setError(undefined);
     setFigures(undefined);
     try {
-      const verified = await verify(await readFiles(files), orgName);
+      const verified = await verify(await readFiles(files));
       setRows(verified);
       if (oversight && verified.some((r) => r.receipt !== undefined)) setFigures(await figuresOverTime(verified));
     } catch (e) {
@@ -133,7 +137,7 @@ function ReceiptDrop({ members, oversight }: { members: Member[]; oversight: boo
             caption: "One row per record",
             id: "verdicts",
             head: ["File", "Trace", "Hospital", "Model version", "Time", "Verdict"],
-            rows: rows.map((r) => [r.file, r.traceId ? short(r.traceId) : "—", r.hospital, r.version ? short(r.version) : "—", r.time ? when(r.time) : "—", Verdict({ v: r.verdict })]),
+            rows: rows.map((r) => [r.file, r.traceId ? short(r.traceId) : "—", hospital(r.hospital), r.version ? short(r.version) : "—", r.time ? when(r.time) : "—", Verdict({ v: r.verdict })]),
           }),
         )
       : h(Empty, { children: "No receipts checked yet." }),
@@ -173,6 +177,6 @@ function RevocationImpact() {
       h("input", { id: "subject", value: subject, placeholder: "0x…", spellcheck: false, onInput: (e: Event) => setSubject((e.target as HTMLInputElement).value) }),
       h("button", { type: "submit" }, "Show"),
     ),
-    asked ? h(RevocationImpactView, { url: `/reports/revocation-impact/${asked}`, you: false }) : null,
+    asked ? h(RevocationImpactView, { sources: [{ url: `/reports/revocation-impact/${asked}` }], you: false }) : null,
   );
 }

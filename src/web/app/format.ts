@@ -51,3 +51,14 @@ export function verdictCsv(rows: { file: string; traceId: string; valid: boolean
   const lines = rows.map((r) => [q(r.file), q(r.traceId), r.valid ? "VALID" : "INVALID", q(r.reasons.map((x) => x.code).join(" ")), q(r.reasons.map((x) => x.message).join("; "))].join(","));
   return ["file,traceId,verdict,reasons,messages", ...lines].join("\n") + "\n";
 }
+
+/**
+ * A hospital's name for a person: the member's registered name; a neutral placeholder while the
+ * names are loading, so an id never shows as a name; "organisation N" only when the names could not
+ * be read or the id is no member's.
+ */
+export function hospitalName(id: number | undefined, members: { orgId: number; name: string }[] | undefined, failed: boolean): { text: string; loading: boolean } {
+  if (id === undefined) return { text: "", loading: false };
+  if (members === undefined && !failed) return { text: "name loading…", loading: true };
+  return { text: members?.find((m) => m.orgId === id)?.name ?? `organisation ${id}`, loading: false };
+}

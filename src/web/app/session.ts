@@ -21,6 +21,8 @@ export interface Me {
   /** Signed in with a demo account's public test key. */
   demo: boolean;
   signer: Signer;
+  /** A demo patient's one secret (docs/pseudonyms.md): their other pseudonyms derive from it. */
+  secret?: string;
 }
 
 const KEY = "medprov.session";
@@ -55,17 +57,23 @@ async function walletSigner(): Promise<Signer> {
   return provider.getSigner();
 }
 
-async function establish(config: WebConfig, signer: Signer, label: string, demoKey?: string): Promise<Me> {
+/** A SIWE session for `signer` (nonce, signed message, session), without making it this tab's. */
+export async function sessionFor(config: WebConfig, signer: Signer): Promise<{ address: string; session: string }> {
   const address = getAddress(await signer.getAddress());
   const { nonce } = await api<{ nonce: string }>("/auth/nonce", {});
   const now = Date.now();
   const message = siweMessage({ ...config.siwe, chainId: config.chainId, address, nonce, issuedAt: new Date(now).toISOString(), expirationTime: new Date(now + 60 * 60_000).toISOString(), statement: "Sign in to medprov." });
   const signature = await signer.signMessage(message);
   const { session } = await api<{ session: string }>("/auth/verify", { message, signature });
+  return { address, session };
+}
+
+async function establish(config: WebConfig, signer: Signer, label: string, demo?: { key: string; secret?: string }): Promise<Me> {
+  const { address, session } = await sessionFor(config, signer);
   setSession(session);
   const role = await whoAmI();
-  sessionStorage.setItem(KEY, JSON.stringify({ session, address, label, demoKey }));
-  return { address, ...role, label, demo: demoKey !== undefined, signer };
+  sessionStorage.setItem(KEY, JSON.stringify({ session, address, label, demoKey: demo?.key, demoSecret: demo?.secret }));
+  return { address, ...role, label, demo: demo !== undefined, signer, secret: demo?.secret };
 }
 
 /** The session's role and organisation, as the API judges every request: the ledger's at the chain's head. */
@@ -75,17 +83,17 @@ async function whoAmI(): Promise<{ role: string; orgId: number; orgName?: string
 }
 
 export const signInWithWallet = async (config: WebConfig) => establish(config, await walletSigner(), "your wallet");
-export const signInAsDemo = (config: WebConfig, who: DemoIdentity) => establish(config, new Wallet(who.privateKey), who.name, who.privateKey);
+export const signInAsDemo = (config: WebConfig, who: DemoIdentity) => establish(config, new Wallet(who.privateKey), who.name, { key: who.privateKey, secret: who.secret });
 
 /** The session kept for this tab, if any, with its role read again (the ledger may have changed it). */
 export async function restore(): Promise<Me | undefined> {
   const text = sessionStorage.getItem(KEY);
   if (!text) return undefined;
-  const s = JSON.parse(text) as { session: string; address: string; label: string; demoKey?: string };
+  const s = JSON.parse(text) as { session: string; address: string; label: string; demoKey?: string; demoSecret?: string };
   setSession(s.session);
   const signer = s.demoKey ? new Wallet(s.demoKey) : hasWallet() ? await new BrowserProvider(window.ethereum!).getSigner(s.address) : undefined;
   if (!signer) return undefined;
-  return { address: s.address, ...(await whoAmI()), label: s.label, demo: s.demoKey !== undefined, signer };
+  return { address: s.address, ...(await whoAmI()), label: s.label, demo: s.demoKey !== undefined, signer, secret: s.demoSecret };
 }
 
 export function signOut(): void {

@@ -52,6 +52,15 @@ async function timeline(id: string): Promise<Event[]> {
   return events.sort((a, b) => a.time - b.time);
 }
 
+const STATUS_ORDER = ["SUBMITTED", "APPROVED", "SUSPENDED", "RECALLED"];
+
+/** Versions grouped by status (submitted, approved, suspended, recalled, then any other), each group in list order. */
+function byStatus(versions: Version[]): [string, Version[]][] {
+  const rank = (s: string) => (STATUS_ORDER.includes(s) ? STATUS_ORDER.indexOf(s) : STATUS_ORDER.length);
+  const statuses = [...new Set(versions.map((v) => v.statusName))].sort((a, b) => rank(a) - rank(b));
+  return statuses.map((s) => [s, versions.filter((v) => v.statusName === s)]);
+}
+
 export function VersionTimeline() {
   const list = useLoad(loadVersions, "versions");
   const [id, setId] = useState("");
@@ -59,9 +68,20 @@ export function VersionTimeline() {
   return Show({
     it: list,
     what: "model versions",
-    show: ({ versions, models }: { versions: Version[]; models: Model[] }) =>
-      h("div", null, [
-        h("label", { class: "inline" }, "Model version ", h("select", { value: id, onChange: (e: Event & { target: HTMLSelectElement }) => setId(e.target.value) }, [h("option", { value: "" }, "Choose a version…"), ...versions.map((v) => h("option", { value: v.versionId }, `${versionLabel(v, models)} — ${words(v.statusName)}`))])),
+    show: ({ versions, models }: { versions: Version[]; models: Model[] }) => {
+      const chosen = versions.find((v) => v.versionId === id);
+      return h("div", null, [
+        // A phone's select shows one line and cuts what does not fit: the label sits above it, the
+        // select takes the card's width, and the chosen version is said again below in full.
+        h("div", { class: "pick" }, [
+          h("label", { for: "version-pick" }, "Model version"),
+          h("select", { id: "version-pick", value: id, onChange: (e: Event & { target: HTMLSelectElement }) => setId(e.target.value) }, [
+            h("option", { value: "" }, "Choose a version…"),
+            // Grouped by status, so each option is only the version's short name and fits a phone's width.
+            ...byStatus(versions).map(([status, vs]) => h("optgroup", { label: words(status) }, vs.map((v) => h("option", { value: v.versionId }, versionLabel(v, models))))),
+          ]),
+          chosen ? h("p", { class: "muted", "data-testid": "version-chosen" }, `${versionLabel(chosen, models)}, ${words(chosen.statusName).toLowerCase()}, submitted by ${chosen.developerName ?? "its developer"} on ${when(chosen.registeredTime)}.`) : null,
+        ]),
         id
           ? Show({
               it: events,
@@ -69,7 +89,8 @@ export function VersionTimeline() {
               show: (evs: Event[]) => h("ol", { class: "timeline" }, evs.map((e) => h("li", null, h("time", null, when(e.time)), h("span", null, e.what)))),
             })
           : null,
-      ]),
+      ]);
+    },
   });
 }
 
