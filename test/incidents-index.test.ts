@@ -6,34 +6,15 @@
  * layout before these rows is refused, not misread.
  */
 import { describe, it, expect } from "vitest";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { keccak256, toUtf8Bytes, type Signer } from "ethers";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { ledgerFixture, ORG, type Ledger } from "./helpers/fixture";
+import { ledgerFixture, ORG } from "./helpers/fixture";
 import { modelWithVersion } from "./helpers/builders";
-import { clock, traceInput } from "./helpers/traces";
+import { anchorOne, hashOf } from "./helpers/incidents";
 import { deploymentOf, indexFresh, tempDb } from "./helpers/indexing";
-import { Appraiser, Hospital, TraceBatcher, governedCalls, indicationCatalogue, receiptFor, type TraceReceipt } from "../src/sdk";
+import { Appraiser, Hospital, governedCalls, indicationCatalogue } from "../src/sdk";
 import { DEFAULT_INCIDENT_CATEGORIES, DEFAULT_WEIGHTING, LiabilityCase, Role } from "../src/constants";
 import { IndexStore, createQueries } from "../src/indexer";
 import { INDEX_LAYOUT } from "../src/indexer/keys";
-
-const hashOf = (s: string) => keccak256(toUtf8Bytes(s));
-
-/** `signer`'s hospital anchors one trace of `versionId` now; its receipt. */
-async function anchorOne(l: Ledger, signer: Signer, versionId: string): Promise<TraceReceipt> {
-  const now = await time.latest();
-  clock.now = () => now;
-  const batcher = await TraceBatcher.open({ vaultPath: join(mkdtempSync(join(tmpdir(), "medprov-inc-")), "vault"), ledger: l, signer });
-  await batcher.append(traceInput(versionId, { subject: l.patient.address, time: now }));
-  await batcher.flush();
-  const receipts: TraceReceipt[] = [];
-  for await (const x of batcher.storage.anchored()) receipts.push(receiptFor(x, await deploymentOf(l)));
-  await batcher.close();
-  return receipts[0];
-}
 
 /** Two incidents (hospital A, then B), A's found and determined; a category added and a weighting changed by governance. */
 async function scenario() {
@@ -41,8 +22,8 @@ async function scenario() {
   const appraiser = l.spare[0];
   await l.govern({ target: l.consortium, data: l.consortium.interface.encodeFunctionData("admitMember", ["Medical Appraisal Board", Role.APPRAISER, [appraiser.address]]) });
   const { versionId } = await modelWithVersion(l, { approve: true, deploy: true });
-  const a = await anchorOne(l, l.hospitalA, versionId);
-  const b = await anchorOne(l, l.hospitalB, versionId);
+  const a = await anchorOne(l, l.hospitalA, versionId, l.patient.address);
+  const b = await anchorOne(l, l.hospitalB, versionId, l.patient2.address);
   const now = await time.latest();
   const first = await new Hospital(l, l.hospitalA).reportIncident(a, { severity: "SEVERE", category: "MISDIAGNOSIS", occurredAt: now, narrativeHash: hashOf("narrative A") });
   await time.increase(100);
