@@ -10,8 +10,8 @@ import { createServer } from "node:net";
 import { join, relative, resolve } from "node:path";
 import { Command } from "commander";
 import { JsonRpcProvider } from "ethers";
-import { MedprovError, Outbox, readDeployment, writeFileDurably, type Deployment } from "../src/sdk";
-import { startService } from "../src/api";
+import { MedprovError, Outbox, parseReceipt, readDeployment, writeFileDurably, type Deployment } from "../src/sdk";
+import { IncidentReceipts, incidentReceiptsDir, startService } from "../src/api";
 import { httpRpc, loadCohortManifests } from "../src/indexer";
 import { startEmbeddedChain, type EmbeddedChain } from "../src/chain";
 import { DEFAULT_GOVERNANCE_DELAY } from "../src/constants";
@@ -113,6 +113,18 @@ interface DemoMarker {
   size?: string;
   receipts?: string[];
   recalledVersion?: string;
+  /** The seeded incidents, each with its trace's receipt file (src/demo/incidents.ts). */
+  incidents?: { incidentId: number; receipt: string; what: string }[];
+}
+
+/**
+ * Files the seeded incidents' trace receipts with the API's incident-receipt store, as hospital 1
+ * would with POST /incidents/:id/receipt, so that each patient concerned sees their incident. The
+ * store is written directly (the API is not up yet) and is idempotent: every start files them again.
+ */
+async function fileIncidentReceipts(demo: DemoMarker | undefined, dataDir: string): Promise<void> {
+  const store = new IncidentReceipts(incidentReceiptsDir(join(dataDir, "index")));
+  for (const i of demo?.incidents ?? []) await store.put(i.incidentId, parseReceipt(JSON.parse(readFileSync(i.receipt, "utf8"))));
 }
 
 /** Seeds once per deployment; the marker is written (durably) only after the last seeded write was answered. */
@@ -139,7 +151,7 @@ const shown = (path: string) => (path.startsWith(process.cwd() + "/") ? relative
  * its key, organisation name and id, in admission order (ids 1, 2, …).
  */
 function demoOrganisations(accounts: DemoAccounts): { as: string; address: string; line: string }[] {
-  const names = [...accounts.hospitals.map((_, i) => `hospital-${i + 1}`), ...accounts.developers.map((_, i) => `developer-${i + 1}`), "regulator", "auditor"];
+  const names = [...accounts.hospitals.map((_, i) => `hospital-${i + 1}`), ...accounts.developers.map((_, i) => `developer-${i + 1}`), "regulator", "auditor", "appraiser"];
   return demoMembers(accounts).map((m, i) => ({ as: names[i], address: m.keys[0], line: `  ${names[i].padEnd(12)} ${m.keys[0]}   ${m.name}, organisation ${i + 1}` }));
 }
 
@@ -179,6 +191,7 @@ function banner(api: string, chainUrl: string, chainId: number, accounts: DemoAc
     "Try:",
     ...(demo?.receipts?.length ? [`  npx medprov receipt verify ${demo.receipts[0]}`] : []),
     ...(demo?.recalledVersion ? [`  curl -s ${api}/versions/${demo.recalledVersion}`] : []),
+    ...(demo?.incidents?.length ? [`  npx medprov incident evidence ${demo.incidents[0].incidentId} --receipt ${shown(demo.incidents[0].receipt)}   (${demo.incidents[0].what}: the evidence pack; docs/accountability.md)`] : []),
     `  curl -s ${api}/models`,
     ...(identities ? ["  npx medprov --as auditor login --api " + api + "   (a bearer token for curl)"] : []),
     "  (the README's walkthrough signs in as the auditor for the reports)",
@@ -223,6 +236,7 @@ async function main() {
     await outbox.resume(provider);
     const deployment = await deployOrReuse(provider, accounts, chainId, outbox);
     const demo = await seedOnce(provider, deployment, accounts, dataDir, outbox);
+    await fileIncidentReceipts(demo, dataDir);
     // The demo's keys are public test keys: written down for people only on the local demo chain.
     const identities = chainId === DEMO_CHAIN_ID ? writeDemoIdentities(dataDir, demoIdentities(accounts, demo ? DEMO_SIZES[demo.size ?? o.demoSize]?.patients ?? 0 : 0)) : undefined;
     if (identities) console.log(`medprov: demo identities (demo only) in ${shown(identities)}`);

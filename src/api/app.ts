@@ -31,6 +31,8 @@ import { fhirReadRoutes } from "./routes/fhir-read";
 import { reportRoutes } from "./routes/reports";
 import { inputFormatRoutes } from "./routes/input-formats";
 import { webRoutes, type WebRoutesOptions } from "./routes/web";
+import { incidentRoutes } from "./routes/incidents";
+import type { IncidentReceipts } from "./incident-receipts";
 
 export interface AppOptions {
   queries: Queries;
@@ -57,6 +59,11 @@ export interface AppOptions {
   publicOrigin?: string;
   /** The web app's config and (on the demo chain) identities file: GET /web/… routes, only when given. */
   web?: WebRoutesOptions;
+  /**
+   * The trace receipts hospitals filed for their incidents (POST /incidents/:id/receipt), off-chain and
+   * outside the index; a patient sees an incident through it. Absent: filing answers 501.
+   */
+  incidentReceipts?: IncidentReceipts;
 }
 
 declare module "fastify" {
@@ -110,7 +117,7 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
   app.addHook("onRoute", documentRoute);
   const kit = makeKit(app, o, auth, counters);
   addHooks(app, auth, counters, kit.names);
-  for (const routes of [healthRoutes, registryRoutes, consentRoutes, traceRoutes, relayRoutes, fhirRoutes, fhirReadRoutes, reportRoutes, inputFormatRoutes, webRoutes]) routes(kit);
+  for (const routes of [healthRoutes, registryRoutes, consentRoutes, traceRoutes, relayRoutes, fhirRoutes, fhirReadRoutes, reportRoutes, inputFormatRoutes, incidentRoutes, webRoutes]) routes(kit);
 }
 
 function addHooks(app: FastifyInstance, auth: ReturnType<typeof createAuth>, counters: Kit["counters"], names: Kit["names"]): void {

@@ -48,6 +48,10 @@ export const ROUTE_DOCS: Record<string, Doc> = {
   "GET /reports/recall-impact/{id}": d("Recall impact of a version", "Batches, hospitals and traces that used a model version (exact per-version trace counts).", "The impact."),
   "GET /reports/revocation-impact/{subject}": d("Revocation impact for a subject", "Per revocation of a data-use purpose, the uses under that purpose of the datasets holding the subject, related to the revocation by chain time.", "One entry per revocation."),
   "GET /reports/fairness-alerts": d("All fairness alerts", "Every fairness alert across versions, naming the version and its model.", "The alerts."),
+  "GET /incidents/catalogue": d("The incident catalogue", "What incidents are coded with: the on-chain category catalogue (governed), the severities and output findings, and the governed default liability weighting per case in basis points with percentages (docs/accountability.md says how the REJECTED_CORRECT case, the paper's \"reversed\", is read).", "Categories, severities, findings and the weighting."),
+  "GET /incidents": d("Incidents", "Adverse events hospitals reported against their traces, in reporting order, filtered by hospital, version and reporting time (`from`, `to`: chain seconds), each with its finding and determination. Oversight sees all; a hospital those it reported; a developer those against its versions; a patient those whose filed trace receipt names them.", "The incidents the caller may see."),
+  "GET /incidents/{id}": d("An incident", "One incident with names beside its codes and ISO times beside its chain times: severity, category, the hospital's finding on the model's output, and the APPRAISER's determination (null until recorded). Scoped as the list.", "The incident."),
+  "POST /incidents/{id}/receipt": d("File an incident's trace receipt", "The reporting hospital files the receipt of the incident's trace (the body is the receipt). It is checked against the incident's on-chain batch, sequence and record hash, and kept off-chain by this server, flushed to disk before the answer; the patient named in its record then sees the incident. The chain holds no subject for an incident, on purpose. Filing the same receipt again answers the same; another receipt is refused (409).", "Filed."),
   "GET /fhir/metadata": d("FHIR CapabilityStatement", "What this FHIR R4 endpoint serves: resource types, interactions and search parameters.", "The CapabilityStatement."),
   "GET /fhir/Consent": d("FHIR Consent search", "A subject's consent slots as FHIR R4 Consent resources (status at the chain's head block time), paged with _count.", "A searchset Bundle."),
   "GET /fhir/Provenance": d("FHIR Provenance search", "The provenance of a model version (public) or of a trace batch (its hospital and oversight) as a FHIR R4 Provenance.", "A searchset Bundle."),
@@ -69,6 +73,7 @@ const STATUS_TEXT: Record<string, string> = {
   401: "Not signed in, or the session is unknown or expired (sign in with POST /auth/nonce and /auth/verify).",
   403: "The caller's role may not read this, or only part of it (a hospital reads its own, a patient their own).",
   404: "No such ledger object.",
+  409: "Conflicts with what is already kept (another receipt on file for the incident).",
   413: "The body is larger than this route accepts.",
   422: "The ledger refused the call; the code is the contract's custom error, the message says why in words.",
   501: "This server does not do this (not configured).",
@@ -79,13 +84,14 @@ const ERROR_EXAMPLES: Record<string, { code: string; message: string }> = {
   401: { code: "UNAUTHENTICATED", message: "sign in with Ethereum first (POST /auth/nonce, then /auth/verify)" },
   403: { code: "FORBIDDEN", message: "a model developer may not read this (it is for hospitals, regulators, auditors)" },
   404: { code: "NOT_FOUND", message: "version 0x5c1f… is not on this ledger" },
+  409: { code: "INCIDENT_RECEIPT_CONFLICT", message: "incident 1 already has a different receipt on file (batch 0x5c1f…, sequence 7); one incident, one trace" },
   413: { code: "PAYLOAD_TOO_LARGE", message: "the request body is too large" },
   422: { code: "ConsentRegistryInvalidNonce", message: "the signed request quotes nonce 0 but the consent is at nonce 1: it was used, or overtaken by a later grant or revocation" },
   501: { code: "RELAY_DISABLED", message: "this server does not relay consents; submit the signed request to a hospital that does" },
   503: { code: "INDEX_NOT_READY", message: "the index is 12 blocks behind the chain head (at most 5 allowed)" },
 };
 
-type Schema = { type?: string | string[]; additionalProperties?: unknown; properties?: Record<string, Schema>; items?: Schema; pattern?: string; enum?: unknown[]; oneOf?: Schema[]; const?: unknown };
+type Schema = { type?: string | string[]; additionalProperties?: unknown; properties?: Record<string, Schema>; items?: Schema; pattern?: string; enum?: unknown[]; oneOf?: Schema[]; anyOf?: Schema[]; const?: unknown };
 
 const HEX32 = "0x5c1f9e0a3b7d2c4e6f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6";
 /** Example values by field name, for fields whose meaning the type alone does not show. */
@@ -103,6 +109,7 @@ export function exampleOf(s: Schema | undefined, field = ""): unknown {
   if (s.const !== undefined) return s.const;
   if (s.enum) return s.enum[0];
   if (s.oneOf) return exampleOf(s.oneOf[0], field);
+  if (s.anyOf) return exampleOf(s.anyOf.find((x) => x.type !== "null") ?? s.anyOf[0], field);
   const type = Array.isArray(s.type) ? s.type.find((t) => t !== "null") : s.type;
   if (type === "object") return Object.fromEntries(Object.entries(s.properties ?? {}).map(([k, v]) => [k, exampleOf(v, k)]));
   if (type === "array") return s.items ? [exampleOf(s.items, field.replace(/s$/, ""))] : [];
@@ -129,6 +136,7 @@ export const TAGS = [
   { name: "traces", description: "Anchored clinical decision trace batches" },
   { name: "verify", description: "Verifying trace receipts" },
   { name: "reports", description: "Impact, fairness and trace reports for oversight" },
+  { name: "incidents", description: "Adverse events against traces, their findings and determinations, and the receipts hospitals file for them" },
   { name: "fhir", description: "FHIR R4 endpoint (application/fhir+json)" },
   { name: "formats", description: "The published input formats (JSON Schemas)" },
   { name: "web", description: "What the web app at / reads besides the other routes (served only with the app)" },
@@ -149,7 +157,11 @@ function fhirExamples(): Record<string, unknown> {
   const base = "https://api.example/fhir";
   const bundle = (r: { resourceType: string }) => searchBundle([r as never], t, { base, link: [{ relation: "self", url: `${base}/${r.resourceType}` }] });
   return {
-    "GET /fhir/metadata": capabilityStatement(base, t, "1.0.0"),
+    "GET /incidents/catalogue": d("The incident catalogue", "What incidents are coded with: the on-chain category catalogue (governed), the severities and output findings, and the governed default liability weighting per case in basis points with percentages (docs/accountability.md says how the REJECTED_CORRECT case, the paper's \"reversed\", is read).", "Categories, severities, findings and the weighting."),
+  "GET /incidents": d("Incidents", "Adverse events hospitals reported against their traces, in reporting order, filtered by hospital, version and reporting time (`from`, `to`: chain seconds), each with its finding and determination. Oversight sees all; a hospital those it reported; a developer those against its versions; a patient those whose filed trace receipt names them.", "The incidents the caller may see."),
+  "GET /incidents/{id}": d("An incident", "One incident with names beside its codes and ISO times beside its chain times: severity, category, the hospital's finding on the model's output, and the APPRAISER's determination (null until recorded). Scoped as the list.", "The incident."),
+  "POST /incidents/{id}/receipt": d("File an incident's trace receipt", "The reporting hospital files the receipt of the incident's trace (the body is the receipt). It is checked against the incident's on-chain batch, sequence and record hash, and kept off-chain by this server, flushed to disk before the answer; the patient named in its record then sees the incident. The chain holds no subject for an incident, on purpose. Filing the same receipt again answers the same; another receipt is refused (409).", "Filed."),
+  "GET /fhir/metadata": capabilityStatement(base, t, "1.0.0"),
     "GET /fhir/Organization": bundle(org), "GET /fhir/Organization/{id}": org,
     "GET /fhir/Device": bundle(device), "GET /fhir/Device/{id}": device,
     "GET /fhir/CodeSystem": bundle(purposes), "GET /fhir/CodeSystem/{id}": purposes,

@@ -6,3 +6,4 @@ export { ApiError, API_ERRORS, ERROR_CATALOGUE, errorReply, type ApiErrorCode } 
 export { readiness, superviseIndexer, type IndexerHealth, type Readiness } from "./health";
 export { createAuth, type AuthOptions, type Caller } from "./auth";
 export { API_HELMET_OPTIONS, addSecurityHeaders, helmetHeaders } from "./security-headers";
+export { IncidentReceipts, incidentReceiptsDir } from "./incident-receipts";

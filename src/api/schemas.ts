@@ -2,7 +2,7 @@
  * JSON Schemas of every request and response. Response schemas double as allowlists: Fastify's
  * serializer drops any field not named here, so a private field cannot leak by accident.
  */
-import { DATASET_STATUSES, MEMBER_STATUSES, RISK_CLASSES, ROLES, VERSION_STATUSES } from "../constants";
+import { DATASET_STATUSES, INCIDENT_SEVERITIES, LIABILITY_CASES, MEMBER_STATUSES, OUTPUT_FINDINGS, RISK_CLASSES, ROLES, VERSION_STATUSES } from "../constants";
 import { Rows } from "../core";
 import { DEMOGRAPHICS, enumKind as en, schemaInWords as worded, type JsonSchema, type ObjectSchema, type Spec } from "./words";
 
@@ -34,6 +34,7 @@ export const params = {
   id: obj({ id: hex32 }, ["id"]),
 };
 
+const SHARES: Spec = { developer: "bps", hospital: "bps", clinician: "bps" };
 const EVALUATION: Spec = { auc: "bps", sensitivity: "bps", specificity: "bps", subgroupAucGap: "bps", grassrootsShare: "bps" };
 /** What each row carries in words (src/api/words.ts): the specs the routes apply and the schemas below include. */
 export const W = {
@@ -62,6 +63,12 @@ export const W = {
     },
   },
   revocationImpact: { purpose: "purpose", grantee: "org", revokedTime: "time", datasets: { each: { versions: { each: { developer: "org", registeredTime: "time" } }, uses: { each: { org: "org", purpose: "purpose", time: "time" } } } } },
+  incident: {
+    hospital: "org", severity: en(INCIDENT_SEVERITIES), finding: en(OUTPUT_FINDINGS), occurredAt: "time", reportedAt: "time", time: "time",
+    findingRecord: { nested: { time: "time" } },
+    determination: { nested: { appraiser: "org", determinedAt: "time", time: "time", shares: { nested: SHARES } } },
+  },
+  weighting: { liabilityCase: en(LIABILITY_CASES), shares: { nested: SHARES }, time: "time" },
 } satisfies Record<string, Spec>;
 
 export const consent = worded(answer(Rows.ConsentRow), W.consent);
@@ -119,3 +126,14 @@ export const traceReport = obj({
     offIndicationRate: { type: "number" }, adoptedDespiteWarningRate: { type: "number" }, lowConfidenceAdoptionRate: { type: "number" },
   })),
 });
+/**
+ * An incident (issue 18) as the index holds it, with the category's name from the on-chain catalogue,
+ * its determination (null until one is recorded) and whether its hospital filed the trace's receipt here.
+ */
+const { determination: determinationWords, ...incidentWords } = W.incident;
+export const determination = worded(answer(Rows.DeterminationRow), determinationWords.nested);
+export const incident = obj({
+  ...worded(obj({ ...answer(Rows.IncidentRow).properties, categoryName: str, receiptFiled: bool }), incidentWords).properties,
+  determination: { anyOf: [{ type: "null" }, determination] },
+});
+export const weighting = worded(answer(Rows.WeightingRow), W.weighting);

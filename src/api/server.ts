@@ -9,6 +9,7 @@ import { IndexStore, createIndexer, createQueries, httpRpc, type Logger } from "
 import { MedprovError, OutboxSigner, connectLedger, readDomain, type Deployment, type Outbox } from "../sdk";
 import { buildApp, sendError, type AppOptions } from "./app";
 import { superviseIndexer } from "./health";
+import { IncidentReceipts, incidentReceiptsDir } from "./incident-receipts";
 import { serveWebApp, webBuildExists } from "../web";
 
 /**
@@ -88,6 +89,8 @@ export interface ServiceOptions {
   rpcBatch?: number;
   /** The demo identities file the web app offers for sign-in (the local demo chain only). */
   demoIdentities?: string;
+  /** Where filed incident receipts are kept; default: `incident-receipts` beside the index (incidentReceiptsDir). */
+  incidentReceipts?: string;
 }
 
 /** Why the API could not listen, by the socket error's code: a clear name instead of a stack. */
@@ -136,6 +139,7 @@ export async function startService(o: ServiceOptions) {
       relayer: o.relayer && (o.outbox ? new OutboxSigner(o.outbox, o.relayer.connect(provider)) : o.relayer.connect(provider)),
       rateLimit: o.rateLimit,
       publicOrigin: o.publicUrl ? url.origin : undefined,
+      incidentReceipts: new IncidentReceipts(o.incidentReceipts ?? incidentReceiptsDir(o.db)),
     };
     // The web app (src/web), when its build exists: its config (and the demo's identities) as API routes, its files at /.
     if (webBuildExists()) {

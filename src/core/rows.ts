@@ -86,6 +86,31 @@ export const BatchRow = row({
   batchId: str, hospital: int, root: str, firstSeq: str, count: int, fromTime: int, toTime: int, versions: strs, versionCounts: Type.Array(int), ...at, checkpoint: str,
 });
 
+// ── models: catalogues and filing evidence (issue 18) ──
+/** An indication of the governed catalogue (ModelRegistry.IndicationAdded). */
+export const IndicationRow = row({ id: int, name: str });
+/** Filing evidence on file for a version from this event on (FilingEvidenceFiled, at registration and each later filing). */
+export const FilingEvidenceRow = row({ versionId: str, developer: int, ...FilingRow.properties, ...at, checkpoint: str });
+
+// ── incidents (issue 18) ──
+/** Liability shares in basis points (summing to 10,000), in the on-chain Shares order. */
+export const SharesRow = row({ developer: int, hospital: int, clinician: int });
+/**
+ * An incident as IncidentRegistry.incident() holds it (seq and the times as there), with where it
+ * was reported; the finding's follow-up hash and transaction once recorded.
+ */
+export const IncidentRow = row({
+  incidentId: int, hospital: int, severity: int, category: int, finding: int, determined: bool, occurredAt: int, reportedAt: int, seq: str,
+  batchId: str, recordHash: str, versionId: str, narrativeHash: str, ...at,
+  findingRecord: opt(row({ findingHash: str, ...at })),
+});
+/** An APPRAISER's determination as IncidentRegistry.determination() holds it, with where it landed. */
+export const DeterminationRow = row({ incidentId: int, appraiser: int, determinedAt: int, shares: SharesRow, rulingHash: str, ...at });
+/** A category of the incident catalogue (CategoryAdded). */
+export const IncidentCategoryRow = row({ id: int, name: str });
+/** The governed default weighting of a liability case (WeightingSet). */
+export const WeightingRow = row({ liabilityCase: int, shares: SharesRow, ...at });
+
 /** Stored fields the API leaves out of its answers, per row. */
 export const PRIVATE_FIELDS = { version: ["registeredCheckpoint"] } as const;
 
@@ -100,6 +125,7 @@ export type LineageRow = Static<typeof LineageRow>;
 export type DatasetUseRow = Static<typeof DatasetUseRow>;
 export type ModelRow = Static<typeof ModelRow>;
 export type VersionInputRow = Static<typeof VersionInputRow>;
+export type FilingRow = Static<typeof FilingRow>;
 export type VersionRow = Static<typeof VersionRow>;
 export type StatusChangeRow = Static<typeof StatusChangeRow>;
 export type VersionChangeRow = Static<typeof VersionChangeRow>;
@@ -107,3 +133,10 @@ export type DeploymentRow = Static<typeof DeploymentRow>;
 export type ReportRow = Static<typeof ReportRow>;
 export type AlertRow = Static<typeof AlertRow>;
 export type BatchRow = Static<typeof BatchRow>;
+export type IndicationRow = Static<typeof IndicationRow>;
+export type FilingEvidenceRow = Static<typeof FilingEvidenceRow>;
+export type SharesRow = Static<typeof SharesRow>;
+export type IncidentRow = Static<typeof IncidentRow>;
+export type DeterminationRow = Static<typeof DeterminationRow>;
+export type IncidentCategoryRow = Static<typeof IncidentCategoryRow>;
+export type WeightingRow = Static<typeof WeightingRow>;

@@ -27,8 +27,8 @@ export interface DemoIdentities {
 /** Every demo account with its role and organisation; `patients` demo patients (0-based, as in patients.csv). Pure. */
 export function demoIdentities(accounts: DemoAccounts, patients: number): DemoIdentities {
   const members = demoMembers(accounts);
-  const wallets = [...accounts.hospitals, ...accounts.developers, accounts.regulator, accounts.auditor];
-  const names = [...accounts.hospitals.map((_, i) => `hospital-${i + 1}`), ...accounts.developers.map((_, i) => `developer-${i + 1}`), "regulator", "auditor"];
+  const wallets = [...accounts.hospitals, ...accounts.developers, accounts.regulator, accounts.auditor, accounts.appraiser];
+  const names = [...accounts.hospitals.map((_, i) => `hospital-${i + 1}`), ...accounts.developers.map((_, i) => `developer-${i + 1}`), "regulator", "auditor", "appraiser"];
   const orgs: DemoIdentity[] = wallets.map((w, i) => ({ name: names[i], role: members[i].role, organisation: { id: i + 1, name: members[i].name }, address: w.address, privateKey: w.privateKey }));
   const person = (name: string, role: string, key: { address: string; privateKey: string }, mrn?: string): DemoIdentity => ({ name, role, organisation: null, address: key.address, privateKey: key.privateKey, ...(mrn ? { mrn } : {}) });
   const patient = (i: number): DemoIdentity => {

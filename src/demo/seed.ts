@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { HDNodeWallet, Mnemonic, Wallet, hexlify, id as hashText, keccak256, toUtf8Bytes, type JsonRpcProvider, type Signer } from "ethers";
 import { demoMrn, demoPatient, demoPatientHospitals, demoPseudonym } from "./patients";
+import { seedIncidents, type DemoIncident } from "./incidents";
 
 /** Patient i's key at their first hospital (kept here too: scripts and tests import it from this file). */
 export { demoPatient };
@@ -35,13 +36,15 @@ export interface DemoAccounts {
   regulator: Wallet;
   auditor: Wallet;
   guardian: Wallet;
+  /** The appraisal body (issue 18): records the determination of an incident. */
+  appraiser: Wallet;
 }
 
 /** The demo's keys (the public test mnemonic's first accounts), connected to `provider` when one is given. */
 export function demoAccounts(provider: JsonRpcProvider | null = null): DemoAccounts {
   const m = Mnemonic.fromPhrase(DEMO_MNEMONIC);
   const w = (i: number) => (HDNodeWallet.fromMnemonic(m, `m/44'/60'/0'/0/${i}`) as unknown as Wallet).connect(provider) as Wallet;
-  return { governance: w(0), hospitals: [w(1), w(2), w(3)], developers: [w(4), w(5)], regulator: w(6), auditor: w(7), guardian: w(8) };
+  return { governance: w(0), hospitals: [w(1), w(2), w(3)], developers: [w(4), w(5)], regulator: w(6), auditor: w(7), guardian: w(8), appraiser: w(9) };
 }
 
 /** The onboarding order's own random stream: the rest of the demo's draws stay as they were. */
@@ -70,7 +73,7 @@ function prng(seed: number) {
 
 export type Progress = (step: string, done?: number, total?: number) => void;
 
-/** The founding members in admission order: organisation ids 1 (hospital 1) to 7 (the auditor). */
+/** The founding members in admission order: organisation ids 1 (hospital 1) to 7 (the auditor), then 8 (the appraisal board). */
 export function demoMembers(accounts: DemoAccounts): FoundingMember[] {
   return [
     { name: "Xiangya Hospital (demo)", role: "HOSPITAL", keys: [accounts.hospitals[0].address] },
@@ -80,6 +83,7 @@ export function demoMembers(accounts: DemoAccounts): FoundingMember[] {
     { name: "Cardiosense (demo)", role: "MODEL_DEVELOPER", keys: [accounts.developers[1].address] },
     { name: "National Medical Products Administration (demo)", role: "REGULATOR", keys: [accounts.regulator.address] },
     { name: "Independent Audit Office (demo)", role: "AUDITOR", keys: [accounts.auditor.address] },
+    { name: "Medical Appraisal Board (demo)", role: "APPRAISER", keys: [accounts.appraiser.address] },
   ];
 }
 
@@ -109,6 +113,8 @@ export interface SeedResult {
   revokedSubject: string;
   recalledVersion: string;
   versions: Record<string, string>;
+  /** The incidents reported against seeded traces, each with its trace's receipt file (./incidents.ts). */
+  incidents: DemoIncident[];
 }
 
 /** What every seeding phase uses: the ledger, the demo's signers (keyed in the outbox), its patients and its random stream. */
@@ -165,7 +171,12 @@ export async function seedDemo(provider: JsonRpcProvider, deployment: Deployment
   await seedDeploymentsAndReports(c, ids);
   const receipts = await seedTraces(c, size, ids);
   await recallAfterUse(c, ids.ecg2);
-  return { receipts, revokedSubject: patients[0].address, recalledVersion: ids.ecg2, versions };
+  const incidents = await seedIncidents({
+    ledger, deployment, dataDir, now: c.now, versionId: ids.cxr2, subjects: c.cohortOf(0).slice(0, 3),
+    hospital: (key) => as(accounts.hospitals[0], key), vaultSigner: outbox ? new OutboxSigner(outbox, accounts.hospitals[0]) : accounts.hospitals[0], appraiser: (key) => as(accounts.appraiser, key),
+  });
+  progress("incidents reported: a wrong low-confidence suggestion adopted (determined), a correct one overridden, an off-indication use");
+  return { receipts, revokedSubject: patients[0].address, recalledVersion: ids.ecg2, versions, incidents };
 }
 
 /**

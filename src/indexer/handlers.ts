@@ -11,7 +11,7 @@ import type { BlockWriter, Json } from "./store";
 
 /** The contracts whose events are indexed, with their ABIs. The AccessManager's are not needed. */
 export const INDEXED: Partial<Record<ContractName, Interface>> = Object.fromEntries(
-  (["consortium", "consents", "datasets", "models", "traces"] as const).map((name) => [name, FACTORIES[name].createInterface()]),
+  (["consortium", "consents", "datasets", "models", "traces", "incidents"] as const).map((name) => [name, FACTORIES[name].createInterface()]),
 );
 
 /** Topic → event name and compiled decoder, for every indexed event (built once: compiling is not free). */
@@ -79,6 +79,29 @@ function memberStatusAt(w: BlockWriter, orgId: number, status: number, m: EventM
   w.add(K.memberStatusAtBlock(orgId, cp), { status });
   w.add(K.memberStatusAtTime(orgId, m.time, cp), { status });
 }
+
+const sharesOf = (s: { developer: bigint; hospital: bigint; clinician: bigint }): Rows.SharesRow => ({ developer: n(s.developer), hospital: n(s.hospital), clinician: n(s.clinician) });
+
+/** IncidentRegistry: the rows mirror incident() and determination(), so a test can hold them equal. */
+const INCIDENT_HANDLERS: Record<string, Handler> = {
+  IncidentReported: async (w, a, m) => {
+    const [id, hospital, r] = [n(a.incidentId), n(a.hospital), a.report];
+    await w.put(K.incident(id), {
+      incidentId: id, hospital, severity: n(r.severity), category: n(r.category), finding: 0, determined: false, occurredAt: n(r.occurredAt), reportedAt: m.time, seq: r.seq.toString(),
+      batchId: lc(r.batchId), recordHash: lc(r.recordHash), versionId: lc(r.versionId), narrativeHash: lc(r.narrativeHash), block: m.block, time: m.time, tx: m.tx,
+    } satisfies Rows.IncidentRow);
+    await w.put(K.incidentByHospital(hospital, id), true);
+    await w.put(K.incidentByVersion(r.versionId, id), true);
+  },
+  FindingRecorded: async (w, a, m) => update(w, K.incident(n(a.incidentId)), { finding: n(a.finding), findingRecord: { findingHash: lc(a.findingHash), block: m.block, time: m.time, tx: m.tx } }),
+  DeterminationRecorded: async (w, a, m) => {
+    const id = n(a.incidentId);
+    await update(w, K.incident(id), { determined: true });
+    await w.put(K.determination(id), { incidentId: id, appraiser: n(a.appraiser), determinedAt: m.time, shares: sharesOf(a.shares), rulingHash: lc(a.rulingHash), block: m.block, time: m.time, tx: m.tx } satisfies Rows.DeterminationRow);
+  },
+  CategoryAdded: async (w, a) => w.put(K.incidentCategory(n(a.category)), { id: n(a.category), name: a.name } satisfies Rows.IncidentCategoryRow),
+  WeightingSet: async (w, a, m) => w.put(K.weighting(n(a.liabilityCase)), { liabilityCase: n(a.liabilityCase), shares: sharesOf(a.shares), block: m.block, time: m.time, tx: m.tx } satisfies Rows.WeightingRow),
+};
 
 const HANDLERS: Record<string, Handler> = {
   // Governance wiring (OpenZeppelin AccessManaged): which AccessManager governs a contract.
@@ -154,6 +177,10 @@ const HANDLERS: Record<string, Handler> = {
   PerformanceReported: (w, a, m, cp) => w.add(K.report(a.versionId, cp), { reportId: lc(a.reportId), hospital: n(a.hospital), ...(plain(a.report) as ReportFields), block: m.block, time: m.time, tx: m.tx } satisfies Rows.ReportRow),
   FairnessAlert: (w, a, m, cp) => w.add(K.alert(a.versionId, cp), { kind: "FAIRNESS", reportId: lc(a.reportId), hospital: n(a.hospital), gap: n(a.gap), limit: n(a.limit), block: m.block, time: m.time, tx: m.tx } satisfies Rows.AlertRow),
   PerformanceAlert: (w, a, m, cp) => w.add(K.alert(a.versionId, cp), { kind: "PERFORMANCE", reportId: lc(a.reportId), hospital: n(a.hospital), auc: n(a.auc), minAuc: n(a.minAuc), block: m.block, time: m.time, tx: m.tx } satisfies Rows.AlertRow),
+  IndicationAdded: async (w, a) => w.put(K.indication(n(a.indication)), { id: n(a.indication), name: a.name } satisfies Rows.IndicationRow),
+  FilingEvidenceFiled: (w, a, m, cp) => w.add(K.filingEvidence(a.versionId, cp), { versionId: lc(a.versionId), developer: n(a.developer), ...(plain(a.filing) as Rows.FilingRow), block: m.block, time: m.time, tx: m.tx, checkpoint: cp } satisfies Rows.FilingEvidenceRow),
+  // Incidents (issue 18)
+  ...INCIDENT_HANDLERS,
   // Traces
   BatchAnchored: (w, a, m, cp) => {
     // The record sits at its checkpoint; the id and hospital entries only point there, so an

@@ -9,9 +9,11 @@
  * records keyed by checkpoint (bc:), with b:, bh: and bv: pointing there. 3: consent rows and
  * history carry the signing time (signedAt) instead of a nonce, CANCELLED history rows, member
  * status as of (msb:, mst:). 4: version rows carry the registration's filing evidence and the
- * approval's indications (issue 18).
+ * approval's indications (issue 18). 5: incidents, their findings and determinations, the incident
+ * category and indication catalogues, the liability weighting and filing evidence per version (inc:,
+ * inch:, incv:, incd:, icat:, iw:, ind:, vf:).
  */
-export const INDEX_LAYOUT = 4;
+export const INDEX_LAYOUT = 5;
 
 export const pad = (n: number | bigint | string, width: number) => n.toString().padStart(width, "0");
 /** The largest log index a checkpoint holds (6 digits); the range check refuses any larger one. */
@@ -32,6 +34,7 @@ export const STATE_PREFIXES = [
   "ds:", "dsc:", "dsu:", "dsh:", "dso:",
   "m:", "mv:", "v:", "vh:", "vd:", "vr:", "va:", "vt:", "pol:",
   "b:", "bh:", "bc:", "bv:", "blk:", "auth:",
+  "inc:", "inch:", "incv:", "incd:", "icat:", "iw:", "ind:", "vf:",
 ] as const;
 
 // Not state, so outside the digest: cursor (meta:), undo journal (j:), recent block hashes (h:),
@@ -76,6 +79,13 @@ export const P = {
   batchesOfHospital: (hospital: number) => `bh:${org(hospital)}:`,
   batchesOfVersion: (versionId: string) => `bv:${lc(versionId)}:`,
   blockTimes: "blk:",
+  incidents: "inc:",
+  incidentsOfHospital: (hospital: number) => `inch:${org(hospital)}:`,
+  incidentsOfVersion: (versionId: string) => `incv:${lc(versionId)}:`,
+  incidentCategories: "icat:",
+  weightings: "iw:",
+  indications: "ind:",
+  filingEvidence: (versionId: string) => `vf:${lc(versionId)}:`,
   journals: "j:",
   blockHashes: "h:",
   /** The datasets whose cohort manifest includes a subject (keys `x:cm:<subject>:<dataset>`). */
@@ -142,6 +152,17 @@ export const K = {
    * traces that used the version (`count`, from BatchAnchored.versionCounts) and the batch's size.
    */
   batchByVersion: (versionId: string, cp: string) => `${P.batchesOfVersion(versionId)}${cp}`,
+  /** An incident by id (ids are fixed-width, so the namespace lists in reporting order). */
+  incident: (id: number) => `${P.incidents}${org(id)}`,
+  /** A hospital's / a version's incidents (the value is true: the key holds the id). */
+  incidentByHospital: (hospital: number, id: number) => `${P.incidentsOfHospital(hospital)}${org(id)}`,
+  incidentByVersion: (versionId: string, id: number) => `${P.incidentsOfVersion(versionId)}${org(id)}`,
+  determination: (id: number) => `incd:${org(id)}`,
+  incidentCategory: (id: number) => `${P.incidentCategories}${pad(id, 3)}`,
+  weighting: (liabilityCase: number) => `${P.weightings}${pad(liabilityCase, 3)}`,
+  indication: (id: number) => `${P.indications}${pad(id, 3)}`,
+  /** Filing evidence on file for a version from a checkpoint on. */
+  filingEvidence: (versionId: string, cp: string) => `${P.filingEvidence(versionId)}${cp}`,
   blockTime: (block: number) => `${P.blockTimes}${pad(block, 12)}`,
   authority: (contract: string) => `auth:${lc(contract)}`,
   journal: (block: number) => `${P.journals}${pad(block, 12)}`,

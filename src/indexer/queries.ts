@@ -387,6 +387,42 @@ function impactQueries(store: IndexStore, consentValidAt: ConsentValidAt) {
   return g;
 }
 
+/** Incidents filter: reported by a hospital, against a version, reported in [from, to] (chain time, inclusive). */
+export interface IncidentFilter {
+  hospital?: number;
+  versionId?: string;
+  from?: number;
+  to?: number;
+}
+
+/** Incidents, their findings and determinations, and the catalogues they are read with (issue 18). */
+function incidentQueries(store: IndexStore) {
+  const ids = async (prefix: string) => (await store.list(prefix)).map((e) => Number(lastSegment(e.key)));
+  const byIds = async (list: number[]) => (await Promise.all(list.map((id) => row<Rows.IncidentRow>(store, K.incident(id))))).filter((r): r is Rows.IncidentRow => !!r);
+  return {
+    /** Incidents in reporting order, narrowed by hospital, version and the reporting time's window. */
+    async incidents(f: IncidentFilter = {}): Promise<Rows.IncidentRow[]> {
+      let rows: Rows.IncidentRow[];
+      if (f.hospital !== undefined) rows = await byIds(await ids(P.incidentsOfHospital(f.hospital)));
+      else if (f.versionId !== undefined) rows = await byIds(await ids(P.incidentsOfVersion(f.versionId)));
+      else rows = await values<Rows.IncidentRow>(store, P.incidents);
+      return rows.filter((r) => (f.versionId === undefined || r.versionId === lc(f.versionId)) && (f.from === undefined || r.reportedAt >= f.from) && (f.to === undefined || r.reportedAt <= f.to));
+    },
+    /** One incident with its determination (null until an APPRAISER records one); undefined when unknown. */
+    async incident(id: number): Promise<(Rows.IncidentRow & { determination: Rows.DeterminationRow | null }) | undefined> {
+      const i = await row<Rows.IncidentRow>(store, K.incident(id));
+      if (!i) return undefined;
+      return { ...i, determination: (await row<Rows.DeterminationRow>(store, K.determination(id))) ?? null };
+    },
+    incidentCategories: () => values<Rows.IncidentCategoryRow>(store, P.incidentCategories),
+    /** The governed default weighting per liability case, by case. */
+    weightings: () => values<Rows.WeightingRow>(store, P.weightings),
+    indications: () => values<Rows.IndicationRow>(store, P.indications),
+    /** A version's filing evidence events in chain order: the last one before a time is what was on file then. */
+    filingEvidence: (versionId: string) => values<Rows.FilingEvidenceRow>(store, P.filingEvidence(versionId)),
+  };
+}
+
 /** Every answer the API reads, grouped by area; none reads the chain. */
 export function createQueries(store: IndexStore) {
   const consent = consentQueries(store);
@@ -399,6 +435,7 @@ export function createQueries(store: IndexStore) {
     ...modelQueries(store),
     ...batchQueries(store),
     ...impactQueries(store, consent.consentValidAt),
+    ...incidentQueries(store),
   };
 }
 

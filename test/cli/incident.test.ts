@@ -5,8 +5,8 @@
 import { describe, it, expect, beforeAll, vi } from "vitest";
 import { writeFileSync } from "node:fs";
 import { keccak256, toUtf8Bytes } from "ethers";
-import { connectLedger, type LedgerContracts } from "../../src/sdk";
-import { DEFAULT_INDICATIONS } from "../../src/constants";
+import { connectLedger, incidentCategories, type LedgerContracts } from "../../src/sdk";
+import { DEFAULT_INCIDENT_CATEGORIES, DEFAULT_INDICATIONS, DEFAULT_WEIGHTING, LiabilityCase } from "../../src/constants";
 import { checkOwnedCommands, cliHarness } from "../helpers/cli";
 import { T } from "../helpers/cli-coverage";
 import { traceInput } from "../helpers/traces";
@@ -62,6 +62,27 @@ describe("medprov incident / indication", () => {
     expect([filed.whitePaperHash, filed.insurance.insurerHash, filed.insurance.coverageStart]).toEqual([keccak256(toUtf8Bytes("white paper v2")), keccak256(toUtf8Bytes("Mutual Liability")), BigInt(Date.parse("2025-01-01") / 1000)]);
   });
 
+  it(T.incidentGovernance, async () => {
+    // This consortium's governance has no delay (as in `indication add` above): --execute sends the call at once.
+    await json("governance", ["incident", "category", "add", "DEVICE_FAILURE", "--execute"]);
+    const categories = await ledger.incidents.categoryCount();
+    expect(await incidentCategories(ledger)).toEqual([...DEFAULT_INCIDENT_CATEGORIES, "DEVICE_FAILURE"]);
+    expect(categories).toBe(BigInt(DEFAULT_INCIDENT_CATEGORIES.length + 1));
+
+    await json("governance", ["incident", "weighting", "set", "rejected_correct", "--developer", "5000", "--hospital", "1000", "--clinician", "4000", "--execute"]);
+    const w = await ledger.incidents.weighting(LiabilityCase.REJECTED_CORRECT);
+    expect([w.developer, w.hospital, w.clinician]).toEqual([5000n, 1000n, 4000n]);
+    expect(await ledger.incidents.weighting(LiabilityCase.ADOPTED_WRONG)).toEqual([BigInt(DEFAULT_WEIGHTING.ADOPTED_WRONG.developer), 0n, BigInt(DEFAULT_WEIGHTING.ADOPTED_WRONG.clinician)]);
+
+    const count = Number(await ledger.incidents.incidentCount());
+    const listed = await json("auditor", ["incident", "list"]);
+    expect(listed.map((i: { incidentId: number }) => i.incidentId)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
+    expect(listed.every((i: { hospital: number }) => typeof i.hospital === "number")).toBe(true);
+    expect(await json("auditor", ["incident", "list", "--hospital", "2"])).toEqual(listed.filter((i: { hospital: number }) => i.hospital === 2));
+    const text = await cli("auditor", ["incident", "list", "--hospital", "2"]);
+    expect(text.stdout).toMatch(listed.some((i: { hospital: number }) => i.hospital === 2) ? /organisation 2/ : /^no incidents$/m);
+  });
+
   it(T.incidentRefused, async () => {
     const before = await ledger.incidents.incidentCount();
     await Promise.all([
@@ -69,6 +90,8 @@ describe("medprov incident / indication", () => {
       refused("auditor", ["incident", "show", "99"], "INCIDENT_UNKNOWN"),
       refused("hospital", ["incident", "finding", "1", "--finding", "MAYBE", "--follow-up", doc("f2.txt", "x")], "INCIDENT_BAD_FINDING"),
       refused("governance", ["indication", "add", "sepsis", "--execute"], "ModelRegistryIndicationNameNotCanonical"),
+      refused("governance", ["incident", "weighting", "set", "ADOPTED_WRONG", "--developer", "5000", "--hospital", "0", "--clinician", "4000"], "INCIDENT_BAD_SHARES"),
+      refused("governance", ["incident", "weighting", "set", "SOMETIMES", "--developer", "5000", "--hospital", "0", "--clinician", "5000"], "GOVERNANCE_BAD_ARGUMENT"),
       refused("developer", ["model", "evidence", c.versionId, "--white-paper", doc("wp2.txt", "x")], "FILING_INCOMPLETE"),
       refused("regulator", ["model", "approve", c.versionId, "--filing-code", "X-1"], "APPROVAL_NO_INDICATIONS"),
     ]);

@@ -55,8 +55,9 @@ describe("medprov login and --as", () => {
   it("demo identities name every role with its organisation, and are refused off the demo chain", () => {
     const file = demoIdentities(demoAccounts(), 2);
     expect(file.warning).toMatch(/DEMO ONLY/);
-    expect(file.identities.map((i) => i.name)).toEqual(["governance", "hospital-1", "hospital-2", "hospital-3", "developer-1", "developer-2", "regulator", "auditor", "guardian", "patient-0", "patient-1"]);
+    expect(file.identities.map((i) => i.name)).toEqual(["governance", "hospital-1", "hospital-2", "hospital-3", "developer-1", "developer-2", "regulator", "auditor", "appraiser", "guardian", "patient-0", "patient-1"]);
     expect(pickIdentity(file, "auditor", DEMO_CHAIN_ID)).toMatchObject({ role: "AUDITOR", organisation: { id: 7 } });
+    expect(pickIdentity(file, "appraiser", DEMO_CHAIN_ID)).toMatchObject({ role: "APPRAISER", organisation: { id: 8, name: "Medical Appraisal Board (demo)" } });
     expect(pickIdentity(file, "hospital-1", DEMO_CHAIN_ID).address).toBe(h.wallet("hospital").address);
     expect(() => pickIdentity(file, "auditor", 1)).toThrow(/chain 31337 only; this chain is 1/);
   });

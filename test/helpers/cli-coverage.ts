@@ -49,6 +49,7 @@ export const T = {
   pseudonyms: "a patient lists a pseudonym per hospital, signs as two of them, each hospital relays its own, and the joined list names the hospital beside each line",
   pseudonymsRefused: "pseudonyms refuse in one line, sending nothing: no key to derive from, a member that is not a hospital",
   incident: "a hospital reports harm against its trace from the receipt and finds the output wrong; an admitted appraiser determines; anyone shows it; indications are listed and added; a developer files renewed evidence",
+  incidentGovernance: "governance adds an incident category and sets a case's weighting; incidents are listed from the chain, by hospital",
   incidentRefused: "incident, indication and model evidence refuse in one line: an auditor determining, an unknown incident, a non-canonical indication, incomplete evidence",
 } as const;
 
@@ -99,6 +100,9 @@ export const E2E: Record<string, CoveredBy> = {
   "incident finding": at(INCIDENT, T.incident),
   "incident determine": at(INCIDENT, T.incident),
   "incident show": at(INCIDENT, T.incident),
+  "incident category add": at(INCIDENT, T.incidentGovernance),
+  "incident weighting set": at(INCIDENT, T.incidentGovernance),
+  "incident list": at(INCIDENT, T.incidentGovernance),
   "indication list": at(INCIDENT, T.incident),
   "indication add": at(INCIDENT, T.incident),
 };

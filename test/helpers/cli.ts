@@ -48,11 +48,14 @@ const GLOBALS_WITH_VALUE = new Set(["--rpc", "--deployment", "--keystore", "--as
 export function commandOf(args: string[]): string | undefined {
   let i = 0;
   while (i < args.length && args[i].startsWith("-")) i += GLOBALS_WITH_VALUE.has(args[i]) ? 2 : 1;
-  const group = PROGRAM.commands.find((c) => c.name() === args[i]);
-  if (!group) return undefined;
-  if (group.commands.length === 0) return group.name();
-  const sub = group.commands.find((c) => c.name() === args[i + 1]);
-  return sub ? `${group.name()} ${sub.name()}` : undefined;
+  // Down to the leaf, as leafCommands names it ("incident category add" is three deep).
+  const path: string[] = [];
+  for (let c: Command | undefined = PROGRAM; c && c.commands.length; i++) {
+    c = c.commands.find((s) => s.name() === args[i]);
+    if (!c) return undefined;
+    path.push(c.name());
+  }
+  return path.join(" ");
 }
 
 const currentTest = () => (expect.getState().currentTestName ?? "").split(" > ").pop()!;

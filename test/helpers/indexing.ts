@@ -11,7 +11,7 @@ import type { Ledger } from "./fixture";
 export const inProcess: RpcSender = { send: (method, params) => hre.network.provider.request({ method, params }) };
 
 export async function deploymentOf(l: Ledger, deploymentBlock = 0): Promise<Deployment> {
-  const names = ["manager", "consortium", "consents", "datasets", "models", "traces"] as const;
+  const names = ["manager", "consortium", "consents", "datasets", "models", "traces", "incidents"] as const;
   const addresses = Object.fromEntries(await Promise.all(names.map(async (k) => [k, await l[k].getAddress()]))) as Deployment["addresses"];
   return { chainId: 31337, deploymentBlock, governance: "", governanceDelay: 0, addresses, versions: {} };
 }

@@ -7,11 +7,12 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { keccak256 } from "ethers";
 import { Appraiser, Hospital, InputError, indicationCatalogue, parseReceipt, readIncident } from "../../sdk";
-import { INCIDENT_SEVERITIES, NUMBERS, OUTPUT_FINDINGS } from "../../constants";
+import { INCIDENT_SEVERITIES, OUTPUT_FINDINGS } from "../../constants";
 import { intArg, readJson } from "../parse";
 import { timeArg } from "../filing";
 import { govern } from "./member";
 import type { Run } from "../run";
+import { bpsArg, incidentGovernanceCommands } from "./incident-governance";
 
 function fileHash(path: string, flag: string): string {
   try {
@@ -21,10 +22,6 @@ function fileHash(path: string, flag: string): string {
   }
 }
 
-const bpsArg = (flag: string) => (v: string) => {
-  if (!/^\d+$/.test(v) || Number(v) > NUMBERS.BPS) throw new InputError("INCIDENT_BAD_SHARES", `${flag} must be whole basis points 0..${NUMBERS.BPS}`);
-  return Number(v);
-};
 
 export function incidentCommands(program: Command, run: Run) {
   const incident = program.command("incident").description("adverse events against traces: report and find (hospital), determine (appraiser), show");
@@ -71,6 +68,7 @@ export function incidentCommands(program: Command, run: Run) {
         d ? `determination by organisation ${d.appraiser} at ${d.determinedAtIso}: developer ${d.shares.DEVELOPER} / hospital ${d.shares.HOSPITAL} / clinician ${d.shares.CLINICIAN} bps (ruling ${d.rulingHash})` : "determination: none yet",
       ]);
     }));
+  incidentGovernanceCommands(incident, run);
 }
 
 export function indicationCommands(program: Command, run: Run) {
