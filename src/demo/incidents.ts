@@ -81,7 +81,9 @@ export async function seedIncidents(s: IncidentSeed): Promise<DemoIncident[]> {
     const r = receipts[k];
     let id = Number(await s.ledger.incidents.incidentOf(r.batchId, r.record.seq));
     if (id === 0) {
-      const occurredAt = (await s.now()) - 1;
+      // The harm follows the decision: at the trace's own time, inside its batch window ("now - 1"
+      // fell before the window on a fast chain whose batch was stamped this very second).
+      const occurredAt = Number(r.record.time);
       id = (await new Hospital(s.ledger, s.hospital(`incident:${p.key}`)).reportIncident(r, { severity: p.severity, category: p.category, occurredAt, narrativeHash: hashOf(`demo narrative: ${p.what}`) })).incidentId;
     }
     if (Number((await s.ledger.incidents.incident(id)).finding) === 0) {
