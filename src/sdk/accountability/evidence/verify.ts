@@ -34,31 +34,45 @@ export interface EvidenceVerdict {
 
 const INTERFACES: Record<string, Interface> = Object.fromEntries(EVIDENCE_CONTRACTS.map((c) => [c, FACTORIES[c].createInterface() as unknown as Interface]));
 
-/** The pack's own statement of each log against a decoding of its topics and data. */
-function checkEvents(pack: EvidencePack, pinned: Record<string, string>, out: EvidenceReason[]): void {
-  pack.events.forEach((e, i) => {
+/**
+ * The pack's own statement of each log against a decoding of its topics and data; returns the pack
+ * with every log's decoded event and arguments (what the later checks read: never the stated ones).
+ */
+function checkEvents(pack: EvidencePack, pinned: Record<string, string>, out: EvidenceReason[]): EvidencePack {
+  const events = pack.events.map((e, i) => {
     if (!pinned[e.contract] || getAddress(e.address) !== getAddress(pinned[e.contract])) out.push({ code: "WRONG_CONTRACT", message: `events[${i}] (${e.event}) comes from ${e.address}, not the manifest's ${e.contract} contract` });
     const parsed = (() => { try { return INTERFACES[e.contract]?.parseLog({ topics: e.topics, data: e.data }); } catch { return null; } })();
     const args = parsed ? Object.fromEntries(parsed.fragment.inputs.map((p, k) => [p.name, jsonValue(parsed.args[k], p)])) : undefined;
     if (!parsed || parsed.name !== e.event || !isDeepStrictEqual(args, e.args)) out.push({ code: "EVENT_ARGS_MISMATCH", message: `events[${i}]'s topics and data do not decode to the ${e.event} arguments the pack states` });
+    return { ...e, event: parsed?.name ?? "", args: args ?? {} };
   });
+  return { ...pack, events };
 }
 
-/** Every fact's rule, rerun on its cited logs, gives its stated `met`; the duties follow from the facts. */
-function checkFacts(pack: EvidencePack, receipt: TraceReceipt, out: EvidenceReason[]): void {
+/**
+ * Every fact's rule, rerun on its cited logs, gives its stated `met`; the duties follow from the
+ * facts as recomputed (so one flipped fact is named once, as FACT_MISMATCH). Returns them.
+ */
+function checkFacts(pack: EvidencePack, receipt: TraceReceipt, out: EvidenceReason[]): EvidencePack["facts"] {
+  const recomputed: EvidencePack["facts"] = [];
   const ctx = { record: receipt.record, time: BigInt(receipt.record.time), batchId: receipt.batchId };
   FACTS.forEach(([code, party, duty], i) => {
     const f = pack.facts[i];
-    if (!f || f.code !== code || f.party !== party || f.duty !== duty) return void out.push({ code: "FACT_MISMATCH", message: `facts[${i}] must be ${code} (${party}, ${duty})` });
+    if (!f || f.code !== code || f.party !== party || f.duty !== duty) {
+      recomputed.push({ code, party, duty, met: false, words: "", proof: { events: [], receipt: true } });
+      return void out.push({ code: "FACT_MISMATCH", message: `facts[${i}] must be ${code} (${party}, ${duty})` });
+    }
     const cited = f.proof.events.map((k) => pack.events[k]).filter((e): e is EventProof => e !== undefined);
     const again = code === "RECORD_ANCHORED" ? recordAnchored(receipt, cited) : RULES[code](ctx, cited);
+    recomputed.push({ ...f, met: again.met });
     if (again.met !== f.met) out.push({ code: "FACT_MISMATCH", message: `${code} is stated ${f.met ? "met" : "not met"}; its rule on the cited logs says ${again.met ? "met" : "not met"} (${again.words})` });
   });
-  if (!isDeepStrictEqual(partiesOf(pack.facts), pack.parties)) out.push({ code: "DUTY_MISMATCH", message: "the parties' duties do not follow from the facts" });
+  if (!isDeepStrictEqual(partiesOf(recomputed), pack.parties)) out.push({ code: "DUTY_MISMATCH", message: "the parties' duties do not follow from the facts" });
+  return recomputed;
 }
 
 /** The incident's logs name the receipt's record; the case, proposal and determination follow from the logs. */
-function checkOutcome(pack: EvidencePack, receipt: TraceReceipt, out: EvidenceReason[]): void {
+function checkOutcome(pack: EvidencePack, receipt: TraceReceipt, facts: EvidencePack["facts"], out: EvidenceReason[]): void {
   const [reported, finding] = pack.incident.events.map((k) => pack.events[k]);
   const rep = reported?.event === "IncidentReported" ? (reported.args.report as Record<string, string>) : undefined;
   if (!rep || rep.batchId !== receipt.batchId || rep.seq !== receipt.record.seq || Number(reported!.args.incidentId) !== pack.incident.id) {
@@ -69,7 +83,7 @@ function checkOutcome(pack: EvidencePack, receipt: TraceReceipt, out: EvidenceRe
   const shares = w?.event === "WeightingSet" ? (w.args.shares as Record<string, string>) : undefined;
   const weighting = shares ? { shares: { DEVELOPER: Number(shares.developer), HOSPITAL: Number(shares.hospital), CLINICIAN: Number(shares.clinician) }, event: pack.weighting!.event } : null;
   const liabilityCase = liabilityCaseOf(findingValue, receipt.record.action);
-  const { proposal } = proposalOf(liabilityCase, partiesOf(pack.facts), weighting);
+  const { proposal } = proposalOf(liabilityCase, partiesOf(facts), weighting);
   if (liabilityCase !== pack.liabilityCase || !isDeepStrictEqual(proposal, pack.proposal) || (weighting && !isDeepStrictEqual(weighting, pack.weighting))) {
     out.push({ code: "PROPOSAL_MISMATCH", message: `the case ${liabilityCase} and the proposal from the facts and the cited weighting differ from the pack's` });
   }
@@ -107,9 +121,8 @@ export async function verifyEvidencePack(raw: unknown, chain?: { provider: Provi
     return { valid: false, reasons: [{ code: "PACK_MALFORMED", message: (e as Error).message }], skipped: [] };
   }
   if (chain && (pack.chainId !== chain.deployment.chainId || receipt.chainId !== chain.deployment.chainId)) reasons.push({ code: "WRONG_CHAIN", message: `the pack is for chain ${pack.chainId}; the manifest's is ${chain.deployment.chainId}` });
-  checkEvents(pack, chain?.deployment.addresses ?? pack.addresses, reasons);
-  checkFacts(pack, receipt, reasons);
-  checkOutcome(pack, receipt, reasons);
+  const decoded = checkEvents(pack, chain?.deployment.addresses ?? pack.addresses, reasons);
+  checkOutcome(decoded, receipt, checkFacts(decoded, receipt, reasons), reasons);
   if (!chain) return { valid: reasons.length === 0, reasons, skipped: ["EVENT_NOT_ON_CHAIN", "NOT_THE_LATEST_FACTS"] };
   await checkOnChain(pack, chain.provider, reasons);
   const again = await buildEvidencePack(connectLedger(chain.deployment, chain.provider), pack.incident.id, receipt, { fromBlock: chain.deployment.deploymentBlock, toBlock: pack.assembledAt.block }).catch(() => undefined);
