@@ -18,6 +18,8 @@ import { anchorOne, decision, evidenceWorld, incidentOf } from "./helpers/eviden
 import { verifyPack, type Manifest } from "./helpers/evidence-verifier";
 import { buildEvidencePack, partiesOf, verifyEvidencePack, type EvidencePack } from "../src/sdk";
 import { proposalOf } from "../src/sdk/accountability/evidence/build";
+import { evidenceBundle } from "../src/fhir";
+import { fhirProblems } from "./helpers/fhir-validate";
 
 async function packWorld() {
   const w = await evidenceWorld();
@@ -101,5 +103,19 @@ describe("evidence pack, offline verification", () => {
     omitted.proposal = proposalOf(omitted.liabilityCase, omitted.parties, omitted.weighting).proposal;
     expect(await verifyPack(omitted, manifest, hre.ethers.provider)).toEqual({ valid: true, reasons: [] });
     expect((await verifyEvidencePack(omitted, { provider: hre.ethers.provider, deployment })).reasons.map((r) => r.code)).toEqual(["NOT_THE_LATEST_FACTS"]);
+  });
+
+  it("the pack as a FHIR R4 Bundle is valid: an AdverseEvent, the trace's Provenance, the Consent and an AuditEvent per fact, the subject only as its pseudonymous address", async () => {
+    const { pack } = await loadFixture(packWorld);
+    const bundle = evidenceBundle(pack);
+    expect(fhirProblems(bundle as never)).toEqual([]);
+    for (const e of bundle.entry!) expect(fhirProblems(e.resource as never), e.resource!.resourceType).toEqual([]);
+    const types = bundle.entry!.map((e) => e.resource!.resourceType);
+    expect(types.slice(0, 3)).toEqual(["AdverseEvent", "Provenance", "Consent"]);
+    const audits = bundle.entry!.map((e) => e.resource!).filter((r) => r.resourceType === "AuditEvent") as { outcome: string; subtype: { code: string }[] }[];
+    expect(audits.map((a) => [a.subtype[0].code, a.outcome])).toEqual(pack.facts.map((f) => [f.code, f.met ? "0" : "4"]));
+    const text = JSON.stringify(bundle);
+    expect(text).toContain(`eip155:${pack.chainId}:${pack.decision.subject.toLowerCase()}`);
+    for (const secret of [pack.receipt.record.salt, pack.receipt.record.inputHash, pack.receipt.record.clinicianHash]) expect(text).not.toContain(secret);
   });
 });

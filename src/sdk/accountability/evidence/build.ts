@@ -117,7 +117,7 @@ async function assemble(ledger: LedgerContracts, incident: Incident, receipt: Tr
     assembledAt: { ...head, timeIso: isoOf(head.time) },
     incident: {
       id: incident.incidentId, hospital: incident.hospital, versionId: incident.versionId, batchId: incident.batchId, seq: incident.seq, recordHash: incident.recordHash,
-      severity: incident.severity, severityName: incident.severityName, category: incident.category, occurredAt: incident.occurredAt, occurredAtIso: incident.occurredAtIso,
+      severity: incident.severity, severityName: incident.severityName, category: incident.category, categoryName: incident.categoryName, occurredAt: incident.occurredAt, occurredAtIso: incident.occurredAtIso,
       finding: incident.finding, findingName: incident.findingName, events: incidentLogs.map(idx),
     },
     decision: {

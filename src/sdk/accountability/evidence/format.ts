@@ -87,7 +87,7 @@ export interface EvidencePack {
   assembledAt: { block: number; time: number; timeIso: string };
   incident: {
     id: number; hospital: number; versionId: string; batchId: string; seq: string; recordHash: string;
-    severity: number; severityName: string; category: number; occurredAt: number; occurredAtIso: string;
+    severity: number; severityName: string; category: number; categoryName: string; occurredAt: number; occurredAtIso: string;
     finding: number; findingName: string;
     /** IncidentReported, then FindingRecorded when there is one. */
     events: number[];
