@@ -19,6 +19,7 @@ const NETWORK = "cli-network.test.ts";
 const GOVERNANCE = "cli-governance.test.ts";
 const PSEUDONYMS = "cli-pseudonyms.test.ts";
 const INCIDENT = "cli-incident.test.ts";
+const EVIDENCE = "cli-incident-evidence.test.ts";
 
 export const T = {
   keystore: "a patient signs without gas (new keystore), a hospital relays, anyone relays the revocation",
@@ -50,6 +51,7 @@ export const T = {
   pseudonymsRefused: "pseudonyms refuse in one line, sending nothing: no key to derive from, a member that is not a hospital",
   incident: "a hospital reports harm against its trace from the receipt and finds the output wrong; an admitted appraiser determines; anyone shows it; indications are listed and added; a developer files renewed evidence",
   incidentRefused: "incident, indication and model evidence refuse in one line: an auditor determining, an unknown incident, a non-canonical indication, incomplete evidence",
+  incidentEvidence: "a hospital's incident gives an evidence pack: a per-party summary for people, the pack written that verifies offline, the FHIR bundle; an unknown incident and a receipt of another trace are refused in one line",
 } as const;
 
 const at = (file: string, test: string): CoveredBy => ({ file, test });
@@ -101,6 +103,7 @@ export const E2E: Record<string, CoveredBy> = {
   "incident show": at(INCIDENT, T.incident),
   "indication list": at(INCIDENT, T.incident),
   "indication add": at(INCIDENT, T.incident),
+  "incident evidence": at(EVIDENCE, T.incidentEvidence),
 };
 
 /** Every command group → a test where one of its commands is refused in one line, non-zero, nothing written. */
