@@ -20,6 +20,8 @@ import { buildEvidencePack, partiesOf, verifyEvidencePack, type EvidencePack } f
 import { proposalOf } from "../src/sdk/accountability/evidence/build";
 import { evidenceBundle } from "../src/fhir";
 import { fhirProblems } from "./helpers/fhir-validate";
+import Ajv from "ajv";
+import { evidencePackSchema } from "../src/formats/evidence-pack";
 
 async function packWorld() {
   const w = await evidenceWorld();
@@ -117,5 +119,19 @@ describe("evidence pack, offline verification", () => {
     const text = JSON.stringify(bundle);
     expect(text).toContain(`eip155:${pack.chainId}:${pack.decision.subject.toLowerCase()}`);
     for (const secret of [pack.receipt.record.salt, pack.receipt.record.inputHash, pack.receipt.record.clinicianHash]) expect(text).not.toContain(secret);
+  });
+
+  it("a pack follows its published JSON Schema (schemas/evidence-pack.json), and so does examples/evidence-pack.json, which verifies from the document alone", async () => {
+    const { pack } = await loadFixture(packWorld);
+    const root = join(__dirname, "..");
+    expect(JSON.parse(readFileSync(join(root, "schemas", "evidence-pack.json"), "utf8"))).toEqual(evidencePackSchema);
+    const validate = new Ajv({ strict: false, allErrors: true }).compile(evidencePackSchema);
+    expect(validate(pack), JSON.stringify(validate.errors)).toBe(true);
+    const example = JSON.parse(readFileSync(join(root, "examples", "evidence-pack.json"), "utf8"));
+    expect(validate(example), JSON.stringify(validate.errors)).toBe(true);
+    expect(await verifyPack(example, { chainId: example.chainId, addresses: example.addresses })).toEqual({ valid: true, reasons: [] });
+    const broken = copy(pack) as unknown as Record<string, unknown>;
+    delete broken.proposalNote;
+    expect(validate(broken)).toBe(false);
   });
 });
