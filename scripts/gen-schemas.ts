@@ -5,12 +5,16 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { INPUT_SCHEMAS } from "../src/formats/schemas";
+import { OUTPUT_SCHEMAS } from "../src/formats/evidence-pack";
+
+/** Input formats and the output formats a third party checks (the evidence pack). */
+const ALL = { ...INPUT_SCHEMAS, ...OUTPUT_SCHEMAS };
 
 export const SCHEMAS_DIR = join(__dirname, "..", "schemas");
 const check = process.argv.includes("--check");
 const stale: string[] = [];
 mkdirSync(SCHEMAS_DIR, { recursive: true });
-for (const [name, schema] of Object.entries(INPUT_SCHEMAS)) {
+for (const [name, schema] of Object.entries(ALL)) {
   const path = join(SCHEMAS_DIR, `${name}.json`);
   const text = JSON.stringify(schema, null, 2) + "\n";
   if (existsSync(path) && readFileSync(path, "utf8") === text) continue;
@@ -21,4 +25,4 @@ if (stale.length) {
   console.error(`gen:schemas: out of date (run npm run gen:schemas): ${stale.join(", ")}`);
   process.exit(1);
 }
-console.log(check ? "gen:schemas: schemas/ is up to date" : `gen:schemas: wrote ${Object.keys(INPUT_SCHEMAS).length} schemas to schemas/`);
+console.log(check ? "gen:schemas: schemas/ is up to date" : `gen:schemas: wrote ${Object.keys(ALL).length} schemas to schemas/`);

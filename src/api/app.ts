@@ -32,6 +32,7 @@ import { reportRoutes } from "./routes/reports";
 import { inputFormatRoutes } from "./routes/input-formats";
 import { webRoutes, type WebRoutesOptions } from "./routes/web";
 import { incidentRoutes } from "./routes/incidents";
+import { incidentEvidenceRoutes } from "./routes/incident-evidence";
 import type { IncidentReceipts } from "./incident-receipts";
 
 export interface AppOptions {
@@ -118,6 +119,7 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
   const kit = makeKit(app, o, auth, counters);
   addHooks(app, auth, counters, kit.names);
   for (const routes of [healthRoutes, registryRoutes, consentRoutes, traceRoutes, relayRoutes, fhirRoutes, fhirReadRoutes, reportRoutes, inputFormatRoutes, incidentRoutes, webRoutes]) routes(kit);
+  if (o.incidentReceipts) incidentEvidenceRoutes(app, { receipts: o.incidentReceipts, ledger: o.ledger, deployment: o.deployment });
 }
 
 function addHooks(app: FastifyInstance, auth: ReturnType<typeof createAuth>, counters: Kit["counters"], names: Kit["names"]): void {

@@ -8,6 +8,7 @@ import { consentCommands } from "./commands/consent";
 import { datasetCommands } from "./commands/dataset";
 import { modelCommands } from "./commands/model";
 import { incidentCommands, indicationCommands } from "./commands/incident";
+import { incidentEvidenceCommands } from "./commands/incident-evidence";
 import { traceCommands } from "./commands/trace";
 import { receiptCommands } from "./commands/receipt";
 import { memberCommands, policyCommands } from "./commands/member";
@@ -37,7 +38,7 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .addHelpText("after", "\nKeys are never taken as plain arguments: use --keystore or --signer, or MEDPROV_PRIVATE_KEY in the environment (or --as <name> for npm start's demo keys, chain 31337 only); on a --network, only --keystore or --signer.\nExit codes: 0 ok, 1 refused or invalid input, 3 unavailable, try again (chain or API unreachable, a database or outbox in use by another process).");
   const run = makeRun(program);
-  for (const register of [consentCommands, datasetCommands, modelCommands, traceCommands, receiptCommands, memberCommands, policyCommands, keyCommands, indexCommands, serveCommands, loginCommands, deployCommands, governanceCommands, patientCommands, incidentCommands, indicationCommands]) register(program, run);
+  for (const register of [consentCommands, datasetCommands, modelCommands, traceCommands, receiptCommands, memberCommands, policyCommands, keyCommands, indexCommands, serveCommands, loginCommands, deployCommands, governanceCommands, patientCommands, incidentCommands, incidentEvidenceCommands, indicationCommands]) register(program, run);
   return program;
 }
 

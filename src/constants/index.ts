@@ -6,6 +6,7 @@ import * as spec from "./spec";
 
 export * from "./spec";
 export * from "./limits";
+export * from "./evidence";
 
 type EnumOf<T extends readonly string[]> = { readonly [K in T[number]]: number };
 

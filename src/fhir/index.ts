@@ -4,4 +4,5 @@ export * from "./registry";
 export * from "./search";
 export * from "./terminology";
 export * from "./capability";
+export { evidenceBundle } from "./evidence-bundle";
 export { SYSTEM, PURPOSE_CODING, CANONICAL, CODE_SYSTEM, EXTENSION } from "./codes";

@@ -29,6 +29,7 @@ export { indicationCatalogue, incidentCategories, resolveCodes } from "./catalog
 export { Regulator } from "./roles/regulator";
 export { Appraiser, readIncident, receiptRecordHash, incidentReportOf, sharesArg, type IncidentFacts } from "./accountability/incidents";
 export { proposeSplit, type Proposal, type ProposalInput } from "./accountability/proposal";
+export * from "./accountability/evidence";
 export { datasetLineage, type LineageAnswer } from "./datasets/lineage";
 export { Governance, governedCalls, type GovernedCall, type Policy } from "./roles/governance";
 export { Auditor, missingSequences, summarizeTraces, VERIFY_REASONS, type VersionTraceSummary, type LedgerFacts, type BatchFacts, type VerifyResult, type VerifyReason, type VerifyReasonCode, type ConsentAtTime } from "./roles/auditor";

@@ -102,6 +102,12 @@ describe("API: incidents", () => {
     expect(code(await a.as(w.l.developerB, "GET", "/incidents/1"))).toBe("FORBIDDEN");
     expect((await a.as(w.l.developer, "GET", "/incidents/1")).statusCode).toBe(200);
     expect((await a.as(w.l.hospitalB, "GET", "/incidents/3")).json()).toMatchObject({ incidentId: 3, determination: null, receiptFiled: false, findingName: "NONE" });
+    // The evidence pack is served by the same app from the filed receipt; before filing, a named 409.
+    const pack = await a.as(w.l.patient, "GET", "/incidents/1/evidence");
+    expect(pack.statusCode).toBe(200);
+    expect(pack.json()).toMatchObject({ format: "medprov-evidence-pack/1", incident: { id: 1 }, decision: { subject: w.receipts[0].record.subject } });
+    expect(code(await a.as(w.l.patient2, "GET", "/incidents/1/evidence"))).toBe("FORBIDDEN");
+    expect(code(await a.as(w.l.hospitalB, "GET", "/incidents/3/evidence"))).toBe("EVIDENCE_NO_RECEIPT");
   });
 
   it("filters by hospital, version and reporting time; a hospital asking for another's is refused", async () => {

@@ -12,6 +12,7 @@ import { cliHarness } from "../helpers/cli";
 import { freePort } from "../helpers/node";
 import { INPUT_FORMATS, INPUT_SCHEMAS, type InputFormat } from "../../src/formats/schemas";
 import { checkFormat } from "../../src/formats/validate";
+import { OUTPUT_SCHEMAS } from "../../src/formats/evidence-pack";
 
 const ROOT = join(__dirname, "..", "..");
 const EXAMPLES: Record<InputFormat, string> = { "model-card": "model-card.json", "trace-record": "traces.jsonl", "dataset-record": "dataset.jsonl", "signed-consent": "signed-consent.json", networks: "networks.json", founders: "founders.json" };
@@ -28,7 +29,7 @@ const problemLines = (stderr: string) => stderr.trim().split("\n").slice(1);
 
 describe("published input formats", () => {
   it("schemas/ holds exactly what src/formats/schemas.ts builds (npm run gen:schemas --check)", () => {
-    expect(readdirSync(join(ROOT, "schemas")).sort()).toEqual(INPUT_FORMATS.map((f) => `${f}.json`).sort());
+    expect(readdirSync(join(ROOT, "schemas")).sort()).toEqual([...INPUT_FORMATS, ...Object.keys(OUTPUT_SCHEMAS)].map((f) => `${f}.json`).sort());
     for (const f of INPUT_FORMATS) expect(JSON.parse(readFileSync(join(ROOT, "schemas", `${f}.json`), "utf8")), f).toEqual(INPUT_SCHEMAS[f]);
     expect(execFileSync(process.execPath, ["-r", "tsx/cjs", join(ROOT, "scripts/gen-schemas.ts"), "--check"], { cwd: ROOT, encoding: "utf8" })).toContain("up to date");
   });

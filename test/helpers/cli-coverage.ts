@@ -19,6 +19,7 @@ const NETWORK = "network.test.ts";
 const GOVERNANCE = "governance.test.ts";
 const PSEUDONYMS = "pseudonyms.test.ts";
 const INCIDENT = "incident.test.ts";
+const EVIDENCE = "incident-evidence.test.ts";
 
 export const T = {
   keystore: "a patient signs without gas (new keystore), a hospital relays, anyone relays the revocation",
@@ -51,6 +52,7 @@ export const T = {
   incident: "a hospital reports harm against its trace from the receipt and finds the output wrong; an admitted appraiser determines; anyone shows it; indications are listed and added; a developer files renewed evidence",
   incidentGovernance: "governance adds an incident category and sets a case's weighting; incidents are listed from the chain, by hospital",
   incidentRefused: "incident, indication and model evidence refuse in one line: an auditor determining, an unknown incident, a non-canonical indication, incomplete evidence",
+  incidentEvidence: "a hospital's incident gives an evidence pack: a per-party summary for people, the pack written that verifies offline, the FHIR bundle; an unknown incident and a receipt of another trace are refused in one line",
 } as const;
 
 const at = (file: string, test: string): CoveredBy => ({ file, test });
@@ -105,6 +107,7 @@ export const E2E: Record<string, CoveredBy> = {
   "incident list": at(INCIDENT, T.incidentGovernance),
   "indication list": at(INCIDENT, T.incident),
   "indication add": at(INCIDENT, T.incident),
+  "incident evidence": at(EVIDENCE, T.incidentEvidence),
 };
 
 /** Every command group → a test where one of its commands is refused in one line, non-zero, nothing written. */

@@ -1,0 +1,96 @@
+/**
+ * Reading a pack's candidate logs from the chain, up to one head block, as EventProofs: every log
+ * a fact may cite for this incident (the version's history, its datasets, the subject's consent for
+ * the hospital, the batches, the incident's own). Selection (which of them each fact cites) is pure
+ * and lives in ./select.ts.
+ */
+import { Contract, type EventLog, type Log, type ParamType, type Provider, type Result } from "ethers";
+import { isoOf } from "../../../core";
+import { Purpose } from "../../../constants";
+import type { LedgerContracts } from "../../deploy";
+import type { EventProof, EvidenceContract, Json } from "./format";
+
+/** A decoded log argument as JSON: tuples as objects by component name, integers as decimal strings. */
+export function jsonValue(v: unknown, t: ParamType): Json {
+  if (t.isTuple()) return Object.fromEntries(t.components.map((c, i) => [c.name, jsonValue((v as Result)[i], c)]));
+  if (t.isArray()) return Array.from(v as unknown[]).map((x) => jsonValue(x, t.arrayChildren));
+  if (typeof v === "bigint") return v.toString();
+  return v as Json;
+}
+
+export class LogReader {
+  private readonly times = new Map<number, Promise<number>>();
+  constructor(
+    private readonly provider: Provider,
+    private readonly fromBlock: number,
+    private readonly toBlock: number,
+  ) {}
+
+  /** Every log of `filter` on `contract` in the window, as EventProofs, oldest first. */
+  async read(name: EvidenceContract, contract: Contract | LedgerContracts[EvidenceContract], filter: unknown): Promise<EventProof[]> {
+    const logs = (await (contract as Contract).queryFilter(filter as never, this.fromBlock, this.toBlock)) as (EventLog | Log)[];
+    return Promise.all(logs.filter((l): l is EventLog => "fragment" in l).map((l) => this.proofOf(name, l)));
+  }
+
+  private async proofOf(contract: EvidenceContract, l: EventLog): Promise<EventProof> {
+    const blockTime = await this.blockTime(l.blockNumber);
+    return {
+      contract, event: l.fragment.name, args: Object.fromEntries(l.fragment.inputs.map((p, i) => [p.name, jsonValue(l.args[i], p)])),
+      address: l.address, topics: [...l.topics], data: l.data, blockNumber: l.blockNumber, blockHash: l.blockHash,
+      blockTime, blockTimeIso: isoOf(blockTime), txHash: l.transactionHash, logIndex: l.index,
+    };
+  }
+
+  blockTime(n: number): Promise<number> {
+    let p = this.times.get(n);
+    if (!p) {
+      p = this.provider.getBlock(n).then((b) => b!.timestamp);
+      this.times.set(n, p);
+    }
+    return p;
+  }
+}
+
+export interface Subjects {
+  versionId: string;
+  hospital: number;
+  subject: string;
+  batchId: string;
+  incidentId: number;
+}
+
+/** Every candidate log of an incident's pack, by kind. */
+export async function gatherLogs(ledger: LedgerContracts, reader: LogReader, s: Subjects) {
+  const { models, datasets, consents, traces, incidents } = ledger;
+  const m = (f: unknown) => reader.read("models", models, f);
+  const registered = await m(models.filters.VersionRegistered(s.versionId));
+  const training = registered.length ? (((registered[0].args.input as { trainingDatasets: string[] }).trainingDatasets)) : [];
+  const perDataset = await Promise.all(training.map(async (id) => [
+    ...(await reader.read("datasets", datasets, datasets.filters.DatasetRegistered(id))),
+    ...(await reader.read("datasets", datasets, datasets.filters.DatasetStatusChanged(id))),
+    ...(await reader.read("datasets", datasets, datasets.filters.DatasetSuspensionChanged(id))),
+  ]));
+  const cds = Purpose.CLINICAL_DECISION_SUPPORT;
+  const consent = (await Promise.all([s.hospital, 0].flatMap((g) => [
+    reader.read("consents", consents, consents.filters.ConsentGranted(s.subject, cds, g)),
+    reader.read("consents", consents, consents.filters.ConsentRevoked(s.subject, cds, g)),
+  ]))).flat();
+  return {
+    registered,
+    statusChanges: await m(models.filters.VersionStatusChanged(s.versionId)),
+    approvals: await m(models.filters.VersionApproved(s.versionId)),
+    policies: await m(models.filters.PolicySet()),
+    filings: await m(models.filters.FilingEvidenceFiled(s.versionId)),
+    deployments: await m(models.filters.DeploymentRecorded(s.versionId, s.hospital)),
+    reports: await m(models.filters.PerformanceReported(s.versionId)),
+    alerts: await m(models.filters.FairnessAlert(s.versionId)),
+    datasets: perDataset.flat(),
+    consent,
+    batches: await reader.read("traces", traces, traces.filters.BatchAnchored(undefined, s.hospital)),
+    reported: await reader.read("incidents", incidents, incidents.filters.IncidentReported(s.incidentId)),
+    findings: await reader.read("incidents", incidents, incidents.filters.FindingRecorded(s.incidentId)),
+    determinations: await reader.read("incidents", incidents, incidents.filters.DeterminationRecorded(s.incidentId)),
+    weightings: await reader.read("incidents", incidents, incidents.filters.WeightingSet()),
+  };
+}
+export type Gathered = Awaited<ReturnType<typeof gatherLogs>>;

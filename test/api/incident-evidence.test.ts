@@ -1,0 +1,80 @@
+/**
+ * GET /incidents/:id/evidence (issue 18), in-process: registered inside buildApp's context as the
+ * wiring in src/api/routes/incident-evidence.ts says, with an in-memory receipt store standing in
+ * for the hospital-filed receipts (src/api/incident-receipts.ts). The pack and its FHIR Bundle, the
+ * role scoping (oversight, the reporting hospital, the version's developer, the patient the receipt
+ * names; nobody else), and named errors: unknown incident 404, no receipt filed 409, bad id 400.
+ */
+import { describe, it, expect } from "vitest";
+import hre from "hardhat";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { deploymentOf, indexFresh } from "../helpers/indexing";
+import { AUTH, bearerFor } from "../helpers/api-fixture";
+import { anchorOne, decision, evidenceWorld, incidentOf } from "../helpers/evidence-world";
+import { verifyPack } from "../helpers/evidence-verifier";
+import { createQueries } from "../../src/indexer";
+import { buildApp, createFastify } from "../../src/api";
+import { incidentEvidenceRoutes } from "../../src/api/routes/incident-evidence";
+import type { TraceReceipt } from "../../src/sdk";
+
+async function evidenceApi() {
+  const w = await evidenceWorld();
+  const receipt = await anchorOne(w.l, await decision(w.l, w.versionId));
+  const filedId = await incidentOf(w.l, receipt, "INCORRECT");
+  const other = await anchorOne(w.l, await decision(w.l, w.versionId));
+  const unfiledId = await incidentOf(w.l, other);
+  const base = await deploymentOf(w.l);
+  const deployment = { ...base, addresses: { ...base.addresses, incidents: await w.l.incidents.getAddress() } };
+  const { store } = await indexFresh(deployment);
+  const filed = new Map<number, TraceReceipt>([[filedId, receipt]]);
+  const receipts = { get: async (id: number) => filed.get(id) };
+  const app = createFastify({});
+  await app.register(async (child) => {
+    await buildApp(child, { queries: createQueries(store), ledger: w.l, deployment, provider: hre.ethers.provider, auth: AUTH, rateLimit: 1_000_000 });
+    incidentEvidenceRoutes(child, { receipts, ledger: w.l, deployment });
+  });
+  await app.ready();
+  return { ...w, app, deployment, filedId, unfiledId };
+}
+
+describe("GET /incidents/:id/evidence", () => {
+  it("answers the pack (verifiable offline) and, with ?format=fhir, its FHIR Bundle", async () => {
+    const f = await loadFixture(evidenceApi);
+    const auth = await bearerFor(f.app, f.l.regulator);
+    const r = await f.app.inject({ url: `/incidents/${f.filedId}/evidence`, headers: { authorization: auth } });
+    expect(r.statusCode, r.body).toBe(200);
+    const pack = r.json();
+    expect([pack.format, pack.incident.id, pack.liabilityCase, pack.proposal.label]).toEqual(["medprov-evidence-pack/1", f.filedId, "ADOPTED_WRONG", "PROPOSAL"]);
+    expect(await verifyPack(pack, { chainId: f.deployment.chainId, addresses: f.deployment.addresses }, hre.ethers.provider)).toEqual({ valid: true, reasons: [] });
+    const fhir = await f.app.inject({ url: `/incidents/${f.filedId}/evidence?format=fhir`, headers: { authorization: auth } });
+    expect(fhir.statusCode).toBe(200);
+    expect([fhir.json().resourceType, fhir.json().type, fhir.json().entry[0].resource.resourceType]).toEqual(["Bundle", "collection", "AdverseEvent"]);
+  });
+
+  it("role-scoped: oversight, the reporting hospital, the version's developer and the patient the receipt names read it; another hospital, developer or patient is refused; anonymous must sign in", async () => {
+    const f = await loadFixture(evidenceApi);
+    const status = async (signer?: Parameters<typeof bearerFor>[1]) => {
+      const headers = signer ? { authorization: await bearerFor(f.app, signer) } : undefined;
+      const r = await f.app.inject({ url: `/incidents/${f.filedId}/evidence`, headers });
+      return r.statusCode === 200 ? 200 : `${r.statusCode} ${r.json().error.code}`;
+    };
+    const l = f.l;
+    const allowed = [l.regulator, l.auditor, f.appraiser, l.hospitalA, l.developer, l.patient];
+    for (const s of allowed) expect(await status(s), await s.getAddress()).toBe(200);
+    for (const s of [l.hospitalB, l.developerB, l.patient2]) expect(await status(s), await s.getAddress()).toBe("403 FORBIDDEN");
+    expect(await status()).toBe("401 UNAUTHENTICATED");
+  });
+
+  it("names what is wrong: an unknown incident 404, no receipt filed yet 409, a malformed id or format 400", async () => {
+    const f = await loadFixture(evidenceApi);
+    const headers = { authorization: await bearerFor(f.app, f.l.auditor) };
+    const ask = async (url: string) => {
+      const r = await f.app.inject({ url, headers });
+      return [r.statusCode, r.json().error?.code];
+    };
+    expect(await ask(`/incidents/99/evidence`)).toEqual([404, "EVIDENCE_INCIDENT_UNKNOWN"]);
+    expect(await ask(`/incidents/${f.unfiledId}/evidence`)).toEqual([409, "EVIDENCE_NO_RECEIPT"]);
+    expect(await ask(`/incidents/abc/evidence`)).toEqual([400, "BAD_REQUEST"]);
+    expect(await ask(`/incidents/${f.filedId}/evidence?format=xml`)).toEqual([400, "BAD_REQUEST"]);
+  });
+});
