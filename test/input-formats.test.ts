@@ -14,7 +14,7 @@ import { INPUT_FORMATS, INPUT_SCHEMAS, type InputFormat } from "../src/formats/s
 import { checkFormat } from "../src/formats/validate";
 
 const ROOT = join(__dirname, "..");
-const EXAMPLES: Record<InputFormat, string> = { "model-card": "model-card.json", "trace-record": "traces.jsonl", "dataset-record": "dataset.jsonl", "signed-consent": "signed-consent.json", networks: "networks.json", founders: "founders.json" };
+const EXAMPLES: Record<InputFormat, string> = { "model-card": "model-card.json", "trace-record": "traces.jsonl", "dataset-record": "dataset.jsonl", "signed-consent": "signed-consent.json", networks: "networks.json", founders: "founders.json", deployment: "deployment.json" };
 const example = (format: InputFormat) => join(ROOT, "examples", EXAMPLES[format]);
 const documents = (format: InputFormat): unknown[] => {
   const text = readFileSync(example(format), "utf8");
