@@ -115,7 +115,7 @@ describe("ledger generations", () => {
   });
 
   it("receipts anchored in generation 1 and in generation 2 verify VALID against the migrated manifest; a batch of no generation is BATCH_UNKNOWN", async () => {
-    const { l2, gen1, migrated, receipts1, receipts2, late } = await migratedWorld();
+    const { l, l2, gen1, migrated, receipts1, receipts2, late } = await migratedWorld();
     // The successor's sequences start again at 0, so its first batch id is generation 1's.
     expect(receipts2[0].batchId).toBe(receipts1[0].batchId);
     expect(receipts2[0].traceAnchor).not.toBe(receipts1[0].traceAnchor);
@@ -127,7 +127,7 @@ describe("ledger generations", () => {
     expect(unknown.reasons.map((x) => x.code)).toEqual(["BATCH_UNKNOWN"]);
     // Anchored in generation 1's contracts after its close: generation 1's own manifest would take it, the migrated one does not.
     expect(late.length).toBe(3);
-    expect(await new Auditor(l2, gen1, hre.ethers.provider).verifyReceipt(late[0])).toEqual(VALID_BY_CHAIN);
+    expect(await new Auditor(l, gen1, hre.ethers.provider).verifyReceipt(late[0])).toEqual(VALID_BY_CHAIN);
     const after = await auditor.verifyReceipt(late[0]);
     expect(after.reasons.map((x) => x.code)).toEqual(["BATCH_UNKNOWN"]);
     expect(after.reasons[0].message).toMatch(/generation 1's TraceAnchor within its blocks 0\.\.\d+/);

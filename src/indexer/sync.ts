@@ -8,7 +8,7 @@
  * `finality` stops it with a non-retryable error. RPC failures follow rpc-policy.ts.
  */
 import { LIMITS } from "../constants";
-import { MedprovError, generationsOf } from "../core";
+import { MedprovError, generationsOf, type Deployment } from "../core";
 import { decodersByTopic } from "./handlers";
 import { followGenerations, scopesOf, withinGenerations, type Scope } from "./generations";
 import { bloomBits } from "./bloom";
@@ -19,7 +19,6 @@ import { FetchStage } from "./fetch";
 import { checkBlooms, checkLinks, checkLogs } from "./check-range";
 import { applyRange, createCommitPipeline } from "./apply";
 import { RpcInconsistency, silentLogger, type CheckedLog, type Fetched, type Logger, type RpcSender } from "./types";
-import type { Deployment } from "../core";
 
 export type { Logger, RpcSender } from "./types";
 

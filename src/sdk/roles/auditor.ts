@@ -1,8 +1,9 @@
 /**
  * Auditor: verifies trace receipts against the chain with the procedure of docs/receipt.md, built
  * from the pure checks of ../traces/checks.ts. Chain id and TraceAnchor come from the deployment
- * manifest, never from the receipt; each failed check is one named reason. Consent-at-the-time
- * comes from a pluggable checker (the indexer, when it runs).
+ * manifest, never from the receipt (which only picks among the manifest's generations'
+ * TraceAnchors); each failed check is one named reason. Consent-at-the-time comes from a pluggable
+ * checker (the indexer, when it runs). `ledger` is the manifest's current generation, connected.
  */
 import type { Provider } from "ethers";
 import type { Deployment, LedgerContracts } from "../deploy";
@@ -66,7 +67,7 @@ export class Auditor {
   private chainFacts(): LedgerFacts {
     const current = currentGeneration(this.deployment);
     const contracts = (g: Generation) =>
-      g === current ? this.ledger : { traces: FACTORIES.traces.connect(g.addresses.traces, this.provider), models: FACTORIES.models.connect(g.addresses.models, this.provider) };
+      g.addresses.traces === current.addresses.traces ? this.ledger : { traces: FACTORIES.traces.connect(g.addresses.traces, this.provider), models: FACTORIES.models.connect(g.addresses.models, this.provider) };
     const range = (g: Generation) => [g.fromBlock, g.toBlock ?? "latest"] as const;
     return {
       batch: async (batchId, g) => {
