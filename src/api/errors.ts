@@ -115,6 +115,9 @@ export const ERROR_CATALOGUE = {
   WRONG_CHAIN: input("the node serves another chain than the network or deployment names"),
   BAD_ARGUMENT: input("command-line options that exclude each other were given together, or a required one is missing"),
   DEPLOYMENT_EXISTS: e(409, "deployments/<name>.json already holds a deployment; medprov never overwrites one"),
+  // ── Ledger generations (docs/consortium.md) ──
+  DEPLOYMENT_FOREIGN: input("deployments/<name>.json was not written by `medprov deploy` for this network; a successor generation is opened only on the network's own manifest"),
+  GENERATION_RANGE: input("a generation's block range would not follow the previous one's"),
   KEY_LOCKED: input("a keystore could not be unlocked: wrong password, or not a keystore file"),
   KEY_KEYSTORE_REQUIRED: input("on a named network keys come only from a keystore or an external signer"),
   SIGNER_ACCOUNT: input("the external signer does not hold the account, or holds several and none was named"),
@@ -142,6 +145,7 @@ export const ERROR_CATALOGUE = {
   REORG_TOO_DEEP: unavailable("the chain replaced blocks deeper than the finality; the index must be rebuilt", 60),
   INDEX_LOCKED: unavailable("another process holds the index"),
   INDEX_LAYOUT: serverFault("the index was written by another layout; rebuild it"),
+  INDEX_GENERATIONS: serverFault("the deployment manifest's generations contradict what the index already read; rebuild it"),
   MANIFEST_INVALID: input("a cohort manifest is not a valid Merkle tree dump"),
   MANIFEST_UNKNOWN_DATASET: e(404, "a cohort manifest names a dataset the index does not hold"),
   COHORT_MISMATCH: e(422, "a cohort manifest's root is not the dataset's on-chain cohort root"),

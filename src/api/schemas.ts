@@ -86,7 +86,8 @@ export const report = worded(answer(Rows.ReportRow), W.report);
 export const alert = worded(answer(Rows.AlertRow), W.alert);
 /** An alert across versions names its version and the model it belongs to. */
 export const fairnessAlert = worded(obj({ versionId: str, modelId: str, name: str, ...answer(Rows.AlertRow).properties }), W.fairnessAlert);
-export const batch = worded(answer(Rows.BatchRow), W.batch);
+/** A batch names the ledger generation that anchored it (docs/consortium.md, "Ledger generations"). */
+export const batch = worded(obj({ ...answer(Rows.BatchRow).properties, generation: int }), W.batch);
 export const member = worded(answer(Rows.MemberRow), W.member);
 export const verifyResult = obj({ valid: bool, reasons: arr(obj({ code: str, message: str })), skipped: arr(str) });
 export const recallImpact = worded(obj({ versionId: str, status: int, batches: int, traces: int, hospitals: arr(obj({ hospital: int, batches: int, traces: int })) }), W.recallImpact);

@@ -144,7 +144,7 @@ export function readJsonOrLines(path: string): unknown[] {
 
 /** Most problems listed for one input; the rest are counted. */
 const MAX_PROBLEMS = 100;
-const CODE_PREFIX: Record<InputFormat, string> = { "model-card": "CARD", "trace-record": "TRACE", "dataset-record": "DATASET", "signed-consent": "SIGNED_REQUEST", networks: "NETWORKS", founders: "FOUNDERS" };
+const CODE_PREFIX: Record<InputFormat, string> = { "model-card": "CARD", "trace-record": "TRACE", "dataset-record": "DATASET", "signed-consent": "SIGNED_REQUEST", networks: "NETWORKS", founders: "FOUNDERS", deployment: "DEPLOYMENT" }; // a manifest is read by parseDeployment (DEPLOYMENT_INVALID), never through here
 const KIND: Record<string, string> = { required: "MISSING_FIELD", additionalProperties: "UNKNOWN_FIELD" };
 
 /**

@@ -9,6 +9,7 @@ export * from "./errors";
 export * from "./explain";
 export * from "./contracts";
 export * from "./deployment";
+export * from "./generations";
 export * from "./chain-time";
 export * from "./durable-file";
 export * as Rows from "./rows";

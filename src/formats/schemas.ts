@@ -182,7 +182,54 @@ const founders: Schema = {
   },
 };
 
+/** The contracts of one deployment (or generation), by name. */
+const contracts: Schema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["manager", "consortium", "consents", "datasets", "models", "traces", "incidents"],
+  description: "each contract's address",
+  properties: Object.fromEntries(["manager", "consortium", "consents", "datasets", "models", "traces", "incidents"].map((name) => [name, address(`the ${name} contract`)])),
+};
+const block = (description: string): Schema => intRange(0, Number.MAX_SAFE_INTEGER, `${description}: a block number`);
+
+/** One ledger generation: its contracts over its block range (docs/consortium.md, "Ledger generations"). */
+const generation: Schema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["generation", "chainId", "fromBlock", "addresses"],
+  description: "one ledger generation: its contracts, counted over blocks fromBlock..toBlock (to the head while it is the open one)",
+  properties: {
+    generation: intRange(1, 1_000_000, "its place in the list: 1, 2, … in order"),
+    chainId: intRange(1, Number.MAX_SAFE_INTEGER, "the chain id, the manifest's"),
+    fromBlock: block("the block of its first deployment transaction"),
+    toBlock: block("the last block whose events count, set when a successor closed it (absent on the last, open generation)"),
+    sealedAt: intRange(0, Number.MAX_SAFE_INTEGER, "the block time of toBlock, in Unix seconds (set with toBlock)"),
+    sealedAtIso: { type: "string", description: "sealedAt in ISO 8601, for people" },
+    addresses: contracts,
+    versions: { type: "object", additionalProperties: { type: "string" }, description: "each contract's VERSION()" },
+  },
+};
+
+const deployment: Schema = {
+  $schema: DRAFT,
+  title: "medprov deployment manifest",
+  description: "Where a ledger lives (deployments/<network>.json, written by `medprov deploy --network <name>`): the top-level fields name the current generation, which every write goes to; `generations` lists every generation in order (`medprov deploy --successor` appends one and closes the one before). A manifest without `generations` is one generation. Other fields (network, safe, founders) are kept as written.",
+  type: "object",
+  required: ["chainId", "deploymentBlock", "addresses"],
+  properties: {
+    $schema: { type: "string", description: "the schema this file follows, for editors: a path or URL" },
+    network: { type: "string", description: "the network name it was written for (medprov deploy --network)" },
+    chainId: intRange(1, Number.MAX_SAFE_INTEGER, "the chain id the contracts live on"),
+    deploymentBlock: block("the current generation's first block (its fromBlock)"),
+    governance: address("the account that governs (a Safe in production)"),
+    governanceDelay: intRange(0, Number.MAX_SAFE_INTEGER, "the execution delay of every governance call, in seconds"),
+    addresses: contracts,
+    versions: { type: "object", additionalProperties: { type: "string" }, description: "each contract's VERSION()" },
+    generations: { type: "array", minItems: 1, items: generation, description: "every generation, oldest first; all closed (toBlock) but the last, each one's fromBlock after the previous one's toBlock" },
+  },
+};
+
 /** The published input formats by file name (schemas/<name>.json). */
-export const INPUT_SCHEMAS = { "model-card": modelCard, "trace-record": traceRecord, "dataset-record": datasetRecord, "signed-consent": signedConsent, networks, founders } as const;
+export const INPUT_SCHEMAS = { "model-card": modelCard, "trace-record": traceRecord, "dataset-record": datasetRecord, "signed-consent": signedConsent, networks, founders, deployment } as const;
 export type InputFormat = keyof typeof INPUT_SCHEMAS;
 export const INPUT_FORMATS = Object.keys(INPUT_SCHEMAS) as InputFormat[];

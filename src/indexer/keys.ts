@@ -114,6 +114,8 @@ export const K = {
   asOf: ASOF,
   cursor: "meta:cursor",
   layout: "meta:layout",
+  /** The ledger generations this index follows (src/indexer/generations.ts): bookkeeping, outside the digest. */
+  generations: "meta:generations",
   org: (id: number) => `${P.members}${org(id)}`,
   orgHistory: (id: number, cp: string) => `${P.memberHistory(id)}${cp}`,
   /** A member's status from a checkpoint on (admission: ACTIVE), by block and by time, for as-of questions. */

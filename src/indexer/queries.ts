@@ -5,7 +5,7 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { LIMITS, MemberStatus, Purpose, NUMBERS, purposesOf } from "../constants";
 import { InputError, isoOf, type Rows } from "../core";
-import { K, P, asOfRange, checkpoint, lc, pad } from "./keys";
+import { K, LOG_INDEX_MAX, P, asOfRange, checkpoint, lc, pad } from "./keys";
 import type { IndexStore, Json } from "./store";
 
 type Row = Record<string, Json>;
@@ -261,6 +261,13 @@ function modelQueries(store: IndexStore) {
   return g;
 }
 
+/** A block range (a ledger generation's): from `from`, to `to` inclusive (open-ended without one). */
+export interface Blocks {
+  from: number;
+  to?: number;
+}
+const inBlocks = (r: Blocks, block: number) => block >= r.from && (r.to === undefined || block <= r.to);
+
 /** Trace batches queries. */
 function batchQueries(store: IndexStore) {
   const g = {
@@ -302,13 +309,28 @@ function batchQueries(store: IndexStore) {
       return { batches: out, next: out.length >= limit ? String(out[limit - 1].checkpoint) : null };
     },
 
-    /** [firstSeq, firstSeq + count) of each of a hospital's batches, in sequence order. */
-    batchRanges: (hospital: number): Promise<(readonly [bigint, bigint])[]> =>
+    /**
+     * The batch `id` anchored within blocks `blocks` (a ledger generation's range). Batch ids repeat
+     * across generations (a successor's sequences start again at 0) and b: points at the latest, so
+     * an earlier generation's batch is found among that generation's records, by checkpoint.
+     */
+    async batchInBlocks(id: string, blocks: Blocks): Promise<Rows.BatchRow | undefined> {
+      const latest = await g.batch(id);
+      if (latest && inBlocks(blocks, Number(latest.block))) return latest;
+      const last = blocks.to === undefined ? undefined : `${P.batches}${checkpoint(blocks.to, LOG_INDEX_MAX)}`;
+      for await (const e of store.scan<Json>(P.batches, { gte: `${P.batches}${checkpoint(blocks.from, 0)}`, ...(last ? { lte: last } : {}) })) {
+        if ((e.value as Rows.BatchRow).batchId === lc(id)) return e.value as Rows.BatchRow;
+      }
+      return undefined;
+    },
+
+    /** [firstSeq, firstSeq + count) of each of a hospital's batches (within `blocks`, when given: a generation's), in sequence order. */
+    batchRanges: (hospital: number, blocks?: Blocks): Promise<(readonly [bigint, bigint])[]> =>
       // Every verified receipt asks for its hospital's ranges: read them once per state of the index.
-      store.memo(`ranges:${hospital}`, async () => {
+      store.memo(`ranges:${hospital}:${blocks?.from ?? ""}:${blocks?.to ?? ""}`, async () => {
         const cps = (await store.list(P.batchesOfHospital(hospital))).map((e) => lastSegment(e.key));
         const batches = await Promise.all(cps.map((cp) => row<Rows.BatchRow>(store, K.batchByCheckpoint(cp))));
-        return batches.filter((b) => !!b).map((b) => [BigInt(b.firstSeq), BigInt(b.firstSeq) + BigInt(b.count)] as const);
+        return batches.filter((b) => !!b && (!blocks || inBlocks(blocks, Number(b.block)))).map((b) => [BigInt(b!.firstSeq), BigInt(b!.firstSeq) + BigInt(b!.count)] as const);
       }),
   };
   return g;

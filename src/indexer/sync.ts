@@ -7,10 +7,10 @@
  * continue the indexed chain is a reorg, rolled back to the common ancestor; one deeper than
  * `finality` stops it with a non-retryable error. RPC failures follow rpc-policy.ts.
  */
-import { getAddress } from "ethers";
 import { LIMITS } from "../constants";
-import { MedprovError, type Deployment } from "../core";
-import { decodersByTopic, INDEXED } from "./handlers";
+import { MedprovError, generationsOf, type Deployment } from "../core";
+import { decodersByTopic } from "./handlers";
+import { followGenerations, scopesOf, withinGenerations, type Scope } from "./generations";
 import { bloomBits } from "./bloom";
 import { K } from "./keys";
 import type { IndexStore } from "./store";
@@ -25,6 +25,7 @@ export type { Logger, RpcSender } from "./types";
 export interface IndexerOptions {
   /** Anything that speaks JSON-RPC: an ethers JsonRpcProvider, or Hardhat's in-process provider. */
   provider: RpcSender;
+  /** Every generation of it is indexed, each one's contracts over its block range (./generations.ts). */
   deployment: Deployment;
   store: IndexStore;
   /** Blocks to wait before indexing a block (0 for instant-finality chains such as QBFT). */
@@ -64,15 +65,21 @@ export class FatalIndexerError extends MedprovError {
   }
 }
 
-/** Follows one deployment's events into the store; see the file comment. */
+/** Follows one deployment's events (all its generations) into the store; see the file comment. */
 class ChainStage {
   readonly stats: IndexerStats = { head: 0, indexed: 0, lag: 0, events: 0, eventsPerSecond: 0, range: 0, reorgs: 0, rpcErrors: 0, ignoredLogs: 0 };
   private readonly confirmations: number;
   private readonly finality: number;
   private readonly retries: number;
   private readonly log: Logger;
-  /** The indexed contracts' addresses (lower-case), from the manifest only. */
+  /** The indexed contracts' addresses (lower-case) of every generation, from the manifest only. */
   private readonly indexed: Set<string>;
+  /** Each generation's block range and contracts: a log counts only inside its generation's range. */
+  private readonly scopes: Scope[];
+  /** Where the index starts: the first generation's first block. */
+  private readonly firstBlock: number;
+  /** The manifest's generations checked against the index's record (once, before the first step). */
+  private followed: Promise<void> | undefined;
   private readonly addressBits: ReturnType<typeof bloomBits>[];
   /** Topic → compiled decoder, once: ethers' parseLog re-hashes every event signature for every log. */
   private readonly decoders = decodersByTopic();
@@ -87,7 +94,9 @@ class ChainStage {
     this.finality = options.finality ?? 64;
     this.retries = options.retries ?? 8;
     this.log = options.logger ?? silentLogger;
-    const addresses = Object.keys(INDEXED).map((name) => getAddress(options.deployment.addresses[name as keyof Deployment["addresses"]]).toLowerCase());
+    this.scopes = scopesOf(options.deployment);
+    this.firstBlock = generationsOf(options.deployment)[0].fromBlock;
+    const addresses = [...new Set(this.scopes.flatMap((s) => [...s.addresses]))];
     this.indexed = new Set(addresses);
     this.addressBits = addresses.map(bloomBits);
     this.rpc = rpcWithPolicy(options.provider, { retries: this.retries, log: this.log, onError: () => void this.stats.rpcErrors++ });
@@ -106,8 +115,7 @@ class ChainStage {
     this.prefetched = undefined; // fetched from the chain being replaced
     this.fetcher.dropSurplus();
     this.stats.reorgs++;
-    const { deploymentBlock } = this.options.deployment;
-    for (let b = Math.min(cursor.block, head); b >= Math.max(deploymentBlock - 1, cursor.block - this.finality); b--) {
+    for (let b = Math.min(cursor.block, head); b >= Math.max(this.firstBlock - 1, cursor.block - this.finality); b--) {
       const stored = b === cursor.block ? cursor.hash : await this.options.store.get<string>(K.blockHash(b));
       if (stored === undefined) continue;
       if ((await this.fetcher.header(b)).hash === stored) {
@@ -149,7 +157,8 @@ class ChainStage {
     const head = Number(await this.rpc<string>("eth_blockNumber", []));
     const target = head - this.confirmations;
     this.stats.head = head;
-    const cursor = this.commits.current()?.cursor ?? (await this.options.store.cursor()) ?? { block: this.options.deployment.deploymentBlock - 1, hash: "" };
+    const cursor = this.commits.current()?.cursor ?? (await this.options.store.cursor()) ?? { block: this.firstBlock - 1, hash: "" };
+    await (this.followed ??= followGenerations(this.options.store, this.options.deployment, cursor.block));
     this.stats.indexed = cursor.block;
     this.stats.lag = Math.max(0, target - cursor.block);
     if (await this.reorged(cursor, head)) return true;
@@ -166,7 +175,10 @@ class ChainStage {
     const unfinalizedFrom = Math.max(from, head - this.finality + 1);
     checkLinks(f, unfinalizedFrom);
     await checkBlooms(f, ours, unfinalizedFrom, this.addressBits, this.fetcher.receiptLogCount);
-    await this.commitRange(f, ours, { from, head, target, unfinalizedFrom });
+    // Checked as the node answered (blooms hold every generation's logs); applied only where they count.
+    const { counted, outside } = withinGenerations(this.scopes, ours);
+    this.stats.ignoredLogs += outside;
+    await this.commitRange(f, counted, { from, head, target, unfinalizedFrom });
     return true;
   }
 

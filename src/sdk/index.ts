@@ -15,6 +15,7 @@ export { proposeThroughSafe, parseProposal, signProposal, executeProposal, PROPO
 export * from "./consent-signing";
 export * from "./pseudonyms";
 export { deployLedger, type DeployOptions, type FoundingMember } from "./deploy";
+export { deploySuccessor, type SuccessorOptions } from "./generations";
 export * from "../core";
 export * from "./datasets/build";
 export * from "./traces/record";

@@ -10,6 +10,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LIMITS } from "../../src/constants";
 import { checkFormat } from "../../src/formats/validate";
+import { buildProgram } from "../../src/cli/main";
+import { ERROR_CATALOGUE } from "../../src/api/errors";
+import { generationsOf, parseDeployment } from "../../src/sdk";
 
 const ROOT = join(__dirname, "..", "..");
 const doc = readFileSync(join(ROOT, "docs/consortium.md"), "utf8");
@@ -73,5 +76,42 @@ describe("docs/consortium.md: the Besu QBFT runbook", () => {
       expect(perSecond).toBe(500 * batch);
     }
     expect(doc).toContain(`that is ${Math.round((500 * 86_400) / 1e6)} million a day`);
+  });
+});
+
+describe("docs/consortium.md: ledger generations", () => {
+  const section = doc.slice(doc.indexOf("## Ledger generations"), doc.indexOf("## Running the chain"));
+
+  it("the manifest shown is the published example: it follows schemas/deployment.json, and its generations follow each other", () => {
+    const shown = JSON.parse(block("json generations-manifest"));
+    expect(shown).toEqual(JSON.parse(readFileSync(join(ROOT, "examples/deployment.json"), "utf8")));
+    expect(checkFormat("deployment", shown)).toEqual([]);
+    const gens = generationsOf(parseDeployment(shown));
+    expect(gens.length).toBeGreaterThanOrEqual(2);
+    gens.slice(1).forEach((g, i) => expect(g.fromBlock).toBe(gens[i].toBlock! + 1));
+    expect(gens.at(-1)!.toBlock).toBeUndefined();
+  });
+
+  it("the successor command is a command of the CLI, with options it has", () => {
+    const program = buildProgram();
+    const words = block("sh generations-successor").trim().split(/\s+/);
+    expect(words[0]).toBe("medprov");
+    const command = words.find((w, i) => i > 0 && !w.startsWith("-") && !words[i - 1].startsWith("--"))!;
+    expect(command).toBe("deploy");
+    const deploy = program.commands.find((c) => c.name() === command)!;
+    const known = new Set([...program.options, ...deploy.options].map((o) => o.long));
+    for (const option of words.filter((w) => w.startsWith("--"))) expect(known, option).toContain(option);
+  });
+
+  it("every refusal it names is a catalogue code that the successor's code raises", () => {
+    const sources = ["src/cli/commands/deploy.ts", "src/sdk/generations.ts", "src/core/deployment.ts", "src/cli/context.ts"].map((f) => readFileSync(join(ROOT, f), "utf8")).join("\n");
+    const codes = [...section.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
+    expect(codes.length).toBeGreaterThanOrEqual(4);
+    for (const code of codes) {
+      expect(ERROR_CATALOGUE, code).toHaveProperty(code);
+      expect(sources, code).toContain(`"${code}"`);
+    }
+    expect(section).toContain("INDEX_GENERATIONS");
+    expect(readFileSync(join(ROOT, "src/indexer/generations.ts"), "utf8")).toContain('"INDEX_GENERATIONS"');
   });
 });

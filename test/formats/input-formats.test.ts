@@ -15,7 +15,7 @@ import { checkFormat } from "../../src/formats/validate";
 import { OUTPUT_SCHEMAS } from "../../src/formats/evidence-pack";
 
 const ROOT = join(__dirname, "..", "..");
-const EXAMPLES: Record<InputFormat, string> = { "model-card": "model-card.json", "trace-record": "traces.jsonl", "dataset-record": "dataset.jsonl", "signed-consent": "signed-consent.json", networks: "networks.json", founders: "founders.json" };
+const EXAMPLES: Record<InputFormat, string> = { "model-card": "model-card.json", "trace-record": "traces.jsonl", "dataset-record": "dataset.jsonl", "signed-consent": "signed-consent.json", networks: "networks.json", founders: "founders.json", deployment: "deployment.json" };
 const example = (format: InputFormat) => join(ROOT, "examples", EXAMPLES[format]);
 const documents = (format: InputFormat): unknown[] => {
   const text = readFileSync(example(format), "utf8");

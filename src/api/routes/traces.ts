@@ -1,5 +1,5 @@
 /** Trace batches, receipt verification, and the trace report over verified receipts. */
-import { Auditor, InputError, MedprovError, toDomainError, type LedgerFacts, type VerifyResult } from "../../sdk";
+import { Auditor, InputError, MedprovError, generationAtBlock, inGeneration, toDomainError, type Generation, type LedgerFacts, type VerifyResult } from "../../sdk";
 import { LIMITS } from "../../constants";
 import type { Kit } from "../app";
 import { ApiError, errorSchema } from "../errors";
@@ -28,18 +28,22 @@ export function traceRoutes(kit: Kit): void {
       if (f.hospital !== undefined) ownOnly(req.caller, f.hospital, "its own batches");
       if (req.caller.kind === "HOSPITAL") f.hospital = req.caller.orgId;
       const page = await q.batches(f);
-      return { batches: await say(sch.W.batch, page.batches), next: page.next };
+      // The index holds only logs inside a generation's range, so every batch has one.
+      const generation = (b: { block: number }) => generationAtBlock(o.deployment, b.block)!.generation;
+      return { batches: await say(sch.W.batch, page.batches.map((b) => ({ ...b, generation: generation(b) }))), next: page.next };
     },
   );
 
   // Verification reads batches and status histories from this member's own index, not the RPC.
+  // Each over the receipt's generation's blocks (batch ids and versions may repeat in a successor).
+  const blocksOf = (g: Generation) => ({ from: g.fromBlock, to: g.toBlock });
   const indexFacts: LedgerFacts = {
-    batch: async (id) => {
-      const b = await q.batch(id);
+    batch: async (id, g) => {
+      const b = await q.batchInBlocks(id, blocksOf(g));
       return b ? { root: String(b.root), hospital: Number(b.hospital), firstSeq: BigInt(String(b.firstSeq)), count: Number(b.count), fromTime: BigInt(Number(b.fromTime)), toTime: BigInt(Number(b.toTime)), versions: b.versions as string[], txHash: String(b.tx), blockNumber: Number(b.block) } : undefined;
     },
-    hospitalRanges: (hospital) => q.batchRanges(hospital),
-    versionHistory: async (id) => (await q.versionHistory(id)).map((h) => ({ time: Number(h.time), status: Number(h.status) })),
+    hospitalRanges: (hospital, g) => q.batchRanges(hospital, blocksOf(g)),
+    versionHistory: async (id, g) => (await q.versionHistory(id)).filter((h) => inGeneration(g, Number(h.block))).map((h) => ({ time: Number(h.time), status: Number(h.status) })),
   };
   /**
    * A version's approved indications, for the report's off-indication figures: the bitmask its

@@ -1,12 +1,13 @@
 /**
  * Auditor: verifies trace receipts against the chain with the procedure of docs/receipt.md, built
  * from the pure checks of ../traces/checks.ts. Chain id and TraceAnchor come from the deployment
- * manifest, never from the receipt; each failed check is one named reason. Consent-at-the-time
- * comes from a pluggable checker (the indexer, when it runs).
+ * manifest, never from the receipt (which only picks among the manifest's generations'
+ * TraceAnchors); each failed check is one named reason. Consent-at-the-time comes from a pluggable
+ * checker (the indexer, when it runs). `ledger` is the manifest's current generation, connected.
  */
 import type { Provider } from "ethers";
 import type { Deployment, LedgerContracts } from "../deploy";
-import { InputError } from "../../core";
+import { FACTORIES, InputError, currentGeneration, generationOfContract, generationsOf, inGeneration, type Generation } from "../../core";
 import { ClinicianAction, Purpose } from "../../constants";
 import { formerFormatLeafOf, leafOf, parseReceipt, type TraceReceipt } from "../traces/receipt";
 import {
@@ -30,21 +31,23 @@ export type ConsentAtTime = (subject: string, purpose: number, grantee: number, 
 export type BatchFacts = AnchoredBatch;
 
 /**
- * What verification needs to know about the ledger, all of it from the manifest's contracts. The
- * default reads the chain (events); an indexer can answer the same from its store, much faster (the API does).
+ * What verification needs to know about the ledger, all of it from the manifest's contracts, in
+ * one generation (`g`: the one whose TraceAnchor the receipt names), over that generation's block
+ * range only. The default reads the chain (events); an indexer can answer the same from its store,
+ * much faster (the API does).
  */
 export interface LedgerFacts {
-  /** The BatchAnchored event of a batch id, or undefined when the batch was never anchored. */
-  batch(batchId: string): Promise<BatchFacts | undefined>;
-  /** [firstSeq, firstSeq + count) of every batch a hospital anchored. */
-  hospitalRanges(hospital: number): Promise<(readonly [bigint, bigint])[]>;
-  /** A version's status changes with their block times, oldest first. */
-  versionHistory(versionId: string): Promise<{ time: number; status: number }[]>;
+  /** The BatchAnchored event of a batch id in generation g, or undefined when g never anchored it. */
+  batch(batchId: string, g: Generation): Promise<BatchFacts | undefined>;
+  /** [firstSeq, firstSeq + count) of every batch a hospital anchored in generation g. */
+  hospitalRanges(hospital: number, g: Generation): Promise<(readonly [bigint, bigint])[]>;
+  /** A version's status changes in generation g with their block times, oldest first. */
+  versionHistory(versionId: string, g: Generation): Promise<{ time: number; status: number }[]>;
 }
 
 export class Auditor {
   private readonly batches = new Map<string, Promise<BatchFacts | undefined>>();
-  private readonly ranges = new Map<number, Promise<(readonly [bigint, bigint])[]>>();
+  private readonly ranges = new Map<string, Promise<(readonly [bigint, bigint])[]>>();
   private readonly histories = new Map<string, Promise<{ time: number; status: number }[]>>();
   private readonly blockTimes = new Map<number, Promise<number>>();
 
@@ -60,23 +63,43 @@ export class Auditor {
     this.facts = facts ?? this.chainFacts();
   }
 
-  /** Facts read from the chain's events, of the manifest's TraceAnchor and ModelRegistry only. */
+  /** Facts read from the chain's events: generation g's TraceAnchor and ModelRegistry, over g's block range. */
   private chainFacts(): LedgerFacts {
-    const { traces, models } = this.ledger;
-    const from = this.deployment.deploymentBlock;
+    const current = currentGeneration(this.deployment);
+    const contracts = (g: Generation) =>
+      g.addresses.traces === current.addresses.traces ? this.ledger : { traces: FACTORIES.traces.connect(g.addresses.traces, this.provider), models: FACTORIES.models.connect(g.addresses.models, this.provider) };
+    const range = (g: Generation) => [g.fromBlock, g.toBlock ?? "latest"] as const;
     return {
-      batch: async (batchId) => {
-        const [e] = await traces.queryFilter(traces.filters.BatchAnchored(batchId), from);
+      batch: async (batchId, g) => {
+        const { traces } = contracts(g);
+        const [e] = await traces.queryFilter(traces.filters.BatchAnchored(batchId), ...range(g));
         if (!e) return undefined;
         const a = e.args;
         return { root: a.root, hospital: Number(a.hospital), firstSeq: a.firstSeq, count: Number(a.count), fromTime: a.fromTime, toTime: a.toTime, versions: [...a.versions], txHash: e.transactionHash, blockNumber: e.blockNumber };
       },
-      hospitalRanges: async (hospital) => (await traces.queryFilter(traces.filters.BatchAnchored(undefined, hospital), from)).map((e) => [e.args.firstSeq, e.args.firstSeq + e.args.count] as const),
-      versionHistory: async (versionId) => {
-        const events = await models.queryFilter(models.filters.VersionStatusChanged(versionId), from);
+      hospitalRanges: async (hospital, g) => {
+        const { traces } = contracts(g);
+        return (await traces.queryFilter(traces.filters.BatchAnchored(undefined, hospital), ...range(g))).map((e) => [e.args.firstSeq, e.args.firstSeq + e.args.count] as const);
+      },
+      versionHistory: async (versionId, g) => {
+        const { models } = contracts(g);
+        const events = await models.queryFilter(models.filters.VersionStatusChanged(versionId), ...range(g));
         return Promise.all(events.map(async (e) => ({ time: await this.blockTime(e.blockNumber), status: Number(e.args.status) })));
       },
     };
+  }
+
+  /**
+   * The generation whose TraceAnchor the receipt names, and the pinned-contract reasons: a
+   * TraceAnchor of no generation is WRONG_CONTRACT (then the current generation's facts are asked,
+   * so the other checks still say what they can).
+   */
+  private generationOf(receipt: TraceReceipt): { g: Generation; reasons: VerifyReason[] } {
+    const found = generationOfContract(this.deployment, "traces", receipt.traceAnchor);
+    const all = generationsOf(this.deployment);
+    const pinned = found ?? currentGeneration(this.deployment);
+    const named = all.length === 1 ? undefined : all.map((g) => `${g.addresses.traces} (generation ${g.generation})`).join(", ");
+    return { g: pinned, reasons: checkPinned(receipt, { chainId: this.deployment.chainId, traceAnchor: pinned.addresses.traces, named }) };
   }
 
   /**
@@ -96,15 +119,18 @@ export class Auditor {
       return { valid: false, reasons: [{ code: "RECEIPT_MALFORMED", message: e instanceof InputError ? e.message : String(e) }], skipped };
     }
     const r = receipt.record;
-    const reasons = [...checkPinned(receipt, { chainId: this.deployment.chainId, traceAnchor: this.deployment.addresses.traces }), ...checkLeaf(receipt, leaf, formerLeaf)];
-    const batch = await this.memo(this.batches, receipt.batchId.toLowerCase(), () => this.facts.batch(receipt.batchId));
-    if (!batch) {
-      reasons.push({ code: "BATCH_UNKNOWN", message: `batch ${receipt.batchId} was never anchored by this ledger's TraceAnchor` });
+    const { g, reasons: pinnedReasons } = this.generationOf(receipt);
+    const reasons = [...pinnedReasons, ...checkLeaf(receipt, leaf, formerLeaf)];
+    // Batch ids repeat across generations (a successor's sequences start again at 0): keyed by generation too.
+    const batch = await this.memo(this.batches, `${g.generation}:${receipt.batchId.toLowerCase()}`, () => this.facts.batch(receipt.batchId, g));
+    if (!batch || !inGeneration(g, batch.blockNumber)) {
+      const where = generationsOf(this.deployment).length === 1 ? "this ledger's TraceAnchor" : `generation ${g.generation}'s TraceAnchor within its blocks ${g.fromBlock}..${g.toBlock ?? "now"}`;
+      reasons.push({ code: "BATCH_UNKNOWN", message: `batch ${receipt.batchId} was never anchored by ${where}` });
       return { valid: false, reasons, skipped };
     }
     reasons.push(...checkProof(leaf, receipt, batch), ...checkAnchoring(receipt, batch), ...checkRecordInBatch(r, batch));
-    reasons.push(...checkNoGapBefore(batch, await this.memo(this.ranges, batch.hospital, () => this.facts.hospitalRanges(batch.hospital))));
-    reasons.push(...checkVersionAtTime(r, await this.memo(this.histories, r.modelVersion, () => this.facts.versionHistory(r.modelVersion))));
+    reasons.push(...checkNoGapBefore(batch, await this.memo(this.ranges, `${g.generation}:${batch.hospital}`, () => this.facts.hospitalRanges(batch.hospital, g))));
+    reasons.push(...checkVersionAtTime(r, await this.memo(this.histories, `${g.generation}:${r.modelVersion}`, () => this.facts.versionHistory(r.modelVersion, g))));
     reasons.push(...checkClinicalRules(r));
     const consent = this.consentAt ? await this.consentAt(r.subject, Purpose.CLINICAL_DECISION_SUPPORT, r.hospital, BigInt(r.time)) : undefined;
     if (consent === false) reasons.push({ code: "CONSENT_NOT_VALID_AT_TIME", message: `subject ${r.subject} had no valid CLINICAL_DECISION_SUPPORT consent for hospital ${r.hospital} at the trace's time` });

@@ -44,6 +44,8 @@ export interface VerifyReason {
 export interface Pinned {
   chainId: number;
   traceAnchor: string;
+  /** Every generation's TraceAnchor in words, when the manifest lists several (for the message). */
+  named?: string;
 }
 
 /** The BatchAnchored event of the pinned TraceAnchor for a batch id, with where it was emitted. */
@@ -66,7 +68,7 @@ const when = (t: bigint) => (t <= 8_640_000_000_000n ? `${t} (${isoOf(t)})` : St
 export function checkPinned(receipt: TraceReceipt, pinned: Pinned): VerifyReason[] {
   const out: VerifyReason[] = [];
   if (receipt.chainId !== pinned.chainId) out.push(reason("WRONG_CHAIN", `receipt is for chain ${receipt.chainId}; the deployment manifest's chain is ${pinned.chainId}`));
-  if (getAddress(receipt.traceAnchor) !== getAddress(pinned.traceAnchor)) out.push(reason("WRONG_CONTRACT", `receipt names TraceAnchor ${receipt.traceAnchor}; the deployment manifest's is ${pinned.traceAnchor}`));
+  if (getAddress(receipt.traceAnchor) !== getAddress(pinned.traceAnchor)) out.push(reason("WRONG_CONTRACT", `receipt names TraceAnchor ${receipt.traceAnchor}; ${pinned.named ? `the deployment manifest's generations' are ${pinned.named}` : `the deployment manifest's is ${pinned.traceAnchor}`}`));
   return out;
 }
 
