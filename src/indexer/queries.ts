@@ -136,17 +136,38 @@ function pageOf<N extends string, T>(keyed: { key: string; d: T }[], f: { after?
   return { [name]: page.map((x) => x.d), next: sorted.length > limit ? page[limit - 1].key : null } as { [K in N]: T[] } & { next: string | null };
 }
 
-async function consentStateAt(store: IndexStore, subject: string, purpose: number, grantee: number, at: { block?: number; time: number }): Promise<boolean> {
-  const { base, upTo } = asOfRange(K.asOf.consent(subject, purpose, grantee), at);
-  const hit = await store.latestAtOrBefore<Row>(base, upTo);
-  return !!hit && hit.value.granted === true && Number(hit.value.expiresAt) > at.time;
+/**
+ * The first block of the ledger generation `at` falls in (0 while there is one generation). State
+ * lives in one generation's contracts: a consent granted, or a member admitted, in generation N does
+ * not act in N+1 until it is granted or admitted there again (docs/consortium.md, "Ledger
+ * generations"), so an as-of lookup in N+1 ignores what was recorded before N+1's first block.
+ */
+async function generationStart(store: IndexStore, at: { block?: number; time: number }): Promise<number> {
+  const gens = await store.get<{ fromBlock: number }[]>(K.generations);
+  if (!gens || gens.length < 2) return 0;
+  const block = at.block ?? (await firstBlockAtOrAfter(store, at.time)) ?? Number.MAX_SAFE_INTEGER;
+  return Math.max(0, ...gens.map((g) => g.fromBlock).filter((from) => from <= block));
 }
 
-/** A member's status at a block or a time (NONE before its admission). */
-async function memberStatusAt(store: IndexStore, orgId: number, at: { block?: number; time: number }): Promise<number> {
-  const { base, upTo } = asOfRange(K.asOf.memberStatus(orgId), at);
+/** The latest as-of row at `at` that was recorded in `at`'s own generation (keys end with the checkpoint: block, then log index). */
+async function stateAt(store: IndexStore, prefixes: { block: string; time: string }, at: { block?: number; time: number }): Promise<Row | undefined> {
+  const { base, upTo } = asOfRange(prefixes, at);
   const hit = await store.latestAtOrBefore<Row>(base, upTo);
-  return hit ? Number(hit.value.status) : 0;
+  if (!hit) return undefined;
+  const block = Number(hit.key.slice(-18, -6));
+  return block >= (await generationStart(store, at)) ? hit.value : undefined;
+}
+
+/** Whether the slot (subject, purpose, grantee) held a consent at a block (when given) or at a time. */
+async function consentStateAt(store: IndexStore, subject: string, purpose: number, grantee: number, at: { block?: number; time: number }): Promise<boolean> {
+  const state = await stateAt(store, K.asOf.consent(subject, purpose, grantee), at);
+  return !!state && state.granted === true && Number(state.expiresAt) > at.time;
+}
+
+/** A member's status at a block or a time (NONE before its admission, or before its admission in that time's generation). */
+async function memberStatusAt(store: IndexStore, orgId: number, at: { block?: number; time: number }): Promise<number> {
+  const state = await stateAt(store, K.asOf.memberStatus(orgId), at);
+  return state ? Number(state.status) : 0;
 }
 
 /** The first indexed block whose time is ≥ `time` (block times never decrease): a binary search over blk: keys. */

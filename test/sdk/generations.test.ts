@@ -74,6 +74,8 @@ async function migratedWorld() {
   const l = await loadFixture(ledgerFixture);
   const gen1 = await firstGeneration(l);
   await consent(l);
+  // A research consent granted in generation 1 only: the patient does not grant it again in generation 2.
+  await (await l.consents.connect(l.patient).grantConsent(l.patient.address, Purpose.RESEARCH, ORG.HOSPITAL_A, (await time.latest()) + 10 ** 6)).wait();
   const v1 = (await modelWithVersion(l, { approve: true, deploy: true })).versionId;
   const batcher1 = await TraceBatcher.open({ vaultPath: vaultDir(), ledger: l, signer: l.hospitalA });
   const receipts1 = await anchor(batcher1, v1, l, gen1);
@@ -81,6 +83,7 @@ async function migratedWorld() {
 
   const { contracts, deployment } = await deploySuccessor(l.deployer, gen1, { members: members(l) });
   const l2: Ledger = { ...l, ...contracts };
+  await time.increase(60); // generation 2's writes a minute later: times tell the generations apart, not only blocks
   await consent(l2);
   const v2 = (await modelWithVersion(l2, { approve: true, deploy: true })).versionId;
   const batcher2 = await TraceBatcher.open({ vaultPath: vaultDir(), ledger: l2, signer: l.hospitalA });
@@ -164,6 +167,27 @@ describe("ledger generations", () => {
       expect(results[6].reasons.map((r) => r.code)).toEqual(["BATCH_UNKNOWN"]);
     } finally {
       await app.close();
+      await store.close();
+    }
+  });
+
+  it("a consent acts in the generation it was granted in: generation 1's grant, never granted again, is not in force in generation 2", async () => {
+    const { l, receipts1, receipts2, migrated } = await migratedWorld();
+    const store = await IndexStore.open(tempDb());
+    try {
+      await createIndexer({ provider: inProcess, deployment: migrated, store }).syncOnce();
+      const q = createQueries(store);
+      const [t1, t2] = [Number(receipts1[0].record.time), Number(receipts2[0].record.time)];
+      const valid = (purpose: number, at: { block?: number; time: number }) => q.consentValidAt(l.patient.address, purpose, ORG.HOSPITAL_A, at);
+      // Granted again in generation 2: in force in both.
+      expect([await valid(Purpose.CLINICAL_DECISION_SUPPORT, { time: t1 }), await valid(Purpose.CLINICAL_DECISION_SUPPORT, { time: t2 })]).toEqual([true, true]);
+      // Granted in generation 1 only: in force there, not after the migration (by time and by block).
+      expect([await valid(Purpose.RESEARCH, { time: t1 }), await valid(Purpose.RESEARCH, { time: t2 })]).toEqual([true, false]);
+      const [one, two] = generationsOf(migrated);
+      const timeOf = async (b: number) => (await hre.ethers.provider.getBlock(b))!.timestamp;
+      expect(await valid(Purpose.RESEARCH, { block: one.toBlock!, time: await timeOf(one.toBlock!) })).toBe(true);
+      expect(await valid(Purpose.RESEARCH, { block: two.fromBlock, time: await timeOf(two.fromBlock) })).toBe(false);
+    } finally {
       await store.close();
     }
   });
