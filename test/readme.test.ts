@@ -56,6 +56,15 @@ const SHAPES: [RegExp, (o: Out) => void][] = [
     expect(o.stdout).not.toMatch(/^VALID/m);
   }],
   [/receipt verify/, (o) => expect(o.stdout).toMatch(/^VALID +\S+\.json/)],
+  [/incident evidence 1 .*--out evidence-1\.json/, (o) => {
+    // The demo's first incident: a wrong low-confidence suggestion adopted, ruled on by the appraisal board.
+    expect(o.stdout).toMatch(/^incident 1: SEVERE MISDIAGNOSIS, finding INCORRECT; decision at \d{4}-/m);
+    expect(o.stdout).toMatch(/^clinician: duties not proved$/m);
+    expect(o.stdout).toMatch(/^PROPOSAL \(ADOPTED_WRONG, not a determination\): developer [\d.]+% \/ hospital [\d.]+% \/ clinician [\d.]+%$/m);
+    expect(o.stdout).toMatch(/^determination by organisation 8 at \d{4}-.*: developer 30% \/ hospital 10% \/ clinician 60%$/m);
+    expect(o.stdout).toMatch(/^evidence pack written to evidence-1\.json$/m);
+    expect(JSON.parse(readFileSync(join(o.dir, "evidence-1.json"), "utf8"))).toMatchObject({ format: "medprov-evidence-pack/1", incident: { id: 1 }, liabilityCase: "ADOPTED_WRONG" });
+  }],
   [/^curl -s http:\/\/\S+\/models$/, (o) => {
     expect(Array.isArray(json(o))).toBe(true);
     expect(json(o).length).toBeGreaterThan(0);

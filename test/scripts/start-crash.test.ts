@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { JsonRpcProvider, type Interface } from "ethers";
+import { JsonRpcProvider, type Interface, type ParamType } from "ethers";
 import { freePort } from "../helpers/node";
 import { readDeployment, type ContractName } from "../../src/sdk";
 import { FACTORIES } from "../../src/core";
@@ -30,6 +30,7 @@ const KILL_POINTS = [
   "deployments and post-market reports filed",
   "anchoring decision traces 500/",
   "ecg-arrhythmia 2.0 recalled",
+  "incidents reported",
 ];
 
 interface Run {
@@ -64,6 +65,13 @@ async function killGroup(r: Run): Promise<void> {
 const normalized = (v: unknown): string =>
   Array.isArray(v) ? `[${v.map(normalized).join(",")}]` : typeof v === "bigint" && v > 1_500_000_000n && v < 3_000_000_000n ? "<time>" : String(v);
 
+/** Arguments that hash a salted or timed record (a batch's root, a report's id, an incident's record hash) differ from run to run. */
+const RUN_DEPENDENT = ["root", "reportId", "salt", "recordHash"];
+
+/** One event argument, normalized; a struct's fields each by name. */
+const argOf = (input: ParamType, value: unknown): string =>
+  input.components ? `[${input.components.map((c, j) => argOf(c, (value as unknown[])[j])).join(",")}]` : RUN_DEPENDENT.includes(input.name) ? `<${input.name}>` : normalized(value);
+
 /** Every event of the deployment, decoded, with times and salt-dependent roots taken out, sorted. */
 async function ledgerEvents(data: string, rpc: string): Promise<string[]> {
   const deployment = readDeployment(join(data, "deployment.json"));
@@ -73,7 +81,7 @@ async function ledgerEvents(data: string, rpc: string): Promise<string[]> {
     const iface = FACTORIES[name].createInterface() as Interface;
     for (const log of await provider.getLogs({ address, fromBlock: deployment.deploymentBlock, toBlock: "latest" })) {
       const e = iface.parseLog(log)!;
-      const args = e.fragment.inputs.map((input, i) => (["root", "reportId", "salt"].includes(input.name) ? `<${input.name}>` : normalized(e.args[i])));
+      const args = e.fragment.inputs.map((input, i) => argOf(input, e.args[i]));
       out.push(`${name}.${e.name}(${args.join(",")})`);
     }
   }
