@@ -72,7 +72,7 @@ describe("GET /incidents/:id/evidence", () => {
       const r = await f.app.inject({ url, headers });
       return [r.statusCode, r.json().error?.code];
     };
-    expect(await ask(`/incidents/99/evidence`)).toEqual([404, "EVIDENCE_INCIDENT_UNKNOWN"]);
+    expect(await ask(`/incidents/99/evidence`)).toEqual([404, "INCIDENT_UNKNOWN"]);
     expect(await ask(`/incidents/${f.unfiledId}/evidence`)).toEqual([409, "EVIDENCE_NO_RECEIPT"]);
     expect(await ask(`/incidents/abc/evidence`)).toEqual([400, "BAD_REQUEST"]);
     expect(await ask(`/incidents/${f.filedId}/evidence?format=xml`)).toEqual([400, "BAD_REQUEST"]);

@@ -50,8 +50,8 @@ describe("medprov incident evidence", () => {
     expect(bundle.entry.map((e: { resource: { resourceType: string } }) => e.resource.resourceType).slice(0, 2)).toEqual(["AdverseEvent", "Provenance"]);
 
     await Promise.all([
-      refused("auditor", ["incident", "evidence", "99", "--receipt", f("evidence-receipt-0.json")], "EVIDENCE_INCIDENT_UNKNOWN"),
-      refused("auditor", ["incident", "evidence", String(reported.incidentId), "--receipt", f("evidence-receipt-1.json")], "EVIDENCE_RECEIPT_NOT_INCIDENT"),
+      refused("auditor", ["incident", "evidence", "99", "--receipt", f("evidence-receipt-0.json")], "INCIDENT_UNKNOWN"),
+      refused("auditor", ["incident", "evidence", String(reported.incidentId), "--receipt", f("evidence-receipt-1.json")], "INCIDENT_RECEIPT_NOT_THE_TRACE"),
       refused("auditor", ["incident", "evidence", String(reported.incidentId), "--receipt", f("evidence-receipt-0.json"), "--out", f("pack.json")], "FILE_EXISTS"),
     ]);
   });

@@ -159,8 +159,8 @@ describe("evidence pack duties", () => {
     await time.increase(5);
     const b = await anchorOne(w.l, await decision(w.l, w.versionId));
     const id = await incidentOf(w.l, a);
-    await expect(buildEvidencePack(w.l, id + 1, a)).rejects.toMatchObject({ code: "EVIDENCE_INCIDENT_UNKNOWN" });
-    await expect(buildEvidencePack(w.l, id, b)).rejects.toMatchObject({ code: "EVIDENCE_RECEIPT_NOT_INCIDENT" });
+    await expect(buildEvidencePack(w.l, id + 1, a)).rejects.toMatchObject({ code: "INCIDENT_UNKNOWN" });
+    await expect(buildEvidencePack(w.l, id, b)).rejects.toMatchObject({ code: "INCIDENT_RECEIPT_NOT_THE_TRACE" });
     await expect(buildEvidencePack(w.l, id, { ...a, proof: "x" })).rejects.toMatchObject({ code: "RECEIPT_MALFORMED" });
   });
 });

@@ -57,7 +57,7 @@ export function incidentEvidenceRoutes(app: FastifyInstance, deps: IncidentEvide
     const incidentId = Number((req.params as { id: string }).id);
     const { format } = req.query as { format?: "json" | "fhir" };
     const incident = await deps.ledger.incidents.incident(incidentId);
-    if (incident.hospital === 0n) throw new ApiError("EVIDENCE_INCIDENT_UNKNOWN", `no incident has id ${incidentId}`);
+    if (incident.hospital === 0n) throw new ApiError("INCIDENT_UNKNOWN", `no incident has id ${incidentId}`);
     const filed = async () => {
       const r = await deps.receipts.get(incidentId);
       if (!r) throw new ApiError("EVIDENCE_NO_RECEIPT", `the receipt of incident ${incidentId}'s trace is not filed yet; the reporting hospital (organisation ${incident.hospital}) files it`);

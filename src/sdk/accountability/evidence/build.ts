@@ -29,11 +29,11 @@ type Incident = NonNullable<Awaited<ReturnType<typeof readIncident>>>;
 /** The receipt proves the incident's trace: same batch, sequence and record hash. */
 async function incidentAndReceipt(ledger: LedgerContracts, incidentId: number, raw: unknown): Promise<{ incident: Incident; receipt: TraceReceipt }> {
   const incident = await readIncident(ledger, incidentId);
-  if (!incident) throw new MedprovError("EVIDENCE_INCIDENT_UNKNOWN", `no incident has id ${incidentId}`);
+  if (!incident) throw new MedprovError("INCIDENT_UNKNOWN", `no incident has id ${incidentId}`);
   const receipt = parseReceipt(raw);
   const same = receipt.batchId === incident.batchId.toLowerCase() && receipt.record.seq === incident.seq && receiptRecordHash(receipt) === incident.recordHash.toLowerCase();
   if (!same) {
-    throw new InputError("EVIDENCE_RECEIPT_NOT_INCIDENT", `the receipt proves sequence ${receipt.record.seq} of batch ${receipt.batchId}; incident ${incidentId} is about sequence ${incident.seq} of batch ${incident.batchId} (record hash ${incident.recordHash})`);
+    throw new InputError("INCIDENT_RECEIPT_NOT_THE_TRACE", `the receipt proves sequence ${receipt.record.seq} of batch ${receipt.batchId}; incident ${incidentId} is about sequence ${incident.seq} of batch ${incident.batchId} (record hash ${incident.recordHash})`);
   }
   return { incident, receipt };
 }
