@@ -1,5 +1,6 @@
 /** A subject's consents: current slots, history, and validity at a block, a time or the chain's now. */
 import { LIMITS } from "../../constants";
+import type { FastifyRequest } from "fastify";
 import type { Kit } from "../app";
 import { isoOf } from "../../sdk";
 import { ApiError } from "../errors";
@@ -9,6 +10,11 @@ import * as sch from "../schemas";
 const { S } = sch;
 
 export function consentRoutes({ app, o, q, route, consentScope, now, say, names }: Kit): void {
+  /** A subject's views that span every custodian's datasets: the subject, a delegate and oversight read them; a hospital is refused. */
+  const crossCustodian = async (req: FastifyRequest, what: string) => {
+    if (req.caller.kind === "HOSPITAL") throw new ApiError("FORBIDDEN", `a hospital may not read ${what}: it spans other custodians' datasets (regulators and auditors read it, as do the subject and their delegates)`);
+    await consentScope(req);
+  };
   app.get("/consents/:subject", route("subject", { params: sch.params.subject, response: { 200: S.arr(sch.consent) } }, ["consents"]), async (req) => {
     const inScope = await consentScope(req);
     return say(sch.W.consent, (await q.consents((req.params as { subject: string }).subject)).filter((c) => inScope(Number(c.grantee))));
@@ -46,8 +52,7 @@ export function consentRoutes({ app, o, q, route, consentScope, now, say, names 
     "/consents/:subject/revocation-impact",
     route("subject", { params: sch.params.subject, description: "The subject's own view of GET /reports/revocation-impact/:subject (the same answer; docs/reports.md), for the patient or their delegate. A hospital is refused: the answer spans other custodians' datasets and other members' uses.", response: { 200: sch.revocationImpact } }, ["consents"]),
     async (req) => {
-      if (req.caller.kind === "HOSPITAL") throw new ApiError("FORBIDDEN", "a hospital may not read a subject's revocation impact: it spans other custodians' datasets (regulators and auditors read it, as do the subject and their delegates)");
-      await consentScope(req);
+      await crossCustodian(req, "a subject's revocation impact");
       return say(sch.W.revocationImpact, await q.revocationImpact((req.params as { subject: string }).subject));
     },
   );
@@ -55,8 +60,7 @@ export function consentRoutes({ app, o, q, route, consentScope, now, say, names 
     "/consents/:subject/datasets",
     route("subject", { params: sch.params.subject, description: "The datasets whose custodians disclosed (by cohort manifest) that they include the subject, whether or not the subject revoked anything: per dataset the custodian, the purposes it allows, the subject's consents it relied on (at its registration, and now by the chain's head), the model versions trained on it with their status, and its recorded uses; see docs/reports.md. For the subject and their delegates, and oversight; hospitals are refused.", response: { 200: sch.subjectDatasets } }, ["consents"]),
     async (req) => {
-      if (req.caller.kind === "HOSPITAL") throw new ApiError("FORBIDDEN", "a hospital may not read the datasets that include a subject: they span other custodians' datasets (regulators and auditors read them, as do the subject and their delegates)");
-      await consentScope(req);
+      await crossCustodian(req, "the datasets that include a subject");
       return say(sch.W.subjectDatasets, await q.subjectDatasets((req.params as { subject: string }).subject, await now()));
     },
   );

@@ -75,22 +75,21 @@ export async function gatherLogs(ledger: LedgerContracts, reader: LogReader, s: 
     reader.read("consents", consents, consents.filters.ConsentGranted(s.subject, cds, g)),
     reader.read("consents", consents, consents.filters.ConsentRevoked(s.subject, cds, g)),
   ]))).flat();
-  return {
-    registered,
-    statusChanges: await m(models.filters.VersionStatusChanged(s.versionId)),
-    approvals: await m(models.filters.VersionApproved(s.versionId)),
-    policies: await m(models.filters.PolicySet()),
-    filings: await m(models.filters.FilingEvidenceFiled(s.versionId)),
-    deployments: await m(models.filters.DeploymentRecorded(s.versionId, s.hospital)),
-    reports: await m(models.filters.PerformanceReported(s.versionId)),
-    alerts: await m(models.filters.FairnessAlert(s.versionId)),
-    datasets: perDataset.flat(),
-    consent,
-    batches: await reader.read("traces", traces, traces.filters.BatchAnchored(undefined, s.hospital)),
-    reported: await reader.read("incidents", incidents, incidents.filters.IncidentReported(s.incidentId)),
-    findings: await reader.read("incidents", incidents, incidents.filters.FindingRecorded(s.incidentId)),
-    determinations: await reader.read("incidents", incidents, incidents.filters.DeterminationRecorded(s.incidentId)),
-    weightings: await reader.read("incidents", incidents, incidents.filters.WeightingSet()),
-  };
+  // Independent reads: sent together, not one round trip after another.
+  const [statusChanges, approvals, policies, filings, deployments, reports, alerts, batches, reported, findings, determinations, weightings] = await Promise.all([
+    m(models.filters.VersionStatusChanged(s.versionId)),
+    m(models.filters.VersionApproved(s.versionId)),
+    m(models.filters.PolicySet()),
+    m(models.filters.FilingEvidenceFiled(s.versionId)),
+    m(models.filters.DeploymentRecorded(s.versionId, s.hospital)),
+    m(models.filters.PerformanceReported(s.versionId)),
+    m(models.filters.FairnessAlert(s.versionId)),
+    reader.read("traces", traces, traces.filters.BatchAnchored(undefined, s.hospital)),
+    reader.read("incidents", incidents, incidents.filters.IncidentReported(s.incidentId)),
+    reader.read("incidents", incidents, incidents.filters.FindingRecorded(s.incidentId)),
+    reader.read("incidents", incidents, incidents.filters.DeterminationRecorded(s.incidentId)),
+    reader.read("incidents", incidents, incidents.filters.WeightingSet()),
+  ]);
+  return { registered, statusChanges, approvals, policies, filings, deployments, reports, alerts, datasets: perDataset.flat(), consent, batches, reported, findings, determinations, weightings };
 }
 export type Gathered = Awaited<ReturnType<typeof gatherLogs>>;
