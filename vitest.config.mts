@@ -17,6 +17,7 @@ const E2E = [
   "test/indexer/process.test.ts",
   "test/indexer/rpc.test.ts",
   "test/formats/input-formats.test.ts",
+  "test/docs/accountability.test.ts",
   "test/sdk/outbox.test.ts",
   "test/readme.test.ts",
   "test/sdk/receipt-corpus.test.ts",
