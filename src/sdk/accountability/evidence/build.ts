@@ -22,13 +22,18 @@ export interface EvidenceOptions {
   fromBlock?: number;
   /** Last block to consider (default: the head when called). */
   toBlock?: number;
+  /**
+   * Widest eth_getLogs span to ask for (default LIMITS.LOG_RANGE_MAX, Besu's default
+   * `--rpc-max-logs-range`): the window is read in spans no wider, so a node with a limit serves it.
+   */
+  maxRange?: number;
 }
 
 type Incident = NonNullable<Awaited<ReturnType<typeof readIncident>>>;
 
 /** The receipt proves the incident's trace: same batch, sequence and record hash. */
-async function incidentAndReceipt(ledger: LedgerContracts, incidentId: number, raw: unknown): Promise<{ incident: Incident; receipt: TraceReceipt }> {
-  const incident = await readIncident(ledger, incidentId);
+async function incidentAndReceipt(ledger: LedgerContracts, incidentId: number, raw: unknown, o: EvidenceOptions): Promise<{ incident: Incident; receipt: TraceReceipt }> {
+  const incident = await readIncident(ledger, incidentId, { fromBlock: o.fromBlock, maxRange: o.maxRange });
   if (!incident) throw new MedprovError("INCIDENT_UNKNOWN", `no incident has id ${incidentId}`);
   const receipt = parseReceipt(raw);
   const same = receipt.batchId === incident.batchId.toLowerCase() && receipt.record.seq === incident.seq && receiptRecordHash(receipt) === incident.recordHash.toLowerCase();
@@ -87,10 +92,10 @@ const sharesOf = (s: { [k: string]: unknown }) => ({ DEVELOPER: Number(s.develop
 
 /** Assembles the evidence pack of an incident from the chain behind `ledger` and the receipt of its trace. */
 export async function buildEvidencePack(ledger: LedgerContracts, incidentId: number, rawReceipt: unknown, o: EvidenceOptions = {}): Promise<EvidencePack> {
-  const { incident, receipt } = await incidentAndReceipt(ledger, incidentId, rawReceipt);
+  const { incident, receipt } = await incidentAndReceipt(ledger, incidentId, rawReceipt, o);
   const provider = ledger.models.runner!.provider as Provider;
   const toBlock = o.toBlock ?? (await provider.getBlockNumber());
-  const reader = new LogReader(provider, o.fromBlock ?? 0, toBlock);
+  const reader = new LogReader(provider, o.fromBlock ?? 0, toBlock, o.maxRange);
   const r = receipt.record;
   const g = await gatherLogs(ledger, reader, { versionId: r.modelVersion, hospital: r.hospital, subject: r.subject, batchId: receipt.batchId, incidentId });
   return assemble(ledger, incident, receipt, g, { block: toBlock, time: await reader.blockTime(toBlock) });
