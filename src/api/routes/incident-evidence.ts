@@ -7,7 +7,7 @@
  * whose subject address the receipt names.
  *
  * Registered inside buildApp's context (its caller hook, access preHandler and error handler apply):
- * `incidentEvidenceRoutes(app, { receipts, ledger, deployment })`.
+ * `incidentEvidenceRoutes(app, { receipts, ledger, deployment, orgName })`.
  */
 import type { FastifyInstance } from "fastify";
 import { LiabilityCase } from "../../constants";
@@ -29,6 +29,8 @@ export interface IncidentEvidenceDeps {
   deployment: Deployment;
   /** Packs kept between requests, at most this many incidents' (default 64; see packState). */
   cacheSize?: number;
+  /** An organisation's registered name (the index's), for the determination; else read from the chain. */
+  orgName?: (orgId: number) => Promise<string | undefined>;
 }
 
 type IncidentStruct = Awaited<ReturnType<LedgerContracts["incidents"]["incident"]>>;
@@ -98,7 +100,7 @@ export function incidentEvidenceRoutes(app: FastifyInstance, deps: IncidentEvide
     await scope(deps, req.caller, incident, filed);
     const receipt = await filed();
     const state = await packState(deps, incidentId, incident, receipt);
-    const pack = await packs.get(incidentId, state, () => buildEvidencePack(deps.ledger, incidentId, receipt, { fromBlock: deps.deployment.deploymentBlock }));
+    const pack = await packs.get(incidentId, state, () => buildEvidencePack(deps.ledger, incidentId, receipt, { fromBlock: deps.deployment.deploymentBlock, orgName: deps.orgName }));
     return format === "fhir" ? evidenceBundle(pack) : pack;
   });
 }

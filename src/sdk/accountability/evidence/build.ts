@@ -27,6 +27,17 @@ export interface EvidenceOptions {
    * `--rpc-max-logs-range`): the window is read in spans no wider, so a node with a limit serves it.
    */
   maxRange?: number;
+  /**
+   * An organisation's registered name, where the caller has it (the API: its index). Without it
+   * the name is read from the organisation's MemberAdmitted log on the chain.
+   */
+  orgName?: (orgId: number) => Promise<string | undefined>;
+}
+
+/** An organisation's name from its MemberAdmitted log (null when it was never admitted). */
+async function admittedName(ledger: LedgerContracts, reader: LogReader, orgId: number): Promise<string | null> {
+  const [admitted] = await reader.logs(ledger.consortium, ledger.consortium.filters.MemberAdmitted(orgId));
+  return admitted ? String(admitted.args.name) : null;
 }
 
 type Incident = NonNullable<Awaited<ReturnType<typeof readIncident>>>;
@@ -97,11 +108,15 @@ export async function buildEvidencePack(ledger: LedgerContracts, incidentId: num
   const toBlock = o.toBlock ?? (await provider.getBlockNumber());
   const reader = new LogReader(provider, o.fromBlock ?? 0, toBlock, o.maxRange);
   const r = receipt.record;
-  const g = await gatherLogs(ledger, reader, { versionId: r.modelVersion, hospital: r.hospital, subject: r.subject, batchId: receipt.batchId, incidentId });
-  return assemble(ledger, incident, receipt, g, { block: toBlock, time: await reader.blockTime(toBlock) });
+  const appraiser = incident.determination?.appraiser;
+  const [g, appraiserName] = await Promise.all([
+    gatherLogs(ledger, reader, { versionId: r.modelVersion, hospital: r.hospital, subject: r.subject, batchId: receipt.batchId, incidentId }),
+    appraiser === undefined ? null : o.orgName ? o.orgName(appraiser).then((n) => n ?? null) : admittedName(ledger, reader, appraiser),
+  ]);
+  return assemble(ledger, incident, receipt, g, { block: toBlock, time: await reader.blockTime(toBlock) }, appraiserName);
 }
 
-async function assemble(ledger: LedgerContracts, incident: Incident, receipt: TraceReceipt, g: Gathered, head: { block: number; time: number }): Promise<EvidencePack> {
+async function assemble(ledger: LedgerContracts, incident: Incident, receipt: TraceReceipt, g: Gathered, head: { block: number; time: number }, appraiserName: string | null): Promise<EvidencePack> {
   const time = BigInt(receipt.record.time);
   const cited: Record<string, EventProof[]> = selectCitations(g, time, receipt.batchId);
   const liabilityCase = liabilityCaseOf(incident.finding, receipt.record.action);
@@ -130,6 +145,6 @@ async function assemble(ledger: LedgerContracts, incident: Incident, receipt: Tr
       subject: receipt.record.subject, hospital: receipt.record.hospital, versionId: receipt.record.modelVersion,
     },
     receipt, events, facts, parties, liabilityCase, weighting, proposal, proposalNote: note,
-    determination: d && determinationLog[0] ? { appraiser: d.appraiser, determinedAt: d.determinedAt, determinedAtIso: d.determinedAtIso, rulingHash: d.rulingHash, shares: sharesOf(determinationLog[0].args.shares as never), event: idx(determinationLog[0]) } : null,
+    determination: d && determinationLog[0] ? { appraiser: d.appraiser, appraiserName, determinedAt: d.determinedAt, determinedAtIso: d.determinedAtIso, rulingHash: d.rulingHash, shares: sharesOf(determinationLog[0].args.shares as never), event: idx(determinationLog[0]) } : null,
   } as EvidencePack;
 }

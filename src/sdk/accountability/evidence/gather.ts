@@ -30,9 +30,14 @@ export class LogReader {
 
   /** Every log of `filter` on `contract` in the window, as EventProofs, oldest first. */
   async read(name: EvidenceContract, contract: Contract | LedgerContracts[EvidenceContract], filter: unknown): Promise<EventProof[]> {
+    return Promise.all((await this.logs(contract, filter)).map((l) => this.proofOf(name, l)));
+  }
+
+  /** Every log of `filter` on `contract` in the window, decoded, oldest first. */
+  async logs(contract: Contract | LedgerContracts[keyof LedgerContracts], filter: unknown): Promise<EventLog[]> {
     // Span after span, oldest first: one filter's reads in a row, the filters' reads side by side.
     const logs = await readInSpans(this.fromBlock, this.toBlock, this.maxRange, async (from, to) => (await (contract as Contract).queryFilter(filter as never, from, to)) as (EventLog | Log)[]);
-    return Promise.all(logs.filter((l): l is EventLog => "fragment" in l).map((l) => this.proofOf(name, l)));
+    return logs.filter((l): l is EventLog => "fragment" in l);
   }
 
   private async proofOf(contract: EvidenceContract, l: EventLog): Promise<EventProof> {
