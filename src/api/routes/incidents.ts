@@ -56,9 +56,8 @@ export function incidentRoutes(kit: Kit): void {
     };
   }
 
-  type Categories = Awaited<ReturnType<typeof q.incidentCategories>>;
   /** An incident in words: names beside codes (the category from the on-chain catalogue, read once per request), ISO beside times. */
-  async function answer(i: Rows.IncidentRow, determination: Rows.DeterminationRow | null, categories: Categories) {
+  async function answer(i: Rows.IncidentRow, determination: Rows.DeterminationRow | null, categories: Rows.IncidentCategoryRow[]) {
     const filed = o.incidentReceipts ? (await o.incidentReceipts.get(i.incidentId)) !== undefined : false;
     return {
       ...(await say(W.incident, i)),
