@@ -28,8 +28,8 @@ export interface EvidenceOptions {
    */
   maxRange?: number;
   /**
-   * An organisation's registered name, where the caller has it (the API: its index). Without it
-   * the name is read from the organisation's MemberAdmitted log on the chain.
+   * An organisation's registered name, where the caller has it (the API: its index). Where it has
+   * none, the name is read from the organisation's MemberAdmitted log on the chain.
    */
   orgName?: (orgId: number) => Promise<string | undefined>;
 }
@@ -111,7 +111,8 @@ export async function buildEvidencePack(ledger: LedgerContracts, incidentId: num
   const appraiser = incident.determination?.appraiser;
   const [g, appraiserName] = await Promise.all([
     gatherLogs(ledger, reader, { versionId: r.modelVersion, hospital: r.hospital, subject: r.subject, batchId: receipt.batchId, incidentId }),
-    appraiser === undefined ? null : o.orgName ? o.orgName(appraiser).then((n) => n ?? null) : admittedName(ledger, reader, appraiser),
+    // The caller's name (the API's index) where it has one; the chain's otherwise (an index that lags).
+    appraiser === undefined ? null : (o.orgName?.(appraiser) ?? Promise.resolve(undefined)).then((n) => n ?? admittedName(ledger, reader, appraiser)),
   ]);
   return assemble(ledger, incident, receipt, g, { block: toBlock, time: await reader.blockTime(toBlock) }, appraiserName);
 }
