@@ -61,7 +61,7 @@ const SHAPES: [RegExp, (o: Out) => void][] = [
     expect(o.stdout).toMatch(/^incident 1: SEVERE MISDIAGNOSIS, finding INCORRECT; decision at \d{4}-/m);
     expect(o.stdout).toMatch(/^clinician: duties not proved$/m);
     expect(o.stdout).toMatch(/^PROPOSAL \(ADOPTED_WRONG, not a determination\): developer [\d.]+% \/ hospital [\d.]+% \/ clinician [\d.]+%$/m);
-    expect(o.stdout).toMatch(/^determination by organisation 8 at \d{4}-.*: developer 30% \/ hospital 10% \/ clinician 60%$/m);
+    expect(o.stdout).toMatch(/^determination by Medical Appraisal Board \(demo\) \(organisation 8\) at \d{4}-.*: developer 30% \/ hospital 10% \/ clinician 60%$/m);
     expect(o.stdout).toMatch(/^evidence pack written to evidence-1\.json$/m);
     expect(JSON.parse(readFileSync(join(o.dir, "evidence-1.json"), "utf8"))).toMatchObject({ format: "medprov-evidence-pack/1", incident: { id: 1 }, liabilityCase: "ADOPTED_WRONG" });
   }],

@@ -119,7 +119,8 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
   const kit = makeKit(app, o, auth, counters);
   addHooks(app, auth, counters, kit.names);
   for (const routes of [healthRoutes, registryRoutes, consentRoutes, traceRoutes, relayRoutes, fhirRoutes, fhirReadRoutes, reportRoutes, inputFormatRoutes, incidentRoutes, webRoutes]) routes(kit);
-  if (o.incidentReceipts) incidentEvidenceRoutes(app, { receipts: o.incidentReceipts, ledger: o.ledger, deployment: o.deployment });
+  // The appraiser's name from the index, rather than a log read from the chain per pack.
+  if (o.incidentReceipts) incidentEvidenceRoutes(app, { receipts: o.incidentReceipts, ledger: o.ledger, deployment: o.deployment, orgName: async (id) => (await o.queries.member(id))?.name });
 }
 
 function addHooks(app: FastifyInstance, auth: ReturnType<typeof createAuth>, counters: Kit["counters"], names: Kit["names"]): void {

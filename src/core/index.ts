@@ -11,5 +11,6 @@ export * from "./contracts";
 export * from "./deployment";
 export * from "./generations";
 export * from "./chain-time";
+export * from "./block-ranges";
 export * from "./durable-file";
 export * as Rows from "./rows";

@@ -1,9 +1,11 @@
 /**
  * An evidence pack (docs/evidence.md) as a FHIR R4 Bundle of type collection: the incident as an
  * AdverseEvent, the trace's anchoring as a Provenance, the subject's consent at the decision as a
- * Consent (when the pack cites one), and each duty fact as an AuditEvent (outcome 0 met, 4 not met)
- * whose entities are the transactions and logs that prove it. Pure; every field is named here, and
- * the only person in it is the subject's pseudonymous address, as everywhere in src/fhir.
+ * Consent (when the pack cites one), each duty fact as an AuditEvent (outcome 0 met, 4 not met)
+ * whose entities are the transactions and logs that prove it, and the APPRAISER's determination
+ * (when there is one) as a Provenance of the AdverseEvent naming the appraiser. Pure; every field
+ * is named here, and the only person in it is the subject's pseudonymous address, as everywhere in
+ * src/fhir.
  */
 import type { AdverseEvent, AuditEvent, Bundle, CodeableConcept, Consent, Patient, Provenance, Reference } from "@medplum/fhirtypes";
 import { LIMITS } from "../constants";
@@ -43,6 +45,8 @@ export interface EvidencePack {
   receipt: { batchId: string; leaf: string; anchorTx: string; record: { seq: string } };
   events: EventProof[];
   facts: EvidenceFact[];
+  /** The APPRAISER's determination, with its registered name where known. */
+  determination?: { appraiser: number; appraiserName?: string | null; determinedAt: number; rulingHash: string; shares: Record<"DEVELOPER" | "HOSPITAL" | "CLINICIAN", number>; event: number } | null;
 }
 
 const HL7 = "http://terminology.hl7.org/CodeSystem";
@@ -98,6 +102,27 @@ function traceProvenance(pack: EvidencePack): Provenance {
   };
 }
 
+/** The APPRAISER's determination as a Provenance of the AdverseEvent: the appraiser by number and name, the shares, the ruling's hash. */
+function determinationProvenance(pack: EvidencePack): Provenance | undefined {
+  const d = pack.determination;
+  if (!d) return undefined;
+  const ctx: FhirContext = { ...ctxOf(pack), orgName: (id) => (id === d.appraiser ? (d.appraiserName ?? undefined) : undefined) };
+  const e = pack.events[d.event];
+  const bps = (n: number) => `${n / 100}%`;
+  return {
+    resourceType: "Provenance",
+    id: `determination-${pack.incident.id}`,
+    target: [{ reference: `AdverseEvent/incident-${pack.incident.id}` }],
+    recorded: instant(d.determinedAt),
+    policy: [`urn:medprov:incident-registry:eip155:${pack.chainId}:${pack.addresses.incidents.toLowerCase()}`],
+    activity: { coding: [C.DATA_OPERATION("UPDATE")], text: "liability determination (final)" },
+    reason: [{ text: `developer ${bps(d.shares.DEVELOPER)} / hospital ${bps(d.shares.HOSPITAL)} / clinician ${bps(d.shares.CLINICIAN)}` }],
+    agent: [{ type: { coding: [C.agentType("verifier")] }, who: orgReference(ctx, d.appraiser) }],
+    entity: [{ role: "source", what: { identifier: { system: "urn:medprov:ruling-hash", value: d.rulingHash } } }],
+    ...(e ? { extension: [{ url: C.EXTENSION.transaction, valueString: e.txHash }] } : {}),
+  };
+}
+
 function consent(pack: EvidencePack): Consent | undefined {
   const fact = pack.facts.find((f) => f.code === "CONSENT_AT_DECISION");
   const grant = fact?.proof.events.map((k) => pack.events[k]).find((e) => e?.event === "ConsentGranted");
@@ -144,7 +169,8 @@ function factAuditEvent(pack: EvidencePack, f: EvidenceFact): AuditEvent {
 /** The pack as a FHIR R4 Bundle (collection), with the pack's format and assembly time. */
 export function evidenceBundle(pack: EvidencePack): Bundle {
   const c = consent(pack);
-  const resources = [adverseEvent(pack), traceProvenance(pack), ...(c ? [c] : []), ...pack.facts.map((f) => factAuditEvent(pack, f))];
+  const d = determinationProvenance(pack);
+  const resources = [adverseEvent(pack), traceProvenance(pack), ...(c ? [c] : []), ...pack.facts.map((f) => factAuditEvent(pack, f)), ...(d ? [d] : [])];
   return {
     resourceType: "Bundle",
     id: `evidence-${pack.incident.id}`,

@@ -73,7 +73,7 @@ export const evidencePackSchema: Schema = {
     proposal: orNull({ type: "object", required: ["label", "shares"], properties: { label: { const: "PROPOSAL" }, shares }, description: "medprov's proposed split (proposeSplit): a proposal, not a determination" }),
     proposalNote: { type: "string", description: "what the proposal is, or why there is none" },
     determination: orNull(obj({
-      appraiser: uint("the APPRAISER organisation"), determinedAt: uint("when (Unix seconds)"), determinedAtIso: { type: "string", description: "in ISO 8601" },
+      appraiser: uint("the APPRAISER organisation"), appraiserName: orNull({ type: "string", description: "its registered name, for people (from its MemberAdmitted log, or the API's index; not verified)" }), determinedAt: uint("when (Unix seconds)"), determinedAtIso: { type: "string", description: "in ISO 8601" },
       rulingHash: hex(32, "the ruling's hash"), shares, event: uint("the index of its DeterminationRecorded log"),
     }, "the final determination on-chain")),
   }, "An incident's evidence pack (docs/evidence.md): every duty of every party as a fact with its proof as of the decision's time, the proposed split and the determination; verifiable from the document alone."),

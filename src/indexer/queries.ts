@@ -61,10 +61,11 @@ async function usesOf(store: IndexStore, datasetId: string) {
  * order, uses by time. `datasetsWithoutManifest` names the datasets allowing the purpose whose
  * cohort manifest this index lacks: for those, whether the subject is in them is unknown.
  */
-/** Was (subject, purpose, grantee) consent valid at a block or a time (see consentQueries). */
-type ConsentValidAt = (subject: string, purpose: number, grantee: number, at: { block?: number; time: number }) => Promise<boolean>;
+/** Was (subject, purpose, grantee) consent valid at a block or a time (see consentQueries); `memo` shares one query's reads. */
+type ConsentValidAt = (subject: string, purpose: number, grantee: number, at: { block?: number; time: number }, memo?: AsOfMemo) => Promise<boolean>;
 
 async function revocationImpact(store: IndexStore, consentValidAt: ConsentValidAt, subject: string) {
+  const memo: AsOfMemo = {};
   const revocations = (await values<Rows.ConsentEventRow>(store, P.consentHistory(subject))).filter((e) => e.kind === "REVOKED" && !CARE_PURPOSES.includes(Number(e.purpose)));
   const mine = (await store.list(P.manifestsOf(subject))).map((e) => lastSegment(e.key));
   const all = await values<Rows.DatasetRow>(store, P.datasets);
@@ -76,7 +77,7 @@ async function revocationImpact(store: IndexStore, consentValidAt: ConsentValidA
     const grantee = Number(r.grantee);
     const revokedTime = Number(r.time);
     const covered = (orgId: number) => grantee === NUMBERS.ANY_MEMBER || orgId === grantee;
-    const judge = async (u: { org: number; time: number }) => relation(u.time, revokedTime, () => consentValidAt(subject, purpose, u.org, { time: u.time }));
+    const judge = async (u: { org: number; time: number }) => relation(u.time, revokedTime, () => consentValidAt(subject, purpose, u.org, { time: u.time }, memo));
     const datasets = await Promise.all(perDataset.map(async ({ datasetId, uses }) => ({
       datasetId,
       versions: await Promise.all(uses.trained.filter((v) => purpose === Purpose.MODEL_TRAINING && covered(v.org)).map(async (v) => ({ versionId: v.versionId, developer: v.org, registeredBlock: v.block, registeredTime: v.time, registered: await judge(v) }))),
@@ -89,10 +90,10 @@ async function revocationImpact(store: IndexStore, consentValidAt: ConsentValidA
 }
 
 /** Which of the subject's slots let `org` use their data for `purpose` at `at`: its own, then "any member" while `org` was ACTIVE; undefined when none did. */
-async function slotHeld(store: IndexStore, subject: string, purpose: number, org: number, at: { block?: number; time: number }): Promise<number | undefined> {
-  if (await consentStateAt(store, subject, purpose, org, at)) return org;
-  if (org === NUMBERS.ANY_MEMBER || (await memberStatusAt(store, org, at)) !== MemberStatus.ACTIVE) return undefined;
-  return (await consentStateAt(store, subject, purpose, NUMBERS.ANY_MEMBER, at)) ? NUMBERS.ANY_MEMBER : undefined;
+async function slotHeld(store: IndexStore, subject: string, purpose: number, org: number, at: { block?: number; time: number }, memo: AsOfMemo): Promise<number | undefined> {
+  if (await consentStateAt(store, subject, purpose, org, at, memo)) return org;
+  if (org === NUMBERS.ANY_MEMBER || (await memberStatusAt(store, org, at, memo)) !== MemberStatus.ACTIVE) return undefined;
+  return (await consentStateAt(store, subject, purpose, NUMBERS.ANY_MEMBER, at, memo)) ? NUMBERS.ANY_MEMBER : undefined;
 }
 
 /**
@@ -105,22 +106,23 @@ async function slotHeld(store: IndexStore, subject: string, purpose: number, org
  * registration order. `datasetsWithoutManifest` as in revocationImpact, for every purpose.
  */
 async function subjectDatasets(store: IndexStore, consentValidAt: ConsentValidAt, subject: string, now: { block?: number; time: number }) {
+  const memo: AsOfMemo = {};
   const ids = (await store.list(P.manifestsOf(subject))).map((e) => lastSegment(e.key));
   const rows = (await Promise.all(ids.map((id) => row<Rows.DatasetRow>(store, K.dataset(id))))).filter((d) => !!d);
   const datasets = await Promise.all(byTime(rows.map((d) => ({ d, time: d.registeredTime, block: d.registeredBlock }))).map(async ({ d }) => {
     const custodian = Number(d.custodian);
     const registered = { block: d.registeredBlock, time: d.registeredTime };
     const consents = await Promise.all(purposesOf(BigInt(d.allowedPurposes ?? 0)).map(async (purpose) => {
-      const slot = await slotHeld(store, subject, purpose, custodian, registered);
-      return { purpose, grantee: slot ?? custodian, heldAtRegistration: slot !== undefined, heldNow: await consentValidAt(subject, purpose, custodian, now) };
+      const slot = await slotHeld(store, subject, purpose, custodian, registered, memo);
+      return { purpose, grantee: slot ?? custodian, heldAtRegistration: slot !== undefined, heldNow: await consentValidAt(subject, purpose, custodian, now, memo) };
     }));
     const { trained, recorded } = await usesOf(store, d.datasetId);
     const versions = await Promise.all(trained.map(async (t) => {
       const v = await row<Rows.VersionRow>(store, K.version(t.versionId));
       const model = v ? await row<Rows.ModelRow>(store, K.model(v.modelId)) : undefined;
-      return { versionId: t.versionId, modelId: v?.modelId ?? "", modelName: model?.name ?? "", developer: t.org, status: v?.status ?? 0, registeredBlock: t.block, registeredTime: t.time, consented: await consentValidAt(subject, Purpose.MODEL_TRAINING, t.org, { time: t.time }) };
+      return { versionId: t.versionId, modelId: v?.modelId ?? "", modelName: model?.name ?? "", developer: t.org, status: v?.status ?? 0, registeredBlock: t.block, registeredTime: t.time, consented: await consentValidAt(subject, Purpose.MODEL_TRAINING, t.org, { time: t.time }, memo) };
     }));
-    const uses = await Promise.all(recorded.map(async (u) => ({ ...u, consented: await consentValidAt(subject, u.purpose, u.org, { time: u.time }) })));
+    const uses = await Promise.all(recorded.map(async (u) => ({ ...u, consented: await consentValidAt(subject, u.purpose, u.org, { time: u.time }, memo) })));
     return { datasetId: lc(d.datasetId), uri: d.uri, custodian, status: d.status, allowedPurposes: d.allowedPurposes, registeredBlock: d.registeredBlock, registeredTime: d.registeredTime, consents, versions, uses };
   }));
   const manifests = new Set((await store.list(P.manifests)).map((e) => lastSegment(e.key)));
@@ -142,31 +144,49 @@ function pageOf<N extends string, T>(keyed: { key: string; d: T }[], f: { after?
  * not act in N+1 until it is granted or admitted there again (docs/consortium.md, "Ledger
  * generations"), so an as-of lookup in N+1 ignores what was recorded before N+1's first block.
  */
-async function generationStart(store: IndexStore, at: { block?: number; time: number }): Promise<number> {
-  const gens = await store.get<{ fromBlock: number }[]>(K.generations);
-  if (!gens || gens.length < 2) return 0;
-  const block = at.block ?? (await firstBlockAtOrAfter(store, at.time)) ?? Number.MAX_SAFE_INTEGER;
-  return Math.max(0, ...gens.map((g) => g.fromBlock).filter((from) => from <= block));
+async function generationStart(store: IndexStore, at: { block?: number; time: number }, memo: AsOfMemo): Promise<number> {
+  memo.starts ??= store.get<{ fromBlock: number }[]>(K.generations).then((gens) => (gens ?? []).map((g) => g.fromBlock));
+  const starts = await memo.starts;
+  if (starts.length < 2) return 0;
+  let block = at.block;
+  if (block === undefined) {
+    memo.blockAt ??= new Map();
+    let found = memo.blockAt.get(at.time);
+    if (!found) memo.blockAt.set(at.time, (found = firstBlockAtOrAfter(store, at.time)));
+    block = (await found) ?? Number.MAX_SAFE_INTEGER;
+  }
+  return Math.max(0, ...starts.filter((from) => from <= block));
+}
+
+/**
+ * What as-of lookups read once per query, however many slots and times it judges: the generations'
+ * first blocks (meta:generations) and, with several generations, the block each time falls at. A
+ * query makes one and passes it down; a lookup asked on its own makes its own. Never kept past the
+ * query, since the indexer records a new generation when it follows a migration.
+ */
+export interface AsOfMemo {
+  starts?: Promise<number[]>;
+  blockAt?: Map<number, Promise<number | undefined>>;
 }
 
 /** The latest as-of row at `at` that was recorded in `at`'s own generation (keys end with the checkpoint: block, then log index). */
-async function stateAt(store: IndexStore, prefixes: { block: string; time: string }, at: { block?: number; time: number }): Promise<Row | undefined> {
+async function stateAt(store: IndexStore, prefixes: { block: string; time: string }, at: { block?: number; time: number }, memo: AsOfMemo): Promise<Row | undefined> {
   const { base, upTo } = asOfRange(prefixes, at);
   const hit = await store.latestAtOrBefore<Row>(base, upTo);
   if (!hit) return undefined;
   const block = Number(hit.key.slice(-18, -6));
-  return block >= (await generationStart(store, at)) ? hit.value : undefined;
+  return block >= (await generationStart(store, at, memo)) ? hit.value : undefined;
 }
 
 /** Whether the slot (subject, purpose, grantee) held a consent at a block (when given) or at a time. */
-async function consentStateAt(store: IndexStore, subject: string, purpose: number, grantee: number, at: { block?: number; time: number }): Promise<boolean> {
-  const state = await stateAt(store, K.asOf.consent(subject, purpose, grantee), at);
+async function consentStateAt(store: IndexStore, subject: string, purpose: number, grantee: number, at: { block?: number; time: number }, memo: AsOfMemo): Promise<boolean> {
+  const state = await stateAt(store, K.asOf.consent(subject, purpose, grantee), at, memo);
   return !!state && state.granted === true && Number(state.expiresAt) > at.time;
 }
 
 /** A member's status at a block or a time (NONE before its admission, or before its admission in that time's generation). */
-async function memberStatusAt(store: IndexStore, orgId: number, at: { block?: number; time: number }): Promise<number> {
-  const state = await stateAt(store, K.asOf.memberStatus(orgId), at);
+async function memberStatusAt(store: IndexStore, orgId: number, at: { block?: number; time: number }, memo: AsOfMemo): Promise<number> {
+  const state = await stateAt(store, K.asOf.memberStatus(orgId), at, memo);
   return state ? Number(state.status) : 0;
 }
 
@@ -217,11 +237,11 @@ function consentQueries(store: IndexStore) {
      * isConsentValid judges it at that block). At a block, `time` must be that block's timestamp
      * (expiry is judged by chain time).
      */
-    async consentValidAt(subject: string, purpose: number, grantee: number, at: { block?: number; time: number }): Promise<boolean> {
-      if (await consentStateAt(store, subject, purpose, grantee, at)) return true;
+    async consentValidAt(subject: string, purpose: number, grantee: number, at: { block?: number; time: number }, memo: AsOfMemo = {}): Promise<boolean> {
+      if (await consentStateAt(store, subject, purpose, grantee, at, memo)) return true;
       if (grantee === NUMBERS.ANY_MEMBER) return false;
-      if ((await memberStatusAt(store, grantee, at)) !== MemberStatus.ACTIVE) return false;
-      return consentStateAt(store, subject, purpose, NUMBERS.ANY_MEMBER, at);
+      if ((await memberStatusAt(store, grantee, at, memo)) !== MemberStatus.ACTIVE) return false;
+      return consentStateAt(store, subject, purpose, NUMBERS.ANY_MEMBER, at, memo);
     },
   };
   return g;

@@ -3,21 +3,26 @@
  * IncidentRegistry) and the one way a user's names or ids are resolved against them. The defaults in
  * spec.ts are only where a deployment starts: governance appends, so the chain is what counts.
  */
+import type { BaseContract } from "ethers";
 import type { LedgerContracts } from "./deploy";
-import { domain, InputError } from "../core";
+import { domain, InputError, readInSpans } from "../core";
+import { LIMITS } from "../constants";
+
+/** The head, for reading a catalogue's logs up to it in spans a node with a log-range limit serves. */
+const headOf = async (c: BaseContract) => (await c.runner!.provider!.getBlockNumber());
 
 /** Indication names by id, from the IndicationAdded events (id order). */
-export async function indicationCatalogue(ledger: Pick<LedgerContracts, "models">, fromBlock = 0): Promise<string[]> {
+export async function indicationCatalogue(ledger: Pick<LedgerContracts, "models">, fromBlock = 0, maxRange: number = LIMITS.LOG_RANGE_MAX): Promise<string[]> {
   return domain(async () => {
-    const events = await ledger.models.queryFilter(ledger.models.filters.IndicationAdded(), fromBlock);
+    const events = await readInSpans(fromBlock, await headOf(ledger.models), maxRange, (a, b) => ledger.models.queryFilter(ledger.models.filters.IndicationAdded(), a, b));
     return byId(events.map((e) => [Number(e.args.indication), e.args.name] as const));
   });
 }
 
 /** Incident category names by id, from the CategoryAdded events (id order). */
-export async function incidentCategories(ledger: Pick<LedgerContracts, "incidents">, fromBlock = 0): Promise<string[]> {
+export async function incidentCategories(ledger: Pick<LedgerContracts, "incidents">, fromBlock = 0, maxRange: number = LIMITS.LOG_RANGE_MAX): Promise<string[]> {
   return domain(async () => {
-    const events = await ledger.incidents.queryFilter(ledger.incidents.filters.CategoryAdded(), fromBlock);
+    const events = await readInSpans(fromBlock, await headOf(ledger.incidents), maxRange, (a, b) => ledger.incidents.queryFilter(ledger.incidents.filters.CategoryAdded(), a, b));
     return byId(events.map((e) => [Number(e.args.category), e.args.name] as const));
   });
 }

@@ -276,6 +276,28 @@ describe("web app", () => {
     await regulator.page.close();
   }, 120_000);
 
+  it("the appraiser lands on the incidents: status, medprov's proposal and the board's determination by name, and each evidence pack downloads as the API's JSON", async () => {
+    const { page, problems } = await open(1280);
+    await signIn(page, "appraiser");
+    const table = page.locator("#incident-list");
+    await table.waitFor({ timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelectorAll(".loading").length === 0, undefined, { timeout: 60_000 });
+    const session = await page.evaluate(() => JSON.parse(sessionStorage.getItem("medprov.session")!).session as string);
+    const { incidents } = (await (await fetch(`${api}/incidents`, { headers: { authorization: `Bearer ${session}` } })).json()) as { incidents: { incidentId: number }[] };
+    expect(await table.locator("tbody tr").count()).toBe(incidents.length);
+    // The demo's first incident: a wrong low-confidence suggestion adopted, ruled 30/10/60 by the board.
+    const first = table.locator("tbody tr").first();
+    expect(await first.locator("td[data-label='Status']").textContent()).toBe("Determined");
+    expect(await first.locator("td[data-label='Proposed split']").textContent()).toMatch(/^Proposal Developer \d+% · hospital \d+% · clinician \d+% \(Adopted wrong\)$/);
+    expect(await first.locator("td[data-label='Determination']").textContent()).toMatch(/^Developer 30% · hospital 10% · clinician 60%, by Medical Appraisal Board \(demo\) \(organisation 8\), /);
+    const download = page.waitForEvent("download");
+    await first.getByRole("link", { name: `Download JSON of incident ${incidents[0].incidentId}'s evidence pack` }).click();
+    const pack = JSON.parse(readFileSync((await (await download).path())!, "utf8"));
+    expect(pack).toMatchObject({ format: "medprov-evidence-pack/1", incident: { id: incidents[0].incidentId }, liabilityCase: "ADOPTED_WRONG", determination: { appraiserName: "Medical Appraisal Board (demo)" } });
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 120_000);
+
   it("a patient whose data is in a dataset sees, in words, the dataset, the version trained on it and when against their revocation", async () => {
     const { page, problems } = await open(1280);
     const demo = demoFacts();
@@ -382,6 +404,7 @@ describe("web app", () => {
       ["auditor", [["#/auditor", "Revocation impact"]]],
       ["regulator", [["#/regulator", "Alerts from post-market reports"]]],
       ["hospital-1", [["#/hospital", "Deployed versions and their status now"], ["#/verify", "No receipts checked yet."]]],
+      ["appraiser", [["#/incidents", "Incidents on the ledger"]]],
     ];
     const found: string[] = [];
     for (const [who, pages] of identities) {

@@ -7,12 +7,15 @@
  * whose subject address the receipt names.
  *
  * Registered inside buildApp's context (its caller hook, access preHandler and error handler apply):
- * `incidentEvidenceRoutes(app, { receipts, ledger, deployment })`.
+ * `incidentEvidenceRoutes(app, { receipts, ledger, deployment, orgName })`.
  */
 import type { FastifyInstance } from "fastify";
-import { buildEvidencePack, type Deployment, type LedgerContracts, type TraceReceipt } from "../../sdk";
+import { LiabilityCase } from "../../constants";
+import { currentGeneration } from "../../core";
+import { buildEvidencePack, liabilityCaseOf, type Deployment, type EvidencePack, type LedgerContracts, type TraceReceipt } from "../../sdk";
 import { evidenceBundle } from "../../fhir";
 import { ApiError } from "../errors";
+import { EvidenceCache } from "../evidence-cache";
 import type { Caller } from "../auth";
 
 /** Where the receipt a hospital filed for an incident is kept (src/api/incident-receipts.ts). */
@@ -24,6 +27,36 @@ export interface IncidentEvidenceDeps {
   receipts: IncidentReceiptLookup;
   ledger: LedgerContracts;
   deployment: Deployment;
+  /** Packs kept between requests, at most this many incidents' (default 64; see packState). */
+  cacheSize?: number;
+  /** An organisation's registered name (the index's), for the determination; else read from the chain. */
+  orgName?: (orgId: number) => Promise<string | undefined>;
+}
+
+type IncidentStruct = Awaited<ReturnType<LedgerContracts["incidents"]["incident"]>>;
+
+/**
+ * Everything an incident's pack rests on that can change once the incident is reported, as one
+ * string: the pack is rebuilt when it differs, and otherwise answered from the cache. The facts
+ * are judged as of the decision, in blocks that were final before the report (QBFT finality), so
+ * a new head alone changes nothing but `assembledAt`; a kept pack keeps the head it was read at
+ * and verifies at that block. What can change: the manifest's generation; the incident (a reorg
+ * would give its id another trace) and its finding; the determination; the weighting of the case;
+ * whether the hospital recorded a deployment (DEPLOYED_BEFORE_DECISION cites its first one); and
+ * the filed receipt (filed once, never changed).
+ */
+async function packState(deps: IncidentEvidenceDeps, incidentId: number, incident: IncidentStruct, receipt: TraceReceipt): Promise<string> {
+  const kase = LiabilityCase[liabilityCaseOf(Number(incident.finding), receipt.record.action)];
+  const [d, w, deployed] = await Promise.all([
+    deps.ledger.incidents.determination(incidentId),
+    kase ? deps.ledger.incidents.weighting(kase) : undefined,
+    deps.ledger.models.isDeployed(incident.versionId, incident.hospital),
+  ]);
+  return JSON.stringify([
+    currentGeneration(deps.deployment).generation, deps.deployment.deploymentBlock, await deps.ledger.incidents.getAddress(),
+    incident.batchId, incident.seq.toString(), incident.recordHash, incident.finding.toString(), receipt.leaf,
+    d.appraiser.toString(), d.determinedAt.toString(), d.rulingHash, w ? [w.developer, w.hospital, w.clinician].map(String) : null, deployed,
+  ]);
 }
 
 const OVERSIGHT = new Set(["REGULATOR", "AUDITOR", "APPRAISER"]);
@@ -44,6 +77,7 @@ async function scope(deps: IncidentEvidenceDeps, caller: Caller, incident: { hos
 }
 
 export function incidentEvidenceRoutes(app: FastifyInstance, deps: IncidentEvidenceDeps): void {
+  const packs = new EvidenceCache<EvidencePack>(deps.cacheSize ?? 64);
   app.get("/incidents/:id/evidence", {
     config: { access: "verify" },
     schema: {
@@ -64,7 +98,9 @@ export function incidentEvidenceRoutes(app: FastifyInstance, deps: IncidentEvide
       return r;
     };
     await scope(deps, req.caller, incident, filed);
-    const pack = await buildEvidencePack(deps.ledger, incidentId, await filed(), { fromBlock: deps.deployment.deploymentBlock });
+    const receipt = await filed();
+    const state = await packState(deps, incidentId, incident, receipt);
+    const pack = await packs.get(incidentId, state, () => buildEvidencePack(deps.ledger, incidentId, receipt, { fromBlock: deps.deployment.deploymentBlock, orgName: deps.orgName }));
     return format === "fhir" ? evidenceBundle(pack) : pack;
   });
 }

@@ -56,9 +56,8 @@ export function incidentRoutes(kit: Kit): void {
     };
   }
 
-  /** An incident in words: names beside codes (the category from the on-chain catalogue), ISO beside times. */
-  async function answer(i: Rows.IncidentRow, determination: Rows.DeterminationRow | null) {
-    const categories = await q.incidentCategories();
+  /** An incident in words: names beside codes (the category from the on-chain catalogue, read once per request), ISO beside times. */
+  async function answer(i: Rows.IncidentRow, determination: Rows.DeterminationRow | null, categories: Rows.IncidentCategoryRow[]) {
     const filed = o.incidentReceipts ? (await o.incidentReceipts.get(i.incidentId)) !== undefined : false;
     return {
       ...(await say(W.incident, i)),
@@ -88,7 +87,8 @@ export function incidentRoutes(kit: Kit): void {
     const rows = await q.incidents({ hospital: req.caller.kind === "HOSPITAL" ? req.caller.orgId : f.hospital, versionId: f.version, from: f.from, to: f.to });
     const mine = [];
     for (const i of rows) if (await visible(i)) mine.push(i);
-    return { incidents: await Promise.all(mine.map(async (i) => answer(i, (await q.incident(i.incidentId))?.determination ?? null))) };
+    const categories = await q.incidentCategories();
+    return { incidents: await Promise.all(mine.map(async (i) => answer(i, (await q.incident(i.incidentId))?.determination ?? null, categories))) };
   });
 
   app.get("/incidents/:id", route("verify", { params: idParams, response: { 200: sch.incident } }, ["incidents"]), async (req) => {
@@ -97,7 +97,7 @@ export function incidentRoutes(kit: Kit): void {
     if (!i) throw new ApiError("INCIDENT_UNKNOWN", `incident ${id} is not on this ledger (or not indexed yet)`);
     if (!(await (await scope(req.caller))(i))) throw new ApiError("FORBIDDEN", `incident ${id} is not one this caller may see (a hospital sees those it reported, a developer those against its versions, a patient those about them once the hospital filed the trace's receipt)`);
     const { determination, ...row } = i;
-    return answer(row, determination);
+    return answer(row, determination, await q.incidentCategories());
   });
 
   app.post("/incidents/:id/receipt", route("hospital", {

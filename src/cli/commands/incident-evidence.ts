@@ -27,7 +27,7 @@ export function evidenceSummary(pack: EvidencePack): string[] {
   const s = pack.proposal?.shares;
   lines.push(s ? `PROPOSAL (${pack.liabilityCase}, not a determination): developer ${pct(s.DEVELOPER)} / hospital ${pct(s.HOSPITAL)} / clinician ${pct(s.CLINICIAN)}` : pack.proposalNote);
   const d = pack.determination;
-  lines.push(d ? `determination by organisation ${d.appraiser} at ${d.determinedAtIso}: developer ${pct(d.shares.DEVELOPER)} / hospital ${pct(d.shares.HOSPITAL)} / clinician ${pct(d.shares.CLINICIAN)}` : "determination: none yet");
+  lines.push(d ? `determination by ${d.appraiserName ?? "an unnamed member"} (organisation ${d.appraiser}) at ${d.determinedAtIso}: developer ${pct(d.shares.DEVELOPER)} / hospital ${pct(d.shares.HOSPITAL)} / clinician ${pct(d.shares.CLINICIAN)}` : "determination: none yet");
   return lines;
 }
 

@@ -17,9 +17,10 @@ import { findDemoPatient } from "./demo-patients";
 import { PatientPage } from "./patient";
 import { AuditorPage } from "./auditor";
 import { HospitalPage, RegulatorPage } from "./org-pages";
+import { IncidentsPage } from "./incidents";
 
-type Page = "patient" | "auditor" | "verify" | "hospital" | "regulator";
-const TITLES: Record<Page, string> = { patient: "My consents", auditor: "Audit", verify: "Verify receipts", hospital: "Hospital", regulator: "Regulator" };
+type Page = "patient" | "auditor" | "verify" | "hospital" | "regulator" | "incidents";
+const TITLES: Record<Page, string> = { patient: "My consents", auditor: "Audit", verify: "Verify receipts", hospital: "Hospital", regulator: "Regulator", incidents: "Incidents" };
 
 /** The pages a role has, first the one it lands on. */
 export function pagesOf(role: string): Page[] {
@@ -27,6 +28,7 @@ export function pagesOf(role: string): Page[] {
   if (role === "AUDITOR") return ["auditor", "regulator"];
   if (role === "REGULATOR") return ["regulator", "auditor"];
   if (role === "HOSPITAL") return ["hospital", "verify"];
+  if (role === "APPRAISER") return ["incidents", "verify"];
   return ["verify"];
 }
 
@@ -134,7 +136,9 @@ function Shell({ config }: { config: WebConfig }) {
         ? h(HospitalPage, { orgId: me.orgId })
         : page === "regulator"
           ? h(RegulatorPage, {})
-          : h(AuditorPage, { oversight: page === "auditor" });
+          : page === "incidents"
+            ? h(IncidentsPage, {})
+            : h(AuditorPage, { oversight: page === "auditor" });
   return h("div", { class: "app" }, [header, h("main", { id: "main" }, [h("h1", null, me ? TITLES[page] : "medprov"), body])]);
 }
 

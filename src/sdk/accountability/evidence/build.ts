@@ -22,13 +22,29 @@ export interface EvidenceOptions {
   fromBlock?: number;
   /** Last block to consider (default: the head when called). */
   toBlock?: number;
+  /**
+   * Widest eth_getLogs span to ask for (default LIMITS.LOG_RANGE_MAX, Besu's default
+   * `--rpc-max-logs-range`): the window is read in spans no wider, so a node with a limit serves it.
+   */
+  maxRange?: number;
+  /**
+   * An organisation's registered name, where the caller has it (the API: its index). Where it has
+   * none, the name is read from the organisation's MemberAdmitted log on the chain.
+   */
+  orgName?: (orgId: number) => Promise<string | undefined>;
+}
+
+/** An organisation's name from its MemberAdmitted log (null when it was never admitted). */
+async function admittedName(ledger: LedgerContracts, reader: LogReader, orgId: number): Promise<string | null> {
+  const [admitted] = await reader.logs(ledger.consortium, ledger.consortium.filters.MemberAdmitted(orgId));
+  return admitted ? String(admitted.args.name) : null;
 }
 
 type Incident = NonNullable<Awaited<ReturnType<typeof readIncident>>>;
 
 /** The receipt proves the incident's trace: same batch, sequence and record hash. */
-async function incidentAndReceipt(ledger: LedgerContracts, incidentId: number, raw: unknown): Promise<{ incident: Incident; receipt: TraceReceipt }> {
-  const incident = await readIncident(ledger, incidentId);
+async function incidentAndReceipt(ledger: LedgerContracts, incidentId: number, raw: unknown, o: EvidenceOptions): Promise<{ incident: Incident; receipt: TraceReceipt }> {
+  const incident = await readIncident(ledger, incidentId, { fromBlock: o.fromBlock, maxRange: o.maxRange });
   if (!incident) throw new MedprovError("INCIDENT_UNKNOWN", `no incident has id ${incidentId}`);
   const receipt = parseReceipt(raw);
   const same = receipt.batchId === incident.batchId.toLowerCase() && receipt.record.seq === incident.seq && receiptRecordHash(receipt) === incident.recordHash.toLowerCase();
@@ -87,16 +103,21 @@ const sharesOf = (s: { [k: string]: unknown }) => ({ DEVELOPER: Number(s.develop
 
 /** Assembles the evidence pack of an incident from the chain behind `ledger` and the receipt of its trace. */
 export async function buildEvidencePack(ledger: LedgerContracts, incidentId: number, rawReceipt: unknown, o: EvidenceOptions = {}): Promise<EvidencePack> {
-  const { incident, receipt } = await incidentAndReceipt(ledger, incidentId, rawReceipt);
+  const { incident, receipt } = await incidentAndReceipt(ledger, incidentId, rawReceipt, o);
   const provider = ledger.models.runner!.provider as Provider;
   const toBlock = o.toBlock ?? (await provider.getBlockNumber());
-  const reader = new LogReader(provider, o.fromBlock ?? 0, toBlock);
+  const reader = new LogReader(provider, o.fromBlock ?? 0, toBlock, o.maxRange);
   const r = receipt.record;
-  const g = await gatherLogs(ledger, reader, { versionId: r.modelVersion, hospital: r.hospital, subject: r.subject, batchId: receipt.batchId, incidentId });
-  return assemble(ledger, incident, receipt, g, { block: toBlock, time: await reader.blockTime(toBlock) });
+  const appraiser = incident.determination?.appraiser;
+  const [g, appraiserName] = await Promise.all([
+    gatherLogs(ledger, reader, { versionId: r.modelVersion, hospital: r.hospital, subject: r.subject, batchId: receipt.batchId, incidentId }),
+    // The caller's name (the API's index) where it has one; the chain's otherwise (an index that lags).
+    appraiser === undefined ? null : (o.orgName?.(appraiser) ?? Promise.resolve(undefined)).then((n) => n ?? admittedName(ledger, reader, appraiser)),
+  ]);
+  return assemble(ledger, incident, receipt, g, { block: toBlock, time: await reader.blockTime(toBlock) }, appraiserName);
 }
 
-async function assemble(ledger: LedgerContracts, incident: Incident, receipt: TraceReceipt, g: Gathered, head: { block: number; time: number }): Promise<EvidencePack> {
+async function assemble(ledger: LedgerContracts, incident: Incident, receipt: TraceReceipt, g: Gathered, head: { block: number; time: number }, appraiserName: string | null): Promise<EvidencePack> {
   const time = BigInt(receipt.record.time);
   const cited: Record<string, EventProof[]> = selectCitations(g, time, receipt.batchId);
   const liabilityCase = liabilityCaseOf(incident.finding, receipt.record.action);
@@ -125,6 +146,6 @@ async function assemble(ledger: LedgerContracts, incident: Incident, receipt: Tr
       subject: receipt.record.subject, hospital: receipt.record.hospital, versionId: receipt.record.modelVersion,
     },
     receipt, events, facts, parties, liabilityCase, weighting, proposal, proposalNote: note,
-    determination: d && determinationLog[0] ? { appraiser: d.appraiser, determinedAt: d.determinedAt, determinedAtIso: d.determinedAtIso, rulingHash: d.rulingHash, shares: sharesOf(determinationLog[0].args.shares as never), event: idx(determinationLog[0]) } : null,
+    determination: d && determinationLog[0] ? { appraiser: d.appraiser, appraiserName, determinedAt: d.determinedAt, determinedAtIso: d.determinedAtIso, rulingHash: d.rulingHash, shares: sharesOf(determinationLog[0].args.shares as never), event: idx(determinationLog[0]) } : null,
   } as EvidencePack;
 }

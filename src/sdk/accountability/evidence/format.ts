@@ -86,7 +86,8 @@ export interface EvidencePack {
   proposalNote: string;
   /** The APPRAISER's determination on-chain (final), or null. */
   determination: {
-    appraiser: number; determinedAt: number; determinedAtIso: string; rulingHash: string;
+    /** The APPRAISER member, and its registered name (for people; null when the ledger names no such member). */
+    appraiser: number; appraiserName: string | null; determinedAt: number; determinedAtIso: string; rulingHash: string;
     shares: { DEVELOPER: number; HOSPITAL: number; CLINICIAN: number }; event: number;
   } | null;
 }

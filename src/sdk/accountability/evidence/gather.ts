@@ -5,8 +5,8 @@
  * and lives in ./select.ts.
  */
 import { Contract, type EventLog, type Log, type ParamType, type Provider, type Result } from "ethers";
-import { isoOf } from "../../../core";
-import { Purpose } from "../../../constants";
+import { isoOf, readInSpans } from "../../../core";
+import { LIMITS, Purpose } from "../../../constants";
 import type { LedgerContracts } from "../../deploy";
 import type { EventProof, EvidenceContract, Json } from "./format";
 
@@ -24,12 +24,20 @@ export class LogReader {
     private readonly provider: Provider,
     private readonly fromBlock: number,
     private readonly toBlock: number,
+    /** Widest eth_getLogs span asked for: a node with a log-range limit refuses wider ones. */
+    private readonly maxRange: number = LIMITS.LOG_RANGE_MAX,
   ) {}
 
   /** Every log of `filter` on `contract` in the window, as EventProofs, oldest first. */
   async read(name: EvidenceContract, contract: Contract | LedgerContracts[EvidenceContract], filter: unknown): Promise<EventProof[]> {
-    const logs = (await (contract as Contract).queryFilter(filter as never, this.fromBlock, this.toBlock)) as (EventLog | Log)[];
-    return Promise.all(logs.filter((l): l is EventLog => "fragment" in l).map((l) => this.proofOf(name, l)));
+    return Promise.all((await this.logs(contract, filter)).map((l) => this.proofOf(name, l)));
+  }
+
+  /** Every log of `filter` on `contract` in the window, decoded, oldest first. */
+  async logs(contract: Contract | LedgerContracts[keyof LedgerContracts], filter: unknown): Promise<EventLog[]> {
+    // Span after span, oldest first: one filter's reads in a row, the filters' reads side by side.
+    const logs = await readInSpans(this.fromBlock, this.toBlock, this.maxRange, async (from, to) => (await (contract as Contract).queryFilter(filter as never, from, to)) as (EventLog | Log)[]);
+    return logs.filter((l): l is EventLog => "fragment" in l);
   }
 
   private async proofOf(contract: EvidenceContract, l: EventLog): Promise<EventProof> {
