@@ -143,6 +143,15 @@ export function batchHeader(records: readonly Pick<TraceRecord, "time" | "modelV
   return { fromTime, toTime, versions: [...counts.keys()], versionCounts: [...counts.values()] };
 }
 
+/**
+ * The gas limit for an anchorBatch whose estimate was `estimated`: half again, so one estimate
+ * serves every later batch with as many versions (a hospital's first batch costs about 14% more
+ * than its later ones; unused gas is not charged). Pure.
+ */
+export function anchorGasLimit(estimated: bigint): bigint {
+  return (estimated * 3n) / 2n;
+}
+
 /** A sealed batch the chain will not take now (a version in it is no longer APPROVED); flushAll's signal to unseal it. */
 class Refused {
   constructor(readonly statuses: Map<string, number>) {}
@@ -173,6 +182,8 @@ export class TraceBatcher {
   private readonly inFlight = new Map<string, Promise<boolean>>();
   /** Writes that hand out queue ids (appends, unseals), in order, so meta:nextQueue never goes back. */
   private queueWrites: Promise<void> = Promise.resolve();
+  /** anchorBatch gas limits by count of versions in the batch (see gasLimitFor). */
+  private readonly gasLimits = new Map<number, bigint>();
   /** Builds batch trees on the other core while this thread writes the seal (batches too small for it are hashed here). */
   private readonly hasher: TreeHasher;
 
@@ -470,17 +481,37 @@ export class TraceBatcher {
   private async send(sealed: SealedBatch, records: TraceRecord[], tree: TraceTree): Promise<{ anchorTx: string; blockNumber: number } | Refused> {
     const { traces } = this.options.ledger;
     const header = batchHeader(records);
+    const versions = header.versions.length;
     this.options.onProgress?.({ phase: "anchor", done: 0, total: records.length });
     try {
-      const sent = await sendWrite(traces, () => traces.connect(this.options.signer).anchorBatch({ treeRoot: tree.treeRoot, firstSeq: BigInt(sealed.firstSeq), count: records.length, ...header }));
+      const anchoring = traces.connect(this.options.signer);
+      const batch = { treeRoot: tree.treeRoot, firstSeq: BigInt(sealed.firstSeq), count: records.length, ...header };
+      const sent = await sendWrite(traces, async () => anchoring.anchorBatch(batch, { gasLimit: await this.gasLimitFor(versions, () => anchoring.anchorBatch.estimateGas(batch)) }));
       return { anchorTx: sent.txHash, blockNumber: sent.blockNumber };
     } catch (e) {
+      // Whatever failed, the next send of this shape estimates again (and so hears a refusal before signing).
+      this.gasLimits.delete(versions);
       if (e instanceof LedgerRevertError && e.code === "TraceAnchorVersionNotApproved") {
         const refused = await this.refusedVersions(records);
         if (refused) return refused;
       }
       throw e;
     }
+  }
+
+  /**
+   * The gas limit for anchoring a batch of `versions` model versions: estimated once per count (the
+   * first estimate also hears a refusal before anything is signed), then reused with half again as
+   * headroom. anchorBatch's gas is fixed by the batch's shape: its count of versions, and whether it
+   * is the hospital's first batch (about 17,000 more, docs/bench-gas.md), which the headroom covers.
+   */
+  private async gasLimitFor(versions: number, estimate: () => Promise<bigint>): Promise<bigint> {
+    let limit = this.gasLimits.get(versions);
+    if (limit === undefined) {
+      limit = anchorGasLimit(await estimate());
+      this.gasLimits.set(versions, limit);
+    }
+    return limit;
   }
 
   /** A previous run sent this batch and crashed before storing the proofs: find its anchoring, do not anchor it twice. */
