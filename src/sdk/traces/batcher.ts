@@ -23,7 +23,7 @@
  * One batcher per hospital: two would race for the same sequence numbers.
  */
 import { randomBytes } from "node:crypto";
-import type { Signer } from "ethers";
+import { isError, type Signer } from "ethers";
 import type { LedgerContracts } from "../deploy";
 import { InputError, LedgerRevertError, MedprovError } from "../../core";
 import { batchIdOf, traceLeafValues } from "../ids";
@@ -491,7 +491,11 @@ export class TraceBatcher {
     } catch (e) {
       // Whatever failed, the next send of this shape estimates again (and so hears a refusal before signing).
       this.gasLimits.delete(versions);
-      if (e instanceof LedgerRevertError && e.code === "TraceAnchorVersionNotApproved") {
+      // Refused by the estimate, or mined and reverted (sent with a reused gas limit, a mined revert
+      // is named by its replay through an outbox, and is ethers' CALL_EXCEPTION otherwise): in each
+      // the batch is not anchored, so a version no longer APPROVED unseals it.
+      const reverted = e instanceof LedgerRevertError || (isError(e, "CALL_EXCEPTION") && e.receipt?.status === 0);
+      if (reverted) {
         const refused = await this.refusedVersions(records);
         if (refused) return refused;
       }
