@@ -116,6 +116,8 @@ export class Outbox {
    * past a broadcast the node accepted). Memory only: a new process asks the node again.
    */
   private readonly knownNonces = new Map<string, number>();
+  /** Hashes a caller in this process is waiting on (`acknowledged`), re-sending them until included: how many wait on each. */
+  private readonly settling = new Map<string, number>();
 
   private constructor(
     readonly path: string,
@@ -182,12 +184,14 @@ export class Outbox {
 
   /**
    * The sender's next nonce without asking the node: known when this process learned it and every
-   * entry of the sender is settled (an unsettled one may be missing from the node's mempool, so the
-   * node is asked and it is put back first). Undefined otherwise.
+   * entry of the sender is settled or being waited on here. An unsettled entry nobody waits on may
+   * be missing from the node's mempool (a crash, a node restart), so the node is asked and it is put
+   * back before the next nonce is taken; one being waited on is re-sent by its waiter, so a send
+   * behind it (the batcher's next anchor) leaves no gap. Undefined otherwise.
    */
   knownNonce(chainId: string, from: string): number | undefined {
     const known = this.knownNonces.get(senderOf(chainId, from));
-    if (known === undefined || this.unsettledEntries(chainId, from).length > 0) return undefined;
+    if (known === undefined || this.unsettledEntries(chainId, from).some((e) => !this.settling.has(e.hash))) return undefined;
     return Math.max(known, this.nextNonce(chainId, from));
   }
 
@@ -277,6 +281,13 @@ export class Outbox {
   async acknowledged(hash: string, provider: Provider, options: SettleOptions = {}): Promise<TransactionReceipt> {
     const entry = this.unsettled.get(hash) ?? (await this.get(hash));
     if (!entry) throw new MedprovError("OUTBOX_UNKNOWN_TX", `transaction ${hash} is not in the outbox ${this.path}`, false, { hash });
-    return settleEntry(this, entry, provider, options);
+    this.settling.set(hash, (this.settling.get(hash) ?? 0) + 1);
+    try {
+      return await settleEntry(this, entry, provider, options);
+    } finally {
+      const waiting = this.settling.get(hash)! - 1;
+      if (waiting > 0) this.settling.set(hash, waiting);
+      else this.settling.delete(hash);
+    }
   }
 }
