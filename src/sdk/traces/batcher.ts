@@ -9,7 +9,9 @@
  *             (traces whose version is not APPROVED go to x:<queue id> instead, with a named reason);
  *             the tree is built meanwhile (a worker thread), the records determine it
  *   anchor  → (chain) anchorBatch for the oldest sealed batch; if the chain already holds it, it is not sent again.
- *             While it is under way the next batch is sealed (at most one ahead), so batches keep sequence order
+ *             While it is under way the next batches are sealed (up to two full ones ahead), and the next is
+ *             sent right behind its broadcast with the next nonce, so batches keep sequence order; the gas
+ *             limit is estimated once per count of versions and reused (see gasLimitFor)
  *   finish  → b:<firstSeq>{batch, root, tx}, n:<firstSeq>{tree}, −s:<firstSeq>
  *   unseal  → when the chain refuses a sealed batch because one of its versions is no longer
  *             APPROVED (suspended or recalled after sealing): that version's traces, in it and in
