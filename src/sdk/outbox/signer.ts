@@ -86,9 +86,9 @@ export class OutboxSigner extends AbstractSigner {
 
   /**
    * The next nonce: the one this process learned (no request) when every entry of the sender is
-   * settled, else the node's pending count, after putting back entries this outbox signed that the
-   * node does not count (a crash before their broadcast, a lost mempool): the nonce taken would
-   * otherwise leave a gap that never fills.
+   * settled or being waited on here (see Outbox.knownNonce), else the node's pending count, after
+   * putting back entries this outbox signed that the node does not count (a crash before their
+   * broadcast, a lost mempool): the nonce taken would otherwise leave a gap that never fills.
    */
   private async nextNonce(o: { from: string; chainId: string; provider: Provider }): Promise<{ nonce: number; learned: boolean }> {
     const { outbox } = this;
