@@ -61,9 +61,25 @@ updates remain, one each a trace). Since 2026-11-30 the vault (layout 5) keeps e
 512-byte slot so that a batch may mix record formats 1 and 2 (issue 18); this bench's traces are
 format 1. Measured after that change on a quiet machine (load under 2): 12,095 / 14,504 / 14,757
 against 12,476 / 15,327 / 18,427 the day before, a fifth less at 100,000 (vault writes 14% larger,
-and the slot's marker checked a record). Not merged: sending the next batch's anchor right behind
-the previous broadcast with the next nonce measured 1.06–1.10 times the base at 1,000 (two runs each,
-back to back), too little for the recovery paths it adds to the anchoring of acknowledged batches.`;
+and the slot's marker checked a record). Since 2026-11-30 (issue 13's last item), each anchored batch costs 6 JSON-RPC requests instead
+of 11 (test/sdk/batcher-rpc counts them): the version statuses once a seal, the fee data (three
+reads), the send and one receipt read. The OutboxSigner asks the chain id once per provider and
+fills a plain call itself (ethers' populate asked for the network a second time); it takes the
+nonce it learned (the node's pending count, or one past its own accepted broadcast) while every
+entry of the sender is settled or being waited on in this process, and asks the node otherwise, so
+an entry lost from a node's mempool is still put back before the next nonce is taken; it
+broadcasts with eth_sendRawTransaction alone (ethers' broadcast added eth_blockNumber for a
+response the outbox never used). The batcher estimates anchorBatch's gas once per count of
+versions and reuses it with half again as headroom (the gas is fixed by the batch's shape; a
+hospital's first batch is about 14% dearer, docs/bench-gas.md); a version suspended after that is
+refused by the chain in a mined, reverted anchor rather than by an estimate, which the outbox
+acknowledges and the batcher names and unseals as before (test/sdk/batcher-gas). And the next
+batch's anchor is now sent right behind the previous one's broadcast, with the next nonce, while
+the previous is acknowledged through the outbox and stored (sealing up to two full batches ahead),
+ported from the unmerged experiment with its fix (a batch sent behind another that was already
+stored was dropped unreported) and its test (test/sdk/batcher-pipeline); batches are still stored
+in sequence order and acknowledged only after the outbox's synced entry and the receipt. Each
+anchor still takes two synced outbox writes and one synced vault write.`;
 
 interface StreamRun {
   total: number;

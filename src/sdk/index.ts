@@ -22,7 +22,7 @@ export * from "./traces/record";
 export * from "./traces/receipt";
 export * from "./traces/indication-report";
 export { TraceVault, VAULT_FORMAT, type AnchoredTrace, type QuarantinedTrace, type QuarantineCode, type TraceState } from "./traces/vault";
-export { TraceBatcher, BatchRefusedError, batchHeader, type BatcherOptions, type FlushedBatch, type Refusal } from "./traces/batcher";
+export { TraceBatcher, BatchRefusedError, anchorGasLimit, batchHeader, type BatcherOptions, type FlushedBatch, type Refusal } from "./traces/batcher";
 export { Patient, consentHistory, consortiumHospitals, patientPseudonyms, joinedConsentHistory, type HospitalPseudonym, type SignedGrant, type SignedRevoke, type ConsentEvent } from "./roles/patient";
 export { Hospital, type ReportInput, type DatasetRegistered } from "./roles/hospital";
 export { Developer, parseModelCard, filingEvidence, type ModelCard, type FilingInput } from "./roles/developer";

@@ -31,10 +31,20 @@ const CONTESTED = /replacement transaction underpriced|replacement fee too low/i
 /** "nonce-used": the node has a transaction of this sender with this nonce in a block (ours or another). */
 export type BroadcastOutcome = "accepted" | "known" | "nonce-used";
 
+/**
+ * eth_sendRawTransaction alone. ethers' `broadcastTransaction` also asks for the block number (and
+ * the network) to build a response that the outbox never uses (it builds its own, {@link responseOf});
+ * a provider that speaks JSON-RPC is sent the one request, and answers with the same errors.
+ */
+function sendRaw(provider: Provider, raw: string): Promise<unknown> {
+  const rpc = provider as Provider & { send?: (method: string, params: unknown[]) => Promise<unknown> };
+  return typeof rpc.send === "function" ? rpc.send("eth_sendRawTransaction", [raw]) : provider.broadcastTransaction(raw);
+}
+
 /** Sends a raw transaction; a node that already holds it (pending) is as good as accepting it. */
 export async function broadcastRaw(provider: Provider, raw: string): Promise<BroadcastOutcome> {
   try {
-    await provider.broadcastTransaction(raw);
+    await sendRaw(provider, raw);
     return "accepted";
   } catch (e) {
     const message = `${(e as Error)?.message ?? ""} ${JSON.stringify((e as { info?: unknown }).info ?? {})}`;

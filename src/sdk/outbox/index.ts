@@ -2,7 +2,9 @@
  * The durable outbox every ledger write goes through (DESIGN §5 "Acknowledged means durable").
  *
  * A write through an OutboxSigner is: take the sender's lane (one send at a time per key) → nonce =
- * max(the node's pending count, one past the outbox's highest) → populate → sign → keep the entry
+ * max(the node's pending count, one past the outbox's highest), the count asked only when this
+ * process has not learned it or an unsettled entry has nobody waiting on it here (it is put back
+ * first) → populate (the chain id asked once per provider) → sign → keep the entry
  * {hash, raw, from, nonce, chainId, created, state: "signed"} synced → broadcast (a node that
  * already has it, or has mined it, is success) → TransactionResponse. `sendWrite` then waits
  * for the receipt (re-sending the same bytes meanwhile), marks it included, applies the

@@ -55,7 +55,7 @@ export class OutboxSigner extends AbstractSigner {
     const provider = this.provider;
     if (!provider) throw new MedprovError("OUTBOX_NO_PROVIDER", "an OutboxSigner needs a provider to send: connect its wallet to one");
     const from = await this.getAddress();
-    const chainId = (await provider.getNetwork()).chainId.toString();
+    const chainId = (await chainIdOf(provider)).toString();
     return this.outbox.inLane(chainId, from, async () => {
       // In the lane, so a keyed signer's sends are numbered in order; a send that failed before
       // anything was kept does not use up its name (its retry is the same write).
@@ -84,24 +84,78 @@ export class OutboxSigner extends AbstractSigner {
     return responseOf(prior.raw, prior.from, provider);
   }
 
-  private async signKeepSend(request: TransactionRequest, o: { from: string; chainId: string; key?: string; provider: Provider }): Promise<TransactionResponse> {
+  /**
+   * The next nonce: the one this process learned (no request) when every entry of the sender is
+   * settled or being waited on here (see Outbox.knownNonce), else the node's pending count, after
+   * putting back entries this outbox signed that the node does not count (a crash before their
+   * broadcast, a lost mempool): the nonce taken would otherwise leave a gap that never fills.
+   */
+  private async nextNonce(o: { from: string; chainId: string; provider: Provider }): Promise<{ nonce: number; learned: boolean }> {
     const { outbox } = this;
+    const known = outbox.knownNonce(o.chainId, o.from);
+    if (known !== undefined) return { nonce: known, learned: true };
     const pending = await o.provider.getTransactionCount(o.from, "pending");
-    // Entries this outbox signed that the node does not count (a crash before their broadcast, a
-    // lost mempool) go back first, or the nonce taken below would leave a gap that never fills.
     if (outbox.nextNonce(o.chainId, o.from) > pending) {
       for (const entry of outbox.unsettledEntries(o.chainId, o.from)) if (entry.nonce >= pending) await broadcastRaw(o.provider, entry.raw);
     }
-    const populated = await this.populateTransaction({ ...request, nonce: Math.max(pending, outbox.nextNonce(o.chainId, o.from)) });
-    delete populated.from;
-    const unsigned = Transaction.from(populated);
+    return { nonce: Math.max(pending, outbox.nextNonce(o.chainId, o.from)), learned: false };
+  }
+
+  /**
+   * The transaction to sign. A plain call (to, data, value, gas limit) is filled here with the
+   * provider's fee data and the chain id asked once; anything else (fees or a type set, access
+   * lists, blobs…) goes through ethers' own populate.
+   */
+  private async populateFor(request: TransactionRequest, nonce: number, o: { chainId: string; provider: Provider }): Promise<Transaction> {
+    const plain = Object.entries(request).every(([k, v]) => v == null || PLAIN_FIELDS.has(k));
+    if (!plain) {
+      const populated = await this.populateTransaction({ ...request, nonce, chainId: BigInt(o.chainId) });
+      delete populated.from;
+      return Transaction.from(populated);
+    }
+    const to = request.to == null ? null : await resolveAddress(request.to, o.provider);
+    const call = { to, data: request.data ?? "0x", value: request.value ?? 0n, nonce, chainId: BigInt(o.chainId) };
+    const [gasLimit, fees] = await Promise.all([request.gasLimit ?? this.estimateGas({ ...call, from: await this.getAddress() }), o.provider.getFeeData()]);
+    if (fees.maxFeePerGas != null && fees.maxPriorityFeePerGas != null) {
+      return Transaction.from({ ...call, gasLimit, type: 2, maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas });
+    }
+    if (fees.gasPrice == null) throw new MedprovError("OUTBOX_NO_FEE_DATA", "the node gave neither EIP-1559 fees nor a gas price; pass them with the transaction");
+    return Transaction.from({ ...call, gasLimit, type: 0, gasPrice: fees.gasPrice });
+  }
+
+  private async signKeepSend(request: TransactionRequest, o: { from: string; chainId: string; key?: string; provider: Provider }): Promise<TransactionResponse> {
+    const { outbox } = this;
+    const { nonce, learned } = await this.nextNonce(o);
+    const unsigned = await this.populateFor(request, nonce, o);
     const raw = await this.inner.signTransaction(unsigned);
     // The fields come from what was signed, not from parsing `raw`: recovering its sender is ~10 ms.
     const entry: OutboxEntry = { hash: keccak256(raw), raw, from: o.from, nonce: unsigned.nonce, chainId: o.chainId, to: unsigned.to, selector: unsigned.data.slice(0, 10), ...(o.key !== undefined ? { key: o.key } : {}), created: Math.floor(Date.now() / 1000), state: "signed" };
     await outbox.recordSigned(entry);
     await progress(outbox, "signed", entry);
-    if ((await broadcastRaw(o.provider, raw)) === "nonce-used" && !(await o.provider.getTransactionReceipt(entry.hash))) throw await replaced(outbox, entry);
+    if ((await broadcastRaw(o.provider, raw)) === "nonce-used" && !(await o.provider.getTransactionReceipt(entry.hash))) {
+      const error = await replaced(outbox, entry);
+      // The nonce this process learned was stale (the key sent elsewhere meanwhile): ask the node, once.
+      if (learned) return this.signKeepSend(request, o);
+      throw error;
+    }
+    outbox.learnNonce(o.chainId, o.from, entry.nonce + 1);
     await progress(outbox, "broadcast", entry);
     return responseOf(raw, o.from, o.provider);
   }
+}
+
+/** The request fields {@link OutboxSigner} fills itself; a request with any other set goes through ethers' populate. */
+const PLAIN_FIELDS = new Set(["to", "data", "value", "gasLimit", "nonce"]);
+
+/** Per provider, its chain id, asked once: a provider's chain does not change under it (ethers' static networks assume the same). */
+const CHAIN_IDS = new WeakMap<Provider, Promise<bigint>>();
+
+function chainIdOf(provider: Provider): Promise<bigint> {
+  let chainId = CHAIN_IDS.get(provider);
+  if (!chainId) {
+    chainId = provider.getNetwork().then((n) => n.chainId);
+    chainId.catch(() => CHAIN_IDS.delete(provider));
+    CHAIN_IDS.set(provider, chainId);
+  }
+  return chainId;
 }

@@ -111,6 +111,13 @@ export class Outbox {
   private readonly lanes = new Map<string, Promise<unknown>>();
   /** Idempotency key → hash, mirrored from k:… so a retry is answered without a read. */
   private readonly keys = new Map<string, string>();
+  /**
+   * Per sender: the next nonce as this process last learned it (the node's pending count, or one
+   * past a broadcast the node accepted). Memory only: a new process asks the node again.
+   */
+  private readonly knownNonces = new Map<string, number>();
+  /** Hashes a caller in this process is waiting on (`acknowledged`), re-sending them until included: how many wait on each. */
+  private readonly settling = new Map<string, number>();
 
   private constructor(
     readonly path: string,
@@ -149,6 +156,8 @@ export class Outbox {
   private remember(entry: OutboxEntry): void {
     const sender = senderOf(entry.chainId, entry.from);
     this.nextNonces.set(sender, Math.max(this.nextNonces.get(sender) ?? 0, entry.nonce + 1));
+    // Another transaction took one of this sender's nonces: what this process knew of them is stale.
+    if (entry.state === "replaced") this.knownNonces.delete(sender);
     if (entry.state === "acknowledged" || entry.state === "replaced") this.unsettled.delete(entry.hash);
     else this.unsettled.set(entry.hash, entry);
   }
@@ -171,6 +180,29 @@ export class Outbox {
   /** One past the highest nonce this outbox signed for the sender (0 when none). */
   nextNonce(chainId: string, from: string): number {
     return this.nextNonces.get(senderOf(chainId, from)) ?? 0;
+  }
+
+  /**
+   * The sender's next nonce without asking the node: known when this process learned it and every
+   * entry of the sender is settled or being waited on here. An unsettled entry nobody waits on may
+   * be missing from the node's mempool (a crash, a node restart), so the node is asked and it is put
+   * back before the next nonce is taken; one being waited on is re-sent by its waiter, so a send
+   * behind it (the batcher's next anchor) leaves no gap. Undefined otherwise.
+   */
+  knownNonce(chainId: string, from: string): number | undefined {
+    const known = this.knownNonces.get(senderOf(chainId, from));
+    if (known === undefined || this.unsettledEntries(chainId, from).some((e) => !this.settling.has(e.hash))) return undefined;
+    return Math.max(known, this.nextNonce(chainId, from));
+  }
+
+  /** Records what this process learned of the sender's next nonce (a pending count read, an accepted broadcast). */
+  learnNonce(chainId: string, from: string, next: number): void {
+    this.knownNonces.set(senderOf(chainId, from), next);
+  }
+
+  /** Forgets the sender's learned nonce (the node refused one as used): the next send asks the node. */
+  forgetNonce(chainId: string, from: string): void {
+    this.knownNonces.delete(senderOf(chainId, from));
   }
 
   /** Entries not yet acknowledged nor replaced, by sender then nonce; only `chainId`'s (and `from`'s) when given. */
@@ -249,6 +281,13 @@ export class Outbox {
   async acknowledged(hash: string, provider: Provider, options: SettleOptions = {}): Promise<TransactionReceipt> {
     const entry = this.unsettled.get(hash) ?? (await this.get(hash));
     if (!entry) throw new MedprovError("OUTBOX_UNKNOWN_TX", `transaction ${hash} is not in the outbox ${this.path}`, false, { hash });
-    return settleEntry(this, entry, provider, options);
+    this.settling.set(hash, (this.settling.get(hash) ?? 0) + 1);
+    try {
+      return await settleEntry(this, entry, provider, options);
+    } finally {
+      const waiting = this.settling.get(hash)! - 1;
+      if (waiting > 0) this.settling.set(hash, waiting);
+      else this.settling.delete(hash);
+    }
   }
 }

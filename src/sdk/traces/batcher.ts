@@ -9,7 +9,9 @@
  *             (traces whose version is not APPROVED go to x:<queue id> instead, with a named reason);
  *             the tree is built meanwhile (a worker thread), the records determine it
  *   anchor  → (chain) anchorBatch for the oldest sealed batch; if the chain already holds it, it is not sent again.
- *             While it is under way the next batch is sealed (at most one ahead), so batches keep sequence order
+ *             While it is under way the next batches are sealed (up to two full ones ahead), and the next is
+ *             sent right behind its broadcast with the next nonce, so batches keep sequence order; the gas
+ *             limit is estimated once per count of versions and reused (see gasLimitFor)
  *   finish  → b:<firstSeq>{batch, root, tx}, n:<firstSeq>{tree}, −s:<firstSeq>
  *   unseal  → when the chain refuses a sealed batch because one of its versions is no longer
  *             APPROVED (suspended or recalled after sealing): that version's traces, in it and in
@@ -23,7 +25,7 @@
  * One batcher per hospital: two would race for the same sequence numbers.
  */
 import { randomBytes } from "node:crypto";
-import type { Signer } from "ethers";
+import { isError, type Signer } from "ethers";
 import type { LedgerContracts } from "../deploy";
 import { InputError, LedgerRevertError, MedprovError } from "../../core";
 import { batchIdOf, traceLeafValues } from "../ids";
@@ -143,10 +145,39 @@ export function batchHeader(records: readonly Pick<TraceRecord, "time" | "modelV
   return { fromTime, toTime, versions: [...counts.keys()], versionCounts: [...counts.values()] };
 }
 
+/**
+ * The gas limit for an anchorBatch whose estimate was `estimated`: half again, so one estimate
+ * serves every later batch with as many versions (a hospital's first batch costs about 14% more
+ * than its later ones; unused gas is not charged). Pure.
+ */
+export function anchorGasLimit(estimated: bigint): bigint {
+  return (estimated * 3n) / 2n;
+}
+
 /** A sealed batch the chain will not take now (a version in it is no longer APPROVED); flushAll's signal to unseal it. */
 class Refused {
   constructor(readonly statuses: Map<string, number>) {}
 }
+
+/** A batch anchored and stored (a class, so the flush loop tells it from {@link Refused} and "not reached"). */
+class FlushedBatchResult {
+  constructor(readonly batch: FlushedBatch) {}
+}
+
+/** A batch's anchoring under way (see TraceBatcher.startAnchor). */
+interface Anchoring {
+  firstSeq: string;
+  /** True once its transaction is broadcast; false when none was (already anchored, refused, failed). */
+  sent: Promise<boolean>;
+  /** Undefined: sent behind a batch that did not land, so not anchored; the flush loop comes back to it. */
+  result: Promise<FlushedBatchResult | Refused | undefined>;
+}
+
+/**
+ * Sealed batches that may wait behind the one being anchored: two, so that one is ready to be sent
+ * behind the oldest's broadcast while the next is sealed.
+ */
+export const SEALED_AHEAD = 2;
 
 /** A sealed batch with what anchoring it needs: its records, its tree, and the flush's accounting so far. */
 interface SealedWork {
@@ -173,6 +204,8 @@ export class TraceBatcher {
   private readonly inFlight = new Map<string, Promise<boolean>>();
   /** Writes that hand out queue ids (appends, unseals), in order, so meta:nextQueue never goes back. */
   private queueWrites: Promise<void> = Promise.resolve();
+  /** anchorBatch gas limits by count of versions in the batch (see gasLimitFor). */
+  private readonly gasLimits = new Map<number, bigint>();
   /** Builds batch trees on the other core while this thread writes the seal (batches too small for it are hashed here). */
   private readonly hasher: TreeHasher;
 
@@ -315,10 +348,14 @@ export class TraceBatcher {
   }
 
   /**
-   * Anchors the sealed batches in sequence order, sealing the next batch from the queue while the
-   * oldest is being anchored (the chain's answer, acknowledged through an outbox, is tens of
-   * milliseconds the seal no longer waits for). At most one batch is sealed ahead. A refused batch
-   * is unsealed once the seal running beside it has landed, so the two never write at once.
+   * Anchors the sealed batches in sequence order, sealing the next batches from the queue while the
+   * oldest is being anchored (up to {@link SEALED_AHEAD} wait behind it). Once the oldest batch's
+   * transaction is broadcast, the next batch sealed in this run is sent behind it (its nonce is
+   * the next one, so the chain takes it after, in sequence order) while the oldest is acknowledged
+   * and stored: the outbox's acknowledgement (a receipt, a synced write, a durable node) and the
+   * vault's store no longer hold the next send back. Batches are still stored in sequence order. A
+   * refused batch is unsealed once the seal and the send running beside it have settled, so no two
+   * writes overlap.
    */
   private async flushAll(): Promise<FlushedBatch[]> {
     await this.refreshChainTime();
@@ -326,31 +363,100 @@ export class TraceBatcher {
     const refusals: Refusal[] = [];
     // Batches this run sealed, with their trees: sent without asking the chain where it stands.
     const fresh = new Map<string, SealedWork>();
+    // The next batch's anchoring, started behind the current one's broadcast.
+    let ahead: Anchoring | undefined;
+    const finished = (result: FlushedBatch) => {
+      done.push(result);
+      this.options.onBatch?.(result);
+    };
     for (;;) {
-      const [head, ...later] = await this.vault.sealedBatches();
-      if (!head) {
+      const sealedBatches = await this.vault.sealedBatches();
+      // A batch sent behind the last one is anchored next (it may already be stored, and so gone from the list).
+      if (!ahead && sealedBatches.length === 0) {
         const sealed = await this.sealQueued();
         if (sealed === undefined) break;
         if (sealed) fresh.set(sealed.sealed.firstSeq, sealed);
         continue;
       }
-      const work = fresh.get(head.firstSeq) ?? (await this.reload(head));
-      const [anchoring, sealing] = await Promise.allSettled([this.anchorSealed(work, fresh.has(head.firstSeq)), later.length === 0 ? this.sealQueued() : Promise.resolve(null)]);
-      if (sealing.status === "fulfilled" && sealing.value) fresh.set(sealing.value.sealed.firstSeq, sealing.value);
-      if (anchoring.status === "rejected") throw anchoring.reason;
-      if (sealing.status === "rejected") throw sealing.reason;
-      fresh.delete(head.firstSeq);
-      const result = anchoring.value;
-      if (result instanceof Refused) {
-        refusals.push(await this.unsealFrom(head, result.statuses));
-        fresh.clear(); // batches sealed after it were sealed again too
-      } else {
-        done.push(result);
-        this.options.onBatch?.(result);
+      const head = sealedBatches[0];
+      const current = ahead ?? this.startAnchor(fresh.get(head.firstSeq) ?? (await this.reload(head)), fresh.has(head.firstSeq));
+      ahead = undefined;
+      const later = sealedBatches.filter((b) => BigInt(b.firstSeq) > BigInt(current.firstSeq));
+      // The batch to send behind this one: the next sealed in this run, or the first this iteration seals.
+      let firstSealed!: (work: SealedWork | undefined) => void;
+      const sealedNext = new Promise<SealedWork | undefined>((resolve) => (firstSealed = resolve));
+      const waiting = later.length > 0 ? fresh.get(later[0].firstSeq) : undefined;
+      const sealing = this.sealAhead(SEALED_AHEAD - later.length, (work) => {
+        fresh.set(work.sealed.firstSeq, work);
+        firstSealed(work);
+      }).finally(() => firstSealed(undefined));
+      const sendingNext = (async () => {
+        const next = later.length > 0 ? waiting : await sealedNext;
+        if (next && (await current.sent)) ahead = this.startAnchor(next, true, current);
+      })();
+      const [anchoring, sealed] = await Promise.allSettled([current.result, sealing, sendingNext]);
+      fresh.delete(current.firstSeq);
+      const result = anchoring.status === "fulfilled" ? anchoring.value : undefined;
+      if (!(result instanceof FlushedBatchResult)) {
+        // This batch did not land (or its outcome is unknown): wait for the one sent behind it (it
+        // cannot land before this one; one that did is stored and reported) before anything else writes.
+        const behind = await (ahead as Anchoring | undefined)?.result.catch(() => undefined); // (set inside the send above: TypeScript's narrowing cannot see it)
+        if (behind instanceof FlushedBatchResult) finished(behind.batch);
+        ahead = undefined;
       }
+      if (anchoring.status === "rejected") throw anchoring.reason;
+      if (sealed.status === "rejected") throw sealed.reason;
+      if (result instanceof Refused) {
+        // A refused batch was not stored: it is still sealed, and the oldest (those before it were stored first).
+        refusals.push(await this.unsealFrom(sealedBatches.find((b) => b.firstSeq === current.firstSeq)!, result.statuses));
+        fresh.clear(); // batches sealed after it were sealed again too
+      } else if (result instanceof FlushedBatchResult) finished(result.batch);
     }
     if (refusals.length > 0) throw new BatchRefusedError(refusals, done);
     return done;
+  }
+
+  /**
+   * Starts anchoring `work`. `sent` resolves once its transaction is broadcast (true) or it is
+   * known none will be (false). Sent `behind` a batch not yet mined, a chain that estimates the
+   * transaction on its latest block refuses it (the sequence has a gap there) before it is signed;
+   * it is then anchored again once the batch before has settled, as a batch found sealed is (the
+   * chain is asked where it stands first), or left to the flush loop when that batch did not land.
+   */
+  private startAnchor(work: SealedWork, fresh: boolean, behind?: Anchoring): Anchoring {
+    let markSent!: (broadcast: boolean) => void;
+    const sent = new Promise<boolean>((resolve) => (markSent = resolve));
+    let broadcast = false;
+    const onSent = () => markSent((broadcast = true));
+    const result = (async () => {
+      try {
+        return await this.anchorSealed(work, fresh, onSent, behind?.result);
+      } catch (e) {
+        if (!behind || broadcast) throw e;
+        const before = await behind.result.catch(() => undefined);
+        if (!(before instanceof FlushedBatchResult)) return undefined;
+        return await this.anchorSealed(work, false, onSent);
+      } finally {
+        markSent(broadcast);
+      }
+    })();
+    result.catch(() => undefined); // awaited by the flush loop; a failure is thrown there
+    return { firstSeq: work.sealed.firstSeq, sent, result };
+  }
+
+  /**
+   * Seals up to `count` full batches from the queue, one after another, handing each to `onSealed`,
+   * while an older batch is anchored. A batch short of maxBatch is sealed only when nothing is in
+   * flight (flushAll), so sealing ahead of appends still arriving does not cut them into more
+   * batches (and transactions) than waiting for them would; a flush still drains the queue.
+   */
+  private async sealAhead(count: number, onSealed: (work: SealedWork) => void): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      if (this.queuedCount < this.options.maxBatch) return;
+      const sealed = await this.sealQueued();
+      if (sealed === undefined) return;
+      if (sealed) onSealed(sealed);
+    }
   }
 
   /** A batch found sealed (after a crash, or sealed again after a refusal): its records and tree from the vault. */
@@ -436,9 +542,10 @@ export class TraceBatcher {
    * batch this run sealed is sent directly (the contract refuses a firstSeq other than its count,
    * and the batch then stays sealed for the resume path to diagnose). A batch that references a
    * version no longer APPROVED — found before sending, or named by the chain's refusal — comes
-   * back as {@link Refused}, written nowhere yet: the caller unseals it.
+   * back as {@link Refused}, written nowhere yet: the caller unseals it. `onSent` is told once its
+   * transaction is broadcast; `storedBefore` (the previous batch's anchoring) settles before it is stored.
    */
-  private async anchorSealed(work: SealedWork, fresh: boolean): Promise<FlushedBatch | Refused> {
+  private async anchorSealed(work: SealedWork, fresh: boolean, onSent?: () => void, storedBefore?: Promise<unknown>): Promise<FlushedBatchResult | Refused> {
     const { sealed, records, tree, quarantined, timing } = work;
     const { traces } = this.options.ledger;
     // Batches sealed by earlier releases kept their root: it still has to match.
@@ -449,7 +556,7 @@ export class TraceBatcher {
     const chainNext = fresh ? firstSeq : await traces.nextSequence(this.hospital);
     let anchored: { anchorTx: string; blockNumber: number } | Refused;
     if (chainNext === firstSeq) {
-      anchored = fresh ? await this.send(sealed, records, tree) : ((await this.refusedVersions(records)) ?? (await this.send(sealed, records, tree)));
+      anchored = fresh ? await this.send(sealed, records, tree, onSent) : ((await this.refusedVersions(records)) ?? (await this.send(sealed, records, tree, onSent)));
     } else if (chainNext >= firstSeq + BigInt(records.length)) {
       anchored = await this.alreadyAnchored(batchId, tree.root);
     } else {
@@ -458,29 +565,58 @@ export class TraceBatcher {
     timing.chainMs += Date.now() - t1;
     if (anchored instanceof Refused) return anchored;
     this.options.onProgress?.({ phase: "anchored", done: records.length, total: records.length });
+    await storedBefore?.catch(() => undefined); // batches are stored in sequence order
     const t3 = Date.now();
     const stored: StoredBatch = { firstSeq: sealed.firstSeq, count: sealed.count, ...(sealed.slot ? { slot: sealed.slot } : {}), root: tree.root, batchId, ...anchored };
     await this.vault.storeAnchored(stored, tree);
     timing.vaultMs += Date.now() - t3;
     this.options.onProgress?.({ phase: "store", done: records.length, total: records.length });
-    return { batchId, firstSeq, count: records.length, root: tree.root, anchorTx: anchored.anchorTx, quarantined, timing };
+    return new FlushedBatchResult({ batchId, firstSeq, count: records.length, root: tree.root, anchorTx: anchored.anchorTx, quarantined, timing });
   }
 
   /** Sends the batch; a refusal for a version no longer APPROVED (it changed since the check) comes back as {@link Refused}. */
-  private async send(sealed: SealedBatch, records: TraceRecord[], tree: TraceTree): Promise<{ anchorTx: string; blockNumber: number } | Refused> {
+  private async send(sealed: SealedBatch, records: TraceRecord[], tree: TraceTree, onSent?: () => void): Promise<{ anchorTx: string; blockNumber: number } | Refused> {
     const { traces } = this.options.ledger;
     const header = batchHeader(records);
+    const versions = header.versions.length;
     this.options.onProgress?.({ phase: "anchor", done: 0, total: records.length });
     try {
-      const sent = await sendWrite(traces, () => traces.connect(this.options.signer).anchorBatch({ treeRoot: tree.treeRoot, firstSeq: BigInt(sealed.firstSeq), count: records.length, ...header }));
+      const anchoring = traces.connect(this.options.signer);
+      const batch = { treeRoot: tree.treeRoot, firstSeq: BigInt(sealed.firstSeq), count: records.length, ...header };
+      const sent = await sendWrite(traces, async () => {
+        const tx = await anchoring.anchorBatch(batch, { gasLimit: await this.gasLimitFor(versions, () => anchoring.anchorBatch.estimateGas(batch)) });
+        onSent?.(); // broadcast: the next batch may be sent behind it
+        return tx;
+      });
       return { anchorTx: sent.txHash, blockNumber: sent.blockNumber };
     } catch (e) {
-      if (e instanceof LedgerRevertError && e.code === "TraceAnchorVersionNotApproved") {
+      // Whatever failed, the next send of this shape estimates again (and so hears a refusal before signing).
+      this.gasLimits.delete(versions);
+      // Refused by the estimate, or mined and reverted (sent with a reused gas limit, a mined revert
+      // is named by its replay through an outbox, and is ethers' CALL_EXCEPTION otherwise): in each
+      // the batch is not anchored, so a version no longer APPROVED unseals it.
+      const reverted = e instanceof LedgerRevertError || (isError(e, "CALL_EXCEPTION") && e.receipt?.status === 0);
+      if (reverted) {
         const refused = await this.refusedVersions(records);
         if (refused) return refused;
       }
       throw e;
     }
+  }
+
+  /**
+   * The gas limit for anchoring a batch of `versions` model versions: estimated once per count (the
+   * first estimate also hears a refusal before anything is signed), then reused with half again as
+   * headroom. anchorBatch's gas is fixed by the batch's shape: its count of versions, and whether it
+   * is the hospital's first batch (about 17,000 more, docs/bench-gas.md), which the headroom covers.
+   */
+  private async gasLimitFor(versions: number, estimate: () => Promise<bigint>): Promise<bigint> {
+    let limit = this.gasLimits.get(versions);
+    if (limit === undefined) {
+      limit = anchorGasLimit(await estimate());
+      this.gasLimits.set(versions, limit);
+    }
+    return limit;
   }
 
   /** A previous run sent this batch and crashed before storing the proofs: find its anchoring, do not anchor it twice. */
