@@ -6,10 +6,10 @@
 import type { LedgerContracts } from "./deploy";
 import { domain, InputError } from "../core";
 
-/** Indication names by id, from the IndicationAdded events (id order). */
-export async function indicationCatalogue(ledger: Pick<LedgerContracts, "models">, fromBlock = 0): Promise<string[]> {
+/** Indication names by id, from the IndicationAdded events (id order), up to `toBlock` when given (a closed ledger generation's last block). */
+export async function indicationCatalogue(ledger: Pick<LedgerContracts, "models">, fromBlock = 0, toBlock?: number): Promise<string[]> {
   return domain(async () => {
-    const events = await ledger.models.queryFilter(ledger.models.filters.IndicationAdded(), fromBlock);
+    const events = await ledger.models.queryFilter(ledger.models.filters.IndicationAdded(), fromBlock, toBlock);
     return byId(events.map((e) => [Number(e.args.indication), e.args.name] as const));
   });
 }
