@@ -169,4 +169,35 @@ describe("a running indexer follows a migration to a successor generation", () =
       await bridge.close();
     }
   });
+
+  it("a reorg below blocks the catch-up filled is rolled back like any other: the caught-up rows are journalled", async () => {
+    const { l, gen1 } = await gen1World();
+    const { contracts, deployment: migrated } = await deploySuccessor(l.deployer, gen1, { members: fixtureMembers(l) });
+    const l2: Ledger = { ...l, ...contracts };
+    await consentToHospitalA(l2);
+    const snapshot = await hre.network.provider.send("evm_snapshot", []);
+    // The old branch: generation 2 grants, read first without generation 2's contracts, then caught up.
+    for (let i = 0; i < 3; i++) await (await l2.consents.connect(l.patient).grantConsent(l.patient.address, i, 1, (await time.latest()) + 1000 + i)).wait();
+    const store = await IndexStore.open(tempDb());
+    try {
+      await createIndexer({ provider: inProcess, deployment: gen1, store }).syncOnce();
+      const indexer = createIndexer({ provider: inProcess, deployment: migrated, store, finality: 32 });
+      await indexer.syncOnce();
+      expect((await createQueries(store).consents(l.patient.address)).length).toBeGreaterThanOrEqual(3);
+      // A different branch, one block longer, replaces those blocks.
+      await hre.network.provider.send("evm_revert", [snapshot]);
+      for (let i = 0; i < 4; i++) await (await l2.consents.connect(l.patient2).grantConsent(l.patient2.address, i, 2, (await time.latest()) + 2000 + i)).wait();
+      await indexer.syncOnce();
+      expect(indexer.stats().reorgs).toBe(1);
+      const fresh = await IndexStore.open(tempDb());
+      try {
+        await createIndexer({ provider: inProcess, deployment: migrated, store: fresh }).syncOnce();
+        expect(await store.digest()).toBe(await fresh.digest());
+      } finally {
+        await fresh.close();
+      }
+    } finally {
+      await store.close();
+    }
+  });
 });
