@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { OperationOutcome, Resource } from "@medplum/fhirtypes";
 import { SearchParamError, operationOutcome, type FhirContext, type Paging } from "../fhir";
 import { LIMITS } from "../constants";
+import { generationsOf } from "../sdk";
 import type { Kit } from "./app";
 import { ApiError, type ErrorReply } from "./errors";
 
@@ -57,4 +58,19 @@ export async function fhirContext({ o, q }: Pick<Kit, "o" | "q">): Promise<FhirC
   const purposes = new Map((await q.purposes()).map((p) => [Number(p.id), String(p.name)]));
   const a = o.deployment.addresses;
   return { chainId: o.deployment.chainId, addresses: { consortium: a.consortium, consents: a.consents, models: a.models, traces: a.traces }, orgName: (id) => names.get(id), purposeName: (id) => purposes.get(id) };
+}
+
+/**
+ * The batches anchored under id `batchId`, one per ledger generation that anchored it (batch ids
+ * repeat across generations), oldest generation first; only generation `generation` when given.
+ * Each with its generation's number and TraceAnchor, for the Provenance's id and policy.
+ */
+export async function batchesInGenerations({ o, q }: Pick<Kit, "o" | "q">, batchId: string, generation?: number) {
+  const out: { batch: NonNullable<Awaited<ReturnType<Kit["q"]["batchInBlocks"]>>>; gen: { generation: number; traces: string } }[] = [];
+  for (const g of generationsOf(o.deployment)) {
+    if (generation !== undefined && g.generation !== generation) continue;
+    const batch = await q.batchInBlocks(batchId, { from: g.fromBlock, to: g.toBlock });
+    if (batch) out.push({ batch, gen: { generation: g.generation, traces: g.addresses.traces } });
+  }
+  return out;
 }

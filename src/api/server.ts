@@ -65,6 +65,12 @@ function routerRefusal(error: FastifyError, _req: FastifyRequest, reply: Fastify
 export interface ServiceOptions {
   rpc: string;
   deployment: Deployment;
+  /**
+   * The manifest as it is now (`serve` re-reads deployments/<name>.json): the indexer adopts one
+   * that gained a generation while running (src/indexer/catch-up.ts), and the API then answers
+   * and writes (relay) with it.
+   */
+  manifest?: () => Deployment;
   db: string;
   host?: string;
   port?: number;
@@ -106,7 +112,14 @@ export async function startService(o: ServiceOptions) {
   const provider = new JsonRpcProvider(o.rpc, o.deployment.chainId, { staticNetwork: true, cacheTimeout: -1 });
   const app = createFastify({ logger: o.logger ?? true, trustProxy: o.trustProxy });
   const log: Logger = app.log;
-  const indexer = createIndexer({ provider: httpRpc(o.rpc, { maxBatch: o.rpcBatch }), deployment: o.deployment, store, confirmations: o.confirmations ?? 0, logger: log, pollMs: 500 });
+  const indexer = createIndexer({ provider: httpRpc(o.rpc, { maxBatch: o.rpcBatch }), deployment: o.deployment, manifest: o.manifest, store, confirmations: o.confirmations ?? 0, logger: log, pollMs: 500 });
+  // The API reads the manifest the indexer follows, so a generation it adopted is the API's too.
+  let connected: { d: Deployment; ledger: ReturnType<typeof connectLedger> } | undefined;
+  const ledgerNow = () => {
+    const d = indexer.deployment();
+    if (connected?.d !== d) connected = { d, ledger: connectLedger(d, provider) };
+    return connected.ledger;
+  };
   const stop = new AbortController();
   let running: Promise<unknown> | undefined;
   let health: AppOptions["indexerHealth"];
@@ -129,8 +142,12 @@ export async function startService(o: ServiceOptions) {
     const url = new URL(o.publicUrl ?? `http://${host}:${port}`);
     const options: AppOptions = {
       queries: createQueries(store),
-      ledger: connectLedger(o.deployment, provider),
-      deployment: o.deployment,
+      get ledger() {
+        return ledgerNow();
+      },
+      get deployment() {
+        return indexer.deployment();
+      },
       provider,
       auth: { domain: url.host, uri: url.origin, chainId: o.deployment.chainId, headMaxAgeMs: o.headMaxAgeMs },
       indexerStats: indexer.stats,

@@ -18,7 +18,7 @@ const dates = [
 /** The resource types served, with their interactions and search parameters. */
 export const SERVED: CapabilityStatementRestResource[] = [
   { type: "Consent", interaction: [{ code: "read" }, { code: "search-type" }], searchParam: [p("patient", "token", "The data subject's address (required). " + PAGED)] },
-  { type: "Provenance", interaction: [{ code: "read" }, { code: "search-type" }], searchParam: [p("version", "token", "A model version's id (0x…): how it was built and approved."), p("batch", "token", "A trace batch's id (0x…): what its hospital anchored.")] },
+  { type: "Provenance", interaction: [{ code: "read" }, { code: "search-type" }], searchParam: [p("version", "token", "A model version's id (0x…): how it was built and approved."), p("batch", "token", "A trace batch's id (0x…): what its hospital anchored, in every ledger generation that anchored that id."), p("generation", "number", "With batch: only the batch of this ledger generation (1, 2, …).")] },
   { type: "AuditEvent", interaction: [{ code: "read" }, { code: "search-type" }], searchParam: dates },
   { type: "Organization", interaction: [{ code: "read" }, { code: "search-type" }], searchParam: [p("_id", "token", "A member's organisation id. " + PAGED)] },
   { type: "Device", interaction: [{ code: "read" }, { code: "search-type" }], searchParam: [p("_id", "token", "A model version's id without 0x. " + PAGED)] },

@@ -34,6 +34,8 @@ export const EXTENSION = {
   merkleRoot: extension("merkle-root"),
   traceCount: extension("trace-count"),
   transaction: extension("transaction"),
+  /** The ledger generation (1, 2, …) whose contracts hold the fact (docs/consortium.md, "Ledger generations"). */
+  generation: extension("ledger-generation"),
 } as const;
 
 /**

@@ -29,6 +29,11 @@ export interface FhirContext {
 export type ConsentRow = Rows.ConsentRow;
 export type VersionRow = Pick<Rows.VersionRow, "versionId" | "modelId" | "developer" | "parent" | "weightsHash" | "modelCardHash" | "trainingDatasets" | "status" | "filingCode" | "approvedBy" | "riskClass" | "registeredTime" | "tx">;
 export type BatchRow = Pick<Rows.BatchRow, "batchId" | "hospital" | "root" | "firstSeq" | "count" | "fromTime" | "toTime" | "versions" | "time" | "tx">;
+/** The ledger generation a batch was anchored in (docs/consortium.md, "Ledger generations"), and its TraceAnchor. */
+export interface BatchGeneration {
+  generation: number;
+  traces: string;
+}
 /** A membership history row (`orgh:`) with the org it belongs to and its checkpoint. */
 export type MemberChange = Omit<Rows.MemberChangeRow, "block">;
 /** A version status history row (`vh:`) with its version and checkpoint. */
@@ -115,23 +120,49 @@ export function versionProvenance(ctx: FhirContext, v: VersionRow): Provenance {
 }
 
 /**
- * A trace batch: the hospital anchored `count` clinical decision traces made with these model
- * versions between fromTime and toTime; the Merkle root is what receipts prove against.
+ * A batch Provenance's id. Batch ids repeat across ledger generations (a successor's sequences
+ * start again at 0, and the id hashes hospital and first sequence), so the id carries the
+ * generation: generation 1 keeps the bare batch id it always had (links handed out before any
+ * migration still resolve), generation N ≥ 2 is `batch-g<N>-<hospital>-<firstSeq>` (the hash's own
+ * inputs: a 64-character FHIR id has no room for a prefix and the hash).
  */
-export function batchProvenance(ctx: FhirContext, b: BatchRow): Provenance {
+export function batchResourceId(generation: number, b: Pick<BatchRow, "batchId" | "hospital" | "firstSeq">): string {
+  return generation === 1 ? b.batchId.toLowerCase().slice(2) : `batch-g${generation}-${b.hospital}-${b.firstSeq}`;
+}
+
+/** A batch Provenance id read back: the generation and either the batch id (generation 1) or hospital and first sequence; undefined when it is not one. */
+export function parseBatchResourceId(id: string): { generation: 1; batchId: string } | { generation: number; hospital: number; firstSeq: string } | undefined {
+  if (/^[0-9a-f]{64}$/.test(id)) return { generation: 1, batchId: `0x${id}` };
+  const m = /^batch-g([2-9]|[1-9][0-9]{1,4})-([1-9][0-9]{0,9})-(0|[1-9][0-9]{0,19})$/.exec(id);
+  // Beyond uint32 / uint64 no batch can have them (TraceAnchor's types).
+  if (!m || Number(m[2]) > 0xffffffff || BigInt(m[3]) >= 2n ** 64n) return undefined;
+  return { generation: Number(m[1]), hospital: Number(m[2]), firstSeq: m[3] };
+}
+
+/**
+ * A trace batch: the hospital anchored `count` clinical decision traces made with these model
+ * versions between fromTime and toTime; the Merkle root is what receipts prove against. The policy
+ * is the TraceAnchor of the generation the batch was anchored in, not the current one.
+ */
+export function batchProvenance(ctx: FhirContext, b: BatchRow, gen: BatchGeneration): Provenance {
   return {
     resourceType: "Provenance",
-    id: b.batchId.toLowerCase().slice(2),
-    target: [{ identifier: { system: C.SYSTEM.traceBatch, value: b.batchId.toLowerCase() }, display: `trace batch of ${b.count} decisions from sequence ${b.firstSeq}` }],
+    id: batchResourceId(gen.generation, b),
+    target: [{ identifier: { system: C.SYSTEM.traceBatch, value: b.batchId.toLowerCase() }, display: `trace batch of ${b.count} decisions from sequence ${b.firstSeq} (ledger generation ${gen.generation})` }],
     occurredPeriod: { start: instant(b.fromTime), end: instant(b.toTime) },
     recorded: instant(b.time),
-    policy: [`urn:medprov:trace-anchor:eip155:${ctx.chainId}:${ctx.addresses.traces.toLowerCase()}`],
+    policy: [`urn:medprov:trace-anchor:eip155:${ctx.chainId}:${gen.traces.toLowerCase()}`],
     activity: { coding: [C.DATA_OPERATION("CREATE")] },
     agent: [
       { type: { coding: [C.agentType("author")] }, who: orgReference(ctx, b.hospital) },
       ...b.versions.map((v) => ({ type: { coding: [C.agentType("assembler")] }, who: versionDevice(v), onBehalfOf: orgReference(ctx, b.hospital) })),
     ],
-    extension: [ext(C.SYSTEM.merkleRoot, { valueString: b.root }), ext(C.SYSTEM.traceCount, { valueInteger: b.count }), ext(C.EXTENSION.transaction, { valueString: b.tx })],
+    extension: [
+      ext(C.SYSTEM.merkleRoot, { valueString: b.root }),
+      ext(C.SYSTEM.traceCount, { valueInteger: b.count }),
+      ext(C.EXTENSION.transaction, { valueString: b.tx }),
+      ext(C.EXTENSION.generation, { valueInteger: gen.generation }),
+    ],
   };
 }
 

@@ -147,10 +147,12 @@ export class IndexStore {
 
   /**
    * Starts the writes of one block range. `previous` is a writer whose commit may still be in
-   * flight: its writes are read through, so the next range can be applied meanwhile.
+   * flight: its writes are read through, so the next range can be applied meanwhile. With
+   * `mergeJournals`, blocks the index already holds get more writes (a ledger generation caught up,
+   * catch-up.ts): their journal entries are added after the blocks' own instead of replacing them.
    */
-  writer(previous?: BlockWriter): BlockWriter {
-    return new BlockWriter(this, previous);
+  writer(previous?: BlockWriter, o: { mergeJournals?: boolean } = {}): BlockWriter {
+    return new BlockWriter(this, previous, o.mergeJournals ?? false);
   }
 
   /** Undoes every block above `block` from the journal, in one atomic batch. */
@@ -190,6 +192,7 @@ export class BlockWriter {
   constructor(
     private readonly store: IndexStore,
     private previous?: BlockWriter,
+    private readonly mergeJournals = false,
   ) {}
 
   /** The previous writer's commit has landed: read the store instead (and let that writer go). */
@@ -259,7 +262,11 @@ export class BlockWriter {
   async commit(cursor: Cursor, pruneJournalBelow?: number): Promise<void> {
     const ops: Op[] = [];
     for (const [key, value] of this.pending) ops.push(value === undefined ? { type: "del", key } : { type: "put", key, value });
-    for (const [block, entries] of this.journals) ops.push({ type: "put", key: K.journal(block), value: entries });
+    for (const [block, entries] of this.journals) {
+      // Rolling back applies a block's entries last to first: the block's own come first, so their earlier values win.
+      const own = this.mergeJournals ? ((await this.store.get<JournalEntry[]>(K.journal(block))) ?? []) : [];
+      ops.push({ type: "put", key: K.journal(block), value: [...own, ...entries] });
+    }
     ops.push(...this.extra);
     if (pruneJournalBelow !== undefined && pruneJournalBelow > 0) {
       for (const prefix of [P.journals, P.blockHashes]) {

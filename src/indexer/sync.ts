@@ -10,7 +10,8 @@
 import { LIMITS } from "../constants";
 import { MedprovError, generationsOf, type Deployment } from "../core";
 import { decodersByTopic } from "./handlers";
-import { followGenerations, scopesOf, withinGenerations, type Scope } from "./generations";
+import { planGenerations, scopesOf, withinGenerations, type Followed, type Scope } from "./generations";
+import { catchUpGeneration, refuseLateEvents, type CatchUpDeps } from "./catch-up";
 import { bloomBits } from "./bloom";
 import { K } from "./keys";
 import type { IndexStore } from "./store";
@@ -27,6 +28,12 @@ export interface IndexerOptions {
   provider: RpcSender;
   /** Every generation of it is indexed, each one's contracts over its block range (./generations.ts). */
   deployment: Deployment;
+  /**
+   * The manifest as it is now (`medprov index` and `serve` re-read deployments/<name>.json), asked
+   * before each sync pass: one that gained a generation is adopted while running, its contracts
+   * caught up over the blocks already read (catch-up.ts). Without it, `deployment` is followed.
+   */
+  manifest?: () => Deployment;
   store: IndexStore;
   /** Blocks to wait before indexing a block (0 for instant-finality chains such as QBFT). */
   confirmations?: number;
@@ -72,19 +79,23 @@ class ChainStage {
   private readonly finality: number;
   private readonly retries: number;
   private readonly log: Logger;
+  /** The manifest followed: the one given, or a later one adopted (see reconcile). */
+  private deployment: Deployment;
+  /** A manifest whose generations differ from the one followed, to adopt before the next step. */
+  private offered: Deployment | undefined;
+  /** Whether the manifest's generations were checked against the index's record (once, before the first step). */
+  private reconciled = false;
   /** The indexed contracts' addresses (lower-case) of every generation, from the manifest only. */
-  private readonly indexed: Set<string>;
+  private indexed!: Set<string>;
   /** Each generation's block range and contracts: a log counts only inside its generation's range. */
-  private readonly scopes: Scope[];
-  /** Where the index starts: the first generation's first block. */
+  private scopes!: Scope[];
+  /** Where the index starts: the first generation's first block (a manifest changing it is refused). */
   private readonly firstBlock: number;
-  /** The manifest's generations checked against the index's record (once, before the first step). */
-  private followed: Promise<void> | undefined;
-  private readonly addressBits: ReturnType<typeof bloomBits>[];
+  private addressBits!: ReturnType<typeof bloomBits>[];
   /** Topic → compiled decoder, once: ethers' parseLog re-hashes every event signature for every log. */
   private readonly decoders = decodersByTopic();
   private readonly rpc: RpcCaller;
-  private readonly fetcher: FetchStage;
+  private fetcher!: FetchStage;
   private readonly commits = createCommitPipeline();
   /** The next range's logs and headers, fetched (for the head seen then) while the current one is applied. */
   private prefetched: { from: number; head: number; result: Promise<Fetched | undefined> } | undefined;
@@ -94,14 +105,56 @@ class ChainStage {
     this.finality = options.finality ?? 64;
     this.retries = options.retries ?? 8;
     this.log = options.logger ?? silentLogger;
-    this.scopes = scopesOf(options.deployment);
+    this.deployment = options.deployment;
     this.firstBlock = generationsOf(options.deployment)[0].fromBlock;
+    this.rpc = rpcWithPolicy(options.provider, { retries: this.retries, log: this.log, onError: () => void this.stats.rpcErrors++ });
+    this.follow(options.deployment);
+  }
+
+  /** Reads the contracts of `d`'s generations from here on. */
+  private follow(d: Deployment): void {
+    this.deployment = d;
+    this.scopes = scopesOf(d);
     const addresses = [...new Set(this.scopes.flatMap((s) => [...s.addresses]))];
     this.indexed = new Set(addresses);
     this.addressBits = addresses.map(bloomBits);
-    this.rpc = rpcWithPolicy(options.provider, { retries: this.retries, log: this.log, onError: () => void this.stats.rpcErrors++ });
-    this.fetcher = new FetchStage({ rpc: this.rpc, provider: options.provider, addresses, maxRange: options.maxRange ?? LIMITS.LOG_RANGE_MAX, maxEvents: options.maxEventsPerRange ?? 10_000, finality: this.finality, log: this.log });
+    this.prefetched = undefined; // fetched for the previous addresses
+    this.fetcher = new FetchStage({ rpc: this.rpc, provider: this.options.provider, addresses, maxRange: this.options.maxRange ?? LIMITS.LOG_RANGE_MAX, maxEvents: this.maxEvents(), finality: this.finality, log: this.log });
     this.stats.range = this.fetcher.range();
+  }
+
+  private maxEvents = () => this.options.maxEventsPerRange ?? 10_000;
+
+  /** The manifest followed now. */
+  current(): Deployment {
+    return this.deployment;
+  }
+
+  /** A manifest read again: adopted before the next step when its generations changed. */
+  offer(d: Deployment): void {
+    if (JSON.stringify(generationsOf(d)) !== JSON.stringify(generationsOf(this.deployment))) this.offered = d;
+  }
+
+  /**
+   * Checks the manifest's generations against the index's record (generations.ts) and adopts them:
+   * a generation closed below the cursor must have recorded nothing the index applied after its
+   * close, and one opened below it is caught up to the cursor (catch-up.ts) before the next step.
+   */
+  private async reconcile(head: number): Promise<void> {
+    await this.commits.settle();
+    const d = this.offered ?? this.deployment;
+    const store = this.options.store;
+    const cursor = (await store.cursor()) ?? { block: this.firstBlock - 1, hash: "" };
+    const plan = planGenerations(await store.get<Followed[]>(K.generations), d, cursor.block);
+    const deps: CatchUpDeps = { store, rpc: this.rpc, provider: this.options.provider, decoders: this.decoders, finality: this.finality, maxRange: this.options.maxRange ?? LIMITS.LOG_RANGE_MAX, maxEvents: this.maxEvents(), log: this.log, onApplied: (n) => void (this.stats.events += n) };
+    for (const closed of plan.closedBelow) await refuseLateEvents(deps, d, closed, cursor.block);
+    if (d !== this.deployment) this.log.info({ generations: generationsOf(d).length }, "the deployment manifest changed: following its generations");
+    this.follow(d);
+    // Recorded first (catching-up generations with their progress), so a stop half-way continues.
+    await store.write([{ type: "put", key: K.generations, value: plan.record }]);
+    for (const gen of plan.catchUp) await catchUpGeneration(deps, d, this.scopes, plan.record, gen, cursor, head);
+    this.offered = undefined;
+    this.reconciled = true;
   }
 
   /** Waits for the commit in flight (the index is on disk after it). */
@@ -158,10 +211,13 @@ class ChainStage {
     const target = head - this.confirmations;
     this.stats.head = head;
     const cursor = this.commits.current()?.cursor ?? (await this.options.store.cursor()) ?? { block: this.firstBlock - 1, hash: "" };
-    await (this.followed ??= followGenerations(this.options.store, this.options.deployment, cursor.block));
     this.stats.indexed = cursor.block;
     this.stats.lag = Math.max(0, target - cursor.block);
     if (await this.reorged(cursor, head)) return true;
+    if (!this.reconciled || this.offered) {
+      await this.reconcile(head);
+      return true;
+    }
     if (cursor.block >= target) return false;
     const from = cursor.block + 1;
     const f = await this.nextRange(from, target, head);
@@ -235,6 +291,14 @@ export function createIndexer(options: IndexerOptions) {
 
   /** Catches up to the head's target; the index is on disk when it returns (or the write's error is thrown). */
   async function syncOnce(signal?: AbortSignal): Promise<IndexerStats> {
+    if (options.manifest) {
+      try {
+        chain.offer(options.manifest());
+      } catch (e) {
+        // A manifest that does not read (being edited by hand) leaves the one followed in place.
+        options.logger?.warn({ err: String((e as Error).message) }, "deployment manifest not read again; following the one read before");
+      }
+    }
     try {
       await chain.syncSteps(signal);
     } finally {
@@ -260,7 +324,8 @@ export function createIndexer(options: IndexerOptions) {
     }
   }
 
-  return { syncOnce, run, stats: () => ({ ...chain.stats }) };
+  /** The deployment manifest followed now (a later one than `options.deployment` once adopted). */
+  return { syncOnce, run, stats: () => ({ ...chain.stats }), deployment: () => chain.current() };
 }
 
 export type Indexer = ReturnType<typeof createIndexer>;

@@ -11,10 +11,13 @@ import { LIMITS } from "../constants";
 /** The head, for reading a catalogue's logs up to it in spans a node with a log-range limit serves. */
 const headOf = async (c: BaseContract) => (await c.runner!.provider!.getBlockNumber());
 
-/** Indication names by id, from the IndicationAdded events (id order). */
-export async function indicationCatalogue(ledger: Pick<LedgerContracts, "models">, fromBlock = 0, maxRange: number = LIMITS.LOG_RANGE_MAX): Promise<string[]> {
+/**
+ * Indication names by id, from the IndicationAdded events (id order), up to `toBlock` when given (a
+ * closed ledger generation's last block), else the head.
+ */
+export async function indicationCatalogue(ledger: Pick<LedgerContracts, "models">, fromBlock = 0, toBlock?: number, maxRange: number = LIMITS.LOG_RANGE_MAX): Promise<string[]> {
   return domain(async () => {
-    const events = await readInSpans(fromBlock, await headOf(ledger.models), maxRange, (a, b) => ledger.models.queryFilter(ledger.models.filters.IndicationAdded(), a, b));
+    const events = await readInSpans(fromBlock, toBlock ?? (await headOf(ledger.models)), maxRange, (a, b) => ledger.models.queryFilter(ledger.models.filters.IndicationAdded(), a, b));
     return byId(events.map((e) => [Number(e.args.indication), e.args.name] as const));
   });
 }

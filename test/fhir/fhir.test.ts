@@ -97,7 +97,7 @@ describe("FHIR R4 export", () => {
     });
 
     it("a trace batch: the hospital as author, each model version as an assembling Device, the root", () => {
-      const p = batchProvenance(ctx, { batchId: id32("99"), hospital: 1, root: id32("77"), firstSeq: "0", count: 1000, fromTime: T0, toTime: T0 + 60, versions: [id32("a1"), id32("a2")], time: T0 + 90, tx: id32("f2") });
+      const p = batchProvenance(ctx, { batchId: id32("99"), hospital: 1, root: id32("77"), firstSeq: "0", count: 1000, fromTime: T0, toTime: T0 + 60, versions: [id32("a1"), id32("a2")], time: T0 + 90, tx: id32("f2") }, { generation: 1, traces: ctx.addresses.traces });
       valid(p);
       expect(p.agent.map((a) => [a.type?.coding?.[0].code, a.who.type])).toEqual([["author", "Organization"], ["assembler", "Device"], ["assembler", "Device"]]);
       expect(p.occurredPeriod).toEqual({ start: new Date(T0 * 1000).toISOString(), end: new Date((T0 + 60) * 1000).toISOString() });

@@ -6,8 +6,9 @@
 import { LIMITS } from "../../constants";
 import type { Kit } from "../app";
 import { ERROR_CATALOGUE } from "../errors";
-import { batchProvenance, capabilityStatement, codeSystems, consentResource, deviceId, deviceResource, organizationResource, pagedBundle, versionProvenance, type VersionRow } from "../../fhir";
-import { PAGING, fhirBase, fhirContext, pagingOf, sendFhir } from "../fhir-http";
+import { batchProvenance, parseBatchResourceId, capabilityStatement, codeSystems, consentResource, deviceId, deviceResource, organizationResource, pagedBundle, versionProvenance, type VersionRow } from "../../fhir";
+import { PAGING, batchesInGenerations, fhirBase, fhirContext, pagingOf, sendFhir } from "../fhir-http";
+import { batchIdOf } from "../../sdk";
 import { auditMatches, bundleSchema } from "./fhir";
 import * as sch from "../schemas";
 
@@ -72,15 +73,18 @@ export function fhirReadRoutes(kit: Kit): void {
     return sendFhir(reply, consentResource(await fhirContext(kit), found(row, `Consent/${idOf(req)}`), (await now()).time));
   });
   // A version's provenance is public; a batch's follows the batch rule (checked once it is known to be a batch).
+  // A batch's id carries its ledger generation (batchResourceId): a bare hash is a version, else generation 1's batch.
   app.get("/fhir/Provenance/:id", read("public"), async (req, reply) => {
     const id = idOf(req).toLowerCase();
-    const hex = /^[0-9a-f]{64}$/.test(id) ? `0x${id}` : undefined;
-    const v = hex ? await q.version(hex) : undefined;
+    const named = parseBatchResourceId(id);
+    const v = named && "batchId" in named ? await q.version(named.batchId) : undefined;
     if (v) return sendFhir(reply, versionProvenance(await fhirContext(kit), v));
-    const b = found(hex ? await q.batch(hex) : undefined, `Provenance/${id}`);
+    const batchId = named && ("batchId" in named ? named.batchId : batchIdOf(named.hospital, BigInt(named.firstSeq)));
+    const [hit] = batchId ? await batchesInGenerations(kit, batchId, named!.generation) : [];
+    found(hit, `Provenance/${id}`);
     enforce("hospital", req.caller);
-    ownOnly(req.caller, b.hospital, "its own batches");
-    return sendFhir(reply, batchProvenance(await fhirContext(kit), b));
+    ownOnly(req.caller, hit.batch.hospital, "its own batches");
+    return sendFhir(reply, batchProvenance(await fhirContext(kit), hit.batch, hit.gen));
   });
   app.get("/fhir/AuditEvent/:id", read("members"), async (req, reply) => {
     const e = (await auditMatches(q, await fhirContext(kit))).find((x) => x.id === idOf(req));

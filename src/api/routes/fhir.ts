@@ -8,7 +8,7 @@ import type { Kit } from "../app";
 import { ApiError } from "../errors";
 import type { Access } from "../access";
 import { batchProvenance, consentResource, dateFilter, memberAuditEvent, pagedBundle, versionAuditEvent, versionProvenance, type FhirContext, type Match } from "../../fhir";
-import { PAGING, fhirContext, pagingOf, searchParam, sendFhir } from "../fhir-http";
+import { PAGING, batchesInGenerations, fhirContext, pagingOf, searchParam, sendFhir } from "../fhir-http";
 import * as sch from "../schemas";
 
 const { S } = sch;
@@ -41,19 +41,22 @@ export function fhirRoutes(kit: Kit): void {
     return sendFhir(reply, pagedBundle(matches, head.time, pagingOf(req)));
   });
   // A version's provenance is a public registry fact; a batch's follows the batch rule (its hospital, oversight).
-  app.get("/fhir/Provenance", fhirRoute("public", S.obj({ version: S.hex32, batch: S.hex32, ...PAGING })), async (req, reply) => {
-    const { version, batch } = req.query as { version?: string; batch?: string };
+  // Batch ids repeat across ledger generations: ?batch= answers each generation's batch of that id, ?generation= one.
+  const generation = { type: "integer", minimum: 1, maximum: 99_999, description: "With batch: only the batch anchored in this ledger generation (1, 2, …)" };
+  app.get("/fhir/Provenance", fhirRoute("public", S.obj({ version: S.hex32, batch: S.hex32, generation, ...PAGING })), async (req, reply) => {
+    const { version, batch, generation: only } = req.query as { version?: string; batch?: string; generation?: number };
     if ((version === undefined) === (batch === undefined)) throw new ApiError("BAD_REQUEST", "give exactly one of ?version=<versionId> or ?batch=<batchId>");
+    if (only !== undefined && batch === undefined) throw new ApiError("BAD_REQUEST", "?generation= narrows a ?batch= search; a model version is one registry fact");
     const ctx = await fhirContext(kit);
-    let resource;
-    if (version !== undefined) resource = versionProvenance(ctx, found(await q.version(version), `version ${version}`));
-    else {
-      enforce("hospital", req.caller);
-      const b = found(await q.batch(batch!), `batch ${batch}`);
-      ownOnly(req.caller, b.hospital, "its own batches");
-      resource = batchProvenance(ctx, b);
+    if (version !== undefined) {
+      const resource = versionProvenance(ctx, found(await q.version(version), `version ${version}`));
+      return sendFhir(reply, await bundle(req, [{ key: "0", resource: () => resource }]));
     }
-    return sendFhir(reply, await bundle(req, [{ key: "0", resource: () => resource }]));
+    enforce("hospital", req.caller);
+    const hits = await batchesInGenerations(kit, batch!, only);
+    found(hits[0], only === undefined ? `batch ${batch}` : `batch ${batch} in ledger generation ${only}`);
+    for (const h of hits) ownOnly(req.caller, h.batch.hospital, "its own batches");
+    return sendFhir(reply, await bundle(req, hits.map((h) => ({ key: String(h.gen.generation).padStart(5, "0"), resource: () => batchProvenance(ctx, h.batch, h.gen) }))));
   });
   const date = { type: "string", maxLength: 40, description: "A FHIR date (2026, 2026-05, 2026-05-01, 2026-05-01T12:00:00Z) with an optional prefix (ge, gt, le, lt, eq, ne, sa, eb); compared with the events' block times" };
   const since = { type: "string", maxLength: 40, description: "Events at or after: Unix seconds or a FHIR date (2026-05-01, 2026-05-01T12:00:00Z)" };

@@ -3,6 +3,7 @@ import { Hospital, InputError, Patient, consentHistory, isoOf, joinedConsentHist
 import { DEFAULT_PURPOSES, nameOf } from "../../constants";
 import { addressArg, expiryArg, granteeArg, orgArg, purposeArg, readChecked } from "../parse";
 import type { CliContext } from "../context";
+import { acrossGenerations, generationLabel } from "../generations";
 import type { Run } from "../run";
 
 const EXPIRES_HELP = "30d, 12h or 90m from the chain's current block time; an ISO date; or unix seconds";
@@ -25,8 +26,8 @@ async function patientFor(ctx: CliContext, at: number | undefined): Promise<Pati
 }
 
 /** One history line; with the hospital and pseudonym beside it in the patient's joined view. */
-const historyLine = (e: ConsentEvent & { hospital?: { name: string }; pseudonym?: string }) =>
-  `block ${e.blockNumber}  ${e.kind.padEnd(9)} ${nameOf(DEFAULT_PURPOSES, e.purpose).padEnd(26)} ${who(e.grantee)}${e.expiresAt ? ` until ${isoOf(e.expiresAt)}` : ""}${e.hospital ? `  at ${e.hospital.name} as ${e.pseudonym}` : ""}`;
+const historyLine = (e: ConsentEvent & { hospital?: { name: string }; pseudonym?: string; generation?: number }) =>
+  `${generationLabel(e)}block ${e.blockNumber}  ${e.kind.padEnd(9)} ${nameOf(DEFAULT_PURPOSES, e.purpose).padEnd(26)} ${who(e.grantee)}${e.expiresAt ? ` until ${isoOf(e.expiresAt)}` : ""}${e.hospital ? `  at ${e.hospital.name} as ${e.pseudonym}` : ""}`;
 
 export function consentCommands(program: Command, run: Run) {
   const consent = program.command("consent").description("grant, revoke, sign, relay and list patient consents");
@@ -80,21 +81,22 @@ export function consentCommands(program: Command, run: Run) {
       ctx.print(r, `relayed ${signed.kind} for ${signed.request.subject} (tx ${r.txHash})`);
     }));
 
-  consent.command("list").description("a subject's consent history, oldest first; --pseudonyms: yours at every hospital, joined")
+  consent.command("list").description("a subject's consent history, oldest first, in every ledger generation (each line names its own when there are several); --pseudonyms: yours at every hospital, joined")
     .option("--subject <address>", "whose history (default: the key's own)", addressArg)
     .option("--at <org>", "your pseudonym's history at this hospital (the key is your patient secret)", orgArg)
     .option("--pseudonyms", "your history at every hospital, each line with the hospital and pseudonym beside it (the key is your patient secret; only you can join them)")
     .action(run(async (ctx, o) => {
       if ([o.subject, o.at, o.pseudonyms].filter((x) => x !== undefined).length > 1) throw new InputError("BAD_ARGUMENT", "give one of --subject, --at and --pseudonyms");
-      const ledger = await ctx.ledger();
+      // Every generation's history, in manifest order, each over its own blocks (src/cli/generations.ts).
       if (o.pseudonyms) {
-        const joined = await joinedConsentHistory(ledger, await ctx.patientSecret(), ctx.deployment.deploymentBlock);
-        ctx.print(joined, joined.length === 0 ? "no consents recorded for any of your pseudonyms" : joined.map(historyLine));
+        const secret = await ctx.patientSecret();
+        const { rows } = await acrossGenerations(ctx, (g) => joinedConsentHistory(g.ledger, secret, g.from, g.to));
+        ctx.print(rows, rows.length === 0 ? "no consents recorded for any of your pseudonyms" : rows.map(historyLine));
         return;
       }
       const subject = o.subject ?? (o.at !== undefined ? (await pseudonymAt(ctx, o.at)).address : await (await ctx.writer()).getAddress());
-      const history = await consentHistory(ledger, subject, ctx.deployment.deploymentBlock);
-      ctx.print(history, history.length === 0 ? `no consents recorded for ${subject}` : history.map(historyLine));
+      const { rows } = await acrossGenerations(ctx, (g) => consentHistory(g.ledger, subject, g.from, g.to));
+      ctx.print(rows, rows.length === 0 ? `no consents recorded for ${subject}` : rows.map(historyLine));
     }));
 
   const delegate = program.command("delegate").description("appoint or remove a guardian who may act for you");

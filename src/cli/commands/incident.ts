@@ -12,6 +12,7 @@ import { intArg, readJson } from "../parse";
 import { timeArg } from "../filing";
 import { govern } from "./member";
 import type { Run } from "../run";
+import { acrossGenerations, generationLabel } from "../generations";
 import { bpsArg, incidentGovernanceCommands } from "./incident-governance";
 
 function fileHash(path: string, flag: string): string {
@@ -73,10 +74,11 @@ export function incidentCommands(program: Command, run: Run) {
 
 export function indicationCommands(program: Command, run: Run) {
   const indication = program.command("indication").description("the indication catalogue: what an approval may cover");
-  indication.command("list").description("the indications on-chain, by id")
+  indication.command("list").description("the indications on-chain, by id, in every ledger generation (each line names its own when there are several)")
     .action(run(async (ctx) => {
-      const names = await indicationCatalogue(await ctx.ledger(), ctx.deployment.deploymentBlock);
-      ctx.print(names.map((name, id) => ({ id, name })), names.map((name, id) => `${id} ${name}`));
+      // Each generation's catalogue over its own blocks: a successor starts from the defaults again.
+      const { rows } = await acrossGenerations(ctx, async (g) => (await indicationCatalogue(g.ledger, g.from, g.to)).map((name, id) => ({ id, name })));
+      ctx.print(rows, rows.map((r) => `${generationLabel(r)}${r.id} ${r.name}`));
     }));
   indication.command("add <name>").description("schedule (or --execute) adding an indication (governance role; delayed)")
     .option("--execute", "execute the call scheduled earlier, once its delay has passed")

@@ -6,6 +6,7 @@ import type { Run } from "../run";
 import { commandLogger } from "../log";
 import { DEFAULT_FINALITY_DEPTH } from "../network";
 import { LIMITS } from "../../constants";
+import { readDeployment } from "../../sdk";
 
 export function indexCommands(program: Command, run: Run) {
   program
@@ -27,7 +28,8 @@ export function indexCommands(program: Command, run: Run) {
       if (o.rebuild) rmSync(o.db, { recursive: true, force: true });
       const store = await IndexStore.open(o.db);
       const logger = commandLogger(ctx.options.json ? "warn" : "info", { json: ctx.options.json });
-      const indexer = createIndexer({ provider: httpRpc(ctx.options.rpc, { maxBatch: o.rpcBatch }), deployment, store, confirmations: o.confirmations ?? ctx.network?.confirmations ?? 0, finality: o.finality ?? ctx.network?.finalityDepth ?? DEFAULT_FINALITY_DEPTH, maxRange: o.maxRange, pollMs: o.poll, logger });
+      // The manifest is read again before each sync pass: a successor generation opened meanwhile is caught up (docs/consortium.md).
+      const indexer = createIndexer({ provider: httpRpc(ctx.options.rpc, { maxBatch: o.rpcBatch }), deployment, manifest: () => readDeployment(ctx.options.deployment), store, confirmations: o.confirmations ?? ctx.network?.confirmations ?? 0, finality: o.finality ?? ctx.network?.finalityDepth ?? DEFAULT_FINALITY_DEPTH, maxRange: o.maxRange, pollMs: o.poll, logger });
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once("SIGINT", onSignal);

@@ -5,6 +5,7 @@ import { atLeastOne, intArg, originArg, portArg, proxyArg, urlArg } from "../par
 import type { Run } from "../run";
 import { serviceLogger } from "../log";
 import { LIMITS } from "../../constants";
+import { readDeployment } from "../../sdk";
 
 export function serveCommands(program: Command, run: Run) {
   program
@@ -29,6 +30,8 @@ export function serveCommands(program: Command, run: Run) {
       const service = await startService({
         rpc: ctx.options.rpc,
         deployment: ctx.deployment,
+        // Read again before each sync pass: a successor generation opened meanwhile is followed (docs/consortium.md).
+        manifest: () => readDeployment(ctx.options.deployment),
         db: o.db,
         host: o.host,
         port: o.port,

@@ -121,10 +121,10 @@ export class Patient {
   }
 }
 
-/** A subject's consent history from the chain's events, oldest first. */
-export async function consentHistory(ledger: LedgerContracts, s: string, fromBlock = 0): Promise<ConsentEvent[]> {
+/** A subject's consent history from the chain's events, oldest first (up to `toBlock` when given: a closed ledger generation's last block). */
+export async function consentHistory(ledger: LedgerContracts, s: string, fromBlock = 0, toBlock?: number): Promise<ConsentEvent[]> {
   const c = ledger.consents;
-  const [granted, revoked, cancelled] = await Promise.all([c.queryFilter(c.filters.ConsentGranted(s), fromBlock), c.queryFilter(c.filters.ConsentRevoked(s), fromBlock), c.queryFilter(c.filters.ConsentCancelled(s), fromBlock)]);
+  const [granted, revoked, cancelled] = await Promise.all([c.queryFilter(c.filters.ConsentGranted(s), fromBlock, toBlock), c.queryFilter(c.filters.ConsentRevoked(s), fromBlock, toBlock), c.queryFilter(c.filters.ConsentCancelled(s), fromBlock, toBlock)]);
   const common = (e: (typeof revoked)[number]) => ({ subject: s, purpose: Number(e.args.purpose), grantee: Number(e.args.grantee), actor: e.args.actor, relayer: e.args.relayer, signedAt: Number(e.args.signedAt), blockNumber: e.blockNumber, txHash: e.transactionHash, logIndex: e.index });
   const out: (ConsentEvent & { logIndex: number })[] = [
     ...granted.map((e) => ({ kind: "GRANTED" as const, ...common(e as unknown as (typeof revoked)[number]), expiresAt: Number(e.args.expiresAt) })),
@@ -135,8 +135,8 @@ export async function consentHistory(ledger: LedgerContracts, s: string, fromBlo
 }
 
 /** The consortium's hospitals by organisation id, from its MemberAdmitted events (removed ones too: their consents stay history). */
-export async function consortiumHospitals(ledger: LedgerContracts, fromBlock = 0): Promise<HospitalRef[]> {
-  const admitted = await ledger.consortium.queryFilter(ledger.consortium.filters.MemberAdmitted(), fromBlock);
+export async function consortiumHospitals(ledger: LedgerContracts, fromBlock = 0, toBlock?: number): Promise<HospitalRef[]> {
+  const admitted = await ledger.consortium.queryFilter(ledger.consortium.filters.MemberAdmitted(), fromBlock, toBlock);
   return admitted.filter((e) => Number(e.args.role) === Role.HOSPITAL).map((e) => ({ id: Number(e.args.orgId), name: e.args.name })).sort((a, b) => a.id - b.id);
 }
 
@@ -145,9 +145,9 @@ export interface HospitalPseudonym extends Pseudonym {
 }
 
 /** The patient's pseudonym at every hospital of the consortium, with the hospital beside each. The secret never leaves this process. */
-export async function patientPseudonyms(ledger: LedgerContracts, secret: string, fromBlock = 0): Promise<HospitalPseudonym[]> {
+export async function patientPseudonyms(ledger: LedgerContracts, secret: string, fromBlock = 0, toBlock?: number): Promise<HospitalPseudonym[]> {
   checkedSecret(secret); // before any call: a bad secret is named, whatever the chain says
-  const hospitals = await consortiumHospitals(ledger, fromBlock);
+  const hospitals = await consortiumHospitals(ledger, fromBlock, toBlock);
   const derived = derivePseudonyms(secret, hospitals.map((h) => h.id));
   return derived.map((p, i) => ({ ...p, hospital: hospitals[i] }));
 }
@@ -156,9 +156,9 @@ export async function patientPseudonyms(ledger: LedgerContracts, secret: string,
  * The patient's own joined view: the consent history of every one of their pseudonyms, oldest
  * first, each event with its hospital and pseudonym beside it. One SDK call for a patient's app.
  */
-export async function joinedConsentHistory(ledger: LedgerContracts, secret: string, fromBlock = 0): Promise<(ConsentEvent & { hospital: HospitalRef; pseudonym: string })[]> {
-  const pseudonyms = await patientPseudonyms(ledger, secret, fromBlock);
-  const views = await Promise.all(pseudonyms.map(async (p) => ({ hospital: p.hospital, address: p.address, rows: await consentHistory(ledger, p.address, fromBlock) })));
+export async function joinedConsentHistory(ledger: LedgerContracts, secret: string, fromBlock = 0, toBlock?: number): Promise<(ConsentEvent & { hospital: HospitalRef; pseudonym: string })[]> {
+  const pseudonyms = await patientPseudonyms(ledger, secret, fromBlock, toBlock);
+  const views = await Promise.all(pseudonyms.map(async (p) => ({ hospital: p.hospital, address: p.address, rows: await consentHistory(ledger, p.address, fromBlock, toBlock) })));
   return joinPseudonymViews(views, (a, b) => a.blockNumber - b.blockNumber);
 }
 
