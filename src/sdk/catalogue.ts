@@ -8,23 +8,18 @@ import { domain, InputError } from "../core";
 
 /** Indication names by id, from the IndicationAdded events (id order). */
 export async function indicationCatalogue(ledger: Pick<LedgerContracts, "models">, fromBlock = 0): Promise<string[]> {
-  return domain(async () => {
-    const events = await ledger.models.queryFilter(ledger.models.filters.IndicationAdded(), fromBlock);
-    return byId(events.map((e) => [Number(e.args.indication), e.args.name] as const));
-  });
+  return domain(async () => namesById(await ledger.models.queryFilter(ledger.models.filters.IndicationAdded(), fromBlock), "indication"));
 }
 
 /** Incident category names by id, from the CategoryAdded events (id order). */
 export async function incidentCategories(ledger: Pick<LedgerContracts, "incidents">, fromBlock = 0): Promise<string[]> {
-  return domain(async () => {
-    const events = await ledger.incidents.queryFilter(ledger.incidents.filters.CategoryAdded(), fromBlock);
-    return byId(events.map((e) => [Number(e.args.category), e.args.name] as const));
-  });
+  return domain(async () => namesById(await ledger.incidents.queryFilter(ledger.incidents.filters.CategoryAdded(), fromBlock), "category"));
 }
 
-function byId(pairs: readonly (readonly [number, string])[]): string[] {
+/** A catalogue's names by id from its "added" events, each carrying its id under `key` beside its name; pure. */
+export function namesById<K extends string>(events: readonly { args: { name: string } & Record<K, bigint> }[], key: K): string[] {
   const out: string[] = [];
-  for (const [id, name] of pairs) out[id] = name;
+  for (const { args } of events) out[Number(args[key])] = args.name;
   return out;
 }
 
