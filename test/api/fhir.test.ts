@@ -10,7 +10,7 @@ import { ORG } from "../helpers/fixture";
 import { fhirProblems } from "../helpers/fhir-validate";
 import { errorOf } from "../helpers/error-body";
 import { auditSeed, sessionFor } from "../helpers/api-fixture";
-import { build } from "../helpers/api-build";
+import { readOnly } from "../helpers/api-build";
 
 /** A FHIR search on `app` (signed in as `signer`, if given) that must answer a valid R4 Bundle. */
 const bundler = (app: FastifyInstance) => async (url: string, signer?: Signer) => {
@@ -23,8 +23,9 @@ const bundler = (app: FastifyInstance) => async (url: string, signer?: Signer) =
 };
 
 describe("FHIR R4 export", () => {
-  it("Consent per subject: valid R4, one per slot, scoped like /consents", async (t) => {
-    const { l, app } = await build(t, auditSeed);
+  const api = readOnly(auditSeed);
+  it("Consent per subject: valid R4, one per slot, scoped like /consents", async () => {
+    const { l, app } = await api();
     const bundle = bundler(app);
     const all = await bundle(`/fhir/Consent?patient=${l.patient.address}`, l.auditor);
     expect(all.entry.map((e) => [e.resource.status, e.resource.provision.purpose[0].code]).sort()).toEqual([["active", "CLINICAL_DECISION_SUPPORT"], ["active", "HRESCH"]]);
@@ -34,8 +35,8 @@ describe("FHIR R4 export", () => {
     expect(r.statusCode).toBe(403);
   });
 
-  it("Provenance for a model version and a trace batch: valid R4, naming the ledger's facts", async (t) => {
-    const { l, app, ids, receipts } = await build(t, auditSeed);
+  it("Provenance for a model version and a trace batch: valid R4, naming the ledger's facts", async () => {
+    const { l, app, ids, receipts } = await api();
     const bundle = bundler(app);
     const v = (await bundle(`/fhir/Provenance?version=${ids.versionId}`)).entry[0].resource;
     expect(v.target[0].identifier.value).toBe(ids.versionId.toLowerCase());
@@ -48,8 +49,8 @@ describe("FHIR R4 export", () => {
     expect([other.statusCode, errorOf(other.json())?.code]).toEqual([403, "FORBIDDEN"]);
   });
 
-  it("AuditEvent for membership, key and version status changes, in chain order", async (t) => {
-    const { l, app } = await build(t, auditSeed);
+  it("AuditEvent for membership, key and version status changes, in chain order", async () => {
+    const { l, app } = await api();
     const bundle = bundler(app);
     const events = (await bundle("/fhir/AuditEvent", l.regulator)).entry.map((e) => e.resource);
     const kinds = new Set(events.map((e) => e.subtype[0].code));

@@ -6,7 +6,7 @@
  * their status, and its recorded uses. A patient in no manifest sees none; another patient, a
  * hospital and a developer are refused by name; oversight reads the same answer.
  */
-import { describe, it, expect, type TestContext } from "vitest";
+import { describe, it, expect } from "vitest";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +15,7 @@ import type { Signer } from "ethers";
 import { ledgerFixture, ORG } from "../helpers/fixture";
 import { registration, versionInput } from "../helpers/builders";
 import { bearerFor } from "../helpers/api-fixture";
-import { build } from "../helpers/api-build";
+import { readOnly } from "../helpers/api-build";
 import { Hospital } from "../../src/sdk";
 import { NUMBERS, Purpose, RiskClass } from "../../src/constants";
 
@@ -49,17 +49,20 @@ async function datasetsSeed() {
   return { l, datasetId, unlisted, versionId, modelId, manifest: JSON.parse(readFileSync(r.manifestPath, "utf8")) };
 }
 
-/** The seeded chain behind an app of test `t`'s own whose index holds hospital A's cohort manifest; `get` asks it as `signer`. */
-async function world(t: TestContext) {
-  const w = await build(t, datasetsSeed);
-  await w.queries.addCohortManifestByRoot(w.manifest);
-  const get = async (url: string, signer?: Signer) => w.app.inject({ url, headers: signer ? { authorization: await bearerFor(w.app, signer) } : {} });
-  return { ...w, get };
+/** The seeded chain behind the describe's one app (these tests only read), whose index holds hospital A's cohort manifest; `get` asks it as `signer`. */
+function sharedWorld() {
+  const api = readOnly(datasetsSeed, {}, (w) => w.queries.addCohortManifestByRoot(w.manifest));
+  return async () => {
+    const w = await api();
+    const get = async (url: string, signer?: Signer) => w.app.inject({ url, headers: signer ? { authorization: await bearerFor(w.app, signer) } : {} });
+    return { ...w, get };
+  };
 }
 
 describe("GET /consents/:subject/datasets", () => {
-  it("a patient who revoked nothing sees the dataset that includes them: custodian, purposes, the consents it relied on, the version trained on it and its use", async (t) => {
-    const { l, app, get, datasetId, unlisted, versionId, modelId } = await world(t);
+  const world = sharedWorld();
+  it("a patient who revoked nothing sees the dataset that includes them: custodian, purposes, the consents it relied on, the version trained on it and its use", async () => {
+    const { l, app, get, datasetId, unlisted, versionId, modelId } = await world();
     const impact = await get(`/consents/${l.patient.address}/revocation-impact`, l.patient);
     expect(impact.json(), "nothing revoked: the revocation report is empty").toEqual([]);
     const r = await get(`/consents/${l.patient.address}/datasets`, l.patient);
@@ -84,15 +87,15 @@ describe("GET /consents/:subject/datasets", () => {
     expect(d.uses.map((u: { orgName: string; purposeName: string; consented: boolean }) => [u.orgName, u.purposeName, u.consented])).toEqual([[d.custodianName, "RESEARCH", true]]);
   });
 
-  it("a patient in no custodian's manifest sees no dataset, and which datasets cannot tell", async (t) => {
-    const { l, get, unlisted } = await world(t);
+  it("a patient in no custodian's manifest sees no dataset, and which datasets cannot tell", async () => {
+    const { l, get, unlisted } = await world();
     const r = await get(`/consents/${l.patient2.address}/datasets`, l.patient2);
     expect(r.statusCode, r.body).toBe(200);
     expect(r.json()).toEqual({ subject: l.patient2.address.toLowerCase(), datasets: [], datasetsWithoutManifest: [unlisted] });
   });
 
-  it("another patient, a hospital and a developer are refused by name; anonymous is asked to sign in; oversight reads the patient's answer", async (t) => {
-    const { l, get } = await world(t);
+  it("another patient, a hospital and a developer are refused by name; anonymous is asked to sign in; oversight reads the patient's answer", async () => {
+    const { l, get } = await world();
     const url = `/consents/${l.patient.address}/datasets`;
     const other = await get(url, l.patient2);
     expect([other.statusCode, other.json().error.code]).toEqual([403, "FORBIDDEN"]);
@@ -106,8 +109,8 @@ describe("GET /consents/:subject/datasets", () => {
     for (const overseer of [l.auditor, l.regulator]) expect((await get(url, overseer)).json()).toEqual(own);
   });
 
-  it("docs/reports.md names every field of the answer", async (t) => {
-    const { l, get } = await world(t);
+  it("docs/reports.md names every field of the answer", async () => {
+    const { l, get } = await world();
     const body = (await get(`/consents/${l.patient.address}/datasets`, l.patient)).json();
     const doc = readFileSync(join(__dirname, "..", "..", "docs", "reports.md"), "utf8");
     const section = doc.slice(doc.indexOf("## `GET /consents/:subject/datasets`"), doc.indexOf("## `GET /reports/fairness-alerts`"));

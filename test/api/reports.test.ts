@@ -17,7 +17,7 @@ import { modelWithVersion, versionInput } from "../helpers/builders";
 import { clock, traceInput } from "../helpers/traces";
 import { Hospital, TraceBatcher, receiptFor, type TraceReceipt } from "../../src/sdk";
 import { NUMBERS, Purpose, RiskClass } from "../../src/constants";
-import { build } from "../helpers/api-build";
+import { build, readOnly } from "../helpers/api-build";
 
 /**
  * An approved version deployed by hospital A, the patient's consent to it, and hospital A's traces
@@ -62,8 +62,14 @@ async function world(t: TestContext) {
 const tracesOn = (app: FastifyInstance, auditor: string) => (payload: unknown) => app.inject({ method: "POST", url: "/reports/traces", headers: { authorization: auditor }, payload: payload as object });
 
 describe("POST /reports/traces", () => {
-  it("counts verified receipts once each; forged and unanchored ones are listed apart and counted nowhere", async (t) => {
-    const { app, auditor, versionId, receipts } = await world(t);
+  const shared = readOnly(reportsSeed);
+  /** The describe's one app (these tests only read) and the auditor signed in to it. */
+  const reader = async () => {
+    const w = await shared();
+    return { ...w, auditor: await w.bearer(w.l.auditor) };
+  };
+  it("counts verified receipts once each; forged and unanchored ones are listed apart and counted nowhere", async () => {
+    const { app, auditor, versionId, receipts } = await reader();
     const traces = tracesOn(app, auditor);
     const [a, b, c] = receipts;
     const forged = { ...b, record: { ...b.record, action: 0 } }; // a MODIFIED trace claimed ACCEPTED
@@ -83,8 +89,8 @@ describe("POST /reports/traces", () => {
     expect([none.counted, none.versions]).toEqual([0, []]);
   });
 
-  it("reports indications and warnings per version, hospital and month; format-1 traces as indication unknown", async (t) => {
-    const { app, auditor, versionId, receipts } = await world(t);
+  it("reports indications and warnings per version, hospital and month; format-1 traces as indication unknown", async () => {
+    const { app, auditor, versionId, receipts } = await reader();
     const traces = tracesOn(app, auditor);
     const format2 = receipts.slice(-4);
     expect(format2.map((r) => r.format)).toEqual(Array(4).fill("medprov-trace-receipt/3"));
@@ -101,8 +107,8 @@ describe("POST /reports/traces", () => {
     }]);
   });
 
-  it("docs/reports.md defines every figure and rate the report answers", async (t) => {
-    const { app, auditor, receipts } = await world(t);
+  it("docs/reports.md defines every figure and rate the report answers", async () => {
+    const { app, auditor, receipts } = await reader();
     const traces = tracesOn(app, auditor);
     const withFormat2 = (await traces({ receipts: receipts.slice(-2) })).json();
     const figures2 = Object.keys(withFormat2.indications[0]).filter((k) => !["versionId", "hospital", "period"].includes(k));
@@ -117,8 +123,8 @@ describe("POST /reports/traces", () => {
     expect(Object.keys(report).filter((k) => !section.includes(`\`${k}\``)), "answer fields the section does not name").toEqual([]);
   });
 
-  it("takes its maximum of 500 real receipts (more than 1 MiB of JSON), refuses 501 by name", async (t) => {
-    const { app, auditor, receipts } = await world(t);
+  it("takes its maximum of 500 real receipts (more than 1 MiB of JSON), refuses 501 by name", async () => {
+    const { app, auditor, receipts } = await reader();
     const traces = tracesOn(app, auditor);
     const body = { receipts: receipts.slice(0, 500) };
     expect(JSON.stringify(body).length).toBeGreaterThan(1024 * 1024);

@@ -13,7 +13,7 @@ import type { Signer } from "ethers";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { ledgerFixture, ORG } from "../helpers/fixture";
 import { AUTH } from "../helpers/api-fixture";
-import { seeded, serve } from "../helpers/api-build";
+import { readOnly, seeded, serve } from "../helpers/api-build";
 import { modelWithVersion } from "../helpers/builders";
 import { DEFAULT_POLICIES, Purpose } from "../../src/constants";
 import { ROUTE_DOCS } from "../../src/api/docs";
@@ -36,16 +36,25 @@ async function webSeed() {
   return { l, identities };
 }
 
-/** The seeded chain behind an app of test `t`'s own that serves the web app's routes. */
+/** The web app's routes on apps over the seeded chain. */
+const webOptions = (w: { identities: string }) => ({ web: { ...WEB, identities: w.identities }, rateLimit: 1_000_000 });
+
+/** The seeded chain behind an app of test `t`'s own that serves the web app's routes (for a test that writes). */
 async function world(t: TestContext) {
   const w = await seeded(webSeed);
-  const api = await serve(t, w.l, { web: { ...WEB, identities: w.identities }, rateLimit: 1_000_000 });
+  const api = await serve(t, w.l, webOptions(w));
   return { ...w, ...api, signIn: api.bearer };
 }
 
 describe("the web app's routes", () => {
-  it("GET /auth/me: each caller's address, role and organisation from the ledger; anonymous is 401", async (t) => {
-    const { l, app, signIn } = await world(t);
+  const shared = readOnly(webSeed, webOptions);
+  /** The describe's one app, for the tests that only read. */
+  const reader = async () => {
+    const api = await shared();
+    return { ...api, signIn: api.bearer };
+  };
+  it("GET /auth/me: each caller's address, role and organisation from the ledger; anonymous is 401", async () => {
+    const { l, app, signIn } = await reader();
     const cases: [Signer, string, number, string | null][] = [
       [l.patient, "PATIENT", 0, null],
       [l.hospitalA, "HOSPITAL", ORG.HOSPITAL_A, "Hospital A"],
@@ -82,8 +91,8 @@ describe("the web app's routes", () => {
     expect((await fresh.inject({ url: "/policies" })).json()[0]).toMatchObject({ riskClassName: "HIGH", ...high, minAucPercent: 91 });
   });
 
-  it("GET /consents/:subject/revocation-impact: the subject and oversight read it; another patient, a hospital and a developer are refused", async (t) => {
-    const { l, app, signIn } = await world(t);
+  it("GET /consents/:subject/revocation-impact: the subject and oversight read it; another patient, a hospital and a developer are refused", async () => {
+    const { l, app, signIn } = await reader();
     const url = `/consents/${l.patient.address}/revocation-impact`;
     const expected: [Signer | undefined, number][] = [[undefined, 401], [l.patient, 200], [l.patient2, 403], [l.hospitalA, 403], [l.developer, 403], [l.regulator, 200], [l.auditor, 200]];
     for (const [signer, status] of expected) {
@@ -99,7 +108,7 @@ describe("the web app's routes", () => {
   });
 
   it("GET /web/config.json and /web/demo-identities.json are public, without governance's key", async (t) => {
-    const { l, app } = await world(t);
+    const { l, app } = await reader();
     const config = await app.inject({ url: "/web/config.json" });
     expect([config.statusCode, config.json()]).toEqual([200, { ...WEB.config, demo: true }]);
     const ids = await app.inject({ url: "/web/demo-identities.json" });
@@ -112,8 +121,8 @@ describe("the web app's routes", () => {
     expect((await plain.inject({ url: "/web/config.json" })).statusCode).toBe(404);
   });
 
-  it("the OpenAPI document lists each with its words and who may call it; /web/role is gone", async (t) => {
-    const { l, app } = await world(t);
+  it("the OpenAPI document lists each with its words and who may call it; /web/role is gone", async () => {
+    const { l, app } = await reader();
     const doc = (await app.inject({ url: "/openapi.json" })).json();
     const ops: [string, string, RegExp][] = [
       ["/auth/me", "get", /Who may call it: HOSPITAL, MODEL_DEVELOPER, REGULATOR, AUDITOR, APPRAISER, patient/],

@@ -4,16 +4,16 @@
  * purpose set its names and every subgroup label its text. Asserts the presence and form of those
  * fields (not whole bodies), and the list routes' filters and cursor paging.
  */
-import { describe, it, expect, type TestContext } from "vitest";
+import { describe, it, expect } from "vitest";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { FastifyInstance } from "fastify";
 import { ORG } from "../helpers/fixture";
 import { apiSeed } from "../helpers/api-fixture";
-import { build, seeded, serve } from "../helpers/api-build";
+import { readOnly, seeded, serve } from "../helpers/api-build";
 import { isoOf } from "../../src/sdk";
 
-/** apiSeed's ledger (seeded once, reverted to before each test) behind an app of this test's own. */
-const world = (t: TestContext) => build(t, apiSeed, { rateLimit: 1_000_000 });
+/** apiSeed's ledger (seeded once, reverted to before each test) behind one app per describe: these tests only read. */
+const sharedApp = () => readOnly(apiSeed, { rateLimit: 1_000_000 });
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 /** Numeric fields that are chain times: each must have an `…Iso` sibling. */
@@ -45,6 +45,7 @@ function unworded(value: unknown, path = "$"): string[] {
 }
 
 describe("answers in words, one per route", () => {
+  const world = sharedApp();
   const reader = (app: FastifyInstance) => async (url: string, bearer?: string) => {
     const r = await app.inject({ url, headers: bearer ? { authorization: bearer } : {} });
     expect(r.statusCode, `${url}: ${r.body.slice(0, 300)}`).toBe(200);
@@ -53,8 +54,8 @@ describe("answers in words, one per route", () => {
     return body;
   };
 
-  it("registry: members, models, versions, datasets", async (t) => {
-    const w = await world(t);
+  it("registry: members, models, versions, datasets", async () => {
+    const w = await world();
     const get = reader(w.app);
     const members = await get("/members");
     expect(members.find((m: { orgId: number }) => m.orgId === ORG.AUDITOR)).toMatchObject({ roleName: "AUDITOR", statusName: "ACTIVE", admittedTimeIso: expect.stringMatching(ISO) });
@@ -73,8 +74,8 @@ describe("answers in words, one per route", () => {
     await get(`/datasets/${w.ids.datasetId}/lineage`);
   });
 
-  it("consortium-internal: deployments, reports with subgroup labels as text, alerts, dataset uses", async (t) => {
-    const w = await world(t);
+  it("consortium-internal: deployments, reports with subgroup labels as text, alerts, dataset uses", async () => {
+    const w = await world();
     const get = reader(w.app);
     const auditor = await w.bearer(w.l.auditor);
     expect((await get(`/versions/${w.ids.versionId}/deployments`, auditor))[0]).toMatchObject({ hospitalName: "Hospital A", timeIso: expect.stringMatching(ISO) });
@@ -85,8 +86,8 @@ describe("answers in words, one per route", () => {
     expect((await get(`/datasets/${w.ids.datasetId}/uses`, auditor))[0]).toMatchObject({ orgName: "Hospital A", purposeName: "RESEARCH", timeIso: expect.stringMatching(ISO) });
   });
 
-  it("consents: slots, history, validity", async (t) => {
-    const w = await world(t);
+  it("consents: slots, history, validity", async () => {
+    const w = await world();
     const get = reader(w.app);
     const auditor = await w.bearer(w.l.auditor);
     const slots = await get(`/consents/${w.l.patient.address}`, auditor);
@@ -98,8 +99,8 @@ describe("answers in words, one per route", () => {
     expect(await get(`/consents/${w.l.patient.address}/valid?purpose=1&grantee=1`, auditor)).toMatchObject({ valid: true, purposeName: "CLINICAL_DECISION_SUPPORT", granteeName: "Hospital A", timeIso: expect.stringMatching(ISO) });
   });
 
-  it("traces and reports: batches, recall and revocation impact, fairness alerts", async (t) => {
-    const w = await world(t);
+  it("traces and reports: batches, recall and revocation impact, fairness alerts", async () => {
+    const w = await world();
     const get = reader(w.app);
     const auditor = await w.bearer(w.l.auditor);
     const { batches } = await get("/batches", auditor);
@@ -117,14 +118,15 @@ describe("answers in words, one per route", () => {
 });
 
 describe("GET /datasets and GET /versions", () => {
+  const world = sharedApp();
   const lister = (app: FastifyInstance) => async (url: string) => {
     const r = await app.inject({ url });
     expect(r.statusCode, r.body.slice(0, 300)).toBe(200);
     return r.json();
   };
 
-  it("list every dataset, filter by custodian and status, page with the cursor", async (t) => {
-    const w = await world(t);
+  it("list every dataset, filter by custodian and status, page with the cursor", async () => {
+    const w = await world();
     const list = lister(w.app);
     const all = await list("/datasets");
     expect(all.datasets.map((d: { datasetId: string }) => d.datasetId)).toEqual(expect.arrayContaining([w.ids.datasetId.toLowerCase(), w.ids.dataset2.toLowerCase()]));
@@ -148,8 +150,8 @@ describe("GET /datasets and GET /versions", () => {
     expect(blocks).toEqual([...blocks].sort((a, b) => a - b));
   });
 
-  it("list every version, filter by model, developer and status, page with the cursor", async (t) => {
-    const w = await world(t);
+  it("list every version, filter by model, developer and status, page with the cursor", async () => {
+    const w = await world();
     const list = lister(w.app);
     const all = await list("/versions");
     expect(all.versions.map((v: { versionId: string; statusName: string }) => [v.versionId, v.statusName])).toEqual([[w.ids.versionId.toLowerCase(), "APPROVED"], [w.ids.version2.toLowerCase(), "SUBMITTED"]]);
@@ -163,8 +165,8 @@ describe("GET /datasets and GET /versions", () => {
     expect(second.next).toBeNull();
   });
 
-  it("refuses an unknown status and a malformed cursor by name", async (t) => {
-    const w = await world(t);
+  it("refuses an unknown status and a malformed cursor by name", async () => {
+    const w = await world();
     for (const url of ["/versions?status=LOST", "/datasets?after=abc", "/versions?developer=x"]) {
       const r = await w.app.inject({ url });
       expect([r.statusCode, typeof r.json().error.code], url).toEqual([400, "string"]);
@@ -173,6 +175,7 @@ describe("GET /datasets and GET /versions", () => {
 });
 
 describe("sentences as a person writes them", () => {
+  const world = sharedApp();
   it("policy refusals in the policy's own terms, roles with their article, organisations with their names", async () => {
     const { explain } = await import("../../src/sdk");
     const v = "0x" + "ab".repeat(32);
@@ -206,8 +209,8 @@ describe("sentences as a person writes them", () => {
     expect([r.statusCode, r.json().error]).toEqual([422, { code: "ConsortiumMemberNotActive", message: `organisation ${ORG.HOSPITAL_SUSPENDED} (Hospital Suspended) is suspended, so it cannot write to the ledger` }]);
   });
 
-  it("the API's refusals say who may read what", async (t) => {
-    const w = await world(t);
+  it("the API's refusals say who may read what", async () => {
+    const w = await world();
     const developer = await w.bearer(w.l.developer);
     const r = await w.app.inject({ url: "/batches", headers: { authorization: developer } });
     expect([r.statusCode, r.json().error]).toEqual([403, { code: "FORBIDDEN", message: "a model developer may not read this (it is for hospitals, regulators, auditors, appraisers)" }]);
@@ -215,8 +218,9 @@ describe("sentences as a person writes them", () => {
 });
 
 describe("the OpenAPI document", () => {
-  it("every route has a summary, a description, tags, a described answer per status with an example, and the bearer scheme", async (t) => {
-    const w = await world(t);
+  const world = sharedApp();
+  it("every route has a summary, a description, tags, a described answer per status with an example, and the bearer scheme", async () => {
+    const w = await world();
     const { ROUTE_DOCS } = await import("../../src/api/docs");
     const { ERROR_CATALOGUE } = await import("../../src/api");
     const doc = (await w.app.inject({ url: "/openapi.json" })).json();
@@ -250,8 +254,8 @@ describe("the OpenAPI document", () => {
     expect(doc.paths["/datasets/{id}"].get.responses["200"].content["application/json"].example).toMatchObject({ statusName: expect.any(String), registeredTimeIso: "2026-05-01T12:00:00.000Z" });
   });
 
-  it("/docs shows the same document", async (t) => {
-    const w = await world(t);
+  it("/docs shows the same document", async () => {
+    const w = await world();
     let page = await w.app.inject({ url: "/docs" });
     for (let hops = 0; page.statusCode === 302 && hops < 3; hops++) page = await w.app.inject({ url: new URL(String(page.headers.location), "http://x/docs/").pathname });
     expect(page.statusCode, page.body.slice(0, 200)).toBe(200);

@@ -10,9 +10,12 @@
  *
  * `build(t, seed)` then gives the test an app of its own over that chain — a fresh index, its own
  * sessions, memo and rate-limit budgets — and closes it with its store when the test finishes; the
- * test takes what it needs from the returned value, not from variables of its file.
+ * test takes what it needs from the returned value, not from variables of its file. Building an app
+ * costs a few hundred milliseconds (an index, every route's schemas compiled), so a describe whose
+ * tests only read may share one instead: `readOnly(seed)`, built on its first test, closed after
+ * the describe.
  */
-import type { TestContext } from "vitest";
+import { afterAll, type TestContext } from "vitest";
 import type { Signer } from "ethers";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ledgerFixture, type Ledger } from "./fixture";
@@ -68,4 +71,32 @@ export async function serve(t: TestContext, l: Ledger, o: Partial<AppOptions> = 
 export async function build<W extends { l: Ledger }>(t: TestContext, seed: Seed<W>, o: Partial<AppOptions> = {}, fastify: Parameters<typeof createFastify>[0] = {}): Promise<Readonly<W> & Api> {
   const world = await seeded(seed);
   return { ...world, ...(await serve(t, world.l, o, fastify)) };
+}
+
+/**
+ * A fixture for one describe whose tests only read (no chain write, no reindex): call it in the
+ * describe's body; each test's `await api()` reverts the chain to `seed`'s snapshot and answers the
+ * describe's one app over it (built on the first call with options `o`, or `o` of the seeded world,
+ * then `prepared`; closed after the describe). The index was made of that very snapshot, so it stays
+ * true whatever a writing test elsewhere in the file did.
+ */
+export function readOnly<W extends { l: Ledger }>(seed: Seed<W>, o: Partial<AppOptions> | ((w: Readonly<W>) => Partial<AppOptions>) = {}, prepared?: (api: Readonly<W> & Api) => Promise<unknown>): () => Promise<Readonly<W> & Api> {
+  let built: Promise<Readonly<W> & Api> | undefined;
+  afterAll(async () => {
+    if (!built) return;
+    const { app, store } = await built;
+    await app.close();
+    await store.close();
+  });
+  const make = async (world: Readonly<W>) => {
+    const b = await buildApi(world.l, typeof o === "function" ? o(world) : o);
+    const api = { ...world, ...b, bearer: (signer: Signer) => bearerFor(b.app, signer) };
+    await prepared?.(api);
+    return api;
+  };
+  return async () => {
+    const world = await seeded(seed);
+    built ??= make(world);
+    return built;
+  };
 }
