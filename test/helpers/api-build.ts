@@ -18,17 +18,12 @@
 import { afterAll, type TestContext } from "vitest";
 import type { Signer } from "ethers";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { ledgerFixture, type Ledger } from "./fixture";
+import type { Ledger } from "./fixture";
 import { bearerFor, buildApi } from "./api-fixture";
 import type { AppOptions, createFastify } from "../../src/api";
 
 /** A named async function that seeds the chain (loadFixture tells seeds apart by function). */
 export type Seed<W> = () => Promise<W>;
-
-/** The fixture ledger alone (test/helpers/fixture.ts), as a seed. */
-export async function ledgerSeed(): Promise<{ l: Ledger }> {
-  return { l: await ledgerFixture() };
-}
 
 /** Plain objects and arrays are frozen all the way down; class instances (contracts, signers) are left as they are. */
 function frozen<T>(value: T): T {
