@@ -1,6 +1,6 @@
 /**
  * Who may call what (DESIGN §1, §3). One table, enforced by one preHandler and checked cell by
- * cell by test/api/api.test.ts; docs/access.md states the same table for people.
+ * cell by test/api/access.test.ts; docs/access.md states the same table for people.
  */
 export const CALLER_KINDS = ["anonymous", "patient", "HOSPITAL", "MODEL_DEVELOPER", "REGULATOR", "AUDITOR", "APPRAISER"] as const;
 export type CallerKind = (typeof CALLER_KINDS)[number];

@@ -4,7 +4,7 @@
  * /healthz row (client on a worker) went from 19.8k to 28.7k req/s when this replaced it (the
  * docs/bench-api.md of commits 866cbfb and 47057ac). With a static configuration (no CSP
  * nonces, no per-request directives) helmet's output does not depend on the request, so helmet is
- * run once against a recording response and its headers are replayed. test/api/api.test.ts checks the
+ * run once against a recording response and its headers are replayed. test/api/server.test.ts checks the
  * replayed headers equal what @fastify/helmet sets, on success, error and not-found answers.
  */
 import type { FastifyInstance } from "fastify";

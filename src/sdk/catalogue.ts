@@ -16,23 +16,20 @@ const headOf = async (c: BaseContract) => (await c.runner!.provider!.getBlockNum
  * closed ledger generation's last block), else the head.
  */
 export async function indicationCatalogue(ledger: Pick<LedgerContracts, "models">, fromBlock = 0, toBlock?: number, maxRange: number = LIMITS.LOG_RANGE_MAX): Promise<string[]> {
-  return domain(async () => {
-    const events = await readInSpans(fromBlock, toBlock ?? (await headOf(ledger.models)), maxRange, (a, b) => ledger.models.queryFilter(ledger.models.filters.IndicationAdded(), a, b));
-    return byId(events.map((e) => [Number(e.args.indication), e.args.name] as const));
-  });
+  const m = ledger.models;
+  return domain(async () => namesById(await readInSpans(fromBlock, toBlock ?? (await headOf(m)), maxRange, (a, b) => m.queryFilter(m.filters.IndicationAdded(), a, b)), "indication"));
 }
 
 /** Incident category names by id, from the CategoryAdded events (id order). */
 export async function incidentCategories(ledger: Pick<LedgerContracts, "incidents">, fromBlock = 0, maxRange: number = LIMITS.LOG_RANGE_MAX): Promise<string[]> {
-  return domain(async () => {
-    const events = await readInSpans(fromBlock, await headOf(ledger.incidents), maxRange, (a, b) => ledger.incidents.queryFilter(ledger.incidents.filters.CategoryAdded(), a, b));
-    return byId(events.map((e) => [Number(e.args.category), e.args.name] as const));
-  });
+  const r = ledger.incidents;
+  return domain(async () => namesById(await readInSpans(fromBlock, await headOf(r), maxRange, (a, b) => r.queryFilter(r.filters.CategoryAdded(), a, b)), "category"));
 }
 
-function byId(pairs: readonly (readonly [number, string])[]): string[] {
+/** A catalogue's names by id from its "added" events, each carrying its id under `key` beside its name; pure. */
+export function namesById<K extends string>(events: readonly { args: { name: string } & Record<K, bigint> }[], key: K): string[] {
   const out: string[] = [];
-  for (const [id, name] of pairs) out[id] = name;
+  for (const { args } of events) out[Number(args[key])] = args.name;
   return out;
 }
 

@@ -7,34 +7,23 @@
  * no answer is ≥ 500, and every 4xx is a JSON body {error:{code,message}} (an OperationOutcome
  * carrying the same code and message on /fhir routes) that names the problem.
  */
-import { describe, it, expect, beforeAll } from "vitest";
-import hre from "hardhat";
+import { describe, it, expect, type TestContext } from "vitest";
 import fc from "fast-check";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import type { Signer } from "ethers";
-import type { FastifyInstance } from "fastify";
-import { ledgerFixture, ORG, type Ledger } from "../helpers/fixture";
-import { deploymentOf, indexFresh } from "../helpers/indexing";
+import { ledgerFixture, ORG } from "../helpers/fixture";
+import { deploymentOf } from "../helpers/indexing";
 import { errorOf } from "../helpers/error-body";
 import { modelWithVersion } from "../helpers/builders";
 import { clock, traceInput } from "../helpers/traces";
-import { Patient, TraceBatcher, receiptFor, type SignedGrant, type SignedRevoke, type TraceReceipt } from "../../src/sdk";
+import { Patient, TraceBatcher, receiptFor, type TraceReceipt } from "../../src/sdk";
 import { Purpose } from "../../src/constants";
-import { createQueries } from "../../src/indexer";
-import { buildApp, createFastify } from "../../src/api";
+import { bearerFor } from "../helpers/api-fixture";
+import { seeded, serve } from "../helpers/api-build";
 
-import { AUTH, bearerFor } from "../helpers/api-fixture";
 const RUNS = Number(process.env.MEDPROV_FUZZ_RUNS ?? 60);
-
-let l: Ledger;
-let app: FastifyInstance;
-let ids: { datasetId: string; modelId: string; versionId: string };
-let receipts: TraceReceipt[];
-let signed: (SignedGrant | SignedRevoke)[];
-const bearers: (string | undefined)[] = [undefined];
 
 /** A JSON number written as is (1e400, -0, 9007199254740993): JSON.stringify cannot say these. */
 class Raw {
@@ -63,68 +52,6 @@ function misChecksummed(address: string): string {
 }
 
 type Schema = { type?: string | string[]; pattern?: string; minimum?: number; maximum?: number; properties?: Record<string, Schema>; required?: string[]; items?: Schema; oneOf?: Schema[]; const?: unknown; maxLength?: number; minItems?: number; maxItems?: number; enum?: unknown[] };
-
-function addresses(): string[] {
-  return [l.patient.address, l.patient.address.toLowerCase(), misChecksummed(l.patient.address), misChecksummed(l.hospitalA.address), "0x" + "00".repeat(20), l.outsider.address];
-}
-function hashes(): string[] {
-  return [ids.versionId, ids.datasetId, ids.modelId, receipts[0].batchId, ids.versionId.toUpperCase().replace("0X", "0x"), "0x" + "00".repeat(32), "0x" + "ff".repeat(32)];
-}
-
-/** Values for a string with a pattern: known ledger ids first, then near-misses. */
-function patterned(pattern: string): fc.Arbitrary<unknown> {
-  if (pattern === "^0x[0-9a-fA-F]{40}$") return fc.constantFrom<unknown>(...addresses());
-  if (pattern === "^0x[0-9a-fA-F]{64}$") return fc.constantFrom<unknown>(...hashes());
-  if (pattern === "^[0-9]{1,78}$") return fc.constantFrom<unknown>("0", "1", "86400", UINT64_OVER, (2n ** 64n - 1n).toString(), UINT256_MAX, UINT256_OVER, "9".repeat(78));
-  if (pattern === "^[0-9]{18}$") return fc.constantFrom<unknown>("0".repeat(18), "9".repeat(18), "000000000010000003");
-  if (pattern === "^0x[0-9a-fA-F]{130}$") return fc.constantFrom<unknown>("0x" + "11".repeat(65), "0x" + "00".repeat(65), "0x" + "ff".repeat(65), signed[0].signature);
-  return fc.stringMatching(new RegExp(pattern), { size: "small" });
-}
-
-/** A JSON value for a schema: mostly well-formed, often hostile. */
-function valueFor(s: Schema, depth = 0): fc.Arbitrary<unknown> {
-  const hostile = fc.oneof(hostileJsonNumbers(), longString, unicode, fc.constantFrom<unknown>(null, true, {}, [], "", [[]]));
-  const wrapInArray = (a: fc.Arbitrary<unknown>) => a.map((x) => [x]);
-  if (s.oneOf) return fc.oneof(...s.oneOf.map((b) => valueFor(b, depth)));
-  if (s.const !== undefined) return fc.oneof({ weight: 5, arbitrary: fc.constant(s.const) }, { weight: 1, arbitrary: fc.oneof(hostile, wrapInArray(fc.constant(s.const))) });
-  const type = Array.isArray(s.type) ? s.type[0] : s.type;
-  let good: fc.Arbitrary<unknown>;
-  if (type === "integer") {
-    const min = s.minimum ?? -(2 ** 31);
-    const max = Math.min(s.maximum ?? 2 ** 40, Number.MAX_SAFE_INTEGER);
-    good = fc.oneof(fc.integer({ min: Math.max(min, -(2 ** 31)), max: Math.min(max, 2 ** 40) }), fc.constantFrom(min, max), hostileJsonNumbers());
-  } else if (type === "number") good = fc.oneof(fc.double(), hostileJsonNumbers());
-  else if (type === "boolean") good = fc.boolean();
-  else if (type === "string") good = s.pattern ? patterned(s.pattern) : fc.oneof(fc.string({ maxLength: 20 }), longString, unicode);
-  else if (type === "array") {
-    if (depth > 3) return fc.constant([]);
-    good = fc.array(valueFor(s.items ?? {}, depth + 1), { maxLength: 3 });
-  } else if (type === "object" && s.properties) {
-    if (depth > 3) return fc.constant({});
-    const props = Object.fromEntries(Object.entries(s.properties).map(([k, p]) => [k, valueFor(p, depth + 1)]));
-    const required = s.required ?? [];
-    good = fc.tuple(fc.record(props, { requiredKeys: required }), fc.record(props, { requiredKeys: [] }), fc.option(fc.constantFrom("extra", "__proto__x", "constructor"), { nil: undefined }), fc.nat(9)).map(([full, partial, extra, dice]) => {
-      const o: Record<string, unknown> = { ...(dice < 7 ? full : partial) };
-      if (extra) o[extra] = 1;
-      return o;
-    });
-  } else good = fc.oneof(fc.object({ maxDepth: 2 }), fc.string());
-  return fc.oneof({ weight: 6, arbitrary: good }, { weight: 2, arbitrary: hostile }, { weight: 1, arbitrary: wrapInArray(good) });
-}
-
-/** A query or path value: what a URL can carry (text, or a key given twice). */
-function textFor(s: Schema): fc.Arbitrary<string | string[]> {
-  const type = Array.isArray(s.type) ? s.type[0] : s.type;
-  const hostile = fc.oneof(fc.constantFrom(...HOSTILE_NUMBER_TEXT), longString, unicode, fc.constantFrom(...addresses().map(misChecksummed)));
-  let good: fc.Arbitrary<string>;
-  if (type === "integer") {
-    const min = s.minimum ?? 0;
-    const max = Math.min(s.maximum ?? 2 ** 40, Number.MAX_SAFE_INTEGER);
-    good = fc.oneof(fc.integer({ min, max: Math.min(max, 2 ** 40) }), fc.constantFrom(min, max, max + 1, min - 1)).map(String);
-  } else if (s.pattern) good = patterned(s.pattern).map(String);
-  else good = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom("0", "1700000000", new Date(0).toISOString(), "2026-01-01T00:00:00Z", "yesterday"));
-  return fc.oneof({ weight: 5, arbitrary: good }, { weight: 3, arbitrary: hostile }, { weight: 1, arbitrary: fc.array(good, { minLength: 2, maxLength: 2 }) });
-}
 
 /** A leaf of a real receipt or signed request replaced by a hostile value (a one-element array of itself among them). */
 function mutated(base: unknown): fc.Arbitrary<unknown> {
@@ -186,36 +113,104 @@ interface Operation {
   params: { in: string; name: string; required?: boolean; schema: Schema }[];
   body?: Schema;
 }
+/** What the generators draw ledger values from: the seeded world and a bearer per caller (anonymous first). */
+type Drawn = Awaited<ReturnType<typeof fuzzSeed>> & { bearers: (string | undefined)[] };
 
-/** Requests for one operation: path and query from its parameters, a body from its schema (or a real one mutated). */
-function requestFor(op: Operation) {
-  const params = op.params.map((p) => fc.tuple(fc.constant(p), p.in === "path" ? textFor(p.schema).map((v) => (Array.isArray(v) ? v[0] : v)) : fc.option(textFor(p.schema), { nil: undefined, freq: p.required ? 8 : 3 })));
-  const extraQuery = fc.option(fc.constantFrom("extra=1", "purpose=1&purpose=2", "__proto__=1"), { nil: undefined, freq: 6 });
-  let body: fc.Arbitrary<unknown> = fc.constant(undefined);
-  if (op.body) {
-    const real = op.path === "/relay" ? signed : op.path === "/verify" || op.path === "/reports/traces" ? [{ receipts }, { receipts: [receipts[0], receipts[0]] }] : [];
-    const fromReal = op.path === "/relay" ? fc.constantFrom(...real).chain(mutated) : real.length ? fc.constantFrom(...receipts).chain(mutated).map((r) => ({ receipts: [r, receipts[1]] })) : undefined;
-    body = fromReal ? fc.oneof({ weight: 3, arbitrary: fromReal }, { weight: 1, arbitrary: fc.constantFrom(...real) }, { weight: 2, arbitrary: valueFor(op.body) }) : valueFor(op.body);
+/** The request generators over one world's ids, receipts, signed requests and callers. */
+function fuzzKit({ l, ids, receipts, signed, bearers }: Drawn) {
+  function addresses(): string[] {
+    return [l.patient.address, l.patient.address.toLowerCase(), misChecksummed(l.patient.address), misChecksummed(l.hospitalA.address), "0x" + "00".repeat(20), l.outsider.address];
   }
-  return fc.record({ params: fc.tuple(...params), extraQuery, body, caller: fc.nat(bearers.length - 1) }).map(({ params: ps, extraQuery: extra, body: b, caller }) => {
-    let url = op.path;
-    const query: string[] = [];
-    for (const [p, v] of ps) {
-      if (v === undefined) continue;
-      if (p.in === "path") url = url.replace(`{${p.name}}`, encodeURIComponent(v as string));
-      else for (const one of Array.isArray(v) ? v : [v]) query.push(`${encodeURIComponent(p.name)}=${encodeURIComponent(one)}`);
+  function hashes(): string[] {
+    return [ids.versionId, ids.datasetId, ids.modelId, receipts[0].batchId, ids.versionId.toUpperCase().replace("0X", "0x"), "0x" + "00".repeat(32), "0x" + "ff".repeat(32)];
+  }
+
+  /** Values for a string with a pattern: known ledger ids first, then near-misses. */
+  function patterned(pattern: string): fc.Arbitrary<unknown> {
+    if (pattern === "^0x[0-9a-fA-F]{40}$") return fc.constantFrom<unknown>(...addresses());
+    if (pattern === "^0x[0-9a-fA-F]{64}$") return fc.constantFrom<unknown>(...hashes());
+    if (pattern === "^[0-9]{1,78}$") return fc.constantFrom<unknown>("0", "1", "86400", UINT64_OVER, (2n ** 64n - 1n).toString(), UINT256_MAX, UINT256_OVER, "9".repeat(78));
+    if (pattern === "^[0-9]{18}$") return fc.constantFrom<unknown>("0".repeat(18), "9".repeat(18), "000000000010000003");
+    if (pattern === "^0x[0-9a-fA-F]{130}$") return fc.constantFrom<unknown>("0x" + "11".repeat(65), "0x" + "00".repeat(65), "0x" + "ff".repeat(65), signed[0].signature);
+    return fc.stringMatching(new RegExp(pattern), { size: "small" });
+  }
+
+  /** A JSON value for a schema: mostly well-formed, often hostile. */
+  function valueFor(s: Schema, depth = 0): fc.Arbitrary<unknown> {
+    const hostile = fc.oneof(hostileJsonNumbers(), longString, unicode, fc.constantFrom<unknown>(null, true, {}, [], "", [[]]));
+    const wrapInArray = (a: fc.Arbitrary<unknown>) => a.map((x) => [x]);
+    if (s.oneOf) return fc.oneof(...s.oneOf.map((b) => valueFor(b, depth)));
+    if (s.const !== undefined) return fc.oneof({ weight: 5, arbitrary: fc.constant(s.const) }, { weight: 1, arbitrary: fc.oneof(hostile, wrapInArray(fc.constant(s.const))) });
+    const type = Array.isArray(s.type) ? s.type[0] : s.type;
+    let good: fc.Arbitrary<unknown>;
+    if (type === "integer") {
+      const min = s.minimum ?? -(2 ** 31);
+      const max = Math.min(s.maximum ?? 2 ** 40, Number.MAX_SAFE_INTEGER);
+      good = fc.oneof(fc.integer({ min: Math.max(min, -(2 ** 31)), max: Math.min(max, 2 ** 40) }), fc.constantFrom(min, max), hostileJsonNumbers());
+    } else if (type === "number") good = fc.oneof(fc.double(), hostileJsonNumbers());
+    else if (type === "boolean") good = fc.boolean();
+    else if (type === "string") good = s.pattern ? patterned(s.pattern) : fc.oneof(fc.string({ maxLength: 20 }), longString, unicode);
+    else if (type === "array") {
+      if (depth > 3) return fc.constant([]);
+      good = fc.array(valueFor(s.items ?? {}, depth + 1), { maxLength: 3 });
+    } else if (type === "object" && s.properties) {
+      if (depth > 3) return fc.constant({});
+      const props = Object.fromEntries(Object.entries(s.properties).map(([k, p]) => [k, valueFor(p, depth + 1)]));
+      const required = s.required ?? [];
+      good = fc.tuple(fc.record(props, { requiredKeys: required }), fc.record(props, { requiredKeys: [] }), fc.option(fc.constantFrom("extra", "__proto__x", "constructor"), { nil: undefined }), fc.nat(9)).map(([full, partial, extra, dice]) => {
+        const o: Record<string, unknown> = { ...(dice < 7 ? full : partial) };
+        if (extra) o[extra] = 1;
+        return o;
+      });
+    } else good = fc.oneof(fc.object({ maxDepth: 2 }), fc.string());
+    return fc.oneof({ weight: 6, arbitrary: good }, { weight: 2, arbitrary: hostile }, { weight: 1, arbitrary: wrapInArray(good) });
+  }
+
+  /** A query or path value: what a URL can carry (text, or a key given twice). */
+  function textFor(s: Schema): fc.Arbitrary<string | string[]> {
+    const type = Array.isArray(s.type) ? s.type[0] : s.type;
+    const hostile = fc.oneof(fc.constantFrom(...HOSTILE_NUMBER_TEXT), longString, unicode, fc.constantFrom(...addresses().map(misChecksummed)));
+    let good: fc.Arbitrary<string>;
+    if (type === "integer") {
+      const min = s.minimum ?? 0;
+      const max = Math.min(s.maximum ?? 2 ** 40, Number.MAX_SAFE_INTEGER);
+      good = fc.oneof(fc.integer({ min, max: Math.min(max, 2 ** 40) }), fc.constantFrom(min, max, max + 1, min - 1)).map(String);
+    } else if (s.pattern) good = patterned(s.pattern).map(String);
+    else good = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom("0", "1700000000", new Date(0).toISOString(), "2026-01-01T00:00:00Z", "yesterday"));
+    return fc.oneof({ weight: 5, arbitrary: good }, { weight: 3, arbitrary: hostile }, { weight: 1, arbitrary: fc.array(good, { minLength: 2, maxLength: 2 }) });
+  }
+
+  /** Requests for one operation: path and query from its parameters, a body from its schema (or a real one mutated). */
+  function requestFor(op: Operation) {
+    const params = op.params.map((p) => fc.tuple(fc.constant(p), p.in === "path" ? textFor(p.schema).map((v) => (Array.isArray(v) ? v[0] : v)) : fc.option(textFor(p.schema), { nil: undefined, freq: p.required ? 8 : 3 })));
+    const extraQuery = fc.option(fc.constantFrom("extra=1", "purpose=1&purpose=2", "__proto__=1"), { nil: undefined, freq: 6 });
+    let body: fc.Arbitrary<unknown> = fc.constant(undefined);
+    if (op.body) {
+      const real = op.path === "/relay" ? signed : op.path === "/verify" || op.path === "/reports/traces" ? [{ receipts }, { receipts: [receipts[0], receipts[0]] }] : [];
+      const fromReal = op.path === "/relay" ? fc.constantFrom(...real).chain(mutated) : real.length ? fc.constantFrom(...receipts).chain(mutated).map((r) => ({ receipts: [r, receipts[1]] })) : undefined;
+      body = fromReal ? fc.oneof({ weight: 3, arbitrary: fromReal }, { weight: 1, arbitrary: fc.constantFrom(...real) }, { weight: 2, arbitrary: valueFor(op.body) }) : valueFor(op.body);
     }
-    if (extra) query.push(extra);
-    if (query.length) url += `?${query.join("&")}`;
-    return { method: op.method.toUpperCase(), url, body: b === undefined ? undefined : jsonText(b), bearer: bearers[caller] };
-  });
+    return fc.record({ params: fc.tuple(...params), extraQuery, body, caller: fc.nat(bearers.length - 1) }).map(({ params: ps, extraQuery: extra, body: b, caller }) => {
+      let url = op.path;
+      const query: string[] = [];
+      for (const [p, v] of ps) {
+        if (v === undefined) continue;
+        if (p.in === "path") url = url.replace(`{${p.name}}`, encodeURIComponent(v as string));
+        else for (const one of Array.isArray(v) ? v : [v]) query.push(`${encodeURIComponent(p.name)}=${encodeURIComponent(one)}`);
+      }
+      if (extra) query.push(extra);
+      if (query.length) url += `?${query.join("&")}`;
+      return { method: op.method.toUpperCase(), url, body: b === undefined ? undefined : jsonText(b), bearer: bearers[caller] };
+    });
+  }
+
+  return { requestFor };
 }
 
-const signIn = (signer: Signer) => bearerFor(app, signer);
-
-beforeAll(async () => {
-  l = await ledgerFixture();
-  ids = await modelWithVersion(l, { approve: true });
+/** An approved version deployed by hospital A, the patient's consent to it, two anchored traces and a patient's signed grant and revocation. */
+async function fuzzSeed() {
+  const l = await ledgerFixture();
+  const ids = await modelWithVersion(l, { approve: true });
   await (await l.consents.connect(l.patient).grantConsent(l.patient.address, Purpose.CLINICAL_DECISION_SUPPORT, ORG.HOSPITAL_A, (await time.latest()) + 10 ** 6)).wait();
   await (await l.models.connect(l.hospitalA).recordDeployment(ids.versionId)).wait();
   await time.increase(10);
@@ -225,30 +220,37 @@ beforeAll(async () => {
   await batcher.append(traceInput(ids.versionId, { subject: l.patient.address, time: now }), traceInput(ids.versionId, { time: now, action: "MODIFIED" }));
   await batcher.flush();
   const deployment = await deploymentOf(l);
-  receipts = [];
+  const receipts: TraceReceipt[] = [];
   for await (const a of batcher.storage.anchored()) receipts.push(receiptFor(a, deployment));
   await batcher.close();
   const patient = new Patient(l, l.patient2);
-  signed = [
+  const signed = [
     await patient.signGrant({ purpose: Purpose.TREATMENT, grantee: ORG.HOSPITAL_A, expiresAt: now + 86_400 }),
     await patient.signRevoke({ purpose: Purpose.TREATMENT, grantee: ORG.HOSPITAL_A }),
   ];
-  const { store, indexer } = await indexFresh(deployment);
-  app = createFastify();
-  await app.register(buildApp, { queries: createQueries(store), ledger: l, deployment, provider: hre.ethers.provider, auth: AUTH, indexerStats: indexer.stats, relayer: l.hospitalA, rateLimit: 1_000_000 });
-  await app.ready();
-  for (const s of [l.patient, l.hospitalA, l.hospitalB, l.developer, l.regulator, l.auditor]) bearers.push(await signIn(s));
-}, 120_000);
+  return { l, ids, receipts, signed };
+}
+
+/** The seeded chain behind an app of test `t`'s own that relays with hospital A's key, a bearer per role, and the generators over them. */
+async function fuzzWorld(t: TestContext) {
+  const w = await seeded(fuzzSeed);
+  const { app } = await serve(t, w.l, { relayer: w.l.hospitalA, rateLimit: 1_000_000 });
+  const bearers: (string | undefined)[] = [undefined];
+  for (const s of [w.l.patient, w.l.hospitalA, w.l.hospitalB, w.l.developer, w.l.regulator, w.l.auditor]) bearers.push(await bearerFor(app, s));
+  return { ...w, app, bearers, ...fuzzKit({ ...w, bearers }) };
+}
 
 describe("API fuzz, driven by /openapi.json", () => {
-  it("covers every route the OpenAPI document lists", async () => {
+  it("covers every route the OpenAPI document lists", async (t) => {
+    const { app } = await fuzzWorld(t);
     const doc = (await app.inject({ url: "/openapi.json" })).json();
     const routes = Object.entries(doc.paths as Record<string, object>).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
     expect(routes.length).toBeGreaterThanOrEqual(28);
     expect(routes).toContain("POST /relay");
   });
 
-  it(`no answer ≥ 500 and every 4xx names its problem (${RUNS} requests a route)`, async () => {
+  it(`no answer ≥ 500 and every 4xx names its problem (${RUNS} requests a route)`, async (t) => {
+    const { app, requestFor } = await fuzzWorld(t);
     const doc = (await app.inject({ url: "/openapi.json" })).json();
     const operations: Operation[] = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, methods]) =>
       Object.entries(methods).map(([method, op]) => ({ method, path, params: op.parameters ?? [], body: op.requestBody?.content?.["application/json"]?.schema })),
@@ -287,7 +289,8 @@ describe("API fuzz, driven by /openapi.json", () => {
     expect(Object.fromEntries([...failures].map(([k, f]) => [k, `${f.count}× e.g. ${f.example}`])), `${total} of ${requests} requests failed`).toEqual({});
   });
 
-  it("every path and query parameter of every route, given each listed shape in turn (the others valid): no answer ≥ 500, every 4xx named", async () => {
+  it("every path and query parameter of every route, given each listed shape in turn (the others valid): no answer ≥ 500, every 4xx named", async (t) => {
+    const { l, ids, app, bearers } = await fuzzWorld(t);
     const doc = (await app.inject({ url: "/openapi.json" })).json();
     const good = (sc: Schema): string => {
       if (sc.pattern === "^0x[0-9a-fA-F]{40}$") return l.patient.address;
@@ -323,7 +326,8 @@ describe("API fuzz, driven by /openapi.json", () => {
     expect(failures.slice(0, 5), `${failures.length} of ${requests} requests failed`).toEqual([]);
   });
 
-  it("every leaf of a real /relay, /verify and /reports/traces body, replaced by each listed shape in turn: no answer ≥ 500, every 4xx named", async () => {
+  it("every leaf of a real /relay, /verify and /reports/traces body, replaced by each listed shape in turn: no answer ≥ 500, every 4xx named", async (t) => {
+    const { app, bearers, signed, receipts } = await fuzzWorld(t);
     const bodies: [string, unknown][] = [
       ...signed.flatMap((x) => everyLeafShape(x).map((b): [string, unknown] => ["/relay", b])),
       ...["/verify", "/reports/traces"].flatMap((url) => everyLeafShape(receipts[0]).map((r): [string, unknown] => [url, { receipts: [r, receipts[1]] }])),

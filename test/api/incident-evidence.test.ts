@@ -5,11 +5,11 @@
  * role scoping (oversight, the reporting hospital, the version's developer, the patient the receipt
  * names; nobody else), and named errors: unknown incident 404, no receipt filed 409, bad id 400.
  */
-import { describe, it, expect } from "vitest";
+import { describe, it, expect, type TestContext } from "vitest";
 import hre from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { deploymentOf, indexFresh } from "../helpers/indexing";
 import { AUTH, bearerFor } from "../helpers/api-fixture";
+import { closeAfter, seeded } from "../helpers/api-build";
 import { anchorOne, decision, evidenceWorld, incidentOf } from "../helpers/evidence-world";
 import { verifyPack } from "../helpers/evidence-verifier";
 import { createQueries } from "../../src/indexer";
@@ -17,7 +17,8 @@ import { buildApp, createFastify } from "../../src/api";
 import { incidentEvidenceRoutes } from "../../src/api/routes/incident-evidence";
 import type { TraceReceipt } from "../../src/sdk";
 
-async function evidenceApi() {
+/** The evidence world with two incidents on hospital A's traces: one with its finding (INCORRECT) and its receipt to file, one without. */
+async function evidenceSeed() {
   const w = await evidenceWorld();
   const receipt = await anchorOne(w.l, await decision(w.l, w.versionId));
   const filedId = await incidentOf(w.l, receipt, "INCORRECT");
@@ -25,21 +26,28 @@ async function evidenceApi() {
   const unfiledId = await incidentOf(w.l, other);
   const base = await deploymentOf(w.l);
   const deployment = { ...base, addresses: { ...base.addresses, incidents: await w.l.incidents.getAddress() } };
+  return { ...w, deployment, receipt, filedId, unfiledId };
+}
+
+/** The seeded chain behind an app of test `t`'s own with the evidence route, the filed incident's receipt in its store; closed when `t` finishes. */
+async function evidenceApi(t: TestContext) {
+  const { deployment, receipt, filedId, ...w } = await seeded(evidenceSeed);
   const { store } = await indexFresh(deployment);
   const filed = new Map<number, TraceReceipt>([[filedId, receipt]]);
   const receipts = { get: async (id: number) => filed.get(id) };
   const app = createFastify({});
+  closeAfter(t, app, store);
   await app.register(async (child) => {
     await buildApp(child, { queries: createQueries(store), ledger: w.l, deployment, provider: hre.ethers.provider, auth: AUTH, rateLimit: 1_000_000 });
     incidentEvidenceRoutes(child, { receipts, ledger: w.l, deployment });
   });
   await app.ready();
-  return { ...w, app, deployment, filedId, unfiledId };
+  return { ...w, app, deployment, filedId };
 }
 
 describe("GET /incidents/:id/evidence", () => {
-  it("answers the pack (verifiable offline) and, with ?format=fhir, its FHIR Bundle", async () => {
-    const f = await loadFixture(evidenceApi);
+  it("answers the pack (verifiable offline) and, with ?format=fhir, its FHIR Bundle", async (t) => {
+    const f = await evidenceApi(t);
     const auth = await bearerFor(f.app, f.l.regulator);
     const r = await f.app.inject({ url: `/incidents/${f.filedId}/evidence`, headers: { authorization: auth } });
     expect(r.statusCode, r.body).toBe(200);
@@ -51,8 +59,8 @@ describe("GET /incidents/:id/evidence", () => {
     expect([fhir.json().resourceType, fhir.json().type, fhir.json().entry[0].resource.resourceType]).toEqual(["Bundle", "collection", "AdverseEvent"]);
   });
 
-  it("role-scoped: oversight, the reporting hospital, the version's developer and the patient the receipt names read it; another hospital, developer or patient is refused; anonymous must sign in", async () => {
-    const f = await loadFixture(evidenceApi);
+  it("role-scoped: oversight, the reporting hospital, the version's developer and the patient the receipt names read it; another hospital, developer or patient is refused; anonymous must sign in", async (t) => {
+    const f = await evidenceApi(t);
     const status = async (signer?: Parameters<typeof bearerFor>[1]) => {
       const headers = signer ? { authorization: await bearerFor(f.app, signer) } : undefined;
       const r = await f.app.inject({ url: `/incidents/${f.filedId}/evidence`, headers });
@@ -65,8 +73,8 @@ describe("GET /incidents/:id/evidence", () => {
     expect(await status()).toBe("401 UNAUTHENTICATED");
   });
 
-  it("names what is wrong: an unknown incident 404, no receipt filed yet 409, a malformed id or format 400", async () => {
-    const f = await loadFixture(evidenceApi);
+  it("names what is wrong: an unknown incident 404, no receipt filed yet 409, a malformed id or format 400", async (t) => {
+    const f = await evidenceApi(t);
     const headers = { authorization: await bearerFor(f.app, f.l.auditor) };
     const ask = async (url: string) => {
       const r = await f.app.inject({ url, headers });

@@ -5,15 +5,16 @@
  * hospital, a receipt of another trace, a second different receipt), and receipts kept across a
  * reopening of the store (a new API process over the same directory).
  */
-import { describe, it, expect } from "vitest";
+import { describe, it, expect, type TestContext } from "vitest";
 import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Signer } from "ethers";
-import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { ledgerFixture, ORG, type Ledger } from "../helpers/fixture";
 import { INDICATIONS, deployed, modelWithVersion, versionInput } from "../helpers/builders";
-import { buildApi, bearerFor } from "../helpers/api-fixture";
+import { bearerFor } from "../helpers/api-fixture";
+import { seeded, serve } from "../helpers/api-build";
 import { anchorOne, hashOf } from "../helpers/incidents";
 import { Appraiser, Hospital } from "../../src/sdk";
 import { DEFAULT_INCIDENT_CATEGORIES, RiskClass, Role } from "../../src/constants";
@@ -57,8 +58,9 @@ async function world() {
 
 type World = Awaited<ReturnType<typeof world>>;
 
-async function api(w: World, dir = mkdtempSync(join(tmpdir(), "medprov-incident-receipts-"))) {
-  const built = await buildApi(w.l, { rateLimit: 1_000_000, incidentReceipts: new IncidentReceipts(dir) });
+/** An app of test `t`'s own over `w`'s chain keeping filed receipts in `dir` (closed when `t` finishes); `as` asks it as a signer. */
+async function api(t: TestContext, w: World, dir = mkdtempSync(join(tmpdir(), "medprov-incident-receipts-"))) {
+  const built = await serve(t, w.l, { rateLimit: 1_000_000, incidentReceipts: new IncidentReceipts(dir) });
   const bearers = new Map<Signer, string>();
   const as = async (signer: Signer | undefined, method: "GET" | "POST", url: string, payload?: unknown) => {
     if (signer && !bearers.has(signer)) bearers.set(signer, await bearerFor(built.app, signer));
@@ -75,9 +77,9 @@ const listed = async (a: Awaited<ReturnType<typeof api>>, who: Signer | undefine
 const code = (r: { json(): { error?: { code: string } } }) => r.json().error?.code;
 
 describe("API: incidents", () => {
-  it("scopes the list and each incident by role: oversight all, a hospital its own, a developer its versions', a patient only once the receipt about them is filed", async () => {
-    const w = await loadFixture(world);
-    const a = await api(w);
+  it("scopes the list and each incident by role: oversight all, a hospital its own, a developer its versions', a patient only once the receipt about them is filed", async (t) => {
+    const w = await seeded(world);
+    const a = await api(t, w);
     for (const who of [w.l.regulator, w.l.auditor, w.appraiser]) expect(await listed(a, who)).toEqual([1, 2, 3]);
     expect(await listed(a, w.l.hospitalA)).toEqual([1, 2]);
     expect(await listed(a, w.l.hospitalB)).toEqual([3]);
@@ -110,9 +112,9 @@ describe("API: incidents", () => {
     expect(code(await a.as(w.l.hospitalB, "GET", "/incidents/3/evidence"))).toBe("EVIDENCE_NO_RECEIPT");
   });
 
-  it("filters by hospital, version and reporting time; a hospital asking for another's is refused", async () => {
-    const w = await loadFixture(world);
-    const a = await api(w);
+  it("filters by hospital, version and reporting time; a hospital asking for another's is refused", async (t) => {
+    const w = await seeded(world);
+    const a = await api(t, w);
     expect(await listed(a, w.l.regulator, `?hospital=${ORG.HOSPITAL_B}`)).toEqual([3]);
     expect(await listed(a, w.l.regulator, `?version=${w.versions[0]}`)).toEqual([1, 2]);
     const third = (await a.as(w.l.regulator, "GET", "/incidents/3")).json();
@@ -122,9 +124,9 @@ describe("API: incidents", () => {
     expect(code(await a.as(w.l.hospitalA, "GET", `/incidents?hospital=${ORG.HOSPITAL_B}`))).toBe("FORBIDDEN");
   });
 
-  it("answers the catalogue in words: categories, severities, findings and the weighting in basis points with percentages", async () => {
-    const w = await loadFixture(world);
-    const a = await api(w);
+  it("answers the catalogue in words: categories, severities, findings and the weighting in basis points with percentages", async (t) => {
+    const w = await seeded(world);
+    const a = await api(t, w);
     const c = (await a.as(undefined, "GET", "/incidents/catalogue")).json();
     expect(c.categories.map((x: { name: string }) => x.name)).toEqual([...DEFAULT_INCIDENT_CATEGORIES]);
     expect(c.severities[0]).toEqual({ id: 1, name: "MILD" });
@@ -133,9 +135,9 @@ describe("API: incidents", () => {
     expect(c.weighting[1]).toMatchObject({ liabilityCaseName: "REJECTED_CORRECT", shares: { developer: 6000, clinician: 4000 } });
   });
 
-  it("refuses bad filings by name and changes nothing: bad or unknown ids, another hospital, oversight, another trace's receipt, a malformed one, a second different receipt", async () => {
-    const w = await loadFixture(world);
-    const a = await api(w);
+  it("refuses bad filings by name and changes nothing: bad or unknown ids, another hospital, oversight, another trace's receipt, a malformed one, a second different receipt", async (t) => {
+    const w = await seeded(world);
+    const a = await api(t, w);
     expect((await a.as(w.l.regulator, "GET", "/incidents/abc")).statusCode).toBe(400);
     expect(code(await a.as(w.l.regulator, "GET", "/incidents/0"))).toBe("BAD_REQUEST");
     expect([(await a.as(w.l.regulator, "GET", "/incidents/99")).statusCode, code(await a.as(w.l.regulator, "GET", "/incidents/99"))]).toEqual([404, "INCIDENT_UNKNOWN"]);
@@ -160,12 +162,12 @@ describe("API: incidents", () => {
     expect((await store.get(2))?.leaf).toBe(w.receipts[1].leaf);
   });
 
-  it("keeps filed receipts across a restart: a new API over the same directory shows the patient their incident", async () => {
-    const w = await loadFixture(world);
-    const first = await api(w);
+  it("keeps filed receipts across a restart: a new API over the same directory shows the patient their incident", async (t) => {
+    const w = await seeded(world);
+    const first = await api(t, w);
     expect((await first.as(w.l.hospitalB, "POST", "/incidents/3/receipt", w.receipts[2])).statusCode).toBe(200);
     await first.app.close();
-    const second = await api(w, first.dir);
+    const second = await api(t, w, first.dir);
     expect(await listed(second, w.l.patient2)).toEqual([3]);
     expect((await second.as(w.l.patient2, "GET", "/incidents/3")).json()).toMatchObject({ incidentId: 3, receiptFiled: true });
     expect(await new IncidentReceipts(first.dir).get(3)).toEqual(JSON.parse(JSON.stringify(w.receipts[2])));

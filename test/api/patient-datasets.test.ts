@@ -6,31 +6,26 @@
  * their status, and its recorded uses. A patient in no manifest sees none; another patient, a
  * hospital and a developer are refused by name; oversight reads the same answer.
  */
-import { describe, it, expect, beforeAll } from "vitest";
+import { describe, it, expect } from "vitest";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Signer } from "ethers";
-import type { FastifyInstance } from "fastify";
-import { ledgerFixture, ORG, type Ledger } from "../helpers/fixture";
+import { ledgerFixture, ORG } from "../helpers/fixture";
 import { registration, versionInput } from "../helpers/builders";
-import { buildApi, bearerFor } from "../helpers/api-fixture";
+import { bearerFor } from "../helpers/api-fixture";
+import { readOnly } from "../helpers/api-build";
 import { Hospital } from "../../src/sdk";
 import { NUMBERS, Purpose, RiskClass } from "../../src/constants";
-import { createQueries } from "../../src/indexer";
 
-let l: Ledger;
-let app: FastifyInstance;
-let datasetId: string;
-let unlisted: string;
-let versionId: string;
-let modelId: string;
-
-const get = async (url: string, signer?: Signer) => app.inject({ url, headers: signer ? { authorization: await bearerFor(app, signer) } : {} });
-
-beforeAll(async () => {
-  l = await ledgerFixture();
+/**
+ * The patient's consents (research by hospital A, training by any member; nothing revoked), hospital
+ * A's dataset of the patient and an outsider with its cohort manifest, hospital B's dataset with none,
+ * and a version trained on hospital A's dataset.
+ */
+async function datasetsSeed() {
+  const l = await ledgerFixture();
   const far = (await time.latest()) + 10 ** 7;
   // The patient consents to research by hospital A and to training by any member, and revokes nothing.
   await (await l.consents.connect(l.patient).grantConsent(l.patient.address, Purpose.RESEARCH, ORG.HOSPITAL_A, far)).wait();
@@ -40,24 +35,34 @@ beforeAll(async () => {
   const file = join(dir, "records.jsonl");
   writeFileSync(file, [l.patient.address, l.outsider.address].map((s, i) => JSON.stringify({ subject: s, ageBand: "18-44", sex: "FEMALE", region: "CENTRAL", grassroots: i === 0 })).join("\n"));
   const r = await new Hospital(l, l.hospitalA).registerDataset(file, { purposes: [Purpose.RESEARCH, Purpose.MODEL_TRAINING, Purpose.COMMERCIAL_USE], uri: "s3://hospital-a/cohort" });
-  datasetId = r.datasetId.toLowerCase();
+  const datasetId = r.datasetId.toLowerCase();
   // A dataset of hospital B whose manifest never reaches the index.
   const reg = registration();
-  unlisted = (await l.datasets.connect(l.hospitalB).registerDataset.staticCall(reg)).toLowerCase();
+  const unlisted = (await l.datasets.connect(l.hospitalB).registerDataset.staticCall(reg)).toLowerCase();
   await (await l.datasets.connect(l.hospitalB).registerDataset(reg)).wait();
   await (await l.models.connect(l.developer).registerModel("cohort-model", "diagnosis", RiskClass.HIGH)).wait();
-  modelId = (await l.models.modelIdOf(ORG.DEVELOPER, "cohort-model")).toLowerCase();
+  const modelId = (await l.models.modelIdOf(ORG.DEVELOPER, "cohort-model")).toLowerCase();
   const input = versionInput([datasetId]);
   await (await l.models.connect(l.developer).registerVersion(modelId, input)).wait();
-  versionId = (await l.models.versionIdOf(modelId, input.weightsHash)).toLowerCase();
+  const versionId = (await l.models.versionIdOf(modelId, input.weightsHash)).toLowerCase();
   await (await l.datasets.connect(l.hospitalA).recordUse(datasetId, Purpose.RESEARCH)).wait();
-  const api = await buildApi(l);
-  app = api.app;
-  await createQueries(api.store).addCohortManifestByRoot(JSON.parse(readFileSync(r.manifestPath, "utf8")));
-}, 120_000);
+  return { l, datasetId, unlisted, versionId, modelId, manifest: JSON.parse(readFileSync(r.manifestPath, "utf8")) };
+}
+
+/** The seeded chain behind the describe's one app (these tests only read), whose index holds hospital A's cohort manifest; `get` asks it as `signer`. */
+function sharedWorld() {
+  const api = readOnly(datasetsSeed, {}, (w) => w.queries.addCohortManifestByRoot(w.manifest));
+  return async () => {
+    const w = await api();
+    const get = async (url: string, signer?: Signer) => w.app.inject({ url, headers: signer ? { authorization: await bearerFor(w.app, signer) } : {} });
+    return { ...w, get };
+  };
+}
 
 describe("GET /consents/:subject/datasets", () => {
+  const world = sharedWorld();
   it("a patient who revoked nothing sees the dataset that includes them: custodian, purposes, the consents it relied on, the version trained on it and its use", async () => {
+    const { l, app, get, datasetId, unlisted, versionId, modelId } = await world();
     const impact = await get(`/consents/${l.patient.address}/revocation-impact`, l.patient);
     expect(impact.json(), "nothing revoked: the revocation report is empty").toEqual([]);
     const r = await get(`/consents/${l.patient.address}/datasets`, l.patient);
@@ -83,12 +88,14 @@ describe("GET /consents/:subject/datasets", () => {
   });
 
   it("a patient in no custodian's manifest sees no dataset, and which datasets cannot tell", async () => {
+    const { l, get, unlisted } = await world();
     const r = await get(`/consents/${l.patient2.address}/datasets`, l.patient2);
     expect(r.statusCode, r.body).toBe(200);
     expect(r.json()).toEqual({ subject: l.patient2.address.toLowerCase(), datasets: [], datasetsWithoutManifest: [unlisted] });
   });
 
   it("another patient, a hospital and a developer are refused by name; anonymous is asked to sign in; oversight reads the patient's answer", async () => {
+    const { l, get } = await world();
     const url = `/consents/${l.patient.address}/datasets`;
     const other = await get(url, l.patient2);
     expect([other.statusCode, other.json().error.code]).toEqual([403, "FORBIDDEN"]);
@@ -103,6 +110,7 @@ describe("GET /consents/:subject/datasets", () => {
   });
 
   it("docs/reports.md names every field of the answer", async () => {
+    const { l, get } = await world();
     const body = (await get(`/consents/${l.patient.address}/datasets`, l.patient)).json();
     const doc = readFileSync(join(__dirname, "..", "..", "docs", "reports.md"), "utf8");
     const section = doc.slice(doc.indexOf("## `GET /consents/:subject/datasets`"), doc.indexOf("## `GET /reports/fairness-alerts`"));

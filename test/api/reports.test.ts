@@ -4,38 +4,28 @@
  * revocation impact per purpose, by chain time, naming datasets without a manifest; fairness
  * alerts naming their version.
  */
-import { describe, it, expect, beforeAll } from "vitest";
+import { describe, it, expect, type TestContext } from "vitest";
 import hre from "hardhat";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { time, mine } from "@nomicfoundation/hardhat-network-helpers";
-import type { Signer } from "ethers";
 import type { FastifyInstance } from "fastify";
 import { ledgerFixture, ORG, type Ledger } from "../helpers/fixture";
-import { deploymentOf, indexFresh } from "../helpers/indexing";
+import { deploymentOf } from "../helpers/indexing";
 import { modelWithVersion, versionInput } from "../helpers/builders";
 import { clock, traceInput } from "../helpers/traces";
 import { Hospital, TraceBatcher, receiptFor, type TraceReceipt } from "../../src/sdk";
 import { NUMBERS, Purpose, RiskClass } from "../../src/constants";
-import { createQueries, type Indexer, type Queries } from "../../src/indexer";
-import { buildApp, createFastify } from "../../src/api";
+import { build, readOnly } from "../helpers/api-build";
 
-import { AUTH, bearerFor } from "../helpers/api-fixture";
-
-let l: Ledger;
-let app: FastifyInstance;
-let q: Queries;
-let indexer: Indexer;
-let auditor: string;
-let versionId: string;
-let receipts: TraceReceipt[];
-
-const signIn = (signer: Signer) => bearerFor(app, signer);
-
-beforeAll(async () => {
-  l = await ledgerFixture();
-  ({ versionId } = await modelWithVersion(l, { approve: true }));
+/**
+ * An approved version deployed by hospital A, the patient's consent to it, and hospital A's traces
+ * of it: one batch of 2,049 (the proof depth of a real batch) and four of record format 2.
+ */
+async function reportsSeed() {
+  const l = await ledgerFixture();
+  const { versionId } = await modelWithVersion(l, { approve: true });
   await (await l.consents.connect(l.patient).grantConsent(l.patient.address, Purpose.CLINICAL_DECISION_SUPPORT, ORG.HOSPITAL_A, (await time.latest()) + 10 ** 6)).wait();
   await (await l.models.connect(l.hospitalA).recordDeployment(versionId)).wait();
   await time.increase(10);
@@ -55,23 +45,32 @@ beforeAll(async () => {
   );
   await batcher.flush();
   const deployment = await deploymentOf(l);
-  receipts = [];
+  const receipts: TraceReceipt[] = [];
   for await (const a of batcher.storage.anchored()) receipts.push(receiptFor(a, deployment));
   receipts.sort((a, b) => Number(BigInt(a.record.seq) - BigInt(b.record.seq)));
   await batcher.close();
-  const fresh = await indexFresh(deployment);
-  indexer = fresh.indexer;
-  q = createQueries(fresh.store);
-  app = createFastify();
-  await app.register(buildApp, { queries: q, ledger: l, deployment, provider: hre.ethers.provider, auth: AUTH, indexerStats: indexer.stats });
-  await app.ready();
-  auditor = await signIn(l.auditor);
-}, 180_000);
+  return { l, versionId, receipts };
+}
 
-const traces = (payload: unknown) => app.inject({ method: "POST", url: "/reports/traces", headers: { authorization: auditor }, payload: payload as object });
+/** The seeded chain behind an app of test `t`'s own, and the auditor signed in to it. */
+async function world(t: TestContext) {
+  const w = await build(t, reportsSeed);
+  return { ...w, auditor: await w.bearer(w.l.auditor) };
+}
+
+/** POST /reports/traces on `app` as `auditor`. */
+const tracesOn = (app: FastifyInstance, auditor: string) => (payload: unknown) => app.inject({ method: "POST", url: "/reports/traces", headers: { authorization: auditor }, payload: payload as object });
 
 describe("POST /reports/traces", () => {
+  const shared = readOnly(reportsSeed);
+  /** The describe's one app (these tests only read) and the auditor signed in to it. */
+  const reader = async () => {
+    const w = await shared();
+    return { ...w, auditor: await w.bearer(w.l.auditor) };
+  };
   it("counts verified receipts once each; forged and unanchored ones are listed apart and counted nowhere", async () => {
+    const { app, auditor, versionId, receipts } = await reader();
+    const traces = tracesOn(app, auditor);
     const [a, b, c] = receipts;
     const forged = { ...b, record: { ...b.record, action: 0 } }; // a MODIFIED trace claimed ACCEPTED
     const unanchored = { ...c, batchId: "0x" + "ab".repeat(32) };
@@ -91,6 +90,8 @@ describe("POST /reports/traces", () => {
   });
 
   it("reports indications and warnings per version, hospital and month; format-1 traces as indication unknown", async () => {
+    const { app, auditor, versionId, receipts } = await reader();
+    const traces = tracesOn(app, auditor);
     const format2 = receipts.slice(-4);
     expect(format2.map((r) => r.format)).toEqual(Array(4).fill("medprov-trace-receipt/3"));
     const r = await traces({ receipts: [receipts[0], receipts[1], ...format2] });
@@ -107,6 +108,8 @@ describe("POST /reports/traces", () => {
   });
 
   it("docs/reports.md defines every figure and rate the report answers", async () => {
+    const { app, auditor, receipts } = await reader();
+    const traces = tracesOn(app, auditor);
     const withFormat2 = (await traces({ receipts: receipts.slice(-2) })).json();
     const figures2 = Object.keys(withFormat2.indications[0]).filter((k) => !["versionId", "hospital", "period"].includes(k));
     expect(figures2.length).toBeGreaterThanOrEqual(12);
@@ -121,6 +124,8 @@ describe("POST /reports/traces", () => {
   });
 
   it("takes its maximum of 500 real receipts (more than 1 MiB of JSON), refuses 501 by name", async () => {
+    const { app, auditor, receipts } = await reader();
+    const traces = tracesOn(app, auditor);
     const body = { receipts: receipts.slice(0, 500) };
     expect(JSON.stringify(body).length).toBeGreaterThan(1024 * 1024);
     const r = await traces(body);
@@ -133,7 +138,7 @@ describe("POST /reports/traces", () => {
   });
 });
 
-async function datasetWith(subjects: string[], purposes = [Purpose.RESEARCH, Purpose.MODEL_TRAINING]) {
+async function datasetWith(l: Ledger, subjects: string[], purposes = [Purpose.RESEARCH, Purpose.MODEL_TRAINING]) {
   const dir = mkdtempSync(join(tmpdir(), "medprov-impact-"));
   const file = join(dir, "records.jsonl");
   writeFileSync(file, subjects.map((s, i) => JSON.stringify({ subject: s, ageBand: "18-44", sex: "MALE", region: "CENTRAL", grassroots: i % 2 === 0 })).join("\n"));
@@ -142,12 +147,13 @@ async function datasetWith(subjects: string[], purposes = [Purpose.RESEARCH, Pur
 }
 
 describe("revocation impact", () => {
-  it("is per purpose, by chain time, ordered by time, and names the datasets without a manifest", async () => {
+  it("is per purpose, by chain time, ordered by time, and names the datasets without a manifest", async (t) => {
+    const { l, app, auditor, indexer, queries: q } = await world(t);
     const subject = l.patient2;
     const far = (await time.latest()) + 10 ** 7;
     for (const p of [Purpose.RESEARCH, Purpose.MODEL_TRAINING]) await (await l.consents.connect(subject).grantConsent(subject.address, p, NUMBERS.ANY_MEMBER, far)).wait();
-    const mine1 = await datasetWith([subject.address, l.outsider.address]);
-    const unknown = await datasetWith([l.guardian.address]); // its manifest never reaches this index
+    const mine1 = await datasetWith(l, [subject.address, l.outsider.address]);
+    const unknown = await datasetWith(l, [l.guardian.address]); // its manifest never reaches this index
     const modelId = await l.models.modelIdOf(ORG.DEVELOPER, "impact");
     await (await l.models.connect(l.developer).registerModel("impact", "diagnosis", RiskClass.HIGH)).wait();
     const register = async () => {
@@ -209,7 +215,8 @@ describe("revocation impact", () => {
 });
 
 describe("fairness alerts", () => {
-  it("name the version (and its model) they were raised against", async () => {
+  it("name the version (and its model) they were raised against", async (t) => {
+    const { l, app, auditor, indexer, queries: q, versionId } = await world(t);
     const h = new Hospital(l, l.hospitalA);
     const filed = await h.fileReport(versionId, { periodStart: 1, periodEnd: 2, cases: 100, auc: 9000, subgroups: [{ subgroup: "sex:F", auc: 9300, cases: 50 }, { subgroup: "sex:M", auc: 8000, cases: 50 }], reportHash: "0x" + "12".repeat(32) });
     expect(filed.alert).toBeDefined();
@@ -219,7 +226,8 @@ describe("fairness alerts", () => {
     expect(alerts).toEqual([expect.objectContaining({ kind: "FAIRNESS", versionId: versionId.toLowerCase(), modelId: String(model!.modelId), name: String(model!.name), reportId: filed.reportId, hospital: ORG.HOSPITAL_A, gap: 1300 })]);
   });
 
-  it("a low overall AUC with a single subgroup reaches the index and the API as a PERFORMANCE alert (issue 20)", async () => {
+  it("a low overall AUC with a single subgroup reaches the index and the API as a PERFORMANCE alert (issue 20)", async (t) => {
+    const { l, app, auditor, indexer, versionId } = await world(t);
     const h = new Hospital(l, l.hospitalA);
     const filed = await h.fileReport(versionId, { periodStart: 3, periodEnd: 4, cases: 100, auc: 5000, subgroups: [{ subgroup: "sex:F", auc: 5000, cases: 100 }], reportHash: "0x" + "13".repeat(32) });
     expect([filed.alert, filed.performanceAlert]).toEqual([undefined, { auc: 5000, minAuc: 9000 }]);

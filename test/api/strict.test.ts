@@ -3,7 +3,7 @@
  * relay inputs, /readyz when the indexer stopped or the chain node is gone, SIWE's issuedAt window,
  * session end and URI scheme, and "now" taken from the chain (two days ahead of this host).
  */
-import { describe, it, expect, beforeAll } from "vitest";
+import { describe, it, expect, type TestContext } from "vitest";
 import hre from "hardhat";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -12,27 +12,39 @@ import { SiweMessage } from "siwe";
 import { ZeroAddress, ZeroHash, type Provider, type Signer } from "ethers";
 import type { FastifyInstance } from "fastify";
 import { ledgerFixture, ORG, type Ledger } from "../helpers/fixture";
-import { deploymentOf, inProcess, indexFresh, tempDb } from "../helpers/indexing";
+import { deploymentOf, inProcess, tempDb } from "../helpers/indexing";
+import { build, closeAfter, seeded, serve } from "../helpers/api-build";
 import { fhirProblems } from "../helpers/fhir-validate";
-import { LEDGER_ERRORS, LedgerRevertError, decodeRevert, MedprovError, Patient, type Deployment } from "../../src/sdk";
+import { LEDGER_ERRORS, LedgerRevertError, decodeRevert, MedprovError, Patient } from "../../src/sdk";
 import { Purpose } from "../../src/constants";
-import { IndexStore, createIndexer, createQueries, type Indexer } from "../../src/indexer";
+import { IndexStore, createIndexer, createQueries } from "../../src/indexer";
 import { buildApp, createAuth, createFastify, ERROR_CATALOGUE, errorReply, superviseIndexer, type AppOptions } from "../../src/api";
 import { LISTEN_ERRORS } from "../../src/api/server";
 
 const AUTH = { domain: "medprov.test", uri: "https://medprov.test", chainId: 31337 };
 const DAY = 86_400;
 
-let l: Ledger;
-let deployment: Deployment;
-let app: FastifyInstance;
-let indexer: Indexer;
-let auditor: string;
+/** The fixture ledger, the patient's CLINICAL_DECISION_SUPPORT consent to hospital A for 30 days. */
+async function strictSeed() {
+  const l = await ledgerFixture();
+  await (await l.consents.connect(l.patient).grantConsent(l.patient.address, Purpose.CLINICAL_DECISION_SUPPORT, ORG.HOSPITAL_A, (await time.latest()) + 30 * DAY)).wait();
+  return { l };
+}
 
-async function appWith(o: Partial<AppOptions> = {}, store?: IndexStore) {
-  const s = store ?? (await indexFresh(deployment)).store;
+/** The seeded chain behind an app of test `t`'s own (with its indexer's stats), and the auditor signed in to it. */
+async function world(t: TestContext) {
+  const w = await build(t, strictSeed);
+  return { ...w, auditor: await signIn(w.app, w.l.auditor) };
+}
+
+/** Another app of test `t`'s own over a fresh index, with only the options `o` gives (no indexer stats unless given). */
+const appWith = async (t: TestContext, l: Ledger, o: Partial<AppOptions> = {}) => (await serve(t, l, { indexerStats: undefined, ...o })).app;
+
+/** An app over `store`, an index the test drives itself; closed when `t` finishes. */
+async function appOver(t: TestContext, l: Ledger, store: IndexStore, o: Partial<AppOptions> = {}) {
   const a = createFastify();
-  await a.register(buildApp, { queries: createQueries(s), ledger: l, deployment, provider: hre.ethers.provider, auth: AUTH, ...o });
+  closeAfter(t, a);
+  await a.register(buildApp, { queries: createQueries(store), ledger: l, deployment: await deploymentOf(l), provider: hre.ethers.provider, auth: AUTH, ...o });
   await a.ready();
   return a;
 }
@@ -59,15 +71,6 @@ const deadProvider = (): Provider =>
     },
   });
 
-beforeAll(async () => {
-  l = await ledgerFixture();
-  deployment = await deploymentOf(l);
-  await (await l.consents.connect(l.patient).grantConsent(l.patient.address, Purpose.CLINICAL_DECISION_SUPPORT, ORG.HOSPITAL_A, (await time.latest()) + 30 * DAY)).wait();
-  const fresh = await indexFresh(deployment);
-  indexer = fresh.indexer;
-  app = await appWith({ indexerStats: indexer.stats }, fresh.store);
-  auditor = await signIn(app, l.auditor);
-}, 120_000);
 
 /** Codes raised as `new X("CODE"` (or through a local `bad("CODE"` helper) in a source tree. */
 function codesIn(dir: string): Set<string> {
@@ -119,8 +122,9 @@ describe("error catalogue", () => {
     }
   });
 
-  it("an RPC outage is a 503 with Retry-After on reads and on relays, not a 500", async () => {
-    const dead = await appWith({ provider: deadProvider(), relayer: l.hospitalA.connect(deadProvider() as never) });
+  it("an RPC outage is a 503 with Retry-After on reads and on relays, not a 500", async (t) => {
+    const { l } = await seeded(strictSeed);
+    const dead = await appWith(t, l, { provider: deadProvider(), relayer: l.hospitalA.connect(deadProvider() as never) });
     // A signed-in read: the caller's role cannot be read from the chain.
     const read = await dead.inject({ url: `/consents/${l.patient.address}/valid?purpose=1&grantee=1`, headers: { authorization: await signIn(dead, l.auditor) } });
     expect([read.statusCode, read.json().error.code, read.headers["retry-after"]]).toEqual([503, "NOT_READY", "5"]);
@@ -129,13 +133,13 @@ describe("error catalogue", () => {
     const signed = await new Patient(l, l.patient2).signGrant({ purpose: Purpose.TREATMENT, grantee: ORG.HOSPITAL_A, expiresAt: (await time.latest()) + DAY });
     const relay = await dead.inject({ method: "POST", url: "/relay", payload: signed });
     expect([relay.statusCode, relay.json().error.code, relay.headers["retry-after"]]).toEqual([503, "RPC_UNAVAILABLE", "5"]);
-    await dead.close();
   });
 });
 
 describe("strict inputs", () => {
-  const valid = (q: string) => app.inject({ url: `/consents/${l.patient.address}/valid?${q}`, headers: { authorization: auditor } });
-  it("integer query parameters refuse Infinity, 1e400, coercions and out-of-range values, naming the parameter", async () => {
+  it("integer query parameters refuse Infinity, 1e400, coercions and out-of-range values, naming the parameter", async (t) => {
+    const { l, app, auditor } = await world(t);
+    const valid = (q: string) => app.inject({ url: `/consents/${l.patient.address}/valid?${q}`, headers: { authorization: auditor } });
     const cases: [string, string, string][] = [
       ["purpose=Infinity&grantee=1", "INVALID_INTEGER", "purpose"],
       ["purpose=1&grantee=-Infinity", "INVALID_INTEGER", "grantee"],
@@ -167,15 +171,17 @@ describe("strict inputs", () => {
     expect((await app.inject({ url: "/batches?limit=1000", headers: { authorization: auditor } })).statusCode).toBe(200);
   });
 
-  it("/batches refuses a window that ends before it starts (fromTime after toTime), naming both", async () => {
+  it("/batches refuses a window that ends before it starts (fromTime after toTime), naming both", async (t) => {
+    const { app, auditor } = await world(t);
     const r = await app.inject({ url: "/batches?fromTime=200&toTime=100", headers: { authorization: auditor } });
     expect([r.statusCode, r.json().error.code], r.body).toEqual([400, "CONTRADICTORY_PARAMETERS"]);
     expect(r.json().error.message).toMatch(/fromTime.*toTime/);
     expect((await app.inject({ url: "/batches?fromTime=100&toTime=100", headers: { authorization: auditor } })).statusCode).toBe(200);
   });
 
-  it("/relay refuses numbers that overflow uint64 or uint256 and mis-checksummed addresses, by name", async () => {
-    const relaying = await appWith({ relayer: l.hospitalA });
+  it("/relay refuses numbers that overflow uint64 or uint256 and mis-checksummed addresses, by name", async (t) => {
+    const { l } = await seeded(strictSeed);
+    const relaying = await appWith(t, l, { relayer: l.hospitalA });
     const signed = await new Patient(l, l.patient2).signGrant({ purpose: Purpose.TREATMENT, grantee: ORG.HOSPITAL_B, expiresAt: (await time.latest()) + DAY });
     const flip = (a: string) => a.replace(/[a-f]/, (c) => c.toUpperCase()) === a ? a.replace(/[A-F]/, (c) => c.toLowerCase()) : a.replace(/[a-f]/, (c) => c.toUpperCase());
     const cases: [object, string, string][] = [
@@ -200,39 +206,41 @@ describe("strict inputs", () => {
     // Lower-case addresses are not checksummed at all, and are accepted as such.
     const lower = { ...signed, request: { ...signed.request, subject: signed.request.subject.toLowerCase(), signer: signed.request.signer.toLowerCase() } };
     expect((await relaying.inject({ method: "POST", url: "/relay", payload: lower })).statusCode).toBe(200);
-    await relaying.close();
   });
 });
 
 describe("FHIR base URL", () => {
-  it("names --public-url's origin when configured, whatever Host a client sends; else the host the request reached", async () => {
+  it("names --public-url's origin when configured, whatever Host a client sends; else the host the request reached", async (t) => {
+    const { l, app } = await world(t);
     const fullUrls = async (a: FastifyInstance) => (await a.inject({ url: "/fhir/Organization?_count=1", headers: { host: "evil.example" } })).json().entry.map((e: { fullUrl: string }) => e.fullUrl);
-    const configured = await appWith({ publicOrigin: "https://medprov.hospital.example" }, (await indexFresh(deployment)).store);
+    const configured = await appWith(t, l, { publicOrigin: "https://medprov.hospital.example" });
     expect(await fullUrls(configured)).toEqual(["https://medprov.hospital.example/fhir/Organization/1"]);
     expect(await fullUrls(app)).toEqual(["http://evil.example/fhir/Organization/1"]);
   });
 });
 
 describe("/readyz", () => {
-  it("is not ready, with the reason, while the chain node does not answer", async () => {
+  it("is not ready, with the reason, while the chain node does not answer", async (t) => {
+    const { l, app, indexer } = await world(t);
     const ready = await app.inject({ url: "/readyz" });
     expect([ready.statusCode, ready.json()]).toEqual([200, { ready: true, lag: 0 }]);
-    const dead = await appWith({ provider: deadProvider(), indexerStats: indexer.stats });
+    const dead = await appWith(t, l, { provider: deadProvider(), indexerStats: indexer.stats });
     const r = await dead.inject({ url: "/readyz" });
     expect([r.statusCode, r.json().ready, r.json().reason.code]).toEqual([503, false, "RPC_UNAVAILABLE"]);
     expect(r.json().reason.message).toMatch(/ECONNREFUSED/);
-    await dead.close();
   });
 
-  it("is not ready, with the reason, once the indexer's loop has stopped (a reorg deeper than finality)", async () => {
+  it("is not ready, with the reason, once the indexer's loop has stopped (a reorg deeper than finality)", async (t) => {
+    const { l } = await seeded(strictSeed);
     const snapshot = await hre.network.provider.send("evm_snapshot", []);
     for (let i = 0; i < 6; i++) await (await l.consents.connect(l.patient2).grantConsent(l.patient2.address, 1, 1, (await time.latest()) + 1000)).wait();
     const store = await IndexStore.open(tempDb());
-    const shallow = createIndexer({ provider: inProcess, deployment, store, finality: 3, pollMs: 10 });
+    closeAfter(t, store);
+    const shallow = createIndexer({ provider: inProcess, deployment: await deploymentOf(l), store, finality: 3, pollMs: 10 });
     await shallow.syncOnce();
     const stop = new AbortController();
     const supervised = superviseIndexer(shallow, stop.signal);
-    const a = await appWith({ indexerStats: shallow.stats, indexerHealth: supervised.health }, store);
+    const a = await appOver(t, l, store, { indexerStats: shallow.stats, indexerHealth: supervised.health });
     expect((await a.inject({ url: "/readyz" })).statusCode).toBe(200);
     await hre.network.provider.send("evm_revert", [snapshot]);
     for (let i = 0; i < 8; i++) await (await l.consents.connect(l.guardian).grantConsent(l.guardian.address, 1, 1, (await time.latest()) + 1000)).wait();
@@ -241,15 +249,16 @@ describe("/readyz", () => {
     expect([r.statusCode, r.json().reason.code]).toEqual([503, "REORG_TOO_DEEP"]);
     expect(r.json().reason.message).toMatch(/rebuild the index/);
     stop.abort();
-    await a.close();
-    await store.close();
   });
 });
 
 describe("SIWE", () => {
-  const verify = async (o: Parameters<typeof siwe>[2], auth = createAuth(l, hre.ethers.provider, AUTH)) => {
-    const { message, signature } = await siwe(l.auditor, auth.issueNonce(), o);
-    return auth.signIn(message, signature);
+  /** The auditor signs in with message fields `o` to `auth` (default: the tests' AUTH over the seeded chain). */
+  const verify = async (o: Parameters<typeof siwe>[2], auth?: ReturnType<typeof createAuth>) => {
+    const { l } = await seeded(strictSeed);
+    const a = auth ?? createAuth(l, hre.ethers.provider, AUTH);
+    const { message, signature } = await siwe(l.auditor, a.issueNonce(), o);
+    return a.signIn(message, signature);
   };
   it("refuses an issuedAt outside its window (before the nonce, or in the future)", async () => {
     await expect(verify({ issuedAt: "2000-01-01T00:00:00.000Z" })).rejects.toMatchObject({ code: "SIWE_INVALID", message: /issued at 2000-01-01/ });
@@ -267,6 +276,7 @@ describe("SIWE", () => {
   });
 
   it("refuses a URI whose scheme or host is not the server's public URL, accepts another path on it", async () => {
+    const { l } = await seeded(strictSeed);
     const plain = createAuth(l, hre.ethers.provider, { ...AUTH, uri: "http://medprov.test" });
     await expect(verify({ uri: "https://medprov.test" }, plain)).rejects.toMatchObject({ code: "SIWE_INVALID", message: /scheme and host/ });
     await expect(verify({ uri: "http://medprov.test:8443" }, plain)).rejects.toMatchObject({ code: "SIWE_INVALID" });
@@ -275,7 +285,8 @@ describe("SIWE", () => {
 });
 
 describe("chain time: a chain whose clock runs two days ahead of this host", () => {
-  it("/valid without time or block answers at the head block, with its number and ISO time", async () => {
+  it("/valid without time or block answers at the head block, with its number and ISO time", async (t) => {
+    const { l, app, auditor } = await world(t);
     await hre.network.provider.send("evm_increaseTime", [2 * DAY]);
     await mine(1);
     const head = await hre.ethers.provider.getBlock("latest");
@@ -288,7 +299,8 @@ describe("chain time: a chain whose clock runs two days ahead of this host", () 
     }
   });
 
-  it("FHIR Consent.status is computed at chain time: a consent the chain holds expired is inactive", async () => {
+  it("FHIR Consent.status is computed at chain time: a consent the chain holds expired is inactive", async (t) => {
+    const { l, app, indexer, auditor } = await world(t);
     const expiresAt = (await time.latest()) + 3600;
     await (await l.consents.connect(l.patient2).grantConsent(l.patient2.address, Purpose.RESEARCH, ORG.HOSPITAL_B, expiresAt)).wait();
     await hre.network.provider.send("evm_increaseTime", [2 * 3600]);
@@ -302,7 +314,8 @@ describe("chain time: a chain whose clock runs two days ahead of this host", () 
     expect(b.timestamp).toBe(new Date((await time.latest()) * 1000).toISOString());
   });
 
-  it("?since= takes Unix seconds or ISO 8601 and compares with block times", async () => {
+  it("?since= takes Unix seconds or ISO 8601 and compares with block times", async (t) => {
+    const { app, auditor } = await world(t);
     const all = (await app.inject({ url: "/fhir/AuditEvent", headers: { authorization: auditor } })).json();
     expect(all.timestamp).toBe(new Date((await time.latest()) * 1000).toISOString()); // a search's "now" is the head block's too
     const times: string[] = all.entry.map((e: { resource: { recorded: string } }) => e.resource.recorded);

@@ -4,18 +4,16 @@
  * purpose set its names and every subgroup label its text. Asserts the presence and form of those
  * fields (not whole bodies), and the list routes' filters and cursor paging.
  */
-import { describe, it, expect, beforeAll } from "vitest";
+import { describe, it, expect } from "vitest";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
+import type { FastifyInstance } from "fastify";
 import { ORG } from "../helpers/fixture";
-import { apiWorld, type ApiWorld } from "../helpers/api-fixture";
+import { apiSeed } from "../helpers/api-fixture";
+import { readOnly, seeded, serve } from "../helpers/api-build";
 import { isoOf } from "../../src/sdk";
 
-let w: ApiWorld;
-let auditor: string;
-beforeAll(async () => {
-  w = await apiWorld();
-  auditor = `Bearer ${await w.signIn(w.l.auditor)}`;
-}, 120_000);
+/** apiSeed's ledger (seeded once, reverted to before each test) behind one app per describe: these tests only read. */
+const sharedApp = () => readOnly(apiSeed, { rateLimit: 1_000_000 });
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 /** Numeric fields that are chain times: each must have an `…Iso` sibling. */
@@ -47,8 +45,9 @@ function unworded(value: unknown, path = "$"): string[] {
 }
 
 describe("answers in words, one per route", () => {
-  const get = async (url: string, bearer?: string) => {
-    const r = await w.app.inject({ url, headers: bearer ? { authorization: bearer } : {} });
+  const world = sharedApp();
+  const reader = (app: FastifyInstance) => async (url: string, bearer?: string) => {
+    const r = await app.inject({ url, headers: bearer ? { authorization: bearer } : {} });
     expect(r.statusCode, `${url}: ${r.body.slice(0, 300)}`).toBe(200);
     const body = r.json();
     expect(unworded(body), url).toEqual([]);
@@ -56,6 +55,8 @@ describe("answers in words, one per route", () => {
   };
 
   it("registry: members, models, versions, datasets", async () => {
+    const w = await world();
+    const get = reader(w.app);
     const members = await get("/members");
     expect(members.find((m: { orgId: number }) => m.orgId === ORG.AUDITOR)).toMatchObject({ roleName: "AUDITOR", statusName: "ACTIVE", admittedTimeIso: expect.stringMatching(ISO) });
     const models = await get("/models");
@@ -74,6 +75,9 @@ describe("answers in words, one per route", () => {
   });
 
   it("consortium-internal: deployments, reports with subgroup labels as text, alerts, dataset uses", async () => {
+    const w = await world();
+    const get = reader(w.app);
+    const auditor = await w.bearer(w.l.auditor);
     expect((await get(`/versions/${w.ids.versionId}/deployments`, auditor))[0]).toMatchObject({ hospitalName: "Hospital A", timeIso: expect.stringMatching(ISO) });
     const [report] = await get(`/versions/${w.ids.versionId}/reports`, auditor);
     expect(report).toMatchObject({ hospitalName: "Hospital A", aucPercent: 90, periodStartIso: "1970-01-01T00:00:01.000Z" });
@@ -83,6 +87,9 @@ describe("answers in words, one per route", () => {
   });
 
   it("consents: slots, history, validity", async () => {
+    const w = await world();
+    const get = reader(w.app);
+    const auditor = await w.bearer(w.l.auditor);
     const slots = await get(`/consents/${w.l.patient.address}`, auditor);
     const training = slots.find((c: { purposeName: string }) => c.purposeName === "MODEL_TRAINING");
     expect(training).toMatchObject({ granteeName: "any member", revokedAtIso: expect.stringMatching(ISO), grantedAtIso: expect.stringMatching(ISO) });
@@ -93,6 +100,9 @@ describe("answers in words, one per route", () => {
   });
 
   it("traces and reports: batches, recall and revocation impact, fairness alerts", async () => {
+    const w = await world();
+    const get = reader(w.app);
+    const auditor = await w.bearer(w.l.auditor);
     const { batches } = await get("/batches", auditor);
     expect(batches[0]).toMatchObject({ hospitalName: "Hospital A", fromTimeIso: expect.stringMatching(ISO), toTimeIso: expect.stringMatching(ISO) });
     expect(await get(`/reports/recall-impact/${w.ids.versionId}`, auditor)).toMatchObject({ statusName: "APPROVED", hospitals: [{ hospitalName: "Hospital A", traces: 2 }] });
@@ -108,13 +118,16 @@ describe("answers in words, one per route", () => {
 });
 
 describe("GET /datasets and GET /versions", () => {
-  const list = async (url: string) => {
-    const r = await w.app.inject({ url });
+  const world = sharedApp();
+  const lister = (app: FastifyInstance) => async (url: string) => {
+    const r = await app.inject({ url });
     expect(r.statusCode, r.body.slice(0, 300)).toBe(200);
     return r.json();
   };
 
   it("list every dataset, filter by custodian and status, page with the cursor", async () => {
+    const w = await world();
+    const list = lister(w.app);
     const all = await list("/datasets");
     expect(all.datasets.map((d: { datasetId: string }) => d.datasetId)).toEqual(expect.arrayContaining([w.ids.datasetId.toLowerCase(), w.ids.dataset2.toLowerCase()]));
     expect(all.next).toBeNull();
@@ -138,6 +151,8 @@ describe("GET /datasets and GET /versions", () => {
   });
 
   it("list every version, filter by model, developer and status, page with the cursor", async () => {
+    const w = await world();
+    const list = lister(w.app);
     const all = await list("/versions");
     expect(all.versions.map((v: { versionId: string; statusName: string }) => [v.versionId, v.statusName])).toEqual([[w.ids.versionId.toLowerCase(), "APPROVED"], [w.ids.version2.toLowerCase(), "SUBMITTED"]]);
     expect((await list(`/versions?model=${w.ids.model2}`)).versions.map((v: { versionId: string }) => v.versionId)).toEqual([w.ids.version2.toLowerCase()]);
@@ -151,6 +166,7 @@ describe("GET /datasets and GET /versions", () => {
   });
 
   it("refuses an unknown status and a malformed cursor by name", async () => {
+    const w = await world();
     for (const url of ["/versions?status=LOST", "/datasets?after=abc", "/versions?developer=x"]) {
       const r = await w.app.inject({ url });
       expect([r.statusCode, typeof r.json().error.code], url).toEqual([400, "string"]);
@@ -159,6 +175,7 @@ describe("GET /datasets and GET /versions", () => {
 });
 
 describe("sentences as a person writes them", () => {
+  const world = sharedApp();
   it("policy refusals in the policy's own terms, roles with their article, organisations with their names", async () => {
     const { explain } = await import("../../src/sdk");
     const v = "0x" + "ab".repeat(32);
@@ -181,35 +198,29 @@ describe("sentences as a person writes them", () => {
     ]);
   });
 
-  it("a ledger refusal the API relays names the organisation it is about", async () => {
-    const hre = (await import("hardhat")).default;
+  it("a ledger refusal the API relays names the organisation it is about", async (t) => {
     const { Patient } = await import("../../src/sdk");
     const { Purpose } = await import("../../src/constants");
-    const { buildApp, createFastify } = await import("../../src/api");
-    const { createQueries } = await import("../../src/indexer");
-    const { deploymentOf, indexFresh } = await import("../helpers/indexing");
-    const { AUTH } = await import("../helpers/api-fixture");
-    const deployment = await deploymentOf(w.l);
-    const { store } = await indexFresh(deployment);
-    const relaying = createFastify();
+    const w = await seeded(apiSeed);
     // The relayer's own organisation is suspended: the chain refuses its writes, by its number.
-    await relaying.register(buildApp, { queries: createQueries(store), ledger: w.l, deployment, provider: hre.ethers.provider, auth: AUTH, relayer: w.l.suspendedHospital });
+    const { app: relaying } = await serve(t, w.l, { relayer: w.l.suspendedHospital, indexerStats: undefined });
     const signed = await new Patient(w.l, w.l.patient2).signGrant({ purpose: Purpose.TREATMENT, grantee: ORG.HOSPITAL_A, expiresAt: (await time.latest()) + 10 ** 6 });
     const r = await relaying.inject({ method: "POST", url: "/relay", payload: signed });
     expect([r.statusCode, r.json().error]).toEqual([422, { code: "ConsortiumMemberNotActive", message: `organisation ${ORG.HOSPITAL_SUSPENDED} (Hospital Suspended) is suspended, so it cannot write to the ledger` }]);
-    await relaying.close();
-    await store.close();
   });
 
   it("the API's refusals say who may read what", async () => {
-    const developer = `Bearer ${await w.signIn(w.l.developer)}`;
+    const w = await world();
+    const developer = await w.bearer(w.l.developer);
     const r = await w.app.inject({ url: "/batches", headers: { authorization: developer } });
     expect([r.statusCode, r.json().error]).toEqual([403, { code: "FORBIDDEN", message: "a model developer may not read this (it is for hospitals, regulators, auditors, appraisers)" }]);
   });
 });
 
 describe("the OpenAPI document", () => {
+  const world = sharedApp();
   it("every route has a summary, a description, tags, a described answer per status with an example, and the bearer scheme", async () => {
+    const w = await world();
     const { ROUTE_DOCS } = await import("../../src/api/docs");
     const { ERROR_CATALOGUE } = await import("../../src/api");
     const doc = (await w.app.inject({ url: "/openapi.json" })).json();
@@ -244,6 +255,7 @@ describe("the OpenAPI document", () => {
   });
 
   it("/docs shows the same document", async () => {
+    const w = await world();
     let page = await w.app.inject({ url: "/docs" });
     for (let hops = 0; page.statusCode === 302 && hops < 3; hops++) page = await w.app.inject({ url: new URL(String(page.headers.location), "http://x/docs/").pathname });
     expect(page.statusCode, page.body.slice(0, 200)).toBe(200);
