@@ -13,6 +13,7 @@ import type { Provenance } from "@medplum/fhirtypes";
 import { h } from "../helpers/builders";
 import { deploymentOf, indexFresh } from "../helpers/indexing";
 import { AUTH, bearerFor } from "../helpers/api-fixture";
+import { closeAfter } from "../helpers/api-build";
 import { fhirProblems } from "../helpers/fhir-validate";
 import { anchorOne, decision, evidenceWorld, incidentOf } from "../helpers/evidence-world";
 import { createQueries } from "../../src/indexer";
@@ -58,12 +59,13 @@ describe("evidence pack: the appraiser by name", () => {
     expect(evidenceSummary(pack).at(-1)).toBe("determination: none yet");
   });
 
-  it("GET /incidents/:id/evidence names it from the index, in JSON and ?format=fhir", async () => {
+  it("GET /incidents/:id/evidence names it from the index, in JSON and ?format=fhir", async (t) => {
     const f = await loadFixture(determined);
     const { store } = await indexFresh(f.deployment);
     const receipts = new IncidentReceipts(mkdtempSync(join(tmpdir(), "medprov-receipts-")));
     await receipts.put(f.id, f.receipt);
     const app = createFastify({});
+    closeAfter(t, app);
     await app.register(buildApp, { queries: createQueries(store), ledger: f.l, deployment: f.deployment, provider: hre.ethers.provider, auth: AUTH, rateLimit: 1_000_000, incidentReceipts: receipts });
     await app.ready();
     const headers = { authorization: await bearerFor(app, f.l.auditor) };

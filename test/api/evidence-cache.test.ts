@@ -4,12 +4,13 @@
  * weighting of the case changed gives a new pack; the cache holds at most `cacheSize` incidents.
  * Log reads are counted on the provider the route's ledger is connected through.
  */
-import { describe, it, expect } from "vitest";
+import { describe, it, expect, type TestContext } from "vitest";
 import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { h } from "../helpers/builders";
 import { deploymentOf, indexFresh } from "../helpers/indexing";
 import { AUTH, bearerFor } from "../helpers/api-fixture";
+import { closeAfter } from "../helpers/api-build";
 import { limitedProvider } from "../helpers/limited-provider";
 import { anchorOne, decision, evidenceWorld, incidentOf } from "../helpers/evidence-world";
 import { LiabilityCase } from "../../src/constants";
@@ -32,8 +33,8 @@ async function cacheWorld() {
   return { ...w, deployment, store, first, second, receipt, otherReceipt };
 }
 
-/** An app whose evidence route reads the chain through a counting provider; receipts filed through `file`. */
-async function appOf(f: Awaited<ReturnType<typeof cacheWorld>>, cacheSize?: number) {
+/** Test `t`'s own app (closed when it finishes) whose evidence route reads the chain through a counting provider; receipts filed through `file`. */
+async function appOf(t: TestContext, f: Awaited<ReturnType<typeof cacheWorld>>, cacheSize?: number) {
   const counted = limitedProvider();
   const filed = new Map<number, TraceReceipt>([[f.first, f.receipt]]);
   const app = createFastify({});
@@ -41,6 +42,7 @@ async function appOf(f: Awaited<ReturnType<typeof cacheWorld>>, cacheSize?: numb
     await buildApp(child, { queries: createQueries(f.store), ledger: f.l, deployment: f.deployment, provider: hre.ethers.provider, auth: AUTH, rateLimit: 1_000_000 });
     incidentEvidenceRoutes(child, { receipts: { get: async (id) => filed.get(id) }, ledger: connectLedger(f.deployment, counted.provider), deployment: f.deployment, cacheSize });
   });
+  closeAfter(t, app);
   await app.ready();
   const auth = await bearerFor(app, f.l.regulator);
   const ask = async (id: number, query = "") => {
@@ -52,9 +54,9 @@ async function appOf(f: Awaited<ReturnType<typeof cacheWorld>>, cacheSize?: numb
 }
 
 describe("GET /incidents/:id/evidence, cached", () => {
-  it("a second identical request reads no logs and no blocks, and answers the same pack (and its FHIR Bundle from it)", async () => {
+  it("a second identical request reads no logs and no blocks, and answers the same pack (and its FHIR Bundle from it)", async (t) => {
     const f = await loadFixture(cacheWorld);
-    const { ask } = await appOf(f);
+    const { ask } = await appOf(t, f);
     const once = await ask(f.first);
     expect([once.status, once.logReads > 10]).toEqual([200, true]);
     const again = await ask(f.first);
@@ -64,9 +66,9 @@ describe("GET /incidents/:id/evidence, cached", () => {
     expect([fhir.status, fhir.body.resourceType, fhir.logReads]).toEqual([200, "Bundle", 0]);
   });
 
-  it("a determination recorded, or the weighting of the case changed, gives a new pack", async () => {
+  it("a determination recorded, or the weighting of the case changed, gives a new pack", async (t) => {
     const f = await loadFixture(cacheWorld);
-    const { ask } = await appOf(f);
+    const { ask } = await appOf(t, f);
     expect((await ask(f.first)).body.determination).toBeNull();
     await (await f.l.incidents.connect(f.appraiser).recordDetermination(f.first, { developer: 3000, hospital: 1000, clinician: 6000 }, h("ruling"))).wait();
     const determined = await ask(f.first);
@@ -77,9 +79,9 @@ describe("GET /incidents/:id/evidence, cached", () => {
     expect([reweighted.logReads > 0, reweighted.body.weighting.shares]).toEqual([true, { DEVELOPER: 5000, HOSPITAL: 0, CLINICIAN: 5000 }]);
   });
 
-  it("a receipt filed turns 409 into the pack, and the cache holds at most cacheSize incidents", async () => {
+  it("a receipt filed turns 409 into the pack, and the cache holds at most cacheSize incidents", async (t) => {
     const f = await loadFixture(cacheWorld);
-    const { ask, file } = await appOf(f, 1);
+    const { ask, file } = await appOf(t, f, 1);
     expect([(await ask(f.second)).status, (await ask(f.second)).body.error.code]).toEqual([409, "EVIDENCE_NO_RECEIPT"]);
     file(f.second, f.otherReceipt);
     const filed = await ask(f.second);

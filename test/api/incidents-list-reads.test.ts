@@ -8,6 +8,7 @@ import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { deploymentOf, indexFresh } from "../helpers/indexing";
 import { AUTH, bearerFor } from "../helpers/api-fixture";
+import { closeAfter } from "../helpers/api-build";
 import { anchorOne, decision, evidenceWorld, incidentOf } from "../helpers/evidence-world";
 import { createQueries } from "../../src/indexer";
 import { buildApp, createFastify } from "../../src/api";
@@ -22,12 +23,13 @@ async function threeIncidents() {
 }
 
 describe("GET /incidents, catalogue reads", () => {
-  it("reads the category catalogue once for a list of three incidents, and once for one incident", async () => {
+  it("reads the category catalogue once for a list of three incidents, and once for one incident", async (t) => {
     const f = await loadFixture(threeIncidents);
     const queries = createQueries(f.store);
     let reads = 0;
     const counted = { ...queries, incidentCategories: () => (reads++, queries.incidentCategories()) };
     const app = createFastify({});
+    closeAfter(t, app);
     await app.register(buildApp, { queries: counted, ledger: f.l, deployment: f.deployment, provider: hre.ethers.provider, auth: AUTH, rateLimit: 1_000_000 });
     await app.ready();
     const headers = { authorization: await bearerFor(app, f.l.auditor) };
