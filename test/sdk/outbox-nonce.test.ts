@@ -50,4 +50,37 @@ describe("OutboxSigner's learned nonce", () => {
     expect(entries[2].hash).toBe(second.result.txHash);
     expect((await l.consents.queryFilter(l.consents.filters.ConsentGranted(second.patient.address))).length).toBe(1);
   });
+
+  it("a nonce the same key holds pending elsewhere (in the node's pool, not yet mined): the entry is named replaced and the write signed again behind it, landing once", async () => {
+    const l = await loadFixture(ledgerFixture);
+    const outbox = await Outbox.open(join(mkdtempSync(join(tmpdir(), "medprov-outbox-")), "outbox"));
+    opened.push(outbox);
+    const signer = new OutboxSigner(outbox, hospitalKey());
+    const first = await relay(l, signer, "contested-first");
+    const learned = (await outbox.get(first.result.txHash))!.nonce + 1;
+    await provider.send("evm_setAutomine", [false]);
+    try {
+      const other = await hospitalKey().sendTransaction({ to: hospitalKey().address, value: 0n, nonce: learned }); // pending, not mined
+      const second = relay(l, signer, "contested-second");
+      // The relay waits for its receipt; mine until it has one (the other send, then the relay behind it).
+      let settled: Awaited<typeof second> | undefined;
+      void second.then((r) => (settled = r), () => undefined);
+      for (let i = 0; i < 50 && !settled; i++) {
+        await provider.send("evm_mine", []);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const { result, patient } = await second;
+      expect((await other.wait())!.status).toBe(1);
+      const entries = await outbox.entries();
+      expect(entries.map((e) => [e.nonce, e.state])).toEqual([
+        [learned - 1, "acknowledged"],
+        [learned, "replaced"],
+        [learned + 1, "acknowledged"],
+      ]);
+      expect(entries[2].hash).toBe(result.txHash);
+      expect((await l.consents.queryFilter(l.consents.filters.ConsentGranted(patient.address))).length).toBe(1);
+    } finally {
+      await provider.send("evm_setAutomine", [true]);
+    }
+  });
 });
