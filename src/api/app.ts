@@ -103,7 +103,9 @@ export interface Kit {
 }
 
 export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<void> {
-  const auth = createAuth(o.ledger, o.provider, o.auth);
+  // Through getters: `serve` follows the manifest, so after a migration roles are read from the
+  // successor's Consortium and evidence from its contracts, without a restart.
+  const auth = createAuth({ get consortium() { return o.ledger.consortium; } }, o.provider, o.auth);
   const counters = new Map<string, { count: number; seconds: number }>();
   app.decorateRequest("publicOrigin", o.publicOrigin ?? null);
 
@@ -120,7 +122,7 @@ export async function buildApp(app: FastifyInstance, o: AppOptions): Promise<voi
   addHooks(app, auth, counters, kit.names);
   for (const routes of [healthRoutes, registryRoutes, consentRoutes, traceRoutes, relayRoutes, fhirRoutes, fhirReadRoutes, reportRoutes, inputFormatRoutes, incidentRoutes, webRoutes]) routes(kit);
   // The appraiser's name from the index, rather than a log read from the chain per pack.
-  if (o.incidentReceipts) incidentEvidenceRoutes(app, { receipts: o.incidentReceipts, ledger: o.ledger, deployment: o.deployment, orgName: async (id) => (await o.queries.member(id))?.name });
+  if (o.incidentReceipts) incidentEvidenceRoutes(app, { receipts: o.incidentReceipts, get ledger() { return o.ledger; }, get deployment() { return o.deployment; }, orgName: async (id) => (await o.queries.member(id))?.name });
 }
 
 function addHooks(app: FastifyInstance, auth: ReturnType<typeof createAuth>, counters: Kit["counters"], names: Kit["names"]): void {

@@ -66,7 +66,7 @@ export function checkSiweMessage(m: SiweMessage, o: { domain: string; uri: strin
  * Reads callers' roles at the chain head: the head looked at most once per `headMaxAge` ms (0: every
  * time), and each address's role once per head block, shared by concurrent requests.
  */
-function createRoleReader(ledger: LedgerContracts, provider: Provider, headMaxAge: number): (address: string) => Promise<Caller> {
+function createRoleReader(ledger: Pick<LedgerContracts, "consortium">, provider: Provider, headMaxAge: number): (address: string) => Promise<Caller> {
   let head = { block: -1, seenAt: 0 };
   let looking: Promise<number> | undefined;
   /** Roles (or the refusal) per address, valid for `rolesAt` only. */
@@ -132,7 +132,7 @@ function createRoleReader(ledger: LedgerContracts, provider: Provider, headMaxAg
   return roleOf;
 }
 
-export function createAuth(ledger: LedgerContracts, provider: Provider, o: AuthOptions) {
+export function createAuth(ledger: Pick<LedgerContracts, "consortium">, provider: Provider, o: AuthOptions) {
   const nonces = new Map<string, { issued: number; expires: number }>();
   const sessions = new Map<string, { address: string; expires: number }>();
   const nonceTtl = o.nonceTtlMs ?? 5 * 60_000;

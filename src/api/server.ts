@@ -6,11 +6,11 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { SerializerSelector, type SerializerFactory } from "@fastify/fast-json-stringify-compiler";
 import { JsonRpcProvider, type BaseWallet } from "ethers";
 import { IndexStore, createIndexer, createQueries, httpRpc, type Logger } from "../indexer";
-import { MedprovError, OutboxSigner, connectLedger, readDomain, type Deployment, type Outbox } from "../sdk";
+import { MedprovError, OutboxSigner, connectLedger, readDomain, type Deployment, type LedgerContracts, type Outbox } from "../sdk";
 import { buildApp, sendError, type AppOptions } from "./app";
 import { superviseIndexer } from "./health";
 import { IncidentReceipts, incidentReceiptsDir } from "./incident-receipts";
-import { serveWebApp, webBuildExists } from "../web";
+import { serveWebApp, webBuildExists, type WebConfig } from "../web";
 
 /**
  * Fastify's own response serializers (compiled from each route's response schema, so they still
@@ -107,6 +107,26 @@ export const LISTEN_ERRORS: Record<string, [code: string, why: string]> = {
   ENOTFOUND: ["BAD_HOST", "does not resolve"],
 };
 
+/**
+ * The web app's config, read again when the manifest the API follows changes: patients sign consents
+ * for the consent registry of the current generation, so a migration must reach the page without a
+ * restart. One read of the registry's EIP-712 domain per generation; a failed read is tried again.
+ */
+function webConfigFollowing(deployment: () => Deployment, ledger: () => LedgerContracts, base: Omit<WebConfig, "consentDomain">): () => Promise<WebConfig> {
+  let read: { d: Deployment; config: Promise<WebConfig> } | undefined;
+  return () => {
+    const d = deployment();
+    if (read?.d !== d) {
+      const config = readDomain(ledger().consents).then((domain) => ({ ...base, consentDomain: { name: String(domain.name), version: String(domain.version), chainId: Number(domain.chainId), verifyingContract: String(domain.verifyingContract) } }));
+      config.catch(() => {
+        if (read?.config === config) read = undefined;
+      });
+      read = { d, config };
+    }
+    return read.config;
+  };
+}
+
 export async function startService(o: ServiceOptions) {
   const store = await IndexStore.open(o.db);
   const provider = new JsonRpcProvider(o.rpc, o.deployment.chainId, { staticNetwork: true, cacheTimeout: -1 });
@@ -160,8 +180,9 @@ export async function startService(o: ServiceOptions) {
     };
     // The web app (src/web), when its build exists: its config (and the demo's identities) as API routes, its files at /.
     if (webBuildExists()) {
-      const domain = await readDomain(options.ledger.consents);
-      options.web = { identities: o.demoIdentities, config: { chainId: o.deployment.chainId, siwe: { domain: url.host, uri: url.origin }, consentDomain: { name: String(domain.name), version: String(domain.version), chainId: Number(domain.chainId), verifyingContract: String(domain.verifyingContract) } } };
+      const config = webConfigFollowing(() => indexer.deployment(), ledgerNow, { chainId: o.deployment.chainId, siwe: { domain: url.host, uri: url.origin } });
+      await config(); // a consent registry that cannot be read stops the start, as before
+      options.web = { identities: o.demoIdentities, config };
     }
     await app.register(buildApp, options);
     if (options.web) await serveWebApp(app);

@@ -146,11 +146,11 @@ describe("a running indexer follows a migration to a successor generation", () =
     }
   });
 
-  it("serve: the service's indexer adopts generation 2 from the manifest it re-reads, and its API names each batch's generation", async () => {
+  it("serve: the service's indexer adopts generation 2 from the manifest it re-reads; its API names each batch's generation, reads roles from generation 2's Consortium and gives the web app its consent registry", async () => {
     const { l, gen1, r1 } = await gen1World();
     let manifest = gen1;
     const bridge = await rpcBridge();
-    const service = await startService({ rpc: bridge.url, deployment: gen1, manifest: () => manifest, db: tempDb(), port: await freePort(), publicUrl: AUTH.uri, logger: false });
+    const service = await startService({ rpc: bridge.url, deployment: gen1, manifest: () => manifest, db: tempDb(), port: await freePort(), publicUrl: AUTH.uri, logger: false, headMaxAgeMs: 0 });
     try {
       const { contracts, deployment: migrated } = await deploySuccessor(l.deployer, gen1, { members: fixtureMembers(l) });
       const r2 = await writeInGeneration2(l, migrated, contracts);
@@ -164,6 +164,17 @@ describe("a running indexer follows a migration to a successor generation", () =
       expect(listed.json().batches.map((b: { tx: string; generation: number }) => [b.tx, b.generation])).toEqual([[r1[0].anchorTx, 1], [r2[0].anchorTx, 2]]);
       const verified = await service.app.inject({ method: "POST", url: "/verify", headers: { authorization: auditor }, payload: { receipts: [r1[0], r2[0]] } });
       expect(verified.json().results.map((r: { valid: boolean }) => r.valid)).toEqual([true, true]);
+
+      // Roles come from the successor's Consortium: a member suspended in generation 2 only (still
+      // active in generation 1's) is refused without a restart.
+      const hospitalB = await bearerFor(service.app, l.hospitalB);
+      const [orgB] = await contracts.consortium.keyInfo(l.hospitalB.address);
+      await (await contracts.consortium.connect(l.regulator).suspendMember(orgB)).wait();
+      const refused = await service.app.inject({ url: "/batches", headers: { authorization: hospitalB } });
+      expect([refused.statusCode, refused.json().error?.code]).toEqual([403, "FORBIDDEN"]);
+      // The web app has patients sign consents for the successor's consent registry.
+      const config = await service.app.inject({ url: "/web/config.json" });
+      expect([config.statusCode, config.json().consentDomain?.verifyingContract]).toEqual([200, await contracts.consents.getAddress()]);
     } finally {
       await service.close();
       await bridge.close();

@@ -12,7 +12,8 @@ import * as sch from "../schemas";
 const { S } = sch;
 
 export interface WebRoutesOptions {
-  config: WebConfig;
+  /** The config, or how to read it per request (`serve`: the consent domain of the generation the API follows now). */
+  config: WebConfig | (() => Promise<WebConfig>);
   /** The demo identities file (written by `npm start` on the demo chain); absent elsewhere. */
   identities?: string;
 }
@@ -38,7 +39,10 @@ const identitiesSchema = S.obj({ warning: S.str, identities: S.arr(identity) });
 export function webRoutes({ app, o, route }: Kit): void {
   const web = o.web;
   if (!web) return;
-  app.get("/web/config.json", route("public", { response: { 200: configSchema } }, ["web"]), async (_req, reply) => reply.header("cache-control", "no-store").send({ ...web.config, demo: web.identities !== undefined }));
+  app.get("/web/config.json", route("public", { response: { 200: configSchema } }, ["web"]), async (_req, reply) => {
+    const config = typeof web.config === "function" ? await web.config() : web.config;
+    return reply.header("cache-control", "no-store").send({ ...config, demo: web.identities !== undefined });
+  });
   const path = web.identities;
   if (!path) return;
   // Public test keys (the well-known test mnemonic), offered only where start.ts wrote them: the demo chain.
