@@ -80,6 +80,7 @@ export const ERROR_CATALOGUE = {
   OUTBOX_LOCKED: unavailable("another process writes with this server's outbox"),
   OUTBOX_FORMAT: serverFault("the outbox was written by another layout"),
   OUTBOX_NO_PROVIDER: serverFault("the relayer has no provider (configuration)"),
+  OUTBOX_NO_FEE_DATA: serverFault("the chain node gave neither EIP-1559 fees nor a gas price (its configuration)"),
   OUTBOX_UNKNOWN_TX: serverFault("the outbox was asked about a transaction it never kept"),
   OUTBOX_KEY_CONFLICT: e(409, "an idempotency key already names another write"),
   TX_REPLACED: unavailable("another transaction took this write's nonce; send it again"),

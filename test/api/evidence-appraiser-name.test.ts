@@ -11,11 +11,11 @@ import { join } from "node:path";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import type { Provenance } from "@medplum/fhirtypes";
 import { h } from "../helpers/builders";
-import { deploymentOf, indexFresh } from "../helpers/indexing";
+import { indexFresh } from "../helpers/indexing";
 import { AUTH, bearerFor } from "../helpers/api-fixture";
 import { closeAfter } from "../helpers/api-build";
 import { fhirProblems } from "../helpers/fhir-validate";
-import { anchorOne, decision, evidenceWorld, incidentOf } from "../helpers/evidence-world";
+import { anchorOne, decision, evidenceWorld, incidentOf, evidenceDeployment } from "../helpers/evidence-world";
 import { createQueries } from "../../src/indexer";
 import { IncidentReceipts, buildApp, createFastify } from "../../src/api";
 import { buildEvidencePack } from "../../src/sdk";
@@ -29,8 +29,7 @@ async function determined() {
   const receipt = await anchorOne(w.l, await decision(w.l, w.versionId));
   const id = await incidentOf(w.l, receipt, "INCORRECT");
   await (await w.l.incidents.connect(w.appraiser).recordDetermination(id, { developer: 3000, hospital: 1000, clinician: 6000 }, h("ruling"))).wait();
-  const base = await deploymentOf(w.l);
-  const deployment = { ...base, addresses: { ...base.addresses, incidents: await w.l.incidents.getAddress() } };
+  const deployment = await evidenceDeployment(w.l);
   return { ...w, receipt, id, deployment, appraiserOrg: Number((await w.l.incidents.determination(id)).appraiser) };
 }
 

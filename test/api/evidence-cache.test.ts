@@ -8,11 +8,11 @@ import { describe, it, expect, type TestContext } from "vitest";
 import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { h } from "../helpers/builders";
-import { deploymentOf, indexFresh } from "../helpers/indexing";
+import { indexFresh } from "../helpers/indexing";
 import { AUTH, bearerFor } from "../helpers/api-fixture";
 import { closeAfter } from "../helpers/api-build";
 import { limitedProvider } from "../helpers/limited-provider";
-import { anchorOne, decision, evidenceWorld, incidentOf } from "../helpers/evidence-world";
+import { anchorOne, decision, evidenceWorld, incidentOf, evidenceDeployment } from "../helpers/evidence-world";
 import { LiabilityCase } from "../../src/constants";
 import { connectLedger } from "../../src/core";
 import { createQueries } from "../../src/indexer";
@@ -27,8 +27,7 @@ async function cacheWorld() {
   const first = await incidentOf(w.l, receipt, "INCORRECT");
   const otherReceipt = await anchorOne(w.l, await decision(w.l, w.versionId));
   const second = await incidentOf(w.l, otherReceipt, "INCORRECT");
-  const base = await deploymentOf(w.l);
-  const deployment = { ...base, addresses: { ...base.addresses, incidents: await w.l.incidents.getAddress() } };
+  const deployment = await evidenceDeployment(w.l);
   const { store } = await indexFresh(deployment);
   return { ...w, deployment, store, first, second, receipt, otherReceipt };
 }

@@ -7,10 +7,10 @@
  */
 import { describe, it, expect, type TestContext } from "vitest";
 import hre from "hardhat";
-import { deploymentOf, indexFresh } from "../helpers/indexing";
+import { indexFresh } from "../helpers/indexing";
 import { AUTH, bearerFor } from "../helpers/api-fixture";
 import { closeAfter, seeded } from "../helpers/api-build";
-import { anchorOne, decision, evidenceWorld, incidentOf } from "../helpers/evidence-world";
+import { anchorOne, decision, evidenceWorld, incidentOf, evidenceDeployment } from "../helpers/evidence-world";
 import { verifyPack } from "../helpers/evidence-verifier";
 import { createQueries } from "../../src/indexer";
 import { buildApp, createFastify } from "../../src/api";
@@ -24,8 +24,7 @@ async function evidenceSeed() {
   const filedId = await incidentOf(w.l, receipt, "INCORRECT");
   const other = await anchorOne(w.l, await decision(w.l, w.versionId));
   const unfiledId = await incidentOf(w.l, other);
-  const base = await deploymentOf(w.l);
-  const deployment = { ...base, addresses: { ...base.addresses, incidents: await w.l.incidents.getAddress() } };
+  const deployment = await evidenceDeployment(w.l);
   return { ...w, deployment, receipt, filedId, unfiledId };
 }
 

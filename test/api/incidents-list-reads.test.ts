@@ -6,18 +6,17 @@
 import { describe, it, expect } from "vitest";
 import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { deploymentOf, indexFresh } from "../helpers/indexing";
+import { indexFresh } from "../helpers/indexing";
 import { AUTH, bearerFor } from "../helpers/api-fixture";
 import { closeAfter } from "../helpers/api-build";
-import { anchorOne, decision, evidenceWorld, incidentOf } from "../helpers/evidence-world";
+import { anchorOne, decision, evidenceWorld, incidentOf, evidenceDeployment } from "../helpers/evidence-world";
 import { createQueries } from "../../src/indexer";
 import { buildApp, createFastify } from "../../src/api";
 
 async function threeIncidents() {
   const w = await evidenceWorld();
   for (let k = 0; k < 3; k++) await incidentOf(w.l, await anchorOne(w.l, await decision(w.l, w.versionId)), "INCORRECT");
-  const base = await deploymentOf(w.l);
-  const deployment = { ...base, addresses: { ...base.addresses, incidents: await w.l.incidents.getAddress() } };
+  const deployment = await evidenceDeployment(w.l);
   const { store } = await indexFresh(deployment);
   return { ...w, deployment, store };
 }

@@ -28,6 +28,12 @@ export async function evidenceWorld() {
   return { l, appraiser, ...v };
 }
 
+/** `l`'s manifest as `medprov deploy` writes it, naming its IncidentRegistry. */
+export async function evidenceDeployment(l: Ledger) {
+  const base = await deploymentOf(l);
+  return { ...base, addresses: { ...base.addresses, incidents: await l.incidents.getAddress() } };
+}
+
 /** A compliant format-2 decision of the consented patient at chain time `at` (default now), with overrides. */
 export async function decision(l: Ledger, versionId: string, o: Partial<TraceInput> = {}, at?: number): Promise<TraceInput> {
   const now = at ?? (await time.latest());

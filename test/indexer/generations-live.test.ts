@@ -47,6 +47,17 @@ async function writeInGeneration2(l: Ledger, migrated: Deployment, contracts: Pa
 
 const head = () => hre.ethers.provider.getBlockNumber();
 
+/** `store` has the state digest of a fresh index built over `deployment`'s generations. */
+async function expectFreshEqual(store: IndexStore, deployment: Deployment): Promise<void> {
+  const fresh = await IndexStore.open(tempDb());
+  try {
+    await createIndexer({ provider: inProcess, deployment, store: fresh }).syncOnce();
+    expect(await store.digest()).toBe(await fresh.digest());
+  } finally {
+    await fresh.close();
+  }
+}
+
 describe("a running indexer follows a migration to a successor generation", () => {
   it("picks generation 2 up from the manifest it re-reads, catches it up from its first block, and equals a fresh index over both", async () => {
     const { l, gen1, r1 } = await gen1World();
@@ -84,13 +95,7 @@ describe("a running indexer follows a migration to a successor generation", () =
       stop.abort();
       await running;
 
-      const fresh = await IndexStore.open(tempDb());
-      try {
-        await createIndexer({ provider: inProcess, deployment: migrated, store: fresh }).syncOnce();
-        expect(await store.digest()).toBe(await fresh.digest());
-      } finally {
-        await fresh.close();
-      }
+      await expectFreshEqual(store, migrated);
     } finally {
       stop.abort();
       await running.catch(() => undefined);
@@ -200,13 +205,7 @@ describe("a running indexer follows a migration to a successor generation", () =
       for (let i = 0; i < 4; i++) await (await l2.consents.connect(l.patient2).grantConsent(l.patient2.address, i, 2, (await time.latest()) + 2000 + i)).wait();
       await indexer.syncOnce();
       expect(indexer.stats().reorgs).toBe(1);
-      const fresh = await IndexStore.open(tempDb());
-      try {
-        await createIndexer({ provider: inProcess, deployment: migrated, store: fresh }).syncOnce();
-        expect(await store.digest()).toBe(await fresh.digest());
-      } finally {
-        await fresh.close();
-      }
+      await expectFreshEqual(store, migrated);
     } finally {
       await store.close();
     }

@@ -13,8 +13,7 @@ import { join } from "node:path";
 import { ZeroHash } from "ethers";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { h } from "../helpers/builders";
-import { deploymentOf } from "../helpers/indexing";
-import { anchorOne, decision, evidenceWorld, incidentOf } from "../helpers/evidence-world";
+import { anchorOne, decision, evidenceWorld, incidentOf, evidenceDeployment } from "../helpers/evidence-world";
 import { verifyPack, type Manifest } from "../helpers/evidence-verifier";
 import { buildEvidencePack, partiesOf, verifyEvidencePack, type EvidencePack } from "../../src/sdk";
 import { proposalOf } from "../../src/sdk/accountability/evidence/build";
@@ -29,8 +28,7 @@ async function packWorld() {
   const id = await incidentOf(w.l, receipt, "INCORRECT");
   await (await w.l.incidents.connect(w.appraiser).recordDetermination(id, { developer: 3000, hospital: 1000, clinician: 6000 }, h("ruling"))).wait();
   const pack = await buildEvidencePack(w.l, id, receipt);
-  const base = await deploymentOf(w.l);
-  const deployment = { ...base, addresses: { ...base.addresses, incidents: await w.l.incidents.getAddress() } };
+  const deployment = await evidenceDeployment(w.l);
   const manifest: Manifest = { chainId: deployment.chainId, addresses: deployment.addresses };
   return { ...w, pack: JSON.parse(JSON.stringify(pack)) as EvidencePack, manifest, deployment };
 }

@@ -8,9 +8,8 @@ import { describe, it, expect } from "vitest";
 import hre from "hardhat";
 import { loadFixture, mine } from "@nomicfoundation/hardhat-network-helpers";
 import { h } from "../helpers/builders";
-import { deploymentOf } from "../helpers/indexing";
 import { limitedProvider } from "../helpers/limited-provider";
-import { anchorOne, decision, evidenceWorld, incidentOf } from "../helpers/evidence-world";
+import { anchorOne, decision, evidenceWorld, incidentOf, evidenceDeployment } from "../helpers/evidence-world";
 import { LIMITS } from "../../src/constants";
 import { blockRanges, connectLedger } from "../../src/core";
 import { buildEvidencePack, verifyEvidencePack } from "../../src/sdk";
@@ -20,8 +19,7 @@ async function determinedIncident() {
   const receipt = await anchorOne(w.l, await decision(w.l, w.versionId));
   const id = await incidentOf(w.l, receipt, "INCORRECT");
   await (await w.l.incidents.connect(w.appraiser).recordDetermination(id, { developer: 3000, hospital: 1000, clinician: 6000 }, h("ruling"))).wait();
-  const base = await deploymentOf(w.l);
-  const deployment = { ...base, addresses: { ...base.addresses, incidents: await w.l.incidents.getAddress() } };
+  const deployment = await evidenceDeployment(w.l);
   return { ...w, receipt, id, deployment };
 }
 

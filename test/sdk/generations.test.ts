@@ -16,14 +16,15 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { hexlify, randomBytes } from "ethers";
 import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
-import { GOVERNANCE_DELAY, ledgerFixture, ORG, type Ledger } from "../helpers/fixture";
+import { ledgerFixture, ORG, type Ledger } from "../helpers/fixture";
 import { modelWithVersion } from "../helpers/builders";
 import { clock, traceInput } from "../helpers/traces";
 import { inProcess, tempDb } from "../helpers/indexing";
 import { AUTH, bearerFor } from "../helpers/api-fixture";
+import { firstGeneration, fixtureMembers } from "../helpers/generations";
 import {
   Auditor, TraceBatcher, deploySuccessor, generationsOf, parseDeployment, receiptFor,
-  type Deployment, type FoundingMember, type TraceReceipt,
+  type Deployment, type TraceReceipt,
 } from "../../src/sdk";
 import { Purpose } from "../../src/constants";
 import { IndexStore, createIndexer, createQueries } from "../../src/indexer";
@@ -31,24 +32,6 @@ import { buildApp, createFastify } from "../../src/api";
 import { checkFormat } from "../../src/formats/validate";
 
 const ROOT = join(__dirname, "..", "..");
-
-/** Generation 1's manifest, as `medprov deploy` writes it (with every contract, governance and delay). */
-async function firstGeneration(l: Ledger): Promise<Deployment> {
-  const names = ["manager", "consortium", "consents", "datasets", "models", "traces", "incidents"] as const;
-  const addresses = Object.fromEntries(await Promise.all(names.map(async (k) => [k, await l[k].getAddress()]))) as Deployment["addresses"];
-  return { chainId: 31337, deploymentBlock: 0, governance: l.governance.address, governanceDelay: GOVERNANCE_DELAY, addresses, versions: {} };
-}
-
-/** The fixture's members, re-admitted in generation 2 in member-id order (active keys only), so ids keep meaning the same organisation. */
-const members = (l: Ledger): FoundingMember[] => [
-  { name: "Hospital A", role: "HOSPITAL", keys: [l.hospitalA.address] },
-  { name: "Hospital B", role: "HOSPITAL", keys: [l.hospitalB.address] },
-  { name: "Model Developer", role: "MODEL_DEVELOPER", keys: [l.developer.address] },
-  { name: "Regulator", role: "REGULATOR", keys: [l.regulator.address] },
-  { name: "Auditor", role: "AUDITOR", keys: [l.auditor.address] },
-  { name: "Hospital Suspended", role: "HOSPITAL", keys: [l.suspendedHospital.address] },
-  { name: "Developer B", role: "MODEL_DEVELOPER", keys: [l.developerB.address] },
-];
 
 const vaultDir = () => join(mkdtempSync(join(tmpdir(), "medprov-gen-")), "vault");
 
@@ -81,7 +64,7 @@ async function migratedWorld() {
   const receipts1 = await anchor(batcher1, v1, l, gen1);
   const headBefore = await hre.ethers.provider.getBlockNumber();
 
-  const { contracts, deployment } = await deploySuccessor(l.deployer, gen1, { members: members(l) });
+  const { contracts, deployment } = await deploySuccessor(l.deployer, gen1, { members: fixtureMembers(l) });
   const l2: Ledger = { ...l, ...contracts };
   await time.increase(60); // generation 2's writes a minute later: times tell the generations apart, not only blocks
   await consent(l2);
@@ -197,7 +180,7 @@ describe("ledger generations", () => {
     const gen1 = await firstGeneration(l);
     const early = await IndexStore.open(tempDb());
     await createIndexer({ provider: inProcess, deployment: gen1, store: early }).syncOnce();
-    const { contracts, deployment: migrated } = await deploySuccessor(l.deployer, gen1, { members: members(l) });
+    const { contracts, deployment: migrated } = await deploySuccessor(l.deployer, gen1, { members: fixtureMembers(l) });
     await mine(2);
     const late = await IndexStore.open(tempDb());
     await createIndexer({ provider: inProcess, deployment: gen1, store: late }).syncOnce(); // past the close, without generation 2
