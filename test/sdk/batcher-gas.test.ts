@@ -11,10 +11,10 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TransactionRequest } from "ethers";
-import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { ledgerFixture, ORG } from "../helpers/fixture";
-import { h, modelWithVersion } from "../helpers/builders";
-import { clock, traceInput } from "../helpers/traces";
+import { ORG } from "../helpers/fixture";
+import { h } from "../helpers/builders";
+import { traceInput } from "../helpers/traces";
+import { twoApprovedVersions } from "../helpers/two-versions";
 import { testWallets } from "../helpers/node";
 import { BatchRefusedError, Outbox, OutboxSigner, TraceBatcher, anchorGasLimit } from "../../src/sdk";
 
@@ -25,12 +25,7 @@ describe("TraceBatcher: one gas estimate per batch shape", () => {
   });
 
   it("a version suspended after the estimate was reused: the mined revert is named, the version quarantined, the rest anchored", async () => {
-    const l = await loadFixture(ledgerFixture);
-    const v1 = (await modelWithVersion(l, { approve: true, deploy: true })).versionId;
-    const v2 = (await modelWithVersion(l, { approve: true, deploy: true })).versionId;
-    await time.increase(10);
-    const now = await time.latest();
-    clock.now = () => now;
+    const { l, v1, v2 } = await twoApprovedVersions();
     const dir = mkdtempSync(join(tmpdir(), "medprov-gas-"));
     const outbox = await Outbox.open(join(dir, "outbox"));
     const signer = new OutboxSigner(outbox, testWallets(3)[2].connect(hre.ethers.provider)); // hospital A's key (the fixture's signer #2)

@@ -10,11 +10,11 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Signer } from "ethers";
-import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { ledgerFixture, ORG, type Ledger } from "../helpers/fixture";
-import { h, modelWithVersion } from "../helpers/builders";
-import { clock, traceInput } from "../helpers/traces";
+import { ORG, type Ledger } from "../helpers/fixture";
+import { h } from "../helpers/builders";
+import { traceInput } from "../helpers/traces";
 import { deploymentOf } from "../helpers/indexing";
+import { twoApprovedVersions } from "../helpers/two-versions";
 import { Level } from "level";
 import { Auditor, BatchRefusedError, TraceBatcher, TraceVault, VAULT_FORMAT, receiptFor, type MedprovError, type TraceInput } from "../../src/sdk";
 import { TraceTree } from "../../src/sdk/traces/merkle";
@@ -42,12 +42,7 @@ function firstSend<T extends Signer>(signer: T, before?: () => Promise<void>): T
 }
 
 async function setup() {
-  const l = await loadFixture(ledgerFixture);
-  const v1 = (await modelWithVersion(l, { approve: true, deploy: true })).versionId;
-  const v2 = (await modelWithVersion(l, { approve: true, deploy: true })).versionId;
-  await time.increase(10);
-  const now = await time.latest();
-  clock.now = () => now;
+  const { l, v1, v2 } = await twoApprovedVersions();
   const deployment = await deploymentOf(l);
   return { l, v1, v2, deployment, auditor: new Auditor(l, deployment, hre.ethers.provider) };
 }
