@@ -62,6 +62,9 @@ async function open(width: number): Promise<{ page: Page; problems: string[] }> 
   return { page, problems };
 }
 
+/** Whether the demo this file started still runs, and what it last printed: a 404 at `/` from a port another process took once the demo died reads otherwise like a missing web build. */
+const demoState = () => (child ? `${child.exitCode === null ? "running" : `exited with ${child.exitCode}`}; last output: ${output.slice(-800)}` : `external at ${api}`);
+
 async function signIn(page: Page, who: string): Promise<void> {
   await page.goto(`${api}/`);
   if (who.startsWith("patient-")) {
@@ -420,7 +423,7 @@ describe("web app", () => {
           const name = `${who || "signin"}${hash.replace("#/", "-")}-${width}`;
           // A page that never gets ready says why: its console errors, failed requests and what it shows.
           await page.getByText(ready).first().waitFor({ timeout: 60_000 }).catch(async (e: Error) => {
-            throw new Error(`${name} not ready (${e.message.split("\n")[0]}); problems: ${JSON.stringify(problems)}; page: ${(await page.locator("main").innerText().catch(() => "")).slice(0, 600)}`);
+            throw new Error(`${name} not ready (${e.message.split("\n")[0]}); problems: ${JSON.stringify(problems)}; page: ${(await page.locator("main").innerText().catch(() => "")).slice(0, 600)}; demo: ${demoState()}`);
           });
           await page.waitForFunction(() => document.querySelectorAll(".loading").length === 0, undefined, { timeout: 30_000 });
           if (hash === "#/auditor") {
