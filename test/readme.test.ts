@@ -15,7 +15,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -127,6 +127,9 @@ let chain: string;
 let start: ChildProcess | undefined;
 let output = "";
 let npxHelp: Promise<{ stdout: string }>;
+/** When the web app's build was written before npx ran (npm 11's npx installs the checkout into its cache, running `prepare`). */
+let webBuiltAt: number;
+const webBuildTime = () => statSync(join(ROOT, "dist", "web", "index.html")).mtimeMs;
 let env: NodeJS.ProcessEnv;
 
 /** A temporary copy of the repository to run the documentation in, and a PATH whose `npx medprov` is the CLI (prebuilt). */
@@ -179,6 +182,7 @@ beforeAll(async () => {
   start.stdout!.on("data", (d) => (output += d));
   start.stderr!.on("data", (d) => (output += d));
   // Meanwhile, npm's own resolution of `npx medprov` in the copy (real npx, not the PATH shortcut).
+  webBuiltAt = webBuildTime();
   npxHelp = exec("npx", ["medprov", "--help"], { cwd: dir, env: process.env });
   await waitReady();
 }, 600_000);
@@ -204,8 +208,10 @@ describe("the README is executable", () => {
     expect(b).toMatchObject({ flags: ["runnable"], commands: [{ line: 3, expectedExit: 1 }, { line: 5, text: "echo ok", expectedExit: 0 }] });
   });
 
-  it("npx medprov resolves to this package's CLI", async () => {
+  it("npx medprov resolves to this package's CLI, and does not rebuild the checkout on the way", async () => {
     expect((await npxHelp).stdout).toMatch(/^Usage: medprov \[options\] \[command\]/);
+    // A rebuild empties dist/web first: a running npm start answered 404 at / meanwhile (scripts/prepare.cjs).
+    expect(webBuildTime(), "dist/web/index.html rewritten by npx medprov").toBe(webBuiltAt);
   });
 
   it("every command of README.md and of docs/*.md's runnable blocks runs against npm start's demo, with its exit code and output shape", async () => {
