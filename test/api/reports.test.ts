@@ -173,11 +173,17 @@ describe("revocation impact", () => {
     await time.increase(5);
     // The MODEL_TRAINING revocation and v3 in one block: the same second, which chain time cannot order.
     await hre.network.provider.send("evm_setAutomine", [false]);
-    const revoke = await l.consents.connect(subject).revokeConsent(subject.address, Purpose.MODEL_TRAINING, NUMBERS.ANY_MEMBER);
     const v3In = versionInput([mine1.datasetId]);
-    const v3tx = await l.models.connect(l.developer).registerVersion(modelId, v3In);
-    await mine(1);
-    await hre.network.provider.send("evm_setAutomine", [true]);
+    // Automine back on whatever happens: a send refused here must not leave the file's chain stalled for the next test.
+    const [revoke, v3tx] = await (async () => {
+      try {
+        const both = [await l.consents.connect(subject).revokeConsent(subject.address, Purpose.MODEL_TRAINING, NUMBERS.ANY_MEMBER), await l.models.connect(l.developer).registerVersion(modelId, v3In)] as const;
+        await mine(1);
+        return both;
+      } finally {
+        await hre.network.provider.send("evm_setAutomine", [true]);
+      }
+    })();
     await Promise.all([revoke.wait(), v3tx.wait()]);
     const v3 = (await l.models.versionIdOf(modelId, v3In.weightsHash)).toLowerCase();
     await time.increase(5);
