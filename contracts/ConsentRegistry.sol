@@ -6,7 +6,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {IConsentRegistry} from "./interfaces/IConsentRegistry.sol";
 import {IConsortium} from "./interfaces/IConsortium.sol";
-import {CatalogueName} from "./lib/CatalogueName.sol";
+import {Catalogue} from "./lib/Catalogue.sol";
 import {Role, MemberStatus, MedprovConstants} from "./generated/MedprovConstants.sol";
 
 /// @title ConsentRegistry
@@ -15,6 +15,8 @@ import {Role, MemberStatus, MedprovConstants} from "./generated/MedprovConstants
 /// {IConsentRegistry}). A shared nonce is what let a relayed grant make a signed revocation stale;
 /// the signing time keeps a grant to one storage slot and cannot be consumed by anyone else.
 contract ConsentRegistry is IConsentRegistry, AccessManaged, EIP712 {
+    using Catalogue for Catalogue.Masked;
+
     string public constant VERSION = "2.0.0";
 
     /// @dev Type strings beside their hashes, so a reader can check one against the other.
@@ -29,9 +31,7 @@ contract ConsentRegistry is IConsentRegistry, AccessManaged, EIP712 {
 
     mapping(bytes32 consentId => Consent) private _consents;
     mapping(address subject => mapping(address delegate => bool)) private _delegates;
-    mapping(bytes32 nameHash => bool) private _purposeNames;
-    uint64 private _purposeMask;
-    uint8 private _purposeCount;
+    Catalogue.Masked private _purposeCatalogue;
 
     constructor(address manager, IConsortium consortium_)
         AccessManaged(manager)
@@ -133,12 +133,12 @@ contract ConsentRegistry is IConsentRegistry, AccessManaged, EIP712 {
 
     /// @inheritdoc IConsentRegistry
     function purposeCount() external view returns (uint8) {
-        return _purposeCount;
+        return _purposeCatalogue.count;
     }
 
     /// @inheritdoc IConsentRegistry
     function purposeMask() external view returns (uint64) {
-        return _purposeMask;
+        return _purposeCatalogue.mask;
     }
 
     /// @inheritdoc IConsentRegistry
@@ -167,7 +167,7 @@ contract ConsentRegistry is IConsentRegistry, AccessManaged, EIP712 {
         uint64 signedAt,
         address actor
     ) private {
-        if ((_purposeMask >> purpose) & 1 == 0) revert ConsentRegistryUnknownPurpose(purpose);
+        if ((_purposeCatalogue.mask >> purpose) & 1 == 0) revert ConsentRegistryUnknownPurpose(purpose);
         if (expiresAt <= block.timestamp) revert ConsentRegistryInvalidExpiry(expiresAt, block.timestamp);
         if (grantee != MedprovConstants.ANY_MEMBER) _requireGrantable(grantee);
         // One SSTORE: the whole slot is rewritten at once.
@@ -223,14 +223,8 @@ contract ConsentRegistry is IConsentRegistry, AccessManaged, EIP712 {
     }
 
     function _addPurpose(string memory name) private returns (uint8 purpose) {
-        purpose = _purposeCount;
-        if (purpose >= MedprovConstants.MAX_PURPOSES) revert ConsentRegistryCatalogueFull(MedprovConstants.MAX_PURPOSES);
-        if (!CatalogueName.isCanonical(bytes(name))) revert ConsentRegistryPurposeNameNotCanonical(name);
-        bytes32 nameHash = keccak256(bytes(name));
-        if (_purposeNames[nameHash]) revert ConsentRegistryPurposeNameTaken(name);
-        _purposeNames[nameHash] = true;
-        _purposeCount = purpose + 1;
-        _purposeMask |= uint64(1) << purpose;
+        purpose = _purposeCatalogue.add(name, MedprovConstants.MAX_PURPOSES, ConsentRegistryCatalogueFull.selector,
+            ConsentRegistryPurposeNameNotCanonical.selector, ConsentRegistryPurposeNameTaken.selector);
         emit PurposeAdded(purpose, name);
     }
 }

@@ -5,7 +5,7 @@ import {AccessManaged} from "@openzeppelin/contracts/access/manager/AccessManage
 import {IIncidentRegistry} from "./interfaces/IIncidentRegistry.sol";
 import {IConsortium} from "./interfaces/IConsortium.sol";
 import {ITraceAnchor} from "./interfaces/ITraceAnchor.sol";
-import {CatalogueName} from "./lib/CatalogueName.sol";
+import {Catalogue} from "./lib/Catalogue.sol";
 import {Role, Severity, OutputFinding, LiabilityCase, MedprovConstants} from "./generated/MedprovConstants.sol";
 
 /// @title IncidentRegistry
@@ -182,15 +182,13 @@ contract IncidentRegistry is IIncidentRegistry, AccessManaged {
         emit WeightingSet(liabilityCase, shares);
     }
 
+    /// @dev Not a Catalogue.Masked: categories keep no mask, and their count shares a slot with
+    /// `_incidentCount`, so reporting an incident reads both with one cold load.
     function _addCategory(string memory name) private returns (uint8 category) {
         category = _categoryCount;
-        if (category >= MedprovConstants.MAX_INCIDENT_CATEGORIES) {
-            revert IncidentRegistryCategoryCatalogueFull(MedprovConstants.MAX_INCIDENT_CATEGORIES);
-        }
-        if (!CatalogueName.isCanonical(bytes(name))) revert IncidentRegistryCategoryNameNotCanonical(name);
-        bytes32 nameHash = keccak256(bytes(name));
-        if (_categoryNames[nameHash]) revert IncidentRegistryCategoryNameTaken(name);
-        _categoryNames[nameHash] = true;
+        Catalogue.claim(_categoryNames, category, name, MedprovConstants.MAX_INCIDENT_CATEGORIES,
+            IncidentRegistryCategoryCatalogueFull.selector, IncidentRegistryCategoryNameNotCanonical.selector,
+            IncidentRegistryCategoryNameTaken.selector);
         _categoryCount = category + 1;
         emit CategoryAdded(category, name);
     }

@@ -5,7 +5,7 @@ import {AccessManaged} from "@openzeppelin/contracts/access/manager/AccessManage
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {IConsortium} from "./interfaces/IConsortium.sol";
 import {IDatasetRegistry} from "./interfaces/IDatasetRegistry.sol";
-import {CatalogueName} from "./lib/CatalogueName.sol";
+import {Catalogue} from "./lib/Catalogue.sol";
 import {
     Role, RiskClass, VersionStatus, PolicyMetric, LineageUse, LineageBlock, FilingRequirement, MedprovConstants
 } from "./generated/MedprovConstants.sol";
@@ -18,6 +18,8 @@ import {
 /// while its weights were ever recalled, or while it misses the current policy of its assigned class
 /// (figures and filing evidence).
 contract ModelRegistry is IModelRegistry, AccessManaged {
+    using Catalogue for Catalogue.Masked;
+
     /// @notice 2.0.0: approvals carry indications from a governed catalogue; versions carry filing
     /// evidence (white paper, insurance) that the policy can require (ABI change, issue 18).
     string public constant VERSION = "2.0.0";
@@ -36,9 +38,7 @@ contract ModelRegistry is IModelRegistry, AccessManaged {
     mapping(bytes32 weightsHash => bool) private _recalledWeights;
     mapping(bytes32 versionId => uint64) private _indications;
     mapping(bytes32 versionId => FilingEvidence) private _filings;
-    mapping(bytes32 nameHash => bool) private _indicationNames;
-    uint64 private _indicationMask;
-    uint8 private _indicationCount;
+    Catalogue.Masked private _indicationCatalogue;
 
     constructor(address manager, IConsortium consortium_, IDatasetRegistry datasets_) AccessManaged(manager) {
         consortium = consortium_;
@@ -155,8 +155,8 @@ contract ModelRegistry is IModelRegistry, AccessManaged {
         if (riskClass == RiskClass.NONE) revert ModelRegistryInvalidRiskClass(riskClass);
         bytes32 codeHash = keccak256(bytes(filingCode));
         if (bytes(filingCode).length == 0 || _filingCodes[codeHash]) revert ModelRegistryInvalidFilingCode(filingCode);
-        if (indications == 0 || indications & ~_indicationMask != 0) {
-            revert ModelRegistryInvalidIndications(versionId, indications, _indicationMask);
+        if (indications == 0 || indications & ~_indicationCatalogue.mask != 0) {
+            revert ModelRegistryInvalidIndications(versionId, indications, _indicationCatalogue.mask);
         }
         _checkApprovable(versionId, v.evaluation, riskClass);
         _filingCodes[codeHash] = true;
@@ -256,12 +256,12 @@ contract ModelRegistry is IModelRegistry, AccessManaged {
 
     /// @inheritdoc IModelRegistry
     function indicationCount() external view returns (uint8) {
-        return _indicationCount;
+        return _indicationCatalogue.count;
     }
 
     /// @inheritdoc IModelRegistry
     function indicationMask() external view returns (uint64) {
-        return _indicationMask;
+        return _indicationCatalogue.mask;
     }
 
     /// @inheritdoc IModelRegistry
@@ -382,16 +382,8 @@ contract ModelRegistry is IModelRegistry, AccessManaged {
     }
 
     function _addIndication(string memory name) private returns (uint8 indication) {
-        indication = _indicationCount;
-        if (indication >= MedprovConstants.MAX_INDICATIONS) {
-            revert ModelRegistryIndicationCatalogueFull(MedprovConstants.MAX_INDICATIONS);
-        }
-        if (!CatalogueName.isCanonical(bytes(name))) revert ModelRegistryIndicationNameNotCanonical(name);
-        bytes32 nameHash = keccak256(bytes(name));
-        if (_indicationNames[nameHash]) revert ModelRegistryIndicationNameTaken(name);
-        _indicationNames[nameHash] = true;
-        _indicationCount = indication + 1;
-        _indicationMask |= uint64(1) << indication;
+        indication = _indicationCatalogue.add(name, MedprovConstants.MAX_INDICATIONS, ModelRegistryIndicationCatalogueFull.selector,
+            ModelRegistryIndicationNameNotCanonical.selector, ModelRegistryIndicationNameTaken.selector);
         emit IndicationAdded(indication, name);
     }
 
