@@ -1,6 +1,6 @@
 /**
  * Governed catalogues read from the chain (indications on ModelRegistry, incident categories on
- * IncidentRegistry) and the one way a user's names or ids are resolved against them. The defaults in
+ * IncidentRegistry, member names on Consortium) and the one way a user's names or ids are resolved against them. The defaults in
  * spec.ts are only where a deployment starts: governance appends, so the chain is what counts.
  */
 import type { BaseContract } from "ethers";
@@ -24,6 +24,15 @@ export async function indicationCatalogue(ledger: Pick<LedgerContracts, "models"
 export async function incidentCategories(ledger: Pick<LedgerContracts, "incidents">, fromBlock = 0, maxRange: number = LIMITS.LOG_RANGE_MAX): Promise<string[]> {
   const r = ledger.incidents;
   return domain(async () => namesById(await readInSpans(fromBlock, await headOf(r), maxRange, (a, b) => r.queryFilter(r.filters.CategoryAdded(), a, b)), "category"));
+}
+
+/**
+ * Member organisations' names by id, from the MemberAdmitted events (removed members too: what they
+ * did stays history), for answers that name an organisation beside its number.
+ */
+export async function memberNames(ledger: Pick<LedgerContracts, "consortium">, fromBlock = 0, maxRange: number = LIMITS.LOG_RANGE_MAX): Promise<string[]> {
+  const c = ledger.consortium;
+  return domain(async () => namesById(await readInSpans(fromBlock, await headOf(c), maxRange, (a, b) => c.queryFilter(c.filters.MemberAdmitted(), a, b)), "orgId"));
 }
 
 /** A catalogue's names by id from its "added" events, each carrying its id under `key` beside its name; pure. */

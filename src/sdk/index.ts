@@ -26,7 +26,7 @@ export { TraceBatcher, BatchRefusedError, anchorGasLimit, batchHeader, type Batc
 export { Patient, consentHistory, consortiumHospitals, patientPseudonyms, joinedConsentHistory, type HospitalPseudonym, type SignedGrant, type SignedRevoke, type ConsentEvent } from "./roles/patient";
 export { Hospital, type ReportInput, type DatasetRegistered } from "./roles/hospital";
 export { Developer, parseModelCard, filingEvidence, type ModelCard, type FilingInput } from "./roles/developer";
-export { indicationCatalogue, incidentCategories, resolveCodes } from "./catalogue";
+export { indicationCatalogue, incidentCategories, memberNames, resolveCodes } from "./catalogue";
 export { Regulator } from "./roles/regulator";
 export { Appraiser, readIncident, receiptRecordHash, incidentReportOf, sharesArg, type IncidentFacts } from "./accountability/incidents";
 export { proposeSplit, type Proposal, type ProposalInput } from "./accountability/proposal";

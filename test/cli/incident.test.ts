@@ -80,7 +80,9 @@ describe("medprov incident / indication", () => {
     expect(listed.every((i: { hospital: number }) => typeof i.hospital === "number")).toBe(true);
     expect(await json("auditor", ["incident", "list", "--hospital", "2"])).toEqual(listed.filter((i: { hospital: number }) => i.hospital === 2));
     const text = await cli("auditor", ["incident", "list", "--hospital", "2"]);
-    expect(text.stdout).toMatch(listed.some((i: { hospital: number }) => i.hospital === 2) ? /organisation 2/ : /^no incidents$/m);
+    // The hospital by its registered name beside its number.
+    const name = (await ledger.consortium.queryFilter(ledger.consortium.filters.MemberAdmitted(2)))[0].args.name;
+    expect(text.stdout).toContain(listed.some((i: { hospital: number }) => i.hospital === 2) ? `${name} (organisation 2)` : "no incidents");
   });
 
   it(T.incidentRefused, async () => {

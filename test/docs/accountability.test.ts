@@ -50,6 +50,8 @@ describe("docs/accountability.md", () => {
     const d = await ledger.incidents.determination(1);
     expect([d.shares.developer, d.shares.hospital, d.shares.clinician]).toEqual([3000n, 1000n, 6000n]);
     expect(outputs.join("\n")).toContain("developer 3000 / hospital 1000 / clinician 6000 bps");
+    // Organisations by name beside their number, as the page shows.
+    expect(outputs.join("\n")).toMatch(/determination by Appraisal Board \(organisation \d+\) at /);
     expect(doc).toContain("developer 3000 / hospital 1000 / clinician 6000 bps");
   });
 

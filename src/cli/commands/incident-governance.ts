@@ -4,7 +4,7 @@
  * short enough to read.
  */
 import type { Command } from "commander";
-import { InputError, readIncident, sharesArg } from "../../sdk";
+import { InputError, memberNames, readIncident, sharesArg } from "../../sdk";
 import { LIABILITY_CASES, NUMBERS } from "../../constants";
 import { orgArg } from "../parse";
 import { govern } from "./member";
@@ -15,6 +15,9 @@ export const bpsArg = (flag: string) => (v: string) => {
   if (!/^\d+$/.test(v) || Number(v) > NUMBERS.BPS) throw new InputError("INCIDENT_BAD_SHARES", `${flag} must be whole basis points 0..${NUMBERS.BPS}`);
   return Number(v);
 };
+/** An organisation in words, its name beside its number where it was admitted with one; pure. */
+export const orgWords = (names: readonly string[]) => (orgId: number) => (names[orgId] ? `${names[orgId]} (organisation ${orgId})` : `organisation ${orgId}`);
+
 const governOptions = (c: Command) =>
   c.option("--execute", "execute the call scheduled earlier, once its delay has passed")
     .option("--propose <file>", "write a proposal for the governance Safe's owners to sign instead of sending");
@@ -42,6 +45,7 @@ export function incidentGovernanceCommands(incident: Command, run: Run) {
       const all = [];
       for (let id = 1; id <= count; id++) all.push((await readIncident(ledger, id))!);
       const rows = all.filter((i) => (o.hospital === undefined || i.hospital === o.hospital) && (o.version === undefined || i.versionId.toLowerCase() === String(o.version).toLowerCase()));
-      ctx.print(rows, rows.length ? rows.map((i) => `${i.incidentId} ${i.reportedAtIso} organisation ${i.hospital} ${i.severityName} ${i.categoryName} finding ${i.findingName} ${i.determination ? `determined ${i.determination.shares.DEVELOPER}/${i.determination.shares.HOSPITAL}/${i.determination.shares.CLINICIAN} bps` : "not determined"}`) : ["no incidents"]);
+      const org = orgWords(await memberNames(ledger, ctx.deployment.deploymentBlock));
+      ctx.print(rows, rows.length ? rows.map((i) => `${i.incidentId} ${i.reportedAtIso} ${org(i.hospital)} ${i.severityName} ${i.categoryName} finding ${i.findingName} ${i.determination ? `determined ${i.determination.shares.DEVELOPER}/${i.determination.shares.HOSPITAL}/${i.determination.shares.CLINICIAN} bps` : "not determined"}`) : ["no incidents"]);
     }));
 }

@@ -6,14 +6,14 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { keccak256 } from "ethers";
-import { Appraiser, Hospital, InputError, indicationCatalogue, parseReceipt, readIncident } from "../../sdk";
+import { Appraiser, Hospital, InputError, indicationCatalogue, memberNames, parseReceipt, readIncident } from "../../sdk";
 import { INCIDENT_SEVERITIES, OUTPUT_FINDINGS } from "../../constants";
 import { intArg, readJson } from "../parse";
 import { timeArg } from "../filing";
 import { govern } from "./member";
 import type { Run } from "../run";
 import { acrossGenerations, generationLabel } from "../generations";
-import { bpsArg, incidentGovernanceCommands } from "./incident-governance";
+import { bpsArg, incidentGovernanceCommands, orgWords } from "./incident-governance";
 
 function fileHash(path: string, flag: string): string {
   try {
@@ -59,14 +59,16 @@ export function incidentCommands(program: Command, run: Run) {
   incident.command("show <incidentId>").description("one incident as the chain holds it, with names beside codes")
     .action(run(async (ctx, _o, id: string) => {
       const incidentId = intArg("incidentId")(id);
-      const i = await readIncident(await ctx.ledger(), incidentId);
+      const ledger = await ctx.ledger();
+      const i = await readIncident(ledger, incidentId);
       if (!i) throw new InputError("INCIDENT_UNKNOWN", `there is no incident ${incidentId}`);
       const d = i.determination;
+      const org = orgWords(await memberNames(ledger, ctx.deployment.deploymentBlock));
       ctx.print(i, [
-        `incident ${i.incidentId}: ${i.severityName} ${i.categoryName} at ${i.occurredAtIso}, reported by organisation ${i.hospital} at ${i.reportedAtIso}`,
+        `incident ${i.incidentId}: ${i.severityName} ${i.categoryName} at ${i.occurredAtIso}, reported by ${org(i.hospital)} at ${i.reportedAtIso}`,
         `trace: batch ${i.batchId} sequence ${i.seq} (version ${i.versionId})`,
         `finding: ${i.findingName}`,
-        d ? `determination by organisation ${d.appraiser} at ${d.determinedAtIso}: developer ${d.shares.DEVELOPER} / hospital ${d.shares.HOSPITAL} / clinician ${d.shares.CLINICIAN} bps (ruling ${d.rulingHash})` : "determination: none yet",
+        d ? `determination by ${org(d.appraiser)} at ${d.determinedAtIso}: developer ${d.shares.DEVELOPER} / hospital ${d.shares.HOSPITAL} / clinician ${d.shares.CLINICIAN} bps (ruling ${d.rulingHash})` : "determination: none yet",
       ]);
     }));
   incidentGovernanceCommands(incident, run);
