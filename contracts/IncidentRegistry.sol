@@ -17,10 +17,12 @@ import {Role, Severity, OutputFinding, LiabilityCase, MedprovConstants} from "./
 /// the 60% bites only when the developer failed a duty too). The weighting only seeds a proposal;
 /// the determination is the APPRAISER's and is not checked against it.
 contract IncidentRegistry is IIncidentRegistry, AccessManaged {
-    string public constant VERSION = "1.0.0";
+    string public constant VERSION = "1.1.0";
 
     IConsortium public immutable consortium;
     ITraceAnchor public immutable traces;
+    /// @inheritdoc IIncidentRegistry
+    uint64 public immutable firstIncidentId;
 
     mapping(uint64 incidentId => Incident) private _incidents;
     mapping(uint64 incidentId => Determination) private _determinations;
@@ -30,9 +32,13 @@ contract IncidentRegistry is IIncidentRegistry, AccessManaged {
     uint64 private _incidentCount;
     uint8 private _categoryCount;
 
-    constructor(address manager, IConsortium consortium_, ITraceAnchor traces_) AccessManaged(manager) {
+    /// @param incidentsBefore The ids earlier generations of the ledger issued (their registries'
+    /// firstIncidentId - 1 + incidentCount; 0 for a first generation): this registry numbers on from
+    /// there, so no two generations share an incident id.
+    constructor(address manager, IConsortium consortium_, ITraceAnchor traces_, uint64 incidentsBefore) AccessManaged(manager) {
         consortium = consortium_;
         traces = traces_;
+        firstIncidentId = incidentsBefore + 1;
         for (uint8 i = 0; i < MedprovConstants.DEFAULT_INCIDENT_CATEGORY_COUNT; ++i) {
             _addCategory(MedprovConstants.defaultIncidentCategoryName(i));
         }
@@ -68,7 +74,8 @@ contract IncidentRegistry is IIncidentRegistry, AccessManaged {
         _checkReport(r, b.fromTime);
         uint64 existing = _byTrace[r.batchId][r.seq];
         if (existing != 0) revert IncidentRegistryAlreadyReported(r.batchId, r.seq, existing);
-        incidentId = ++_incidentCount;
+        incidentId = firstIncidentId + _incidentCount;
+        ++_incidentCount;
         _byTrace[r.batchId][r.seq] = incidentId;
         _store(incidentId, hospital, r);
         emit IncidentReported(incidentId, hospital, r.versionId, r);

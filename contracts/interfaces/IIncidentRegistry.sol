@@ -135,8 +135,15 @@ interface IIncidentRegistry is IConsortiumErrors {
     /// @notice The incident reported against (batchId, seq), or 0.
     function incidentOf(bytes32 batchId, uint64 seq) external view returns (uint64);
 
-    /// @notice Number of incidents ever reported (ids run 1..count).
+    /// @notice Number of incidents reported to this registry (ids run firstIncidentId ..
+    /// firstIncidentId + count - 1).
     function incidentCount() external view returns (uint64);
+
+    /// @notice The id of this registry's first incident: 1 in a ledger's first generation; a
+    /// successor generation's registry continues its predecessor's numbering, so an incident id names
+    /// one incident across every generation of the ledger (the index, the API and receipts filed
+    /// for an incident key on it).
+    function firstIncidentId() external view returns (uint64);
 
     /// @notice The governed default weighting of a liability case.
     function weighting(LiabilityCase liabilityCase) external view returns (Shares memory);

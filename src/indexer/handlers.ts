@@ -5,7 +5,7 @@
 import type { Interface } from "ethers";
 import { DatasetStatus, MemberStatus, VersionStatus } from "../constants";
 import { eventDecoder, type Decoded, type DecodedValue } from "./decode";
-import { FACTORIES, type ContractName, type Rows } from "../core";
+import { FACTORIES, MedprovError, type ContractName, type Rows } from "../core";
 import { K, checkpoint, lc } from "./keys";
 import type { BlockWriter, Json } from "./store";
 
@@ -86,6 +86,10 @@ const sharesOf = (s: { developer: bigint; hospital: bigint; clinician: bigint })
 const INCIDENT_HANDLERS: Record<string, Handler> = {
   IncidentReported: async (w, a, m) => {
     const [id, hospital, r] = [n(a.incidentId), n(a.hospital), a.report];
+    // Ids run on across generations (IncidentRegistry.firstIncidentId): one already held means a successor
+    // registry numbered from 1 again, and its incident would silently take the other's row and determination.
+    const held = await w.get<Rows.IncidentRow>(K.incident(id));
+    if (held) throw new MedprovError("INDEX_GENERATIONS", `incident ${id} is reported by the incident registry at ${m.address} (block ${m.block}) and was already reported in block ${held.block}: two generations share incident ids (a successor not opened by \`medprov deploy --successor\`), which the index cannot tell apart`, false);
     await w.put(K.incident(id), {
       incidentId: id, hospital, severity: n(r.severity), category: n(r.category), finding: 0, determined: false, occurredAt: n(r.occurredAt), reportedAt: m.time, seq: r.seq.toString(),
       batchId: lc(r.batchId), recordHash: lc(r.recordHash), versionId: lc(r.versionId), narrativeHash: lc(r.narrativeHash), block: m.block, time: m.time, tx: m.tx,

@@ -28,11 +28,12 @@ export async function incidentCategories(ledger: Pick<LedgerContracts, "incident
 
 /**
  * Member organisations' names by id, from the MemberAdmitted events (removed members too: what they
- * did stays history), for answers that name an organisation beside its number.
+ * did stays history), up to `toBlock` when given (a closed generation's last block), else the head;
+ * for answers that name an organisation beside its number.
  */
-export async function memberNames(ledger: Pick<LedgerContracts, "consortium">, fromBlock = 0, maxRange: number = LIMITS.LOG_RANGE_MAX): Promise<string[]> {
+export async function memberNames(ledger: Pick<LedgerContracts, "consortium">, fromBlock = 0, toBlock?: number, maxRange: number = LIMITS.LOG_RANGE_MAX): Promise<string[]> {
   const c = ledger.consortium;
-  return domain(async () => namesById(await readInSpans(fromBlock, await headOf(c), maxRange, (a, b) => c.queryFilter(c.filters.MemberAdmitted(), a, b)), "orgId"));
+  return domain(async () => namesById(await readInSpans(fromBlock, toBlock ?? (await headOf(c)), maxRange, (a, b) => c.queryFilter(c.filters.MemberAdmitted(), a, b)), "orgId"));
 }
 
 /** A catalogue's names by id from its "added" events, each carrying its id under `key` beside its name; pure. */

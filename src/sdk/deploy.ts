@@ -26,6 +26,12 @@ export interface DeployOptions {
    * starts with its members instead of waiting out the governance delay (and no clock is moved).
    */
   members?: FoundingMember[];
+  /**
+   * For a successor generation (deploySuccessor): the incident ids earlier generations issued up to
+   * the block before `deploymentBlock` (the new ledger's first, known once its first contract is
+   * mined), from which the new IncidentRegistry numbers on. None (0) for a first generation.
+   */
+  incidentsBefore?: (deploymentBlock: number) => Promise<bigint>;
 }
 
 export interface FoundingMember {
@@ -53,12 +59,13 @@ export async function deployLedger(deployer: Signer, options: DeployOptions): Pr
   const manager = await new FACTORIES.manager(deployer).deploy(deployerAddress);
   const managerReceipt = await manager.deploymentTransaction()!.wait();
   const managerAddress = await manager.getAddress();
+  const incidentsBefore = (await options.incidentsBefore?.(managerReceipt!.blockNumber)) ?? 0n;
   const consortium = await new FACTORIES.consortium(deployer).deploy(managerAddress);
   const consents = await new FACTORIES.consents(deployer).deploy(managerAddress, await consortium.getAddress());
   const datasets = await new FACTORIES.datasets(deployer).deploy(await consortium.getAddress(), await consents.getAddress());
   const models = await new FACTORIES.models(deployer).deploy(managerAddress, await consortium.getAddress(), await datasets.getAddress());
   const traces = await new FACTORIES.traces(deployer).deploy(await consortium.getAddress(), await models.getAddress());
-  const incidents = await new FACTORIES.incidents(deployer).deploy(managerAddress, await consortium.getAddress(), await traces.getAddress());
+  const incidents = await new FACTORIES.incidents(deployer).deploy(managerAddress, await consortium.getAddress(), await traces.getAddress(), incidentsBefore);
   const contracts: LedgerContracts = { manager, consortium, consents, datasets, models, traces, incidents };
   await Promise.all(Object.values(contracts).map((c) => c.waitForDeployment()));
 

@@ -5,8 +5,8 @@
  * History stays in the old generation; what must keep acting is re-established in the new one
  * (members here, as founding members; the rest by the documented steps).
  */
-import type { Signer } from "ethers";
-import { InputError, currentGeneration, withSuccessor, type Deployment } from "../core";
+import type { ContractRunner, Provider, Signer } from "ethers";
+import { FACTORIES, InputError, currentGeneration, withSuccessor, type Deployment, type Generation } from "../core";
 import { deployLedger, type FoundingMember } from "./deploy";
 import type { LedgerContracts } from "../core";
 
@@ -30,9 +30,32 @@ export async function deploySuccessor(deployer: Signer, previous: Deployment, op
   const current = currentGeneration(previous);
   if (chainId !== current.chainId) throw new InputError("WRONG_CHAIN", `the signer's node serves chain ${chainId}; generation ${current.generation} of this ledger is on chain ${current.chainId}`);
   if (!previous.governance) throw new InputError("DEPLOYMENT_INVALID", "the deployment names no governance account; a successor is deployed under the same governance");
-  const { contracts, deployment } = await deployLedger(deployer, { governance: previous.governance, governanceDelay: previous.governanceDelay, members: options.members ?? [] });
+  // Incident ids go on from those generation N issued through its close (the block before N+1's first).
+  const incidentsBefore = (firstBlock: number) => incidentIdsIssued(current, provider, firstBlock - 1);
+  const { contracts, deployment } = await deployLedger(deployer, { governance: previous.governance, governanceDelay: previous.governanceDelay, members: options.members ?? [], incidentsBefore });
   const toBlock = deployment.deploymentBlock - 1;
   const sealed = await provider.getBlock(toBlock);
   if (!sealed) throw new InputError("RPC_UNAVAILABLE", `the node did not return block ${toBlock}`);
   return { contracts, deployment: withSuccessor(previous, deployment, { toBlock, time: sealed.timestamp }) };
+}
+
+/**
+ * The incident ids a generation's IncidentRegistry had issued at block `atBlock` (its close), which
+ * its successor numbers on from, so ids stay unique across generations: an incident reported on the
+ * old registry after its close is one nothing counts.
+ */
+export async function incidentIdsIssued(g: Pick<Generation, "addresses" | "versions">, provider: Provider, atBlock: number): Promise<bigint> {
+  const { first, count } = await incidentIdRange({ address: g.addresses.incidents, version: g.versions.incidents }, provider, atBlock);
+  return first - 1n + count;
+}
+
+/**
+ * The incident ids an IncidentRegistry (its address, and its version as the manifest records it)
+ * issued, at `blockTag` else the head: `count` ids from `first`. A 1.0.0 registry (before
+ * firstIncidentId) numbered from 1.
+ */
+export async function incidentIdRange(registry: { address: string; version?: string }, runner: ContractRunner, blockTag?: number): Promise<{ first: bigint; count: bigint }> {
+  const r = FACTORIES.incidents.connect(registry.address, runner);
+  const [first, count] = await Promise.all([registry.version === "1.0.0" ? 1n : r.firstIncidentId({ blockTag }), r.incidentCount({ blockTag })]);
+  return { first, count };
 }

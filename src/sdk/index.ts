@@ -15,7 +15,7 @@ export { proposeThroughSafe, parseProposal, signProposal, executeProposal, PROPO
 export * from "./consent-signing";
 export * from "./pseudonyms";
 export { deployLedger, type DeployOptions, type FoundingMember } from "./deploy";
-export { deploySuccessor, type SuccessorOptions } from "./generations";
+export { deploySuccessor, incidentIdRange, type SuccessorOptions } from "./generations";
 export * from "../core";
 export * from "./datasets/build";
 export * from "./traces/record";
@@ -28,7 +28,7 @@ export { Hospital, type ReportInput, type DatasetRegistered } from "./roles/hosp
 export { Developer, parseModelCard, filingEvidence, type ModelCard, type FilingInput } from "./roles/developer";
 export { indicationCatalogue, incidentCategories, memberNames, resolveCodes } from "./catalogue";
 export { Regulator } from "./roles/regulator";
-export { Appraiser, readIncident, receiptRecordHash, incidentReportOf, sharesArg, type IncidentFacts } from "./accountability/incidents";
+export { Appraiser, incidentGeneration, readIncident, receiptRecordHash, incidentReportOf, sharesArg, type IncidentFacts } from "./accountability/incidents";
 export { proposeSplit, type Proposal, type ProposalInput } from "./accountability/proposal";
 export * from "./accountability/evidence";
 export { datasetLineage, type LineageAnswer } from "./datasets/lineage";

@@ -2,7 +2,8 @@
  * The CLI's history reads follow every ledger generation (issue 16, docs/consortium.md "Ledger
  * generations"), in manifest order and each over its own blocks, as the indexer does: `consent
  * list` (a subject's history, and the patient's joined view over their pseudonyms), `patient
- * pseudonyms` and `indication list`. Written in generation 1, migrated to a successor (which
+ * pseudonyms`, `indication list`, and `incident list` / `incident show` (ids run on across
+ * generations; each incident read on its own generation's registry). Written in generation 1, migrated to a successor (which
  * re-admits five of the seven members), written again in generation 2: the output holds both, each
  * row naming its generation. The CLI runs in-process (its own `main`) against in-process Hardhat.
  */
@@ -13,7 +14,7 @@ import { join } from "node:path";
 import { hexlify, randomBytes } from "ethers";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { ledgerFixture, ORG, type Ledger } from "../helpers/fixture";
-import { firstGeneration, fixtureMembers } from "../helpers/generations";
+import { firstGeneration, fixtureMembers, incidentInGenerationOne, incidentInSuccessor } from "../helpers/generations";
 import { medprov, rpcBridge } from "../helpers/cli-in-process";
 import { Hospital, Patient, deploySuccessor, derivePseudonym } from "../../src/sdk";
 import { DEFAULT_INDICATIONS, Purpose } from "../../src/constants";
@@ -63,6 +64,34 @@ describe("CLI reads across ledger generations", () => {
       // Each generation's catalogue: a successor starts from the defaults again.
       const indications = await cli(["indication", "list"]);
       expect(indications).toEqual([1, 2].flatMap((g) => DEFAULT_INDICATIONS.map((name, id) => `gen ${g}  ${id} ${name}`)));
+    } finally {
+      await bridge.close();
+    }
+  });
+
+  it("incident list and incident show read each generation's incidents, ids running on, organisations named across generations", async () => {
+    const { l, gen1, first } = await incidentInGenerationOne();
+    const { contracts, deployment } = await deploySuccessor(l.deployer, gen1, { members: fixtureMembers(l) });
+    const second = await incidentInSuccessor({ ...l, ...contracts }, deployment);
+    const path = join(mkdtempSync(join(tmpdir(), "medprov-genread-")), "deployment.json");
+    writeFileSync(path, JSON.stringify(deployment, null, 2));
+    const bridge = await rpcBridge();
+    const cli = async (args: string[], json = false) => {
+      const r = await medprov(["--rpc", bridge.url, "--deployment", path, ...(json ? ["--json"] : []), ...args], {});
+      expect(r.code, r.stderr).toBe(0);
+      return json ? JSON.parse(r.stdout) : r.stdout.trim().split("\n");
+    };
+    try {
+      const listed = await cli(["incident", "list"], true);
+      expect(listed.map((i: { generation: number; incidentId: number; hospital: number }) => [i.generation, i.incidentId, i.hospital])).toEqual([[1, first, ORG.HOSPITAL_A], [2, second.id, ORG.HOSPITAL_A]]);
+      const lines = await cli(["incident", "list"]);
+      expect(lines[0]).toMatch(/^gen 1 {2}1 \S+ Hospital A \(organisation 1\) SEVERE MISDIAGNOSIS finding INCORRECT determined 3000\/1000\/6000 bps$/);
+      expect(lines[1]).toMatch(/^gen 2 {2}2 \S+ Hospital A \(organisation 1\) SEVERE MISDIAGNOSIS finding NONE not determined$/);
+      // Generation 1's incident from its own registry; its appraiser (organisation 8) was not re-admitted in generation 2 and is still named.
+      const shown = (await cli(["incident", "show", "1"])).join("\n");
+      expect(shown).toContain("finding: INCORRECT");
+      expect(shown).toMatch(/determination by Appraisal Board \(organisation 8\) at .*: developer 3000 \/ hospital 1000 \/ clinician 6000 bps/);
+      expect((await cli(["incident", "show", "2"])).join("\n")).toContain("determination: none yet");
     } finally {
       await bridge.close();
     }

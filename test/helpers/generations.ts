@@ -6,11 +6,13 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { time } from "@nomicfoundation/hardhat-network-helpers";
-import { GOVERNANCE_DELAY, ORG, type Ledger } from "./fixture";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { GOVERNANCE_DELAY, ORG, ledgerFixture, type Ledger } from "./fixture";
+import { modelWithVersion } from "./builders";
+import { hashOf } from "./incidents";
 import { clock, traceInput } from "./traces";
-import { TraceBatcher, receiptFor, type Deployment, type FoundingMember, type TraceReceipt } from "../../src/sdk";
-import { Purpose } from "../../src/constants";
+import { Appraiser, Hospital, TraceBatcher, receiptFor, type Deployment, type FoundingMember, type TraceReceipt } from "../../src/sdk";
+import { Purpose, Role } from "../../src/constants";
 
 /** Generation 1's manifest, as `medprov deploy` writes it (with every contract, governance and delay). */
 export async function firstGeneration(l: Ledger): Promise<Deployment> {
@@ -48,4 +50,28 @@ export async function anchorInGeneration(l: Ledger, deployment: Pick<Deployment,
   } finally {
     await batcher.close();
   }
+}
+
+const facts = async (what: string) => ({ severity: "SEVERE", category: "MISDIAGNOSIS", occurredAt: await time.latest(), narrativeHash: hashOf(what) });
+
+/** Generation 1 (the fixture, with an appraiser admitted as organisation 8): an incident on hospital A's trace, found INCORRECT and determined by an appraiser. */
+export async function incidentInGenerationOne() {
+  const l = await loadFixture(ledgerFixture);
+  const appraiser = l.spare[0];
+  await l.govern({ target: l.consortium, data: l.consortium.interface.encodeFunctionData("admitMember", ["Appraisal Board", Role.APPRAISER, [appraiser.address]]) });
+  const gen1 = await firstGeneration(l);
+  await consentToHospitalA(l);
+  const [r1] = await anchorInGeneration(l, gen1, (await modelWithVersion(l, { approve: true, deploy: true })).versionId, 1);
+  const first = await new Hospital(l, l.hospitalA).reportIncident(r1, await facts("generation 1"));
+  await new Hospital(l, l.hospitalA).recordFinding(first.incidentId, "INCORRECT", hashOf("follow-up"));
+  await new Appraiser(l, appraiser).determine(first.incidentId, { developer: 3000, hospital: 1000, clinician: 6000 }, hashOf("ruling"));
+  return { l, gen1, r1, first: first.incidentId };
+}
+
+/** Hospital A reports an incident on a trace of its own in generation `l2` (a successor); its id and receipt. */
+export async function incidentInSuccessor(l2: Ledger, deployment: Pick<Deployment, "chainId" | "addresses">): Promise<{ id: number; receipt: TraceReceipt }> {
+  await time.increase(60);
+  await consentToHospitalA(l2);
+  const [receipt] = await anchorInGeneration(l2, deployment, (await modelWithVersion(l2, { approve: true, deploy: true })).versionId, 1);
+  return { id: (await new Hospital(l2, l2.hospitalA).reportIncident(receipt, await facts("generation 2"))).incidentId, receipt };
 }

@@ -23,7 +23,7 @@ describe("catalogues", () => {
 
   it("member names sit at their organisation ids (1 and up), read in log spans as narrow as a node allows", async () => {
     const l = await loadFixture(ledgerFixture);
-    const names = await memberNames(l, 0, 1);
+    const names = await memberNames(l, 0, undefined, 1);
     expect(names.slice(1, 8)).toEqual(["Hospital A", "Hospital B", "Model Developer", "Regulator", "Auditor", "Hospital Suspended", "Developer B"]);
     expect(names[0]).toBeUndefined();
     expect(await memberNames(l)).toEqual(names);

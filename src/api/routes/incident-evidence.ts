@@ -11,8 +11,8 @@
  */
 import type { FastifyInstance } from "fastify";
 import { LiabilityCase } from "../../constants";
-import { currentGeneration } from "../../core";
-import { buildEvidencePack, liabilityCaseOf, type Deployment, type EvidencePack, type LedgerContracts, type TraceReceipt } from "../../sdk";
+import type { Generation } from "../../core";
+import { buildEvidencePack, incidentGeneration, liabilityCaseOf, type Deployment, type EvidencePack, type LedgerContracts, type TraceReceipt } from "../../sdk";
 import { evidenceBundle } from "../../fhir";
 import { ApiError } from "../errors";
 import { EvidenceCache } from "../evidence-cache";
@@ -33,27 +33,33 @@ export interface IncidentEvidenceDeps {
   orgName?: (orgId: number) => Promise<string | undefined>;
 }
 
-type IncidentStruct = Awaited<ReturnType<LedgerContracts["incidents"]["incident"]>>;
+/** The generation that holds an incident (its own contracts judge it), and the incident as its registry holds it. */
+interface IncidentAt {
+  generation: Generation;
+  ledger: LedgerContracts;
+  incident: Awaited<ReturnType<LedgerContracts["incidents"]["incident"]>>;
+}
 
 /**
  * Everything an incident's pack rests on that can change once the incident is reported, as one
  * string: the pack is rebuilt when it differs, and otherwise answered from the cache. The facts
  * are judged as of the decision, in blocks that were final before the report (QBFT finality), so
  * a new head alone changes nothing but `assembledAt`; a kept pack keeps the head it was read at
- * and verifies at that block. What can change: the manifest's generation; the incident (a reorg
+ * and verifies at that block. What can change: the generation that holds the incident; the incident (a reorg
  * would give its id another trace) and its finding; the determination; the weighting of the case;
  * whether the hospital recorded a deployment (DEPLOYED_BEFORE_DECISION cites its first one); and
  * the filed receipt (filed once, never changed).
  */
-async function packState(deps: IncidentEvidenceDeps, incidentId: number, incident: IncidentStruct, receipt: TraceReceipt): Promise<string> {
+async function packState(at: IncidentAt, incidentId: number, receipt: TraceReceipt): Promise<string> {
+  const { ledger, generation, incident } = at;
   const kase = LiabilityCase[liabilityCaseOf(Number(incident.finding), receipt.record.action)];
   const [d, w, deployed] = await Promise.all([
-    deps.ledger.incidents.determination(incidentId),
-    kase ? deps.ledger.incidents.weighting(kase) : undefined,
-    deps.ledger.models.isDeployed(incident.versionId, incident.hospital),
+    ledger.incidents.determination(incidentId),
+    kase ? ledger.incidents.weighting(kase) : undefined,
+    ledger.models.isDeployed(incident.versionId, incident.hospital),
   ]);
   return JSON.stringify([
-    currentGeneration(deps.deployment).generation, deps.deployment.deploymentBlock, await deps.ledger.incidents.getAddress(),
+    generation.generation, generation.fromBlock, await ledger.incidents.getAddress(),
     incident.batchId, incident.seq.toString(), incident.recordHash, incident.finding.toString(), receipt.leaf,
     d.appraiser.toString(), d.determinedAt.toString(), d.rulingHash, w ? [w.developer, w.hospital, w.clinician].map(String) : null, deployed,
   ]);
@@ -68,10 +74,10 @@ async function developerOf(ledger: LedgerContracts, versionId: string): Promise<
 }
 
 /** Refuses a caller who may not read this incident's evidence; a patient is checked against the receipt's subject. */
-async function scope(deps: IncidentEvidenceDeps, caller: Caller, incident: { hospital: bigint; versionId: string }, receipt: () => Promise<TraceReceipt>): Promise<void> {
+async function scope({ ledger, incident }: IncidentAt, caller: Caller, receipt: () => Promise<TraceReceipt>): Promise<void> {
   if (OVERSIGHT.has(caller.kind)) return;
   if (caller.kind === "HOSPITAL" && caller.orgId === Number(incident.hospital)) return;
-  if (caller.kind === "MODEL_DEVELOPER" && caller.orgId === (await developerOf(deps.ledger, incident.versionId))) return;
+  if (caller.kind === "MODEL_DEVELOPER" && caller.orgId === (await developerOf(ledger, incident.versionId))) return;
   if (caller.kind === "patient" && caller.address && (await receipt()).record.subject.toLowerCase() === caller.address.toLowerCase()) return;
   throw new ApiError("FORBIDDEN", "an incident's evidence is read by oversight roles, the hospital that reported it, the developer of its model version and the patient it is about");
 }
@@ -90,17 +96,18 @@ export function incidentEvidenceRoutes(app: FastifyInstance, deps: IncidentEvide
   }, async (req) => {
     const incidentId = Number((req.params as { id: string }).id);
     const { format } = req.query as { format?: "json" | "fhir" };
-    const incident = await deps.ledger.incidents.incident(incidentId);
-    if (incident.hospital === 0n) throw new ApiError("INCIDENT_UNKNOWN", `no incident has id ${incidentId}`);
+    // Read on the generation that holds it: after a migration, an older incident is judged on its own contracts.
+    const at = await incidentGeneration(deps.deployment, deps.ledger.incidents.runner!, incidentId);
+    if (!at) throw new ApiError("INCIDENT_UNKNOWN", `no incident has id ${incidentId}`);
     const filed = async () => {
       const r = await deps.receipts.get(incidentId);
-      if (!r) throw new ApiError("EVIDENCE_NO_RECEIPT", `the receipt of incident ${incidentId}'s trace is not filed yet; the reporting hospital (organisation ${incident.hospital}) files it`);
+      if (!r) throw new ApiError("EVIDENCE_NO_RECEIPT", `the receipt of incident ${incidentId}'s trace is not filed yet; the reporting hospital (organisation ${at.incident.hospital}) files it`);
       return r;
     };
-    await scope(deps, req.caller, incident, filed);
+    await scope(at, req.caller, filed);
     const receipt = await filed();
-    const state = await packState(deps, incidentId, incident, receipt);
-    const pack = await packs.get(incidentId, state, () => buildEvidencePack(deps.ledger, incidentId, receipt, { fromBlock: deps.deployment.deploymentBlock, orgName: deps.orgName }));
+    const state = await packState(at, incidentId, receipt);
+    const pack = await packs.get(incidentId, state, () => buildEvidencePack(at.ledger, incidentId, receipt, { fromBlock: at.generation.fromBlock, orgName: deps.orgName }));
     return format === "fhir" ? evidenceBundle(pack) : pack;
   });
 }

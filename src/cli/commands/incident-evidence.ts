@@ -5,7 +5,7 @@
  * people a per-party summary. Reads the chain only: no key, no transaction.
  */
 import type { Command } from "commander";
-import { InputError, buildEvidencePack, writeFileDurably, type EvidencePack } from "../../sdk";
+import { InputError, buildEvidencePack, incidentGeneration, writeFileDurably, type EvidencePack } from "../../sdk";
 import { LIABILITY_PARTIES } from "../../constants";
 import { evidenceBundle } from "../../fhir";
 import { intArg, readJson } from "../parse";
@@ -39,7 +39,10 @@ export function incidentEvidenceCommands(program: Command, run: Run) {
     .option("--fhir", "a FHIR R4 Bundle (AdverseEvent, Provenance, Consent, AuditEvent) instead of the pack's JSON")
     .action(run(async (ctx, o, id: string) => {
       const incidentId = intArg("incidentId")(id);
-      const pack = await buildEvidencePack(await ctx.ledger(), incidentId, readJson(String(o.receipt)).value, { fromBlock: ctx.deployment.deploymentBlock });
+      const ledger = await ctx.ledger();
+      // Judged on the generation that holds the incident (ids run on across generations); none: the current one refuses it by name.
+      const at = await incidentGeneration(ctx.deployment, ctx.provider, incidentId);
+      const pack = await buildEvidencePack(at?.ledger ?? ledger, incidentId, readJson(String(o.receipt)).value, { fromBlock: at?.generation.fromBlock ?? ctx.deployment.deploymentBlock });
       const doc = o.fhir ? evidenceBundle(pack) : pack;
       if (!o.out) return ctx.print(doc, [...evidenceSummary(pack), JSON.stringify(doc, null, 2)]);
       try {

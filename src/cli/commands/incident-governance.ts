@@ -4,7 +4,8 @@
  * short enough to read.
  */
 import type { Command } from "commander";
-import { InputError, memberNames, readIncident, sharesArg } from "../../sdk";
+import { InputError, incidentIdRange, readIncident, sharesArg } from "../../sdk";
+import { acrossGenerations, generationLabel, memberNamesAcross } from "../generations";
 import { LIABILITY_CASES, NUMBERS } from "../../constants";
 import { orgArg } from "../parse";
 import { govern } from "./member";
@@ -40,12 +41,14 @@ export function incidentGovernanceCommands(incident: Command, run: Run) {
     .option("--hospital <org>", "only those this hospital reported", orgArg)
     .option("--version <versionId>", "only those against this model version")
     .action(run(async (ctx, o) => {
-      const ledger = await ctx.ledger();
-      const count = Number(await ledger.incidents.incidentCount());
-      const all = [];
-      for (let id = 1; id <= count; id++) all.push((await readIncident(ledger, id))!);
+      // Each generation's registry holds its own ids, numbered on from its predecessor's (a 1.0.0 registry from 1).
+      const { rows: all } = await acrossGenerations(ctx, async (g) => {
+        const { first, count } = await incidentIdRange({ address: await g.ledger.incidents.getAddress(), version: g.versions.incidents }, ctx.provider);
+        const ids = Array.from({ length: Number(count) }, (_, k) => Number(first) + k);
+        return Promise.all(ids.map(async (id) => (await readIncident(g.ledger, id, { fromBlock: g.from }))!));
+      });
       const rows = all.filter((i) => (o.hospital === undefined || i.hospital === o.hospital) && (o.version === undefined || i.versionId.toLowerCase() === String(o.version).toLowerCase()));
-      const org = orgWords(await memberNames(ledger, ctx.deployment.deploymentBlock));
-      ctx.print(rows, rows.length ? rows.map((i) => `${i.incidentId} ${i.reportedAtIso} ${org(i.hospital)} ${i.severityName} ${i.categoryName} finding ${i.findingName} ${i.determination ? `determined ${i.determination.shares.DEVELOPER}/${i.determination.shares.HOSPITAL}/${i.determination.shares.CLINICIAN} bps` : "not determined"}`) : ["no incidents"]);
+      const org = orgWords(await memberNamesAcross(ctx));
+      ctx.print(rows, rows.length ? rows.map((i) => `${generationLabel(i)}${i.incidentId} ${i.reportedAtIso} ${org(i.hospital)} ${i.severityName} ${i.categoryName} finding ${i.findingName} ${i.determination ? `determined ${i.determination.shares.DEVELOPER}/${i.determination.shares.HOSPITAL}/${i.determination.shares.CLINICIAN} bps` : "not determined"}`) : ["no incidents"]);
     }));
 }

@@ -6,13 +6,13 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { keccak256 } from "ethers";
-import { Appraiser, Hospital, InputError, indicationCatalogue, memberNames, parseReceipt, readIncident } from "../../sdk";
+import { Appraiser, Hospital, InputError, incidentGeneration, indicationCatalogue, parseReceipt, readIncident } from "../../sdk";
 import { INCIDENT_SEVERITIES, OUTPUT_FINDINGS } from "../../constants";
 import { intArg, readJson } from "../parse";
 import { timeArg } from "../filing";
 import { govern } from "./member";
 import type { Run } from "../run";
-import { acrossGenerations, generationLabel } from "../generations";
+import { acrossGenerations, generationLabel, memberNamesAcross } from "../generations";
 import { bpsArg, incidentGovernanceCommands, orgWords } from "./incident-governance";
 
 function fileHash(path: string, flag: string): string {
@@ -59,11 +59,13 @@ export function incidentCommands(program: Command, run: Run) {
   incident.command("show <incidentId>").description("one incident as the chain holds it, with names beside codes")
     .action(run(async (ctx, _o, id: string) => {
       const incidentId = intArg("incidentId")(id);
-      const ledger = await ctx.ledger();
-      const i = await readIncident(ledger, incidentId);
+      await ctx.ledger(); // the node answers and serves the manifest's chain (WRONG_CHAIN, RPC_UNAVAILABLE)
+      // The generation that holds it (ids run on across generations): an older incident is read on its own registry.
+      const at = await incidentGeneration(ctx.deployment, ctx.provider, incidentId);
+      const i = at && (await readIncident(at.ledger, incidentId, { fromBlock: at.generation.fromBlock }));
       if (!i) throw new InputError("INCIDENT_UNKNOWN", `there is no incident ${incidentId}`);
       const d = i.determination;
-      const org = orgWords(await memberNames(ledger, ctx.deployment.deploymentBlock));
+      const org = orgWords(await memberNamesAcross(ctx));
       ctx.print(i, [
         `incident ${i.incidentId}: ${i.severityName} ${i.categoryName} at ${i.occurredAtIso}, reported by ${org(i.hospital)} at ${i.reportedAtIso}`,
         `trace: batch ${i.batchId} sequence ${i.seq} (version ${i.versionId})`,

@@ -3,9 +3,9 @@
  * receipt (the batch, the record's hash and its proof — the record itself never leaves the hospital),
  * its finding, an APPRAISER's determination, and one incident read back with names beside codes.
  */
-import { AbiCoder, ZeroHash, keccak256, type Signer } from "ethers";
+import { AbiCoder, ZeroHash, keccak256, type ContractRunner, type Signer } from "ethers";
 import type { LedgerContracts } from "../deploy";
-import { InputError, domain } from "../../core";
+import { InputError, connectLedger, domain, generationsOf, type Deployment } from "../../core";
 import { sendWrite, eventNamed, type WriteResult } from "../tx";
 import { isoOf } from "../../core";
 import { incidentCategories, resolveCodes } from "../catalogue";
@@ -91,6 +91,24 @@ export async function readIncident(ledger: Pick<LedgerContracts, "incidents">, i
         shares: Object.fromEntries(LIABILITY_PARTIES.map((p) => [p, Number(d.shares[p.toLowerCase() as "developer"])])),
       },
     };
+  });
+}
+
+/**
+ * The ledger generation whose IncidentRegistry holds `incidentId`, with that generation's contracts
+ * (an incident's facts, consents and versions are judged on its own generation's): the current one
+ * first, then older ones. A successor's registry numbers on from its predecessor's ids
+ * (IncidentRegistry.firstIncidentId), so at most one generation holds an id. Undefined when none does;
+ * else the generation, its contracts and the incident as its registry holds it.
+ */
+export async function incidentGeneration(d: Deployment, runner: ContractRunner, incidentId: number) {
+  return domain(async () => {
+    for (const generation of [...generationsOf(d)].reverse()) {
+      const ledger = connectLedger({ ...d, addresses: generation.addresses }, runner);
+      const incident = await ledger.incidents.incident(incidentId);
+      if (incident.hospital !== 0n) return { generation, ledger, incident };
+    }
+    return undefined;
   });
 }
 
