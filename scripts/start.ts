@@ -10,12 +10,12 @@ import { createServer } from "node:net";
 import { join, relative, resolve } from "node:path";
 import { Command } from "commander";
 import { JsonRpcProvider } from "ethers";
-import { MedprovError, Outbox, parseReceipt, readDeployment, writeFileDurably, type Deployment } from "../src/sdk";
+import { MedprovError, Outbox, connectLedger, parseReceipt, readDeployment, writeFileDurably, type Deployment } from "../src/sdk";
 import { IncidentReceipts, incidentReceiptsDir, startService } from "../src/api";
 import { httpRpc, loadCohortManifests } from "../src/indexer";
 import { startEmbeddedChain, type EmbeddedChain } from "../src/chain";
 import { DEFAULT_GOVERNANCE_DELAY } from "../src/constants";
-import { DEMO_MNEMONIC, DEMO_SIZES, demoAccounts, demoMembers, deployDemo, seedDemo, type DemoAccounts, type Progress } from "../src/demo/seed";
+import { DEMO_MNEMONIC, DEMO_SIZES, demoAccounts, demoMembers, deployDemo, grantsSeededElsewhere, seedDemo, type DemoAccounts, type Progress } from "../src/demo/seed";
 import { DEMO_CHAIN_ID, demoIdentities, writeDemoIdentities } from "../src/demo/identities";
 import { serviceLogger } from "../src/cli/log";
 import { webBuildExists } from "../src/web";
@@ -136,6 +136,10 @@ async function seedOnce(provider: JsonRpcProvider, deployment: Deployment, accou
     return existing;
   }
   if (!o.demo) return undefined;
+  const elsewhere = await grantsSeededElsewhere(connectLedger(deployment, provider), deployment.deploymentBlock, outbox);
+  if (elsewhere > 0) {
+    throw new MedprovError("DEMO_SEEDED_ELSEWHERE", `the chain already holds the demo of ${o.deployment} (${elsewhere} consent grants), seeded from another data directory than ${dataDir}; nothing was written: start with that directory (--data <dir>), add --no-demo to serve the chain as it is, or use a new chain (without --rpc; npm start -- --reset starts over)`);
+  }
   console.log(`medprov: seeding the ${o.demoSize} demo`);
   const r = await seedDemo(provider, deployment, accounts, DEMO_SIZES[o.demoSize], dataDir, progress, outbox);
   const demo = { consortium: deployment.addresses.consortium, size: o.demoSize, ...r };

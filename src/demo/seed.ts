@@ -108,6 +108,19 @@ export async function deployDemo(provider: JsonRpcProvider, accounts: DemoAccoun
   return { ...deployment, safe };
 }
 
+/**
+ * How many consent grants a chain already holds for `ledger` when this data directory's outbox has
+ * never written to it (0 when it has, or when there are none): the chain was then seeded from
+ * another data directory, and seeding it again from this one would relay every consent anew —
+ * re-granting what patients revoked since — before failing half-way. A seed this directory began
+ * and a kill stopped is resumed from its own outbox, so its entries say the seed is its own.
+ */
+export async function grantsSeededElsewhere(ledger: Pick<LedgerContracts, "consents">, fromBlock: number, outbox: Outbox): Promise<number> {
+  if ((await outbox.entries()).length > 0) return 0;
+  const c = ledger.consents;
+  return (await c.queryFilter(c.filters.ConsentGranted(), fromBlock)).length;
+}
+
 export interface SeedResult {
   receipts: string[];
   revokedSubject: string;
