@@ -529,7 +529,7 @@ export class TraceBatcher {
   /** The queued slots as sealed records, back to back in one buffer: each with this hospital, its sequence number from `firstSeq`, and a fresh salt. */
   private sealSlots(slots: Buffer[], firstSeq: bigint): Buffer {
     const salts = randomBytes(32 * slots.length);
-    const encoded = Buffer.allocUnsafe(TRACE_SLOT_BYTES * slots.length);
+    const encoded = this.hasher.allocFor(slots.length, TRACE_SLOT_BYTES);
     slots.forEach((slot, i) => {
       slot.copy(encoded, TRACE_SLOT_BYTES * i);
       sealSlot(encoded, TRACE_SLOT_BYTES * i, this.hospital, firstSeq + BigInt(i), salts, 32 * i);

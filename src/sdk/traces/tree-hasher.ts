@@ -84,6 +84,17 @@ export class TreeHasher {
   }
 
   /**
+   * A buffer for `count` records of `stride` bytes that {@link tree} hands to the worker without a
+   * copy: shared memory when the worker would hash it (neither thread writes it once it is handed
+   * over: the worker reads, this thread writes it to the vault), ordinary memory otherwise.
+   */
+  allocFor(count: number, stride: number): Buffer {
+    const bytes = count * stride;
+    if (!this.worker || !this.ready || count < WORKER_MIN_RECORDS) return Buffer.allocUnsafe(bytes);
+    return Buffer.from(new SharedArrayBuffer(bytes));
+  }
+
+  /**
    * The tree over `count` records encoded back to back in `encoded` (not modified), `stride` bytes
    * each: TRACE_LEAF_BYTES (format-1 records, vault layouts up to 4) or TRACE_SLOT_BYTES (vault slots).
    */
@@ -94,7 +105,8 @@ export class TreeHasher {
     return new Promise<TraceTree>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, encoded, count, stride });
       if (this.pending.size === 1) worker.ref();
-      worker.postMessage({ id, encoded, count, leafBytes: stride }); // copied: the caller keeps writing `encoded` to the vault
+      // Copied, unless it is shared memory ({@link allocFor}): the caller keeps writing `encoded` to the vault, and nobody changes it.
+      worker.postMessage({ id, encoded, count, leafBytes: stride });
     });
   }
 
