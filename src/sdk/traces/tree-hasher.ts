@@ -71,7 +71,10 @@ export class TreeHasher {
       return;
     }
     try {
-      const worker = new Worker(WORKER_SOURCE, { eval: true });
+      // execArgv: [] — a worker inherits its parent's preloads by default: under `hardhat run` (ts-node
+      // and hardhat/register) or `node -r tsx/cjs` it loaded them all before its first hash, about a
+      // second of CPU a batcher. Its program is plain JavaScript and needs none of them.
+      const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
       worker.unref(); // an idle hasher keeps no process alive; a pending request refs it (below)
       worker.on("message", (m: Answer) => this.answer(m));
       worker.on("error", () => this.fail());
