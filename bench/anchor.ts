@@ -79,7 +79,16 @@ the previous is acknowledged through the outbox and stored (sealing up to two fu
 ported from the unmerged experiment with its fix (a batch sent behind another that was already
 stored was dropped unreported) and its test (test/sdk/batcher-pipeline); batches are still stored
 in sequence order and acknowledged only after the outbox's synced entry and the receipt. Each
-anchor still takes two synced outbox writes and one synced vault write.`;
+anchor still takes two synced outbox writes and one synced vault write. Then (vault layout 6): a
+queued trace is kept as the slot its sealed record will take, in runs of up to 1,024 a key, encoded
+once when appended; a seal copies the slots and writes hospital, sequence number and salt into
+them (no JSON written or parsed a trace, two LevelDB operations a trace fewer); a large batch's
+records are encoded into shared memory, so the hashing worker gets them without a copy; the vault's
+LevelDB skips Snappy (hashes do not compress) and has a 64 MB memtable; and the hashing worker no
+longer inherits the process's preloads (under \`hardhat run\`, ts-node and hardhat/register: about
+1.4 s of CPU a batcher before its first hash). Back to back on a loaded machine (load 6–8), median
+of 3: 10,763 / 6,827 / 6,084 → 16,577 / 15,789 / 17,474, and 7,339 / 5,317 / 5,131 → 15,208 /
+18,626 / 13,452 in a second pair run in the other order.`;
 
 interface StreamRun {
   total: number;

@@ -4,8 +4,8 @@
  * proof in the vault.
  *
  * Crash safety, step by step (each arrow is one atomic, synced vault write):
- *   append  → q:<id>, id:<traceId>                    (acknowledged: the trace will be anchored or quarantined)
- *   seal    → a:<seq>{records with salts, ABI-encoded, in runs}, id:<traceId>=seq, s:<firstSeq>{firstSeq, count}, −q:…, meta:nextSeq
+ *   append  → qr:<first id>{the traces' slots}, id:<traceId>   (acknowledged: the trace will be anchored or quarantined)
+ *   seal    → a:<seq>{records with salts, ABI-encoded, in runs}, id:<traceId>=seq, s:<firstSeq>{firstSeq, count}, −qr:…, meta:nextSeq
  *             (traces whose version is not APPROVED go to x:<queue id> instead, with a named reason);
  *             the tree is built meanwhile (a worker thread), the records determine it
  *   anchor  → (chain) anchorBatch for the oldest sealed batch; if the chain already holds it, it is not sent again.
@@ -34,7 +34,8 @@ import { TreeHasher, WORKER_MIN_RECORDS } from "./tree-hasher";
 import { sendWrite } from "../tx";
 import { isoOf } from "../../core";
 import { CLINICIAN_ACTIONS, VersionStatus, VERSION_STATUSES, NUMBERS, Role, nameOf, type ClinicianActionName } from "../../constants";
-import { recordFromEncoding, recordFromJson, sealTrace, validateTraceInput, type TraceInput, type TraceRecord } from "./record";
+import { recordFromEncoding, recordFromJson, validateTraceInput, type TraceInput, type TraceRecord } from "./record";
+import { headerOfSlots, inputOfSlot, sealSlot, slotTime, slotTraceId, slotVersion, sameVersion } from "./queue-slot";
 import { TraceVault, strideOf, type AnchoredTrace, type BatchToSeal, type QuarantineCode, type QuarantinedTrace, type Quarantining, type SealedBatch, type StoredBatch } from "./vault";
 
 /**
@@ -122,6 +123,13 @@ const encode = (records: TraceRecord[]): Buffer => {
   return all;
 };
 
+/** Each queued slot's model version (a slot naming the same version as the one before reuses its string). */
+function versionsOfSlots(queued: { slot: Buffer }[]): string[] {
+  const out = new Array<string>(queued.length);
+  queued.forEach((q, i) => (out[i] = i > 0 && sameVersion(q.slot, 0, queued[i - 1].slot, 0) ? out[i - 1] : slotVersion(q.slot)));
+  return out;
+}
+
 /** The hospital's input behind a sealed record (what a quarantine keeps, so it can be looked at again). */
 const inputOf = (r: TraceRecord): TraceInput => ({
   traceId: r.traceId, modelVersion: r.modelVersion, subject: r.subject, inputHash: r.inputHash, outputHash: r.outputHash, confidenceBps: r.confidenceBps,
@@ -179,10 +187,14 @@ interface Anchoring {
  */
 export const SEALED_AHEAD = 2;
 
-/** A sealed batch with what anchoring it needs: its records, its tree, and the flush's accounting so far. */
+/** What a batch declares besides its root (see {@link batchHeader}). */
+type BatchHeader = ReturnType<typeof batchHeader>;
+
+/** A sealed batch with what anchoring it needs: its count and header, its tree, and the flush's accounting so far. */
 interface SealedWork {
   sealed: SealedBatch;
-  records: TraceRecord[];
+  count: number;
+  header: BatchHeader;
   tree: TraceTree;
   quarantined: number;
   timing: FlushedBatch["timing"];
@@ -322,15 +334,15 @@ export class TraceBatcher {
   }
 
   /** The time bounds a trace must meet to be anchorable (docs/receipt.md), as a named problem. */
-  private timeProblem(input: TraceInput, now: number): Problem | undefined {
-    if (input.time < now - SEALABLE_AGE) return { code: "TRACE_TOO_OLD", reason: `the trace's time ${input.time} (${isoOf(input.time)}) is more than ${SEALABLE_AGE}s before chain time ${now}; the chain anchors no window older than ${NUMBERS.MAX_TRACE_AGE}s` };
-    if (input.time < this.timeFloor) return { code: "TIME_BEFORE_LAST_BATCH", reason: `the trace's time ${input.time} (${isoOf(input.time)}) is before the end of hospital ${this.hospital}'s last batch window, ${this.timeFloor} (${isoOf(this.timeFloor)}); windows never run backwards` };
+  private timeProblem(time: number, now: number): Problem | undefined {
+    if (time < now - SEALABLE_AGE) return { code: "TRACE_TOO_OLD", reason: `the trace's time ${time} (${isoOf(time)}) is more than ${SEALABLE_AGE}s before chain time ${now}; the chain anchors no window older than ${NUMBERS.MAX_TRACE_AGE}s` };
+    if (time < this.timeFloor) return { code: "TIME_BEFORE_LAST_BATCH", reason: `the trace's time ${time} (${isoOf(time)}) is before the end of hospital ${this.hospital}'s last batch window, ${this.timeFloor} (${isoOf(this.timeFloor)}); windows never run backwards` };
     return undefined;
   }
 
   /** Refuses (InputError, nothing queued) a trace the chain could not anchor because of its time. */
   private checkTime(input: TraceInput, now: number): TraceInput {
-    const problem = this.timeProblem(input, now);
+    const problem = this.timeProblem(input.time, now);
     if (problem) throw new InputError(problem.code, problem.reason, { field: "time" });
     return input;
   }
@@ -463,12 +475,13 @@ export class TraceBatcher {
   private async reload(sealed: SealedBatch): Promise<SealedWork> {
     const timing = { hashMs: 0, vaultMs: 0, chainMs: 0 };
     const t0 = Date.now();
-    const encoded = await this.vault.records(BigInt(sealed.firstSeq), sealed.count, strideOf(sealed));
-    const records = encoded.map((e) => recordFromJson(recordFromEncoding(e)));
-    this.timeFloor = Math.max(this.timeFloor, Number(batchHeader(records).toTime));
-    const tree = await this.hasher.tree(Buffer.concat(encoded), encoded.length, strideOf(sealed));
+    const encoded = Buffer.concat(await this.vault.records(BigInt(sealed.firstSeq), sealed.count, strideOf(sealed)));
+    const count = encoded.length / strideOf(sealed);
+    const header = headerOfSlots(encoded, count, strideOf(sealed));
+    this.timeFloor = Math.max(this.timeFloor, Number(header.toTime));
+    const tree = await this.hasher.tree(encoded, count, strideOf(sealed));
     timing.hashMs += Date.now() - t0;
-    return { sealed, records, tree, quarantined: 0, timing };
+    return { sealed, count, header, tree, quarantined: 0, timing };
   }
 
   /**
@@ -481,34 +494,47 @@ export class TraceBatcher {
     const queued = await this.vault.queued(this.options.maxBatch);
     if (queued.length === 0) return undefined;
     const t0 = Date.now();
-    const statuses = await this.versionStatuses(queued.map((q) => q.input.modelVersion));
+    const versions = versionsOfSlots(queued);
+    const statuses = await this.versionStatuses(versions);
     const firstSeq = await this.nextSequence();
     timing.chainMs += Date.now() - t0;
     const chainNow = this.chainNow();
-    const problems = queued.map((q) => this.versionProblem(q.input.modelVersion, statuses.get(q.input.modelVersion)!, "when it was sealed") ?? this.timeProblem(q.input, chainNow));
+    const problems = queued.map((q, i) => this.versionProblem(versions[i], statuses.get(versions[i])!, "when it was sealed") ?? this.timeProblem(slotTime(q.slot), chainNow));
     const accepted = queued.filter((_, i) => !problems[i]);
     const rejected = queued.flatMap((q, i) => (problems[i] ? [{ q, problem: problems[i] }] : []));
     this.queuedCount = Math.max(0, this.queuedCount - queued.length);
     const t1 = Date.now();
-    const salts = randomBytes(32 * accepted.length);
-    const records = accepted.map((q, i) => sealTrace(q.input, this.hospital, firstSeq + BigInt(i), "0x" + salts.subarray(32 * i, 32 * i + 32).toString("hex")));
-    const encoded = encode(records);
+    const encoded = this.sealSlots(accepted.map((q) => q.slot), firstSeq);
+    const count = accepted.length;
     // The tree is built (on the worker, for a large batch) while this thread writes the seal: the
     // seal needs the records, salts and sequence numbers durable, not the root, which they determine.
-    const hashed = records.length > 0 ? this.hasher.tree(encoded, records.length, TRACE_SLOT_BYTES).then((tree) => ((timing.hashMs += Date.now() - t1), tree)) : undefined;
+    const hashed = count > 0 ? this.hasher.tree(encoded, count, TRACE_SLOT_BYTES).then((tree) => ((timing.hashMs += Date.now() - t1), tree)) : undefined;
     hashed?.catch(() => undefined); // awaited below, after the write; a failure is thrown there
-    this.options.onProgress?.({ phase: "seal", done: records.length, total: queued.length });
+    this.options.onProgress?.({ phase: "seal", done: count, total: queued.length });
     const t2 = Date.now();
-    const sealed = records.length > 0 ? { firstSeq: firstSeq.toString(), count: records.length, slot: TRACE_SLOT_BYTES } : undefined;
     // Records go to their final place now (salts and sequence numbers must be durable before the root is sent).
     const now = rejected.length > 0 ? await this.quarantineTime() : 0;
-    const quarantined = rejected.map(({ q, problem }) => ({ ticket: q.queueId, traceId: q.input.traceId, entry: this.quarantine(q.input, problem, now, "seal") }));
-    if (records.length > 0) this.timeFloor = Math.max(this.timeFloor, Number(batchHeader(records).toTime));
-    const batch = records.length > 0 ? { firstSeq, traceIds: records.map((r) => r.traceId), encoded } : undefined;
-    await this.vault.seal({ taken: queued.map((q) => q.queueId), quarantined, batch, nextSeq: firstSeq + BigInt(records.length) });
+    const quarantined = rejected.map(({ q, problem }) => ({ ticket: q.queueId, traceId: slotTraceId(q.slot), entry: this.quarantine(inputOfSlot(q.slot), problem, now, "seal") }));
+    const header = count > 0 ? headerOfSlots(encoded, count, TRACE_SLOT_BYTES) : undefined;
+    if (header) this.timeFloor = Math.max(this.timeFloor, Number(header.toTime));
+    const traceIds = Array.from({ length: count }, (_, i) => slotTraceId(encoded, TRACE_SLOT_BYTES * i));
+    const batch = count > 0 ? { firstSeq, traceIds, encoded } : undefined;
+    await this.vault.seal({ through: queued.at(-1)!.queueId, quarantined, batch, nextSeq: firstSeq + BigInt(count) });
     timing.vaultMs += Date.now() - t2;
-    if (!sealed) return null;
-    return { sealed, records, tree: await hashed!, quarantined: rejected.length, timing };
+    if (!header) return null;
+    const sealed = { firstSeq: firstSeq.toString(), count, slot: TRACE_SLOT_BYTES };
+    return { sealed, count, header, tree: await hashed!, quarantined: rejected.length, timing };
+  }
+
+  /** The queued slots as sealed records, back to back in one buffer: each with this hospital, its sequence number from `firstSeq`, and a fresh salt. */
+  private sealSlots(slots: Buffer[], firstSeq: bigint): Buffer {
+    const salts = randomBytes(32 * slots.length);
+    const encoded = this.hasher.allocFor(slots.length, TRACE_SLOT_BYTES);
+    slots.forEach((slot, i) => {
+      slot.copy(encoded, TRACE_SLOT_BYTES * i);
+      sealSlot(encoded, TRACE_SLOT_BYTES * i, this.hospital, firstSeq + BigInt(i), salts, 32 * i);
+    });
+    return encoded;
   }
 
   /** VERSION_NOT_APPROVED unless `status` is APPROVED (`when`: at which stage, for the reason). */
@@ -546,7 +572,7 @@ export class TraceBatcher {
    * transaction is broadcast; `storedBefore` (the previous batch's anchoring) settles before it is stored.
    */
   private async anchorSealed(work: SealedWork, fresh: boolean, onSent?: () => void, storedBefore?: Promise<unknown>): Promise<FlushedBatchResult | Refused> {
-    const { sealed, records, tree, quarantined, timing } = work;
+    const { sealed, count, header, tree, quarantined, timing } = work;
     const { traces } = this.options.ledger;
     // Batches sealed by earlier releases kept their root: it still has to match.
     if (sealed.root !== undefined && tree.root !== sealed.root) throw new MedprovError("VAULT_CORRUPT", `sealed batch at ${sealed.firstSeq} no longer hashes to its root`);
@@ -556,33 +582,32 @@ export class TraceBatcher {
     const chainNext = fresh ? firstSeq : await traces.nextSequence(this.hospital);
     let anchored: { anchorTx: string; blockNumber: number } | Refused;
     if (chainNext === firstSeq) {
-      anchored = fresh ? await this.send(sealed, records, tree, onSent) : ((await this.refusedVersions(records)) ?? (await this.send(sealed, records, tree, onSent)));
-    } else if (chainNext >= firstSeq + BigInt(records.length)) {
+      anchored = fresh ? await this.send(sealed, header, count, tree, onSent) : ((await this.refusedVersions(header.versions)) ?? (await this.send(sealed, header, count, tree, onSent)));
+    } else if (chainNext >= firstSeq + BigInt(count)) {
       anchored = await this.alreadyAnchored(batchId, tree.root);
     } else {
       throw new MedprovError("VAULT_CHAIN_MISMATCH", `the vault expects hospital ${this.hospital}'s next batch at ${firstSeq} but the chain is at ${chainNext}; is another batcher anchoring for this hospital?`);
     }
     timing.chainMs += Date.now() - t1;
     if (anchored instanceof Refused) return anchored;
-    this.options.onProgress?.({ phase: "anchored", done: records.length, total: records.length });
+    this.options.onProgress?.({ phase: "anchored", done: count, total: count });
     await storedBefore?.catch(() => undefined); // batches are stored in sequence order
     const t3 = Date.now();
     const stored: StoredBatch = { firstSeq: sealed.firstSeq, count: sealed.count, ...(sealed.slot ? { slot: sealed.slot } : {}), root: tree.root, batchId, ...anchored };
     await this.vault.storeAnchored(stored, tree);
     timing.vaultMs += Date.now() - t3;
-    this.options.onProgress?.({ phase: "store", done: records.length, total: records.length });
-    return new FlushedBatchResult({ batchId, firstSeq, count: records.length, root: tree.root, anchorTx: anchored.anchorTx, quarantined, timing });
+    this.options.onProgress?.({ phase: "store", done: count, total: count });
+    return new FlushedBatchResult({ batchId, firstSeq, count, root: tree.root, anchorTx: anchored.anchorTx, quarantined, timing });
   }
 
   /** Sends the batch; a refusal for a version no longer APPROVED (it changed since the check) comes back as {@link Refused}. */
-  private async send(sealed: SealedBatch, records: TraceRecord[], tree: TraceTree, onSent?: () => void): Promise<{ anchorTx: string; blockNumber: number } | Refused> {
+  private async send(sealed: SealedBatch, header: BatchHeader, count: number, tree: TraceTree, onSent?: () => void): Promise<{ anchorTx: string; blockNumber: number } | Refused> {
     const { traces } = this.options.ledger;
-    const header = batchHeader(records);
     const versions = header.versions.length;
-    this.options.onProgress?.({ phase: "anchor", done: 0, total: records.length });
+    this.options.onProgress?.({ phase: "anchor", done: 0, total: count });
     try {
       const anchoring = traces.connect(this.options.signer);
-      const batch = { treeRoot: tree.treeRoot, firstSeq: BigInt(sealed.firstSeq), count: records.length, ...header };
+      const batch = { treeRoot: tree.treeRoot, firstSeq: BigInt(sealed.firstSeq), count, ...header };
       const sent = await sendWrite(traces, async () => {
         const tx = await anchoring.anchorBatch(batch, { gasLimit: await this.gasLimitFor(versions, () => anchoring.anchorBatch.estimateGas(batch)) });
         onSent?.(); // broadcast: the next batch may be sent behind it
@@ -597,7 +622,7 @@ export class TraceBatcher {
       // the batch is not anchored, so a version no longer APPROVED unseals it.
       const reverted = e instanceof LedgerRevertError || (isError(e, "CALL_EXCEPTION") && e.receipt?.status === 0);
       if (reverted) {
-        const refused = await this.refusedVersions(records);
+        const refused = await this.refusedVersions(header.versions);
         if (refused) return refused;
       }
       throw e;
@@ -629,9 +654,9 @@ export class TraceBatcher {
     return { anchorTx: event.transactionHash, blockNumber: event.blockNumber };
   }
 
-  /** The versions of `records` that are no longer APPROVED, with every version's status; undefined when all are. */
-  private async refusedVersions(records: TraceRecord[]): Promise<Refused | undefined> {
-    const statuses = await this.versionStatuses(records.map((r) => r.modelVersion));
+  /** Whether any of a batch's `versions` is no longer APPROVED (with every version's status); undefined when all are. */
+  private async refusedVersions(versions: string[]): Promise<Refused | undefined> {
+    const statuses = await this.versionStatuses(versions);
     return [...statuses.values()].some((s) => s !== VersionStatus.APPROVED) ? new Refused(statuses) : undefined;
   }
 

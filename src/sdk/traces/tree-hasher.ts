@@ -71,7 +71,10 @@ export class TreeHasher {
       return;
     }
     try {
-      const worker = new Worker(WORKER_SOURCE, { eval: true });
+      // execArgv: [] — a worker inherits its parent's preloads by default: under `hardhat run` (ts-node
+      // and hardhat/register) or `node -r tsx/cjs` it loaded them all before its first hash, about a
+      // second of CPU a batcher. Its program is plain JavaScript and needs none of them.
+      const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
       worker.unref(); // an idle hasher keeps no process alive; a pending request refs it (below)
       worker.on("message", (m: Answer) => this.answer(m));
       worker.on("error", () => this.fail());
@@ -81,6 +84,17 @@ export class TreeHasher {
       this.worker = undefined;
       this.started(false);
     }
+  }
+
+  /**
+   * A buffer for `count` records of `stride` bytes that {@link tree} hands to the worker without a
+   * copy: shared memory when the worker would hash it (neither thread writes it once it is handed
+   * over: the worker reads, this thread writes it to the vault), ordinary memory otherwise.
+   */
+  allocFor(count: number, stride: number): Buffer {
+    const bytes = count * stride;
+    if (!this.worker || !this.ready || count < WORKER_MIN_RECORDS) return Buffer.allocUnsafe(bytes);
+    return Buffer.from(new SharedArrayBuffer(bytes));
   }
 
   /**
@@ -94,7 +108,8 @@ export class TreeHasher {
     return new Promise<TraceTree>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, encoded, count, stride });
       if (this.pending.size === 1) worker.ref();
-      worker.postMessage({ id, encoded, count, leafBytes: stride }); // copied: the caller keeps writing `encoded` to the vault
+      // Copied, unless it is shared memory ({@link allocFor}): the caller keeps writing `encoded` to the vault, and nobody changes it.
+      worker.postMessage({ id, encoded, count, leafBytes: stride });
     });
   }
 

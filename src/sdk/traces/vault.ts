@@ -8,7 +8,11 @@
  * quarantines), storeAnchored, reseal (unseal after a refusal); the batcher only decides when.
  *
  * Keys (fixed-width numbers so iteration order is numeric):
- *   meta:nextQueue → number        q:<queue id>  → TraceInput (queued, acknowledged)
+ *   meta:nextQueue → number        qr:<queue id> → a run of queued traces (acknowledged) with queue ids
+ *                                                  <queue id>, <queue id> + 1, …: up to RECORDS_PER_ENTRY
+ *                                                  vault slots back to back, each the trace's sealed record
+ *                                                  but for its hospital, sequence number and salt (zero;
+ *                                                  queue-slot.ts). Layout 5 kept q:<queue id> → TraceInput (JSON)
  *   meta:nextSeq   → string        x:<ticket>    → QuarantinedTrace (ticket: a queue id, see below)
  *   id:<traceId>   → a number (queue id while queued, ticket once quarantined), or the sequence
  *                    number as a string once sealed (appends are idempotent by trace id)
@@ -32,10 +36,16 @@
 import { Level } from "level";
 import { recordFromEncoding, type TraceInput, type TraceRecordJson } from "./record";
 import { TRACE_LEAF_BYTES, TRACE_SLOT_BYTES, TraceTree } from "./merkle";
+import { encodeQueuedSlot } from "./queue-slot";
 import { MedprovError } from "../../core";
 
 /**
  * Layout version of the keys above; a vault written in another layout is refused, not misread.
+ * 6: the queue is kept in runs of encoded slots (qr:) instead of a JSON input a key (q:): an append
+ * of 1,000 traces is one queue entry, a seal deletes (or shortens) a run, not each trace's key. Opening
+ * a layout-3, 4 or 5 vault for a batcher moves its queue into runs and sets layout 6 in one synced
+ * write ({@link migrateQueue}), so an older release, which would see an empty queue, refuses it;
+ * read-only opens read every layout from 3 as it is (no read looks at the queue's entries).
  * 5: batches sealed from now on store records in slots (`slot` in s:/b:), so a batch may mix record
  * formats 1 and 2; batches sealed before keep their format-1 records as they are. Opening a layout-3
  * or 4 vault for a batcher sets layout 5 (after layout 3's one step), so an older release, which
@@ -43,14 +53,14 @@ import { MedprovError } from "../../core";
  * 4: sealed batches are a list (s:<firstSeq>), so one is sealed while another is anchored.
  * 3: trees are position-bound (TraceAnchor 3.x). A layout-3 vault differs only in holding at most
  * one sealed batch under `sealed`: opening it for a batcher moves that batch to s:<firstSeq> and
- * sets layout 4 in one synced write ({@link migrateFrom3}); read-only opens read it as it is (no
+ * sets layout 4 in one synced write (now part of {@link migrateQueue}); read-only opens read it as it is (no
  * read looks at sealed batches). A layout-2 vault belongs to a TraceAnchor 2.x deployment and is
  * refused (anchor its queue with the release that wrote it).
  */
-export const VAULT_FORMAT = 5;
+export const VAULT_FORMAT = 6;
 const MIGRATABLE_FORMAT = 3;
-/** Layout 4 differs from 5 only in never holding slots: opening it for a batcher just sets layout 5. */
-const SLOTLESS_FORMAT = 4;
+/** Layouts 4 and 5 differ from 6 only in their queue (and 4 in never holding slots): opening one for a batcher moves the queue. */
+const QUEUE_FORMATS: readonly unknown[] = [4, 5];
 
 /**
  * A batch sealed but not yet stored as anchored. Its records (a:<seq>) determine its tree; batches
@@ -132,7 +142,10 @@ export interface Quarantining {
 
 export type VaultOp = { type: "put"; key: string; value: unknown; valueEncoding?: "buffer" } | { type: "del"; key: string };
 
+/** Layout 5's key of one queued input (JSON); layout 6 keeps none (see {@link queueRunKey}). */
 export const queueKey = (id: number) => `q:${id.toString().padStart(16, "0")}`;
+/** A run of queued slots whose first queue id is `id`. */
+export const queueRunKey = (id: number) => `qr:${id.toString().padStart(16, "0")}`;
 export const seqKey = (seq: bigint) => `a:${seq.toString().padStart(20, "0")}`;
 export const batchKey = (firstSeq: bigint) => `b:${firstSeq.toString().padStart(20, "0")}`;
 export const treeKey = (firstSeq: bigint) => `n:${firstSeq.toString().padStart(20, "0")}`;
@@ -157,11 +170,53 @@ function sealOps({ firstSeq, traceIds, encoded }: BatchToSeal): VaultOp[] {
   return ops;
 }
 
-/** The one step from layout 3 to 4: the sealed batch (if any) moves to its place in the list. */
-async function migrateFrom3(db: Level<string, unknown>): Promise<void> {
-  const sealed = (await db.get("sealed")) as SealedBatch | undefined;
+/**
+ * LevelDB's tuning for a vault. Its contents are hashes, salts and ids, which Snappy cannot shrink:
+ * compressing them only costs the background flushes CPU. A 64 MB memtable (LevelDB's default is 4 MB,
+ * as the indexer's store does) takes a 10,000-trace seal's 5 MB, or a 100,000-trace batch's queue,
+ * without a flush to wait for before the next write (the log it replays after a crash grows as much).
+ */
+const LEVEL_OPTIONS = { compression: false, writeBufferSize: 64 * 2 ** 20 };
+
+/** A queued trace read from a run: its queue id and its slot (a view into the run). */
+export interface QueuedSlot {
+  queueId: number;
+  slot: Buffer;
+}
+
+/**
+ * The puts that queue `entries` (queue ids ascending): runs of consecutive queue ids, at most
+ * {@link RECORDS_PER_ENTRY} a run, each one buffer of slots.
+ */
+function queueRunOps(entries: { queueId: number; input: TraceInput }[]): VaultOp[] {
+  const ops: VaultOp[] = [];
+  for (let start = 0; start < entries.length; ) {
+    let end = start + 1;
+    while (end < entries.length && end - start < RECORDS_PER_ENTRY && entries[end].queueId === entries[end - 1].queueId + 1) end++;
+    const run = Buffer.allocUnsafe(TRACE_SLOT_BYTES * (end - start));
+    for (let i = start; i < end; i++) encodeQueuedSlot(entries[i].input, run, TRACE_SLOT_BYTES * (i - start));
+    ops.push({ type: "put", key: queueRunKey(entries[start].queueId), value: run, valueEncoding: "buffer" });
+    start = end;
+  }
+  return ops;
+}
+
+/**
+ * The steps from layouts 3, 4 and 5 to 6, in one synced write: layout 3's sealed batch (if any)
+ * moves to its place in the list (s:<firstSeq>), and every queued input (q:, JSON) into runs of slots.
+ */
+async function migrateQueue(db: Level<string, unknown>, format: unknown): Promise<void> {
   const batch = db.batch();
-  if (sealed) batch.put(sealedKey(BigInt(sealed.firstSeq)), sealed).del("sealed");
+  if (format === MIGRATABLE_FORMAT) {
+    const sealed = (await db.get("sealed")) as SealedBatch | undefined;
+    if (sealed) batch.put(sealedKey(BigInt(sealed.firstSeq)), sealed).del("sealed");
+  }
+  const queued: { queueId: number; input: TraceInput }[] = [];
+  for await (const [key, input] of db.iterator({ gte: "q:", lt: "q;" })) {
+    batch.del(key);
+    queued.push({ queueId: Number(key.slice(2)), input: input as TraceInput });
+  }
+  for (const op of queueRunOps(queued)) if (op.type === "put") batch.put(op.key, op.value, { valueEncoding: "buffer" });
   await batch.put("meta:format", VAULT_FORMAT).write({ sync: true });
 }
 
@@ -189,7 +244,7 @@ export class TraceVault {
   }
 
   private static async openAt(path: string, readOnly: boolean): Promise<TraceVault> {
-    const db = new Level<string, unknown>(path, { valueEncoding: "json", createIfMissing: !readOnly });
+    const db = new Level<string, unknown>(path, { valueEncoding: "json", createIfMissing: !readOnly, ...LEVEL_OPTIONS });
     try {
       await db.open();
     } catch (e) {
@@ -207,11 +262,9 @@ export class TraceVault {
         throw new MedprovError("VAULT_FORMAT", `${path} is a trace vault of an earlier layout (no meta:format); anchor its queue with the release that wrote it, or start a new vault`);
       }
       await db.put("meta:format", VAULT_FORMAT, { sync: true });
-    } else if (format === MIGRATABLE_FORMAT && !readOnly) {
-      await migrateFrom3(db);
-    } else if (format === SLOTLESS_FORMAT && !readOnly) {
-      await db.put("meta:format", VAULT_FORMAT, { sync: true });
-    } else if (format !== VAULT_FORMAT && format !== MIGRATABLE_FORMAT && format !== SLOTLESS_FORMAT) {
+    } else if ((format === MIGRATABLE_FORMAT || QUEUE_FORMATS.includes(format)) && !readOnly) {
+      await migrateQueue(db, format);
+    } else if (format !== VAULT_FORMAT && format !== MIGRATABLE_FORMAT && !QUEUE_FORMATS.includes(format)) {
       await db.close();
       throw new MedprovError("VAULT_FORMAT", `${path} is a trace vault of layout ${format}; this release reads layout ${VAULT_FORMAT}`);
     }
@@ -249,10 +302,15 @@ export class TraceVault {
     return (await this.db.values({ gte: "s:", lt: "s;" }).all()) as SealedBatch[];
   }
 
-  /** Queued inputs in append order, at most `limit`, with their queue ids. */
-  async queued(limit: number): Promise<{ queueId: number; input: TraceInput }[]> {
-    const out: { queueId: number; input: TraceInput }[] = [];
-    for await (const [key, value] of this.db.iterator({ gte: "q:", lt: "q;", limit })) out.push({ queueId: Number(key.slice(2)), input: value as TraceInput });
+  /** Queued traces in append order, at most `limit`, with their queue ids: their slots, views into the runs read (queue-slot.ts). */
+  async queued(limit: number): Promise<QueuedSlot[]> {
+    const out: QueuedSlot[] = [];
+    for await (const [key, value] of this.db.iterator({ gte: "qr:", lt: "qr;", valueEncoding: "buffer" })) {
+      const run = value as Buffer;
+      const first = Number(key.slice(3));
+      for (let i = 0; i < run.length / TRACE_SLOT_BYTES && out.length < limit; i++) out.push({ queueId: first + i, slot: run.subarray(TRACE_SLOT_BYTES * i, TRACE_SLOT_BYTES * (i + 1)) });
+      if (out.length >= limit) break;
+    }
     return out;
   }
 
@@ -269,20 +327,37 @@ export class TraceVault {
 
   // The batch lifecycle, each step one synced atomic write. The batcher decides when; these decide which keys.
 
-  /** Append: queues inputs under their queue ids (acknowledged once this resolves). */
+  /** Append: queues validated inputs under their queue ids, ascending (acknowledged once this resolves). */
   async enqueue(entries: { queueId: number; input: TraceInput }[], nextQueue: number): Promise<void> {
-    const ops: VaultOp[] = [];
-    for (const { queueId, input } of entries) ops.push({ type: "put", key: queueKey(queueId), value: input }, { type: "put", key: `id:${input.traceId}`, value: queueId });
+    const ops = queueRunOps(entries);
+    for (const { queueId, input } of entries) ops.push({ type: "put", key: `id:${input.traceId}`, value: queueId });
     ops.push({ type: "put", key: "meta:nextQueue", value: nextQueue });
     await this.write(ops);
   }
 
   /**
-   * Seal: takes queued traces out of the queue; those `quarantined` (each under its queue id) are
-   * put aside, the rest stored as `batch` (records, their sequence numbers, s:<firstSeq>).
+   * The writes that take every queued trace up to queue id `through` out of the queue: runs wholly
+   * taken are deleted, and a run taken in part is put again from `through` + 1.
    */
-  async seal(step: { taken: number[]; quarantined: Quarantining[]; batch?: BatchToSeal; nextSeq: bigint }): Promise<void> {
-    const ops: VaultOp[] = step.taken.map((id) => ({ type: "del", key: queueKey(id) }));
+  private async dequeueOps(through: number): Promise<VaultOp[]> {
+    const keys = await this.db.keys({ gte: "qr:", lte: queueRunKey(through) }).all();
+    const ops: VaultOp[] = keys.map((key) => ({ type: "del", key }));
+    const last = keys.at(-1);
+    if (last === undefined) return ops;
+    // Runs before the last end before the next begins, so only the last may hold traces after `through`.
+    const run = (await this.db.get(last, { valueEncoding: "buffer" })) as Buffer;
+    const kept = Number(last.slice(3)) + run.length / TRACE_SLOT_BYTES - (through + 1);
+    if (kept > 0) ops.push({ type: "put", key: queueRunKey(through + 1), value: run.subarray(run.length - TRACE_SLOT_BYTES * kept), valueEncoding: "buffer" });
+    return ops;
+  }
+
+  /**
+   * Seal: takes the queued traces up to queue id `through` (the oldest, as {@link queued} gave them)
+   * out of the queue; those `quarantined` (each under its queue id) are put aside, the rest stored
+   * as `batch` (records, their sequence numbers, s:<firstSeq>).
+   */
+  async seal(step: { through: number | undefined; quarantined: Quarantining[]; batch?: BatchToSeal; nextSeq: bigint }): Promise<void> {
+    const ops: VaultOp[] = step.through === undefined ? [] : await this.dequeueOps(step.through);
     for (const q of step.quarantined) ops.push({ type: "put", key: quarantineKey(q.ticket), value: q.entry });
     // concat, not push(...): a 100,000-trace batch is 100,000 ops, past the call stack's argument limit.
     await this.write(ops.concat(step.batch ? sealOps(step.batch) : [], [{ type: "put", key: "meta:nextSeq", value: step.nextSeq.toString() }]));
@@ -317,9 +392,11 @@ export class TraceVault {
     await this.write(ops);
   }
 
+  /** Traces queued (in runs; a vault of layout 5 or older opened read-only: one a q: key). */
   async countQueued(): Promise<number> {
     let n = 0;
     for await (const _ of this.db.keys({ gte: "q:", lt: "q;" })) n++;
+    for await (const run of this.db.values({ gte: "qr:", lt: "qr;", valueEncoding: "buffer" })) n += (run as Buffer).length / TRACE_SLOT_BYTES;
     return n;
   }
 
