@@ -96,6 +96,8 @@ const SHAPES: [RegExp, (o: Out) => void][] = [
     expect(o.stdout).toMatch(/^receipt written to receipt\.json$/);
     expect(JSON.parse(readFileSync(join(o.dir, "receipt.json"), "utf8"))).toMatchObject({ record: expect.any(Object), proof: expect.any(Array) });
   }],
+  // The example's subject consented to hospital 1's decision support in the demo: the index's check at the trace's time passes too.
+  [/-X POST \S+\/verify /, (o) => expect(json(o)).toMatchObject({ results: [{ valid: true, reasons: [] }] })],
   [/trace quarantined/, (o) => expect(o.stdout).toMatch(/^(no quarantined traces|0x[0-9a-f]{64} +[A-Z_]+)/)],
   [/consent sign-grant/, (o) => expect(o.stdout).toMatch(/^signed grant written to grant\.json; /)],
   [/consent relay/, (o) => expect(o.stdout).toMatch(/^relayed grant for 0x[0-9a-fA-F]{40} \(tx 0x[0-9a-f]{64}\)$/)],
