@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { join } from "node:path";
-import { FeeData, FetchRequest, JsonRpcProvider, Wallet, type BaseWallet } from "ethers";
+import { FeeData, FetchRequest, JsonRpcProvider, LogDescription, Wallet, type BaseWallet } from "ethers";
 import { SingleBar, Presets } from "cli-progress";
 import { chainNow, connectLedger, readDeployment, ExternalSigner, InputError, MedprovError, Outbox, OutboxSigner, RpcError, type Deployment, type LedgerContracts } from "../sdk";
 import { pickIdentity, readDemoIdentities } from "../demo";
@@ -62,6 +62,17 @@ class FixedGasPriceProvider extends JsonRpcProvider {
   override async getFeeData(): Promise<FeeData> {
     return new FeeData(this.gasPrice, null, null);
   }
+}
+
+/**
+ * `--json` output values: bigints as decimal strings, and a write's decoded events as their name and
+ * arguments by name (an ethers LogDescription also carries its ABI fragment and topic: hundreds of
+ * lines no reader of the answer wants).
+ */
+function jsonValue(_key: string, v: unknown): unknown {
+  if (typeof v === "bigint") return v.toString();
+  if (v instanceof LogDescription) return { event: v.name, args: v.args.toObject(true) };
+  return v;
 }
 
 export class CliContext {
@@ -228,7 +239,7 @@ export class CliContext {
 
   /** Prints a result: JSON with --json, else the human lines. */
   print(result: unknown, human: string | string[]): void {
-    if (this.options.json) process.stdout.write(JSON.stringify(result, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n");
+    if (this.options.json) process.stdout.write(JSON.stringify(result, jsonValue, 2) + "\n");
     else process.stdout.write((Array.isArray(human) ? human.join("\n") : human) + "\n");
   }
 
