@@ -2,6 +2,7 @@
  * `medprov`: every role's ledger actions from a terminal. Run `medprov --help`.
  */
 import { Command } from "commander";
+import { version as CLI_VERSION } from "../../package.json";
 import { MedprovError } from "../sdk";
 import { makeRun } from "./run";
 import { consentCommands } from "./commands/consent";
@@ -22,6 +23,7 @@ import { patientCommands } from "./commands/patient";
 
 export function buildProgram(): Command {
   const program = new Command("medprov")
+    .version(CLI_VERSION, "--version", "the release of medprov this CLI is")
     .description("medprov: a permissioned provenance ledger for medical AI — consent, datasets, models and decision traces")
     .option("--rpc <url>", "JSON-RPC URL of the consortium chain", process.env.MEDPROV_RPC ?? "http://127.0.0.1:8545")
     .option("--deployment <file>", "deployment manifest", process.env.MEDPROV_DEPLOYMENT ?? "deployments/localhost.json")

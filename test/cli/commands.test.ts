@@ -19,6 +19,10 @@ describe("every CLI command has an end-to-end test", () => {
     expect(uncovered(buildProgram())).toEqual(none);
   });
 
+  it("--version answers the package's release (a new user found no way to ask)", () => {
+    expect(buildProgram().version()).toBe(JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8")).version);
+  });
+
   it("a command added without a test fails the check", () => {
     const program = buildProgram();
     program.commands.find((c) => c.name() === "consent")!.command("export").action(() => undefined);
