@@ -55,6 +55,15 @@ record of a 1,024-trace batch. Storing only a hash of the header (one slot, as t
 and having callers pass the header from the BatchAnchored event would bring anchoring back to about
 today's figure, at the price of a clumsier \`verifyTraceRecord\` that on-chain callers must feed.
 
+What issue 18's accountability costs (ModelRegistry 2.0.0, measured 2026-11-30): registering a
+version now files its evidence (the safety white paper's hash and the liability insurance: insurer,
+policy hash and period), new slots and an event, +96,090 (201,322 → 297,412); approving it stores
+the approved indications (a new slot) and checks the filing against the risk class's policy,
++31,708 (109,883 → 141,591); reinstating re-reads the filing requirements, +6,851. Anchoring and
+consent writes did not change. These are one-off writes per version, not per trace. The three
+catalogues (purposes, indications, incident categories) share one library since: an add costs
+159 gas more (52 for a category), a deployment of each registry about 25,000–35,000 more.
+
 The 35,000 revocation target is met by a direct revocation; a relayed one adds signature
 recovery, the EIP-712 digest and the signature's calldata.`;
 
