@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { join } from "node:path";
-import { FeeData, FetchRequest, JsonRpcProvider, LogDescription, Wallet, type BaseWallet } from "ethers";
+import { FeeData, FetchRequest, JsonRpcProvider, LogDescription, Network, Wallet, type BaseWallet } from "ethers";
 import { SingleBar, Presets } from "cli-progress";
 import { chainNow, connectLedger, readDeployment, ExternalSigner, InputError, MedprovError, Outbox, OutboxSigner, RpcError, type Deployment, type LedgerContracts } from "../sdk";
 import { pickIdentity, readDemoIdentities } from "../demo";
@@ -55,8 +55,9 @@ class FixedGasPriceProvider extends JsonRpcProvider {
   constructor(
     request: FetchRequest,
     private readonly gasPrice: bigint,
+    network?: Network,
   ) {
-    super(request, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+    super(request, network, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
   }
 
   override async getFeeData(): Promise<FeeData> {
@@ -109,9 +110,24 @@ export class CliContext {
       const agent = /^https:/i.test(this.options.rpc) ? new HttpsAgent({ keepAlive: false }) : new HttpAgent({ keepAlive: false });
       request.getUrlFunc = FetchRequest.createGetUrlFunc({ agent });
       const gasPrice = this.network?.gasPrice;
-      this.cachedProvider = gasPrice === undefined ? new JsonRpcProvider(request, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 }) : new FixedGasPriceProvider(request, gasPrice);
+      const network = this.expectedNetwork();
+      this.cachedProvider = gasPrice === undefined ? new JsonRpcProvider(request, network, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 }) : new FixedGasPriceProvider(request, gasPrice, network);
     }
     return this.cachedProvider;
+  }
+
+  /**
+   * The chain the named network or the manifest says, when either is readable: given to ethers, it
+   * does not probe the node before the first call (an unreachable node then printed ethers' own
+   * "failed to detect network … retry in 1s" lines before medprov's one line). Whether the node
+   * really serves it is still checked, by `ledger()`'s eth_chainId (WRONG_CHAIN).
+   */
+  private expectedNetwork(): Network | undefined {
+    try {
+      return Network.from(this.network?.chainId ?? this.deployment.chainId);
+    } catch {
+      return undefined; // no manifest yet (deploy): ethers asks the node once
+    }
   }
 
   get deployment(): Deployment {

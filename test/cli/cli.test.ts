@@ -345,6 +345,9 @@ describe("medprov CLI", () => {
       const down = await run(process.execPath, [BIN, "--rpc", "http://127.0.0.1:9", "--deployment", c.deploymentPath, "consent", "list", "--subject", c.keys[6].address]).catch((e) => e);
       expect(down.code).toBe(3);
       expect(down.stderr).toContain("RPC_UNAVAILABLE");
+      // One line of why: ethers' own "failed to detect network … retry in 1s" lines no longer come first.
+      expect(down.stderr.trim().split("\n")).toHaveLength(1);
+      expect(down.stdout).toBe("");
     });
   });
 
