@@ -1,31 +1,21 @@
 import { describe, it, expect } from "vitest";
 import hre from "hardhat";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { ledgerFixture, ORG } from "../helpers/fixture";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import { ORG } from "../helpers/fixture";
 import { modelWithVersion } from "../helpers/builders";
 import { clock, traceInput } from "../helpers/traces";
-import { deploymentOf } from "../helpers/indexing";
+import { vaultDir, vaultWorld } from "../helpers/vault-world";
 import { RECORDS_PER_ENTRY } from "../../src/sdk/traces/vault";
 import { recordFromEncoding } from "../../src/sdk/traces/record";
 import { TRACE_SLOT_BYTES } from "../../src/sdk/traces/merkle";
 import { Auditor, TraceBatcher, TraceVault, VAULT_FORMAT, InputError, missingSequences, receiptFor, summarizeTraces, type Deployment, type TraceReceipt } from "../../src/sdk";
 import { Tier } from "../../src/constants";
 
-const vaultDir = () => join(mkdtempSync(join(tmpdir(), "medprov-vault-")), "vault");
 
 async function setup() {
-  const l = await loadFixture(ledgerFixture);
-  const { versionId } = await modelWithVersion(l, { approve: true, deploy: true });
-  await time.increase(10);
-  const chainNow = await time.latest();
-  clock.now = () => chainNow;
-  const batcher = await TraceBatcher.open({ vaultPath: vaultDir(), ledger: l, signer: l.hospitalA, maxBatch: 100 });
-  const deployment = await deploymentOf(l);
-  const auditor = new Auditor(l, deployment, hre.ethers.provider);
-  return { l, versionId, batcher, deployment, auditor };
+  const world = await vaultWorld();
+  const batcher = await TraceBatcher.open({ vaultPath: vaultDir(), ledger: world.l, signer: world.l.hospitalA, maxBatch: 100 });
+  return { ...world, batcher };
 }
 
 async function receipts(batcher: TraceBatcher, deployment: Deployment): Promise<TraceReceipt[]> {

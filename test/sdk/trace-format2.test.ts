@@ -10,18 +10,13 @@
 import { describe, it, expect } from "vitest";
 import hre from "hardhat";
 import fc from "fast-check";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Level } from "level";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { ledgerFixture } from "../helpers/fixture";
-import { modelWithVersion } from "../helpers/builders";
-import { clock, traceInput } from "../helpers/traces";
+import { traceInput } from "../helpers/traces";
+import { vaultDir, vaultWorld } from "../helpers/vault-world";
 import { deploymentOf } from "../helpers/indexing";
 import { docVerifier } from "../helpers/third-party-verify";
-import { Auditor, InputError, TraceBatcher, TraceVault, VAULT_FORMAT, receiptFor, type TraceReceipt, type TraceRecord } from "../../src/sdk";
+import { InputError, TraceBatcher, TraceVault, VAULT_FORMAT, receiptFor, type TraceReceipt, type TraceRecord } from "../../src/sdk";
 import { TRACE_LEAF_ENCODING, TRACE_LEAF_ENCODING_V2, traceLeafValues, traceRecordHash } from "../../src/sdk/ids";
 import { TRACE_LEAF_BYTES, TRACE_SLOT_BYTES, TraceTree, decodeTraceLeaf, encodeTraceLeaf, encodeTraceSlot, traceLeafHash } from "../../src/sdk/traces/merkle";
 import { recordFromEncoding, recordToJson, validateTraceInput } from "../../src/sdk/traces/record";
@@ -113,18 +108,7 @@ describe("record format 2: trace input", () => {
   });
 });
 
-const vaultDir = () => join(mkdtempSync(join(tmpdir(), "medprov-vault-")), "vault");
-
-async function setup() {
-  const l = await loadFixture(ledgerFixture);
-  const { versionId } = await modelWithVersion(l, { approve: true, deploy: true });
-  await time.increase(10);
-  const chainNow = await time.latest();
-  clock.now = () => chainNow;
-  const deployment = await deploymentOf(l);
-  const auditor = new Auditor(l, deployment, hre.ethers.provider);
-  return { l, versionId, deployment, auditor };
-}
+const setup = vaultWorld;
 
 async function anchoredReceipts(vault: TraceVault, deployment: Awaited<ReturnType<typeof deploymentOf>>): Promise<TraceReceipt[]> {
   const out: TraceReceipt[] = [];

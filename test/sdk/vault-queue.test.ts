@@ -6,33 +6,17 @@
  * layout 5 refuses a layout-6 vault by name (VAULT_FORMAT) rather than seeing an empty queue.
  */
 import { describe, it, expect } from "vitest";
-import hre from "hardhat";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Level } from "level";
-import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { ledgerFixture } from "../helpers/fixture";
-import { modelWithVersion } from "../helpers/builders";
 import { clock, traceInput } from "../helpers/traces";
-import { deploymentOf } from "../helpers/indexing";
-import { Auditor, TraceBatcher, TraceVault, VAULT_FORMAT, receiptFor } from "../../src/sdk";
+import { vaultDir, vaultWorld } from "../helpers/vault-world";
+import { TraceBatcher, TraceVault, VAULT_FORMAT, receiptFor } from "../../src/sdk";
 import { TRACE_SLOT_BYTES } from "../../src/sdk/traces/merkle";
 import { inputOfSlot } from "../../src/sdk/traces/queue-slot";
 import { validateTraceInput } from "../../src/sdk/traces/record";
 
-const vaultDir = () => join(mkdtempSync(join(tmpdir(), "medprov-vault-")), "vault");
 const VALID = { valid: true, reasons: [], skipped: ["CONSENT_NOT_VALID_AT_TIME"] };
 
-async function setup() {
-  const l = await loadFixture(ledgerFixture);
-  const { versionId } = await modelWithVersion(l, { approve: true, deploy: true });
-  await time.increase(10);
-  const chainNow = await time.latest();
-  clock.now = () => chainNow;
-  const deployment = await deploymentOf(l);
-  return { l, versionId, deployment, auditor: new Auditor(l, deployment, hre.ethers.provider) };
-}
+const setup = vaultWorld;
 
 /** The queue's runs as [first queue id, traces in the run]. */
 async function runs(path: string): Promise<[number, number][]> {
