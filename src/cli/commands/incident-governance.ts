@@ -4,7 +4,7 @@
  * short enough to read.
  */
 import type { Command } from "commander";
-import { InputError, incidentIdRange, readIncident, sharesArg } from "../../sdk";
+import { InputError, incidentCategories, incidentIdRange, readIncident, sharesArg } from "../../sdk";
 import { acrossGenerations, generationLabel, memberNamesAcross } from "../generations";
 import { LIABILITY_CASES, NUMBERS } from "../../constants";
 import { orgArg } from "../parse";
@@ -45,7 +45,8 @@ export function incidentGovernanceCommands(incident: Command, run: Run) {
       const { rows: all } = await acrossGenerations(ctx, async (g) => {
         const { first, count } = await incidentIdRange({ address: await g.ledger.incidents.getAddress(), version: g.versions.incidents }, ctx.provider);
         const ids = Array.from({ length: Number(count) }, (_, k) => Number(first) + k);
-        return Promise.all(ids.map(async (id) => (await readIncident(g.ledger, id, { fromBlock: g.from }))!));
+        const categories = await incidentCategories(g.ledger, g.from); // once a generation, not once an incident
+        return Promise.all(ids.map(async (id) => (await readIncident(g.ledger, id, { categories }))!));
       });
       const rows = all.filter((i) => (o.hospital === undefined || i.hospital === o.hospital) && (o.version === undefined || i.versionId.toLowerCase() === String(o.version).toLowerCase()));
       const org = orgWords(await memberNamesAcross(ctx));

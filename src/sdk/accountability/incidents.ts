@@ -74,12 +74,13 @@ export function sharesArg(s: { developer: number; hospital: number; clinician: n
 }
 
 /** One incident with names beside its codes and ISO times beside its chain times; undefined when unknown. */
-export async function readIncident(ledger: Pick<LedgerContracts, "incidents">, incidentId: number, logs: { fromBlock?: number; maxRange?: number } = {}) {
+export async function readIncident(ledger: Pick<LedgerContracts, "incidents">, incidentId: number, logs: { fromBlock?: number; maxRange?: number; categories?: readonly string[] } = {}) {
   return domain(async () => {
     const i = await ledger.incidents.incident(incidentId);
     if (i.hospital === 0n) return undefined;
     const d = await ledger.incidents.determination(incidentId);
-    const categories = await incidentCategories(ledger, logs.fromBlock, logs.maxRange);
+    // A caller reading many incidents passes the category catalogue it read once.
+    const categories = logs.categories ?? (await incidentCategories(ledger, logs.fromBlock, logs.maxRange));
     return {
       incidentId, hospital: Number(i.hospital), versionId: i.versionId, batchId: i.batchId, seq: i.seq.toString(), recordHash: i.recordHash,
       severity: Number(i.severity), severityName: nameOf(INCIDENT_SEVERITIES, i.severity),

@@ -222,6 +222,12 @@ export class Outbox {
     return out;
   }
 
+  /** Whether this outbox ever kept a write (one key read, not a listing). */
+  async hasEntries(): Promise<boolean> {
+    for await (const _ of this.db.keys({ gte: "n:", lt: "n;", limit: 1 })) return true;
+    return false;
+  }
+
   /** Entries not yet acknowledged (signed or included), as `entries()` lists them. */
   async pending(): Promise<OutboxListing[]> {
     return (await this.entries()).filter((e) => e.state === "signed" || e.state === "included");
