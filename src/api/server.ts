@@ -108,23 +108,35 @@ export const LISTEN_ERRORS: Record<string, [code: string, why: string]> = {
 };
 
 /**
- * The web app's config, read again when the manifest the API follows changes: patients sign consents
- * for the consent registry of the current generation, so a migration must reach the page without a
- * restart. One read of the registry's EIP-712 domain per generation; a failed read is tried again.
+ * `make(d)` for the manifest the indexer follows now, made once per manifest: a migration (a new
+ * manifest adopted) makes it anew. `forget(value)` drops a value that turned out bad (a failed read),
+ * so the next call makes it again.
+ */
+function perManifest<T>(current: () => Deployment, make: (d: Deployment) => T) {
+  let kept: { d: Deployment; value: T } | undefined;
+  const get = () => {
+    const d = current();
+    if (kept?.d !== d) kept = { d, value: make(d) };
+    return kept.value;
+  };
+  const forget = (value: T) => {
+    if (kept?.value === value) kept = undefined;
+  };
+  return { get, forget };
+}
+
+/**
+ * The web app's config for the current manifest: patients sign consents for the consent registry of
+ * the current generation, so a migration must reach the page without a restart. One read of the
+ * registry's EIP-712 domain per generation; a failed read is tried again.
  */
 function webConfigFollowing(deployment: () => Deployment, ledger: () => LedgerContracts, base: Omit<WebConfig, "consentDomain">): () => Promise<WebConfig> {
-  let read: { d: Deployment; config: Promise<WebConfig> } | undefined;
-  return () => {
-    const d = deployment();
-    if (read?.d !== d) {
-      const config = readDomain(ledger().consents).then((domain) => ({ ...base, consentDomain: { name: String(domain.name), version: String(domain.version), chainId: Number(domain.chainId), verifyingContract: String(domain.verifyingContract) } }));
-      config.catch(() => {
-        if (read?.config === config) read = undefined;
-      });
-      read = { d, config };
-    }
-    return read.config;
-  };
+  const configs = perManifest(deployment, () => {
+    const config = readDomain(ledger().consents).then((domain): WebConfig => ({ ...base, consentDomain: { name: String(domain.name), version: String(domain.version), chainId: Number(domain.chainId), verifyingContract: String(domain.verifyingContract) } }));
+    config.catch(() => configs.forget(config));
+    return config;
+  });
+  return configs.get;
 }
 
 export async function startService(o: ServiceOptions) {
@@ -134,12 +146,7 @@ export async function startService(o: ServiceOptions) {
   const log: Logger = app.log;
   const indexer = createIndexer({ provider: httpRpc(o.rpc, { maxBatch: o.rpcBatch }), deployment: o.deployment, manifest: o.manifest, store, confirmations: o.confirmations ?? 0, logger: log, pollMs: 500 });
   // The API reads the manifest the indexer follows, so a generation it adopted is the API's too.
-  let connected: { d: Deployment; ledger: ReturnType<typeof connectLedger> } | undefined;
-  const ledgerNow = () => {
-    const d = indexer.deployment();
-    if (connected?.d !== d) connected = { d, ledger: connectLedger(d, provider) };
-    return connected.ledger;
-  };
+  const ledgerNow = perManifest(() => indexer.deployment(), (d) => connectLedger(d, provider)).get;
   const stop = new AbortController();
   let running: Promise<unknown> | undefined;
   let health: AppOptions["indexerHealth"];
