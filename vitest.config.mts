@@ -31,20 +31,23 @@ const E2E = [
  * first lets the short files fill in beside them.
  */
 const SLOWEST = [
-  "test/scripts/start-crash.test.ts", // 166
-  "test/cli/cli.test.ts", // 120
-  "test/scripts/start-durability.test.ts", // 104
-  "test/contracts/consent.property.test.ts", // 101
-  "test/contracts/gas-growth.test.ts", // 97
-  "test/web/web.test.ts", // 91
+  "test/scripts/start-crash.test.ts", // 168
+  "test/scripts/start-durability.test.ts", // 112
+  "test/cli/cli.test.ts", // 110
+  "test/web/web.test.ts", // 98
+  "test/contracts/gas-growth.test.ts", // 87
+  "test/contracts/consent.property.test.ts", // 83
   "test/readme.test.ts", // 81
-  "test/indexer/process.test.ts", // 79
-  "test/scripts/start.test.ts", // 68
-  "test/cli/governance.test.ts", // 62
-  "test/sdk/batcher-crash.test.ts", // 47
-  "test/cli/member.test.ts", // 41
-  "test/sdk/pseudonyms.test.ts", // 36
-  "test/cli/network.test.ts", // 31
+  "test/indexer/process.test.ts", // 76
+  "test/scripts/start.test.ts", // 62
+  "test/cli/governance.test.ts", // 51
+  "test/sdk/batcher-crash.test.ts", // 49
+  "test/cli/incident.test.ts", // 46
+  "test/sdk/pseudonyms.test.ts", // 35
+  "test/cli/member.test.ts", // 32
+  "test/sdk/receipt-corpus.test.ts", // 31
+  "test/cli/login.test.ts", // 30
+  "test/cli/network.test.ts", // 29
 ];
 
 class SlowestFirst extends BaseSequencer {
