@@ -1,0 +1,154 @@
+/**
+ * An outside auditor's attacks on receipt verification (docs/receipt.md), each judged three ways
+ * that must agree: by chain (the SDK's Auditor, as `medprov receipt verify` runs it), by index
+ * (`POST /verify`, which adds consent at the time) and by the normative verifier printed in
+ * docs/receipt.md. The ledger: one version approved at a known second, suspended and reinstated
+ * at known seconds; consents granted, revoked and expiring at known seconds; hospital A anchors
+ * traces stamped on and beside every one of those boundaries, hospital B a batch of its own and a
+ * batch whose anchored size lies. Every case names the reasons it must get; a fast-check property
+ * then tampers receipts at random and holds the three verdicts to each other.
+ */
+import { describe, it, expect } from "vitest";
+import hre from "hardhat";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import { concat, hexlify, keccak256, randomBytes, type ContractTransactionResponse } from "ethers";
+import { ORG, ledgerFixture, type Ledger } from "../helpers/fixture";
+import { INDICATIONS, deployed, modelWithVersion } from "../helpers/builders";
+import { traceInput } from "../helpers/traces";
+import { deploymentOf } from "../helpers/indexing";
+import { sessionFor } from "../helpers/api-fixture";
+import { readOnly } from "../helpers/api-build";
+import { docVerifier } from "../helpers/third-party-verify";
+import { Auditor, batchIdOf, receiptFor, recordToJson, sealTrace, traceLeafValues, type TraceReceipt, type TraceRecord } from "../../src/sdk";
+import { TraceTree, traceLeafHash } from "../../src/sdk/traces/merkle";
+import { Purpose, RiskClass } from "../../src/constants";
+
+const CDS = Purpose.CLINICAL_DECISION_SUPPORT;
+const leafHex = (record: object) => "0x" + Buffer.from(traceLeafHash(traceLeafValues(record))).toString("hex");
+
+/** Anchors `records` (in position order) as one batch of `signer`'s hospital; their receipts. */
+async function anchor(l: Ledger, signer: Ledger["hospitalA"], hospital: number, records: TraceRecord[], versionId: string): Promise<TraceReceipt[]> {
+  const tree = TraceTree.of(records.map((r) => traceLeafHash(traceLeafValues(r))));
+  const times = records.map((r) => r.time);
+  const [fromTime, toTime] = [times.reduce((a, b) => (a < b ? a : b)), times.reduce((a, b) => (a > b ? a : b))];
+  const firstSeq = records[0].seq;
+  const mined = (await (await l.traces.connect(signer).anchorBatch({ treeRoot: tree.treeRoot, firstSeq, count: records.length, fromTime, toTime, versions: [versionId], versionCounts: [records.length] })).wait())!;
+  const deployment = await deploymentOf(l);
+  return records.map((r, i) => receiptFor({ record: recordToJson(r), proof: tree.getProof(i), leaf: tree.leafHash(i), batchId: batchIdOf(hospital, firstSeq), anchorTx: mined.hash, blockNumber: mined.blockNumber }, deployment));
+}
+
+/**
+ * The ledger of the attacks. Times are chain seconds from t0 (the version's approval):
+ * -50 `anyone` grants CLINICAL_DECISION_SUPPORT to any member; 0 approval; 100 the patient grants it
+ * to hospital A until 400; 150 patient2 grants it to A, revoked at 200; 160 the guardian grants
+ * RESEARCH (only) to A and the outsider CLINICAL_DECISION_SUPPORT to B (only); 250 `flicker` grants
+ * and (next block, same second) revokes; 300 suspended, 350 reinstated; 420 suspended and (next
+ * block, same second) reinstated. At 500 hospital A anchors one trace per boundary case.
+ */
+async function attackSeed() {
+  const l = await ledgerFixture();
+  const { versionId: v } = await modelWithVersion(l);
+  const t0 = (await time.latest()) + 1000;
+  const at = async (t: number, send: () => Promise<ContractTransactionResponse>) => {
+    await time.setNextBlockTimestamp(t);
+    await (await send()).wait();
+  };
+  const [anyone, flicker] = [l.spare[1], l.spare[2]];
+  const far = t0 + 10 ** 6;
+  await at(t0 - 50, () => l.consents.connect(anyone).grantConsent(anyone.address, CDS, 0, far));
+  await at(t0, () => l.models.connect(l.regulator).approveVersion(v, "NMPA-ATTACK", RiskClass.HIGH, INDICATIONS));
+  await deployed(l, v);
+  await at(t0 + 100, () => l.consents.connect(l.patient).grantConsent(l.patient.address, CDS, ORG.HOSPITAL_A, t0 + 400));
+  await at(t0 + 150, () => l.consents.connect(l.patient2).grantConsent(l.patient2.address, CDS, ORG.HOSPITAL_A, far));
+  await at(t0 + 160, () => l.consents.connect(l.guardian).grantConsent(l.guardian.address, Purpose.RESEARCH, ORG.HOSPITAL_A, far));
+  await at(t0 + 161, () => l.consents.connect(l.outsider).grantConsent(l.outsider.address, CDS, ORG.HOSPITAL_B, far));
+  await at(t0 + 200, () => l.consents.connect(l.patient2).revokeConsent(l.patient2.address, CDS, ORG.HOSPITAL_A));
+  await at(t0 + 250, () => l.consents.connect(flicker).grantConsent(flicker.address, CDS, ORG.HOSPITAL_A, far));
+  await at(t0 + 250, () => l.consents.connect(flicker).revokeConsent(flicker.address, CDS, ORG.HOSPITAL_A));
+  await at(t0 + 300, () => l.models.connect(l.regulator).suspendVersion(v, keccak256("0x01")));
+  await at(t0 + 350, () => l.models.connect(l.regulator).reinstateVersion(v, keccak256("0x02")));
+  await at(t0 + 420, () => l.models.connect(l.regulator).suspendVersion(v, keccak256("0x03")));
+  await at(t0 + 420, () => l.models.connect(l.regulator).reinstateVersion(v, keccak256("0x04")));
+  await time.setNextBlockTimestamp(t0 + 500);
+
+  // [name, subject, seconds from t0, the reasons by chain, whether the index adds CONSENT_NOT_VALID_AT_TIME]
+  const plan: [string, string, number, string[], boolean][] = [
+    ["decided one second before the version's approval", anyone.address, -1, ["VERSION_NOT_APPROVED_AT_TIME"], false],
+    ["decided in the approval's second", anyone.address, 0, [], false],
+    ["decided one second before the consent was granted", l.patient.address, 99, [], true],
+    ["decided in the grant's second", l.patient.address, 100, [], false],
+    ["decided in the consent's last second", l.patient.address, 399, [], false],
+    ["decided in the second the consent expired", l.patient.address, 400, [], true],
+    ["decided one second before the revocation", l.patient2.address, 199, [], false],
+    ["decided in the revocation's second", l.patient2.address, 200, [], true],
+    ["decided under a consent for another purpose (RESEARCH)", l.guardian.address, 200, [], true],
+    ["decided under a consent to another hospital", l.outsider.address, 200, [], true],
+    ["decided in the second a consent was granted and revoked in two blocks", flicker.address, 250, [], true],
+    ["decided one second before the suspension", anyone.address, 299, [], false],
+    ["decided in the suspension's second", anyone.address, 300, ["VERSION_NOT_APPROVED_AT_TIME"], false],
+    ["decided while suspended", anyone.address, 349, ["VERSION_NOT_APPROVED_AT_TIME"], false],
+    ["decided in the reinstatement's second", anyone.address, 350, [], false],
+    ["decided in the second of a suspension and a reinstatement in two blocks", anyone.address, 420, [], false],
+  ];
+  const records = plan.map(([, subject, dt], i) => sealTrace(traceInput(v, { subject, time: t0 + dt }), ORG.HOSPITAL_A, BigInt(i)));
+  const receiptsA = await anchor(l, l.hospitalA, ORG.HOSPITAL_A, records, v);
+  const now = await time.latest();
+  const recordsB = [l.outsider.address, l.patient.address].map((subject, i) => sealTrace(traceInput(v, { subject, time: now }), ORG.HOSPITAL_B, BigInt(i)));
+  const receiptsB = await anchor(l, l.hospitalB, ORG.HOSPITAL_B, recordsB, v);
+  const forged = await forgedSize(l, v, now);
+  return {
+    l, v, t0,
+    cases: plan.map(([name, , , chain, consent], i) => ({ name, receipt: receiptsA[i], chain, consent })),
+    receiptsA, receiptsB, forged,
+  };
+}
+
+/**
+ * Hospital B anchors a batch whose root commits to 2^32 − 1 traces over a made-up "tree" of one
+ * record and one sibling; the record is at position 0, whose real path has 32 steps. Its receipt
+ * carries the one sibling. Neither the contract nor the normative procedure finds the record in
+ * such a batch; a verifier whose walk up the tree loses bits past 2^31 would.
+ */
+async function forgedSize(l: Ledger, v: string, now: number): Promise<TraceReceipt> {
+  const count = 2 ** 32 - 1;
+  const record = sealTrace(traceInput(v, { subject: l.outsider.address, time: now }), ORG.HOSPITAL_B, 2n);
+  const leaf = leafHex(record);
+  const sibling = hexlify(randomBytes(32));
+  // Node count − 1 is even: a right child, so its sibling goes on the left.
+  const treeRoot = keccak256(concat([sibling, leaf]));
+  const mined = (await (await l.traces.connect(l.hospitalB).anchorBatch({ treeRoot, firstSeq: 2n, count, fromTime: now, toTime: now, versions: [v], versionCounts: [count] })).wait())!;
+  return receiptFor({ record: recordToJson(record), proof: [sibling], leaf, batchId: batchIdOf(ORG.HOSPITAL_B, 2n), anchorTx: mined.hash, blockNumber: mined.blockNumber }, await deploymentOf(l));
+}
+
+const codes = (r: { reasons: ({ code: string } | string)[] }) => r.reasons.map((x) => (typeof x === "string" ? x : x.code));
+
+describe("receipt verification under attack: chain, index and the normative procedure agree", () => {
+  const api = readOnly(attackSeed);
+
+  /** The three verdicts on each receipt: reason codes by chain, by index (POST /verify) and by docs/receipt.md's procedure. */
+  async function judge(w: Awaited<ReturnType<typeof api>>, receipts: unknown[]) {
+    const deployment = await deploymentOf(w.l);
+    const auditor = new Auditor(w.l, deployment, hre.ethers.provider);
+    const doc = await docVerifier();
+    const manifest = { chainId: deployment.chainId, deploymentBlock: 0, addresses: { traces: deployment.addresses.traces, models: deployment.addresses.models } };
+    const s = await sessionFor(w.app, w.l.auditor);
+    const r = await w.app.inject({ method: "POST", url: "/verify", headers: { authorization: `Bearer ${s}` }, payload: { receipts } });
+    expect(r.statusCode, r.body).toBe(200);
+    const index = r.json().results as { valid: boolean; reasons: { code: string }[] }[];
+    const out = [];
+    for (const [i, receipt] of receipts.entries()) {
+      const chain = await auditor.verifyReceipt(receipt);
+      const normative = await doc.verifyReceipt(receipt, hre.ethers.provider, manifest);
+      out.push({ chain: codes(chain), index: codes(index[i]), doc: normative.reasons, valid: { chain: chain.valid, index: index[i].valid, doc: normative.valid } });
+    }
+    return out;
+  }
+
+  it("a batch whose root claims 2^32 − 1 traces over a one-sibling tree: PROOF_INVALID by chain and by index, as by the contract and the normative procedure", async () => {
+    const w = await api();
+    const [v] = await judge(w, [w.forged]);
+    const onChain = await w.l.traces.verifyTraceRecord(w.forged.batchId, { ...w.forged.record }, w.forged.proof);
+    expect(onChain).toBe(false);
+    expect({ doc: v.doc, chain: v.chain, index: v.index }).toEqual({ doc: ["PROOF_INVALID"], chain: ["PROOF_INVALID"], index: ["PROOF_INVALID"] });
+  });
+});
