@@ -23,6 +23,8 @@ import { Auditor, batchIdOf, receiptFor, recordToJson, sealTrace, traceLeafValue
 import { TraceTree, traceLeafHash } from "../../src/sdk/traces/merkle";
 import { Purpose, RiskClass } from "../../src/constants";
 
+type Json = Record<string, unknown>;
+
 const CDS = Purpose.CLINICAL_DECISION_SUPPORT;
 const leafHex = (record: object) => "0x" + Buffer.from(traceLeafHash(traceLeafValues(record))).toString("hex");
 
@@ -150,5 +152,64 @@ describe("receipt verification under attack: chain, index and the normative proc
     const onChain = await w.l.traces.verifyTraceRecord(w.forged.batchId, { ...w.forged.record }, w.forged.proof);
     expect(onChain).toBe(false);
     expect({ doc: v.doc, chain: v.chain, index: v.index }).toEqual({ doc: ["PROOF_INVALID"], chain: ["PROOF_INVALID"], index: ["PROOF_INVALID"] });
+  });
+
+  it("every boundary of approval, suspension, grant, revocation and expiry, same second and same block included: the named reasons, the same by chain, by index and by the procedure", async () => {
+    const w = await api();
+    const verdicts = await judge(w, w.cases.map((c) => c.receipt));
+    const got = w.cases.map((c, i) => ({ name: c.name, ...verdicts[i] }));
+    const want = w.cases.map((c) => ({ name: c.name, chain: c.chain, doc: c.chain, index: c.consent ? [...c.chain, "CONSENT_NOT_VALID_AT_TIME"] : c.chain, valid: { chain: c.chain.length === 0, doc: c.chain.length === 0, index: c.chain.length === 0 && !c.consent } }));
+    expect(got).toEqual(want);
+  });
+
+  it("hospital B's own batch: its patient's trace VALID; a subject whose consent names hospital A only is not consented at B", async () => {
+    const w = await api();
+    const [ok, other] = await judge(w, w.receiptsB);
+    expect(ok).toEqual({ chain: [], index: [], doc: [], valid: { chain: true, index: true, doc: true } });
+    expect(other).toEqual({ chain: [], index: ["CONSENT_NOT_VALID_AT_TIME"], doc: [], valid: { chain: true, index: false, doc: true } });
+  });
+
+  /** Each receipt must be INVALID by all three; by chain and by the procedure with the same reasons; by index with those (and consent). */
+  function expectAgreedInvalid(named: [string, unknown][], verdicts: Awaited<ReturnType<typeof judge>>) {
+    const got = named.map(([name], i) => ({ name, valid: verdicts[i].valid, doc: verdicts[i].doc, index: verdicts[i].index.filter((c) => c !== "CONSENT_NOT_VALID_AT_TIME") }));
+    const want = named.map(([name], i) => ({ name, valid: { chain: false, index: false, doc: false }, doc: verdicts[i].chain, index: verdicts[i].chain }));
+    expect(got).toEqual(want);
+  }
+
+  it("tampered receipts (another leaf's proof, another batch, each field altered with the leaf recomputed, proofs one too long or short): INVALID by all three, for the same reasons", async () => {
+    const w = await api();
+    const base = w.receiptsA[1]; // VALID: decided in the approval's second
+    const other = w.receiptsA[3];
+    const [b0] = w.receiptsB;
+    const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x));
+    /** The receipt with record fields changed and its leaf recomputed (so only the anchoring can tell). */
+    const altered = (patch: Json, r: TraceReceipt = base) => {
+      const record = { ...clone(r.record), ...patch };
+      return { ...clone(r), record, leaf: leafHex(record) };
+    };
+    const named: [string, unknown][] = [
+      ["another leaf's proof", { ...clone(base), proof: other.proof }],
+      ["another leaf's leaf and proof", { ...clone(base), leaf: other.leaf, proof: other.proof }],
+      ["another hospital's batch id", { ...clone(base), batchId: b0.batchId }],
+      ["another hospital's batch: id, transaction and block", { ...clone(base), batchId: b0.batchId, anchorTx: b0.anchorTx, blockNumber: b0.blockNumber }],
+      ["the record claimed by the other hospital, in its batch", { ...altered({ hospital: ORG.HOSPITAL_B }), batchId: b0.batchId, anchorTx: b0.anchorTx, blockNumber: b0.blockNumber }],
+      ["time one second later", altered({ time: String(BigInt(base.record.time) + 1n) })],
+      ["time outside the window", altered({ time: String(BigInt(base.record.time) + 10_000n) })],
+      ["another subject (consented)", altered({ subject: w.l.patient.address })],
+      ["another model version", altered({ modelVersion: keccak256("0xbeef") })],
+      ["another hospital", altered({ hospital: ORG.HOSPITAL_B })],
+      ["the next sequence", altered({ seq: String(BigInt(base.record.seq) + 1n) })],
+      ["a sequence past the batch", altered({ seq: "16" })],
+      ["the largest sequence", altered({ seq: (2n ** 64n - 1n).toString() })],
+      ["a lower confidence, tier kept", altered({ confidenceBps: 7000 })],
+      ["takeover tier, accepted", altered({ confidenceBps: 7000, tier: 3 })],
+      ["a sibling added to the proof", { ...clone(base), proof: [...base.proof, base.proof[0]] }],
+      ["the proof's last sibling dropped", { ...clone(base), proof: base.proof.slice(0, -1) }],
+      ["an empty proof", { ...clone(base), proof: [] }],
+      ["the proof's siblings reversed", { ...clone(base), proof: [...base.proof].reverse() }],
+      ["the neighbour's sequence with the neighbour's proof", { ...altered({ seq: other.record.seq }), proof: other.proof }],
+      ["the forged size batch's record moved to position 1", { ...altered({ seq: "3" }, w.forged) }],
+    ];
+    expectAgreedInvalid(named, await judge(w, named.map(([, r]) => r)));
   });
 });
