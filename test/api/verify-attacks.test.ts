@@ -10,6 +10,7 @@
  */
 import { describe, it, expect } from "vitest";
 import hre from "hardhat";
+import fc from "fast-check";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { concat, hexlify, keccak256, randomBytes, type ContractTransactionResponse } from "ethers";
 import { ORG, ledgerFixture, type Ledger } from "../helpers/fixture";
@@ -127,24 +128,28 @@ const codes = (r: { reasons: ({ code: string } | string)[] }) => r.reasons.map((
 describe("receipt verification under attack: chain, index and the normative procedure agree", () => {
   const api = readOnly(attackSeed);
 
-  /** The three verdicts on each receipt: reason codes by chain, by index (POST /verify) and by docs/receipt.md's procedure. */
-  async function judge(w: Awaited<ReturnType<typeof api>>, receipts: unknown[]) {
+  /** A judge of receipts: their reason codes by chain, by index (POST /verify) and by docs/receipt.md's procedure. */
+  async function judgeOf(w: Awaited<ReturnType<typeof api>>) {
     const deployment = await deploymentOf(w.l);
-    const auditor = new Auditor(w.l, deployment, hre.ethers.provider);
+    const auditor = () => new Auditor(w.l, deployment, hre.ethers.provider);
     const doc = await docVerifier();
     const manifest = { chainId: deployment.chainId, deploymentBlock: 0, addresses: { traces: deployment.addresses.traces, models: deployment.addresses.models } };
-    const s = await sessionFor(w.app, w.l.auditor);
-    const r = await w.app.inject({ method: "POST", url: "/verify", headers: { authorization: `Bearer ${s}` }, payload: { receipts } });
-    expect(r.statusCode, r.body).toBe(200);
-    const index = r.json().results as { valid: boolean; reasons: { code: string }[] }[];
-    const out = [];
-    for (const [i, receipt] of receipts.entries()) {
-      const chain = await auditor.verifyReceipt(receipt);
-      const normative = await doc.verifyReceipt(receipt, hre.ethers.provider, manifest);
-      out.push({ chain: codes(chain), index: codes(index[i]), doc: normative.reasons, valid: { chain: chain.valid, index: index[i].valid, doc: normative.valid } });
-    }
-    return out;
+    const authorization = `Bearer ${await sessionFor(w.app, w.l.auditor)}`;
+    return async (receipts: unknown[]) => {
+      const r = await w.app.inject({ method: "POST", url: "/verify", headers: { authorization }, payload: { receipts } });
+      expect(r.statusCode, r.body).toBe(200);
+      const index = r.json().results as { valid: boolean; reasons: { code: string }[] }[];
+      const byChain = auditor();
+      const out = [];
+      for (const [i, receipt] of receipts.entries()) {
+        const chain = await byChain.verifyReceipt(receipt);
+        const normative = await doc.verifyReceipt(receipt, hre.ethers.provider, manifest);
+        out.push({ chain: codes(chain), index: codes(index[i]), doc: normative.reasons, valid: { chain: chain.valid, index: index[i].valid, doc: normative.valid } });
+      }
+      return out;
+    };
   }
+  const judge = async (w: Awaited<ReturnType<typeof api>>, receipts: unknown[]) => (await judgeOf(w))(receipts);
 
   it("a batch whose root claims 2^32 − 1 traces over a one-sibling tree: PROOF_INVALID by chain and by index, as by the contract and the normative procedure", async () => {
     const w = await api();
@@ -211,5 +216,44 @@ describe("receipt verification under attack: chain, index and the normative proc
       ["the forged size batch's record moved to position 1", { ...altered({ seq: "3" }, w.forged) }],
     ];
     expectAgreedInvalid(named, await judge(w, named.map(([, r]) => r)));
+  });
+
+  it("property: receipts tampered at random (fields from other receipts and edge values, leaf recomputed or not, proofs and anchoring swapped) get the same verdict and reasons by chain, by index and by the procedure", async () => {
+    const w = await api();
+    const judgeNow = await judgeOf(w);
+    const all: TraceReceipt[] = [...w.receiptsA, ...w.receiptsB, w.forged];
+    const pool = (k: string) => [...new Set(all.map((r) => JSON.stringify((r.record as unknown as Json)[k])))].map((x) => JSON.parse(x));
+    const edges: Record<string, unknown[]> = {
+      seq: ["0", "1", "15", "16", "3", (2n ** 64n - 1n).toString()], time: ["0", String(w.t0 + 100), String(w.t0 + 400), (2n ** 64n - 1n).toString()],
+      hospital: [0, 1, 2, 6, 2 ** 32 - 1], confidenceBps: [0, 7999, 8000, 9499, 9500, 65535], tier: [1, 2, 3], action: [1, 2, 3, 4],
+      subject: [w.l.patient.address, w.l.patient.address.toLowerCase(), w.l.outsider.address], modelVersion: [keccak256("0x01")],
+    };
+    const fieldArb = fc.constantFrom(...Object.keys(w.receiptsA[0].record)).chain((k) => fc.tuple(fc.constant(k), fc.constantFrom(...pool(k), ...(edges[k] ?? [])), fc.boolean()));
+    const mutation = fc.oneof(
+      fieldArb.map(([k, value, recompute]) => (r: Json) => {
+        const record = { ...(r.record as Json), [k]: value };
+        return { ...r, record, leaf: recompute ? leafHex(record) : r.leaf };
+      }),
+      fc.nat(all.length - 1).map((j) => (r: Json) => ({ ...r, proof: all[j].proof })),
+      fc.nat(all.length - 1).map((j) => (r: Json) => ({ ...r, leaf: all[j].leaf })),
+      fc.nat(all.length - 1).map((j) => (r: Json) => ({ ...r, batchId: all[j].batchId })),
+      fc.nat(all.length - 1).map((j) => (r: Json) => ({ ...r, batchId: all[j].batchId, anchorTx: all[j].anchorTx, blockNumber: all[j].blockNumber })),
+      fc.constant((r: Json) => ({ ...r, proof: (r.proof as string[]).slice(1) })),
+      fc.constant((r: Json) => ({ ...r, proof: [...(r.proof as string[]), keccak256("0x")] })),
+      fc.constant((r: Json) => ({ ...r, proof: [...(r.proof as string[])].reverse() })),
+    );
+    const tampered = fc.tuple(fc.nat(all.length - 1), fc.array(mutation, { minLength: 1, maxLength: 3 })).map(([i, ms]) => ms.reduce((r, m) => m(r), JSON.parse(JSON.stringify(all[i])) as Json));
+    await fc.assert(
+      fc.asyncProperty(fc.array(tampered, { minLength: 10, maxLength: 10 }), async (receipts) => {
+        const verdicts = await judgeNow(receipts);
+        for (const v of verdicts) {
+          expect(v.doc).toEqual(v.chain);
+          expect(v.index.filter((c) => c !== "CONSENT_NOT_VALID_AT_TIME")).toEqual(v.chain);
+          expect(v.valid.doc).toBe(v.valid.chain);
+          expect(v.valid.index).toBe(v.valid.chain && !v.index.includes("CONSENT_NOT_VALID_AT_TIME"));
+        }
+      }),
+      { numRuns: 15 },
+    );
   });
 });
