@@ -158,6 +158,13 @@ export function decodeTraceLeaf(encoded: Uint8Array): (string | bigint | boolean
   });
 }
 
+/**
+ * The parent of node `i`. Node indices reach 2^33 − 3 (a batch's count is a uint32), past the 32
+ * bits JavaScript's shift operators work in: `(i - 1) >> 1` walked a forged batch claiming 2^32 − 1
+ * traces up a one-step path, so a one-sibling proof verified that the contract refuses.
+ */
+const parentOf = (i: number) => Math.floor((i - 1) / 2);
+
 export class TraceTree {
   private constructor(
     /** The array-laid-out tree in one buffer, 32 bytes a node: internal nodes first, then the leaves in position order. */
@@ -233,7 +240,7 @@ export class TraceTree {
   /** Sibling path of the leaf at `position`, leaf to top. */
   getProof(position: number): string[] {
     const proof: string[] = [];
-    for (let i = leafNode(this.size, position); i > 0; i = (i - 1) >> 1) proof.push(hex(this.node(i % 2 === 1 ? i + 1 : i - 1)));
+    for (let i = leafNode(this.size, position); i > 0; i = parentOf(i)) proof.push(hex(this.node(i % 2 === 1 ? i + 1 : i - 1)));
     return proof;
   }
 }
@@ -256,7 +263,7 @@ export function processProof(leaf: Uint8Array, proof: readonly string[], positio
   let node: Uint8Array = leaf;
   let k = 0;
   const pair = new Uint8Array(64);
-  for (let i = leafNode(count, Number(position)); i > 0; i = (i - 1) >> 1) {
+  for (let i = leafNode(count, Number(position)); i > 0; i = parentOf(i)) {
     if (k === proof.length) return undefined;
     const s = Buffer.from(proof[k++].slice(2), "hex");
     pair.set(i % 2 === 1 ? node : s, 0);
