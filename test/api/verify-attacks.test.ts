@@ -9,16 +9,17 @@
  * then tampers receipts at random and holds the three verdicts to each other.
  */
 import { describe, it, expect } from "vitest";
+import type { FastifyInstance } from "fastify";
 import hre from "hardhat";
 import fc from "fast-check";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { concat, hexlify, keccak256, randomBytes, type ContractTransactionResponse } from "ethers";
-import { ORG, ledgerFixture, type Ledger } from "../helpers/fixture";
+import { GOVERNANCE_DELAY, ORG, ledgerFixture, type Ledger } from "../helpers/fixture";
 import { INDICATIONS, deployed, modelWithVersion } from "../helpers/builders";
 import { traceInput } from "../helpers/traces";
 import { deploymentOf } from "../helpers/indexing";
 import { sessionFor } from "../helpers/api-fixture";
-import { readOnly } from "../helpers/api-build";
+import { readOnly, seeded, serve } from "../helpers/api-build";
 import { docVerifier } from "../helpers/third-party-verify";
 import { Auditor, batchIdOf, receiptFor, recordToJson, sealTrace, traceLeafValues, type TraceReceipt, type TraceRecord } from "../../src/sdk";
 import { TraceTree, traceLeafHash } from "../../src/sdk/traces/merkle";
@@ -127,31 +128,31 @@ async function forgedSize(l: Ledger, v: string, now: number): Promise<TraceRecei
 
 const codes = (r: { reasons: ({ code: string } | string)[] }) => r.reasons.map((x) => (typeof x === "string" ? x : x.code));
 
+/** A judge of receipts: their reason codes by chain, by index (POST /verify) and by docs/receipt.md's procedure. */
+async function judgeOf(w: { l: Ledger; app: FastifyInstance }) {
+  const deployment = await deploymentOf(w.l);
+  const auditor = () => new Auditor(w.l, deployment, hre.ethers.provider);
+  const doc = await docVerifier();
+  const manifest = { chainId: deployment.chainId, deploymentBlock: 0, addresses: { traces: deployment.addresses.traces, models: deployment.addresses.models } };
+  const authorization = `Bearer ${await sessionFor(w.app, w.l.auditor)}`;
+  return async (receipts: unknown[]) => {
+    const r = await w.app.inject({ method: "POST", url: "/verify", headers: { authorization }, payload: { receipts } });
+    expect(r.statusCode, r.body).toBe(200);
+    const index = r.json().results as { valid: boolean; reasons: { code: string }[] }[];
+    const byChain = auditor();
+    const out = [];
+    for (const [i, receipt] of receipts.entries()) {
+      const chain = await byChain.verifyReceipt(receipt);
+      const normative = await doc.verifyReceipt(receipt, hre.ethers.provider, manifest);
+      out.push({ chain: codes(chain), index: codes(index[i]), doc: normative.reasons, valid: { chain: chain.valid, index: index[i].valid, doc: normative.valid } });
+    }
+    return out;
+  };
+}
+const judge = async (w: { l: Ledger; app: FastifyInstance }, receipts: unknown[]) => (await judgeOf(w))(receipts);
+
 describe("receipt verification under attack: chain, index and the normative procedure agree", () => {
   const api = readOnly(attackSeed);
-
-  /** A judge of receipts: their reason codes by chain, by index (POST /verify) and by docs/receipt.md's procedure. */
-  async function judgeOf(w: Awaited<ReturnType<typeof api>>) {
-    const deployment = await deploymentOf(w.l);
-    const auditor = () => new Auditor(w.l, deployment, hre.ethers.provider);
-    const doc = await docVerifier();
-    const manifest = { chainId: deployment.chainId, deploymentBlock: 0, addresses: { traces: deployment.addresses.traces, models: deployment.addresses.models } };
-    const authorization = `Bearer ${await sessionFor(w.app, w.l.auditor)}`;
-    return async (receipts: unknown[]) => {
-      const r = await w.app.inject({ method: "POST", url: "/verify", headers: { authorization }, payload: { receipts } });
-      expect(r.statusCode, r.body).toBe(200);
-      const index = r.json().results as { valid: boolean; reasons: { code: string }[] }[];
-      const byChain = auditor();
-      const out = [];
-      for (const [i, receipt] of receipts.entries()) {
-        const chain = await byChain.verifyReceipt(receipt);
-        const normative = await doc.verifyReceipt(receipt, hre.ethers.provider, manifest);
-        out.push({ chain: codes(chain), index: codes(index[i]), doc: normative.reasons, valid: { chain: chain.valid, index: index[i].valid, doc: normative.valid } });
-      }
-      return out;
-    };
-  }
-  const judge = async (w: Awaited<ReturnType<typeof api>>, receipts: unknown[]) => (await judgeOf(w))(receipts);
 
   it("a batch whose root claims 2^32 − 1 traces over a one-sibling tree: PROOF_INVALID by chain and by index, as by the contract and the normative procedure", async () => {
     const w = await api();
@@ -320,5 +321,28 @@ describe("receipt verification under attack: chain, index and the normative proc
     expect(first.chain).toEqual(["LEAF_MISMATCH", "PROOF_INVALID"]);
     const raw = await w.app.inject({ method: "POST", url: "/verify", headers: { authorization, "content-type": "application/json" }, payload: `{"receipts":[${duplicated},${dupReversed}]}` });
     expect(raw.json().results.map((r: { valid: boolean }) => r.valid)).toEqual([true, false]);
+  });
+});
+
+describe("a hospital's standing at the trace's time", () => {
+  it("a trace stamped while its hospital was suspended, anchored after the reinstatement: VALID by chain, by index and by the procedure under a consent naming the hospital; only a consent to any member is judged against the hospital's status then", async (t) => {
+    const w = await seeded(attackSeed);
+    const { l } = w;
+    await (await l.consortium.connect(l.regulator).suspendMember(ORG.HOSPITAL_B)).wait();
+    const suspendedAt = await time.latest();
+    await time.increase(50);
+    await l.govern({ target: l.consortium, data: l.consortium.interface.encodeFunctionData("reinstateMember", [ORG.HOSPITAL_B]) });
+    expect(await time.latest()).toBeGreaterThan(suspendedAt + GOVERNANCE_DELAY);
+    // Stamped 50 s into the suspension (the window may reach back 7 days): B's next sequence follows its forged batch.
+    const next = await l.traces.nextSequence(ORG.HOSPITAL_B);
+    const during = [l.outsider.address, l.spare[1].address].map((subject, i) => sealTrace(traceInput(w.v, { subject, time: suspendedAt + 50 }), ORG.HOSPITAL_B, next + BigInt(i)));
+    const receipts = await anchor(l, l.hospitalB, ORG.HOSPITAL_B, during, w.v);
+    const served = await serve(t, l);
+    const [named, anyMember] = await judge({ l, app: served.app }, receipts);
+    // Verification checks no standing of the hospital at the trace's time (docs/receipt.md lists none): the
+    // contract refused every write while the hospital was suspended, but not a later anchoring of what it stamped then.
+    expect(named).toEqual({ chain: [], index: [], doc: [], valid: { chain: true, index: true, doc: true } });
+    // A consent to "any member" covers a member only while it is ACTIVE (as ConsentRegistry.isConsentValid judges it).
+    expect(anyMember).toEqual({ chain: [], index: ["CONSENT_NOT_VALID_AT_TIME"], doc: [], valid: { chain: true, index: false, doc: true } });
   });
 });
