@@ -6,7 +6,10 @@
  * at known seconds; consents granted, revoked and expiring at known seconds; hospital A anchors
  * traces stamped on and beside every one of those boundaries, hospital B a batch of its own and a
  * batch whose anchored size lies. Every case names the reasons it must get; a fast-check property
- * then tampers receipts at random and holds the three verdicts to each other.
+ * then tampers receipts at random and holds the three verdicts to each other; receipts as JSON text
+ * probe strict parsing. Two findings were fixed with these tests: a proof walk that lost bits past
+ * 2^31 (merkle.ts) and a confidence above 10000 bps (receipt.ts): see their tests. The last describe
+ * records what verification does not check: the hospital's standing at the trace's time.
  */
 import { describe, it, expect } from "vitest";
 import type { FastifyInstance } from "fastify";
@@ -265,7 +268,7 @@ describe("receipt verification under attack: chain, index and the normative proc
     );
   });
 
-  it("receipts as JSON text: extra keys, upper- and mixed-case hex, numbers as strings and strings as numbers, huge numbers and __proto__ are RECEIPT_MALFORMED by chain and by index; a duplicate key is read as its last occurrence by all three", async () => {
+  it("receipts as JSON text: extra keys, upper- and mixed-case hex, numbers as strings and strings as numbers, huge numbers and __proto__ are RECEIPT_MALFORMED by chain and by index; 1.0, 1e0 and \\u escapes read as the canonical value; a duplicate key is read as its last occurrence by all three", async () => {
     const w = await api();
     const judgeNow = await judgeOf(w);
     const base = w.receiptsA[1];
@@ -301,6 +304,16 @@ describe("receipt verification under attack: chain, index and the normative proc
     const parsed = malformed.map(([, t]) => JSON.parse(t));
     const verdicts = await judgeNow(parsed);
     expect(malformed.map(([name], i) => [name, verdicts[i].chain, verdicts[i].index, verdicts[i].doc])).toEqual(malformed.map(([name]) => [name, ["RECEIPT_MALFORMED"], ["RECEIPT_MALFORMED"], ["RECEIPT_MALFORMED"]]));
+
+    // Spellings JSON.parse cannot tell from the canonical one, so they verify as it does (docs/receipt.md's "exactly one
+    // accepted spelling" holds for parsed values only: a parser that keeps 1.0 apart from 1 would refuse these).
+    const spellings: [string, string][] = [
+      ["hospital as 1.0", withRecord(recordText.replace(`"hospital":${base.record.hospital}`, `"hospital":${base.record.hospital}.0`))],
+      ["hospital as 1e0", withRecord(recordText.replace(`"hospital":${base.record.hospital}`, `"hospital":${base.record.hospital}e0`))],
+      ["seq with a unicode escape", withRecord(recordText.replace(`"seq":"${base.record.seq}"`, `"seq":"\\u00${(48 + Number(base.record.seq)).toString(16)}"`))],
+    ];
+    const equivalent = await judgeNow(spellings.map(([, t]) => JSON.parse(t)));
+    expect(spellings.map(([name], i) => [name, equivalent[i].valid])).toEqual(spellings.map(([name]) => [name, { chain: true, index: true, doc: true }]));
 
     // __proto__ as a key: JSON.parse makes it an own key (not a receipt field); the API refuses the whole body (prototype poisoning).
     const proto = text.replace("{", '{"__proto__":{"valid":true},');
