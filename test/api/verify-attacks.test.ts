@@ -6,19 +6,23 @@
  * at known seconds; consents granted, revoked and expiring at known seconds; hospital A anchors
  * traces stamped on and beside every one of those boundaries, hospital B a batch of its own and a
  * batch whose anchored size lies. Every case names the reasons it must get; a fast-check property
- * then tampers receipts at random and holds the three verdicts to each other.
+ * then tampers receipts at random and holds the three verdicts to each other; receipts as JSON text
+ * probe strict parsing. Two findings were fixed with these tests: a proof walk that lost bits past
+ * 2^31 (merkle.ts) and a confidence above 10000 bps (receipt.ts): see their tests. The last describe
+ * records what verification does not check: the hospital's standing at the trace's time.
  */
 import { describe, it, expect } from "vitest";
+import type { FastifyInstance } from "fastify";
 import hre from "hardhat";
 import fc from "fast-check";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { concat, hexlify, keccak256, randomBytes, type ContractTransactionResponse } from "ethers";
-import { ORG, ledgerFixture, type Ledger } from "../helpers/fixture";
+import { GOVERNANCE_DELAY, ORG, ledgerFixture, type Ledger } from "../helpers/fixture";
 import { INDICATIONS, deployed, modelWithVersion } from "../helpers/builders";
 import { traceInput } from "../helpers/traces";
 import { deploymentOf } from "../helpers/indexing";
 import { sessionFor } from "../helpers/api-fixture";
-import { readOnly } from "../helpers/api-build";
+import { readOnly, seeded, serve } from "../helpers/api-build";
 import { docVerifier } from "../helpers/third-party-verify";
 import { Auditor, batchIdOf, receiptFor, recordToJson, sealTrace, traceLeafValues, type TraceReceipt, type TraceRecord } from "../../src/sdk";
 import { TraceTree, traceLeafHash } from "../../src/sdk/traces/merkle";
@@ -96,7 +100,9 @@ async function attackSeed() {
   const records = plan.map(([, subject, dt], i) => sealTrace(traceInput(v, { subject, time: t0 + dt }), ORG.HOSPITAL_A, BigInt(i)));
   const receiptsA = await anchor(l, l.hospitalA, ORG.HOSPITAL_A, records, v);
   const now = await time.latest();
-  const recordsB = [l.outsider.address, l.patient.address].map((subject, i) => sealTrace(traceInput(v, { subject, time: now }), ORG.HOSPITAL_B, BigInt(i)));
+  const recordsB = [l.outsider.address, l.patient.address, l.outsider.address].map((subject, i) => sealTrace(traceInput(v, { subject, time: now }), ORG.HOSPITAL_B, BigInt(i)));
+  // A non-conforming hospital's record: a confidence of 655.35% (a uint16, but no confidence), tier REVIEW.
+  recordsB[2].confidenceBps = 65_535;
   const receiptsB = await anchor(l, l.hospitalB, ORG.HOSPITAL_B, recordsB, v);
   const forged = await forgedSize(l, v, now);
   return {
@@ -114,42 +120,42 @@ async function attackSeed() {
  */
 async function forgedSize(l: Ledger, v: string, now: number): Promise<TraceReceipt> {
   const count = 2 ** 32 - 1;
-  const record = sealTrace(traceInput(v, { subject: l.outsider.address, time: now }), ORG.HOSPITAL_B, 2n);
+  const record = sealTrace(traceInput(v, { subject: l.outsider.address, time: now }), ORG.HOSPITAL_B, 3n);
   const leaf = leafHex(record);
   const sibling = hexlify(randomBytes(32));
   // Node count − 1 is even: a right child, so its sibling goes on the left.
   const treeRoot = keccak256(concat([sibling, leaf]));
-  const mined = (await (await l.traces.connect(l.hospitalB).anchorBatch({ treeRoot, firstSeq: 2n, count, fromTime: now, toTime: now, versions: [v], versionCounts: [count] })).wait())!;
-  return receiptFor({ record: recordToJson(record), proof: [sibling], leaf, batchId: batchIdOf(ORG.HOSPITAL_B, 2n), anchorTx: mined.hash, blockNumber: mined.blockNumber }, await deploymentOf(l));
+  const mined = (await (await l.traces.connect(l.hospitalB).anchorBatch({ treeRoot, firstSeq: 3n, count, fromTime: now, toTime: now, versions: [v], versionCounts: [count] })).wait())!;
+  return receiptFor({ record: recordToJson(record), proof: [sibling], leaf, batchId: batchIdOf(ORG.HOSPITAL_B, 3n), anchorTx: mined.hash, blockNumber: mined.blockNumber }, await deploymentOf(l));
 }
 
 const codes = (r: { reasons: ({ code: string } | string)[] }) => r.reasons.map((x) => (typeof x === "string" ? x : x.code));
 
+/** A judge of receipts: their reason codes by chain, by index (POST /verify) and by docs/receipt.md's procedure. */
+async function judgeOf(w: { l: Ledger; app: FastifyInstance }) {
+  const deployment = await deploymentOf(w.l);
+  const auditor = () => new Auditor(w.l, deployment, hre.ethers.provider);
+  const doc = await docVerifier();
+  const manifest = { chainId: deployment.chainId, deploymentBlock: 0, addresses: { traces: deployment.addresses.traces, models: deployment.addresses.models } };
+  const authorization = `Bearer ${await sessionFor(w.app, w.l.auditor)}`;
+  return async (receipts: unknown[]) => {
+    const r = await w.app.inject({ method: "POST", url: "/verify", headers: { authorization }, payload: { receipts } });
+    expect(r.statusCode, r.body).toBe(200);
+    const index = r.json().results as { valid: boolean; reasons: { code: string }[] }[];
+    const byChain = auditor();
+    const out = [];
+    for (const [i, receipt] of receipts.entries()) {
+      const chain = await byChain.verifyReceipt(receipt);
+      const normative = await doc.verifyReceipt(receipt, hre.ethers.provider, manifest);
+      out.push({ chain: codes(chain), index: codes(index[i]), doc: normative.reasons, valid: { chain: chain.valid, index: index[i].valid, doc: normative.valid } });
+    }
+    return out;
+  };
+}
+const judge = async (w: { l: Ledger; app: FastifyInstance }, receipts: unknown[]) => (await judgeOf(w))(receipts);
+
 describe("receipt verification under attack: chain, index and the normative procedure agree", () => {
   const api = readOnly(attackSeed);
-
-  /** A judge of receipts: their reason codes by chain, by index (POST /verify) and by docs/receipt.md's procedure. */
-  async function judgeOf(w: Awaited<ReturnType<typeof api>>) {
-    const deployment = await deploymentOf(w.l);
-    const auditor = () => new Auditor(w.l, deployment, hre.ethers.provider);
-    const doc = await docVerifier();
-    const manifest = { chainId: deployment.chainId, deploymentBlock: 0, addresses: { traces: deployment.addresses.traces, models: deployment.addresses.models } };
-    const authorization = `Bearer ${await sessionFor(w.app, w.l.auditor)}`;
-    return async (receipts: unknown[]) => {
-      const r = await w.app.inject({ method: "POST", url: "/verify", headers: { authorization }, payload: { receipts } });
-      expect(r.statusCode, r.body).toBe(200);
-      const index = r.json().results as { valid: boolean; reasons: { code: string }[] }[];
-      const byChain = auditor();
-      const out = [];
-      for (const [i, receipt] of receipts.entries()) {
-        const chain = await byChain.verifyReceipt(receipt);
-        const normative = await doc.verifyReceipt(receipt, hre.ethers.provider, manifest);
-        out.push({ chain: codes(chain), index: codes(index[i]), doc: normative.reasons, valid: { chain: chain.valid, index: index[i].valid, doc: normative.valid } });
-      }
-      return out;
-    };
-  }
-  const judge = async (w: Awaited<ReturnType<typeof api>>, receipts: unknown[]) => (await judgeOf(w))(receipts);
 
   it("a batch whose root claims 2^32 − 1 traces over a one-sibling tree: PROOF_INVALID by chain and by index, as by the contract and the normative procedure", async () => {
     const w = await api();
@@ -167,11 +173,16 @@ describe("receipt verification under attack: chain, index and the normative proc
     expect(got).toEqual(want);
   });
 
-  it("hospital B's own batch: its patient's trace VALID; a subject whose consent names hospital A only is not consented at B", async () => {
+  it("hospital B's own batch: its patient's trace VALID; a subject whose consent names hospital A only is not consented at B; a confidence above 10000 bps, anchored as it is, RECEIPT_MALFORMED by all three", async () => {
     const w = await api();
-    const [ok, other] = await judge(w, w.receiptsB);
+    const [ok, other, overconfident] = await judge(w, w.receiptsB);
     expect(ok).toEqual({ chain: [], index: [], doc: [], valid: { chain: true, index: true, doc: true } });
     expect(other).toEqual({ chain: [], index: ["CONSENT_NOT_VALID_AT_TIME"], doc: [], valid: { chain: true, index: false, doc: true } });
+    // Before: the Auditor threw (tierFor's RangeError: `medprov receipt verify` stopped), POST /verify said
+    // RECEIPT_MALFORMED by its catch-all, and the normative procedure said VALID (REVIEW at ≥ 9500).
+    expect(overconfident).toEqual({ chain: ["RECEIPT_MALFORMED"], index: ["RECEIPT_MALFORMED"], doc: ["RECEIPT_MALFORMED"], valid: { chain: false, index: false, doc: false } });
+    const chain = await new Auditor(w.l, await deploymentOf(w.l), hre.ethers.provider).verifyReceipt(w.receiptsB[2]);
+    expect(chain.reasons[0].message).toMatch(/record\.confidenceBps .*10000/);
   });
 
   /** Each receipt must be INVALID by all three; by chain and by the procedure with the same reasons; by index with those (and consent). */
@@ -213,7 +224,7 @@ describe("receipt verification under attack: chain, index and the normative proc
       ["an empty proof", { ...clone(base), proof: [] }],
       ["the proof's siblings reversed", { ...clone(base), proof: [...base.proof].reverse() }],
       ["the neighbour's sequence with the neighbour's proof", { ...altered({ seq: other.record.seq }), proof: other.proof }],
-      ["the forged size batch's record moved to position 1", { ...altered({ seq: "3" }, w.forged) }],
+      ["the forged size batch's record moved to position 1", { ...altered({ seq: "4" }, w.forged) }],
     ];
     expectAgreedInvalid(named, await judge(w, named.map(([, r]) => r)));
   });
@@ -225,7 +236,7 @@ describe("receipt verification under attack: chain, index and the normative proc
     const pool = (k: string) => [...new Set(all.map((r) => JSON.stringify((r.record as unknown as Json)[k])))].map((x) => JSON.parse(x));
     const edges: Record<string, unknown[]> = {
       seq: ["0", "1", "15", "16", "3", (2n ** 64n - 1n).toString()], time: ["0", String(w.t0 + 100), String(w.t0 + 400), (2n ** 64n - 1n).toString()],
-      hospital: [0, 1, 2, 6, 2 ** 32 - 1], confidenceBps: [0, 7999, 8000, 9499, 9500, 65535], tier: [1, 2, 3], action: [1, 2, 3, 4],
+      hospital: [0, 1, 2, 6, 2 ** 32 - 1], confidenceBps: [0, 7999, 8000, 9499, 9500, 10000, 10001, 65535], tier: [1, 2, 3], action: [1, 2, 3, 4],
       subject: [w.l.patient.address, w.l.patient.address.toLowerCase(), w.l.outsider.address], modelVersion: [keccak256("0x01")],
     };
     const fieldArb = fc.constantFrom(...Object.keys(w.receiptsA[0].record)).chain((k) => fc.tuple(fc.constant(k), fc.constantFrom(...pool(k), ...(edges[k] ?? [])), fc.boolean()));
@@ -253,7 +264,98 @@ describe("receipt verification under attack: chain, index and the normative proc
           expect(v.valid.index).toBe(v.valid.chain && !v.index.includes("CONSENT_NOT_VALID_AT_TIME"));
         }
       }),
-      { numRuns: 15 },
+      { numRuns: 20 },
     );
+  });
+
+  it("receipts as JSON text: extra keys, upper- and mixed-case hex, numbers as strings and strings as numbers, huge numbers and __proto__ are RECEIPT_MALFORMED by chain and by index; 1.0, 1e0 and \\u escapes read as the canonical value; a duplicate key is read as its last occurrence by all three", async () => {
+    const w = await api();
+    const judgeNow = await judgeOf(w);
+    const base = w.receiptsA[1];
+    const text = JSON.stringify(base);
+    const recordText = JSON.stringify(base.record);
+    const withRecord = (rec: string) => text.replace(recordText, rec);
+    const upperHex = (h: string) => "0x" + h.slice(2).toUpperCase();
+    const mixedHex = (h: string) => h.slice(0, 10) + h.slice(10, 20).toUpperCase() + h.slice(20);
+    const malformed: [string, string][] = [
+      ["an extra top-level key", text.replace("{", '{"note":"x",')],
+      ["an extra record key", withRecord(recordText.replace("{", '{"purpose":2,'))],
+      ["a record key in another case", withRecord(recordText.replace('"subject"', '"Subject"'))],
+      ["upper-case batch id", text.replace(base.batchId, upperHex(base.batchId))],
+      ["mixed-case leaf", text.replace(base.leaf, mixedHex(base.leaf))],
+      ["mixed-case proof element", text.replace(base.proof[0], mixedHex(base.proof[0]))],
+      ["upper-case model version", withRecord(recordText.replace(base.record.modelVersion, upperHex(base.record.modelVersion)))],
+      ["an all upper-case subject", withRecord(recordText.replace(base.record.subject, upperHex(base.record.subject)))],
+      ["hospital as a string", withRecord(recordText.replace(`"hospital":${base.record.hospital}`, `"hospital":"${base.record.hospital}"`))],
+      ["seq as a number", withRecord(recordText.replace(`"seq":"${base.record.seq}"`, `"seq":${base.record.seq}`))],
+      ["time as a number", withRecord(recordText.replace(`"time":"${base.record.time}"`, `"time":${base.record.time}`))],
+      ["time with a leading zero", withRecord(recordText.replace(`"time":"${base.record.time}"`, `"time":"0${base.record.time}"`))],
+      ["time past 2^64 - 1", withRecord(recordText.replace(`"time":"${base.record.time}"`, `"time":"${2n ** 64n}"`))],
+      ["hospital past uint32", withRecord(recordText.replace(`"hospital":${base.record.hospital}`, `"hospital":${2 ** 32}`))],
+      ["confidence past uint16", withRecord(recordText.replace(`"confidenceBps":${base.record.confidenceBps}`, '"confidenceBps":65536'))],
+      ["chain id 1e400", text.replace(`"chainId":${base.chainId}`, '"chainId":1e400')],
+      ["block number past 2^53", text.replace(`"blockNumber":${base.blockNumber}`, '"blockNumber":9007199254740993')],
+      ["chain id as a string", text.replace(`"chainId":${base.chainId}`, `"chainId":"${base.chainId}"`)],
+      ["a one-element array for the leaf", text.replace(`"leaf":"${base.leaf}"`, `"leaf":["${base.leaf}"]`)],
+      ["a null proof", text.replace(/"proof":\[[^\]]*\]/, '"proof":null')],
+      ["the retired format /1", text.replace("medprov-trace-receipt/2", "medprov-trace-receipt/1")],
+      ["format /3 with a format-1 record", text.replace("medprov-trace-receipt/2", "medprov-trace-receipt/3")],
+    ];
+    const parsed = malformed.map(([, t]) => JSON.parse(t));
+    const verdicts = await judgeNow(parsed);
+    expect(malformed.map(([name], i) => [name, verdicts[i].chain, verdicts[i].index, verdicts[i].doc])).toEqual(malformed.map(([name]) => [name, ["RECEIPT_MALFORMED"], ["RECEIPT_MALFORMED"], ["RECEIPT_MALFORMED"]]));
+
+    // Spellings JSON.parse cannot tell from the canonical one, so they verify as it does (docs/receipt.md's "exactly one
+    // accepted spelling" holds for parsed values only: a parser that keeps 1.0 apart from 1 would refuse these).
+    const spellings: [string, string][] = [
+      ["hospital as 1.0", withRecord(recordText.replace(`"hospital":${base.record.hospital}`, `"hospital":${base.record.hospital}.0`))],
+      ["hospital as 1e0", withRecord(recordText.replace(`"hospital":${base.record.hospital}`, `"hospital":${base.record.hospital}e0`))],
+      ["seq with a unicode escape", withRecord(recordText.replace(`"seq":"${base.record.seq}"`, `"seq":"\\u00${(48 + Number(base.record.seq)).toString(16)}"`))],
+    ];
+    const equivalent = await judgeNow(spellings.map(([, t]) => JSON.parse(t)));
+    expect(spellings.map(([name], i) => [name, equivalent[i].valid])).toEqual(spellings.map(([name]) => [name, { chain: true, index: true, doc: true }]));
+
+    // __proto__ as a key: JSON.parse makes it an own key (not a receipt field); the API refuses the whole body (prototype poisoning).
+    const proto = text.replace("{", '{"__proto__":{"valid":true},');
+    const byChain = await new Auditor(w.l, await deploymentOf(w.l), hre.ethers.provider).verifyReceipt(JSON.parse(proto));
+    expect(codes(byChain)).toEqual(["RECEIPT_MALFORMED"]);
+    expect((await docVerifier()).wellFormed(JSON.parse(proto))).toBe(false);
+    const authorization = `Bearer ${await sessionFor(w.app, w.l.auditor)}`;
+    const poisoned = await w.app.inject({ method: "POST", url: "/verify", headers: { authorization, "content-type": "application/json" }, payload: `{"receipts":[${proto}]}` });
+    // (Fastify's parser drops secure-json-parse's reason: the message says "not valid JSON". Left as it is: src/api/server.ts.)
+    expect([poisoned.statusCode, poisoned.json().error.message]).toEqual([400, expect.stringMatching(/not valid JSON/)]);
+
+    // A duplicate key: every verifier here reads its last occurrence (JSON.parse, as Fastify's parser does), so they agree.
+    const forgedRecord = JSON.stringify({ ...base.record, subject: w.l.patient.address });
+    const duplicated = text.replace(`"record":${recordText}`, `"record":${forgedRecord},"record":${recordText}`);
+    const dupReversed = text.replace(`"record":${recordText}`, `"record":${recordText},"record":${forgedRecord}`);
+    const [last, first] = await judgeNow([JSON.parse(duplicated), JSON.parse(dupReversed)]);
+    expect(last).toEqual({ chain: [], index: [], doc: [], valid: { chain: true, index: true, doc: true } });
+    expect(first.chain).toEqual(["LEAF_MISMATCH", "PROOF_INVALID"]);
+    const raw = await w.app.inject({ method: "POST", url: "/verify", headers: { authorization, "content-type": "application/json" }, payload: `{"receipts":[${duplicated},${dupReversed}]}` });
+    expect(raw.json().results.map((r: { valid: boolean }) => r.valid)).toEqual([true, false]);
+  });
+});
+
+describe("a hospital's standing at the trace's time", () => {
+  it("a trace stamped while its hospital was suspended, anchored after the reinstatement: VALID by chain, by index and by the procedure under a consent naming the hospital; only a consent to any member is judged against the hospital's status then", async (t) => {
+    const w = await seeded(attackSeed);
+    const { l } = w;
+    await (await l.consortium.connect(l.regulator).suspendMember(ORG.HOSPITAL_B)).wait();
+    const suspendedAt = await time.latest();
+    await time.increase(50);
+    await l.govern({ target: l.consortium, data: l.consortium.interface.encodeFunctionData("reinstateMember", [ORG.HOSPITAL_B]) });
+    expect(await time.latest()).toBeGreaterThan(suspendedAt + GOVERNANCE_DELAY);
+    // Stamped 50 s into the suspension (the window may reach back 7 days): B's next sequence follows its forged batch.
+    const next = await l.traces.nextSequence(ORG.HOSPITAL_B);
+    const during = [l.outsider.address, l.spare[1].address].map((subject, i) => sealTrace(traceInput(w.v, { subject, time: suspendedAt + 50 }), ORG.HOSPITAL_B, next + BigInt(i)));
+    const receipts = await anchor(l, l.hospitalB, ORG.HOSPITAL_B, during, w.v);
+    const served = await serve(t, l);
+    const [named, anyMember] = await judge({ l, app: served.app }, receipts);
+    // Verification checks no standing of the hospital at the trace's time (docs/receipt.md lists none): the
+    // contract refused every write while the hospital was suspended, but not a later anchoring of what it stamped then.
+    expect(named).toEqual({ chain: [], index: [], doc: [], valid: { chain: true, index: true, doc: true } });
+    // A consent to "any member" covers a member only while it is ACTIVE (as ConsentRegistry.isConsentValid judges it).
+    expect(anyMember).toEqual({ chain: [], index: ["CONSENT_NOT_VALID_AT_TIME"], doc: [], valid: { chain: true, index: false, doc: true } });
   });
 });

@@ -6,6 +6,7 @@
  */
 import type { Deployment } from "../deploy";
 import { InputError } from "../../core";
+import { NUMBERS } from "../../constants";
 import { TRACE_RECORD_FIELDS, TRACE_RECORD_FIELDS_V2, traceFieldsOf, traceLeafValues, traceRecordFormat, type TraceField } from "../ids";
 import { isStrictAddress, isStrictBytes32, traceLeafHash } from "./merkle";
 import type { AnchoredTrace } from "./vault";
@@ -68,8 +69,16 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 const sameList = (a: unknown, b: readonly string[]) => Array.isArray(a) && a.length === b.length && a.every((x, i) => x === b[i]);
 const UINT64_TEXT = /^(0|[1-9][0-9]*)$/;
 
+/**
+ * Integer fields whose meaning bounds them below their Solidity type, as the enums' members bound
+ * tier and action: a confidence is in basis points, so at most 10000. Without it a record anchored
+ * with, say, 65535 bps verified VALID by the procedure (REVIEW tier) while tierFor threw in the Auditor.
+ */
+const DOMAIN_MAX: Readonly<Record<string, bigint>> = { confidenceBps: BigInt(NUMBERS.BPS) };
+
 /** Why a record value is not in its one accepted JSON form (docs/receipt.md, "Strict parsing"), or undefined. */
-function fieldProblem({ type, max }: TraceField, v: unknown): string | undefined {
+function fieldProblem({ name, type, max: typeMax }: TraceField, v: unknown): string | undefined {
+  const max = DOMAIN_MAX[name] ?? typeMax;
   if (type === "bytes32") return isStrictBytes32(v) ? undefined : "must be 0x and 64 lower-case hex digits";
   if (type === "address") return isStrictAddress(v) ? undefined : "must be an address, all lower-case or correctly checksummed";
   if (type === "bool") return typeof v === "boolean" ? undefined : "must be a JSON boolean (true or false)";
