@@ -10,7 +10,7 @@
 import { describe, it, expect } from "vitest";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { ORG } from "../helpers/fixture";
-import { auditSeed, sessionFor } from "../helpers/api-fixture";
+import { anchorTwoTraces, auditSeed, sessionFor } from "../helpers/api-fixture";
 import { build, readOnly, serve } from "../helpers/api-build";
 import { Patient } from "../../src/sdk";
 import { Purpose } from "../../src/constants";
@@ -41,6 +41,25 @@ describe("receipts", () => {
     }], indications: [expect.objectContaining({ // issue 18: two format-1 traces, their indication unknown (test/api/reports.test.ts has format 2)
       versionId: ids.versionId.toLowerCase(), hospital: receipts[0].record.hospital, traces: 2, indicationUnknown: 2, approvalUnknown: 0, offIndication: 0, warned: 0,
     })] });
+  });
+});
+
+describe("POST /verify while the index is behind the chain", () => {
+  it("a batch in a block the chain has and the index has not read is 503 INDEX_NOT_READY, not BATCH_UNKNOWN; a block past the chain's head stays BATCH_UNKNOWN; once indexed, VALID", async (t) => {
+    const { l, app, ids, reindex } = await build(t, auditSeed);
+    const s = await sessionFor(app, l.hospitalA);
+    const [fresh] = await anchorTwoTraces(l, ids.versionId); // anchored after the index was made; not read yet
+    const verify = (receipts: unknown[]) => app.inject({ method: "POST", url: "/verify", headers: { authorization: `Bearer ${s}` }, payload: { receipts } });
+    const behind = await verify([fresh]);
+    expect([behind.statusCode, behind.json().error.code], behind.body).toEqual([503, "INDEX_NOT_READY"]);
+    expect(behind.json().error.message).toContain(`block ${fresh.blockNumber}`);
+    // A receipt claiming a block the chain has not made is the receipt's claim alone.
+    const future = await verify([{ ...fresh, blockNumber: (await l.consents.runner!.provider!.getBlockNumber()) + 1_000 }]);
+    expect(future.statusCode, future.body).toBe(200);
+    expect(future.json().results[0].reasons.map((x: { code: string }) => x.code)).toContain("BATCH_UNKNOWN");
+    await reindex();
+    const read = await verify([fresh]);
+    expect(read.json().results[0], read.body).toEqual({ valid: true, reasons: [], skipped: [] });
   });
 });
 

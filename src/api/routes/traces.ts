@@ -15,7 +15,7 @@ export const MAX_RECEIPTS = 500;
 export const RECEIPTS_BODY_LIMIT = 2 * 1024 * 1024;
 
 export function traceRoutes(kit: Kit): void {
-  const { app, o, q, route, ownOnly, say } = kit;
+  const { app, o, q, route, ownOnly, say, now } = kit;
   app.get(
     "/batches",
     route("hospital", {
@@ -64,6 +64,8 @@ export function traceRoutes(kit: Kit): void {
     const auditor = new Auditor(o.ledger, o.deployment, o.provider, async (subject, purpose, grantee, time) => q.consentValidAt(subject, purpose, grantee, { time: Number(time) }), indexFacts);
     const results: VerifyResult[] = [];
     for (const receipt of receipts) results.push(await verifyOne(auditor, receipt));
+    const late = await unindexedReceipt(receipts, results, async () => (await q.cursor())?.block ?? -1, async () => (await now()).block);
+    if (late) throw new ApiError("INDEX_NOT_READY", `receipt ${late.index} names batch ${late.batchId} in block ${late.block}, which this member's index has not read yet (it has read to block ${late.indexed}; the chain is at ${late.head}): it cannot say whether that batch was anchored; ask again when GET /readyz answers ready`);
     return results;
   }
   const receiptRoute = (access: "verify" | "oversight", response: unknown, tags: string[]) => ({ ...route(access, { body: receiptsBody, response: { 200: response, 413: errorSchema } }, tags), bodyLimit: RECEIPTS_BODY_LIMIT });
@@ -90,4 +92,35 @@ async function verifyOne(auditor: Auditor, receipt: unknown): Promise<VerifyResu
     if (d instanceof MedprovError && !(d instanceof InputError)) throw d;
     return { valid: false, reasons: [{ code: "RECEIPT_MALFORMED", message: `the receipt does not fit the receipt format: ${(d as Error).message.split("\n")[0].slice(0, 200)}` }], skipped: [] };
   }
+}
+
+/** A receipt the index cannot judge yet: its batch is unknown to the index, in a block the chain has and the index has not read. */
+export interface UnindexedReceipt {
+  index: number;
+  batchId: string;
+  block: number;
+  indexed: number;
+  head: number;
+}
+
+/**
+ * The first receipt whose BATCH_UNKNOWN is the index's lag, not the receipt's fault. The index reads
+ * behind the head (it polls, and waits for confirmations), so a batch anchored in a block it has not
+ * read is not "never anchored": saying so would call a true receipt INVALID. A block past the chain's
+ * head is the receipt's claim alone, and its BATCH_UNKNOWN stands. The head is asked only when a
+ * receipt names a block past the index.
+ */
+export async function unindexedReceipt(receipts: readonly unknown[], results: readonly VerifyResult[], indexedBlock: () => Promise<number>, headBlock: () => Promise<number>): Promise<UnindexedReceipt | undefined> {
+  const unknown = results.flatMap((r, index) => {
+    const claim = receipts[index] as { blockNumber?: unknown; batchId?: unknown } | null;
+    const block = claim?.blockNumber;
+    return r.reasons.some((x) => x.code === "BATCH_UNKNOWN") && typeof block === "number" && Number.isSafeInteger(block) ? [{ index, batchId: String(claim!.batchId), block }] : [];
+  });
+  if (unknown.length === 0) return undefined;
+  const indexed = await indexedBlock();
+  const past = unknown.filter((u) => u.block > indexed);
+  if (past.length === 0) return undefined;
+  const head = await headBlock();
+  const late = past.find((u) => u.block <= head);
+  return late && { ...late, indexed, head };
 }
