@@ -12,6 +12,7 @@ import { hospitalName, utcTick, verdictCsv, when, whenDay } from "../../src/web/
 import { datasetSentences, list, unknownSentence, type SubjectDataset } from "../../src/web/app/dataset-words";
 import { derivePseudonyms, joinPseudonymViews } from "../../src/sdk/pseudonyms";
 import { findDemoPatient } from "../../src/web/app/demo-patients";
+import { resolveSubject } from "../../src/web/app/subject";
 import { policyChecks, refusal } from "../../src/web/app/policy";
 import { impactSentences, type RevocationRow } from "../../src/web/app/impact-words";
 import { DEFAULT_POLICIES } from "../../src/constants";
@@ -106,13 +107,32 @@ describe("web app: pure parts", () => {
     expect(findDemoPatient(patients, "0x")).toBeUndefined();
   });
 
-  it("a version's figures against its class's policy, in the ledger's order: the first shortfall is the refusal", () => {
+  it("the auditor's revocation-impact box takes what the sign-in picker takes: a name, number or MRN is the patient's pseudonym at one hospital or at each; an address is itself; anything else is named", () => {
+    const secret = "0x087d921272d7dacab6271a8853272b96b7e08da7f9d7371a57562c8c3cab3758";
+    const [a, b] = ["0xC80B0C694F41cbB91AbB2603439ed13C8E65a564", "0xADef886dd00aBe9B45D2695Ed9C18D31d01E8517"]; // docs/pseudonyms.md's vectors at hospitals 1 and 2
+    const patients = [{ name: "patient-0", role: "PATIENT", organisation: null, address: a, privateKey: "0x", mrn: "MRN-100000", secret }, { name: "patient-1", role: "PATIENT", organisation: null, address: id("p1").slice(0, 42), privateKey: "0x", mrn: "MRN-100001" }];
+    const hospitals = [{ id: 1, name: "Hospital A" }, { id: 2, name: "Hospital B" }];
+    const every = { ok: true, who: "patient-0 (MRN-100000) at every hospital", addresses: [{ address: a, hospital: hospitals[0] }, { address: b, hospital: hospitals[1] }] };
+    for (const q of ["patient-0", "0", "mrn-100000", " MRN-100000 "]) expect(resolveSubject(q, patients, hospitals)).toEqual(every);
+    expect(resolveSubject("MRN-100000", patients, hospitals, 2)).toEqual({ ok: true, who: "patient-0 (MRN-100000) at Hospital B", addresses: [{ address: b, hospital: hospitals[1] }] });
+    // A patient without a secret has one address; a whole address is asked about as typed.
+    expect(resolveSubject("patient-1", patients, hospitals)).toEqual({ ok: true, who: "patient-1 (MRN-100001)", addresses: [{ address: patients[1].address }] });
+    expect(resolveSubject(b.toLowerCase(), patients, hospitals)).toEqual({ ok: true, who: "0xadef…8517", addresses: [{ address: b.toLowerCase() }] });
+    expect(resolveSubject("patient-9", patients, hospitals)).toEqual({ ok: false, why: "No demo patient is “patient-9”, and it is not an address (0x and 40 hex digits)." });
+    expect(resolveSubject("MRN-100000", patients, hospitals, 7)).toEqual({ ok: false, why: "Organisation 7 is not a hospital of the consortium." });
+    expect(resolveSubject("MRN-100000", undefined, hospitals)).toEqual({ ok: false, why: "“MRN-100000” is not an address (0x and 40 hex digits); names and MRNs are known only on the local demo." });
+    expect(resolveSubject("  ", patients, hospitals)).toEqual({ ok: false, why: "Type an address (0x and 40 hex digits), or a demo patient's number, name or MRN." });
+  });
+
+  it("a version's figures against its class's policy, in the ledger's order: the refusal names every shortfall", () => {
     const pct = (p: (typeof DEFAULT_POLICIES)["HIGH"], name: string) => ({ riskClassName: name, minAucPercent: p.minAuc / 100, maxSubgroupAucGapPercent: p.maxSubgroupAucGap / 100, minBiasTestCases: p.minBiasTestCases, minGrassrootsSharePercent: p.minGrassrootsShare / 100 });
     const high = pct(DEFAULT_POLICIES.HIGH, "HIGH");
     // The demo's chest-xray-dx 2.0-rc: AUC 88%, grassroots 15% (both short); the ledger names AUC first.
     const rc = { aucPercent: 88, subgroupAucGapPercent: 3.5, biasTestCases: "420", grassrootsSharePercent: 15 };
     expect(policyChecks(rc, high).map((c) => [c.metric, c.ok])).toEqual([["AUC", false], ["Subgroup AUC gap", true], ["Bias test cases", true], ["Grassroots share", false]]);
-    expect(refusal(rc, high)).toBe("AUC 88% is below the minimum of 90% for high-risk models");
+    // The demo's case: both shortfalls named, not only the ledger's first (AUC).
+    expect(refusal(rc, high)).toBe("AUC 88% is below the minimum of 90% and grassroots share 15% is below the minimum of 20% for high-risk models");
+    expect(refusal({ ...rc, subgroupAucGapPercent: 6, biasTestCases: "10" }, high)).toBe("AUC 88% is below the minimum of 90%, subgroup AUC gap 6% is above the maximum of 5%, bias test cases 10 is below the minimum of 300 and grassroots share 15% is below the minimum of 20% for high-risk models");
     expect(refusal({ ...rc, aucPercent: 92 }, high)).toBe("Grassroots share 15% is below the minimum of 20% for high-risk models");
     expect(refusal({ ...rc, aucPercent: 92, grassrootsSharePercent: 20, subgroupAucGapPercent: 5.01 }, high)).toBe("Subgroup AUC gap 5.01% is above the maximum of 5% for high-risk models");
     expect(refusal({ ...rc, aucPercent: 90, grassrootsSharePercent: 20 }, high)).toBeUndefined(); // at the threshold passes, as on-chain

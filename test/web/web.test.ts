@@ -356,7 +356,7 @@ describe("web app", () => {
     }
     const rc = demoFacts().versions["chest-xray-dx@2.0-rc"];
     const row = page.locator("#awaiting-table tbody tr", { hasText: `chest-xray-dx ${rc.slice(0, 6)}…${rc.slice(-4)}` });
-    expect(await row.getByTestId("refused").textContent()).toBe("REFUSED AUC 88% is below the minimum of 90% for high-risk models.");
+    expect(await row.getByTestId("refused").textContent()).toBe("REFUSED AUC 88% is below the minimum of 90% and grassroots share 15% is below the minimum of 20% for high-risk models.");
     expect(await row.textContent()).toContain("88% (min 90%)");
     // The submitted version that meets its class's policy is not marked.
     const beta = demoFacts().versions["notes-structuring@1.1-beta"];

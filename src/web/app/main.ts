@@ -146,7 +146,7 @@ function Shell({ config }: { config: WebConfig }) {
           ? h(RegulatorPage, {})
           : page === "incidents"
             ? h(IncidentsPage, {})
-            : h(AuditorPage, { oversight: page === "auditor" });
+            : h(AuditorPage, { oversight: page === "auditor", demo: config.demo });
   return h("div", { class: "app" }, [header, h("main", { id: "main" }, [h("h1", null, me ? TITLES[page] : "medprov"), body])]);
 }
 
