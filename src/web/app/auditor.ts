@@ -182,7 +182,7 @@ function RevocationImpact({ demo, members }: { demo: boolean; members: Member[] 
     null,
     h(
       "form",
-      { class: "picker", onSubmit: (e: Event) => (e.preventDefault(), setAsked({ query, at })) },
+      { class: "picker wide", onSubmit: (e: Event) => (e.preventDefault(), setAsked({ query, at })) },
       h("label", { for: "subject" }, "Patient (subject)"),
       h("input", { id: "subject", value: query, spellcheck: false, autocomplete: "off", "aria-describedby": "subject-hint", onInput: (e: Event) => setQuery((e.target as HTMLInputElement).value) }),
       h("p", { id: "subject-hint", class: "muted" }, demo ? "An address, or a demo patient's number, name (patient-7) or MRN: their pseudonym at the hospital chosen below, or at every hospital." : "The subject's address (0x and 40 hex digits)."),
