@@ -4,7 +4,7 @@
  * a version's timeline; recall impact; revocation impact.
  */
 import { h } from "preact";
-import { useState } from "preact/hooks";
+import { useMemo, useState } from "preact/hooks";
 import { api, type Member } from "./api";
 import { hospitalName, percent, short, thousands, verdictCsv, when } from "./format";
 import { buckets, receiptsOf, type Loaded } from "./receipts";
@@ -176,7 +176,8 @@ function RevocationImpact({ demo, members }: { demo: boolean; members: Member[] 
   const [at, setAt] = useState("");
   const [asked, setAsked] = useState<{ query: string; at: string } | undefined>();
   const hospitals = (members ?? []).filter((m) => m.roleName === "HOSPITAL").sort((a, b) => a.orgId - b.orgId).map((m) => ({ id: m.orgId, name: m.name }));
-  const subject = asked ? resolveSubject(asked.query, patients.data, hospitals, asked.at ? Number(asked.at) : undefined) : undefined;
+  // Derived once per question (each pseudonym is a key derivation), not on every keystroke.
+  const subject = useMemo(() => (asked ? resolveSubject(asked.query, patients.data, hospitals, asked.at ? Number(asked.at) : undefined) : undefined), [asked, patients.data, members]);
   return h(
     "div",
     null,
@@ -194,6 +195,7 @@ function RevocationImpact({ demo, members }: { demo: boolean; members: Member[] 
         : null,
       h("button", { type: "submit", disabled: demo && patients.data === undefined && !patients.error }, "Show"),
     ),
+    patients.error ? ErrorNote({ error: patients.error }) : null,
     subject && !subject.ok ? h("p", { class: "error", role: "alert", "data-testid": "subject-unknown" }, subject.why) : null,
     subject?.ok
       ? h("div", null, [

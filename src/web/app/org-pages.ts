@@ -129,7 +129,7 @@ function AwaitingTable({ rows }: { rows: Awaiting[] }) {
           figure(checks[3], `${v.evaluation.grassrootsSharePercent}%`),
           `${v.evaluation.sensitivityPercent}%`,
           `${v.evaluation.specificityPercent}%`,
-          !policy ? "No policy for its class: refused" : why ? h("span", { "data-testid": "refused" }, h("span", { class: "badge bad" }, "REFUSED"), ` ${why}.`) : h("span", { class: "badge ok" }, "Meets the policy"),
+          !policy ? "No policy for its class: refused" : why ? h("span", { class: "refusal", "data-testid": "refused" }, h("span", { class: "badge bad" }, "REFUSED"), ` ${why}.`) : h("span", { class: "badge ok" }, "Meets the policy"),
         ];
       }),
     }),
