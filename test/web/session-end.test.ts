@@ -8,7 +8,7 @@ import { describe, it, expect, afterAll } from "vitest";
 import type { FastifyInstance } from "fastify";
 import { ledgerFixture } from "../helpers/fixture";
 import { buildApi, sessionFor } from "../helpers/api-fixture";
-import { ApiFailure, SESSION_ENDED_WORDS, apiAs, endsSession, onSessionEnded } from "../../src/web/app/api";
+import { ApiFailure, SESSION_ENDED_WORDS, api, apiAs, endsSession, onSessionEnded, setSession } from "../../src/web/app/api";
 
 const apps: FastifyInstance[] = [];
 async function serve(app: FastifyInstance): Promise<string> {
@@ -28,19 +28,21 @@ describe("web app: a session the server no longer knows", () => {
     expect(endsSession(403, "FORBIDDEN", true)).toBe(false);
   });
 
-  it("after a restart the API answers 401 for the page's session: the client names it SESSION_ENDED in words and tells the shell once per answer", async () => {
+  it("after a restart the API answers 401 for the page's session: the client names it SESSION_ENDED in words and tells the shell; an older session's late 401 does not", async () => {
     const l = await ledgerFixture();
     const first = await buildApi(l);
     const before = await serve(first.app);
     const session = await sessionFor(first.app, l.patient);
     const heard: string[] = [];
     onSessionEnded((words) => void heard.push(words));
+    // The page holds the session (as after sign-in).
+    setSession(session);
     try {
-      expect(await apiAs<{ address: string }>(session, `${before}/auth/me`)).toMatchObject({ address: l.patient.address });
+      expect(await api<{ address: string }>(`${before}/auth/me`)).toMatchObject({ address: l.patient.address });
       // The server restarts: a new process, the same ledger, no sessions in memory.
       await first.app.close();
       const after = await serve((await buildApi(l)).app);
-      const refused = await apiAs(session, `${after}/auth/me`).catch((e: unknown) => e);
+      const refused = await api(`${after}/auth/me`).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(ApiFailure);
       expect(refused).toMatchObject({ code: "SESSION_ENDED", status: 401, message: SESSION_ENDED_WORDS });
       expect(heard).toEqual([SESSION_ENDED_WORDS]);
@@ -49,8 +51,13 @@ describe("web app: a session the server no longer knows", () => {
       const anonymous = await apiAs(undefined, `${after}/auth/me`).catch((e: unknown) => e);
       expect(anonymous).toMatchObject({ code: "UNAUTHENTICATED", status: 401 });
       expect(heard).toHaveLength(1);
+      // Signed in again: a late 401 to the old session (a switch still polling under it) is named, but does not sign the new one out.
+      setSession(await sessionFor(apps[apps.length - 1], l.patient));
+      expect(await apiAs(session, `${after}/auth/me`).catch((e: unknown) => e)).toMatchObject({ code: "SESSION_ENDED" });
+      expect(heard).toHaveLength(1);
     } finally {
       onSessionEnded(undefined);
+      setSession(undefined);
     }
   });
 });

@@ -28,7 +28,7 @@ export const SESSION_ENDED_WORDS = "Your session ended (the server restarted, or
 export const endsSession = (status: number, code: string | undefined, sentSession: boolean) => sentSession && status === 401 && code === "UNAUTHENTICATED";
 
 let sessionEnded: ((words: string) => void) | undefined;
-/** Who hears that a session the page holds has ended (the shell: it signs out and says so). */
+/** Who hears that the tab's session has ended (the shell: it signs out and says so). */
 export const onSessionEnded = (listener: ((words: string) => void) | undefined) => void (sessionEnded = listener);
 
 /** GET or POST a JSON answer; a refusal becomes an ApiFailure with the API's code and words. */
@@ -55,7 +55,9 @@ export async function apiAs<T>(as: string | undefined, path: string, body?: unkn
   if (!r.ok) {
     const e = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
     if (endsSession(r.status, e?.code, as !== undefined)) {
-      sessionEnded?.(SESSION_ENDED_WORDS);
+      // Only the tab's own session signs the page out: a late answer to an older session (a
+      // switch still polling from before a new sign-in) must not end the new one.
+      if (as === session) sessionEnded?.(SESSION_ENDED_WORDS);
       throw new ApiFailure("SESSION_ENDED", SESSION_ENDED_WORDS, r.status);
     }
     throw new ApiFailure(e?.code ?? `HTTP_${r.status}`, e?.message ?? `the server answered ${r.status}`, r.status);
