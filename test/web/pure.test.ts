@@ -8,10 +8,11 @@ import { SiweMessage } from "siwe";
 import { Wallet, id } from "ethers";
 import { cellState, consentRequest } from "../../src/web/app/consent-cells";
 import { buckets, receiptsOf } from "../../src/web/app/receipts";
-import { hospitalName, utcTick, verdictCsv, when } from "../../src/web/app/format";
+import { hospitalName, utcTick, verdictCsv, when, whenDay } from "../../src/web/app/format";
 import { datasetSentences, list, unknownSentence, type SubjectDataset } from "../../src/web/app/dataset-words";
 import { derivePseudonyms, joinPseudonymViews } from "../../src/sdk/pseudonyms";
 import { findDemoPatient } from "../../src/web/app/demo-patients";
+import { resolveSubject } from "../../src/web/app/subject";
 import { policyChecks, refusal } from "../../src/web/app/policy";
 import { impactSentences, type RevocationRow } from "../../src/web/app/impact-words";
 import { DEFAULT_POLICIES } from "../../src/constants";
@@ -60,9 +61,22 @@ describe("web app: pure parts", () => {
   });
 
   it("times are the chain's, in UTC, with 0 and uint64 max as never", () => {
-    expect(when(1795988220)).toBe("29 Nov 2026, 21:37 UTC");
+    expect(when(1795988220)).toBe("29 Nov 2026, 21:37:00 UTC");
     expect(when(0)).toBe("never");
     expect(when("18446744073709551615")).toBe("never");
+    expect([whenDay(1795988220), whenDay(0), whenDay("18446744073709551615")]).toEqual(["29 Nov 2026", "never", "never"]);
+  });
+
+  it("a revocation and a training in the same minute read as two different times, so 'before your revocation' can be checked", () => {
+    // The demo's case: both "10:39 UTC" to the minute, the training 20 s before the revocation.
+    const row: RevocationRow = {
+      purposeName: "MODEL_TRAINING", granteeName: null, revokedTime: 1795988250,
+      datasets: [{ datasetId: "0xd1", versions: [{ versionId: "0xv1", developerName: "Lumen Imaging AI (demo)", registered: "BEFORE_REVOCATION", registeredTime: 1795988230 }], uses: [] }],
+      datasetsWithoutManifest: [],
+    };
+    const s = impactSentences(row, { dataset: (x) => x, version: (x) => x }, true);
+    const [revoked, trained] = [s.heading, s.datasets[0].uses[0]].map((t) => /on (\d+ \w+ \d{4}, [\d:]+ UTC)/.exec(t)![1]);
+    expect([revoked, trained]).toEqual(["29 Nov 2026, 21:37:30 UTC", "29 Nov 2026, 21:37:10 UTC"]);
   });
 
   it("the SIWE message parses as EIP-4361 with the fields it was given", () => {
@@ -93,13 +107,32 @@ describe("web app: pure parts", () => {
     expect(findDemoPatient(patients, "0x")).toBeUndefined();
   });
 
-  it("a version's figures against its class's policy, in the ledger's order: the first shortfall is the refusal", () => {
+  it("the auditor's revocation-impact box takes what the sign-in picker takes: a name, number or MRN is the patient's pseudonym at one hospital or at each; an address is itself; anything else is named", () => {
+    const secret = "0x087d921272d7dacab6271a8853272b96b7e08da7f9d7371a57562c8c3cab3758";
+    const [a, b] = ["0xC80B0C694F41cbB91AbB2603439ed13C8E65a564", "0xADef886dd00aBe9B45D2695Ed9C18D31d01E8517"]; // docs/pseudonyms.md's vectors at hospitals 1 and 2
+    const patients = [{ name: "patient-0", role: "PATIENT", organisation: null, address: a, privateKey: "0x", mrn: "MRN-100000", secret }, { name: "patient-1", role: "PATIENT", organisation: null, address: id("p1").slice(0, 42), privateKey: "0x", mrn: "MRN-100001" }];
+    const hospitals = [{ id: 1, name: "Hospital A" }, { id: 2, name: "Hospital B" }];
+    const every = { ok: true, who: "patient-0 (MRN-100000) at every hospital", addresses: [{ address: a, hospital: hospitals[0] }, { address: b, hospital: hospitals[1] }] };
+    for (const q of ["patient-0", "0", "mrn-100000", " MRN-100000 "]) expect(resolveSubject(q, patients, hospitals)).toEqual(every);
+    expect(resolveSubject("MRN-100000", patients, hospitals, 2)).toEqual({ ok: true, who: "patient-0 (MRN-100000) at Hospital B", addresses: [{ address: b, hospital: hospitals[1] }] });
+    // A patient without a secret has one address; a whole address is asked about as typed.
+    expect(resolveSubject("patient-1", patients, hospitals)).toEqual({ ok: true, who: "patient-1 (MRN-100001)", addresses: [{ address: patients[1].address }] });
+    expect(resolveSubject(b.toLowerCase(), patients, hospitals)).toEqual({ ok: true, who: "0xadef…8517", addresses: [{ address: b.toLowerCase() }] });
+    expect(resolveSubject("patient-9", patients, hospitals)).toEqual({ ok: false, why: "No demo patient is “patient-9”, and it is not an address (0x and 40 hex digits)." });
+    expect(resolveSubject("MRN-100000", patients, hospitals, 7)).toEqual({ ok: false, why: "Organisation 7 is not a hospital of the consortium." });
+    expect(resolveSubject("MRN-100000", undefined, hospitals)).toEqual({ ok: false, why: "“MRN-100000” is not an address (0x and 40 hex digits); names and MRNs are known only on the local demo." });
+    expect(resolveSubject("  ", patients, hospitals)).toEqual({ ok: false, why: "Type an address (0x and 40 hex digits), or a demo patient's number, name or MRN." });
+  });
+
+  it("a version's figures against its class's policy, in the ledger's order: the refusal names every shortfall", () => {
     const pct = (p: (typeof DEFAULT_POLICIES)["HIGH"], name: string) => ({ riskClassName: name, minAucPercent: p.minAuc / 100, maxSubgroupAucGapPercent: p.maxSubgroupAucGap / 100, minBiasTestCases: p.minBiasTestCases, minGrassrootsSharePercent: p.minGrassrootsShare / 100 });
     const high = pct(DEFAULT_POLICIES.HIGH, "HIGH");
     // The demo's chest-xray-dx 2.0-rc: AUC 88%, grassroots 15% (both short); the ledger names AUC first.
     const rc = { aucPercent: 88, subgroupAucGapPercent: 3.5, biasTestCases: "420", grassrootsSharePercent: 15 };
     expect(policyChecks(rc, high).map((c) => [c.metric, c.ok])).toEqual([["AUC", false], ["Subgroup AUC gap", true], ["Bias test cases", true], ["Grassroots share", false]]);
-    expect(refusal(rc, high)).toBe("AUC 88% is below the minimum of 90% for high-risk models");
+    // The demo's case: both shortfalls named, not only the ledger's first (AUC).
+    expect(refusal(rc, high)).toBe("AUC 88% is below the minimum of 90% and grassroots share 15% is below the minimum of 20% for high-risk models");
+    expect(refusal({ ...rc, subgroupAucGapPercent: 6, biasTestCases: "10" }, high)).toBe("AUC 88% is below the minimum of 90%, subgroup AUC gap 6% is above the maximum of 5%, bias test cases 10 is below the minimum of 300 and grassroots share 15% is below the minimum of 20% for high-risk models");
     expect(refusal({ ...rc, aucPercent: 92 }, high)).toBe("Grassroots share 15% is below the minimum of 20% for high-risk models");
     expect(refusal({ ...rc, aucPercent: 92, grassrootsSharePercent: 20, subgroupAucGapPercent: 5.01 }, high)).toBe("Subgroup AUC gap 5.01% is above the maximum of 5% for high-risk models");
     expect(refusal({ ...rc, aucPercent: 90, grassrootsSharePercent: 20 }, high)).toBeUndefined(); // at the threshold passes, as on-chain
@@ -114,16 +147,16 @@ describe("web app: pure parts", () => {
     };
     const names = { dataset: (id: string) => (id === "0xd1" ? "s3://hospital-1/cxr-train-split.tar.age" : id), version: (id: string) => (id === "0xv1" ? "chest-xray-dx 0xv1" : id) };
     const s = impactSentences(row, names, true);
-    expect(s.heading).toBe("You revoked model training by any member on 29 Nov 2026, 21:37 UTC.");
+    expect(s.heading).toBe("You revoked model training by any member on 29 Nov 2026, 21:37:00 UTC.");
     expect(s.datasets).toEqual([{
       includes: "Dataset s3://hospital-1/cxr-train-split.tar.age includes your data.",
       uses: [
-        "Model version chest-xray-dx 0xv1 was trained on it by Lumen Imaging AI (demo) on 29 Nov 2026, 21:33 UTC, before your revocation.",
-        "Cardiosense (demo) used it for model training on 29 Nov 2026, 21:50 UTC, after your revocation, without consent — auditors and regulators see this as a finding.",
+        "Model version chest-xray-dx 0xv1 was trained on it by Lumen Imaging AI (demo) on 29 Nov 2026, 21:33:20 UTC, before your revocation.",
+        "Cardiosense (demo) used it for model training on 29 Nov 2026, 21:50:00 UTC, after your revocation, without consent — auditors and regulators see this as a finding.",
       ],
     }]);
     expect(s.unknown).toBe("1 dataset allows this purpose without disclosing who is in it, so whether you are in it is unknown.");
-    expect(impactSentences({ ...row, datasets: [], datasetsWithoutManifest: [] }, names, false)).toEqual({ heading: "The subject revoked model training by any member on 29 Nov 2026, 21:37 UTC.", datasets: [], none: "No disclosed dataset includes their data.", unknown: undefined });
+    expect(impactSentences({ ...row, datasets: [], datasetsWithoutManifest: [] }, names, false)).toEqual({ heading: "The subject revoked model training by any member on 29 Nov 2026, 21:37:00 UTC.", datasets: [], none: "No disclosed dataset includes their data.", unknown: undefined });
   });
 
   it("a dataset that includes you, in sentences: who holds it and for what, the consents it relied on, the versions trained on it and its uses, whether or not you revoked", () => {
@@ -140,17 +173,17 @@ describe("web app: pure parts", () => {
     const s = datasetSentences(d, "at Xiangya Hospital (demo)");
     expect(s.heading).toBe("s3://hospital-1/cxr-raw.tar.age, held by Xiangya Hospital (demo)");
     expect(s.facts).toEqual([
-      "Xiangya Hospital (demo) disclosed that this dataset includes your data (your record at Xiangya Hospital (demo)). It registered it on 29 Nov 2026, 21:37 UTC for research, model training and commercial use.",
+      "Xiangya Hospital (demo) disclosed that this dataset includes your data (your record at Xiangya Hospital (demo)). It registered it on 29 Nov 2026, 21:37:00 UTC for research, model training and commercial use.",
       "For research it relied on your consent to research by any member; you still give it.",
       "For model training it relied on your consent to model training by Xiangya Hospital (demo); you no longer give it, so no new use for this purpose is allowed.",
       "For commercial use no consent of yours covered Xiangya Hospital (demo) when it registered the dataset, and none does now: it may not use your data for this purpose.",
     ]);
     expect(s.uses).toEqual([
-      "Model version chest-xray-dx 0x8eff…70bc, now recalled, was trained on it by Lumen Imaging AI (demo) on 29 Nov 2026, 21:38 UTC, while your consent to model training covered it.",
-      "Cardiosense (demo) used it for research on 29 Nov 2026, 21:50 UTC, when no consent of yours to research covered Cardiosense (demo).",
+      "Model version chest-xray-dx 0x8eff…70bc, now recalled, was trained on it by Lumen Imaging AI (demo) on 29 Nov 2026, 21:38:00 UTC, while your consent to model training covered it.",
+      "Cardiosense (demo) used it for research on 29 Nov 2026, 21:50:00 UTC, when no consent of yours to research covered Cardiosense (demo).",
     ]);
     // One address only: no hospital named; a retired dataset says so.
-    expect(datasetSentences({ ...d, statusName: "RETIRED" }).facts[0]).toBe("Xiangya Hospital (demo) disclosed that this dataset includes your data. It registered it on 29 Nov 2026, 21:37 UTC for research, model training and commercial use. It is now retired.");
+    expect(datasetSentences({ ...d, statusName: "RETIRED" }).facts[0]).toBe("Xiangya Hospital (demo) disclosed that this dataset includes your data. It registered it on 29 Nov 2026, 21:37:00 UTC for research, model training and commercial use. It is now retired.");
     expect([unknownSentence(0), unknownSentence(1), unknownSentence(3)]).toEqual([undefined, "1 dataset does not disclose who is in it, so whether your data is in it is unknown.", "3 datasets do not disclose who is in them, so whether your data is in them is unknown."]);
     expect([list([]), list(["a"]), list(["a", "b"]), list(["a", "b", "c"])]).toEqual(["", "a", "a and b", "a, b and c"]);
   });

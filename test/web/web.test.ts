@@ -21,6 +21,9 @@ import { TraceBatcher, connectLedger, readDeployment, receiptFor } from "../../s
 import { traceInput } from "../helpers/traces";
 import { START_BUNDLE } from "../helpers/bundles";
 import type { DemoIdentity } from "../../src/demo/identity";
+import { SESSION_ENDED_WORDS } from "../../src/web/app/api";
+import { words } from "../../src/web/app/format";
+import { splitWhy, type PackProposal } from "../../src/web/app/incident-words";
 
 const ROOT = join(__dirname, "..", "..");
 const SHOTS = join(ROOT, "test", "artifacts", "web");
@@ -253,8 +256,22 @@ describe("web app", () => {
     await page.getByRole("combobox", { name: "Model version" }).selectOption(demo.recalledVersion);
     await page.locator(".timeline li").first().waitFor({ timeout: 30_000 });
     expect(await page.locator(".timeline").textContent()).toContain("Recalled");
+    // Revocation impact by what the sign-in picker takes: the revoking patient's MRN, at every hospital.
+    const revoker = (JSON.parse(readFileSync(join(data, "identities.json"), "utf8")).identities as DemoIdentity[]).find((i) => i.address.toLowerCase() === demo.revokedSubject.toLowerCase())!;
+    const subject = page.getByLabel("Patient (subject)", { exact: true });
+    await subject.fill("patient-99999");
+    await page.getByRole("button", { name: "Show", exact: true }).click();
+    expect(await page.getByTestId("subject-unknown").textContent()).toBe("No demo patient is “patient-99999”, and it is not an address (0x and 40 hex digits).");
+    await subject.fill(revoker.mrn!);
+    await page.getByRole("button", { name: "Show", exact: true }).click();
+    expect(await page.getByTestId("subject-resolved").textContent()).toContain(`Showing ${revoker.name} (${revoker.mrn}) at every hospital: ${revoker.address.slice(0, 6)}…${revoker.address.slice(-4)} at `);
+    const impact = page.locator("section[aria-labelledby=revocation-h]").getByTestId("revocation-impact");
+    await impact.waitFor({ timeout: 30_000 });
+    expect(await impact.textContent()).toMatch(/The subject revoked model training by any member on \d+ \w+ \d{4}, \d\d:\d\d:\d\d UTC \(their record at [^)]+\(demo\)\)\./);
+    await page.locator("section[aria-labelledby=revocation-h]").screenshot({ path: join(SHOTS, "auditor-revocation-1280.png") });
     await page.setViewportSize({ width: 390, height: 900 });
     await shot(page, "auditor-verified-390");
+    await page.locator("section[aria-labelledby=revocation-h]").screenshot({ path: join(SHOTS, "auditor-revocation-390.png") });
     expect(problems).toEqual([]);
     await page.close();
   }, 120_000);
@@ -267,6 +284,27 @@ describe("web app", () => {
     const { batches } = (await (await fetch(`${api}/batches?limit=1000`, { headers: { authorization: `Bearer ${session}` } })).json()) as { batches: { firstSeq: string; count: number }[] };
     await page.getByTestId("next-seq").waitFor({ timeout: 30_000 });
     expect(Number((await page.getByTestId("next-seq").textContent())!.replace(/,/g, ""))).toBe(Math.max(...batches.map((b) => Number(b.firstSeq) + b.count)));
+    // The server forgets the session, as a restarted npm start does: from here the API answers 401 to
+    // it. The page says so in words and returns to sign-in, instead of going on as if signed in.
+    await page.route(`${api}/**`, (route) => {
+      const headers = route.request().headers();
+      if (headers.authorization) headers.authorization = "Bearer forgotten-by-a-restart";
+      return route.continue({ headers });
+    });
+    await page.evaluate(() => (location.hash = "#/verify"));
+    const ended = page.getByTestId("session-ended");
+    await ended.waitFor({ timeout: 30_000 });
+    expect(await ended.textContent()).toBe(SESSION_ENDED_WORDS);
+    expect(await page.getByTestId("demo-badge").count()).toBe(0);
+    expect(await page.evaluate(() => sessionStorage.getItem("medprov.session"))).toBeNull();
+    await page.getByRole("button", { name: /· hospital-1$/ }).waitFor({ timeout: 30_000 });
+    await shot(page, "session-ended-1280");
+    await page.setViewportSize({ width: 390, height: 900 });
+    await shot(page, "session-ended-390");
+    // The only refusals were the API's 401s to the forgotten session (and the browser's console line for each).
+    const refused = (p: string) => p.startsWith("HTTP 401: ") || p === "console: Failed to load resource: the server responded with a status of 401 (Unauthorized)";
+    expect(problems.some((p) => p.startsWith("HTTP 401: "))).toBe(true);
+    const hospitalProblems = problems.filter((p) => !refused(p));
     await page.close();
 
     const regulator = await open(1280);
@@ -275,7 +313,7 @@ describe("web app", () => {
     await regulator.page.getByText("Submitted versions and their evaluation").waitFor({ timeout: 30_000 });
     expect(await regulator.page.locator("table:has(caption:text('Submitted versions')) tbody tr").count()).toBe(versions.length);
     await regulator.page.getByText("Alerts from post-market reports").waitFor({ timeout: 30_000 });
-    expect([...problems, ...regulator.problems]).toEqual([]);
+    expect([...hospitalProblems, ...regulator.problems]).toEqual([]);
     await regulator.page.close();
   }, 120_000);
 
@@ -291,12 +329,21 @@ describe("web app", () => {
     // The demo's first incident: a wrong low-confidence suggestion adopted, ruled 30/10/60 by the board.
     const first = table.locator("tbody tr").first();
     expect(await first.locator("td[data-label='Status']").textContent()).toBe("Determined");
-    expect(await first.locator("td[data-label='Proposed split']").textContent()).toMatch(/^Proposal Developer \d+% · hospital \d+% · clinician \d+% \(Adopted wrong\)$/);
+    const proposal = first.locator("td[data-label='Proposed split and duties']");
+    expect(await proposal.getByTestId("proposal-split").textContent()).toMatch(/^Proposal Developer \d+% · hospital \d+% · clinician \d+% \(Adopted wrong\)$/);
     expect(await first.locator("td[data-label='Determination']").textContent()).toMatch(/^Developer 30% · hospital 10% · clinician 60%, by Medical Appraisal Board \(demo\) \(organisation 8\), /);
     const download = page.waitForEvent("download");
     await first.getByRole("link", { name: `Download JSON of incident ${incidents[0].incidentId}'s evidence pack` }).click();
     const pack = JSON.parse(readFileSync((await (await download).path())!, "utf8"));
     expect(pack).toMatchObject({ format: "medprov-evidence-pack/1", incident: { id: incidents[0].incidentId }, liabilityCase: "ADOPTED_WRONG", determination: { appraiserName: "Medical Appraisal Board (demo)" } });
+    // Beside the split, each party's share and duties as the pack states them, and why the split is what it is.
+    const duties = await proposal.locator("[data-testid=duties] li").allTextContents();
+    for (const [i, party] of (["DEVELOPER", "HOSPITAL", "CLINICIAN"] as const).entries()) {
+      expect(duties[i]).toMatch(new RegExp(`^${words(party)} \\d+%: `));
+      for (const [duty, d] of Object.entries(pack.parties[party].duties as Record<string, { met: boolean }>)) expect(duties[i]).toContain(`${words(duty)} ${d.met ? "met" : "NOT met"}`);
+    }
+    expect(await proposal.getByTestId("split-why").textContent()).toBe(splitWhy(pack.liabilityCase, pack.proposal as PackProposal));
+    await shot(page, "appraiser-incidents-1280");
     expect(problems).toEqual([]);
     await page.close();
   }, 120_000);
@@ -315,7 +362,9 @@ describe("web app", () => {
     const text = (await impact.textContent())!;
     expect(text).toContain("You revoked model training by any member");
     expect(text).toMatch(/Dataset s3:\/\/hospital-1\/cxr-train-split\.tar\.age \(held by [^)]+\(demo\)\) includes your data\./);
-    expect(text).toMatch(/Model version chest-xray-dx 0x[0-9a-f]{4}…[0-9a-f]{4} was trained on it by Lumen Imaging AI \(demo\) on .* UTC, before your revocation\./);
+    // To the second, on both sides of "before your revocation" (the demo's revocation and training share a minute).
+    expect(text).toMatch(/You revoked model training by any member on \d+ \w+ \d{4}, \d\d:\d\d:\d\d UTC/);
+    expect(text).toMatch(/Model version chest-xray-dx 0x[0-9a-f]{4}…[0-9a-f]{4} was trained on it by Lumen Imaging AI \(demo\) on \d+ \w+ \d{4}, \d\d:\d\d:\d\d UTC, before your revocation\./);
     await shot(page, "patient-impact-1280");
     expect(problems).toEqual([]);
     await page.close();
@@ -356,7 +405,7 @@ describe("web app", () => {
     }
     const rc = demoFacts().versions["chest-xray-dx@2.0-rc"];
     const row = page.locator("#awaiting-table tbody tr", { hasText: `chest-xray-dx ${rc.slice(0, 6)}…${rc.slice(-4)}` });
-    expect(await row.getByTestId("refused").textContent()).toBe("REFUSED AUC 88% is below the minimum of 90% for high-risk models.");
+    expect(await row.getByTestId("refused").textContent()).toBe("REFUSED AUC 88% is below the minimum of 90% and grassroots share 15% is below the minimum of 20% for high-risk models.");
     expect(await row.textContent()).toContain("88% (min 90%)");
     // The submitted version that meets its class's policy is not marked.
     const beta = demoFacts().versions["notes-structuring@1.1-beta"];

@@ -14,6 +14,23 @@ let session: string | undefined;
 export const setSession = (s: string | undefined) => (session = s);
 export const currentSession = () => session;
 
+/**
+ * What the page says when the API no longer knows a session it holds. Sessions live in the API's
+ * memory: a restarted server (or an hour after sign-in, the signed message's expiry) forgets them.
+ */
+export const SESSION_ENDED_WORDS = "Your session ended (the server restarted, or the sign-in expired); sign in again.";
+
+/**
+ * Whether an answer means the session the request carried is gone: a 401 UNAUTHENTICATED to a
+ * request sent with a session. (A 401 without one is a sign-in refused, not a session lost; a 401
+ * SIWE_INVALID is a signature refused.) Pure.
+ */
+export const endsSession = (status: number, code: string | undefined, sentSession: boolean) => sentSession && status === 401 && code === "UNAUTHENTICATED";
+
+let sessionEnded: ((words: string) => void) | undefined;
+/** Who hears that the tab's session has ended (the shell: it signs out and says so). */
+export const onSessionEnded = (listener: ((words: string) => void) | undefined) => void (sessionEnded = listener);
+
 /** GET or POST a JSON answer; a refusal becomes an ApiFailure with the API's code and words. */
 export const api = <T>(path: string, body?: unknown): Promise<T> => apiAs<T>(session, path, body);
 
@@ -37,6 +54,12 @@ export async function apiAs<T>(as: string | undefined, path: string, body?: unkn
   }
   if (!r.ok) {
     const e = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+    if (endsSession(r.status, e?.code, as !== undefined)) {
+      // Only the tab's own session signs the page out: a late answer to an older session (a
+      // switch still polling from before a new sign-in) must not end the new one.
+      if (as === session) sessionEnded?.(SESSION_ENDED_WORDS);
+      throw new ApiFailure("SESSION_ENDED", SESSION_ENDED_WORDS, r.status);
+    }
     throw new ApiFailure(e?.code ?? `HTTP_${r.status}`, e?.message ?? `the server answered ${r.status}`, r.status);
   }
   return json as T;

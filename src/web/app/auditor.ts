@@ -4,13 +4,15 @@
  * a version's timeline; recall impact; revocation impact.
  */
 import { h } from "preact";
-import { useState } from "preact/hooks";
+import { useMemo, useState } from "preact/hooks";
 import { api, type Member } from "./api";
 import { hospitalName, percent, short, thousands, verdictCsv, when } from "./format";
 import { buckets, receiptsOf, type Loaded } from "./receipts";
 import { Empty, ErrorNote, LineChart, Section, Table, useLoad, type Series } from "./ui";
 import { RecallImpact, VersionTimeline } from "./versions";
 import { RevocationImpactView } from "./impact";
+import { resolveSubject } from "./subject";
+import type { DemoIdentity } from "../../demo/identity";
 
 interface Verdict {
   valid: boolean;
@@ -72,7 +74,7 @@ function readFiles(files: FileList | File[]): Promise<Loaded[]> {
   return Promise.all([...files].map(async (f) => receiptsOf(f.name, await f.text()))).then((l) => l.flat());
 }
 
-export function AuditorPage({ oversight }: { oversight: boolean }) {
+export function AuditorPage({ oversight, demo = false }: { oversight: boolean; demo?: boolean }) {
   const members = useLoad(() => api<Member[]>("/members"), "members");
   return h(
     "div",
@@ -80,7 +82,7 @@ export function AuditorPage({ oversight }: { oversight: boolean }) {
     h(Section, { title: "Verify receipts", id: "verify", children: h(ReceiptDrop, { members: members.data, membersFailed: members.error !== undefined, oversight }) }),
     oversight ? h(Section, { title: "A model version's timeline", id: "timeline", children: h(VersionTimeline, null) }) : null,
     oversight ? h(Section, { title: "Recall impact", id: "recall", children: h(RecallImpact, null) }) : null,
-    oversight ? h(Section, { title: "Revocation impact", id: "revocation", children: h(RevocationImpact, null) }) : null,
+    oversight ? h(Section, { title: "Revocation impact", id: "revocation", children: h(RevocationImpact, { demo, members: members.data }) }) : null,
   );
 }
 
@@ -164,19 +166,42 @@ function Figures({ figures }: { figures: Awaited<ReturnType<typeof figuresOverTi
   );
 }
 
-function RevocationImpact() {
-  const [subject, setSubject] = useState("");
-  const [asked, setAsked] = useState("");
+/**
+ * Any subject's revocation impact: an address, or on the demo a patient by what the sign-in picker
+ * takes (number, name, MRN), at one hospital or at every one (each pseudonym's report, labelled).
+ */
+function RevocationImpact({ demo, members }: { demo: boolean; members: Member[] | undefined }) {
+  const patients = useLoad(() => (demo ? api<{ identities: DemoIdentity[] }>("/web/demo-identities.json").then((d) => d.identities.filter((i) => i.role === "PATIENT")) : Promise.resolve(undefined)), `patients${demo}`);
+  const [query, setQuery] = useState("");
+  const [at, setAt] = useState("");
+  const [asked, setAsked] = useState<{ query: string; at: string } | undefined>();
+  const hospitals = (members ?? []).filter((m) => m.roleName === "HOSPITAL").sort((a, b) => a.orgId - b.orgId).map((m) => ({ id: m.orgId, name: m.name }));
+  // Derived once per question (each pseudonym is a key derivation), not on every keystroke.
+  const subject = useMemo(() => (asked ? resolveSubject(asked.query, patients.data, hospitals, asked.at ? Number(asked.at) : undefined) : undefined), [asked, patients.data, members]);
   return h(
     "div",
     null,
     h(
       "form",
-      { class: "inline-form", onSubmit: (e: Event) => (e.preventDefault(), setAsked(subject.trim())) },
-      h("label", { for: "subject" }, "Patient (subject) address"),
-      h("input", { id: "subject", value: subject, placeholder: "0x…", spellcheck: false, onInput: (e: Event) => setSubject((e.target as HTMLInputElement).value) }),
-      h("button", { type: "submit" }, "Show"),
+      { class: "picker wide", onSubmit: (e: Event) => (e.preventDefault(), setAsked({ query, at })) },
+      h("label", { for: "subject" }, "Patient (subject)"),
+      h("input", { id: "subject", value: query, spellcheck: false, autocomplete: "off", "aria-describedby": "subject-hint", onInput: (e: Event) => setQuery((e.target as HTMLInputElement).value) }),
+      h("p", { id: "subject-hint", class: "muted" }, demo ? "An address, or a demo patient's number, name (patient-7) or MRN: their pseudonym at the hospital chosen below, or at every hospital." : "The subject's address (0x and 40 hex digits)."),
+      demo
+        ? h("div", { class: "pick" }, [
+            h("label", { for: "subject-at" }, "At"),
+            h("select", { id: "subject-at", value: at, onChange: (e: Event) => setAt((e.target as HTMLSelectElement).value) }, [h("option", { value: "" }, "Every hospital"), ...hospitals.map((x) => h("option", { value: String(x.id) }, x.name))]),
+          ])
+        : null,
+      h("button", { type: "submit", disabled: demo && patients.data === undefined && !patients.error }, "Show"),
     ),
-    asked ? h(RevocationImpactView, { sources: [{ url: `/reports/revocation-impact/${asked}` }], you: false }) : null,
+    patients.error ? ErrorNote({ error: patients.error }) : null,
+    subject && !subject.ok ? h("p", { class: "error", role: "alert", "data-testid": "subject-unknown" }, subject.why) : null,
+    subject?.ok
+      ? h("div", null, [
+          h("p", { class: "muted", "data-testid": "subject-resolved" }, `Showing ${subject.who}: ${subject.addresses.map((a) => `${short(a.address)}${a.hospital ? ` at ${a.hospital.name}` : ""}`).join(", ")}.`),
+          h(RevocationImpactView, { sources: subject.addresses.map((a) => ({ url: `/reports/revocation-impact/${a.address}`, at: a.hospital && subject.addresses.length > 1 ? `at ${a.hospital.name}` : undefined })), you: false }),
+        ])
+      : null,
   );
 }

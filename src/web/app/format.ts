@@ -1,15 +1,24 @@
 /** Numbers, dates and names for people. Pure. */
 
-const dateTime = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
+// To the second: chain times are block timestamps, and two events a page compares (a revocation and a
+// training "before/after" it) or lists together are often in the same minute.
+const dateTime = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "medium", timeZone: "UTC" });
 const dateOnly = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeZone: "UTC" });
 const count = new Intl.NumberFormat("en-GB");
 const pct = new Intl.NumberFormat("en-GB", { style: "percent", maximumFractionDigits: 1 });
 
-/** Chain time (Unix seconds) as "29 Nov 2026, 21:37 UTC"; 0 or uint64 max as "never". */
+const isTime = (n: number) => Number.isFinite(n) && n > 0 && n <= 253402300799;
+
+/** Chain time (Unix seconds) as "29 Nov 2026, 21:37:05 UTC", always to the second; 0 or uint64 max as "never". */
 export function when(seconds: number | string | null | undefined): string {
   const n = Number(seconds);
-  if (!Number.isFinite(n) || n <= 0 || n > 253402300799) return "never";
-  return `${dateTime.format(new Date(n * 1000))} UTC`;
+  return isTime(n) ? `${dateTime.format(new Date(n * 1000))} UTC` : "never";
+}
+
+/** Chain time as its UTC day, "29 Nov 2026" (where only the day matters: a consent's expiry); 0 or uint64 max as "never". */
+export function whenDay(seconds: number | string | null | undefined): string {
+  const n = Number(seconds);
+  return isTime(n) ? dateOnly.format(new Date(n * 1000)) : "never";
 }
 
 const dayMonth = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });

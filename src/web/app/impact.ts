@@ -46,7 +46,7 @@ export function RevocationImpactView({ sources, you, changes = 0 }: { sources: I
             rows.map((r) => {
               const s = impactSentences(r, names, you);
               return h("article", { class: "impact" }, [
-                h("h3", null, r.at ? `${s.heading.replace(/\.$/, "")} (your record ${r.at}).` : s.heading),
+                h("h3", null, r.at ? `${s.heading.replace(/\.$/, "")} (${you ? "your" : "their"} record ${r.at}).` : s.heading),
                 s.none ? h("p", null, s.none) : null,
                 ...s.datasets.map((d) => h("div", { class: "impact-dataset" }, [h("p", null, d.includes), d.uses.length ? h("ul", null, d.uses.map((u) => h("li", null, u))) : h("p", { class: "muted" }, "No recorded use of it under this purpose.")])),
                 s.unknown ? h("p", { class: "muted" }, s.unknown) : null,

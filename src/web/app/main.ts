@@ -9,7 +9,7 @@ import { h, render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import "uplot/dist/uPlot.min.css";
 import "./style.css";
-import { api, type WebConfig } from "./api";
+import { api, onSessionEnded, type WebConfig } from "./api";
 import { short, words } from "./format";
 import { hasWallet, restore, signInAsDemo, signInWithWallet, signOut, type DemoIdentity, type Me } from "./session";
 import { ErrorNote, Section, Show, useLoad } from "./ui";
@@ -44,7 +44,7 @@ function useHash(): Page {
   return page;
 }
 
-function SignIn({ config, onSignedIn }: { config: WebConfig; onSignedIn: (me: Me) => void }) {
+function SignIn({ config, onSignedIn, notice }: { config: WebConfig; onSignedIn: (me: Me) => void; notice?: string }) {
   const demo = useLoad(() => (config.demo ? api<{ warning: string; identities: DemoIdentity[] }>("/web/demo-identities.json") : Promise.resolve(undefined)), "demo");
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -65,6 +65,7 @@ function SignIn({ config, onSignedIn }: { config: WebConfig; onSignedIn: (me: Me
       title: "Sign in",
       id: "signin",
       children: [
+        notice ? h("p", { class: "notice", role: "alert", "data-testid": "session-ended" }, notice) : null,
         h("p", null, "medprov signs you in with your Ethereum key (EIP-4361): you sign a one-time message; nothing is sent to the chain. What you may see comes from your role on the ledger."),
         hasWallet() ? h("button", { type: "button", class: "primary", disabled: busy, onClick: () => go(() => signInWithWallet(config)) }, "Sign in with your wallet") : h("p", { class: "muted" }, "No browser wallet found (EIP-1193). On the local demo you can sign in as one of the demo accounts below."),
         error ? ErrorNote({ error }) : null,
@@ -110,8 +111,15 @@ function PatientPicker({ patients, query, setQuery, busy, go }: { patients: Demo
 
 function Shell({ config }: { config: WebConfig }) {
   const [me, setMe] = useState<Me | null | undefined>(undefined);
+  // Why the page returned to sign-in on its own (a session the API no longer knows), said on the sign-in page.
+  const [notice, setNotice] = useState<string | undefined>();
   const hash = useHash();
-  useEffect(() => void restore().then((m) => setMe(m ?? null), () => (signOut(), setMe(null))), []);
+  useEffect(() => {
+    // Any answer that ends the session (a restarted server forgets it): back to sign-in, saying why.
+    onSessionEnded((words) => (signOut(), setNotice(words), setMe(null)));
+    void restore().then((m) => setMe(m ?? null), () => (signOut(), setMe(null)));
+    return () => onSessionEnded(undefined);
+  }, []);
   if (me === undefined) return h("p", { class: "loading" }, "Loading…");
   const pages = me ? pagesOf(me.role) : [];
   const page = pages.includes(hash) ? hash : pages[0];
@@ -124,12 +132,12 @@ function Shell({ config }: { config: WebConfig }) {
       ? h("div", { class: "who" }, [
           me.demo ? h("span", { class: "demo-badge", "data-testid": "demo-badge" }, "Demo identity") : null,
           h("span", null, `${me.label} · ${words(me.role)}${me.orgId ? `, ${me.orgName ?? `organisation ${me.orgId}`}` : ""} · ${short(me.address)}`),
-          h("button", { type: "button", class: "link", onClick: () => (signOut(), setMe(null), (location.hash = "")) }, "Sign out"),
+          h("button", { type: "button", class: "link", onClick: () => (signOut(), setNotice(undefined), setMe(null), (location.hash = "")) }, "Sign out"),
         ])
       : null,
   ]);
   const body = !me
-    ? h(SignIn, { config, onSignedIn: (m) => void (setMe(m), (location.hash = `#/${pagesOf(m.role)[0]}`)) })
+    ? h(SignIn, { config, notice, onSignedIn: (m) => void (setNotice(undefined), setMe(m), (location.hash = `#/${pagesOf(m.role)[0]}`)) })
     : page === "patient"
       ? h(PatientPage, { me, config })
       : page === "hospital"
@@ -138,7 +146,7 @@ function Shell({ config }: { config: WebConfig }) {
           ? h(RegulatorPage, {})
           : page === "incidents"
             ? h(IncidentsPage, {})
-            : h(AuditorPage, { oversight: page === "auditor" });
+            : h(AuditorPage, { oversight: page === "auditor", demo: config.demo });
   return h("div", { class: "app" }, [header, h("main", { id: "main" }, [h("h1", null, me ? TITLES[page] : "medprov"), body])]);
 }
 

@@ -111,7 +111,7 @@ function PolicyTable({ policies }: { policies: Policy[] }) {
 function AwaitingTable({ rows }: { rows: Awaiting[] }) {
   const figure = (c: Check | undefined, shown: string) => (c ? h("span", { class: c.ok ? undefined : "short" }, `${shown} `, h("span", { class: "muted" }, `(${c.bound === "min" ? "min" : "max"} ${c.metric === "Bias test cases" ? thousands(c.required) : `${c.required}%`})`), c.ok ? null : h("span", { class: "badge bad" }, "short")) : shown);
   return [
-    h("p", null, "The ledger checks a version's figures against its risk class's policy when it is approved: a version below it is refused with the figure and the threshold named, and stays submitted."),
+    h("p", null, "The ledger checks a version's figures against its risk class's policy when it is approved: a version below it is refused and stays submitted. The ledger's refusal names the first shortfall only; every shortfall is listed here."),
     Table({
       caption: "Submitted versions and their evaluation against the policy",
       id: "awaiting-table",
@@ -129,7 +129,7 @@ function AwaitingTable({ rows }: { rows: Awaiting[] }) {
           figure(checks[3], `${v.evaluation.grassrootsSharePercent}%`),
           `${v.evaluation.sensitivityPercent}%`,
           `${v.evaluation.specificityPercent}%`,
-          !policy ? "No policy for its class: refused" : why ? h("span", { "data-testid": "refused" }, h("span", { class: "badge bad" }, "REFUSED"), ` ${why}.`) : h("span", { class: "badge ok" }, "Meets the policy"),
+          !policy ? "No policy for its class: refused" : why ? h("span", { class: "refusal", "data-testid": "refused" }, h("span", { class: "badge bad" }, "REFUSED"), ` ${why}.`) : h("span", { class: "badge ok" }, "Meets the policy"),
         ];
       }),
     }),

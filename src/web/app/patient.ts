@@ -13,7 +13,7 @@ import { api, apiAs, type Member, type WebConfig } from "./api";
 import { atWords, joined, loadAliases, type Alias } from "./aliases";
 import { datasetSentences, list, unknownSentence, type SubjectDatasets } from "./dataset-words";
 import { cellState, consentRequest, type ConsentRow } from "./consent-cells";
-import { short, when, words } from "./format";
+import { short, when, whenDay, words } from "./format";
 import type { Me } from "./session";
 import { RevocationImpactView } from "./impact";
 import { Empty, ErrorNote, Section, Show, Table, useLoad } from "./ui";
@@ -221,7 +221,7 @@ function ConsentGrid({ members, consents, now, pending, toggle, index, at }: Awa
 function Cell({ purpose, grantee, state, pending, onToggle }: { purpose: string; grantee: string; state: ReturnType<typeof cellState>; pending?: Pending; onToggle: (on: boolean) => void }) {
   const busy = pending !== undefined && !pending.error;
   const shownOn = busy ? pending.on : state.on;
-  const note = busy ? (pending.on ? "granting… pending" : "revoking… pending") : state.on ? `until ${when(state.until).replace(/, \d\d:\d\d UTC$/, "")}` : state.why === "never" ? "" : `${state.why} ${when(state.at).replace(/, \d\d:\d\d UTC$/, "")}`;
+  const note = busy ? (pending.on ? "granting… pending" : "revoking… pending") : state.on ? `until ${whenDay(state.until)}` : state.why === "never" ? "" : `${state.why} ${whenDay(state.at)}`;
   return h(
     "div",
     { class: `cell ${busy ? "pending" : shownOn ? "on" : "off"}` },

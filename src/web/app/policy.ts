@@ -1,8 +1,9 @@
 /**
  * A version's evaluation against its risk class's approval policy, checked in the order the ledger
- * checks it (ModelRegistry._checkPolicy), so the first shortfall is the reason the ledger refuses
- * its approval with (ModelRegistryPolicyNotMet). Pure.
+ * checks it (ModelRegistry._checkPolicy): the ledger's refusal (ModelRegistryPolicyNotMet) names the
+ * first shortfall only; a regulator is shown every one. Pure.
  */
+import { list } from "./dataset-words";
 
 /** GET /policies, one risk class. */
 export interface Policy {
@@ -31,7 +32,7 @@ export interface Check {
   words: string;
 }
 
-/** Each policy figure, pass or not; the first failing one is the ledger's refusal. */
+/** Each policy figure, pass or not, in the ledger's order (the first failing one is the ledger's refusal). */
 export function policyChecks(e: Evaluation, p: Policy): Check[] {
   const check = (metric: string, actual: number, required: number, bound: "min" | "max", unit: string): Check => {
     const ok = bound === "min" ? actual >= required : actual <= required;
@@ -46,9 +47,12 @@ export function policyChecks(e: Evaluation, p: Policy): Check[] {
   ];
 }
 
-/** Why the ledger refuses the version's approval under `p`, or undefined when the figures meet it. */
+/** "Grassroots share …" → "grassroots share …" inside a sentence; "AUC …" stays. */
+const inSentence = (s: string) => (/^[A-Z][a-z]/.test(s) ? s.charAt(0).toLowerCase() + s.slice(1) : s);
+
+/** Every criterion the version fails under `p`, in the ledger's order, as one sentence; undefined when the figures meet it. */
 export function refusal(e: Evaluation, p: Policy | undefined): string | undefined {
   if (!p) return undefined;
-  const failed = policyChecks(e, p).find((c) => !c.ok);
-  return failed ? `${failed.words} for ${p.riskClassName.toLowerCase()}-risk models` : undefined;
+  const failed = policyChecks(e, p).filter((c) => !c.ok).map((c, i) => (i === 0 ? c.words : inSentence(c.words)));
+  return failed.length ? `${list(failed)} for ${p.riskClassName.toLowerCase()}-risk models` : undefined;
 }
