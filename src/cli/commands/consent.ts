@@ -92,7 +92,7 @@ export function consentCommands(program: Command, run: Run) {
       ctx.print(r, `relayed ${signed.kind} for ${signed.request.subject} (tx ${r.txHash})`);
     }));
 
-  consent.command("list").description("a subject's consent history, oldest first, in every ledger generation (each line names its own when there are several); --pseudonyms: yours at every hospital, joined")
+  consent.command("list").description("a subject's consent history, oldest first, each line with its block and that block's time (the chain's), in every ledger generation (each line names its own when there are several); --pseudonyms: yours at every hospital, joined")
     .option("--subject <address>", "whose history (default: the key's own)", addressArg)
     .option("--at <org>", "your pseudonym's history at this hospital (the key is your patient secret)", orgArg)
     .option("--pseudonyms", "your history at every hospital, each line with the hospital and pseudonym beside it (the key is your patient secret; only you can join them)")

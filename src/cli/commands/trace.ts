@@ -72,7 +72,7 @@ export function traceCommands(program: Command, run: Run) {
   const trace = program.command("trace").description("append clinical decision traces to the hospital's vault and anchor them (hospital key)");
   const vault = (c: Command) => c.requiredOption("--vault <dir>", "the hospital's trace vault (LevelDB directory)");
 
-  vault(trace.command("append <file>").description("validate and queue traces from a JSON file (one record) or JSONL (one a line); format: schemas/trace-record.json"))
+  vault(trace.command("append <file>").description("validate and queue traces from a JSON file (one record) or JSONL (one a line); format: schemas/trace-record.json. Idempotent by trace id: a trace the vault already holds is not queued again, and the output says how many and where they stand"))
     .option("--flush", "anchor right away")
     .action(run(async (ctx, o, file: string) => {
       const inputs = readCheckedLines(file, "trace-record");
