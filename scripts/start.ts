@@ -213,18 +213,23 @@ async function main() {
   let service: Awaited<ReturnType<typeof startService>> | undefined;
   let outbox: Outbox | undefined;
   let stopping = false;
-  const stop = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    console.log("\nmedprov: stopping…");
+  /** Closes what did start (the chain's own process is waited for); says nothing unless that fails. */
+  const teardown = async () => {
     await service?.close().catch(() => undefined);
     provider?.destroy();
     await outbox?.close().catch(() => undefined);
     await chain?.stop().catch((e: Error) => console.error(`medprov: ${e.message}`));
-    console.log("medprov: stopped");
-    process.exit(code);
   };
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stop(0));
+  // Ctrl-C, SIGTERM, the terminal closing: a person stopping what runs is told it stopped.
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log("\nmedprov: stopping…");
+    await teardown();
+    console.log("medprov: stopped");
+    process.exit(0);
+  };
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stop());
   try {
     // Before the data directory is made: a refused start leaves nothing behind.
     await portsFree([{ host: o.host, port: Number(o.port), what: "the API", option: "--port <port>" }, ...(o.rpc ? [] : [{ host: "127.0.0.1", port: Number(o.chainPort), what: "the local chain", option: "--chain-port <port>, or attach to the node that holds it with --rpc <url>" }])]);
@@ -254,14 +259,22 @@ async function main() {
     }
     console.log(banner(service.address, chainUrl, chainId, accounts, demo, identities));
   } catch (e) {
-    console.error(`medprov: ${(e as Error).message}`);
-    await stop(1);
+    // A refused or failed start is its one line of why and a non-zero exit: no "stopping… stopped"
+    // for a consortium that never ran (what did start, the chain say, is closed quietly).
+    if (stopping) return; // Ctrl-C during start-up: stop() ends the process
+    stopping = true;
+    console.error(refusal(e as Error));
+    await teardown();
+    process.exit(1);
   }
 }
 
+/** One line of why, with the error's code (DEMO_SEEDED_ELSEWHERE, PORT_IN_USE) as the CLI prints it. */
+const refusal = (e: Error) => `medprov: ${e.message}${e instanceof MedprovError ? ` [${e.code}]` : ""}`;
+
 // A mistake found before anything started (a bad option, --reset while another start runs) is one
-// line, as every other refusal here; the try above stops what did start.
+// line, as every other refusal here; the try above closes what did start.
 main().catch((e: Error) => {
-  console.error(`medprov: ${e.message}`);
+  console.error(refusal(e));
   process.exit(1);
 });

@@ -105,7 +105,7 @@ const SHAPES: [RegExp, (o: Out) => void][] = [
   [/trace quarantined/, (o) => expect(o.stdout).toMatch(/^(no quarantined traces|0x[0-9a-f]{64} +[A-Z_]+)/)],
   [/consent sign-grant/, (o) => expect(o.stdout).toMatch(/^signed grant written to grant\.json; /)],
   [/consent relay/, (o) => expect(o.stdout).toMatch(/^relayed grant for 0x[0-9a-fA-F]{40} \(tx 0x[0-9a-f]{64}\)$/)],
-  [/consent list/, (o) => expect(o.stdout).toMatch(/^block \d+ +GRANTED +RESEARCH +organisation 2 until \d{4}-/m)],
+  [/consent list/, (o) => expect(o.stdout).toMatch(/^block \d+ at \d{4}-\d{2}-\d{2}T[\d:.]+Z +GRANTED +RESEARCH +organisation 2 until \d{4}-/m)],
   [/medprov index /, (o) => expect(o.stdout).toMatch(/^indexed to block \d+ \(head \d+, lag \d+\), \d+ events\nstate digest 0x[0-9a-f]{64}$/)],
   [/^echo .* > bad-card\.json$/, (o) => expect(o.stdout).toBe("")],
   [/model version bad-card\.json/, (o) => {

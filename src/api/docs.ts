@@ -97,7 +97,7 @@ const HEX32 = "0x5c1f9e0a3b7d2c4e6f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e
 /** Example values by field name, for fields whose meaning the type alone does not show. */
 const BY_FIELD: Record<string, unknown> = {
   roleName: "HOSPITAL", statusName: "APPROVED", previousName: "SUBMITTED", riskClassName: "HIGH", purposeName: "RESEARCH", name: "sepsis-risk",
-  allowedPurposesNames: ["RESEARCH", "MODEL_TRAINING"], subgroupText: "region:EAST", allowedPurposes: "12", kind: "GRANTED", code: "NOT_FOUND",
+  allowedPurposesNames: ["RESEARCH", "MODEL_TRAINING"], indicationsNames: ["CHEST_RADIOGRAPH_FINDINGS", "PNEUMONIA_DIAGNOSIS"], subgroupText: "region:EAST", allowedPurposes: "12", kind: "GRANTED", code: "NOT_FOUND",
   message: "version 0x5c1f… is not on this ledger", intendedUse: "early warning of sepsis in adult inpatients", uri: "s3://hospital-a/encrypted/ds.tar.age",
   filingCode: "NMPA-2026-0042", status: 2, role: 1, riskClass: 1, purpose: 2, relation: "BEFORE_REVOCATION", session: "5f2c0d8e6b1a4f3e9d7c2b1a0f9e8d7c", next: null,
 };

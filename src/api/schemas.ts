@@ -79,7 +79,9 @@ export const lineage = answer(Rows.LineageRow);
 export const use = worded(answer(Rows.DatasetUseRow), W.use);
 export const model = worded(answer(Rows.ModelRow), W.model);
 export const evaluation = answer(Rows.EvaluationRow);
-export const version = worded(answer(Rows.VersionRow, Rows.PRIVATE_FIELDS.version), W.version);
+const versionInWords = worded(answer(Rows.VersionRow, Rows.PRIVATE_FIELDS.version), W.version);
+/** A version; an approved one's `indications` bitmask has the indications' names beside it (routes/registry.ts, from the chain's catalogue). */
+export const version = { ...versionInWords, properties: { ...versionInWords.properties, indicationsNames: arr(str) } };
 export const statusChange = worded(answer(Rows.StatusChangeRow), W.statusChange);
 export const deployment = worded(answer(Rows.DeploymentRow), W.deployment);
 export const report = worded(answer(Rows.ReportRow), W.report);

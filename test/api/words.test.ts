@@ -10,7 +10,9 @@ import type { FastifyInstance } from "fastify";
 import { ORG } from "../helpers/fixture";
 import { apiSeed } from "../helpers/api-fixture";
 import { readOnly, seeded, serve } from "../helpers/api-build";
+import { INDICATIONS } from "../helpers/builders";
 import { isoOf } from "../../src/sdk";
+import { DEFAULT_INDICATIONS, Indication, RiskClass, indicationMask } from "../../src/constants";
 
 /** apiSeed's ledger (seeded once, reverted to before each test) behind one app per describe: these tests only read. */
 const sharedApp = () => readOnly(apiSeed, { rateLimit: 1_000_000 });
@@ -64,6 +66,12 @@ describe("answers in words, one per route", () => {
     const model = await get(`/models/${w.ids.modelId}`);
     expect(model.versions[0]).toMatchObject({ statusName: "APPROVED", approvedByName: "Regulator", evaluation: { aucPercent: 90, subgroupAucGapPercent: 5, grassrootsSharePercent: 20, sensitivityPercent: 88 } });
     const version = await get(`/versions/${w.ids.versionId}`);
+    // The approved indications by name beside the bitmask, which stays (a user trial found the bare mask); in every version answer.
+    const named = { indications: INDICATIONS.toString(), indicationsNames: ["CHEST_RADIOGRAPH_FINDINGS", "PNEUMONIA_DIAGNOSIS"] };
+    expect(version.version).toMatchObject(named);
+    expect(model.versions[0]).toMatchObject(named);
+    expect((await get("/versions?status=APPROVED")).versions[0]).toMatchObject(named);
+    expect((await get(`/versions/${w.ids.version2}`)).version).not.toHaveProperty("indicationsNames"); // not approved: no indications
     expect(version.history.map((h: { previousName: string; statusName: string; actorName: string }) => [h.previousName, h.statusName, h.actorName])).toEqual([["NONE", "SUBMITTED", "Model Developer"], ["SUBMITTED", "APPROVED", "Regulator"]]);
     const dataset = await get(`/datasets/${w.ids.datasetId}`);
     expect(dataset).toMatchObject({
@@ -109,6 +117,18 @@ describe("answers in words, one per route", () => {
     const [revocation] = await get(`/reports/revocation-impact/${w.l.patient.address}`, auditor);
     expect(revocation).toMatchObject({ purposeName: "MODEL_TRAINING", granteeName: "any member", revokedTimeIso: expect.stringMatching(ISO) });
     expect((await get("/reports/fairness-alerts", auditor))[0]).toMatchObject({ name: "sepsis-risk", hospitalName: "Hospital A", gapPercent: 13 });
+  });
+
+  it("GET /versions/:id names an indication governance added to the chain's catalogue, beside the bitmask", async (t) => {
+    const w = await seeded(apiSeed);
+    await w.l.govern({ target: w.l.models, data: w.l.models.interface.encodeFunctionData("addIndication", ["SEPSIS_EARLY_WARNING"]) });
+    const added = DEFAULT_INDICATIONS.length; // the catalogue's next id
+    const mask = indicationMask([Indication.ARRHYTHMIA_DETECTION, added]);
+    await (await w.l.models.connect(w.l.regulator).approveVersion(w.ids.version2, "NMPA-WORDS-1", RiskClass.MEDIUM, mask)).wait();
+    const api = await serve(t, w.l);
+    const r = await api.app.inject({ url: `/versions/${w.ids.version2}` });
+    expect(r.statusCode, r.body.slice(0, 300)).toBe(200);
+    expect(r.json().version).toMatchObject({ indications: mask.toString(), indicationsNames: ["ARRHYTHMIA_DETECTION", "SEPSIS_EARLY_WARNING"] });
   });
 
   it("the walker finds a missing word (so the checks above can fail)", () => {

@@ -185,6 +185,9 @@ describe("medprov CLI", () => {
     writeFileSync(f("queued.jsonl"), traces.map((t) => JSON.stringify(t)).join("\n"));
     const appended = await json("hospital", ["trace", "append", f("queued.jsonl"), "--vault", f("vault")]);
     expect([appended.queued, appended.batches]).toEqual([3, []]);
+    // The same file again queues nothing, and says why (a user trial saw a bare "queued 0").
+    const repeated = await cli("hospital", ["trace", "append", f("queued.jsonl"), "--vault", f("vault")]);
+    expect([repeated.code, repeated.stdout.trim()], repeated.stderr).toEqual([0, "queued 0 trace(s) (all 3 already in the vault: 3 queued; appending is idempotent)"]);
     const { traces: anchor } = connectLedger(c.deployment, node.provider);
     const next = await anchor.nextSequence(1);
     const flushed = await json("hospital", ["trace", "flush", "--vault", f("vault")]);
@@ -195,6 +198,10 @@ describe("medprov CLI", () => {
     expect(await verifyReceiptIndependently(JSON.parse(readFileSync(f("flushed-receipt.json"), "utf8")), node.url, c.deployment)).toBe(true);
     const again = await cli("hospital", ["trace", "flush", "--vault", f("vault")]);
     expect([again.code, again.stdout.trim()]).toEqual([0, "nothing to anchor"]);
+    // Anchored now, and one line of the file twice: each reason counted, nothing queued or sent.
+    writeFileSync(f("requeued.jsonl"), [...traces, traces[0]].map((t) => JSON.stringify(t)).join("\n"));
+    const requeued = await json("hospital", ["trace", "append", f("requeued.jsonl"), "--vault", f("vault"), "--flush"]);
+    expect(requeued).toMatchObject({ queued: 0, skipped: { inVault: 3, inVaultByState: { anchored: 3 }, repeatedInFile: 1 }, batches: [] });
     expect(await anchor.nextSequence(1)).toBe(next + 3n);
     // Every trace of this vault was anchored: none is quarantined (test/sdk/batcher-crash.test.ts lists a recall's).
     expect((await json("hospital", ["trace", "quarantined", "--vault", f("vault")])).quarantined).toEqual([]);
@@ -392,6 +399,14 @@ describe("medprov CLI", () => {
       const { consents } = connectLedger(c.deployment, node.provider);
       expect((await consents.consent(c.keys[6].address, Purpose.COMMERCIAL_USE, 3)).expiresAt).toBe(BigInt(head + 12 * 3600));
       // An absolute expiry is taken as given.
+      // consent list prints each line's block time, the chain's (10 days ahead of this host), beside its number; --json rows carry it too.
+      const [listed, lines] = await Promise.all([json("patient", ["consent", "list"]), cli("patient", ["consent", "list"])]);
+      const row = listed.find((e: { purpose: number; kind: string }) => e.purpose === Purpose.COMMERCIAL_USE && e.kind === "GRANTED");
+      const block = (await node.provider.getBlock(row.blockNumber))!;
+      expect(row).toMatchObject({ blockTime: block.timestamp, blockTimeIso: new Date(block.timestamp * 1000).toISOString(), expiresAtIso: new Date((head + 12 * 3600) * 1000).toISOString(), signedAtIso: new Date(row.signedAt * 1000).toISOString() });
+      expect(block.timestamp - Date.now() / 1000).toBeGreaterThan(9 * 86400);
+      expect(lines.stdout).toMatch(new RegExp(`^block ${row.blockNumber} at ${row.blockTimeIso.replace(/\./g, "\\.")}  GRANTED +COMMERCIAL_USE +organisation 3 until `, "m"));
+      expect(listed.every((e: { blockTime: number; blockTimeIso: string }) => typeof e.blockTime === "number" && e.blockTimeIso === new Date(e.blockTime * 1000).toISOString())).toBe(true);
       const at = head + 90 * 86400;
       await json("patient2", ["consent", "sign-grant", "--purpose", "COMMERCIAL_USE", "--grantee", "3", "--expires", String(at), "--out", f("absolute-grant.json")]);
       expect(JSON.parse(readFileSync(f("absolute-grant.json"), "utf8")).request.expiresAt).toBe(String(at));

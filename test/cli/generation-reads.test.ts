@@ -50,8 +50,8 @@ describe("CLI reads across ledger generations", () => {
 
       const joined = await cli(["consent", "list", "--pseudonyms"]);
       expect(joined).toHaveLength(2);
-      expect(joined[0]).toMatch(new RegExp(`^gen 1  block \\d+ +GRANTED +RESEARCH +any member until \\d{4}-.*  at Hospital A as ${pA}$`));
-      expect(joined[1]).toMatch(new RegExp(`^gen 2  block \\d+ +GRANTED +TREATMENT +organisation ${ORG.HOSPITAL_A} until .*  at Hospital A as ${pA}$`));
+      expect(joined[0]).toMatch(new RegExp(`^gen 1  block \\d+ at \\d{4}-\\d{2}-\\d{2}T[\\d:.]+Z +GRANTED +RESEARCH +any member until \\d{4}-.*  at Hospital A as ${pA}$`));
+      expect(joined[1]).toMatch(new RegExp(`^gen 2  block \\d+ at \\d{4}-\\d{2}-\\d{2}T[\\d:.]+Z +GRANTED +TREATMENT +organisation ${ORG.HOSPITAL_A} until .*  at Hospital A as ${pA}$`));
 
       const pseudonyms = await cli(["patient", "pseudonyms"], true);
       expect(pseudonyms).toEqual([

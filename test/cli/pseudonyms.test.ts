@@ -33,8 +33,8 @@ describe("medprov patient pseudonyms and consent --at / --pseudonyms", () => {
     expect(joined.code, joined.stderr).toBe(0);
     const lines = joined.stdout.trim().split("\n").sort((x, y) => (x.includes("Hospital A") ? -1 : 1) - (y.includes("Hospital A") ? -1 : 1));
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(new RegExp(`^block \\d+ +GRANTED +RESEARCH +any member until \\d{4}-.*  at Hospital A as ${pA}$`));
-    expect(lines[1]).toMatch(new RegExp(`^block \\d+ +GRANTED +TREATMENT +organisation ${B} until .*  at Hospital B as ${pB}$`));
+    expect(lines[0]).toMatch(new RegExp(`^block \\d+ at \\d{4}-\\d{2}-\\d{2}T[\\d:.]+Z +GRANTED +RESEARCH +any member until \\d{4}-.*  at Hospital A as ${pA}$`));
+    expect(lines[1]).toMatch(new RegExp(`^block \\d+ at \\d{4}-\\d{2}-\\d{2}T[\\d:.]+Z +GRANTED +TREATMENT +organisation ${B} until .*  at Hospital B as ${pB}$`));
   });
 
   it(T.pseudonymsRefused, async () => {

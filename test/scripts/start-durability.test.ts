@@ -159,12 +159,14 @@ describe("npm start keeps what it acknowledged", () => {
       const blocker = createServer().listen(busy, "127.0.0.1");
       await new Promise((r) => blocker.once("listening", r));
       const s = start(data, chainPort, port);
-      const code = await new Promise<number | null>((r) => s.child.once("exit", (c) => r(c)));
+      const code = await new Promise<number | null>((r) => s.child.once("close", (c) => r(c))); // close: its output is all read
       blocker.close();
       expect(code).not.toBe(0);
       const errors = s.output().split("\n").filter((l) => l.includes(`port ${busy}`));
       expect(errors).toHaveLength(1);
-      expect(errors[0]).toMatch(which === "chain" ? /already in use.*--chain-port.*--rpc/ : /already in use.*--port/);
+      // That line is all: no "stopping… stopped" for a start that was refused before anything ran.
+      expect(s.output().trim().split("\n")).toEqual(errors);
+      expect(errors[0]).toMatch(which === "chain" ? /already in use.*--chain-port.*--rpc.* \[PORT_IN_USE\]$/ : /already in use.*--port.* \[PORT_IN_USE\]$/);
       expect(existsSync(join(data, "deployment.json"))).toBe(false);
       expect(s.output()).not.toContain("deploying");
     }
@@ -176,6 +178,6 @@ describe("npm start keeps what it acknowledged", () => {
     const code = await new Promise<number | null>((r) => s.child.once("exit", (c) => r(c)));
     expect(code).toBe(1);
     // Before: the MedprovError escaped main() and Node printed its source line, stack and version.
-    expect(s.output().trim().split("\n")).toEqual(["medprov: --demo-size must be one of full, small"]);
+    expect(s.output().trim().split("\n")).toEqual(["medprov: --demo-size must be one of full, small [BAD_ARGUMENT]"]);
   }, 60_000);
 });

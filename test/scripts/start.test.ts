@@ -134,7 +134,21 @@ describe("npm start", () => {
       const deployment = JSON.parse(readFileSync(join(data, "deployment.json"), "utf8"));
       expect(await node.provider.getCode(deployment.addresses.traces)).not.toBe("0x");
       expect(await interrupt(run.child)).toBe(0);
-      expect(await node.provider.getBlockNumber()).toBeGreaterThan(0); // the attached node is not ours to stop
+      const seeded = await node.provider.getBlockNumber();
+      expect(seeded).toBeGreaterThan(0); // the attached node is not ours to stop
+
+      // The same chain and manifest from a fresh data directory: the demo is there already, seeded
+      // from another directory. Refused in one line naming why, non-zero, nothing sent to the chain,
+      // and no "stopping… stopped" for a consortium that never ran.
+      const fresh = mkdtempSync(join(tmpdir(), "medprov-elsewhere-"));
+      const again = start(fresh, await freePort(), await freePort(), ["--rpc", node.url, "--deployment", join(data, "deployment.json")]);
+      const code = await new Promise<number | null>((resolve) => again.child.once("close", resolve)); // close: its output is all read
+      expect(code, again.output()).toBe(1);
+      expect(again.output()).not.toMatch(/stopping|stopped|seeding the/);
+      const lines = again.output().trim().split("\n");
+      expect(lines.filter((l) => l.includes("seeded from another data directory"))).toEqual([expect.stringMatching(/^medprov: the chain already holds the demo of .*deployment\.json \(\d+ consent grants\), seeded from another data directory than .*; nothing was written: .* \[DEMO_SEEDED_ELSEWHERE\]$/)]);
+      expect(lines.at(-1)).toContain("[DEMO_SEEDED_ELSEWHERE]");
+      expect(await node.provider.getBlockNumber()).toBe(seeded);
     } finally {
       await node.stop();
     }

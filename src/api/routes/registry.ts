@@ -1,5 +1,6 @@
 /** Public registry facts (members, models, versions, datasets) and consortium-internal ones. */
-import { DATASET_STATUSES, LIMITS, RISK_CLASSES, VERSION_STATUSES } from "../../constants";
+import { DATASET_STATUSES, DEFAULT_INDICATIONS, LIMITS, RISK_CLASSES, VERSION_STATUSES, indicationsOf } from "../../constants";
+import type { Rows } from "../../core";
 import type { Kit } from "../app";
 import * as sch from "../schemas";
 import { enumKind, schemaInWords } from "../words";
@@ -16,7 +17,23 @@ const limit = { type: "integer", minimum: 1, maximum: LIMITS.PAGE_MAX, descripti
 const POLICY_WORDS: sch.Spec = { riskClass: enumKind(RISK_CLASSES), minAuc: "bps", maxSubgroupAucGap: "bps", minGrassrootsShare: "bps" };
 const policy = schemaInWords(S.obj({ riskClass: S.int, minAuc: S.int, maxSubgroupAucGap: S.int, minBiasTestCases: S.int, minGrassrootsShare: S.int, requiresWhitePaper: { type: "boolean" }, requiresInsurance: { type: "boolean" }, block: S.int }), POLICY_WORDS);
 
+/**
+ * A version's approved indications by name beside its bitmask (`indications` stays, for machines):
+ * names from the chain's indication catalogue as the index holds it (IndicationAdded), so one
+ * governance added is named too; an id it does not know reads "indication 9".
+ */
+export function withIndicationNames<T extends { indications?: string }>(catalogue: readonly Rows.IndicationRow[], version: T | undefined): (T & { indicationsNames?: string[] }) | undefined {
+  if (version?.indications === undefined) return version;
+  const names = new Map(catalogue.map((i) => [i.id, i.name]));
+  return { ...version, indicationsNames: indicationsOf(BigInt(version.indications)).map((id) => names.get(id) ?? DEFAULT_INDICATIONS[id] ?? `indication ${id}`) };
+}
+
 export function registryRoutes({ app, q, route, found, ownOnly, say }: Kit): void {
+  /** Version rows in words: enums, organisations and times (W.version), and the approved indications by name. */
+  const versionsInWords = async <T extends { indications?: string }>(rows: (T | undefined)[]) => {
+    const catalogue = await q.indications();
+    return (await say(W.version, rows)).map((v) => withIndicationNames(catalogue, v));
+  };
   app.get("/members", route("public", { response: { 200: S.arr(sch.member) } }, ["registry"]), async () => say(W.member, await q.members()));
   app.get("/policies", route("public", { response: { 200: S.arr(policy) } }, ["registry"]), async () => {
     const rows = (await q.policies()) as Record<string, unknown>[];
@@ -26,7 +43,7 @@ export function registryRoutes({ app, q, route, found, ownOnly, say }: Kit): voi
   app.get("/models", route("public", { response: { 200: S.arr(sch.model) } }, ["registry"]), async () => say(W.model, await q.models()));
   app.get("/models/:id", route("public", { params: sch.params.id, response: { 200: S.obj({ model: sch.model, versions: S.arr(sch.version) }) } }, ["registry"]), async (req) => {
     const { id } = req.params as { id: string };
-    return { model: await say(W.model, found(await q.model(id), `model ${id}`)), versions: await say(W.version, await q.versionsOf(id)) };
+    return { model: await say(W.model, found(await q.model(id), `model ${id}`)), versions: await versionsInWords(await q.versionsOf(id)) };
   });
   app.get(
     "/versions",
@@ -37,12 +54,13 @@ export function registryRoutes({ app, q, route, found, ownOnly, say }: Kit): voi
     async (req) => {
       const f = req.query as { model?: string; developer?: number; status?: string; after?: string; limit?: number };
       const page = await q.versionList({ ...f, status: statusOf(VERSION_STATUSES, f.status) });
-      return { versions: await say(W.version, page.versions), next: page.next };
+      return { versions: await versionsInWords(page.versions), next: page.next };
     },
   );
   app.get("/versions/:id", route("public", { params: sch.params.id, response: { 200: S.obj({ version: sch.version, history: S.arr(sch.statusChange) }) } }, ["registry"]), async (req) => {
     const { id } = req.params as { id: string };
-    return { version: await say(W.version, found(await q.version(id), `version ${id}`)), history: await say(W.statusChange, await q.versionHistory(id)) };
+    const [version] = await versionsInWords([found(await q.version(id), `version ${id}`)]);
+    return { version, history: await say(W.statusChange, await q.versionHistory(id)) };
   });
   app.get(
     "/datasets",

@@ -5,6 +5,7 @@ import { addressArg, expiryArg, granteeArg, orgArg, purposeArg, readChecked } fr
 import type { CliContext } from "../context";
 import { acrossGenerations, generationLabel } from "../generations";
 import type { Run } from "../run";
+import { withBlockTimes, type Timed } from "../block-times";
 
 const EXPIRES_HELP = "30d, 12h or 90m from the chain's current block time; an ISO date; or unix seconds";
 const who = (g: number) => (g === 0 ? "any member" : `organisation ${g}`);
@@ -25,9 +26,19 @@ async function patientFor(ctx: CliContext, at: number | undefined): Promise<Pati
   return Patient.at(ledger, await ctx.patientSecret(), at);
 }
 
-/** One history line; with the hospital and pseudonym beside it in the patient's joined view. */
-const historyLine = (e: ConsentEvent & { hospital?: { name: string }; pseudonym?: string; generation?: number }) =>
-  `${generationLabel(e)}block ${e.blockNumber}  ${e.kind.padEnd(9)} ${nameOf(DEFAULT_PURPOSES, e.purpose).padEnd(26)} ${who(e.grantee)}${e.expiresAt ? ` until ${isoOf(e.expiresAt)}` : ""}${e.hospital ? `  at ${e.hospital.name} as ${e.pseudonym}` : ""}`;
+type HistoryRow = Timed<ConsentEvent & { hospital?: { name: string }; pseudonym?: string; generation?: number }>;
+
+/** One history line, its block's time beside its number; with the hospital and pseudonym beside it in the patient's joined view. */
+const historyLine = (e: HistoryRow) =>
+  `${generationLabel(e)}block ${e.blockNumber} at ${e.blockTimeIso}  ${e.kind.padEnd(9)} ${nameOf(DEFAULT_PURPOSES, e.purpose).padEnd(26)} ${who(e.grantee)}${e.expiresAt ? ` until ${isoOf(e.expiresAt)}` : ""}${e.hospital ? `  at ${e.hospital.name} as ${e.pseudonym}` : ""}`;
+
+/**
+ * History rows as a person reads them: each with its block's time (the chain's, read once per
+ * block) and its decision and expiry times in ISO beside their Unix seconds.
+ */
+async function timedHistory<T extends ConsentEvent>(ctx: CliContext, rows: T[]) {
+  return (await withBlockTimes(ctx.provider, rows)).map((r) => ({ ...r, signedAtIso: isoOf(r.signedAt), ...(r.expiresAt !== undefined ? { expiresAtIso: isoOf(r.expiresAt) } : {}) }));
+}
 
 export function consentCommands(program: Command, run: Run) {
   const consent = program.command("consent").description("grant, revoke, sign, relay and list patient consents");
@@ -81,7 +92,7 @@ export function consentCommands(program: Command, run: Run) {
       ctx.print(r, `relayed ${signed.kind} for ${signed.request.subject} (tx ${r.txHash})`);
     }));
 
-  consent.command("list").description("a subject's consent history, oldest first, in every ledger generation (each line names its own when there are several); --pseudonyms: yours at every hospital, joined")
+  consent.command("list").description("a subject's consent history, oldest first, each line with its block and that block's time (the chain's), in every ledger generation (each line names its own when there are several); --pseudonyms: yours at every hospital, joined")
     .option("--subject <address>", "whose history (default: the key's own)", addressArg)
     .option("--at <org>", "your pseudonym's history at this hospital (the key is your patient secret)", orgArg)
     .option("--pseudonyms", "your history at every hospital, each line with the hospital and pseudonym beside it (the key is your patient secret; only you can join them)")
@@ -90,12 +101,12 @@ export function consentCommands(program: Command, run: Run) {
       // Every generation's history, in manifest order, each over its own blocks (src/cli/generations.ts).
       if (o.pseudonyms) {
         const secret = await ctx.patientSecret();
-        const { rows } = await acrossGenerations(ctx, (g) => joinedConsentHistory(g.ledger, secret, g.from, g.to));
+        const rows = await timedHistory(ctx, (await acrossGenerations(ctx, (g) => joinedConsentHistory(g.ledger, secret, g.from, g.to))).rows);
         ctx.print(rows, rows.length === 0 ? "no consents recorded for any of your pseudonyms" : rows.map(historyLine));
         return;
       }
       const subject = o.subject ?? (o.at !== undefined ? (await pseudonymAt(ctx, o.at)).address : await (await ctx.writer()).getAddress());
-      const { rows } = await acrossGenerations(ctx, (g) => consentHistory(g.ledger, subject, g.from, g.to));
+      const rows = await timedHistory(ctx, (await acrossGenerations(ctx, (g) => consentHistory(g.ledger, subject, g.from, g.to))).rows);
       ctx.print(rows, rows.length === 0 ? `no consents recorded for ${subject}` : rows.map(historyLine));
     }));
 

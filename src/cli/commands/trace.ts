@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { BatchRefusedError, TraceBatcher, TraceVault, InputError, MedprovError, receiptFor, writeFileDurably, type FlushedBatch } from "../../sdk";
+import { BatchRefusedError, TraceBatcher, TraceVault, InputError, MedprovError, receiptFor, writeFileDurably, type FlushedBatch, type TraceState } from "../../sdk";
 import { bytes32Arg, readCheckedLines } from "../parse";
 import type { CliContext } from "../context";
 import type { Run } from "../run";
@@ -36,20 +36,56 @@ async function flushAndPrint(ctx: CliContext, batcher: TraceBatcher, extra: Reco
   if (quarantined > 0) process.stderr.write(`medprov: ${quarantined} trace(s) quarantined: their model version is not APPROVED, or their time no longer fits a batch the chain accepts; \`medprov trace quarantined --vault …\` lists each with its reason\n`);
 }
 
+/** The file's distinct trace ids, as the vault keys them (lowercase hex); append has checked each is one. */
+const traceIdsOf = (inputs: unknown[]) => [...new Set(inputs.map((i) => String((i as { traceId?: unknown }).traceId).toLowerCase()))];
+
+/** What an append did not queue, and why: traces the vault already held, by where they stand there, and lines repeating a trace of the same file. */
+interface Skipped {
+  inVault: number;
+  /** The traces the vault already held, by state: anchored, sealed (anchoring), queued, quarantined. */
+  inVaultByState: Partial<Record<Exclude<TraceState["state"], "unknown">, number>>;
+  repeatedInFile: number;
+}
+
+async function skippedTraces(vault: TraceVault, lines: number, ids: string[], known: boolean[]): Promise<Skipped> {
+  const inVaultByState: Skipped["inVaultByState"] = {};
+  const held = ids.filter((_, i) => known[i]);
+  for (const id of held) {
+    const { state } = await vault.state(id);
+    if (state !== "unknown") inVaultByState[state] = (inVaultByState[state] ?? 0) + 1;
+  }
+  return { inVault: held.length, inVaultByState, repeatedInFile: lines - ids.length };
+}
+
+/** " (all 12 already in the vault: 12 anchored; appending is idempotent)", or "" when every line was queued. */
+function skippedWords(queued: number, s: Skipped): string {
+  if (s.inVault === 0 && s.repeatedInFile === 0) return "";
+  const states = Object.entries(s.inVaultByState).map(([state, n]) => `${n} ${state}`).join(", ");
+  const parts = [
+    ...(s.inVault > 0 ? [`${queued === 0 && s.repeatedInFile === 0 ? "all " : ""}${s.inVault} already in the vault: ${states}`] : []),
+    ...(s.repeatedInFile > 0 ? [`${s.repeatedInFile} repeated in the file`] : []),
+  ];
+  return ` (${parts.join("; ")}; appending is idempotent)`;
+}
+
 export function traceCommands(program: Command, run: Run) {
   const trace = program.command("trace").description("append clinical decision traces to the hospital's vault and anchor them (hospital key)");
   const vault = (c: Command) => c.requiredOption("--vault <dir>", "the hospital's trace vault (LevelDB directory)");
 
-  vault(trace.command("append <file>").description("validate and queue traces from a JSON file (one record) or JSONL (one a line); format: schemas/trace-record.json"))
+  vault(trace.command("append <file>").description("validate and queue traces from a JSON file (one record) or JSONL (one a line); format: schemas/trace-record.json. Idempotent by trace id: a trace the vault already holds is not queued again, and the output says how many and where they stand"))
     .option("--flush", "anchor right away")
     .action(run(async (ctx, o, file: string) => {
       const inputs = readCheckedLines(file, "trace-record");
       const batcher = await openBatcher(ctx, o.vault);
       try {
+        // Which of the file's traces the vault held before this append: appending them again queues nothing, and the line says why.
+        const ids = traceIdsOf(inputs);
+        const before = await batcher.storage.known(ids);
         const { queueIds } = await batcher.append(...inputs);
-        const lead = [`queued ${queueIds.length} trace(s)`];
-        if (o.flush) await flushAndPrint(ctx, batcher, { queued: queueIds.length }, lead);
-        else ctx.print({ queued: queueIds.length, batches: [] }, lead);
+        const skipped = await skippedTraces(batcher.storage, inputs.length, ids, before);
+        const lead = [`queued ${queueIds.length} trace(s)${skippedWords(queueIds.length, skipped)}`];
+        if (o.flush) await flushAndPrint(ctx, batcher, { queued: queueIds.length, skipped }, lead);
+        else ctx.print({ queued: queueIds.length, skipped, batches: [] }, lead);
       } finally {
         await batcher.close();
       }
