@@ -43,7 +43,7 @@ export function memoisingSerializers(): SerializerFactory {
  * shares one rate-limit budget.
  */
 export function createFastify(o: { logger?: boolean | object; trustProxy?: string[] } = {}): FastifyInstance {
-  return Fastify({
+  const app = Fastify({
     trustProxy: o.trustProxy?.length ? o.trustProxy : false,
     schemaController: { compilersFactory: { buildSerializer: memoisingSerializers() } },
     logger: o.logger ?? false,
@@ -54,6 +54,42 @@ export function createFastify(o: { logger?: boolean | object; trustProxy?: strin
     // The router's own refusals answer in the API's error shape too; none is the server's fault.
     frameworkErrors: routerRefusal,
   });
+  // Fastify's own JSON parser answers every failure "Body is not valid JSON": ours says where, or which key it refused.
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(String(body)));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
+  return app;
+}
+
+/** A client's JSON body refused: a 400 (BAD_REQUEST) saying why. */
+const badBody = (message: string) => Object.assign(new Error(message), { statusCode: 400 });
+
+/**
+ * A request body as JSON, refusing what Fastify's parser refused (an empty body, `__proto__` keys and
+ * `constructor.prototype`: prototype poisoning, should a handler ever copy the object into another)
+ * but saying why: JSON.parse's own words (the token where the text broke), or the key. The keys are looked at
+ * only when the text contains their names.
+ */
+export function parseJsonBody(text: string): unknown {
+  if (text.length === 0) throw badBody("the body is empty, but its content-type says JSON");
+  const suspicious = text.includes("__proto__") || text.includes("constructor");
+  try {
+    return suspicious ? JSON.parse(text, refusePoison) : JSON.parse(text);
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode === 400) throw e;
+    throw badBody(`the body is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+function refusePoison(key: string, value: unknown): unknown {
+  if (key === "__proto__") throw badBody('the body has a "__proto__" key, which is refused (prototype poisoning)');
+  if (key === "constructor" && value !== null && typeof value === "object" && Object.hasOwn(value, "prototype")) throw badBody('the body has a "constructor" key holding "prototype", which is refused (prototype poisoning)');
+  return value;
 }
 
 /** A path segment over 100 characters (414) or broken percent-encoding (400), as `{error:{code,message}}`. */

@@ -15,6 +15,7 @@ import { auditSeed, sessionFor } from "../helpers/api-fixture";
 import { build, readOnly, seeded, serve } from "../helpers/api-build";
 import { Purpose } from "../../src/constants";
 import { IndexStore } from "../../src/indexer";
+import { parseJsonBody } from "../../src/api/server";
 import { API_HELMET_OPTIONS, helmetHeaders } from "../../src/api";
 
 describe("what every route shares", () => {
@@ -160,5 +161,23 @@ describe("what every route shares", () => {
       expect(metrics).toContain("medprov_indexer_lag_blocks 0");
       expect(metrics).toMatch(/medprov_http_requests_total\{method="GET",route="\/batches",status="200"\} \d+/);
     });
+  });
+});
+
+describe("JSON bodies (parseJsonBody)", () => {
+  it("says where a body breaks, or which key it refuses; reads names inside values as values", () => {
+    const refusal = (text: string) => {
+      try {
+        parseJsonBody(text);
+      } catch (e) {
+        return [(e as { statusCode?: number }).statusCode, (e as Error).message];
+      }
+      return undefined;
+    };
+    expect(refusal("")).toEqual([400, "the body is empty, but its content-type says JSON"]);
+    expect(refusal('{"receipts":[}')).toEqual([400, expect.stringMatching(/^the body is not valid JSON: Unexpected token '\}'/)]);
+    expect(refusal('{"a":{"b":{"__proto__":{"admin":true}}}}')).toEqual([400, 'the body has a "__proto__" key, which is refused (prototype poisoning)']);
+    expect(refusal('{"constructor":{"prototype":{"admin":true}}}')).toEqual([400, 'the body has a "constructor" key holding "prototype", which is refused (prototype poisoning)']);
+    expect(parseJsonBody('{"note":"__proto__ and constructor are words here","constructor":"a string"}')).toEqual({ note: "__proto__ and constructor are words here", constructor: "a string" });
   });
 });
