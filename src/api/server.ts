@@ -82,7 +82,7 @@ export function parseJsonBody(text: string): unknown {
     return suspicious ? JSON.parse(text, refusePoison) : JSON.parse(text);
   } catch (e) {
     if ((e as { statusCode?: number }).statusCode === 400) throw e;
-    throw badBody(`the body is not valid JSON: ${(e as Error).message}`);
+    throw badBody(`the body is not valid JSON: ${(e as Error).message.replace(/\s+/g, " ")}`); // one line: V8 quotes the text, line breaks and all
   }
 }
 
