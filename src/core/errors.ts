@@ -119,6 +119,12 @@ export function toDomainError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
+/**
+ * JSON.parse's complaint about a text, on one line: its message quotes the start of the text, raw
+ * line breaks included, and a refusal is one line (the CLI prints it as is).
+ */
+export const jsonParseProblem = (e: unknown): string => String((e as Error)?.message ?? e).replace(/\r?\n/g, "\\n");
+
 /** Runs `action`, rethrowing failures as domain errors. */
 export async function domain<T>(action: () => Promise<T>): Promise<T> {
   try {
