@@ -45,6 +45,7 @@ export const ERROR_CATALOGUE = {
   // ── SDK ──
   RPC_UNAVAILABLE: unavailable("the chain's RPC could not be reached or failed"),
   CHAIN_UNAVAILABLE: unavailable("the node returned no head block"),
+  INSUFFICIENT_FUNDS: serverFault("the signing key (on the API, the relayer's) cannot pay gas: configuration, fund it"),
   TX_TIMEOUT: unavailable("a transaction was not mined in time; it may still be: check before resending", 30),
   RECEIPT_MALFORMED: input("a trace receipt does not fit the receipt format"),
   TRACE_NOT_OBJECT: input("a trace record is not a JSON object"),

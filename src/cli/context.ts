@@ -10,7 +10,7 @@ import { Agent as HttpsAgent } from "node:https";
 import { join } from "node:path";
 import { FeeData, FetchRequest, JsonRpcProvider, LogDescription, Network, Wallet, type BaseWallet } from "ethers";
 import { SingleBar, Presets } from "cli-progress";
-import { chainNow, connectLedger, readDeployment, ExternalSigner, InputError, MedprovError, Outbox, OutboxSigner, RpcError, type Deployment, type LedgerContracts } from "../sdk";
+import { abiJson, chainNow, connectLedger, readDeployment, ExternalSigner, InputError, MedprovError, Outbox, OutboxSigner, RpcError, type Deployment, type LedgerContracts } from "../sdk";
 import { pickIdentity, readDemoIdentities } from "../demo";
 import { expiryAt, type Expiry } from "./parse";
 import { readNetwork, type NetworkConfig } from "./network";
@@ -72,9 +72,14 @@ class FixedGasPriceProvider extends JsonRpcProvider {
  */
 function jsonValue(_key: string, v: unknown): unknown {
   if (typeof v === "bigint") return v.toString();
-  if (v instanceof LogDescription) return { event: v.name, args: v.args.toObject(true) };
+  // By the event's own types, not Result.toObject(true): ethers turns a one-element array of
+  // unnamed items into {"_": item} (a version's single training dataset came out as an object).
+  if (v instanceof LogDescription) return { event: v.name, args: Object.fromEntries(v.fragment.inputs.map((p, i) => [p.name, abiJson(v.args[i], p)])) };
   return v;
 }
+
+/** A command's --json output: integers as decimal strings, decoded events by their ABI types. */
+export const cliJson = (result: unknown): string => JSON.stringify(result, jsonValue, 2);
 
 export class CliContext {
   private cachedProvider?: JsonRpcProvider;
@@ -255,7 +260,7 @@ export class CliContext {
 
   /** Prints a result: JSON with --json, else the human lines. */
   print(result: unknown, human: string | string[]): void {
-    if (this.options.json) process.stdout.write(JSON.stringify(result, jsonValue, 2) + "\n");
+    if (this.options.json) process.stdout.write(cliJson(result) + "\n");
     else process.stdout.write((Array.isArray(human) ? human.join("\n") : human) + "\n");
   }
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { compile as compileProxies } from "@fastify/proxy-addr";
 import { getAddress, isHexString } from "ethers";
 import { DEFAULT_PURPOSES, NUMBERS } from "../constants";
-import { InputError } from "../sdk";
+import { InputError, jsonParseProblem } from "../sdk";
 import { checkFormat, problemLine, type FormatProblem, type InputFormat } from "../formats";
 
 /** A parser for a whole-number option named `name`. */
@@ -120,7 +120,7 @@ export function readJson(path: string): { value: unknown; text: string } {
   try {
     return { value: JSON.parse(text), text };
   } catch (e) {
-    throw new InputError("BAD_JSON", `${path} is not valid JSON: ${(e as Error).message}`);
+    throw new InputError("BAD_JSON", `${path} is not valid JSON: ${jsonParseProblem(e)}`);
   }
 }
 
@@ -137,7 +137,7 @@ export function readJsonOrLines(path: string): unknown[] {
     try {
       return JSON.parse(line);
     } catch (e) {
-      throw new InputError("BAD_JSON", `${path}${lines.length > 1 ? ` line ${i + 1}` : ""} is not valid JSON: ${(e as Error).message}`);
+      throw new InputError("BAD_JSON", `${path}${lines.length > 1 ? ` line ${i + 1}` : ""} is not valid JSON: ${jsonParseProblem(e)}`);
     }
   });
 }
@@ -210,7 +210,7 @@ export function readCheckedLines(path: string, format: InputFormat): unknown[] {
     try {
       values.push(JSON.parse(line));
     } catch (e) {
-      problems.add([{ where, path: "", keyword: "json", message: `not valid JSON (${(e as Error).message})` }]);
+      problems.add([{ where, path: "", keyword: "json", message: `not valid JSON (${jsonParseProblem(e)})` }]);
       return;
     }
     problems.check(values[values.length - 1], where);
@@ -239,7 +239,7 @@ export function checkDatasetRecords(path: string): void {
       try {
         record = JSON.parse(line);
       } catch (e) {
-        return problems.add([{ where, path: "", keyword: "json", message: `not valid JSON (${(e as Error).message})` }]);
+        return problems.add([{ where, path: "", keyword: "json", message: `not valid JSON (${jsonParseProblem(e)})` }]);
       }
       problems.check(record, where);
     });

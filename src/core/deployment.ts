@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { getAddress, type ContractRunner } from "ethers";
 import { FACTORIES } from "./contracts";
-import { InputError } from "./errors";
+import { InputError, jsonParseProblem } from "./errors";
 import { parseGenerations, type Generation } from "./generations";
 import type {
   AccessManager,
@@ -96,7 +96,7 @@ export function readDeployment(path: string): Deployment {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new InputError("DEPLOYMENT_INVALID", `${path} is not valid JSON: ${(e as Error).message}`);
+    throw new InputError("DEPLOYMENT_INVALID", `${path} is not valid JSON: ${jsonParseProblem(e)}`);
   }
   return parseDeployment(raw, path);
 }

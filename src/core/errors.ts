@@ -2,7 +2,7 @@
  * Reverts decoded by name. Registries call the Consortium, whose errors bubble up unchanged,
  * so decoding uses the union of every medprov (and AccessManager) error, not one contract's ABI.
  */
-import { Interface, isError, type ErrorDescription } from "ethers";
+import { Interface, Transaction, isError, type ErrorDescription } from "ethers";
 import { explain } from "./explain";
 import { FACTORIES } from "./contracts";
 
@@ -82,11 +82,35 @@ export class RpcError extends MedprovError {
   }
 }
 
+/** The sender of the transaction an INSUFFICIENT_FUNDS error carries (a request or the raw signed bytes), if it says. */
+function payer(transaction: unknown): string | undefined {
+  try {
+    if (typeof transaction === "string") return Transaction.from(transaction).from ?? undefined;
+    const from = (transaction as { from?: unknown } | undefined)?.from;
+    return typeof from === "string" ? from : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The node refused to take a transaction its signer cannot pay gas for. Ethers' own message quotes
+ * the whole raw transaction; a person needs whose key it was and the way out: nothing was sent.
+ */
+function insufficientFunds(error: { transaction?: unknown }): MedprovError {
+  const who = payer(error.transaction);
+  return new MedprovError(
+    "INSUFFICIENT_FUNDS",
+    `${who ? `the signing key ${who}` : "the signing key"} cannot pay this transaction's gas (the node refused it: insufficient funds); fund it, or — for a patient's consent — sign the request (consent sign-grant / sign-revoke) and have a member hospital relay it`,
+  );
+}
+
 /** Turns whatever ethers threw into a domain error; keeps MedprovErrors as they are. */
 export function toDomainError(error: unknown): Error {
   if (error instanceof MedprovError) return error;
   const decoded = decodeRevert(error);
   if (decoded) return new LedgerRevertError(decoded);
+  if (isError(error, "INSUFFICIENT_FUNDS")) return insufficientFunds(error);
   if (isError(error, "NETWORK_ERROR") || isError(error, "TIMEOUT") || isError(error, "SERVER_ERROR")) {
     return new RpcError(`the chain's RPC did not answer: ${(error as Error).message.split("\n")[0]}`, error);
   }
@@ -94,6 +118,12 @@ export function toDomainError(error: unknown): Error {
   if (code === "ECONNREFUSED" || code === "ECONNRESET") return new RpcError(`cannot reach the chain's RPC (${code})`, error);
   return error instanceof Error ? error : new Error(String(error));
 }
+
+/**
+ * JSON.parse's complaint about a text, on one line: its message quotes the start of the text, raw
+ * line breaks included, and a refusal is one line (the CLI prints it as is).
+ */
+export const jsonParseProblem = (e: unknown): string => String((e as Error)?.message ?? e).replace(/\r?\n/g, "\\n");
 
 /** Runs `action`, rethrowing failures as domain errors. */
 export async function domain<T>(action: () => Promise<T>): Promise<T> {

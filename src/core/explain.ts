@@ -154,13 +154,15 @@ const tracesSentences = (org: (o: unknown) => string): Record<string, Explainer>
   TraceAnchorZeroVersionCount: ([v]) => `the batch lists model version ${short(v)} with no trace referencing it`,
   TraceAnchorVersionNotApproved: ([v, s]) => `model version ${short(v)} is ${statusWords(VERSION_STATUSES, s)}; only approved versions can be referenced by new traces`,
 });
+/** Where a governed call goes instead: the governance Safe, by a proposal its owners sign. */
+const THROUGH_THE_SAFE = "governed calls go through the consortium's governance Safe: write the call with --propose <file>, its owners add signatures with `medprov governance sign`, then anyone runs `medprov governance execute` (docs/consortium.md)";
 const governanceSentences: Record<string, Explainer> = {
-  AccessManagedUnauthorized: ([c]) => `${c} may not call this governance function`,
+  AccessManagedUnauthorized: ([c]) => `${c} may not call this governance function; ${THROUGH_THE_SAFE}`,
   AccessManagerNotScheduled: () => `this governance call was not scheduled; schedule it and execute it after the delay`,
   AccessManagerNotReady: () => `this governance call is scheduled but its delay has not passed yet`,
   AccessManagerExpired: () => `this governance call's schedule expired; schedule it again`,
   AccessManagerAlreadyScheduled: () => `this governance call is already scheduled`,
-  AccessManagerUnauthorizedCall: ([c]) => `${c} may not schedule or execute this call`,
+  AccessManagerUnauthorizedCall: ([c]) => `${c} may not schedule or execute this call; ${THROUGH_THE_SAFE}`,
 };
 
 /** The sentence of each ledger error, with organisations named by `org`. */

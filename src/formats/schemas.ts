@@ -66,7 +66,7 @@ const traceRecord: Schema = {
     action: { enum: CLINICIAN_ACTIONS.slice(1), description: `what the clinician did: ${CLINICIAN_ACTIONS.slice(1).join(" | ")}` },
     clinicianHash: nonZeroHex32("a 32-byte hash of the clinician's identity"),
     finalDecisionHash: nonZeroHex32("a 32-byte hash of the final decision"),
-    time: { type: "integer", minimum: 1, description: `when the decision was made: unix seconds (at most ${NUMBERS.MAX_CLOCK_SKEW} s ahead of this machine's clock)` },
+    time: { type: "integer", minimum: 1, description: `when the decision was made: unix seconds (at most ${NUMBERS.MAX_CLOCK_SKEW} s ahead of the chain's time: its head block's time, never this machine's clock; docs/receipt.md)` },
     indication: intRange(0, NUMBERS.MAX_INDICATIONS - 1, `record format 2 (with riskWarning): what the model was used for, an id of the consortium's indication catalogue 0..${NUMBERS.MAX_INDICATIONS - 1} (at deployment: ${DEFAULT_INDICATIONS.map((n, i) => `${i} ${n}`).join(", ")}); without it the trace is of format 1 and reports count its indication as unknown`),
     riskWarning: { type: "boolean", description: "record format 2 (with indication): whether the model's output carried a risk warning" },
   },

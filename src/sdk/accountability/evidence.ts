@@ -6,3 +6,4 @@ export { buildEvidencePack, liabilityCaseOf, partiesOf, type EvidenceOptions } f
 export { verifyEvidencePack, EVIDENCE_REASONS, type EvidenceVerdict, type EvidenceReason } from "./evidence/verify";
 export { EVIDENCE_PACK_FORMAT, FACTS, type EvidencePack, type EvidenceFact, type EventProof, type FactCode } from "./evidence/format";
 export { RULES } from "./evidence/rules";
+export { jsonValue as abiJson } from "./evidence/gather";

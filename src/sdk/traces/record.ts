@@ -6,7 +6,7 @@
  */
 import { ZeroHash, getAddress, hexlify, randomBytes } from "ethers";
 import { CLINICIAN_ACTIONS, ClinicianAction, DEFAULT_INDICATIONS, NUMBERS, Tier, tierFor, type ClinicianActionName } from "../../constants";
-import { InputError } from "../../core";
+import { InputError, isoOf } from "../../core";
 import { TRACE_RECORD_FIELDS_V2, traceFieldsOf } from "../ids";
 import { decodeTraceLeaf } from "./merkle";
 
@@ -129,7 +129,14 @@ export function validateTraceInput(raw: unknown, now = Math.floor(Date.now() / 1
     out[key] = value;
   }
   if ((out.time as number) > now + NUMBERS.MAX_CLOCK_SKEW) {
-    throw new InputError("TRACE_FUTURE_TIME", `field "time" (${out.time}) is more than ${NUMBERS.MAX_CLOCK_SKEW}s in the future`, { field: "time" });
+    // Both times and the gap: "now" is the chain's (its head block's time), which lags a correct
+    // wall clock while the chain makes no block, so the refusal must show which clock said no.
+    const time = out.time as number;
+    throw new InputError(
+      "TRACE_FUTURE_TIME",
+      `field "time" ${time} (${isoOf(time)}) is ${time - now} s ahead of the chain's time ${now} (${isoOf(now)}); a trace may be at most ${NUMBERS.MAX_CLOCK_SKEW} s ahead`,
+      { field: "time" },
+    );
   }
   return out as unknown as TraceInput;
 }
