@@ -25,6 +25,11 @@ export interface ChainFront {
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
   /** Opens the front to clients, in front of anvil at `anvilUrl` (before: every call answers "starting"). */
   open(anvilUrl: string): void;
+  /**
+   * Mines an empty block, journalled like any other write, when the head block is `maxAgeSeconds`
+   * old or older by `wallNow` (Unix seconds); `mined` runs with writes still held once it did.
+   */
+  heartbeat(maxAgeSeconds: number, wallNow: number, mined: () => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -152,9 +157,20 @@ export function createFront(journal: ChainJournal, onError: (e: Error) => void):
     });
   });
   server.keepAliveTimeout = 60_000;
+  const headTime = async () => Number((await rpcCall<{ timestamp: string }>(anvilUrl, "eth_getBlockByNumber", ["latest", false])).timestamp);
+  const heartbeat = async (maxAgeSeconds: number, wallNow: number, mined: () => void) => {
+    if (!ready || wallNow - (await headTime()) < maxAgeSeconds) return;
+    await exclusive(async () => {
+      // Looked at again with writes held: a write that just landed made the block this would.
+      if (!ready || wallNow - (await headTime()) < maxAgeSeconds) return;
+      await applyWrite(anvilUrl, journal, { method: "evm_mine", params: [] });
+      mined();
+    });
+  };
   return {
     server,
     exclusive,
+    heartbeat,
     open: (url) => {
       anvilUrl = url;
       ready = true;

@@ -30,6 +30,13 @@ export interface EmbeddedChainOptions {
   chainId: number;
   mnemonic: string;
   dumpEveryMs?: number;
+  /**
+   * A block is mined when the head is this old (seconds; 0: never), as a consortium chain's
+   * validators make empty blocks: "now" is the head's time, and an idle demo chain would otherwise
+   * stay behind the clock, so a patient's signed consent, whose deadline is counted from it, would
+   * expire before it is relayed. Default 30.
+   */
+  heartbeatSeconds?: number;
   /** Progress of a replay, and anything worth a line in the log. */
   log?: (line: string) => void;
 }
@@ -93,31 +100,42 @@ export async function startEmbeddedChain(o: EmbeddedChainOptions): Promise<Embed
   }
 }
 
+/** Heartbeat blocks journalled before an idle chain's state is dumped anyway (each dump writes the whole state). */
+const HEARTBEATS_PER_DUMP = 120;
+
 function running(o: EmbeddedChainOptions, journal: ChainJournal, anvil: Awaited<ReturnType<typeof startAnvil>>, front: ReturnType<typeof createFront>, replayed: ReplayReport, startSeq: number, log: (l: string) => void): EmbeddedChain {
   let dumped = startSeq;
-  const dump = () =>
+  let heartbeats = 0; // journalled since the last dump
+  // Heartbeats alone do not make a dump worth its cost (megabytes a time); a client's write does.
+  const due = () => journal.lastSeq - dumped > heartbeats || heartbeats >= HEARTBEATS_PER_DUMP;
+  const dump = (o2: { force?: boolean } = {}) =>
     front.exclusive(async () => {
-      if (journal.lastSeq === dumped && stateFiles(o.dir).length > 0) return;
+      if (!(o2.force ? journal.lastSeq !== dumped : due()) && stateFiles(o.dir).length > 0) return;
       const hex = await rpcCall<string>(anvil.url, "anvil_dumpState", []);
       const seq = journal.lastSeq;
       const kept = writeState(o.dir, seq, gunzipSync(Buffer.from(hex.slice(2), "hex")));
       if (kept[1]) await journal.truncate(kept[1].seq);
       dumped = seq;
+      heartbeats = 0;
     });
   const timer = setInterval(() => void dump().catch((e: Error) => log(`embedded chain: state dump failed (the journal still holds every write): ${e.message}`)), o.dumpEveryMs ?? 15_000);
   timer.unref();
+  const beat = o.heartbeatSeconds ?? 30;
+  const heart = beat > 0 ? setInterval(() => void front.heartbeat(beat, Math.floor(Date.now() / 1000), () => void heartbeats++).catch((e: Error) => log(`embedded chain: heartbeat block failed: ${e.message}`)), Math.max(1000, (beat * 1000) / 6)) : undefined;
+  heart?.unref();
   let stopping: Promise<void> | undefined;
   return {
     url: `http://${o.host ?? "127.0.0.1"}:${o.port}`,
     replayed,
-    dump,
+    dump: () => dump({ force: true }),
     stop: () =>
       (stopping ??= (async () => {
         clearInterval(timer);
+        clearInterval(heart);
         await front.close();
         // anvil may already be gone or going (a terminal's Ctrl-C reaches the whole process group);
         // then the next start replays the journal, which holds every write: nothing to report.
-        if (anvil.child.exitCode === null && anvil.child.signalCode === null) await dump().catch(() => undefined);
+        if (anvil.child.exitCode === null && anvil.child.signalCode === null) await dump({ force: true }).catch(() => undefined);
         await anvil.stop();
         await journal.close();
       })()),

@@ -25,8 +25,8 @@ interface Worker {
   next(text: string): Promise<void>;
 }
 
-function startWorker(dir: string, port: number, dumpEveryMs = 60_000): Promise<Worker> {
-  const child = spawn(process.execPath, ["-r", "tsx/cjs", join(ROOT, "test/fixtures/chain-worker.ts"), dir, String(port), String(dumpEveryMs)], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+function startWorker(dir: string, port: number, dumpEveryMs = 60_000, heartbeatSeconds = 0): Promise<Worker> {
+  const child = spawn(process.execPath, ["-r", "tsx/cjs", join(ROOT, "test/fixtures/chain-worker.ts"), dir, String(port), String(dumpEveryMs), String(heartbeatSeconds)], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   const waiting: { text: string; from: number; done: () => void }[] = [];
   const next = (text: string) => new Promise<void>((done) => waiting.push({ text, from: out.length, done }));
@@ -131,6 +131,35 @@ describe("embedded chain", () => {
     await kill(w);
     expect(existsSync(join(dir, "chain.pid"))).toBe(true); // left by the kill; the next start ends any orphan
     endLeftover(dir);
+  });
+
+  it("an idle chain mines an empty block when its head is heartbeatSeconds old, journalled (kept across a SIGKILL, same hashes) but not dumped for itself", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "medprov-chain-"));
+    const port = await freePort();
+    let w = await startWorker(dir, port, 100, 2);
+    const url = `http://127.0.0.1:${port}`;
+    const provider = new JsonRpcProvider(url, 31337, { staticNetwork: true, cacheTimeout: -1 });
+    try {
+      const [sent] = await sendSome(url, testWallets()[0], 1);
+      const newestSeq = () => Math.max(...stateFiles(dir).map((f) => f.seq));
+      while (stateFiles(dir).length === 0 || newestSeq() < 1) await new Promise((r) => setTimeout(r, 50)); // the write's own dump
+      const dumpedAt = newestSeq();
+      // No client writes from here: the chain's head still moves on.
+      while ((await provider.getBlockNumber()) < sent.blockNumber + 2) await new Promise((r) => setTimeout(r, 200));
+      const beats = await Promise.all([1, 2].map((k) => provider.getBlock(sent.blockNumber + k)));
+      for (const b of beats) expect(b!.transactions).toEqual([]);
+      expect(beats[1]!.timestamp - beats[0]!.timestamp).toBeGreaterThanOrEqual(2);
+      expect(newestSeq()).toBe(dumpedAt); // twenty dump ticks passed: heartbeats alone wrote no state file
+      await kill(w);
+      endLeftover(dir);
+      w = await startWorker(dir, port);
+      expect(w.line).toMatch(/^ready .* replayed [1-9]\d* diverged 0$/);
+      for (const b of beats) expect((await provider.getBlock(b!.number))!.hash).toBe(b!.hash);
+    } finally {
+      provider.destroy();
+      await kill(w);
+      endLeftover(dir);
+    }
   });
 
   it("replay pins a block to its recorded second however late the block comes", async () => {
