@@ -159,7 +159,7 @@ describe("Outbox and a node that lost its mempool", () => {
     await node.provider.send("evm_setAutomine", [true]);
 
     const reopened = await Outbox.open(path);
-    expect(await reopened.resume(node.provider)).toEqual({ acknowledged: [tx.hash], replaced: [], otherChains: 0 });
+    expect(await reopened.resume(node.provider)).toEqual({ acknowledged: [tx.hash], replaced: [], refused: [], otherChains: 0 });
     await reopened.close();
     expect((await node.provider.getTransactionReceipt(tx.hash))?.status).toBe(1);
     expect(await grants("dropped-then-resumed")).toBe(1);

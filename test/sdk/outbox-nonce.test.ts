@@ -9,7 +9,7 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { id, Wallet } from "ethers";
+import { id, keccak256, Wallet } from "ethers";
 import { ledgerFixture, ORG, type Ledger } from "../helpers/fixture";
 import { testWallets } from "../helpers/node";
 import { Hospital, Outbox, OutboxSigner, Patient } from "../../src/sdk";
@@ -82,5 +82,31 @@ describe("OutboxSigner's learned nonce", () => {
     } finally {
       await provider.send("evm_setAutomine", [true]);
     }
+  });
+});
+
+describe("a write the node refuses outright", () => {
+  it("insufficient funds: the entry is settled REFUSED with its nonce free, resume no longer re-sends it (nor one an older release left), and the key's next write, once funded, takes that nonce and lands", async () => {
+    await loadFixture(ledgerFixture);
+    const outbox = await Outbox.open(join(mkdtempSync(join(tmpdir(), "medprov-outbox-")), "outbox"));
+    opened.push(outbox);
+    const unfunded = new Wallet(id("refused-unfunded"), provider);
+    const signer = new OutboxSigner(outbox, unfunded);
+    const to = hospitalKey().address;
+    await expect(signer.sendTransaction({ to, value: 1n, gasLimit: 21_000n })).rejects.toThrow(/funds/i);
+    const [first] = await outbox.entries();
+    expect([first.nonce, first.state, first.replaced?.code]).toEqual([0, "replaced", "REFUSED"]);
+    // One an older release kept unsettled (signed, its broadcast refused): resume settles it instead of failing on it.
+    const raw = await unfunded.signTransaction({ to, value: 2n, gasLimit: 21_000n, nonce: 0, chainId: 31337n, gasPrice: 10n ** 9n });
+    const stuck = { hash: keccak256(raw), raw, from: unfunded.address, nonce: 0, chainId: "31337", to, selector: "0x", created: 0, state: "signed" as const };
+    await outbox.recordSigned(stuck);
+    const resumed = await outbox.resume(provider);
+    expect([resumed.refused, resumed.acknowledged]).toEqual([[stuck.hash], []]);
+    expect(outbox.unsettledEntries()).toEqual([]);
+
+    await (await (await hre.ethers.getSigners())[0].sendTransaction({ to: unfunded.address, value: 10n ** 18n })).wait();
+    const landed = await (await signer.sendTransaction({ to, value: 3n, gasLimit: 21_000n })).wait();
+    expect(landed!.status).toBe(1);
+    expect((await provider.getTransaction(landed!.hash))!.nonce).toBe(0); // no gap left by the refused ones
   });
 });

@@ -203,7 +203,7 @@ describe("Outbox.resume", () => {
     await provider.send("hardhat_dropTransaction", [hash]);
     expect(await provider.getTransaction(hash)).toBeNull();
     await provider.send("evm_setAutomine", [true]);
-    expect(await outbox.resume(provider)).toEqual({ acknowledged: [hash], replaced: [], otherChains: 0 });
+    expect(await outbox.resume(provider)).toEqual({ acknowledged: [hash], replaced: [], refused: [], otherChains: 0 });
     expect((await provider.getTransactionReceipt(hash))?.status).toBe(1);
     expect(await grantsOf(l, patient.address)).toBe(1);
     expect(await outbox.pending()).toEqual([]);
@@ -241,7 +241,7 @@ describe("Outbox.resume", () => {
     await provider.send("hardhat_dropTransaction", [hash]);
     await hospitalKey().sendTransaction({ to: hospitalKey().address, value: 0n, nonce }); // the same key, outside the outbox
     await provider.send("evm_mine", []);
-    expect(await outbox.resume(provider)).toEqual({ acknowledged: [], replaced: [hash], otherChains: 0 });
+    expect(await outbox.resume(provider)).toEqual({ acknowledged: [], replaced: [hash], refused: [], otherChains: 0 });
     const [listed] = await outbox.entries();
     expect(listed).toMatchObject({ hash, state: "replaced", replaced: { code: "NONCE_CONSUMED", reason: expect.stringContaining(`nonce ${nonce}`) } });
     expect(listed.replaced!.atIso).toBe(new Date(listed.replaced!.at * 1000).toISOString());

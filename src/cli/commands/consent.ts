@@ -18,10 +18,14 @@ export async function pseudonymAt(ctx: CliContext, org: number) {
   return found;
 }
 
-/** The patient a signing command acts as: with --at, the pseudonym there; else the key itself. */
+/**
+ * The patient a signing command acts as: with --at, the pseudonym there; else the key itself. It
+ * only signs (a hospital relays), so the key's outbox is not opened: a write of this key the node
+ * refused never stands between a patient and signing a revocation.
+ */
 async function patientFor(ctx: CliContext, at: number | undefined): Promise<Patient> {
   const ledger = await ctx.ledger();
-  if (at === undefined) return new Patient(ledger, await ctx.writer());
+  if (at === undefined) return new Patient(ledger, await ctx.signer());
   await pseudonymAt(ctx, at);
   return Patient.at(ledger, await ctx.patientSecret(), at);
 }
@@ -105,7 +109,7 @@ export function consentCommands(program: Command, run: Run) {
         ctx.print(rows, rows.length === 0 ? "no consents recorded for any of your pseudonyms" : rows.map(historyLine));
         return;
       }
-      const subject = o.subject ?? (o.at !== undefined ? (await pseudonymAt(ctx, o.at)).address : await (await ctx.writer()).getAddress());
+      const subject = o.subject ?? (o.at !== undefined ? (await pseudonymAt(ctx, o.at)).address : await (await ctx.signer()).getAddress()); // a read: no outbox
       const rows = await timedHistory(ctx, (await acrossGenerations(ctx, (g) => consentHistory(g.ledger, subject, g.from, g.to))).rows);
       ctx.print(rows, rows.length === 0 ? `no consents recorded for ${subject}` : rows.map(historyLine));
     }));

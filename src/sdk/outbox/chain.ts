@@ -15,6 +15,8 @@ export interface SettleOptions {
 export interface ResumeResult {
   acknowledged: string[];
   replaced: string[];
+  /** Entries the node refused outright (insufficient funds, gas or fees too low): settled as never sent. */
+  refused: string[];
   /** Entries of another chain than the provider's, left as they are. */
   otherChains: number;
 }
@@ -27,6 +29,30 @@ const KNOWN = /already known|known transaction|already imported/i;
 const NONCE_USED = /nonce too low/i;
 /** Another transaction with this nonce waits in the mempool: whichever is mined decides, so keep waiting. */
 const CONTESTED = /replacement transaction underpriced|replacement fee too low/i;
+/**
+ * The node refused the transaction itself (not a network failure, after which it may hold it): the
+ * sender cannot pay, or its gas or fees are too low for the chain. Re-sending the same bytes can
+ * only be refused again, and its nonce stays free.
+ */
+// geth and anvil say "insufficient funds", Hardhat "doesn't have enough funds", Besu "upfront cost exceeds account balance".
+const REFUSED = /insufficient funds|doesn't have enough funds|exceeds account balance|intrinsic gas too low|exceeds block gas limit|less than (the )?block base fee|transaction underpriced/i;
+
+/** Whether `e`, thrown by a send of the raw bytes, is the node refusing them for good (see REFUSED). */
+export function refusedOutright(e: unknown): boolean {
+  const message = `${(e as Error)?.message ?? ""} ${JSON.stringify((e as { info?: unknown })?.info ?? {})}`;
+  return isError(e, "INSUFFICIENT_FUNDS") || (REFUSED.test(message) && !CONTESTED.test(message));
+}
+
+/**
+ * Marks `entry`, which the node refused outright, settled as never sent (its nonce free again),
+ * and gives back the error: no caller was told it was written, so nothing acknowledged is dropped,
+ * and the sender's later writes and every read are no longer held behind it.
+ */
+export async function refused(outbox: Outbox, entry: OutboxEntry, e: unknown): Promise<unknown> {
+  const reason = `the node refused ${entry.hash} (nonce ${entry.nonce} of ${entry.from}): ${String((e as Error)?.message ?? e).split("\n")[0].slice(0, 200)}`;
+  await progress(outbox, "replaced", await outbox.markRefused(entry, reason));
+  return e;
+}
 
 /** "nonce-used": the node has a transaction of this sender with this nonce in a block (ours or another). */
 export type BroadcastOutcome = "accepted" | "known" | "nonce-used";
@@ -162,7 +188,7 @@ async function makeDurable(outbox: Outbox, entry: OutboxEntry, receipt: Transact
 /** See Outbox.resume. */
 export async function resumeOutbox(outbox: Outbox, provider: Provider, o: SettleOptions = {}): Promise<ResumeResult> {
   const chainId = (await provider.getNetwork()).chainId.toString();
-  const result: ResumeResult = { acknowledged: [], replaced: [], otherChains: outbox.unsettledEntries().length - outbox.unsettledEntries(chainId).length };
+  const result: ResumeResult = { acknowledged: [], replaced: [], refused: [], otherChains: outbox.unsettledEntries().length - outbox.unsettledEntries(chainId).length };
   const waiting: OutboxEntry[] = [];
   const senders = [...new Set(outbox.unsettledEntries(chainId).map((e) => e.from))];
   for (const from of senders) {
@@ -170,8 +196,9 @@ export async function resumeOutbox(outbox: Outbox, provider: Provider, o: Settle
     await outbox.inLane(chainId, from, async () => {
       for (const entry of outbox.unsettledEntries(chainId, from)) {
         const landed = entry.state === "included" || (await provider.getTransactionReceipt(entry.hash)) !== null;
-        const outcome = landed ? "included" : await resend(entry, provider);
-        if (outcome === "replaced") {
+        const outcome = landed ? "included" : await resend(entry, provider).catch(async (e) => (refusedOutright(e) ? (await refused(outbox, entry, e), "refused" as const) : Promise.reject(e)));
+        if (outcome === "refused") result.refused.push(entry.hash);
+        else if (outcome === "replaced") {
           await replaced(outbox, entry);
           result.replaced.push(entry.hash);
         } else waiting.push(entry);

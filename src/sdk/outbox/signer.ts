@@ -4,7 +4,7 @@
  */
 import { AbstractSigner, keccak256, resolveAddress, Transaction, type Provider, type Signer, type TransactionRequest, type TransactionResponse, type TypedDataDomain, type TypedDataField } from "ethers";
 import { MedprovError } from "../../core";
-import { broadcastRaw, progress, replaced, resend, responseOf } from "./chain";
+import { broadcastRaw, progress, refused, refusedOutright, replaced, resend, responseOf } from "./chain";
 import type { Outbox, OutboxEntry } from "./store";
 
 export class OutboxSigner extends AbstractSigner {
@@ -132,7 +132,8 @@ export class OutboxSigner extends AbstractSigner {
     const entry: OutboxEntry = { hash: keccak256(raw), raw, from: o.from, nonce: unsigned.nonce, chainId: o.chainId, to: unsigned.to, selector: unsigned.data.slice(0, 10), ...(o.key !== undefined ? { key: o.key } : {}), created: Math.floor(Date.now() / 1000), state: "signed" };
     await outbox.recordSigned(entry);
     await progress(outbox, "signed", entry);
-    if ((await broadcastRaw(o.provider, raw)) === "nonce-used" && !(await o.provider.getTransactionReceipt(entry.hash))) {
+    const outcome = await broadcastRaw(o.provider, raw).catch(async (e) => Promise.reject(refusedOutright(e) ? await refused(outbox, entry, e) : e));
+    if (outcome === "nonce-used" && !(await o.provider.getTransactionReceipt(entry.hash))) {
       const error = await replaced(outbox, entry);
       // The nonce this process learned was stale (the key sent elsewhere meanwhile): ask the node, once.
       if (learned) return this.signKeepSend(request, o);

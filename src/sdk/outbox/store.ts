@@ -50,7 +50,8 @@ export interface OutboxEntry {
   state: OutboxState;
   included?: Inclusion;
   acknowledged?: number;
-  replaced?: { code: "NONCE_CONSUMED"; reason: string; at: number };
+  /** Never to be included: another transaction used its nonce (NONCE_CONSUMED), or the node refused it outright (REFUSED: its nonce is free). */
+  replaced?: { code: "NONCE_CONSUMED" | "REFUSED"; reason: string; at: number };
 }
 
 /** An entry as operators read it: ISO times beside the Unix ones. */
@@ -155,7 +156,8 @@ export class Outbox {
 
   private remember(entry: OutboxEntry): void {
     const sender = senderOf(entry.chainId, entry.from);
-    this.nextNonces.set(sender, Math.max(this.nextNonces.get(sender) ?? 0, entry.nonce + 1));
+    // A refused entry never took its nonce: the next write uses it (a gap would never fill).
+    if (entry.replaced?.code !== "REFUSED") this.nextNonces.set(sender, Math.max(this.nextNonces.get(sender) ?? 0, entry.nonce + 1));
     // Another transaction took one of this sender's nonces: what this process knew of them is stale.
     if (entry.state === "replaced") this.knownNonces.delete(sender);
     if (entry.state === "acknowledged" || entry.state === "replaced") this.unsettled.delete(entry.hash);
@@ -255,6 +257,16 @@ export class Outbox {
 
   markReplaced(entry: OutboxEntry, reason: string): Promise<OutboxEntry> {
     return this.update({ ...entry, state: "replaced", replaced: { code: "NONCE_CONSUMED", reason, at: hostNow() } });
+  }
+
+  /** Marks an entry the node refused outright (never sent, its nonce free); see chain.ts `refused`. */
+  async markRefused(entry: OutboxEntry, reason: string): Promise<OutboxEntry> {
+    const marked = await this.update({ ...entry, state: "replaced", replaced: { code: "REFUSED", reason, at: hostNow() } });
+    // Its signing counted its nonce as taken; the newest entry of its sender gives it back.
+    const sender = senderOf(entry.chainId, entry.from);
+    if (this.nextNonces.get(sender) === entry.nonce + 1) this.nextNonces.set(sender, entry.nonce);
+    this.knownNonces.delete(sender);
+    return marked;
   }
 
   private async update(entry: OutboxEntry): Promise<OutboxEntry> {
