@@ -96,6 +96,23 @@ async function applyWrite(anvilUrl: string, journal: ChainJournal, call: Call): 
   return { jsonrpc: "2.0", id: call.id ?? null, result };
 }
 
+/** ChainFront.heartbeat over the anvil at `open()` (undefined while the front is closed). */
+function heartbeatOf(open: () => string | undefined, journal: ChainJournal, exclusive: ChainFront["exclusive"]): ChainFront["heartbeat"] {
+  const stale = async (maxAgeSeconds: number, wallNow: number) => {
+    const url = open();
+    return url !== undefined && wallNow - Number((await rpcCall<{ timestamp: string }>(url, "eth_getBlockByNumber", ["latest", false])).timestamp) >= maxAgeSeconds;
+  };
+  return async (maxAgeSeconds, wallNow, mined) => {
+    if (!(await stale(maxAgeSeconds, wallNow))) return;
+    await exclusive(async () => {
+      // Looked at again with writes held: a write that just landed made the block this would.
+      if (!(await stale(maxAgeSeconds, wallNow))) return;
+      await applyWrite(open()!, journal, { method: "evm_mine", params: [] });
+      mined();
+    });
+  };
+}
+
 export function createFront(journal: ChainJournal, onError: (e: Error) => void): ChainFront {
   let tail: Promise<unknown> = Promise.resolve();
   let ready = false;
@@ -157,20 +174,10 @@ export function createFront(journal: ChainJournal, onError: (e: Error) => void):
     });
   });
   server.keepAliveTimeout = 60_000;
-  const headTime = async () => Number((await rpcCall<{ timestamp: string }>(anvilUrl, "eth_getBlockByNumber", ["latest", false])).timestamp);
-  const heartbeat = async (maxAgeSeconds: number, wallNow: number, mined: () => void) => {
-    if (!ready || wallNow - (await headTime()) < maxAgeSeconds) return;
-    await exclusive(async () => {
-      // Looked at again with writes held: a write that just landed made the block this would.
-      if (!ready || wallNow - (await headTime()) < maxAgeSeconds) return;
-      await applyWrite(anvilUrl, journal, { method: "evm_mine", params: [] });
-      mined();
-    });
-  };
   return {
     server,
     exclusive,
-    heartbeat,
+    heartbeat: heartbeatOf(() => (ready ? anvilUrl : undefined), journal, exclusive),
     open: (url) => {
       anvilUrl = url;
       ready = true;
