@@ -23,6 +23,8 @@ const anchoredLine = (b: FlushedBatch) => `anchored ${b.count} trace(s) from seq
  * batches anchored meanwhile are printed, so the command exits 1 with one line saying why.
  */
 async function flushAndPrint(ctx: CliContext, batcher: TraceBatcher, extra: Record<string, unknown>, lead: string[]): Promise<void> {
+  // Counted in the vault, not from the batches: a flush whose every trace was quarantined anchors none.
+  const quarantinedBefore = await countQuarantined(batcher.storage);
   let flushed: FlushedBatch[];
   try {
     flushed = await batcher.flush();
@@ -32,8 +34,14 @@ async function flushAndPrint(ctx: CliContext, batcher: TraceBatcher, extra: Reco
   }
   const lines = lead.length === 0 && flushed.length === 0 ? ["nothing to anchor"] : [...lead, ...flushed.map(anchoredLine)];
   ctx.print({ ...extra, batches: flushed }, lines);
-  const quarantined = flushed.reduce((n, b) => n + b.quarantined, 0);
+  const quarantined = (await countQuarantined(batcher.storage)) - quarantinedBefore;
   if (quarantined > 0) process.stderr.write(`medprov: ${quarantined} trace(s) quarantined: their model version is not APPROVED, or their time no longer fits a batch the chain accepts; \`medprov trace quarantined --vault …\` lists each with its reason\n`);
+}
+
+async function countQuarantined(vault: TraceVault): Promise<number> {
+  let n = 0;
+  for await (const _ of vault.quarantined()) n++;
+  return n;
 }
 
 /** The file's distinct trace ids, as the vault keys them (lowercase hex); append has checked each is one. */
