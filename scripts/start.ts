@@ -17,6 +17,7 @@ import { startEmbeddedChain, type EmbeddedChain } from "../src/chain";
 import { DEFAULT_GOVERNANCE_DELAY } from "../src/constants";
 import { DEMO_MNEMONIC, DEMO_SIZES, demoAccounts, demoMembers, deployDemo, grantsSeededElsewhere, seedDemo, type DemoAccounts, type Progress } from "../src/demo/seed";
 import { DEMO_CHAIN_ID, demoIdentities, writeDemoIdentities } from "../src/demo/identities";
+import { cliExportsLine } from "../src/demo/cli-env";
 import { serviceLogger } from "../src/cli/log";
 import { webBuildExists } from "../src/web";
 
@@ -168,9 +169,6 @@ function governanceLine(accounts: DemoAccounts): string {
   return `  governance   Safe ${m.safe.safe}   (${m.safe.threshold} of ${m.safe.owners.length}: ${owners}; docs/consortium.md)`;
 }
 
-/** Where the CLI, the walkthrough and the README look when nothing says otherwise. */
-const DEFAULT_RPC = "http://127.0.0.1:8545";
-const DEFAULT_API = "http://127.0.0.1:8080";
 
 function banner(api: string, chainUrl: string, chainId: number, accounts: DemoAccounts, demo: DemoMarker | undefined, identities: string | undefined): string {
   const vault = (i: number) => join(o.data, `hospital-${i + 1}`, "trace-vault");
@@ -191,7 +189,7 @@ function banner(api: string, chainUrl: string, chainId: number, accounts: DemoAc
     }),
     ...(identities ? [`  every account with its role, organisation and key (demo only, chain ${DEMO_CHAIN_ID} only): ${shown(identities)}`, "  act as one by the names above: npx medprov --as hospital-1 …   (also governance, guardian, patient-N)"] : []),
     "",
-    ...(chainUrl !== DEFAULT_RPC || api !== DEFAULT_API ? [`Other ports than the README's: export MEDPROV_RPC=${chainUrl} MEDPROV_API=${api}   (the CLI, the walkthrough and the README's curl lines use 8545 and 8080)`, ""] : []),
+    ...cliExportsLine({ MEDPROV_RPC: chainUrl, MEDPROV_API: api, MEDPROV_DEPLOYMENT: o.deployment, MEDPROV_IDENTITIES: identities }),
     "Try:",
     ...(demo?.receipts?.length ? [`  npx medprov receipt verify ${demo.receipts[0]}`] : []),
     ...(demo?.recalledVersion ? [`  curl -s ${api}/versions/${demo.recalledVersion}`] : []),
