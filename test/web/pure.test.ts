@@ -6,7 +6,8 @@
 import { describe, it, expect } from "vitest";
 import { SiweMessage } from "siwe";
 import { Wallet, id } from "ethers";
-import { cellState, consentRequest } from "../../src/web/app/consent-cells";
+import { cellState, consentRequest, forThePatient } from "../../src/web/app/consent-cells";
+import { ApiFailure } from "../../src/web/app/api";
 import { buckets, receiptsOf } from "../../src/web/app/receipts";
 import { hospitalName, utcTick, verdictCsv, when, whenDay } from "../../src/web/app/format";
 import { datasetSentences, list, unknownSentence, type SubjectDataset } from "../../src/web/app/dataset-words";
@@ -203,5 +204,16 @@ describe("web app: pure parts", () => {
     expect([a.address, b.address]).toEqual(["0xC80B0C694F41cbB91AbB2603439ed13C8E65a564", "0xADef886dd00aBe9B45D2695Ed9C18D31d01E8517"]);
     const rows = joinPseudonymViews([{ hospital: { id: 1, name: "A" }, address: a.address, rows: [{ block: 5, logIndex: 0 }] }, { hospital: { id: 2, name: "B" }, address: b.address, rows: [{ block: 3, logIndex: 1 }] }], (x, y) => x.block - y.block || x.logIndex - y.logIndex);
     expect(rows.map((r) => [r.block, r.hospital.name, r.pseudonym])).toEqual([[3, "B", b.address], [5, "A", a.address]]);
+  });
+});
+
+describe("a relay refusal in the patient's words", () => {
+  it("an expired signature tells the patient to switch again, not to 'ask the patient'; other refusals pass as they are", () => {
+    const expired = forThePatient(new ApiFailure("ConsentRegistryExpiredSignature", "the signed request expired at …; ask the patient to sign again", 422)) as ApiFailure;
+    expect([expired.code, expired.status]).toEqual(["ConsentRegistryExpiredSignature", 422]);
+    expect(expired.message).toMatch(/^your signature expired before the chain recorded it .*switch it again to sign anew$/);
+    expect(expired.message).not.toMatch(/ask the patient/);
+    const other = new ApiFailure("ConsentRegistrySuperseded", "superseded", 422);
+    expect(forThePatient(other)).toBe(other);
   });
 });

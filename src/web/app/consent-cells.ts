@@ -1,5 +1,6 @@
 /** What a consent slot is now, and the signed request that changes it. Pure. */
 import { GRANT_TYPES, REVOKE_TYPES } from "../../sdk/consent-signing";
+import { ApiFailure } from "./api";
 
 export interface ConsentRow {
   purpose: number;
@@ -30,4 +31,15 @@ export function consentRequest(o: { subject: string; purpose: number; grantee: n
   return o.on
     ? { kind: "grant" as const, types: GRANT_TYPES, request: { ...common, expiresAt: String(o.now + o.lifetime) } }
     : { kind: "revoke" as const, types: REVOKE_TYPES, request: common };
+}
+
+/**
+ * A relay refusal in the patient's words. The ledger's explanation is written for the relaying
+ * hospital ("ask the patient to sign again"); the patient who switched the cell reads what to do.
+ */
+export function forThePatient(e: unknown): unknown {
+  if (e instanceof ApiFailure && e.code === "ConsentRegistryExpiredSignature") {
+    return new ApiFailure(e.code, "your signature expired before the chain recorded it (its deadline counts from the chain's time): switch it again to sign anew", e.status);
+  }
+  return e;
 }

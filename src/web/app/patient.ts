@@ -12,7 +12,7 @@ import { DEFAULT_PURPOSES, NUMBERS } from "../../constants";
 import { api, apiAs, type Member, type WebConfig } from "./api";
 import { atWords, joined, loadAliases, type Alias } from "./aliases";
 import { datasetSentences, list, unknownSentence, type SubjectDatasets } from "./dataset-words";
-import { cellState, consentRequest, type ConsentRow } from "./consent-cells";
+import { cellState, consentRequest, forThePatient, type ConsentRow } from "./consent-cells";
 import { short, when, whenDay, words } from "./format";
 import type { Me } from "./session";
 import { RevocationImpactView } from "./impact";
@@ -168,7 +168,7 @@ function AliasGrid({ alias, index, many, config, lifetime, onRecorded }: { alias
         return rest;
       });
     } catch (error) {
-      setPending((p) => ({ ...p, [key]: { on, error } }));
+      setPending((p) => ({ ...p, [key]: { on, error: forThePatient(error) } }));
     }
   }
 
