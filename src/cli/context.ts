@@ -189,14 +189,15 @@ export class CliContext {
       return new Wallet(identity.privateKey, this.provider);
     }
     if (this.options.keystore) {
-      const password = process.env.MEDPROV_KEYSTORE_PASSWORD;
-      if (password === undefined) throw new InputError("KEY_NO_PASSWORD", `set MEDPROV_KEYSTORE_PASSWORD to unlock ${this.options.keystore}`);
+      // The file first: a mistyped path is named as one, not met with a request for its password.
       let json: string;
       try {
         json = readFileSync(this.options.keystore, "utf8");
       } catch {
         throw new InputError("KEY_NOT_FOUND", `cannot read keystore ${this.options.keystore}`);
       }
+      const password = process.env.MEDPROV_KEYSTORE_PASSWORD;
+      if (password === undefined) throw new InputError("KEY_NO_PASSWORD", `set MEDPROV_KEYSTORE_PASSWORD to unlock ${this.options.keystore}`);
       try {
         return (await Wallet.fromEncryptedJson(json, password)).connect(this.provider);
       } catch {
