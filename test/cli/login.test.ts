@@ -13,6 +13,7 @@ import { T as ALL } from "../helpers/cli-coverage";
 import { freePort } from "../helpers/node";
 import { demoAccounts } from "../../src/demo/seed";
 import { DEMO_CHAIN_ID, demoIdentities, pickIdentity } from "../../src/demo/identities";
+import { derivePseudonym } from "../../src/sdk";
 
 const T = { login: ALL.login, loginRefused: ALL.loginRefused };
 const h = cliHarness();
@@ -81,6 +82,15 @@ describe("medprov login and --as", () => {
     expect(statSync(out).mode & 0o077).toBe(0);
     const fromFile = readFileSync(out, "utf8").trim();
     expect((await fetch(`${api}/batches`, { headers: { authorization: `Bearer ${fromFile}` } })).status).toBe(200);
+
+    // --at: a patient signs in as their pseudonym at hospital 1 (derived from the secret), and reads that pseudonym's own answers.
+    const secret = "0x" + "5e".repeat(32);
+    const pseudonym = derivePseudonym(secret, 1).address;
+    const atHospital = await h.json("none", ["login", "--api", api, "--at", "1", "--out", h.f("patient-token")], { MEDPROV_PRIVATE_KEY: secret });
+    expect(atHospital.address).toBe(pseudonym);
+    const patientAuth = { authorization: `Bearer ${readFileSync(h.f("patient-token"), "utf8").trim()}` };
+    expect((await fetch(`${api}/consents/${pseudonym}/history`, { headers: patientAuth })).status).toBe(200);
+    expect((await fetch(`${api}/consents/${derivePseudonym(secret, 2).address}/history`, { headers: patientAuth })).status).toBe(403);
 
     // --as signs writes too: the demo's hospital-1 key records a dataset use.
     const used = await h.json("none", [...identities(), "--as", "hospital-1", "dataset", "use", h.c.datasetId, "--purpose", "RESEARCH"]);

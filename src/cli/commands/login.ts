@@ -1,8 +1,10 @@
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { SiweMessage } from "siwe";
+import { Wallet } from "ethers";
 import { InputError, MedprovError } from "../../sdk";
-import { urlArg } from "../parse";
+import { orgArg, urlArg } from "../parse";
+import { pseudonymAt } from "./consent";
 import type { Run } from "../run";
 
 /** One JSON call to the API: its answer, or a named error (an unreachable API may be retried: exit 3). */
@@ -30,8 +32,10 @@ export function loginCommands(program: Command, run: Run) {
     .description("sign in to a medprov API with Ethereum (EIP-4361) using the chosen key; prints the bearer token for curl (Authorization: Bearer …)")
     .option("--api <url>", "the API to sign in to", urlArg, process.env.MEDPROV_API ?? "http://127.0.0.1:8080")
     .option("--out <file>", "write the token to this file (readable by you only) instead of printing it")
+    .option("--at <org>", "as a patient, sign in as your pseudonym at this hospital (the key is your patient secret; docs/pseudonyms.md): the API then answers for that pseudonym", orgArg)
     .action(run(async (ctx, o) => {
-      const key = await ctx.signer();
+      // A patient's reports at one hospital are its pseudonym's: the API lets a subject read only its own.
+      const key = o.at === undefined ? await ctx.signer() : new Wallet((await pseudonymAt(ctx, o.at)).privateKey);
       const api = new URL(o.api);
       // The API checks the message names its host, its origin and its chain (the one --rpc serves).
       const chainId = await ctx.chainId();
