@@ -252,6 +252,8 @@ describe("web app", () => {
     expect(csv[2]).toMatch(/^"tampered.json",".*",INVALID,".*LEAF_MISMATCH.*"/);
     // The figures of the valid receipt, per version, as POST /reports/traces gives them.
     await page.getByText("Over all genuine receipts").waitFor({ timeout: 30_000 });
+    // Each version by its model's name beside the hash, not the hash alone.
+    expect(await page.getByRole("region", { name: "Over all genuine receipts" }).locator("tbody td").first().textContent()).toMatch(/^[a-z][a-z-]+ 0x[0-9a-f]{4}…[0-9a-f]{4}$/);
     await shot(page, "auditor-verified-1280");
     await page.getByRole("combobox", { name: "Model version" }).selectOption(demo.recalledVersion);
     await page.locator(".timeline li").first().waitFor({ timeout: 30_000 });
@@ -435,7 +437,9 @@ describe("web app", () => {
     );
     expect(charts).toHaveLength(3);
     for (const c of charts) {
-      const mine = c.series.find((s) => s.label === `${version.slice(0, 6)}…${version.slice(-4)}`)!;
+      // Labelled by its model's name beside the hash.
+      const mine = c.series.find((s) => s.label.endsWith(` ${version.slice(0, 6)}…${version.slice(-4)}`))!;
+      expect(mine.label, JSON.stringify(c.series)).toMatch(/^[a-z][a-z-]+ 0x/);
       expect(mine.points, JSON.stringify(c.series)).toBeGreaterThanOrEqual(3);
       expect(c.ticks.length).toBeGreaterThan(0);
       // Each tick is its split's UTC clock time (hh:mm or hh:mm:ss), never local, never am/pm.

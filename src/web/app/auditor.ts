@@ -9,7 +9,7 @@ import { api, type Member } from "./api";
 import { hospitalName, percent, short, thousands, verdictCsv, when } from "./format";
 import { buckets, receiptsOf, type Loaded } from "./receipts";
 import { Empty, ErrorNote, LineChart, Section, Table, useLoad, type Series } from "./ui";
-import { RecallImpact, VersionTimeline } from "./versions";
+import { RecallImpact, VersionTimeline, loadVersions, versionLabel } from "./versions";
 import { RevocationImpactView } from "./impact";
 import { resolveSubject } from "./subject";
 import type { DemoIdentity } from "../../demo/identity";
@@ -58,7 +58,7 @@ async function verify(loaded: Loaded[]): Promise<Row[]> {
  * receipt, as POST /reports/traces counts them: a genuine trace with a finding (no consent, wrong
  * tier) counts — that is what consent coverage and tier compliance measure — a forged one does not.
  */
-async function figuresOverTime(rows: Row[]): Promise<{ overall: VersionFigures[]; series: Record<"overrideRate" | "tierCompliance" | "consentCoverage", Series[]> }> {
+async function figuresOverTime(rows: Row[]): Promise<{ overall: (VersionFigures & { label: string })[]; series: Record<"overrideRate" | "tierCompliance" | "consentCoverage", Series[]> }> {
   const valid = rows.filter((r) => r.receipt !== undefined);
   const series = { overrideRate: new Map<string, [number, number][]>(), tierCompliance: new Map<string, [number, number][]>(), consentCoverage: new Map<string, [number, number][]>() };
   for (const b of buckets(valid, 8)) {
@@ -66,8 +66,14 @@ async function figuresOverTime(rows: Row[]): Promise<{ overall: VersionFigures[]
     for (const v of versions) for (const [k, m] of Object.entries(series)) m.set(v.versionId, [...(m.get(v.versionId) ?? []), [b.from, v[k as keyof typeof series]]]);
   }
   const overall = valid.length ? (await api<{ versions: VersionFigures[] }>("/reports/traces", { receipts: valid.slice(0, MAX_PER_REQUEST).map((r) => r.receipt) })).versions : [];
-  const toSeries = (m: Map<string, [number, number][]>) => [...m].map(([id, points]) => ({ label: short(id), points }));
-  return { overall, series: { overrideRate: toSeries(series.overrideRate), tierCompliance: toSeries(series.tierCompliance), consentCoverage: toSeries(series.consentCoverage) } };
+  // Versions by model name beside the hash ("ecg-arrhythmia 0x1234…"): a hash alone names nothing to a person.
+  const named = await loadVersions().catch(() => undefined);
+  const label = (id: string) => {
+    const v = named?.versions.find((x) => x.versionId.toLowerCase() === id.toLowerCase());
+    return v ? versionLabel(v, named!.models) : short(id);
+  };
+  const toSeries = (m: Map<string, [number, number][]>) => [...m].map(([id, points]) => ({ label: label(id), points }));
+  return { overall: overall.map((v) => ({ ...v, label: label(v.versionId) })), series: { overrideRate: toSeries(series.overrideRate), tierCompliance: toSeries(series.tierCompliance), consentCoverage: toSeries(series.consentCoverage) } };
 }
 
 function readFiles(files: FileList | File[]): Promise<Loaded[]> {
@@ -162,7 +168,7 @@ function Figures({ figures }: { figures: Awaited<ReturnType<typeof figuresOverTi
       h(LineChart, { title: "Tier compliance", series: figures.series.tierCompliance, yLabel: "compliant", yFormat: f, yRange: [0, 1] }),
       h(LineChart, { title: "Consent coverage", series: figures.series.consentCoverage, yLabel: "covered", yFormat: f, yRange: [0, 1] }),
     ]),
-    Table({ caption: "Over all genuine receipts", head: ["Model version", "Traces", "Override rate", "Tier compliance", "Consent coverage"], rows: figures.overall.map((v) => [short(v.versionId), thousands(v.traces), f(v.overrideRate), f(v.tierCompliance), f(v.consentCoverage)]) }),
+    Table({ caption: "Over all genuine receipts", head: ["Model version", "Traces", "Override rate", "Tier compliance", "Consent coverage"], rows: figures.overall.map((v) => [v.label, thousands(v.traces), f(v.overrideRate), f(v.tierCompliance), f(v.consentCoverage)]) }),
   );
 }
 
